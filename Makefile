@@ -1,0 +1,97 @@
+# MCRK: one non-recursive build.
+#   make            kernel ELF, initrd and bootable ISO (BIOS + UEFI)
+#   make run        boot the ISO in QEMU on this terminal (Ctrl-A X quits)
+#   make debug      the same, stopped, with a gdb stub on :1234
+#   make test       host unit tests + QEMU and Bochs tests; ends with "N passed, N failed"
+#   make bench      benchmarks (figures, not pass/fail)
+#   make bochs      boot the ISO in Bochs (headless, serial to build/bochs-serial.log)
+# Every target first makes sure the Debian packages it needs are installed (scripts/deps.sh).
+
+B := build
+CC := gcc
+LD := ld
+HOSTCC := gcc
+CLANG := clang
+PYTHON := python3
+
+GCC_INC := $(shell $(CC) -print-file-name=include)
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wstrict-prototypes -Wmissing-prototypes
+KCFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -nostdinc -isystem $(GCC_INC) \
+	-fno-stack-protector -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only \
+	-mcmodel=kernel -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+	-fno-strict-aliasing -fno-builtin -Iinclude -MMD -MP
+KASFLAGS := -g -Iinclude -D__ASSEMBLY__ -MMD -MP -fno-pic -fno-pie
+KLDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T linker.ld
+
+# Sources: every C and assembly file in the kernel's folders.
+KSRC_C := $(sort $(wildcard kernel/*.c kernel/*/*.c arch/x86_64/*.c))
+KSRC_S := $(sort $(wildcard boot/*.S arch/x86_64/*.S))
+KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC_S) $(KSRC_C))
+
+# Portable code that the host build tests (everything in kernel/ but the few files that only
+# make sense in a running kernel).
+HOST_EXCLUDE := kernel/main.c kernel/lib/string.c kernel/lib/ktest.c
+PORTABLE_SRC := $(filter-out $(HOST_EXCLUDE),$(sort $(wildcard kernel/*.c kernel/*/*.c)))
+HOSTTEST_SRC := $(sort $(wildcard tests/host/*.c))
+HCFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -DMCRK_HOST -Iinclude \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -MMD -MP
+
+DEPS_STAMP := $(B)/.deps-ok
+
+.PHONY: all deps run debug test host-test qemu-test bench bochs fuzz clean iso
+all: $(B)/mcrk.elf $(B)/mcrk.iso
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/deps.sh
+	@mkdir -p $(B)
+	@sh scripts/deps.sh
+	@touch $@
+
+$(B)/k/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -c $< -o $@
+$(B)/k/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(KASFLAGS) -c $< -o $@
+
+$(B)/mcrk.elf: $(KOBJ) linker.ld
+	$(LD) $(KLDFLAGS) -o $@ $(KOBJ)
+
+ISO_DIR := $(B)/iso
+$(B)/mcrk.iso: $(B)/mcrk.elf boot/grub.cfg $(DEPS_STAMP)
+	@rm -rf $(ISO_DIR) && mkdir -p $(ISO_DIR)/boot/grub
+	cp $(B)/mcrk.elf $(ISO_DIR)/boot/mcrk.elf
+	cp boot/grub.cfg $(ISO_DIR)/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(ISO_DIR) 2>$(B)/grub-mkrescue.log || { cat $(B)/grub-mkrescue.log; exit 1; }
+
+# ---- host build: the portable core under ASan/UBSan ----
+HOBJ := $(patsubst %,$(B)/h/%.o,$(PORTABLE_SRC) $(HOSTTEST_SRC))
+$(B)/h/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HCFLAGS) -c $< -o $@
+$(B)/host-unit: $(HOBJ)
+	$(HOSTCC) $(HCFLAGS) -o $@ $(HOBJ)
+host-test: $(B)/host-unit
+	$(B)/host-unit
+
+# ---- run ----
+QEMU := qemu-system-x86_64
+QEMU_CPU ?= max,vendor=GenuineIntel
+QEMU_SMP ?= 2
+QEMU_MEM ?= 256M
+run: all
+	$(QEMU) -cpu $(QEMU_CPU) -smp $(QEMU_SMP) -m $(QEMU_MEM) -cdrom $(B)/mcrk.iso -nographic \
+		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04
+debug: all
+	@echo "QEMU is waiting for gdb. In another terminal:"
+	@echo "  gdb $(B)/mcrk.elf -ex 'target remote :1234'"
+	$(QEMU) -cpu $(QEMU_CPU) -smp $(QEMU_SMP) -m $(QEMU_MEM) -cdrom $(B)/mcrk.iso -nographic \
+		-no-reboot -s -S -device isa-debug-exit,iobase=0xf4,iosize=0x04
+
+test: all $(B)/host-unit
+	@$(PYTHON) tests/run_all.py
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

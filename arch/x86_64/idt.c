@@ -1,0 +1,191 @@
+/* The interrupt descriptor table and trap dispatch. Exceptions in the kernel either have an
+ * exception-table fixup (user copies, probing MSRs) or end in a readable report and a panic;
+ * interrupts go to the handler registered for their vector, and a vector nobody registered
+ * is reported, never ignored. */
+#include "arch/cpu.h"
+#include "kstring.h"
+#include "panic.h"
+#include "printk.h"
+#include "x86.h"
+
+#define IDT_ENTRIES 256
+#define GATE_INTERRUPT 0x8e /* present, DPL 0, 64-bit interrupt gate */
+#define VEC_DF 8
+#define VEC_NMI 2
+#define VEC_MC 18
+#define VEC_PF 14
+#define VEC_SPURIOUS 0xff
+#define PIC1_CMD 0x20
+#define PIC1_DATA 0x21
+#define PIC2_CMD 0xa0
+#define PIC2_DATA 0xa1
+
+struct idt_gate {
+	uint16_t off_lo, sel;
+	uint8_t ist, type;
+	uint16_t off_mid;
+	uint32_t off_hi, zero;
+} __packed;
+
+struct ex_entry {
+	uint64_t insn, fixup;
+};
+
+static struct idt_gate idt[IDT_ENTRIES] __attribute__((aligned(16)));
+static irq_handler_t irq_handlers[IDT_ENTRIES];
+static uint64_t unexpected_count[IDT_ENTRIES];
+extern const char isr_stubs[];
+extern const struct ex_entry __ex_table_start[], __ex_table_end[];
+
+/* Exception handlers other subsystems install (page fault, #MC, ...). */
+static irq_handler_t exc_handlers[32];
+
+static const char *const exc_names[32] = {
+	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range", "invalid opcode",
+	"device not available", "double fault", "coprocessor overrun", "invalid TSS",
+	"segment not present", "stack fault", "general protection", "page fault", "reserved 15",
+	"x87 FP error", "alignment check", "machine check", "SIMD FP error", "virtualization",
+	"control protection", "reserved 22", "reserved 23", "reserved 24", "reserved 25",
+	"reserved 26", "reserved 27", "hypervisor injection", "VMM communication", "security",
+	"reserved 31"};
+
+static void set_gate(unsigned v, uint8_t ist, uint8_t type)
+{
+	uint64_t off = (uint64_t)(isr_stubs + 16 * v);
+	idt[v] = (struct idt_gate){(uint16_t)off, SEL_KCODE, ist, type, (uint16_t)(off >> 16),
+				   (uint32_t)(off >> 32), 0};
+}
+
+/* Build the IDT: every vector gets its stub; #DF, NMI and #MC run on their own IST stacks. */
+void idt_init(void)
+{
+	for (unsigned v = 0; v < IDT_ENTRIES; v++)
+		set_gate(v, 0, GATE_INTERRUPT);
+	set_gate(VEC_DF, 1, GATE_INTERRUPT);
+	set_gate(VEC_NMI, 2, GATE_INTERRUPT);
+	set_gate(VEC_MC, 3, GATE_INTERRUPT);
+}
+
+void idt_load(void)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __packed idtr = {sizeof(idt) - 1, (uint64_t)idt};
+	__asm__ volatile("lidt %0" ::"m"(idtr));
+}
+
+/* Set the DPL of a gate so user code may raise it with INT (only for deliberate uses). */
+void idt_set_user_callable(unsigned v) { idt[v].type = GATE_INTERRUPT | 0x60; }
+
+/* Route interrupt vector v (32..255) to h. */
+void irq_register(unsigned vector, irq_handler_t h) { irq_handlers[vector] = h; }
+/* Route exception v (0..31) to h; h must handle both user and kernel mode or call
+ * fault_report_and_panic. */
+void exc_register(unsigned vector, irq_handler_t h) { exc_handlers[vector] = h; }
+
+/* The fixup address for a faulting kernel instruction, or 0. Any context (#MC too). */
+uint64_t ex_fixup_lookup(uint64_t rip)
+{
+	for (const struct ex_entry *e = __ex_table_start; e < __ex_table_end; e++)
+		if (e->insn == rip)
+			return e->fixup;
+	return 0;
+}
+
+/* Remap the legacy 8259 PICs away from the exception vectors and mask every line:
+ * MCRK uses the local APIC only. */
+void pic_disable(void)
+{
+	outb(PIC1_CMD, 0x11);
+	outb(PIC2_CMD, 0x11);
+	outb(PIC1_DATA, 0x20);
+	outb(PIC2_DATA, 0x28);
+	outb(PIC1_DATA, 4);
+	outb(PIC2_DATA, 2);
+	outb(PIC1_DATA, 1);
+	outb(PIC2_DATA, 1);
+	outb(PIC1_DATA, 0xff);
+	outb(PIC2_DATA, 0xff);
+}
+
+static bool kernel_addr(uint64_t a) { return a >= 0xffff800000000000ull; }
+
+static void backtrace(uint64_t rbp)
+{
+	printk(KERN_EMERG "Call trace:\n");
+	for (int depth = 0; depth < 16; depth++) {
+		if (!kernel_addr(rbp) || (rbp & 7))
+			break;
+		uint64_t *frame = (uint64_t *)rbp;
+		uint64_t ret = frame[1];
+		if (!kernel_addr(ret))
+			break;
+		printk(KERN_EMERG "  [<%016lx>]\n", ret);
+		if (frame[0] <= rbp) /* frames grow up the stack; anything else is garbage */
+			break;
+		rbp = frame[0];
+	}
+}
+
+/* Print everything known about a fatal trap, then panic. Any context. */
+__noreturn void fault_report_and_panic(struct trap_frame *tf, const char *why)
+{
+	printk_set_panic();
+	unsigned v = (unsigned)tf->vector;
+	printk(KERN_EMERG "KERNEL FAULT: %s (vector %u, error code %#lx) on CPU %u: %s\n",
+	       v < 32 ? exc_names[v] : "interrupt", v, tf->error_code, arch_cpu_id(), why);
+	printk(KERN_EMERG "RIP: %04lx:%016lx RFLAGS: %08lx RSP: %04lx:%016lx\n", tf->cs, tf->rip,
+	       tf->rflags, tf->ss, tf->rsp);
+	printk(KERN_EMERG "CR2: %016lx CR3: %016lx CR0: %08lx CR4: %08lx\n", read_cr2(), read_cr3(),
+	       read_cr0(), read_cr4());
+	printk(KERN_EMERG "RAX: %016lx RBX: %016lx RCX: %016lx\n", tf->rax, tf->rbx, tf->rcx);
+	printk(KERN_EMERG "RDX: %016lx RSI: %016lx RDI: %016lx\n", tf->rdx, tf->rsi, tf->rdi);
+	printk(KERN_EMERG "RBP: %016lx R08: %016lx R09: %016lx\n", tf->rbp, tf->r8, tf->r9);
+	printk(KERN_EMERG "R10: %016lx R11: %016lx R12: %016lx\n", tf->r10, tf->r11, tf->r12);
+	printk(KERN_EMERG "R13: %016lx R14: %016lx R15: %016lx\n", tf->r13, tf->r14, tf->r15);
+	if (!(tf->cs & 3))
+		backtrace(tf->rbp);
+	panic("fatal %s in %s mode", v < 32 ? exc_names[v] : "trap", (tf->cs & 3) ? "user" : "kernel");
+}
+
+static void handle_exception(struct trap_frame *tf)
+{
+	unsigned v = (unsigned)tf->vector;
+	if (exc_handlers[v]) {
+		exc_handlers[v](tf);
+		return;
+	}
+	if (!(tf->cs & 3)) {
+		uint64_t fix = ex_fixup_lookup(tf->rip);
+		if (fix) {
+			tf->rip = fix;
+			return;
+		}
+	}
+	fault_report_and_panic(tf, "no handler for this exception");
+}
+
+static void handle_unexpected(struct trap_frame *tf)
+{
+	unsigned v = (unsigned)tf->vector;
+	/* 0x27/0x2f: spurious IRQ 7/15 of the masked 8259s; 0xff: APIC spurious. No EOI. */
+	if (unexpected_count[v]++ < 5 || v == VEC_SPURIOUS)
+		printk(KERN_WARNING "unexpected interrupt vector %u on CPU %u (seen %lu times)\n", v,
+		       arch_cpu_id(), unexpected_count[v]);
+}
+
+/* Called by every entry stub with the saved state. */
+void trap_dispatch(struct trap_frame *tf)
+{
+	unsigned v = (unsigned)tf->vector;
+	if (v < 32) {
+		handle_exception(tf);
+		return;
+	}
+	this_cpu()->irq_count++;
+	if (irq_handlers[v])
+		irq_handlers[v](tf);
+	else
+		handle_unexpected(tf);
+}

@@ -1,0 +1,117 @@
+/* Boot of the x86-64 machine: from the assembly entry to the portable kernel_main.
+ * The order matters: per-CPU block (printk needs the CPU id), console, CPU features,
+ * traps, the early direct map, boot information, memory, then interrupts, timers and the
+ * other CPUs. Application processors enter at ap_main. */
+#include "arch/cpu.h"
+#include "arch/mmu.h"
+#include "boot_info.h"
+#include "bootmem.h"
+#include "frame.h"
+#include "kernel.h"
+#include "kmalloc.h"
+#include "kstring.h"
+#include "panic.h"
+#include "printk.h"
+#include "x86.h"
+
+#define MB2_BOOT_MAGIC 0x36d76289
+#define PVH_BOOT_MAGIC 0x336ec578
+#define LOW_MEMORY_END 0x100000 /* real-mode area: BIOS data, trampoline; never allocated */
+#define MB2_INFO_MAX (1u << 20)
+
+struct boot_info boot_info;
+extern char __kernel_phys_start[], __kernel_phys_end[];
+
+static paddr_t early_table_alloc(void)
+{
+	paddr_t p = bootmem_alloc(PAGE_SIZE, PAGE_SIZE, LOW_MEMORY_END);
+	if (p)
+		memset(arch_phys_to_virt(p), 0, PAGE_SIZE);
+	return p;
+}
+
+static void parse_boot_info(uint32_t magic, uint32_t info_phys)
+{
+	const void *info = arch_phys_to_virt(info_phys);
+	int err;
+	if (magic == MB2_BOOT_MAGIC) {
+		err = mb2_parse(info, MB2_INFO_MAX, info_phys, &boot_info);
+	} else if (magic == PVH_BOOT_MAGIC) {
+		err = pvh_parse(info, info_phys, arch_phys_to_virt, &boot_info);
+	} else {
+		panic("unknown boot protocol (magic %#x): boot MCRK with GRUB (multiboot2) or "
+		      "QEMU -kernel (PVH)", magic);
+	}
+	if (err)
+		panic("boot information unusable (%d): no memory map", err);
+}
+
+static pfn_t highest_usable_pfn(void)
+{
+	paddr_t top = 0;
+	for (unsigned i = 0; i < boot_info.n_mmap; i++)
+		if (boot_info.mmap[i].type == MEM_USABLE)
+			top = MAX(top, boot_info.mmap[i].base + boot_info.mmap[i].len);
+	return top >> PAGE_SHIFT;
+}
+
+/* Reserve what must never be allocated, build the page array, start the frame allocator. */
+static void memory_init(void)
+{
+	bootmem_init(boot_info.mmap, boot_info.n_mmap);
+	bootmem_reserve(0, LOW_MEMORY_END);
+	bootmem_reserve((paddr_t)__kernel_phys_start, __kernel_phys_end - __kernel_phys_start);
+	bootmem_reserve(boot_info.info_start, boot_info.info_end - boot_info.info_start);
+	for (unsigned i = 0; i < boot_info.n_modules; i++)
+		bootmem_reserve(boot_info.modules[i].start,
+				boot_info.modules[i].end - boot_info.modules[i].start);
+
+	pfn_t npfn = highest_usable_pfn();
+	mmu_extend_direct_map(npfn << PAGE_SHIFT, early_table_alloc);
+	uint64_t map_bytes = ALIGN_UP(npfn * sizeof(struct page), PAGE_SIZE);
+	paddr_t map = bootmem_alloc(map_bytes, PAGE_SIZE, LOW_MEMORY_END);
+	if (!map)
+		panic("no memory for the page array (%lu bytes for %lu frames)", map_bytes, npfn);
+	memset(arch_phys_to_virt(map), 0, map_bytes);
+	frame_init(arch_phys_to_virt(map), npfn);
+	bootmem_hand_over(npfn);
+	kmalloc_init();
+}
+
+/* C entry of the boot CPU, called by boot/entry.S with the loader's magic and info pointer. */
+void x86_64_start(uint32_t magic, uint32_t info_phys)
+{
+	cpu_local_init(0); /* printk's lock reads the CPU id */
+	serial_init();
+	cpu_detect(&cpu_features);
+	cpu_init_features();
+	gdt_init_cpu(0);
+	idt_init();
+	idt_load();
+	pic_disable();
+	mmu_init_early();
+	printk(KERN_INFO "MCRK: machine-check recovery kernel, x86-64\n");
+	parse_boot_info(magic, info_phys);
+	memory_init();
+	time_init();
+	apic_init(true);
+	acpi_init(boot_info.rsdp);
+	cpu_locals[0].online = true;
+	timer_init_cpu();
+	smp_boot_aps();
+	kernel_main();
+}
+
+/* C entry of an application processor (from trampoline.S via smp.c), on its own stack. */
+void ap_main(unsigned cpu)
+{
+	cpu_local_init(cpu);
+	cpu_init_features();
+	gdt_init_cpu(cpu);
+	idt_load();
+	apic_init(false);
+	timer_init_cpu();
+	__atomic_store_n(&cpu_locals[cpu].online, true, __ATOMIC_RELEASE);
+	for (;;)
+		arch_wait_for_interrupt();
+}

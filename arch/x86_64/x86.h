@@ -1,0 +1,187 @@
+/* x86-64 private definitions: port and MSR access, control registers, CPUID, segment
+ * selectors, and the per-CPU block reached through GS. Only arch/x86_64 includes this. */
+#pragma once
+#include "types.h"
+
+/* Virtual layout. */
+#define KERNEL_VMA 0xffffffff80000000ull /* kernel image: KERNEL_VMA + physical */
+#define DIRECT_MAP_BASE 0xffff800000000000ull /* all RAM: DIRECT_MAP_BASE + physical */
+#define MMIO_BASE 0xffffc00000000000ull /* device registers, uncached 4 KiB mappings */
+
+/* GDT selectors, in Linux's x86-64 order so SYSCALL/SYSRET and user CS values match. */
+#define SEL_KCODE 0x10
+#define SEL_KDATA 0x18
+#define SEL_UCODE32 0x23
+#define SEL_UDATA 0x2b
+#define SEL_UCODE 0x33
+#define SEL_TSS 0x40
+
+/* MSRs. */
+#define MSR_APIC_BASE 0x1b
+#define MSR_FEATURE_CONTROL 0x3a
+#define MSR_TSC_DEADLINE 0x6e0
+#define MSR_EFER 0xc0000080
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_FMASK 0xc0000084
+#define MSR_FS_BASE 0xc0000100
+#define MSR_GS_BASE 0xc0000101
+#define MSR_KERNEL_GS_BASE 0xc0000102
+#define EFER_SCE BIT(0)
+#define EFER_LME BIT(8)
+#define EFER_NXE BIT(11)
+
+/* Control register bits. */
+#define CR0_WP BIT(16)
+#define CR4_DE BIT(3)
+#define CR4_PSE BIT(4)
+#define CR4_PAE BIT(5)
+#define CR4_MCE BIT(6)
+#define CR4_PGE BIT(7)
+#define CR4_OSFXSR BIT(9)
+#define CR4_OSXMMEXCPT BIT(10)
+#define CR4_FSGSBASE BIT(16)
+#define CR4_SMEP BIT(20)
+#define CR4_SMAP BIT(21)
+#define RFLAGS_IF BIT(9)
+#define RFLAGS_AC BIT(18)
+
+static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
+static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+}
+
+struct cpuid_regs {
+	uint32_t eax, ebx, ecx, edx;
+};
+static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t sub)
+{
+	struct cpuid_regs r;
+	__asm__ volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx) : "a"(leaf), "c"(sub));
+	return r;
+}
+
+#define DEFINE_CR(n)                                                                          \
+	static inline uint64_t read_cr##n(void)                                               \
+	{                                                                                     \
+		uint64_t v;                                                                   \
+		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                             \
+		return v;                                                                     \
+	}                                                                                     \
+	static inline void write_cr##n(uint64_t v) { __asm__ volatile("mov %0, %%cr" #n ::"r"(v) : "memory"); }
+DEFINE_CR(0)
+DEFINE_CR(2)
+DEFINE_CR(3)
+DEFINE_CR(4)
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+static inline void invlpg(uint64_t va) { __asm__ volatile("invlpg (%0)" ::"r"(va) : "memory"); }
+static inline uint64_t read_rflags(void)
+{
+	uint64_t f;
+	__asm__ volatile("pushfq; popq %0" : "=r"(f));
+	return f;
+}
+
+/* CPU features MCRK cares about, read once per CPU by cpu_detect(). */
+struct cpu_features {
+	char vendor[13];
+	char brand[49];
+	uint32_t family, model, stepping, signature, microcode;
+	uint32_t max_leaf, max_ext_leaf;
+	bool intel, amd;
+	bool apic, x2apic, tsc, tsc_invariant, tsc_deadline, mce, mca, nx, smep, smap, pdpe1gb,
+		pge, fsgsbase, rdtscp, hypervisor;
+};
+extern struct cpu_features cpu_features; /* the boot CPU's */
+
+/* The per-CPU block; GS base points at it in kernel mode. Field offsets are used from
+ * assembly (entry code), so keep the first fields in this order. */
+struct cpu_local {
+	struct cpu_local *self;    /* 0x00 */
+	uint64_t kernel_rsp;       /* 0x08: top of the current task's kernel stack (SYSCALL) */
+	uint64_t user_rsp_scratch; /* 0x10: user RSP during SYSCALL entry */
+	uint32_t cpu_id;           /* 0x18 */
+	uint32_t apic_id;          /* 0x1c */
+	void *current;             /* 0x20: running task (kernel/proc) */
+	uint64_t mce_nesting;      /* 0x28: #MC handler depth on this CPU */
+	bool online;
+	uint64_t irq_count;
+	uint64_t timer_ticks;
+};
+#define CPU_LOCAL_KERNEL_RSP 0x08
+#define CPU_LOCAL_USER_RSP 0x10
+
+extern struct cpu_local cpu_locals[MAX_CPUS];
+static inline struct cpu_local *this_cpu(void)
+{
+	struct cpu_local *c;
+	__asm__ volatile("movq %%gs:0, %0" : "=r"(c));
+	return c;
+}
+
+/* The register state the entry stubs save (isr.S builds it; keep the two in step). */
+struct trap_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error_code;
+	uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
+};
+
+/* arch-internal functions (one line each on what they do; see their files). */
+void serial_init(void);
+void cpu_detect(struct cpu_features *f);
+void cpu_init_features(void);           /* NX, SMEP, SMAP, PGE on this CPU */
+void cpu_local_init(unsigned cpu);      /* GS base -> cpu_locals[cpu] */
+void gdt_init_cpu(unsigned cpu);        /* GDT + TSS with IST stacks for this CPU */
+void idt_init(void);                    /* build the IDT once */
+void idt_load(void);                    /* load it on this CPU */
+void mmu_init_direct_map(paddr_t top);  /* map [0, top) at DIRECT_MAP_BASE, switch CR3 */
+void *mmu_map_mmio(paddr_t pa, size_t len); /* uncached mapping of device registers */
+void mmu_drop_identity(void);
+paddr_t mmu_kernel_pml4(void);
+void pic_disable(void);
+typedef void (*irq_handler_t)(struct trap_frame *tf);
+void irq_register(unsigned vector, irq_handler_t h);
+__noreturn void fault_report_and_panic(struct trap_frame *tf, const char *why);
+void exc_register(unsigned vector, irq_handler_t h); /* exception 0..31 handler */
+uint64_t ex_fixup_lookup(uint64_t rip);  /* fixup address for a faulting kernel RIP, or 0 */
+void idt_set_user_callable(unsigned v);  /* allow INT v from ring 3 */
+void trap_dispatch(struct trap_frame *tf);
+int probe_read64(const void *addr, uint64_t *val); /* 0, or -EFAULT if the read faults */
+int rdmsr_safe(uint32_t msr, uint64_t *val);       /* 0, or -EFAULT if the MSR #GPs */
+void cpu_set_kernel_stack(uint64_t top); /* TSS.RSP0 and the SYSCALL stack of this CPU */
+void mmu_init_early(void);
+void mmu_extend_direct_map(paddr_t top, paddr_t (*alloc_table)(void));
+paddr_t mmu_direct_map_top(void);
+
+/* Boot and per-CPU start-up (setup.c calls these in order; see their files). */
+void x86_64_start(uint32_t magic, uint32_t info_phys);
+void ap_main(unsigned cpu);
+void time_init(void);          /* calibrate the TSC */
+void apic_init(bool bsp);      /* local APIC of this CPU */
+void acpi_init(paddr_t rsdp);  /* find the CPUs in the MADT */
+void smp_boot_aps(void);       /* start every other CPU */
+void timer_init_cpu(void);     /* periodic LAPIC timer on this CPU */
+void apic_eoi(void);
+void apic_send_ipi(unsigned cpu, unsigned vector);

@@ -1,0 +1,18 @@
+/* The arch interface for multiprocessing: cross-CPU calls and the periodic timer. */
+#pragma once
+#include "../types.h"
+
+typedef void (*cpu_fn_t)(void *arg);
+
+/* Run fn(arg) on CPU cpu (in its IPI handler, interrupts off). If cpu is the caller's, run
+ * it directly. With wait, return after fn has finished there. Returns 0, -EINVAL for a CPU
+ * that is not online, -ETIMEDOUT if it did not answer within a second.
+ * Process context with interrupts enabled (a CPU waiting with interrupts off could deadlock). */
+int arch_call_on_cpu(unsigned cpu, cpu_fn_t fn, void *arg, bool wait);
+/* Run fn(arg) on every online CPU but the caller, waiting for all when wait. Same context. */
+void arch_call_on_others(cpu_fn_t fn, void *arg, bool wait);
+/* Whether CPU cpu has finished starting. */
+bool arch_cpu_online(unsigned cpu);
+/* Install the function the periodic timer calls on every CPU (IRQ context, HZ times/s). */
+void arch_timer_set_tick(void (*tick)(void));
+#define HZ 100

@@ -1,0 +1,88 @@
+/* Physical frames: one struct page per frame, a buddy allocator with per-CPU caches of
+ * single frames. Frames are described by state flags; a frame is in exactly one state
+ * group: reserved, free (buddy or per-CPU cache), or allocated for some kind of use.
+ * Lock order: zone lock, then nothing. Per-CPU caches are touched with interrupts off. */
+#pragma once
+#include "list.h"
+#include "types.h"
+
+/* Page flags. The first group says who owns the frame; PG_HWPOISON may be set on top of any. */
+#define PG_RESERVED BIT(0) /* never allocatable: firmware, kernel image, modules, boot data */
+#define PG_BUDDY BIT(1)    /* head of a free block in the buddy lists; order in ->order */
+#define PG_PCP BIT(2)      /* free, sitting in a per-CPU cache */
+#define PG_KERNEL BIT(3)   /* allocated: generic kernel memory */
+#define PG_PGTABLE BIT(4)  /* allocated: a page-table frame */
+#define PG_USER BIT(5)     /* allocated: user memory (anonymous or file-backed) */
+#define PG_SLAB BIT(6)     /* allocated: kmalloc size-class slab */
+#define PG_KSTACK BIT(7)   /* allocated: a kernel stack */
+#define PG_FILE BIT(8)     /* with PG_USER: clean page-cache page that can be re-read */
+#define PG_TAIL BIT(9)     /* part of a multi-frame block, not its head */
+#define PG_ISOLATED BIT(10) /* taken out of the allocator for good (poison, frame_isolate_free) */
+#define PG_HWPOISON BIT(16) /* memory error: never handed out again */
+#define PG_SWPOISON BIT(17) /* the poison was injected by software (may be unpoisoned) */
+
+#define PG_KIND_MASK (PG_KERNEL | PG_PGTABLE | PG_USER | PG_SLAB | PG_KSTACK | PG_FILE)
+
+#define FRAME_MAX_ORDER 10 /* largest block: 2^10 frames = 4 MiB */
+
+struct page {
+	uint32_t flags;     /* PG_*; changed with atomic ops where poison may race */
+	uint8_t order;      /* buddy order of a free head, or of an allocated head */
+	union {
+		uint8_t pcp_cpu;    /* which per-CPU cache holds it, when PG_PCP */
+		uint8_t slab_class; /* PG_SLAB: kmalloc size-class index */
+	};
+	uint16_t slab_inuse; /* PG_SLAB: kmalloc objects handed out from this frame */
+	int32_t refcount;   /* users of the frame; 1 after frame_alloc */
+	int32_t mapcount;   /* user page-table entries that map it */
+	struct list_node link; /* free list, per-CPU cache, or owner's list */
+	void *priv;         /* owner's data (rmap head, slab header, ...) */
+};
+
+struct frame_stats {
+	uint64_t total;     /* frames described by the page array */
+	uint64_t usable;    /* frames ever given to the allocator */
+	uint64_t free;      /* frames free now (buddy + per-CPU caches) */
+	uint64_t reserved;  /* frames never allocatable */
+	uint64_t poisoned;  /* frames with PG_HWPOISON */
+	uint64_t isolated;  /* frames taken out for good (PG_ISOLATED) */
+	uint64_t free_by_order[FRAME_MAX_ORDER + 1]; /* free blocks of each order in the buddy lists */
+};
+
+/* Set up the allocator over map[0..npfn): every frame starts reserved. Boot only, one CPU. */
+void frame_init(struct page *map, pfn_t npfn);
+/* Give frames [start, end) to the allocator as free. Boot only. */
+void frame_add_free_range(pfn_t start, pfn_t end);
+
+/* Allocate 2^order contiguous frames for use `kind` (one PG_ kind flag). Returns the head
+ * page with refcount 1, or NULL when no block is free. Never returns a poisoned frame.
+ * Process or IRQ context; not #MC/NMI. */
+struct page *frame_alloc(unsigned order, uint32_t kind);
+/* Return a block from frame_alloc (same order). A poisoned frame in it is kept out for good. */
+void frame_free(struct page *pg, unsigned order);
+
+/* Take a free frame out of the allocator for good (memory_failure on a free frame): it may be
+ * inside a larger buddy block (the block is split around it) or in any CPU's cache.
+ * Returns 0 when it was free (or already isolated) and is now isolated, -EBUSY if it is in use
+ * or reserved, -EINVAL if the pfn is not described. Process or IRQ context, any CPU. */
+int frame_isolate_free(pfn_t pfn);
+/* Put an isolated frame back (unpoison). Returns 0, -EINVAL if it was not isolated, or
+ * -EBUSY if it still has PG_HWPOISON (clear that first). Process context. */
+int frame_unisolate(pfn_t pfn);
+
+/* Move every frame in cpu's cache back to the buddy lists. Call it on that CPU, or while that
+ * CPU is not allocating (offline, stopped, boot, tests): the cache list is owner-only. */
+void frame_drain_cpu(unsigned cpu);
+
+void frame_get_stats(struct frame_stats *st);
+struct page *pfn_to_page(pfn_t pfn); /* NULL when pfn is not described */
+pfn_t page_to_pfn(const struct page *pg);
+pfn_t frame_max_pfn(void);
+/* Kernel virtual address of the frame, through the direct map. */
+void *page_to_virt(const struct page *pg);
+struct page *virt_to_page(const void *va);
+
+static inline bool page_poisoned(const struct page *pg)
+{
+	return __atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE) & PG_HWPOISON;
+}

@@ -1,0 +1,87 @@
+/* Fake implementations of include/arch/*.h so the portable core runs on the host. */
+#include "fake_arch.h"
+#include "../../include/arch/console.h"
+#include "../../include/arch/cpu.h"
+#include "../../include/arch/mmu.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+unsigned fake_cpu_id;
+unsigned fake_cpu_count = 1;
+uint8_t *fake_phys_base;
+size_t fake_phys_size;
+char fake_console[1 << 16];
+size_t fake_console_len;
+int fake_console_echo;
+static int irq_on = 1;
+
+void fake_phys_alloc(size_t size)
+{
+	free(fake_phys_base);
+	fake_phys_base = calloc(1, size);
+	fake_phys_size = size;
+	if (!fake_phys_base) {
+		perror("fake_phys_alloc");
+		exit(2);
+	}
+}
+
+void fake_console_clear(void)
+{
+	fake_console_len = 0;
+	fake_console[0] = 0;
+}
+
+irqflags_t arch_irq_save(void)
+{
+	irqflags_t f = (irqflags_t)irq_on;
+	irq_on = 0;
+	return f;
+}
+void arch_irq_restore(irqflags_t flags) { irq_on = (int)flags; }
+void arch_irq_enable(void) { irq_on = 1; }
+void arch_irq_disable(void) { irq_on = 0; }
+bool arch_irq_enabled(void) { return irq_on; }
+void arch_cpu_relax(void) {}
+void arch_wait_for_interrupt(void) {}
+
+__noreturn void arch_halt_forever(void)
+{
+	fprintf(stderr, "fake arch: halt\n");
+	abort();
+}
+
+unsigned arch_cpu_id(void) { return fake_cpu_id; }
+unsigned arch_cpu_count(void) { return fake_cpu_count; }
+
+uint64_t arch_timestamp(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+uint64_t arch_timestamp_to_ns(uint64_t delta) { return delta; }
+uint64_t arch_time_ns(void) { return arch_timestamp(); }
+void arch_stop_other_cpus(void) {}
+
+__noreturn void arch_exit_emulator(unsigned code)
+{
+	fprintf(stderr, "fake arch: exit %u\n", code);
+	exit((int)code);
+}
+
+void *arch_phys_to_virt(paddr_t pa) { return fake_phys_base + pa; }
+paddr_t arch_virt_to_phys(const void *va) { return (paddr_t)((const uint8_t *)va - fake_phys_base); }
+
+void arch_console_write(const char *s, size_t len)
+{
+	size_t room = sizeof fake_console - 1 - fake_console_len;
+	size_t n = len < room ? len : room;
+	memcpy(fake_console + fake_console_len, s, n);
+	fake_console_len += n;
+	fake_console[fake_console_len] = 0;
+	if (fake_console_echo)
+		fwrite(s, 1, len, stdout);
+}
