@@ -1,4 +1,4 @@
-/* Fake implementations of include/arch/*.h so the portable core runs on the host. */
+/* Fake implementations of the include/arch/ headers so the portable core runs on the host. */
 #include "fake_arch.h"
 #include "../../include/arch/console.h"
 #include "../../include/arch/cpu.h"
