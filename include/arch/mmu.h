@@ -6,3 +6,56 @@
 void *arch_phys_to_virt(paddr_t pa);
 /* Physical address of a direct-map (or kernel image) virtual address. */
 paddr_t arch_virt_to_phys(const void *va);
+
+/* ---- User address spaces ----
+ * Portable code (kernel/mm/vm.c) owns the policy: which virtual page maps which frame, with
+ * which protection. The arch owns the page-table format. Each user address space has one
+ * struct arch_pt; the kernel half of the address space is shared by all of them.
+ * Page-table frames come from frame_alloc(0, PG_PGTABLE), with struct page.priv pointing at
+ * the owning struct arch_pt, so memory_failure can tell whose tables a frame holds. */
+
+#define USER_VA_START 0x0000000000001000ull /* page 0 is never mapped */
+#define USER_VA_END 0x0000800000000000ull   /* first non-canonical address */
+
+/* Protection bits, with Linux's PROT_* values. A present user mapping is always readable. */
+#define PT_READ 0x1
+#define PT_WRITE 0x2
+#define PT_EXEC 0x4
+
+struct arch_pt;
+
+/* What a page-table entry holds: a present mapping, a software marker in a non-present
+ * entry (used for poisoned pages: the marker is never 0), or nothing. */
+struct pte_info {
+	bool present;
+	pfn_t pfn;        /* when present */
+	unsigned prot;    /* PT_* when present */
+	bool accessed, dirty;
+	uint64_t marker;  /* when not present: the marker, 0 if the entry is empty */
+};
+
+/* New user address space (empty user half). NULL when out of memory. Process context. */
+struct arch_pt *arch_pt_create(void);
+/* Free the page-table frames of an address space; its entries must all be cleared first
+ * (remaining ones are dropped without touching the frames they map). Not while active. */
+void arch_pt_destroy(struct arch_pt *pt);
+/* Map the 4 KiB page at va to frame pfn with prot, replacing any entry. 0, -ENOMEM when a
+ * table could not be allocated, -EINVAL for a va outside user space or not page-aligned. */
+int arch_pt_map(struct arch_pt *pt, vaddr_t va, pfn_t pfn, unsigned prot);
+/* Change the protection of a present entry. 0, -ENOENT if not present, -EINVAL. */
+int arch_pt_protect(struct arch_pt *pt, vaddr_t va, unsigned prot);
+/* Put a non-present entry holding marker (1 .. 2^50-1) at va. 0, -ENOMEM, -EINVAL. */
+int arch_pt_set_marker(struct arch_pt *pt, vaddr_t va, uint64_t marker);
+/* Remove the entry at va (present or marker). 0, or -ENOENT if there was none. */
+int arch_pt_clear(struct arch_pt *pt, vaddr_t va);
+/* Read the entry at va. 0 and *out when present or a marker, -ENOENT when empty. */
+int arch_pt_get(struct arch_pt *pt, vaddr_t va, struct pte_info *out);
+/* Call fn for every present or marker entry in [start, end), in address order; stop early
+ * and return fn's value when it is non-zero. Safe against fn clearing the visited entry. */
+int arch_pt_walk(struct arch_pt *pt, vaddr_t start, vaddr_t end,
+		 int (*fn)(vaddr_t va, const struct pte_info *pi, void *arg), void *arg);
+/* Make every CPU that may have pt loaded forget its TLB entries for [va, va + n pages).
+ * Process context with interrupts enabled (it may wait for other CPUs). */
+void arch_pt_flush(struct arch_pt *pt, vaddr_t va, size_t npages);
+/* Load pt on this CPU (NULL: kernel-only tables). */
+void arch_pt_activate(struct arch_pt *pt);
