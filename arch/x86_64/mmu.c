@@ -18,15 +18,6 @@
 #include "printk.h"
 #include "x86.h"
 
-#define PTE_P BIT(0)
-#define PTE_W BIT(1)
-#define PTE_U BIT(2)
-#define PTE_PWT BIT(3)
-#define PTE_PCD BIT(4)
-#define PTE_PS BIT(7)
-#define PTE_G BIT(8)
-#define PTE_NX BIT(63)
-#define PTE_ADDR 0x000ffffffffff000ull
 #define GIB (1ull << 30)
 #define MIB2 (1ull << 21)
 #define EARLY_PDS 4 /* static page directories: the direct map of 0..4 GiB before any allocator */

@@ -16,6 +16,20 @@
 #define SEL_UCODE 0x33
 #define SEL_TSS 0x40
 
+/* Page-table entry bits (the format is described at the top of mmu.c). */
+#define PTE_P BIT(0)
+#define PTE_W BIT(1)
+#define PTE_U BIT(2)
+#define PTE_PWT BIT(3)
+#define PTE_PCD BIT(4)
+#define PTE_A BIT(5)
+#define PTE_D BIT(6)
+#define PTE_PS BIT(7)
+#define PTE_G BIT(8)
+#define PTE_MARKER BIT(9) /* software bit: a non-present entry holding a marker (pt.c) */
+#define PTE_NX BIT(63)
+#define PTE_ADDR 0x000ffffffffff000ull
+
 /* MSRs. */
 #define MSR_APIC_BASE 0x1b
 #define MSR_FEATURE_CONTROL 0x3a
@@ -115,6 +129,18 @@ struct cpu_features {
 };
 extern struct cpu_features cpu_features; /* the boot CPU's */
 
+/* Bracket deliberate kernel accesses to user pages (SMAP makes any other one fault). */
+static inline void user_access_begin(void)
+{
+	if (cpu_features.smap)
+		__asm__ volatile("stac" ::: "memory");
+}
+static inline void user_access_end(void)
+{
+	if (cpu_features.smap)
+		__asm__ volatile("clac" ::: "memory");
+}
+
 /* The per-CPU block; GS base points at it in kernel mode. Field offsets are used from
  * assembly (entry code), so keep the first fields in this order. */
 struct cpu_local {
@@ -163,6 +189,10 @@ paddr_t mmu_kernel_pml4(void);
 void pic_disable(void);
 typedef void (*irq_handler_t)(struct trap_frame *tf);
 void irq_register(unsigned vector, irq_handler_t h);
+void exc_register(unsigned vector, irq_handler_t h); /* exception 0..31 (idt.c) */
+paddr_t mmu_direct_map_top(void);                    /* the direct map covers [0, this) */
+void apic_eoi(void);                                 /* end of interrupt, this CPU (apic.c) */
+void apic_send_ipi(unsigned cpu, unsigned vector);   /* fixed IPI to a CPU, self included */
 __noreturn void fault_report_and_panic(struct trap_frame *tf, const char *why);
 void exc_register(unsigned vector, irq_handler_t h); /* exception 0..31 handler */
 uint64_t ex_fixup_lookup(uint64_t rip);  /* fixup address for a faulting kernel RIP, or 0 */

@@ -1,0 +1,277 @@
+/* User address spaces on x86-64 page tables (the interface is in include/arch/mmu.h).
+ *
+ * Each address space has its own PML4. Entries 256..511 (the kernel half) are copied from
+ * the kernel's PML4 when the space is created; they point at shared lower tables that never
+ * change at this level, so every space sees the same kernel. Entries 0..255 lead to tables
+ * allocated here as needed, 4 KiB user pages only: PML4 -> PDPT -> PD -> PT -> page.
+ * A marker is kept in a non-present leaf entry as (marker << 12) | PTE_MARKER; hardware
+ * ignores every bit of an entry whose present bit is clear.
+ * Callers serialise changes to one space (the mm lock); the tables are not locked here. */
+#include "arch/cpu.h"
+#include "arch/mmu.h"
+#include "arch/smp.h"
+#include "frame.h"
+#include "kerrno.h"
+#include "kmalloc.h"
+#include "kstring.h"
+#include "printk.h"
+#include "x86.h"
+
+#define LEVELS 4
+#define ENTRIES 512
+#define USER_PML4_ENTRIES 256
+#define MARKER_MAX (1ull << 50)
+#define FLUSH_ALL_THRESHOLD 32 /* past this many pages, reload CR3 instead of INVLPG */
+
+struct arch_pt {
+	uint64_t *pml4;
+	paddr_t pml4_phys;
+	uint64_t active_cpus; /* CPUs that have this space loaded (bit per CPU id) */
+};
+
+static struct arch_pt *active_pt[MAX_CPUS];
+
+static unsigned level_shift(int level) { return 12 + 9 * (unsigned)level; } /* 3 = PML4 */
+static unsigned index_at(vaddr_t va, int level) { return (va >> level_shift(level)) & 511; }
+static uint64_t *table_virt(uint64_t entry) { return arch_phys_to_virt(entry & PTE_ADDR); }
+
+static uint64_t *alloc_table(struct arch_pt *owner, paddr_t *phys)
+{
+	struct page *pg = frame_alloc(0, PG_PGTABLE);
+	if (!pg)
+		return NULL;
+	pg->priv = owner;
+	uint64_t *t = page_to_virt(pg);
+	memset(t, 0, PAGE_SIZE);
+	*phys = page_to_pfn(pg) << PAGE_SHIFT;
+	return t;
+}
+
+static bool user_page_ok(vaddr_t va)
+{
+	return IS_ALIGNED(va, PAGE_SIZE) && va >= USER_VA_START && va < USER_VA_END;
+}
+
+struct arch_pt *arch_pt_create(void)
+{
+	struct arch_pt *pt = kzalloc(sizeof(*pt));
+	if (!pt)
+		return NULL;
+	pt->pml4 = alloc_table(pt, &pt->pml4_phys);
+	if (!pt->pml4) {
+		kfree(pt);
+		return NULL;
+	}
+	const uint64_t *kernel = arch_phys_to_virt(mmu_kernel_pml4());
+	for (unsigned i = USER_PML4_ENTRIES; i < ENTRIES; i++)
+		pt->pml4[i] = kernel[i];
+	return pt;
+}
+
+/* The leaf entry for va, allocating the tables on the way when create; NULL if absent/OOM. */
+static uint64_t *leaf(struct arch_pt *pt, vaddr_t va, bool create)
+{
+	uint64_t *t = pt->pml4;
+	for (int level = LEVELS - 1; level > 0; level--) {
+		uint64_t *e = &t[index_at(va, level)];
+		if (!(*e & PTE_P)) {
+			paddr_t phys;
+			if (!create || !alloc_table(pt, &phys))
+				return NULL;
+			*e = phys | PTE_P | PTE_W | PTE_U; /* leaves decide the real permissions */
+		}
+		t = table_virt(*e);
+	}
+	return &t[index_at(va, 0)];
+}
+
+static uint64_t prot_bits(unsigned prot)
+{
+	uint64_t e = PTE_P | PTE_U;
+	if (prot & PT_WRITE)
+		e |= PTE_W;
+	if (!(prot & PT_EXEC) && cpu_features.nx)
+		e |= PTE_NX;
+	return e;
+}
+
+int arch_pt_map(struct arch_pt *pt, vaddr_t va, pfn_t pfn, unsigned prot)
+{
+	if (!user_page_ok(va))
+		return -EINVAL;
+	uint64_t *e = leaf(pt, va, true);
+	if (!e)
+		return -ENOMEM;
+	WRITE_ONCE(*e, (pfn << PAGE_SHIFT) | prot_bits(prot));
+	return 0;
+}
+
+int arch_pt_protect(struct arch_pt *pt, vaddr_t va, unsigned prot)
+{
+	if (!user_page_ok(va))
+		return -EINVAL;
+	uint64_t *e = leaf(pt, va, false);
+	if (!e || !(*e & PTE_P))
+		return -ENOENT;
+	WRITE_ONCE(*e, (*e & (PTE_ADDR | PTE_A | PTE_D)) | prot_bits(prot));
+	return 0;
+}
+
+int arch_pt_set_marker(struct arch_pt *pt, vaddr_t va, uint64_t marker)
+{
+	if (!user_page_ok(va) || marker == 0 || marker >= MARKER_MAX)
+		return -EINVAL;
+	uint64_t *e = leaf(pt, va, true);
+	if (!e)
+		return -ENOMEM;
+	WRITE_ONCE(*e, (marker << PAGE_SHIFT) | PTE_MARKER);
+	return 0;
+}
+
+int arch_pt_clear(struct arch_pt *pt, vaddr_t va)
+{
+	if (!user_page_ok(va))
+		return -EINVAL;
+	uint64_t *e = leaf(pt, va, false);
+	if (!e || !*e)
+		return -ENOENT;
+	WRITE_ONCE(*e, 0);
+	return 0;
+}
+
+static void decode(uint64_t e, struct pte_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (e & PTE_P) {
+		out->present = true;
+		out->pfn = (e & PTE_ADDR) >> PAGE_SHIFT;
+		out->prot = PT_READ | ((e & PTE_W) ? PT_WRITE : 0) |
+			    ((e & PTE_NX) && cpu_features.nx ? 0 : PT_EXEC);
+		out->accessed = e & PTE_A;
+		out->dirty = e & PTE_D;
+	} else {
+		out->marker = (e & PTE_ADDR) >> PAGE_SHIFT;
+	}
+}
+
+int arch_pt_get(struct arch_pt *pt, vaddr_t va, struct pte_info *out)
+{
+	if (!user_page_ok(va))
+		return -EINVAL;
+	uint64_t *e = leaf(pt, va, false);
+	if (!e || !*e)
+		return -ENOENT;
+	decode(*e, out);
+	return 0;
+}
+
+struct walk_ctx {
+	vaddr_t start, end;
+	int (*fn)(vaddr_t va, const struct pte_info *pi, void *arg);
+	void *arg;
+};
+
+static int walk_level(struct walk_ctx *w, uint64_t *t, int level, vaddr_t base)
+{
+	uint64_t span = 1ull << level_shift(level);
+	unsigned last = level == LEVELS - 1 ? USER_PML4_ENTRIES : ENTRIES;
+	for (unsigned i = 0; i < last; i++) {
+		vaddr_t va = base + i * span;
+		if (va + span <= w->start || va >= w->end || !t[i])
+			continue;
+		if (level == 0) {
+			struct pte_info pi;
+			decode(t[i], &pi);
+			int r = w->fn(va, &pi, w->arg);
+			if (r)
+				return r;
+		} else if (t[i] & PTE_P) {
+			int r = walk_level(w, table_virt(t[i]), level - 1, va);
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}
+
+int arch_pt_walk(struct arch_pt *pt, vaddr_t start, vaddr_t end,
+		 int (*fn)(vaddr_t va, const struct pte_info *pi, void *arg), void *arg)
+{
+	struct walk_ctx w = {start, end, fn, arg};
+	return walk_level(&w, pt->pml4, LEVELS - 1, 0);
+}
+
+static void free_level(uint64_t *t, int level)
+{
+	unsigned last = level == LEVELS - 1 ? USER_PML4_ENTRIES : ENTRIES;
+	for (unsigned i = 0; level > 0 && i < last; i++)
+		if (t[i] & PTE_P)
+			free_level(table_virt(t[i]), level - 1);
+	frame_free(virt_to_page(t), 0);
+}
+
+void arch_pt_destroy(struct arch_pt *pt)
+{
+	if (!pt)
+		return;
+	for (unsigned c = 0; c < MAX_CPUS; c++)
+		if (active_pt[c] == pt)
+			printk(KERN_ERR "pt: destroying an address space still active on CPU %u\n", c);
+	free_level(pt->pml4, LEVELS - 1);
+	kfree(pt);
+}
+
+struct flush_req {
+	struct arch_pt *pt;
+	vaddr_t va;
+	size_t n;
+};
+
+static void flush_local(void *arg)
+{
+	struct flush_req *r = arg;
+	if (active_pt[arch_cpu_id()] != r->pt)
+		return; /* switched away since: loading another CR3 dropped the entries */
+	if (r->n > FLUSH_ALL_THRESHOLD) {
+		write_cr3(read_cr3());
+		return;
+	}
+	for (size_t i = 0; i < r->n; i++)
+		invlpg(r->va + i * PAGE_SIZE);
+}
+
+void arch_pt_flush(struct arch_pt *pt, vaddr_t va, size_t npages)
+{
+	struct flush_req r = {pt, va, npages};
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* entry updates before reading the CPU mask */
+	uint64_t mask = __atomic_load_n(&pt->active_cpus, __ATOMIC_ACQUIRE);
+	unsigned self = arch_cpu_id();
+	for (unsigned c = 0; c < MAX_CPUS && mask; c++) {
+		if (!(mask & BIT(c)))
+			continue;
+		mask &= ~BIT(c);
+		if (c == self) {
+			irqflags_t f = arch_irq_save();
+			flush_local(&r);
+			arch_irq_restore(f);
+		} else {
+			arch_call_on_cpu(c, flush_local, &r, true);
+		}
+	}
+}
+
+void arch_pt_activate(struct arch_pt *pt)
+{
+	irqflags_t f = arch_irq_save();
+	unsigned cpu = arch_cpu_id();
+	struct arch_pt *old = active_pt[cpu];
+	if (old != pt) {
+		if (pt)
+			__atomic_fetch_or(&pt->active_cpus, BIT(cpu), __ATOMIC_SEQ_CST);
+		write_cr3(pt ? pt->pml4_phys : mmu_kernel_pml4());
+		active_pt[cpu] = pt;
+		if (old)
+			__atomic_fetch_and(&old->active_cpus, ~BIT(cpu), __ATOMIC_SEQ_CST);
+	}
+	arch_irq_restore(f);
+}
