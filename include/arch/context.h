@@ -1,0 +1,68 @@
+/* The arch interface for tasks: kernel stacks and switching, entering and leaving user mode,
+ * the saved user registers, and copying to and from user memory. */
+#pragma once
+#include "../types.h"
+
+/* The user registers saved on kernel entry (syscall, interrupt, exception), in the order a
+ * Linux x86-64 ucontext / signal frame needs them. The arch keeps one at the top of every
+ * task's kernel stack; portable code reads and edits it (syscall arguments and results,
+ * signal delivery) through these fields only. */
+struct user_regs {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error_code; /* trap vector (0..255), or SYSCALL_VECTOR for a syscall */
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+#define SYSCALL_VECTOR 0x100
+
+/* Syscall number and arguments (Linux x86-64: rax; rdi, rsi, rdx, r10, r8, r9). */
+static inline uint64_t uregs_sysno(const struct user_regs *r) { return r->rax; }
+
+/* A task's saved kernel context for arch_context_switch: opaque to portable code. */
+struct arch_context {
+	uint64_t rsp;     /* kernel stack pointer while switched out */
+	uint64_t fs_base; /* user TLS base (arch_prctl ARCH_SET_FS) */
+};
+
+#define KSTACK_ORDER 2 /* 16 KiB kernel stacks */
+#define KSTACK_SIZE (PAGE_SIZE << KSTACK_ORDER)
+
+/* Save the current kernel context in prev and resume next. Returns (in prev) when something
+ * switches back. Interrupts off; the scheduler's lock rules apply. */
+void arch_context_switch(struct arch_context *prev, struct arch_context *next);
+/* Prepare a new task whose kernel stack is [stack_base, stack_base + KSTACK_SIZE) so that
+ * the first switch to it calls fn(arg) in kernel mode with interrupts enabled. fn must not
+ * return: it calls the portable exit path instead. */
+void arch_context_init_kernel(struct arch_context *ctx, void *stack_base, void (*fn)(void *),
+			      void *arg);
+/* Prepare a new task so that the first switch to it returns to user mode with regs (copied
+ * onto its kernel stack). Used by fork (a copy of the parent's registers with rax = 0) and
+ * by the first exec. Also runs the schedule-tail hook (task_schedule_tail) first. */
+void arch_context_init_user(struct arch_context *ctx, void *stack_base,
+			    const struct user_regs *regs);
+/* The user registers of the running task (on its kernel stack), valid during a syscall or
+ * a trap from user mode. */
+struct user_regs *arch_current_user_regs(void);
+/* Set registers for a fresh user program: entry point, stack, everything else zeroed. */
+void arch_regs_init_user(struct user_regs *r, uint64_t entry, uint64_t sp);
+/* Whether the registers (e.g. restored from a user signal frame) are safe to return to user
+ * mode with: user code/stack selectors, no IOPL, canonical RIP. Fixes what it can. */
+bool arch_regs_sanitize_user(struct user_regs *r);
+/* Tell the CPU which kernel stack to use for the next entry from user mode of this task. */
+void arch_set_kernel_stack(void *stack_base);
+/* Install and read back the user FS base (TLS) of the current task. */
+void arch_set_fs_base(struct arch_context *ctx, uint64_t base);
+/* Leave for user mode with regs as the very first return of a task (exec from a kernel task). */
+__noreturn void arch_enter_user(const struct user_regs *regs);
+
+/* Copies between kernel and user memory. A fault on the user side (unmapped, protection,
+ * non-user address, or a machine check at the copy with a fixup) makes them return -EFAULT
+ * instead of crashing; they never touch kernel addresses on the user side.
+ * Process context; may fault pages in through the page-fault handler. */
+int arch_copy_from_user(void *dst, const void *usrc, size_t n);
+int arch_copy_to_user(void *udst, const void *src, size_t n);
+/* Copy a NUL-terminated string of at most n-1 bytes; returns its length, -EFAULT, or
+ * -ENAMETOOLONG when no NUL was found in n bytes. */
+long arch_strncpy_from_user(char *dst, const char *usrc, size_t n);
+/* Zero n bytes of user memory; 0 or -EFAULT. */
+int arch_clear_user(void *udst, size_t n);
