@@ -1,0 +1,99 @@
+/* Tasks and the scheduler. A task is a thread of execution with its own kernel stack; a user
+ * task also has an address space (struct mm). MCRK's user processes are single-threaded, so
+ * a task is a process: pid == tid.
+ * Locking: one scheduler lock (sched_lock) guards run queue, task states, wait queues and the
+ * task tree; it is held across a context switch and released by whoever runs next. */
+#pragma once
+#include "arch/context.h"
+#include "list.h"
+#include "spinlock.h"
+#include "types.h"
+
+struct mm;
+struct file;
+struct sig_state;
+
+enum task_state {
+	TASK_RUNNABLE, /* on the run queue or running */
+	TASK_SLEEPING, /* on a wait queue or the timer list */
+	TASK_ZOMBIE,   /* exited, waiting for its parent's wait4 */
+	TASK_DEAD,     /* reaped; freed once off its CPU */
+};
+
+/* Work flags checked on the way back to user mode (task_exit_to_user). */
+#define TIF_NEED_RESCHED BIT(0)
+#define TIF_SIGPENDING BIT(1)
+#define TIF_MCE_NOTIFY BIT(2) /* a machine check needs action for this task */
+
+#define TASK_MAX_FILES 32
+#define TASK_NAME_LEN 32
+
+/* Kill policy for memory errors (prctl PR_MCE_KILL), inherited across fork. */
+enum mce_kill_policy { MCE_KILL_DEFAULT = 0, MCE_KILL_LATE = 1, MCE_KILL_EARLY = 2 };
+
+struct wait_queue {
+	struct list_node waiters;
+};
+
+struct task {
+	int pid;
+	char name[TASK_NAME_LEN];
+	enum task_state state;
+	bool on_cpu;           /* its context is live on some CPU right now */
+	bool is_idle;
+	unsigned cpu;          /* CPU it last ran on */
+	uint64_t flags;        /* TIF_*, atomic */
+	struct arch_context ctx;
+	void *kstack;          /* KSTACK_SIZE bytes */
+	struct mm *mm;         /* NULL for kernel tasks */
+	struct task *parent;
+	struct list_node children, sibling;
+	struct list_node run_link;  /* run queue or a wait queue */
+	struct list_node all_link;
+	struct wait_queue child_exit; /* wait4 sleeps here */
+	int exit_status;       /* Linux wait status, valid when ZOMBIE */
+	uint64_t wake_at_ns;   /* nanosleep deadline, 0 when not sleeping on time */
+	uint64_t slice_ticks;  /* timer ticks used in the current slice */
+	uint64_t clear_child_tid;
+	enum mce_kill_policy mce_kill;
+	struct sig_state *sig; /* signal handlers, masks and pending sets (kernel/sig) */
+	struct file *files[TASK_MAX_FILES];
+	void *mce_work;        /* pending machine-check action for this task (kernel/mce) */
+};
+
+/* The task running on this CPU. Any context but early boot. */
+struct task *current_task(void);
+
+/* Set up the scheduler; the calling boot context becomes CPU 0's idle task. Boot only. */
+void sched_init(void);
+/* Turn the calling context into this CPU's idle task and idle forever, running tasks
+ * whenever there are any. Each CPU calls it once at the end of its start-up. */
+__noreturn void sched_idle_loop(void);
+/* Give the CPU to another runnable task, if any. Process context, interrupts enabled or not. */
+void schedule(void);
+/* Make a new task runnable (after creating it). */
+void sched_start_task(struct task *t);
+
+/* Create a kernel task running fn(arg). NULL when out of memory. Process context. */
+struct task *task_create_kernel(const char *name, void (*fn)(void *), void *arg);
+/* Look up a live task by pid; NULL when none. Takes and drops sched_lock. */
+struct task *task_find(int pid);
+/* Number of tasks that exist (any state but DEAD). */
+unsigned task_count(void);
+
+/* Sleep on wq until woken (the caller re-checks its condition). Process context. */
+void wait_queue_init(struct wait_queue *wq);
+void sleep_on(struct wait_queue *wq);
+/* Wake every task sleeping on wq. Any context but #MC/NMI. */
+void wake_up(struct wait_queue *wq);
+/* Sleep for at least ns nanoseconds; returns early (-EINTR) if a signal arrives. */
+int sleep_ns(uint64_t ns);
+
+/* Ask the task to run its return-to-user work; kick its CPU if it runs elsewhere. */
+void task_set_flag(struct task *t, uint64_t flag);
+bool task_test_and_clear_flag(struct task *t, uint64_t flag);
+
+/* Terminate the current task with a Linux wait status (exit(n): n << 8; killed: signo). */
+__noreturn void task_exit(int wait_status);
+
+extern spinlock_t sched_lock;

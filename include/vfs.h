@@ -1,0 +1,40 @@
+/* A small VFS: file descriptors over read-only initrd files, the console, and "nodes"
+ * (generated /proc and /sys files, control files) that subsystems register by path. */
+#pragma once
+#include "types.h"
+
+struct file;
+struct task;
+
+/* A registered node. read/write work on kernel buffers at a file offset; either may be NULL
+ * (then the operation fails with -EINVAL / -EACCES). snapshot nodes generate their whole
+ * text at open (gen) and reads page through it, as Linux's seq files appear to programs. */
+struct vfs_node_ops {
+	/* Whole contents into a kmalloc'd buffer (*out, *len). 0 or -errno. */
+	int (*gen)(void *priv, char **out, size_t *len);
+	/* Direct reads at an offset (for pagemap-like binary files). Bytes read or -errno. */
+	long (*read)(void *priv, void *buf, size_t n, uint64_t off);
+	/* A write of n bytes (for control files: the whole value at once). Bytes taken or -errno. */
+	long (*write)(void *priv, const char *buf, size_t n);
+	bool privileged_write; /* writes need root (all MCRK tasks are root for now) */
+};
+
+/* Make path ("/proc/meminfo") open-able. Returns 0, -EEXIST, -ENOMEM. Boot or process context. */
+int vfs_register_node(const char *path, const struct vfs_node_ops *ops, void *priv);
+
+/* File-descriptor operations of the current task (Linux semantics and errno values). */
+int vfs_open(const char *path, int flags);
+long vfs_read(int fd, void *ubuf, size_t n);
+long vfs_write(int fd, const void *ubuf, size_t n);
+int vfs_close(int fd);
+long vfs_lseek(int fd, int64_t off, int whence);
+long vfs_getdents64(int fd, void *ubuf, size_t n);
+int vfs_dup2(int oldfd, int newfd);
+/* Set up fds 0, 1, 2 on the console for a new task. 0 or -ENOMEM. */
+int vfs_init_task_console(struct task *t);
+/* fork: the child shares the parent's open files. */
+void vfs_fork_files(struct task *child, const struct task *parent);
+/* exit/exec: drop every open file of t. */
+void vfs_close_all(struct task *t);
+/* Write directly to the console (for write(1, ...)). */
+long console_write(const char *buf, size_t n);
