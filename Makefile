@@ -39,7 +39,7 @@ HCFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -DMCRK_HOST -Iinclu
 
 DEPS_STAMP := $(B)/.deps-ok
 
-.PHONY: all deps run debug test host-test qemu-test bench bochs fuzz clean iso
+.PHONY: all deps run debug test host-test qemu-test bench bochs clean
 all: $(B)/mcrk.elf $(B)/mcrk.iso
 
 deps: $(DEPS_STAMP)
@@ -81,16 +81,29 @@ QEMU_CPU ?= max,vendor=GenuineIntel
 QEMU_SMP ?= 2
 QEMU_MEM ?= 256M
 run: all
-	$(QEMU) -cpu $(QEMU_CPU) -smp $(QEMU_SMP) -m $(QEMU_MEM) -cdrom $(B)/mcrk.iso -nographic \
+	$(QEMU) -cpu $(QEMU_CPU) -smp $(QEMU_SMP) -m $(QEMU_MEM) -cdrom $(B)/mcrk.iso -nographic -net none \
 		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04
 debug: all
 	@echo "QEMU is waiting for gdb. In another terminal:"
 	@echo "  gdb $(B)/mcrk.elf -ex 'target remote :1234'"
-	$(QEMU) -cpu $(QEMU_CPU) -smp $(QEMU_SMP) -m $(QEMU_MEM) -cdrom $(B)/mcrk.iso -nographic \
+	$(QEMU) -cpu $(QEMU_CPU) -smp $(QEMU_SMP) -m $(QEMU_MEM) -cdrom $(B)/mcrk.iso -nographic -net none \
 		-no-reboot -s -S -device isa-debug-exit,iobase=0xf4,iosize=0x04
 
 test: all $(B)/host-unit
 	@$(PYTHON) tests/run_all.py
+
+qemu-test: all
+	$(PYTHON) tests/qemu/driver.py run
+
+bochs: all
+	bash scripts/bochs.sh --smp $(QEMU_SMP)
+
+# ---- benchmarks: figures, not pass/fail (host build, -O2, no sanitizers) ----
+BENCH_CFLAGS := -std=gnu11 -O2 -DMCRK_HOST -Iinclude -Wall -Wextra -Werror -Wno-unused-parameter
+$(B)/frame_bench: bench/frame_bench.c kernel/mm/frame.c kernel/lib/printk.c kernel/lib/vsnprintf.c tests/host/fake_arch.c
+	$(HOSTCC) $(BENCH_CFLAGS) -o $@ $^
+bench: $(B)/frame_bench
+	$(B)/frame_bench
 
 clean:
 	rm -rf $(B)

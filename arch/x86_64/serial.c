@@ -13,6 +13,7 @@
 #define UART_LSR 5
 #define UART_SCR 7
 #define LSR_THRE 0x20
+#define LSR_TEMT 0x40 /* transmitter empty: the last byte has left */
 #define LCR_DLAB 0x80
 
 static bool com1_present;
@@ -54,4 +55,11 @@ void arch_console_write(const char *s, size_t len)
 		if (e9_present)
 			outb(DEBUG_PORT, (uint8_t)s[i]);
 	}
+}
+
+/* Wait (bounded) until COM1 has sent everything, so nothing is lost when the machine stops. */
+void serial_flush(void)
+{
+	for (int i = 0; com1_present && i < 1000000 && !(inb(COM1 + UART_LSR) & LSR_TEMT); i++)
+		__asm__ volatile("pause");
 }

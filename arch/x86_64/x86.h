@@ -176,6 +176,7 @@ struct trap_frame {
 
 /* arch-internal functions (one line each on what they do; see their files). */
 void serial_init(void);
+void serial_flush(void);
 void cpu_detect(struct cpu_features *f);
 void cpu_init_features(void);           /* NX, SMEP, SMAP, PGE on this CPU */
 void cpu_local_init(unsigned cpu);      /* GS base -> cpu_locals[cpu] */
@@ -213,5 +214,6 @@ void apic_init(bool bsp);      /* local APIC of this CPU */
 void acpi_init(paddr_t rsdp);  /* find the CPUs in the MADT */
 void smp_boot_aps(void);       /* start every other CPU */
 void timer_init_cpu(void);     /* periodic LAPIC timer on this CPU */
+void mca_cpu_init(bool bsp);   /* machine checks on this CPU; bsp: install handlers (mca.c) */
 void apic_eoi(void);
 void apic_send_ipi(unsigned cpu, unsigned vector);
