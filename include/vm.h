@@ -1,0 +1,167 @@
+/* User address spaces: struct mm (one per process image) holds a page table (struct arch_pt) and
+ * a balanced tree of VMAs, each a page-aligned range [start, end) with one protection and one
+ * backing: private anonymous (zero-filled on demand), shared anonymous (frames held by a
+ * refcounted object, so forked children share them), or read-only file bytes (e.g. an initrd
+ * file; copied into a PG_FILE frame on first touch). fork makes private pages copy-on-write.
+ * Every present user PTE is recorded in the reverse map (include/rmap.h).
+ *
+ * Frame references: a user frame's refcount is the number of PTEs that map it plus one per
+ * shared-object slot holding it plus any temporary reference (memory_failure); its mapcount is
+ * the number of PTEs that map it. Poisoned pages are left in PTEs as non-present markers.
+ *
+ * Locks: mm->lock (a spinlock, never taken with interrupts off or in #MC/NMI context) guards
+ * the VMA tree, the page table and the brk fields. The full lock order is in kernel/mm/rmap.c. */
+#pragma once
+#include "arch/mmu.h"
+#include "list.h"
+#include "spinlock.h"
+#include "types.h"
+
+/* mmap flags: Linux x86-64 values. */
+#define MAP_SHARED 0x01
+#define MAP_PRIVATE 0x02
+#define MAP_TYPE 0x0f
+#define MAP_FIXED 0x10
+#define MAP_ANONYMOUS 0x20
+#define MAP_GROWSDOWN 0x0100
+#define MAP_DENYWRITE 0x0800
+#define MAP_EXECUTABLE 0x1000
+#define MAP_LOCKED 0x2000
+#define MAP_NORESERVE 0x4000
+#define MAP_POPULATE 0x8000
+#define MAP_NONBLOCK 0x10000
+#define MAP_STACK 0x20000
+#define MAP_HUGETLB 0x40000
+#define MAP_FIXED_NOREPLACE 0x100000
+
+/* VMA flags (struct vma.flags). */
+#define VM_SHARED 0x01	  /* MAP_SHARED: writes are seen by every mapper */
+#define VM_ANON 0x02	  /* anonymous memory (zero-filled) */
+#define VM_FILE 0x04	  /* backed by read-only bytes (vma->file_*) */
+#define VM_LOCKED 0x08	  /* MAP_LOCKED: populated at mmap time */
+#define VM_STACK 0x10	  /* MAP_STACK, or the initial stack */
+#define VM_GROWSDOWN 0x20 /* MAP_GROWSDOWN (recorded; automatic growth is not implemented) */
+#define VM_BRK 0x40	  /* the heap that brk moves */
+
+/* Fault access bits for vm_fault: FAULT_READ/WRITE/EXEC from entry.h (the PT_* values). */
+#include "entry.h"
+
+/* Memory-error kill policy of an address space: the values of prctl(PR_MCE_KILL,
+ * PR_MCE_KILL_SET, x) and of PR_MCE_KILL_GET's answer. Inherited across fork. */
+#define MM_MCE_KILL_LATE 0
+#define MM_MCE_KILL_EARLY 1
+#define MM_MCE_KILL_DEFAULT 2
+
+/* Top of the area where mmap places mappings without an address (searched downwards). */
+#define VM_MMAP_TOP_DEFAULT 0x00007f0000000000ull
+
+struct vm_shm; /* shared anonymous object (kernel/mm/vm_priv.h) */
+struct page;
+
+/* Read-only bytes that back VM_FILE mappings. They must outlive every mapping of them. */
+struct vm_file {
+	const void *data;
+	uint64_t size;
+};
+
+struct vma {
+	vaddr_t start, end;	  /* page-aligned, start < end */
+	unsigned prot;		  /* PT_* (0 = PROT_NONE) */
+	unsigned flags;		  /* VM_* */
+	const uint8_t *file_data; /* VM_FILE: the backing bytes, their size, and the byte */
+	uint64_t file_size;	  /* offset that start maps */
+	uint64_t file_off;
+	struct vm_shm *shm; /* VM_SHARED|VM_ANON: the object, and the page index of start in it */
+	uint64_t shm_pgoff;
+	struct vma *left, *right; /* AVL tree keyed by start (kernel/mm/vma_tree.c) */
+	int height;
+};
+
+struct mm {
+	struct arch_pt *pt;
+	spinlock_t lock;      /* VMA tree, page table, brk */
+	int32_t refcount;     /* atomic; destroyed on the last mm_put */
+	struct vma *vma_root; /* AVL tree of VMAs */
+	uint32_t nr_vmas;
+	vaddr_t brk_start, brk;	   /* heap: [brk_start, brk), moved by vm_brk */
+	vaddr_t mmap_top;	   /* mmap without an address searches below this */
+	int mce_kill;		   /* MM_MCE_KILL_*; copied by mm_fork */
+	struct list_node all_link; /* on the list of every mm (tests, diagnostics) */
+};
+
+/* What a page of an address space holds (vm_page_info). */
+enum vm_page_state {
+	VM_PAGE_NONE,	 /* nothing mapped there (yet) */
+	VM_PAGE_PRESENT, /* pfn is mapped with prot */
+	VM_PAGE_POISON,	 /* a poison marker for frame pfn: touching it gives -EHWPOISON */
+};
+
+struct vm_page_info {
+	enum vm_page_state state;
+	pfn_t pfn;
+	unsigned prot; /* PTE protection when present (write may be off for a COW page) */
+};
+
+/* A new empty address space with refcount 1, or NULL when out of memory. Process context. */
+struct mm *mm_create(void);
+/* Take a reference on mm (the caller already holds one). Any context but #MC/NMI. */
+void mm_get(struct mm *mm);
+/* Take a reference if mm is not being destroyed; false if its refcount already reached 0.
+ * For rmap walkers, which see mms without owning a reference. Any context but #MC/NMI. */
+bool mm_tryget(struct mm *mm);
+/* Drop a reference; the last one unmaps everything, frees frames whose refcount reaches 0 and
+ * the page tables. The caller guarantees no CPU still runs on mm->pt. Process context. */
+void mm_put(struct mm *mm);
+/* Copy parent for fork: shared VMAs share frames; private pages become copy-on-write (both
+ * PTEs read-only, references raised); poison markers are copied. Takes parent->lock.
+ * Returns the child (refcount 1), or NULL when out of memory (nothing leaks). Process context. */
+struct mm *mm_fork(struct mm *parent);
+/* Number of live address spaces (tests, diagnostics). Any context. */
+long vm_nr_mms(void);
+
+/* Map len bytes at addr (a hint, or exact with MAP_FIXED / MAP_FIXED_NOREPLACE) with prot and
+ * Linux mmap flags; file is NULL for MAP_ANONYMOUS, else off is a page-aligned byte offset into
+ * it. Returns the address, or -EINVAL (bad arguments), -EACCES (shared writable file),
+ * -EEXIST (MAP_FIXED_NOREPLACE overlap), -EPERM (MAP_FIXED below USER_VA_START), -ENOMEM (no
+ * room, no memory). Takes mm->lock. Process context. */
+long vm_mmap(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot, unsigned flags,
+	     const struct vm_file *file, uint64_t off);
+/* Unmap [addr, addr + len) (rounded up to pages), splitting VMAs that straddle its ends.
+ * 0, -EINVAL (misaligned, empty or outside user space), -ENOMEM (no memory to split). */
+int vm_munmap(struct mm *mm, vaddr_t addr, uint64_t len);
+/* Set the protection of [addr, addr + len), splitting VMAs. A copy-on-write page stays
+ * read-only until a write fault breaks COW. 0, -EINVAL, -ENOMEM (a hole in the range, or no
+ * memory; nothing changes), -EACCES (write on a shared file mapping). Takes mm->lock. */
+int vm_mprotect(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot);
+/* Set where the heap starts (exec, before the first vm_brk). Takes mm->lock. */
+void vm_brk_init(struct mm *mm, vaddr_t start);
+/* Move the program break to want (Linux brk): returns the new break, or the current one when
+ * want is 0, below the start, collides with a mapping or memory runs out. Takes mm->lock. */
+vaddr_t vm_brk(struct mm *mm, vaddr_t want);
+/* Call fn on each VMA in address order under mm->lock; stops at and returns fn's first
+ * non-zero value. fn must not change mm nor touch user memory (a user-copy fault would take
+ * mm->lock again): format into a kernel buffer, copy out afterwards. For /proc/self/maps. */
+int vm_for_each_vma(struct mm *mm, int (*fn)(const struct vma *v, void *arg), void *arg);
+
+/* Handle a page fault at va with access FAULT_* (other bits such as FAULT_USER are ignored;
+ * user: the fault came from user mode; kernel user-copy faults pass false, same answers).
+ * Returns 0 when the access may be retried, -EFAULT when no VMA covers va (SIGSEGV
+ * SEGV_MAPERR), -EACCES when the VMA forbids
+ * the access (SEGV_ACCERR), -ENOMEM, or -EHWPOISON when the page holds a poison marker or its
+ * frame is poisoned (SIGBUS BUS_MCEERR_AR at va). Takes mm->lock; process context. */
+int vm_fault(struct mm *mm, vaddr_t va, unsigned access, bool user);
+
+/* Replace the present PTE at va, which must map pfn, by a poison marker for pfn; drops its
+ * rmap entry, mapcount and frame reference. 0 (also when the marker is already there), or
+ * -ENOENT if va does not map pfn. Takes mm->lock (call it outside rmap_walk). */
+int vm_set_poison(struct mm *mm, vaddr_t va, pfn_t pfn);
+/* Remove the present PTE at va that maps pfn, leaving nothing (a clean PG_FILE page is re-read
+ * on next touch). 0 or -ENOENT. Takes mm->lock. */
+int vm_unmap_page(struct mm *mm, vaddr_t va, pfn_t pfn);
+/* Make va, which must map old_pfn, map new instead with the same protection (soft offline;
+ * a shared object's slot holding old_pfn follows). The caller keeps its own reference on new
+ * and has copied the contents. 0, -ENOENT, -ENOMEM. Takes mm->lock. */
+int vm_replace_page(struct mm *mm, vaddr_t va, pfn_t old_pfn, struct page *new);
+/* Report what the page at va holds (for memory_failure and /proc/self/pagemap). Always 0;
+ * *info->state says NONE, PRESENT or POISON. Takes mm->lock. */
+int vm_page_info(struct mm *mm, vaddr_t va, struct vm_page_info *info);

@@ -1,0 +1,270 @@
+/* Address-space lifetime and the pieces every mapping operation shares: creating and
+ * destroying struct mm, references on user frames, shared anonymous objects, installing one
+ * PTE (with its rmap entry) and zapping a range (PTEs cleared, TLBs flushed, then frames
+ * released, in that order, so no CPU can still write a frame that went back to the allocator).
+ * mmap/munmap/mprotect/brk are in vm_map.c, faults in vm_fault.c, fork in vm_fork.c. */
+#include "frame.h"
+#include "kerrno.h"
+#include "kmalloc.h"
+#include "kstring.h"
+#include "printk.h"
+#include "rmap.h"
+#include "vm_priv.h"
+
+#define ZAP_BATCH 32 /* frames released per TLB flush when zapping a range */
+
+static spinlock_t mm_list_lock = SPINLOCK_INIT; /* a leaf lock: nothing is taken under it */
+static struct list_node mm_list = LIST_HEAD_INIT(mm_list);
+static long nr_mms;
+
+/* ---- user frames ---- */
+
+/* One more reference on a user frame. Any context but #MC/NMI. */
+void upage_get(struct page *pg)
+{
+	__atomic_fetch_add(&pg->refcount, 1, __ATOMIC_RELAXED);
+}
+
+/* Drop a reference on a user frame, freeing it on the last. Process context. */
+void upage_put(struct page *pg)
+{
+	int32_t left = __atomic_sub_fetch(&pg->refcount, 1, __ATOMIC_ACQ_REL);
+
+	if (left > 0)
+		return;
+	if (left < 0 || pg->mapcount || pg->priv)
+		pr_err("vm: pfn %#llx released with refcount %d mapcount %d\n",
+		       (unsigned long long)page_to_pfn(pg), (int)left, (int)pg->mapcount);
+	frame_free(pg, 0);
+}
+
+/* True when only one PTE holds pg and it is anonymous: a COW write may reuse it. */
+bool upage_exclusive(const struct page *pg)
+{
+	uint32_t fl = __atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE);
+
+	return __atomic_load_n(&pg->refcount, __ATOMIC_ACQUIRE) == 1 && !(fl & PG_FILE);
+}
+
+/* ---- shared anonymous objects ---- */
+
+/* A new object of npages empty slots with one reference, or NULL. Process context. */
+struct vm_shm *shm_create(uint64_t npages)
+{
+	struct vm_shm *s;
+
+	if (npages > (UINT64_MAX - sizeof(*s)) / sizeof(s->pages[0]))
+		return NULL;
+	s = kzalloc(sizeof(*s) + npages * sizeof(s->pages[0]));
+	if (!s)
+		return NULL;
+	s->refcount = 1;
+	spin_init(&s->lock);
+	s->npages = npages;
+	return s;
+}
+
+void shm_get(struct vm_shm *s)
+{
+	__atomic_fetch_add(&s->refcount, 1, __ATOMIC_RELAXED);
+}
+
+/* Drop a reference; the last one releases every frame the object holds. Process context. */
+void shm_put(struct vm_shm *s)
+{
+	if (__atomic_sub_fetch(&s->refcount, 1, __ATOMIC_ACQ_REL))
+		return;
+	for (uint64_t i = 0; i < s->npages; i++)
+		if (s->pages[i])
+			upage_put(s->pages[i]);
+	kfree(s);
+}
+
+/* Slot idx's frame (allocated zero-filled if empty) with a reference for the caller. */
+struct page *shm_page(struct vm_shm *s, uint64_t idx)
+{
+	struct page *pg;
+
+	if (idx >= s->npages)
+		return NULL;
+	spin_lock(&s->lock);
+	pg = s->pages[idx];
+	if (!pg) {
+		pg = frame_alloc(0, PG_USER);
+		if (pg) {
+			memset(page_to_virt(pg), 0, PAGE_SIZE);
+			s->pages[idx] = pg; /* the slot keeps frame_alloc's reference */
+		}
+	}
+	if (pg)
+		upage_get(pg);
+	spin_unlock(&s->lock);
+	return pg;
+}
+
+/* ---- PTEs ---- */
+
+/* Map pg at va and record the rmap entry; see vm_priv.h. mm->lock held. */
+int vm_install_pte(struct mm *mm, vaddr_t va, struct page *pg, unsigned prot)
+{
+	int err = rmap_add(pg, mm, va);
+
+	if (err)
+		return err;
+	err = arch_pt_map(mm->pt, va, page_to_pfn(pg), prot);
+	if (err)
+		rmap_remove(pg, mm, va);
+	return err;
+}
+
+/* PTE protection for pg in v: write only for shared VMAs or an exclusive private page. */
+unsigned vm_pte_prot(const struct vma *v, const struct page *pg)
+{
+	unsigned prot = v->prot;
+
+	if (!(v->flags & VM_SHARED) && (prot & PT_WRITE) && !upage_exclusive(pg))
+		prot &= ~PT_WRITE;
+	return prot;
+}
+
+struct zap_ctx {
+	struct mm *mm;
+	struct page *pages[ZAP_BATCH]; /* unmapped, waiting for the flush before release */
+	unsigned n;
+	vaddr_t lo, hi; /* range of cleared entries not yet flushed */
+};
+
+static void zap_flush(struct zap_ctx *z)
+{
+	if (z->hi > z->lo)
+		arch_pt_flush(z->mm->pt, z->lo, (z->hi - z->lo) >> PAGE_SHIFT);
+	for (unsigned i = 0; i < z->n; i++)
+		upage_put(z->pages[i]);
+	z->n = 0;
+	z->lo = UINT64_MAX;
+	z->hi = 0;
+}
+
+static int zap_one(vaddr_t va, const struct pte_info *pi, void *arg)
+{
+	struct zap_ctx *z = arg;
+	struct page *pg = pi->present ? pfn_to_page(pi->pfn) : NULL;
+
+	arch_pt_clear(z->mm->pt, va);
+	z->lo = MIN(z->lo, va);
+	z->hi = MAX(z->hi, va + PAGE_SIZE);
+	if (pg) {
+		rmap_remove(pg, z->mm, va);
+		z->pages[z->n++] = pg;
+		if (z->n == ZAP_BATCH)
+			zap_flush(z);
+	}
+	return 0;
+}
+
+/* Clear [start, end) of mm's page table; see vm_priv.h. mm->lock held. */
+void vm_zap_range_locked(struct mm *mm, vaddr_t start, vaddr_t end)
+{
+	struct zap_ctx z = {.mm = mm, .n = 0, .lo = UINT64_MAX, .hi = 0};
+
+	arch_pt_walk(mm->pt, start, end, zap_one, &z);
+	zap_flush(&z);
+}
+
+/* ---- address spaces ---- */
+
+/* A new empty address space; see vm.h. Process context. */
+struct mm *mm_create(void)
+{
+	struct mm *mm = kzalloc(sizeof(*mm));
+
+	if (!mm)
+		return NULL;
+	mm->pt = arch_pt_create();
+	if (!mm->pt) {
+		kfree(mm);
+		return NULL;
+	}
+	spin_init(&mm->lock);
+	mm->refcount = 1;
+	mm->mmap_top = VM_MMAP_TOP_DEFAULT;
+	mm->mce_kill = MM_MCE_KILL_DEFAULT;
+	spin_lock(&mm_list_lock);
+	list_add_tail(&mm->all_link, &mm_list);
+	nr_mms++;
+	spin_unlock(&mm_list_lock);
+	return mm;
+}
+
+/* Another reference on mm; see vm.h. */
+void mm_get(struct mm *mm)
+{
+	__atomic_fetch_add(&mm->refcount, 1, __ATOMIC_RELAXED);
+}
+
+/* A reference unless mm is already dying; see vm.h. */
+bool mm_tryget(struct mm *mm)
+{
+	int32_t old = __atomic_load_n(&mm->refcount, __ATOMIC_RELAXED);
+
+	do {
+		if (old <= 0)
+			return false;
+	} while (!__atomic_compare_exchange_n(&mm->refcount, &old, old + 1, false, __ATOMIC_ACQUIRE,
+					      __ATOMIC_RELAXED));
+	return true;
+}
+
+/* Free a VMA that is out of the tree, dropping its shared object. */
+void vma_free(struct vma *v)
+{
+	if (v->shm)
+		shm_put(v->shm);
+	kfree(v);
+}
+
+static void mm_destroy(struct mm *mm)
+{
+	struct vma *v;
+
+	spin_lock(&mm_list_lock);
+	list_del(&mm->all_link);
+	nr_mms--;
+	spin_unlock(&mm_list_lock);
+	spin_lock(&mm->lock); /* rmap walkers may still be looking at mm, never at its VMAs */
+	while ((v = mm->vma_root) != NULL) {
+		vm_zap_range_locked(mm, v->start, v->end);
+		vma_tree_remove(&mm->vma_root, v);
+		vma_free(v);
+	}
+	mm->nr_vmas = 0;
+	spin_unlock(&mm->lock);
+	arch_pt_destroy(mm->pt);
+	kfree(mm);
+}
+
+/* Drop a reference, destroying mm on the last; see vm.h. Process context. */
+void mm_put(struct mm *mm)
+{
+	if (!__atomic_sub_fetch(&mm->refcount, 1, __ATOMIC_ACQ_REL))
+		mm_destroy(mm);
+}
+
+/* Live address spaces. */
+long vm_nr_mms(void)
+{
+	return __atomic_load_n(&nr_mms, __ATOMIC_RELAXED);
+}
+
+/* Visit mm's VMAs in order under mm->lock; see vm.h. */
+int vm_for_each_vma(struct mm *mm, int (*fn)(const struct vma *v, void *arg), void *arg)
+{
+	int ret = 0;
+
+	spin_lock(&mm->lock);
+	for (struct vma *v = vma_tree_next(mm->vma_root, 0); v && !ret;
+	     v = vma_tree_next(mm->vma_root, v->end))
+		ret = fn(v, arg);
+	spin_unlock(&mm->lock);
+	return ret;
+}

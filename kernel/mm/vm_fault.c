@@ -1,0 +1,300 @@
+/* Page faults on user addresses, and single-page operations for memory_failure and pagemap.
+ *
+ * A fault is answered in this order: no VMA -> -EFAULT; the VMA forbids the access -> -EACCES;
+ * a poison marker in the PTE -> -EHWPOISON; an empty PTE -> fill it (zeroed frame for private
+ * anonymous memory, the shared object's frame for shared anonymous memory, a PG_FILE copy of
+ * the backing bytes for a file page, or straight an anonymous copy on a private write);
+ * a write to a read-only private page -> break copy-on-write (reuse the frame when this PTE is
+ * its only holder and it is not a file page, else copy it). A COW source frame that is already
+ * poisoned is never read by the kernel: the fault reports -EHWPOISON instead. */
+#include "kerrno.h"
+#include "kstring.h"
+#include "rmap.h"
+#include "vm_priv.h"
+
+static bool access_allowed(unsigned prot, unsigned access)
+{
+	if ((access & FAULT_WRITE) && !(prot & PT_WRITE))
+		return false;
+	if ((access & FAULT_EXEC) && !(prot & PT_EXEC))
+		return false;
+	return prot != 0; /* any protection but PROT_NONE can be read on x86 */
+}
+
+/* Map a freshly allocated frame (the PTE takes its only reference). */
+static int install_new(struct mm *mm, vaddr_t va, struct page *pg, unsigned prot)
+{
+	int err = vm_install_pte(mm, va, pg, prot);
+
+	if (err)
+		frame_free(pg, 0);
+	return err;
+}
+
+static int fault_anon(struct mm *mm, struct vma *v, vaddr_t va)
+{
+	struct page *pg = frame_alloc(0, PG_USER);
+
+	if (!pg)
+		return -ENOMEM;
+	memset(page_to_virt(pg), 0, PAGE_SIZE);
+	return install_new(mm, va, pg, v->prot);
+}
+
+static int fault_shared_anon(struct mm *mm, struct vma *v, vaddr_t va)
+{
+	uint64_t idx = v->shm_pgoff + ((va - v->start) >> PAGE_SHIFT);
+	struct page *pg = shm_page(v->shm, idx);
+	int err;
+
+	if (!pg)
+		return -ENOMEM;
+	if (page_poisoned(pg)) {
+		upage_put(pg);
+		return -EHWPOISON;
+	}
+	err = vm_install_pte(mm, va, pg, v->prot);
+	if (err)
+		upage_put(pg);
+	return err;
+}
+
+/* Copy the backing bytes of file page va (zeros past the end) into frame pg. */
+static void fill_from_file(const struct vma *v, vaddr_t va, struct page *pg)
+{
+	uint64_t off = v->file_off + (va - v->start);
+	uint8_t *dst = page_to_virt(pg);
+	uint64_t n = off < v->file_size ? MIN(PAGE_SIZE, v->file_size - off) : 0;
+
+	if (n)
+		memcpy(dst, v->file_data + off, n);
+	memset(dst + n, 0, PAGE_SIZE - n);
+}
+
+/* A file page: a clean PG_FILE frame (mapped without write in private VMAs), or an anonymous
+ * copy at once when the first touch is a write to a private mapping. */
+static int fault_file(struct mm *mm, struct vma *v, vaddr_t va, unsigned access)
+{
+	bool private_write = !(v->flags & VM_SHARED) && (access & FAULT_WRITE);
+	struct page *pg = frame_alloc(0, private_write ? PG_USER : PG_USER | PG_FILE);
+
+	if (!pg)
+		return -ENOMEM;
+	fill_from_file(v, va, pg);
+	return install_new(mm, va, pg, private_write ? v->prot : v->prot & ~PT_WRITE);
+}
+
+/* Write to a present read-only page of a private VMA that allows writing. */
+static int cow_break(struct mm *mm, struct vma *v, vaddr_t va, struct page *old)
+{
+	struct page *new;
+	int err;
+
+	if (upage_exclusive(old)) {
+		arch_pt_protect(mm->pt, va, v->prot);
+		arch_pt_flush(mm->pt, va, 1);
+		return 0;
+	}
+	if (page_poisoned(old))
+		return -EHWPOISON;
+	new = frame_alloc(0, PG_USER);
+	if (!new)
+		return -ENOMEM;
+	memcpy(page_to_virt(new), page_to_virt(old), PAGE_SIZE);
+	err = rmap_add(new, mm, va);
+	if (!err) {
+		err = arch_pt_map(mm->pt, va, page_to_pfn(new), v->prot);
+		if (err)
+			rmap_remove(new, mm, va);
+	}
+	if (err) {
+		frame_free(new, 0);
+		return err;
+	}
+	arch_pt_flush(mm->pt, va, 1); /* no CPU may write old through a stale entry any more */
+	rmap_remove(old, mm, va);
+	upage_put(old);
+	return 0;
+}
+
+/* The PTE at va is present but lacks a right the VMA grants. */
+static int fault_present(struct mm *mm, struct vma *v, vaddr_t va, const struct pte_info *pi,
+			 unsigned access)
+{
+	unsigned need = access & (FAULT_WRITE | FAULT_EXEC);
+	struct page *pg = pfn_to_page(pi->pfn);
+
+	if ((pi->prot & need) == need)
+		return 0; /* stale TLB entry: already fixed */
+	if (!pg)
+		return -EFAULT;
+	if ((need & FAULT_WRITE) && !(v->flags & VM_SHARED))
+		return cow_break(mm, v, va, pg);
+	arch_pt_protect(mm->pt, va, vm_pte_prot(v, pg));
+	arch_pt_flush(mm->pt, va, 1);
+	return 0;
+}
+
+/* vm_fault with mm->lock held and va page-aligned; see vm_priv.h. */
+int vm_fault_locked(struct mm *mm, vaddr_t va, unsigned access)
+{
+	struct vma *v = vma_tree_find(mm->vma_root, va);
+	struct pte_info pi;
+
+	if (!v)
+		return -EFAULT;
+	if (!access_allowed(v->prot, access))
+		return -EACCES;
+	if (arch_pt_get(mm->pt, va, &pi) == 0) {
+		if (!pi.present)
+			return vm_marker_is_poison(pi.marker) ? -EHWPOISON : -EFAULT;
+		return fault_present(mm, v, va, &pi, access);
+	}
+	if (v->shm)
+		return fault_shared_anon(mm, v, va);
+	if (v->flags & VM_FILE)
+		return fault_file(mm, v, va, access);
+	return fault_anon(mm, v, va);
+}
+
+/* Page fault; see vm.h. Takes mm->lock. Process context. */
+int vm_fault(struct mm *mm, vaddr_t va, unsigned access, bool user)
+{
+	int ret;
+
+	(void)user; /* user and kernel (user-copy) faults get the same answers */
+	if (va < USER_VA_START || va >= USER_VA_END)
+		return -EFAULT;
+	spin_lock(&mm->lock);
+	ret = vm_fault_locked(mm, ALIGN_DOWN(va, PAGE_SIZE), access);
+	spin_unlock(&mm->lock);
+	return ret;
+}
+
+/* The present PTE at va if it maps pfn; else -ENOENT (1 if it is already pfn's poison marker). */
+static int pte_maps(struct mm *mm, vaddr_t va, pfn_t pfn, struct pte_info *pi)
+{
+	if (arch_pt_get(mm->pt, va, pi))
+		return -ENOENT;
+	if (pi->present)
+		return pi->pfn == pfn ? 0 : -ENOENT;
+	return pi->marker == vm_poison_marker(pfn) ? 1 : -ENOENT;
+}
+
+/* Replace the PTE at va (mapping pfn) by marker, or clear it when marker is 0. */
+static int unmap_one(struct mm *mm, vaddr_t va, pfn_t pfn, uint64_t marker)
+{
+	struct pte_info pi;
+	struct page *pg = pfn_to_page(pfn);
+	int ret;
+
+	va = ALIGN_DOWN(va, PAGE_SIZE);
+	spin_lock(&mm->lock);
+	ret = pte_maps(mm, va, pfn, &pi);
+	if (ret == 1 && !marker)
+		ret = -ENOENT; /* a poison marker is not a mapping to drop */
+	if (ret == 0) {
+		ret = marker ? arch_pt_set_marker(mm->pt, va, marker) : arch_pt_clear(mm->pt, va);
+		if (ret == 0) {
+			arch_pt_flush(mm->pt, va, 1);
+			if (pg) {
+				rmap_remove(pg, mm, va);
+				upage_put(pg);
+			}
+		}
+	}
+	spin_unlock(&mm->lock);
+	return ret < 0 ? ret : 0;
+}
+
+/* Leave a poison marker where va mapped pfn; see vm.h. Takes mm->lock. */
+int vm_set_poison(struct mm *mm, vaddr_t va, pfn_t pfn)
+{
+	return unmap_one(mm, va, pfn, vm_poison_marker(pfn));
+}
+
+/* Clear the PTE at va that maps pfn; see vm.h. Takes mm->lock. */
+int vm_unmap_page(struct mm *mm, vaddr_t va, pfn_t pfn)
+{
+	return unmap_one(mm, va, pfn, 0);
+}
+
+/* Point the shared object's slot that holds old at new, if v has one. */
+static void shm_replace(struct vma *v, vaddr_t va, struct page *old, struct page *new)
+{
+	uint64_t idx = v->shm_pgoff + ((va - v->start) >> PAGE_SHIFT);
+	bool hit = false;
+
+	spin_lock(&v->shm->lock);
+	if (idx < v->shm->npages && v->shm->pages[idx] == old) {
+		v->shm->pages[idx] = new;
+		upage_get(new);
+		hit = true;
+	}
+	spin_unlock(&v->shm->lock);
+	if (hit)
+		upage_put(old);
+}
+
+static int replace_locked(struct mm *mm, vaddr_t va, struct page *old, struct page *new)
+{
+	struct vma *v = vma_tree_find(mm->vma_root, va);
+	struct pte_info pi;
+	int err;
+
+	if (!v || pte_maps(mm, va, page_to_pfn(old), &pi) != 0)
+		return -ENOENT;
+	err = rmap_add(new, mm, va);
+	if (err)
+		return err;
+	err = arch_pt_map(mm->pt, va, page_to_pfn(new), pi.prot);
+	if (err) {
+		rmap_remove(new, mm, va);
+		return err;
+	}
+	upage_get(new);
+	arch_pt_flush(mm->pt, va, 1);
+	rmap_remove(old, mm, va);
+	if (v->shm)
+		shm_replace(v, va, old, new);
+	upage_put(old);
+	return 0;
+}
+
+/* Move the mapping at va from old_pfn to new; see vm.h. Takes mm->lock. */
+int vm_replace_page(struct mm *mm, vaddr_t va, pfn_t old_pfn, struct page *new)
+{
+	struct page *old = pfn_to_page(old_pfn);
+	int err;
+
+	if (!old || !new)
+		return -ENOENT;
+	spin_lock(&mm->lock);
+	err = replace_locked(mm, ALIGN_DOWN(va, PAGE_SIZE), old, new);
+	spin_unlock(&mm->lock);
+	return err;
+}
+
+/* What va holds; see vm.h. Takes mm->lock. */
+int vm_page_info(struct mm *mm, vaddr_t va, struct vm_page_info *info)
+{
+	struct pte_info pi;
+
+	memset(info, 0, sizeof(*info));
+	info->state = VM_PAGE_NONE;
+	if (va < USER_VA_START || va >= USER_VA_END)
+		return 0;
+	spin_lock(&mm->lock);
+	if (arch_pt_get(mm->pt, ALIGN_DOWN(va, PAGE_SIZE), &pi) == 0) {
+		if (pi.present) {
+			info->state = VM_PAGE_PRESENT;
+			info->pfn = pi.pfn;
+			info->prot = pi.prot;
+		} else if (vm_marker_is_poison(pi.marker)) {
+			info->state = VM_PAGE_POISON;
+			info->pfn = vm_marker_pfn(pi.marker);
+		}
+	}
+	spin_unlock(&mm->lock);
+	return 0;
+}

@@ -1,0 +1,367 @@
+/* Changing the layout of an address space: mmap, munmap, mprotect and brk. A range operation
+ * first splits the VMAs that straddle its ends, so it then works on whole VMAs. Adjacent
+ * private anonymous VMAs with equal protection and flags are merged when a mapping is added
+ * (top-down mmap and brk keep growing one VMA); mprotect does not re-merge.
+ * Every function takes mm->lock itself; placement searches top-down from mm->mmap_top. */
+#include "kerrno.h"
+#include "kmalloc.h"
+#include "vm_priv.h"
+
+#define PT_ALL (PT_READ | PT_WRITE | PT_EXEC)
+/* mmap flags we accept (others get -EINVAL). */
+#define MAP_KNOWN                                                                                  \
+	(MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE |   \
+	 MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK |                    \
+	 MAP_FIXED_NOREPLACE)
+
+static bool range_user(vaddr_t start, uint64_t len)
+{
+	return start >= USER_VA_START && start < USER_VA_END && len <= USER_VA_END - start;
+}
+
+static bool range_free(struct mm *mm, vaddr_t start, vaddr_t end)
+{
+	struct vma *n = vma_tree_next(mm->vma_root, start);
+
+	return !n || n->start >= end;
+}
+
+/* Cut v (start < at < end) in two; the upper half is a new VMA. 0 or -ENOMEM. */
+static int split_at(struct mm *mm, struct vma *v, vaddr_t at)
+{
+	struct vma *n = kmalloc(sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	*n = *v;
+	n->start = at;
+	if (n->flags & VM_FILE)
+		n->file_off += at - v->start;
+	if (n->shm) {
+		n->shm_pgoff += (at - v->start) >> PAGE_SHIFT;
+		shm_get(n->shm);
+	}
+	v->end = at;
+	vma_tree_insert(&mm->vma_root, n);
+	mm->nr_vmas++;
+	return 0;
+}
+
+/* Make VMA boundaries at start and end. */
+static int split_range(struct mm *mm, vaddr_t start, vaddr_t end)
+{
+	struct vma *v = vma_tree_find(mm->vma_root, start);
+	int err = 0;
+
+	if (v && v->start < start)
+		err = split_at(mm, v, start);
+	v = vma_tree_find(mm->vma_root, end);
+	if (!err && v && v->start < end)
+		err = split_at(mm, v, end);
+	return err;
+}
+
+static int munmap_locked(struct mm *mm, vaddr_t start, vaddr_t end)
+{
+	struct vma *v;
+	int err = split_range(mm, start, end);
+
+	if (err)
+		return err;
+	while ((v = vma_tree_next(mm->vma_root, start)) != NULL && v->start < end) {
+		vm_zap_range_locked(mm, v->start, v->end);
+		vma_tree_remove(&mm->vma_root, v);
+		mm->nr_vmas--;
+		vma_free(v);
+	}
+	return 0;
+}
+
+static bool can_merge(const struct vma *a, const struct vma *b)
+{
+	return a->end == b->start && a->prot == b->prot && a->flags == b->flags &&
+	       !(a->flags & (VM_SHARED | VM_FILE));
+}
+
+/* Put v (not overlapping anything) in the tree, merged with equal neighbours. */
+static void insert_locked(struct mm *mm, struct vma *v)
+{
+	struct vma *p = vma_tree_prev(mm->vma_root, v->start);
+	struct vma *n = vma_tree_next(mm->vma_root, v->end);
+
+	if (p && can_merge(p, v)) {
+		p->end = v->end;
+		vma_free(v);
+		v = p;
+	} else {
+		vma_tree_insert(&mm->vma_root, v);
+		mm->nr_vmas++;
+	}
+	if (n && can_merge(v, n)) {
+		vma_tree_remove(&mm->vma_root, n);
+		mm->nr_vmas--;
+		v->end = n->end;
+		vma_free(n);
+	}
+}
+
+static int mmap_check(uint64_t len, unsigned prot, unsigned flags, const struct vm_file *file,
+		      uint64_t off)
+{
+	unsigned type = flags & MAP_TYPE;
+	bool anon = flags & MAP_ANONYMOUS;
+
+	if (!len || (prot & ~PT_ALL) || (flags & ~MAP_KNOWN))
+		return -EINVAL;
+	if (type != MAP_SHARED && type != MAP_PRIVATE)
+		return -EINVAL;
+	if (anon == (file != NULL) || !IS_ALIGNED(off, PAGE_SIZE) || off + len < off)
+		return -EINVAL;
+	if (file && type == MAP_SHARED && (prot & PT_WRITE))
+		return -EACCES; /* the backing bytes are read-only */
+	return 0;
+}
+
+static struct vma *vma_new(uint64_t len, unsigned prot, unsigned flags, const struct vm_file *file,
+			   uint64_t off)
+{
+	struct vma *v = kzalloc(sizeof(*v));
+
+	if (!v)
+		return NULL;
+	v->prot = prot;
+	v->flags = (flags & MAP_LOCKED ? VM_LOCKED : 0) | (flags & MAP_STACK ? VM_STACK : 0) |
+		   (flags & MAP_GROWSDOWN ? VM_GROWSDOWN | VM_STACK : 0);
+	if ((flags & MAP_TYPE) == MAP_SHARED)
+		v->flags |= VM_SHARED;
+	if (file) {
+		v->flags |= VM_FILE;
+		v->file_data = file->data;
+		v->file_size = file->size;
+		v->file_off = off;
+	} else {
+		v->flags |= VM_ANON;
+	}
+	if ((v->flags & (VM_SHARED | VM_ANON)) == (VM_SHARED | VM_ANON)) {
+		v->shm = shm_create(len >> PAGE_SHIFT);
+		if (!v->shm) {
+			kfree(v);
+			return NULL;
+		}
+	}
+	return v;
+}
+
+/* Top-down search for len free bytes below mm->mmap_top. */
+static long find_gap(struct mm *mm, uint64_t len)
+{
+	vaddr_t end = mm->mmap_top;
+
+	for (;;) {
+		if (end < USER_VA_START || end - USER_VA_START < len)
+			return -ENOMEM;
+		vaddr_t addr = end - len;
+		struct vma *p = vma_tree_prev(mm->vma_root, end);
+		if (!p || p->end <= addr)
+			return (long)addr;
+		end = p->start;
+	}
+}
+
+static long place_locked(struct mm *mm, vaddr_t addr, uint64_t len, unsigned flags)
+{
+	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
+		if (!IS_ALIGNED(addr, PAGE_SIZE))
+			return -EINVAL;
+		if (addr < USER_VA_START)
+			return -EPERM;
+		if (!range_user(addr, len))
+			return -ENOMEM;
+		if (!range_free(mm, addr, addr + len)) {
+			if (flags & MAP_FIXED_NOREPLACE)
+				return -EEXIST;
+			int err = munmap_locked(mm, addr, addr + len);
+			if (err)
+				return err;
+		}
+		return (long)addr;
+	}
+	addr = ALIGN_UP(addr, PAGE_SIZE);
+	if (addr && range_user(addr, len) && range_free(mm, addr, addr + len))
+		return (long)addr;
+	return find_gap(mm, len);
+}
+
+/* Fault in every page of [start, end) (MAP_POPULATE, MAP_LOCKED); stops when memory runs out. */
+static void populate_locked(struct mm *mm, vaddr_t start, vaddr_t end, unsigned prot)
+{
+	unsigned access = prot & PT_WRITE ? FAULT_WRITE : FAULT_READ;
+
+	if (!prot)
+		return;
+	for (vaddr_t va = start; va < end; va += PAGE_SIZE)
+		if (vm_fault_locked(mm, va, access) == -ENOMEM)
+			return;
+}
+
+/* mmap; see vm.h. Takes mm->lock. Process context. */
+long vm_mmap(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot, unsigned flags,
+	     const struct vm_file *file, uint64_t off)
+{
+	int err = mmap_check(len, prot, flags, file, off);
+	struct vma *v;
+	long at;
+
+	if (err)
+		return err;
+	if (len > USER_VA_END)
+		return -ENOMEM;
+	len = ALIGN_UP(len, PAGE_SIZE);
+	v = vma_new(len, prot, flags, file, off);
+	if (!v)
+		return -ENOMEM;
+	spin_lock(&mm->lock);
+	at = place_locked(mm, addr, len, flags);
+	if (at >= 0) {
+		v->start = (vaddr_t)at;
+		v->end = (vaddr_t)at + len;
+		insert_locked(mm, v);
+		if (flags & (MAP_LOCKED | MAP_POPULATE))
+			populate_locked(mm, (vaddr_t)at, (vaddr_t)at + len, prot);
+	}
+	spin_unlock(&mm->lock);
+	if (at < 0)
+		vma_free(v);
+	return at;
+}
+
+/* munmap; see vm.h. Takes mm->lock. Process context. */
+int vm_munmap(struct mm *mm, vaddr_t addr, uint64_t len)
+{
+	int err;
+
+	if (!len || !IS_ALIGNED(addr, PAGE_SIZE) || len > USER_VA_END)
+		return -EINVAL;
+	len = ALIGN_UP(len, PAGE_SIZE);
+	if (!range_user(addr, len))
+		return -EINVAL;
+	spin_lock(&mm->lock);
+	err = munmap_locked(mm, addr, addr + len);
+	spin_unlock(&mm->lock);
+	return err;
+}
+
+/* -ENOMEM if [start, end) has a hole, -EACCES if prot adds write to a shared file mapping. */
+static int mprotect_check(struct mm *mm, vaddr_t start, vaddr_t end, unsigned prot)
+{
+	vaddr_t cur = start;
+
+	while (cur < end) {
+		struct vma *v = vma_tree_find(mm->vma_root, cur);
+		if (!v)
+			return -ENOMEM;
+		if ((prot & PT_WRITE) && (v->flags & VM_FILE) && (v->flags & VM_SHARED))
+			return -EACCES;
+		cur = v->end;
+	}
+	return 0;
+}
+
+struct reprot_ctx {
+	struct mm *mm;
+	struct vma *v;
+};
+
+static int reprotect_one(vaddr_t va, const struct pte_info *pi, void *arg)
+{
+	struct reprot_ctx *c = arg;
+	struct page *pg;
+	unsigned want;
+
+	if (!pi->present)
+		return 0; /* poison markers keep their meaning */
+	pg = pfn_to_page(pi->pfn);
+	want = pg ? vm_pte_prot(c->v, pg) : c->v->prot;
+	if (want != pi->prot)
+		arch_pt_protect(c->mm->pt, va, want);
+	return 0;
+}
+
+/* mprotect; see vm.h. Takes mm->lock. Process context. */
+int vm_mprotect(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot)
+{
+	vaddr_t end;
+	int err;
+
+	if (!IS_ALIGNED(addr, PAGE_SIZE) || (prot & ~PT_ALL))
+		return -EINVAL;
+	if (!len)
+		return 0;
+	if (len > USER_VA_END)
+		return -ENOMEM;
+	end = addr + ALIGN_UP(len, PAGE_SIZE);
+	if (!range_user(addr, end - addr))
+		return -ENOMEM;
+	spin_lock(&mm->lock);
+	err = mprotect_check(mm, addr, end, prot);
+	if (!err)
+		err = split_range(mm, addr, end);
+	for (struct vma *v = vma_tree_next(mm->vma_root, addr); !err && v && v->start < end;
+	     v = vma_tree_next(mm->vma_root, v->end)) {
+		struct reprot_ctx c = {mm, v};
+		v->prot = prot;
+		arch_pt_walk(mm->pt, v->start, v->end, reprotect_one, &c);
+	}
+	if (!err)
+		arch_pt_flush(mm->pt, addr, (end - addr) >> PAGE_SHIFT);
+	spin_unlock(&mm->lock);
+	return err;
+}
+
+/* Set the heap start; see vm.h. */
+void vm_brk_init(struct mm *mm, vaddr_t start)
+{
+	spin_lock(&mm->lock);
+	mm->brk_start = mm->brk = start;
+	spin_unlock(&mm->lock);
+}
+
+static bool brk_grow_locked(struct mm *mm, vaddr_t old_end, vaddr_t new_end)
+{
+	struct vma *v;
+
+	if (!range_free(mm, old_end, new_end))
+		return false;
+	v = kzalloc(sizeof(*v));
+	if (!v)
+		return false;
+	v->start = old_end;
+	v->end = new_end;
+	v->prot = PT_READ | PT_WRITE;
+	v->flags = VM_ANON | VM_BRK;
+	insert_locked(mm, v);
+	return true;
+}
+
+/* brk; see vm.h. Takes mm->lock. Process context. */
+vaddr_t vm_brk(struct mm *mm, vaddr_t want)
+{
+	vaddr_t cur, old_end, new_end;
+	bool ok = true;
+
+	spin_lock(&mm->lock);
+	cur = mm->brk;
+	if (!mm->brk_start || want < mm->brk_start || want > USER_VA_END - PAGE_SIZE)
+		goto out;
+	old_end = ALIGN_UP(cur, PAGE_SIZE);
+	new_end = ALIGN_UP(want, PAGE_SIZE);
+	if (new_end > old_end)
+		ok = brk_grow_locked(mm, old_end, new_end);
+	else if (new_end < old_end)
+		ok = munmap_locked(mm, new_end, old_end) == 0;
+	if (ok)
+		mm->brk = cur = want;
+out:
+	spin_unlock(&mm->lock);
+	return cur;
+}

@@ -1,0 +1,250 @@
+/* A fake of the user-address-space half of include/arch/mmu.h for the host build. A struct
+ * arch_pt is a sorted array of (page address, pte_info) with binary search; each table also
+ * owns one PG_PGTABLE frame (priv = the table) standing for its top-level table, so frame
+ * accounting in tests sees page-table memory as the real arch would. All live tables are on
+ * one list for brute-force scans. Failure injection (fake_mmu_fail_after) exercises the
+ * -ENOMEM paths of the portable code. Single-threaded, like the host tests. */
+#include "fake_mmu.h"
+#include "../../include/frame.h"
+#include "../../include/kerrno.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define MARKER_LIMIT (1ull << 50)
+
+struct fake_pte {
+	vaddr_t va;
+	struct pte_info pi;
+};
+
+struct arch_pt {
+	struct fake_pte *e; /* sorted by va */
+	size_t n, cap;
+	struct page *root; /* the PG_PGTABLE frame standing for the top-level table */
+	struct arch_pt *prev, *next;
+};
+
+long fake_mmu_fail_after = -1;
+uint64_t fake_mmu_dropped;
+uint64_t fake_mmu_flushes, fake_mmu_flushed_pages;
+struct arch_pt *fake_mmu_active;
+static struct arch_pt *all_pts;
+static size_t nr_pts;
+
+static bool inject_failure(void)
+{
+	if (fake_mmu_fail_after < 0)
+		return false;
+	if (fake_mmu_fail_after == 0)
+		return true;
+	fake_mmu_fail_after--;
+	return false;
+}
+
+static bool va_ok(vaddr_t va)
+{
+	return va >= USER_VA_START && va < USER_VA_END && (va & (PAGE_SIZE - 1)) == 0;
+}
+
+/* Index of the first entry with va >= key. */
+static size_t lower_bound(const struct arch_pt *pt, vaddr_t key)
+{
+	size_t lo = 0, hi = pt->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (pt->e[mid].va < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct fake_pte *lookup(const struct arch_pt *pt, vaddr_t va)
+{
+	size_t i = lower_bound(pt, va);
+
+	return i < pt->n && pt->e[i].va == va ? &pt->e[i] : NULL;
+}
+
+/* Set the entry at va to *pi, inserting it if needed. */
+static int put_entry(struct arch_pt *pt, vaddr_t va, const struct pte_info *pi)
+{
+	size_t i = lower_bound(pt, va);
+
+	if (i < pt->n && pt->e[i].va == va) {
+		pt->e[i].pi = *pi;
+		return 0;
+	}
+	if (pt->n == pt->cap) {
+		size_t cap = pt->cap ? pt->cap * 2 : 16;
+		struct fake_pte *e = realloc(pt->e, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		pt->e = e;
+		pt->cap = cap;
+	}
+	memmove(&pt->e[i + 1], &pt->e[i], (pt->n - i) * sizeof(*pt->e));
+	pt->e[i].va = va;
+	pt->e[i].pi = *pi;
+	pt->n++;
+	return 0;
+}
+
+struct arch_pt *arch_pt_create(void)
+{
+	struct arch_pt *pt;
+
+	if (inject_failure())
+		return NULL;
+	pt = calloc(1, sizeof(*pt));
+	if (!pt)
+		return NULL;
+	pt->root = frame_alloc(0, PG_PGTABLE);
+	if (!pt->root) {
+		free(pt);
+		return NULL;
+	}
+	pt->root->priv = pt;
+	pt->next = all_pts;
+	if (all_pts)
+		all_pts->prev = pt;
+	all_pts = pt;
+	nr_pts++;
+	return pt;
+}
+
+void arch_pt_destroy(struct arch_pt *pt)
+{
+	fake_mmu_dropped += pt->n;
+	if (pt->prev)
+		pt->prev->next = pt->next;
+	else
+		all_pts = pt->next;
+	if (pt->next)
+		pt->next->prev = pt->prev;
+	nr_pts--;
+	if (fake_mmu_active == pt)
+		fake_mmu_active = NULL;
+	pt->root->priv = NULL;
+	frame_free(pt->root, 0);
+	free(pt->e);
+	free(pt);
+}
+
+int arch_pt_map(struct arch_pt *pt, vaddr_t va, pfn_t pfn, unsigned prot)
+{
+	struct pte_info pi = {.present = true, .pfn = pfn, .prot = prot};
+
+	if (!va_ok(va) || (prot & ~(unsigned)(PT_READ | PT_WRITE | PT_EXEC)))
+		return -EINVAL;
+	if (inject_failure())
+		return -ENOMEM;
+	return put_entry(pt, va, &pi);
+}
+
+int arch_pt_protect(struct arch_pt *pt, vaddr_t va, unsigned prot)
+{
+	struct fake_pte *e;
+
+	if (!va_ok(va) || (prot & ~(unsigned)(PT_READ | PT_WRITE | PT_EXEC)))
+		return -EINVAL;
+	e = lookup(pt, va);
+	if (!e || !e->pi.present)
+		return -ENOENT;
+	e->pi.prot = prot;
+	return 0;
+}
+
+int arch_pt_set_marker(struct arch_pt *pt, vaddr_t va, uint64_t marker)
+{
+	struct pte_info pi = {.present = false, .marker = marker};
+
+	if (!va_ok(va) || marker == 0 || marker >= MARKER_LIMIT)
+		return -EINVAL;
+	if (inject_failure())
+		return -ENOMEM;
+	return put_entry(pt, va, &pi);
+}
+
+int arch_pt_clear(struct arch_pt *pt, vaddr_t va)
+{
+	size_t i = lower_bound(pt, va);
+
+	if (i >= pt->n || pt->e[i].va != va)
+		return -ENOENT;
+	memmove(&pt->e[i], &pt->e[i + 1], (pt->n - i - 1) * sizeof(*pt->e));
+	pt->n--;
+	return 0;
+}
+
+int arch_pt_get(struct arch_pt *pt, vaddr_t va, struct pte_info *out)
+{
+	struct fake_pte *e = lookup(pt, va);
+
+	if (!e)
+		return -ENOENT;
+	*out = e->pi;
+	return 0;
+}
+
+int arch_pt_walk(struct arch_pt *pt, vaddr_t start, vaddr_t end,
+		 int (*fn)(vaddr_t va, const struct pte_info *pi, void *arg), void *arg)
+{
+	size_t i = lower_bound(pt, start);
+
+	while (i < pt->n && pt->e[i].va < end) {
+		vaddr_t va = pt->e[i].va;
+		struct pte_info pi = pt->e[i].pi;
+		int r = fn(va, &pi, arg);
+		if (r)
+			return r;
+		i = lower_bound(pt, va + PAGE_SIZE); /* fn may have changed the table */
+	}
+	return 0;
+}
+
+void arch_pt_flush(struct arch_pt *pt, vaddr_t va, size_t npages)
+{
+	(void)pt;
+	(void)va;
+	fake_mmu_flushes++;
+	fake_mmu_flushed_pages += npages;
+}
+
+void arch_pt_activate(struct arch_pt *pt)
+{
+	fake_mmu_active = pt;
+}
+
+int fake_mmu_scan(int (*fn)(struct arch_pt *pt, vaddr_t va, const struct pte_info *pi, void *arg),
+		  void *arg)
+{
+	for (struct arch_pt *pt = all_pts; pt; pt = pt->next)
+		for (size_t i = 0; i < pt->n; i++) {
+			int r = fn(pt, pt->e[i].va, &pt->e[i].pi, arg);
+			if (r)
+				return r;
+		}
+	return 0;
+}
+
+size_t fake_mmu_nr_pts(void)
+{
+	return nr_pts;
+}
+
+size_t fake_mmu_nr_entries(const struct arch_pt *pt)
+{
+	return pt->n;
+}
+
+void fake_mmu_reset(void)
+{
+	all_pts = NULL;
+	nr_pts = 0;
+	fake_mmu_active = NULL;
+	fake_mmu_dropped = 0;
+	fake_mmu_fail_after = -1;
+}

@@ -1,0 +1,239 @@
+/* Host test helpers for kernel/mm address spaces and the reverse map: world set-up and the
+ * brute-force rmap checker described in vm_testlib.h. */
+#include "vm_testlib.h"
+#include "fake_arch.h"
+#include "fake_mmu.h"
+#include "../../include/kmalloc.h"
+#include "../../include/rmap.h"
+#include "../../kernel/mm/vm_priv.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char vt_err[512];
+static struct page *vt_map;
+
+void vt_setup(void)
+{
+	fake_phys_alloc((size_t)VT_NPFN * PAGE_SIZE);
+	free(vt_map);
+	vt_map = calloc(VT_NPFN, sizeof(*vt_map));
+	fake_cpu_id = 0;
+	frame_init(vt_map, VT_NPFN);
+	frame_add_free_range(1, VT_NPFN);
+	kmalloc_init();
+	fake_mmu_reset();
+}
+
+uint64_t vt_free_frames(void)
+{
+	struct frame_stats st;
+
+	for (unsigned c = 0; c < MAX_CPUS; c++)
+		frame_drain_cpu(c);
+	frame_get_stats(&st);
+	return st.free;
+}
+
+/* One present PTE found by the brute-force scan. */
+struct seen {
+	pfn_t pfn;
+	struct mm *mm;
+	vaddr_t va;
+	unsigned prot;
+	bool shared; /* in a VM_SHARED VMA */
+};
+
+struct scan {
+	struct mm **mms;
+	size_t n;
+	struct seen *s;
+	size_t ns, cap;
+	bool bad_pt;
+};
+
+static struct mm *owner_of(struct scan *sc, struct arch_pt *pt)
+{
+	for (size_t i = 0; i < sc->n; i++)
+		if (sc->mms[i]->pt == pt)
+			return sc->mms[i];
+	return NULL;
+}
+
+static int scan_one(struct arch_pt *pt, vaddr_t va, const struct pte_info *pi, void *arg)
+{
+	struct scan *sc = arg;
+	struct mm *mm = owner_of(sc, pt);
+
+	if (!mm) {
+		sc->bad_pt = true;
+		return 1;
+	}
+	if (!pi->present)
+		return 0;
+	if (sc->ns == sc->cap) {
+		sc->cap = sc->cap ? 2 * sc->cap : 256;
+		sc->s = realloc(sc->s, sc->cap * sizeof(*sc->s));
+	}
+	struct vma *v = vma_tree_find(mm->vma_root, va);
+	sc->s[sc->ns++] = (struct seen){pi->pfn, mm, va, pi->prot, v && (v->flags & VM_SHARED)};
+	return 0;
+}
+
+static int cmp_seen(const void *a, const void *b)
+{
+	const struct seen *x = a, *y = b;
+
+	if (x->pfn != y->pfn)
+		return x->pfn < y->pfn ? -1 : 1;
+	if (x->mm != y->mm)
+		return (uintptr_t)x->mm < (uintptr_t)y->mm ? -1 : 1;
+	return x->va < y->va ? -1 : x->va > y->va;
+}
+
+/* Shared-object slot references per frame, over every distinct object of the live mms. */
+static void count_shm_holds(struct mm **mms, size_t n, int *holds)
+{
+	struct vm_shm *done[256];
+	size_t nd = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		for (struct vma *v = vma_tree_next(mms[i]->vma_root, 0); v;
+		     v = vma_tree_next(mms[i]->vma_root, v->end)) {
+			size_t k;
+			if (!v->shm)
+				continue;
+			for (k = 0; k < nd && done[k] != v->shm; k++)
+				;
+			if (k < nd || nd == 256)
+				continue;
+			done[nd++] = v->shm;
+			for (uint64_t j = 0; j < v->shm->npages; j++)
+				if (v->shm->pages[j])
+					holds[page_to_pfn(v->shm->pages[j])]++;
+		}
+	}
+}
+
+struct walk_ctx {
+	struct seen *got;
+	size_t n, cap;
+};
+
+static int walk_collect(struct mm *mm, vaddr_t va, void *arg)
+{
+	struct walk_ctx *w = arg;
+
+	if (w->n < w->cap)
+		w->got[w->n] = (struct seen){0, mm, va, 0, false};
+	w->n++;
+	return 0;
+}
+
+/* Compare frame pfn's rmap with the brute-force entries s[0..k). */
+static bool check_frame(pfn_t pfn, const struct seen *s, size_t k, int holds)
+{
+	struct page *pg = pfn_to_page(pfn);
+	struct seen got[512];
+	struct walk_ctx w = {got, 0, 512};
+
+	if ((k || holds) && !(pg->flags & PG_USER)) {
+		snprintf(vt_err, sizeof vt_err, "pfn %#lx mapped but flags %#x", (long)pfn,
+			 pg->flags);
+		return false;
+	}
+	if (!(pg->flags & PG_USER))
+		return true;
+	rmap_walk(pg, walk_collect, &w);
+	if (w.n != k || w.n > w.cap || pg->mapcount != (int)k || rmap_count(pg) != (int)k ||
+	    pg->refcount != (int)k + holds) {
+		snprintf(vt_err, sizeof vt_err,
+			 "pfn %#lx: rmap %zu entries, ptes %zu, mapcount %d, refcount %d, holds %d",
+			 (long)pfn, w.n, k, pg->mapcount, pg->refcount, holds);
+		return false;
+	}
+	for (size_t i = 0; i < k; i++)
+		got[i].pfn = pfn;
+	if (k)
+		qsort(got, k, sizeof(*got), cmp_seen);
+	for (size_t i = 0; i < k; i++) {
+		if (got[i].mm != s[i].mm || got[i].va != s[i].va) {
+			snprintf(vt_err, sizeof vt_err, "pfn %#lx: rmap (%p,%#lx) vs pte (%p,%#lx)",
+				 (long)pfn, (void *)got[i].mm, (long)got[i].va, (void *)s[i].mm,
+				 (long)s[i].va);
+			return false;
+		}
+		if ((s[i].prot & PT_WRITE) && !s[i].shared &&
+		    (pg->refcount != 1 || (pg->flags & PG_FILE))) {
+			snprintf(vt_err, sizeof vt_err,
+				 "pfn %#lx writable in private %#lx, refs %d", (long)pfn,
+				 (long)s[i].va, pg->refcount);
+			return false;
+		}
+	}
+	return true;
+}
+
+bool vt_check(struct mm **mms, size_t n)
+{
+	struct scan sc = {mms, n, NULL, 0, 0, false};
+	int *holds = calloc(VT_NPFN, sizeof(int));
+	bool ok = true;
+	size_t i = 0;
+
+	vt_err[0] = 0;
+	fake_mmu_scan(scan_one, &sc);
+	if (sc.bad_pt || fake_mmu_nr_pts() != n) {
+		snprintf(vt_err, sizeof vt_err, "page tables: %zu live for %zu mms%s",
+			 fake_mmu_nr_pts(), n, sc.bad_pt ? ", one has no owner" : "");
+		ok = false;
+	}
+	if (ok && rmap_nr_entries() != (long)sc.ns) {
+		snprintf(vt_err, sizeof vt_err, "rmap has %ld entries, page tables %zu",
+			 rmap_nr_entries(), sc.ns);
+		ok = false;
+	}
+	if (sc.ns)
+		qsort(sc.s, sc.ns, sizeof(*sc.s), cmp_seen);
+	count_shm_holds(mms, n, holds);
+	for (pfn_t pfn = 0; ok && pfn < VT_NPFN; pfn++) {
+		size_t j = i;
+		while (j < sc.ns && sc.s[j].pfn == pfn)
+			j++;
+		ok = check_frame(pfn, sc.s + i, j - i, holds[pfn]);
+		i = j;
+	}
+	if (ok && i != sc.ns) {
+		snprintf(vt_err, sizeof vt_err, "a PTE maps pfn %#lx beyond memory",
+			 (long)sc.s[i].pfn);
+		ok = false;
+	}
+	free(sc.s);
+	free(holds);
+	return ok;
+}
+
+void *vt_page(struct mm *mm, vaddr_t va)
+{
+	struct vm_page_info info;
+
+	vm_page_info(mm, va, &info);
+	if (info.state != VM_PAGE_PRESENT)
+		return NULL;
+	return page_to_virt(pfn_to_page(info.pfn));
+}
+
+static int count_vma(const struct vma *v, void *arg)
+{
+	(void)v;
+	(*(int *)arg)++;
+	return 0;
+}
+
+int vt_nr_vmas(struct mm *mm)
+{
+	int n = 0;
+
+	vm_for_each_vma(mm, count_vma, &n);
+	return n;
+}

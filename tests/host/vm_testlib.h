@@ -1,0 +1,28 @@
+/* Helpers shared by the host tests of kernel/mm's address spaces and reverse map
+ * (test_vm.c, test_rmap.c): a fresh world (fake physical memory, frame allocator, kmalloc,
+ * fake page tables) and a brute-force checker of the reverse map against every page table. */
+#pragma once
+#include "../../include/frame.h"
+#include "../../include/vm.h"
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Frames in the test world; pfn 0 stays reserved. */
+#define VT_NPFN 4096
+
+/* A fresh world: VT_NPFN frames of backed memory, heap ready, no page tables, on CPU 0. */
+void vt_setup(void);
+/* Free frames now (per-CPU caches drained first). */
+uint64_t vt_free_frames(void);
+/* Check, against a brute-force scan of every fake page table: each live table belongs to one
+ * of mms[0..n); for every frame, its rmap equals the set of PTEs that map it, mapcount equals
+ * their number, refcount equals PTEs + shared-object slots holding it, a frame mapped is
+ * PG_USER, a writable private PTE maps an exclusive non-file frame, and the system's rmap
+ * entry count equals the number of present PTEs. false with vt_err describing the first
+ * mismatch. */
+bool vt_check(struct mm **mms, size_t n);
+extern char vt_err[512];
+/* The kernel-virtual bytes of the page mapped at va in mm, or NULL if none is present. */
+void *vt_page(struct mm *mm, vaddr_t va);
+/* Count of VMAs of mm (through vm_for_each_vma). */
+int vt_nr_vmas(struct mm *mm);
