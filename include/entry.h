@@ -5,11 +5,12 @@
 #include "types.h"
 
 /* Access bits of a page fault. */
-#define FAULT_READ 0x0
-#define FAULT_WRITE 0x1
-#define FAULT_EXEC 0x2
-#define FAULT_USER 0x4    /* the faulting access came from user mode */
-#define FAULT_PRESENT 0x8 /* the entry was present (a protection fault) */
+/* Access bits of a page fault (READ/WRITE/EXEC have the PT_* values: vm_fault uses them). */
+#define FAULT_READ 0x1
+#define FAULT_WRITE 0x2
+#define FAULT_EXEC 0x4
+#define FAULT_USER 0x8     /* the faulting access came from user mode */
+#define FAULT_PRESENT 0x10 /* the entry was present (a protection fault) */
 
 /* Resolve a fault on a user address of the current task's address space (demand paging,
  * copy-on-write). Returns 0 when the access can be retried, or -EFAULT (no mapping),

@@ -60,7 +60,8 @@
 static bool x2apic;
 static volatile uint32_t *xapic_regs; /* the mapped xAPIC page */
 static uint64_t timer_hz;	      /* APIC timer counts per second, divider 16 */
-static void (*volatile tick_fn)(void);
+#define MAX_TICK_FNS 4
+static void (*volatile tick_fns[MAX_TICK_FNS])(void);
 static uint64_t apic_errors;
 
 bool apic_x2apic_mode(void)
@@ -162,14 +163,24 @@ static void apic_timer_irq(struct trap_frame *tf)
 	/* Acknowledge first: a tick function that switches tasks must not leave the timer's
 	 * in-service bit set (and every lower-priority vector blocked) until it comes back. */
 	apic_eoi();
-	void (*fn)(void) = tick_fn;
-	if (fn)
-		fn();
+	for (unsigned i = 0; i < MAX_TICK_FNS; i++) {
+		void (*fn)(void) = tick_fns[i];
+		if (fn)
+			fn();
+	}
 }
 
 void arch_timer_set_tick(void (*tick)(void))
 {
-	tick_fn = tick;
+	for (unsigned i = 0; i < MAX_TICK_FNS; i++) {
+		if (tick_fns[i] == tick)
+			return;
+		if (!tick_fns[i]) {
+			tick_fns[i] = tick;
+			return;
+		}
+	}
+	printk(KERN_ERR "apic: no room for another tick function\n");
 }
 
 /* Choose xAPIC or x2APIC (boot CPU) and map the xAPIC page when it is needed. */

@@ -3,6 +3,7 @@
  * interrupts go to the handler registered for their vector, and a vector nobody registered
  * is reported, never ignored. */
 #include "arch/cpu.h"
+#include "entry_priv.h"
 #include "kstring.h"
 #include "panic.h"
 #include "printk.h"
@@ -77,12 +78,16 @@ void idt_load(void)
 
 /* Set the DPL of a gate so user code may raise it with INT (only for deliberate uses). */
 void idt_set_user_callable(unsigned v) { idt[v].type = GATE_INTERRUPT | 0x60; }
+/* Undo idt_set_user_callable (INT v from ring 3 raises #GP again). */
+void idt_clear_user_callable(unsigned v) { idt[v].type = GATE_INTERRUPT; }
 
 /* Route interrupt vector v (32..255) to h. */
 void irq_register(unsigned vector, irq_handler_t h) { irq_handlers[vector] = h; }
 /* Route exception v (0..31) to h; h must handle both user and kernel mode or call
  * fault_report_and_panic. */
 void exc_register(unsigned vector, irq_handler_t h) { exc_handlers[vector] = h; }
+/* The handler exc_register installed for exception v, or NULL. */
+irq_handler_t exc_get_handler(unsigned vector) { return exc_handlers[vector]; }
 
 /* The fixup address for a faulting kernel instruction, or 0. Any context (#MC too). */
 uint64_t ex_fixup_lookup(uint64_t rip)
@@ -156,12 +161,17 @@ static void handle_exception(struct trap_frame *tf)
 		exc_handlers[v](tf);
 		return;
 	}
-	if (!(tf->cs & 3)) {
-		uint64_t fix = ex_fixup_lookup(tf->rip);
-		if (fix) {
-			tf->rip = fix;
-			return;
-		}
+	bool abort_class = v == VEC_NMI || v == VEC_DF || v == VEC_MC;
+	if ((tf->cs & 3) && !abort_class) { /* user mode: the task gets a signal, we carry on */
+		arch_irq_enable();
+		entry_user_trap((struct user_regs *)tf, UTRAP_OTHER, tf->rip, (int)tf->error_code);
+		arch_irq_disable();
+		return;
+	}
+	uint64_t fix = (tf->cs & 3) ? 0 : ex_fixup_lookup(tf->rip);
+	if (fix) {
+		tf->rip = fix;
+		return;
 	}
 	fault_report_and_panic(tf, "no handler for this exception");
 }

@@ -4,8 +4,9 @@
  * the kernel's PML4 when the space is created; they point at shared lower tables that never
  * change at this level, so every space sees the same kernel. Entries 0..255 lead to tables
  * allocated here as needed, 4 KiB user pages only: PML4 -> PDPT -> PD -> PT -> page.
- * A marker is kept in a non-present leaf entry as (marker << 12) | PTE_MARKER; hardware
- * ignores every bit of an entry whose present bit is clear.
+ * A marker is kept in a non-present leaf entry as (marker << 12) | PTE_MARKER, and a
+ * PROT_NONE mapping (the frame stays mapped, no access at all) as (pfn << 12) | PTE_PROTNONE;
+ * hardware ignores every bit of an entry whose present bit is clear, so both fault.
  * Callers serialise changes to one space (the mm lock); the tables are not locked here. */
 #include "arch/cpu.h"
 #include "arch/mmu.h"
@@ -87,6 +88,8 @@ static uint64_t *leaf(struct arch_pt *pt, vaddr_t va, bool create)
 
 static uint64_t prot_bits(unsigned prot)
 {
+	if (!(prot & (PT_READ | PT_WRITE | PT_EXEC)))
+		return PTE_PROTNONE;
 	uint64_t e = PTE_P | PTE_U;
 	if (prot & PT_WRITE)
 		e |= PTE_W;
@@ -111,7 +114,7 @@ int arch_pt_protect(struct arch_pt *pt, vaddr_t va, unsigned prot)
 	if (!user_page_ok(va))
 		return -EINVAL;
 	uint64_t *e = leaf(pt, va, false);
-	if (!e || !(*e & PTE_P))
+	if (!e || !(*e & (PTE_P | PTE_PROTNONE)))
 		return -ENOENT;
 	WRITE_ONCE(*e, (*e & (PTE_ADDR | PTE_A | PTE_D)) | prot_bits(prot));
 	return 0;
@@ -142,7 +145,10 @@ int arch_pt_clear(struct arch_pt *pt, vaddr_t va)
 static void decode(uint64_t e, struct pte_info *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (e & PTE_P) {
+	if (e & PTE_PROTNONE) {
+		out->present = true; /* mapped, with no access */
+		out->pfn = (e & PTE_ADDR) >> PAGE_SHIFT;
+	} else if (e & PTE_P) {
 		out->present = true;
 		out->pfn = (e & PTE_ADDR) >> PAGE_SHIFT;
 		out->prot = PT_READ | ((e & PTE_W) ? PT_WRITE : 0) |

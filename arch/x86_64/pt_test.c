@@ -49,6 +49,11 @@ KTEST(pt, map_read_protect_marker_walk)
 	KT_EXPECT(pi.prot & PT_WRITE);
 	KT_EXPECT(arch_pt_protect(pt, TEST_VA, PT_READ) == 0);
 	KT_EXPECT(arch_pt_get(pt, TEST_VA, &pi) == 0 && !(pi.prot & PT_WRITE));
+	KT_EXPECT(arch_pt_protect(pt, TEST_VA, 0) == 0); /* PROT_NONE keeps the frame */
+	KT_EXPECT(arch_pt_get(pt, TEST_VA, &pi) == 0 && pi.present && pi.prot == 0 &&
+		  pi.pfn == page_to_pfn(pg));
+	KT_EXPECT(probe_read64((void *)TEST_VA, &v) == -EFAULT);
+	KT_EXPECT(arch_pt_protect(pt, TEST_VA, PT_READ) == 0);
 	KT_EXPECT(arch_pt_set_marker(pt, TEST_VA + PAGE_SIZE, 0x777) == 0);
 	KT_EXPECT(arch_pt_get(pt, TEST_VA + PAGE_SIZE, &pi) == 0 && !pi.present && pi.marker == 0x777);
 	KT_EXPECT(arch_pt_set_marker(pt, TEST_VA, 0) == -EINVAL);

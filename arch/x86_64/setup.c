@@ -6,12 +6,14 @@
 #include "arch/mmu.h"
 #include "boot_info.h"
 #include "bootmem.h"
+#include "entry_priv.h"
 #include "frame.h"
 #include "kernel.h"
 #include "kmalloc.h"
 #include "kstring.h"
 #include "panic.h"
 #include "printk.h"
+#include "task.h"
 #include "x86.h"
 
 #define MB2_BOOT_MAGIC 0x36d76289
@@ -86,7 +88,9 @@ void x86_64_start(uint32_t magic, uint32_t info_phys)
 	cpu_detect(&cpu_features);
 	cpu_init_features();
 	gdt_init_cpu(0);
+	entry_init_cpu();
 	idt_init();
+	traps_init();
 	idt_load();
 	pic_disable();
 	mmu_init_early();
@@ -97,6 +101,7 @@ void x86_64_start(uint32_t magic, uint32_t info_phys)
 	apic_init(true);
 	acpi_init(boot_info.rsdp);
 	cpu_locals[0].online = true;
+	mca_cpu_init(true);
 	timer_init_cpu();
 	smp_boot_aps();
 	kernel_main();
@@ -108,10 +113,11 @@ void ap_main(unsigned cpu)
 	cpu_local_init(cpu);
 	cpu_init_features();
 	gdt_init_cpu(cpu);
+	entry_init_cpu();
 	idt_load();
 	apic_init(false);
+	mca_cpu_init(false);
 	timer_init_cpu();
 	__atomic_store_n(&cpu_locals[cpu].online, true, __ATOMIC_RELEASE);
-	for (;;)
-		arch_wait_for_interrupt();
+	sched_idle_loop(); /* runs tasks and deferred work (work.h) */
 }

@@ -27,6 +27,7 @@
 #define PTE_PS BIT(7)
 #define PTE_G BIT(8)
 #define PTE_MARKER BIT(9) /* software bit: a non-present entry holding a marker (pt.c) */
+#define PTE_PROTNONE BIT(10) /* software bit: a PROT_NONE mapping, present bit clear (pt.c) */
 #define PTE_NX BIT(63)
 #define PTE_ADDR 0x000ffffffffff000ull
 

@@ -22,6 +22,8 @@ static inline uint64_t uregs_sysno(const struct user_regs *r) { return r->rax; }
 struct arch_context {
 	uint64_t rsp;     /* kernel stack pointer while switched out */
 	uint64_t fs_base; /* user TLS base (arch_prctl ARCH_SET_FS) */
+	/* x87/SSE register state (FXSAVE image) while switched out; 16-byte aligned. */
+	uint8_t fpu[512] __attribute__((aligned(16)));
 };
 
 #define KSTACK_ORDER 2 /* 16 KiB kernel stacks */
@@ -31,8 +33,8 @@ struct arch_context {
  * switches back. Interrupts off; the scheduler's lock rules apply. */
 void arch_context_switch(struct arch_context *prev, struct arch_context *next);
 /* Prepare a new task whose kernel stack is [stack_base, stack_base + KSTACK_SIZE) so that
- * the first switch to it calls fn(arg) in kernel mode with interrupts enabled. fn must not
- * return: it calls the portable exit path instead. */
+ * the first switch to it calls task_schedule_tail() (interrupts still off), then enables
+ * interrupts and calls fn(arg) in kernel mode. fn must not return: it calls task_exit. */
 void arch_context_init_kernel(struct arch_context *ctx, void *stack_base, void (*fn)(void *),
 			      void *arg);
 /* Prepare a new task so that the first switch to it returns to user mode with regs (copied

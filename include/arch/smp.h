@@ -13,6 +13,7 @@ int arch_call_on_cpu(unsigned cpu, cpu_fn_t fn, void *arg, bool wait);
 void arch_call_on_others(cpu_fn_t fn, void *arg, bool wait);
 /* Whether CPU cpu has finished starting. */
 bool arch_cpu_online(unsigned cpu);
-/* Install the function the periodic timer calls on every CPU (IRQ context, HZ times/s). */
+/* Add a function the periodic timer calls on every CPU (IRQ context, HZ times a second).
+ * Up to four (the scheduler, the machine-check poller, ...); adding one twice is a no-op. */
 void arch_timer_set_tick(void (*tick)(void));
 #define HZ 100
