@@ -348,6 +348,7 @@ int mce_format_summary(char *buf, size_t size, const struct mce_record *r,
 #define MCE_INJ_IRQBROADCAST BIT(6) /* IRQBROADCAST: reach other CPUs by IPI */
 #define MCE_INJ_NMIBROADCAST BIT(7) /* NMIBROADCAST: reach other CPUs by NMI */
 #define MCE_INJ_HAS_RIP BIT(8)	    /* a RIP line gave ip (and maybe cs) */
+#define MCE_INJ_CMCI BIT(9)	    /* CMCI (MCRK extension): raise the CMCI vector, not #MC */
 
 /* One record of an mce-inject file. rec.cpu/bank/status/mcg_status/addr/misc/ip/cs come from
  * the file (ADDR sets ADDRV, MISC sets MISCV, as the tool does); the rest stays 0 unless the

@@ -12,6 +12,7 @@
  *   RIP ip | RIP cs:ip | RIP cs:<ip> {symbol}    the interrupted context
  *   BANK n, TSC n, TIME n, SOCKETID n, APICID n, MCGCAP n, PROCESSOR vendor:cpuid
  *   EXCP POLL IN_IRQ IN_PROC HOLD NOBROADCAST IRQBROADCAST NMIBROADCAST   delivery flags
+ *   CMCI             (MCRK extension) deliver through the CMCI vector
  * Keywords are case-insensitive. Numbers are C-style: 0x hex, leading 0 octal, else decimal.
  * Unlike the tool, STATUS ORs rather than replaces, so an ADDR or MISC line before STATUS keeps
  * its valid bit. Anything else is an error naming the line; the parser never reads past the
@@ -219,6 +220,7 @@ static const struct keyword flag_words[] = {
     {"NOBROADCAST", MCE_INJ_NOBROADCAST},
     {"IRQBROADCAST", MCE_INJ_IRQBROADCAST},
     {"NMIBROADCAST", MCE_INJ_NMIBROADCAST},
+    {"CMCI", MCE_INJ_CMCI},
 };
 
 static const struct keyword *find_word(const struct token *t, const struct keyword *k, size_t n)
@@ -465,7 +467,7 @@ bool mce_inj_raises_mc(const struct mce_inj_record *r)
 {
 	if (r->flags & MCE_INJ_EXCP)
 		return true;
-	if (r->flags & MCE_INJ_POLL)
+	if (r->flags & (MCE_INJ_POLL | MCE_INJ_CMCI))
 		return false;
 	return r->rec.status & MCI_STATUS_UC;
 }

@@ -1,0 +1,121 @@
+/* Machine-check runtime: what MCRK does when the banks report an error (the policy half of the
+ * MCA code; include/mce.h is the pure grading core it builds on).
+ *
+ * The arch side calls in from four places: mce_cpu_setup() while bringing each CPU up (before
+ * it sets CR4.MCE), mce_handle_mc() from the #MC handler, mce_poll() from the poll timer and the
+ * CMCI handler, and mce_tick() from every timer tick. Records are pushed into per-CPU lock-free
+ * rings there and printed later by mce_drain() in process context (deferred work, see work.h).
+ * docs/mca.md describes the flow, the rendezvous of broadcast machine checks and the knobs. */
+#pragma once
+#include "mce.h"
+#include "types.h"
+
+/* Policy knobs, from the kernel command line (mce.NAME=VALUE); see docs/mca.md. */
+struct mce_config {
+	uint64_t monarch_timeout_ms; /* how long the rendezvous waits for every CPU */
+	uint64_t poll_ms;	     /* poll interval of the corrected-error timer (0: off) */
+	bool cmci;		     /* use CMCI when MCG_CAP has CMCI_P */
+	bool lmce;		     /* use local machine checks when the platform allows */
+	bool ignore_ce;		     /* corrected errors are neither logged nor acted on */
+	bool panic_on_ce;	     /* testing: a corrected error panics */
+	bool fake_panic;	     /* testing: report a panic decision and carry on */
+	bool fake_cmci;		     /* testing: install the CMCI handler even without CMCI_P */
+	bool timeout_panic;	     /* a rendezvous timeout panics by itself */
+	bool ser;		     /* testing: 0 grades as if MCG_CAP had no SER_P */
+	int no_rendezvous_cpu;	     /* testing: this CPU never joins a rendezvous (-1: none) */
+	uint32_t storm_threshold;    /* corrected errors per bank within storm_window_ms ... */
+	uint64_t storm_window_ms;    /* ... that switch the bank to storm mode */
+	uint64_t storm_quiet_ms;     /* a storm ends after this long without an error */
+};
+extern struct mce_config mce_cfg;
+
+/* Most banks MCRK handles per CPU (MCG_CAP may say up to 255; the rest are left alone). */
+#define MCE_MAX_BANKS 32
+/* Messages the runtime decides with (besides the grading table's). */
+#define MCE_MSG_TIMEOUT "Timeout: Not all CPUs entered the broadcast exception handler"
+
+/* Read the mce.* knobs from the command line into mce_cfg. Boot CPU, before any CPU's setup. */
+void mce_config_parse(const char *cmdline);
+/* Print the effective knobs and capabilities once. Process context. */
+void mce_config_print(void);
+
+/* Set up MCA on this CPU: decode MCG_CAP, enable MCG_CTL and every MCi_CTL, log (as "left over
+ * from before boot") and clear banks that hold an error, claim CMCI banks, enable LMCE. Returns
+ * the number of banks handled (0: no MCA). Interrupts off, before CR4.MCE is set. */
+unsigned mce_cpu_setup(void);
+
+/* The interrupted context as the #MC entry saw it. */
+struct mce_entry {
+	uint64_t ip; /* interrupted RIP */
+	uint64_t cs; /* interrupted CS (RPL 3: user mode) */
+};
+/* Handle a machine check on this CPU: read the banks, rendezvous with the other CPUs unless it
+ * is a local machine check, decide, log into the ring, clear the banks and MCG_STATUS.MCIP.
+ * Panics (unless mce.fake_panic) when the decision says so. Returns the address to resume at
+ * (an exception fixup for SRAR in a kernel user copy) or 0 to resume where interrupted.
+ * #MC context only: lock-free, no printk except on the way to a panic. */
+uint64_t mce_handle_mc(const struct mce_entry *e);
+
+/* Read every bank of this CPU that holds an error and log it (src: MCE_SRC_POLL or
+ * MCE_SRC_CMCI; only_owned: CMCI reads just the banks this CPU owns). Returns records taken.
+ * IRQ context (timer, CMCI) or process context with interrupts off. */
+unsigned mce_poll(enum mce_source src, bool only_owned);
+/* Timer tick on this CPU: polls every mce.poll_ms and ends storms. IRQ context. */
+void mce_tick(void);
+
+/* Print everything the rings hold (records in Linux's format plus a decoded summary, events)
+ * and run the hooks the records ask for. Returns entries printed. Process context. */
+unsigned mce_drain(void);
+
+/* Run-time counters (all since boot). */
+struct mce_stats {
+	uint64_t records;		      /* records logged (rings) */
+	uint64_t by_grade[MCE_GRADE_COUNT];   /* ... per grade */
+	uint64_t by_action[MCE_ACT_COUNT];    /* ... per record action */
+	uint64_t by_source[4];		      /* ... per enum mce_source */
+	uint64_t mc_events;		      /* #MC handler entries */
+	uint64_t mc_skipped;		      /* #MC ignored by mce.no_rendezvous_cpu */
+	uint64_t panics, fake_panics;	      /* panic decisions (fake: reported, survived) */
+	uint64_t timeouts;		      /* rendezvous that timed out */
+	uint64_t polls, cmcis;		      /* poll runs, CMCI interrupts */
+	uint64_t storms_begun, storms_ended;  /* storm mode changes (all banks, all CPUs) */
+	uint64_t storm_suppressed;	      /* records counted but not logged during storms */
+	uint64_t mf_queued;		      /* frames handed to memory_failure_queue */
+	uint64_t ar_user, ar_kernel_fixups;   /* SRAR in user mode / at a kernel fixup */
+	uint64_t dropped;		      /* ring entries lost (rings full) */
+};
+/* The live counters (for tests that wait on one to move). Any context; read atomically. */
+const struct mce_stats *mce_stats_live_view(void);
+/* Snapshot the counters. Any context but #MC (not atomic as a whole). */
+void mce_get_stats(struct mce_stats *out);
+/* Print the counters. Process context. */
+void mce_stats_print(void);
+/* Whether bank of cpu is in storm mode. Any context. */
+bool mce_bank_in_storm(unsigned cpu, unsigned bank);
+
+/* Hooks for the memory-failure and task code (the next issues): queue pfn for
+ * memory_failure() on a worker (flags: MF_*), and recover the task that consumed poison in user
+ * mode. Both run from mce_drain (process context), never in #MC. Stubs log until they exist. */
+#define MF_ACTION_REQUIRED BIT(0)
+#define MF_MUST_KILL BIT(1)
+#define MF_SRC_UCNA BIT(2)
+void memory_failure_queue(pfn_t pfn, int flags);
+void mce_user_recovery_hook(pfn_t pfn, unsigned lsb, const struct mce_verdict *v, bool must_kill);
+
+/* ---- software injector (kernel/mce/inject.c) ---- */
+
+/* Run the records of an mce-inject text (see mce_inject_parse) through the banks of the CPUs
+ * they name: write MCi_STATUS/ADDR/MISC and MCG_STATUS, then raise #MC (broadcast unless
+ * NOBROADCAST), a CMCI, or a poll, as each record's flags say. Prints what it does and drains
+ * the log after each raise. Returns records injected or a negative errno. Process context,
+ * interrupts enabled. */
+int mce_inject_text(const char *text, size_t len);
+/* Inject one record (rec.cpu, rec.bank, status...) with MCE_INJ_* flags. Same context. */
+int mce_inject_one(const struct mce_inj_record *r);
+struct boot_info;
+/* Run the injector over boot module 0 when bi's command line has mce.inject=module; prints
+ * "mce-inject: done" after it. Process context, once, before the ready line. */
+void mce_inject_from_boot(const struct boot_info *bi);
+/* The interrupted context an injected #MC should be graded with (mce-inject's RIP cs:ip);
+ * consumed by the next #MC on that CPU. Set with interrupts off on that CPU. */
+void mce_inject_set_context(uint64_t ip, uint64_t cs);

@@ -1,0 +1,209 @@
+/* The machine-check log: per-CPU lock-free rings written where errors are found (#MC, CMCI,
+ * the poll timer) and drained in process context by deferred work.
+ *
+ * Each CPU has two single-producer rings: one only its #MC handler writes, one only its
+ * interrupt-context code (poll, CMCI, with interrupts off) writes, so a #MC arriving in the
+ * middle of a poll never shares a producer. The single consumer is whoever holds drain_lock
+ * (a trylock: a CPU that finds the drain busy leaves it to the other). A full ring drops the
+ * new entry and counts it; the drain reports the drops. The drain prints each record the way
+ * Linux prints hardware errors plus one decoded line, then runs the hooks the record asks for
+ * (memory_failure_queue for AO/UCNA frames and for kernel SRAR, the user-recovery hook for
+ * SRAR in user mode). */
+#include "arch/cpu.h"
+#include "mce_priv.h"
+#include "printk.h"
+#include "spinlock.h"
+#include "work.h"
+
+#define FMT_BUF 640
+
+static struct mce_logent ring_buf[MAX_CPUS][MCE_RING_COUNT][MCE_RING_SIZE];
+static struct ring rings[MAX_CPUS][MCE_RING_COUNT];
+static bool ring_ready[MAX_CPUS];
+static uint64_t dropped_seen;
+static spinlock_t drain_lock = SPINLOCK_INIT;
+static const char *fake_panic_msg; /* printed after the records of the event */
+
+static void drain_work_fn(void *arg);
+static struct work drain_work = {.fn = drain_work_fn, .name = "mce-drain"};
+static bool drain_registered;
+
+void mce_log_init_cpu(unsigned cpu)
+{
+	if (ring_ready[cpu])
+		return;
+	for (int i = 0; i < MCE_RING_COUNT; i++)
+		ring_init(&rings[cpu][i], ring_buf[cpu][i], sizeof(struct mce_logent),
+			  MCE_RING_SIZE);
+	if (!drain_registered && work_register(&drain_work) == 0)
+		drain_registered = true;
+	__atomic_store_n(&ring_ready[cpu], true, __ATOMIC_RELEASE);
+}
+
+void mce_log_push(enum mce_ring_id id, const struct mce_logent *e)
+{
+	unsigned cpu = arch_cpu_id();
+
+	if (!__atomic_load_n(&ring_ready[cpu], __ATOMIC_ACQUIRE) ||
+	    !ring_push(&rings[cpu][id], e))
+		MCE_COUNT(dropped);
+	work_queue(&drain_work);
+}
+
+void mce_log_record(enum mce_ring_id id, const struct mce_record *r, const struct mce_verdict *v,
+		    uint8_t flags)
+{
+	struct mce_logent e = {.rec = *r, .v = *v, .kind = MCE_LOG_RECORD, .flags = flags};
+
+	MCE_COUNT(records);
+	__atomic_fetch_add(&mce_stats_live.by_grade[v->grade], 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&mce_stats_live.by_action[v->action], 1, __ATOMIC_RELAXED);
+	if (r->source < ARRAY_SIZE(mce_stats_live.by_source))
+		__atomic_fetch_add(&mce_stats_live.by_source[r->source], 1, __ATOMIC_RELAXED);
+	mce_log_push(id, &e);
+}
+
+void mce_log_event(enum mce_ring_id id, enum mce_log_kind kind, unsigned bank, const char *text,
+		   uint64_t arg)
+{
+	struct mce_logent e = {.kind = (uint8_t)kind, .text = text, .arg = arg};
+
+	e.rec.cpu = arch_cpu_id();
+	e.rec.bank = (uint8_t)bank;
+	mce_log_push(id, &e);
+}
+
+void mce_log_fake_panic(const char *msg)
+{
+	MCE_COUNT(fake_panics);
+	__atomic_store_n(&fake_panic_msg, msg ? msg : "?", __ATOMIC_RELEASE);
+	work_queue(&drain_work);
+}
+
+void mce_print_record(const struct mce_record *r, const struct mce_verdict *v, bool panic)
+{
+	char buf[FMT_BUF];
+
+	if (r->source == MCE_SRC_BOOT)
+		printk(KERN_WARNING "mce: CPU %u Bank %u: error left over from before boot:\n",
+		       r->cpu, r->bank);
+	mce_format_record(buf, sizeof buf, r);
+	if (panic)
+		printk(KERN_EMERG "%s", buf);
+	else
+		printk(KERN_WARNING "%s", buf);
+	mce_format_summary(buf, sizeof buf, r, v);
+	if (panic)
+		printk(KERN_EMERG "%s", buf);
+	else
+		printk(KERN_WARNING "%s", buf);
+}
+
+void memory_failure_queue(pfn_t pfn, int flags)
+{
+	MCE_COUNT(mf_queued);
+	printk(KERN_WARNING "memory_failure: pfn %#llx queued (flags %#x; handler arrives with "
+			    "issue 6)\n",
+	       (unsigned long long)pfn, flags);
+}
+
+void mce_user_recovery_hook(pfn_t pfn, unsigned lsb, const struct mce_verdict *v, bool must_kill)
+{
+	printk(KERN_WARNING "mce: SRAR in user mode at pfn %#llx (lsb %u, %s%s): task handling "
+			    "arrives with user tasks (issue 3/6)\n",
+	       (unsigned long long)pfn, lsb, v->addr_ok ? "address usable" : "no usable address",
+	       must_kill ? ", must kill" : "");
+}
+
+/* Run the hooks a record asks for (process context). */
+static void record_hooks(const struct mce_logent *e)
+{
+	const struct mce_verdict *v = &e->v;
+
+	if (e->flags & MCE_LOGF_USER_HOOK) {
+		mce_user_recovery_hook(v->paddr.pfn, v->paddr.lsb, v,
+				       e->flags & MCE_LOGF_MUST_KILL);
+		return;
+	}
+	if (!v->addr_ok)
+		return;
+	if (v->action == MCE_ACT_QUEUE_MF)
+		memory_failure_queue(v->paddr.pfn, v->grade == MCE_UCNA ? MF_SRC_UCNA : 0);
+	else if (v->action == MCE_ACT_AR_KERNEL)
+		memory_failure_queue(v->paddr.pfn, MF_ACTION_REQUIRED);
+}
+
+static void print_entry(const struct mce_logent *e)
+{
+	switch (e->kind) {
+	case MCE_LOG_RECORD:
+		mce_print_record(&e->rec, &e->v, false);
+		record_hooks(e);
+		break;
+	case MCE_LOG_TIMEOUT:
+		printk(KERN_EMERG "mce: %s (%llu of %u CPUs arrived)\n", MCE_MSG_TIMEOUT,
+		       (unsigned long long)e->arg, arch_cpu_count());
+		break;
+	case MCE_LOG_STORM_ON:
+		printk(KERN_WARNING "mce: CPU %u Bank %u: corrected error storm: polling only, "
+				    "logging rate-limited\n",
+		       e->rec.cpu, e->rec.bank);
+		break;
+	case MCE_LOG_STORM_OFF:
+		printk(KERN_INFO "mce: CPU %u Bank %u: storm over (%llu errors not logged): "
+				 "back to normal\n",
+		       e->rec.cpu, e->rec.bank, (unsigned long long)e->arg);
+		break;
+	case MCE_LOG_SKIPPED:
+		printk(KERN_WARNING "mce: CPU %u ignored a machine check (mce.no_rendezvous_cpu)\n",
+		       e->rec.cpu);
+		break;
+	}
+}
+
+static unsigned drain_locked(void)
+{
+	struct mce_logent e;
+	unsigned n = 0, ncpu = arch_cpu_count();
+
+	for (unsigned cpu = 0; cpu < ncpu && cpu < MAX_CPUS; cpu++) {
+		if (!__atomic_load_n(&ring_ready[cpu], __ATOMIC_ACQUIRE))
+			continue;
+		for (int i = 0; i < MCE_RING_COUNT; i++)
+			while (ring_pop(&rings[cpu][i], &e)) {
+				print_entry(&e);
+				n++;
+			}
+	}
+	return n;
+}
+
+unsigned mce_drain(void)
+{
+	unsigned n;
+	uint64_t dropped;
+	const char *msg;
+
+	if (!spin_trylock(&drain_lock))
+		return 0;
+	n = drain_locked();
+	msg = __atomic_exchange_n(&fake_panic_msg, NULL, __ATOMIC_ACQ_REL);
+	if (msg) {
+		n += drain_locked(); /* records another CPU pushed meanwhile come first */
+		printk(KERN_EMERG "mce: fake panic: %s\n", msg);
+	}
+	dropped = __atomic_load_n(&mce_stats_live.dropped, __ATOMIC_RELAXED);
+	if (dropped != dropped_seen) {
+		printk(KERN_WARNING "mce: log rings full: %llu entries dropped so far\n",
+		       (unsigned long long)dropped);
+		dropped_seen = dropped;
+	}
+	spin_unlock(&drain_lock);
+	return n;
+}
+
+static void drain_work_fn(void *arg)
+{
+	(void)arg;
+	mce_drain();
+}
