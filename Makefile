@@ -40,7 +40,7 @@ HCFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -DMCRK_HOST -Iinclu
 DEPS_STAMP := $(B)/.deps-ok
 
 .PHONY: all deps run debug test host-test qemu-test bench bochs clean
-all: $(B)/mcrk.elf $(B)/mcrk.iso
+all: $(B)/mcrk.elf $(B)/initrd.cpio $(B)/mcrk.iso
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/deps.sh
@@ -58,10 +58,24 @@ $(B)/k/%.S.o: %.S
 $(B)/mcrk.elf: $(KOBJ) linker.ld
 	$(LD) $(KLDFLAGS) -o $@ $(KOBJ)
 
+# ---- user programs (musl, static) and the initrd that carries them ----
+USER_SRC := $(sort $(wildcard user/*.c))
+USER_BIN := $(patsubst user/%.c,$(B)/user/%,$(USER_SRC))
+USER_CFLAGS := -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
+$(B)/user/%: user/%.c $(wildcard user/*.h) $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	musl-gcc $(USER_CFLAGS) -o $@ $<
+MCE_CASES := $(wildcard ../shared/mce-test-cases)
+$(B)/initrd.cpio: $(USER_BIN) scripts/mkinitrd.py
+	$(PYTHON) scripts/mkinitrd.py $@ init=$(B)/user/init \
+		$(foreach u,$(filter-out $(B)/user/init,$(USER_BIN)),bin/$(notdir $(u))=$(u)) \
+		$(if $(MCE_CASES),mce-cases/=$(MCE_CASES))
+
 ISO_DIR := $(B)/iso
-$(B)/mcrk.iso: $(B)/mcrk.elf boot/grub.cfg $(DEPS_STAMP)
+$(B)/mcrk.iso: $(B)/mcrk.elf $(B)/initrd.cpio boot/grub.cfg $(DEPS_STAMP)
 	@rm -rf $(ISO_DIR) && mkdir -p $(ISO_DIR)/boot/grub
 	cp $(B)/mcrk.elf $(ISO_DIR)/boot/mcrk.elf
+	cp $(B)/initrd.cpio $(ISO_DIR)/boot/initrd.cpio
 	cp boot/grub.cfg $(ISO_DIR)/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(ISO_DIR) 2>$(B)/grub-mkrescue.log || { cat $(B)/grub-mkrescue.log; exit 1; }
 

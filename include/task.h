@@ -84,6 +84,9 @@ unsigned task_count(void);
 /* Sleep on wq until woken (the caller re-checks its condition). Process context. */
 void wait_queue_init(struct wait_queue *wq);
 void sleep_on(struct wait_queue *wq);
+/* The same with sched_lock already held (interrupts off): for callers that check their
+ * condition under sched_lock so a wake-up cannot be lost. Returns with the lock held. */
+void sleep_on_locked(struct wait_queue *wq);
 /* Wake every task sleeping on wq. Any context but #MC/NMI. */
 void wake_up(struct wait_queue *wq);
 /* Sleep for at least ns nanoseconds; returns early (-EINTR) if a signal arrives. */
@@ -92,6 +95,13 @@ int sleep_ns(uint64_t ns);
 /* Ask the task to run its return-to-user work; kick its CPU if it runs elsewhere. */
 void task_set_flag(struct task *t, uint64_t flag);
 bool task_test_and_clear_flag(struct task *t, uint64_t flag);
+
+/* fork: copy the current task (registers regs); the child's pid, or -errno. */
+long task_fork(struct user_regs *regs);
+/* wait4 for a child (pid -1: any), storing its status at the user pointer ustatus. */
+long task_wait4(int pid, int *ustatus, int options);
+/* Wake t early if it is sleeping (a signal arrived). */
+void task_wake(struct task *t);
 
 /* Terminate the current task with a Linux wait status (exit(n): n << 8; killed: signo). */
 __noreturn void task_exit(int wait_status);

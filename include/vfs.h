@@ -5,6 +5,7 @@
 
 struct file;
 struct task;
+struct vm_file;
 
 /* A registered node. read/write work on kernel buffers at a file offset; either may be NULL
  * (then the operation fails with -EINVAL / -EACCES). snapshot nodes generate their whole
@@ -36,5 +37,9 @@ int vfs_init_task_console(struct task *t);
 void vfs_fork_files(struct task *child, const struct task *parent);
 /* exit/exec: drop every open file of t. */
 void vfs_close_all(struct task *t);
+/* The bytes behind fd, for mmap of an initrd file. 0 or -EBADF. */
+int vfs_file_backing(int fd, struct vm_file *out);
+/* Register /proc/meminfo, /proc/self/maps and /proc/self/pagemap. Boot. */
+void procfs_init(void);
 /* Write directly to the console (for write(1, ...)). */
 long console_write(const char *buf, size_t n);

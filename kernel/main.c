@@ -5,9 +5,18 @@
 #include "arch/mca.h"
 #include "boot_info.h"
 #include "frame.h"
+#include "initrd.h"
+#include "arch/mmu.h"
+#include "arch/smp.h"
+#include "entry.h"
+#include "task.h"
+#include "vfs.h"
+#include "proc.h"
 #include "kernel.h"
 #include "ktest.h"
+#include "mce_core.h"
 #include "printk.h"
+#include "work.h"
 
 static const char *const mem_type_names[] = {"?", "usable", "reserved", "ACPI reclaim",
 					     "ACPI NVS", "bad"};
@@ -48,16 +57,35 @@ static void print_mca_summary(void)
 }
 
 /* Portable kernel entry, on the boot CPU with interrupts enabled and all CPUs online. */
+/* The first boot module is the initrd when it is a cpio archive. */
+static void initrd_setup(void)
+{
+	if (boot_info.n_modules == 0)
+		return;
+	const struct boot_module *m = &boot_info.modules[0];
+	int n = initrd_init(arch_phys_to_virt(m->start), m->end - m->start);
+	if (n >= 0)
+		printk(KERN_INFO "initrd: %d files (%lu KiB)\n", n, (m->end - m->start) >> 10);
+}
+
 void kernel_main(void)
 {
+	sched_init();
+	arch_timer_set_tick(sched_tick);
+	initrd_setup();
+	procfs_init();
+	syscall_init();
 	print_memory_summary();
 	print_mca_summary();
+	mce_config_print();
 	arch_irq_enable();
+	mce_drain(); /* errors left over from before boot */
+	mce_inject_from_boot(&boot_info);
 	ktest_run_from_cmdline(boot_info.cmdline);
 	struct frame_stats st;
 	frame_get_stats(&st);
 	printk(KERN_INFO "mcrk: ready (%u CPUs, %lu MiB free, boot took %lu ms)\n",
 	       arch_cpu_count(), (st.free * PAGE_SIZE) >> 20, arch_time_ns() / 1000000);
-	for (;;)
-		arch_wait_for_interrupt();
+	proc_start_init();
+	sched_idle_loop(); /* runs tasks and deferred work (work.h) from now on */
 }

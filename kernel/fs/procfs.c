@@ -1,0 +1,104 @@
+/* /proc files with Linux's formats: meminfo (with HardwareCorrupted), self/maps and
+ * self/pagemap (64-bit entries: bit 63 present, bit 62 swapped, bits 0-54 the PFN; a
+ * poisoned page reads as a swap-type entry, as Linux reports hwpoison entries). */
+#include "frame.h"
+#include "kerrno.h"
+#include "kmalloc.h"
+#include "kstring.h"
+#include "printk.h"
+#include "task.h"
+#include "vfs.h"
+#include "vm.h"
+
+#define PM_PRESENT BIT(63)
+#define PM_SWAP BIT(62)
+#define PM_PFN_MASK (BIT(55) - 1)
+#define SWP_HWPOISON_TYPE 29ull /* Linux x86-64: MAX_SWAPFILES_SHIFT 5 -> type 32 - 3 */
+#define PM_SWAP_TYPE_BITS 5
+#define PROC_TEXT_MAX 16384
+
+static int gen_meminfo(void *priv, char **out, size_t *len)
+{
+	(void)priv;
+	struct frame_stats st;
+	frame_get_stats(&st);
+	char *b = kmalloc(1024);
+	if (!b)
+		return -ENOMEM;
+	uint64_t kb = PAGE_SIZE / 1024;
+	*len = (size_t)ksnprintf(b, 1024,
+				 "MemTotal:       %8lu kB\n"
+				 "MemFree:        %8lu kB\n"
+				 "MemAvailable:   %8lu kB\n"
+				 "HardwareCorrupted: %5lu kB\n",
+				 st.usable * kb, st.free * kb, st.free * kb, st.poisoned * kb);
+	*out = b;
+	return 0;
+}
+
+struct maps_buf {
+	char *b;
+	size_t len;
+};
+
+static int maps_line(const struct vma *v, void *arg)
+{
+	struct maps_buf *m = arg;
+	const char *name = (v->flags & VM_STACK) ? "[stack]" : (v->flags & VM_BRK) ? "[heap]" : "";
+	if (m->len + 128 > PROC_TEXT_MAX)
+		return 1;
+	m->len += (size_t)ksnprintf(m->b + m->len, PROC_TEXT_MAX - m->len,
+				    "%08lx-%08lx %c%c%c%c %08lx 00:00 0          %s\n", v->start,
+				    v->end, v->prot & PT_READ ? 'r' : '-',
+				    v->prot & PT_WRITE ? 'w' : '-', v->prot & PT_EXEC ? 'x' : '-',
+				    v->flags & VM_SHARED ? 's' : 'p', v->file_off, name);
+	return 0;
+}
+
+static int gen_maps(void *priv, char **out, size_t *len)
+{
+	(void)priv;
+	struct maps_buf m = {kmalloc(PROC_TEXT_MAX), 0};
+	if (!m.b)
+		return -ENOMEM;
+	if (current_task()->mm)
+		vm_for_each_vma(current_task()->mm, maps_line, &m);
+	*out = m.b;
+	*len = m.len;
+	return 0;
+}
+
+static uint64_t pagemap_entry(struct mm *mm, vaddr_t va)
+{
+	struct vm_page_info pi;
+	if (va >= USER_VA_END || vm_page_info(mm, va, &pi))
+		return 0;
+	if (pi.state == VM_PAGE_PRESENT)
+		return PM_PRESENT | (pi.pfn & PM_PFN_MASK);
+	if (pi.state == VM_PAGE_POISON) /* swap entry: type in bits 0-4, offset (pfn) above */
+		return PM_SWAP | (((pi.pfn << PM_SWAP_TYPE_BITS) | SWP_HWPOISON_TYPE) & PM_PFN_MASK);
+	return 0;
+}
+
+static long read_pagemap(void *priv, void *buf, size_t n, uint64_t off)
+{
+	(void)priv;
+	struct mm *mm = current_task()->mm;
+	if (!mm || (off % 8) || (n % 8))
+		return -EINVAL;
+	uint64_t *e = buf;
+	for (size_t i = 0; i < n / 8; i++)
+		e[i] = pagemap_entry(mm, (off / 8 + i) << PAGE_SHIFT);
+	return (long)n;
+}
+
+static const struct vfs_node_ops meminfo_ops = {.gen = gen_meminfo};
+static const struct vfs_node_ops maps_ops = {.gen = gen_maps};
+static const struct vfs_node_ops pagemap_ops = {.read = read_pagemap};
+
+void procfs_init(void)
+{
+	vfs_register_node("/proc/meminfo", &meminfo_ops, NULL);
+	vfs_register_node("/proc/self/maps", &maps_ops, NULL);
+	vfs_register_node("/proc/self/pagemap", &pagemap_ops, NULL);
+}

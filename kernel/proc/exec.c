@@ -1,0 +1,289 @@
+/* execve of static ELF64 x86-64 programs from the initrd. The new address space is built
+ * completely (segments, stack, heap start) before the old one is dropped, so a failing exec
+ * returns an error to a caller that still has its old memory. Read-only segments are mapped
+ * from the initrd's bytes (clean pages that can be re-read); writable ones are anonymous
+ * memory filled from the file. The stack holds argc, argv, envp and the auxiliary vector
+ * as the System V x86-64 ABI (and musl's start code) expects. */
+#include "arch/context.h"
+#include "arch/cpu.h"
+#include "arch/mmu.h"
+#include "initrd.h"
+#include "kerrno.h"
+#include "kmalloc.h"
+#include "kstring.h"
+#include "printk.h"
+#include "proc.h"
+#include "sig.h"
+#include "task.h"
+#include "vm.h"
+
+#define EI_CLASS 4
+#define ELFCLASS64 2
+#define EM_X86_64 62
+#define ET_EXEC 2
+#define ET_DYN 3
+#define PT_LOAD 1
+#define PT_INTERP 3
+#define PF_X 1
+#define PF_W 2
+#define PF_R 4
+#define DYN_BASE 0x555555554000ull /* where a static-pie ET_DYN program goes */
+#define STACK_TOP 0x00007ffffffff000ull
+#define STACK_SIZE (8ull << 20)
+#define AT_NULL 0
+#define AT_PHDR 3
+#define AT_PHENT 4
+#define AT_PHNUM 5
+#define AT_PAGESZ 6
+#define AT_BASE 7
+#define AT_ENTRY 9
+#define AT_UID 11
+#define AT_EUID 12
+#define AT_GID 13
+#define AT_EGID 14
+#define AT_HWCAP 16
+#define AT_CLKTCK 17
+#define AT_SECURE 23
+#define AT_RANDOM 25
+#define AT_EXECFN 31
+
+struct elf64_ehdr {
+	uint8_t ident[16];
+	uint16_t type, machine;
+	uint32_t version;
+	uint64_t entry, phoff, shoff;
+	uint32_t flags;
+	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+
+struct elf64_phdr {
+	uint32_t type, flags;
+	uint64_t offset, vaddr, paddr, filesz, memsz, align;
+};
+
+static const struct elf64_phdr *check_elf(const struct initrd_file *f, const struct elf64_ehdr **eh)
+{
+	const struct elf64_ehdr *e = (const void *)f->data;
+	if (f->size < sizeof(*e) || memcmp(e->ident, "\177ELF", 4) ||
+	    e->ident[EI_CLASS] != ELFCLASS64 || e->machine != EM_X86_64 ||
+	    (e->type != ET_EXEC && e->type != ET_DYN) || e->phentsize != sizeof(struct elf64_phdr) ||
+	    e->phnum == 0 || e->phnum > 64 || e->phoff > f->size ||
+	    f->size - e->phoff < (uint64_t)e->phnum * sizeof(struct elf64_phdr))
+		return NULL;
+	*eh = e;
+	return (const void *)(f->data + e->phoff);
+}
+
+static unsigned seg_prot(uint32_t flags)
+{
+	return (flags & PF_R ? PT_READ : 0) | (flags & PF_W ? PT_WRITE : 0) |
+	       (flags & PF_X ? PT_EXEC : 0);
+}
+
+/* Map one PT_LOAD segment into mm. Writable ones are filled later (fill_segments). */
+static long map_segment(struct mm *mm, const struct initrd_file *f, const struct elf64_phdr *ph,
+			uint64_t base)
+{
+	uint64_t va = ph->vaddr + base, start = ALIGN_DOWN(va, PAGE_SIZE);
+	uint64_t end = ALIGN_UP(va + ph->memsz, PAGE_SIZE);
+	if (ph->filesz > ph->memsz || ph->offset > f->size || f->size - ph->offset < ph->filesz ||
+	    (ph->offset % PAGE_SIZE) != (va % PAGE_SIZE) || end <= start || end > USER_VA_END)
+		return -ENOEXEC;
+	if (ph->flags & PF_W)
+		return vm_mmap(mm, start, end - start, seg_prot(ph->flags) | PT_READ,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0);
+	struct vm_file file = {f->data, f->size};
+	long r = vm_mmap(mm, start, end - start, seg_prot(ph->flags), MAP_PRIVATE | MAP_FIXED,
+			 &file, ALIGN_DOWN(ph->offset, PAGE_SIZE));
+	return r;
+}
+
+/* After switching to the new space: copy the file part of writable segments in. */
+static int fill_segments(const struct initrd_file *f, const struct elf64_phdr *ph, unsigned n,
+			 uint64_t base)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (ph[i].type != PT_LOAD || !(ph[i].flags & PF_W))
+			continue;
+		uint64_t va = ph[i].vaddr + base, pg = ALIGN_DOWN(va, PAGE_SIZE);
+		uint64_t off = ph[i].offset - (va - pg);
+		if (arch_copy_to_user((void *)pg, f->data + off, ph[i].filesz + (va - pg)))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+struct exec_args {
+	char *buf;   /* the strings, back to back */
+	size_t used;
+	unsigned argc, envc;
+	const char *name;
+};
+
+/* Lay out the initial stack; returns the stack pointer for the program, or 0 on a fault. */
+static uint64_t build_stack(const struct exec_args *a, uint64_t phdr, unsigned phnum,
+			    uint64_t entry)
+{
+	uint64_t sp = STACK_TOP;
+	sp -= ALIGN_UP(a->used, 16);
+	uint64_t strings = sp;
+	if (arch_copy_to_user((void *)strings, a->buf, a->used))
+		return 0;
+	uint64_t rnd[2] = {arch_timestamp() * 0x9e3779b97f4a7c15ull, arch_time_ns() ^ 0x5bd1e995};
+	sp -= 16;
+	uint64_t random = sp;
+	if (arch_copy_to_user((void *)random, rnd, sizeof(rnd)))
+		return 0;
+	uint64_t vec[64 + 2 * 16 + 8];
+	unsigned n = 0;
+	vec[n++] = a->argc;
+	uint64_t p = strings;
+	for (unsigned i = 0; i < a->argc + a->envc; i++) {
+		if (i == a->argc)
+			vec[n++] = 0;
+		vec[n++] = p;
+		p += strlen(a->buf + (p - strings)) + 1;
+	}
+	if (a->envc == 0)
+		vec[n++] = 0;
+	vec[n++] = 0;
+	uint64_t aux[][2] = {{AT_PHDR, phdr}, {AT_PHENT, sizeof(struct elf64_phdr)},
+			     {AT_PHNUM, phnum}, {AT_PAGESZ, PAGE_SIZE}, {AT_ENTRY, entry},
+			     {AT_UID, 0}, {AT_EUID, 0}, {AT_GID, 0}, {AT_EGID, 0},
+			     {AT_CLKTCK, 100}, {AT_SECURE, 0}, {AT_RANDOM, random},
+			     {AT_EXECFN, strings}, {AT_NULL, 0}};
+	for (unsigned i = 0; i < ARRAY_SIZE(aux); i++) {
+		vec[n++] = aux[i][0];
+		vec[n++] = aux[i][1];
+	}
+	sp = ALIGN_DOWN(sp - n * 8, 16);
+	return arch_copy_to_user((void *)sp, vec, n * 8) ? 0 : sp;
+}
+
+/* Load path into a new address space and switch the current task to it. On success regs are
+ * set for the program's first instruction and 0 is returned; on failure before the switch the
+ * old address space is untouched and -errno is returned. */
+static long exec_load(const char *path, struct exec_args *a, struct user_regs *regs)
+{
+	const struct initrd_file *f = initrd_lookup(path);
+	const struct elf64_ehdr *eh;
+	if (!f)
+		return -ENOENT;
+	const struct elf64_phdr *ph = check_elf(f, &eh);
+	if (!ph)
+		return -ENOEXEC;
+	uint64_t base = eh->type == ET_DYN ? DYN_BASE : 0, top = 0, phdr = 0;
+	struct mm *mm = mm_create();
+	if (!mm)
+		return -ENOMEM;
+	long err = 0;
+	for (unsigned i = 0; i < eh->phnum && !err; i++) {
+		if (ph[i].type == PT_INTERP)
+			err = -ENOEXEC; /* dynamic programs: not supported, build with -static */
+		if (ph[i].type != PT_LOAD)
+			continue;
+		long r = map_segment(mm, f, &ph[i], base);
+		err = r < 0 ? r : 0;
+		top = MAX(top, ph[i].vaddr + base + ph[i].memsz);
+		if (eh->phoff >= ph[i].offset && eh->phoff < ph[i].offset + ph[i].filesz)
+			phdr = ph[i].vaddr + base + (eh->phoff - ph[i].offset);
+	}
+	if (!err) {
+		long r = vm_mmap(mm, STACK_TOP - STACK_SIZE, STACK_SIZE, PT_READ | PT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_STACK, NULL, 0);
+		err = r < 0 ? r : 0;
+	}
+	if (err) {
+		mm_put(mm);
+		return err;
+	}
+	vm_brk_init(mm, ALIGN_UP(top, PAGE_SIZE));
+	struct task *t = current_task();
+	struct mm *old = t->mm;
+	t->mm = mm;
+	arch_pt_activate(mm->pt);
+	if (old)
+		mm_put(old);
+	uint64_t sp = 0;
+	if (!fill_segments(f, ph, eh->phnum, base))
+		sp = build_stack(a, phdr, eh->phnum, eh->entry + base);
+	if (!sp) {
+		printk(KERN_ERR "exec: %s: could not set up the new image\n", path);
+		task_exit(SIGSEGV);
+	}
+	strlcpy(t->name, a->name, sizeof(t->name));
+	sig_exec(t);
+	arch_set_fs_base(&t->ctx, 0);
+	arch_regs_init_user(regs, eh->entry + base, sp);
+	return 0;
+}
+
+#define EXEC_STRINGS_MAX 8192
+#define EXEC_ARGS_MAX 64
+
+static long add_string(struct exec_args *a, const char *s, bool user)
+{
+	size_t room = EXEC_STRINGS_MAX - a->used;
+	long n;
+	if (user) {
+		n = arch_strncpy_from_user(a->buf + a->used, s, room);
+		if (n < 0)
+			return n == -ENAMETOOLONG ? -E2BIG : n;
+	} else {
+		n = (long)strlen(s);
+		if ((size_t)n >= room)
+			return -E2BIG;
+		memcpy(a->buf + a->used, s, (size_t)n + 1);
+	}
+	a->used += (size_t)n + 1;
+	return 0;
+}
+
+/* Collect a NULL-terminated vector of strings (user or kernel) into a. */
+static long add_vector(struct exec_args *a, const char *const *v, bool user, unsigned *count)
+{
+	for (unsigned i = 0; v; i++) {
+		const char *s;
+		if (user) {
+			if (arch_copy_from_user(&s, &v[i], sizeof(s)))
+				return -EFAULT;
+		} else {
+			s = v[i];
+		}
+		if (!s)
+			return 0;
+		if (a->argc + a->envc >= EXEC_ARGS_MAX)
+			return -E2BIG;
+		long err = add_string(a, s, user);
+		if (err)
+			return err;
+		(*count)++;
+	}
+	return 0;
+}
+
+long task_execve(const char *path, const char *const *argv, const char *const *envp,
+		 struct user_regs *regs, bool user)
+{
+	char kpath[256];
+	struct exec_args a = {0};
+	if (user) {
+		long n = arch_strncpy_from_user(kpath, path, sizeof(kpath));
+		if (n < 0)
+			return n;
+	} else {
+		strlcpy(kpath, path, sizeof(kpath));
+	}
+	a.buf = kmalloc(EXEC_STRINGS_MAX);
+	if (!a.buf)
+		return -ENOMEM;
+	long err = add_vector(&a, argv, user, &a.argc);
+	if (!err)
+		err = add_vector(&a, envp, user, &a.envc);
+	const char *slash = strrchr(kpath, '/');
+	a.name = slash ? slash + 1 : kpath;
+	if (!err)
+		err = exec_load(kpath, &a, regs);
+	kfree(a.buf);
+	return err;
+}

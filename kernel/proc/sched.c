@@ -1,0 +1,275 @@
+/* The scheduler: one run queue shared by all CPUs (so no CPU idles while a task waits),
+ * round-robin with a time slice of SLICE_TICKS timer ticks, preemption on the way back to
+ * user mode. sched_lock is held across arch_context_switch and released by the task that
+ * runs next (finish_switch), so a task's context is saved before another CPU can pick it. */
+#include "arch/cpu.h"
+#include "arch/mmu.h"
+#include "arch/smp.h"
+#include "entry.h"
+#include "frame.h"
+#include "kerrno.h"
+#include "kstring.h"
+#include "panic.h"
+#include "printk.h"
+#include "task.h"
+#include "vm.h"
+#include "work.h"
+
+#define SLICE_TICKS 2 /* 20 ms at HZ = 100 */
+
+spinlock_t sched_lock = SPINLOCK_INIT;
+static struct list_node run_queue = LIST_HEAD_INIT(run_queue);
+static struct list_node timed_sleepers = LIST_HEAD_INIT(timed_sleepers);
+static struct task *cpu_curr[MAX_CPUS];
+static struct task *cpu_prev[MAX_CPUS]; /* the task this CPU just switched away from */
+static struct task idle_tasks[MAX_CPUS];
+static bool cpu_idle[MAX_CPUS];
+
+struct task *current_task(void) { return cpu_curr[arch_cpu_id()]; }
+
+void task_set_flag(struct task *t, uint64_t flag)
+{
+	__atomic_fetch_or(&t->flags, flag, __ATOMIC_SEQ_CST);
+}
+
+bool task_test_and_clear_flag(struct task *t, uint64_t flag)
+{
+	return __atomic_fetch_and(&t->flags, ~flag, __ATOMIC_SEQ_CST) & flag;
+}
+
+static void idle_task_init(unsigned cpu)
+{
+	struct task *t = &idle_tasks[cpu];
+	memset(t, 0, sizeof(*t));
+	ksnprintf(t->name, sizeof(t->name), "idle/%u", cpu);
+	t->is_idle = true;
+	t->on_cpu = true;
+	t->cpu = cpu;
+	list_init(&t->children);
+	list_init(&t->run_link);
+	cpu_curr[cpu] = t;
+}
+
+void sched_init(void) { idle_task_init(arch_cpu_id()); }
+
+void task_free(struct task *t); /* process.c */
+
+/* Second half of a switch, in the context of the task now running. sched_lock is held. */
+static void finish_switch(void)
+{
+	unsigned cpu = arch_cpu_id();
+	struct task *prev = cpu_prev[cpu];
+	cpu_prev[cpu] = NULL;
+	if (prev) {
+		__atomic_store_n(&prev->on_cpu, false, __ATOMIC_RELEASE);
+		if (prev->state == TASK_DEAD)
+			task_free(prev);
+	}
+	spin_unlock(&sched_lock);
+}
+
+void task_schedule_tail(void) { finish_switch(); }
+
+static struct task *pick_next(unsigned cpu)
+{
+	if (list_empty(&run_queue))
+		return &idle_tasks[cpu];
+	struct task *t = list_first_entry(&run_queue, struct task, run_link);
+	list_del(&t->run_link);
+	return t;
+}
+
+/* Switch away from the current task. sched_lock held, interrupts off; returns the same way
+ * once this task is picked again. The caller has set prev->state (and queued it). */
+static void schedule_locked(void)
+{
+	unsigned cpu = arch_cpu_id();
+	struct task *prev = cpu_curr[cpu];
+	if (prev->state == TASK_RUNNABLE && !prev->is_idle)
+		list_add_tail(&prev->run_link, &run_queue);
+	struct task *next = pick_next(cpu);
+	task_test_and_clear_flag(prev, TIF_NEED_RESCHED);
+	if (next == prev) {
+		if (!prev->is_idle)
+			list_del(&prev->run_link); /* we just queued it: take it back */
+		return;
+	}
+	prev->slice_ticks = 0;
+	next->on_cpu = true;
+	next->cpu = cpu;
+	cpu_curr[cpu] = next;
+	cpu_prev[cpu] = prev;
+	cpu_idle[cpu] = next->is_idle;
+	arch_pt_activate(next->mm ? next->mm->pt : NULL);
+	if (next->kstack)
+		arch_set_kernel_stack(next->kstack);
+	arch_context_switch(&prev->ctx, &next->ctx);
+	/* Back in prev, on whichever CPU picked it. */
+	unsigned now = arch_cpu_id();
+	struct task *last = cpu_prev[now];
+	cpu_prev[now] = NULL;
+	if (last) {
+		__atomic_store_n(&last->on_cpu, false, __ATOMIC_RELEASE);
+		if (last->state == TASK_DEAD)
+			task_free(last);
+	}
+}
+
+void schedule(void)
+{
+	irqflags_t f = arch_irq_save();
+	spin_lock(&sched_lock);
+	schedule_locked();
+	spin_unlock(&sched_lock);
+	arch_irq_restore(f);
+}
+
+static void kick_idle_cpu(void *unused) { (void)unused; }
+
+/* Wake one idle CPU (other than this one) so a newly runnable task does not wait a tick. */
+static void kick_an_idle_cpu(void)
+{
+	unsigned self = arch_cpu_id();
+	if (!arch_irq_enabled())
+		return; /* the timer tick will notice soon enough */
+	for (unsigned c = 0; c < arch_cpu_count(); c++)
+		if (c != self && READ_ONCE(cpu_idle[c])) {
+			arch_call_on_cpu(c, kick_idle_cpu, NULL, false);
+			return;
+		}
+}
+
+/* Make t runnable; sched_lock held. */
+static void make_runnable_locked(struct task *t)
+{
+	if (t->state == TASK_SLEEPING && t->wake_at_ns)
+		list_del(&t->run_link); /* off the timed sleepers */
+	t->wake_at_ns = 0;
+	t->state = TASK_RUNNABLE;
+	list_add_tail(&t->run_link, &run_queue);
+}
+
+void sched_start_task(struct task *t)
+{
+	irqflags_t f = spin_lock_irqsave(&sched_lock);
+	t->state = TASK_RUNNABLE;
+	list_add_tail(&t->run_link, &run_queue);
+	spin_unlock_irqrestore(&sched_lock, f);
+	kick_an_idle_cpu();
+}
+
+__noreturn void sched_idle_loop(void)
+{
+	unsigned cpu = arch_cpu_id();
+	if (cpu_curr[cpu] != &idle_tasks[cpu] || !idle_tasks[cpu].is_idle)
+		idle_task_init(cpu);
+	cpu_idle[cpu] = true;
+	for (;;) {
+		work_run_pending(); /* deferred work (machine-check log, memory_failure queue) */
+		arch_irq_disable();
+		if (!list_empty(&run_queue)) {
+			schedule();
+			arch_irq_enable();
+			continue;
+		}
+		arch_wait_for_interrupt(); /* sti; hlt: wakes on the timer or a kick */
+	}
+}
+
+void wait_queue_init(struct wait_queue *wq) { list_init(&wq->waiters); }
+
+void sleep_on(struct wait_queue *wq)
+{
+	irqflags_t f = spin_lock_irqsave(&sched_lock);
+	struct task *t = current_task();
+	t->state = TASK_SLEEPING;
+	list_add_tail(&t->run_link, &wq->waiters);
+	schedule_locked();
+	spin_unlock_irqrestore(&sched_lock, f);
+}
+
+void sleep_on_locked(struct wait_queue *wq)
+{
+	struct task *t = current_task();
+	t->state = TASK_SLEEPING;
+	list_add_tail(&t->run_link, &wq->waiters);
+	schedule_locked();
+}
+
+static void wake_up_locked(struct wait_queue *wq)
+{
+	struct list_node *n, *tmp;
+	list_for_each_safe(n, tmp, &wq->waiters)
+	{
+		struct task *t = list_entry(n, struct task, run_link);
+		list_del(&t->run_link);
+		make_runnable_locked(t);
+	}
+}
+
+void wake_up(struct wait_queue *wq)
+{
+	irqflags_t f = spin_lock_irqsave(&sched_lock);
+	wake_up_locked(wq);
+	spin_unlock_irqrestore(&sched_lock, f);
+	kick_an_idle_cpu();
+}
+
+int sleep_ns(uint64_t ns)
+{
+	irqflags_t f = spin_lock_irqsave(&sched_lock);
+	struct task *t = current_task();
+	t->wake_at_ns = arch_time_ns() + ns;
+	if (t->wake_at_ns == 0)
+		t->wake_at_ns = 1;
+	t->state = TASK_SLEEPING;
+	list_add_tail(&t->run_link, &timed_sleepers);
+	schedule_locked();
+	spin_unlock_irqrestore(&sched_lock, f);
+	return (t->flags & TIF_SIGPENDING) ? -EINTR : 0;
+}
+
+/* Wake a sleeping task early (a signal arrived). */
+void task_wake(struct task *t);
+void task_wake(struct task *t)
+{
+	irqflags_t f = spin_lock_irqsave(&sched_lock);
+	if (t->state == TASK_SLEEPING) {
+		list_del(&t->run_link);
+		t->wake_at_ns = 1; /* make_runnable_locked must not unlink it again */
+		t->wake_at_ns = 0;
+		t->state = TASK_RUNNABLE;
+		list_add_tail(&t->run_link, &run_queue);
+	}
+	spin_unlock_irqrestore(&sched_lock, f);
+	kick_an_idle_cpu();
+}
+
+static void wake_timed_sleepers(void)
+{
+	uint64_t now = arch_time_ns();
+	spin_lock(&sched_lock);
+	struct list_node *n, *tmp;
+	list_for_each_safe(n, tmp, &timed_sleepers)
+	{
+		struct task *t = list_entry(n, struct task, run_link);
+		if (t->wake_at_ns <= now)
+			make_runnable_locked(t);
+	}
+	spin_unlock(&sched_lock);
+}
+
+void sched_tick(void)
+{
+	struct task *t = current_task();
+	if (!t)
+		return;
+	if (arch_cpu_id() == 0)
+		wake_timed_sleepers();
+	if (!t->is_idle && ++t->slice_ticks >= SLICE_TICKS && !list_empty(&run_queue))
+		task_set_flag(t, TIF_NEED_RESCHED);
+}
+
+/* Check whether this CPU should give way (called on the way back to user mode). */
+bool sched_should_yield(void);
+bool sched_should_yield(void) { return current_task()->flags & TIF_NEED_RESCHED; }

@@ -1,0 +1,488 @@
+/* Signals (see include/sig.h): per-task actions, blocked mask, pending set with one siginfo
+ * per standard signal, the alternate stack, delivery on the way back to user mode through a
+ * Linux x86-64 rt_sigframe, and rt_sigreturn that refuses privileged state from the frame.
+ * Locking: each task's sig_state has its own spinlock (taken with interrupts off); it nests
+ * inside nothing and nothing nests inside it. */
+#include "arch/cpu.h"
+#include "kerrno.h"
+#include "kmalloc.h"
+#include "kstring.h"
+#include "printk.h"
+#include "sig.h"
+#include "spinlock.h"
+#include "task.h"
+
+#define SIG_DFL 0
+#define SIG_IGN 1
+#define SA_SIGINFO 0x4
+#define SA_ONSTACK 0x08000000
+#define SA_RESTART 0x10000000
+#define SA_NODEFER 0x40000000
+#define SA_RESETHAND 0x80000000
+#define SA_RESTORER 0x04000000
+#define SIG_BLOCK 0
+#define SIG_UNBLOCK 1
+#define SIG_SETMASK 2
+#define SS_ONSTACK 1
+#define SS_DISABLE 2
+#define MINSIGSTKSZ 2048
+#define RED_ZONE 128
+#define UNBLOCKABLE (BIT(SIGKILL - 1) | BIT(SIGSTOP - 1))
+#define ERESTARTSYS 512
+
+/* struct sigaction as the rt_sigaction syscall takes it (kernel layout, not libc's). */
+struct ksigaction {
+	uint64_t handler;
+	uint64_t flags;
+	uint64_t restorer;
+	uint64_t mask;
+};
+
+struct kstack_t {
+	uint64_t ss_sp;
+	int32_t ss_flags, _pad;
+	uint64_t ss_size;
+};
+
+struct sig_state {
+	spinlock_t lock;
+	struct ksigaction action[NSIG];
+	uint64_t blocked;
+	uint64_t pending;
+	struct ksiginfo info[NSIG];
+	struct kstack_t altstack;
+};
+
+static uint64_t sigbit(int sig) { return BIT(sig - 1); }
+static bool valid_sig(int sig) { return sig >= 1 && sig <= NSIG; }
+
+int sig_task_init(struct task *t)
+{
+	t->sig = kzalloc(sizeof(*t->sig));
+	if (!t->sig)
+		return -ENOMEM;
+	spin_init(&t->sig->lock);
+	t->sig->altstack.ss_flags = SS_DISABLE;
+	return 0;
+}
+
+int sig_fork(struct task *child, const struct task *parent)
+{
+	int err = sig_task_init(child);
+	if (err || !parent->sig)
+		return err;
+	struct sig_state *c = child->sig, *p = parent->sig;
+	memcpy(c->action, p->action, sizeof(c->action));
+	c->blocked = p->blocked;
+	c->altstack = p->altstack; /* pending signals are not inherited */
+	return 0;
+}
+
+void sig_exit(struct task *t)
+{
+	kfree(t->sig);
+	t->sig = NULL;
+}
+
+void sig_exec(struct task *t)
+{
+	for (int i = 0; i < NSIG; i++)
+		if (t->sig->action[i].handler != SIG_IGN)
+			memset(&t->sig->action[i], 0, sizeof(t->sig->action[i]));
+	t->sig->altstack.ss_flags = SS_DISABLE;
+}
+
+/* Default action: 0 ignore, 1 terminate, 2 terminate with core (reported as such). */
+static int default_action(int sig)
+{
+	switch (sig) {
+	case SIGCHLD:
+	case SIGCONT:
+	case 23: /* SIGURG */
+	case 28: /* SIGWINCH */
+		return 0;
+	case SIGQUIT: case SIGILL: case SIGTRAP: case SIGABRT: case SIGBUS: case SIGFPE:
+	case SIGSEGV: case SIGSYS: case 24: case 25:
+		return 2;
+	default:
+		return 1;
+	}
+}
+
+static bool ignored(const struct sig_state *s, int sig)
+{
+	uint64_t h = s->action[sig - 1].handler;
+	return h == SIG_IGN || (h == SIG_DFL && default_action(sig) == 0);
+}
+
+bool sig_pending(const struct task *t)
+{
+	return t->sig && (READ_ONCE(t->sig->pending) & ~t->sig->blocked);
+}
+
+static void notify(struct task *t)
+{
+	task_set_flag(t, TIF_SIGPENDING);
+	task_wake(t);
+}
+
+int sig_send(struct task *t, const struct ksiginfo *info)
+{
+	int sig = info->si_signo;
+	if (!valid_sig(sig))
+		return -EINVAL;
+	if (!t->sig)
+		return 0; /* exiting */
+	struct sig_state *s = t->sig;
+	irqflags_t f = spin_lock_irqsave(&s->lock);
+	bool queue = sig == SIGKILL || !ignored(s, sig) || (s->blocked & sigbit(sig));
+	if (queue && !(s->pending & sigbit(sig))) { /* standard signals do not queue twice */
+		s->pending |= sigbit(sig);
+		s->info[sig - 1] = *info;
+	}
+	bool wake = queue && !(s->blocked & sigbit(sig));
+	spin_unlock_irqrestore(&s->lock, f);
+	if (wake)
+		notify(t);
+	return 0;
+}
+
+void sig_force(struct task *t, const struct ksiginfo *info)
+{
+	int sig = info->si_signo;
+	struct sig_state *s = t->sig;
+	if (!s)
+		return;
+	irqflags_t f = spin_lock_irqsave(&s->lock);
+	if ((s->blocked & sigbit(sig)) || s->action[sig - 1].handler == SIG_IGN) {
+		/* A fault the task refuses to see: it dies of it, as on Linux. */
+		s->blocked &= ~sigbit(sig);
+		s->action[sig - 1].handler = SIG_DFL;
+	}
+	s->pending |= sigbit(sig);
+	s->info[sig - 1] = *info;
+	spin_unlock_irqrestore(&s->lock, f);
+	notify(t);
+}
+
+void sig_send_chld(struct task *parent, int pid, int wait_status)
+{
+	struct ksiginfo i = {.si_signo = SIGCHLD};
+	int termsig = wait_status & 0x7f;
+	i.si_code = termsig ? ((wait_status & 0x80) ? CLD_DUMPED : CLD_KILLED) : CLD_EXITED;
+	i.u.chld.pid = pid;
+	i.u.chld.status = termsig ? termsig : (wait_status >> 8) & 0xff;
+	sig_send(parent, &i);
+}
+
+void sig_send_mceerr(struct task *t, int code, uint64_t addr, int lsb)
+{
+	struct ksiginfo i = {.si_signo = SIGBUS, .si_code = code};
+	i.u.fault.addr = addr;
+	i.u.fault.addr_lsb = (int16_t)lsb;
+	if (code == BUS_MCEERR_AR)
+		sig_force(t, &i);
+	else
+		sig_send(t, &i);
+}
+
+/* ---- The signal frame (Linux x86-64 rt_sigframe) ---- */
+
+struct ksigcontext {
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+	uint16_t cs, gs, fs, ss;
+	uint64_t err, trapno, oldmask, cr2;
+	uint64_t fpstate; /* MCRK does not save FPU state in the frame (NULL) */
+	uint64_t reserved1[8];
+};
+
+struct kucontext {
+	uint64_t uc_flags;
+	uint64_t uc_link;
+	struct kstack_t uc_stack;
+	struct ksigcontext uc_mcontext;
+	uint64_t uc_sigmask;
+};
+
+struct rt_sigframe {
+	uint64_t pretcode; /* the handler returns here: sa_restorer */
+	struct kucontext uc;
+	struct ksiginfo info;
+};
+
+static void regs_to_mcontext(const struct user_regs *r, struct ksigcontext *m, uint64_t cr2)
+{
+	*m = (struct ksigcontext){r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15,
+				  r->rdi, r->rsi, r->rbp, r->rbx, r->rdx, r->rax, r->rcx, r->rsp,
+				  r->rip, r->rflags, (uint16_t)r->cs, 0, 0, (uint16_t)r->ss,
+				  r->error_code, r->vector, 0, cr2, 0, {0}};
+}
+
+static void mcontext_to_regs(const struct ksigcontext *m, struct user_regs *r)
+{
+	r->r8 = m->r8, r->r9 = m->r9, r->r10 = m->r10, r->r11 = m->r11;
+	r->r12 = m->r12, r->r13 = m->r13, r->r14 = m->r14, r->r15 = m->r15;
+	r->rdi = m->rdi, r->rsi = m->rsi, r->rbp = m->rbp, r->rbx = m->rbx;
+	r->rdx = m->rdx, r->rax = m->rax, r->rcx = m->rcx, r->rsp = m->rsp;
+	r->rip = m->rip, r->rflags = m->eflags, r->cs = m->cs, r->ss = m->ss;
+	r->vector = 0; /* not a syscall any more: no restart, IRET path */
+}
+
+static bool on_altstack(const struct sig_state *s, uint64_t sp)
+{
+	return !(s->altstack.ss_flags & SS_DISABLE) && sp > s->altstack.ss_sp &&
+	       sp <= s->altstack.ss_sp + s->altstack.ss_size;
+}
+
+/* Build the frame for sig on the user stack and point regs at the handler. false when the
+ * frame could not be written (the task then dies of SIGSEGV). */
+static bool setup_frame(struct sig_state *s, int sig, const struct ksigaction *ka,
+			const struct ksiginfo *info, uint64_t old_blocked, struct user_regs *regs)
+{
+	uint64_t sp = regs->rsp;
+	if ((ka->flags & SA_ONSTACK) && !(s->altstack.ss_flags & SS_DISABLE) &&
+	    !on_altstack(s, sp))
+		sp = s->altstack.ss_sp + s->altstack.ss_size;
+	else
+		sp -= RED_ZONE;
+	sp = ALIGN_DOWN(sp - sizeof(struct rt_sigframe), 16) - 8; /* as after a call */
+	struct rt_sigframe fr;
+	memset(&fr, 0, sizeof(fr));
+	fr.pretcode = ka->restorer;
+	fr.uc.uc_stack = s->altstack;
+	fr.uc.uc_stack.ss_flags = (s->altstack.ss_flags & SS_DISABLE) ? SS_DISABLE
+				  : on_altstack(s, regs->rsp)          ? SS_ONSTACK
+								       : 0;
+	regs_to_mcontext(regs, &fr.uc.uc_mcontext, info->u.fault.addr);
+	fr.uc.uc_sigmask = old_blocked; /* restored by rt_sigreturn */
+	fr.info = *info;
+	struct rt_sigframe *uf = (struct rt_sigframe *)sp;
+	if (!(ka->flags & SA_RESTORER) || arch_copy_to_user(uf, &fr, sizeof(fr)))
+		return false;
+	regs->rsp = sp;
+	regs->rip = ka->handler;
+	regs->rdi = (uint64_t)sig;
+	regs->rsi = (uint64_t)&uf->info;
+	regs->rdx = (uint64_t)&uf->uc;
+	regs->rax = 0;
+	regs->rflags &= ~(BIT(8) | BIT(10)); /* TF, DF */
+	regs->vector = 0;
+	return true;
+}
+
+/* Take the next deliverable signal (SIGKILL first, then lowest number) and block what its
+ * handler asks for; *old_blocked gets the mask from before. 0 when none. */
+static int dequeue(struct sig_state *s, struct ksiginfo *info, struct ksigaction *ka,
+		   uint64_t *old_blocked)
+{
+	uint64_t ready = s->pending & ~s->blocked;
+	*old_blocked = s->blocked;
+	if (!ready)
+		return 0;
+	int sig = (ready & sigbit(SIGKILL)) ? SIGKILL : __builtin_ctzll(ready) + 1;
+	s->pending &= ~sigbit(sig);
+	*info = s->info[sig - 1];
+	*ka = s->action[sig - 1];
+	if (ka->handler > SIG_IGN) {
+		s->blocked |= ka->mask & ~UNBLOCKABLE;
+		if (!(ka->flags & SA_NODEFER))
+			s->blocked |= sigbit(sig);
+		if (ka->flags & SA_RESETHAND)
+			s->action[sig - 1].handler = SIG_DFL;
+	}
+	return sig;
+}
+
+static void restart_syscall(struct user_regs *regs, bool handler_without_restart)
+{
+	if (regs->vector != SYSCALL_VECTOR || (int64_t)regs->rax != -ERESTARTSYS)
+		return;
+	if (handler_without_restart) {
+		regs->rax = (uint64_t)-EINTR;
+	} else {
+		regs->rax = regs->error_code; /* the syscall number, kept by syscall_dispatch */
+		regs->rip -= 2;               /* back onto the SYSCALL instruction */
+	}
+}
+
+void sig_deliver(struct user_regs *regs)
+{
+	struct task *t = current_task();
+	struct sig_state *s = t->sig;
+	task_test_and_clear_flag(t, TIF_SIGPENDING);
+	for (;;) {
+		struct ksiginfo info;
+		struct ksigaction ka;
+		uint64_t old_blocked;
+		irqflags_t f = spin_lock_irqsave(&s->lock);
+		int sig = dequeue(s, &info, &ka, &old_blocked);
+		spin_unlock_irqrestore(&s->lock, f);
+		if (!sig)
+			break;
+		if (ka.handler == SIG_IGN || (ka.handler == SIG_DFL && default_action(sig) == 0))
+			continue;
+		if (ka.handler == SIG_DFL || sig == SIGKILL)
+			task_exit(sig | (default_action(sig) == 2 ? 0x80 : 0));
+		restart_syscall(regs, !(ka.flags & SA_RESTART));
+		if (!setup_frame(s, sig, &ka, &info, old_blocked, regs)) {
+			printk(KERN_INFO "sig: task %d cannot take signal %d (bad stack or no "
+					 "restorer): killed by SIGSEGV\n", t->pid, sig);
+			task_exit(SIGSEGV | 0x80);
+		}
+		return; /* one frame at a time; the rest stay pending for the next return */
+	}
+	restart_syscall(regs, false);
+}
+
+long sys_rt_sigreturn(struct user_regs *regs)
+{
+	struct task *t = current_task();
+	struct kucontext uc;
+	if (arch_copy_from_user(&uc, (void *)regs->rsp, sizeof(uc))) {
+		sig_force(t, &(struct ksiginfo){.si_signo = SIGSEGV, .si_code = SI_KERNEL});
+		return -EFAULT;
+	}
+	mcontext_to_regs(&uc.uc_mcontext, regs);
+	if (!arch_regs_sanitize_user(regs)) {
+		printk(KERN_INFO "sig: task %d returned a forged signal frame: SIGSEGV\n", t->pid);
+		sig_force(t, &(struct ksiginfo){.si_signo = SIGSEGV, .si_code = SI_KERNEL});
+	}
+	irqflags_t f = spin_lock_irqsave(&t->sig->lock);
+	t->sig->blocked = uc.uc_sigmask & ~UNBLOCKABLE;
+	spin_unlock_irqrestore(&t->sig->lock, f);
+	if (sig_pending(t))
+		task_set_flag(t, TIF_SIGPENDING);
+	return (long)regs->rax;
+}
+
+/* ---- Syscalls ---- */
+
+long sys_rt_sigaction(int sig, const void *uact, void *uoact, size_t sigsetsize)
+{
+	struct sig_state *s = current_task()->sig;
+	struct ksigaction ka, old;
+	if (sigsetsize != 8 || !valid_sig(sig))
+		return -EINVAL;
+	if (uact && (sig == SIGKILL || sig == SIGSTOP))
+		return -EINVAL;
+	if (uact && arch_copy_from_user(&ka, uact, sizeof(ka)))
+		return -EFAULT;
+	irqflags_t f = spin_lock_irqsave(&s->lock);
+	old = s->action[sig - 1];
+	if (uact) {
+		s->action[sig - 1] = ka;
+		if (ignored(s, sig))
+			s->pending &= ~sigbit(sig); /* setting SIG_IGN discards a pending one */
+	}
+	spin_unlock_irqrestore(&s->lock, f);
+	if (uoact && arch_copy_to_user(uoact, &old, sizeof(old)))
+		return -EFAULT;
+	return 0;
+}
+
+long sys_rt_sigprocmask(int how, const uint64_t *uset, uint64_t *uoset, size_t sigsetsize)
+{
+	struct task *t = current_task();
+	struct sig_state *s = t->sig;
+	uint64_t set = 0, old;
+	if (sigsetsize != 8)
+		return -EINVAL;
+	if (uset && arch_copy_from_user(&set, uset, sizeof(set)))
+		return -EFAULT;
+	irqflags_t f = spin_lock_irqsave(&s->lock);
+	old = s->blocked;
+	if (uset) {
+		if (how == SIG_BLOCK)
+			s->blocked |= set;
+		else if (how == SIG_UNBLOCK)
+			s->blocked &= ~set;
+		else if (how == SIG_SETMASK)
+			s->blocked = set;
+		else
+			how = -1;
+		s->blocked &= ~UNBLOCKABLE;
+	}
+	spin_unlock_irqrestore(&s->lock, f);
+	if (how == -1)
+		return -EINVAL;
+	if (sig_pending(t))
+		task_set_flag(t, TIF_SIGPENDING);
+	if (uoset && arch_copy_to_user(uoset, &old, sizeof(old)))
+		return -EFAULT;
+	return 0;
+}
+
+long sys_rt_sigpending(uint64_t *uset, size_t sigsetsize)
+{
+	struct sig_state *s = current_task()->sig;
+	if (sigsetsize != 8)
+		return -EINVAL;
+	uint64_t p = s->pending & s->blocked;
+	return arch_copy_to_user(uset, &p, sizeof(p)) ? -EFAULT : 0;
+}
+
+long sys_sigaltstack(const void *uss, void *uoss, uint64_t user_sp)
+{
+	struct sig_state *s = current_task()->sig;
+	struct kstack_t ss, old = s->altstack;
+	if (on_altstack(s, user_sp))
+		old.ss_flags = SS_ONSTACK;
+	if (uss) {
+		if (arch_copy_from_user(&ss, uss, sizeof(ss)))
+			return -EFAULT;
+		if (on_altstack(s, user_sp))
+			return -EPERM;
+		if (ss.ss_flags & ~SS_DISABLE)
+			return -EINVAL;
+		if (!(ss.ss_flags & SS_DISABLE) && ss.ss_size < MINSIGSTKSZ)
+			return -ENOMEM;
+		s->altstack = ss;
+	}
+	if (uoss && arch_copy_to_user(uoss, &old, sizeof(old)))
+		return -EFAULT;
+	return 0;
+}
+
+static long send_user_signal(int pid, int sig, int code, const struct ksiginfo *given)
+{
+	if (sig < 0 || sig > NSIG)
+		return -EINVAL;
+	struct task *t = task_find(pid);
+	if (!t)
+		return -ESRCH;
+	if (sig == 0)
+		return 0;
+	struct ksiginfo i = {.si_signo = sig, .si_code = code};
+	if (given)
+		i = *given, i.si_signo = sig;
+	else
+		i.u.kill.pid = current_task()->pid;
+	return sig_send(t, &i);
+}
+
+long sys_kill(int pid, int sig)
+{
+	if (pid <= 0)
+		return -ESRCH; /* process groups are not supported */
+	return send_user_signal(pid, sig, SI_USER, NULL);
+}
+
+long sys_tgkill(int tgid, int tid, int sig)
+{
+	if (tgid <= 0 || tid <= 0)
+		return -EINVAL;
+	if (tgid != tid)
+		return -ESRCH; /* single-threaded processes */
+	return send_user_signal(tid, sig, SI_TKILL, NULL);
+}
+
+long sys_rt_sigqueueinfo(int pid, int sig, const void *uinfo)
+{
+	struct ksiginfo i;
+	if (arch_copy_from_user(&i, uinfo, sizeof(i)))
+		return -EFAULT;
+	if (i.si_code >= 0 || i.si_code == SI_TKILL)
+		return -EPERM; /* user space may not pretend to be the kernel */
+	return send_user_signal(pid, sig, i.si_code, &i);
+}

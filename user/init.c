@@ -1,0 +1,45 @@
+/* /init: runs each program named on its command line (the kernel passes run=a,b,c as
+ * argv[1..]) one after another, each in a forked child, and reports how it ended:
+ *   init: <prog> exited <n>          or   init: <prog> killed by signal <s>
+ * then "init: done, <k> of <n> programs exited 0" and waits forever (the tests stop the VM). */
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	int ok = 0;
+	printf("init: running %d program(s)\n", argc - 1);
+	for (int i = 1; i < argc; i++) {
+		char path[256];
+		snprintf(path, sizeof(path), "%s%s", argv[i][0] == '/' ? "" : "/bin/", argv[i]);
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid < 0) {
+			printf("init: fork failed\n");
+			continue;
+		}
+		if (pid == 0) {
+			char *cargv[] = {path, NULL};
+			execv(path, cargv);
+			printf("init: cannot run %s\n", path);
+			_exit(127);
+		}
+		int status;
+		if (waitpid(pid, &status, 0) != pid) {
+			printf("init: waitpid failed\n");
+			continue;
+		}
+		if (WIFEXITED(status)) {
+			printf("init: %s exited %d\n", argv[i], WEXITSTATUS(status));
+			ok += WEXITSTATUS(status) == 0;
+		} else if (WIFSIGNALED(status)) {
+			printf("init: %s killed by signal %d\n", argv[i], WTERMSIG(status));
+		}
+	}
+	printf("init: done, %d of %d programs exited 0\n", ok, argc - 1);
+	fflush(stdout);
+	for (;;)
+		sleep(3600);
+}
