@@ -58,7 +58,11 @@ struct task {
 	enum mce_kill_policy mce_kill;
 	struct sig_state *sig; /* signal handlers, masks and pending sets (kernel/sig) */
 	struct file *files[TASK_MAX_FILES];
-	void *mce_work;        /* pending machine-check action for this task (kernel/mce) */
+	/* Action-required machine check for this task, set in #MC context, handled on its way
+	 * back to user mode (TIF_MCE_NOTIFY, mce_task_work). */
+	pfn_t mce_pfn;
+	uint8_t mce_lsb;
+	uint32_t mce_flags;    /* MF_* */
 };
 
 /* The task running on this CPU. Any context but early boot. */
@@ -76,7 +80,9 @@ void sched_start_task(struct task *t);
 
 /* Create a kernel task running fn(arg). NULL when out of memory. Process context. */
 struct task *task_create_kernel(const char *name, void (*fn)(void *), void *arg);
-/* Look up a live task by pid; NULL when none. Takes and drops sched_lock. */
+/* Look up a task by pid, running or zombie (a zombie exists until reaped: kill(pid, 0)
+ * succeeds on it, as on Linux; its t->sig is NULL). NULL when none. Takes and drops
+ * sched_lock. */
 struct task *task_find(int pid);
 /* Number of tasks that exist (any state but DEAD). */
 unsigned task_count(void);

@@ -46,11 +46,6 @@
 /* Fault access bits for vm_fault: FAULT_READ/WRITE/EXEC from entry.h (the PT_* values). */
 #include "entry.h"
 
-/* Memory-error kill policy of an address space: the values of prctl(PR_MCE_KILL,
- * PR_MCE_KILL_SET, x) and of PR_MCE_KILL_GET's answer. Inherited across fork. */
-#define MM_MCE_KILL_LATE 0
-#define MM_MCE_KILL_EARLY 1
-#define MM_MCE_KILL_DEFAULT 2
 
 /* Top of the area where mmap places mappings without an address (searched downwards). */
 #define VM_MMAP_TOP_DEFAULT 0x00007f0000000000ull
@@ -85,7 +80,7 @@ struct mm {
 	uint32_t nr_vmas;
 	vaddr_t brk_start, brk;	   /* heap: [brk_start, brk), moved by vm_brk */
 	vaddr_t mmap_top;	   /* mmap without an address searches below this */
-	int mce_kill;		   /* MM_MCE_KILL_*; copied by mm_fork */
+	void *owner;		   /* the task running in this space (the kill policy is per task) */
 	struct list_node all_link; /* on the list of every mm (tests, diagnostics) */
 };
 

@@ -6,6 +6,7 @@
 #include "boot_info.h"
 #include "frame.h"
 #include "initrd.h"
+#include "memory_failure.h"
 #include "arch/mmu.h"
 #include "arch/smp.h"
 #include "entry.h"
@@ -42,8 +43,11 @@ static void print_memory_summary(void)
 static void print_mca_summary(void)
 {
 	uint64_t cap = arch_mca_cap();
-	if (!cap) {
-		printk(KERN_WARNING "mce: this CPU has no machine-check architecture\n");
+	if (!(cap & MCG_CAP_COUNT_MASK)) {
+		/* The arch set-up said why: no #MC, no MCA in CPUID, or MCA with zero banks. */
+		printk(KERN_WARNING "mce: MCG_CAP %#lx: no MCA banks to read; errors are not "
+				    "reported\n",
+		       cap);
 		return;
 	}
 	printk(KERN_INFO "mce: MCG_CAP %#lx: %lu banks%s%s%s%s%s%s%s\n", cap, cap & 0xff,
@@ -74,6 +78,8 @@ void kernel_main(void)
 	arch_timer_set_tick(sched_tick);
 	initrd_setup();
 	procfs_init();
+	mce_ctl_init();
+	memory_failure_init();
 	syscall_init();
 	print_memory_summary();
 	print_mca_summary();

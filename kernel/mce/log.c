@@ -11,6 +11,7 @@
  * SRAR in user mode). */
 #include "arch/cpu.h"
 #include "mce_priv.h"
+#include "memory_failure.h"
 #include "printk.h"
 #include "spinlock.h"
 #include "work.h"
@@ -99,20 +100,24 @@ void mce_print_record(const struct mce_record *r, const struct mce_verdict *v, b
 		printk(KERN_WARNING "%s", buf);
 }
 
+/* An AO/UCNA frame, or one consumed by the kernel at a fixup (the copy already failed with
+ * -EFAULT, so no task is signalled for it): run memory_failure here, in the drain's process
+ * context (the idle loop's deferred work, or the injecting task). */
 void memory_failure_queue(pfn_t pfn, int flags)
 {
 	MCE_COUNT(mf_queued);
-	printk(KERN_WARNING "memory_failure: pfn %#llx queued (flags %#x; handler arrives with "
-			    "issue 6)\n",
-	       (unsigned long long)pfn, flags);
+	memory_failure(pfn, flags & ~MF_ACTION_REQUIRED);
 }
 
+/* A record injected with a faked user-mode context: there is no consuming task to signal, so
+ * the frame is recovered as for an AO error (real consumers are handled in mc.c). */
 void mce_user_recovery_hook(pfn_t pfn, unsigned lsb, const struct mce_verdict *v, bool must_kill)
 {
-	printk(KERN_WARNING "mce: SRAR in user mode at pfn %#llx (lsb %u, %s%s): task handling "
-			    "arrives with user tasks (issue 3/6)\n",
+	printk(KERN_WARNING "mce: SRAR in (injected) user context at pfn %#llx (lsb %u, %s%s)\n",
 	       (unsigned long long)pfn, lsb, v->addr_ok ? "address usable" : "no usable address",
 	       must_kill ? ", must kill" : "");
+	if (v->addr_ok)
+		memory_failure(pfn, 0);
 }
 
 /* Run the hooks a record asks for (process context). */

@@ -21,6 +21,7 @@
 #include "arch/cpu.h"
 #include "arch/mca.h"
 #include "mce_priv.h"
+#include "memory_failure.h"
 #include "panic.h"
 #include "printk.h"
 
@@ -114,7 +115,9 @@ static __noreturn void mc_panic(const struct mce_decision *g, bool timed_out)
 static void mc_log_own(struct mc_cpu *me, bool clear)
 {
 	const struct mce_decision *d = &me->d;
-	bool user = d->action == MCE_ACT_AR_USER || d->action == MCE_ACT_KILL_TASK;
+	/* A real user-mode consumer is recovered on its own way back to user mode (mc_act); the
+	 * log hook only handles records injected with a faked user context. */
+	bool user = (d->action == MCE_ACT_AR_USER || d->action == MCE_ACT_KILL_TASK) && me->injected;
 
 	for (unsigned i = 0; i < me->n; i++) {
 		uint8_t flags = 0;
@@ -130,6 +133,19 @@ static void mc_log_own(struct mc_cpu *me, bool clear)
 		if (clear)
 			mce_clear_bank(me->recs[i].bank);
 	}
+}
+
+/* The interrupted user task consumed poison: have its return to user mode run memory_failure
+ * (MF_ACTION_REQUIRED) and signal it. Lock-free: only the task's own fields are written. */
+static void mc_notify_task(const struct mc_cpu *me)
+{
+	const struct mce_decision *d = &me->d;
+	const struct mce_verdict *v = d->idx >= 0 ? &me->v[d->idx] : NULL;
+	int flags = (d->must_kill || d->action == MCE_ACT_KILL_TASK) ? MF_MUST_KILL : 0;
+	if (v && v->addr_ok)
+		mce_task_notify(v->paddr.pfn, v->paddr.lsb, flags);
+	else
+		mce_task_notify(MF_NO_PFN, 0, MF_MUST_KILL);
 }
 
 /* Act on the event's decision g on this CPU. Returns the address to resume at, or 0. */
@@ -150,8 +166,11 @@ static uint64_t mc_act(struct mc_cpu *me, const struct mce_decision *g, bool mon
 	mc_log_own(me, true);
 	if (g->action == MCE_ACT_PANIC)
 		return 0; /* fake panic: reported by the last CPU out (rendezvous_leave) */
-	if (me->d.action == MCE_ACT_AR_USER || me->d.action == MCE_ACT_KILL_TASK)
+	if (me->d.action == MCE_ACT_AR_USER || me->d.action == MCE_ACT_KILL_TASK) {
 		MCE_COUNT(ar_user);
+		if (!me->injected)
+			mc_notify_task(me);
+	}
 	if (me->d.action == MCE_ACT_AR_KERNEL) {
 		MCE_COUNT(ar_kernel_fixups);
 		if (!me->injected)

@@ -188,7 +188,6 @@ struct mm *mm_create(void)
 	spin_init(&mm->lock);
 	mm->refcount = 1;
 	mm->mmap_top = VM_MMAP_TOP_DEFAULT;
-	mm->mce_kill = MM_MCE_KILL_DEFAULT;
 	spin_lock(&mm_list_lock);
 	list_add_tail(&mm->all_link, &mm_list);
 	nr_mms++;

@@ -73,7 +73,6 @@ struct mm *mm_fork(struct mm *parent)
 	child->brk_start = parent->brk_start;
 	child->brk = parent->brk;
 	child->mmap_top = parent->mmap_top;
-	child->mce_kill = parent->mce_kill;
 	for (struct vma *v = vma_tree_next(parent->vma_root, 0); v && !err;
 	     v = vma_tree_next(parent->vma_root, v->end))
 		err = fork_vma(parent, child, v);

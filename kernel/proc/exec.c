@@ -201,6 +201,7 @@ static long exec_load(const char *path, struct exec_args *a, struct user_regs *r
 	struct task *t = current_task();
 	struct mm *old = t->mm;
 	t->mm = mm;
+	mm->owner = t;
 	arch_pt_activate(mm->pt);
 	if (old)
 		mm_put(old);

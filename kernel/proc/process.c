@@ -67,7 +67,7 @@ struct task *task_find(int pid)
 	list_for_each(n, &all_tasks)
 	{
 		struct task *t = list_entry(n, struct task, all_link);
-		if (t->pid == pid && t->state != TASK_DEAD && t->state != TASK_ZOMBIE)
+		if (t->pid == pid && t->state != TASK_DEAD)
 			found = t;
 	}
 	spin_unlock_irqrestore(&sched_lock, f);
@@ -108,7 +108,8 @@ long task_fork(struct user_regs *regs)
 		spin_unlock_irqrestore(&sched_lock, f);
 		return err;
 	}
-	child->mce_kill = parent->mce_kill;
+	child->mce_kill = parent->mce_kill; /* PR_MCE_KILL is inherited, as on Linux */
+	child->mm->owner = child;
 	child->ctx.fs_base = parent->ctx.fs_base;
 	vfs_fork_files(child, parent);
 	struct user_regs cr = *regs;

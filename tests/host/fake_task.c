@@ -61,3 +61,20 @@ bool arch_regs_sanitize_user(struct user_regs *r)
 	r->rflags = (r->rflags & 0xdd5) | 0x202;
 	return r->rip < USER_VA_END_FAKE;
 }
+
+/* The VFS is not in the host build: remember registered nodes so tests can call them. */
+#include "vfs.h"
+const struct vfs_node_ops *fake_node_ops[32];
+void *fake_node_priv[32];
+const char *fake_node_path[32];
+int fake_nodes;
+
+int vfs_register_node(const char *path, const struct vfs_node_ops *ops, void *priv)
+{
+	if (fake_nodes == 32)
+		return -ENOMEM;
+	fake_node_path[fake_nodes] = path;
+	fake_node_ops[fake_nodes] = ops;
+	fake_node_priv[fake_nodes++] = priv;
+	return 0;
+}

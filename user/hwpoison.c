@@ -1,0 +1,270 @@
+/* Memory-failure recovery as a Linux program sees it (tinjpage-style; the same source runs on
+ * Linux as root): madvise(MADV_HWPOISON) on anonymous pages in several states, each with late
+ * kill (SIGBUS BUS_MCEERR_AR when touched), early kill (BUS_MCEERR_AO at once) and a forked
+ * child with the default SIGBUS action; prctl(PR_MCE_KILL) and its inheritance; pages shared
+ * by fork and COW-shared by 64 children; the vm.memory_failure_early_kill switch. */
+#define _GNU_SOURCE
+#include "utest.h"
+#include <errno.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef MADV_HWPOISON
+#define MADV_HWPOISON 100
+#endif
+#ifndef BUS_MCEERR_AR
+#define BUS_MCEERR_AR 4
+#define BUS_MCEERR_AO 5
+#endif
+#define PG 4096
+
+static sigjmp_buf jb;
+static volatile int got_code, got_lsb, got_count;
+static void *volatile got_addr;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig, (void)uc;
+	got_code = si->si_code;
+	got_addr = si->si_addr;
+	got_lsb = si->si_addr_lsb;
+	got_count++;
+	siglongjmp(jb, 1);
+}
+
+static void catch_sigbus(void)
+{
+	struct sigaction sa = {0};
+	sa.sa_sigaction = on_sigbus;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGBUS, &sa, NULL);
+}
+
+static void reset(void) { got_code = 0, got_addr = NULL, got_lsb = 0, got_count = 0; }
+
+static char *dirty_page(void)
+{
+	char *p = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(p, 0x5a, 2 * PG);
+	return p;
+}
+
+static void set_policy(int policy)
+{
+	CHECK(prctl(PR_MCE_KILL, PR_MCE_KILL_SET, policy, 0, 0) == 0);
+}
+
+static void test_prctl(void)
+{
+	CHECK(prctl(PR_MCE_KILL_GET, 0, 0, 0, 0) == PR_MCE_KILL_DEFAULT);
+	set_policy(PR_MCE_KILL_LATE);
+	CHECK(prctl(PR_MCE_KILL_GET, 0, 0, 0, 0) == PR_MCE_KILL_LATE);
+	set_policy(PR_MCE_KILL_EARLY);
+	CHECK(prctl(PR_MCE_KILL_GET, 0, 0, 0, 0) == PR_MCE_KILL_EARLY);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(prctl(PR_MCE_KILL_GET, 0, 0, 0, 0) == PR_MCE_KILL_EARLY ? 0 : 1);
+	int st;
+	waitpid(pid, &st, 0);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0); /* inherited across fork */
+	CHECK(prctl(PR_MCE_KILL, PR_MCE_KILL_CLEAR, 0, 0, 0) == 0);
+	CHECK(prctl(PR_MCE_KILL_GET, 0, 0, 0, 0) == PR_MCE_KILL_DEFAULT);
+	errno = 0;
+	CHECK(prctl(PR_MCE_KILL, PR_MCE_KILL_SET, 7, 0, 0) == -1 && errno == EINVAL);
+	CHECK(prctl(PR_MCE_KILL, 9, 0, 0, 0) == -1 && errno == EINVAL);
+}
+
+/* Late kill in the same task: nothing at injection, AR with the page address on touch. */
+static void test_late_same_task(void)
+{
+	set_policy(PR_MCE_KILL_LATE);
+	char *p = dirty_page();
+	reset();
+	if (sigsetjmp(jb, 1) == 0) {
+		CHECK(madvise(p, PG, MADV_HWPOISON) == 0);
+		CHECK(got_count == 0); /* late: not yet */
+		CHECK(p[PG] == 0x5a);  /* the neighbour page is intact */
+		(void)*(volatile char *)(p + 100);
+		CHECK(!"touching a poisoned page must raise SIGBUS");
+	}
+	CHECK(got_count == 1 && got_code == BUS_MCEERR_AR && got_addr == p && got_lsb == 12);
+	/* Touching it again: the marker stays, SIGBUS again. */
+	reset();
+	if (sigsetjmp(jb, 1) == 0)
+		(void)*(volatile char *)p;
+	CHECK(got_count == 1 && got_code == BUS_MCEERR_AR);
+	CHECK(p[PG + 5] == 0x5a);
+}
+
+/* Early kill: BUS_MCEERR_AO as soon as the page is poisoned. */
+static void test_early_same_task(void)
+{
+	set_policy(PR_MCE_KILL_EARLY);
+	char *p = dirty_page();
+	reset();
+	if (sigsetjmp(jb, 1) == 0) {
+		madvise(p, PG, MADV_HWPOISON);
+		CHECK(!"early kill must signal during madvise");
+	}
+	CHECK(got_count == 1 && got_code == BUS_MCEERR_AO && got_addr == p && got_lsb == 12);
+}
+
+/* A forked child with the default SIGBUS action dies of it when it touches the page. */
+static void test_child_default_action(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		signal(SIGBUS, SIG_DFL);
+		prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_LATE, 0, 0);
+		char *p = dirty_page();
+		madvise(p, PG, MADV_HWPOISON);
+		(void)*(volatile char *)p;
+		_exit(0);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS);
+}
+
+/* Poisoned, then unmapped before anyone touches it: no signal at all; mlocked: as dirty. */
+static void test_unmapped_and_locked(void)
+{
+	set_policy(PR_MCE_KILL_LATE);
+	char *p = dirty_page();
+	reset();
+	CHECK(madvise(p, PG, MADV_HWPOISON) == 0);
+	CHECK(munmap(p, 2 * PG) == 0);
+	CHECK(got_count == 0);
+	char *l = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
+	CHECK(l != MAP_FAILED);
+	l[0] = 1;
+	reset();
+	if (sigsetjmp(jb, 1) == 0) {
+		madvise(l, PG, MADV_HWPOISON);
+		(void)*(volatile char *)l;
+	}
+	CHECK(got_count == 1 && got_code == BUS_MCEERR_AR && got_addr == l);
+}
+
+/* A MAP_SHARED page: the child poisons it; the parent (early) gets AO, or (late) AR on touch. */
+static void test_shared_by_fork(int early)
+{
+	set_policy(early ? PR_MCE_KILL_EARLY : PR_MCE_KILL_LATE);
+	volatile char *s = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	s[0] = 1;
+	reset();
+	if (sigsetjmp(jb, 1) == 0) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			signal(SIGBUS, SIG_IGN); /* the child only injects */
+			prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_LATE, 0, 0);
+			madvise((void *)s, PG, MADV_HWPOISON);
+			_exit(0);
+		}
+		int st;
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		for (volatile int spin = 0; spin < 1000000 && !got_count; spin++)
+			;
+		if (early)
+			CHECK(!"the parent must have been told early");
+		(void)s[0];
+		CHECK(!"touching must raise SIGBUS");
+	}
+	CHECK(got_count == 1 && got_addr == (void *)s);
+	CHECK(got_code == (early ? BUS_MCEERR_AO : BUS_MCEERR_AR));
+}
+
+/* One private page COW-shared by 64 children: the parent poisons its copy (the same frame);
+ * every child learns of it: early children at once (AO), late ones when they touch (AR). */
+static void test_cow_shared_64(void)
+{
+	enum { N = 64 };
+	char *p = dirty_page();
+	pid_t kids[N];
+	volatile int *go = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	volatile int *ready = go + 1; /* children count themselves in once their policy is set */
+	*go = 0;
+	for (int i = 0; i < N; i++) {
+		kids[i] = fork();
+		if (kids[i] == 0) {
+			int early = i % 2;
+			prctl(PR_MCE_KILL, PR_MCE_KILL_SET, early ? PR_MCE_KILL_EARLY : PR_MCE_KILL_LATE, 0, 0);
+			catch_sigbus();
+			reset();
+			if (sigsetjmp(jb, 1) == 0) {
+				__atomic_fetch_add(ready, 1, __ATOMIC_SEQ_CST);
+				while (!*go)
+					sched_yield();
+				if (!early)
+					(void)*(volatile char *)p;
+				for (volatile long spin = 0; spin < 100000000 && !got_count; spin++)
+					;
+				_exit(10);
+			}
+			int want = early ? BUS_MCEERR_AO : BUS_MCEERR_AR;
+			_exit(got_code == want && got_addr == p && got_lsb == 12 ? 0 : 11);
+		}
+	}
+	while (__atomic_load_n(ready, __ATOMIC_SEQ_CST) < N)
+		sched_yield();
+	set_policy(PR_MCE_KILL_LATE);
+	reset();
+	CHECK(madvise(p, PG, MADV_HWPOISON) == 0);
+	*go = 1;
+	int ok = 0;
+	for (int i = 0; i < N; i++) {
+		int st;
+		waitpid(kids[i], &st, 0);
+		ok += WIFEXITED(st) && WEXITSTATUS(st) == 0;
+		if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+			printf("cow64: child %d (%s) status %#x\n", i, i % 2 ? "early" : "late", st);
+	}
+	CHECK(ok == N);
+	CHECK(p[PG] == 0x5a); /* the parent's other page is intact */
+}
+
+static int write_file(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	int r = fputs(s, f) < 0 ? -1 : 0;
+	return fclose(f) ? -1 : r;
+}
+
+/* vm.memory_failure_early_kill=1 makes a DEFAULT-policy task an early one. */
+static void test_sysctl_early_kill(void)
+{
+	CHECK(prctl(PR_MCE_KILL, PR_MCE_KILL_CLEAR, 0, 0, 0) == 0);
+	CHECK(write_file("/proc/sys/vm/memory_failure_early_kill", "1\n") == 0);
+	char *p = dirty_page();
+	reset();
+	if (sigsetjmp(jb, 1) == 0)
+		madvise(p, PG, MADV_HWPOISON);
+	CHECK(got_count == 1 && got_code == BUS_MCEERR_AO);
+	CHECK(write_file("/proc/sys/vm/memory_failure_early_kill", "0\n") == 0);
+	CHECK(write_file("/proc/sys/vm/memory_failure_early_kill", "2\n") == -1);
+}
+
+int main(void)
+{
+	catch_sigbus();
+	test_prctl();
+	test_late_same_task();
+	test_early_same_task();
+	test_child_default_action();
+	test_unmapped_and_locked();
+	test_shared_by_fork(1);
+	test_shared_by_fork(0);
+	test_cow_shared_64();
+	test_sysctl_early_kill();
+	DONE("hwpoison");
+}
