@@ -67,6 +67,25 @@ void mce_tick(void);
  * and run the hooks the records ask for. Returns entries printed. Process context. */
 unsigned mce_drain(void);
 
+/* Apply mce_cfg.cmci on this CPU: claim CMCI banks and enable their CTL2 bit, or give them up
+ * (polling then finds their errors). arg is unused (for arch_mca_on_cpu). Interrupts off. */
+void mce_cmci_reconfigure(void *arg);
+
+/* ---- control files (kernel/mce/ctlfiles.c) ---- */
+
+/* Register the run-time files (knobs under /sys/devices/system/machinecheck/machinecheck0/,
+ * the injector under /sys/kernel/debug/mce-inject/, counters and grading coverage under
+ * /sys/kernel/debug/mce/) with the VFS. Boot, process context. */
+void mce_ctl_init(void);
+/* Format the file at path into buf (NUL-terminated when size > 0). Returns the length the
+ * text needs (as snprintf), -ENOENT for an unknown path, -EACCES for a write-only file.
+ * Process context. */
+int mce_ctl_show(const char *path, char *buf, size_t size);
+/* Write n bytes to the file at path (a knob takes one number with an optional newline; the
+ * injector's "bank" injects). Returns n, -EINVAL for a bad value (nothing changes), -ENOENT,
+ * -EACCES for a read-only file, or the injector's error. Process context, interrupts on. */
+long mce_ctl_store(const char *path, const char *buf, size_t n);
+
 /* Run-time counters (all since boot). */
 struct mce_stats {
 	uint64_t records;		      /* records logged (rings) */
@@ -113,8 +132,10 @@ int mce_inject_text(const char *text, size_t len);
 /* Inject one record (rec.cpu, rec.bank, status...) with MCE_INJ_* flags. Same context. */
 int mce_inject_one(const struct mce_inj_record *r);
 struct boot_info;
-/* Run the injector over boot module 0 when bi's command line has mce.inject=module; prints
- * "mce-inject: done" after it. Process context, once, before the ready line. */
+/* Run the injector as bi's command line asks: mce.inject=module takes boot module 0 as raw
+ * mce-inject text; mce.inject=/PATH[,/PATH...] takes those initrd files in order (the initrd
+ * must be set up first). Prints "mce-inject: file PATH done (n)" per file and "mce-inject:
+ * done" at the end. Process context, once, before the ready line. */
 void mce_inject_from_boot(const struct boot_info *bi);
 /* The interrupted context an injected #MC should be graded with (mce-inject's RIP cs:ip);
  * consumed by the next #MC on that CPU. Set with interrupts off on that CPU. */

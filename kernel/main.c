@@ -45,8 +45,8 @@ static void print_mca_summary(void)
 	uint64_t cap = arch_mca_cap();
 	if (!(cap & MCG_CAP_COUNT_MASK)) {
 		/* The arch set-up said why: no #MC, no MCA in CPUID, or MCA with zero banks. */
-		printk(KERN_WARNING "mce: MCG_CAP %#lx: no MCA banks to read; errors are not "
-				    "reported\n",
+		printk(KERN_WARNING "mce: MCG_CAP %#lx: no MCA banks, so no error details can be "
+				    "read\n",
 		       cap);
 		return;
 	}

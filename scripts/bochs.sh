@@ -9,7 +9,10 @@
 # kernel ends a Bochs run by writing "Shutdown" to port 0x8900.
 #
 # Usage: scripts/bochs.sh [--smp N] [--timeout S] [--iso F] [--serial F] [--rc F] [--log F]
-#                         [--quiet]
+#                         [--msrs F] [--quiet]
+# --msrs F gives the CPUs the model-specific registers listed in F (Bochs's configurable
+# MSRs: lines "index type reset_hi reset_lo rsrv_hi rsrv_lo ignr_hi ignr_lo", hex), e.g.
+# tests/bochs/mca-msrs.def, which supplies MCG_CAP and machine-check banks Bochs lacks.
 # Without --quiet the serial console is copied to stdout as it arrives.
 # Exit status: 0 when the kernel shut Bochs down, 124 on timeout, else Bochs's status
 # (1 when Bochs stopped on its own, e.g. a triple fault: see the log).
@@ -23,6 +26,7 @@ serial=build/bochs-serial.log
 rc=build/bochsrc
 log=build/bochs.log
 quiet=0
+msrs=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--smp) smp=$2; shift 2 ;;
@@ -31,6 +35,7 @@ while [ $# -gt 0 ]; do
 	--serial) serial=$2; shift 2 ;;
 	--rc) rc=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
+	--msrs) msrs=$(realpath "$2"); shift 2 ;;
 	--quiet) quiet=1; shift ;;
 	*) echo "bochs.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -48,7 +53,7 @@ cat >"$rc" <<EOF
 memory: guest=256, host=256
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
-cpu: model=corei7_haswell_4770, count=$smp, reset_on_triple_fault=0
+cpu: model=corei7_haswell_4770, count=$smp, reset_on_triple_fault=0${msrs:+, msrs="$msrs"}
 ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14
 ata0-master: type=cdrom, path="$iso", status=inserted
 boot: cdrom

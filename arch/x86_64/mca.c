@@ -170,12 +170,18 @@ void mca_cpu_init(bool bsp)
 		mca_install_handlers();
 	if (!cpu_features.mce) {
 		if (bsp)
-			printk(KERN_WARNING "mce: CPU has no machine-check exception; MCA off\n");
+			printk(KERN_WARNING "mce: CPU has no machine-check exception (CPUID MCE "
+					    "clear); MCA off\n");
 		return;
 	}
-	if (mce_cpu_setup() == 0 && bsp)
-		printk(KERN_WARNING "mce: no MCA banks; only #MC with MCG_STATUS is handled\n");
 	cap = arch_mca_cap();
+	if (mce_cpu_setup() == 0 && bsp && !cpu_features.mca)
+		printk(KERN_WARNING "mce: #MC present but no machine-check architecture (CPUID "
+				    "MCA clear): no banks to read\n");
+	else if (mcg_cap_count(cap) == 0 && bsp)
+		printk(KERN_WARNING "mce: MCA present but no banks (MCG_CAP %#llx); only #MC with "
+				    "MCG_STATUS is handled\n",
+		       (unsigned long long)cap);
 	if (mcg_cap_cmci_p(cap) && mce_cfg.cmci)
 		cmci_lvt_program();
 	write_cr4(read_cr4() | CR4_MCE);

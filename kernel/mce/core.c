@@ -231,6 +231,30 @@ unsigned mce_cpu_setup(void)
 	return c->nbanks;
 }
 
+void mce_cmci_reconfigure(void *arg)
+{
+	struct mce_cpu_caps *c = &cpu_caps[arch_cpu_id()];
+	bool real = mcg_cap_cmci_p(c->cap);
+	bool want = mce_cfg.cmci && (real || mce_cfg.fake_cmci);
+
+	(void)arg;
+	if (!c->nbanks || want == c->cmci)
+		return;
+	if (real && want) {
+		c->cmci_owned = cmci_claim(c->nbanks);
+	} else if (real) {
+		for (unsigned b = 0; b < c->nbanks; b++)
+			if (c->cmci_owned & (1u << b))
+				arch_mca_bank_write(b, MCA_REG_CTL2,
+						    arch_mca_bank_read(b, MCA_REG_CTL2) &
+							    ~MCI_CTL2_CMCI_EN);
+		c->cmci_owned = 0;
+	} else {
+		c->cmci_owned = want ? (uint32_t)(BIT(c->nbanks) - 1) : 0;
+	}
+	c->cmci = want;
+}
+
 const struct mce_stats *mce_stats_live_view(void)
 {
 	return &mce_stats_live;

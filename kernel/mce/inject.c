@@ -17,6 +17,7 @@
 #include "arch/mca.h"
 #include "arch/mmu.h"
 #include "boot_info.h"
+#include "initrd.h"
 #include "kerrno.h"
 #include "kstring.h"
 #include "mce_priv.h"
@@ -25,6 +26,7 @@
 #define INJ_MAX_RECORDS 64
 #define NS_PER_MS 1000000ull
 #define RAISE_SLACK_MS 200
+#define MCE_INJECT_ARG_MAX 512 /* mce.inject=PATH[,PATH...] */
 
 static struct {
 	uint64_t ip, cs;
@@ -212,24 +214,59 @@ int mce_inject_text(const char *text, size_t len)
 	return n;
 }
 
-void mce_inject_from_boot(const struct boot_info *bi)
+/* mce.inject=module: the first boot module, raw mce-inject text (QEMU -initrd FILE). */
+static void inject_module(const struct boot_info *bi)
 {
-	char v[16];
 	const struct boot_module *m;
 	int n;
 
-	if (!cmdline_get(bi->cmdline, "mce.inject", v, sizeof v))
-		return;
-	if (strcmp(v, "module") || bi->n_modules == 0) {
-		printk(KERN_ERR "mce-inject: mce.inject=%s: want \"module\" and a boot module "
-				"(QEMU -initrd FILE)\n",
-		       v);
-		printk(KERN_INFO "mce-inject: done\n");
+	if (bi->n_modules == 0) {
+		printk(KERN_ERR "mce-inject: mce.inject=module but there is no boot module\n");
 		return;
 	}
 	m = &bi->modules[0];
 	printk(KERN_INFO "mce-inject: from module \"%s\" (%llu bytes)\n", m->name,
 	       (unsigned long long)(m->end - m->start));
 	n = mce_inject_text(arch_phys_to_virt(m->start), (size_t)(m->end - m->start));
-	printk(KERN_INFO "mce-inject: done (%d)\n", n);
+	printk(KERN_INFO "mce-inject: module done (%d)\n", n);
+}
+
+/* mce.inject=PATH[,PATH...]: files of the initrd, one injection run each, in order. */
+static void inject_initrd_files(char *list)
+{
+	char *path = list, *next;
+
+	for (; path && *path; path = next) {
+		const struct initrd_file *f;
+		int n;
+
+		next = strchr(path, ',');
+		if (next)
+			*next++ = '\0';
+		f = initrd_lookup(path);
+		if (!f) {
+			printk(KERN_ERR "mce-inject: %s: not in the initrd\n", path);
+			continue;
+		}
+		printk(KERN_INFO "mce-inject: from initrd file %s (%zu bytes)\n", path, f->size);
+		n = mce_inject_text((const char *)f->data, f->size);
+		printk(KERN_INFO "mce-inject: file %s done (%d)\n", path, n);
+	}
+}
+
+void mce_inject_from_boot(const struct boot_info *bi)
+{
+	char v[MCE_INJECT_ARG_MAX];
+
+	if (!cmdline_get(bi->cmdline, "mce.inject", v, sizeof v))
+		return;
+	if (!strcmp(v, "module"))
+		inject_module(bi);
+	else if (v[0] == '/')
+		inject_initrd_files(v);
+	else
+		printk(KERN_ERR "mce-inject: mce.inject=%s: want \"module\" or initrd paths "
+				"(/mce-cases/SET/CASE[,...])\n",
+		       v);
+	printk(KERN_INFO "mce-inject: done\n");
 }

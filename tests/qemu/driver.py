@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Boots MCRK in QEMU (or Bochs) for a test and judges what the serial console says.
 
-A `Config` says how to boot: directly with `-kernel build/mcrk.elf -append CMDLINE` (PVH
-note; fastest), from the GRUB ISO under SeaBIOS (`bios`) or under OVMF UEFI firmware
-(`uefi`), or the ISO in Bochs (`bochs`, through scripts/bochs.sh). A `Machine` starts
-one emulator with its serial console in build/test-logs/NAME.log, an HMP monitor on a unix
+A `Config` says how to boot: directly with `-kernel build/mcrk.elf -append CMDLINE -initrd
+build/initrd.cpio` (PVH note; fastest; a row's extra= may give its own -initrd), from the
+GRUB ISO under SeaBIOS (`bios`) or under OVMF UEFI firmware (`uefi`), or the ISO in Bochs
+(`bochs`, through scripts/bochs.sh). A `Machine` starts one emulator with its serial
+console in build/test-logs/NAME.log, an HMP monitor on a unix
 socket (`Machine.monitor()` sends commands such as `mce -b 0 1 0xb... 0x5 0x1000 0x86`,
 `stop`, `cont`, `info registers`) and optionally a QMP socket. An expectation (`Ready`,
 `Ktap`, `Panic`) waits for its sentinels with a deadline, a timeout being a hang and so a
@@ -36,7 +37,10 @@ BUILD = Path(os.environ.get("MCRK_BUILD", ROOT / "build"))   # override: test th
 LOG_DIR = BUILD / "test-logs"
 KERNEL_ELF = BUILD / "mcrk.elf"
 KERNEL_ISO = BUILD / "mcrk.iso"
+INITRD = BUILD / "initrd.cpio"   # every direct boot gets it (-initrd) unless extra= has one
 BOCHS_SCRIPT = ROOT / "scripts" / "bochs.sh"
+GRUB_CFG = ROOT / "boot" / "grub.cfg"
+GRUB_KERNEL_LINE = "multiboot2 /boot/mcrk.elf"
 QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
 
 # Debian 12's ovmf ships split code/vars images (vars must be a writable copy) and, as a
@@ -63,9 +67,10 @@ class Config:
     boot: str = "direct"          # direct | bios | uefi | bochs
     smp: int = 1
     mem: str = "256M"
-    cmdline: str = ""             # only a direct boot can pass one; GRUB uses boot/grub.cfg
+    cmdline: str = ""             # direct boots; a GRUB or Bochs boot with one gets its own ISO
+                                  # (BIOS/UEFI boots use boot/grub.cfg as it is)
     cpu: str = "max,vendor=GenuineIntel"
-    extra: tuple = ()             # more QEMU arguments
+    extra: tuple = ()             # more QEMU arguments (Bochs: more scripts/bochs.sh ones)
     qmp: bool = False             # also open a QMP socket
 
 
@@ -225,24 +230,44 @@ class Machine:
             argv += ["-qmp", "unix:%s,server=on,wait=off" % os.path.join(self.sock_dir, "qmp")]
         if c.boot == "direct":
             argv += ["-kernel", self._image(KERNEL_ELF), "-append", c.cmdline]
+            if "-initrd" not in c.extra and INITRD.exists():
+                argv += ["-initrd", self._image(INITRD)]
         elif c.boot in ("bios", "uefi"):
-            if c.cmdline:
-                raise ValueError("a GRUB boot takes its command line from boot/grub.cfg")
-            argv += ["-cdrom", self._image(KERNEL_ISO), "-boot", "d"]
+            iso = self._iso_with_cmdline(c.cmdline) if c.cmdline else self._image(KERNEL_ISO)
+            argv += ["-cdrom", iso, "-boot", "d"]
             if c.boot == "uefi":
                 argv += ovmf_images(self.log_dir / (self.name + ".vars.fd"))
         else:
             raise ValueError("unknown boot kind %r" % c.boot)
         return argv + list(c.extra)
 
+    def _iso_with_cmdline(self, cmdline):
+        """A GRUB ISO like `make`'s whose kernel line carries `cmdline` (built with
+        grub-mkrescue in this run's temporary folder, from this run's image copies)."""
+        tree = os.path.join(self.sock_dir, "iso")
+        os.makedirs(os.path.join(tree, "boot", "grub"))
+        for image in (KERNEL_ELF, INITRD):
+            shutil.copyfile(self._image(image), os.path.join(tree, "boot", image.name))
+        cfg = GRUB_CFG.read_text()
+        if GRUB_KERNEL_LINE not in cfg:
+            raise ValueError("%s has no %r line" % (GRUB_CFG, GRUB_KERNEL_LINE))
+        cfg = cfg.replace(GRUB_KERNEL_LINE, GRUB_KERNEL_LINE + " " + cmdline)
+        with open(os.path.join(tree, "boot", "grub", "grub.cfg"), "w") as f:
+            f.write(cfg)
+        iso = os.path.join(self.sock_dir, "cmdline.iso")
+        subprocess.run(["grub-mkrescue", "-o", iso, tree], check=True,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        return iso
+
     def _bochs_argv(self):
-        if self.config.cmdline:
-            raise ValueError("a Bochs boot takes its command line from boot/grub.cfg")
+        c = self.config
+        iso = self._iso_with_cmdline(c.cmdline) if c.cmdline else self._image(KERNEL_ISO)
         return ["bash", str(BOCHS_SCRIPT), "--quiet", "--timeout", "900",
-                "--smp", str(self.config.smp), "--iso", self._image(KERNEL_ISO),
+                "--smp", str(c.smp), "--iso", iso,
                 "--serial", str(self.serial_log),
                 "--rc", str(self.log_dir / (self.name + ".bochsrc")),
-                "--log", str(self.emu_log)]
+                "--log", str(self.emu_log)] + list(c.extra)
 
     def start(self):
         """Starts the emulator; raises if it cannot be started."""
@@ -491,6 +516,55 @@ class Script:
         return self.fn(m)
 
 
+@dataclass
+class UserPrograms:
+    """/init runs the row's programs (its command line must be `run=` + their names, see
+    `run_list()`) and each ends as `expected` says: {name: N} with N >= 0 wants
+    "init: NAME exited N", N < 0 wants "init: NAME killed by signal -N" (subprocess's
+    convention). Also required: init's summary "init: done, K of N programs exited 0" with the
+    right K and N, no other verdict line, no panic and no kernel fault. Waits at most
+    `timeout` seconds for the summary (a hang fails, naming the program that was running)."""
+    expected: dict
+    timeout: float = 120.0
+
+    def run_list(self):
+        return "run=" + ",".join(self.expected)
+
+    def judge(self, m):
+        rx = r"^.*(init: done, \d+ of \d+ programs exited 0|%s|%s)" % (
+            re.escape(PANIC), re.escape(FAULT))
+        found = m.wait_for(rx, self.timeout)
+        time.sleep(0.2)          # let a fault report after the summary arrive
+        text = m.serial_text()
+        trouble = _trouble(text)
+        if trouble:
+            return False, trouble
+        verdicts = re.findall(r"^init: (\S+) (?:exited (\d+)|killed by signal (\d+))$", text, re.M)
+        got = {name: int(code) if code else -int(sig) for name, code, sig in verdicts}
+        if not found:
+            if m.exit_status() is not None:
+                return False, _describe_exit(m, m.exit_status()) + " before init finished"
+            running = next((p for p in self.expected if p not in got), "?")
+            return False, "timeout after %gs (hang) while %s ran" % (self.timeout, running)
+        for name, want in self.expected.items():
+            if name not in got:
+                return False, "no verdict for %s" % name
+            if got[name] != want:
+                return False, "%s %s, expected %s" % (name, _verdict(got[name]), _verdict(want))
+        if set(got) != set(self.expected) or len(verdicts) != len(self.expected):
+            return False, "unexpected verdict lines: %r" % (verdicts,)
+        done = re.search(r"^init: done, (\d+) of (\d+) programs exited 0$", text, re.M)
+        zero = sum(1 for v in self.expected.values() if v == 0)
+        if not done or (int(done.group(1)), int(done.group(2))) != (zero, len(self.expected)):
+            return False, "summary %r, expected %d of %d" % (
+                done.group(0) if done else None, zero, len(self.expected))
+        return True, ""
+
+
+def _verdict(code):
+    return "exited %d" % code if code >= 0 else "killed by signal %d" % -code
+
+
 # ---- tests ----
 
 @dataclass
@@ -565,7 +639,8 @@ def run_tests(tests, jobs=None, keep_logs=False, on_result=None):
 
     snapshot = tempfile.mkdtemp(prefix="mcrk-images-")
     try:
-        images = snapshot_images(snapshot, [i for i in (KERNEL_ELF, KERNEL_ISO) if i.exists()])
+        images = snapshot_images(snapshot, [i for i in (KERNEL_ELF, KERNEL_ISO, INITRD)
+                                            if i.exists()])
     except OSError:
         images = {}     # each test then copies (and reports) what it needs itself
 

@@ -1,30 +1,38 @@
 """Machine-check tests for the QEMU driver: one row per case, in the driver's Test format.
 
-Two families:
+Two families of injection rows:
   * HMP injection (`mce [-b] cpu bank status mcg_status addr misc` through the monitor) on
     -smp 2, waiting for the kernel's report: corrected errors found by the poller, SRAO queued
     for memory_failure, fatal errors (fake-panic mode: the reason printed, the VM survives,
     and one real panic), and an injection without -b, where the other CPU never enters the
     handler and the rendezvous times out.
   * The mce-test data files of ../shared/mce-test-cases/ run through the in-kernel software
-    injector (`-initrd FILE`, `mce.inject=module mce.fake_panic=1`): each must give the outcome
-    its README table says (the fake-panic reason, or no panic; frames queued; the SRAR hook).
+    injector, read from the initrd (`mce.inject=/mce-cases/SET/CASE mce.fake_panic=1`; the
+    driver passes build/initrd.cpio to every direct boot): each must give the outcome its
+    README table says (the fake-panic reason, or no panic; frames queued; the SRAR hook).
     The panic_noser set runs with mce.ser=0 (QEMU's MCG_CAP always has SER_P); srar_usr_dcu,
     which is NOBROADCAST, runs with mce.timeout_panic=0 (as the suite's kernel did: a timeout
-    by itself is reported, not fatal).
+    by itself is reported, not fatal). One row checks that every case file has an expected
+    outcome here; one that mce.inject=module still reads a raw boot module.
+Also: the in-kernel suites test=mce and test=mceburst (10 000 corrected errors: all counted,
+storm mode on and off, the kernel still running), user/mceinject.c (the /sys knob files and
+/sys/kernel/debug/mce-inject/ from user space), and Bochs: without MCA banks (the boot says
+so) and with banks from tests/bochs/mca-msrs.def, where the software injector's SRAO and
+corrected errors must be graded and logged exactly as on QEMU.
 Hook into the run with `from mce_tests import MCE_TESTS` and `TESTS += MCE_TESTS` in tests.py.
 """
 
 import os
+import re
 from pathlib import Path
 
-from driver import Ktap, Panic, Script, Test
+from driver import Config, Ktap, Machine, Panic, Ready, Script, Test
 
 CASES = Path(os.environ.get("MCE_TEST_CASES",
                             Path(__file__).resolve().parents[3] / "shared" / "mce-test-cases"))
 FAKE_PANIC = "mce: fake panic: "
 MF_QUEUED = "memory_failure: pfn "
-SRAR_HOOK = "mce: SRAR in user mode at pfn "
+SRAR_HOOK = "mce: SRAR in "   # the user-recovery hook's line (kernel/mce/log.c)
 TIMEOUT = "Timeout: Not all CPUs entered the broadcast exception handler"
 
 # Expected outcome per mce-test file: (fake-panic reason or None, substrings that must appear).
@@ -62,7 +70,6 @@ FILE_CASES = {
     "poll_noser/uc_poll": (None, ["(poll): "]),
     "poll_ucr/ucna": (None, ["(poll): UCNA", MF_QUEUED]),
     "poll_ucr/ucna_over": (None, ["(poll): UCNA", MF_QUEUED]),
-    "poll_ucr/uc_poll": (None, ["(poll): "]),
     "poll_ucr/srar_poll": (None, ["(poll): UCNA"]),
     "poll_ucr/fatal_poll": (None, ["(poll): UCNA"]),
     "recoverable_ucr/srao_corrected": (None, ["(#MC): SOME"]),
@@ -80,12 +87,14 @@ FILE_CASES = {
 
 def _file_check(reason, must):
     def fn(m):
-        if not m.wait_for(r"^.*mce-inject: done", 30):
+        if not m.wait_for(r"^.*mce-inject: done$", 30):
             return False, "no 'mce-inject: done'"
         m.wait_for(r"^.*mcrk: ready", 10)
         text = m.serial_text()
         if "Kernel panic" in text:
             return False, "real panic"
+        if not re.search(r"mce-inject: (file \S+|module) done \([1-9]\d*\)", text):
+            return False, "the injector ran no record"
         if reason is None and FAKE_PANIC in text:
             return False, "unexpected " + text.split(FAKE_PANIC, 1)[1].splitlines()[0]
         if reason is not None and FAKE_PANIC + reason not in text:
@@ -97,20 +106,38 @@ def _file_check(reason, must):
     return fn
 
 
+def _file_cmdline(name):
+    cmd = "mce.inject=/mce-cases/%s mce.fake_panic=1" % name
+    if name.startswith("panic_noser/") or name.startswith("poll_noser/"):
+        cmd += " mce.ser=0"
+    if name == "recoverable_ucr/srar_usr_dcu":
+        cmd += " mce.timeout_panic=0"
+    return cmd
+
+
+def _unlisted_cases(m):
+    """Every case file in the suite has an expected outcome here (none silently skipped)."""
+    files = sorted(str(p.relative_to(CASES)) for p in CASES.rglob("*")
+                   if p.is_file() and p.name != "README.md")
+    missing = [f for f in files if f not in FILE_CASES]
+    gone = [f for f in FILE_CASES if f not in files]
+    if missing or gone:
+        return False, "no expectation for %s; no file for %s" % (missing, gone)
+    return True, "%d case files" % len(files)
+
+
 def _file_tests():
+    """One boot per case file: the files are in the initrd (/mce-cases/SET/CASE, see the
+    Makefile), which the driver passes to every direct boot."""
     rows = []
     for name, (reason, must) in sorted(FILE_CASES.items()):
-        path = CASES / name
-        if not path.exists():
-            continue
-        cmd = "mce.inject=module mce.fake_panic=1"
-        if name.startswith("panic_noser/") or name.startswith("poll_noser/"):
-            cmd += " mce.ser=0"
-        if name == "recoverable_ucr/srar_usr_dcu":
-            cmd += " mce.timeout_panic=0"
-        rows.append(Test("mce-file-" + name.replace("/", "-"), "direct", 2, cmd,
-                         Script(_file_check(reason, must), timeout=60),
-                         extra=("-initrd", str(path))))
+        rows.append(Test("mce-file-" + name.replace("/", "-"), "direct", 2, _file_cmdline(name),
+                         Script(_file_check(reason, must), timeout=60)))
+    rows.append(Test("mce-file-all-listed", "direct", 1, "", Script(_unlisted_cases)))
+    # mce.inject=module still takes a raw (non-cpio) boot module as mce-inject text.
+    rows.append(Test("mce-file-raw-module", "direct", 2, "mce.inject=module mce.fake_panic=1",
+                     Script(_file_check("Processor context corrupt", ["from module"])),
+                     extra=("-initrd", str(CASES / "panic" / "fatal"))))
     return rows
 
 
@@ -143,8 +170,8 @@ HMP_CASES = [
     ("corrected-b", "mce -b 1 1 0x9000000000000000 0 0 0", ["CPU 1 Bank 1 (poll): KEEP", TIMEOUT],
      TIMEOUT),
     ("srao-b", "mce -b 0 1 0xbd000000000000c0 0x5 0x1234000 0x86",
-     ["(#MC): AO", MF_QUEUED + "0x1234 "], None),
-    ("ucna", "mce -b 0 3 0xac00000000000000 0x5 0x5000 0x8c", ["UCNA", MF_QUEUED + "0x5 "], None),
+     ["(#MC): AO", MF_QUEUED + "0x1234:"], None),
+    ("ucna", "mce -b 0 3 0xac00000000000000 0x5 0x5000 0x8c", ["UCNA", MF_QUEUED + "0x5:"], None),
     ("fatal-b", "mce -b 0 2 0xbe00000000000000 0x5 0 0", [], "Processor context corrupt"),
     ("srar-kernel-b", "mce -b 0 1 0xbd80000000000134 0x7 0x1234000 0x86", [],
      "Data load in unrecoverable area of kernel"),
@@ -173,6 +200,81 @@ def _real_panic(m):
     return (m.wait_exit(10) == 7), "panic with exit status 7"
 
 
+def _user_program(prog, timeout=30):
+    """init runs /bin/PROG (user/PROG.c, in the initrd) and must report it exited 0."""
+    def fn(m):
+        if not m.wait_for(r"^.*init: %s (exited|killed)" % re.escape(prog), timeout):
+            return False, "no exit report from %s" % prog
+        text = m.serial_text()
+        if "init: %s exited 0" % prog not in text:
+            fails = [ln for ln in text.split("\n") if ln.startswith("FAIL ")]
+            return False, "; ".join(fails[:3]) or "did not exit 0"
+        return True, ""
+    return fn
+
+
+# Bochs has no machine-check banks of its own; tests/bochs/mca-msrs.def supplies MCG_CAP
+# (6 banks, CTL_P, SER_P) and the bank registers through Bochs's configurable MSRs. The same
+# case files then run through the software injector on Bochs and on QEMU, and the kernel must
+# grade and log them identically.
+BOCHS_MSRS = Path(__file__).resolve().parents[1] / "bochs" / "mca-msrs.def"
+BOCHS_CASES = ["recoverable_ucr/srao_mem_scrub", "non-panic/corrected"]
+BOCHS_CMDLINE = ("mce.inject=" + ",".join("/mce-cases/" + c for c in BOCHS_CASES) +
+                 " mce.fake_panic=1")
+GRADED = re.compile(r"mce: (CPU \d+ Bank \d+ \((?:#MC|poll)\): .*)$"
+                    r"|mce: \[Hardware Error\]: (CPU \d+: Machine Check(?: Exception)?: \S+ "
+                    r"Bank \d+: [0-9a-f]+)$"
+                    r"|(memory_failure: pfn 0x[0-9a-f]+)"
+                    r"|(mce: fake panic: .*)$", re.M)
+
+
+def _graded(text):
+    """What the kernel decided and logged, without the machine-specific parts (TSC, CPUID)."""
+    return sorted("".join(g) for g in GRADED.findall(text))
+
+
+def _booted_and_drained(m, timeout):
+    return (m.wait_for(r"^.*mcrk: ready", timeout) and
+            m.wait_for(r"^init: done", 60) is not None)
+
+
+def _bochs_like_qemu(m):
+    if not _booted_and_drained(m, 600):
+        return False, "Bochs: no ready line and init"
+    text = m.serial_text()
+    if "MCG_CAP 0x1000106: 6 banks, CTL_P, SER_P" not in text:
+        return False, "Bochs did not take MCG_CAP from the msrs file"
+    bochs = _graded(text)
+    ref = Machine(m.name + "-qemu", Config(boot="direct", smp=2, cmdline=BOCHS_CMDLINE),
+                  m.log_dir)
+    with ref:
+        if not _booted_and_drained(ref, 30):
+            return False, "QEMU reference: no ready line and init"
+        qemu = _graded(ref.serial_text())
+    for want in ('(#MC): AO "Action optional: memory scrubbing error"', '(poll): KEEP'):
+        if not any(want in g for g in bochs):
+            return False, "Bochs: missing %r" % want
+    if bochs != qemu:
+        only_b = [g for g in bochs if g not in qemu]
+        only_q = [g for g in qemu if g not in bochs]
+        return False, "Bochs and QEMU differ: Bochs only %s; QEMU only %s" % (only_b, only_q)
+    for f in ref.log_files():
+        f.unlink(missing_ok=True)
+    return True, "%d graded lines alike" % len(bochs)
+
+
 MCE_TESTS = _hmp_tests() + _file_tests() + [
+    # Without the msrs file Bochs has CPUID MCA but MCG_CAP 0: the boot must say so plainly.
+    Test("bochs-no-mca-banks", "bochs", 1, "",
+         Ready(cpus=1, timeout=240, also=(r"mce: MCA present but no banks \(MCG_CAP 0\)",))),
+    Test("bochs-mce", "bochs", 2, BOCHS_CMDLINE, Script(_bochs_like_qemu, timeout=240),
+         extra=("--msrs", str(BOCHS_MSRS))),
+    # /sys/devices/system/machinecheck/machinecheck0/ knobs and /sys/kernel/debug/mce-inject/
+    # from a user program (user/mceinject.c).
+    Test("mce-user-mceinject", "direct", 2, "run=mceinject", Script(_user_program("mceinject"))),
     Test("ktest-mce-smp2", "direct", 2, "test=mce mce.fake_cmci=1", Ktap(timeout=60)),
+    # 10 000 corrected errors in a burst: all counted (logged or suppressed by storm control),
+    # storm mode engages and ends, and the kernel keeps going (KTAP completes).
+    Test("ktest-mce-burst", "direct", 2, "test=mceburst mce.storm_quiet_ms=500",
+         Ktap(timeout=90)),
 ]

@@ -7,12 +7,28 @@ CPU count, the kernel command line (direct boots only) and what must happen:
   Ktap()              an in-kernel KTAP suite: every result ok and exit status 1
   Panic(reason)       a deliberate panic: the panic line and exit status 7
   Script(fn)          fn(machine) drives the machine (monitor, QMP) and returns (ok, reason)
+  UserPrograms({p: N}) /init runs programs p (command line run=p,...): each must exit N, or
+                      be killed by signal -N when N < 0; see user() below
 Each expectation takes `timeout=` seconds; running past it is a hang and fails the test.
 Rows may also set mem=, cpu= (default max,vendor=GenuineIntel), extra= (QEMU args), qmp=.
 To add a test, add a row. `python3 tests/qemu/driver.py run NAME` runs the matching rows.
 """
 
-from driver import Ktap, Panic, Ready, Test
+from driver import Ktap, Panic, Ready, Test, UserPrograms
+
+# User programs (user/*.c, in the initrd as /bin/NAME). Every one must exit 0 but these, which
+# must die of the signal given ("init: segv killed by signal 11").
+KILLED_BY = {"segv": 11}
+PROGRAMS = ["hello", "fork_cow", "segv", "mmap_stress", "efault", "pagemap", "signals",
+            "sigcheck", "sched", "vfs", "leakcheck"]
+
+
+def user(name, boot, smp, programs, timeout=120):
+    """A row that boots with run=PROGRAMS and checks how /init says each one ended. A GRUB
+    boot gets a test ISO whose grub.cfg passes the same command line (driver.py)."""
+    expect = UserPrograms({p: -KILLED_BY.get(p, 0) for p in programs}, timeout)
+    return Test(name, boot, smp, expect.run_list(), expect)
+
 
 TESTS = [
     #    name                boot      smp  cmdline       expect
@@ -24,4 +40,11 @@ TESTS = [
     Test("ktest-all-smp2",   "direct", 2,   "test=all",   Ktap()),
     Test("ktest-panic",      "direct", 1,   "test=panic", Panic("deliberate")),
     Test("bochs-boot",       "bochs",  2,   "",           Ready(cpus=2, timeout=240)),
+    #    name                boot      smp  programs
+    user("user-all-smp2",    "direct", 2,   PROGRAMS),
+    user("user-all-smp1",    "direct", 1,   PROGRAMS),
+    user("user-grub-bios",   "bios",   2,   ["hello", "segv", "vfs"], timeout=90),
 ]
+
+from mce_tests import MCE_TESTS  # noqa: E402  (machine-check rows, tests/qemu/mce_tests.py)
+TESTS += MCE_TESTS
