@@ -83,6 +83,9 @@ int sig_send(struct task *t, const struct ksiginfo *info);
 /* A synchronous fault signal for the current task: if it is blocked or ignored the task is
  * killed by it, as on Linux (force). */
 void sig_force(struct task *t, const struct ksiginfo *info);
+/* Kill t by this signal's default action: no handler runs, blocking does not help (a task
+ * that cannot be resumed, e.g. a machine check with RIPV clear). Wait status shows sig. */
+void sig_kill_with(struct task *t, const struct ksiginfo *info);
 /* Tell parent that child pid ended with wait status. */
 void sig_send_chld(struct task *parent, int pid, int wait_status);
 /* Memory-failure helpers (issue 6 calls them): SIGBUS with BUS_MCEERR_AR (forced: cannot be

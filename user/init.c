@@ -1,5 +1,6 @@
 /* /init: runs each program named on its command line (the kernel passes run=a,b,c as
- * argv[1..]) one after another, each in a forked child, and reports how it ended:
+ * argv[1..]; "prog:arg" passes one argument) one after another, each in a forked child, and
+ * reports how it ended:
  *   init: <prog> exited <n>          or   init: <prog> killed by signal <s>
  * then "init: done, <k> of <n> programs exited 0" and waits forever (the tests stop the VM). */
 #include <stdio.h>
@@ -12,7 +13,9 @@ int main(int argc, char **argv)
 	int ok = 0;
 	printf("init: running %d program(s)\n", argc - 1);
 	for (int i = 1; i < argc; i++) {
-		char path[256];
+		char path[256], *arg = strchr(argv[i], ':');
+		if (arg)
+			*arg++ = 0;
 		snprintf(path, sizeof(path), "%s%s", argv[i][0] == '/' ? "" : "/bin/", argv[i]);
 		fflush(stdout);
 		pid_t pid = fork();
@@ -21,7 +24,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (pid == 0) {
-			char *cargv[] = {path, NULL};
+			char *cargv[] = {path, arg, NULL};
 			execv(path, cargv);
 			printf("init: cannot run %s\n", path);
 			_exit(127);

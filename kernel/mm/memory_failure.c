@@ -6,11 +6,13 @@
  * then the signals go out: early kill (BUS_MCEERR_AO now) for tasks that asked for it, late
  * kill (BUS_MCEERR_AR when they touch the marker) for the rest, and BUS_MCEERR_AR at once
  * for the task that consumed the poison (action required).
- * Each event is traced one line per step with nanoseconds since detection.
+ * Each event is traced one line per step with nanoseconds since detection (mf.trace=0 on the
+ * command line keeps only each event's outcome line).
  * Context: process (a kernel worker draining the MCE log, a task's return to user mode,
  * madvise, debugfs writes). Never #MC, except mce_task_notify which only records. */
 #include "arch/cpu.h"
 #include "arch/mmu.h"
+#include "boot_info.h"
 #include "frame.h"
 #include "kerrno.h"
 #include "kmalloc.h"
@@ -45,10 +47,17 @@ struct mf_event {
 	const char *state;
 };
 
-__printf(2, 3) static void trace(const struct mf_event *ev, const char *fmt, ...)
+/* mf.trace=0 on the command line: print only each event's outcome, not every step (a serial
+ * console line costs ~100 us under QEMU, far more than the recovery itself). */
+static bool trace_steps = true;
+
+/* One trace line; a step line (outcome false) is skipped under mf.trace=0. */
+__printf(3, 4) static void trace_line(const struct mf_event *ev, bool outcome, const char *fmt, ...)
 {
 	char buf[160];
 	va_list ap;
+	if (!outcome && !trace_steps)
+		return;
 	va_start(ap, fmt);
 	kvsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
@@ -56,11 +65,14 @@ __printf(2, 3) static void trace(const struct mf_event *ev, const char *fmt, ...
 	       arch_timestamp_to_ns(arch_timestamp() - ev->t0));
 }
 
+#define trace(ev, ...) trace_line(ev, false, __VA_ARGS__)
+#define trace_outcome(ev, ...) trace_line(ev, true, __VA_ARGS__)
+
 static const char *const result_names[] = {"ignored", "failed", "delayed", "recovered"};
 
 static int finish(struct mf_event *ev, enum mf_result r, const char *why)
 {
-	trace(ev, "%s page: %s (%s)", ev->state, result_names[r], why);
+	trace_outcome(ev, "%s page: %s (%s)", ev->state, result_names[r], why);
 	switch (r) {
 	case MF_RECOVERED: MF_COUNT(recovered); return 0;
 	case MF_DELAYED: MF_COUNT(delayed); return 0;
@@ -137,7 +149,7 @@ static void kill_mapper(struct mf_event *ev, const struct mapper *m, int err)
 	struct task *t = m->mm->owner;
 	if (!t || t->mm != m->mm)
 		return;
-	trace(ev, "task %d: cannot unmap %#lx (%d): SIGKILL", t->pid, m->va, err);
+	trace_outcome(ev, "task %d: cannot unmap %#lx (%d): SIGKILL", t->pid, m->va, err);
 	sig_force(t, &(struct ksiginfo){.si_signo = SIGKILL});
 	MF_COUNT(killed);
 }
@@ -270,7 +282,7 @@ static void signal_consumer_again(struct mf_event *ev)
 	struct find_marker f = {ev->pfn, 0};
 	if (t->mm)
 		arch_pt_walk(t->mm->pt, USER_VA_START, USER_VA_END, match_marker, &f);
-	trace(ev, "already poisoned: task %d (%s) consumed it: SIGBUS BUS_MCEERR_AR at %#lx",
+	trace_outcome(ev, "already poisoned: task %d (%s) consumed it: SIGBUS BUS_MCEERR_AR at %#lx",
 	      t->pid, t->name, f.va);
 	sig_send_mceerr(t, BUS_MCEERR_AR, f.va, MF_LSB);
 	MF_COUNT(signalled_ar);
@@ -284,7 +296,7 @@ int memory_failure(pfn_t pfn, int flags)
 	trace(&ev, "detected (%s%s%s)", flags & MF_ACTION_REQUIRED ? "action required" : "action optional",
 	      flags & MF_SOFTWARE ? ", software-injected" : "", flags & MF_MUST_KILL ? ", must kill" : "");
 	if (!pg) {
-		trace(&ev, "not a RAM frame MCRK describes: ignored");
+		trace_outcome(&ev, "not a RAM frame MCRK describes: ignored");
 		MF_COUNT(ignored);
 		return -ENXIO;
 	}
@@ -301,7 +313,7 @@ int memory_failure(pfn_t pfn, int flags)
 		if (flags & MF_ACTION_REQUIRED)
 			signal_consumer_again(&ev);
 		else
-			trace(&ev, "already poisoned: nothing more to do");
+			trace_outcome(&ev, "already poisoned: nothing more to do");
 		return -EHWPOISON;
 	}
 	for (int tries = 0; tries < 4; tries++) {
@@ -336,17 +348,17 @@ void mce_task_work(struct task *t, struct user_regs *regs)
 	if (flags & MF_MUST_KILL) {
 		/* The interrupted instruction cannot be restarted (RIPV clear): the task must not
 		 * run on. It still gets the SIGBUS it is owed, as the reason it dies. */
-		printk(KERN_WARNING "memory_failure: task %d cannot resume after the machine check: "
-				    "killed by SIGBUS\n", t->pid);
-		sig_force(t, &(struct ksiginfo){.si_signo = SIGBUS, .si_code = BUS_MCEERR_AR});
-		sig_send(t, &(struct ksiginfo){.si_signo = SIGKILL});
+		printk(KERN_WARNING "memory_failure: task %d (%s) cannot resume after the machine "
+				    "check (no restart IP): killed by SIGBUS\n", t->pid, t->name);
+		sig_kill_with(t, &(struct ksiginfo){.si_signo = SIGBUS, .si_code = BUS_MCEERR_AR});
 	}
 }
 
 void mce_poison_touched(struct task *t, uint64_t addr)
 {
-	printk(KERN_WARNING "memory_failure: task %d (%s) touched poisoned page %#lx: SIGBUS "
-			    "BUS_MCEERR_AR\n", t->pid, t->name, addr & PAGE_MASK);
+	if (trace_steps)
+		printk(KERN_WARNING "memory_failure: task %d (%s) touched poisoned page %#lx: "
+				    "SIGBUS BUS_MCEERR_AR\n", t->pid, t->name, addr & PAGE_MASK);
 	sig_send_mceerr(t, BUS_MCEERR_AR, addr & PAGE_MASK, MF_LSB);
 	MF_COUNT(signalled_ar);
 }
@@ -383,6 +395,8 @@ int soft_offline_frame(pfn_t pfn)
 	if (f & (PG_BUDDY | PG_PCP) || !(f & (PG_RESERVED | PG_KIND_MASK | PG_TAIL))) {
 		__atomic_fetch_or(&pg->flags, PG_HWPOISON | PG_SWPOISON, __ATOMIC_ACQ_REL);
 		int err = frame_isolate_free(pfn);
+		if (err) /* allocated before the poison bit landed: it is in use, not retired */
+			__atomic_fetch_and(&pg->flags, ~(PG_HWPOISON | PG_SWPOISON), __ATOMIC_ACQ_REL);
 		printk(KERN_INFO "soft_offline: pfn %#lx: free frame %s\n", pfn,
 		       err ? "could not be isolated" : "taken out of the allocator");
 		return err;
@@ -393,12 +407,16 @@ int soft_offline_frame(pfn_t pfn)
 	if (!new)
 		return -ENOMEM;
 	memcpy(page_to_virt(new), page_to_virt(pg), PAGE_SIZE);
+	/* Hold the old frame while it is moved: were its last mapping to free it, it would go
+	 * back to the allocator unpoisoned and could be handed out before we retire it. */
+	upage_get(pg);
 	int err = replace_everywhere(pfn, new);
 	upage_put(new); /* the mappings hold it now */
+	if (!err) /* out of use: poison it so it never comes back (software poison) */
+		__atomic_fetch_or(&pg->flags, PG_HWPOISON | PG_SWPOISON, __ATOMIC_ACQ_REL);
+	upage_put(pg); /* the last reference: a poisoned frame is isolated as it is freed */
 	if (err)
 		return err;
-	/* The old frame goes out of use: poison it so it never comes back (software poison). */
-	__atomic_fetch_or(&pg->flags, PG_HWPOISON | PG_SWPOISON, __ATOMIC_ACQ_REL);
 	printk(KERN_INFO "soft_offline: pfn %#lx: contents moved to pfn %#lx, old frame retired\n",
 	       pfn, page_to_pfn(new));
 	return 0;
@@ -407,7 +425,9 @@ int soft_offline_frame(pfn_t pfn)
 int unpoison_frame(pfn_t pfn)
 {
 	struct page *pg = pfn_to_page(pfn);
-	if (!pg || !page_poisoned(pg))
+	if (!pg)
+		return -ENXIO; /* as Linux's unpoison-pfn says for a pfn that is not RAM */
+	if (!page_poisoned(pg))
 		return -EINVAL;
 	uint32_t f = __atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE);
 	if (!(f & PG_SWPOISON))
@@ -475,9 +495,10 @@ static long write_corrupt(void *priv, const char *buf, size_t n)
 {
 	(void)priv;
 	uint64_t pfn;
-	if (kstrtou64(buf, 0, &pfn))
-		return -EINVAL;
-	int err = memory_failure(pfn, MF_SOFTWARE);
+	int err = kstrtou64(buf, 0, &pfn); /* -EINVAL, or -ERANGE on overflow, as Linux */
+	if (err)
+		return err;
+	err = memory_failure(pfn, MF_SOFTWARE);
 	return err && err != -EHWPOISON ? err : (long)n;
 }
 
@@ -485,9 +506,10 @@ static long write_unpoison(void *priv, const char *buf, size_t n)
 {
 	(void)priv;
 	uint64_t pfn;
-	if (kstrtou64(buf, 0, &pfn))
-		return -EINVAL;
-	int err = unpoison_frame(pfn);
+	int err = kstrtou64(buf, 0, &pfn);
+	if (err)
+		return err;
+	err = unpoison_frame(pfn);
 	return err ? err : (long)n;
 }
 
@@ -554,6 +576,9 @@ static const struct vfs_node_ops kpageflags_ops = {.read = read_kpageflags};
 
 void memory_failure_init(void)
 {
+	char v[8];
+	if (cmdline_get(boot_info.cmdline, "mf.trace", v, sizeof(v)))
+		trace_steps = strcmp(v, "0") != 0;
 	vfs_register_node("/proc/sys/vm/memory_failure_recovery", &sysctl_ops,
 			  &sysctl_memory_failure_recovery);
 	vfs_register_node("/proc/sys/vm/memory_failure_early_kill", &sysctl_ops,

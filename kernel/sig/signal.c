@@ -92,7 +92,9 @@ void sig_exec(struct task *t)
 	t->sig->altstack.ss_flags = SS_DISABLE;
 }
 
-/* Default action: 0 ignore, 1 terminate, 2 terminate with core (reported as such). */
+/* Default action: 0 ignore, 1 terminate, 2 "core". MCRK writes no core file, so a "core"
+ * signal terminates exactly like 1 and the wait status does not claim a dump (no WCOREDUMP
+ * bit, SIGCHLD says CLD_KILLED), as Linux reports it with RLIMIT_CORE = 0. */
 static int default_action(int sig)
 {
 	switch (sig) {
@@ -159,6 +161,21 @@ void sig_force(struct task *t, const struct ksiginfo *info)
 		s->blocked &= ~sigbit(sig);
 		s->action[sig - 1].handler = SIG_DFL;
 	}
+	s->pending |= sigbit(sig);
+	s->info[sig - 1] = *info;
+	spin_unlock_irqrestore(&s->lock, f);
+	notify(t);
+}
+
+void sig_kill_with(struct task *t, const struct ksiginfo *info)
+{
+	int sig = info->si_signo;
+	struct sig_state *s = t->sig;
+	if (!s || !valid_sig(sig))
+		return;
+	irqflags_t f = spin_lock_irqsave(&s->lock);
+	s->blocked &= ~sigbit(sig);
+	s->action[sig - 1].handler = SIG_DFL; /* no handler may run: the task cannot resume */
 	s->pending |= sigbit(sig);
 	s->info[sig - 1] = *info;
 	spin_unlock_irqrestore(&s->lock, f);
@@ -323,12 +340,12 @@ void sig_deliver(struct user_regs *regs)
 		if (ka.handler == SIG_IGN || (ka.handler == SIG_DFL && default_action(sig) == 0))
 			continue;
 		if (ka.handler == SIG_DFL || sig == SIGKILL)
-			task_exit(sig | (default_action(sig) == 2 ? 0x80 : 0));
+			task_exit(sig);
 		restart_syscall(regs, !(ka.flags & SA_RESTART));
 		if (!setup_frame(s, sig, &ka, &info, old_blocked, regs)) {
 			printk(KERN_INFO "sig: task %d cannot take signal %d (bad stack or no "
 					 "restorer): killed by SIGSEGV\n", t->pid, sig);
-			task_exit(SIGSEGV | 0x80);
+			task_exit(SIGSEGV);
 		}
 		return; /* one frame at a time; the rest stay pending for the next return */
 	}
@@ -482,7 +499,7 @@ long sys_rt_sigqueueinfo(int pid, int sig, const void *uinfo)
 	struct ksiginfo i;
 	if (arch_copy_from_user(&i, uinfo, sizeof(i)))
 		return -EFAULT;
-	if (i.si_code >= 0 || i.si_code == SI_TKILL)
-		return -EPERM; /* user space may not pretend to be the kernel */
+	if ((i.si_code >= 0 || i.si_code == SI_TKILL) && pid != current_task()->pid)
+		return -EPERM; /* only to itself may user space pretend to be the kernel */
 	return send_user_signal(pid, sig, i.si_code, &i);
 }
