@@ -39,7 +39,7 @@ HCFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -DMCRK_HOST -Iinclu
 
 DEPS_STAMP := $(B)/.deps-ok
 
-.PHONY: all deps run debug test host-test qemu-test bench bochs clean
+.PHONY: all deps run demo debug test host-test qemu-test bench bochs clean
 all: $(B)/mcrk.elf $(B)/initrd.cpio $(B)/mcrk.iso
 
 deps: $(DEPS_STAMP)
@@ -97,6 +97,14 @@ QEMU_MEM ?= 256M
 run: all
 	$(QEMU) -cpu $(QEMU_CPU) -smp $(QEMU_SMP) -m $(QEMU_MEM) -cdrom $(B)/mcrk.iso -nographic -net none \
 		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04
+# A recovery to watch: user/victim prints the monitor command that poisons its page.
+demo: all
+	@echo "When the victim prints its command: press Ctrl-A then C, paste the 'mce -b ...'"
+	@echo "line, press Enter, then Ctrl-A C again to see the recovery. Ctrl-A X quits."
+	$(QEMU) -cpu $(QEMU_CPU) -smp $(QEMU_SMP) -m $(QEMU_MEM) -kernel $(B)/mcrk.elf \
+		-initrd $(B)/initrd.cpio -append "run=victim:early" -nographic -net none \
+		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04
+
 debug: all
 	@echo "QEMU is waiting for gdb. In another terminal:"
 	@echo "  gdb $(B)/mcrk.elf -ex 'target remote :1234'"
@@ -116,8 +124,14 @@ bochs: all
 BENCH_CFLAGS := -std=gnu11 -O2 -DMCRK_HOST -Iinclude -Wall -Wextra -Werror -Wno-unused-parameter
 $(B)/frame_bench: bench/frame_bench.c kernel/mm/frame.c kernel/lib/printk.c kernel/lib/vsnprintf.c tests/host/fake_arch.c
 	$(HOSTCC) $(BENCH_CFLAGS) -o $@ $^
-bench: $(B)/frame_bench
+RMAP_BENCH_SRC := bench/rmap_bench.c $(addprefix kernel/mm/,rmap.c vm.c vm_map.c vm_fault.c \
+	vm_fork.c vma_tree.c frame.c kmalloc.c) kernel/lib/printk.c kernel/lib/vsnprintf.c \
+	tests/host/fake_arch.c tests/host/fake_mmu.c
+$(B)/rmap_bench: $(RMAP_BENCH_SRC)
+	$(HOSTCC) $(BENCH_CFLAGS) -o $@ $^
+bench: $(B)/frame_bench $(B)/rmap_bench
 	$(B)/frame_bench
+	$(B)/rmap_bench
 
 clean:
 	rm -rf $(B)
