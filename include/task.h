@@ -58,6 +58,7 @@ struct task {
 	enum mce_kill_policy mce_kill;
 	struct sig_state *sig; /* signal handlers, masks and pending sets (kernel/sig) */
 	struct file *files[TASK_MAX_FILES];
+	uint32_t fd_cloexec;   /* bit n: close fd n on execve (FD_CLOEXEC); TASK_MAX_FILES <= 32 */
 	/* Action-required machine check for this task, set in #MC context, handled on its way
 	 * back to user mode (TIF_MCE_NOTIFY, mce_task_work). */
 	pfn_t mce_pfn;

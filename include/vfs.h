@@ -31,6 +31,10 @@ int vfs_close(int fd);
 long vfs_lseek(int fd, int64_t off, int whence);
 long vfs_getdents64(int fd, void *ubuf, size_t n);
 int vfs_dup2(int oldfd, int newfd);
+/* fcntl: F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL; others -EINVAL. */
+long vfs_fcntl(int fd, int cmd, uint64_t arg);
+/* execve: close the current task's FD_CLOEXEC descriptors. */
+void vfs_exec_files(struct task *t);
 /* Set up fds 0, 1, 2 on the console for a new task. 0 or -ENOMEM. */
 int vfs_init_task_console(struct task *t);
 /* fork: the child shares the parent's open files. */

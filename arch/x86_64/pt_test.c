@@ -10,14 +10,6 @@
 
 #define TEST_VA 0x400000ull
 
-static uint64_t free_frames(void)
-{
-	struct frame_stats st;
-	for (unsigned c = 0; c < arch_cpu_count(); c++)
-		frame_drain_cpu(c);
-	frame_get_stats(&st);
-	return st.free;
-}
 
 static int count_entries(vaddr_t va, const struct pte_info *pi, void *arg)
 {
@@ -29,7 +21,7 @@ static int count_entries(vaddr_t va, const struct pte_info *pi, void *arg)
 
 KTEST(pt, map_read_protect_marker_walk)
 {
-	uint64_t before = free_frames();
+	uint64_t before = ktest_free_frames();
 	struct arch_pt *pt = arch_pt_create();
 	struct page *pg = frame_alloc(0, PG_USER);
 	KT_EXPECT(pt && pg);
@@ -68,7 +60,7 @@ KTEST(pt, map_read_protect_marker_walk)
 	KT_EXPECT(arch_pt_get(pt, TEST_VA, &pi) == -ENOENT);
 	arch_pt_destroy(pt);
 	frame_free(pg, 0);
-	KT_EXPECT(free_frames() == before);
+	KT_EXPECT(ktest_free_frames() == before);
 }
 
 static void load_pt(void *arg) { arch_pt_activate(arg); }

@@ -159,14 +159,6 @@ static void hook_schedule_tail(void)
 static const struct entry_test_hooks hooks = {hook_syscall, hook_user_trap, hook_mm_fault,
 					      hook_exit_to_user, hook_schedule_tail};
 
-static uint64_t free_frames(void)
-{
-	struct frame_stats st;
-	for (unsigned c = 0; c < arch_cpu_count(); c++)
-		frame_drain_cpu(c);
-	frame_get_stats(&st);
-	return st.free;
-}
 
 static void *alloc_stack(void)
 {
@@ -177,7 +169,7 @@ static void *alloc_stack(void)
 static bool ut_setup(void)
 {
 	memset(&ut, 0, sizeof(ut));
-	ut.free_before = free_frames();
+	ut.free_before = ktest_free_frames();
 	ut.pt = arch_pt_create();
 	ut.kstack = alloc_stack();
 	ut.aux_stack = alloc_stack();
@@ -211,7 +203,7 @@ static bool ut_teardown(void)
 	frame_free(ut.demand_pg, 0);
 	frame_free(ut.top_pg, 0);
 	frame_free(ut.copy_pg, 0);
-	return free_frames() == ut.free_before;
+	return ktest_free_frames() == ut.free_before;
 }
 
 /* Run one program to its exit or first trap: at CODE_VA, or ending at the top of user space.

@@ -19,7 +19,20 @@
 #define O_ACCMODE 3
 #define O_WRONLY 1
 #define O_RDWR 2
+#define O_CREAT 0100
+#define O_CLOEXEC 02000000
+#define F_DUPFD 0
+#define F_GETFD 1
+#define F_SETFD 2
+#define F_GETFL 3
+#define F_SETFL 4
+#define F_DUPFD_CLOEXEC 1030
+#define FD_CLOEXEC 1
 #define O_DIRECTORY 0200000
+#define S_IFMT 0170000
+#define S_IFDIR 0040000
+#define VFS_PATH_MAX 128
+#define DIR_DOTS 2 /* getdents64 positions 0 and 1 are "." and ".." */
 #define SEEK_SET 0
 #define SEEK_CUR 1
 #define SEEK_END 2
@@ -37,7 +50,7 @@ struct file {
 	const struct vfs_node *node;
 	char *text; /* snapshot of a generated node */
 	size_t text_len;
-	char dir[128]; /* directory path, for F_DIR */
+	char dir[VFS_PATH_MAX]; /* directory path, for F_DIR */
 };
 
 struct vfs_node {
@@ -73,11 +86,46 @@ static const struct vfs_node *find_node(const char *path)
 	return NULL;
 }
 
-/* Whether path names a directory: a prefix of some initrd file or node path. */
+/* Put an absolute path in canonical form: no repeated or trailing slashes, no "." or ".."
+ * components (".." of "/" is "/"). 0, or -ENAMETOOLONG when it does not fit in out. */
+static int normalize_path(const char *in, char *out, size_t outsz)
+{
+	size_t len = 0;
+	while (*in) {
+		while (*in == '/')
+			in++;
+		const char *slash = strchr(in, '/');
+		size_t n = slash ? (size_t)(slash - in) : strlen(in);
+		if (n == 2 && in[0] == '.' && in[1] == '.') {
+			while (len && out[len - 1] != '/')
+				len--;
+			len -= len ? 1 : 0;
+		} else if (n && !(n == 1 && in[0] == '.')) {
+			if (len + n + 2 > outsz)
+				return -ENAMETOOLONG;
+			out[len++] = '/';
+			memcpy(out + len, in, n);
+			len += n;
+		}
+		in += n;
+	}
+	if (!len)
+		out[len++] = '/';
+	out[len] = 0;
+	return 0;
+}
+
+static bool irf_is_dir(const struct initrd_file *f) { return (f->mode & S_IFMT) == S_IFDIR; }
+
+/* Whether path (canonical) names a directory: "/", a directory entry of the initrd, or a
+ * prefix of some initrd file or node path. */
 static bool is_dir(const char *path)
 {
 	size_t len = strlen(path);
 	if (len == 1 && path[0] == '/')
+		return true;
+	const struct initrd_file *self = initrd_lookup(path);
+	if (self && irf_is_dir(self))
 		return true;
 	for (unsigned i = 0; i < n_nodes; i++)
 		if (!strncmp(nodes[i].path, path, len) && nodes[i].path[len] == '/')
@@ -110,12 +158,17 @@ static void file_put(struct file *f)
 	}
 }
 
-static int install_fd(struct file *f)
+_Static_assert(TASK_MAX_FILES <= 32, "fd_cloexec is a 32-bit mask");
+
+/* Put f at the lowest free descriptor >= min (with FD_CLOEXEC if asked); drops f when there
+ * is none (-EMFILE). */
+static int install_fd(struct file *f, int min, bool cloexec)
 {
 	struct task *t = current_task();
-	for (int fd = 0; fd < TASK_MAX_FILES; fd++)
+	for (int fd = min; fd < TASK_MAX_FILES; fd++)
 		if (!t->files[fd]) {
 			t->files[fd] = f;
+			t->fd_cloexec = (t->fd_cloexec & ~BIT(fd)) | (cloexec ? BIT(fd) : 0);
 			return fd;
 		}
 	file_put(f);
@@ -144,12 +197,44 @@ static struct file *open_node(const struct vfs_node *n, int flags, int *err)
 	return f;
 }
 
-int vfs_open(const char *path, int flags)
+/* Whether path (canonical) names a file: a node or a regular initrd file. */
+static bool is_file(const char *path)
 {
-	int err = -ENOENT;
+	const struct initrd_file *f = initrd_lookup(path);
+	return find_node(path) || (f && !irf_is_dir(f));
+}
+
+/* The error for a path that names nothing: -ENOTDIR when one of its leading components is a
+ * file, -EROFS for a file that O_CREAT would create in an existing directory (everything is
+ * read-only), else -ENOENT. */
+static int open_missing_error(char *path, int flags)
+{
+	for (char *p = path + 1; (p = strchr(p, '/')); p++) {
+		*p = 0;
+		bool file = is_file(path);
+		*p = '/';
+		if (file)
+			return -ENOTDIR;
+	}
+	char *last = strrchr(path, '/');
+	*last = 0;
+	bool parent_dir = is_dir(last == path ? "/" : path);
+	*last = '/';
+	return (flags & O_CREAT) && parent_dir ? -EROFS : -ENOENT;
+}
+
+int vfs_open(const char *upath, int flags)
+{
+	char path[VFS_PATH_MAX];
+	int err = normalize_path(upath, path, sizeof(path));
+	if (err)
+		return err;
+	err = -ENOMEM;
 	struct file *f = NULL;
 	const struct vfs_node *n = find_node(path);
 	const struct initrd_file *irf = n ? NULL : initrd_lookup(path);
+	if (irf && irf_is_dir(irf))
+		irf = NULL; /* an initrd directory entry: opened as a directory below */
 	if (n) {
 		f = open_node(n, flags, &err);
 	} else if (irf) {
@@ -158,15 +243,16 @@ int vfs_open(const char *path, int flags)
 		f = file_new(F_INITRD, flags);
 		if (f)
 			f->irf = irf;
-		err = -ENOMEM;
 	} else if (is_dir(path)) {
+		if ((flags & O_ACCMODE) != 0)
+			return -EISDIR;
 		f = file_new(F_DIR, flags);
 		if (f)
 			strlcpy(f->dir, path, sizeof(f->dir));
-		err = -ENOMEM;
 	} else if (!strcmp(path, "/dev/console") || !strcmp(path, "/dev/tty")) {
 		f = file_new(F_CONSOLE, flags);
-		err = -ENOMEM;
+	} else {
+		return open_missing_error(path, flags);
 	}
 	if (!f)
 		return err;
@@ -174,7 +260,7 @@ int vfs_open(const char *path, int flags)
 		file_put(f);
 		return -ENOTDIR;
 	}
-	return install_fd(f);
+	return install_fd(f, 0, flags & O_CLOEXEC);
 }
 
 static struct file *fd_file(int fd)
@@ -275,6 +361,7 @@ int vfs_close(int fd)
 	if (!f)
 		return -EBADF;
 	current_task()->files[fd] = NULL;
+	current_task()->fd_cloexec &= ~BIT(fd);
 	file_put(f);
 	return 0;
 }
@@ -295,14 +382,17 @@ long vfs_lseek(int fd, int64_t off, int whence)
 	return (long)f->pos;
 }
 
-/* The i-th candidate path (nodes first, then initrd files), or NULL past the end. */
-static const char *candidate(unsigned i, char *tmp, size_t tmpsz)
+/* The i-th candidate path (nodes first, then initrd files), or NULL past the end; *dir says
+ * whether it is an initrd directory entry. */
+static const char *candidate(unsigned i, char *tmp, size_t tmpsz, bool *dir)
 {
+	*dir = false;
 	if (i < n_nodes)
 		return nodes[i].path;
 	const struct initrd_file *f = initrd_entry(i - n_nodes);
 	if (!f)
 		return NULL;
+	*dir = irf_is_dir(f);
 	tmp[0] = '/';
 	size_t n = MIN(f->name_len, tmpsz - 2);
 	memcpy(tmp + 1, f->name, n);
@@ -331,8 +421,9 @@ static int child_of(const char *dir, const char *path, char *out, size_t outsz)
 static bool seen_before(const char *dir, unsigned i, const char *name)
 {
 	char tmp[160], other[64];
+	bool dir_entry;
 	for (unsigned j = 0; j < i; j++) {
-		const char *p = candidate(j, tmp, sizeof(tmp));
+		const char *p = candidate(j, tmp, sizeof(tmp), &dir_entry);
 		if (p && child_of(dir, p, other, sizeof(other)) >= 0 && !strcmp(other, name))
 			return true;
 	}
@@ -346,6 +437,27 @@ struct dirent64_hdr {
 	uint8_t d_type;
 } __packed;
 
+/* Copy one record to ubuf + *done if it fits: 1 when copied, 0 when there is no room, or
+ * -EFAULT. */
+static int put_dirent(void *ubuf, size_t n, size_t *done, const char *name, uint8_t type,
+		      uint64_t next_pos)
+{
+	char rec[96];
+	size_t nl = strlen(name), len = ALIGN_UP(sizeof(struct dirent64_hdr) + nl + 1, 8);
+	if (*done + len > n)
+		return 0;
+	struct dirent64_hdr h = {next_pos, (int64_t)next_pos, (uint16_t)len, type};
+	memset(rec, 0, len);
+	memcpy(rec, &h, sizeof(h));
+	memcpy(rec + sizeof(h), name, nl);
+	if (arch_copy_to_user((char *)ubuf + *done, rec, len))
+		return -EFAULT;
+	*done += len;
+	return 1;
+}
+
+/* Directory positions: 0 ".", 1 "..", then DIR_DOTS + i for candidate i (most candidates are
+ * not children of this directory, or repeat a child seen before, and are skipped). */
 long vfs_getdents64(int fd, void *ubuf, size_t n)
 {
 	struct file *f = fd_file(fd);
@@ -353,26 +465,32 @@ long vfs_getdents64(int fd, void *ubuf, size_t n)
 		return -EBADF;
 	if (f->kind != F_DIR)
 		return -ENOTDIR;
-	char tmp[160], name[64], rec[96];
+	char tmp[160], child[64];
 	size_t done = 0;
-	const char *p;
-	for (unsigned i = (unsigned)f->pos; (p = candidate(i, tmp, sizeof(tmp))); i++) {
-		int d = child_of(f->dir, p, name, sizeof(name));
-		if (d < 0 || seen_before(f->dir, i, name)) {
-			f->pos = i + 1;
-			continue;
+	for (;;) {
+		uint64_t pos = f->pos;
+		const char *name = pos ? ".." : ".";
+		uint8_t type = DT_DIR;
+		if (pos >= DIR_DOTS) {
+			unsigned i = (unsigned)(pos - DIR_DOTS);
+			bool dir_entry;
+			const char *p = candidate(i, tmp, sizeof(tmp), &dir_entry);
+			if (!p)
+				break;
+			int d = child_of(f->dir, p, child, sizeof(child));
+			if (d < 0 || seen_before(f->dir, i, child)) {
+				f->pos = pos + 1;
+				continue;
+			}
+			name = child;
+			type = d || dir_entry ? DT_DIR : DT_REG;
 		}
-		size_t nl = strlen(name), len = ALIGN_UP(sizeof(struct dirent64_hdr) + nl + 1, 8);
-		if (done + len > n)
+		int r = put_dirent(ubuf, n, &done, name, type, pos + 1);
+		if (r < 0)
+			return r;
+		if (r == 0)
 			return done ? (long)done : -EINVAL;
-		struct dirent64_hdr h = {i + 1, (int64_t)i + 1, (uint16_t)len, d ? DT_DIR : DT_REG};
-		memset(rec, 0, len);
-		memcpy(rec, &h, sizeof(h));
-		memcpy(rec + sizeof(h), name, nl);
-		if (arch_copy_to_user((char *)ubuf + done, rec, len))
-			return -EFAULT;
-		done += len;
-		f->pos = i + 1;
+		f->pos = pos + 1;
 	}
 	return (long)done;
 }
@@ -389,7 +507,46 @@ int vfs_dup2(int oldfd, int newfd)
 		file_put(t->files[newfd]);
 	__atomic_add_fetch(&f->refs, 1, __ATOMIC_RELAXED);
 	t->files[newfd] = f;
+	t->fd_cloexec &= ~BIT(newfd);
 	return newfd;
+}
+
+long vfs_fcntl(int fd, int cmd, uint64_t arg)
+{
+	struct task *t = current_task();
+	struct file *f = fd_file(fd);
+	if (!f)
+		return -EBADF;
+	switch (cmd) {
+	case F_DUPFD:
+	case F_DUPFD_CLOEXEC:
+		if (arg >= TASK_MAX_FILES)
+			return -EINVAL;
+		__atomic_add_fetch(&f->refs, 1, __ATOMIC_RELAXED);
+		return install_fd(f, (int)arg, cmd == F_DUPFD_CLOEXEC);
+	case F_GETFD:
+		return (t->fd_cloexec & BIT(fd)) ? FD_CLOEXEC : 0;
+	case F_SETFD:
+		t->fd_cloexec = (t->fd_cloexec & ~BIT(fd)) | ((arg & FD_CLOEXEC) ? BIT(fd) : 0);
+		return 0;
+	case F_GETFL:
+		return f->flags & ~O_CLOEXEC;
+	case F_SETFL: /* status flags (O_APPEND, O_NONBLOCK) change nothing MCRK's files do */
+		f->flags = (f->flags & O_ACCMODE) | (int)(arg & ~(uint64_t)(O_ACCMODE | O_CLOEXEC));
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+void vfs_exec_files(struct task *t)
+{
+	for (int fd = 0; fd < TASK_MAX_FILES; fd++)
+		if ((t->fd_cloexec & BIT(fd)) && t->files[fd]) {
+			file_put(t->files[fd]);
+			t->files[fd] = NULL;
+		}
+	t->fd_cloexec = 0;
 }
 
 int vfs_init_task_console(struct task *t)
@@ -409,6 +566,7 @@ void vfs_fork_files(struct task *child, const struct task *parent)
 		if (child->files[fd])
 			__atomic_add_fetch(&child->files[fd]->refs, 1, __ATOMIC_RELAXED);
 	}
+	child->fd_cloexec = parent->fd_cloexec;
 }
 
 void vfs_close_all(struct task *t)

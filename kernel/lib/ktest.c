@@ -2,12 +2,29 @@
  * KTEST bodies of those suites, prints KTAP, and ends the emulator with status 0 (all
  * passed) or 1. The suite "panic" exists to check that a panic is reported and ends the run. */
 #include "arch/cpu.h"
+#include "arch/smp.h"
+#include "frame.h"
 #include "boot_info.h"
 #include "kstring.h"
 #include "ktest.h"
 #include "panic.h"
 
 extern const struct ktest __ktest_start[], __ktest_end[];
+
+static void drain_here(void *unused)
+{
+	(void)unused;
+	frame_drain_cpu(arch_cpu_id());
+}
+
+uint64_t ktest_free_frames(void)
+{
+	struct frame_stats st;
+	drain_here(NULL);
+	arch_call_on_others(drain_here, NULL, true);
+	frame_get_stats(&st);
+	return st.free;
+}
 
 static bool suite_selected(const char *list, const char *suite)
 {

@@ -15,6 +15,7 @@
 #include "proc.h"
 #include "sig.h"
 #include "task.h"
+#include "vfs.h"
 #include "vm.h"
 
 #define EI_CLASS 4
@@ -214,6 +215,7 @@ static long exec_load(const char *path, struct exec_args *a, struct user_regs *r
 	}
 	strlcpy(t->name, a->name, sizeof(t->name));
 	sig_exec(t);
+	vfs_exec_files(t);
 	arch_set_fs_base(&t->ctx, 0);
 	arch_regs_init_user(regs, eh->entry + base, sp);
 	return 0;

@@ -192,6 +192,23 @@ static struct task *reapable(struct task *parent, int pid, bool *have_child)
 	return NULL;
 }
 
+/* Free a zombie unlinked from its parent. The CPU it ran on may still be switching away
+ * from it (on_cpu): wait for that, with sched_lock dropped so that CPU can finish (a few
+ * instructions), so that when wait4 returns every frame of the child, its kernel stack
+ * included, is back in the allocator (user/leakcheck relies on it). Called with sched_lock
+ * held (flags f); returns with it released. */
+static void reap_zombie(struct task *z, irqflags_t f)
+{
+	while (__atomic_load_n(&z->on_cpu, __ATOMIC_ACQUIRE)) {
+		spin_unlock_irqrestore(&sched_lock, f);
+		arch_cpu_relax();
+		f = spin_lock_irqsave(&sched_lock);
+	}
+	z->state = TASK_DEAD; /* off every CPU: finish_switch no longer looks at it */
+	task_free(z);
+	spin_unlock_irqrestore(&sched_lock, f);
+}
+
 long task_wait4(int pid, int *ustatus, int options)
 {
 	struct task *self = current_task();
@@ -203,10 +220,7 @@ long task_wait4(int pid, int *ustatus, int options)
 		struct task *z = reapable(self, pid, &have_child);
 		if (z) {
 			int status = z->exit_status, zpid = z->pid;
-			z->state = TASK_DEAD;
-			if (!z->on_cpu)
-				task_free(z);
-			spin_unlock_irqrestore(&sched_lock, f);
+			reap_zombie(z, f);
 			if (ustatus && arch_copy_to_user(ustatus, &status, sizeof(status)))
 				return -EFAULT;
 			return zpid;

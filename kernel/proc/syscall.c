@@ -71,6 +71,8 @@ static long sys_close(struct user_regs *r) { return vfs_close((int)A0); }
 static long sys_lseek(struct user_regs *r) { return vfs_lseek((int)A0, (int64_t)A1, (int)A2); }
 static long sys_getdents64(struct user_regs *r) { return vfs_getdents64((int)A0, (void *)A1, A2); }
 static long sys_dup2(struct user_regs *r) { return vfs_dup2((int)A0, (int)A1); }
+static long sys_dup(struct user_regs *r) { return vfs_fcntl((int)A0, 0 /* F_DUPFD */, 0); }
+static long sys_fcntl(struct user_regs *r) { return vfs_fcntl((int)A0, (int)A1, A2); }
 
 static long open_at(int dirfd, const char *upath, int flags)
 {
@@ -78,6 +80,8 @@ static long open_at(int dirfd, const char *upath, int flags)
 	long n = arch_strncpy_from_user(path, upath, sizeof(path));
 	if (n < 0)
 		return n;
+	if (n == 0)
+		return -ENOENT; /* "" names nothing, as on Linux */
 	if (path[0] != '/' && dirfd != AT_FDCWD)
 		return -EBADF; /* only absolute paths or the (root) working directory */
 	if (path[0] != '/') {
@@ -103,6 +107,28 @@ static long sys_writev(struct user_regs *r)
 		if (arch_copy_from_user(&iov, (const char *)A1 + i * sizeof(iov), sizeof(iov)))
 			return total ? total : -EFAULT;
 		long n = iov.len ? vfs_write((int)A0, (const void *)iov.base, iov.len) : 0;
+		if (n < 0)
+			return total ? total : n;
+		total += n;
+		if ((uint64_t)n < iov.len)
+			break;
+	}
+	return total;
+}
+
+/* readv: musl's stdio reads through it (its buffer and the caller's in one call). */
+static long sys_readv(struct user_regs *r)
+{
+	struct {
+		uint64_t base, len;
+	} iov;
+	long total = 0;
+	if ((int64_t)A2 < 0 || A2 > IOV_MAX)
+		return -EINVAL;
+	for (uint64_t i = 0; i < A2; i++) {
+		if (arch_copy_from_user(&iov, (const char *)A1 + i * sizeof(iov), sizeof(iov)))
+			return total ? total : -EFAULT;
+		long n = iov.len ? vfs_read((int)A0, (void *)iov.base, iov.len) : 0;
 		if (n < 0)
 			return total ? total : n;
 		total += n;
@@ -364,11 +390,11 @@ static const struct {
 	{3, sys_close},         {8, sys_lseek},         {9, sys_mmap},
 	{10, sys_mprotect},     {11, sys_munmap},       {12, sys_brk},
 	{13, sys_rt_sigaction_}, {14, sys_rt_sigprocmask_}, {15, sys_rt_sigreturn_},
-	{16, sys_ioctl},        {17, sys_pread64},        {20, sys_writev},       {24, sys_sched_yield},
-	{28, sys_madvise},      {33, sys_dup2},         {35, sys_nanosleep},
+	{16, sys_ioctl},        {17, sys_pread64},       {19, sys_readv},        {20, sys_writev},       {24, sys_sched_yield},
+	{28, sys_madvise},      {32, sys_dup},          {33, sys_dup2},         {35, sys_nanosleep},
 	{39, sys_getpid},       {56, sys_clone},        {57, sys_fork},
 	{58, sys_fork},         {59, sys_execve},       {60, sys_exit},
-	{61, sys_wait4},        {62, sys_kill_},        {63, sys_uname},
+	{61, sys_wait4},        {62, sys_kill_},        {63, sys_uname},        {72, sys_fcntl},
 	{96, sys_gettimeofday}, {102, sys_getuid},      {104, sys_getuid},
 	{107, sys_getuid},      {108, sys_getuid},      {110, sys_getppid},
 	{127, sys_rt_sigpending_}, {129, sys_rt_sigqueueinfo_}, {131, sys_sigaltstack_},

@@ -48,3 +48,6 @@ TESTS = [
 
 from mce_tests import MCE_TESTS  # noqa: E402  (machine-check rows, tests/qemu/mce_tests.py)
 TESTS += MCE_TESTS
+
+from mf_hmp_tests import MF_HMP_TESTS  # noqa: E402  (host-injected errors into user/victim)
+TESTS += MF_HMP_TESTS
