@@ -20,7 +20,7 @@ enum mf_result { MF_IGNORED, MF_FAILED, MF_DELAYED, MF_RECOVERED };
  * Process context (a kernel worker or the consuming task's return to user). */
 int memory_failure(pfn_t pfn, int flags);
 /* Undo software-injected poison of a frame that is no longer used. 0, -EINVAL (not poisoned
- * by software, or not RAM), -EBUSY (still in use). Process context. */
+ * by software), -ENXIO (not RAM), -EBUSY (still in use). Process context. */
 int unpoison_frame(pfn_t pfn);
 /* Soft offline: move the contents of the frame to a fresh one under every mapper, then
  * poison the old frame. No signal, no data loss. 0 or -errno. Process context. */
@@ -28,7 +28,8 @@ int soft_offline_frame(pfn_t pfn);
 /* #MC context, lock-free: the current task consumed poison in user mode; record the frame so
  * its return to user mode runs memory_failure with MF_ACTION_REQUIRED. */
 void mce_task_notify(pfn_t pfn, unsigned lsb, int flags);
-/* Boot: /proc/sys/vm knobs, /proc/kpageflags, /sys/kernel/debug/hwpoison/. */
+/* Boot: /proc/sys/vm knobs, /proc/kpageflags, /sys/kernel/debug/hwpoison/, and the mf.trace=0
+ * command-line knob (only each event's outcome is logged, not every step). */
 void memory_failure_init(void);
 
 /* Counters (for tests and /sys/kernel/debug/hwpoison/stats). */

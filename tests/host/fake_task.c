@@ -1,10 +1,15 @@
-/* Fakes for the host build of kernel/sig and kernel/mm/memory_failure.c: one current task,
- * user memory that is host memory (a NULL or "kernel" pointer faults), and an exit that
- * records the status instead of leaving. */
+/* Fakes for the host build of kernel/sig and kernel/mm/memory_failure.c: a current task
+ * (switchable among several fake tasks that own address spaces), user memory that is host
+ * memory (a NULL or "kernel" pointer faults), and an exit that records the status instead of
+ * leaving (or jumps back into fake_task_take_signal while it runs a delivery). */
 #include "fake_task.h"
 #include "arch/context.h"
 #include "kerrno.h"
 #include "task.h"
+#include "sig.h"
+#include "vm.h"
+#include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,9 +31,13 @@ bool task_test_and_clear_flag(struct task *t, uint64_t flag)
 void task_wake(struct task *t) { (void)t; }
 struct task *task_find(int pid) { return pid == fake_current->pid ? fake_current : NULL; }
 
+static jmp_buf *exit_jmp; /* set while fake_task_take_signal runs a delivery */
+
 __noreturn void task_exit(int wait_status)
 {
 	fake_exit_status = wait_status;
+	if (exit_jmp)
+		longjmp(*exit_jmp, 1);
 	exit(100); /* tests that expect an exit run it in a forked child */
 }
 
@@ -78,3 +87,80 @@ int vfs_register_node(const char *path, const struct vfs_node_ops *ops, void *pr
 	fake_node_priv[fake_nodes++] = priv;
 	return 0;
 }
+
+/* ---- several fake tasks (memory_failure tests) ---- */
+
+/* The kernel layout of struct sigaction (rt_sigaction), as kernel/sig/signal.c reads it. */
+struct fake_sigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+#define FAKE_SA_SIGINFO 0x4
+#define FAKE_SA_RESTORER 0x04000000
+#define FAKE_SA_NODEFER 0x40000000 /* the fake handler never returns: do not block SIGBUS */
+#define FAKE_HANDLER 0x400000ull   /* "user" addresses: never run, only compared */
+#define FAKE_RESTORER 0x401000ull
+#define FAKE_USTACK 8192
+
+struct task *fake_task_new(int pid, struct mm *mm, int mce_kill, bool catch_sigbus)
+{
+	struct task *t = calloc(1, sizeof(*t));
+	if (!t || sig_task_init(t)) {
+		free(t);
+		return NULL;
+	}
+	t->pid = pid;
+	snprintf(t->name, sizeof(t->name), "task%d", pid);
+	t->mm = mm;
+	t->mce_kill = (enum mce_kill_policy)mce_kill;
+	t->mce_pfn = ~(pfn_t)0;
+	if (mm)
+		mm->owner = t;
+	if (catch_sigbus) {
+		struct fake_sigaction sa = {FAKE_HANDLER,
+					    FAKE_SA_SIGINFO | FAKE_SA_RESTORER | FAKE_SA_NODEFER,
+					    FAKE_RESTORER, 0};
+		struct task *was = fake_current;
+		fake_current = t;
+		sys_rt_sigaction(SIGBUS, &sa, NULL, 8);
+		fake_current = was;
+	}
+	return t;
+}
+
+void fake_task_free(struct task *t)
+{
+	if (t->mm && t->mm->owner == t)
+		t->mm->owner = NULL;
+	sig_exit(t);
+	free(t);
+}
+
+int fake_task_take_signal(struct task *t, struct ksiginfo *info)
+{
+	static uint8_t ustack[FAKE_USTACK] __attribute__((aligned(16)));
+	struct user_regs regs = {.rip = 0x1234, .rsp = (uint64_t)(ustack + FAKE_USTACK)};
+	struct task *was = fake_current;
+	jmp_buf jb;
+	volatile int ret = 0;
+
+	memset(info, 0, sizeof(*info));
+	fake_current = t;
+	exit_jmp = &jb;
+	if (setjmp(jb) == 0) {
+		sig_deliver(&regs);
+		if (regs.rip == FAKE_HANDLER) {
+			memcpy(info, (const void *)regs.rsi, sizeof(*info));
+			ret = (int)regs.rdi;
+		}
+	} else {
+		ret = -(fake_exit_status & 0x7f);
+	}
+	exit_jmp = NULL;
+	fake_current = was;
+	return ret;
+}
+
+/* The boot information arch/x86_64/setup.c fills in; the host has an empty command line
+ * (memory_failure_init reads mf.trace from it). */
+#include "boot_info.h"
+struct boot_info boot_info;

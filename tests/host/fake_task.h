@@ -1,5 +1,6 @@
 /* Fakes of the task layer for host tests (tests/host/fake_task.c). */
 #pragma once
+#include <stdbool.h>
 #include <stdint.h>
 
 struct task;
@@ -8,3 +9,17 @@ struct task;
 extern struct task fake_task_obj;
 extern struct task *fake_current;
 extern int fake_exit_status;
+
+/* Several fake user tasks for memory_failure tests: each owns an address space (t->mm, and
+ * mm->owner = t), has its own signal state, catches SIGBUS with an SA_SIGINFO handler unless
+ * asked not to, and has kill policy mce_kill (enum mce_kill_policy). NULL when out of memory. */
+struct mm;
+struct ksiginfo;
+struct task *fake_task_new(int pid, struct mm *mm, int mce_kill, bool catch_sigbus);
+/* Detach t from its mm (mm->owner = NULL) and free it and its signal state. */
+void fake_task_free(struct task *t);
+/* Run t's signal delivery as its return to user mode would (t becomes current meanwhile).
+ * Returns the signal number delivered to a handler, with its siginfo (as the handler's frame
+ * holds it) in *info; minus the signal number when a default action (SIGKILL, an uncaught
+ * SIGBUS) ended the task; 0 when nothing was pending. */
+int fake_task_take_signal(struct task *t, struct ksiginfo *info);

@@ -150,6 +150,8 @@ def _hmp(cmd, must, reason=None, wait=r"mce: CPU \d Bank \d \((?:#MC|poll)\)"):
         if not m.wait_for(wait, 10):
             return False, "no report after %r" % cmd
         m.wait_for(r"^.*" + (FAKE_PANIC if reason else "memory_failure|KEEP|UCNA"), 3)
+        for s in must:  # a poller runs once a second; under load give it time
+            m.wait_for(re.escape(s), 20)
         text = m.serial_text()
         if reason and FAKE_PANIC + reason not in text:
             return False, "want fake panic: " + reason

@@ -51,3 +51,6 @@ TESTS += MCE_TESTS
 
 from mf_hmp_tests import MF_HMP_TESTS  # noqa: E402  (host-injected errors into user/victim)
 TESTS += MF_HMP_TESTS
+
+from mf_tests import MF_TESTS  # noqa: E402  (memory_failure rows, tests/qemu/mf_tests.py)
+TESTS += MF_TESTS

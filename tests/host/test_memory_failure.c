@@ -1,0 +1,948 @@
+/* Host tests of kernel/mm/memory_failure.c on the fake arch, fake page tables and fake tasks:
+ * every row of the frame-state table (free buddy head, inside a larger free block, in another
+ * CPU's per-CPU cache, anonymous private, COW-shared by many address spaces, shared anonymous,
+ * clean file page, page table, slab, kernel stack, reserved), already-poisoned and
+ * out-of-range frames, the signal each task gets under each kill policy, races in the tests'
+ * own terms (poison while being allocated, freed, COW-broken), soft offline, unpoison, the
+ * HardwareCorrupted count, the control files, and vm.memory_failure_recovery=0 with fake
+ * panic. "Never reused" is checked by allocation storms that exhaust memory. */
+#include "unit.h"
+#include "fake_arch.h"
+#include "fake_mmu.h"
+#include "fake_task.h"
+#include "vm_testlib.h"
+#include "../../include/boot_info.h"
+#include "../../include/kerrno.h"
+#include "../../include/kmalloc.h"
+#include "../../include/mce_hooks.h"
+#include "../../include/memory_failure.h"
+#include "../../include/rmap.h"
+#include "../../include/sig.h"
+#include "../../include/task.h"
+#include "../../include/vfs.h"
+#include "../../kernel/mm/vm_priv.h"
+#include <stdlib.h>
+#include <string.h>
+
+extern int sysctl_memory_failure_recovery, sysctl_memory_failure_early_kill;
+extern const struct vfs_node_ops *fake_node_ops[32];
+extern void *fake_node_priv[32];
+extern const char *fake_node_path[32];
+extern int fake_nodes;
+
+#define BASE 0x20000000ull
+#define PG(i) (BASE + (uint64_t)(i)*PAGE_SIZE)
+#define RW (PT_READ | PT_WRITE)
+#define ANON_PRIV (MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)
+#define ANON_SHARED (MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED)
+#define LSB 12
+#define PCP_TRY_MAX 256 /* frames popped to be sure a per-CPU cache was emptied */
+
+static struct mf_stats st0;
+
+static void start(void)
+{
+	vt_setup();
+	sysctl_memory_failure_recovery = 1;
+	sysctl_memory_failure_early_kill = 0;
+	mce_cfg.fake_panic = false;
+	fake_cpu_id = 0;
+	fake_cpu_count = 1;
+	fake_console_clear();
+	mf_get_stats(&st0);
+}
+
+static struct frame_stats fstats(void)
+{
+	struct frame_stats s;
+	frame_get_stats(&s);
+	return s;
+}
+
+/* mf_stats field f since start(). */
+#define MF_DELTA(f)                                                                                \
+	({                                                                                         \
+		struct mf_stats s_;                                                                \
+		mf_get_stats(&s_);                                                                 \
+		(long long)(s_.f - st0.f);                                                         \
+	})
+
+/* Allocate every free frame (all CPUs' caches drained first, then on CPU `cpu`); false if one
+ * of them is bad or poisoned. Frees them again. Returns how many there were in *n. */
+static bool storm_avoids(pfn_t bad, uint64_t *n)
+{
+	static struct page *got[VT_NPFN];
+	size_t k = 0;
+	bool ok = true;
+	struct page *pg;
+
+	for (unsigned c = 0; c < MAX_CPUS; c++)
+		frame_drain_cpu(c);
+	while ((pg = frame_alloc(0, PG_KERNEL)) != NULL) {
+		if (k == VT_NPFN)
+			abort();
+		got[k++] = pg;
+		if (page_to_pfn(pg) == bad || page_poisoned(pg))
+			ok = false;
+	}
+	for (size_t i = 0; i < k; i++)
+		frame_free(got[i], 0);
+	if (n)
+		*n = k;
+	return ok;
+}
+
+static bool never_reused(pfn_t bad)
+{
+	uint64_t before = vt_free_frames(), n = 0;
+	bool ok = storm_avoids(bad, &n);
+	return ok && n == before && vt_free_frames() == before;
+}
+
+static pfn_t pfn_at(struct mm *mm, vaddr_t va)
+{
+	struct vm_page_info info;
+	vm_page_info(mm, va, &info);
+	return info.state == VM_PAGE_PRESENT ? info.pfn : 0;
+}
+
+static bool has_marker(struct mm *mm, vaddr_t va, pfn_t pfn)
+{
+	struct vm_page_info info;
+	vm_page_info(mm, va, &info);
+	return info.state == VM_PAGE_POISON && info.pfn == pfn;
+}
+
+static int user_write(struct mm *mm, vaddr_t va, uint8_t v)
+{
+	int r = vm_fault(mm, va, FAULT_WRITE, true);
+	if (r == 0)
+		memset(vt_page(mm, va), v, PAGE_SIZE);
+	return r;
+}
+
+static bool page_is(struct mm *mm, vaddr_t va, uint8_t v)
+{
+	uint8_t *p = vt_page(mm, va);
+	if (!p)
+		return false;
+	for (unsigned i = 0; i < PAGE_SIZE; i++)
+		if (p[i] != v)
+			return false;
+	return true;
+}
+
+/* A new address space with `pages` private anonymous pages at PG(0), each filled with 0x5a. */
+static struct mm *dirty_mm(unsigned pages)
+{
+	struct mm *mm = mm_create();
+	if (!mm || vm_mmap(mm, PG(0), pages * PAGE_SIZE, RW, ANON_PRIV, NULL, 0) != (long)PG(0))
+		return NULL;
+	for (unsigned i = 0; i < pages; i++)
+		if (user_write(mm, PG(i), 0x5a))
+			return NULL;
+	return mm;
+}
+
+/* The signal t gets on its way back to user mode is SIGBUS `code` at addr with lsb 12. */
+static bool got_sigbus(struct task *t, int code, vaddr_t addr)
+{
+	struct ksiginfo i;
+	int r = fake_task_take_signal(t, &i);
+	return r == SIGBUS && i.si_signo == SIGBUS && i.si_code == code && i.u.fault.addr == addr &&
+	       i.u.fault.addr_lsb == LSB;
+}
+
+static bool no_signal(struct task *t)
+{
+	struct ksiginfo i;
+	return fake_task_take_signal(t, &i) == 0;
+}
+
+static bool console_has(const char *s)
+{
+	return strstr(fake_console, s) != NULL;
+}
+
+/* A free buddy head of at least order `min` (caches drained). */
+static pfn_t free_head(unsigned min)
+{
+	vt_free_frames();
+	for (pfn_t p = 1; p < VT_NPFN; p++) {
+		struct page *pg = pfn_to_page(p);
+		if ((pg->flags & PG_BUDDY) && pg->order >= min)
+			return p;
+	}
+	return 0;
+}
+
+static void end_tasks(struct task **t, struct mm **mm, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (t[i])
+			fake_task_free(t[i]);
+		if (mm[i])
+			mm_put(mm[i]);
+	}
+	fake_current = &fake_task_obj;
+}
+
+/* ---- free frames ---- */
+
+TEST(mf_free_buddy_head)
+{
+	start();
+	pfn_t pfn = free_head(1);
+	REQUIRE(pfn);
+	uint64_t free0 = vt_free_frames();
+	CHECK_EQ(memory_failure(pfn, 0), 0);
+	struct page *pg = pfn_to_page(pfn);
+	CHECK_EQ(pg->flags, PG_HWPOISON | PG_ISOLATED);
+	CHECK_EQ(vt_free_frames(), free0 - 1);
+	CHECK_EQ(fstats().poisoned, 1);
+	CHECK_EQ(fstats().isolated, 1);
+	CHECK_EQ(MF_DELTA(recovered), 1);
+	CHECK(console_has("frame state: free\n") || console_has("frame state: free ("));
+	CHECK(console_has(": recovered ("));
+	CHECK(never_reused(pfn));
+	CHECK(never_reused(pfn)); /* twice: freeing the storm must not let it back in */
+}
+
+TEST(mf_free_inside_larger_block)
+{
+	start();
+	pfn_t head = free_head(4);
+	REQUIRE(head);
+	pfn_t pfn = head + 5;
+	CHECK_EQ(pfn_to_page(pfn)->flags, 0); /* an ownerless frame inside a free block */
+	uint64_t free0 = vt_free_frames();
+	CHECK_EQ(memory_failure(pfn, 0), 0);
+	CHECK(console_has("frame state: free (inside a buddy block)"));
+	CHECK_EQ(pfn_to_page(pfn)->flags, PG_HWPOISON | PG_ISOLATED);
+	CHECK_EQ(vt_free_frames(), free0 - 1);
+	/* Its neighbours are still free and allocatable, in blocks around the hole. */
+	CHECK(pfn_to_page(head)->flags & PG_BUDDY);
+	CHECK(pfn_to_page(pfn + 1)->flags & PG_BUDDY);
+	CHECK(never_reused(pfn));
+}
+
+TEST(mf_free_in_other_cpus_cache)
+{
+	start();
+	fake_cpu_count = 2;
+	fake_cpu_id = 1;
+	struct page *pg = frame_alloc(0, PG_KERNEL);
+	REQUIRE(pg);
+	pfn_t pfn = page_to_pfn(pg);
+	frame_free(pg, 0); /* into CPU 1's cache */
+	CHECK_EQ(pg->flags, PG_PCP);
+	CHECK_EQ(pg->pcp_cpu, 1);
+	fake_cpu_id = 0;
+	uint64_t free0 = fstats().free;
+	CHECK_EQ(memory_failure(pfn, 0), 0); /* from CPU 0 */
+	CHECK(console_has("frame state: free (per-CPU cache)"));
+	CHECK_EQ(pg->flags, PG_PCP | PG_ISOLATED | PG_HWPOISON);
+	CHECK_EQ(fstats().free, free0 - 1);
+	CHECK_EQ(fstats().isolated, 1);
+	/* CPU 1 pops its own cache first: it must drop the frame, not hand it out. */
+	fake_cpu_id = 1;
+	bool ok = true;
+	struct page *got[64];
+	int n = 0;
+	while (n < 64 && (got[n] = frame_alloc(0, PG_KERNEL)) != NULL)
+		ok &= page_to_pfn(got[n++]) != pfn;
+	CHECK(ok);
+	for (int i = 0; i < n; i++)
+		frame_free(got[i], 0);
+	CHECK_EQ(pg->flags, PG_ISOLATED | PG_HWPOISON); /* off the cache list for good */
+	fake_cpu_id = 0;
+	CHECK(never_reused(pfn));
+	CHECK_EQ(fstats().isolated, 1);
+}
+
+/* ---- anonymous user pages and the kill policy ---- */
+
+/* Each row: the task's prctl policy and the sysctl; whether memory_failure signals it (AO). */
+static const struct {
+	int policy, sysctl_early;
+	bool early;
+} policy_rows[] = {
+    {MCE_KILL_DEFAULT, 0, false}, {MCE_KILL_DEFAULT, 1, true}, {MCE_KILL_LATE, 0, false},
+    {MCE_KILL_LATE, 1, false},	  {MCE_KILL_EARLY, 0, true},   {MCE_KILL_EARLY, 1, true},
+};
+
+TEST(mf_anon_private_kill_policies)
+{
+	for (unsigned r = 0; r < ARRAY_SIZE(policy_rows); r++) {
+		start();
+		sysctl_memory_failure_early_kill = policy_rows[r].sysctl_early;
+		struct mm *mm = dirty_mm(2);
+		REQUIRE(mm);
+		struct task *t = fake_task_new(10, mm, policy_rows[r].policy, true);
+		REQUIRE(t);
+		uint64_t free0 = vt_free_frames();
+		pfn_t pfn = pfn_at(mm, PG(0));
+		struct page *pg = pfn_to_page(pfn);
+		CHECK_EQ(memory_failure(pfn, 0), 0);
+		CHECK(has_marker(mm, PG(0), pfn));
+		CHECK(page_is(mm, PG(1), 0x5a)); /* the other page is intact */
+		CHECK_EQ(rmap_count(pg), 0);
+		CHECK_EQ(pg->mapcount, 0);
+		CHECK_EQ(pg->refcount, 0);
+		CHECK_EQ(pg->flags, PG_HWPOISON | PG_ISOLATED);
+		CHECK_EQ(vt_free_frames(), free0); /* not returned to the allocator */
+		CHECK(vt_check(&mm, 1));
+		if (policy_rows[r].early) {
+			CHECK(got_sigbus(t, BUS_MCEERR_AO, PG(0)));
+			CHECK_EQ(MF_DELTA(signalled_ao), 1);
+		} else {
+			CHECK(no_signal(t));
+			CHECK(console_has("late kill: SIGBUS when it touches"));
+		}
+		CHECK(no_signal(t)); /* exactly one */
+		/* Late or early, touching the marker is BUS_MCEERR_AR at the page. */
+		CHECK_EQ(vm_fault(mm, PG(0) + 100, FAULT_READ, true), -EHWPOISON);
+		CHECK_EQ(vm_fault(mm, PG(0), FAULT_WRITE, true), -EHWPOISON);
+		mce_poison_touched(t, PG(0) + 100);
+		CHECK(got_sigbus(t, BUS_MCEERR_AR, PG(0)));
+		CHECK_EQ(fstats().poisoned, 1);
+		fake_task_free(t);
+		mm_put(mm);
+		CHECK_EQ(rmap_nr_entries(), 0);
+		CHECK_EQ(pg->flags, PG_HWPOISON | PG_ISOLATED);
+		CHECK(never_reused(pfn));
+	}
+}
+
+/* Action required: the consumer gets AR at once even with a late policy; other mappers follow
+ * their own policy; an uncaught SIGBUS AR kills. */
+TEST(mf_action_required_consumer)
+{
+	start();
+	struct mm *mm[3] = {dirty_mm(1)};
+	REQUIRE(mm[0]);
+	mm[1] = mm_fork(mm[0]);
+	mm[2] = mm_fork(mm[0]);
+	REQUIRE(mm[1] && mm[2]);
+	struct task *t[3] = {fake_task_new(1, mm[0], MCE_KILL_LATE, true),
+			     fake_task_new(2, mm[1], MCE_KILL_LATE, true),
+			     fake_task_new(3, mm[2], MCE_KILL_EARLY, false)};
+	REQUIRE(t[0] && t[1] && t[2]);
+	pfn_t pfn = pfn_at(mm[0], PG(0));
+	fake_current = t[0];
+	CHECK_EQ(memory_failure(pfn, MF_ACTION_REQUIRED), 0);
+	CHECK(got_sigbus(t[0], BUS_MCEERR_AR, PG(0)));
+	CHECK(no_signal(t[1]));
+	struct ksiginfo i;
+	CHECK_EQ(fake_task_take_signal(t[2], &i), -SIGBUS); /* early, SIGBUS not caught: dies */
+	for (int k = 0; k < 3; k++)
+		CHECK(has_marker(mm[k], PG(0), pfn));
+	/* The consumer runs into the same poison again (another CPU got there first). */
+	fake_current = t[1];
+	CHECK_EQ(memory_failure(pfn, MF_ACTION_REQUIRED), -EHWPOISON);
+	CHECK(got_sigbus(t[1], BUS_MCEERR_AR, PG(0)));
+	CHECK_EQ(MF_DELTA(already), 1);
+	end_tasks(t, mm, 3);
+	CHECK(never_reused(pfn));
+}
+
+/* The return-to-user hook of an SRAR in user mode, with and without a restartable IP. */
+TEST(mf_task_work_srar)
+{
+	start();
+	struct mm *mm = dirty_mm(1);
+	REQUIRE(mm);
+	struct task *t = fake_task_new(5, mm, MCE_KILL_DEFAULT, true);
+	REQUIRE(t);
+	pfn_t pfn = pfn_at(mm, PG(0));
+	fake_current = t;
+	mce_task_notify(pfn, LSB, MF_ACTION_REQUIRED);
+	CHECK(t->flags & TIF_MCE_NOTIFY);
+	CHECK_EQ(t->mce_pfn, pfn);
+	mce_task_work(t, NULL);
+	CHECK(got_sigbus(t, BUS_MCEERR_AR, PG(0)));
+	CHECK_EQ(pfn_to_page(pfn)->flags, PG_HWPOISON | PG_ISOLATED);
+	fake_task_free(t);
+	mm_put(mm);
+
+	/* RIPV clear (must kill): the frame is still poisoned and isolated; the task dies. */
+	mm = dirty_mm(1);
+	REQUIRE(mm);
+	t = fake_task_new(6, mm, MCE_KILL_DEFAULT, true);
+	REQUIRE(t);
+	pfn_t pfn2 = pfn_at(mm, PG(0));
+	fake_current = t;
+	mce_task_notify(pfn2, LSB, MF_ACTION_REQUIRED | MF_MUST_KILL);
+	mce_task_work(t, NULL);
+	struct ksiginfo i;
+	/* Dies of SIGBUS (its default action) although it has a handler: it cannot resume. */
+	CHECK_EQ(fake_task_take_signal(t, &i), -SIGBUS);
+	CHECK_EQ(pfn_to_page(pfn2)->flags, PG_HWPOISON | PG_ISOLATED);
+	fake_task_free(t);
+	mm_put(mm);
+	fake_current = &fake_task_obj;
+	CHECK(never_reused(pfn));
+	CHECK(never_reused(pfn2));
+}
+
+#define NCOW 16
+
+TEST(mf_cow_shared_by_many)
+{
+	start();
+	struct mm *mm[NCOW + 1] = {dirty_mm(2)};
+	struct task *t[NCOW + 1] = {0};
+	REQUIRE(mm[0]);
+	for (int k = 1; k <= NCOW; k++)
+		REQUIRE((mm[k] = mm_fork(mm[0])) != NULL);
+	for (int k = 0; k <= NCOW; k++)
+		REQUIRE((t[k] = fake_task_new(100 + k, mm[k],
+					      k % 2 ? MCE_KILL_EARLY : MCE_KILL_LATE, true)));
+	pfn_t pfn = pfn_at(mm[0], PG(0));
+	struct page *pg = pfn_to_page(pfn);
+	CHECK_EQ(rmap_count(pg), NCOW + 1);
+	CHECK_EQ(memory_failure(pfn, 0), 0);
+	CHECK(console_has("17 mapping(s) found through the rmap"));
+	CHECK_EQ(rmap_count(pg), 0);
+	CHECK_EQ(pg->mapcount, 0);
+	CHECK_EQ(pg->refcount, 0);
+	CHECK_EQ(pg->flags, PG_HWPOISON | PG_ISOLATED);
+	for (int k = 0; k <= NCOW; k++) {
+		CHECK(has_marker(mm[k], PG(0), pfn));
+		CHECK(page_is(mm[k], PG(1), 0x5a));
+		if (k % 2)
+			CHECK(got_sigbus(t[k], BUS_MCEERR_AO, PG(0)));
+		CHECK(no_signal(t[k]));
+		CHECK_EQ(vm_fault(mm[k], PG(0), FAULT_WRITE, true), -EHWPOISON);
+	}
+	CHECK_EQ(MF_DELTA(signalled_ao), NCOW / 2);
+	CHECK(vt_check(mm, NCOW + 1));
+	CHECK(never_reused(pfn)); /* a storm that exhausts memory, while the markers live */
+	end_tasks(t, mm, NCOW + 1);
+	CHECK_EQ(rmap_nr_entries(), 0);
+	CHECK(never_reused(pfn));
+}
+
+TEST(mf_shared_anon_delayed)
+{
+	start();
+	struct mm *mm[2] = {mm_create()};
+	REQUIRE(mm[0]);
+	CHECK_EQ(vm_mmap(mm[0], PG(0), PAGE_SIZE, RW, ANON_SHARED, NULL, 0), PG(0));
+	CHECK_EQ(user_write(mm[0], PG(0), 0x33), 0);
+	REQUIRE((mm[1] = mm_fork(mm[0])) != NULL);
+	struct task *t[2] = {fake_task_new(1, mm[0], MCE_KILL_EARLY, true),
+			     fake_task_new(2, mm[1], MCE_KILL_LATE, true)};
+	REQUIRE(t[0] && t[1]);
+	pfn_t pfn = pfn_at(mm[0], PG(0));
+	struct page *pg = pfn_to_page(pfn);
+	CHECK_EQ(memory_failure(pfn, 0), 0);
+	CHECK_EQ(MF_DELTA(delayed), 1);
+	CHECK(console_has("anonymous user page: delayed"));
+	CHECK(has_marker(mm[0], PG(0), pfn) && has_marker(mm[1], PG(0), pfn));
+	CHECK(got_sigbus(t[0], BUS_MCEERR_AO, PG(0)));
+	CHECK(no_signal(t[1]));
+	CHECK_EQ(pg->refcount, 1); /* the shared object's slot */
+	CHECK_EQ(pg->flags, PG_USER | PG_HWPOISON);
+	CHECK_EQ(vm_fault(mm[1], PG(0), FAULT_READ, true), -EHWPOISON);
+	CHECK(never_reused(pfn));
+	end_tasks(t, mm, 2);
+	CHECK_EQ(pg->flags, PG_HWPOISON | PG_ISOLATED); /* the object died: quarantined */
+	CHECK(never_reused(pfn));
+}
+
+static uint8_t file_bytes[2 * PAGE_SIZE];
+
+TEST(mf_clean_file_page_dropped)
+{
+	start();
+	for (unsigned i = 0; i < sizeof(file_bytes); i++)
+		file_bytes[i] = (uint8_t)(i * 7 + 3);
+	struct vm_file f = {file_bytes, sizeof(file_bytes)};
+	struct mm *mm = mm_create();
+	REQUIRE(mm);
+	CHECK_EQ(vm_mmap(mm, PG(0), 2 * PAGE_SIZE, PT_READ, MAP_PRIVATE | MAP_FIXED, &f, 0), PG(0));
+	struct task *t = fake_task_new(7, mm, MCE_KILL_EARLY, true);
+	REQUIRE(t);
+	CHECK_EQ(vm_fault(mm, PG(1), FAULT_READ, true), 0);
+	pfn_t pfn = pfn_at(mm, PG(1));
+	struct page *pg = pfn_to_page(pfn);
+	REQUIRE(pfn);
+	CHECK_EQ(pg->flags, PG_USER | PG_FILE);
+	CHECK_EQ(memory_failure(pfn, 0), 0);
+	CHECK(console_has("clean file page: recovered"));
+	CHECK(no_signal(t)); /* even an early-kill task loses nothing */
+	struct vm_page_info info;
+	vm_page_info(mm, PG(1), &info);
+	CHECK_EQ(info.state, VM_PAGE_NONE); /* dropped: no marker */
+	CHECK_EQ(pg->flags, PG_HWPOISON | PG_ISOLATED);
+	CHECK_EQ(vm_fault(mm, PG(1), FAULT_READ, true), 0); /* re-read */
+	pfn_t again = pfn_at(mm, PG(1));
+	CHECK(again && again != pfn);
+	uint8_t *p = vt_page(mm, PG(1));
+	CHECK(p && memcmp(p, file_bytes + PAGE_SIZE, PAGE_SIZE) == 0);
+	CHECK(vt_check(&mm, 1));
+	fake_task_free(t);
+	mm_put(mm);
+	CHECK(never_reused(pfn));
+}
+
+/* ---- kernel-owned frames ---- */
+
+static pfn_t pgtable_frame_of(struct arch_pt *pt)
+{
+	for (pfn_t p = 0; p < VT_NPFN; p++) {
+		struct page *pg = pfn_to_page(p);
+		if ((pg->flags & PG_PGTABLE) && pg->priv == pt)
+			return p;
+	}
+	return 0;
+}
+
+TEST(mf_page_table_frame)
+{
+	start();
+	struct mm *mm = dirty_mm(1);
+	REQUIRE(mm);
+	pfn_t pfn = pgtable_frame_of(mm->pt);
+	REQUIRE(pfn);
+	CHECK_EQ(memory_failure(pfn, 0), -EFAULT);
+	CHECK_EQ(MF_DELTA(failed), 1);
+	CHECK(console_has("frame state: page-table"));
+	CHECK(console_has("page-table page: failed"));
+	CHECK_EQ(pfn_to_page(pfn)->flags, PG_PGTABLE | PG_HWPOISON);
+	CHECK(never_reused(pfn));
+	mm_put(mm); /* the table is freed: it must stay out */
+	CHECK_EQ(pfn_to_page(pfn)->flags, PG_ISOLATED | PG_HWPOISON);
+	CHECK(never_reused(pfn));
+	CHECK_EQ(fstats().poisoned, 1);
+}
+
+TEST(mf_slab_frame)
+{
+	start();
+	void *obj = kmalloc(200);
+	REQUIRE(obj);
+	struct page *pg = virt_to_page(obj);
+	pfn_t pfn = page_to_pfn(pg);
+	CHECK(pg->flags & PG_SLAB);
+	CHECK_EQ(memory_failure(pfn, 0), -EFAULT);
+	CHECK(console_has("frame state: kernel heap"));
+	CHECK(console_has("kernel heap page: failed"));
+	CHECK(page_poisoned(pg));
+	kfree(obj);
+	if (pg->slab_inuse == 0)
+		CHECK_EQ(pg->flags, PG_ISOLATED | PG_HWPOISON);
+	CHECK(never_reused(pfn));
+}
+
+TEST(mf_kernel_stack_frame)
+{
+	start();
+	struct page *stk = frame_alloc(KSTACK_ORDER, PG_KSTACK);
+	REQUIRE(stk);
+	pfn_t pfn = page_to_pfn(stk) + 1; /* a tail frame of the stack */
+	uint64_t free0 = vt_free_frames();
+	CHECK_EQ(memory_failure(pfn, 0), -EFAULT);
+	CHECK(console_has("frame state: kernel stack"));
+	CHECK(console_has("kernel stack page: failed"));
+	frame_free(stk, KSTACK_ORDER);
+	CHECK_EQ(vt_free_frames(), free0 + (1u << KSTACK_ORDER) - 1); /* the rest come back */
+	CHECK_EQ(pfn_to_page(pfn)->flags, PG_ISOLATED | PG_HWPOISON);
+	CHECK(never_reused(pfn));
+}
+
+TEST(mf_generic_kernel_frame_freed_later)
+{
+	start();
+	struct page *pg = frame_alloc(0, PG_KERNEL);
+	REQUIRE(pg);
+	pfn_t pfn = page_to_pfn(pg);
+	CHECK_EQ(memory_failure(pfn, 0), -EFAULT);
+	CHECK(console_has("frame state: kernel\n") || console_has("kernel page: failed"));
+	uint64_t free0 = vt_free_frames();
+	frame_free(pg, 0); /* the owner frees it: quarantined, not reused */
+	CHECK_EQ(vt_free_frames(), free0);
+	CHECK_EQ(pg->flags, PG_ISOLATED | PG_HWPOISON);
+	CHECK(never_reused(pfn));
+}
+
+TEST(mf_reserved_frame)
+{
+	start();
+	CHECK_EQ(memory_failure(0, 0), -EBUSY);
+	CHECK(console_has("reserved page: ignored"));
+	CHECK_EQ(MF_DELTA(ignored), 1);
+	CHECK_EQ(pfn_to_page(0)->flags, PG_RESERVED | PG_HWPOISON);
+	CHECK_EQ(fstats().poisoned, 1);
+	CHECK(never_reused(0));
+}
+
+TEST(mf_already_poisoned_and_out_of_range)
+{
+	start();
+	pfn_t pfn = free_head(0);
+	CHECK_EQ(memory_failure(pfn, 0), 0);
+	CHECK_EQ(memory_failure(pfn, 0), -EHWPOISON);
+	CHECK_EQ(memory_failure(pfn, MF_SOFTWARE), -EHWPOISON);
+	CHECK_EQ(MF_DELTA(already), 2);
+	CHECK(console_has("already poisoned: nothing more to do"));
+	CHECK_EQ(fstats().poisoned, 1);
+	CHECK_EQ(memory_failure(VT_NPFN, 0), -ENXIO);
+	CHECK_EQ(memory_failure(~(pfn_t)0 >> 12, 0), -ENXIO);
+	CHECK_EQ(memory_failure(~(pfn_t)0, MF_ACTION_REQUIRED), -ENXIO);
+	CHECK_EQ(fstats().poisoned, 1);
+}
+
+/* ---- races, in the tests' own terms ---- */
+
+TEST(mf_race_poisoned_while_being_allocated)
+{
+	start();
+	/* memory_failure's first step (the poison bit) has happened, the rest not yet: the
+	 * allocator must not hand any of these out, wherever they sit. */
+	pfn_t head = free_head(3);
+	REQUIRE(head);
+	pfn_t inner = head + 3, whole = head;
+	struct page *c = frame_alloc(0, PG_KERNEL);
+	REQUIRE(c);
+	pfn_t cached = page_to_pfn(c);
+	frame_free(c, 0); /* on CPU 0's cache */
+	__atomic_fetch_or(&pfn_to_page(inner)->flags, PG_HWPOISON, __ATOMIC_SEQ_CST);
+	__atomic_fetch_or(&pfn_to_page(cached)->flags, PG_HWPOISON, __ATOMIC_SEQ_CST);
+	/* Pop the cache before anything is drained. */
+	struct page *got[PCP_TRY_MAX];
+	int n = 0;
+	bool ok = true;
+	while (n < PCP_TRY_MAX && (got[n] = frame_alloc(0, PG_KERNEL)) != NULL)
+		ok &= page_to_pfn(got[n++]) != cached;
+	CHECK(ok);
+	for (int i = 0; i < n; i++)
+		frame_free(got[i], 0);
+	/* Large blocks must not cover a poisoned frame either. */
+	struct page *big = frame_alloc(3, PG_KERNEL);
+	while (big && page_to_pfn(big) != whole) {
+		CHECK(!(page_to_pfn(big) <= inner && inner < page_to_pfn(big) + 8));
+		big = frame_alloc(3, PG_KERNEL); /* leaked on purpose: the world is rebuilt */
+	}
+	CHECK(big == NULL);
+	CHECK(storm_avoids(inner, NULL));
+	CHECK(storm_avoids(cached, NULL));
+	CHECK_EQ(pfn_to_page(inner)->flags, PG_HWPOISON | PG_ISOLATED);
+	CHECK_EQ(pfn_to_page(cached)->flags, PG_HWPOISON | PG_ISOLATED);
+	CHECK_EQ(fstats().isolated, 2);
+	CHECK_EQ(memory_failure(inner, 0), -EHWPOISON);
+}
+
+TEST(mf_race_freed_by_owner)
+{
+	start();
+	struct mm *mm = dirty_mm(1);
+	REQUIRE(mm);
+	struct task *t = fake_task_new(8, mm, MCE_KILL_LATE, true);
+	pfn_t pfn = pfn_at(mm, PG(0));
+	struct page *pg = pfn_to_page(pfn);
+	/* A temporary reference (e.g. a user copy in flight) keeps the frame while it is
+	 * unmapped; its holder drops it afterwards. */
+	upage_get(pg);
+	CHECK_EQ(memory_failure(pfn, 0), 0);
+	CHECK(console_has("delayed"));
+	CHECK_EQ(pg->flags, PG_USER | PG_HWPOISON);
+	uint64_t free0 = vt_free_frames();
+	upage_put(pg);
+	CHECK_EQ(vt_free_frames(), free0);
+	CHECK_EQ(pg->flags, PG_ISOLATED | PG_HWPOISON);
+	CHECK(never_reused(pfn));
+	fake_task_free(t);
+	mm_put(mm);
+	/* munmap of a poisoned, still-mapped page (poison bit set, unmap not done yet). */
+	mm = dirty_mm(1);
+	REQUIRE(mm);
+	pfn = pfn_at(mm, PG(0));
+	__atomic_fetch_or(&pfn_to_page(pfn)->flags, PG_HWPOISON, __ATOMIC_SEQ_CST);
+	CHECK_EQ(vm_munmap(mm, PG(0), PAGE_SIZE), 0);
+	CHECK_EQ(pfn_to_page(pfn)->flags, PG_ISOLATED | PG_HWPOISON);
+	CHECK(never_reused(pfn));
+	mm_put(mm);
+}
+
+TEST(mf_race_cow_broken)
+{
+	start();
+	struct mm *mm[2] = {dirty_mm(1)};
+	REQUIRE(mm[0]);
+	REQUIRE((mm[1] = mm_fork(mm[0])) != NULL);
+	struct task *t[2] = {fake_task_new(1, mm[0], MCE_KILL_LATE, true),
+			     fake_task_new(2, mm[1], MCE_KILL_LATE, true)};
+	pfn_t pfn = pfn_at(mm[0], PG(0));
+	struct page *pg = pfn_to_page(pfn);
+	/* The poison bit is set, the rmap walk has not reached the child: its COW write must
+	 * fail, never copy the poisoned frame into a fresh one. */
+	__atomic_fetch_or(&pg->flags, PG_HWPOISON, __ATOMIC_SEQ_CST);
+	CHECK_EQ(vm_fault(mm[1], PG(0), FAULT_WRITE, true), -EHWPOISON);
+	CHECK_EQ(vm_fault(mm[0], PG(0), FAULT_WRITE, true), -EHWPOISON);
+	CHECK_EQ(pfn_at(mm[1], PG(0)), pfn);
+	/* Finish the recovery (clear the bit so memory_failure runs its full course). */
+	__atomic_fetch_and(&pg->flags, ~PG_HWPOISON, __ATOMIC_SEQ_CST);
+	CHECK_EQ(memory_failure(pfn, 0), 0);
+	CHECK(has_marker(mm[0], PG(0), pfn) && has_marker(mm[1], PG(0), pfn));
+	CHECK_EQ(vm_fault(mm[1], PG(0), FAULT_WRITE, true), -EHWPOISON);
+	CHECK_EQ(vm_fault(mm[0], PG(0), FAULT_READ, true), -EHWPOISON);
+	/* A COW pair where the child already broke COW keeps its own good copy. */
+	struct mm *a = dirty_mm(1), *b;
+	REQUIRE(a && (b = mm_fork(a)) != NULL);
+	CHECK_EQ(user_write(b, PG(0), 0x66), 0);
+	pfn_t pa = pfn_at(a, PG(0)), pb = pfn_at(b, PG(0));
+	CHECK(pa != pb);
+	CHECK_EQ(memory_failure(pa, 0), 0);
+	CHECK(page_is(b, PG(0), 0x66));
+	CHECK(has_marker(a, PG(0), pa));
+	mm_put(a);
+	mm_put(b);
+	end_tasks(t, mm, 2);
+	CHECK(never_reused(pfn));
+	CHECK(never_reused(pa));
+}
+
+/* ---- soft offline and unpoison ---- */
+
+TEST(mf_soft_offline_user_page)
+{
+	start();
+	struct mm *mm[4] = {dirty_mm(2)};
+	struct task *t[4];
+	REQUIRE(mm[0]);
+	for (int k = 1; k < 4; k++)
+		REQUIRE((mm[k] = mm_fork(mm[0])) != NULL);
+	for (int k = 0; k < 4; k++)
+		REQUIRE((t[k] = fake_task_new(20 + k, mm[k], MCE_KILL_EARLY, true)));
+	pfn_t old = pfn_at(mm[0], PG(0));
+	struct page *pg = pfn_to_page(old);
+	uint64_t free0 = vt_free_frames();
+	CHECK_EQ(soft_offline_frame(old), 0);
+	pfn_t new = pfn_at(mm[0], PG(0));
+	CHECK(new &&new != old);
+	for (int k = 0; k < 4; k++) {
+		CHECK_EQ(pfn_at(mm[k], PG(0)), new);
+		CHECK(page_is(mm[k], PG(0), 0x5a));
+		CHECK(no_signal(t[k]));
+	}
+	CHECK_EQ(rmap_count(pg), 0);
+	CHECK_EQ(rmap_count(pfn_to_page(new)), 4);
+	/* Retired at once, before any cache is drained: not left free with a poison bit. */
+	CHECK_EQ(pg->flags, PG_HWPOISON | PG_SWPOISON | PG_ISOLATED);
+	CHECK_EQ(unpoison_frame(old), 0);
+	CHECK_EQ(memory_failure(old, MF_SOFTWARE), 0); /* a free frame again: poisoned again */
+	CHECK_EQ(vt_free_frames(), free0 - 1); /* one fresh frame in, the old one out for good */
+	CHECK_EQ(fstats().poisoned, 1);
+	CHECK(vt_check(mm, 4));
+	CHECK(never_reused(old));
+	/* Writes still break COW normally on the new frame. */
+	CHECK_EQ(user_write(mm[2], PG(0), 0x11), 0);
+	CHECK(page_is(mm[1], PG(0), 0x5a));
+	/* The soft-offlined frame is software poison and unused: unpoison returns it. */
+	CHECK_EQ(unpoison_frame(old), 0);
+	CHECK_EQ(fstats().poisoned, 0);
+	CHECK_EQ(pg->flags & (PG_HWPOISON | PG_SWPOISON | PG_ISOLATED), 0);
+	end_tasks(t, mm, 4);
+}
+
+TEST(mf_soft_offline_shared_anon_and_free)
+{
+	start();
+	struct mm *mm[2] = {mm_create()};
+	REQUIRE(mm[0]);
+	CHECK_EQ(vm_mmap(mm[0], PG(0), PAGE_SIZE, RW, ANON_SHARED, NULL, 0), PG(0));
+	CHECK_EQ(user_write(mm[0], PG(0), 0x42), 0);
+	REQUIRE((mm[1] = mm_fork(mm[0])) != NULL);
+	pfn_t old = pfn_at(mm[0], PG(0));
+	CHECK_EQ(soft_offline_frame(old), 0);
+	pfn_t new = pfn_at(mm[1], PG(0));
+	CHECK(new != old &&pfn_at(mm[0], PG(0)) == new);
+	CHECK(page_is(mm[1], PG(0), 0x42));
+	CHECK_EQ(user_write(mm[1], PG(0), 0x43), 0); /* still shared after the move */
+	CHECK(page_is(mm[0], PG(0), 0x43));
+	CHECK_EQ(pfn_to_page(old)->flags, PG_HWPOISON | PG_SWPOISON | PG_ISOLATED);
+	CHECK(vt_check(mm, 2));
+	mm_put(mm[0]);
+	mm_put(mm[1]);
+	CHECK(never_reused(old));
+	/* A free frame: taken out at once. */
+	pfn_t f = free_head(2) + 1;
+	uint64_t free0 = vt_free_frames();
+	CHECK_EQ(soft_offline_frame(f), 0);
+	CHECK_EQ(vt_free_frames(), free0 - 1);
+	CHECK_EQ(fstats().poisoned, 2);
+	CHECK(never_reused(f));
+	CHECK_EQ(soft_offline_frame(f), 0); /* already done */
+	CHECK_EQ(soft_offline_frame(VT_NPFN), -ENXIO);
+	/* Kernel memory cannot move. */
+	struct page *k = frame_alloc(0, PG_KERNEL);
+	CHECK_EQ(soft_offline_frame(page_to_pfn(k)), -EBUSY);
+	CHECK(!page_poisoned(k));
+	frame_free(k, 0);
+}
+
+TEST(mf_unpoison_rules_and_accounting)
+{
+	start();
+	pfn_t hw = free_head(0), sw;
+	CHECK_EQ(memory_failure(hw, 0), 0);
+	sw = free_head(0);
+	CHECK_EQ(memory_failure(sw, MF_SOFTWARE), 0);
+	CHECK_EQ(fstats().poisoned, 2);
+	uint64_t free0 = vt_free_frames();
+	CHECK_EQ(unpoison_frame(hw), -EINVAL); /* real hardware poison stays */
+	CHECK_EQ(unpoison_frame(sw), 0);
+	CHECK_EQ(unpoison_frame(sw), -EINVAL); /* no longer poisoned */
+	CHECK_EQ(fstats().poisoned, 1);
+	CHECK_EQ(vt_free_frames(), free0 + 1);
+	/* It is a normal free frame again: a storm does get it. */
+	CHECK(!storm_avoids(sw, NULL));
+	CHECK(storm_avoids(hw, NULL));
+	/* Software poison of a frame in use: -EBUSY until its owner frees it. */
+	struct page *k = frame_alloc(0, PG_KERNEL);
+	pfn_t kp = page_to_pfn(k);
+	CHECK_EQ(memory_failure(kp, MF_SOFTWARE), -EFAULT);
+	CHECK_EQ(unpoison_frame(kp), -EBUSY);
+	frame_free(k, 0);
+	CHECK_EQ(unpoison_frame(kp), 0);
+	CHECK_EQ(k->flags & (PG_HWPOISON | PG_SWPOISON | PG_ISOLATED), 0);
+	/* A software-poisoned user page: busy while a shared object holds it. */
+	struct mm *mm = mm_create();
+	REQUIRE(mm);
+	CHECK_EQ(vm_mmap(mm, PG(0), PAGE_SIZE, RW, ANON_SHARED, NULL, 0), PG(0));
+	CHECK_EQ(user_write(mm, PG(0), 1), 0);
+	pfn_t up = pfn_at(mm, PG(0));
+	CHECK_EQ(memory_failure(up, MF_SOFTWARE), 0);
+	CHECK_EQ(unpoison_frame(up), -EBUSY);
+	mm_put(mm);
+	CHECK_EQ(unpoison_frame(up), 0);
+	CHECK_EQ(unpoison_frame(VT_NPFN), -ENXIO);
+	CHECK_EQ(fstats().poisoned, 1);
+	/* Poison in a per-CPU cache, unpoisoned before the owner met it. */
+	struct page *c = frame_alloc(0, PG_KERNEL);
+	frame_free(c, 0);
+	CHECK_EQ(memory_failure(page_to_pfn(c), MF_SOFTWARE), 0);
+	CHECK_EQ(unpoison_frame(page_to_pfn(c)), 0);
+	CHECK_EQ(c->flags, PG_PCP);
+	CHECK_EQ(fstats().isolated, 1);
+	CHECK_EQ(fstats().poisoned, 1);
+}
+
+/* ---- policy knobs and control files ---- */
+
+TEST(mf_recovery_off_fake_panic)
+{
+	start();
+	sysctl_memory_failure_recovery = 0;
+	mce_cfg.fake_panic = true;
+	pfn_t pfn = free_head(0);
+	char want[96];
+	snprintf(want, sizeof want, "fake panic: Memory failure on frame %#lx", (long)pfn);
+	CHECK_EQ(memory_failure(pfn, 0), 0); /* reported, then carried on */
+	CHECK(console_has(want));
+	CHECK_EQ(pfn_to_page(pfn)->flags, PG_HWPOISON | PG_ISOLATED);
+	CHECK(never_reused(pfn));
+	mce_cfg.fake_panic = false;
+	sysctl_memory_failure_recovery = 1;
+}
+
+static int node(const char *path)
+{
+	for (int i = fake_nodes - 1; i >= 0; i--)
+		if (!strcmp(fake_node_path[i], path))
+			return i;
+	return -1;
+}
+
+static long node_write(const char *path, const char *s)
+{
+	int i = node(path);
+	if (i < 0)
+		return -999;
+	return fake_node_ops[i]->write(fake_node_priv[i], s, strlen(s));
+}
+
+TEST(mf_control_files)
+{
+	start();
+	if (node("/sys/kernel/debug/hwpoison/corrupt-pfn") < 0)
+		memory_failure_init();
+	REQUIRE(node("/sys/kernel/debug/hwpoison/corrupt-pfn") >= 0);
+	const char *corrupt = "/sys/kernel/debug/hwpoison/corrupt-pfn";
+	const char *unpoison = "/sys/kernel/debug/hwpoison/unpoison-pfn";
+	CHECK_EQ(node_write(corrupt, "abc"), -EINVAL);
+	CHECK_EQ(node_write(corrupt, ""), -EINVAL);
+	CHECK_EQ(node_write(corrupt, "99999999999999999999999"), -ERANGE);
+	CHECK_EQ(node_write(corrupt, "12abc"), -EINVAL);
+	CHECK_EQ(node_write(unpoison, "0x7fffffffffff"), -ENXIO);
+	CHECK_EQ(node_write(corrupt, "4096"), -ENXIO);
+	CHECK_EQ(node_write(corrupt, "0xffffffffffff"), -ENXIO);
+	CHECK_EQ(node_write(unpoison, "x1"), -EINVAL);
+	CHECK_EQ(fstats().poisoned, 0);
+	pfn_t pfn = free_head(0);
+	char buf[32];
+	snprintf(buf, sizeof buf, "%#lx\n", (long)pfn);
+	CHECK_EQ(node_write(corrupt, buf), (long)strlen(buf));
+	CHECK_EQ(fstats().poisoned, 1);
+	CHECK_EQ(node_write(corrupt, buf), (long)strlen(buf)); /* again: accepted, no change */
+	CHECK_EQ(fstats().poisoned, 1);
+	CHECK(never_reused(pfn));
+	CHECK_EQ(node_write(unpoison, buf), (long)strlen(buf));
+	CHECK_EQ(fstats().poisoned, 0);
+	CHECK_EQ(node_write("/proc/sys/vm/memory_failure_early_kill", "2"), -EINVAL);
+	CHECK_EQ(node_write("/proc/sys/vm/memory_failure_early_kill", "1\n"), 2);
+	CHECK_EQ(sysctl_memory_failure_early_kill, 1);
+	CHECK_EQ(node_write("/proc/sys/vm/memory_failure_recovery", "-1"), -EINVAL);
+	CHECK_EQ(sysctl_memory_failure_recovery, 1);
+	sysctl_memory_failure_early_kill = 0;
+}
+
+TEST(mf_madvise_hwpoison)
+{
+	start();
+	struct mm *mm = dirty_mm(3);
+	REQUIRE(mm);
+	struct task *t = fake_task_new(9, mm, MCE_KILL_LATE, true);
+	pfn_t p0 = pfn_at(mm, PG(0)), p1 = pfn_at(mm, PG(1));
+	fake_current = t;
+	CHECK_EQ(madvise_special(mm, PG(0), 2 * PAGE_SIZE, 100), 0);
+	CHECK(has_marker(mm, PG(0), p0) && has_marker(mm, PG(1), p1));
+	CHECK(page_is(mm, PG(2), 0x5a));
+	CHECK_EQ(pfn_to_page(p0)->flags, PG_HWPOISON | PG_SWPOISON | PG_ISOLATED);
+	CHECK(no_signal(t));					 /* late: told on touch */
+	CHECK_EQ(madvise_special(mm, PG(0), PAGE_SIZE, 100), 0); /* already: fine */
+	CHECK_EQ(madvise_special(mm, PG(0) + 1, PAGE_SIZE, 100), -EINVAL);
+	CHECK_EQ(madvise_special(mm, PG(0), PAGE_SIZE, 4), -EINVAL);
+	CHECK_EQ(madvise_special(mm, PG(7), PAGE_SIZE, 100), -EFAULT); /* nothing mapped */
+	pfn_t p2 = pfn_at(mm, PG(2));
+	CHECK_EQ(madvise_special(mm, PG(2), PAGE_SIZE, 101), 0);
+	CHECK(pfn_at(mm, PG(2)) != p2 && page_is(mm, PG(2), 0x5a));
+	CHECK_EQ(fstats().poisoned, 3);
+	fake_task_free(t);
+	fake_current = &fake_task_obj;
+	mm_put(mm);
+	CHECK(never_reused(p0) && never_reused(p1) && never_reused(p2));
+}
+
+/* mf.trace=0: only the outcome line of each event, not every step. */
+TEST(mf_trace_knob)
+{
+	start();
+	strcpy(boot_info.cmdline, "quiet mf.trace=0");
+	memory_failure_init();
+	pfn_t pfn = free_head(0);
+	CHECK_EQ(memory_failure(pfn, 0), 0);
+	CHECK(console_has(": recovered ("));
+	CHECK(!console_has("detected ("));
+	CHECK(!console_has("frame state:"));
+	CHECK_EQ(memory_failure(pfn, 0), -EHWPOISON);
+	CHECK(console_has("already poisoned: nothing more to do"));
+	strcpy(boot_info.cmdline, "mf.trace=1");
+	memory_failure_init();
+	fake_console_clear();
+	CHECK_EQ(memory_failure(free_head(0), 0), 0);
+	CHECK(console_has("frame state:"));
+	boot_info.cmdline[0] = 0;
+}

@@ -1,0 +1,63 @@
+"""memory_failure tests for the QEMU driver: one row per case, in the driver's Test format.
+
+  * mf-ktest: the in-kernel suite test=mf (kernel/mm/mf_test.c): a kernel-heap frame and a
+    page-table frame poisoned (outcome "failed", never reused by an allocation storm), a free
+    frame poisoned and unpoisoned (HardwareCorrupted up and back down).
+  * mf-user-files: user/mf_files.c, the control files from user space: corrupt-pfn on a free
+    frame (+4 kB HardwareCorrupted, KPF_HWPOISON, never handed out under a storm that maps
+    most of free memory), unpoison-pfn, madvise(MADV_SOFT_OFFLINE), bad writes.
+  * mf-recovery0-fake-panic: vm.memory_failure_recovery=0 with mce.fake_panic=1: poisoning a
+    page reports the panic naming the frame, and the kernel (and the program) keep running.
+Hook into the run with `from mf_tests import MF_TESTS` and `TESTS += MF_TESTS` in tests.py.
+"""
+
+import re
+
+from driver import Ktap, Script, Test
+
+PANIC = "Kernel panic - not syncing"
+
+
+def _program_exits_0(prog, timeout=120):
+    """init runs /bin/PROG (the run= list) and must report that it exited 0."""
+    name = prog.split(":")[0]
+
+    def fn(m):
+        if not m.wait_for(r"^.*init: %s (exited|killed)" % re.escape(name), timeout):
+            return False, "no exit report from %s (hang?)" % name
+        text = m.serial_text()
+        if PANIC in text:
+            return False, "kernel panic: " + text[text.find(PANIC):].split("\n", 1)[0]
+        if "init: %s exited 0" % name not in text:
+            fails = [ln for ln in text.split("\n") if ln.startswith("FAIL ")]
+            return False, "; ".join(fails[:3]) or "%s did not exit 0" % name
+        return True, ""
+    return fn
+
+
+def _recovery0_fake_panic(m):
+    ok, reason = _program_exits_0("mf_files:recovery0", 60)(m)
+    if not ok:
+        return ok, reason
+    text = m.serial_text()
+    got = re.search(r"mf_files: poisoning pfn (0x[0-9a-f]+)", text)
+    if not got:
+        return False, "the program did not say which frame it poisons"
+    want = "mce: fake panic: Memory failure on frame %s" % got.group(1)
+    if want not in text:
+        return False, "no %r line" % want
+    if "mf_files: still running after the fake panic" not in text:
+        return False, "the program did not run on after the fake panic"
+    if not m.wait_for(r"^init: done", 10):
+        return False, "init did not finish"
+    return True, ""
+
+
+MF_TESTS = [
+    #    name                       boot      smp  cmdline                       expect
+    Test("mf-ktest",                "direct", 2,   "test=mf",                    Ktap(timeout=120)),
+    Test("mf-user-files",           "direct", 2,   "run=mf_files",
+         Script(_program_exits_0("mf_files"), timeout=150)),
+    Test("mf-recovery0-fake-panic", "direct", 2,   "run=mf_files:recovery0 mce.fake_panic=1",
+         Script(_recovery0_fake_panic, timeout=90)),
+]

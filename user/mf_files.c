@@ -1,0 +1,271 @@
+/* The memory-failure control files from user space (the same source runs on Linux as root, with
+ * debugfs mounted and hwpoison_inject loaded):
+ *   - /sys/kernel/debug/hwpoison/corrupt-pfn on a FREE frame (a page we touched, read the PFN
+ *     of from /proc/self/pagemap, then unmapped): HardwareCorrupted in /proc/meminfo rises by
+ *     exactly 4 kB, /proc/kpageflags shows KPF_HWPOISON (bit 19), and an allocation storm in
+ *     a child (most of free memory, every page's PFN read back) never gets that frame;
+ *     unpoison-pfn brings the count back;
+ *   - madvise(MADV_SOFT_OFFLINE): contents intact, no signal, a new PFN, +4 kB;
+ *   - bad writes to the control files (not numbers, PFNs past memory) fail with EINVAL /
+ *     ERANGE (overflow) / ENXIO and change nothing.
+ * With the argument "recovery0" (MCRK only: on Linux it would really panic) it instead sets
+ * vm.memory_failure_recovery to 0, poisons a page and checks it is still running, for the
+ * fake-panic test (mce.fake_panic=1). */
+#define _GNU_SOURCE
+#include "utest.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef MADV_HWPOISON
+#define MADV_HWPOISON 100
+#endif
+#ifndef MADV_SOFT_OFFLINE
+#define MADV_SOFT_OFFLINE 101
+#endif
+#define PG 4096
+#define KPF_HWPOISON 19
+#define PM_PRESENT (1ull << 63)
+#define PM_PFN_MASK ((1ull << 55) - 1)
+#define CORRUPT "/sys/kernel/debug/hwpoison/corrupt-pfn"
+#define UNPOISON "/sys/kernel/debug/hwpoison/unpoison-pfn"
+#define STORM_MARGIN_KB (16 * 1024) /* leave this much free for the kernel during the storm */
+#define PM_CHUNK 512		    /* pagemap entries read at a time */
+
+static volatile int sigbus_count;
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	sigbus_count++;
+}
+
+/* A field of /proc/meminfo in kB, or -1. */
+static long meminfo(const char *field)
+{
+	char buf[4096] = {0}, *p;
+	int fd = open("/proc/meminfo", O_RDONLY);
+	long v = -1;
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n > 0 && (p = strstr(buf, field)) != NULL)
+		sscanf(p + strlen(field), ": %ld", &v);
+	return v;
+}
+
+static long hwc(void)
+{
+	return meminfo("HardwareCorrupted");
+}
+
+/* 0, or -errno of the write. */
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	int r = write(fd, s, strlen(s)) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+static int write_pfn(const char *path, uint64_t pfn)
+{
+	char b[32];
+	snprintf(b, sizeof b, "%llu\n", (unsigned long long)pfn);
+	return write_str(path, b);
+}
+
+static uint64_t pfn_of(const void *va)
+{
+	uint64_t e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &e, 8, (off_t)((uintptr_t)va / PG * 8)) != 8)
+		e = 0;
+	close(fd);
+	return (e & PM_PRESENT) ? (e & PM_PFN_MASK) : 0;
+}
+
+static uint64_t kpageflags(uint64_t pfn)
+{
+	uint64_t f = 0;
+	int fd = open("/proc/kpageflags", O_RDONLY);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &f, 8, (off_t)(pfn * 8)) != 8)
+		f = 0;
+	close(fd);
+	return f;
+}
+
+/* A frame that was ours and is free now: touch two pages, note the first one's PFN, unmap it,
+ * then the second (a decoy: the per-CPU cache is last-in first-out, so a stray allocation
+ * before our write, e.g. a first touch of a code page, takes the decoy, not our frame). */
+static uint64_t free_frame(void)
+{
+	char *p = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 0;
+	p[0] = 1;
+	p[PG] = 1;
+	uint64_t pfn = pfn_of(p);
+	munmap(p, PG);
+	munmap(p + PG, PG);
+	return pfn;
+}
+
+/* In a child: map and touch most of free memory, read every page's PFN; exit 0 if bad never
+ * came up, 1 if it did, 2 if the storm could not run. Returns the child's wait status; the
+ * number of pages it saw comes back through a shared page. */
+static int storm(uint64_t bad, long *pages_seen)
+{
+	volatile long *shared =
+	    mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED)
+		return -1;
+	*shared = 0;
+	pid_t pid = fork();
+	if (pid == 0) {
+		long kb = meminfo("MemFree") - STORM_MARGIN_KB;
+		size_t len = kb > 0 ? (size_t)kb * 1024 : 0;
+		char *m = len ? mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+				     -1, 0)
+			      : MAP_FAILED;
+		if (m == MAP_FAILED)
+			_exit(2);
+		int fd = open("/proc/self/pagemap", O_RDONLY);
+		long seen = 0, hit = 0;
+		static uint64_t e[PM_CHUNK];
+		for (size_t off = 0; off < len; off += PG)
+			m[off] = 1;
+		for (size_t i = 0; i < len / PG; i += PM_CHUNK) {
+			size_t n = len / PG - i < PM_CHUNK ? len / PG - i : PM_CHUNK;
+			off_t at = (off_t)(((uintptr_t)m / PG + i) * 8);
+			if (pread(fd, e, n * 8, at) != (ssize_t)(n * 8))
+				_exit(2);
+			for (size_t k = 0; k < n; k++) {
+				seen += (e[k] & PM_PRESENT) != 0;
+				hit += (e[k] & PM_PRESENT) && (e[k] & PM_PFN_MASK) == bad;
+			}
+		}
+		*shared = seen;
+		_exit(hit ? 1 : 0);
+	}
+	int st = -1;
+	waitpid(pid, &st, 0);
+	*pages_seen = *shared;
+	munmap((void *)shared, PG);
+	return st;
+}
+
+static void test_corrupt_free_frame(void)
+{
+	/* Warm up every path used between freeing the frame and poisoning it (code, stack). */
+	uint64_t warm = free_frame();
+	CHECK(write_pfn(UNPOISON, warm) == -EINVAL); /* not poisoned */
+	CHECK(hwc() >= 0);
+	(void)kpageflags(warm);
+	uint64_t pfn = free_frame();
+	CHECK(pfn != 0);
+	long before = hwc();
+	CHECK(before >= 0);
+	CHECK(!(kpageflags(pfn) & (1ull << KPF_HWPOISON)));
+	CHECK(write_pfn(CORRUPT, pfn) == 0);
+	CHECK(hwc() == before + 4);
+	CHECK(kpageflags(pfn) & (1ull << KPF_HWPOISON));
+	long seen = 0;
+	int st = storm(pfn, &seen);
+	printf("mf_files: pfn %#llx poisoned; storm touched %ld pages, status %#x\n",
+	       (unsigned long long)pfn, seen, st);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CHECK(seen > 1000);
+	CHECK(hwc() == before + 4); /* the storm's frames came back; the poisoned one stayed */
+	CHECK(write_pfn(UNPOISON, pfn) == 0);
+	CHECK(hwc() == before);
+	CHECK(!(kpageflags(pfn) & (1ull << KPF_HWPOISON)));
+}
+
+static void test_soft_offline(void)
+{
+	char *p = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(p != MAP_FAILED);
+	for (int i = 0; i < 2 * PG; i++)
+		p[i] = (char)(i * 13 + 1);
+	uint64_t old = pfn_of(p);
+	long before = hwc();
+	sigbus_count = 0;
+	CHECK(madvise(p, PG, MADV_SOFT_OFFLINE) == 0);
+	uint64_t now = pfn_of(p);
+	int same = 1;
+	for (int i = 0; i < 2 * PG; i++)
+		same &= p[i] == (char)(i * 13 + 1);
+	CHECK(same);
+	CHECK(sigbus_count == 0);
+	CHECK(now != 0 && now != old);
+	CHECK(hwc() == before + 4);
+	CHECK(kpageflags(old) & (1ull << KPF_HWPOISON));
+	printf("mf_files: soft offline moved pfn %#llx -> %#llx\n", (unsigned long long)old,
+	       (unsigned long long)now);
+	CHECK(write_pfn(UNPOISON, old) == 0);
+	CHECK(hwc() == before);
+	munmap(p, 2 * PG);
+}
+
+static void test_bad_writes(void)
+{
+	long before = hwc();
+	CHECK(write_str(CORRUPT, "abc\n") == -EINVAL);
+	CHECK(write_str(CORRUPT, "12abc\n") == -EINVAL);
+	CHECK(write_str(CORRUPT, "-1\n") == -EINVAL);
+	CHECK(write_str(CORRUPT, "\n") == -EINVAL);
+	CHECK(write_str(CORRUPT, "0x7fffffffffff\n") == -ENXIO);
+	CHECK(write_str(CORRUPT, "99999999999999999999999\n") == -ERANGE);
+	CHECK(write_str(UNPOISON, "abc\n") == -EINVAL);
+	CHECK(write_str(UNPOISON, "0x7fffffffffff\n") == -ENXIO);
+	CHECK(write_str("/proc/sys/vm/memory_failure_early_kill", "7\n") == -EINVAL);
+	CHECK(write_str("/proc/sys/vm/memory_failure_recovery", "x\n") == -EINVAL);
+	CHECK(hwc() == before);
+}
+
+/* vm.memory_failure_recovery=0: MCRK in fake-panic mode reports the panic and runs on. */
+static int recovery0(void)
+{
+	if (!on_mcrk()) {
+		printf("mf_files: recovery0 runs on MCRK only (Linux would panic)\n");
+		return 0;
+	}
+	prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_LATE, 0, 0);
+	char *p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	p[0] = 7;
+	uint64_t pfn = pfn_of(p);
+	CHECK(write_str("/proc/sys/vm/memory_failure_recovery", "0\n") == 0);
+	printf("mf_files: poisoning pfn %#llx with memory_failure_recovery=0\n",
+	       (unsigned long long)pfn);
+	fflush(stdout);
+	CHECK(madvise(p, PG, MADV_HWPOISON) == 0);
+	CHECK(write_str("/proc/sys/vm/memory_failure_recovery", "1\n") == 0);
+	CHECK(munmap(p, PG) == 0);
+	printf("mf_files: still running after the fake panic\n");
+	DONE("mf_files");
+}
+
+int main(int argc, char **argv)
+{
+	signal(SIGBUS, on_sigbus);
+	if (argc > 1 && !strcmp(argv[1], "recovery0"))
+		return recovery0();
+	test_bad_writes();
+	test_corrupt_free_frame();
+	test_soft_offline();
+	DONE("mf_files");
+}
