@@ -91,10 +91,18 @@ static void *kmalloc_small(size_t size)
 	irqflags_t f = spin_lock_irqsave(&kc->lock);
 	struct page *pg;
 
-	if (list_empty(&kc->partial))
-		pg = slab_new(c);
-	else
+	for (;;) {
+		if (list_empty(&kc->partial)) {
+			pg = slab_new(c);
+			break;
+		}
 		pg = list_first_entry(&kc->partial, struct page, link);
+		if (!page_poisoned(pg))
+			break;
+		/* A memory error hit this slab: retire it. Its live objects stay valid until
+		 * kfree; no new object comes from it, and its last kfree keeps the frame out. */
+		list_del(&pg->link);
+	}
 	struct free_obj *o = NULL;
 	if (pg) {
 		o = pg->priv;
@@ -160,13 +168,13 @@ static bool slab_free(struct page *pg, struct free_obj *obj)
 	bool ok = !(obj->magic == FREE_MAGIC && on_free_chain(pg, obj)) && pg->slab_inuse;
 
 	if (ok) {
-		if (!pg->priv)
+		if (!pg->priv && !page_poisoned(pg)) /* a retired slab never returns to the list */
 			list_add(&pg->link, &kc->partial);
 		obj->next = pg->priv;
 		obj->magic = FREE_MAGIC;
 		pg->priv = obj;
 		if (--pg->slab_inuse == 0) {
-			list_del(&pg->link);
+			list_del(&pg->link); /* a no-op for a retired slab: its link points to itself */
 			pg->priv = NULL;
 			frame_free(pg, 0);
 		}

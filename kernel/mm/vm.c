@@ -104,13 +104,19 @@ struct page *shm_page(struct vm_shm *s, uint64_t idx)
 
 /* ---- PTEs ---- */
 
-/* Map pg at va and record the rmap entry; see vm_priv.h. mm->lock held. */
+/* Map pg at va and record the rmap entry; -EHWPOISON for a poisoned frame. mm->lock held. */
 int vm_install_pte(struct mm *mm, vaddr_t va, struct page *pg, unsigned prot)
 {
 	int err = rmap_add(pg, mm, va);
 
 	if (err)
 		return err;
+	/* memory_failure poisons first and walks the rmap after: a frame poisoned before our
+	 * rmap entry existed is refused here; one poisoned later is found by its walk. */
+	if (page_poisoned(pg)) {
+		rmap_remove(pg, mm, va);
+		return -EHWPOISON;
+	}
 	err = arch_pt_map(mm->pt, va, page_to_pfn(pg), prot);
 	if (err)
 		rmap_remove(pg, mm, va);

@@ -33,12 +33,17 @@ static int install_new(struct mm *mm, vaddr_t va, struct page *pg, unsigned prot
 
 static int fault_anon(struct mm *mm, struct vma *v, vaddr_t va)
 {
-	struct page *pg = frame_alloc(0, PG_USER);
+	for (int tries = 0; tries < 4; tries++) {
+		struct page *pg = frame_alloc(0, PG_USER);
 
-	if (!pg)
-		return -ENOMEM;
-	memset(page_to_virt(pg), 0, PAGE_SIZE);
-	return install_new(mm, va, pg, v->prot);
+		if (!pg)
+			return -ENOMEM;
+		memset(page_to_virt(pg), 0, PAGE_SIZE);
+		int err = install_new(mm, va, pg, v->prot);
+		if (err != -EHWPOISON)
+			return err; /* a fresh page poisoned before it was mapped: take another */
+	}
+	return -ENOMEM;
 }
 
 static int fault_shared_anon(struct mm *mm, struct vma *v, vaddr_t va)

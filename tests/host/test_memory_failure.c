@@ -536,6 +536,46 @@ TEST(mf_slab_frame)
 	CHECK(never_reused(pfn));
 }
 
+/* A poisoned slab that still has live objects is retired: kmalloc never hands out another
+ * object from that frame, the live ones stay usable, and the last kfree keeps it out. */
+TEST(mf_slab_with_live_objects_is_retired)
+{
+	start();
+	void *a = kmalloc(200), *b = kmalloc(200);
+	REQUIRE(a && b);
+	struct page *pg = virt_to_page(a);
+	REQUIRE(virt_to_page(b) == pg);
+	pfn_t pfn = page_to_pfn(pg);
+	CHECK_EQ(memory_failure(pfn, 0), -EFAULT);
+	kfree(b); /* a free object in a poisoned slab */
+	void *got[64];
+	int n = 0, from_bad = 0;
+	for (; n < 64 && (got[n] = kmalloc(200)); n++)
+		from_bad += virt_to_page(got[n]) == pg;
+	CHECK_EQ(from_bad, 0);
+	while (n--)
+		kfree(got[n]);
+	kfree(a);
+	CHECK(never_reused(pfn));
+}
+
+/* A user frame poisoned after it was allocated but before a fault mapped it is refused:
+ * the fault takes a fresh frame instead. */
+TEST(mf_fresh_user_frame_poisoned_before_mapping)
+{
+	start();
+	struct mm *mm = dirty_mm(1);
+	REQUIRE(mm);
+	struct page *pg = frame_alloc(0, PG_USER);
+	REQUIRE(pg);
+	__atomic_fetch_or(&pg->flags, PG_HWPOISON, __ATOMIC_SEQ_CST);
+	CHECK_EQ(vm_install_pte(mm, 0x10000000, pg, PT_READ | PT_WRITE), -EHWPOISON);
+	CHECK_EQ(rmap_count(pg), 0);
+	frame_free(pg, 0);
+	CHECK(never_reused(page_to_pfn(pg)));
+	mm_put(mm);
+}
+
 TEST(mf_kernel_stack_frame)
 {
 	start();
