@@ -6,6 +6,7 @@
 #include "boot_info.h"
 #include "frame.h"
 #include "initrd.h"
+#include "kstring.h"
 #include "memory_failure.h"
 #include "arch/mmu.h"
 #include "arch/smp.h"
@@ -74,6 +75,12 @@ static void initrd_setup(void)
 
 void kernel_main(void)
 {
+	char level[8];
+	uint64_t lv;
+	/* loglevel=N as on Linux: console messages of level N and above are not shown. */
+	if (cmdline_get(boot_info.cmdline, "loglevel", level, sizeof(level)) &&
+	    !kstrtou64(level, 10, &lv) && lv <= 8)
+		printk_set_level((int)lv - 1);
 	sched_init();
 	arch_timer_set_tick(sched_tick);
 	initrd_setup();

@@ -40,11 +40,15 @@ void mf_get_stats(struct mf_stats *out) { *out = mf_stats; }
 
 /* ---- trace ---- */
 
+#define MF_MAX_STEPS 12
+
 struct mf_event {
 	pfn_t pfn;
 	int flags;
 	uint64_t t0;
 	const char *state;
+	unsigned nsteps;
+	uint32_t step_ns[MF_MAX_STEPS]; /* time of each step, kept even when not printed */
 };
 
 /* mf.trace=0 on the command line: print only each event's outcome, not every step (a serial
@@ -52,17 +56,23 @@ struct mf_event {
 static bool trace_steps = true;
 
 /* One trace line; a step line (outcome false) is skipped under mf.trace=0. */
-__printf(3, 4) static void trace_line(const struct mf_event *ev, bool outcome, const char *fmt, ...)
+__printf(3, 4) static void trace_line(struct mf_event *ev, bool outcome, const char *fmt, ...)
 {
-	char buf[160];
+	char buf[160], steps[8 * MF_MAX_STEPS] = "";
+	uint64_t ns = arch_timestamp_to_ns(arch_timestamp() - ev->t0);
 	va_list ap;
+	if (ev->nsteps < MF_MAX_STEPS)
+		ev->step_ns[ev->nsteps++] = (uint32_t)MIN(ns, UINT32_MAX);
 	if (!outcome && !trace_steps)
 		return;
 	va_start(ap, fmt);
 	kvsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	printk(KERN_WARNING "memory_failure: pfn %#lx: %s (+%lu ns)\n", ev->pfn, buf,
-	       arch_timestamp_to_ns(arch_timestamp() - ev->t0));
+	/* Silent steps still show on the outcome line, as their times since detection. */
+	for (unsigned i = 0, n = 0; outcome && !trace_steps && i + 1 < ev->nsteps; i++)
+		n += (unsigned)ksnprintf(steps + n, sizeof(steps) - n, "%s%u", i ? "," : " steps(ns):",
+					 ev->step_ns[i]);
+	printk(KERN_WARNING "memory_failure: pfn %#lx: %s (+%lu ns)%s\n", ev->pfn, buf, ns, steps);
 }
 
 #define trace(ev, ...) trace_line(ev, false, __VA_ARGS__)
@@ -290,7 +300,7 @@ static void signal_consumer_again(struct mf_event *ev)
 
 int memory_failure(pfn_t pfn, int flags)
 {
-	struct mf_event ev = {pfn, flags, arch_timestamp(), "?"};
+	struct mf_event ev = {.pfn = pfn, .flags = flags, .t0 = arch_timestamp(), .state = "?"};
 	struct page *pg = pfn_to_page(pfn);
 	MF_COUNT(events);
 	trace(&ev, "detected (%s%s%s)", flags & MF_ACTION_REQUIRED ? "action required" : "action optional",

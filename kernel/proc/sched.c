@@ -229,20 +229,28 @@ int sleep_ns(uint64_t ns)
 	return (t->flags & TIF_SIGPENDING) ? -EINTR : 0;
 }
 
-/* Wake a sleeping task early (a signal arrived). */
+/* A signal or machine-check work arrived for t: wake it if it sleeps; if it runs on another
+ * CPU, interrupt that CPU so t sees its flags on the way back to user mode now rather than
+ * at the next tick. */
 void task_wake(struct task *t);
 void task_wake(struct task *t)
 {
 	irqflags_t f = spin_lock_irqsave(&sched_lock);
-	if (t->state == TASK_SLEEPING) {
+	bool woke = t->state == TASK_SLEEPING;
+	int running_on = -1;
+	if (woke) {
 		list_del(&t->run_link);
-		t->wake_at_ns = 1; /* make_runnable_locked must not unlink it again */
 		t->wake_at_ns = 0;
 		t->state = TASK_RUNNABLE;
 		list_add_tail(&t->run_link, &run_queue);
+	} else if (t->on_cpu && t->cpu != arch_cpu_id()) {
+		running_on = (int)t->cpu;
 	}
 	spin_unlock_irqrestore(&sched_lock, f);
-	kick_an_idle_cpu();
+	if (woke)
+		kick_an_idle_cpu();
+	else if (running_on >= 0 && arch_irq_enabled())
+		arch_call_on_cpu((unsigned)running_on, kick_idle_cpu, NULL, false);
 }
 
 static void wake_timed_sleepers(void)
