@@ -35,3 +35,6 @@
 #define ENOTEMPTY 39
 #define ETIMEDOUT 110
 #define EHWPOISON 133
+/* Kernel-internal (never seen by user space): a syscall interrupted by a signal; signal
+ * delivery turns it into a restart (SA_RESTART, or no handler ran) or into -EINTR. */
+#define ERESTARTSYS 512

@@ -216,6 +216,43 @@ static void test_wait_status(void)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 }
 
+static volatile int restart_hits;
+static void count_restart(int sig) { (void)sig, restart_hits++; }
+
+/* A wait4 interrupted by a caught signal: restarted with SA_RESTART (it returns the child),
+ * -1/EINTR without it. The child signals its parent, then lingers so wait4 is still waiting. */
+static int interrupted_wait(int flags)
+{
+	struct sigaction sa = {0};
+	sa.sa_handler = count_restart;
+	sa.sa_flags = flags;
+	sigaction(SIGUSR1, &sa, NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct timespec t = {0, 50 * 1000 * 1000};
+		nanosleep(&t, NULL);
+		kill(getppid(), SIGUSR1);
+		nanosleep(&t, NULL);
+		_exit(3);
+	}
+	int st, r = (int)waitpid(pid, &st, 0);
+	if (r == -1 && errno == EINTR)
+		r = (int)waitpid(pid, &st, 0) == pid ? -2 : -3; /* reap it anyway */
+	else if (r == pid && !(WIFEXITED(st) && WEXITSTATUS(st) == 3))
+		r = -4;
+	return r == pid ? 1 : r;
+}
+
+static void test_sa_restart(void)
+{
+	restart_hits = 0;
+	CHECK(interrupted_wait(SA_RESTART) == 1);
+	CHECK(restart_hits == 1);
+	restart_hits = 0;
+	CHECK(interrupted_wait(0) == -2);
+	CHECK(restart_hits == 1);
+}
+
 int main(void)
 {
 	test_senders();
@@ -223,5 +260,6 @@ int main(void)
 	test_sigchld();
 	test_siglongjmp();
 	test_wait_status();
+	test_sa_restart();
 	DONE("sigcheck");
 }

@@ -75,7 +75,7 @@ void task_exit_to_user(struct user_regs *r)
 		if (t->flags & TIF_NEED_RESCHED)
 			schedule();
 		if (sig_pending(t) || (r->vector == SYSCALL_VECTOR &&
-				       (int64_t)r->rax == -512 /* -ERESTARTSYS */))
+				       (int64_t)r->rax == -ERESTARTSYS))
 			sig_deliver(r);
 		arch_irq_disable();
 		if (!(READ_ONCE(t->flags) & (TIF_NEED_RESCHED | TIF_MCE_NOTIFY)) && !sig_pending(t))

@@ -225,7 +225,7 @@ long task_wait4(int pid, int *ustatus, int options)
 				return -EFAULT;
 			return zpid;
 		}
-		long r = !have_child ? -ECHILD : (options & WNOHANG) ? 0 : sig_pending(self) ? -EINTR : 1;
+		long r = !have_child ? -ECHILD : (options & WNOHANG) ? 0 : sig_pending(self) ? -ERESTARTSYS : 1;
 		if (r != 1) {
 			spin_unlock_irqrestore(&sched_lock, f);
 			return r;

@@ -28,7 +28,6 @@
 #define MINSIGSTKSZ 2048
 #define RED_ZONE 128
 #define UNBLOCKABLE (BIT(SIGKILL - 1) | BIT(SIGSTOP - 1))
-#define ERESTARTSYS 512
 
 /* struct sigaction as the rt_sigaction syscall takes it (kernel layout, not libc's). */
 struct ksigaction {
