@@ -39,7 +39,7 @@ HCFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -DMCRK_HOST -Iinclu
 
 DEPS_STAMP := $(B)/.deps-ok
 
-.PHONY: all deps run demo debug test host-test qemu-test bench bochs clean
+.PHONY: all deps run demo debug test bench-guest host-test qemu-test bench bochs clean
 all: $(B)/mcrk.elf $(B)/initrd.cpio $(B)/mcrk.iso
 
 deps: $(DEPS_STAMP)
@@ -132,6 +132,11 @@ $(B)/rmap_bench: $(RMAP_BENCH_SRC)
 bench: $(B)/frame_bench $(B)/rmap_bench
 	$(B)/frame_bench
 	$(B)/rmap_bench
+
+# Guest benchmarks under QEMU (minutes): memory_failure costs and SRAR latency.
+bench-guest: all
+	sh bench/run_mfbench.sh
+	$(PYTHON) bench/srar_latency.py
 
 clean:
 	rm -rf $(B)

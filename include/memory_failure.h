@@ -26,8 +26,9 @@ int unpoison_frame(pfn_t pfn);
  * poison the old frame. No signal, no data loss. 0 or -errno. Process context. */
 int soft_offline_frame(pfn_t pfn);
 /* #MC context, lock-free: the current task consumed poison in user mode; record the frame so
- * its return to user mode runs memory_failure with MF_ACTION_REQUIRED. */
-void mce_task_notify(pfn_t pfn, unsigned lsb, int flags);
+ * its return to user mode runs memory_failure with MF_ACTION_REQUIRED. detected_tsc is when
+ * the error was read from the bank (0: now), for the recovery-latency line. */
+void mce_task_notify(pfn_t pfn, unsigned lsb, int flags, uint64_t detected_tsc);
 /* Boot: /proc/sys/vm knobs, /proc/kpageflags, /sys/kernel/debug/hwpoison/, and the mf.trace=0
  * command-line knob (only each event's outcome is logged, not every step). */
 void memory_failure_init(void);

@@ -64,6 +64,8 @@ struct task {
 	pfn_t mce_pfn;
 	uint8_t mce_lsb;
 	uint32_t mce_flags;    /* MF_* */
+	uint64_t mce_tsc;      /* when the #MC handler read the bank */
+	uint64_t mce_act_tsc;  /* when the rendezvous had decided and the task was told */
 };
 
 /* The task running on this CPU. Any context but early boot. */

@@ -129,6 +129,21 @@ static long read_pagemap(void *priv, void *buf, size_t n, uint64_t off)
 	return (long)n;
 }
 
+/* The kernel log buffer (the last 64 KiB), including lines the console level hid: a
+ * snapshot at open, like `dmesg` (not Linux's blocking /proc/kmsg reader). */
+static int gen_kmsg(void *priv, char **out, size_t *len)
+{
+	(void)priv;
+	enum { KMSG_MAX = 64 * 1024 };
+	char *b = kmalloc(KMSG_MAX);
+	if (!b)
+		return -ENOMEM;
+	*len = printk_log_read(b, KMSG_MAX);
+	*out = b;
+	return 0;
+}
+
+static const struct vfs_node_ops kmsg_ops = {.gen = gen_kmsg};
 static const struct vfs_node_ops meminfo_ops = {.gen = gen_meminfo};
 static const struct vfs_node_ops maps_ops = {.gen = gen_maps};
 static const struct vfs_node_ops pagemap_ops = {.read = read_pagemap};
@@ -136,6 +151,7 @@ static const struct vfs_node_ops pagemap_ops = {.read = read_pagemap};
 void procfs_init(void)
 {
 	vfs_register_node("/proc/meminfo", &meminfo_ops, NULL);
+	vfs_register_node("/proc/kmsg", &kmsg_ops, NULL);
 	vfs_register_node("/proc/self/maps", &maps_ops, NULL);
 	vfs_register_node("/proc/self/pagemap", &pagemap_ops, NULL);
 }

@@ -340,12 +340,14 @@ int memory_failure(pfn_t pfn, int flags)
 
 /* ---- the hooks the MCE and task code call ---- */
 
-void mce_task_notify(pfn_t pfn, unsigned lsb, int flags)
+void mce_task_notify(pfn_t pfn, unsigned lsb, int flags, uint64_t detected_tsc)
 {
 	struct task *t = current_task();
 	t->mce_pfn = pfn;
 	t->mce_lsb = (uint8_t)lsb;
 	t->mce_flags = (uint32_t)(flags | MF_ACTION_REQUIRED);
+	t->mce_tsc = detected_tsc ? detected_tsc : arch_timestamp();
+	t->mce_act_tsc = arch_timestamp();
 	task_set_flag(t, TIF_MCE_NOTIFY);
 }
 
@@ -353,6 +355,10 @@ void mce_task_work(struct task *t, struct user_regs *regs)
 {
 	(void)regs;
 	int flags = (int)t->mce_flags;
+	uint64_t now = arch_timestamp();
+	printk(KERN_INFO "memory_failure: task %d (%s): action-required recovery starts %lu ns after "
+			 "the bank was read (%lu ns after the rendezvous decided)\n", t->pid, t->name,
+	       arch_timestamp_to_ns(now - t->mce_tsc), arch_timestamp_to_ns(now - t->mce_act_tsc));
 	if (t->mce_pfn != MF_NO_PFN)
 		memory_failure(t->mce_pfn, flags);
 	if (flags & MF_MUST_KILL) {

@@ -356,7 +356,7 @@ TEST(mf_task_work_srar)
 	REQUIRE(t);
 	pfn_t pfn = pfn_at(mm, PG(0));
 	fake_current = t;
-	mce_task_notify(pfn, LSB, MF_ACTION_REQUIRED);
+	mce_task_notify(pfn, LSB, MF_ACTION_REQUIRED, 0);
 	CHECK(t->flags & TIF_MCE_NOTIFY);
 	CHECK_EQ(t->mce_pfn, pfn);
 	mce_task_work(t, NULL);
@@ -372,7 +372,7 @@ TEST(mf_task_work_srar)
 	REQUIRE(t);
 	pfn_t pfn2 = pfn_at(mm, PG(0));
 	fake_current = t;
-	mce_task_notify(pfn2, LSB, MF_ACTION_REQUIRED | MF_MUST_KILL);
+	mce_task_notify(pfn2, LSB, MF_ACTION_REQUIRED | MF_MUST_KILL, 0);
 	mce_task_work(t, NULL);
 	struct ksiginfo i;
 	/* Dies of SIGBUS (its default action) although it has a handler: it cannot resume. */

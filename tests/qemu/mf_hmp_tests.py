@@ -29,8 +29,8 @@ def _cpu_in_user_mode(mon, ncpus=2):
     return None
 
 
-def _inject(m, mcg_status=None, status=None, in_user=False):
-    found = m.wait_for(READY, 60)
+def _inject(m, mcg_status=None, status=None, in_user=False, ready=READY):
+    found = m.wait_for(ready, 60)
     if not found:
         return None, "victim never printed its address"
     _, st, mcg, addr, misc = found.groups()
