@@ -95,7 +95,9 @@ static long open_at(int dirfd, const char *upath, int flags)
 static long sys_open(struct user_regs *r) { return open_at(AT_FDCWD, (const char *)A0, (int)A1); }
 static long sys_openat(struct user_regs *r) { return open_at((int)A0, (const char *)A1, (int)A2); }
 
-static long sys_writev(struct user_regs *r)
+/* readv/writev: one vfs_read/vfs_write per iovec entry, stopping at a short transfer; an
+ * error after some bytes moved returns the bytes (as Linux does). musl's stdio uses both. */
+static long rw_vec(struct user_regs *r, bool write)
 {
 	struct {
 		uint64_t base, len;
@@ -106,7 +108,9 @@ static long sys_writev(struct user_regs *r)
 	for (uint64_t i = 0; i < A2; i++) {
 		if (arch_copy_from_user(&iov, (const char *)A1 + i * sizeof(iov), sizeof(iov)))
 			return total ? total : -EFAULT;
-		long n = iov.len ? vfs_write((int)A0, (const void *)iov.base, iov.len) : 0;
+		long n = !iov.len ? 0
+			 : write  ? vfs_write((int)A0, (const void *)iov.base, iov.len)
+				  : vfs_read((int)A0, (void *)iov.base, iov.len);
 		if (n < 0)
 			return total ? total : n;
 		total += n;
@@ -116,27 +120,8 @@ static long sys_writev(struct user_regs *r)
 	return total;
 }
 
-/* readv: musl's stdio reads through it (its buffer and the caller's in one call). */
-static long sys_readv(struct user_regs *r)
-{
-	struct {
-		uint64_t base, len;
-	} iov;
-	long total = 0;
-	if ((int64_t)A2 < 0 || A2 > IOV_MAX)
-		return -EINVAL;
-	for (uint64_t i = 0; i < A2; i++) {
-		if (arch_copy_from_user(&iov, (const char *)A1 + i * sizeof(iov), sizeof(iov)))
-			return total ? total : -EFAULT;
-		long n = iov.len ? vfs_read((int)A0, (void *)iov.base, iov.len) : 0;
-		if (n < 0)
-			return total ? total : n;
-		total += n;
-		if ((uint64_t)n < iov.len)
-			break;
-	}
-	return total;
-}
+static long sys_writev(struct user_regs *r) { return rw_vec(r, true); }
+static long sys_readv(struct user_regs *r) { return rw_vec(r, false); }
 
 static long sys_ioctl(struct user_regs *r)
 {
