@@ -254,10 +254,115 @@ static void test_sysctl_early_kill(void)
 	CHECK(write_file("/proc/sys/vm/memory_failure_early_kill", "2\n") == -1);
 }
 
+/* ---- the same page states, each run three ways (tinjpage's matrix) ---- */
+
+enum way { LATE_SAME_TASK, CHILD_DEFAULT_ACTION, EARLY };
+
+/* Each state makes a page and poisons it; `mapped` says whether it is still mapped after. */
+static char *state_dirty(int *mapped)
+{
+	char *p = dirty_page();
+	madvise(p, PG, MADV_HWPOISON);
+	*mapped = 1;
+	return p;
+}
+
+static char *state_dirty_unmapped(int *mapped)
+{
+	char *p = dirty_page();
+	madvise(p, PG, MADV_HWPOISON);
+	munmap(p, 2 * PG);
+	*mapped = 0;
+	return p;
+}
+
+static char *state_mlocked(int *mapped)
+{
+	char *p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
+	p[0] = 7;
+	madvise(p, PG, MADV_HWPOISON);
+	*mapped = 1;
+	return p;
+}
+
+static char *state_clean_untouched(int *mapped)
+{
+	/* Never written: madvise faults in a zero page first, which is then poisoned. */
+	char *p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	madvise(p, PG, MADV_HWPOISON);
+	*mapped = 1;
+	return p;
+}
+
+static const struct {
+	const char *name;
+	char *(*make)(int *mapped);
+} states[] = {
+	{"dirty", state_dirty},
+	{"dirty-then-unmapped", state_dirty_unmapped},
+	{"mlocked", state_mlocked},
+	{"untouched", state_clean_untouched},
+};
+
+/* Returns 0 when the state behaved as it should under way. */
+static int run_way(int s, enum way way)
+{
+	int mapped;
+	if (way == CHILD_DEFAULT_ACTION) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			signal(SIGBUS, SIG_DFL);
+			prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_LATE, 0, 0);
+			char *p = states[s].make(&mapped);
+			if (mapped)
+				(void)*(volatile char *)p; /* dies of SIGBUS here */
+			_exit(mapped ? 1 : 0);
+		}
+		int st;
+		waitpid(pid, &st, 0);
+		int want_sigbus = s != 1;
+		return want_sigbus ? !(WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS)
+				   : !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	set_policy(way == EARLY ? PR_MCE_KILL_EARLY : PR_MCE_KILL_LATE);
+	reset();
+	char *volatile p = NULL;
+	if (sigsetjmp(jb, 1) == 0) {
+		p = states[s].make(&mapped);
+		if (way == LATE_SAME_TASK && mapped) {
+			if (got_count)
+				return 2; /* late kill must not signal at injection */
+			(void)*(volatile char *)p;
+			return 3; /* the touch must fault */
+		}
+		if (way == EARLY)
+			return 6; /* early kill must have signalled during madvise */
+		return got_count ? 4 : 0; /* late kill of a page unmapped before any touch: none */
+	}
+	/* Early kill signals at injection, while the page is still mapped (the unmapped state
+	 * unmaps only afterwards); late kill signals at the touch. */
+	int want = way == EARLY ? BUS_MCEERR_AO : BUS_MCEERR_AR;
+	return !(got_count == 1 && got_code == want && got_lsb == 12 && (!p || got_addr == p));
+}
+
+static void test_matrix(void)
+{
+	static const char *const ways[] = {"late kill, same task", "forked child, default action",
+					   "early kill"};
+	for (unsigned s = 0; s < sizeof(states) / sizeof(states[0]); s++)
+		for (int w = 0; w < 3; w++) {
+			int r = run_way((int)s, (enum way)w);
+			if (r)
+				printf("FAIL matrix: %s page, %s: case %d\n", states[s].name, ways[w], r);
+			CHECK(r == 0);
+		}
+}
+
 int main(void)
 {
 	catch_sigbus();
 	test_prctl();
+	test_matrix();
 	test_late_same_task();
 	test_early_same_task();
 	test_child_default_action();
