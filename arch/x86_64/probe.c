@@ -15,10 +15,7 @@ int probe_read64(const void *addr, uint64_t *val)
 			 "3: movl %3, %1\n"
 			 "   jmp 2b\n"
 			 ".popsection\n"
-			 ".pushsection .ex_table, \"a\"\n"
-			 ".balign 8\n"
-			 ".quad 1b, 3b\n"
-			 ".popsection"
+			 ASM_EXTABLE(1b, 3b)
 			 : "=r"(v), "+r"(err)
 			 : "r"(addr), "i"(-EFAULT));
 	*val = v;
@@ -36,10 +33,7 @@ int rdmsr_safe(uint32_t msr, uint64_t *val)
 			 "3: movl %4, %2\n"
 			 "   jmp 2b\n"
 			 ".popsection\n"
-			 ".pushsection .ex_table, \"a\"\n"
-			 ".balign 8\n"
-			 ".quad 1b, 3b\n"
-			 ".popsection"
+			 ASM_EXTABLE(1b, 3b)
 			 : "=a"(lo), "=d"(hi), "+r"(err)
 			 : "c"(msr), "i"(-EFAULT));
 	*val = (uint64_t)hi << 32 | lo;

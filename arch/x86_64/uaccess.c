@@ -25,10 +25,7 @@ static size_t movsb_fixup(void *dst, const void *src, size_t n)
 {
 	__asm__ volatile("1: rep movsb\n"
 			 "2:\n"
-			 ".pushsection .ex_table, \"a\"\n"
-			 ".balign 8\n"
-			 ".quad 1b, 2b\n"
-			 ".popsection"
+			 ASM_EXTABLE(1b, 2b)
 			 : "+D"(dst), "+S"(src), "+c"(n)
 			 :
 			 : "memory");
@@ -40,10 +37,7 @@ static size_t stosb_fixup(void *dst, size_t n)
 {
 	__asm__ volatile("1: rep stosb\n"
 			 "2:\n"
-			 ".pushsection .ex_table, \"a\"\n"
-			 ".balign 8\n"
-			 ".quad 1b, 2b\n"
-			 ".popsection"
+			 ASM_EXTABLE(1b, 2b)
 			 : "+D"(dst), "+c"(n)
 			 : "a"(0)
 			 : "memory");
@@ -62,10 +56,7 @@ static int load_user_byte(const char *p, char *out)
 			 "   xorl %k0, %k0\n"
 			 "   jmp 2b\n"
 			 ".popsection\n"
-			 ".pushsection .ex_table, \"a\"\n"
-			 ".balign 8\n"
-			 ".quad 1b, 3b\n"
-			 ".popsection"
+			 ASM_EXTABLE(1b, 3b)
 			 : "=q"(v), "+r"(err)
 			 : "r"(p), "i"(-EFAULT)
 			 : "memory");

@@ -130,6 +130,11 @@ struct cpu_features {
 };
 extern struct cpu_features cpu_features; /* the boot CPU's */
 
+/* An exception-table entry from inline assembly: a fault at label `from` resumes at `to`
+ * (idt.c looks the faulting RIP up; the fixup code lives in .fixup). */
+#define ASM_EXTABLE(from, to)                                                                 \
+	".pushsection .ex_table, \"a\"\n.balign 8\n.quad " #from ", " #to "\n.popsection\n"
+
 /* Bracket deliberate kernel accesses to user pages (SMAP makes any other one fault). */
 static inline void user_access_begin(void)
 {

@@ -18,23 +18,6 @@
 #define RW (PT_READ | PT_WRITE)
 #define WORDS (PAGE_SIZE / 8)
 
-static uint64_t baseline;
-
-static void start(void)
-{
-	vt_setup();
-	baseline = vt_free_frames();
-}
-
-static void check_clean(void)
-{
-	CHECK_EQ(vm_nr_mms(), 0);
-	CHECK_EQ(rmap_nr_entries(), 0);
-	CHECK_EQ(fake_mmu_nr_pts(), 0);
-	CHECK_EQ(fake_mmu_dropped, 0);
-	CHECK_EQ(vt_free_frames(), baseline);
-}
-
 struct pair {
 	struct mm *mm;
 	vaddr_t va;
@@ -64,7 +47,7 @@ static bool has(const struct collect *c, struct mm *mm, vaddr_t va)
 
 TEST(rmap_api)
 {
-	start();
+	vt_start();
 	struct page *pg = frame_alloc(0, PG_USER);
 	struct mm *a = (struct mm *)0x1000, *b = (struct mm *)0x2000; /* never dereferenced */
 	REQUIRE(pg);
@@ -93,7 +76,7 @@ TEST(rmap_api)
 	CHECK_EQ(rmap_count(pg), 0);
 	CHECK(pg->priv == NULL);
 	frame_free(pg, 0);
-	check_clean();
+	vt_check_clean();
 }
 
 static int count_fn(struct mm *mm, vaddr_t va, void *arg)
@@ -111,7 +94,7 @@ TEST(rmap_fork_tree)
 	enum { NMM = 10 };
 	struct mm *mms[NMM];
 	int n = 0;
-	start();
+	vt_start();
 	mms[n++] = mm_create();
 	REQUIRE(mms[0]);
 	CHECK_EQ(vm_mmap(mms[0], PG(0), 4 * PAGE_SIZE, RW,
@@ -154,13 +137,13 @@ TEST(rmap_fork_tree)
 		for (int i = 0; i < nl; i++)
 			CHECK_EQ(((uint64_t *)vt_page(live[i], PG(3)))[0], 1003);
 	}
-	check_clean();
+	vt_check_clean();
 }
 
 /* execve is mm_put of the old image and a new mm: the old mappings leave the rmap at once. */
 TEST(rmap_exec_replaces_image)
 {
-	start();
+	vt_start();
 	struct mm *p = mm_create();
 	REQUIRE(p);
 	CHECK_EQ(vm_mmap(p, PG(0), 2 * PAGE_SIZE, RW,
@@ -181,7 +164,7 @@ TEST(rmap_exec_replaces_image)
 	CHECK_EQ(vt_free_frames(), f0 - 1); /* no copy was made; the old image's frames are gone */
 	mm_put(c);
 	mm_put(p);
-	check_clean();
+	vt_check_clean();
 }
 
 /* ---- the randomized run ---- */
@@ -525,12 +508,12 @@ static void run_seed(uint64_t seed)
 TEST(rmap_randomized_vs_bruteforce)
 {
 	static const uint64_t seeds[] = {0x9e3779b97f4a7c15ull, 0x1234567ull, 0xdeadbeefcafeull};
-	start();
+	vt_start();
 	for (size_t w = 0; w < ARRAY_SIZE(rfile_words); w++)
 		rfile_words[w] = 0xF11E000000000000ull | w;
 	for (size_t i = 0; i < ARRAY_SIZE(seeds) && !unit_current_failed; i++) {
 		run_seed(seeds[i]);
-		check_clean(); /* no frame, rmap entry or page table left after each run */
+		vt_check_clean(); /* no frame, rmap entry or page table left after each run */
 	}
 	printf("    ops: fork %ld exit %ld exec %ld mmap %ld munmap %ld mprotect %ld read %ld "
 	       "write %ld"

@@ -20,24 +20,6 @@
 #define ANON_PRIV (MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)
 #define ANON_SHARED (MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED)
 
-static uint64_t baseline;
-
-static void start(void)
-{
-	vt_setup();
-	baseline = vt_free_frames();
-}
-
-/* All mms gone: every frame back, no rmap entry, no page table. */
-static void check_clean(void)
-{
-	CHECK_EQ(vm_nr_mms(), 0);
-	CHECK_EQ(rmap_nr_entries(), 0);
-	CHECK_EQ(fake_mmu_nr_pts(), 0);
-	CHECK_EQ(fake_mmu_dropped, 0);
-	CHECK_EQ(vt_free_frames(), baseline);
-}
-
 static uint64_t word(struct mm *mm, vaddr_t va)
 {
 	uint64_t *p = vt_page(mm, va);
@@ -62,7 +44,7 @@ static pfn_t pfn_at(struct mm *mm, vaddr_t va)
 
 TEST(vm_anon_demand_zero)
 {
-	start();
+	vt_start();
 	struct mm *mm = mm_create();
 	REQUIRE(mm);
 	CHECK_EQ(vm_mmap(mm, PG(0), 4 * PAGE_SIZE, RW, ANON_PRIV, NULL, 0), PG(0));
@@ -82,12 +64,12 @@ TEST(vm_anon_demand_zero)
 	CHECK_EQ(rmap_nr_entries(), 0);
 	CHECK_EQ(vm_fault(mm, PG(1), FAULT_READ, true), -EFAULT);
 	mm_put(mm);
-	check_clean();
+	vt_check_clean();
 }
 
 TEST(vm_mmap_errors)
 {
-	start();
+	vt_start();
 	struct mm *mm = mm_create();
 	struct vm_file f = {"abc", 3};
 	REQUIRE(mm);
@@ -123,12 +105,12 @@ TEST(vm_mmap_errors)
 	CHECK_EQ(vm_mprotect(mm, PG(0), 4096, 0x10), -EINVAL);
 	CHECK_EQ(vt_nr_vmas(mm), 1);
 	mm_put(mm);
-	check_clean();
+	vt_check_clean();
 }
 
 TEST(vm_mmap_placement_and_merge)
 {
-	start();
+	vt_start();
 	struct mm *mm = mm_create();
 	REQUIRE(mm);
 	long a = vm_mmap(mm, 0, 3 * PAGE_SIZE, RW, MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
@@ -147,12 +129,12 @@ TEST(vm_mmap_placement_and_merge)
 	long f = vm_mmap(mm, PG(5), PAGE_SIZE, RW, MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
 	CHECK(f != PG(5) && f > 0); /* a busy hint is not */
 	mm_put(mm);
-	check_clean();
+	vt_check_clean();
 }
 
 TEST(vm_fork_cow_break)
 {
-	start();
+	vt_start();
 	struct mm *p = mm_create();
 	REQUIRE(p);
 	CHECK_EQ(vm_mmap(p, PG(0), 2 * PAGE_SIZE, RW, ANON_PRIV, NULL, 0), PG(0));
@@ -188,12 +170,12 @@ TEST(vm_fork_cow_break)
 	CHECK_EQ(word(c, PG(0)), 0xCCCC);
 	CHECK(vt_check(&c, 1));
 	mm_put(c);
-	check_clean();
+	vt_check_clean();
 }
 
 TEST(vm_munmap_partial_splits)
 {
-	start();
+	vt_start();
 	struct mm *mm = mm_create();
 	REQUIRE(mm);
 	CHECK_EQ(vm_mmap(mm, PG(0), 8 * PAGE_SIZE, RW, ANON_PRIV, NULL, 0), PG(0));
@@ -218,12 +200,12 @@ TEST(vm_munmap_partial_splits)
 	CHECK(vt_check(&mm, 1));
 	CHECK_EQ(vm_munmap(mm, PG(100), PAGE_SIZE), 0); /* nothing there: fine */
 	mm_put(mm);
-	check_clean();
+	vt_check_clean();
 }
 
 TEST(vm_mprotect_split_keeps_cow)
 {
-	start();
+	vt_start();
 	struct mm *p = mm_create();
 	REQUIRE(p);
 	CHECK_EQ(vm_mmap(p, PG(0), 4 * PAGE_SIZE, RW, ANON_PRIV, NULL, 0), PG(0));
@@ -259,12 +241,12 @@ TEST(vm_mprotect_split_keeps_cow)
 	CHECK(vt_check(both, 2));
 	mm_put(c);
 	mm_put(p);
-	check_clean();
+	vt_check_clean();
 }
 
 TEST(vm_shared_anon_across_fork)
 {
-	start();
+	vt_start();
 	struct mm *p = mm_create();
 	REQUIRE(p);
 	CHECK_EQ(vm_mmap(p, PG(0), 4 * PAGE_SIZE, RW, ANON_SHARED, NULL, 0), PG(0));
@@ -292,14 +274,14 @@ TEST(vm_shared_anon_across_fork)
 	CHECK_EQ(word(c, PG(3)), 333);
 	CHECK(vt_check(&c, 1));
 	mm_put(c);
-	check_clean();
+	vt_check_clean();
 }
 
 static uint8_t file_bytes[3 * PAGE_SIZE + 100];
 
 TEST(vm_file_pages)
 {
-	start();
+	vt_start();
 	for (size_t i = 0; i < sizeof file_bytes; i++)
 		file_bytes[i] = (uint8_t)(i * 7 + 3);
 	struct vm_file f = {file_bytes, sizeof file_bytes};
@@ -346,12 +328,12 @@ TEST(vm_file_pages)
 	CHECK(memcmp(vt_page(mm, PG(8)), file_bytes, PAGE_SIZE) == 0);
 	CHECK(vt_check(&mm, 1));
 	mm_put(mm);
-	check_clean();
+	vt_check_clean();
 }
 
 TEST(vm_poison_markers)
 {
-	start();
+	vt_start();
 	struct mm *p = mm_create();
 	REQUIRE(p);
 	CHECK_EQ(vm_mmap(p, PG(0), 2 * PAGE_SIZE, RW, ANON_PRIV, NULL, 0), PG(0));
@@ -400,12 +382,12 @@ TEST(vm_poison_markers)
 	mm_put(g);
 	mm_put(c);
 	mm_put(p);
-	check_clean();
+	vt_check_clean();
 }
 
 TEST(vm_shared_poisoned_slot)
 {
-	start();
+	vt_start();
 	struct mm *p = mm_create();
 	REQUIRE(p);
 	CHECK_EQ(vm_mmap(p, PG(0), PAGE_SIZE, RW, ANON_SHARED, NULL, 0), PG(0));
@@ -437,12 +419,12 @@ TEST(vm_shared_poisoned_slot)
 	CHECK_EQ(st.isolated, 1); /* the last reference did not return the bad frame */
 	CHECK_EQ(vm_nr_mms(), 0);
 	CHECK_EQ(rmap_nr_entries(), 0);
-	CHECK_EQ(vt_free_frames(), baseline - 1);
+	CHECK_EQ(vt_free_frames(), vt_baseline_frames() - 1);
 }
 
 TEST(vm_brk_grow_shrink)
 {
-	start();
+	vt_start();
 	struct mm *mm = mm_create();
 	REQUIRE(mm);
 	CHECK_EQ(vm_brk(mm, PG(4)), 0); /* not initialised */
@@ -469,12 +451,12 @@ TEST(vm_brk_grow_shrink)
 	CHECK_EQ(vm_brk(c, 0), PG(2)); /* inherited */
 	mm_put(c);
 	mm_put(mm);
-	check_clean();
+	vt_check_clean();
 }
 
 TEST(vm_fixed_replaces_and_populate)
 {
-	start();
+	vt_start();
 	struct mm *mm = mm_create();
 	REQUIRE(mm);
 	CHECK_EQ(vm_mmap(mm, PG(0), 4 * PAGE_SIZE, RW, ANON_PRIV | MAP_POPULATE, NULL, 0), PG(0));
@@ -490,12 +472,12 @@ TEST(vm_fixed_replaces_and_populate)
 	CHECK_EQ(rmap_nr_entries(), 5);
 	CHECK(vt_check(&mm, 1));
 	mm_put(mm);
-	check_clean();
+	vt_check_clean();
 }
 
 TEST(vm_replace_page_soft_offline)
 {
-	start();
+	vt_start();
 	struct mm *p = mm_create();
 	REQUIRE(p);
 	CHECK_EQ(vm_mmap(p, PG(0), PAGE_SIZE, RW, ANON_PRIV, NULL, 0), PG(0));
@@ -525,12 +507,12 @@ TEST(vm_replace_page_soft_offline)
 	mm_put(g);
 	mm_put(c);
 	mm_put(p);
-	check_clean();
+	vt_check_clean();
 }
 
 TEST(vm_out_of_memory_unwinds)
 {
-	start();
+	vt_start();
 	struct mm *p = mm_create();
 	REQUIRE(p);
 	CHECK_EQ(vm_mmap(p, PG(0), 8 * PAGE_SIZE, RW, ANON_PRIV | MAP_POPULATE, NULL, 0), PG(0));
@@ -554,7 +536,7 @@ TEST(vm_out_of_memory_unwinds)
 	CHECK(vt_check(&p, 1));
 	CHECK_EQ(vm_fault(p, PG(20), FAULT_WRITE, true), 0);
 	mm_put(p);
-	check_clean();
+	vt_check_clean();
 }
 
 /* The VMA tree against a plain array: many single-page VMAs, random unmaps, lookups. */
@@ -562,7 +544,7 @@ TEST(vm_vma_tree_balanced)
 {
 	enum { N = 2000 };
 	static bool mapped[2 * N];
-	start();
+	vt_start();
 	struct mm *mm = mm_create();
 	REQUIRE(mm);
 	srand(7);
@@ -587,5 +569,5 @@ TEST(vm_vma_tree_balanced)
 	CHECK_EQ(mm->nr_vmas, live);
 	CHECK(vma_tree_height(mm->vma_root) <= 16);
 	mm_put(mm);
-	check_clean();
+	vt_check_clean();
 }

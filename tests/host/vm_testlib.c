@@ -1,6 +1,7 @@
 /* Host test helpers for kernel/mm address spaces and the reverse map: world set-up and the
  * brute-force rmap checker described in vm_testlib.h. */
 #include "vm_testlib.h"
+#include "unit.h"
 #include "fake_arch.h"
 #include "fake_mmu.h"
 #include "../../include/kmalloc.h"
@@ -237,3 +238,22 @@ int vt_nr_vmas(struct mm *mm)
 	vm_for_each_vma(mm, count_vma, &n);
 	return n;
 }
+
+static uint64_t vt_baseline;
+
+void vt_start(void)
+{
+	vt_setup();
+	vt_baseline = vt_free_frames();
+}
+
+void vt_check_clean(void)
+{
+	CHECK_EQ(vm_nr_mms(), 0);
+	CHECK_EQ(rmap_nr_entries(), 0);
+	CHECK_EQ(fake_mmu_nr_pts(), 0);
+	CHECK_EQ(fake_mmu_dropped, 0);
+	CHECK_EQ(vt_free_frames(), vt_baseline);
+}
+
+uint64_t vt_baseline_frames(void) { return vt_baseline; }

@@ -14,6 +14,12 @@
 void vt_setup(void);
 /* Free frames now (per-CPU caches drained first). */
 uint64_t vt_free_frames(void);
+/* vt_setup, and remember the free-frame count as the baseline vt_check_clean compares to. */
+void vt_start(void);
+/* All mms gone: every frame back to the baseline, no rmap entry, no page table (CHECKs). */
+void vt_check_clean(void);
+/* The free-frame count vt_start saw. */
+uint64_t vt_baseline_frames(void);
 /* Check, against a brute-force scan of every fake page table: each live table belongs to one
  * of mms[0..n); for every frame, its rmap equals the set of PTEs that map it, mapcount equals
  * their number, refcount equals PTEs + shared-object slots holding it, a frame mapped is
