@@ -4,6 +4,7 @@
  * the CMCI test, mce.fake_cmci=1 (QEMU has no CMCI); on QEMU TCG, where bank writes stick. */
 #include "arch/cpu.h"
 #include "arch/mca.h"
+#include "kerrno.h"
 #include "ktest.h"
 #include "mce_core.h"
 #include "x86.h"
@@ -201,4 +202,45 @@ KTEST(mceburst, ten_thousand_corrected)
 	KT_EXPECT(after.records == before.records + 1);
 	KT_EXPECT(after.storm_suppressed == before.storm_suppressed);
 	KT_EXPECT(after.dropped == before.dropped);
+}
+
+/* An SRAR consumed by the kernel inside a user copy: the #MC handler resumes at the copy's
+ * exception-table fixup, so the copy reports -EFAULT instead of the kernel panicking. A
+ * deliberate `int $18` stands in for the faulting load; the CPU saves the RIP after it, so the
+ * exception-table entry is on the instruction that follows. Returns 0 if execution fell
+ * through (not redirected), -EFAULT if it resumed at the fixup. */
+static int mc_inside_copy(void)
+{
+	int err = 1;
+	__asm__ volatile("int $18\n"
+			 "1: movl $0, %0\n"
+			 "2:\n"
+			 ".pushsection .fixup, \"ax\"\n"
+			 "3: movl %1, %0\n"
+			 "   jmp 2b\n"
+			 ".popsection\n" ASM_EXTABLE(1b, 3b)
+			 : "+r"(err)
+			 : "i"(-EFAULT)
+			 : "memory");
+	return err;
+}
+
+KTEST(mce, srar_in_kernel_at_fixup_returns_efault)
+{
+	struct mce_config saved = mce_cfg;
+	struct mce_stats before = snap(), after;
+	/* Only this CPU takes the #MC: let the rendezvous time out quickly and carry on. */
+	mce_cfg.timeout_panic = false;
+	mce_cfg.monarch_timeout_ms = 20;
+	arch_mca_bank_write(1, MCA_REG_ADDR, 0x1234000);
+	arch_mca_bank_write(1, MCA_REG_MISC, MISC_PHYS_PAGE);
+	arch_mca_bank_write(1, MCA_REG_STATUS, 0xbd80000000100134ull); /* SRAR data load */
+	arch_mcg_write(MCG_REG_STATUS, MCG_STATUS_MCIP | MCG_STATUS_RIPV | MCG_STATUS_EIPV);
+	int r = mc_inside_copy();
+	mce_cfg = saved;
+	after = snap();
+	KT_EXPECT(r == -EFAULT);
+	KT_EXPECT(after.ar_kernel_fixups == before.ar_kernel_fixups + 1);
+	KT_EXPECT(after.panics == before.panics);
+	KT_EXPECT(arch_mca_bank_read(1, MCA_REG_STATUS) == 0);
 }
