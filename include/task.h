@@ -40,6 +40,7 @@ struct task {
 	char name[TASK_NAME_LEN];
 	enum task_state state;
 	bool on_cpu;           /* its context is live on some CPU right now */
+	int32_t refs;          /* task_get holders (kill, memory_failure); freed only at 0 */
 	bool is_idle;
 	unsigned cpu;          /* CPU it last ran on */
 	uint64_t flags;        /* TIF_*, atomic */
@@ -83,10 +84,14 @@ void sched_start_task(struct task *t);
 
 /* Create a kernel task running fn(arg). NULL when out of memory. Process context. */
 struct task *task_create_kernel(const char *name, void (*fn)(void *), void *arg);
-/* Look up a task by pid, running or zombie (a zombie exists until reaped: kill(pid, 0)
- * succeeds on it, as on Linux; its t->sig is NULL). NULL when none. Takes and drops
- * sched_lock. */
+/* Look up a task by pid (a zombie counts until reaped) and take a reference on it; NULL
+ * when none. Drop the reference with task_put. Takes sched_lock. */
 struct task *task_find(int pid);
+/* The live task whose address space mm is, with a reference taken; NULL when it is gone or
+ * exiting. For memory_failure, which finds address spaces through the rmap. */
+struct task *task_get_mm_owner(struct mm *mm);
+/* Drop a reference from task_find/task_get_mm_owner; frees a reaped task at the last one. */
+void task_put(struct task *t);
 /* Number of tasks that exist (any state but DEAD). */
 unsigned task_count(void);
 

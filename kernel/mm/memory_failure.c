@@ -136,8 +136,8 @@ static bool task_early(const struct task *t)
 /* Signal the owner of m->mm about the lost page at m->va. */
 static void signal_mapper(struct mf_event *ev, const struct mapper *m, struct task *consumer)
 {
-	struct task *t = m->mm->owner;
-	if (!t || t->mm != m->mm)
+	struct task *t = task_get_mm_owner(m->mm);
+	if (!t)
 		return; /* exiting: nobody to tell */
 	if (t == consumer && (ev->flags & MF_ACTION_REQUIRED)) {
 		trace(ev, "task %d (%s): SIGBUS BUS_MCEERR_AR at %#lx", t->pid, t->name, m->va);
@@ -152,16 +152,18 @@ static void signal_mapper(struct mf_event *ev, const struct mapper *m, struct ta
 		trace(ev, "task %d (%s): late kill: SIGBUS when it touches %#lx", t->pid, t->name,
 		      m->va);
 	}
+	task_put(t);
 }
 
 static void kill_mapper(struct mf_event *ev, const struct mapper *m, int err)
 {
-	struct task *t = m->mm->owner;
-	if (!t || t->mm != m->mm)
+	struct task *t = task_get_mm_owner(m->mm);
+	if (!t)
 		return;
 	trace_outcome(ev, "task %d: cannot unmap %#lx (%d): SIGKILL", t->pid, m->va, err);
 	sig_force(t, &(struct ksiginfo){.si_signo = SIGKILL});
 	MF_COUNT(killed);
+	task_put(t);
 }
 
 /* Unmap pfn from every address space, marking each PTE (poison) or clearing it (clean file

@@ -201,8 +201,12 @@ static long exec_load(const char *path, struct exec_args *a, struct user_regs *r
 	vm_brk_init(mm, ALIGN_UP(top, PAGE_SIZE));
 	struct task *t = current_task();
 	struct mm *old = t->mm;
+	irqflags_t irq = spin_lock_irqsave(&sched_lock);
+	if (old)
+		old->owner = NULL;
 	t->mm = mm;
 	mm->owner = t;
+	spin_unlock_irqrestore(&sched_lock, irq);
 	arch_pt_activate(mm->pt);
 	if (old)
 		mm_put(old);

@@ -47,10 +47,14 @@ static struct task *task_alloc(const char *name)
 	return t;
 }
 
-/* Free a dead task that is off every CPU. sched_lock held. */
+/* Free a dead task that is off every CPU, unless someone still holds a reference (then the
+ * last task_put frees it). sched_lock held. */
 void task_free(struct task *t);
 void task_free(struct task *t)
 {
+	if (t->refs > 0)
+		return;
+	sig_exit(t); /* only now: a concurrent sig_send may have been using the state */
 	list_del(&t->all_link);
 	n_tasks--;
 	frame_free(virt_to_page(t->kstack), KSTACK_ORDER);
@@ -70,8 +74,30 @@ struct task *task_find(int pid)
 		if (t->pid == pid && t->state != TASK_DEAD)
 			found = t;
 	}
+	if (found)
+		found->refs++;
 	spin_unlock_irqrestore(&sched_lock, f);
 	return found;
+}
+
+struct task *task_get_mm_owner(struct mm *mm)
+{
+	irqflags_t f = spin_lock_irqsave(&sched_lock);
+	struct task *t = mm->owner;
+	if (t && (t->mm != mm || t->state == TASK_ZOMBIE || t->state == TASK_DEAD))
+		t = NULL;
+	if (t)
+		t->refs++;
+	spin_unlock_irqrestore(&sched_lock, f);
+	return t;
+}
+
+void task_put(struct task *t)
+{
+	irqflags_t f = spin_lock_irqsave(&sched_lock);
+	if (--t->refs == 0 && t->state == TASK_DEAD && !t->on_cpu)
+		task_free(t);
+	spin_unlock_irqrestore(&sched_lock, f);
 }
 
 static void adopt(struct task *child, struct task *parent)
@@ -144,10 +170,12 @@ __noreturn void task_exit(int wait_status)
 	struct mm *mm = t->mm;
 	if (mm) {
 		arch_pt_activate(NULL);
+		irqflags_t g = spin_lock_irqsave(&sched_lock);
+		mm->owner = NULL; /* task_get_mm_owner no longer finds us */
 		t->mm = NULL;
+		spin_unlock_irqrestore(&sched_lock, g);
 		mm_put(mm);
 	}
-	sig_exit(t);
 	irqflags_t f = spin_lock_irqsave(&sched_lock);
 	struct task *reaper = init_task();
 	struct list_node *n, *tmp;

@@ -160,8 +160,10 @@ void sig_force(struct task *t, const struct ksiginfo *info)
 		s->blocked &= ~sigbit(sig);
 		s->action[sig - 1].handler = SIG_DFL;
 	}
-	s->pending |= sigbit(sig);
-	s->info[sig - 1] = *info;
+	if (!(s->pending & sigbit(sig))) { /* one pending instance; the first one's info stays */
+		s->pending |= sigbit(sig);
+		s->info[sig - 1] = *info;
+	}
 	spin_unlock_irqrestore(&s->lock, f);
 	notify(t);
 }
@@ -467,14 +469,17 @@ static long send_user_signal(int pid, int sig, int code, const struct ksiginfo *
 	struct task *t = task_find(pid);
 	if (!t)
 		return -ESRCH;
-	if (sig == 0)
-		return 0;
-	struct ksiginfo i = {.si_signo = sig, .si_code = code};
-	if (given)
-		i = *given, i.si_signo = sig;
-	else
-		i.u.kill.pid = current_task()->pid;
-	return sig_send(t, &i);
+	long err = 0;
+	if (sig != 0) {
+		struct ksiginfo i = {.si_signo = sig, .si_code = code};
+		if (given)
+			i = *given, i.si_signo = sig;
+		else
+			i.u.kill.pid = current_task()->pid;
+		err = sig_send(t, &i);
+	}
+	task_put(t);
+	return err;
 }
 
 long sys_kill(int pid, int sig)

@@ -30,6 +30,14 @@ bool task_test_and_clear_flag(struct task *t, uint64_t flag)
 
 void task_wake(struct task *t) { (void)t; }
 struct task *task_find(int pid) { return pid == fake_current->pid ? fake_current : NULL; }
+void task_put(struct task *t) { (void)t; }
+
+/* The fake tasks own their mms through mm->owner, as exec/fork set it in the kernel. */
+struct task *task_get_mm_owner(struct mm *mm)
+{
+	struct task *t = mm->owner;
+	return t && t->mm == mm ? t : NULL;
+}
 
 static jmp_buf *exit_jmp; /* set while fake_task_take_signal runs a delivery */
 
