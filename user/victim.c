@@ -37,23 +37,30 @@ static inline uint64_t rdtsc(void)
 
 /* srar mode: the TSC the kernel logged for the machine check at paddr (its record's "TSC"
  * field), read back from /proc/kmsg once the log has been drained; 0 if not found. */
-static uint64_t record_tsc(uint64_t paddr)
+/* The last occurrence of what in the kernel log (/proc/kmsg), or NULL; *start gets the
+ * buffer so the caller can look backwards. */
+static char *last_in_kmsg(const char *what, char **start)
 {
 	static char buf[64 * 1024];
-	struct timespec wait = {0, 300 * 1000 * 1000};
-	nanosleep(&wait, NULL); /* the log drain runs after the task is recovered */
 	int fd = open("/proc/kmsg", O_RDONLY);
 	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
 	if (fd >= 0)
 		close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	char addr[40];
-	snprintf(addr, sizeof(addr), " ADDR %llx ", (unsigned long long)paddr);
+	buf[n > 0 ? n : 0] = 0;
+	*start = buf;
 	char *hit = NULL;
-	for (char *p = strstr(buf, addr); p; p = strstr(p + 1, addr))
+	for (char *p = strstr(buf, what); p; p = strstr(p + 1, what))
 		hit = p;
+	return hit;
+}
+
+static uint64_t record_tsc(uint64_t paddr)
+{
+	struct timespec wait = {0, 300 * 1000 * 1000};
+	nanosleep(&wait, NULL); /* the log drain runs after the task is recovered */
+	char addr[40], *buf;
+	snprintf(addr, sizeof(addr), " ADDR %llx ", (unsigned long long)paddr);
+	char *hit = last_in_kmsg(addr, &buf);
 	while (hit && hit > buf && strncmp(hit, "TSC ", 4))
 		hit--;
 	return hit && hit > buf ? strtoull(hit + 4, NULL, 16) : 0;
@@ -95,17 +102,8 @@ static uint64_t pfn_of(volatile void *va)
  * decided)" line of the last event: A - B, the time the #MC rendezvous took. */
 static unsigned long rendezvous_ns(void)
 {
-	static char buf[64 * 1024];
-	int fd = open("/proc/kmsg", O_RDONLY);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	char *hit = NULL;
-	for (char *p = strstr(buf, "recovery starts "); p; p = strstr(p + 1, "recovery starts "))
-		hit = p;
+	char *buf;
+	char *hit = last_in_kmsg("recovery starts ", &buf);
 	unsigned long a, b;
 	if (!hit || sscanf(hit, "recovery starts %lu ns after the bank was read (%lu", &a, &b) != 2)
 		return 0;
