@@ -1,7 +1,8 @@
 /* A program for machine checks injected from outside (QEMU's monitor `mce` command, or real
  * hardware): it fills a page, prints the page's physical address from /proc/self/pagemap and
  * the exact QEMU monitor command that poisons it, then keeps reading the page until SIGBUS.
- *   victim early   PR_MCE_KILL_EARLY: expects BUS_MCEERR_AO at once (SRAO injection)
+ *   victim early   PR_MCE_KILL_EARLY, never touches the page again: expects BUS_MCEERR_AO
+ *                  at once (SRAO injection)
  *   victim late    PR_MCE_KILL_LATE: expects BUS_MCEERR_AR on its next read (SRAO injection)
  *   victim srar    reads in a tight loop: expects BUS_MCEERR_AR (SRAR injected while it runs)
  *   victim repeat  like srar, for 5 pages in turn ("victim: round R ready ..."), printing the
@@ -161,6 +162,10 @@ int main(int argc, char **argv)
 	struct timespec tick = {0, 5 * 1000 * 1000};
 	for (unsigned long n = 0;; n++) {
 		stamp_before = rdtsc();
+		if (early) { /* early kill needs no touch; touching could race the AO with an AR */
+			nanosleep(&tick, NULL);
+			continue;
+		}
 		if (page[n % PG] != 0x42) {
 			printf("victim: the page changed under us\n");
 			return 2;
