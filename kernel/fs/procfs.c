@@ -13,7 +13,10 @@
 #define PM_PRESENT BIT(63)
 #define PM_SWAP BIT(62)
 #define PM_PFN_MASK (BIT(55) - 1)
-#define SWP_HWPOISON_TYPE 29ull /* Linux x86-64: MAX_SWAPFILES_SHIFT 5 -> type 32 - 3 */
+/* Linux's swap type for hwpoison entries is MAX_SWAPFILES, which depends on its config:
+ * 32 - 4 (device private) - 3 (migration) - 1 (hwpoison) - 1 (PTE marker) = 23 for 6.1 as
+ * Debian builds it. Programs should test bit 62 and the offset (the pfn), not the type. */
+#define SWP_HWPOISON_TYPE 23ull
 #define PM_SWAP_TYPE_BITS 5
 #define PROC_TEXT_MAX 16384
 
