@@ -232,7 +232,7 @@ static void reap_zombie(struct task *z, irqflags_t f)
 		arch_cpu_relax();
 		f = spin_lock_irqsave(&sched_lock);
 	}
-	z->state = TASK_DEAD; /* off every CPU: finish_switch no longer looks at it */
+	z->state = TASK_DEAD; /* off every CPU: release_prev no longer looks at it */
 	task_free(z);
 	spin_unlock_irqrestore(&sched_lock, f);
 }

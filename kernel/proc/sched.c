@@ -1,7 +1,7 @@
 /* The scheduler: one run queue shared by all CPUs (so no CPU idles while a task waits),
  * round-robin with a time slice of SLICE_TICKS timer ticks, preemption on the way back to
  * user mode. sched_lock is held across arch_context_switch and released by the task that
- * runs next (finish_switch), so a task's context is saved before another CPU can pick it. */
+ * runs next (release_prev, task_schedule_tail), so a task's context is saved before another CPU can pick it. */
 #include "arch/cpu.h"
 #include "arch/mmu.h"
 #include "arch/smp.h"
@@ -54,8 +54,9 @@ void sched_init(void) { idle_task_init(arch_cpu_id()); }
 
 void task_free(struct task *t); /* process.c */
 
-/* Second half of a switch, in the context of the task now running. sched_lock is held. */
-static void finish_switch(void)
+/* Second half of a switch, in the context of the task now running on this CPU: the task
+ * switched away from is off the CPU now (and freed if it died). sched_lock is held. */
+static void release_prev(void)
 {
 	unsigned cpu = arch_cpu_id();
 	struct task *prev = cpu_prev[cpu];
@@ -65,10 +66,14 @@ static void finish_switch(void)
 		if (prev->state == TASK_DEAD)
 			task_free(prev);
 	}
-	spin_unlock(&sched_lock);
 }
 
-void task_schedule_tail(void) { finish_switch(); }
+/* A new task's first run: finish the switch and drop the lock schedule_locked held. */
+void task_schedule_tail(void)
+{
+	release_prev();
+	spin_unlock(&sched_lock);
+}
 
 static struct task *pick_next(unsigned cpu)
 {
@@ -104,15 +109,7 @@ static void schedule_locked(void)
 	if (next->kstack)
 		arch_set_kernel_stack(next->kstack);
 	arch_context_switch(&prev->ctx, &next->ctx);
-	/* Back in prev, on whichever CPU picked it. */
-	unsigned now = arch_cpu_id();
-	struct task *last = cpu_prev[now];
-	cpu_prev[now] = NULL;
-	if (last) {
-		__atomic_store_n(&last->on_cpu, false, __ATOMIC_RELEASE);
-		if (last->state == TASK_DEAD)
-			task_free(last);
-	}
+	release_prev(); /* back in prev, on whichever CPU picked it */
 }
 
 void schedule(void)
