@@ -90,6 +90,12 @@ def _file_check(reason, must):
         if not m.wait_for(r"^.*mce-inject: done$", 30):
             return False, "no 'mce-inject: done'"
         m.wait_for(r"^.*mcrk: ready", 10)
+        # The log is drained after the injector returns (deferred work on an idle CPU), so
+        # under load the records can come after "done": wait for each expected line.
+        for s in must + ([FAKE_PANIC + reason] if reason else []):
+            m.wait_for(re.escape(s), 10)
+        if reason is None:
+            m.wait_for(re.escape(FAKE_PANIC), 1)  # give a wrong panic report time to show
         text = m.serial_text()
         if "Kernel panic" in text:
             return False, "real panic"
