@@ -23,6 +23,9 @@ int vprintk(const char *fmt, va_list ap);
 void printk_set_level(int level);
 /* From now on printk never waits for its lock (panic or #MC: the owner may be stopped). */
 void printk_set_panic(void);
+/* Show a task's console text (write(1, ...)) whole, never inside a kernel line; not logged.
+ * Process context. */
+void printk_console_text(const char *s, size_t len);
 /* Copy the newest log text (up to 64 KiB, all levels, starting at a line start) into buf,
  * NUL-terminated; returns the bytes copied (at most size-1). Process context. */
 size_t printk_log_read(char *buf, size_t size);

@@ -324,7 +324,7 @@ long vfs_read(int fd, void *ubuf, size_t n)
 
 long console_write(const char *buf, size_t n)
 {
-	arch_console_write(buf, n);
+	printk_console_text(buf, n);
 	return (long)n;
 }
 

@@ -167,6 +167,24 @@ int vprintk(const char *fmt, va_list ap)
 	return n;
 }
 
+/* Text that is not a kernel message (a task writing to its console): shown as it is, under
+ * printk_lock so it never lands inside a kernel line or splits one, and not kept in the log.
+ * An open kernel line is closed first. Process context. */
+void printk_console_text(const char *s, size_t len)
+{
+	irqflags_t flags = arch_irq_save();
+	bool locked = printk_lock_take();
+
+	if (line_open) {
+		emit("\n", 1, line_level);
+		line_open = false;
+	}
+	arch_console_write(s, len);
+	if (locked)
+		spin_unlock(&printk_lock);
+	arch_irq_restore(flags);
+}
+
 /* Print a formatted message: see include/printk.h. */
 int printk(const char *fmt, ...)
 {
