@@ -6,9 +6,17 @@
  * CPU without a level prefix continues it. A new level prefix, or a message from another CPU,
  * closes the open line first so lines never mix.
  *
- * printk_lock (irqsave) serialises the console and the ring across CPUs. After
- * printk_set_panic() the lock is only tried for a bounded time and the message is printed
- * whether or not it was won: the owner may be a stopped CPU or the interrupted code itself. */
+ * printk never waits for the console. printk_lock (irqsave, held for a memcpy) guards the log
+ * ring, the open-line state and a second ring of text still to be shown. Whoever finds the
+ * console free becomes its owner and writes out all pending text, its own and what other CPUs
+ * add meanwhile; a printk that finds an owner leaves its text to it and returns at once. So a
+ * CPU printing a hardware-error report on a slow serial line never holds up memory_failure on
+ * another CPU. If the console falls CON_SIZE bytes behind, the oldest unshown text is dropped
+ * and the console says how much (the log ring still has it).
+ *
+ * After printk_set_panic() the lock is only tried for a bounded time and the message is printed
+ * whether or not it was won, and the console is written without waiting for an owner: the
+ * owner or the lock holder may be a stopped CPU or the interrupted code itself. */
 #include "arch/console.h"
 #include "arch/cpu.h"
 #include "kstring.h"
@@ -24,6 +32,8 @@
 #define NS_PER_SEC 1000000000ull
 #define NS_PER_US 1000ull
 #define TRUNC_MARK "..."
+#define CON_SIZE (16 * 1024)	     /* console text not yet written */
+#define CON_CHUNK 256		     /* the owner writes out this much per lock round */
 
 static spinlock_t printk_lock = SPINLOCK_INIT;
 static int console_level = DEFAULT_CONSOLE_LEVEL;
@@ -33,6 +43,12 @@ static bool lock_given_up; /* panic mode found the lock stuck once: do not wait 
 /* Log ring: byte i of the text ever logged is at log_buf[i % PRINTK_LOG_SIZE]. */
 static char log_buf[PRINTK_LOG_SIZE];
 static uint64_t log_total;
+
+/* Console text not yet written: byte i of all shown text is con_buf[i % CON_SIZE]; bytes
+ * [con_done, con_total) are pending. printk_lock guards all four. */
+static char con_buf[CON_SIZE];
+static uint64_t con_total, con_done, con_dropped;
+static int console_owner; /* 1 while some CPU writes the pending text out */
 
 /* The open (unterminated) line, if any. */
 static bool line_open;
@@ -57,14 +73,6 @@ static bool printk_lock_take(void)
 	return false;
 }
 
-#ifdef MCRK_HOST
-/* Host tests only: take printk's lock and keep it, as a CPU stopped inside printk would. */
-void printk_test_hold_lock(void);
-void printk_test_hold_lock(void)
-{
-	spin_lock(&printk_lock);
-}
-#endif
 
 static void log_append(const char *s, size_t len)
 {
@@ -79,12 +87,90 @@ static void log_append(const char *s, size_t len)
 	}
 }
 
+/* Queue text for the console; the oldest pending text goes if it falls CON_SIZE behind. */
+static void con_append(const char *s, size_t len)
+{
+	if (len > CON_SIZE) {
+		con_dropped += len - CON_SIZE;
+		s += len - CON_SIZE;
+		len = CON_SIZE;
+	}
+	if (con_total + len - con_done > CON_SIZE) {
+		uint64_t lose = con_total + len - con_done - CON_SIZE;
+		con_dropped += lose;
+		con_done += lose;
+	}
+	while (len) {
+		size_t at = (size_t)(con_total % CON_SIZE);
+		size_t n = MIN(len, CON_SIZE - at);
+
+		memcpy(con_buf + at, s, n);
+		con_total += n;
+		s += n;
+		len -= n;
+	}
+}
+
 /* Send text of a line of the given level to the log, and to the console if it is shown. */
 static void emit(const char *s, size_t len, int level)
 {
 	log_append(s, len);
 	if (level <= READ_ONCE(console_level))
-		arch_console_write(s, len);
+		con_append(s, len);
+}
+
+/* Write out pending console text until none is left; the caller owns the console (or is in
+ * panic mode) and has interrupts off. */
+static void con_write_pending(void)
+{
+	char chunk[CON_CHUNK];
+
+	for (;;) {
+		bool locked = printk_lock_take();
+		uint64_t from = con_done, dropped = con_dropped;
+		size_t n = (size_t)MIN(con_total - from, (uint64_t)CON_CHUNK);
+
+		for (size_t i = 0; i < n; i++)
+			chunk[i] = con_buf[(from + i) % CON_SIZE];
+		con_dropped = 0;
+		if (locked)
+			spin_unlock(&printk_lock);
+		if (!n && !dropped)
+			return;
+		if (dropped) {
+			char note[64];
+			int k = ksnprintf(note, sizeof note, "\n[console fell behind: %llu bytes not shown]\n",
+					  (unsigned long long)dropped);
+			arch_console_write(note, (size_t)MIN(k, (int)sizeof note - 1));
+		}
+		arch_console_write(chunk, n);
+		locked = printk_lock_take();
+		if (con_done < from + n) /* (text dropped meanwhile moved it already) */
+			con_done = from + n;
+		if (locked)
+			spin_unlock(&printk_lock);
+	}
+}
+
+static bool con_idle(void)
+{
+	return __atomic_load_n(&con_total, __ATOMIC_SEQ_CST) ==
+	       __atomic_load_n(&con_done, __ATOMIC_SEQ_CST);
+}
+
+/* Show pending console text: as its new owner, or by leaving it to the CPU that owns the
+ * console now (it looks again before letting go). Interrupts off, printk_lock not held. */
+static void con_flush(void)
+{
+	if (READ_ONCE(panic_mode)) {
+		con_write_pending();
+		return;
+	}
+	while (!con_idle() && !__atomic_exchange_n(&console_owner, 1, __ATOMIC_ACQUIRE)) {
+		con_write_pending();
+		__atomic_store_n(&console_owner, 0, __ATOMIC_SEQ_CST);
+		/* Text queued after our last look, by a CPU that saw us as the owner, is ours. */
+	}
 }
 
 static void emit_prefix(uint64_t now_ns, int level)
@@ -163,27 +249,55 @@ int vprintk(const char *fmt, va_list ap)
 	emit_message(msg, len, level, has_level, now);
 	if (locked)
 		spin_unlock(&printk_lock);
+	con_flush();
 	arch_irq_restore(flags);
 	return n;
 }
 
-/* Text that is not a kernel message (a task writing to its console): shown as it is, under
- * printk_lock so it never lands inside a kernel line or splits one, and not kept in the log.
- * An open kernel line is closed first. Process context. */
+/* Text that is not a kernel message (a task writing to its console): written as it is, after
+ * the kernel text before it and never inside a kernel line, and not kept in the log. Waits
+ * for the console (its owner writes with interrupts off, so not for long) and never drops
+ * text. An open kernel line is closed first. Process context. */
 void printk_console_text(const char *s, size_t len)
 {
 	irqflags_t flags = arch_irq_save();
-	bool locked = printk_lock_take();
+	bool panicking = READ_ONCE(panic_mode);
 
+	while (!panicking && __atomic_exchange_n(&console_owner, 1, __ATOMIC_ACQUIRE))
+		arch_cpu_relax();
+	bool locked = printk_lock_take();
 	if (line_open) {
 		emit("\n", 1, line_level);
 		line_open = false;
 	}
-	arch_console_write(s, len);
 	if (locked)
 		spin_unlock(&printk_lock);
+	con_write_pending();
+	arch_console_write(s, len);
+	if (!panicking)
+		__atomic_store_n(&console_owner, 0, __ATOMIC_SEQ_CST);
+	con_flush();
 	arch_irq_restore(flags);
 }
+
+#ifdef MCRK_HOST
+/* Host tests only: take printk's lock and keep it, as a CPU stopped inside printk would. */
+void printk_test_hold_lock(void);
+void printk_test_hold_lock(void)
+{
+	spin_lock(&printk_lock);
+}
+
+/* Host tests only: own the console as another CPU busy writing would (hold), then let go of
+ * it and write what piled up meanwhile (release). */
+void printk_test_own_console(bool hold);
+void printk_test_own_console(bool hold)
+{
+	__atomic_store_n(&console_owner, hold, __ATOMIC_SEQ_CST);
+	if (!hold)
+		con_flush();
+}
+#endif
 
 /* Print a formatted message: see include/printk.h. */
 int printk(const char *fmt, ...)

@@ -215,6 +215,57 @@ TEST(printk_threads_do_not_mix_lines)
 		CHECK_EQ(seen[i], LINES_PER_THREAD);
 }
 
+void printk_test_own_console(bool hold);
+
+TEST(printk_never_waits_for_a_busy_console)
+{
+	char log[256];
+
+	/* Another CPU owns the console: printk logs and returns; the owner shows it later. */
+	fake_console_clear();
+	printk_test_own_console(true);
+	pr_info("left for the owner\n");
+	CHECK_EQ(fake_console_len, 0);
+	printk_log_read(log, sizeof log);
+	CHECK(strstr(log, "left for the owner\n") != NULL);
+	printk_test_own_console(false);
+	EXPECT_CONSOLE("@left for the owner\n");
+
+	/* A task's text waits for the kernel text queued before it and closes an open line. */
+	fake_console_clear();
+	printk_test_own_console(true);
+	pr_info("queued");
+	printk_test_own_console(false);
+	printk_console_text("task text\n", 10);
+	pr_info("after\n");
+	const char *task = strstr(fake_console, "] queued\ntask text\n[");
+	CHECK(task != NULL && strstr(task, "] after\n") != NULL);
+}
+
+TEST(printk_console_far_behind_drops_oldest_and_says_so)
+{
+	char line[128], log[512];
+	unsigned long long dropped = 0;
+
+	fake_console_clear();
+	printk_test_own_console(true);
+	for (int i = 0; i < 400; i++) /* 400 lines of 15 + 86 bytes: ~40 KiB, over 16 KiB */
+		pr_info("line %03d %s\n", i,
+			"................................................................................");
+	printk_test_own_console(false);
+	const char *note = strstr(fake_console, "[console fell behind: ");
+	REQUIRE(note != NULL);
+	CHECK(sscanf(note, "[console fell behind: %llu bytes not shown]", &dropped) == 1);
+	CHECK(dropped > 20000 && dropped < 30000);
+	CHECK(strstr(fake_console, "line 000 ") == NULL);
+	snprintf(line, sizeof line, "line 399 ");
+	CHECK(strstr(fake_console, line) != NULL);
+	size_t note_len = (size_t)(strchr(note, '\n') - note) + 2; /* with its leading newline */
+	CHECK_EQ(strlen(fake_console) + dropped, 400 * (TS_LEN + 9 + 80 + 1) + note_len);
+	printk_log_read(log, sizeof log); /* the log ring kept the newest lines whole */
+	CHECK(strstr(log, "line 399 ") != NULL);
+}
+
 /* Run fn in a child with the console echoed to a pipe; returns its wait status and output. */
 static int run_child(void (*fn)(void), char *out, size_t size)
 {
