@@ -74,14 +74,15 @@ static bool printk_lock_take(void)
 }
 
 
-static void log_append(const char *s, size_t len)
+/* Append text to a byte ring: byte i of all text ever put is ring[i % size]. */
+static void ring_put(char *ring, size_t size, uint64_t *total, const char *s, size_t len)
 {
 	while (len) {
-		size_t at = (size_t)(log_total % PRINTK_LOG_SIZE);
-		size_t n = MIN(len, PRINTK_LOG_SIZE - at);
+		size_t at = (size_t)(*total % size);
+		size_t n = MIN(len, size - at);
 
-		memcpy(log_buf + at, s, n);
-		log_total += n;
+		memcpy(ring + at, s, n);
+		*total += n;
 		s += n;
 		len -= n;
 	}
@@ -100,21 +101,13 @@ static void con_append(const char *s, size_t len)
 		con_dropped += lose;
 		con_done += lose;
 	}
-	while (len) {
-		size_t at = (size_t)(con_total % CON_SIZE);
-		size_t n = MIN(len, CON_SIZE - at);
-
-		memcpy(con_buf + at, s, n);
-		con_total += n;
-		s += n;
-		len -= n;
-	}
+	ring_put(con_buf, CON_SIZE, &con_total, s, len);
 }
 
 /* Send text of a line of the given level to the log, and to the console if it is shown. */
 static void emit(const char *s, size_t len, int level)
 {
-	log_append(s, len);
+	ring_put(log_buf, PRINTK_LOG_SIZE, &log_total, s, len);
 	if (level <= READ_ONCE(console_level))
 		con_append(s, len);
 }
