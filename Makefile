@@ -38,8 +38,9 @@ HCFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -DMCRK_HOST -Iinclu
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -MMD -MP
 
 DEPS_STAMP := $(B)/.deps-ok
+FUZZ_BIN := $(B)/fuzz_boot $(B)/fuzz_mce
 
-.PHONY: all deps run demo debug test bench-guest host-test qemu-test bench bochs clean
+.PHONY: all deps run demo debug test bench-guest host-test qemu-test bench bochs fuzz clean
 all: $(B)/mcrk.elf $(B)/initrd.cpio $(B)/mcrk.iso
 
 deps: $(DEPS_STAMP)
@@ -111,7 +112,7 @@ debug: all
 	$(QEMU) -cpu $(QEMU_CPU) -smp $(QEMU_SMP) -m $(QEMU_MEM) -cdrom $(B)/mcrk.iso -nographic -net none \
 		-no-reboot -s -S -device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-test: all $(B)/host-unit
+test: all $(B)/host-unit $(FUZZ_BIN)
 	@$(PYTHON) tests/run_all.py
 
 qemu-test: all
@@ -137,6 +138,22 @@ bench: $(B)/frame_bench $(B)/rmap_bench
 bench-guest: all
 	sh bench/run_mfbench.sh
 	$(PYTHON) bench/srar_latency.py
+
+# ---- fuzzing: libFuzzer targets with ASan/UBSan (clang); `make test` runs a short fixed smoke ----
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-DMCRK_HOST -Iinclude
+FUZZ_BOOT_SRC := tests/fuzz/fuzz_boot.c $(sort $(wildcard kernel/boot/*.c)) kernel/lib/printk.c \
+	kernel/lib/vsnprintf.c kernel/lib/kstrtou64.c tests/host/fake_arch.c
+FUZZ_MCE_SRC := tests/fuzz/fuzz_mce.c $(addprefix kernel/mce/,severity.c addr.c decide.c format.c \
+	inject_parse.c) kernel/lib/vsnprintf.c
+$(B)/fuzz_boot: $(FUZZ_BOOT_SRC) $(DEPS_STAMP)
+	clang $(FUZZ_FLAGS) -o $@ $(FUZZ_BOOT_SRC)
+$(B)/fuzz_mce: $(FUZZ_MCE_SRC) $(DEPS_STAMP)
+	clang $(FUZZ_FLAGS) -o $@ $(FUZZ_MCE_SRC)
+# make fuzz [FUZZ_SECONDS=60]: each target explores that long, keeping its corpus in build/
+FUZZ_SECONDS ?= 60
+fuzz: $(FUZZ_BIN)
+	sh scripts/fuzz.sh run $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(B)

@@ -4,6 +4,7 @@
 `make test` builds everything first, then runs this. In order:
   host/...      build/host-unit, the portable core under ASan/UBSan (one line per test)
   arch-boundary portable code (kernel/) includes nothing from arch/x86_64/
+  fuzz/...      the libFuzzer targets (tests/fuzz) on their seeds and 20000 fixed inputs each
   emulator      the table in tests/qemu/tests.py: QEMU boots (direct, GRUB BIOS, GRUB UEFI),
                 in-kernel KTAP suites, the deliberate panic, and Bochs; run in parallel
 Each test prints `ok   NAME` or `FAIL NAME (reason, log: PATH)` followed by the tail of
@@ -98,6 +99,26 @@ def check_arch_boundary(tally):
                   indent(out[1:21]))
 
 
+def run_fuzz_smoke(tally):
+    """scripts/fuzz.sh smoke: each libFuzzer target replays its seeds and 20000 inputs from a
+    fixed random seed (deterministic), under ASan/UBSan; one result per target."""
+    proc = subprocess.run(["sh", str(ROOT / "scripts" / "fuzz.sh"), "smoke"], cwd=ROOT,
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, timeout=HOST_TIMEOUT_S)
+    lines = proc.stdout.decode(errors="replace").rstrip("\n").split("\n")
+    results = 0
+    for i, line in enumerate(lines):
+        m = re.match(r"^(ok  |FAIL) (fuzz/\S+.*)$", line)
+        if m:
+            results += 1
+            detail = [ln for ln in lines[i + 1:i + 11] if ln.startswith("     |")]
+            tally.add(m.group(1) == "ok  ", line, "\n".join(detail))
+    if results == 0 or (proc.returncode == 0) != all(
+            ln.startswith("ok") for ln in lines if re.match(r"^(ok  |FAIL) fuzz/", ln)):
+        tally.add(False, "FAIL fuzz (scripts/fuzz.sh exit %d)" % proc.returncode,
+                  indent(lines[-20:]))
+
+
 def run_emulator(tally, patterns, jobs, keep_logs):
     """Runs the QEMU/Bochs table (tests/qemu/tests.py) in parallel."""
     chosen = driver.select(TESTS, patterns)
@@ -122,6 +143,7 @@ def main():
     tally = Tally()
     run_host(tally)
     check_arch_boundary(tally)
+    run_fuzz_smoke(tally)
     run_emulator(tally, args.patterns, args.jobs or None, args.keep_logs)
     print("%d passed, %d failed" % (tally.passed, tally.failed))
     return 1 if tally.failed or not tally.passed else 0
