@@ -113,12 +113,15 @@ static void emit(const char *s, size_t len, int level)
 }
 
 /* Write out pending console text until none is left; the caller owns the console (or is in
- * panic mode) and has interrupts off. */
+ * panic mode). Interrupts stay as the caller has them while the text goes out (an owner
+ * with a long backlog on a real serial line must not keep them off for seconds); they are
+ * off only while printk_lock is held. */
 static void con_write_pending(void)
 {
 	char chunk[CON_CHUNK];
 
 	for (;;) {
+		irqflags_t flags = arch_irq_save();
 		bool locked = printk_lock_take();
 		uint64_t from = con_done, dropped = con_dropped;
 		size_t n = (size_t)MIN(con_total - from, (uint64_t)CON_CHUNK);
@@ -128,6 +131,7 @@ static void con_write_pending(void)
 		con_dropped = 0;
 		if (locked)
 			spin_unlock(&printk_lock);
+		arch_irq_restore(flags);
 		if (!n && !dropped)
 			return;
 		if (dropped) {
@@ -137,11 +141,13 @@ static void con_write_pending(void)
 			arch_console_write(note, (size_t)MIN(k, (int)sizeof note - 1));
 		}
 		arch_console_write(chunk, n);
+		flags = arch_irq_save();
 		locked = printk_lock_take();
 		if (con_done < from + n) /* (text dropped meanwhile moved it already) */
 			con_done = from + n;
 		if (locked)
 			spin_unlock(&printk_lock);
+		arch_irq_restore(flags);
 	}
 }
 
@@ -152,7 +158,8 @@ static bool con_idle(void)
 }
 
 /* Show pending console text: as its new owner, or by leaving it to the CPU that owns the
- * console now (it looks again before letting go). Interrupts off, printk_lock not held. */
+ * console now (it looks again before letting go). printk_lock not held. The owner is never
+ * preempted (kernel code is not) and never waits for anyone while it writes. */
 static void con_flush(void)
 {
 	if (READ_ONCE(panic_mode)) {
@@ -242,22 +249,22 @@ int vprintk(const char *fmt, va_list ap)
 	emit_message(msg, len, level, has_level, now);
 	if (locked)
 		spin_unlock(&printk_lock);
-	con_flush();
 	arch_irq_restore(flags);
+	con_flush();
 	return n;
 }
 
 /* Text that is not a kernel message (a task writing to its console): written as it is, after
  * the kernel text before it and never inside a kernel line, and not kept in the log. Waits
- * for the console (its owner writes with interrupts off, so not for long) and never drops
- * text. An open kernel line is closed first. Process context. */
+ * for the console (its owner is never preempted and waits for nobody) and never drops
+ * text. An open kernel line is closed first. Process context, interrupts on. */
 void printk_console_text(const char *s, size_t len)
 {
-	irqflags_t flags = arch_irq_save();
 	bool panicking = READ_ONCE(panic_mode);
 
 	while (!panicking && __atomic_exchange_n(&console_owner, 1, __ATOMIC_ACQUIRE))
 		arch_cpu_relax();
+	irqflags_t flags = arch_irq_save();
 	bool locked = printk_lock_take();
 	if (line_open) {
 		emit("\n", 1, line_level);
@@ -265,12 +272,12 @@ void printk_console_text(const char *s, size_t len)
 	}
 	if (locked)
 		spin_unlock(&printk_lock);
+	arch_irq_restore(flags);
 	con_write_pending();
 	arch_console_write(s, len);
 	if (!panicking)
 		__atomic_store_n(&console_owner, 0, __ATOMIC_SEQ_CST);
 	con_flush();
-	arch_irq_restore(flags);
 }
 
 #ifdef MCRK_HOST
