@@ -17,6 +17,7 @@
 #include "arch/mmu.h"
 #include "asm_macros.h"
 #include "entry_priv.h"
+#include "kerrno.h"
 #include "kstring.h"
 #include "panic.h"
 #include "printk.h"
@@ -130,6 +131,49 @@ static void fpu_load_default(void)
 	fxrstor(image);
 }
 
+/* MXCSR bits this CPU accepts (FXSAVE's MXCSR_MASK; 0 there means the SDM's default
+ * 0xffbf). FXRSTOR of an image with any other bit set raises #GP. */
+#define FXSAVE_MXCSR_MASK 28
+static uint32_t mxcsr_mask;
+
+static void fpu_learn_mxcsr_mask(void)
+{
+	uint8_t image[512] __attribute__((aligned(16)));
+	uint32_t m;
+	fxsave(image);
+	memcpy(&m, image + FXSAVE_MXCSR_MASK, sizeof(m));
+	mxcsr_mask = m ? m : 0xffbf;
+}
+
+/* ---- FPU state in signal frames (see arch/context.h) ---- */
+
+int arch_fpu_to_user(void *ufp)
+{
+	uint8_t image[ARCH_FPSTATE_SIZE] __attribute__((aligned(16)));
+	fxsave(image); /* the live state is the task's own: the kernel never uses the FPU */
+	if (arch_copy_to_user(ufp, image, sizeof(image)))
+		return -EFAULT;
+	fpu_load_default(); /* the handler starts clean, as on Linux */
+	return 0;
+}
+
+int arch_fpu_from_user(const void *ufp)
+{
+	uint8_t image[ARCH_FPSTATE_SIZE] __attribute__((aligned(16)));
+	uint32_t mxcsr;
+	if (!ufp) {
+		fpu_load_default();
+		return 0;
+	}
+	if (arch_copy_from_user(image, ufp, sizeof(image)))
+		return -EFAULT;
+	memcpy(&mxcsr, image + FXSAVE_MXCSR, sizeof(mxcsr));
+	mxcsr &= mxcsr_mask; /* a forged reserved bit would make FXRSTOR fault in the kernel */
+	memcpy(image + FXSAVE_MXCSR, &mxcsr, sizeof(mxcsr));
+	fxrstor(image);
+	return 0;
+}
+
 /* ---- per-CPU set-up ---- */
 
 /* SYSCALL MSRs, FPU and SSE on this CPU. Every CPU, at start-up, interrupts off. */
@@ -143,6 +187,7 @@ void entry_init_cpu(void)
 	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
 	__asm__ volatile("fninit");
 	fpu_load_default();
+	fpu_learn_mxcsr_mask();
 	wrmsr(MSR_FS_BASE, 0);
 	entry_smap_enabled = cpu_features.smap;
 }

@@ -57,6 +57,16 @@ void arch_set_fs_base(struct arch_context *ctx, uint64_t base);
 /* Leave for user mode with regs as the very first return of a task (exec from a kernel task). */
 __noreturn void arch_enter_user(const struct user_regs *regs);
 
+/* The running task's x87/SSE registers in a user signal frame, in Linux's `struct _fpstate`
+ * (the 512-byte FXSAVE image; ufp 16-byte aligned, 64 by convention). arch_fpu_to_user saves
+ * them at ufp and gives the handler the default state (as Linux does); arch_fpu_from_user
+ * (rt_sigreturn) loads them back, dropping MXCSR bits the CPU does not accept, or the
+ * default state for ufp NULL. 0 or -EFAULT. Process context, on the task's way to user. */
+#define ARCH_FPSTATE_SIZE 512
+#define ARCH_FPSTATE_ALIGN 64
+int arch_fpu_to_user(void *ufp);
+int arch_fpu_from_user(const void *ufp);
+
 /* Copies between kernel and user memory. A fault on the user side (unmapped, protection,
  * non-user address, or a machine check at the copy with a fixup) makes them return -EFAULT
  * instead of crashing; they never touch kernel addresses on the user side.

@@ -211,7 +211,7 @@ struct ksigcontext {
 	uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
 	uint16_t cs, gs, fs, ss;
 	uint64_t err, trapno, oldmask, cr2;
-	uint64_t fpstate; /* MCRK does not save FPU state in the frame (NULL) */
+	uint64_t fpstate; /* the x87/SSE state, saved above the frame (arch_fpu_to_user) */
 	uint64_t reserved1[8];
 };
 
@@ -264,7 +264,8 @@ static bool setup_frame(struct sig_state *s, int sig, const struct ksigaction *k
 		sp = s->altstack.ss_sp + s->altstack.ss_size;
 	else
 		sp -= RED_ZONE;
-	sp = ALIGN_DOWN(sp - sizeof(struct rt_sigframe), 16) - 8; /* as after a call */
+	uint64_t fpstate = ALIGN_DOWN(sp - ARCH_FPSTATE_SIZE, ARCH_FPSTATE_ALIGN);
+	sp = ALIGN_DOWN(fpstate - sizeof(struct rt_sigframe), 16) - 8; /* as after a call */
 	struct rt_sigframe fr;
 	memset(&fr, 0, sizeof(fr));
 	fr.pretcode = ka->restorer;
@@ -273,10 +274,12 @@ static bool setup_frame(struct sig_state *s, int sig, const struct ksigaction *k
 				  : on_altstack(s, regs->rsp)          ? SS_ONSTACK
 								       : 0;
 	regs_to_mcontext(regs, &fr.uc.uc_mcontext, info->u.fault.addr);
+	fr.uc.uc_mcontext.fpstate = fpstate;
 	fr.uc.uc_sigmask = old_blocked; /* restored by rt_sigreturn */
 	fr.info = *info;
 	struct rt_sigframe *uf = (struct rt_sigframe *)sp;
-	if (!(ka->flags & SA_RESTORER) || arch_copy_to_user(uf, &fr, sizeof(fr)))
+	if (!(ka->flags & SA_RESTORER) || arch_copy_to_user(uf, &fr, sizeof(fr)) ||
+	    arch_fpu_to_user((void *)fpstate))
 		return false;
 	regs->rsp = sp;
 	regs->rip = ka->handler;
@@ -362,6 +365,11 @@ long sys_rt_sigreturn(struct user_regs *regs)
 		return -EFAULT;
 	}
 	mcontext_to_regs(&uc.uc_mcontext, regs);
+	if (arch_fpu_from_user((const void *)uc.uc_mcontext.fpstate)) {
+		printk(KERN_INFO "sig: task %d: signal frame's FPU state unreadable: SIGSEGV\n",
+		       t->pid);
+		sig_force(t, &(struct ksiginfo){.si_signo = SIGSEGV, .si_code = SI_KERNEL});
+	}
 	if (!arch_regs_sanitize_user(regs)) {
 		printk(KERN_INFO "sig: task %d returned a forged signal frame: SIGSEGV\n", t->pid);
 		sig_force(t, &(struct ksiginfo){.si_signo = SIGSEGV, .si_code = SI_KERNEL});

@@ -71,6 +71,21 @@ int arch_copy_to_user(void *udst, const void *src, size_t n)
 	return 0;
 }
 
+/* The host has no task FPU state: the frame gets a recognisable image, and sigreturn reads
+ * it back (a bad pointer is -EFAULT, as in the kernel). */
+int arch_fpu_to_user(void *ufp)
+{
+	unsigned char image[ARCH_FPSTATE_SIZE];
+	memset(image, 0xf5, sizeof(image));
+	return arch_copy_to_user(ufp, image, sizeof(image));
+}
+
+int arch_fpu_from_user(const void *ufp)
+{
+	unsigned char image[ARCH_FPSTATE_SIZE];
+	return ufp ? arch_copy_from_user(image, ufp, sizeof(image)) : 0;
+}
+
 bool arch_regs_sanitize_user(struct user_regs *r)
 {
 	r->cs = 0x33;
