@@ -23,6 +23,9 @@ int vprintk(const char *fmt, va_list ap);
 void printk_set_level(int level);
 /* From now on printk never waits for its lock (panic or #MC: the owner may be stopped). */
 void printk_set_panic(void);
+/* Write out all text still queued for the console (see docs/log.md) before the machine
+ * stops; waits a bounded time for a CPU that is writing it. Any context. */
+void printk_flush(void);
 /* Show a task's console text (write(1, ...)) whole, never inside a kernel line; not logged.
  * Process context. */
 void printk_console_text(const char *s, size_t len);

@@ -220,6 +220,7 @@ uint64_t arch_timestamp(void) { return rdtsc(); }
 
 __noreturn void arch_exit_emulator(unsigned code)
 {
+	printk_flush(); /* text another CPU is still writing out (docs/log.md) */
 	serial_flush();
 	outb(0xf4, (uint8_t)code); /* QEMU isa-debug-exit: exits with (code << 1) | 1 */
 	const char *s = "Shutdown"; /* Bochs: writing this string to port 0x8900 ends the run */

@@ -280,6 +280,23 @@ void printk_console_text(const char *s, size_t len)
 	con_flush();
 }
 
+/* Before the machine stops (test exit, panic): write out everything still queued, as the
+ * console's owner or by waiting for the CPU that owns it; after a bounded wait (that CPU may
+ * be stopped) write it regardless. Any context. */
+void printk_flush(void)
+{
+	for (unsigned long i = 0; !con_idle() && i < PRINTK_PANIC_SPINS; i++) {
+		if (!__atomic_exchange_n(&console_owner, 1, __ATOMIC_ACQUIRE)) {
+			con_write_pending();
+			__atomic_store_n(&console_owner, 0, __ATOMIC_SEQ_CST);
+		} else {
+			arch_cpu_relax();
+		}
+	}
+	if (!con_idle())
+		con_write_pending();
+}
+
 #ifdef MCRK_HOST
 /* Host tests only: take printk's lock and keep it, as a CPU stopped inside printk would. */
 void printk_test_hold_lock(void);

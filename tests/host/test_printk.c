@@ -242,6 +242,20 @@ TEST(printk_never_waits_for_a_busy_console)
 	CHECK(task != NULL && strstr(task, "] after\n") != NULL);
 }
 
+TEST(printk_flush_before_the_machine_stops)
+{
+	/* Queued text is written before an exit even when the owner never lets go (a CPU
+	 * stopped while it wrote): after a bounded wait, printk_flush writes it itself. */
+	fake_console_clear();
+	printk_test_own_console(true);
+	pr_info("last words\n");
+	CHECK_EQ(fake_console_len, 0);
+	printk_flush();
+	EXPECT_CONSOLE("@last words\n");
+	printk_test_own_console(false);
+	EXPECT_CONSOLE("@last words\n"); /* and not twice */
+}
+
 TEST(printk_console_far_behind_drops_oldest_and_says_so)
 {
 	char line[128], log[512];
