@@ -2,7 +2,8 @@
  * argv[1..]; "prog:arg" passes one argument) one after another, each in a forked child, and
  * reports how it ended:
  *   init: <prog> exited <n>          or   init: <prog> killed by signal <s>
- * then "init: done, <k> of <n> programs exited 0" and waits forever (the tests stop the VM). */
+ * then "init: done, <k> of <n> programs exited 0" and waits forever (the tests stop the VM).
+ * Like any init it reaps the orphans it adopts, while a program runs and after. */
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -30,7 +31,11 @@ int main(int argc, char **argv)
 			_exit(127);
 		}
 		int status;
-		if (waitpid(pid, &status, 0) != pid) {
+		pid_t w;
+		/* Orphans are adopted by init: reap them too while waiting for the program. */
+		while ((w = waitpid(-1, &status, 0)) != pid && w > 0)
+			;
+		if (w != pid) {
 			printf("init: waitpid failed\n");
 			continue;
 		}
@@ -43,6 +48,7 @@ int main(int argc, char **argv)
 	}
 	printf("init: done, %d of %d programs exited 0\n", ok, argc - 1);
 	fflush(stdout);
-	for (;;)
-		sleep(3600);
+	for (;;) /* reap orphans as they come; sleep when there are no children at all */
+		if (waitpid(-1, NULL, 0) < 0)
+			sleep(3600);
 }

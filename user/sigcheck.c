@@ -2,7 +2,7 @@
  * for kill, tgkill/raise and sigqueue with its value), SIGCHLD to the parent with si_pid,
  * si_code and si_status, kill() errors and signal 0 on a zombie, the mask that sigsetjmp saves
  * (or not) when siglongjmp leaves a SIGSEGV handler, and the wait status of children killed
- * by SIGKILL, SIGTERM and SIGABRT. */
+ * by SIGKILL, SIGTERM and SIGABRT; init (pid 1) shrugging off signals it has no handler for. */
 #define _GNU_SOURCE
 #include "utest.h"
 #include <errno.h>
@@ -105,6 +105,16 @@ static void test_kill_errors(void)
 	CHECK(kill(getpid(), SIGTERM) == 0);
 	sa.sa_handler = SIG_DFL;
 	CHECK(sigaction(SIGTERM, &sa, NULL) == 0);
+	/* init takes from user space only the signals it has handlers for: SIGKILL, SIGTERM
+	 * and SIGSEGV sent to pid 1 do nothing (Linux: the same as root, EPERM otherwise). If
+	 * this failed, init would be gone and never report on the programs after us. */
+	int sigs[] = {SIGKILL, SIGTERM, SIGSEGV, SIGSTOP};
+	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		errno = 0;
+		int r = kill(1, sigs[i]);
+		CHECK(r == 0 || errno == EPERM);
+	}
+	CHECK(kill(1, 0) == 0 || errno == EPERM); /* and it is still there */
 }
 
 /* SIGCHLD for a child that exits 42 and one killed by SIGTERM; a zombie still takes signal 0

@@ -470,6 +470,18 @@ long sys_sigaltstack(const void *uss, void *uoss, uint64_t user_sp)
 	return 0;
 }
 
+/* Whether init (pid 1) refuses a signal from user space: one it has no handler for, SIGKILL
+ * and SIGSTOP included, as Linux protects its init (the machine cannot run without it). */
+static bool init_refuses(struct task *t, int sig)
+{
+	if (t->pid != 1 || !t->sig)
+		return false;
+	irqflags_t f = spin_lock_irqsave(&t->sig->lock);
+	bool dfl = t->sig->action[sig - 1].handler == SIG_DFL;
+	spin_unlock_irqrestore(&t->sig->lock, f);
+	return dfl || sig == SIGKILL || sig == SIGSTOP;
+}
+
 static long send_user_signal(int pid, int sig, int code, const struct ksiginfo *given)
 {
 	if (sig < 0 || sig > NSIG)
@@ -478,7 +490,7 @@ static long send_user_signal(int pid, int sig, int code, const struct ksiginfo *
 	if (!t)
 		return -ESRCH;
 	long err = 0;
-	if (sig != 0) {
+	if (sig != 0 && !init_refuses(t, sig)) {
 		struct ksiginfo i = {.si_signo = sig, .si_code = code};
 		if (given)
 			i = *given, i.si_signo = sig;

@@ -14,7 +14,7 @@ Rows may also set mem=, cpu= (default max,vendor=GenuineIntel), extra= (QEMU arg
 To add a test, add a row. `python3 tests/qemu/driver.py run NAME` runs the matching rows.
 """
 
-from driver import Ktap, Panic, Ready, Test, UserPrograms
+from driver import Ktap, Panic, Ready, Script, Test, UserPrograms
 
 # User programs (user/*.c, in the initrd as /bin/NAME). Every one must exit 0 but these, which
 # must die of the signal given ("init: segv killed by signal 11").
@@ -45,6 +45,14 @@ TESTS = [
     user("user-all-smp1",    "direct", 1,   PROGRAMS),
     user("user-grub-bios",   "bios",   2,   ["hello", "segv", "vfs"], timeout=90),
 ]
+
+# Random syscalls with hostile arguments from forked children (user/sysfuzz.c): the kernel
+# neither faults nor panics, and no memory is missing afterwards. Fixed seeds, one per row.
+from mf_tests import _program_exits_0  # noqa: E402
+TESTS += [Test("user-sysfuzz-smp2", "direct", 2, "run=sysfuzz:1",
+               Script(_program_exits_0("sysfuzz:1", timeout=240), timeout=240)),
+          Test("user-sysfuzz-smp1", "direct", 1, "run=sysfuzz:2",
+               Script(_program_exits_0("sysfuzz:2", timeout=240), timeout=240))]
 
 from mce_tests import MCE_TESTS  # noqa: E402  (machine-check rows, tests/qemu/mce_tests.py)
 TESTS += MCE_TESTS
