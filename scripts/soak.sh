@@ -21,7 +21,9 @@ for i in $(seq 1 "$N"); do
 	make test >"$dir/run$i.log" 2>&1
 	rc=$?
 	[ -n "$loops" ] && kill $loops 2>/dev/null
-	echo "soak: run $i (host load: ${loops:+yes}${loops:-no}): exit $rc," \
+	load=no
+	[ -n "$loops" ] && load=yes
+	echo "soak: run $i (host load: $load): exit $rc," \
 		"$(grep -E '^[0-9]+ passed' "$dir/run$i.log" || echo 'no summary'), $(($(date +%s) - start)) s"
 	grep -E "^FAIL" "$dir/run$i.log"
 	[ $rc = 0 ] || failed=$((failed + 1))
