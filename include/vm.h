@@ -124,6 +124,13 @@ long vm_mmap(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot, unsigned 
 /* Unmap [addr, addr + len) (rounded up to pages), splitting VMAs that straddle its ends.
  * 0, -EINVAL (misaligned, empty or outside user space), -ENOMEM (no memory to split). */
 int vm_munmap(struct mm *mm, vaddr_t addr, uint64_t len);
+/* madvise(MADV_DONTNEED) of [addr, addr + len) (rounded up to pages): drop the pages and
+ * poison markers there, keeping the VMAs. The next touch finds a zeroed page (private
+ * anonymous), the shared object's page (shared anonymous) or the file's page (a private
+ * file mapping loses its copies), as on Linux; so a program can replace a page it lost to a
+ * memory error. 0, -EINVAL (misaligned, outside user space, or a VM_LOCKED mapping: it
+ * stops there), -ENOMEM (a hole; the mapped parts are still dropped). Takes mm->lock. */
+int vm_madvise_dontneed(struct mm *mm, vaddr_t addr, uint64_t len);
 /* Set the protection of [addr, addr + len), splitting VMAs. A copy-on-write page stays
  * read-only until a write fault breaks COW. 0, -EINVAL, -ENOMEM (a hole in the range, or no
  * memory; nothing changes), -EACCES (write on a shared file mapping). Takes mm->lock. */

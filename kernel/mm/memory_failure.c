@@ -469,7 +469,7 @@ int unpoison_frame(pfn_t pfn)
 long madvise_special(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 {
 	if (advice != MADV_HWPOISON && advice != MADV_SOFT_OFFLINE)
-		return -EINVAL; /* MADV_DONTNEED, MADV_FREE, ...: not implemented */
+		return -EINVAL; /* MADV_FREE, MADV_REMOVE, ...: not implemented */
 	if (!mm || !IS_ALIGNED(addr, PAGE_SIZE) || addr >= USER_VA_END || len > USER_VA_END - addr)
 		return -EINVAL;
 	for (uint64_t va = addr; va < addr + len; va += PAGE_SIZE) {

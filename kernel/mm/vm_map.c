@@ -251,6 +251,40 @@ int vm_munmap(struct mm *mm, vaddr_t addr, uint64_t len)
 	return err;
 }
 
+/* madvise(MADV_DONTNEED); see vm.h. Takes mm->lock. Process context. */
+int vm_madvise_dontneed(struct mm *mm, vaddr_t addr, uint64_t len)
+{
+	if (!IS_ALIGNED(addr, PAGE_SIZE) || len > USER_VA_END)
+		return -EINVAL;
+	len = ALIGN_UP(len, PAGE_SIZE);
+	if (!len)
+		return 0;
+	if (!range_user(addr, len))
+		return -EINVAL;
+	vaddr_t cur = addr, end = addr + len;
+	int err = 0;
+	spin_lock(&mm->lock);
+	while (cur < end) {
+		struct vma *v = vma_tree_find(mm->vma_root, cur);
+		if (!v) { /* a hole: Linux goes on with the rest and reports it */
+			v = vma_tree_next(mm->vma_root, cur);
+			err = -ENOMEM;
+			if (!v || v->start >= end)
+				break;
+			cur = v->start;
+		}
+		if (v->flags & VM_LOCKED) {
+			err = -EINVAL; /* locked memory stays, as on Linux */
+			break;
+		}
+		vaddr_t stop = MIN(end, v->end);
+		vm_zap_range_locked(mm, cur, stop);
+		cur = stop;
+	}
+	spin_unlock(&mm->lock);
+	return err;
+}
+
 /* -ENOMEM if [start, end) has a hole, -EACCES if prot adds write to a shared file mapping. */
 static int mprotect_check(struct mm *mm, vaddr_t start, vaddr_t end, unsigned prot)
 {

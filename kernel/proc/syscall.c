@@ -150,6 +150,8 @@ static long sys_madvise(struct user_regs *r)
 	case 2: /* MADV_SEQUENTIAL */
 	case 3: /* MADV_WILLNEED */
 		return (A0 & (PAGE_SIZE - 1)) ? -EINVAL : 0;
+	case 4: /* MADV_DONTNEED */
+		return vm_madvise_dontneed(mm(), A0, A1);
 	default:
 		return madvise_special(mm(), A0, A1, (int)A2);
 	}

@@ -385,6 +385,59 @@ TEST(vm_poison_markers)
 	vt_check_clean();
 }
 
+TEST(vm_madvise_dontneed)
+{
+	vt_start();
+	struct mm *mm = mm_create();
+	REQUIRE(mm);
+	CHECK_EQ(vm_mmap(mm, PG(0), 3 * PAGE_SIZE, RW, ANON_PRIV, NULL, 0), PG(0));
+	CHECK_EQ(vm_mmap(mm, PG(4), PAGE_SIZE, RW, ANON_SHARED, NULL, 0), PG(4));
+	CHECK_EQ(vm_mmap(mm, PG(6), PAGE_SIZE, RW, ANON_PRIV | MAP_LOCKED, NULL, 0), PG(6));
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(user_write(mm, PG(i), 10 + i), 0);
+	CHECK_EQ(user_write(mm, PG(4), 44), 0);
+	uint64_t free0 = vt_free_frames();
+	/* private: the frame goes back, the next touch reads zeros; the neighbours stay */
+	CHECK_EQ(vm_madvise_dontneed(mm, PG(1), 1), 0); /* the length is rounded up */
+	CHECK_EQ(vt_free_frames(), free0 + 1);
+	CHECK(vt_page(mm, PG(1)) == NULL);
+	CHECK_EQ(vm_fault(mm, PG(1), FAULT_READ, true), 0);
+	CHECK_EQ(word(mm, PG(1)), 0);
+	CHECK_EQ(word(mm, PG(0)), 10);
+	CHECK_EQ(word(mm, PG(2)), 12);
+	/* a lost page: the marker goes too, and the program gets a fresh zeroed page */
+	pfn_t bad = pfn_at(mm, PG(2));
+	struct page *pg = pfn_to_page(bad);
+	__atomic_fetch_or(&pg->flags, PG_HWPOISON, __ATOMIC_SEQ_CST);
+	CHECK_EQ(vm_set_poison(mm, PG(2), bad), 0);
+	CHECK_EQ(vm_fault(mm, PG(2), FAULT_READ, true), -EHWPOISON);
+	CHECK_EQ(vm_madvise_dontneed(mm, PG(2), PAGE_SIZE), 0);
+	CHECK_EQ(user_write(mm, PG(2), 99), 0);
+	CHECK(pfn_at(mm, PG(2)) != bad);
+	CHECK_EQ(word(mm, PG(2)), 99);
+	/* shared: the mapping goes, the data stays in the shared object */
+	CHECK_EQ(vm_madvise_dontneed(mm, PG(4), PAGE_SIZE), 0);
+	CHECK(vt_page(mm, PG(4)) == NULL);
+	CHECK_EQ(vm_fault(mm, PG(4), FAULT_READ, true), 0);
+	CHECK_EQ(word(mm, PG(4)), 44);
+	/* a hole is -ENOMEM but the mapped part is still dropped; locked memory is -EINVAL */
+	CHECK_EQ(vm_madvise_dontneed(mm, PG(0), 4 * PAGE_SIZE), -ENOMEM);
+	CHECK(vt_page(mm, PG(0)) == NULL);
+	CHECK_EQ(vm_madvise_dontneed(mm, PG(6), PAGE_SIZE), -EINVAL);
+	CHECK_EQ(word(mm, PG(6)), 0); /* still there (populated by MAP_LOCKED) */
+	CHECK(vt_page(mm, PG(6)) != NULL);
+	CHECK_EQ(vm_madvise_dontneed(mm, PG(0) + 1, PAGE_SIZE), -EINVAL);
+	CHECK_EQ(vm_madvise_dontneed(mm, PG(0), 0), 0);
+	CHECK_EQ(vm_madvise_dontneed(mm, USER_VA_END - PAGE_SIZE, 2 * PAGE_SIZE), -EINVAL);
+	CHECK(vt_check(&mm, 1));
+	mm_put(mm);
+	struct frame_stats st;
+	frame_get_stats(&st);
+	CHECK_EQ(st.isolated, 1); /* the lost frame (flagged above) never came back */
+	CHECK_EQ(rmap_nr_entries(), 0);
+	CHECK_EQ(vt_free_frames(), vt_baseline_frames() - 1);
+}
+
 TEST(vm_shared_poisoned_slot)
 {
 	vt_start();

@@ -3,6 +3,10 @@
   * mf-ktest: the in-kernel suite test=mf (kernel/mm/mf_test.c): a kernel-heap frame and a
     page-table frame poisoned (outcome "failed", never reused by an allocation storm), a free
     frame poisoned and unpoisoned (HardwareCorrupted up and back down).
+  * mf-user-hwpoison-smp1/2: user/hwpoison.c, the tinjpage-style cases (dirty, dirty then
+    unmapped, mlocked, clean untouched; late kill in the same task, a forked child with the
+    default action, early kill), prctl(PR_MCE_KILL) and inheritance, pages shared by fork and
+    COW-shared by 64 children, the early-kill sysctl, MADV_DONTNEED after a lost page.
   * mf-user-files: user/mf_files.c, the control files from user space: corrupt-pfn on a free
     frame (+4 kB HardwareCorrupted, KPF_HWPOISON, never handed out under a storm that maps
     most of free memory), unpoison-pfn, madvise(MADV_SOFT_OFFLINE), bad writes.
@@ -56,6 +60,10 @@ def _recovery0_fake_panic(m):
 MF_TESTS = [
     #    name                       boot      smp  cmdline                       expect
     Test("mf-ktest",                "direct", 2,   "test=mf",                    Ktap(timeout=120)),
+    Test("mf-user-hwpoison-smp2",   "direct", 2,   "run=hwpoison",
+         Script(_program_exits_0("hwpoison"), timeout=150)),
+    Test("mf-user-hwpoison-smp1",   "direct", 1,   "run=hwpoison",
+         Script(_program_exits_0("hwpoison"), timeout=150)),
     Test("mf-user-files",           "direct", 2,   "run=mf_files",
          Script(_program_exits_0("mf_files"), timeout=150)),
     Test("mf-recovery0-fake-panic", "direct", 2,   "run=mf_files:recovery0 mce.fake_panic=1",
