@@ -152,7 +152,7 @@ def _hmp(cmd, must, reason=None, wait=r"mce: CPU \d Bank \d \((?:#MC|poll)\)"):
     def fn(m):
         if not m.wait_for(r"^.*mcrk: ready", 30):
             return False, "no ready line"
-        reply = m.monitor().cmd(cmd).strip()
+        reply = "; ".join(m.monitor().cmd(c).strip() for c in cmd.split("; "))
         if not m.wait_for(wait, 10):
             return False, "no report after %r (monitor said %r)" % (cmd, reply)
         m.wait_for(r"^.*" + (FAKE_PANIC if reason else "memory_failure|KEEP|UCNA"), 3)
@@ -163,7 +163,7 @@ def _hmp(cmd, must, reason=None, wait=r"mce: CPU \d Bank \d \((?:#MC|poll)\)"):
             # Seen once in many loaded runs: the target CPU's record never reached the log
             # (QEMU drops a non-AR injection while that CPU's MCG_STATUS.MCIP is set). Inject
             # once more; a kernel that loses records fails the second time too.
-            reply = m.monitor().cmd(cmd).strip()
+            reply = "; ".join(m.monitor().cmd(c).strip() for c in cmd.split("; "))
             for s in must:
                 m.wait_for(re.escape(s), 10)
             text = m.serial_text()
@@ -279,7 +279,86 @@ def _bochs_like_qemu(m):
     return True, "%d graded lines alike" % len(bochs)
 
 
-MCE_TESTS = _hmp_tests() + _file_tests() + [
+# ---- the same case files injected from the host with QEMU's HMP `mce`, where it can say them ----
+
+_BIT = {"VAL": 63, "OVER": 62, "UC": 61, "EN": 60, "PCC": 57, "S": 56, "AR": 55}
+_STATUS_WORDS = {"CORRECTED": ("VAL", "EN"), "UNCORRECTED": ("VAL", "UC", "EN"),
+                 "FATAL": ("VAL", "UC", "EN", "PCC"), "SRAO": ("S",), "SRAR": ("S", "AR"),
+                 "UCNA": ()}
+_MCG_BITS = {"RIPV": 1, "EIPV": 2, "MCIP": 4, "LMCES": 8}
+
+
+def _parse_case(path):
+    """The records of an mce-inject file, read the way its README says (an independent
+    reading from the kernel's): [{cpu, bank, status, mcg, addr, misc, cs, words}]."""
+    recs = []
+    for line in path.read_text().splitlines():
+        w = line.split("#", 1)[0].split()
+        if not w:
+            continue
+        if w[0] == "CPU" and len(w) >= 4:
+            recs.append(dict(cpu=int(w[1], 0), bank=int(w[3], 0), status=0, mcg=0, addr=0,
+                             misc=0, cs=None, words=set()))
+        elif not recs:
+            continue
+        elif w[0] == "STATUS":
+            for t in w[1:]:
+                for name in _STATUS_WORDS.get(t, (t,) if t in _BIT else ()):
+                    recs[-1]["status"] |= 1 << _BIT[name]
+                if t not in _STATUS_WORDS and t not in _BIT:
+                    recs[-1]["status"] |= int(t, 0)
+        elif w[0] == "MCGSTATUS":
+            for t in w[1:]:
+                recs[-1]["mcg"] |= _MCG_BITS.get(t, 0)
+        elif w[0] in ("ADDR", "MISC"):
+            recs[-1][w[0].lower()] = int(w[1], 0)
+            recs[-1]["status"] |= 1 << (58 if w[0] == "ADDR" else 59)
+        elif w[0] == "RIP":
+            recs[-1]["cs"] = int(w[1].split(":")[0], 0) if ":" in w[1] else None
+        else:
+            recs[-1]["words"].update(w)
+    return recs
+
+
+def _hmp_command(name):
+    """(HMP command, None) for a case file QEMU's `mce` can express, else (None, why not)."""
+    recs = [r for r in _parse_case(CASES / name) if r["status"]]
+    words = set().union(*(r["words"] for r in recs)) if recs else set()
+    if name.endswith("_timeout") or words & {"NOBROADCAST", "IRQBROADCAST", "NMIBROADCAST"}:
+        return None, "a CPU kept out of the rendezvous (rows mce-hmp-no-*)"
+    if not recs or any(not r["status"] >> 63 for r in recs):
+        return None, "a status without VAL, which QEMU refuses"
+    ucs = [r for r in recs if r["status"] >> 61 & 1]
+    if ucs and len(recs) > 1:
+        return None, "%d records with a UC one: its broadcast would overwrite the others" % (
+            len(recs))
+    if ucs and "POLL" in words:
+        return None, "polled UC: QEMU raises #MC for every UC injection"
+    if any(r["status"] >> 55 & 1 and r["cs"] == 0x73 for r in recs):
+        return None, "SRAR in user mode (rows mf-hmp-srar-*)"
+    return ("; ".join("mce %s%d %d %#x %#x %#x %#x" % (
+        "-b " if ucs else "", r["cpu"], r["bank"], r["status"], r["mcg"], r["addr"], r["misc"])
+        for r in recs), None)
+
+
+def _hmp_case_tests():
+    rows = []
+    for name, (reason, must) in sorted(FILE_CASES.items()):
+        cmd, why = _hmp_command(name)
+        if cmd is None:
+            continue
+        cmdline = _file_cmdline(name).split(" ", 1)[1]  # the knobs, without mce.inject=
+        rows.append(Test("mce-hmp-file-" + name.replace("/", "-"), "direct", 2, cmdline,
+                         Script(_hmp(cmd, must, reason), timeout=60)))
+    return rows
+
+
+def hmp_case_coverage():
+    """Which case files have an HMP row and why the others do not (docs, `driver.py list`)."""
+    return [(n,) + _hmp_command(n) for n in sorted(FILE_CASES)]
+
+
+MCE_TESTS = _hmp_tests() + _file_tests() + _hmp_case_tests() + [
     # Without the msrs file Bochs has CPUID MCA but MCG_CAP 0: the boot must say so plainly.
     Test("bochs-no-mca-banks", "bochs", 1, "",
          Ready(cpus=1, timeout=240, also=(r"mce: MCA present but no banks \(MCG_CAP 0\)",))),
