@@ -88,15 +88,8 @@ static void test_prctl(void)
 static long hardware_corrupted_kb(void)
 {
 	char buf[2048];
-	ssize_t n = -1;
-	int fd = open("/proc/meminfo", O_RDONLY);
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-	}
-	buf[n > 0 ? n : 0] = 0;
-	const char *f = strstr(buf, "HardwareCorrupted:");
-	return f ? strtol(f + 18, NULL, 10) : -1;
+	read_meminfo(buf, sizeof(buf));
+	return meminfo_value(buf, "HardwareCorrupted:");
 }
 
 static void test_late_same_task(void)

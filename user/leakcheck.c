@@ -23,13 +23,6 @@
 
 static char hello[256];
 
-/* A field of meminfo text (its number: kB for most), or -1 when absent. */
-static long field(const char *text, const char *name)
-{
-	const char *p = strstr(text, name);
-	return p ? strtol(p + strlen(name) + 1, NULL, 10) : -1;
-}
-
 struct mem {
 	long free, slab, objects, kstack, pgtable;
 };
@@ -39,18 +32,12 @@ struct mem {
 static void measure(struct mem *m)
 {
 	char buf[2048];
-	ssize_t n = -1;
-	int fd = open("/proc/meminfo", O_RDONLY);
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-	}
-	buf[n > 0 ? n : 0] = 0;
-	m->free = field(buf, "MemFree:");
-	m->slab = field(buf, "Slab:");
-	m->objects = field(buf, "SlabObjects:");
-	m->kstack = field(buf, "KernelStack:");
-	m->pgtable = field(buf, "PageTables:");
+	read_meminfo(buf, sizeof(buf));
+	m->free = meminfo_value(buf, "MemFree:");
+	m->slab = meminfo_value(buf, "Slab:");
+	m->objects = meminfo_value(buf, "SlabObjects:");
+	m->kstack = meminfo_value(buf, "KernelStack:");
+	m->pgtable = meminfo_value(buf, "PageTables:");
 }
 
 static int wait_ok(pid_t pid)

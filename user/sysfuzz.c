@@ -114,16 +114,8 @@ static char meminfo[2][2048]; /* the text of the first and the latest reading */
 
 static long mem_free_kb(int which)
 {
-	char *buf = meminfo[which];
-	ssize_t n = -1;
-	int fd = open("/proc/meminfo", O_RDONLY);
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(meminfo[0]) - 1);
-		close(fd);
-	}
-	buf[n > 0 ? n : 0] = 0;
-	const char *p = strstr(buf, "MemFree:");
-	return p ? strtol(p + 8, NULL, 10) : -1;
+	read_meminfo(meminfo[which], sizeof(meminfo[which]));
+	return meminfo_value(meminfo[which], "MemFree:");
 }
 
 /* The meminfo lines that changed, to say where missing memory went. */

@@ -32,3 +32,26 @@ static inline int on_mcrk(void)
 	struct utsname u;
 	return uname(&u) == 0 && strcmp(u.sysname, "MCRK") == 0;
 }
+
+#include <fcntl.h>
+#include <unistd.h>
+
+/* Read /proc/meminfo into buf (NUL-terminated) with plain read(), so that no stdio buffer is
+ * allocated between two readings. */
+static inline void read_meminfo(char *buf, size_t size)
+{
+	ssize_t n = -1;
+	int fd = open("/proc/meminfo", O_RDONLY);
+	if (fd >= 0) {
+		n = read(fd, buf, size - 1);
+		close(fd);
+	}
+	buf[n > 0 ? n : 0] = 0;
+}
+
+/* The number after "Name:" in meminfo text (kB for most fields), or -1 when absent. */
+static inline long meminfo_value(const char *text, const char *name)
+{
+	const char *p = strstr(text, name);
+	return p ? strtol(p + strlen(name), NULL, 10) : -1;
+}
