@@ -195,13 +195,7 @@ struct alloc_rec {
 };
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
+static uint64_t rng(void) { return unit_xorshift(&rng_state); }
 
 static unsigned random_order(void)
 {

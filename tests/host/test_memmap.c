@@ -193,13 +193,7 @@ TEST(memmap_truncates_to_max)
 #define RAND_ROUNDS 20000
 
 static uint64_t rs = 0x1234567887654321ull;
-static uint64_t rnd(void)
-{
-	rs ^= rs << 13;
-	rs ^= rs >> 7;
-	rs ^= rs << 17;
-	return rs;
-}
+static uint64_t rnd(void) { return unit_xorshift(&rs); }
 
 /* Random ranges on whole pages of [0, 64 pages), or at the very top of the address space
  * (top page numbers mirror the low ones there). Compared page by page. */

@@ -207,13 +207,7 @@ enum {
 static long nops[N_KINDS];
 static int max_mms;
 
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+static uint64_t rnd(void) { return unit_xorshift(&rng); }
 
 static struct mm **live_mms(void)
 {

@@ -118,13 +118,7 @@ TEST(vsnprintf_mcrk_defined_cases)
 
 static uint64_t rng_state;
 
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
+static uint64_t rnd(void) { return unit_xorshift(&rng_state); }
 
 static unsigned rnd_below(unsigned n)
 {

@@ -41,3 +41,12 @@ extern int unit_current_failed;
 			return;                                                             \
 		}                                                                           \
 	} while (0)
+
+/* xorshift64: the tests' reproducible random numbers (*state must not be 0). */
+static inline uint64_t unit_xorshift(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
+}
