@@ -90,17 +90,6 @@ __noreturn void enter_user_frame(struct user_regs *top);
 
 struct entry_stats entry_stats;
 uint8_t entry_smap_enabled;
-static const struct entry_test_hooks *test_hooks[MAX_CPUS];
-
-static const struct entry_test_hooks *hooks(void)
-{
-	return test_hooks[arch_cpu_id()];
-}
-
-void entry_set_test_hooks(const struct entry_test_hooks *h)
-{
-	test_hooks[arch_cpu_id()] = h;
-}
 
 /* ---- FPU/SSE state ---- */
 
@@ -192,41 +181,35 @@ void entry_init_cpu(void)
 	entry_smap_enabled = cpu_features.smap;
 }
 
-/* ---- the portable hooks, or the test's ---- */
+/* ---- where the entry code goes: the portable functions ----
+ * Weak, so that the test build of the kernel (tests/ktest/x86_64/entry_hooks.c) can replace
+ * them with versions that route a CPU to an in-kernel test's hooks. The production kernel
+ * calls straight through, with no check on the way. */
 
-void entry_syscall(struct user_regs *r)
+__attribute__((weak)) void entry_syscall(struct user_regs *r)
 {
-	const struct entry_test_hooks *h = hooks();
-	if (h && h->syscall)
-		h->syscall(r);
-	else
-		syscall_dispatch(r);
+	syscall_dispatch(r);
 }
 
-void entry_user_trap(struct user_regs *r, enum user_trap trap, uint64_t addr, int err)
+__attribute__((weak)) void entry_user_trap(struct user_regs *r, enum user_trap trap,
+					   uint64_t addr, int err)
 {
-	const struct entry_test_hooks *h = hooks();
-	if (h && h->user_trap)
-		h->user_trap(r, trap, addr, err);
-	else
-		task_user_trap(r, trap, addr, err);
+	task_user_trap(r, trap, addr, err);
 }
 
-int entry_mm_fault(vaddr_t addr, unsigned access)
+__attribute__((weak)) int entry_mm_fault(vaddr_t addr, unsigned access)
 {
-	const struct entry_test_hooks *h = hooks();
-	if (h && h->mm_fault)
-		return h->mm_fault(addr, access);
 	return mm_handle_user_fault(addr, access);
 }
 
-void entry_schedule_tail(void)
+__attribute__((weak)) void entry_schedule_tail(void)
 {
-	const struct entry_test_hooks *h = hooks();
-	if (h && h->schedule_tail)
-		h->schedule_tail();
-	else if (!h)
-		task_schedule_tail();
+	task_schedule_tail();
+}
+
+__attribute__((weak)) void entry_exit_work(struct user_regs *r)
+{
+	task_exit_to_user(r);
 }
 
 /* Make the frame safe to return to user mode with: user selectors, no privileged flags,
@@ -239,18 +222,14 @@ static bool regs_return_ok(struct user_regs *r)
 	return r->rip < USER_VA_END;
 }
 
-/* The return-to-user work: the portable task_exit_to_user (or the test hook), then the
+/* The return-to-user work: entry_exit_work (task_exit_to_user), then the
  * safety check; a RIP that user mode cannot run (e.g. a signal handler address past the
  * user half) becomes a #GP for the task, as a faulting IRET would. Interrupts off on entry
  * and return. */
 void entry_exit_to_user(struct user_regs *r)
 {
 	for (unsigned tries = 0;; tries++) {
-		const struct entry_test_hooks *h = hooks();
-		if (h && h->exit_to_user)
-			h->exit_to_user(r);
-		else if (!h)
-			task_exit_to_user(r);
+		entry_exit_work(r);
 		arch_irq_disable();
 		if (regs_return_ok(r))
 			return;

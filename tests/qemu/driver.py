@@ -2,7 +2,8 @@
 """Boots MCRK in QEMU (or Bochs) for a test and judges what the serial console says.
 
 A `Config` says how to boot: directly with `-kernel build/mcrk.elf -append CMDLINE -initrd
-build/initrd.cpio` (PVH note; fastest; a row's extra= may give its own -initrd), from the
+build/initrd.cpio` (PVH note; fastest; a row's extra= may give its own -initrd; ktest=True
+boots the test build build/mcrk-test.elf instead, which has the in-kernel tests), from the
 GRUB ISO under SeaBIOS (`bios`) or under OVMF UEFI firmware (`uefi`), or the ISO in Bochs
 (`bochs`, through scripts/bochs.sh). A `Machine` starts one emulator with its serial
 console in build/test-logs/NAME.log, an HMP monitor on a unix
@@ -14,6 +15,7 @@ logs of failures and deletes those of passes. Standard library only.
 
 CLI:  driver.py list | run [-j N] [--keep-logs] [PATTERN...] |
       boot [--boot direct|bios|uefi|bochs] [--smp N] [--mem M] [--append CMDLINE] [--timeout S]
+           [--ktest]
 """
 
 import argparse
@@ -36,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("MCRK_BUILD", ROOT / "build"))   # override: test the harness
 LOG_DIR = BUILD / "test-logs"
 KERNEL_ELF = BUILD / "mcrk.elf"
+KTEST_ELF = BUILD / "mcrk-test.elf"  # the same kernel plus tests/ktest/ (direct boots only)
 KERNEL_ISO = BUILD / "mcrk.iso"
 INITRD = BUILD / "initrd.cpio"   # every direct boot gets it (-initrd) unless extra= has one
 BOCHS_SCRIPT = ROOT / "scripts" / "bochs.sh"
@@ -72,6 +75,7 @@ class Config:
     cpu: str = "max,vendor=GenuineIntel"
     extra: tuple = ()             # more QEMU arguments (Bochs: more scripts/bochs.sh ones)
     qmp: bool = False             # also open a QMP socket
+    ktest: bool = False           # boot the test build (in-kernel tests; direct boots only)
 
 
 class Monitor:
@@ -228,8 +232,11 @@ class Machine:
                 "-d", "guest_errors,cpu_reset", "-D", str(self.emu_log)]
         if c.qmp:
             argv += ["-qmp", "unix:%s,server=on,wait=off" % os.path.join(self.sock_dir, "qmp")]
+        if c.ktest and c.boot != "direct":
+            raise ValueError("the test build of the kernel boots directly only")
         if c.boot == "direct":
-            argv += ["-kernel", self._image(KERNEL_ELF), "-append", c.cmdline]
+            kernel = KTEST_ELF if c.ktest else KERNEL_ELF
+            argv += ["-kernel", self._image(kernel), "-append", c.cmdline]
             if "-initrd" not in c.extra and INITRD.exists():
                 argv += ["-initrd", self._image(INITRD)]
         elif c.boot in ("bios", "uefi"):
@@ -505,6 +512,32 @@ class Panic:
 
 
 @dataclass
+class Fault:
+    """An unexpected kernel exception on purpose: the `KERNEL FAULT: ` report naming
+    `exception` (e.g. "page fault"), the register dump, then the panic line and, on QEMU,
+    exit status 7."""
+    exception: str
+    timeout: float = 60.0
+
+    def judge(self, m):
+        status = m.wait_exit(self.timeout)
+        if status is None:
+            return False, "timeout after %gs (hang)" % self.timeout
+        text = m.serial_text()
+        report = re.search(r"%s: %s .*\n(?:.*\n)*?.*RIP: .*\n" % (
+            re.escape(FAULT), re.escape(self.exception)), text)
+        if not report:
+            return False, "no %r report with registers; %s" % (
+                FAULT + ": " + self.exception, _describe_exit(m, status))
+        if not re.search(r"%s: fatal %s in kernel mode" % (re.escape(PANIC),
+                                                           re.escape(self.exception)), text):
+            return False, "no panic line after the fault report"
+        if status != EXIT_PANIC:
+            return False, _describe_exit(m, status) + ", expected %d" % EXIT_PANIC
+        return True, ""
+
+
+@dataclass
 class Script:
     """Any other check: `fn(machine)` drives the running machine (serial, monitor, QMP) and
     returns (ok, reason); e.g. wait for ready, inject with machine.monitor().cmd("mce ..."),
@@ -579,10 +612,11 @@ class Test:
     cpu: str = "max,vendor=GenuineIntel"
     extra: tuple = ()
     qmp: bool = False
+    ktest: bool = False
 
     def config(self):
         return Config(boot=self.boot, smp=self.smp, mem=self.mem, cmdline=self.cmdline,
-                      cpu=self.cpu, extra=self.extra, qmp=self.qmp)
+                      cpu=self.cpu, extra=self.extra, qmp=self.qmp, ktest=self.ktest)
 
 
 @dataclass
@@ -639,8 +673,8 @@ def run_tests(tests, jobs=None, keep_logs=False, on_result=None):
 
     snapshot = tempfile.mkdtemp(prefix="mcrk-images-")
     try:
-        images = snapshot_images(snapshot, [i for i in (KERNEL_ELF, KERNEL_ISO, INITRD)
-                                            if i.exists()])
+        images = snapshot_images(snapshot, [i for i in (KERNEL_ELF, KTEST_ELF, KERNEL_ISO,
+                                                        INITRD) if i.exists()])
     except OSError:
         images = {}     # each test then copies (and reports) what it needs itself
 
@@ -689,6 +723,8 @@ def main(argv=None):
     b.add_argument("--mem", default="256M")
     b.add_argument("--append", default="")
     b.add_argument("--timeout", type=float, default=60.0)
+    b.add_argument("--ktest", action="store_true",
+                   help="boot the test build (build/mcrk-test.elf), e.g. with --append test=mce")
     args = ap.parse_args(argv)
 
     sys.path.insert(0, str(Path(__file__).parent))
@@ -714,7 +750,8 @@ def main(argv=None):
 
 def boot_interactive(args):
     """`boot`: one machine, serial copied to stdout until it exits or the timeout."""
-    cfg = Config(boot=args.boot, smp=args.smp, mem=args.mem, cmdline=args.append)
+    cfg = Config(boot=args.boot, smp=args.smp, mem=args.mem, cmdline=args.append,
+                 ktest=args.ktest)
     with Machine("manual", cfg) as m:
         if args.boot != "bochs":
             print("monitor: socat - UNIX-CONNECT:%s/mon" % m.sock_dir, flush=True)

@@ -1,6 +1,6 @@
 """memory_failure tests for the QEMU driver: one row per case, in the driver's Test format.
 
-  * mf-ktest: the in-kernel suite test=mf (kernel/mm/mf_test.c): a kernel-heap frame and a
+  * ktest-mf-smp2: the in-kernel suite test=mf (tests/ktest/mf_test.c): a kernel-heap frame and a
     page-table frame poisoned (outcome "failed", never reused by an allocation storm), a free
     frame poisoned and unpoisoned (HardwareCorrupted up and back down).
   * mf-user-hwpoison-smp1/2: user/hwpoison.c, the tinjpage-style cases (dirty, dirty then
@@ -59,7 +59,8 @@ def _recovery0_fake_panic(m):
 
 MF_TESTS = [
     #    name                       boot      smp  cmdline                       expect
-    Test("mf-ktest",                "direct", 2,   "test=mf",                    Ktap(timeout=120)),
+    Test("ktest-mf-smp2",           "direct", 2,   "test=mf",                    Ktap(timeout=120),
+         ktest=True),
     Test("mf-user-hwpoison-smp2",   "direct", 2,   "run=hwpoison",
          Script(_program_exits_0("hwpoison"), timeout=150)),
     Test("mf-user-hwpoison-smp1",   "direct", 1,   "run=hwpoison",

@@ -8,7 +8,7 @@
 #include "arch/context.h"
 #include "arch/cpu.h"
 #include "arch/mmu.h"
-#include "entry_priv.h"
+#include "entry_hooks.h"
 #include "frame.h"
 #include "kerrno.h"
 #include "kstring.h"
