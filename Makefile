@@ -24,15 +24,18 @@ KASFLAGS := -g -Iinclude -D__ASSEMBLY__ -MMD -MP -fno-pic -fno-pie
 KLDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T linker.ld
 
 # Sources: every C and assembly file in the kernel's folders.
-KSRC_C := $(sort $(wildcard kernel/*.c kernel/*/*.c arch/x86_64/*.c))
+KSRC_C := $(sort $(wildcard boot/*.c kernel/*.c kernel/*/*.c arch/x86_64/*.c))
 KSRC_S := $(sort $(wildcard boot/*.S arch/x86_64/*.S))
 KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC_S) $(KSRC_C))
+# The test build of the kernel adds the in-kernel tests (tests/ktest/, see tests/README.md).
+KTEST_SRC := $(sort $(wildcard tests/ktest/*.c tests/ktest/*/*.c tests/ktest/*/*.S))
+KTEST_OBJ := $(patsubst %,$(B)/k/%.o,$(KTEST_SRC))
 
 # Portable code that the host build tests (everything in kernel/ but the few files that only
 # make sense in a running kernel).
-HOST_EXCLUDE := kernel/main.c kernel/lib/string.c kernel/lib/ktest.c $(wildcard kernel/proc/*.c) \
+HOST_EXCLUDE := kernel/main.c kernel/lib/string.c $(wildcard kernel/proc/*.c) \
 	kernel/fs/vfs.c kernel/fs/procfs.c
-PORTABLE_SRC := $(filter-out $(HOST_EXCLUDE),$(sort $(wildcard kernel/*.c kernel/*/*.c)))
+PORTABLE_SRC := $(filter-out $(HOST_EXCLUDE),$(sort $(wildcard boot/*.c kernel/*.c kernel/*/*.c)))
 HOSTTEST_SRC := $(sort $(wildcard tests/host/*.c))
 HCFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -DMCRK_HOST -Iinclude \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -MMD -MP
@@ -58,6 +61,13 @@ $(B)/k/%.S.o: %.S
 
 $(B)/mcrk.elf: $(KOBJ) linker.ld
 	$(LD) $(KLDFLAGS) -o $@ $(KOBJ)
+
+# build/mcrk-test.elf: the same kernel plus tests/ktest/, whose entry functions replace the
+# weak ones of arch/x86_64/context.c (the production kernel has no test hooks).
+$(KTEST_OBJ): KCFLAGS += -Itests/ktest
+$(B)/k/tests/ktest/x86_64/%: KCFLAGS += -Iarch/x86_64
+$(B)/mcrk-test.elf: $(KOBJ) $(KTEST_OBJ) linker.ld
+	$(LD) $(KLDFLAGS) -o $@ $(KOBJ) $(KTEST_OBJ)
 
 # ---- user programs (musl, static) and the initrd that carries them ----
 USER_SRC := $(sort $(wildcard user/*.c))
@@ -112,7 +122,7 @@ debug: all
 	$(QEMU) -cpu $(QEMU_CPU) -smp $(QEMU_SMP) -m $(QEMU_MEM) -cdrom $(B)/mcrk.iso -nographic -net none \
 		-no-reboot -s -S -device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-test: all $(B)/host-unit $(FUZZ_BIN)
+test: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN)
 	@$(PYTHON) tests/run_all.py
 
 qemu-test: all
@@ -142,7 +152,7 @@ bench-guest: all
 # ---- fuzzing: libFuzzer targets with ASan/UBSan (clang); `make test` runs a short fixed smoke ----
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-DMCRK_HOST -Iinclude
-FUZZ_BOOT_SRC := tests/fuzz/fuzz_boot.c $(sort $(wildcard kernel/boot/*.c)) kernel/lib/printk.c \
+FUZZ_BOOT_SRC := tests/fuzz/fuzz_boot.c $(sort $(wildcard boot/*.c)) kernel/lib/printk.c \
 	kernel/lib/vsnprintf.c kernel/lib/kstrtou64.c tests/host/fake_arch.c
 FUZZ_MCE_SRC := tests/fuzz/fuzz_mce.c $(addprefix kernel/mce/,severity.c addr.c decide.c format.c \
 	inject_parse.c) kernel/lib/vsnprintf.c
