@@ -20,7 +20,9 @@
 #define ASM_CPU_LOCAL_KERNEL_RSP 0x08
 #define ASM_CPU_LOCAL_USER_RSP 0x10
 #define ASM_SYSCALL_VECTOR 0x100
+#define ASM_VEC_NMI 2
 #define ASM_VEC_DF 8
+#define ASM_VEC_MC 18
 
 #ifdef __ASSEMBLY__
 /* The general registers, pushed in the reverse of struct user_regs' field order. */

@@ -80,6 +80,7 @@ _Static_assert(SEL_UCODE32 + 16 == SEL_UCODE && SEL_UCODE32 + 8 == SEL_UDATA, "S
 _Static_assert(ASM_CPU_LOCAL_KERNEL_RSP == CPU_LOCAL_KERNEL_RSP, "kernel_rsp");
 _Static_assert(ASM_CPU_LOCAL_USER_RSP == CPU_LOCAL_USER_RSP, "user_rsp");
 _Static_assert(ASM_SYSCALL_VECTOR == SYSCALL_VECTOR, "syscall vector");
+_Static_assert(ASM_VEC_NMI == VEC_NMI && ASM_VEC_DF == VEC_DF && ASM_VEC_MC == VEC_MC, "vectors");
 _Static_assert(offsetof(struct cpu_local, kernel_rsp) == CPU_LOCAL_KERNEL_RSP, "cpu_local");
 _Static_assert(offsetof(struct cpu_local, user_rsp_scratch) == CPU_LOCAL_USER_RSP, "cpu_local");
 _Static_assert(offsetof(struct arch_context, fpu) % 16 == 0, "FXSAVE area alignment");

@@ -16,6 +16,26 @@
 #define SEL_UCODE 0x33
 #define SEL_TSS 0x40
 
+/* Exception vectors (Intel SDM vol. 3A, table 6-1). The APIC's vectors are in smp_priv.h. */
+#define VEC_DE 0
+#define VEC_DB 1
+#define VEC_NMI 2
+#define VEC_BP 3
+#define VEC_OF 4
+#define VEC_BR 5
+#define VEC_UD 6
+#define VEC_NM 7
+#define VEC_DF 8
+#define VEC_TS 10
+#define VEC_NP 11
+#define VEC_SS 12
+#define VEC_GP 13
+#define VEC_PF 14
+#define VEC_MF 16
+#define VEC_AC 17
+#define VEC_MC 18
+#define VEC_XM 19
+
 /* Page-table entry bits (the format is described at the top of mmu.c). */
 #define PTE_P BIT(0)
 #define PTE_W BIT(1)
@@ -201,7 +221,6 @@ paddr_t mmu_direct_map_top(void);                    /* the direct map covers [0
 void apic_eoi(void);                                 /* end of interrupt, this CPU (apic.c) */
 void apic_send_ipi(unsigned cpu, unsigned vector);   /* fixed IPI to a CPU, self included */
 __noreturn void fault_report_and_panic(struct trap_frame *tf, const char *why);
-void exc_register(unsigned vector, irq_handler_t h); /* exception 0..31 handler */
 uint64_t ex_fixup_lookup(uint64_t rip);  /* fixup address for a faulting kernel RIP, or 0 */
 void idt_set_user_callable(unsigned v);  /* allow INT v from ring 3 */
 void trap_dispatch(struct trap_frame *tf);
@@ -210,7 +229,6 @@ int rdmsr_safe(uint32_t msr, uint64_t *val);       /* 0, or -EFAULT if the MSR #
 void cpu_set_kernel_stack(uint64_t top); /* TSS.RSP0 and the SYSCALL stack of this CPU */
 void mmu_init_early(void);
 void mmu_extend_direct_map(paddr_t top, paddr_t (*alloc_table)(void));
-paddr_t mmu_direct_map_top(void);
 
 /* Boot and per-CPU start-up (setup.c calls these in order; see their files). */
 void x86_64_start(uint32_t magic, uint32_t info_phys);
@@ -221,5 +239,3 @@ void acpi_init(paddr_t rsdp);  /* find the CPUs in the MADT */
 void smp_boot_aps(void);       /* start every other CPU */
 void timer_init_cpu(void);     /* periodic LAPIC timer on this CPU */
 void mca_cpu_init(bool bsp);   /* machine checks on this CPU; bsp: install handlers (mca.c) */
-void apic_eoi(void);
-void apic_send_ipi(unsigned cpu, unsigned vector);
