@@ -69,11 +69,18 @@ $(B)/k/tests/ktest/x86_64/%: KCFLAGS += -Iarch/x86_64
 $(B)/mcrk-test.elf: $(KOBJ) $(KTEST_OBJ) linker.ld
 	$(LD) $(KLDFLAGS) -o $@ $(KOBJ) $(KTEST_OBJ)
 
-# ---- user programs (musl, static) and the initrd that carries them ----
-USER_SRC := $(sort $(wildcard user/*.c))
-USER_BIN := $(patsubst user/%.c,$(B)/user/%,$(USER_SRC))
+# ---- user programs (musl, static) and the initrd that carries them as /bin/NAME: the
+# programs tests run (user/), the demo's victim (demo/) and the guest benchmark (bench/) ----
+USER_SRC := $(sort $(wildcard user/*.c)) $(sort $(wildcard demo/*.c)) bench/mfbench.c
+USER_BIN := $(addprefix $(B)/user/,$(basename $(notdir $(USER_SRC))))
 USER_CFLAGS := -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
 $(B)/user/%: user/%.c $(wildcard user/*.h) $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	musl-gcc $(USER_CFLAGS) -o $@ $<
+$(B)/user/%: demo/%.c $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	musl-gcc $(USER_CFLAGS) -o $@ $<
+$(B)/user/mfbench: bench/mfbench.c $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -o $@ $<
 MCE_CASES := $(wildcard ../shared/mce-test-cases)
@@ -108,7 +115,7 @@ QEMU_MEM ?= 256M
 run: all
 	$(QEMU) -cpu $(QEMU_CPU) -smp $(QEMU_SMP) -m $(QEMU_MEM) -cdrom $(B)/mcrk.iso -nographic -net none \
 		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04
-# A recovery to watch: user/victim prints the monitor command that poisons its page.
+# A recovery to watch: demo/victim.c prints the monitor command that poisons its page.
 demo: all
 	@echo "When the victim prints its command: press Ctrl-A then C, paste the 'mce -b ...'"
 	@echo "line, press Enter, then Ctrl-A C again to see the recovery. Ctrl-A X quits."

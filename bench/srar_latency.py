@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """SRAR latency: from the machine check to the program's SIGBUS handler (figures, not
-pass/fail). Boots MCRK with user/victim in "srar" mode (it reads its page in a tight loop,
+pass/fail). Boots MCRK with demo/victim.c in "srar" mode (it reads its page in a tight loop,
 stamping the TSC every iteration), stops the VM until the victim runs in ring 3, injects an
 SRAR data-load error (MCG_STATUS RIPV|EIPV|MCIP) with QEMU's `mce -b` at the page, and lets
 it go. The victim's handler stamps the TSC at entry and compares it with the TSC the #MC

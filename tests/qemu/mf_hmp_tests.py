@@ -1,6 +1,6 @@
 """Machine checks injected from the host into a running user program (issue 6).
 
-user/victim fills a page, prints its physical address (from /proc/self/pagemap) and the
+demo/victim.c fills a page, prints its physical address (from /proc/self/pagemap) and the
 monitor command that poisons it, then keeps reading the page. Each row boots -smp 2, waits
 for that line and injects with QEMU's HMP `mce -b` (broadcast, as Intel reports these):
   SRAO (memory scrub 0xc0, MCG_STATUS RIPV|MCIP): early kill -> BUS_MCEERR_AO at once,

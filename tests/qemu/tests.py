@@ -66,7 +66,7 @@ TESTS += [Test("user-sysfuzz-smp2", "direct", 2, "run=sysfuzz:1",
 from mce_tests import MCE_TESTS  # noqa: E402  (machine-check rows, tests/qemu/mce_tests.py)
 TESTS += MCE_TESTS
 
-from mf_hmp_tests import MF_HMP_TESTS  # noqa: E402  (host-injected errors into user/victim)
+from mf_hmp_tests import MF_HMP_TESTS  # noqa: E402  (host-injected errors into demo/victim.c)
 TESTS += MF_HMP_TESTS
 
 from mf_tests import MF_TESTS  # noqa: E402  (memory_failure rows, tests/qemu/mf_tests.py)
