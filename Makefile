@@ -2,7 +2,8 @@
 #   make            kernel ELF, initrd and bootable ISO (BIOS + UEFI)
 #   make run        boot the ISO in QEMU on this terminal (Ctrl-A X quits)
 #   make debug      the same, stopped, with a gdb stub on :1234
-#   make test       host unit tests + QEMU and Bochs tests; ends with "N passed, N failed"
+#   make test       every test of every harness (tests/README.md); ends with "N passed, N failed"
+#   make check T=PATTERN   only the tests whose names contain PATTERN, in every harness
 #   make bench      benchmarks (figures, not pass/fail)
 #   make bochs      boot the ISO in Bochs (headless, serial to build/bochs-serial.log)
 # Every target first makes sure the Debian packages it needs are installed (scripts/deps.sh).
@@ -43,7 +44,7 @@ HCFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -DMCRK_HOST -Iinclu
 DEPS_STAMP := $(B)/.deps-ok
 FUZZ_BIN := $(B)/fuzz_boot $(B)/fuzz_mce
 
-.PHONY: all deps run demo debug test bench-guest host-test qemu-test bench bochs fuzz clean
+.PHONY: all deps run demo debug test check bench-guest host-test qemu-test bench bochs fuzz clean
 all: $(B)/mcrk.elf $(B)/initrd.cpio $(B)/mcrk.iso
 
 deps: $(DEPS_STAMP)
@@ -132,7 +133,12 @@ debug: all
 test: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN)
 	@$(PYTHON) tests/run_all.py
 
-qemu-test: all
+# make check T=srar: the tests of every harness whose names contain T (tests/README.md).
+check: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN)
+	@test -n "$(T)" || { echo "usage: make check T=PATTERN (see tests/README.md)" >&2; exit 2; }
+	@$(PYTHON) tests/run_all.py "$(T)"
+
+qemu-test: all $(B)/mcrk-test.elf
 	$(PYTHON) tests/qemu/driver.py run
 
 bochs: all

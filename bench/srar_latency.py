@@ -11,7 +11,7 @@ the injection.) Console output is kept low (loglevel=4 mf.trace=0) as it would b
 server. The kernel also logs how long the broadcast rendezvous took (bank read to decision);
 under TCG that is mostly the host waking the other, idle vCPU's thread, so the figure
 without it is the kernel's own path. Rounds are 0.3 s apart, so the poller (mce.poll_ms=100)
-has cleared what the broadcast left in the other CPU's bank. Budget (DESIGN.md): <= 100 us.
+has cleared what the broadcast left in the other CPU's bank. Budget (docs/memory_failure.md): <= 100 us.
 
 usage: bench/srar_latency.py [BOOTS]   (after `make`; default 3 boots of 5 injections)
 """

@@ -4,7 +4,6 @@
 #include "arch/context.h"
 #include "types.h"
 
-/* Access bits of a page fault. */
 /* Access bits of a page fault (READ/WRITE/EXEC have the PT_* values: vm_fault uses them). */
 #define FAULT_READ 0x1
 #define FAULT_WRITE 0x2
@@ -16,7 +15,7 @@
  * copy-on-write). Returns 0 when the access can be retried, or -EFAULT (no mapping),
  * -EACCES (protection), -ENOMEM, -EHWPOISON (the page is poisoned). For a kernel-mode fault
  * (a user copy) the arch then uses the copy's fixup; for a user-mode one it calls
- * task_user_fault. Process context, interrupts enabled. */
+ * task_user_trap. Process context, interrupts enabled. */
 int mm_handle_user_fault(vaddr_t addr, unsigned access);
 
 /* User-mode exceptions that become signals (Linux's mapping of x86 traps). */

@@ -316,7 +316,7 @@ TEST(mf_anon_private_kill_policies)
 
 /* Action required: the consumer gets AR at once even with a late policy; other mappers follow
  * their own policy; an uncaught SIGBUS AR kills. */
-TEST(mf_action_required_consumer)
+TEST(mf_srar_action_required_consumer)
 {
 	start();
 	struct mm *mm[3] = {dirty_mm(1)};

@@ -19,6 +19,7 @@ CLI:  driver.py list | run [-j N] [--keep-logs] [PATTERN...] |
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -704,9 +705,97 @@ def format_result(res):
     return out
 
 
+# ---- choosing rows: by name, and KTEST rows also by the in-kernel tests they run ----
+
+KTEST_DIR = ROOT / "tests" / "ktest"
+KTEST_ENDS_THE_RUN = ("panic", "fault")   # suites that test=all leaves out (runner.c)
+
+
+def ktest_names():
+    """Every in-kernel test as "suite.name", from the KTEST(suite, name) lines in tests/ktest/."""
+    names = []
+    for path in sorted(KTEST_DIR.rglob("*.c")):
+        names += ["%s.%s" % m for m in
+                  re.findall(r"^KTEST\((\w+),\s*(\w+)\)", path.read_text(), re.M)]
+    return names
+
+
+def ktest_covered(cmdline, names):
+    """The in-kernel tests that a command line's test=ITEM,... runs, as tests/ktest/runner.c
+    chooses them: an item is all (but the suites that end the run), a suite, or suite.name."""
+    m = re.findall(r"(?:^|\s)test=(\S*)", cmdline)
+    items = m[-1].split(",") if m else []
+    return [n for n in names
+            if any(i == n or i == n.split(".")[0] or
+                   (i == "all" and n.split(".")[0] not in KTEST_ENDS_THE_RUN) for i in items)]
+
+
+def _ktest_items(hits, names):
+    """The shortest test= list that runs exactly `hits`: whole suites where all of a suite's
+    tests are hit, single tests otherwise."""
+    items = []
+    for suite in dict.fromkeys(n.split(".")[0] for n in hits):
+        of_suite = [n for n in names if n.split(".")[0] == suite]
+        items += [suite] if all(n in hits for n in of_suite) else [n for n in of_suite
+                                                                   if n in hits]
+    return ",".join(items)
+
+
+def run_programs(cmdline):
+    """The programs a command line's run=PROG[:ARG],... has /init run (user/, demo/, bench/)."""
+    m = re.findall(r"(?:^|\s)run=(\S*)", cmdline)
+    return [p.split(":")[0] for p in m[-1].split(",")] if m else []
+
+
+def _narrow_ktest(t, pats, names):
+    """t if it matches through its in-kernel tests (a KTAP row reduced to those), else None."""
+    hits = [n for n in ktest_covered(t.cmdline, names) if any(p in n.lower() for p in pats)]
+    if not hits:
+        return None
+    if not isinstance(t.expect, Ktap):
+        return t                       # a row that ends the run (panic, fault) runs whole
+    cmdline = re.sub(r"(^|\s)test=\S*", lambda m: m.group(1) + "test=" +
+                     _ktest_items(hits, names), t.cmdline)
+    return dataclasses.replace(t, name=_narrowed_name(t, pats), cmdline=cmdline)
+
+
+def _narrow_programs(t, pats):
+    """t if it matches through the programs it runs (a UserPrograms row reduced to those),
+    else None."""
+    hits = [p for p in run_programs(t.cmdline) if any(q in p.lower() for q in pats)]
+    if not hits:
+        return None
+    if not isinstance(t.expect, UserPrograms):
+        return t
+    expect = dataclasses.replace(t.expect, expected={p: v for p, v in t.expect.expected.items()
+                                                     if p in hits})
+    return dataclasses.replace(t, name=_narrowed_name(t, pats), cmdline=expect.run_list(),
+                               expect=expect)
+
+
+def _narrowed_name(t, pats):
+    return t.name + "-only-" + "-".join(re.sub(r"[^a-z0-9_.-]", "_", p) for p in pats)
+
+
 def select(tests, patterns):
-    """The tests whose names contain any of the patterns (all when none given)."""
-    return [t for t in tests if not patterns or any(p in t.name for p in patterns)]
+    """The rows that match any of the patterns (all rows when none is given). A pattern
+    matches, ignoring case, a row whose name contains it; or a row that runs an in-kernel
+    test ("suite.name", test=) or a program (run=) whose name contains it. A row of KTAP
+    suites or of user programs then runs only the matching tests or programs, under its name
+    plus "-only-PATTERN"; any other row runs whole."""
+    if not patterns:
+        return list(tests)
+    pats = [p.lower() for p in patterns]
+    names = ktest_names()
+    chosen = []
+    for t in tests:
+        if any(p in t.name.lower() for p in pats):
+            chosen.append(t)
+            continue
+        row = (_narrow_ktest(t, pats, names) if t.ktest else None) or _narrow_programs(t, pats)
+        if row:
+            chosen.append(row)
+    return chosen
 
 
 def main(argv=None):

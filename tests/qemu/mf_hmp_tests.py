@@ -1,4 +1,4 @@
-"""Machine checks injected from the host into a running user program (issue 6).
+"""Machine checks injected from the host into a running user program.
 
 demo/victim.c fills a page, prints its physical address (from /proc/self/pagemap) and the
 monitor command that poisons it, then keeps reading the page. Each row boots -smp 2, waits
