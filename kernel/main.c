@@ -1,6 +1,6 @@
 /* The portable start of the kernel: once the arch code has memory, interrupts and every CPU
- * running, kernel_main says what the machine is, runs any in-kernel tests the command line
- * asks for, prints the ready line and idles. */
+ * running, kernel_main says what the machine is, runs the in-kernel tests the command line
+ * asks for (test build only), prints the ready line and idles. */
 #include "arch/cpu.h"
 #include "arch/mca.h"
 #include "boot_info.h"

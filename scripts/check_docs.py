@@ -13,7 +13,8 @@ What is checked:
   * functions and other identifiers: `name()`, `name(args)` and a fenced block's `name(` must
     be a word of some source file (C, assembly, Python, shell, Makefile, linker script);
     so must an inline `snake_case` or `UPPER_CASE` identifier, and `struct name`;
-  * test=ITEM,... must name in-kernel suites or tests (KTEST(suite, name) in tests/ktest/);
+  * test=ITEM,... must name in-kernel suites or tests (KTEST(suite, name) in tests/ktest/),
+    and so must `suite.name` for a known suite (unless name is a word of the sources: a knob);
   * emulator rows (`mf-hmp-srar-user`, `mce-file-*`) must name a row of tests/qemu/tests.py
     or be the prefix of some; `host/NAME` must be a TEST(NAME) of tests/host/.
 A citation on a line that names Linux ("Linux's `mm/memory-failure.c`") is Linux's, not
@@ -38,6 +39,7 @@ PATH_EXT = SOURCE_EXT + (".md", ".txt", ".json")
 SKIP_DIRS = {".git", "build", "__pycache__"}
 ROW_PREFIXES = ("boot-", "ktest-", "user-", "mce-hmp", "mce-file", "mce-user", "mf-", "bochs-")
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+PLACEHOLDER = re.compile(r"(?<![A-Za-z])(NAME|SUBJECT|SUITE|PATTERN|PROG|TARGET|FILE|ROW)(?![A-Za-z])")
 
 
 def default_docs(root):
@@ -136,6 +138,8 @@ def check_path(tree, tok):
     tok = re.sub(r":\d+(-\d+)?$", "", tok.strip("()[],;:.'\""))
     if not tok or tok.startswith(("/", "../", "build/", "http", "~")) or "=" in tok:
         return None
+    if PLACEHOLDER.search(tok):
+        return None              # user/NAME.c: a pattern, not a file
     if not re.match(r"^[A-Za-z0-9_.*\-/]+$", tok):
         return None
     if "/" in tok:
@@ -194,8 +198,12 @@ def check_code(tree, code, fenced):
                 continue         # a placeholder: test=SUITE, test=...
             if item != "all" and item not in tree.suites and item not in tree.ktests:
                 problems.append("no in-kernel suite or test %r (test=)" % item)
+    m = re.match(r"^(\w+)\.(\w+|\*)$", bare)
+    if m and m.group(1) in tree.suites and bare not in tree.ktests and m.group(2) != "*" and \
+            m.group(2) not in tree.words:
+        problems.append("no in-kernel test %s" % bare)   # (mce.poll_ms, a knob, is a word)
     m = re.match(r"^host/(\w+)$", bare)
-    if m and m.group(1) not in tree.host_tests:
+    if m and m.group(1) not in tree.host_tests and not PLACEHOLDER.search(bare):
         problems.append("no host test %s" % m.group(1))
     if tree.rows is not None and bare.startswith(ROW_PREFIXES) and \
             re.match(r"^[a-z0-9]+(-[a-z0-9_.]+)*-?\*?$", bare):
@@ -249,6 +257,7 @@ STALE `no_such_function_xyz()`
 STALE `test=mce,no_such_suite`
 STALE `mf-hmp-no-such-row`
 STALE `host/no_such_host_test`
+STALE `mce.no_such_ktest`, but `mce.poll_finds_corrected` and `mce.poll_ms` are fine
 STALE `no_such_identifier_q`
 STALE see [gone](no-such-page.md)
 ```

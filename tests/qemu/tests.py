@@ -48,6 +48,9 @@ TESTS = [
     Test("ktest-panic",      "direct", 1,   "test=panic", Panic("deliberate"), ktest=True),
     Test("ktest-fault",      "direct", 1,   "test=fault", Fault("page fault"),
          ktest=True),
+    # The user-mode entry paths on a CPU without SMAP and SMEP (ktest-all-* has both).
+    Test("ktest-user-qemu64", "direct", 1,  "test=user",  Ktap(), cpu="qemu64,vendor=GenuineIntel",
+         ktest=True),
     Test("bochs-boot",       "bochs",  2,   "",           Ready(cpus=2, timeout=240)),
     #    name                boot      smp  programs
     user("user-all-smp2",    "direct", 2,   PROGRAMS),
