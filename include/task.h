@@ -40,7 +40,7 @@ struct task {
 	char name[TASK_NAME_LEN];
 	enum task_state state;
 	bool on_cpu;           /* its context is live on some CPU right now */
-	int32_t refs;          /* task_get holders (kill, memory_failure); freed only at 0 */
+	int32_t refs;          /* task_find, task_get_mm_owner holders; freed only at 0 */
 	bool is_idle;
 	unsigned cpu;          /* CPU it last ran on */
 	uint64_t flags;        /* TIF_*, atomic */

@@ -39,7 +39,8 @@ PATH_EXT = SOURCE_EXT + (".md", ".txt", ".json")
 SKIP_DIRS = {".git", "build", "__pycache__"}
 ROW_PREFIXES = ("boot-", "ktest-", "user-", "mce-hmp", "mce-file", "mce-user", "mf-", "bochs-")
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-PLACEHOLDER = re.compile(r"(?<![A-Za-z])(NAME|SUBJECT|SUITE|PATTERN|PROG|TARGET|FILE|ROW)(?![A-Za-z])")
+PLACEHOLDER = re.compile(
+    r"(?<![A-Za-z])(NAME|SUBJECT|SUITE|PATTERN|PROG|TARGET|FILE|ROW)(?![A-Za-z])")
 
 
 def default_docs(root):
@@ -268,8 +269,8 @@ STALE kernel/gone/   gone_function(x)
 
 
 def self_test(root):
-    """Plants stale references in a scratch doc under docs/ and checks that exactly those are
-    reported; the real tree is only read."""
+    """Plants stale references in a scratch doc (in a temporary folder) and checks that exactly
+    those are reported, against the real tree, which is only read."""
     with tempfile.TemporaryDirectory() as tmp:
         doc = Path(tmp) / "planted.md"
         doc.write_text(SELF_TEST_DOC)

@@ -297,7 +297,7 @@ void arch_context_init_kernel(struct arch_context *ctx, void *stack_base, void (
 }
 
 /* The new task inherits the caller's live FPU/SSE state and FS base (fork semantics); a
- * fresh program gets defaults from arch_regs_init_user / arch_enter_user / set_fs_base. */
+ * fresh program gets defaults from arch_regs_init_user / arch_enter_user / arch_set_fs_base. */
 void arch_context_init_user(struct arch_context *ctx, void *stack_base,
 			    const struct user_regs *regs)
 {
