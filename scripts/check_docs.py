@@ -17,6 +17,9 @@ What is checked:
     and so must `suite.name` for a known suite (unless name is a word of the sources: a knob);
   * emulator rows (`mf-hmp-srar-user`, `mce-file-*`) must name a row of tests/qemu/tests.py
     or be the prefix of some; `host/NAME` must be a TEST(NAME) of tests/host/.
+And tests/README.md, the front door to the tests, must name every in-kernel suite, host test
+file, user program (user/, demo/, bench/mfbench.c) and emulator row (by name, or by a
+prefix such as `mce-file-*`), so that a new one cannot go unlisted.
 A citation on a line that names Linux ("Linux's `mm/memory-failure.c`") is Linux's, not
 ours, and is skipped. Prints one line per stale reference (FILE:LINE: what) and exits 1 if
 there are any.
@@ -231,12 +234,32 @@ def check_doc(tree, doc):
     return out
 
 
+def front_door_gaps(tree, text):
+    """What tests/README.md (its text) fails to name: [problem]."""
+    cited = {c.strip() for _, c, fenced, _ in spans(text) if not fenced}
+    words = set(re.findall(r"[\w./-]+", " ".join(cited)))
+    gaps = ["suite %s" % x for x in sorted(tree.suites) if x not in cited]
+    gaps += ["host test file %s" % os.path.basename(f) for f in sorted(tree.files)
+             if re.match(r"^tests/host/test_\w+\.c$", f) and os.path.basename(f) not in words]
+    gaps += ["program %s" % f for f in sorted(tree.files)
+             if re.match(r"^(user|demo)/\w+\.c$|^bench/mfbench\.c$", f) and f not in cited]
+    prefixes = [c[:-1] for c in cited if c.endswith("*")]
+    gaps += ["emulator row %s" % r for r in sorted(tree.rows or ())
+             if r not in cited and not any(r.startswith(p) for p in prefixes)]
+    return gaps
+
+
 def run(root, docs):
     tree = Tree(root)
     if tree.rows is None:
         print("cannot list the emulator rows (tests/qemu/driver.py list failed)")
         return 1
     bad = 0
+    front = root / "tests" / "README.md"
+    if front in docs:
+        for gap in front_door_gaps(tree, front.read_text()):
+            print("tests/README.md: does not list %s" % gap)
+            bad += 1
     for doc in docs:
         for n, problem in check_doc(tree, doc):
             rel = os.path.relpath(doc, root) if str(doc).startswith(str(root)) else doc
@@ -277,6 +300,9 @@ def self_test(root):
         (Path(tmp) / "README.md").write_text("")
         tree = Tree(root)
         found = check_doc(tree, doc)
+        readme = (root / "tests" / "README.md").read_text()
+        dropped = readme.replace("`ktest-fault`", "").replace("`user/sched.c`", "")
+        gaps = front_door_gaps(tree, dropped)
     lines = SELF_TEST_DOC.split("\n")
     want = {n for n, ln in enumerate(lines, 1) if "STALE" in ln}
     got = {n for n, _ in found}
@@ -285,7 +311,11 @@ def self_test(root):
         print("self-test: planted stale references on lines %s, reported %s"
               % (sorted(want), sorted(found)))
         return 1
-    print("self-test: all %d planted stale references found, nothing else" % len(found))
+    if gaps != ["program user/sched.c", "emulator row ktest-fault"]:
+        print("self-test: tests/README.md without ktest-fault and user/sched.c: gaps %s" % gaps)
+        return 1
+    print("self-test: all %d planted stale references found, nothing else; a front door "
+          "missing a row and a program is caught" % len(found))
     return 0
 
 

@@ -5,7 +5,8 @@
   host/...         build/host-unit, the portable core under ASan/UBSan (one line per test)
   arch-boundary    portable code (kernel/) includes nothing from arch/x86_64/
   image-no-ktest   the production build/mcrk.elf carries no in-kernel test code
-  docs-refs        every file path and function that the docs cite exists (scripts/check_docs.py)
+  docs-refs        every file path and function that the docs cite exists, and tests/README.md
+                   lists every suite, host test file, row and program (scripts/check_docs.py)
   docs-refs-selftest  that check finds a planted stale path and function
   fuzz/...         the libFuzzer targets (tests/fuzz) on their seeds and 20000 fixed inputs each
   emulator rows    the table in tests/qemu/tests.py: QEMU boots (direct, GRUB BIOS, GRUB UEFI),

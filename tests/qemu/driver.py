@@ -177,7 +177,8 @@ def snapshot_images(dest, images=(KERNEL_ELF, KERNEL_ISO)):
     copies = {}
     for image in images:
         if not image.exists():
-            raise FileNotFoundError("%s is missing: run make" % image)
+            raise FileNotFoundError("%s is missing: run make %s" % (
+                image, "build/mcrk-test.elf" if image == KTEST_ELF else ""))
         copies[image.name] = os.path.join(dest, image.name)
         shutil.copyfile(image, copies[image.name])
     return copies
