@@ -4,8 +4,8 @@
  * clean file page, page table, slab, kernel stack, reserved), already-poisoned and
  * out-of-range frames, the signal each task gets under each kill policy, races in the tests'
  * own terms (poison while being allocated, freed, COW-broken), soft offline, unpoison, the
- * HardwareCorrupted count, the control files, and vm.memory_failure_recovery=0 with fake
- * panic. "Never reused" is checked by allocation storms that exhaust memory. */
+ * HardwareCorrupted count, the control files, vm.memory_failure_recovery=0 with fake
+ * panic, and the /proc/kpageflags word of each kind of frame before and after. "Never reused" is checked by allocation storms that exhaust memory. */
 #include "unit.h"
 #include "fake_arch.h"
 #include "fake_mmu.h"
@@ -945,7 +945,7 @@ TEST(mf_madvise_hwpoison)
 	struct mm *mm = dirty_mm(3);
 	REQUIRE(mm);
 	struct task *t = fake_task_new(9, mm, MF_KILL_LATE, true);
-	pfn_t p0 = pfn_at(mm, PG(0)), p1 = pfn_at(mm, PG(1));
+	pfn_t p0 = pfn_at(mm, PG(0));
 	fake_current = t;
 	CHECK_EQ(mf_madvise(mm, PG(0), 2 * PAGE_SIZE, 100), 0);
 	CHECK(has_marker(mm, PG(0), p0) && has_marker(mm, PG(1), p1));
@@ -985,4 +985,52 @@ TEST(mf_trace_knob)
 	CHECK_EQ(memory_failure(free_head(0), 0), 0);
 	CHECK(console_has("frame state:"));
 	boot_info.cmdline[0] = 0;
+}
+
+/* ---- /proc/kpageflags: what the frame is, or was before memory_failure took it ---- */
+
+#define KPF(b) ((uint64_t)1 << (b))
+enum { KPF_UPTODATE = 3, KPF_LRU = 5, KPF_SLAB = 7, KPF_BUDDY = 10, KPF_MMAP = 11,
+       KPF_ANON = 12, KPF_SWAPBACKED = 14, KPF_HWPOISON = 19, KPF_NOPAGE = 20 };
+
+TEST(mf_kpageflags_says_what_the_frame_was)
+{
+	start();
+	const uint64_t anon = KPF(KPF_ANON) | KPF(KPF_UPTODATE) | KPF(KPF_SWAPBACKED);
+	struct mm *mm = dirty_mm(2);
+	REQUIRE(mm);
+	struct task *t = fake_task_new(12, mm, MF_KILL_LATE, true);
+	REQUIRE(t);
+	pfn_t p0 = pfn_at(mm, PG(0));
+	/* In use and mapped: as Linux shows a mapped anonymous page on the LRU. */
+	CHECK_EQ(frame_kpageflags(p0), anon | KPF(KPF_LRU) | KPF(KPF_MMAP));
+	/* Poisoned and unmapped: Linux 6.1 keeps ANON, UPTODATE, SWAPBACKED next to HWPOISON
+	 * (0x85008; DIRTY too when the PTE was dirty, which MCRK does not track), no longer LRU
+	 * or MMAP; not a bare 0x80000. */
+	CHECK_EQ(memory_failure(p0, MF_SOFTWARE), 0);
+	CHECK_EQ(pfn_to_page(p0)->flags & PG_ISOLATED, PG_ISOLATED);
+	CHECK_EQ(frame_kpageflags(p0), anon | KPF(KPF_HWPOISON));
+	CHECK_EQ(frame_kpageflags(p0), 0x85008);
+	/* A free frame poisoned was nothing: HWPOISON alone, as Linux. */
+	pfn_t fr = free_head(0);
+	CHECK(frame_kpageflags(fr) & KPF(KPF_BUDDY));
+	CHECK_EQ(memory_failure(fr, MF_SOFTWARE), 0);
+	CHECK_EQ(frame_kpageflags(fr), KPF(KPF_HWPOISON));
+	/* Unpoisoned, the poisoned frame forgets what it was: free again, then poisoned while
+	 * free it is HWPOISON alone. */
+	CHECK_EQ(unpoison_frame(p0), 0);
+	CHECK_EQ(frame_kpageflags(p0) & (KPF(KPF_HWPOISON) | KPF(KPF_ANON)), 0);
+	CHECK_EQ(memory_failure(p0, MF_SOFTWARE), 0);
+	CHECK_EQ(frame_kpageflags(p0), KPF(KPF_HWPOISON));
+	/* Kernel heap: SLAB stays, HWPOISON joins it. */
+	void *obj = kmalloc(64);
+	REQUIRE(obj);
+	pfn_t sp = page_to_pfn(virt_to_page(obj));
+	CHECK_EQ(frame_kpageflags(sp), KPF(KPF_SLAB));
+	CHECK_EQ(memory_failure(sp, MF_SOFTWARE), -EFAULT);
+	CHECK_EQ(frame_kpageflags(sp), KPF(KPF_SLAB) | KPF(KPF_HWPOISON));
+	CHECK_EQ(frame_kpageflags(VT_NPFN + 5), KPF(KPF_NOPAGE));
+	fake_task_free(t);
+	fake_current = &fake_task_obj;
+	mm_put(mm);
 }
