@@ -5,7 +5,8 @@
  * out-of-range frames, the signal each task gets under each kill policy, races in the tests'
  * own terms (poison while being allocated, freed, COW-broken), soft offline, unpoison, the
  * HardwareCorrupted count, the control files, vm.memory_failure_recovery=0 with fake
- * panic, and the /proc/kpageflags word of each kind of frame before and after. "Never reused" is checked by allocation storms that exhaust memory. */
+ * panic, and the /proc/kpageflags word of each kind of frame before and after. "Never
+ * reused" is checked by allocation storms that exhaust memory. */
 #include "unit.h"
 #include "fake_arch.h"
 #include "fake_mmu.h"
@@ -945,7 +946,7 @@ TEST(mf_madvise_hwpoison)
 	struct mm *mm = dirty_mm(3);
 	REQUIRE(mm);
 	struct task *t = fake_task_new(9, mm, MF_KILL_LATE, true);
-	pfn_t p0 = pfn_at(mm, PG(0));
+	pfn_t p0 = pfn_at(mm, PG(0)), p1 = pfn_at(mm, PG(1));
 	fake_current = t;
 	CHECK_EQ(mf_madvise(mm, PG(0), 2 * PAGE_SIZE, 100), 0);
 	CHECK(has_marker(mm, PG(0), p0) && has_marker(mm, PG(1), p1));
