@@ -11,25 +11,16 @@
 #include "memory_failure.h"
 #include "mf_priv.h"
 
-static long store_corrupt(const struct ctl_file *f, const char *buf, size_t n)
+/* corrupt-pfn (unit 1) and unpoison-pfn (unit 0): a pfn, then the action. Poisoning a frame
+ * that is poisoned already is accepted and changes nothing, as on Linux. */
+static long store_pfn(const struct ctl_file *f, const char *buf, size_t n)
 {
 	uint64_t pfn;
 	int err = ctl_parse_u64(buf, n, 0, &pfn);
-	(void)f;
-	if (err)
-		return err;
-	err = memory_failure(pfn, MF_SOFTWARE);
-	return err && err != -EHWPOISON ? err : (long)n;
-}
-
-static long store_unpoison(const struct ctl_file *f, const char *buf, size_t n)
-{
-	uint64_t pfn;
-	int err = ctl_parse_u64(buf, n, 0, &pfn);
-	(void)f;
-	if (err)
-		return err;
-	err = unpoison_frame(pfn);
+	if (!err)
+		err = f->unit ? memory_failure(pfn, MF_SOFTWARE) : unpoison_frame(pfn);
+	if (err == -EHWPOISON && f->unit)
+		err = 0;
 	return err ? err : (long)n;
 }
 
@@ -53,8 +44,8 @@ static const struct ctl_file mf_files[] = {
      &sysctl_memory_failure_recovery, 1, 1},
     {"/proc/sys/vm/memory_failure_early_kill", ctl_show_int, ctl_store_int,
      &sysctl_memory_failure_early_kill, 1, 1},
-    {HWPOISON_DIR "corrupt-pfn", NULL, store_corrupt, NULL, 0, 0},
-    {HWPOISON_DIR "unpoison-pfn", NULL, store_unpoison, NULL, 0, 0},
+    {HWPOISON_DIR "corrupt-pfn", NULL, store_pfn, NULL, 1, 0},
+    {HWPOISON_DIR "unpoison-pfn", NULL, store_pfn, NULL, 0, 0},
     {HWPOISON_DIR "stats", show_stats, NULL, NULL, 0, 0},
 };
 
