@@ -6,7 +6,7 @@
 #include "entry.h"
 #include "kerrno.h"
 #include "kstring.h"
-#include "mce_hooks.h"
+#include "memory_failure.h"
 #include "printk.h"
 #include "proc.h"
 #include "sig.h"
@@ -153,7 +153,7 @@ static long sys_madvise(struct user_regs *r)
 	case 4: /* MADV_DONTNEED */
 		return vm_madvise_dontneed(mm(), A0, A1);
 	default:
-		return madvise_special(mm(), A0, A1, (int)A2);
+		return mf_madvise(mm(), A0, A1, (int)A2);
 	}
 }
 
@@ -283,23 +283,23 @@ static long sys_uname(struct user_regs *r)
 	return arch_copy_to_user((void *)A0, u, sizeof(u)) ? -EFAULT : 0;
 }
 
-static long prctl_mce_kill(uint64_t op, uint64_t policy)
+static long prctl_mf_kill(uint64_t op, uint64_t policy)
 {
 	struct task *t = current_task();
 	if (op == PR_MCE_KILL_CLEAR) {
 		if (policy)
 			return -EINVAL;
-		t->mce_kill = MCE_KILL_DEFAULT;
+		t->mf_kill = MF_KILL_DEFAULT;
 		return 0;
 	}
 	if (op != PR_MCE_KILL_SET)
 		return -EINVAL;
 	if (policy == PR_MCE_KILL_EARLY)
-		t->mce_kill = MCE_KILL_EARLY;
+		t->mf_kill = MF_KILL_EARLY;
 	else if (policy == PR_MCE_KILL_LATE)
-		t->mce_kill = MCE_KILL_LATE;
+		t->mf_kill = MF_KILL_LATE;
 	else if (policy == PR_MCE_KILL_DEFAULT)
-		t->mce_kill = MCE_KILL_DEFAULT;
+		t->mf_kill = MF_KILL_DEFAULT;
 	else
 		return -EINVAL;
 	return 0;
@@ -310,12 +310,12 @@ static long sys_prctl(struct user_regs *r)
 	struct task *t = current_task();
 	switch (A0) {
 	case PR_MCE_KILL:
-		return A3 || A4 ? -EINVAL : prctl_mce_kill(A1, A2);
+		return A3 || A4 ? -EINVAL : prctl_mf_kill(A1, A2);
 	case PR_MCE_KILL_GET:
 		if (A1 || A2 || A3 || A4)
 			return -EINVAL;
-		return t->mce_kill == MCE_KILL_EARLY  ? PR_MCE_KILL_EARLY
-		       : t->mce_kill == MCE_KILL_LATE ? PR_MCE_KILL_LATE
+		return t->mf_kill == MF_KILL_EARLY  ? PR_MCE_KILL_EARLY
+		       : t->mf_kill == MF_KILL_LATE ? PR_MCE_KILL_LATE
 						      : PR_MCE_KILL_DEFAULT;
 	case PR_SET_NAME: {
 		char name[16];
