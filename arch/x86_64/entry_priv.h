@@ -3,6 +3,7 @@
  * tests (user_test.c) run hand-made user code without the portable task code. */
 #pragma once
 #include "entry.h"
+#include "uregs.h"
 #include "x86.h"
 
 /* Test hooks: when set for a CPU, the entry code calls these instead of the portable
@@ -35,6 +36,21 @@ __noreturn void kernel_task_returned(void);   /* switch.S: fn of a kernel task r
 /* Called by the trap handlers (traps.c): the hook or the portable function. */
 void entry_user_trap(struct user_regs *r, enum user_trap trap, uint64_t addr, int err);
 int entry_mm_fault(vaddr_t addr, unsigned access);
+
+/* The user registers and FPU state in signal frames (sigframe.c, context.c). */
+/* Make registers restored from a user signal frame safe to return to user mode with: user
+ * code/stack selectors, only the user-settable RFLAGS bits, IF on. False when RIP is not a
+ * user address (the task must then die of SIGSEGV). */
+bool arch_regs_sanitize_user(struct user_regs *r);
+/* The running task's x87/SSE registers in a user signal frame, in Linux's `struct _fpstate`
+ * (the 512-byte FXSAVE image, 64-byte aligned by convention). arch_fpu_to_user saves them at
+ * ufp and gives the handler the default state (as Linux does); arch_fpu_from_user
+ * (rt_sigreturn) loads them back, dropping MXCSR bits the CPU does not accept, or the default
+ * state for ufp NULL. 0 or -EFAULT. Process context, the task on its way to user mode. */
+#define ARCH_FPSTATE_SIZE 512
+#define ARCH_FPSTATE_ALIGN 64
+int arch_fpu_to_user(void *ufp);
+int arch_fpu_from_user(const void *ufp);
 
 /* Per-CPU set-up of SYSCALL, the FPU and SSE (setup.c, every CPU). */
 void entry_init_cpu(void);
