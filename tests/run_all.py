@@ -3,7 +3,8 @@
 
 `make test` builds everything first, then runs this. In order:
   host/...      build/host-unit, the portable core under ASan/UBSan (one line per test)
-  arch-boundary portable code (kernel/) includes nothing from arch/x86_64/
+  arch-boundary portable code (kernel/, include/) uses no arch code, x86 register or constant
+  boundary/...  tests of that check itself (tests/host/check_boundary_test.py: planted lines)
   fuzz/...      the libFuzzer targets (tests/fuzz) on their seeds and 20000 fixed inputs each
   emulator      the table in tests/qemu/tests.py: QEMU boots (direct, GRUB BIOS, GRUB UEFI),
                 in-kernel KTAP suites, the deliberate panic, and Bochs; run in parallel
@@ -99,6 +100,21 @@ def check_arch_boundary(tally):
                   indent(out[1:21]))
 
 
+def test_boundary_check(tally):
+    """tests/host/check_boundary_test.py: the boundary check fails on planted offences and
+    passes on look-alikes; one result per case."""
+    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "host" / "check_boundary_test.py")],
+                          cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, timeout=HOST_TIMEOUT_S)
+    lines = proc.stdout.decode(errors="replace").rstrip("\n").split("\n")
+    rows = [ln for ln in lines if re.match(r"^(ok  |FAIL) boundary/", ln)]
+    for ln in rows:
+        tally.add(ln.startswith("ok"), ln)
+    if not rows or (proc.returncode == 0) != all(ln.startswith("ok") for ln in rows):
+        tally.add(False, "FAIL boundary (check_boundary_test.py exit %d)" % proc.returncode,
+                  indent(lines[-20:]))
+
+
 def run_fuzz_smoke(tally):
     """scripts/fuzz.sh smoke: each libFuzzer target replays its seeds and 20000 inputs from a
     fixed random seed (deterministic), under ASan/UBSan; one result per target."""
@@ -143,6 +159,7 @@ def main():
     tally = Tally()
     run_host(tally)
     check_arch_boundary(tally)
+    test_boundary_check(tally)
     run_fuzz_smoke(tally)
     run_emulator(tally, args.patterns, args.jobs or None, args.keep_logs)
     print("%d passed, %d failed" % (tally.passed, tally.failed))
