@@ -18,6 +18,7 @@ struct arch_sigframe fake_sigframe_req;
 struct fake_sigframe *fake_sigframe_at;
 unsigned fake_sigframes;
 static void *kstack; /* the running task's kernel stack (arch_set_kernel_stack) */
+static uint64_t ustack[2048]; /* the user stack fake_syscall_regs gives a task without one */
 static jmp_buf *switch_jmp;
 
 /* ---- user memory ---- */
@@ -141,7 +142,7 @@ struct user_regs *fake_syscall_regs(uint64_t nr, uint64_t a0, uint64_t a1, uint6
 		fprintf(stderr, "fake arch: the current task has no kernel stack\n");
 		abort();
 	}
-	uint64_t ip = r->ip ? r->ip : 0x1000, sp = r->sp ? r->sp : 0x7000;
+	uint64_t ip = r->ip ? r->ip : 0x1000, sp = r->sp ? r->sp : (uint64_t)(ustack + 2048);
 	*r = (struct user_regs){.ip = ip, .sp = sp, .args = {a0, a1, a2, a3}, .nr = nr,
 				.ret = (long)nr, .in_syscall = true};
 	return r;

@@ -60,7 +60,8 @@ extern struct task *fake_current;
  * on; false when fn returned. Nests. */
 bool fake_run(void (*fn)(void *), void *arg);
 
-/* The registers a syscall of the current task would have saved: nr and args[0..5] set, on
- * its kernel stack (arch_current_user_regs). */
+/* The registers a syscall of the current task would have saved, on its kernel stack
+ * (arch_current_user_regs): nr and args[0..3] set, ip and sp kept from before (or a fake
+ * user stack in host memory the first time). */
 struct user_regs *fake_syscall_regs(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
 				    uint64_t a3);
