@@ -1,5 +1,6 @@
-/* The arch interface for tasks: kernel stacks and switching, entering and leaving user mode,
- * the saved user registers, and copying to and from user memory. */
+/* The arch interface for tasks: kernel stacks and switching, the current task, entering user
+ * mode, where a task's saved user registers live (their contents: arch/uregs.h), and copying
+ * to and from user memory. */
 #pragma once
 #include "../types.h"
 
@@ -31,8 +32,9 @@ void arch_context_init_kernel(struct arch_context *ctx, void *stack_base, void (
  * adjust (fork sets the child's syscall result to 0). */
 struct user_regs *arch_context_init_user(struct arch_context *ctx, void *stack_base,
 					 const struct user_regs *regs);
-/* The user registers of the running task (on its kernel stack), valid during a syscall or
- * a trap from user mode. */
+/* The user registers of the running task (the slot at the top of its kernel stack): those
+ * saved by the current syscall or trap from user mode, or, in a kernel task that is about to
+ * enter user mode (init's first exec), the ones it will enter with. */
 struct user_regs *arch_current_user_regs(void);
 /* Set registers for a fresh user program: entry point, stack, everything else zeroed. */
 void arch_regs_init_user(struct user_regs *r, uint64_t entry, uint64_t sp);

@@ -93,6 +93,16 @@ static struct task *spawn(const char *name)
 	return t;
 }
 
+/* start(), then a new user task running: the test goes on as it. NULL if it could not. */
+static struct task *start_as(const char *name)
+{
+	start();
+	struct task *t = spawn(name);
+	if (!t || !fake_run(do_schedule, NULL) || current_task() != t)
+		return NULL;
+	return t;
+}
+
 static void dispatch(void *r) { syscall_dispatch(r); }
 
 /* The current task makes syscall nr. true when it switched away (slept or exited): the
@@ -187,11 +197,8 @@ TEST(proc_syscall_unknown_numbers)
 
 TEST(proc_syscall_arguments_reach_handlers)
 {
-	start();
-	struct task *p = spawn("args");
+	struct task *p = start_as("args");
 	REQUIRE(p);
-	REQUIRE(fake_run(do_schedule, NULL));
-	REQUIRE(current_task() == p);
 	long ret;
 	CHECK(!sys(NR_GETPID, 0, 0, 0, &ret));
 	CHECK_EQ(ret, p->pid);
@@ -219,11 +226,8 @@ TEST(proc_syscall_arguments_reach_handlers)
 
 TEST(proc_fork_exit_wait_status)
 {
-	start();
-	struct task *p = spawn("parent");
+	struct task *p = start_as("parent");
 	REQUIRE(p);
-	REQUIRE(fake_run(do_schedule, NULL));
-	REQUIRE(current_task() == p);
 	catch_signal(SIGCHLD, 0);
 	long pid, ret;
 	int status = -1;
@@ -286,10 +290,8 @@ static void killed_child(int sig)
 
 TEST(proc_killed_child_status)
 {
-	start();
-	struct task *p = spawn("parent");
+	struct task *p = start_as("parent");
 	REQUIRE(p);
-	REQUIRE(fake_run(do_schedule, NULL));
 	catch_signal(SIGCHLD, 0);
 	killed_child(SIGTERM); /* terminate */
 	killed_child(SIGSEGV); /* "core": no core file, so reported as killed, as Linux does */
@@ -300,10 +302,8 @@ TEST(proc_killed_child_status)
 
 TEST(proc_wait4_interrupted_by_signal)
 {
-	start();
-	struct task *p = spawn("parent");
+	struct task *p = start_as("parent");
 	REQUIRE(p);
-	REQUIRE(fake_run(do_schedule, NULL));
 	catch_signal(SIGUSR1, 0);
 	catch_signal(SIGUSR2, SA_RESTART);
 	long pid, ret;
