@@ -89,11 +89,11 @@ void sig_force(struct task *t, const struct ksiginfo *info);
 void sig_kill_with(struct task *t, const struct ksiginfo *info);
 /* Tell parent that child pid ended with wait status. */
 void sig_send_chld(struct task *parent, int pid, int wait_status);
-/* Memory-failure helpers (issue 6 calls them): SIGBUS with BUS_MCEERR_AR (forced: cannot be
- * blocked or ignored; kills a task that cannot take it) or BUS_MCEERR_AO (ordinary), with
- * si_addr = addr and si_addr_lsb = lsb. Callable from the return-to-user path and from a
- * kernel worker for a task on another CPU. */
-void sig_send_mceerr(struct task *t, int code, uint64_t addr, int lsb);
+/* The SIGBUS of a memory failure: BUS_MCEERR_AR (forced: cannot be blocked or ignored; kills a
+ * task that cannot take it) or BUS_MCEERR_AO (ordinary), with si_addr = addr and
+ * si_addr_lsb = lsb. Callable from the return-to-user path and from a kernel worker for a task
+ * on another CPU. */
+void sig_send_hwpoison(struct task *t, int code, uint64_t addr, int lsb);
 
 /* Whether t has an unblocked signal pending. */
 bool sig_pending(const struct task *t);

@@ -88,6 +88,7 @@ void kernel_main(void)
 	procfs_init();
 	mce_ctl_init();
 	memory_failure_init();
+	frame_kpageflags_init();
 	syscall_init();
 	print_memory_summary();
 	print_mca_summary();

@@ -1,7 +1,7 @@
 /* The memory syscalls of the current task's address space (include/vm.h): mmap, mprotect,
  * munmap, brk and madvise, with Linux x86-64 numbers. */
 #include "kerrno.h"
-#include "mce_hooks.h"
+#include "memory_failure.h"
 #include "syscall.h"
 #include "task.h"
 #include "vfs.h"
@@ -51,7 +51,7 @@ static long sys_madvise(const struct syscall_args *a)
 	case MADV_DONTNEED:
 		return vm_madvise_dontneed(mm(), addr, len);
 	default:
-		return madvise_special(mm(), addr, len, (int)a->arg[2]);
+		return mf_madvise(mm(), addr, len, (int)a->arg[2]);
 	}
 }
 SYSCALL_DEFINE(28, sys_madvise);

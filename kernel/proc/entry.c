@@ -9,7 +9,7 @@
 #include "initrd.h"
 #include "kerrno.h"
 #include "kstring.h"
-#include "mce_hooks.h"
+#include "memory_failure.h"
 #include "panic.h"
 #include "printk.h"
 #include "proc.h"
@@ -36,7 +36,7 @@ void task_user_trap(struct user_regs *r, enum user_trap trap, uint64_t addr, int
 	switch (trap) {
 	case UTRAP_PAGE_FAULT:
 		if (err == -EHWPOISON) {
-			mce_poison_touched(t, addr);
+			mf_poison_touched(t, addr);
 			return;
 		}
 		i.si_signo = err == -ENOMEM ? SIGKILL : SIGSEGV;
@@ -72,15 +72,15 @@ void task_exit_to_user(struct user_regs *r)
 	struct task *t = current_task();
 	for (;;) {
 		arch_irq_enable();
-		if (task_test_and_clear_flag(t, TIF_MCE_NOTIFY))
-			mce_task_work(t, r);
+		if (task_test_and_clear_flag(t, TIF_MF_NOTIFY))
+			mf_task_work(t);
 		if (t->flags & TIF_NEED_RESCHED)
 			schedule();
 		if (sig_pending(t) || (arch_uregs_in_syscall(r) &&
 				       arch_syscall_retval(r) == -ERESTARTSYS))
 			sig_deliver(r);
 		arch_irq_disable();
-		if (!(READ_ONCE(t->flags) & (TIF_NEED_RESCHED | TIF_MCE_NOTIFY)) && !sig_pending(t))
+		if (!(READ_ONCE(t->flags) & (TIF_NEED_RESCHED | TIF_MF_NOTIFY)) && !sig_pending(t))
 			return;
 	}
 }

@@ -165,23 +165,23 @@ static long sys_uname(const struct syscall_args *a)
 }
 SYSCALL_DEFINE(63, sys_uname);
 
-static long prctl_mce_kill(uint64_t op, uint64_t policy)
+static long prctl_mf_kill(uint64_t op, uint64_t policy)
 {
 	struct task *t = current_task();
 	if (op == PR_MCE_KILL_CLEAR) {
 		if (policy)
 			return -EINVAL;
-		t->mce_kill = MCE_KILL_DEFAULT;
+		t->mf_kill = MF_KILL_DEFAULT;
 		return 0;
 	}
 	if (op != PR_MCE_KILL_SET)
 		return -EINVAL;
 	if (policy == PR_MCE_KILL_EARLY)
-		t->mce_kill = MCE_KILL_EARLY;
+		t->mf_kill = MF_KILL_EARLY;
 	else if (policy == PR_MCE_KILL_LATE)
-		t->mce_kill = MCE_KILL_LATE;
+		t->mf_kill = MF_KILL_LATE;
 	else if (policy == PR_MCE_KILL_DEFAULT)
-		t->mce_kill = MCE_KILL_DEFAULT;
+		t->mf_kill = MF_KILL_DEFAULT;
 	else
 		return -EINVAL;
 	return 0;
@@ -207,12 +207,12 @@ static long sys_prctl(const struct syscall_args *a)
 	const uint64_t *x = a->arg;
 	switch (x[0]) {
 	case PR_MCE_KILL:
-		return x[3] || x[4] ? -EINVAL : prctl_mce_kill(x[1], x[2]);
+		return x[3] || x[4] ? -EINVAL : prctl_mf_kill(x[1], x[2]);
 	case PR_MCE_KILL_GET:
 		if (x[1] || x[2] || x[3] || x[4])
 			return -EINVAL;
-		return t->mce_kill == MCE_KILL_EARLY  ? PR_MCE_KILL_EARLY
-		       : t->mce_kill == MCE_KILL_LATE ? PR_MCE_KILL_LATE
+		return t->mf_kill == MF_KILL_EARLY  ? PR_MCE_KILL_EARLY
+		       : t->mf_kill == MF_KILL_LATE ? PR_MCE_KILL_LATE
 						      : PR_MCE_KILL_DEFAULT;
 	case PR_SET_NAME:
 	case PR_GET_NAME:

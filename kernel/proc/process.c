@@ -135,7 +135,7 @@ long task_fork(struct user_regs *regs)
 		spin_unlock_irqrestore(&sched_lock, f);
 		return err;
 	}
-	child->mce_kill = parent->mce_kill; /* PR_MCE_KILL is inherited, as on Linux */
+	child->mf_kill = parent->mf_kill; /* PR_MCE_KILL is inherited, as on Linux */
 	child->mm->owner = child;
 	vfs_fork_files(child, parent);
 	/* The child inherits the FS base and FPU state, and returns 0 from the same syscall. */

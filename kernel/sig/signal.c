@@ -190,7 +190,7 @@ void sig_send_chld(struct task *parent, int pid, int wait_status)
 	sig_send(parent, &i);
 }
 
-void sig_send_mceerr(struct task *t, int code, uint64_t addr, int lsb)
+void sig_send_hwpoison(struct task *t, int code, uint64_t addr, int lsb)
 {
 	struct ksiginfo i = {.si_signo = SIGBUS, .si_code = code};
 	i.u.fault.addr = addr;

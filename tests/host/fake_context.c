@@ -3,6 +3,7 @@
  * back to fake_run, the fake register layout and signal frame, and user copies on host
  * memory. */
 #include "fake_context.h"
+#include "fake_sigframe.h"
 #include "fake_arch.h"
 #include "../../include/arch/context.h"
 #include "../../include/arch/uregs.h"

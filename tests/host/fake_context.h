@@ -13,7 +13,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "../../include/arch/sigframe.h"
-#include "../../include/sig.h"
 
 struct task;
 
@@ -32,21 +31,9 @@ struct user_regs {
 	bool in_syscall; /* saved by a syscall that is on its way back */
 };
 
-/* The fake signal frame, as arch_sigframe_setup writes it to the user stack; the handler
- * starts with sp at it, args[0] = sig, args[1] = &info, args[2] = the frame. rt_sigreturn
- * reads it back at sp (the fake handler does not move sp). */
-struct fake_sigframe {
-	uint64_t restorer;
-	struct ksiginfo info;
-	struct ksigaltstack uc_stack;
-	uint64_t uc_sigmask;
-	uint64_t fault_addr;
-	bool fpu_bad; /* tests set it to make rt_sigreturn find the FPU state unreadable */
-	struct user_regs saved;
-};
-
 /* The last frame arch_sigframe_setup wrote (where, and what it was asked for); frames
  * counts the calls that wrote one. */
+struct fake_sigframe; /* fake_sigframe.h (it needs sig.h, which clashes with libc's) */
 extern struct arch_sigframe fake_sigframe_req;
 extern struct fake_sigframe *fake_sigframe_at;
 extern unsigned fake_sigframes;

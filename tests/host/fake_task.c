@@ -50,7 +50,7 @@ struct fake_sigaction {
 #define FAKE_RESTORER 0x401000ull
 #define FAKE_USTACK 8192
 
-struct task *fake_task_new(int pid, struct mm *mm, int mce_kill, bool catch_sigbus)
+struct task *fake_task_new(int pid, struct mm *mm, int kill_policy, bool catch_sigbus)
 {
 	struct task *t = calloc(1, sizeof(*t));
 	if (!t || sig_task_init(t)) {
@@ -60,8 +60,8 @@ struct task *fake_task_new(int pid, struct mm *mm, int mce_kill, bool catch_sigb
 	t->pid = pid;
 	snprintf(t->name, sizeof(t->name), "task%d", pid);
 	t->mm = mm;
-	t->mce_kill = (enum mce_kill_policy)mce_kill;
-	t->mce_pfn = ~(pfn_t)0;
+	t->mf_kill = (enum mf_kill_policy)kill_policy;
+	t->mf_pfn = ~(pfn_t)0;
 	list_init(&t->children);
 	list_init(&t->sibling);
 	list_init(&t->run_link);

@@ -12,12 +12,12 @@ extern struct task fake_task_obj;
 
 /* Several fake user tasks for memory_failure tests: each owns an address space (t->mm, a
  * reference of its own, and mm->owner = t), has its own signal state, catches SIGBUS with an
- * SA_SIGINFO handler unless asked not to, and has kill policy mce_kill (enum
- * mce_kill_policy). The scheduler does not run them; a test makes one current by setting
+ * SA_SIGINFO handler unless asked not to, and has kill policy kill_policy (enum
+ * mf_kill_policy). The scheduler does not run them; a test makes one current by setting
  * fake_current. NULL when out of memory. */
 struct mm;
 struct ksiginfo;
-struct task *fake_task_new(int pid, struct mm *mm, int mce_kill, bool catch_sigbus);
+struct task *fake_task_new(int pid, struct mm *mm, int kill_policy, bool catch_sigbus);
 /* Detach t from its mm (dropping its reference) and free it and its signal state. */
 void fake_task_free(struct task *t);
 /* Run t's signal delivery as its return to user mode would (t becomes current meanwhile).

@@ -6,6 +6,7 @@
 #include "unit.h"
 #include "fake_arch.h"
 #include "fake_context.h"
+#include "fake_sigframe.h"
 #include "fake_task.h"
 #include "vm_testlib.h"
 #include "../../include/arch/context.h"
@@ -207,7 +208,7 @@ TEST(proc_syscall_arguments_reach_handlers)
 	/* prctl(PR_MCE_KILL, PR_MCE_KILL_SET, EARLY, 0, 0): args 0..4 in order. */
 	CHECK(!sys(NR_PRCTL, PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_EARLY, &ret));
 	CHECK_EQ(ret, 0);
-	CHECK_EQ(p->mce_kill, MCE_KILL_EARLY);
+	CHECK_EQ(p->mf_kill, MF_KILL_EARLY);
 	CHECK(!sys(NR_PRCTL, PR_MCE_KILL_GET, 0, 0, &ret));
 	CHECK_EQ(ret, PR_MCE_KILL_EARLY);
 	CHECK(!sys(NR_PRCTL, PR_MCE_KILL, PR_MCE_KILL_SET, 7, &ret));

@@ -7,6 +7,7 @@
 #include "unit.h"
 #include "fake_arch.h"
 #include "fake_context.h"
+#include "fake_sigframe.h"
 #include "fake_task.h"
 #include "vm_testlib.h"
 #include "../../include/arch/uregs.h"
@@ -43,7 +44,7 @@ static struct task *start(void)
 	vt_setup(); /* the heap for the signal state */
 	fake_console_clear();
 	fake_sigframes = 0;
-	struct task *t = fake_task_new(300, NULL, MCE_KILL_DEFAULT, false);
+	struct task *t = fake_task_new(300, NULL, MF_KILL_DEFAULT, false);
 	fake_current = t;
 	return t;
 }
