@@ -14,6 +14,7 @@
 #include "task.h"
 #include "vfs.h"
 #include "proc.h"
+#include "syscall.h"
 #include "kernel.h"
 #include "mce_core.h"
 #include "printk.h"

@@ -2,6 +2,7 @@
  * round-robin with a time slice of SLICE_TICKS timer ticks, preemption on the way back to
  * user mode. sched_lock is held across arch_context_switch and released by the task that
  * runs next (release_prev, task_schedule_tail), so a task's context is saved before another CPU can pick it. */
+#include "arch/context.h"
 #include "arch/cpu.h"
 #include "arch/mmu.h"
 #include "arch/smp.h"
@@ -20,12 +21,11 @@
 spinlock_t sched_lock = SPINLOCK_INIT;
 static struct list_node run_queue = LIST_HEAD_INIT(run_queue);
 static struct list_node timed_sleepers = LIST_HEAD_INIT(timed_sleepers);
-static struct task *cpu_curr[MAX_CPUS];
 static struct task *cpu_prev[MAX_CPUS]; /* the task this CPU just switched away from */
 static struct task idle_tasks[MAX_CPUS];
 static bool cpu_idle[MAX_CPUS];
 
-struct task *current_task(void) { return cpu_curr[arch_cpu_id()]; }
+struct task *current_task(void) { return arch_current_task(); }
 
 void task_set_flag(struct task *t, uint64_t flag)
 {
@@ -47,7 +47,7 @@ static void idle_task_init(unsigned cpu)
 	t->cpu = cpu;
 	list_init(&t->children);
 	list_init(&t->run_link);
-	cpu_curr[cpu] = t;
+	arch_set_current_task(t);
 }
 
 void sched_init(void) { idle_task_init(arch_cpu_id()); }
@@ -89,7 +89,7 @@ static struct task *pick_next(unsigned cpu)
 static void schedule_locked(void)
 {
 	unsigned cpu = arch_cpu_id();
-	struct task *prev = cpu_curr[cpu];
+	struct task *prev = arch_current_task();
 	if (prev->state == TASK_RUNNABLE && !prev->is_idle)
 		list_add_tail(&prev->run_link, &run_queue);
 	struct task *next = pick_next(cpu);
@@ -102,7 +102,7 @@ static void schedule_locked(void)
 	prev->slice_ticks = 0;
 	next->on_cpu = true;
 	next->cpu = cpu;
-	cpu_curr[cpu] = next;
+	arch_set_current_task(next);
 	cpu_prev[cpu] = prev;
 	cpu_idle[cpu] = next->is_idle;
 	arch_pt_activate(next->mm ? next->mm->pt : NULL);
@@ -158,7 +158,7 @@ void sched_start_task(struct task *t)
 __noreturn void sched_idle_loop(void)
 {
 	unsigned cpu = arch_cpu_id();
-	if (cpu_curr[cpu] != &idle_tasks[cpu] || !idle_tasks[cpu].is_idle)
+	if (arch_current_task() != &idle_tasks[cpu] || !idle_tasks[cpu].is_idle)
 		idle_task_init(cpu);
 	cpu_idle[cpu] = true;
 	for (;;) {
