@@ -73,7 +73,7 @@ $(B)/mcrk-test.elf: $(KOBJ) $(KTEST_OBJ) linker.ld
 
 # ---- user programs (musl, static) and the initrd that carries them as /bin/NAME: the
 # programs tests run (user/), the demo's victim (demo/) and the guest benchmark (bench/) ----
-USER_SRC := $(sort $(wildcard user/*.c)) $(sort $(wildcard demo/*.c)) bench/mfbench.c
+USER_SRC := $(sort $(wildcard user/*.c)) $(sort $(wildcard demo/*.c)) bench/mfbench.c bench/forkbench.c
 USER_BIN := $(addprefix $(B)/user/,$(basename $(notdir $(USER_SRC))))
 USER_CFLAGS := -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
 $(B)/user/%: user/%.c $(wildcard user/*.h) $(DEPS_STAMP)
@@ -82,7 +82,7 @@ $(B)/user/%: user/%.c $(wildcard user/*.h) $(DEPS_STAMP)
 $(B)/user/%: demo/%.c $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -o $@ $<
-$(B)/user/mfbench: bench/mfbench.c $(DEPS_STAMP)
+$(B)/user/%: bench/%.c $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -o $@ $<
 MCE_CASES := $(wildcard ../shared/mce-test-cases)
@@ -161,6 +161,7 @@ bench: $(B)/frame_bench $(B)/rmap_bench
 # Guest benchmarks under QEMU (minutes): memory_failure costs and SRAR latency.
 bench-guest: all
 	sh bench/run_mfbench.sh
+	sh bench/run_guest.sh forkbench
 	$(PYTHON) bench/srar_latency.py
 
 # ---- fuzzing: libFuzzer targets with ASan/UBSan (clang); `make test` runs a short fixed smoke ----
