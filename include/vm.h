@@ -3,7 +3,7 @@
  * backing: private anonymous (zero-filled on demand), shared anonymous (frames held by a
  * refcounted object, so forked children share them), or read-only file bytes (e.g. an initrd
  * file; copied into a PG_FILE frame on first touch). fork makes private pages copy-on-write.
- * Every present user PTE is recorded in the reverse map (include/rmap.h).
+ * Every user frame is anchored in the reverse map (include/rmap.h), which finds its PTEs.
  *
  * Frame references: a user frame's refcount is the number of PTEs that map it plus one per
  * shared-object slot holding it plus any temporary reference (memory_failure); its mapcount is
@@ -52,6 +52,8 @@
 
 struct vm_shm; /* shared anonymous object (kernel/mm/vm_priv.h) */
 struct page;
+struct anon_vma;     /* kernel/mm/rmap_priv.h */
+struct rmap_object;  /* include/rmap.h */
 
 /* Read-only bytes that back VM_FILE mappings. They must outlive every mapping of them. */
 struct vm_file {
@@ -61,13 +63,23 @@ struct vm_file {
 
 struct vma {
 	vaddr_t start, end;	  /* page-aligned, start < end */
+	struct mm *mm;		  /* the address space it belongs to */
 	unsigned prot;		  /* PT_* (0 = PROT_NONE) */
 	unsigned flags;		  /* VM_* */
-	const uint8_t *file_data; /* VM_FILE: the backing bytes, their size, and the byte */
-	uint64_t file_size;	  /* offset that start maps */
-	uint64_t file_off;
-	struct vm_shm *shm; /* VM_SHARED|VM_ANON: the object, and the page index of start in it */
-	uint64_t shm_pgoff;
+	/* The page index of start: in the file (VM_FILE: its byte offset / PAGE_SIZE), in the
+	 * shared object (shm), else start / PAGE_SIZE when the VMA was made. It moves with start
+	 * when the VMA is split, and stays when mremap moves the VMA, so a page's index in its
+	 * rmap anchor always gives its address: start + (index - pgoff) pages. */
+	uint64_t pgoff;
+	const uint8_t *file_data; /* VM_FILE: the backing bytes and their size */
+	uint64_t file_size;
+	struct vm_shm *shm; /* VM_SHARED|VM_ANON: the object that holds the frames */
+	/* Reverse map (include/rmap.h): the anon_vma that new private pages are anchored in, the
+	 * chain entries linking this VMA to it and to its ancestors, and the object it maps. */
+	struct anon_vma *anon_vma;
+	struct list_node anon_chain;
+	struct rmap_object *obj;
+	struct list_node obj_link; /* on obj->vmas */
 	struct vma *left, *right; /* AVL tree keyed by start (kernel/mm/vma_tree.c) */
 	int height;
 };
@@ -161,8 +173,9 @@ int vm_set_poison(struct mm *mm, vaddr_t va, pfn_t pfn);
  * on next touch). 0 or -ENOENT. Takes mm->lock. */
 int vm_unmap_page(struct mm *mm, vaddr_t va, pfn_t pfn);
 /* Make va, which must map old_pfn, map new instead with the same protection (soft offline;
- * a shared object's slot holding old_pfn follows). The caller keeps its own reference on new
- * and has copied the contents. 0, -ENOENT, -ENOMEM. Takes mm->lock. */
+ * a shared object's slot holding old_pfn follows). The caller keeps its own reference on new,
+ * has copied the contents and anchored new where old is (rmap_page_copy_anchor).
+ * 0, -ENOENT, -ENOMEM. Takes mm->lock. */
 int vm_replace_page(struct mm *mm, vaddr_t va, pfn_t old_pfn, struct page *new);
 /* Report what the page at va holds (for memory_failure and /proc/self/pagemap). Always 0;
  * *info->state says NONE, PRESENT or POISON. Takes mm->lock. */

@@ -250,12 +250,16 @@ static int mf_free(struct mf_event *ev, struct page *pg)
 static int mf_user(struct mf_event *ev, struct page *pg)
 {
 	bool clean_file = pg->flags & PG_FILE;
+	if (!upage_tryget(pg)) /* its last reference went meanwhile: freed into quarantine */
+		return finish(ev, MF_RECOVERED, "unmapped; the frame never returns to the allocator");
 	int n = unmap_and_signal(ev, pg, clean_file);
+	bool held = READ_ONCE(pg->refcount) > 1; /* by someone but us: a shared object's slot */
+	upage_put(pg);
 	if (n < 0)
 		return finish(ev, MF_FAILED, "mappings keep coming back");
 	if (clean_file)
 		return finish(ev, MF_RECOVERED, "clean file page dropped, re-read on next touch");
-	if (READ_ONCE(pg->refcount) > 0)
+	if (held)
 		return finish(ev, MF_DELAYED, "held by a shared mapping; freed into quarantine later");
 	return finish(ev, MF_RECOVERED, "unmapped; the frame never returns to the allocator");
 }
@@ -471,6 +475,7 @@ int soft_offline_frame(pfn_t pfn)
 	if (!new)
 		return -ENOMEM;
 	memcpy(page_to_virt(new), page_to_virt(pg), PAGE_SIZE);
+	rmap_page_copy_anchor(new, pg); /* the same anchor and index: walks find its mappers */
 	/* Hold the old frame while it is moved: were its last mapping to free it, it would go
 	 * back to the allocator unpoisoned and could be handed out before we retire it. */
 	upage_get(pg);

@@ -35,13 +35,13 @@ static int split_at(struct mm *mm, struct vma *v, vaddr_t at)
 		return -ENOMEM;
 	*n = *v;
 	n->start = at;
-	if (n->flags & VM_FILE)
-		n->file_off += at - v->start;
-	if (n->shm) {
-		n->shm_pgoff += (at - v->start) >> PAGE_SHIFT;
-		shm_get(n->shm);
+	n->pgoff += (at - v->start) >> PAGE_SHIFT;
+	if (rmap_vma_split(v, n)) { /* n gets v's anchors, v ends at at */
+		kfree(n);
+		return -ENOMEM;
 	}
-	v->end = at;
+	if (n->shm)
+		shm_get(n->shm);
 	vma_tree_insert(&mm->vma_root, n);
 	mm->nr_vmas++;
 	return 0;
@@ -80,7 +80,7 @@ static int munmap_locked(struct mm *mm, vaddr_t start, vaddr_t end)
 static bool can_merge(const struct vma *a, const struct vma *b)
 {
 	return a->end == b->start && a->prot == b->prot && a->flags == b->flags &&
-	       !(a->flags & (VM_SHARED | VM_FILE));
+	       !(a->flags & (VM_SHARED | VM_FILE)) && rmap_vma_mergeable(a, b);
 }
 
 /* Put v (not overlapping anything) in the tree, merged with equal neighbours. */
@@ -90,7 +90,7 @@ static void insert_locked(struct mm *mm, struct vma *v)
 	struct vma *n = vma_tree_next(mm->vma_root, v->end);
 
 	if (p && can_merge(p, v)) {
-		p->end = v->end;
+		rmap_vma_merge(p, v, p);
 		vma_free(v);
 		v = p;
 	} else {
@@ -100,9 +100,21 @@ static void insert_locked(struct mm *mm, struct vma *v)
 	if (n && can_merge(v, n)) {
 		vma_tree_remove(&mm->vma_root, n);
 		mm->nr_vmas--;
-		v->end = n->end;
+		rmap_vma_merge(v, n, v);
 		vma_free(n);
 	}
+}
+
+/* A VMA of mm for [start, end), page index pgoff, linked to nothing yet. */
+void vma_init(struct vma *v, struct mm *mm, vaddr_t start, vaddr_t end, uint64_t pgoff)
+{
+	v->mm = mm;
+	v->start = start;
+	v->end = end;
+	v->pgoff = pgoff;
+	v->anon_vma = NULL;
+	list_init(&v->anon_chain);
+	v->obj = NULL;
 }
 
 static int mmap_check(uint64_t len, unsigned prot, unsigned flags, const struct vm_file *file,
@@ -138,7 +150,6 @@ static struct vma *vma_new(uint64_t len, unsigned prot, unsigned flags, const st
 		v->flags |= VM_FILE;
 		v->file_data = file->data;
 		v->file_size = file->size;
-		v->file_off = off;
 	} else {
 		v->flags |= VM_ANON;
 	}
@@ -223,8 +234,12 @@ long vm_mmap(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot, unsigned 
 	spin_lock(&mm->lock);
 	at = place_locked(mm, addr, len, flags);
 	if (at >= 0) {
-		v->start = (vaddr_t)at;
-		v->end = (vaddr_t)at + len;
+		/* A file's pages are indexed by file page, an object's by slot, anonymous memory's
+		 * by address (so that neighbours' indexes follow on and they can merge). */
+		vma_init(v, mm, (vaddr_t)at, (vaddr_t)at + len,
+			 file ? off >> PAGE_SHIFT : v->shm ? 0 : (vaddr_t)at >> PAGE_SHIFT);
+		if (v->shm)
+			rmap_object_link(&v->shm->obj, v);
 		insert_locked(mm, v);
 		if (flags & (MAP_LOCKED | MAP_POPULATE))
 			populate_locked(mm, (vaddr_t)at, (vaddr_t)at + len, prot);
@@ -369,8 +384,7 @@ static bool brk_grow_locked(struct mm *mm, vaddr_t old_end, vaddr_t new_end)
 	v = kzalloc(sizeof(*v));
 	if (!v)
 		return false;
-	v->start = old_end;
-	v->end = new_end;
+	vma_init(v, mm, old_end, new_end, old_end >> PAGE_SHIFT);
 	v->prot = PT_READ | PT_WRITE;
 	v->flags = VM_ANON | VM_BRK;
 	insert_locked(mm, v);

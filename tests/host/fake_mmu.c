@@ -268,8 +268,9 @@ unsigned arch_pt_clear_range(struct arch_pt *pt, vaddr_t *va, vaddr_t end, pfn_t
 	for (j = i; j < pt->n && pt->e[j].va < stop && n < max; j++)
 		if (pt->e[j].pi.present)
 			pfns[n++] = pt->e[j].pi.pfn;
-	if (i < pt->n)
-		*va = j < pt->n && pt->e[j].va < stop ? pt->e[j].va : stop;
+	if (i == pt->n)
+		return 0;
+	*va = j < pt->n && pt->e[j].va < stop ? pt->e[j].va : stop;
 	memmove(&pt->e[i], &pt->e[j], (pt->n - j) * sizeof(*pt->e));
 	pt->n -= j - i;
 	return n;

@@ -308,7 +308,7 @@ TEST(mf_anon_private_kill_policies)
 		CHECK_EQ(fstats().poisoned, 1);
 		fake_task_free(t);
 		mm_put(mm);
-		CHECK_EQ(rmap_nr_entries(), 0);
+		CHECK_EQ(vt_nr_mapped(), 0);
 		CHECK_EQ(pg->flags, PG_HWPOISON | PG_ISOLATED);
 		CHECK(never_reused(pfn));
 	}
@@ -419,7 +419,7 @@ TEST(mf_cow_shared_by_many)
 	CHECK(vt_check(mm, NCOW + 1));
 	CHECK(never_reused(pfn)); /* a storm that exhausts memory, while the markers live */
 	end_tasks(t, mm, NCOW + 1);
-	CHECK_EQ(rmap_nr_entries(), 0);
+	CHECK_EQ(vt_nr_mapped(), 0);
 	CHECK(never_reused(pfn));
 }
 

@@ -10,6 +10,8 @@
 #include "vm_testlib.h"
 #include "../../include/kerrno.h"
 #include "../../include/rmap.h"
+#include "../../kernel/mm/rmap_priv.h"
+#include "../../kernel/mm/vm_priv.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -45,37 +47,140 @@ static bool has(const struct collect *c, struct mm *mm, vaddr_t va)
 	return false;
 }
 
-TEST(rmap_api)
+static struct mm *mm_with(unsigned pages)
+{
+	struct mm *mm = mm_create();
+	if (mm && vm_mmap(mm, PG(0), pages * PAGE_SIZE, RW,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_POPULATE, NULL, 0) != (long)PG(0))
+		return NULL;
+	return mm;
+}
+
+static struct page *page_at(struct mm *mm, vaddr_t va)
+{
+	struct vm_page_info info;
+	vm_page_info(mm, va, &info);
+	return info.state == VM_PAGE_PRESENT ? pfn_to_page(info.pfn) : NULL;
+}
+
+/* A page shared by a parent and two children is found in all three, at its address; the walk
+ * stops at the function's first non-zero value. */
+TEST(rmap_walk_finds_every_mapper)
 {
 	vt_start();
-	struct page *pg = frame_alloc(0, PG_USER);
-	struct mm *a = (struct mm *)0x1000, *b = (struct mm *)0x2000; /* never dereferenced */
+	struct mm *p = mm_with(4);
+	REQUIRE(p);
+	struct mm *a = mm_fork(p), *b = mm_fork(p);
+	REQUIRE(a && b);
+	struct page *pg = page_at(p, PG(2));
 	REQUIRE(pg);
-	CHECK_EQ(rmap_add(pg, a, PG(1)), 0);
-	CHECK_EQ(rmap_add(pg, b, PG(1)), 0);
-	CHECK_EQ(rmap_add(pg, a, PG(7)), 0);
-	CHECK_EQ(rmap_count(pg), 3);
-	CHECK_EQ(pg->mapcount, 3);
-	CHECK_EQ(rmap_nr_entries(), 3);
 	struct collect c = {.n = 0, .stop_at = 0};
 	CHECK_EQ(rmap_walk(pg, collect_fn, &c), 0);
 	CHECK_EQ(c.n, 3);
-	CHECK(has(&c, a, PG(1)) && has(&c, b, PG(1)) && has(&c, a, PG(7)));
+	CHECK(has(&c, p, PG(2)) && has(&c, a, PG(2)) && has(&c, b, PG(2)));
+	CHECK_EQ(rmap_count(pg), 3);
 	c = (struct collect){.n = 0, .stop_at = 2};
-	CHECK_EQ(rmap_walk(pg, collect_fn, &c), 42); /* stops at the first non-zero */
+	CHECK_EQ(rmap_walk(pg, collect_fn, &c), 42);
 	CHECK_EQ(c.n, 2);
-	CHECK_EQ(rmap_remove(pg, b, PG(7)), -ENOENT);
-	CHECK_EQ(rmap_remove(pg, a, PG(1)), 0);
-	CHECK_EQ(rmap_remove(pg, a, PG(1)), -ENOENT);
+	CHECK_EQ(vm_fault(a, PG(2), FAULT_WRITE, true), 0); /* a copies: 2 left */
 	c = (struct collect){.n = 0, .stop_at = 0};
 	rmap_walk(pg, collect_fn, &c);
-	CHECK_EQ(c.n, 2);
-	CHECK(has(&c, b, PG(1)) && has(&c, a, PG(7)) && !has(&c, a, PG(1)));
-	CHECK_EQ(rmap_remove(pg, a, PG(7)), 0);
-	CHECK_EQ(rmap_remove(pg, b, PG(1)), 0);
-	CHECK_EQ(rmap_count(pg), 0);
-	CHECK(pg->priv == NULL);
-	frame_free(pg, 0);
+	CHECK(c.n == 2 && !has(&c, a, PG(2)));
+	mm_put(a);
+	mm_put(b);
+	mm_put(p);
+	vt_check_clean();
+}
+
+static int chain_len(const struct vma *v)
+{
+	int n = 0;
+	for (const struct list_node *q = v->anon_chain.next; q != &v->anon_chain; q = q->next)
+		n++;
+	return n;
+}
+
+static int av_list_len(const struct anon_vma *av)
+{
+	int n = 0;
+	for (const struct list_node *q = av->avcs.next; q != &av->avcs; q = q->next)
+		n++;
+	return n;
+}
+
+/* What a walk may visit: a page the parent had before two forks, the three VMAs; a page one
+ * child made after the fork (its COW copy), that child's VMA only. Nothing per page at fork. */
+TEST(rmap_anon_vma_narrows_walks)
+{
+	vt_start();
+	struct mm *p = mm_with(4);
+	REQUIRE(p);
+	struct mm *a = mm_fork(p), *b = mm_fork(p);
+	REQUIRE(a && b);
+	struct vma *va = vma_tree_find(a->vma_root, PG(0));
+	struct vma *vp = vma_tree_find(p->vma_root, PG(0));
+	REQUIRE(va && vp);
+	CHECK(va->anon_vma != vp->anon_vma && va->anon_vma->parent == vp->anon_vma);
+	CHECK_EQ(chain_len(va), 2); /* its own and the parent's */
+	CHECK_EQ(av_list_len(vp->anon_vma), 3);
+	CHECK_EQ(vm_fault(a, PG(1), FAULT_WRITE, true), 0);
+	struct page *copy = page_at(a, PG(1)), *orig = page_at(p, PG(1));
+	REQUIRE(copy && orig);
+	CHECK(rmap_page_anon(copy->priv) == va->anon_vma && av_list_len(va->anon_vma) == 1);
+	CHECK(rmap_page_anon(orig->priv) == vp->anon_vma);
+	CHECK_EQ(copy->index, orig->index);
+	CHECK(vt_check((struct mm *[]){p, a, b}, 3));
+	mm_put(p); /* the parent goes first: its anon_vma stays while children map its pages */
+	CHECK(vt_check((struct mm *[]){a, b}, 2));
+	mm_put(a);
+	mm_put(b);
+	vt_check_clean();
+}
+
+/* A process that forks and exits, its child the same, and so on: anon_vmas nobody owns are
+ * taken over, so the chain of a VMA stays short however many generations pass. */
+TEST(rmap_fork_chain_stays_short)
+{
+	vt_start();
+	struct mm *gen = mm_with(2);
+	REQUIRE(gen);
+	int longest = 0;
+	for (int g = 0; g < 40; g++) {
+		struct mm *child = mm_fork(gen);
+		REQUIRE(child);
+		CHECK_EQ(vm_fault(child, PG(g & 1), FAULT_WRITE, true), 0);
+		mm_put(gen);
+		gen = child;
+		longest = MAX(longest, chain_len(vma_tree_find(gen->vma_root, PG(0))));
+		CHECK(vt_check(&gen, 1));
+	}
+	CHECK(longest <= 3);
+	CHECK(rmap_nr_anon_vmas() <= 4);
+	mm_put(gen);
+	vt_check_clean();
+}
+
+/* fork and exit a leaf table at a time: no single-page page-table call, one range call per
+ * table of the 2048 pages (4 tables), however many pages they hold. */
+TEST(rmap_fork_and_exit_a_table_at_a_time)
+{
+	vt_start();
+	struct mm *p = mm_with(2048);
+	REQUIRE(p);
+	uint64_t pages0 = fake_mmu_page_calls, ranges0 = fake_mmu_range_calls;
+	struct mm *c = mm_fork(p);
+	REQUIRE(c);
+	CHECK_EQ(fake_mmu_page_calls - pages0, 0);
+	CHECK(fake_mmu_range_calls - ranges0 <= 5);
+	CHECK_EQ(rmap_count(page_at(p, PG(100))), 2);
+	CHECK(vt_check((struct mm *[]){p, c}, 2));
+	pages0 = fake_mmu_page_calls;
+	ranges0 = fake_mmu_range_calls;
+	mm_put(c);
+	CHECK_EQ(fake_mmu_page_calls - pages0, 0);
+	CHECK(fake_mmu_range_calls - ranges0 <= 5);
+	CHECK_EQ(rmap_count(page_at(p, PG(100))), 1);
+	mm_put(p);
 	vt_check_clean();
 }
 
@@ -152,13 +257,13 @@ TEST(rmap_exec_replaces_image)
 	uint64_t f0 = vt_free_frames();
 	struct mm *c = mm_fork(p);
 	REQUIRE(c);
-	CHECK_EQ(rmap_nr_entries(), 4);
+	CHECK_EQ(vt_nr_mapped(), 4);
 	CHECK_EQ(vt_free_frames(), f0 - 1); /* the child's page table; data frames are shared */
 	mm_put(c);			    /* the child execs */
 	c = mm_create();
 	REQUIRE(c);
 	struct mm *both[2] = {p, c};
-	CHECK_EQ(rmap_nr_entries(), 2);
+	CHECK_EQ(vt_nr_mapped(), 2);
 	CHECK(vt_check(both, 2));
 	CHECK_EQ(vm_fault(p, PG(0), FAULT_WRITE, true), 0); /* sole holder again: no copy */
 	CHECK_EQ(vt_free_frames(), f0 - 1); /* no copy was made; the old image's frames are gone */
