@@ -2,7 +2,8 @@
 #   make            kernel ELF, initrd and bootable ISO (BIOS + UEFI)
 #   make run        boot the ISO in QEMU on this terminal (Ctrl-A X quits)
 #   make debug      the same, stopped, with a gdb stub on :1234
-#   make test       host unit tests + QEMU and Bochs tests; ends with "N passed, N failed"
+#   make test       every test of every harness (tests/README.md); ends with "N passed, N failed"
+#   make check T=PATTERN   only the tests whose names contain PATTERN, in every harness
 #   make bench      benchmarks (figures, not pass/fail)
 #   make bochs      boot the ISO in Bochs (headless, serial to build/bochs-serial.log)
 # Every target first makes sure the Debian packages it needs are installed (scripts/deps.sh).
@@ -24,15 +25,19 @@ KASFLAGS := -g -Iinclude -D__ASSEMBLY__ -MMD -MP -fno-pic -fno-pie
 KLDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T linker.ld
 
 # Sources: every C and assembly file in the kernel's folders.
-KSRC_C := $(sort $(wildcard kernel/*.c kernel/*/*.c arch/x86_64/*.c))
+KSRC_C := $(sort $(wildcard boot/*.c kernel/*.c kernel/*/*.c arch/x86_64/*.c))
 KSRC_S := $(sort $(wildcard boot/*.S arch/x86_64/*.S))
 KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC_S) $(KSRC_C))
+# The test build of the kernel adds the in-kernel tests (tests/ktest/, see tests/README.md).
+KTEST_SRC := $(sort $(wildcard tests/ktest/*.c tests/ktest/*/*.c tests/ktest/*/*.S))
+KTEST_OBJ := $(patsubst %,$(B)/k/%.o,$(KTEST_SRC))
 
-# Portable code that the host build tests (everything in kernel/ but the few files that only
-# make sense in a running kernel).
-HOST_EXCLUDE := kernel/main.c kernel/lib/string.c kernel/lib/ktest.c $(wildcard kernel/proc/*.c) \
-	kernel/fs/vfs.c kernel/fs/procfs.c
-PORTABLE_SRC := $(filter-out $(HOST_EXCLUDE),$(sort $(wildcard kernel/*.c kernel/*/*.c)))
+# Portable code that the host build tests: boot/*.c and everything in kernel/ but the boot
+# sequence, the string functions (libc's are used) and the VFS with its files and syscalls
+# (tests/host fakes the few VFS calls the rest makes).
+HOST_EXCLUDE := kernel/main.c kernel/lib/string.c \
+	kernel/fs/vfs.c kernel/fs/procfs.c kernel/fs/fs_syscalls.c
+PORTABLE_SRC := $(filter-out $(HOST_EXCLUDE),$(sort $(wildcard boot/*.c kernel/*.c kernel/*/*.c)))
 HOSTTEST_SRC := $(sort $(wildcard tests/host/*.c))
 HCFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -DMCRK_HOST -Iinclude \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -MMD -MP
@@ -40,7 +45,7 @@ HCFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -DMCRK_HOST -Iinclu
 DEPS_STAMP := $(B)/.deps-ok
 FUZZ_BIN := $(B)/fuzz_boot $(B)/fuzz_mce
 
-.PHONY: all deps run demo debug test bench-guest host-test qemu-test bench bochs fuzz clean
+.PHONY: all deps run demo debug test check bench-guest host-test qemu-test bench bochs fuzz clean
 all: $(B)/mcrk.elf $(B)/initrd.cpio $(B)/mcrk.iso
 
 deps: $(DEPS_STAMP)
@@ -59,11 +64,25 @@ $(B)/k/%.S.o: %.S
 $(B)/mcrk.elf: $(KOBJ) linker.ld
 	$(LD) $(KLDFLAGS) -o $@ $(KOBJ)
 
-# ---- user programs (musl, static) and the initrd that carries them ----
-USER_SRC := $(sort $(wildcard user/*.c))
-USER_BIN := $(patsubst user/%.c,$(B)/user/%,$(USER_SRC))
+# build/mcrk-test.elf: the same kernel plus tests/ktest/, whose entry functions replace the
+# weak ones of arch/x86_64/context.c (the production kernel has no test hooks).
+$(KTEST_OBJ): KCFLAGS += -Itests/ktest
+$(B)/k/tests/ktest/x86_64/%: KCFLAGS += -Iarch/x86_64
+$(B)/mcrk-test.elf: $(KOBJ) $(KTEST_OBJ) linker.ld
+	$(LD) $(KLDFLAGS) -o $@ $(KOBJ) $(KTEST_OBJ)
+
+# ---- user programs (musl, static) and the initrd that carries them as /bin/NAME: the
+# programs tests run (user/), the demo's victim (demo/) and the guest benchmark (bench/) ----
+USER_SRC := $(sort $(wildcard user/*.c)) $(sort $(wildcard demo/*.c)) bench/mfbench.c
+USER_BIN := $(addprefix $(B)/user/,$(basename $(notdir $(USER_SRC))))
 USER_CFLAGS := -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
 $(B)/user/%: user/%.c $(wildcard user/*.h) $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	musl-gcc $(USER_CFLAGS) -o $@ $<
+$(B)/user/%: demo/%.c $(wildcard user/*.h) $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	musl-gcc $(USER_CFLAGS) -Iuser -o $@ $<
+$(B)/user/mfbench: bench/mfbench.c $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -o $@ $<
 MCE_CASES := $(wildcard ../shared/mce-test-cases)
@@ -98,8 +117,8 @@ QEMU_MEM ?= 256M
 run: all
 	$(QEMU) -cpu $(QEMU_CPU) -smp $(QEMU_SMP) -m $(QEMU_MEM) -cdrom $(B)/mcrk.iso -nographic -net none \
 		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04
-# A recovery to watch: user/victim prints the monitor command that poisons its page.
-# DEMO picks the program and its mode (user/victim.c), e.g. DEMO=victim:early-spin QEMU_SMP=1.
+# A recovery to watch: demo/victim.c prints the monitor command that poisons its page.
+# DEMO picks the program and its mode (demo/victim.c), e.g. DEMO=victim:early-spin QEMU_SMP=1.
 DEMO ?= victim:early
 demo: all
 	@echo "When the victim prints its command: press Ctrl-A then C, paste the 'mce -b ...'"
@@ -114,10 +133,15 @@ debug: all
 	$(QEMU) -cpu $(QEMU_CPU) -smp $(QEMU_SMP) -m $(QEMU_MEM) -cdrom $(B)/mcrk.iso -nographic -net none \
 		-no-reboot -s -S -device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-test: all $(B)/host-unit $(FUZZ_BIN)
+test: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN)
 	@$(PYTHON) tests/run_all.py
 
-qemu-test: all
+# make check T=srar: the tests of every harness whose names contain T (tests/README.md).
+check: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN)
+	@test -n "$(T)" || { echo "usage: make check T=PATTERN (see tests/README.md)" >&2; exit 2; }
+	@$(PYTHON) tests/run_all.py "$(T)"
+
+qemu-test: all $(B)/mcrk-test.elf
 	$(PYTHON) tests/qemu/driver.py run
 
 bochs: all
@@ -145,7 +169,7 @@ bench-guest: all
 # ---- fuzzing: libFuzzer targets with ASan/UBSan (clang); `make test` runs a short fixed smoke ----
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-DMCRK_HOST -Iinclude
-FUZZ_BOOT_SRC := tests/fuzz/fuzz_boot.c $(sort $(wildcard kernel/boot/*.c)) kernel/lib/printk.c \
+FUZZ_BOOT_SRC := tests/fuzz/fuzz_boot.c $(sort $(wildcard boot/*.c)) kernel/lib/printk.c \
 	kernel/lib/vsnprintf.c kernel/lib/kstrtou64.c tests/host/fake_arch.c
 FUZZ_MCE_SRC := tests/fuzz/fuzz_mce.c $(addprefix kernel/mce/,severity.c addr.c decide.c format.c \
 	inject_parse.c) kernel/lib/vsnprintf.c

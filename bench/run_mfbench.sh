@@ -1,5 +1,5 @@
 #!/bin/sh
-# Boot MCRK in QEMU with run=mfbench (user/mfbench.c) and print its figures: memory_failure of
+# Boot MCRK in QEMU with run=mfbench (bench/mfbench.c) and print its figures: memory_failure of
 # a page with one mapping, early-kill AO delivery, touch-to-SIGBUS, and the N-mappers x
 # M-sleepers table with its slopes. Figures, not pass/fail.
 #   bench/run_mfbench.sh [--trace] [--quick] [--timeout S]

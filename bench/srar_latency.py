@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """SRAR latency: from the machine check to the program's SIGBUS handler (figures, not
-pass/fail). Boots MCRK with user/victim in "srar" mode (it reads its page in a tight loop,
+pass/fail). Boots MCRK with demo/victim.c in "srar" mode (it reads its page in a tight loop,
 stamping the TSC every iteration), stops the VM until the victim runs in ring 3, injects an
 SRAR data-load error (MCG_STATUS RIPV|EIPV|MCIP) with QEMU's `mce -b` at the page, and lets
 it go. The victim's handler stamps the TSC at entry and compares it with the TSC the #MC
@@ -11,7 +11,7 @@ the injection.) Console output is kept low (loglevel=4 mf.trace=0) as it would b
 server. The kernel also logs how long the broadcast rendezvous took (bank read to decision);
 under TCG that is mostly the host waking the other, idle vCPU's thread, so the figure
 without it is the kernel's own path. Rounds are 0.3 s apart, so the poller (mce.poll_ms=100)
-has cleared what the broadcast left in the other CPU's bank. Budget (DESIGN.md): <= 100 us.
+has cleared what the broadcast left in the other CPU's bank. Budget (docs/memory_failure.md): <= 100 us.
 
 usage: bench/srar_latency.py [BOOTS]   (after `make`; default 3 boots of 5 injections)
 """

@@ -14,7 +14,8 @@ mb2_header:
 	.long MB2_ARCH_I386
 	.long MB2_HEADER_LEN
 	.long -(MB2_MAGIC + MB2_ARCH_I386 + MB2_HEADER_LEN)
-	/* Ask for the tags we parse: cmdline(1), module(3), mmap(6), ACPI old/new RSDP(14, 15). */
+	/* Ask for the command line (1) and the memory map (6); GRUB gives the other tags we
+	 * parse (modules, the ACPI RSDP copies) without being asked. */
 	.balign 8
 info_req:
 	.short MB2_TAG_INFO_REQ

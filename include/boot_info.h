@@ -52,6 +52,16 @@ struct boot_info {
 
 extern struct boot_info boot_info;
 
+/* What the 32-bit entry (boot/entry.S) passes on: which protocol the loader used. For PVH it
+ * is the hvm_start_info magic, which pvh_parse checks. */
+#define MB2_BOOT_MAGIC 0x36d76289
+#define PVH_BOOT_MAGIC 0x336ec578
+
+/* Parse the loader's information at physical address info_phys into *bi, by the protocol
+ * that magic names (multiboot2 or PVH). Returns 0; -EINVAL when no usable memory was found;
+ * -ENOEXEC for an unknown magic (bi then zeroed). Boot CPU, boot only. */
+int boot_info_parse(uint32_t magic, paddr_t info_phys, struct boot_info *bi);
+
 /* Parse a multiboot2 information structure of at most max_len bytes at mbi (a virtual pointer;
  * mbi_phys its physical address) into *bi. Malformed or truncated tags are reported with
  * printk and skipped; returns 0, or -EINVAL if nothing usable was found. Boot only. */

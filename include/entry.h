@@ -4,7 +4,6 @@
 #include "arch/context.h"
 #include "types.h"
 
-/* Access bits of a page fault. */
 /* Access bits of a page fault (READ/WRITE/EXEC have the PT_* values: vm_fault uses them). */
 #define FAULT_READ 0x1
 #define FAULT_WRITE 0x2
@@ -16,7 +15,7 @@
  * copy-on-write). Returns 0 when the access can be retried, or -EFAULT (no mapping),
  * -EACCES (protection), -ENOMEM, -EHWPOISON (the page is poisoned). For a kernel-mode fault
  * (a user copy) the arch then uses the copy's fixup; for a user-mode one it calls
- * task_user_fault. Process context, interrupts enabled. */
+ * task_user_trap. Process context, interrupts enabled. */
 int mm_handle_user_fault(vaddr_t addr, unsigned access);
 
 /* User-mode exceptions that become signals (Linux's mapping of x86 traps). */
@@ -34,7 +33,9 @@ enum user_trap {
  * Interrupts enabled, process context. */
 void task_user_trap(struct user_regs *r, enum user_trap trap, uint64_t addr, int err);
 
-/* Handle syscall number r->rax with Linux x86-64 arguments; the result goes in r->rax. */
+/* Run the syscall the current task's registers r ask for (include/syscall.h) and put its
+ * result, or -ENOSYS for an unknown number, where user mode expects it. Process context,
+ * interrupts enabled. */
 void syscall_dispatch(struct user_regs *r);
 
 /* Work before returning to user mode: reschedule, deliver signals, machine-check recovery

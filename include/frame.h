@@ -32,7 +32,12 @@ struct page {
 		uint8_t pcp_cpu;    /* which per-CPU cache holds it, when PG_PCP */
 		uint8_t slab_class; /* PG_SLAB: kmalloc size-class index */
 	};
-	uint16_t slab_inuse; /* PG_SLAB: kmalloc objects handed out from this frame */
+	union {
+		uint16_t slab_inuse; /* PG_SLAB: kmalloc objects handed out from this frame */
+		uint16_t poison_was; /* a poisoned user frame: its PG_KIND_MASK bits when
+					memory_failure met it, so /proc/kpageflags can say what it
+					was after it left use (0 otherwise) */
+	};
 	int32_t refcount;   /* users of the frame; 1 after frame_alloc */
 	int32_t mapcount;   /* user page-table entries that map it */
 	struct list_node link; /* free list, per-CPU cache, or owner's list */
@@ -75,6 +80,11 @@ int frame_unisolate(pfn_t pfn);
 void frame_drain_cpu(unsigned cpu);
 
 void frame_get_stats(struct frame_stats *st);
+/* The frame's /proc/kpageflags word: Linux's KPF_* bits for what the frame is, or was before
+ * memory_failure took it out of use (kernel/mm/kpageflags.c). Any context but #MC. */
+uint64_t frame_kpageflags(pfn_t pfn);
+/* Register /proc/kpageflags. Boot, process context. */
+void frame_kpageflags_init(void);
 struct page *pfn_to_page(pfn_t pfn); /* NULL when pfn is not described */
 pfn_t page_to_pfn(const struct page *pg);
 pfn_t frame_max_pfn(void);

@@ -112,13 +112,8 @@ void mce_stats_print(void);
 /* Whether bank of cpu is in storm mode. Any context. */
 bool mce_bank_in_storm(unsigned cpu, unsigned bank);
 
-/* Hooks for the memory-failure and task code (the next issues): queue pfn for
- * memory_failure() on a worker (flags: MF_*), and recover the task that consumed poison in user
- * mode. Both run from mce_drain (process context), never in #MC. Stubs log until they exist. */
-#define MF_ACTION_REQUIRED BIT(0)
-#define MF_MUST_KILL BIT(1)
-#define MF_SRC_UCNA BIT(2)
-void memory_failure_queue(pfn_t pfn, int flags);
+/* A record injected with a faked user-mode SRAR context (no task consumed anything): recover
+ * the frame as for an action-optional error. Run from mce_drain, process context. */
 void mce_user_recovery_hook(pfn_t pfn, unsigned lsb, const struct mce_verdict *v, bool must_kill);
 
 /* ---- software injector (kernel/mce/inject.c) ---- */

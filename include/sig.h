@@ -1,10 +1,11 @@
-/* Signals with Linux's x86-64 ABI: numbers, sigaction, masks, siginfo and the rt signal
- * frame. A task's signal state lives in struct sig_state (kernel/sig/signal.c). */
+/* Signals with Linux's ABI: numbers, sigaction, masks and siginfo (the frame a handler
+ * gets is the arch's: include/arch/sigframe.h). A task's signal state lives in struct
+ * sig_state (kernel/sig/signal.c); the syscalls are registered in kernel/sig/sig_syscalls.c. */
 #pragma once
-#include "arch/context.h"
 #include "types.h"
 
 struct task;
+struct user_regs;
 
 #define NSIG 64
 #define SIGHUP 1
@@ -88,11 +89,11 @@ void sig_force(struct task *t, const struct ksiginfo *info);
 void sig_kill_with(struct task *t, const struct ksiginfo *info);
 /* Tell parent that child pid ended with wait status. */
 void sig_send_chld(struct task *parent, int pid, int wait_status);
-/* Memory-failure helpers (issue 6 calls them): SIGBUS with BUS_MCEERR_AR (forced: cannot be
- * blocked or ignored; kills a task that cannot take it) or BUS_MCEERR_AO (ordinary), with
- * si_addr = addr and si_addr_lsb = lsb. Callable from the return-to-user path and from a
- * kernel worker for a task on another CPU. */
-void sig_send_mceerr(struct task *t, int code, uint64_t addr, int lsb);
+/* The SIGBUS of a memory failure: BUS_MCEERR_AR (forced: cannot be blocked or ignored; kills a
+ * task that cannot take it) or BUS_MCEERR_AO (ordinary), with si_addr = addr and
+ * si_addr_lsb = lsb. Callable from the return-to-user path and from a kernel worker for a task
+ * on another CPU. */
+void sig_send_hwpoison(struct task *t, int code, uint64_t addr, int lsb);
 
 /* Whether t has an unblocked signal pending. */
 bool sig_pending(const struct task *t);
@@ -100,7 +101,8 @@ bool sig_pending(const struct task *t);
  * frame on its user stack, or carry out the default action). */
 void sig_deliver(struct user_regs *regs);
 
-/* Syscalls. */
+/* The signal syscalls with their Linux arguments (sig_syscalls.c registers them): 0 or
+ * -errno; rt_sigreturn returns the restored result register. Process context. */
 long sys_rt_sigaction(int sig, const void *uact, void *uoact, size_t sigsetsize);
 long sys_rt_sigprocmask(int how, const uint64_t *uset, uint64_t *uoset, size_t sigsetsize);
 long sys_rt_sigpending(uint64_t *uset, size_t sigsetsize);

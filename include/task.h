@@ -23,13 +23,13 @@ enum task_state {
 /* Work flags checked on the way back to user mode (task_exit_to_user). */
 #define TIF_NEED_RESCHED BIT(0)
 #define TIF_SIGPENDING BIT(1)
-#define TIF_MCE_NOTIFY BIT(2) /* a machine check needs action for this task */
+#define TIF_MF_NOTIFY BIT(2) /* a memory failure needs action for this task (mf_task_work) */
 
 #define TASK_MAX_FILES 32
 #define TASK_NAME_LEN 32
 
-/* Kill policy for memory errors (prctl PR_MCE_KILL), inherited across fork. */
-enum mce_kill_policy { MCE_KILL_DEFAULT = 0, MCE_KILL_LATE = 1, MCE_KILL_EARLY = 2 };
+/* Kill policy for memory errors (Linux's prctl PR_MCE_KILL), inherited across fork. */
+enum mf_kill_policy { MF_KILL_DEFAULT = 0, MF_KILL_LATE = 1, MF_KILL_EARLY = 2 };
 
 struct wait_queue {
 	struct list_node waiters;
@@ -40,7 +40,7 @@ struct task {
 	char name[TASK_NAME_LEN];
 	enum task_state state;
 	bool on_cpu;           /* its context is live on some CPU right now */
-	int32_t refs;          /* task_get holders (kill, memory_failure); freed only at 0 */
+	int32_t refs;          /* task_find, task_get_mm_owner holders; freed only at 0 */
 	bool is_idle;
 	bool is_worker;        /* a kernel worker (work.h): scheduled ahead of every user task */
 	unsigned cpu;          /* CPU it last ran on */
@@ -57,17 +57,17 @@ struct task {
 	uint64_t wake_at_ns;   /* nanosleep deadline, 0 when not sleeping on time */
 	uint64_t slice_ticks;  /* timer ticks used in the current slice */
 	uint64_t clear_child_tid;
-	enum mce_kill_policy mce_kill;
+	enum mf_kill_policy mf_kill;
 	struct sig_state *sig; /* signal handlers, masks and pending sets (kernel/sig) */
 	struct file *files[TASK_MAX_FILES];
 	uint32_t fd_cloexec;   /* bit n: close fd n on execve (FD_CLOEXEC); TASK_MAX_FILES <= 32 */
-	/* Action-required machine check for this task, set in #MC context, handled on its way
-	 * back to user mode (TIF_MCE_NOTIFY, mce_task_work). */
-	pfn_t mce_pfn;
-	uint8_t mce_lsb;
-	uint32_t mce_flags;    /* MF_* */
-	uint64_t mce_tsc;      /* when the #MC handler read the bank */
-	uint64_t mce_act_tsc;  /* when the rendezvous had decided and the task was told */
+	/* Action-required memory failure for this task, set in #MC context (mf_task_notify),
+	 * handled on its way back to user mode (TIF_MF_NOTIFY, mf_task_work). */
+	pfn_t mf_pfn;
+	uint8_t mf_lsb;
+	uint32_t mf_flags;    /* MF_* */
+	uint64_t mf_tsc;      /* when the #MC handler read the bank */
+	uint64_t mf_act_tsc;  /* when the rendezvous had decided and the task was told */
 };
 
 /* The task running on this CPU. Any context but early boot. */

@@ -8,16 +8,18 @@ struct task;
 struct vm_file;
 
 /* A registered node. read/write work on kernel buffers at a file offset; either may be NULL
- * (then the operation fails with -EINVAL / -EACCES). snapshot nodes generate their whole
- * text at open (gen) and reads page through it, as Linux's seq files appear to programs. */
+ * (then the operation fails with -EINVAL / -EACCES). A generated node (gen) has its whole text
+ * made anew whenever a read starts at offset 0, and later reads page through that text, as
+ * Linux's seq files behave: a program that keeps it open and re-reads from offset 0 (pread,
+ * or lseek to 0 then read) sees current values. */
 struct vfs_node_ops {
-	/* Whole contents into a kmalloc'd buffer (*out, *len). 0 or -errno. */
+	/* Whole contents into a kmalloc'd buffer (*out, *len). 0 or -errno. Process context. */
 	int (*gen)(void *priv, char **out, size_t *len);
 	/* Direct reads at an offset (for pagemap-like binary files). Bytes read or -errno. */
 	long (*read)(void *priv, void *buf, size_t n, uint64_t off);
 	/* A write of n bytes (for control files: the whole value at once). Bytes taken or -errno. */
 	long (*write)(void *priv, const char *buf, size_t n);
-	bool privileged_write; /* writes need root (all MCRK tasks are root for now) */
+	bool privileged_write; /* writes need root (every MCRK task is root) */
 };
 
 /* Make path ("/proc/meminfo") open-able. Returns 0, -EEXIST, -ENOMEM. Boot or process context. */
@@ -43,7 +45,7 @@ void vfs_fork_files(struct task *child, const struct task *parent);
 void vfs_close_all(struct task *t);
 /* The bytes behind fd, for mmap of an initrd file. 0 or -EBADF. */
 int vfs_file_backing(int fd, struct vm_file *out);
-/* Register /proc/meminfo, /proc/self/maps and /proc/self/pagemap. Boot. */
+/* Register /proc/meminfo, /proc/kmsg, /proc/self/maps and /proc/self/pagemap. Boot. */
 void procfs_init(void);
 /* Write directly to the console (for write(1, ...)). */
 long console_write(const char *buf, size_t n);

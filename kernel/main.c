@@ -1,6 +1,6 @@
 /* The portable start of the kernel: once the arch code has memory, interrupts and every CPU
- * running, kernel_main says what the machine is, runs any in-kernel tests the command line
- * asks for, prints the ready line and idles. */
+ * running, kernel_main says what the machine is, runs the in-kernel tests the command line
+ * asks for (test build only), prints the ready line and idles. */
 #include "arch/cpu.h"
 #include "arch/mca.h"
 #include "boot_info.h"
@@ -14,15 +14,13 @@
 #include "task.h"
 #include "vfs.h"
 #include "proc.h"
+#include "syscall.h"
 #include "kernel.h"
-#include "ktest.h"
 #include "mce_core.h"
 #include "printk.h"
 #include "work.h"
 
-static const char *const mem_type_names[] = {"?", "usable", "reserved", "ACPI reclaim",
-					     "ACPI NVS", "bad"};
-
+/* The memory map itself was printed as the boot information was read (boot_info_print). */
 static void print_memory_summary(void)
 {
 	uint64_t total = 0, usable = 0;
@@ -31,8 +29,6 @@ static void print_memory_summary(void)
 		total += r->len;
 		if (r->type == MEM_USABLE)
 			usable += r->len;
-		printk(KERN_DEBUG "mem: [%#014lx-%#014lx] %s\n", r->base, r->base + r->len - 1,
-		       r->type < ARRAY_SIZE(mem_type_names) ? mem_type_names[r->type] : "?");
 	}
 	struct frame_stats st;
 	frame_get_stats(&st);
@@ -44,24 +40,23 @@ static void print_memory_summary(void)
 static void print_mca_summary(void)
 {
 	uint64_t cap = arch_mca_cap();
-	if (!(cap & MCG_CAP_COUNT_MASK)) {
+	if (!mcg_cap_count(cap)) {
 		/* The arch set-up said why: no #MC, no MCA in CPUID, or MCA with zero banks. */
 		printk(KERN_WARNING "mce: MCG_CAP %#lx: no MCA banks, so no error details can be "
 				    "read\n",
 		       cap);
 		return;
 	}
-	printk(KERN_INFO "mce: MCG_CAP %#lx: %lu banks%s%s%s%s%s%s%s\n", cap, cap & 0xff,
-	       cap & BIT(8) ? ", CTL_P" : "", cap & BIT(9) ? ", EXT_P" : "",
-	       cap & BIT(10) ? ", CMCI_P" : "", cap & BIT(11) ? ", TES_P" : "",
-	       cap & BIT(24) ? ", SER_P" : "", cap & BIT(26) ? ", ELOG_P" : "",
-	       cap & BIT(27) ? ", LMCE_P" : "");
+	printk(KERN_INFO "mce: MCG_CAP %#lx: %u banks%s%s%s%s%s%s%s\n", cap, mcg_cap_count(cap),
+	       mcg_cap_ctl_p(cap) ? ", CTL_P" : "", mcg_cap_ext_p(cap) ? ", EXT_P" : "",
+	       mcg_cap_cmci_p(cap) ? ", CMCI_P" : "", mcg_cap_tes_p(cap) ? ", TES_P" : "",
+	       mcg_cap_ser_p(cap) ? ", SER_P" : "", mcg_cap_elog_p(cap) ? ", ELOG_P" : "",
+	       mcg_cap_lmce_p(cap) ? ", LMCE_P" : "");
 	if (!arch_mca_is_intel())
 		printk(KERN_WARNING "mce: not an Intel CPU: MCRK grades errors by Intel's rules "
 				    "only; recovery on this vendor is not supported\n");
 }
 
-/* Portable kernel entry, on the boot CPU with interrupts enabled and all CPUs online. */
 /* The first boot module is the initrd when it is a cpio archive. */
 static void initrd_setup(void)
 {
@@ -73,6 +68,15 @@ static void initrd_setup(void)
 		printk(KERN_INFO "initrd: %d files (%lu KiB)\n", n, (m->end - m->start) >> 10);
 }
 
+/* The production kernel has no in-kernel tests; the test build replaces this (kernel.h). */
+__attribute__((weak)) void kernel_run_tests(const char *cmdline)
+{
+	if (cmdline_get(cmdline, "test", NULL, 0))
+		printk(KERN_WARNING "mcrk: test= ignored: the in-kernel tests are only in the test "
+				    "build of the kernel (build/mcrk-test.elf)\n");
+}
+
+/* Portable kernel entry, on the boot CPU with interrupts enabled and all CPUs online. */
 void kernel_main(void)
 {
 	char level[8];
@@ -88,6 +92,7 @@ void kernel_main(void)
 	procfs_init();
 	mce_ctl_init();
 	memory_failure_init();
+	frame_kpageflags_init();
 	syscall_init();
 	print_memory_summary();
 	print_mca_summary();
@@ -95,7 +100,7 @@ void kernel_main(void)
 	arch_irq_enable();
 	mce_drain(); /* errors left over from before boot */
 	mce_inject_from_boot(&boot_info);
-	ktest_run_from_cmdline(boot_info.cmdline);
+	kernel_run_tests(boot_info.cmdline);
 	struct frame_stats st;
 	frame_get_stats(&st);
 	printk(KERN_INFO "mcrk: ready (%u CPUs, %lu MiB free, boot took %lu ms)\n",

@@ -2,9 +2,9 @@
 # Runs MCRK's libFuzzer targets (tests/fuzz/*.c, built by `make fuzz` with clang's
 # -fsanitize=fuzzer,address,undefined) on their seed inputs.
 #
-#   scripts/fuzz.sh smoke          each target replays its seeds and runs 20000 more inputs from
-#                                  a fixed random seed: deterministic, a few seconds; `make test`
-#                                  runs this (one result line per target)
+#   scripts/fuzz.sh smoke [TARGET...]  each target (default: all) replays its seeds and runs
+#                                  20000 more inputs from a fixed random seed: deterministic, a
+#                                  few seconds; `make test` runs this (one result line per target)
 #   scripts/fuzz.sh run [SECONDS]  each target explores for SECONDS (default 60), keeping what
 #                                  it finds in build/fuzz-corpus/<target> for the next run
 #
@@ -16,7 +16,14 @@ set -eu
 cd "$(dirname "$0")/.."
 B=${MCRK_BUILD:-build}
 MODE=${1:-smoke}
-SECONDS_EACH=${2:-60}
+SECONDS_EACH=60
+TARGETS="fuzz_boot fuzz_mce"
+if [ "$MODE" = smoke ] && [ $# -gt 1 ]; then
+	shift
+	TARGETS="$*"
+elif [ "$MODE" = run ] && [ $# -gt 1 ]; then
+	SECONDS_EACH=$2
+fi
 
 seeds() { # target -> its seed folder, (re)written
 	dir="$B/fuzz-seeds/$1"
@@ -41,7 +48,7 @@ seeds() { # target -> its seed folder, (re)written
 }
 
 status=0
-for t in fuzz_boot fuzz_mce; do
+for t in $TARGETS; do
 	[ -x "$B/$t" ] || { echo "FAIL fuzz/$t ($B/$t not built: make fuzz)"; status=1; continue; }
 	s=$(seeds "$t")
 	corpus="$B/fuzz-corpus/$t"

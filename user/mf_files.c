@@ -7,7 +7,11 @@
  *     unpoison-pfn brings the count back;
  *   - madvise(MADV_SOFT_OFFLINE): contents intact, no signal, a new PFN, +4 kB;
  *   - bad writes to the control files (not numbers, PFNs past memory) fail with EINVAL /
- *     ERANGE (overflow) / ENXIO and change nothing.
+ *     ERANGE (overflow) / ENXIO and change nothing;
+ *   - generated files read like seq files: /proc/meminfo and a /proc/sys file kept open across
+ *     madvise(MADV_HWPOISON) and a sysctl write, read again at offset 0 (pread, and lseek then
+ *     read), show the new values; /proc/kpageflags of the poisoned anonymous page still says
+ *     ANON, UPTODATE and SWAPBACKED next to HWPOISON, as Linux 6.1 does.
  * With the argument "recovery0" (MCRK only: on Linux it would really panic) it instead sets
  * vm.memory_failure_recovery to 0, poisons a page and checks it is still running, for the
  * fake-panic test (mce.fake_panic=1). */
@@ -30,10 +34,17 @@
 #define MADV_SOFT_OFFLINE 101
 #endif
 #define PG 4096
+#define KPF_UPTODATE 3
+#define KPF_LRU 5
+#define KPF_MMAP 11
+#define KPF_ANON 12
+#define KPF_SWAPBACKED 14
 #define KPF_HWPOISON 19
+#define KPF(b) (1ull << (b))
 #define PM_PRESENT (1ull << 63)
 #define PM_PFN_MASK ((1ull << 55) - 1)
 #define CORRUPT "/sys/kernel/debug/hwpoison/corrupt-pfn"
+#define EARLY_KILL "/proc/sys/vm/memory_failure_early_kill"
 #define UNPOISON "/sys/kernel/debug/hwpoison/unpoison-pfn"
 #define STORM_MARGIN_KB (16 * 1024) /* leave this much free for the kernel during the storm */
 #define PM_CHUNK 512		    /* pagemap entries read at a time */
@@ -195,6 +206,66 @@ static void test_corrupt_free_frame(void)
 	CHECK(!(kpageflags(pfn) & (1ull << KPF_HWPOISON)));
 }
 
+/* "Name: value" of generated text, or -1. */
+static long field_of(const char *text, const char *field)
+{
+	const char *p = strstr(text, field);
+	long v = -1;
+	if (p)
+		sscanf(p + strlen(field), ": %ld", &v);
+	return v;
+}
+
+/* Files kept open across a memory failure and a sysctl write, read again from offset 0. */
+static void test_reread_at_offset_0(void)
+{
+	char buf[4096];
+	int mfd = open("/proc/meminfo", O_RDONLY), sfd = open(EARLY_KILL, O_RDONLY);
+	CHECK(mfd >= 0 && sfd >= 0);
+	ssize_t n = pread(mfd, buf, sizeof buf - 1, 0);
+	CHECK(n > 0);
+	buf[n > 0 ? n : 0] = 0;
+	long before = field_of(buf, "HardwareCorrupted");
+	CHECK(before >= 0);
+	CHECK(pread(sfd, buf, sizeof buf, 0) == 2 && !memcmp(buf, "0\n", 2));
+
+	prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_LATE, 0, 0);
+	char *p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(p != MAP_FAILED);
+	memset(p, 0x5a, PG);
+	uint64_t pfn = pfn_of(p);
+	CHECK(pfn != 0);
+	uint64_t anon = KPF(KPF_ANON) | KPF(KPF_UPTODATE) | KPF(KPF_SWAPBACKED);
+	uint64_t f = kpageflags(pfn);
+	CHECK((f & (anon | KPF(KPF_MMAP))) == (anon | KPF(KPF_MMAP)) && !(f & KPF(KPF_HWPOISON)));
+	CHECK(madvise(p, PG, MADV_HWPOISON) == 0);
+	CHECK(write_str(EARLY_KILL, "1\n") == 0);
+
+	/* The same descriptors, read again from offset 0: the values of now. */
+	n = pread(mfd, buf, sizeof buf - 1, 0);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(field_of(buf, "HardwareCorrupted") == before + 4);
+	CHECK(lseek(mfd, 0, SEEK_SET) == 0);
+	n = read(mfd, buf, sizeof buf - 1);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(field_of(buf, "HardwareCorrupted") == before + 4);
+	CHECK(read(mfd, buf, sizeof buf) == 0); /* then at the end: nothing more */
+	CHECK(pread(sfd, buf, sizeof buf, 0) == 2 && !memcmp(buf, "1\n", 2));
+	CHECK(write_str(EARLY_KILL, "0\n") == 0);
+	CHECK(lseek(sfd, 0, SEEK_SET) == 0 && read(sfd, buf, sizeof buf) == 2 &&
+	      !memcmp(buf, "0\n", 2));
+
+	/* What the frame was, next to HWPOISON; out of use, so neither mapped nor on the LRU. */
+	f = kpageflags(pfn);
+	printf("mf_files: kpageflags of the poisoned anonymous page: %#llx\n",
+	       (unsigned long long)f);
+	CHECK((f & (anon | KPF(KPF_HWPOISON))) == (anon | KPF(KPF_HWPOISON)));
+	CHECK(!(f & (KPF(KPF_MMAP) | KPF(KPF_LRU))));
+	munmap(p, PG);
+	close(mfd);
+	close(sfd);
+}
+
 static void test_soft_offline(void)
 {
 	char *p = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -267,5 +338,6 @@ int main(int argc, char **argv)
 	test_bad_writes();
 	test_corrupt_free_frame();
 	test_soft_offline();
+	test_reread_at_offset_0();
 	DONE("mf_files");
 }

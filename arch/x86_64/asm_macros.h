@@ -3,7 +3,7 @@
  * code pushes, and the register save/restore macros. Only arch/x86_64 includes this. */
 #pragma once
 
-/* struct user_regs (include/arch/context.h) == struct trap_frame (x86.h), in bytes. */
+/* struct user_regs (uregs.h) == struct trap_frame (x86.h), in bytes. */
 #define UREGS_RCX 96
 #define UREGS_R11 32
 #define UREGS_VECTOR 120
@@ -20,7 +20,9 @@
 #define ASM_CPU_LOCAL_KERNEL_RSP 0x08
 #define ASM_CPU_LOCAL_USER_RSP 0x10
 #define ASM_SYSCALL_VECTOR 0x100
+#define ASM_VEC_NMI 2
 #define ASM_VEC_DF 8
+#define ASM_VEC_MC 18
 
 #ifdef __ASSEMBLY__
 /* The general registers, pushed in the reverse of struct user_regs' field order. */

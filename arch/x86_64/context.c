@@ -23,22 +23,6 @@
 #include "printk.h"
 #include "x86.h"
 
-#define RFLAGS_CF BIT(0)
-#define RFLAGS_FIXED BIT(1) /* always reads as 1 */
-#define RFLAGS_PF BIT(2)
-#define RFLAGS_AF BIT(4)
-#define RFLAGS_ZF BIT(6)
-#define RFLAGS_SF BIT(7)
-#define RFLAGS_TF BIT(8)
-#define RFLAGS_DF BIT(10)
-#define RFLAGS_OF BIT(11)
-#define RFLAGS_IOPL (BIT(12) | BIT(13))
-#define RFLAGS_NT BIT(14)
-#define RFLAGS_RF BIT(16)
-#define RFLAGS_VM BIT(17)
-#define RFLAGS_VIF BIT(19)
-#define RFLAGS_VIP BIT(20)
-#define RFLAGS_ID BIT(21)
 /* What a signal frame may set: the arithmetic flags, TF, DF. */
 #define RFLAGS_USER_SIGFRAME                                                                       \
 	(RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_TF | RFLAGS_DF |       \
@@ -80,8 +64,10 @@ _Static_assert(SEL_UCODE32 + 16 == SEL_UCODE && SEL_UCODE32 + 8 == SEL_UDATA, "S
 _Static_assert(ASM_CPU_LOCAL_KERNEL_RSP == CPU_LOCAL_KERNEL_RSP, "kernel_rsp");
 _Static_assert(ASM_CPU_LOCAL_USER_RSP == CPU_LOCAL_USER_RSP, "user_rsp");
 _Static_assert(ASM_SYSCALL_VECTOR == SYSCALL_VECTOR, "syscall vector");
+_Static_assert(ASM_VEC_NMI == VEC_NMI && ASM_VEC_DF == VEC_DF && ASM_VEC_MC == VEC_MC, "vectors");
 _Static_assert(offsetof(struct cpu_local, kernel_rsp) == CPU_LOCAL_KERNEL_RSP, "cpu_local");
 _Static_assert(offsetof(struct cpu_local, user_rsp_scratch) == CPU_LOCAL_USER_RSP, "cpu_local");
+_Static_assert(offsetof(struct cpu_local, current) == CPU_LOCAL_CURRENT, "cpu_local");
 _Static_assert(offsetof(struct arch_context, fpu) % 16 == 0, "FXSAVE area alignment");
 
 extern char syscall_entry[], kernel_task_start[], user_task_start[];
@@ -90,17 +76,6 @@ __noreturn void enter_user_frame(struct user_regs *top);
 
 struct entry_stats entry_stats;
 uint8_t entry_smap_enabled;
-static const struct entry_test_hooks *test_hooks[MAX_CPUS];
-
-static const struct entry_test_hooks *hooks(void)
-{
-	return test_hooks[arch_cpu_id()];
-}
-
-void entry_set_test_hooks(const struct entry_test_hooks *h)
-{
-	test_hooks[arch_cpu_id()] = h;
-}
 
 /* ---- FPU/SSE state ---- */
 
@@ -145,7 +120,7 @@ static void fpu_learn_mxcsr_mask(void)
 	mxcsr_mask = m ? m : 0xffbf;
 }
 
-/* ---- FPU state in signal frames (see arch/context.h) ---- */
+/* ---- FPU state in signal frames (see entry_priv.h) ---- */
 
 int arch_fpu_to_user(void *ufp)
 {
@@ -192,41 +167,35 @@ void entry_init_cpu(void)
 	entry_smap_enabled = cpu_features.smap;
 }
 
-/* ---- the portable hooks, or the test's ---- */
+/* ---- where the entry code goes: the portable functions ----
+ * Weak, so that the test build of the kernel (tests/ktest/x86_64/entry_hooks.c) can replace
+ * them with versions that route a CPU to an in-kernel test's hooks. The production kernel
+ * calls straight through, with no check on the way. */
 
-void entry_syscall(struct user_regs *r)
+__attribute__((weak)) void entry_syscall(struct user_regs *r)
 {
-	const struct entry_test_hooks *h = hooks();
-	if (h && h->syscall)
-		h->syscall(r);
-	else
-		syscall_dispatch(r);
+	syscall_dispatch(r);
 }
 
-void entry_user_trap(struct user_regs *r, enum user_trap trap, uint64_t addr, int err)
+__attribute__((weak)) void entry_user_trap(struct user_regs *r, enum user_trap trap,
+					   uint64_t addr, int err)
 {
-	const struct entry_test_hooks *h = hooks();
-	if (h && h->user_trap)
-		h->user_trap(r, trap, addr, err);
-	else
-		task_user_trap(r, trap, addr, err);
+	task_user_trap(r, trap, addr, err);
 }
 
-int entry_mm_fault(vaddr_t addr, unsigned access)
+__attribute__((weak)) int entry_mm_fault(vaddr_t addr, unsigned access)
 {
-	const struct entry_test_hooks *h = hooks();
-	if (h && h->mm_fault)
-		return h->mm_fault(addr, access);
 	return mm_handle_user_fault(addr, access);
 }
 
-void entry_schedule_tail(void)
+__attribute__((weak)) void entry_schedule_tail(void)
 {
-	const struct entry_test_hooks *h = hooks();
-	if (h && h->schedule_tail)
-		h->schedule_tail();
-	else if (!h)
-		task_schedule_tail();
+	task_schedule_tail();
+}
+
+__attribute__((weak)) void entry_exit_work(struct user_regs *r)
+{
+	task_exit_to_user(r);
 }
 
 /* Make the frame safe to return to user mode with: user selectors, no privileged flags,
@@ -239,18 +208,14 @@ static bool regs_return_ok(struct user_regs *r)
 	return r->rip < USER_VA_END;
 }
 
-/* The return-to-user work: the portable task_exit_to_user (or the test hook), then the
+/* The return-to-user work: entry_exit_work (task_exit_to_user), then the
  * safety check; a RIP that user mode cannot run (e.g. a signal handler address past the
  * user half) becomes a #GP for the task, as a faulting IRET would. Interrupts off on entry
  * and return. */
 void entry_exit_to_user(struct user_regs *r)
 {
 	for (unsigned tries = 0;; tries++) {
-		const struct entry_test_hooks *h = hooks();
-		if (h && h->exit_to_user)
-			h->exit_to_user(r);
-		else if (!h)
-			task_exit_to_user(r);
+		entry_exit_work(r);
 		arch_irq_disable();
 		if (regs_return_ok(r))
 			return;
@@ -317,14 +282,16 @@ void arch_context_init_kernel(struct arch_context *ctx, void *stack_base, void (
 }
 
 /* The new task inherits the caller's live FPU/SSE state and FS base (fork semantics); a
- * fresh program gets defaults from arch_regs_init_user / arch_enter_user / set_fs_base. */
-void arch_context_init_user(struct arch_context *ctx, void *stack_base,
-			    const struct user_regs *regs)
+ * fresh program gets defaults from arch_regs_init_user / arch_enter_user / arch_set_fs_base. */
+struct user_regs *arch_context_init_user(struct arch_context *ctx, void *stack_base,
+					 const struct user_regs *regs)
 {
-	memcpy((char *)stack_base + KSTACK_SIZE - UREGS_SIZE, regs, UREGS_SIZE);
+	struct user_regs *copy = (struct user_regs *)((char *)stack_base + KSTACK_SIZE - UREGS_SIZE);
+	memcpy(copy, regs, UREGS_SIZE);
 	ctx->rsp = build_stack(stack_base, user_task_start, 0, 0);
 	ctx->fs_base = rdmsr(MSR_FS_BASE);
 	fxsave(ctx->fpu);
+	return copy;
 }
 
 struct user_regs *arch_current_user_regs(void)
@@ -352,6 +319,15 @@ bool arch_regs_sanitize_user(struct user_regs *r)
 	r->ss = SEL_UDATA;
 	return r->rip < USER_VA_END;
 }
+
+struct task *arch_current_task(void)
+{
+	struct task *t;
+	__asm__ volatile("movq %%gs:%c1, %0" : "=r"(t) : "i"(CPU_LOCAL_CURRENT));
+	return t;
+}
+
+void arch_set_current_task(struct task *t) { this_cpu()->current = t; }
 
 void arch_set_kernel_stack(void *stack_base)
 {

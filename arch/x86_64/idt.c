@@ -7,15 +7,11 @@
 #include "kstring.h"
 #include "panic.h"
 #include "printk.h"
+#include "smp_priv.h"
 #include "x86.h"
 
 #define IDT_ENTRIES 256
 #define GATE_INTERRUPT 0x8e /* present, DPL 0, 64-bit interrupt gate */
-#define VEC_DF 8
-#define VEC_NMI 2
-#define VEC_MC 18
-#define VEC_PF 14
-#define VEC_SPURIOUS 0xff
 #define PIC1_CMD 0x20
 #define PIC1_DATA 0x21
 #define PIC2_CMD 0xa0
@@ -180,7 +176,7 @@ static void handle_unexpected(struct trap_frame *tf)
 {
 	unsigned v = (unsigned)tf->vector;
 	/* 0x27/0x2f: spurious IRQ 7/15 of the masked 8259s; 0xff: APIC spurious. No EOI. */
-	if (unexpected_count[v]++ < 5 || v == VEC_SPURIOUS)
+	if (unexpected_count[v]++ < 5 || v == VEC_APIC_SPURIOUS)
 		printk(KERN_WARNING "unexpected interrupt vector %u on CPU %u (seen %lu times)\n", v,
 		       arch_cpu_id(), unexpected_count[v]);
 }

@@ -32,7 +32,7 @@
 
 /* Vectors where the CPU pushes an error code. */
 #define HAS_ERR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
-#define IS_PARANOID(v) ((v) == 2 || (v) == 8 || (v) == 18)
+#define IS_PARANOID(v) ((v) == ASM_VEC_NMI || (v) == ASM_VEC_DF || (v) == ASM_VEC_MC)
 
 /* Offset of the saved CS above the vector and error code the stub pushed. */
 #define STUB_CS 24

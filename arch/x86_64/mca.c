@@ -29,8 +29,6 @@
 #define MSR_IA32_UCODE_REV 0x8b
 #define FEATURE_CONTROL_LOCKED BIT(0)
 #define FEATURE_CONTROL_LMCE BIT(20)
-#define VEC_MC 18
-#define VEC_CMCI 0xf1 /* next to the APIC's own vectors (smp_priv.h) */
 #define APIC_LVT_CMCI 0x2f0
 #define X2APIC_MSR_BASE 0x800
 #define APIC_BASE_ADDR_MASK 0xffffff000ull

@@ -1,7 +1,6 @@
 /* Reading memory or MSRs that may not exist, through exception-table fixups: a fault at the
  * marked instruction resumes at the fixup, which returns -EFAULT instead of crashing. */
 #include "kerrno.h"
-#include "ktest.h"
 #include "x86.h"
 
 /* Read 8 bytes at addr; returns 0 and *val, or -EFAULT if the read faulted. Any context. */
@@ -38,20 +37,4 @@ int rdmsr_safe(uint32_t msr, uint64_t *val)
 			 : "c"(msr), "i"(-EFAULT));
 	*val = (uint64_t)hi << 32 | lo;
 	return err;
-}
-
-#define UNMAPPED_KERNEL_ADDR ((const void *)0xffff900000000000ull)
-
-KTEST(arch, fixup_turns_fault_into_efault)
-{
-	uint64_t v = 1, here = 0x1234;
-	KT_EXPECT(probe_read64(UNMAPPED_KERNEL_ADDR, &v) == -EFAULT);
-	KT_EXPECT(probe_read64(&here, &v) == 0 && v == 0x1234);
-}
-
-KTEST(fault, unmapped_kernel_read)
-{
-	(void)ktest_failed__;
-	printk("fault: reading an unmapped kernel address on purpose\n");
-	(void)*(volatile const uint64_t *)UNMAPPED_KERNEL_ADDR;
 }

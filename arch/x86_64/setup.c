@@ -8,6 +8,7 @@
 #include "bootmem.h"
 #include "entry_priv.h"
 #include "frame.h"
+#include "kerrno.h"
 #include "kernel.h"
 #include "kmalloc.h"
 #include "kstring.h"
@@ -16,10 +17,7 @@
 #include "task.h"
 #include "x86.h"
 
-#define MB2_BOOT_MAGIC 0x36d76289
-#define PVH_BOOT_MAGIC 0x336ec578
 #define LOW_MEMORY_END 0x100000 /* real-mode area: BIOS data, trampoline; never allocated */
-#define MB2_INFO_MAX (1u << 20)
 
 struct boot_info boot_info;
 extern char __kernel_phys_start[], __kernel_phys_end[];
@@ -32,20 +30,16 @@ static paddr_t early_table_alloc(void)
 	return p;
 }
 
+/* Read the loader's information (boot/) into boot_info once; nothing reads it again. */
 static void parse_boot_info(uint32_t magic, uint32_t info_phys)
 {
-	const void *info = arch_phys_to_virt(info_phys);
-	int err;
-	if (magic == MB2_BOOT_MAGIC) {
-		err = mb2_parse(info, MB2_INFO_MAX, info_phys, &boot_info);
-	} else if (magic == PVH_BOOT_MAGIC) {
-		err = pvh_parse(info, info_phys, arch_phys_to_virt, &boot_info);
-	} else {
+	int err = boot_info_parse(magic, info_phys, &boot_info);
+	if (err == -ENOEXEC)
 		panic("unknown boot protocol (magic %#x): boot MCRK with GRUB (multiboot2) or "
 		      "QEMU -kernel (PVH)", magic);
-	}
 	if (err)
 		panic("boot information unusable (%d): no memory map", err);
+	boot_info_print(&boot_info);
 }
 
 static pfn_t highest_usable_pfn(void)

@@ -9,7 +9,7 @@
 #define VEC_CALL_FUNCTION 0xf0
 #define VEC_APIC_ERROR 0xfe
 #define VEC_APIC_SPURIOUS 0xff
-#define VEC_NMI 2
+#define VEC_CMCI 0xf1 /* the corrected-error interrupt's LVT entry (mca.c) */
 
 #define NS_PER_SEC 1000000000ul
 #define NS_PER_MS 1000000ul

@@ -13,22 +13,6 @@
 #include "kerrno.h"
 #include "x86.h"
 
-#define VEC_DE 0
-#define VEC_DB 1
-#define VEC_BP 3
-#define VEC_OF 4
-#define VEC_BR 5
-#define VEC_UD 6
-#define VEC_NM 7
-#define VEC_TS 10
-#define VEC_NP 11
-#define VEC_SS 12
-#define VEC_GP 13
-#define VEC_PF 14
-#define VEC_MF 16
-#define VEC_AC 17
-#define VEC_XM 19
-
 /* Page-fault error code bits. */
 #define PF_PRESENT BIT(0)
 #define PF_WRITE BIT(1)

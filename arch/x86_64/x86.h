@@ -16,6 +16,26 @@
 #define SEL_UCODE 0x33
 #define SEL_TSS 0x40
 
+/* Exception vectors (Intel SDM vol. 3A, table 6-1). The APIC's vectors are in smp_priv.h. */
+#define VEC_DE 0
+#define VEC_DB 1
+#define VEC_NMI 2
+#define VEC_BP 3
+#define VEC_OF 4
+#define VEC_BR 5
+#define VEC_UD 6
+#define VEC_NM 7
+#define VEC_DF 8
+#define VEC_TS 10
+#define VEC_NP 11
+#define VEC_SS 12
+#define VEC_GP 13
+#define VEC_PF 14
+#define VEC_MF 16
+#define VEC_AC 17
+#define VEC_MC 18
+#define VEC_XM 19
+
 /* Page-table entry bits (the format is described at the top of mmu.c). */
 #define PTE_P BIT(0)
 #define PTE_W BIT(1)
@@ -58,8 +78,24 @@
 #define CR4_FSGSBASE BIT(16)
 #define CR4_SMEP BIT(20)
 #define CR4_SMAP BIT(21)
+#define RFLAGS_CF BIT(0)
+#define RFLAGS_FIXED BIT(1) /* always reads as 1 */
+#define RFLAGS_PF BIT(2)
+#define RFLAGS_AF BIT(4)
+#define RFLAGS_ZF BIT(6)
+#define RFLAGS_SF BIT(7)
+#define RFLAGS_TF BIT(8)
 #define RFLAGS_IF BIT(9)
+#define RFLAGS_DF BIT(10)
+#define RFLAGS_OF BIT(11)
+#define RFLAGS_IOPL (BIT(12) | BIT(13))
+#define RFLAGS_NT BIT(14)
+#define RFLAGS_RF BIT(16)
+#define RFLAGS_VM BIT(17)
 #define RFLAGS_AC BIT(18)
+#define RFLAGS_VIF BIT(19)
+#define RFLAGS_VIP BIT(20)
+#define RFLAGS_ID BIT(21)
 
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
 static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
@@ -155,7 +191,7 @@ struct cpu_local {
 	uint64_t user_rsp_scratch; /* 0x10: user RSP during SYSCALL entry */
 	uint32_t cpu_id;           /* 0x18 */
 	uint32_t apic_id;          /* 0x1c */
-	void *current;             /* 0x20: running task (kernel/proc) */
+	struct task *current;      /* 0x20: running task (arch_current_task) */
 	uint64_t mce_nesting;      /* 0x28: #MC handler depth on this CPU */
 	bool online;
 	uint64_t irq_count;
@@ -163,6 +199,7 @@ struct cpu_local {
 };
 #define CPU_LOCAL_KERNEL_RSP 0x08
 #define CPU_LOCAL_USER_RSP 0x10
+#define CPU_LOCAL_CURRENT 0x20
 
 extern struct cpu_local cpu_locals[MAX_CPUS];
 static inline struct cpu_local *this_cpu(void)
@@ -201,7 +238,6 @@ paddr_t mmu_direct_map_top(void);                    /* the direct map covers [0
 void apic_eoi(void);                                 /* end of interrupt, this CPU (apic.c) */
 void apic_send_ipi(unsigned cpu, unsigned vector);   /* fixed IPI to a CPU, self included */
 __noreturn void fault_report_and_panic(struct trap_frame *tf, const char *why);
-void exc_register(unsigned vector, irq_handler_t h); /* exception 0..31 handler */
 uint64_t ex_fixup_lookup(uint64_t rip);  /* fixup address for a faulting kernel RIP, or 0 */
 void idt_set_user_callable(unsigned v);  /* allow INT v from ring 3 */
 void trap_dispatch(struct trap_frame *tf);
@@ -210,7 +246,6 @@ int rdmsr_safe(uint32_t msr, uint64_t *val);       /* 0, or -EFAULT if the MSR #
 void cpu_set_kernel_stack(uint64_t top); /* TSS.RSP0 and the SYSCALL stack of this CPU */
 void mmu_init_early(void);
 void mmu_extend_direct_map(paddr_t top, paddr_t (*alloc_table)(void));
-paddr_t mmu_direct_map_top(void);
 
 /* Boot and per-CPU start-up (setup.c calls these in order; see their files). */
 void x86_64_start(uint32_t magic, uint32_t info_phys);
@@ -221,5 +256,3 @@ void acpi_init(paddr_t rsdp);  /* find the CPUs in the MADT */
 void smp_boot_aps(void);       /* start every other CPU */
 void timer_init_cpu(void);     /* periodic LAPIC timer on this CPU */
 void mca_cpu_init(bool bsp);   /* machine checks on this CPU; bsp: install handlers (mca.c) */
-void apic_eoi(void);
-void apic_send_ipi(unsigned cpu, unsigned vector);

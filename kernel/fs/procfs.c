@@ -133,7 +133,8 @@ static long read_pagemap(void *priv, void *buf, size_t n, uint64_t off)
 }
 
 /* The kernel log buffer (the last 64 KiB), including lines the console level hid: a
- * snapshot at open, like `dmesg` (not Linux's blocking /proc/kmsg reader). */
+ * snapshot taken when a read starts at offset 0, like `dmesg` (not Linux's blocking /proc/kmsg
+ * reader). */
 static int gen_kmsg(void *priv, char **out, size_t *len)
 {
 	(void)priv;

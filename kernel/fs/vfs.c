@@ -1,7 +1,12 @@
 /* The VFS (see include/vfs.h): a file is the console, an initrd file, a registered node, or
  * a directory listing. Open files are shared between a parent and its forked children by
  * reference count. Reads and writes bounce through a kernel buffer, so file types never see
- * user pointers. */
+ * user pointers.
+ * A generated node (/proc/meminfo, the control files) reads like Linux's seq_file: its text is
+ * generated when a read starts at offset 0 (or finds none yet), and later reads page through
+ * that text, so a program that keeps the file open and reads it again from offset 0 sees the
+ * values of now. The text is reference-counted, so a forked child reading the same open file
+ * at the same time never sees it freed under it. */
 #include "arch/context.h"
 #include "initrd.h"
 #include "kerrno.h"
@@ -41,6 +46,12 @@
 
 enum file_kind { F_CONSOLE, F_INITRD, F_NODE, F_DIR };
 
+struct node_text {
+	int32_t refs; /* the file's own reference and each reader's */
+	size_t len;
+	char *data;
+};
+
 struct file {
 	enum file_kind kind;
 	int refs;
@@ -48,8 +59,8 @@ struct file {
 	uint64_t pos;
 	const struct initrd_file *irf;
 	const struct vfs_node *node;
-	char *text; /* snapshot of a generated node */
-	size_t text_len;
+	struct node_text *text; /* a generated node's text, from the last read at offset 0 */
+	spinlock_t text_lock;	/* guards the text pointer and its reference count */
 	char dir[VFS_PATH_MAX]; /* directory path, for F_DIR */
 };
 
@@ -146,16 +157,54 @@ static struct file *file_new(enum file_kind kind, int flags)
 		f->kind = kind;
 		f->refs = 1;
 		f->flags = flags;
+		spin_init(&f->text_lock);
 	}
 	return f;
+}
+
+static void text_put(struct node_text *t)
+{
+	if (t && __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		kfree(t->data);
+		kfree(t);
+	}
 }
 
 static void file_put(struct file *f)
 {
 	if (__atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) == 0) {
-		kfree(f->text);
+		text_put(f->text);
 		kfree(f);
 	}
+}
+
+/* The file's text with a reference for the caller: generated anew when fresh is set or there
+ * is none yet (the old text goes once its last reader is done). NULL with *err on failure. */
+static struct node_text *node_text_get(struct file *f, bool fresh, int *err)
+{
+	struct node_text *t = NULL, *old;
+	irqflags_t fl;
+	if (fresh || !READ_ONCE(f->text)) {
+		t = kzalloc(sizeof(*t));
+		*err = t ? f->node->ops->gen(f->node->priv, &t->data, &t->len) : -ENOMEM;
+		if (*err) {
+			kfree(t);
+			return NULL;
+		}
+		t->refs = 1;
+	}
+	fl = spin_lock_irqsave(&f->text_lock);
+	if (t) {
+		old = f->text;
+		f->text = t;
+	} else {
+		old = NULL;
+		t = f->text;
+	}
+	__atomic_add_fetch(&t->refs, 1, __ATOMIC_RELAXED);
+	spin_unlock_irqrestore(&f->text_lock, fl);
+	text_put(old);
+	return t;
 }
 
 _Static_assert(TASK_MAX_FILES <= 32, "fd_cloexec is a 32-bit mask");
@@ -187,13 +236,6 @@ static struct file *open_node(const struct vfs_node *n, int flags, int *err)
 		return NULL;
 	}
 	f->node = n;
-	if (n->ops->gen && (flags & O_ACCMODE) != O_WRONLY) {
-		*err = n->ops->gen(n->priv, &f->text, &f->text_len);
-		if (*err) {
-			file_put(f);
-			return NULL;
-		}
-	}
 	return f;
 }
 
@@ -302,6 +344,18 @@ static long read_node_direct(struct file *f, void *ubuf, size_t n)
 	return (long)done;
 }
 
+/* A read of a generated node: a read that starts at offset 0 generates the text anew. */
+static long read_generated(struct file *f, void *ubuf, size_t n)
+{
+	int err;
+	struct node_text *t = node_text_get(f, f->pos == 0, &err);
+	if (!t)
+		return err;
+	long r = read_bytes(f, (const uint8_t *)t->data, t->len, ubuf, n);
+	text_put(t);
+	return r;
+}
+
 long vfs_read(int fd, void *ubuf, size_t n)
 {
 	struct file *f = fd_file(fd);
@@ -313,8 +367,8 @@ long vfs_read(int fd, void *ubuf, size_t n)
 	case F_INITRD:
 		return read_bytes(f, f->irf->data, f->irf->size, ubuf, n);
 	case F_NODE:
-		if (f->text)
-			return read_bytes(f, (const uint8_t *)f->text, f->text_len, ubuf, n);
+		if (f->node->ops->gen)
+			return read_generated(f, ubuf, n);
 		return f->node->ops->read ? read_node_direct(f, ubuf, n) : -EINVAL;
 	case F_DIR:
 		return -EISDIR;
@@ -373,7 +427,17 @@ long vfs_lseek(int fd, int64_t off, int whence)
 		return -EBADF;
 	if (f->kind == F_CONSOLE)
 		return -ESPIPE;
-	int64_t size = f->kind == F_INITRD ? (int64_t)f->irf->size : (int64_t)f->text_len;
+	int64_t size = 0;
+	if (f->kind == F_INITRD) {
+		size = (int64_t)f->irf->size;
+	} else if (f->kind == F_NODE && f->node->ops->gen && whence == SEEK_END) {
+		int err;
+		struct node_text *t = node_text_get(f, false, &err);
+		if (!t)
+			return err;
+		size = (int64_t)t->len;
+		text_put(t);
+	}
 	int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (int64_t)f->pos
 			: whence == SEEK_END ? size : -1;
 	if (base < 0 || (off < 0 && -off > base))

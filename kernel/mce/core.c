@@ -8,6 +8,7 @@
 #include "boot_info.h"
 #include "kstring.h"
 #include "mce_priv.h"
+#include "memory_failure.h"
 #include "printk.h"
 
 #define ALL_ONES (~0ull)
@@ -66,6 +67,7 @@ void mce_config_parse(const char *cmdline)
 	parse_bool(cmdline, "mce.ignore_ce", &mce_cfg.ignore_ce);
 	parse_bool(cmdline, "mce.panic_on_ce", &mce_cfg.panic_on_ce);
 	parse_bool(cmdline, "mce.fake_panic", &mce_cfg.fake_panic);
+	mf_set_fake_panic(mce_cfg.fake_panic); /* memory_failure's own panic follows it */
 	parse_bool(cmdline, "mce.fake_cmci", &mce_cfg.fake_cmci);
 	parse_bool(cmdline, "mce.timeout_panic", &mce_cfg.timeout_panic);
 	parse_bool(cmdline, "mce.ser", &mce_cfg.ser);

@@ -1,9 +1,10 @@
 /* Run-time control files of the machine-check code, at the paths Linux uses, so that tools and
  * tests written for Linux find them:
  *   /sys/devices/system/machinecheck/machinecheck0/KNOB   the policy knobs (read: the value and
- *       a newline; write: a number, optionally newline-terminated; anything else, or a value
- *       out of range, is -EINVAL and changes nothing). Linux's units: check_interval in
- *       seconds, monarch_timeout in microseconds; MCRK's own knobs keep their boot names.
+ *       a newline; write: one number by the control-file rules of include/ctl.h; a value out
+ *       of range is -EINVAL and changes nothing). Linux's units: check_interval in seconds,
+ *       monarch_timeout in microseconds; MCRK's own knobs keep their boot names. fake_panic
+ *       also covers the panic memory_failure decides (vm.memory_failure_recovery=0).
  *   /sys/kernel/debug/mce-inject/{status,misc,addr,mcgstatus,cpu,bank,flags}   Linux's
  *       injector interface: set the fields, then writing "bank" injects one record on "cpu"
  *       through the software injector (kernel/mce/inject.c). flags: "sw" or "hw" (both write
@@ -12,42 +13,27 @@
  *   /sys/kernel/debug/mce-inject/text   (MCRK) a whole mce-inject text, injected as written.
  *   /sys/kernel/debug/mce/counters   "name value" lines of struct mce_stats.
  *   /sys/kernel/debug/mce/severities-coverage   "hits<TAB>message" per grading row, as Linux.
- * The file logic is in mce_ctl_show/mce_ctl_store (host-tested); mce_ctl_init registers the
- * files with the VFS. Everything here runs in process context. */
+ * The files are one ctl_file table; mce_ctl_show/mce_ctl_store reach a row by path (host-tested)
+ * and mce_ctl_init registers the table with the VFS. Everything here runs in process context. */
 #include "arch/cpu.h"
 #include "arch/mca.h"
+#include "ctl.h"
 #include "kerrno.h"
-#include "kmalloc.h"
 #include "kstring.h"
 #include "mce_priv.h"
+#include "memory_failure.h"
 #include "printk.h"
-#include "vfs.h"
 
 #define MC_DIR "/sys/devices/system/machinecheck/machinecheck0/"
 #define INJ_DIR "/sys/kernel/debug/mce-inject/"
 #define DBG_DIR "/sys/kernel/debug/mce/"
-#define VALUE_MAX 32 /* longest number a knob or injector field takes */
-#define GEN_BUF 4096 /* counters and coverage text */
+#define VALUE_MAX CTL_VALUE_MAX /* longest flags word list the injector takes */
 #define MS_PER_S 1000ull
 #define US_PER_MS 1000ull
 #define MAX_INTERVAL_S 86400ull	   /* a day */
 #define MAX_MONARCH_US 60000000ull /* a minute */
 #define MAX_STORM_MS 3600000ull	   /* an hour */
 #define MAX_STORM_THRESHOLD 1000000ull
-
-struct ctl_file;
-typedef int (*show_fn)(const struct ctl_file *f, char *buf, size_t size);
-typedef long (*store_fn)(const struct ctl_file *f, const char *buf, size_t n);
-
-/* One file: its path, how it reads and writes, and what it controls. */
-struct ctl_file {
-	const char *path;
-	show_fn show;	/* NULL: write-only */
-	store_fn store; /* NULL: read-only */
-	void *field;	/* the knob or injector field */
-	uint64_t unit;	/* knobs: file value * unit = field value */
-	uint64_t max;	/* knobs: largest file value */
-};
 
 /* The injector's pending record (the debugfs fields) and its delivery flags. */
 static struct {
@@ -56,94 +42,78 @@ static struct {
 	char flags_text[VALUE_MAX];
 } inj = {.flags_text = "sw"};
 
-/* Copy a written value into a NUL-terminated string without its one trailing newline.
- * Returns 0, or -EINVAL when it is empty, too long or holds a NUL. */
-static int take_value(const char *buf, size_t n, char *out, size_t size)
-{
-	if (n && buf[n - 1] == '\n')
-		n--;
-	if (n == 0 || n >= size || strnlen(buf, n) != n)
-		return -EINVAL;
-	memcpy(out, buf, n);
-	out[n] = '\0';
-	return 0;
-}
-
-/* A written number: C-style (0x hex, 0 octal, decimal), nothing after it. */
-static int take_number(const char *buf, size_t n, uint64_t *out)
-{
-	char v[VALUE_MAX];
-
-	if (take_value(buf, n, v, sizeof v) || strchr(v, '\n'))
-		return -EINVAL;
-	return kstrtou64(v, 0, out) ? -EINVAL : 0;
-}
-
-static int show_u64(const struct ctl_file *f, char *buf, size_t size)
+static int show_u64(const struct ctl_file *f, struct ctl_buf *b)
 {
 	uint64_t v = __atomic_load_n((uint64_t *)f->field, __ATOMIC_RELAXED);
 
-	return ksnprintf(buf, size, "%llu\n", (unsigned long long)((v + f->unit - 1) / f->unit));
+	ctl_printf(b, "%llu\n", (unsigned long long)((v + f->unit - 1) / f->unit));
+	return 0;
 }
 
 static long store_u64(const struct ctl_file *f, const char *buf, size_t n)
 {
 	uint64_t v;
+	int err = ctl_parse_range(buf, n, 0, f->max, &v);
 
-	if (take_number(buf, n, &v) || v > f->max)
-		return -EINVAL;
+	if (err)
+		return err;
 	__atomic_store_n((uint64_t *)f->field, v * f->unit, __ATOMIC_RELAXED);
 	return (long)n;
 }
 
 /* monarch_timeout is in microseconds; MCRK keeps milliseconds (a write rounds up). */
-static int show_us(const struct ctl_file *f, char *buf, size_t size)
+static int show_us(const struct ctl_file *f, struct ctl_buf *b)
 {
 	uint64_t ms = __atomic_load_n((uint64_t *)f->field, __ATOMIC_RELAXED);
 
-	return ksnprintf(buf, size, "%llu\n", (unsigned long long)(ms * US_PER_MS));
+	ctl_printf(b, "%llu\n", (unsigned long long)(ms * US_PER_MS));
+	return 0;
 }
 
 static long store_us(const struct ctl_file *f, const char *buf, size_t n)
 {
 	uint64_t us;
+	int err = ctl_parse_range(buf, n, 0, f->max, &us);
 
-	if (take_number(buf, n, &us) || us > f->max)
-		return -EINVAL;
+	if (err)
+		return err;
 	__atomic_store_n((uint64_t *)f->field, (us + US_PER_MS - 1) / US_PER_MS, __ATOMIC_RELAXED);
 	return (long)n;
 }
 
-static int show_u32(const struct ctl_file *f, char *buf, size_t size)
+static int show_u32(const struct ctl_file *f, struct ctl_buf *b)
 {
-	return ksnprintf(buf, size, "%u\n",
-			 __atomic_load_n((uint32_t *)f->field, __ATOMIC_RELAXED));
+	ctl_printf(b, "%u\n", __atomic_load_n((uint32_t *)f->field, __ATOMIC_RELAXED));
+	return 0;
 }
 
 static long store_u32(const struct ctl_file *f, const char *buf, size_t n)
 {
 	uint64_t v;
+	int err = ctl_parse_range(buf, n, 1, f->max, &v);
 
-	if (take_number(buf, n, &v) || v < 1 || v > f->max)
-		return -EINVAL;
+	if (err)
+		return err;
 	__atomic_store_n((uint32_t *)f->field, (uint32_t)v, __ATOMIC_RELAXED);
 	return (long)n;
 }
 
 /* Booleans read 0 or 1 and take only 0 or 1. unit 0 marks an inverted knob (cmci_disabled). */
-static int show_bool(const struct ctl_file *f, char *buf, size_t size)
+static int show_bool(const struct ctl_file *f, struct ctl_buf *b)
 {
 	bool v = __atomic_load_n((bool *)f->field, __ATOMIC_RELAXED);
 
-	return ksnprintf(buf, size, "%d\n", f->unit ? v : !v);
+	ctl_printf(b, "%d\n", f->unit ? v : !v);
+	return 0;
 }
 
 static long store_bool(const struct ctl_file *f, const char *buf, size_t n)
 {
 	uint64_t v;
+	int err = ctl_parse_range(buf, n, 0, 1, &v);
 
-	if (take_number(buf, n, &v) || v > 1)
-		return -EINVAL;
+	if (err)
+		return err;
 	__atomic_store_n((bool *)f->field, f->unit ? v == 1 : v == 0, __ATOMIC_RELAXED);
 	return (long)n;
 }
@@ -160,18 +130,30 @@ static long store_cmci_disabled(const struct ctl_file *f, const char *buf, size_
 	return rc;
 }
 
-/* Injector fields: hexadecimal as Linux shows them; any C-style number written. */
-static int show_hex(const struct ctl_file *f, char *buf, size_t size)
+/* fake_panic: memory_failure's panic (vm.memory_failure_recovery=0) follows it too. */
+static long store_fake_panic(const struct ctl_file *f, const char *buf, size_t n)
 {
-	return ksnprintf(buf, size, "%llx\n", (unsigned long long)*(uint64_t *)f->field);
+	long rc = store_bool(f, buf, n);
+
+	if (rc >= 0)
+		mf_set_fake_panic(mce_cfg.fake_panic);
+	return rc;
+}
+
+/* Injector fields: hexadecimal as Linux shows them; any C-style number written. */
+static int show_hex(const struct ctl_file *f, struct ctl_buf *b)
+{
+	ctl_printf(b, "%llx\n", (unsigned long long)*(uint64_t *)f->field);
+	return 0;
 }
 
 static long store_hex(const struct ctl_file *f, const char *buf, size_t n)
 {
 	uint64_t v;
+	int err = ctl_parse_range(buf, n, 0, f->max, &v);
 
-	if (take_number(buf, n, &v) || v > f->max)
-		return -EINVAL;
+	if (err)
+		return err;
 	*(uint64_t *)f->field = v;
 	return (long)n;
 }
@@ -211,7 +193,7 @@ static long store_flags(const struct ctl_file *f, const char *buf, size_t n)
 	const char *p;
 
 	(void)f;
-	if (take_value(buf, n, v, sizeof v))
+	if (ctl_take_word(buf, n, v, sizeof v))
 		return -EINVAL;
 	for (p = v; *p;) {
 		size_t len = 0, i;
@@ -235,10 +217,11 @@ static long store_flags(const struct ctl_file *f, const char *buf, size_t n)
 	return (long)n;
 }
 
-static int show_flags(const struct ctl_file *f, char *buf, size_t size)
+static int show_flags(const struct ctl_file *f, struct ctl_buf *b)
 {
 	(void)f;
-	return ksnprintf(buf, size, "%s\n", inj.flags_text);
+	ctl_printf(b, "%s\n", inj.flags_text);
+	return 0;
 }
 
 /* bank: check the target, then inject the pending record there. */
@@ -246,10 +229,12 @@ static long store_bank(const struct ctl_file *f, const char *buf, size_t n)
 {
 	struct mce_inj_record r = {.flags = inj.flags};
 	uint64_t bank;
-	int rc;
+	int rc = ctl_parse_u64(buf, n, 0, &bank);
 
 	(void)f;
-	if (take_number(buf, n, &bank) || bank >= mce_nbanks() || inj.cpu >= arch_cpu_count())
+	if (rc)
+		return rc;
+	if (bank >= mce_nbanks() || inj.cpu >= arch_cpu_count())
 		return -EINVAL;
 	r.rec.cpu = (uint32_t)inj.cpu;
 	r.rec.bank = (uint8_t)bank;
@@ -274,16 +259,12 @@ static long store_text(const struct ctl_file *f, const char *buf, size_t n)
 	return rc == 0 ? -EINVAL : (long)n;
 }
 
-#define PUT(fmt, ...)                                                                              \
-	do {                                                                                       \
-		len += ksnprintf(buf + MIN(len, size), size - MIN(len, size), fmt, __VA_ARGS__);   \
-	} while (0)
+#define PUT(...) ctl_printf(b, __VA_ARGS__)
 
-static int show_counters(const struct ctl_file *f, char *buf, size_t size)
+static int show_counters(const struct ctl_file *f, struct ctl_buf *b)
 {
 	static const char *const src[] = {"mc", "poll", "cmci", "boot"};
 	struct mce_stats s;
-	size_t len = 0;
 
 	(void)f;
 	mce_get_stats(&s);
@@ -306,18 +287,17 @@ static int show_counters(const struct ctl_file *f, char *buf, size_t size)
 	PUT("mf_queued %llu\nar_user %llu\nar_kernel_fixups %llu\n",
 	    (unsigned long long)s.mf_queued, (unsigned long long)s.ar_user,
 	    (unsigned long long)s.ar_kernel_fixups);
-	return (int)len;
+	return 0;
 }
 
-static int show_coverage(const struct ctl_file *f, char *buf, size_t size)
+static int show_coverage(const struct ctl_file *f, struct ctl_buf *b)
 {
 	struct mce_grade_row_info row;
-	size_t len = 0;
 
 	(void)f;
 	for (size_t i = 0; mce_grade_row(i, &row) == 0; i++)
 		PUT("%llu\t%s\n", (unsigned long long)row.hits, row.msg);
-	return (int)len;
+	return 0;
 }
 
 #define KNOB(name, show_, store_, field_, unit_, max_)                                             \
@@ -336,7 +316,7 @@ static const struct ctl_file ctl_files[] = {
     KNOB("ignore_ce", show_bool, store_bool, &mce_cfg.ignore_ce, 1, 1),
     KNOB("poll_ms", show_u64, store_u64, &mce_cfg.poll_ms, 1, MAX_INTERVAL_S *MS_PER_S),
     KNOB("panic_on_ce", show_bool, store_bool, &mce_cfg.panic_on_ce, 1, 1),
-    KNOB("fake_panic", show_bool, store_bool, &mce_cfg.fake_panic, 1, 1),
+    KNOB("fake_panic", show_bool, store_fake_panic, &mce_cfg.fake_panic, 1, 1),
     KNOB("timeout_panic", show_bool, store_bool, &mce_cfg.timeout_panic, 1, 1),
     KNOB("storm_threshold", show_u32, store_u32, &mce_cfg.storm_threshold, 1, MAX_STORM_THRESHOLD),
     KNOB("storm_window_ms", show_u64, store_u64, &mce_cfg.storm_window_ms, 1, MAX_STORM_MS),
@@ -353,74 +333,17 @@ static const struct ctl_file ctl_files[] = {
     {DBG_DIR "severities-coverage", show_coverage, NULL, NULL, 0, 0},
 };
 
-static const struct ctl_file *find(const char *path)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(ctl_files); i++)
-		if (!strcmp(ctl_files[i].path, path))
-			return &ctl_files[i];
-	return NULL;
-}
-
 int mce_ctl_show(const char *path, char *buf, size_t size)
 {
-	const struct ctl_file *f = find(path);
-
-	if (!f)
-		return -ENOENT;
-	if (!f->show)
-		return -EACCES;
-	return f->show(f, buf, size);
+	return ctl_show(ctl_files, ARRAY_SIZE(ctl_files), path, buf, size);
 }
 
 long mce_ctl_store(const char *path, const char *buf, size_t n)
 {
-	const struct ctl_file *f = find(path);
-
-	if (!f)
-		return -ENOENT;
-	if (!f->store)
-		return -EACCES;
-	return f->store(f, buf, n);
+	return ctl_store(ctl_files, ARRAY_SIZE(ctl_files), path, buf, n);
 }
-
-static int gen_file(void *priv, char **out, size_t *len)
-{
-	const struct ctl_file *f = priv;
-	char *b = kmalloc(GEN_BUF);
-	int n;
-
-	if (!b)
-		return -ENOMEM;
-	n = f->show(f, b, GEN_BUF);
-	if (n < 0) {
-		kfree(b);
-		return n;
-	}
-	*out = b;
-	*len = MIN((size_t)n, (size_t)GEN_BUF - 1);
-	return 0;
-}
-
-static long write_file(void *priv, const char *buf, size_t n)
-{
-	const struct ctl_file *f = priv;
-
-	return f->store(f, buf, n);
-}
-
-static const struct vfs_node_ops ops_rw = {
-    .gen = gen_file, .write = write_file, .privileged_write = true};
-static const struct vfs_node_ops ops_ro = {.gen = gen_file};
-static const struct vfs_node_ops ops_wo = {.write = write_file, .privileged_write = true};
 
 void mce_ctl_init(void)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(ctl_files); i++) {
-		const struct ctl_file *f = &ctl_files[i];
-		const struct vfs_node_ops *ops = !f->store ? &ops_ro : !f->show ? &ops_wo : &ops_rw;
-		int rc = vfs_register_node(f->path, ops, (void *)f);
-
-		if (rc)
-			printk(KERN_WARNING "mce: cannot register %s (%d)\n", f->path, rc);
-	}
+	ctl_register(ctl_files, ARRAY_SIZE(ctl_files), "mce");
 }

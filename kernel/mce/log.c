@@ -7,8 +7,10 @@
  * (a trylock: a CPU that finds the drain busy leaves it to the other, which looks at the rings
  * again before it stops). A full ring drops the new entry and counts it; the drain reports the
  * drops. The drain prints each record the way Linux prints hardware errors plus one decoded
- * line, then runs the hooks the record asks for (memory_failure_queue for AO/UCNA frames and
- * for kernel SRAR, the user-recovery hook for SRAR in user mode). */
+ * line, then runs the hooks the record asks for: memory_failure_queue
+ * (include/memory_failure.h) for AO/UCNA frames and for kernel SRAR, so the record is on the
+ * console before its consequences; the user-recovery hook for a record injected with a faked
+ * user-mode SRAR context. */
 #include "arch/cpu.h"
 #include "mce_priv.h"
 #include "memory_failure.h"
@@ -100,13 +102,11 @@ void mce_print_record(const struct mce_record *r, const struct mce_verdict *v, b
 		printk(KERN_WARNING "%s", buf);
 }
 
-/* An AO/UCNA frame, or one consumed by the kernel at a fixup (the copy already failed with
- * -EFAULT, so no task is signalled for it): run memory_failure here, in the drain's process
- * context (a kernel worker). */
-void memory_failure_queue(pfn_t pfn, int flags)
+/* Hand a frame to memory_failure's deferred queue; counted as mf_queued once it is taken. */
+static void queue_frame(pfn_t pfn, int flags)
 {
-	MCE_COUNT(mf_queued);
-	memory_failure(pfn, flags & ~MF_ACTION_REQUIRED);
+	if (memory_failure_queue(pfn, flags) == 0)
+		MCE_COUNT(mf_queued);
 }
 
 /* A record injected with a faked user-mode context: there is no consuming task to signal, so
@@ -117,7 +117,7 @@ void mce_user_recovery_hook(pfn_t pfn, unsigned lsb, const struct mce_verdict *v
 	       (unsigned long long)pfn, lsb, v->addr_ok ? "address usable" : "no usable address",
 	       must_kill ? ", must kill" : "");
 	if (v->addr_ok)
-		memory_failure(pfn, 0);
+		queue_frame(pfn, 0);
 }
 
 /* Run the hooks a record asks for (process context). */
@@ -132,10 +132,12 @@ static void record_hooks(const struct mce_logent *e)
 	}
 	if (!v->addr_ok)
 		return;
+	/* A frame consumed by the kernel at a fixup: the copy already failed with -EFAULT, so no
+	 * task is signalled for it; it is recovered as an action-optional frame. */
 	if (v->action == MCE_ACT_QUEUE_MF)
-		memory_failure_queue(v->paddr.pfn, v->grade == MCE_UCNA ? MF_SRC_UCNA : 0);
+		queue_frame(v->paddr.pfn, v->grade == MCE_UCNA ? MF_SRC_UCNA : 0);
 	else if (v->action == MCE_ACT_AR_KERNEL)
-		memory_failure_queue(v->paddr.pfn, MF_ACTION_REQUIRED);
+		queue_frame(v->paddr.pfn, 0);
 }
 
 static void print_entry(const struct mce_logent *e)

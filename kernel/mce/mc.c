@@ -143,9 +143,9 @@ static void mc_notify_task(const struct mc_cpu *me)
 	const struct mce_verdict *v = d->idx >= 0 ? &me->v[d->idx] : NULL;
 	int flags = (d->must_kill || d->action == MCE_ACT_KILL_TASK) ? MF_MUST_KILL : 0;
 	if (v && v->addr_ok)
-		mce_task_notify(v->paddr.pfn, v->paddr.lsb, flags, me->recs[d->idx].tsc);
+		mf_task_notify(v->paddr.pfn, v->paddr.lsb, flags, me->recs[d->idx].tsc);
 	else
-		mce_task_notify(MF_NO_PFN, 0, MF_MUST_KILL, 0);
+		mf_task_notify(MF_NO_PFN, 0, MF_MUST_KILL, 0);
 }
 
 /* Act on the event's decision g on this CPU. Returns the address to resume at, or 0. */

@@ -8,8 +8,10 @@
  * for the task that consumed the poison (action required).
  * Each event is traced one line per step with nanoseconds since detection (mf.trace=0 on the
  * command line keeps only each event's outcome line).
- * Context: process (a kernel worker draining the MCE log, a task's return to user mode,
- * madvise, debugfs writes). Never #MC, except mce_task_notify which only records. */
+ * Also here: the hooks of a task's life (mf_task_*, mf_poison_touched), soft offline,
+ * unpoison and madvise. The deferred queue is in mf_queue.c, the control files in
+ * hwpoison_ctl.c. Context: process (the deferred work item, a task's return to user mode,
+ * madvise, debugfs writes). Never #MC, except mf_task_notify which only records. */
 #include "arch/cpu.h"
 #include "arch/mmu.h"
 #include "boot_info.h"
@@ -17,26 +19,35 @@
 #include "kerrno.h"
 #include "kmalloc.h"
 #include "kstring.h"
-#include "mce_hooks.h"
 #include "memory_failure.h"
+#include "mf_priv.h"
 #include "panic.h"
 #include "printk.h"
 #include "rmap.h"
 #include "sig.h"
 #include "task.h"
 #include "vm.h"
-#include "vfs.h"
 #include "vm_priv.h"
 
 #define MF_LSB PAGE_SHIFT /* the error granularity MCRK recovers: one 4 KiB frame */
 
-int sysctl_memory_failure_recovery = 1;   /* 0: any memory failure panics */
-int sysctl_memory_failure_early_kill = 0; /* 1: kill every mapper at once (AO) */
+int sysctl_memory_failure_recovery = 1;
+int sysctl_memory_failure_early_kill = 0;
+static bool fake_panic;		  /* testing: report the recovery=0 panic, carry on */
 static struct mf_stats mf_stats;
 
 #define MF_COUNT(f) __atomic_fetch_add(&mf_stats.f, 1, __ATOMIC_RELAXED)
 
 void mf_get_stats(struct mf_stats *out) { *out = mf_stats; }
+void mf_set_fake_panic(bool on) { __atomic_store_n(&fake_panic, on, __ATOMIC_RELAXED); }
+
+void mf_count_queued(void) { MF_COUNT(queued); }
+
+void mf_count_overflow(pfn_t pfn)
+{
+	__atomic_store_n(&mf_stats.queue_lost_pfn, pfn, __ATOMIC_RELAXED);
+	MF_COUNT(queue_overflows);
+}
 
 /* ---- trace ---- */
 
@@ -128,8 +139,8 @@ static int collect_one(struct mm *mm, vaddr_t va, void *arg)
 
 static bool task_early(const struct task *t)
 {
-	if (t->mce_kill != MCE_KILL_DEFAULT)
-		return t->mce_kill == MCE_KILL_EARLY;
+	if (t->mf_kill != MF_KILL_DEFAULT)
+		return t->mf_kill == MF_KILL_EARLY;
 	return sysctl_memory_failure_early_kill;
 }
 
@@ -141,12 +152,12 @@ static void signal_mapper(struct mf_event *ev, const struct mapper *m, struct ta
 		return; /* exiting: nobody to tell */
 	if (t == consumer && (ev->flags & MF_ACTION_REQUIRED)) {
 		trace(ev, "task %d (%s): SIGBUS BUS_MCEERR_AR at %#lx", t->pid, t->name, m->va);
-		sig_send_mceerr(t, BUS_MCEERR_AR, m->va, MF_LSB);
+		sig_send_hwpoison(t, BUS_MCEERR_AR, m->va, MF_LSB);
 		MF_COUNT(signalled_ar);
 	} else if (task_early(t)) {
 		trace(ev, "task %d (%s): SIGBUS BUS_MCEERR_AO at %#lx (early kill)", t->pid, t->name,
 		      m->va);
-		sig_send_mceerr(t, BUS_MCEERR_AO, m->va, MF_LSB);
+		sig_send_hwpoison(t, BUS_MCEERR_AO, m->va, MF_LSB);
 		MF_COUNT(signalled_ao);
 	} else {
 		trace(ev, "task %d (%s): late kill: SIGBUS when it touches %#lx", t->pid, t->name,
@@ -166,35 +177,63 @@ static void kill_mapper(struct mf_event *ev, const struct mapper *m, int err)
 	task_put(t);
 }
 
-/* Unmap pfn from every address space, marking each PTE (poison) or clearing it (clean file
- * page), then signal. A fork racing with the walk can add a mapping: walk until none is left. */
-static int unmap_and_signal(struct mf_event *ev, struct page *pg, bool drop_clean)
+/* The one rmap loop: collect every (address space, address) that maps pg through the rmap,
+ * then act on the batch with no rmap lock held (acting may unmap, which changes the rmap).
+ * A fork racing with the walk can add a mapping: walk again until none is left, at most
+ * MF_WALK_ROUNDS times. Returns the mappings acted on, or -EBUSY when some remain. */
+#define MF_WALK_ROUNDS 8
+
+typedef void (*batch_fn)(const struct collect *c, unsigned round, void *arg);
+
+static int collect_then_act(struct page *pg, batch_fn act, void *arg)
 {
-	struct task *consumer = (ev->flags & MF_ACTION_REQUIRED) ? current_task() : NULL;
 	unsigned total = 0, rounds = 0;
-	while (rmap_count(pg) > 0 && rounds++ < 8) {
+	while (rmap_count(pg) > 0 && rounds++ < MF_WALK_ROUNDS) {
 		struct collect c = {0};
-		rmap_walk(pg, collect_one, &c);
-		if (c.oom) /* the mappers collected so far are handled; the loop tries again */
-			trace(ev, "out of memory collecting mappers");
-		if (rounds == 1)
-			trace(ev, "%u mapping(s) found through the rmap", c.n);
-		for (unsigned i = 0; i < c.n; i++) {
-			int err = drop_clean ? vm_unmap_page(c.v[i].mm, c.v[i].va, ev->pfn)
-					     : vm_set_poison(c.v[i].mm, c.v[i].va, ev->pfn);
-			if (err && err != -ENOENT)
-				kill_mapper(ev, &c.v[i], err);
-		}
-		trace(ev, "unmapped from %u address space(s)%s", c.n,
-		      drop_clean ? "" : ", poison markers left in the PTEs");
-		for (unsigned i = 0; i < c.n && !drop_clean; i++)
-			signal_mapper(ev, &c.v[i], consumer);
+		rmap_walk(pg, collect_one, &c); /* on OOM the loop comes back for the rest */
+		act(&c, rounds, arg);
 		for (unsigned i = 0; i < c.n; i++)
 			mm_put(c.v[i].mm);
 		total += c.n;
 		kfree(c.v);
 	}
 	return rmap_count(pg) > 0 ? -EBUSY : (int)total;
+}
+
+struct unmap_args {
+	struct mf_event *ev;
+	struct task *consumer; /* the current task for MF_ACTION_REQUIRED, else NULL */
+	bool drop_clean;       /* clean file page: clear the PTEs instead of marking them */
+};
+
+/* One batch: replace every mapping by a poison marker (or clear it), then signal. */
+static void unmap_batch(const struct collect *c, unsigned round, void *arg)
+{
+	const struct unmap_args *a = arg;
+	struct mf_event *ev = a->ev;
+	if (c->oom)
+		trace(ev, "out of memory collecting mappers");
+	if (round == 1)
+		trace(ev, "%u mapping(s) found through the rmap", c->n);
+	for (unsigned i = 0; i < c->n; i++) {
+		int err = a->drop_clean ? vm_unmap_page(c->v[i].mm, c->v[i].va, ev->pfn)
+					: vm_set_poison(c->v[i].mm, c->v[i].va, ev->pfn);
+		if (err && err != -ENOENT)
+			kill_mapper(ev, &c->v[i], err);
+	}
+	trace(ev, "unmapped from %u address space(s)%s", c->n,
+	      a->drop_clean ? "" : ", poison markers left in the PTEs");
+	for (unsigned i = 0; i < c->n && !a->drop_clean; i++)
+		signal_mapper(ev, &c->v[i], a->consumer);
+}
+
+/* Unmap pfn from every address space, marking each PTE (poison) or clearing it (clean file
+ * page), then signal. */
+static int unmap_and_signal(struct mf_event *ev, struct page *pg, bool drop_clean)
+{
+	struct unmap_args a = {ev, (ev->flags & MF_ACTION_REQUIRED) ? current_task() : NULL,
+			       drop_clean};
+	return collect_then_act(pg, unmap_batch, &a);
 }
 
 /* ---- handlers by frame state ---- */
@@ -296,7 +335,7 @@ static void signal_consumer_again(struct mf_event *ev)
 		arch_pt_walk(t->mm->pt, USER_VA_START, USER_VA_END, match_marker, &f);
 	trace_outcome(ev, "already poisoned: task %d (%s) consumed it: SIGBUS BUS_MCEERR_AR at %#lx",
 	      t->pid, t->name, f.va);
-	sig_send_mceerr(t, BUS_MCEERR_AR, f.va, MF_LSB);
+	sig_send_hwpoison(t, BUS_MCEERR_AR, f.va, MF_LSB);
 	MF_COUNT(signalled_ar);
 }
 
@@ -313,9 +352,9 @@ int memory_failure(pfn_t pfn, int flags)
 		return -ENXIO;
 	}
 	if (!sysctl_memory_failure_recovery) {
-		if (!mce_cfg.fake_panic)
+		if (!__atomic_load_n(&fake_panic, __ATOMIC_RELAXED))
 			panic("Memory failure on frame %#lx: vm.memory_failure_recovery is 0", pfn);
-		printk(KERN_EMERG "mce: fake panic: Memory failure on frame %#lx: "
+		printk(KERN_EMERG "memory_failure: fake panic: Memory failure on frame %#lx: "
 				  "vm.memory_failure_recovery is 0\n", pfn);
 	}
 	uint32_t old = __atomic_fetch_or(&pg->flags, PG_HWPOISON | ((flags & MF_SOFTWARE) ? PG_SWPOISON : 0),
@@ -328,6 +367,8 @@ int memory_failure(pfn_t pfn, int flags)
 			trace_outcome(&ev, "already poisoned: nothing more to do");
 		return -EHWPOISON;
 	}
+	if (old & PG_USER) /* kpageflags reports what it was; only slab frames use the field */
+		pg->poison_was = (uint16_t)(old & PG_KIND_MASK);
 	for (int tries = 0; tries < 4; tries++) {
 		const struct mf_state *st = classify(pg);
 		ev.state = st->name;
@@ -340,29 +381,28 @@ int memory_failure(pfn_t pfn, int flags)
 	return finish(&ev, MF_FAILED, "frame state kept changing");
 }
 
-/* ---- the hooks the MCE and task code call ---- */
+/* ---- the hooks of a task's life ---- */
 
-void mce_task_notify(pfn_t pfn, unsigned lsb, int flags, uint64_t detected_tsc)
+void mf_task_notify(pfn_t pfn, unsigned lsb, int flags, uint64_t detected_tsc)
 {
 	struct task *t = current_task();
-	t->mce_pfn = pfn;
-	t->mce_lsb = (uint8_t)lsb;
-	t->mce_flags = (uint32_t)(flags | MF_ACTION_REQUIRED);
-	t->mce_tsc = detected_tsc ? detected_tsc : arch_timestamp();
-	t->mce_act_tsc = arch_timestamp();
-	task_set_flag(t, TIF_MCE_NOTIFY);
+	t->mf_pfn = pfn;
+	t->mf_lsb = (uint8_t)lsb;
+	t->mf_flags = (uint32_t)(flags | MF_ACTION_REQUIRED);
+	t->mf_tsc = detected_tsc ? detected_tsc : arch_timestamp();
+	t->mf_act_tsc = arch_timestamp();
+	task_set_flag(t, TIF_MF_NOTIFY);
 }
 
-void mce_task_work(struct task *t, struct user_regs *regs)
+void mf_task_work(struct task *t)
 {
-	(void)regs;
-	int flags = (int)t->mce_flags;
+	int flags = (int)t->mf_flags;
 	uint64_t now = arch_timestamp();
 	printk(KERN_INFO "memory_failure: task %d (%s): action-required recovery starts %lu ns after "
 			 "the bank was read (%lu ns after the rendezvous decided)\n", t->pid, t->name,
-	       arch_timestamp_to_ns(now - t->mce_tsc), arch_timestamp_to_ns(now - t->mce_act_tsc));
-	if (t->mce_pfn != MF_NO_PFN)
-		memory_failure(t->mce_pfn, flags);
+	       arch_timestamp_to_ns(now - t->mf_tsc), arch_timestamp_to_ns(now - t->mf_act_tsc));
+	if (t->mf_pfn != MF_NO_PFN)
+		memory_failure(t->mf_pfn, flags);
 	if (flags & MF_MUST_KILL) {
 		/* The interrupted instruction cannot be restarted (RIPV clear): the task must not
 		 * run on. It still gets the SIGBUS it is owed, as the reason it dies. */
@@ -372,34 +412,40 @@ void mce_task_work(struct task *t, struct user_regs *regs)
 	}
 }
 
-void mce_poison_touched(struct task *t, uint64_t addr)
+void mf_poison_touched(struct task *t, uint64_t addr)
 {
 	if (trace_steps)
 		printk(KERN_WARNING "memory_failure: task %d (%s) touched poisoned page %#lx: "
 				    "SIGBUS BUS_MCEERR_AR\n", t->pid, t->name, addr & PAGE_MASK);
-	sig_send_mceerr(t, BUS_MCEERR_AR, addr & PAGE_MASK, MF_LSB);
+	sig_send_hwpoison(t, BUS_MCEERR_AR, addr & PAGE_MASK, MF_LSB);
 	MF_COUNT(signalled_ar);
 }
 
 /* ---- soft offline and unpoison ---- */
 
+struct replace_args {
+	pfn_t old;
+	struct page *new;
+};
+
+/* One batch: point every mapping of the old frame at the new one. */
+static void replace_batch(const struct collect *c, unsigned round, void *arg)
+{
+	const struct replace_args *a = arg;
+	(void)round;
+	for (unsigned i = 0; i < c->n; i++) {
+		int err = vm_replace_page(c->v[i].mm, c->v[i].va, a->old, a->new);
+		if (err && err != -ENOENT)
+			printk(KERN_WARNING "soft_offline: pfn %#lx: cannot move the page at %#lx "
+					    "(%d)\n", a->old, c->v[i].va, err);
+	}
+}
+
 static int replace_everywhere(pfn_t old, struct page *new)
 {
-	struct page *pg = pfn_to_page(old);
-	unsigned rounds = 0;
-	while (rmap_count(pg) > 0 && rounds++ < 8) {
-		struct collect c = {0};
-		rmap_walk(pg, collect_one, &c);
-		for (unsigned i = 0; i < c.n; i++) {
-			int err = vm_replace_page(c.v[i].mm, c.v[i].va, old, new);
-			if (err && err != -ENOENT)
-				printk(KERN_WARNING "soft_offline: pfn %#lx: cannot move the page at %#lx "
-						    "(%d)\n", old, c.v[i].va, err);
-			mm_put(c.v[i].mm);
-		}
-		kfree(c.v);
-	}
-	return rmap_count(pg) ? -EBUSY : 0;
+	struct replace_args a = {old, new};
+	int n = collect_then_act(pfn_to_page(old), replace_batch, &a);
+	return n < 0 ? n : 0;
 }
 
 int soft_offline_frame(pfn_t pfn)
@@ -452,6 +498,7 @@ int unpoison_frame(pfn_t pfn)
 		return -EINVAL; /* real hardware poison stays */
 	if (!(f & PG_ISOLATED))
 		return -EBUSY; /* still used (mapped by a shared object, kernel memory, ...) */
+	pg->poison_was = 0; /* isolated: nobody else looks at the frame */
 	__atomic_fetch_and(&pg->flags, ~(PG_HWPOISON | PG_SWPOISON), __ATOMIC_ACQ_REL);
 	int err = frame_unisolate(pfn);
 	if (err)
@@ -466,10 +513,10 @@ int unpoison_frame(pfn_t pfn)
 #define MADV_HWPOISON 100
 #define MADV_SOFT_OFFLINE 101
 
-long madvise_special(struct mm *mm, uint64_t addr, uint64_t len, int advice)
+long mf_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 {
 	if (advice != MADV_HWPOISON && advice != MADV_SOFT_OFFLINE)
-		return -EINVAL; /* MADV_FREE, MADV_REMOVE, ...: not implemented */
+		return -EINVAL;
 	if (!mm || !IS_ALIGNED(addr, PAGE_SIZE) || addr >= USER_VA_END || len > USER_VA_END - addr)
 		return -EINVAL;
 	for (uint64_t va = addr; va < addr + len; va += PAGE_SIZE) {
@@ -488,121 +535,13 @@ long madvise_special(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 	return 0;
 }
 
-/* ---- control files at Linux's paths ---- */
-
-static int gen_int(void *priv, char **out, size_t *len)
-{
-	char *b = kmalloc(16);
-	if (!b)
-		return -ENOMEM;
-	*len = (size_t)ksnprintf(b, 16, "%d\n", *(int *)priv);
-	*out = b;
-	return 0;
-}
-
-static long write_bool(void *priv, const char *buf, size_t n)
-{
-	uint64_t v;
-	if (kstrtou64(buf, 10, &v) || v > 1)
-		return -EINVAL;
-	*(int *)priv = (int)v;
-	return (long)n;
-}
-
-static long write_corrupt(void *priv, const char *buf, size_t n)
-{
-	(void)priv;
-	uint64_t pfn;
-	int err = kstrtou64(buf, 0, &pfn); /* -EINVAL, or -ERANGE on overflow, as Linux */
-	if (err)
-		return err;
-	err = memory_failure(pfn, MF_SOFTWARE);
-	return err && err != -EHWPOISON ? err : (long)n;
-}
-
-static long write_unpoison(void *priv, const char *buf, size_t n)
-{
-	(void)priv;
-	uint64_t pfn;
-	int err = kstrtou64(buf, 0, &pfn);
-	if (err)
-		return err;
-	err = unpoison_frame(pfn);
-	return err ? err : (long)n;
-}
-
-static int gen_stats(void *priv, char **out, size_t *len)
-{
-	(void)priv;
-	struct mf_stats s = mf_stats;
-	char *b = kmalloc(512);
-	if (!b)
-		return -ENOMEM;
-	*len = (size_t)ksnprintf(b, 512,
-				 "events %lu\nrecovered %lu\ndelayed %lu\nignored %lu\nfailed %lu\n"
-				 "already_poisoned %lu\nsignalled_ao %lu\nsignalled_ar %lu\nkilled %lu\n",
-				 s.events, s.recovered, s.delayed, s.ignored, s.failed, s.already,
-				 s.signalled_ao, s.signalled_ar, s.killed);
-	*out = b;
-	return 0;
-}
-
-/* /proc/kpageflags: one 64-bit word of KPF_* bits per frame, Linux's bit numbers. */
-#define KPF_SLAB 7
-#define KPF_BUDDY 10
-#define KPF_MMAP 11
-#define KPF_ANON 12
-#define KPF_HWPOISON 19
-#define KPF_NOPAGE 20
-#define KPF_PGTABLE 26
-#define KPF_RESERVED 32
-
-static uint64_t kpageflags_of(pfn_t pfn)
-{
-	const struct page *pg = pfn_to_page(pfn);
-	if (!pg)
-		return BIT(KPF_NOPAGE);
-	uint32_t f = __atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE);
-	uint64_t k = 0;
-	k |= (f & PG_SLAB) ? BIT(KPF_SLAB) : 0;
-	k |= (f & (PG_BUDDY | PG_PCP)) ? BIT(KPF_BUDDY) : 0;
-	k |= (f & PG_USER) && pg->mapcount > 0 ? BIT(KPF_MMAP) : 0;
-	k |= (f & PG_USER) && !(f & PG_FILE) ? BIT(KPF_ANON) : 0;
-	k |= (f & PG_HWPOISON) ? BIT(KPF_HWPOISON) : 0;
-	k |= (f & PG_PGTABLE) ? BIT(KPF_PGTABLE) : 0;
-	k |= (f & PG_RESERVED) ? BIT(KPF_RESERVED) : 0;
-	return k;
-}
-
-static long read_kpageflags(void *priv, void *buf, size_t n, uint64_t off)
-{
-	(void)priv;
-	if ((off % 8) || (n % 8))
-		return -EINVAL;
-	uint64_t *w = buf;
-	size_t i = 0;
-	for (; i < n / 8 && off / 8 + i < frame_max_pfn(); i++)
-		w[i] = kpageflags_of(off / 8 + i);
-	return (long)(i * 8);
-}
-
-static const struct vfs_node_ops sysctl_ops = {.gen = gen_int, .write = write_bool};
-static const struct vfs_node_ops corrupt_ops = {.write = write_corrupt, .privileged_write = true};
-static const struct vfs_node_ops unpoison_ops = {.write = write_unpoison, .privileged_write = true};
-static const struct vfs_node_ops stats_ops = {.gen = gen_stats};
-static const struct vfs_node_ops kpageflags_ops = {.read = read_kpageflags};
+/* ---- setup ---- */
 
 void memory_failure_init(void)
 {
 	char v[8];
 	if (cmdline_get(boot_info.cmdline, "mf.trace", v, sizeof(v)))
 		trace_steps = strcmp(v, "0") != 0;
-	vfs_register_node("/proc/sys/vm/memory_failure_recovery", &sysctl_ops,
-			  &sysctl_memory_failure_recovery);
-	vfs_register_node("/proc/sys/vm/memory_failure_early_kill", &sysctl_ops,
-			  &sysctl_memory_failure_early_kill);
-	vfs_register_node("/sys/kernel/debug/hwpoison/corrupt-pfn", &corrupt_ops, NULL);
-	vfs_register_node("/sys/kernel/debug/hwpoison/unpoison-pfn", &unpoison_ops, NULL);
-	vfs_register_node("/sys/kernel/debug/hwpoison/stats", &stats_ops, NULL);
-	vfs_register_node("/proc/kpageflags", &kpageflags_ops, NULL);
+	mf_queue_init();
+	mf_ctl_init();
 }

@@ -3,6 +3,7 @@
  * parent reaps it; the task structure and kernel stack are freed once it is also off its CPU. */
 #include "arch/context.h"
 #include "arch/cpu.h"
+#include "arch/uregs.h"
 #include "entry.h"
 #include "frame.h"
 #include "kerrno.h"
@@ -149,13 +150,11 @@ long task_fork(struct user_regs *regs)
 		spin_unlock_irqrestore(&sched_lock, f);
 		return err;
 	}
-	child->mce_kill = parent->mce_kill; /* PR_MCE_KILL is inherited, as on Linux */
+	child->mf_kill = parent->mf_kill; /* PR_MCE_KILL is inherited, as on Linux */
 	child->mm->owner = child;
-	child->ctx.fs_base = parent->ctx.fs_base;
 	vfs_fork_files(child, parent);
-	struct user_regs cr = *regs;
-	cr.rax = 0;
-	arch_context_init_user(&child->ctx, child->kstack, &cr);
+	/* The child inherits the FS base and FPU state, and returns 0 from the same syscall. */
+	arch_syscall_set_retval(arch_context_init_user(&child->ctx, child->kstack, regs), 0);
 	irqflags_t f = spin_lock_irqsave(&sched_lock);
 	adopt(child, parent);
 	spin_unlock_irqrestore(&sched_lock, f);

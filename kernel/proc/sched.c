@@ -11,6 +11,7 @@
  * way back to user mode, which picks a worker. The tick is the backstop for a kick that
  * landed on a task just switching out: a user task found running while work waits for a
  * worker is marked again, so queued work waits at most one tick for a CPU. */
+#include "arch/context.h"
 #include "arch/cpu.h"
 #include "arch/mmu.h"
 #include "arch/smp.h"
@@ -31,12 +32,11 @@ static struct list_node run_queue = LIST_HEAD_INIT(run_queue);
 static struct list_node timed_sleepers = LIST_HEAD_INIT(timed_sleepers);
 static struct list_node worker_queue = LIST_HEAD_INIT(worker_queue); /* runnable workers */
 static struct list_node idle_workers = LIST_HEAD_INIT(idle_workers); /* waiting for work */
-static struct task *cpu_curr[MAX_CPUS];
 static struct task *cpu_prev[MAX_CPUS]; /* the task this CPU just switched away from */
 static struct task idle_tasks[MAX_CPUS];
 static bool cpu_idle[MAX_CPUS];
 
-struct task *current_task(void) { return cpu_curr[arch_cpu_id()]; }
+struct task *current_task(void) { return arch_current_task(); }
 
 void task_set_flag(struct task *t, uint64_t flag)
 {
@@ -58,14 +58,14 @@ static void idle_task_init(unsigned cpu)
 	t->cpu = cpu;
 	list_init(&t->children);
 	list_init(&t->run_link);
-	cpu_curr[cpu] = t;
+	arch_set_current_task(t);
 }
 
 /* work_queue's kick: this CPU's task schedules at its next return to user mode (an idle
  * CPU's loop looks at work_pending itself). Lock-free: it may run in #MC or NMI. */
 static void kick_this_cpu(void)
 {
-	struct task *t = cpu_curr[arch_cpu_id()];
+	struct task *t = arch_current_task();
 	if (t)
 		task_set_flag(t, TIF_NEED_RESCHED);
 }
@@ -133,7 +133,7 @@ static struct task *pick_next(unsigned cpu)
 static void schedule_locked(void)
 {
 	unsigned cpu = arch_cpu_id();
-	struct task *prev = cpu_curr[cpu];
+	struct task *prev = arch_current_task();
 	/* Cleared before pick_next looks at work_pending: a kick from now on is either seen by
 	 * pick_next or lands on the task that runs next (or, in between, the tick repeats it). */
 	task_test_and_clear_flag(prev, TIF_NEED_RESCHED);
@@ -148,7 +148,7 @@ static void schedule_locked(void)
 	prev->slice_ticks = 0;
 	next->on_cpu = true;
 	next->cpu = cpu;
-	cpu_curr[cpu] = next;
+	arch_set_current_task(next);
 	cpu_prev[cpu] = prev;
 	cpu_idle[cpu] = next->is_idle;
 	arch_pt_activate(next->mm ? next->mm->pt : NULL);
@@ -204,7 +204,7 @@ void sched_start_task(struct task *t)
 __noreturn void sched_idle_loop(void)
 {
 	unsigned cpu = arch_cpu_id();
-	if (cpu_curr[cpu] != &idle_tasks[cpu] || !idle_tasks[cpu].is_idle)
+	if (arch_current_task() != &idle_tasks[cpu] || !idle_tasks[cpu].is_idle)
 		idle_task_init(cpu);
 	cpu_idle[cpu] = true;
 	for (;;) {

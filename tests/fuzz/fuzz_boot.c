@@ -4,9 +4,7 @@
  * strings, sane modules.
  *
  * Build and run (from the repository root; seeds: a multiboot2 and a PVH structure):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -DMCRK_HOST -Iinclude \
- *     tests/fuzz/fuzz_boot.c $(find kernel/boot -name '*.c') kernel/lib/printk.c \
- *     kernel/lib/vsnprintf.c kernel/lib/kstrtou64.c tests/host/fake_arch.c -o build/fuzz_boot
+ *   make build/fuzz_boot
  *   python3 tests/fuzz/make_boot_seeds.py build/fuzz_boot_corpus
  *   build/fuzz_boot -max_total_time=120 build/fuzz_boot_corpus
  * The first input byte picks a variant (alignment shift, shorter max_len, map room); the rest

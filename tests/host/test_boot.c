@@ -1,6 +1,7 @@
-/* Tests of the boot-information parsers: multiboot2 (kernel/boot/multiboot2.c) and PVH
- * (kernel/boot/pvh.c) structures built here, well-formed and broken in every way we know of
- * (each breakage must give a warning, a safe result and no crash), and cmdline_get. */
+/* Tests of the boot-information parsers: multiboot2 (boot/multiboot2.c) and PVH (boot/pvh.c)
+ * structures built here, well-formed and broken in every way we know of (each breakage must
+ * give a warning, a safe result and no crash), boot_info_parse choosing between them,
+ * boot_info_print, and cmdline_get. */
 #include "boot_info.h"
 #include "fake_arch.h"
 #include "kerrno.h"
@@ -583,6 +584,57 @@ TEST(pvh_cmdline_without_nul)
 }
 
 /* ---- cmdline_get ---- */
+
+/* boot_info_parse picks the parser by the magic the entry code passes on; the structure is
+ * reached through arch_phys_to_virt (the fake physical memory here). */
+TEST(boot_info_parse_by_magic)
+{
+	static const struct ent e820[] = {{0x100000, 0x100000, 1}};
+	struct mb m;
+
+	pvh_build(1, e820, 1);
+	fake_console_clear();
+	CHECK_EQ(boot_info_parse(PVH_BOOT_MAGIC, PVH_SI, &bi), 0);
+	CHECK_EQ(bi.protocol, BOOT_PVH);
+	CHECK_EQ(bi.n_mmap, 1);
+
+	mb_begin(&m);
+	mb_string(&m, 2, "GRUB 2.06");
+	mb_mmap(&m, qemu_map, ARRAY_SIZE(qemu_map));
+	mb_end(&m);
+	memcpy(phys(MBI_PHYS), m.buf, m.len);
+	CHECK_EQ(boot_info_parse(MB2_BOOT_MAGIC, MBI_PHYS, &bi), 0);
+	CHECK_EQ(bi.protocol, BOOT_MULTIBOOT2);
+	CHECK(!strcmp(bi.loader, "GRUB 2.06"));
+	CHECK_EQ(bi.info_start, MBI_PHYS);
+
+	CHECK_EQ(boot_info_parse(0x2badb002, MBI_PHYS, &bi), -ENOEXEC); /* multiboot1 */
+	CHECK_EQ(bi.n_mmap, 0);
+	CHECK_EQ(bi.protocol, 0);
+}
+
+TEST(boot_info_print_says_everything_kept)
+{
+	struct mb m;
+
+	mb_begin(&m);
+	mb_string(&m, 1, "test=all");
+	mb_string(&m, 2, "GRUB");
+	mb_module(&m, 0x400000, 0x500000, "initrd");
+	mb_module(&m, 0x600000, 0x600000, "empty");
+	mb_mmap(&m, qemu_map, ARRAY_SIZE(qemu_map));
+	mb_end(&m);
+	CHECK_EQ(parse(&m, m.len), 0);
+	CHECK_EQ(bi.warnings, 1);
+	fake_console_clear();
+	boot_info_print(&bi);
+	CHECK(said("boot: multiboot2 from \"GRUB\", command line \"test=all\""));
+	CHECK(said("boot: mem [0x0000000000000000-0x000000000009fbff] usable"));
+	CHECK(said("boot: mem [0x00000000fffc0000-0x00000000ffffffff] reserved"));
+	CHECK(said("boot: module [0x400000-0x500000) \"initrd\""));
+	CHECK(!said("\"empty\""));
+	CHECK(said("boot: 1 problems in the boot information were worked around"));
+}
 
 TEST(cmdline_get_words)
 {

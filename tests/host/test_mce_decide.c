@@ -83,7 +83,7 @@ static const uint64_t SRAO_SCRUB =
 static const uint64_t CORRECTED = MCI_STATUS_VAL | MCI_STATUS_EN;
 static const uint64_t MC_RIPV_EIPV = MCG_STATUS_MCIP | MCG_STATUS_RIPV | MCG_STATUS_EIPV;
 
-TEST(mce_decide_ar_user_takes_precedence_and_gives_frame)
+TEST(mce_decide_srar_user_takes_precedence_and_gives_frame)
 {
 	struct mce_record recs[3] = {
 	    {.status = CORRECTED, .mcg_status = MC_RIPV_EIPV, .bank = 0},
@@ -113,7 +113,7 @@ TEST(mce_decide_ar_user_takes_precedence_and_gives_frame)
 	CHECK_EQ(v[1].grade, MCE_AO);
 }
 
-TEST(mce_decide_ar_user_without_ripv_must_kill)
+TEST(mce_decide_srar_user_without_ripv_must_kill)
 {
 	uint64_t mcg = MCG_STATUS_MCIP | MCG_STATUS_EIPV;
 	struct mce_record r = {
@@ -131,7 +131,7 @@ TEST(mce_decide_ar_user_without_ripv_must_kill)
 	CHECK(!d.addr_ok);
 }
 
-TEST(mce_decide_ar_kernel_fixup)
+TEST(mce_decide_srar_kernel_fixup)
 {
 	struct mce_record r = {
 	    .status = SRAR_DATA, .addr = 0x9000, .misc = 0x8c, .mcg_status = MC_RIPV_EIPV};

@@ -251,7 +251,7 @@ struct msg_case {
 	const char *msg;
 };
 
-/* The messages mce-test and the issue name, with the grade each comes with. */
+/* The messages mce-test's case files expect, with the grade each comes with. */
 static const struct msg_case msg_cases[] = {
     {V | UC | EN | PCC | S, MCIP, 0, 0, 1, 1, MCE_PANIC, "Processor context corrupt"},
     {V | UC | EN | S, 0, 0, 0, 1, 1, MCE_PANIC, "MCIP not set in MCA handler"},

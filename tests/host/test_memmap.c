@@ -1,4 +1,4 @@
-/* Tests of memmap_sanitize (kernel/boot/memmap.c): every pair of types overlapping in both
+/* Tests of memmap_sanitize (boot/memmap.c): every pair of types overlapping in both
  * orders, containment, duplicates, adjacency merges, gaps, zero length, wrap at 2^64, unknown
  * types, truncation to max, and a randomized comparison with a brute-force per-address model. */
 #include "boot_info.h"

@@ -4,8 +4,9 @@
  * clean file page, page table, slab, kernel stack, reserved), already-poisoned and
  * out-of-range frames, the signal each task gets under each kill policy, races in the tests'
  * own terms (poison while being allocated, freed, COW-broken), soft offline, unpoison, the
- * HardwareCorrupted count, the control files, and vm.memory_failure_recovery=0 with fake
- * panic. "Never reused" is checked by allocation storms that exhaust memory. */
+ * HardwareCorrupted count, the control files, vm.memory_failure_recovery=0 with fake
+ * panic, and the /proc/kpageflags word of each kind of frame before and after. "Never
+ * reused" is checked by allocation storms that exhaust memory. */
 #include "unit.h"
 #include "fake_arch.h"
 #include "fake_mmu.h"
@@ -14,17 +15,16 @@
 #include "../../include/boot_info.h"
 #include "../../include/kerrno.h"
 #include "../../include/kmalloc.h"
-#include "../../include/mce_hooks.h"
 #include "../../include/memory_failure.h"
 #include "../../include/rmap.h"
 #include "../../include/sig.h"
 #include "../../include/task.h"
 #include "../../include/vfs.h"
+#include "../../kernel/mm/mf_priv.h"
 #include "../../kernel/mm/vm_priv.h"
 #include <stdlib.h>
 #include <string.h>
 
-extern int sysctl_memory_failure_recovery, sysctl_memory_failure_early_kill;
 extern const struct vfs_node_ops *fake_node_ops[32];
 extern void *fake_node_priv[32];
 extern const char *fake_node_path[32];
@@ -45,7 +45,7 @@ static void start(void)
 	vt_setup();
 	sysctl_memory_failure_recovery = 1;
 	sysctl_memory_failure_early_kill = 0;
-	mce_cfg.fake_panic = false;
+	mf_set_fake_panic(false);
 	fake_cpu_id = 0;
 	fake_cpu_count = 1;
 	fake_console_clear();
@@ -267,8 +267,8 @@ static const struct {
 	int policy, sysctl_early;
 	bool early;
 } policy_rows[] = {
-    {MCE_KILL_DEFAULT, 0, false}, {MCE_KILL_DEFAULT, 1, true}, {MCE_KILL_LATE, 0, false},
-    {MCE_KILL_LATE, 1, false},	  {MCE_KILL_EARLY, 0, true},   {MCE_KILL_EARLY, 1, true},
+    {MF_KILL_DEFAULT, 0, false}, {MF_KILL_DEFAULT, 1, true}, {MF_KILL_LATE, 0, false},
+    {MF_KILL_LATE, 1, false},	  {MF_KILL_EARLY, 0, true},   {MF_KILL_EARLY, 1, true},
 };
 
 TEST(mf_anon_private_kill_policies)
@@ -303,7 +303,7 @@ TEST(mf_anon_private_kill_policies)
 		/* Late or early, touching the marker is BUS_MCEERR_AR at the page. */
 		CHECK_EQ(vm_fault(mm, PG(0) + 100, FAULT_READ, true), -EHWPOISON);
 		CHECK_EQ(vm_fault(mm, PG(0), FAULT_WRITE, true), -EHWPOISON);
-		mce_poison_touched(t, PG(0) + 100);
+		mf_poison_touched(t, PG(0) + 100);
 		CHECK(got_sigbus(t, BUS_MCEERR_AR, PG(0)));
 		CHECK_EQ(fstats().poisoned, 1);
 		fake_task_free(t);
@@ -316,7 +316,7 @@ TEST(mf_anon_private_kill_policies)
 
 /* Action required: the consumer gets AR at once even with a late policy; other mappers follow
  * their own policy; an uncaught SIGBUS AR kills. */
-TEST(mf_action_required_consumer)
+TEST(mf_srar_action_required_consumer)
 {
 	start();
 	struct mm *mm[3] = {dirty_mm(1)};
@@ -324,9 +324,9 @@ TEST(mf_action_required_consumer)
 	mm[1] = mm_fork(mm[0]);
 	mm[2] = mm_fork(mm[0]);
 	REQUIRE(mm[1] && mm[2]);
-	struct task *t[3] = {fake_task_new(1, mm[0], MCE_KILL_LATE, true),
-			     fake_task_new(2, mm[1], MCE_KILL_LATE, true),
-			     fake_task_new(3, mm[2], MCE_KILL_EARLY, false)};
+	struct task *t[3] = {fake_task_new(1, mm[0], MF_KILL_LATE, true),
+			     fake_task_new(2, mm[1], MF_KILL_LATE, true),
+			     fake_task_new(3, mm[2], MF_KILL_EARLY, false)};
 	REQUIRE(t[0] && t[1] && t[2]);
 	pfn_t pfn = pfn_at(mm[0], PG(0));
 	fake_current = t[0];
@@ -352,14 +352,14 @@ TEST(mf_task_work_srar)
 	start();
 	struct mm *mm = dirty_mm(1);
 	REQUIRE(mm);
-	struct task *t = fake_task_new(5, mm, MCE_KILL_DEFAULT, true);
+	struct task *t = fake_task_new(5, mm, MF_KILL_DEFAULT, true);
 	REQUIRE(t);
 	pfn_t pfn = pfn_at(mm, PG(0));
 	fake_current = t;
-	mce_task_notify(pfn, LSB, MF_ACTION_REQUIRED, 0);
-	CHECK(t->flags & TIF_MCE_NOTIFY);
-	CHECK_EQ(t->mce_pfn, pfn);
-	mce_task_work(t, NULL);
+	mf_task_notify(pfn, LSB, MF_ACTION_REQUIRED, 0);
+	CHECK(t->flags & TIF_MF_NOTIFY);
+	CHECK_EQ(t->mf_pfn, pfn);
+	mf_task_work(t);
 	CHECK(got_sigbus(t, BUS_MCEERR_AR, PG(0)));
 	CHECK_EQ(pfn_to_page(pfn)->flags, PG_HWPOISON | PG_ISOLATED);
 	fake_task_free(t);
@@ -368,12 +368,12 @@ TEST(mf_task_work_srar)
 	/* RIPV clear (must kill): the frame is still poisoned and isolated; the task dies. */
 	mm = dirty_mm(1);
 	REQUIRE(mm);
-	t = fake_task_new(6, mm, MCE_KILL_DEFAULT, true);
+	t = fake_task_new(6, mm, MF_KILL_DEFAULT, true);
 	REQUIRE(t);
 	pfn_t pfn2 = pfn_at(mm, PG(0));
 	fake_current = t;
-	mce_task_notify(pfn2, LSB, MF_ACTION_REQUIRED | MF_MUST_KILL, 0);
-	mce_task_work(t, NULL);
+	mf_task_notify(pfn2, LSB, MF_ACTION_REQUIRED | MF_MUST_KILL, 0);
+	mf_task_work(t);
 	struct ksiginfo i;
 	/* Dies of SIGBUS (its default action) although it has a handler: it cannot resume. */
 	CHECK_EQ(fake_task_take_signal(t, &i), -SIGBUS);
@@ -397,7 +397,7 @@ TEST(mf_cow_shared_by_many)
 		REQUIRE((mm[k] = mm_fork(mm[0])) != NULL);
 	for (int k = 0; k <= NCOW; k++)
 		REQUIRE((t[k] = fake_task_new(100 + k, mm[k],
-					      k % 2 ? MCE_KILL_EARLY : MCE_KILL_LATE, true)));
+					      k % 2 ? MF_KILL_EARLY : MF_KILL_LATE, true)));
 	pfn_t pfn = pfn_at(mm[0], PG(0));
 	struct page *pg = pfn_to_page(pfn);
 	CHECK_EQ(rmap_count(pg), NCOW + 1);
@@ -431,8 +431,8 @@ TEST(mf_shared_anon_delayed)
 	CHECK_EQ(vm_mmap(mm[0], PG(0), PAGE_SIZE, RW, ANON_SHARED, NULL, 0), PG(0));
 	CHECK_EQ(user_write(mm[0], PG(0), 0x33), 0);
 	REQUIRE((mm[1] = mm_fork(mm[0])) != NULL);
-	struct task *t[2] = {fake_task_new(1, mm[0], MCE_KILL_EARLY, true),
-			     fake_task_new(2, mm[1], MCE_KILL_LATE, true)};
+	struct task *t[2] = {fake_task_new(1, mm[0], MF_KILL_EARLY, true),
+			     fake_task_new(2, mm[1], MF_KILL_LATE, true)};
 	REQUIRE(t[0] && t[1]);
 	pfn_t pfn = pfn_at(mm[0], PG(0));
 	struct page *pg = pfn_to_page(pfn);
@@ -462,7 +462,7 @@ TEST(mf_clean_file_page_dropped)
 	struct mm *mm = mm_create();
 	REQUIRE(mm);
 	CHECK_EQ(vm_mmap(mm, PG(0), 2 * PAGE_SIZE, PT_READ, MAP_PRIVATE | MAP_FIXED, &f, 0), PG(0));
-	struct task *t = fake_task_new(7, mm, MCE_KILL_EARLY, true);
+	struct task *t = fake_task_new(7, mm, MF_KILL_EARLY, true);
 	REQUIRE(t);
 	CHECK_EQ(vm_fault(mm, PG(1), FAULT_READ, true), 0);
 	pfn_t pfn = pfn_at(mm, PG(1));
@@ -679,7 +679,7 @@ TEST(mf_race_freed_by_owner)
 	start();
 	struct mm *mm = dirty_mm(1);
 	REQUIRE(mm);
-	struct task *t = fake_task_new(8, mm, MCE_KILL_LATE, true);
+	struct task *t = fake_task_new(8, mm, MF_KILL_LATE, true);
 	pfn_t pfn = pfn_at(mm, PG(0));
 	struct page *pg = pfn_to_page(pfn);
 	/* A temporary reference (e.g. a user copy in flight) keeps the frame while it is
@@ -712,8 +712,8 @@ TEST(mf_race_cow_broken)
 	struct mm *mm[2] = {dirty_mm(1)};
 	REQUIRE(mm[0]);
 	REQUIRE((mm[1] = mm_fork(mm[0])) != NULL);
-	struct task *t[2] = {fake_task_new(1, mm[0], MCE_KILL_LATE, true),
-			     fake_task_new(2, mm[1], MCE_KILL_LATE, true)};
+	struct task *t[2] = {fake_task_new(1, mm[0], MF_KILL_LATE, true),
+			     fake_task_new(2, mm[1], MF_KILL_LATE, true)};
 	pfn_t pfn = pfn_at(mm[0], PG(0));
 	struct page *pg = pfn_to_page(pfn);
 	/* The poison bit is set, the rmap walk has not reached the child: its COW write must
@@ -755,7 +755,7 @@ TEST(mf_soft_offline_user_page)
 	for (int k = 1; k < 4; k++)
 		REQUIRE((mm[k] = mm_fork(mm[0])) != NULL);
 	for (int k = 0; k < 4; k++)
-		REQUIRE((t[k] = fake_task_new(20 + k, mm[k], MCE_KILL_EARLY, true)));
+		REQUIRE((t[k] = fake_task_new(20 + k, mm[k], MF_KILL_EARLY, true)));
 	pfn_t old = pfn_at(mm[0], PG(0));
 	struct page *pg = pfn_to_page(old);
 	uint64_t free0 = vt_free_frames();
@@ -876,15 +876,16 @@ TEST(mf_recovery_off_fake_panic)
 {
 	start();
 	sysctl_memory_failure_recovery = 0;
-	mce_cfg.fake_panic = true;
+	mf_set_fake_panic(true);
 	pfn_t pfn = free_head(0);
 	char want[96];
-	snprintf(want, sizeof want, "fake panic: Memory failure on frame %#lx", (long)pfn);
+	snprintf(want, sizeof want, "memory_failure: fake panic: Memory failure on frame %#lx",
+		 (long)pfn);
 	CHECK_EQ(memory_failure(pfn, 0), 0); /* reported, then carried on */
 	CHECK(console_has(want));
 	CHECK_EQ(pfn_to_page(pfn)->flags, PG_HWPOISON | PG_ISOLATED);
 	CHECK(never_reused(pfn));
-	mce_cfg.fake_panic = false;
+	mf_set_fake_panic(false);
 	sysctl_memory_failure_recovery = 1;
 }
 
@@ -944,20 +945,20 @@ TEST(mf_madvise_hwpoison)
 	start();
 	struct mm *mm = dirty_mm(3);
 	REQUIRE(mm);
-	struct task *t = fake_task_new(9, mm, MCE_KILL_LATE, true);
+	struct task *t = fake_task_new(9, mm, MF_KILL_LATE, true);
 	pfn_t p0 = pfn_at(mm, PG(0)), p1 = pfn_at(mm, PG(1));
 	fake_current = t;
-	CHECK_EQ(madvise_special(mm, PG(0), 2 * PAGE_SIZE, 100), 0);
+	CHECK_EQ(mf_madvise(mm, PG(0), 2 * PAGE_SIZE, 100), 0);
 	CHECK(has_marker(mm, PG(0), p0) && has_marker(mm, PG(1), p1));
 	CHECK(page_is(mm, PG(2), 0x5a));
 	CHECK_EQ(pfn_to_page(p0)->flags, PG_HWPOISON | PG_SWPOISON | PG_ISOLATED);
 	CHECK(no_signal(t));					 /* late: told on touch */
-	CHECK_EQ(madvise_special(mm, PG(0), PAGE_SIZE, 100), 0); /* already: fine */
-	CHECK_EQ(madvise_special(mm, PG(0) + 1, PAGE_SIZE, 100), -EINVAL);
-	CHECK_EQ(madvise_special(mm, PG(0), PAGE_SIZE, 4), -EINVAL);
-	CHECK_EQ(madvise_special(mm, PG(7), PAGE_SIZE, 100), -EFAULT); /* nothing mapped */
+	CHECK_EQ(mf_madvise(mm, PG(0), PAGE_SIZE, 100), 0); /* already: fine */
+	CHECK_EQ(mf_madvise(mm, PG(0) + 1, PAGE_SIZE, 100), -EINVAL);
+	CHECK_EQ(mf_madvise(mm, PG(0), PAGE_SIZE, 4), -EINVAL);
+	CHECK_EQ(mf_madvise(mm, PG(7), PAGE_SIZE, 100), -EFAULT); /* nothing mapped */
 	pfn_t p2 = pfn_at(mm, PG(2));
-	CHECK_EQ(madvise_special(mm, PG(2), PAGE_SIZE, 101), 0);
+	CHECK_EQ(mf_madvise(mm, PG(2), PAGE_SIZE, 101), 0);
 	CHECK(pfn_at(mm, PG(2)) != p2 && page_is(mm, PG(2), 0x5a));
 	CHECK_EQ(fstats().poisoned, 3);
 	fake_task_free(t);
@@ -985,4 +986,52 @@ TEST(mf_trace_knob)
 	CHECK_EQ(memory_failure(free_head(0), 0), 0);
 	CHECK(console_has("frame state:"));
 	boot_info.cmdline[0] = 0;
+}
+
+/* ---- /proc/kpageflags: what the frame is, or was before memory_failure took it ---- */
+
+#define KPF(b) ((uint64_t)1 << (b))
+enum { KPF_UPTODATE = 3, KPF_LRU = 5, KPF_SLAB = 7, KPF_BUDDY = 10, KPF_MMAP = 11,
+       KPF_ANON = 12, KPF_SWAPBACKED = 14, KPF_HWPOISON = 19, KPF_NOPAGE = 20 };
+
+TEST(mf_kpageflags_says_what_the_frame_was)
+{
+	start();
+	const uint64_t anon = KPF(KPF_ANON) | KPF(KPF_UPTODATE) | KPF(KPF_SWAPBACKED);
+	struct mm *mm = dirty_mm(2);
+	REQUIRE(mm);
+	struct task *t = fake_task_new(12, mm, MF_KILL_LATE, true);
+	REQUIRE(t);
+	pfn_t p0 = pfn_at(mm, PG(0));
+	/* In use and mapped: as Linux shows a mapped anonymous page on the LRU. */
+	CHECK_EQ(frame_kpageflags(p0), anon | KPF(KPF_LRU) | KPF(KPF_MMAP));
+	/* Poisoned and unmapped: Linux 6.1 keeps ANON, UPTODATE, SWAPBACKED next to HWPOISON
+	 * (0x85008; DIRTY too when the PTE was dirty, which MCRK does not track), no longer LRU
+	 * or MMAP; not a bare 0x80000. */
+	CHECK_EQ(memory_failure(p0, MF_SOFTWARE), 0);
+	CHECK_EQ(pfn_to_page(p0)->flags & PG_ISOLATED, PG_ISOLATED);
+	CHECK_EQ(frame_kpageflags(p0), anon | KPF(KPF_HWPOISON));
+	CHECK_EQ(frame_kpageflags(p0), 0x85008);
+	/* A free frame poisoned was nothing: HWPOISON alone, as Linux. */
+	pfn_t fr = free_head(0);
+	CHECK(frame_kpageflags(fr) & KPF(KPF_BUDDY));
+	CHECK_EQ(memory_failure(fr, MF_SOFTWARE), 0);
+	CHECK_EQ(frame_kpageflags(fr), KPF(KPF_HWPOISON));
+	/* Unpoisoned, the poisoned frame forgets what it was: free again, then poisoned while
+	 * free it is HWPOISON alone. */
+	CHECK_EQ(unpoison_frame(p0), 0);
+	CHECK_EQ(frame_kpageflags(p0) & (KPF(KPF_HWPOISON) | KPF(KPF_ANON)), 0);
+	CHECK_EQ(memory_failure(p0, MF_SOFTWARE), 0);
+	CHECK_EQ(frame_kpageflags(p0), KPF(KPF_HWPOISON));
+	/* Kernel heap: SLAB stays, HWPOISON joins it. */
+	void *obj = kmalloc(64);
+	REQUIRE(obj);
+	pfn_t sp = page_to_pfn(virt_to_page(obj));
+	CHECK_EQ(frame_kpageflags(sp), KPF(KPF_SLAB));
+	CHECK_EQ(memory_failure(sp, MF_SOFTWARE), -EFAULT);
+	CHECK_EQ(frame_kpageflags(sp), KPF(KPF_SLAB) | KPF(KPF_HWPOISON));
+	CHECK_EQ(frame_kpageflags(VT_NPFN + 5), KPF(KPF_NOPAGE));
+	fake_task_free(t);
+	fake_current = &fake_task_obj;
+	mm_put(mm);
 }

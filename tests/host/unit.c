@@ -1,5 +1,7 @@
-/* Runner for the host unit tests: runs every registered test, or those whose names
- * contain one of the command-line arguments, and prints one result line per test. */
+/* Runner for the host unit tests: runs every registered test, or those whose full names
+ * ("host/NAME") contain one of the command-line arguments, ignoring case, and prints one
+ * result line per test. --list prints the names it would run instead of running them. */
+#define _GNU_SOURCE /* strcasestr */
 #include "unit.h"
 #include <stdlib.h>
 #include <string.h>
@@ -30,12 +32,14 @@ void unit_fail(const char *file, int line, const char *expr)
 		printf("    %s:%d: check failed: %s\n", file, line, expr);
 }
 
-static int selected(const char *name, int argc, char **argv)
+static int selected(const char *name, int npat, char **pat)
 {
-	if (argc < 2)
+	char full[256];
+	if (npat == 0)
 		return 1;
-	for (int i = 1; i < argc; i++)
-		if (strstr(name, argv[i]))
+	snprintf(full, sizeof full, "host/%s", name);
+	for (int i = 0; i < npat; i++)
+		if (strcasestr(full, pat[i]))
 			return 1;
 	return 0;
 }
@@ -43,10 +47,17 @@ static int selected(const char *name, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	int passed = 0, failed = 0;
+	int list = argc > 1 && !strcmp(argv[1], "--list");
+	int npat = argc - 1 - list;
+	char **pat = argv + 1 + list;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (int i = 0; i < n_tests; i++) {
-		if (!selected(tests[i].name, argc, argv))
+		if (!selected(tests[i].name, npat, pat))
 			continue;
+		if (list) {
+			printf("host/%s\n", tests[i].name);
+			continue;
+		}
 		unit_current_failed = 0;
 		fail_prints = 0;
 		tests[i].fn();
@@ -56,6 +67,8 @@ int main(int argc, char **argv)
 		else
 			passed++;
 	}
+	if (list)
+		return 0;
 	printf("host: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

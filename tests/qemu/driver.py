@@ -2,7 +2,8 @@
 """Boots MCRK in QEMU (or Bochs) for a test and judges what the serial console says.
 
 A `Config` says how to boot: directly with `-kernel build/mcrk.elf -append CMDLINE -initrd
-build/initrd.cpio` (PVH note; fastest; a row's extra= may give its own -initrd), from the
+build/initrd.cpio` (PVH note; fastest; a row's extra= may give its own -initrd; ktest=True
+boots the test build build/mcrk-test.elf instead, which has the in-kernel tests), from the
 GRUB ISO under SeaBIOS (`bios`) or under OVMF UEFI firmware (`uefi`), or the ISO in Bochs
 (`bochs`, through scripts/bochs.sh). A `Machine` starts one emulator with its serial
 console in build/test-logs/NAME.log, an HMP monitor on a unix
@@ -14,9 +15,11 @@ logs of failures and deletes those of passes. Standard library only.
 
 CLI:  driver.py list | run [-j N] [--keep-logs] [PATTERN...] |
       boot [--boot direct|bios|uefi|bochs] [--smp N] [--mem M] [--append CMDLINE] [--timeout S]
+           [--ktest]
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -36,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("MCRK_BUILD", ROOT / "build"))   # override: test the harness
 LOG_DIR = BUILD / "test-logs"
 KERNEL_ELF = BUILD / "mcrk.elf"
+KTEST_ELF = BUILD / "mcrk-test.elf"  # the same kernel plus tests/ktest/ (direct boots only)
 KERNEL_ISO = BUILD / "mcrk.iso"
 INITRD = BUILD / "initrd.cpio"   # every direct boot gets it (-initrd) unless extra= has one
 BOCHS_SCRIPT = ROOT / "scripts" / "bochs.sh"
@@ -72,6 +76,7 @@ class Config:
     cpu: str = "max,vendor=GenuineIntel"
     extra: tuple = ()             # more QEMU arguments (Bochs: more scripts/bochs.sh ones)
     qmp: bool = False             # also open a QMP socket
+    ktest: bool = False           # boot the test build (in-kernel tests; direct boots only)
 
 
 class Monitor:
@@ -172,7 +177,8 @@ def snapshot_images(dest, images=(KERNEL_ELF, KERNEL_ISO)):
     copies = {}
     for image in images:
         if not image.exists():
-            raise FileNotFoundError("%s is missing: run make" % image)
+            raise FileNotFoundError("%s is missing: run make %s" % (
+                image, "build/mcrk-test.elf" if image == KTEST_ELF else ""))
         copies[image.name] = os.path.join(dest, image.name)
         shutil.copyfile(image, copies[image.name])
     return copies
@@ -228,8 +234,11 @@ class Machine:
                 "-d", "guest_errors,cpu_reset", "-D", str(self.emu_log)]
         if c.qmp:
             argv += ["-qmp", "unix:%s,server=on,wait=off" % os.path.join(self.sock_dir, "qmp")]
+        if c.ktest and c.boot != "direct":
+            raise ValueError("the test build of the kernel boots directly only")
         if c.boot == "direct":
-            argv += ["-kernel", self._image(KERNEL_ELF), "-append", c.cmdline]
+            kernel = KTEST_ELF if c.ktest else KERNEL_ELF
+            argv += ["-kernel", self._image(kernel), "-append", c.cmdline]
             if "-initrd" not in c.extra and INITRD.exists():
                 argv += ["-initrd", self._image(INITRD)]
         elif c.boot in ("bios", "uefi"):
@@ -505,6 +514,32 @@ class Panic:
 
 
 @dataclass
+class Fault:
+    """An unexpected kernel exception on purpose: the `KERNEL FAULT: ` report naming
+    `exception` (e.g. "page fault"), the register dump, then the panic line and, on QEMU,
+    exit status 7."""
+    exception: str
+    timeout: float = 60.0
+
+    def judge(self, m):
+        status = m.wait_exit(self.timeout)
+        if status is None:
+            return False, "timeout after %gs (hang)" % self.timeout
+        text = m.serial_text()
+        report = re.search(r"%s: %s .*\n(?:.*\n)*?.*RIP: .*\n" % (
+            re.escape(FAULT), re.escape(self.exception)), text)
+        if not report:
+            return False, "no %r report with registers; %s" % (
+                FAULT + ": " + self.exception, _describe_exit(m, status))
+        if not re.search(r"%s: fatal %s in kernel mode" % (re.escape(PANIC),
+                                                           re.escape(self.exception)), text):
+            return False, "no panic line after the fault report"
+        if status != EXIT_PANIC:
+            return False, _describe_exit(m, status) + ", expected %d" % EXIT_PANIC
+        return True, ""
+
+
+@dataclass
 class Script:
     """Any other check: `fn(machine)` drives the running machine (serial, monitor, QMP) and
     returns (ok, reason); e.g. wait for ready, inject with machine.monitor().cmd("mce ..."),
@@ -579,10 +614,11 @@ class Test:
     cpu: str = "max,vendor=GenuineIntel"
     extra: tuple = ()
     qmp: bool = False
+    ktest: bool = False
 
     def config(self):
         return Config(boot=self.boot, smp=self.smp, mem=self.mem, cmdline=self.cmdline,
-                      cpu=self.cpu, extra=self.extra, qmp=self.qmp)
+                      cpu=self.cpu, extra=self.extra, qmp=self.qmp, ktest=self.ktest)
 
 
 @dataclass
@@ -639,8 +675,8 @@ def run_tests(tests, jobs=None, keep_logs=False, on_result=None):
 
     snapshot = tempfile.mkdtemp(prefix="mcrk-images-")
     try:
-        images = snapshot_images(snapshot, [i for i in (KERNEL_ELF, KERNEL_ISO, INITRD)
-                                            if i.exists()])
+        images = snapshot_images(snapshot, [i for i in (KERNEL_ELF, KTEST_ELF, KERNEL_ISO,
+                                                        INITRD) if i.exists()])
     except OSError:
         images = {}     # each test then copies (and reports) what it needs itself
 
@@ -670,9 +706,97 @@ def format_result(res):
     return out
 
 
+# ---- choosing rows: by name, and KTEST rows also by the in-kernel tests they run ----
+
+KTEST_DIR = ROOT / "tests" / "ktest"
+KTEST_ENDS_THE_RUN = ("panic", "fault")   # suites that test=all leaves out (runner.c)
+
+
+def ktest_names():
+    """Every in-kernel test as "suite.name", from the KTEST(suite, name) lines in tests/ktest/."""
+    names = []
+    for path in sorted(KTEST_DIR.rglob("*.c")):
+        names += ["%s.%s" % m for m in
+                  re.findall(r"^KTEST\((\w+),\s*(\w+)\)", path.read_text(), re.M)]
+    return names
+
+
+def ktest_covered(cmdline, names):
+    """The in-kernel tests that a command line's test=ITEM,... runs, as tests/ktest/runner.c
+    chooses them: an item is all (but the suites that end the run), a suite, or suite.name."""
+    m = re.findall(r"(?:^|\s)test=(\S*)", cmdline)
+    items = m[-1].split(",") if m else []
+    return [n for n in names
+            if any(i == n or i == n.split(".")[0] or
+                   (i == "all" and n.split(".")[0] not in KTEST_ENDS_THE_RUN) for i in items)]
+
+
+def _ktest_items(hits, names):
+    """The shortest test= list that runs exactly `hits`: whole suites where all of a suite's
+    tests are hit, single tests otherwise."""
+    items = []
+    for suite in dict.fromkeys(n.split(".")[0] for n in hits):
+        of_suite = [n for n in names if n.split(".")[0] == suite]
+        items += [suite] if all(n in hits for n in of_suite) else [n for n in of_suite
+                                                                   if n in hits]
+    return ",".join(items)
+
+
+def run_programs(cmdline):
+    """The programs a command line's run=PROG[:ARG],... has /init run (user/, demo/, bench/)."""
+    m = re.findall(r"(?:^|\s)run=(\S*)", cmdline)
+    return [p.split(":")[0] for p in m[-1].split(",")] if m else []
+
+
+def _narrow_ktest(t, pats, names):
+    """t if it matches through its in-kernel tests (a KTAP row reduced to those), else None."""
+    hits = [n for n in ktest_covered(t.cmdline, names) if any(p in n.lower() for p in pats)]
+    if not hits:
+        return None
+    if not isinstance(t.expect, Ktap):
+        return t                       # a row that ends the run (panic, fault) runs whole
+    cmdline = re.sub(r"(^|\s)test=\S*", lambda m: m.group(1) + "test=" +
+                     _ktest_items(hits, names), t.cmdline)
+    return dataclasses.replace(t, name=_narrowed_name(t, pats), cmdline=cmdline)
+
+
+def _narrow_programs(t, pats):
+    """t if it matches through the programs it runs (a UserPrograms row reduced to those),
+    else None."""
+    hits = [p for p in run_programs(t.cmdline) if any(q in p.lower() for q in pats)]
+    if not hits:
+        return None
+    if not isinstance(t.expect, UserPrograms):
+        return t
+    expect = dataclasses.replace(t.expect, expected={p: v for p, v in t.expect.expected.items()
+                                                     if p in hits})
+    return dataclasses.replace(t, name=_narrowed_name(t, pats), cmdline=expect.run_list(),
+                               expect=expect)
+
+
+def _narrowed_name(t, pats):
+    return t.name + "-only-" + "-".join(re.sub(r"[^a-z0-9_.-]", "_", p) for p in pats)
+
+
 def select(tests, patterns):
-    """The tests whose names contain any of the patterns (all when none given)."""
-    return [t for t in tests if not patterns or any(p in t.name for p in patterns)]
+    """The rows that match any of the patterns (all rows when none is given). A pattern
+    matches, ignoring case, a row whose name contains it; or a row that runs an in-kernel
+    test ("suite.name", test=) or a program (run=) whose name contains it. A row of KTAP
+    suites or of user programs then runs only the matching tests or programs, under its name
+    plus "-only-PATTERN"; any other row runs whole."""
+    if not patterns:
+        return list(tests)
+    pats = [p.lower() for p in patterns]
+    names = ktest_names()
+    chosen = []
+    for t in tests:
+        if any(p in t.name.lower() for p in pats):
+            chosen.append(t)
+            continue
+        row = (_narrow_ktest(t, pats, names) if t.ktest else None) or _narrow_programs(t, pats)
+        if row:
+            chosen.append(row)
+    return chosen
 
 
 def main(argv=None):
@@ -689,6 +813,8 @@ def main(argv=None):
     b.add_argument("--mem", default="256M")
     b.add_argument("--append", default="")
     b.add_argument("--timeout", type=float, default=60.0)
+    b.add_argument("--ktest", action="store_true",
+                   help="boot the test build (build/mcrk-test.elf), e.g. with --append test=mce")
     args = ap.parse_args(argv)
 
     sys.path.insert(0, str(Path(__file__).parent))
@@ -714,7 +840,8 @@ def main(argv=None):
 
 def boot_interactive(args):
     """`boot`: one machine, serial copied to stdout until it exits or the timeout."""
-    cfg = Config(boot=args.boot, smp=args.smp, mem=args.mem, cmdline=args.append)
+    cfg = Config(boot=args.boot, smp=args.smp, mem=args.mem, cmdline=args.append,
+                 ktest=args.ktest)
     with Machine("manual", cfg) as m:
         if args.boot != "bochs":
             print("monitor: socat - UNIX-CONNECT:%s/mon" % m.sock_dir, flush=True)

@@ -443,9 +443,9 @@ MCE_TESTS = _hmp_tests() + _file_tests() + _hmp_case_tests() + [
     # /sys/devices/system/machinecheck/machinecheck0/ knobs and /sys/kernel/debug/mce-inject/
     # from a user program (user/mceinject.c).
     Test("mce-user-mceinject", "direct", 2, "run=mceinject", Script(_user_program("mceinject"))),
-    Test("ktest-mce-smp2", "direct", 2, "test=mce mce.fake_cmci=1", Ktap(timeout=60)),
+    Test("ktest-mce-smp2", "direct", 2, "test=mce mce.fake_cmci=1", Ktap(timeout=60), ktest=True),
     # 10 000 corrected errors in a burst: all counted (logged or suppressed by storm control),
     # storm mode engages and ends, and the kernel keeps going (KTAP completes).
-    Test("ktest-mce-burst", "direct", 2, "test=mceburst mce.storm_quiet_ms=500",
-         Ktap(timeout=90)),
+    Test("ktest-mceburst-smp2", "direct", 2, "test=mceburst mce.storm_quiet_ms=500",
+         Ktap(timeout=90), ktest=True),
 ]

@@ -1,6 +1,6 @@
 """Machine checks injected from the host into a running user program.
 
-user/victim fills a page, prints its physical address (from /proc/self/pagemap) and the
+demo/victim.c fills a page, prints its physical address (from /proc/self/pagemap) and the
 monitor command that poisons it, then waits for what the error does to it. Each row boots,
 waits for that line and injects with QEMU's HMP `mce -b` (broadcast, as Intel reports these):
   SRAO (memory scrub 0xc0, MCG_STATUS RIPV|MCIP): early kill -> BUS_MCEERR_AO at once,

@@ -1,15 +1,17 @@
 """memory_failure tests for the QEMU driver: one row per case, in the driver's Test format.
 
-  * mf-ktest: the in-kernel suite test=mf (kernel/mm/mf_test.c): a kernel-heap frame and a
+  * ktest-mf-smp2: the in-kernel suite test=mf (tests/ktest/mf_test.c): a kernel-heap frame and a
     page-table frame poisoned (outcome "failed", never reused by an allocation storm), a free
     frame poisoned and unpoisoned (HardwareCorrupted up and back down).
   * mf-user-hwpoison-smp1/2: user/hwpoison.c, the tinjpage-style cases (dirty, dirty then
     unmapped, mlocked, clean untouched; late kill in the same task, a forked child with the
     default action, early kill), prctl(PR_MCE_KILL) and inheritance, pages shared by fork and
     COW-shared by 64 children, the early-kill sysctl, MADV_DONTNEED after a lost page.
-  * mf-user-files: user/mf_files.c, the control files from user space: corrupt-pfn on a free
-    frame (+4 kB HardwareCorrupted, KPF_HWPOISON, never handed out under a storm that maps
-    most of free memory), unpoison-pfn, madvise(MADV_SOFT_OFFLINE), bad writes.
+  * mf-user-files (2 CPUs), mf-user-files-smp1: user/mf_files.c, the control files from user
+    space: corrupt-pfn on a free frame (+4 kB HardwareCorrupted, KPF_HWPOISON, never handed out under a storm that maps
+    most of free memory), unpoison-pfn, madvise(MADV_SOFT_OFFLINE), bad writes; /proc/meminfo
+    and a sysctl kept open across madvise(MADV_HWPOISON) and re-read at offset 0; kpageflags
+    of the poisoned anonymous page (ANON, UPTODATE, SWAPBACKED next to HWPOISON).
   * mf-recovery0-fake-panic: vm.memory_failure_recovery=0 with mce.fake_panic=1: poisoning a
     page reports the panic naming the frame, and the kernel (and the program) keep running.
 Hook into the run with `from mf_tests import MF_TESTS` and `TESTS += MF_TESTS` in tests.py.
@@ -47,7 +49,7 @@ def _recovery0_fake_panic(m):
     got = re.search(r"mf_files: poisoning pfn (0x[0-9a-f]+)", text)
     if not got:
         return False, "the program did not say which frame it poisons"
-    want = "mce: fake panic: Memory failure on frame %s" % got.group(1)
+    want = "memory_failure: fake panic: Memory failure on frame %s" % got.group(1)
     if want not in text:
         return False, "no %r line" % want
     if "mf_files: still running after the fake panic" not in text:
@@ -59,12 +61,15 @@ def _recovery0_fake_panic(m):
 
 MF_TESTS = [
     #    name                       boot      smp  cmdline                       expect
-    Test("mf-ktest",                "direct", 2,   "test=mf",                    Ktap(timeout=120)),
+    Test("ktest-mf-smp2",           "direct", 2,   "test=mf",                    Ktap(timeout=120),
+         ktest=True),
     Test("mf-user-hwpoison-smp2",   "direct", 2,   "run=hwpoison",
          Script(_program_exits_0("hwpoison"), timeout=150)),
     Test("mf-user-hwpoison-smp1",   "direct", 1,   "run=hwpoison",
          Script(_program_exits_0("hwpoison"), timeout=150)),
     Test("mf-user-files",           "direct", 2,   "run=mf_files",
+         Script(_program_exits_0("mf_files"), timeout=150)),
+    Test("mf-user-files-smp1",      "direct", 1,   "run=mf_files",
          Script(_program_exits_0("mf_files"), timeout=150)),
     Test("mf-recovery0-fake-panic", "direct", 2,   "run=mf_files:recovery0 mce.fake_panic=1",
          Script(_recovery0_fake_panic, timeout=90)),

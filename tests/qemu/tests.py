@@ -6,15 +6,18 @@ CPU count, the kernel command line (direct boots only) and what must happen:
   Ready(cpus=N)       the boot reaches `mcrk: ready` and that line says N CPUs
   Ktap()              an in-kernel KTAP suite: every result ok and exit status 1
   Panic(reason)       a deliberate panic: the panic line and exit status 7
+  Fault(exception)    a deliberate kernel fault: the KERNEL FAULT report, a panic, status 7
   Script(fn)          fn(machine) drives the machine (monitor, QMP) and returns (ok, reason)
   UserPrograms({p: N}) /init runs programs p (command line run=p,...): each must exit N, or
                       be killed by signal -N when N < 0; see user() below
 Each expectation takes `timeout=` seconds; running past it is a hang and fails the test.
-Rows may also set mem=, cpu= (default max,vendor=GenuineIntel), extra= (QEMU args), qmp=.
+Rows may also set mem=, cpu= (default max,vendor=GenuineIntel), extra= (QEMU args), qmp=,
+and ktest=True: boot the test build of the kernel (build/mcrk-test.elf), which alone has the
+in-kernel tests (tests/ktest/); every other row boots the production build/mcrk.elf.
 To add a test, add a row. `python3 tests/qemu/driver.py run NAME` runs the matching rows.
 """
 
-from driver import Ktap, Panic, Ready, Script, Test, UserPrograms
+from driver import Fault, Ktap, Panic, Ready, Script, Test, UserPrograms
 
 # User programs (user/*.c, in the initrd as /bin/NAME). Every one must exit 0 but these, which
 # must die of the signal given ("init: segv killed by signal 11").
@@ -34,11 +37,20 @@ TESTS = [
     #    name                boot      smp  cmdline       expect
     Test("boot-direct-smp1", "direct", 1,   "",           Ready(cpus=1)),
     Test("boot-direct-smp2", "direct", 2,   "",           Ready(cpus=2)),
+    # The production kernel has no in-kernel tests: test= is refused aloud and boot goes on.
+    Test("boot-direct-no-ktest", "direct", 1, "test=all",
+         Ready(cpus=1, also=(r"mcrk: test= ignored: the in-kernel tests are only in the test "
+                             r"build",))),
     Test("boot-grub-bios",   "bios",   2,   "",           Ready(cpus=2, timeout=60)),
     Test("boot-grub-uefi",   "uefi",   2,   "",           Ready(cpus=2, timeout=180)),
-    Test("ktest-all-smp1",   "direct", 1,   "test=all",   Ktap()),
-    Test("ktest-all-smp2",   "direct", 2,   "test=all",   Ktap()),
-    Test("ktest-panic",      "direct", 1,   "test=panic", Panic("deliberate")),
+    Test("ktest-all-smp1",   "direct", 1,   "test=all",   Ktap(), ktest=True),
+    Test("ktest-all-smp2",   "direct", 2,   "test=all",   Ktap(), ktest=True),
+    Test("ktest-panic",      "direct", 1,   "test=panic", Panic("deliberate"), ktest=True),
+    Test("ktest-fault",      "direct", 1,   "test=fault", Fault("page fault"),
+         ktest=True),
+    # The user-mode entry paths on a CPU without SMAP and SMEP (ktest-all-* has both).
+    Test("ktest-user-qemu64", "direct", 1,  "test=user",  Ktap(), cpu="qemu64,vendor=GenuineIntel",
+         ktest=True),
     Test("bochs-boot",       "bochs",  2,   "",           Ready(cpus=2, timeout=240)),
     #    name                boot      smp  programs
     user("user-all-smp2",    "direct", 2,   PROGRAMS),
@@ -57,7 +69,7 @@ TESTS += [Test("user-sysfuzz-smp2", "direct", 2, "run=sysfuzz:1",
 from mce_tests import MCE_TESTS  # noqa: E402  (machine-check rows, tests/qemu/mce_tests.py)
 TESTS += MCE_TESTS
 
-from mf_hmp_tests import MF_HMP_TESTS  # noqa: E402  (host-injected errors into user/victim)
+from mf_hmp_tests import MF_HMP_TESTS  # noqa: E402  (host-injected errors into demo/victim.c)
 TESTS += MF_HMP_TESTS
 
 from mf_tests import MF_TESTS  # noqa: E402  (memory_failure rows, tests/qemu/mf_tests.py)

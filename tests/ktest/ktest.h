@@ -28,6 +28,3 @@ struct ktest {
 /* Free frames after every CPU emptied its per-CPU cache (each on itself, through an IPI),
  * so leak checks compare exact counts. Process context, interrupts enabled. */
 uint64_t ktest_free_frames(void);
-
-/* Run the suites the command line names; returns only when none was asked for. */
-void ktest_run_from_cmdline(const char *cmdline);

@@ -8,7 +8,7 @@
 #include "arch/context.h"
 #include "arch/cpu.h"
 #include "arch/mmu.h"
-#include "entry_priv.h"
+#include "entry_hooks.h"
 #include "frame.h"
 #include "kerrno.h"
 #include "kstring.h"
@@ -26,8 +26,6 @@
 #define SYS_GETPID 39
 #define SYS_REDIRECT 15
 #define GETPID_RESULT 0xabcd
-#define VEC_NMI 2
-#define VEC_MC 18
 #define FIRST_IRQ_VECTOR 32
 
 #define DECLARE_PROG(p) extern const char p[], p##_end[]

@@ -1,7 +1,12 @@
-/* Building struct boot_info: the helpers both parsers use to fill it (strings, memory
- * ranges, modules), the final memory-map check, and a printed summary for the boot log. */
+/* Building struct boot_info: boot_info_parse, which reads whichever protocol the loader used
+ * (the only caller of the multiboot2 and PVH parsers), the helpers both parsers use to fill
+ * the struct (strings, memory ranges, modules), the final memory-map check, and a printed
+ * summary for the boot log. */
+#include "arch/mmu.h"
 #include "boot_priv.h"
 #include "kerrno.h"
+
+#define MB2_INFO_MAX (1u << 20) /* the most a multiboot2 information structure may span */
 
 static const char *const mem_type_names[] = {
     [MEM_USABLE] = "usable",	 [MEM_RESERVED] = "reserved", [MEM_ACPI_RECLAIM] = "ACPI data",
@@ -77,6 +82,17 @@ int boot_finish_mmap(struct boot_info *bi)
 	return -EINVAL;
 }
 
+int boot_info_parse(uint32_t magic, paddr_t info_phys, struct boot_info *bi)
+{
+	const void *info = arch_phys_to_virt(info_phys);
+	if (magic == MB2_BOOT_MAGIC)
+		return mb2_parse(info, MB2_INFO_MAX, info_phys, bi);
+	if (magic == PVH_BOOT_MAGIC)
+		return pvh_parse(info, info_phys, arch_phys_to_virt, bi);
+	boot_info_reset(bi, 0);
+	return -ENOEXEC;
+}
+
 /* Print what the loader told us (see include/boot_info.h). */
 void boot_info_print(const struct boot_info *bi)
 {
@@ -85,7 +101,7 @@ void boot_info_print(const struct boot_info *bi)
 	for (unsigned i = 0; i < bi->n_mmap; i++) {
 		const struct mem_range *m = &bi->mmap[i];
 
-		printk(KERN_INFO "boot: mem [%#018llx-%#018llx] %s\n", (unsigned long long)m->base,
+		printk(KERN_INFO "boot: mem [0x%016llx-0x%016llx] %s\n", (unsigned long long)m->base,
 		       (unsigned long long)(m->base + m->len - 1), boot_mem_type_name(m->type));
 	}
 	for (unsigned i = 0; i < bi->n_modules; i++)

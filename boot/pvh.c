@@ -13,7 +13,6 @@
 #include "boot_priv.h"
 #include "kerrno.h"
 
-#define PVH_MAGIC 0x336ec578u
 #define PVH_OFF_VERSION 4
 #define PVH_OFF_NR_MODULES 12
 #define PVH_OFF_MODLIST 16
@@ -124,8 +123,8 @@ int __init pvh_parse(const void *si_v, paddr_t si_phys, void *(*phys_to_virt)(pa
 		return -EINVAL;
 	}
 	magic = boot_ld32(si);
-	if (magic != PVH_MAGIC) {
-		boot_warn(bi, "pvh: bad start-info magic %#x (want %#x)\n", magic, PVH_MAGIC);
+	if (magic != PVH_BOOT_MAGIC) {
+		boot_warn(bi, "pvh: bad start-info magic %#x (want %#x)\n", magic, PVH_BOOT_MAGIC);
 		return -EINVAL;
 	}
 	version = boot_ld32(si + PVH_OFF_VERSION);

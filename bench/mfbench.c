@@ -8,7 +8,7 @@
  *     children sleeping on a COW-shared page) while M = 0, 128, 512 unrelated tasks sleep,
  *     as a table, with least-squares slopes per mapping and per unrelated task.
  * The TSC rate is calibrated against CLOCK_MONOTONIC. Each figure is the median of its runs.
- * Budgets (docs, DESIGN.md): <= 5 us per memory_failure with one mapping, <= 3 us touch to
+ * Budgets (docs/memory_failure.md): <= 5 us per memory_failure with one mapping, <= 3 us touch to
  * SIGBUS, linear in N and flat in M. */
 #define _GNU_SOURCE
 #include <setjmp.h>
