@@ -83,6 +83,10 @@ __noreturn void sched_idle_loop(void);
  * the scheduler hand them pending work ahead of every user task. Boot, after sched_init and
  * once every CPU is online; panics when out of memory. */
 void sched_start_workers(void);
+/* The running kernel worker waits until work is pending (at once when some is): it sleeps on
+ * the scheduler's list of waiting workers, which pick_next takes from ahead of the run queue.
+ * Process context, kernel workers only. */
+void sched_worker_wait(void);
 /* Give the CPU to another runnable task, if any. Process context, interrupts enabled or not. */
 void schedule(void);
 /* Make a new task runnable (after creating it). */

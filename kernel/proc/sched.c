@@ -324,24 +324,29 @@ void sched_tick(void)
 		task_set_flag(t, TIF_NEED_RESCHED);
 }
 
-/* A kernel worker: run the pending work, then wait on idle_workers until pick_next hands it
- * more. The check and the wait are under sched_lock, and work_queue sets its flag before it
- * kicks, so work queued after the check is seen by the next pick_next on some CPU. */
+void sched_worker_wait(void)
+{
+	irqflags_t f = spin_lock_irqsave(&sched_lock);
+	if (!work_pending()) {
+		struct task *t = current_task();
+		t->state = TASK_SLEEPING;
+		/* First in line (LIFO): if work came meanwhile, pick_next gives it back to this
+		 * worker instead of switching to another. */
+		list_add(&t->run_link, &idle_workers);
+		schedule_locked();
+	}
+	spin_unlock_irqrestore(&sched_lock, f);
+}
+
+/* A kernel worker: run the pending work, then wait until pick_next hands it more. The check
+ * and the wait are under sched_lock, and work_queue sets its flag before it kicks, so work
+ * queued after the check is seen by the next pick_next on some CPU. */
 static void worker_main(void *unused)
 {
 	(void)unused;
 	for (;;) {
 		work_run_pending();
-		irqflags_t f = spin_lock_irqsave(&sched_lock);
-		if (!work_pending()) {
-			struct task *t = current_task();
-			t->state = TASK_SLEEPING;
-			/* First in line (LIFO): if work came meanwhile, pick_next gives it back
-			 * to this worker instead of switching to another. */
-			list_add(&t->run_link, &idle_workers);
-			schedule_locked();
-		}
-		spin_unlock_irqrestore(&sched_lock, f);
+		sched_worker_wait();
 	}
 }
 
