@@ -53,12 +53,17 @@ struct mode {
 	const char *status; /* the monitor command's MCi_STATUS and MCG_STATUS */
 };
 
+#define AO 5 /* BUS_MCEERR_AO */
+#define AR 4 /* BUS_MCEERR_AR */
 static const struct mode modes[] = {
-	{"early", PR_MCE_KILL_EARLY, 5, 0, 1, 1, 1, SRAO_STATUS},
-	{"late", PR_MCE_KILL_LATE, 4, 1, 1, 1, 0, SRAO_STATUS},
-	{"free", PR_MCE_KILL_LATE, 0, 0, 0, 1, 0, SRAO_STATUS},
-	{"wait", PR_MCE_KILL_LATE, 0, 0, 0, 0, 0, SRAO_STATUS},
-	{"srar", PR_MCE_KILL_LATE, 4, 1, 1, 1, 1, SRAR_STATUS},
+	{.name = "early", .kill = PR_MCE_KILL_EARLY, .want_code = AO, .keep_page = 1,
+	 .has_page = 1, .timing = 1, .status = SRAO_STATUS},
+	{.name = "late", .kill = PR_MCE_KILL_LATE, .want_code = AR, .touch = 1, .keep_page = 1,
+	 .has_page = 1, .status = SRAO_STATUS},
+	{.name = "free", .kill = PR_MCE_KILL_LATE, .has_page = 1, .status = SRAO_STATUS},
+	{.name = "wait", .kill = PR_MCE_KILL_LATE},
+	{.name = "srar", .kill = PR_MCE_KILL_LATE, .want_code = AR, .touch = 1, .keep_page = 1,
+	 .has_page = 1, .timing = 1, .status = SRAR_STATUS},
 };
 
 static volatile char *page;
@@ -66,7 +71,6 @@ static const struct mode *mode;
 static int repeat;
 static uint64_t page_pa, handler_tsc;
 static sigjmp_buf jb;
-
 
 /* The last occurrence of what in the kernel log (/proc/kmsg), or NULL; *start gets the
  * buffer so the caller can look backwards. */
@@ -232,7 +236,7 @@ int main(int argc, char **argv)
 	printf("victim: ready mode=%s addr=%p paddr=%#llx\n", arg, (void *)page,
 	       (unsigned long long)page_pa);
 	fflush(stdout);
-	if (!mode->keep_page) {
+	if (mode->has_page && !mode->keep_page) {
 		/* Free the frame only now, with every code and data page this program touches
 		 * from here on already faulted in (the wait loop ran once): a fault would take
 		 * the frame just freed. */
