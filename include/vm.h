@@ -136,6 +136,20 @@ long vm_mmap(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot, unsigned 
 /* Unmap [addr, addr + len) (rounded up to pages), splitting VMAs that straddle its ends.
  * 0, -EINVAL (misaligned, empty or outside user space), -ENOMEM (no memory to split). */
 int vm_munmap(struct mm *mm, vaddr_t addr, uint64_t len);
+/* mremap flags: Linux values. */
+#define MREMAP_MAYMOVE 1
+#define MREMAP_FIXED 2
+#define MREMAP_DONTUNMAP 4
+
+/* Linux mremap: resize [addr, addr + old_len) (rounded up to pages) to new_len, in place
+ * (shrinking unmaps the tail; growing needs room above), or with MREMAP_MAYMOVE where there is
+ * room, or with MREMAP_FIXED at new_addr (replacing what is there). PTEs move, not pages.
+ * old_len 0 maps a shared mapping a second time. Returns the address, or -EINVAL (bad flags or
+ * alignment, new_len 0, overlapping ranges, MREMAP_DONTUNMAP which MCRK does not support),
+ * -EFAULT (no mapping at addr, or the range runs past it), -ENOMEM (no room without
+ * MREMAP_MAYMOVE, or no memory), -EPERM (MREMAP_FIXED below USER_VA_START). Takes mm->lock. */
+long vm_mremap(struct mm *mm, vaddr_t addr, uint64_t old_len, uint64_t new_len, uint64_t flags,
+	       vaddr_t new_addr);
 /* madvise(MADV_DONTNEED) of [addr, addr + len) (rounded up to pages): drop the pages and
  * poison markers there, keeping the VMAs. The next touch finds a zeroed page (private
  * anonymous), the shared object's page (shared anonymous) or the file's page (a private
@@ -161,7 +175,8 @@ int vm_for_each_vma(struct mm *mm, int (*fn)(const struct vma *v, void *arg), vo
  * user: the fault came from user mode; kernel user-copy faults pass false, same answers).
  * Returns 0 when the access may be retried, -EFAULT when no VMA covers va (SIGSEGV
  * SEGV_MAPERR), -EACCES when the VMA forbids
- * the access (SEGV_ACCERR), -ENOMEM, or -EHWPOISON when the page holds a poison marker or its
+ * the access (SEGV_ACCERR), -ENOMEM, -ENXIO when va lies past the end of the shared object
+ * the VMA maps (SIGBUS BUS_ADRERR), or -EHWPOISON when the page holds a poison marker or its
  * frame is poisoned (SIGBUS BUS_MCEERR_AR at va). Takes mm->lock; process context. */
 int vm_fault(struct mm *mm, vaddr_t va, unsigned access, bool user);
 

@@ -52,9 +52,13 @@ static int fault_anon(struct mm *mm, struct vma *v, vaddr_t va)
 
 static int fault_shared_anon(struct mm *mm, struct vma *v, vaddr_t va)
 {
-	struct page *pg = shm_page(v->shm, vma_index(v, va));
+	uint64_t idx = vma_index(v, va);
+	struct page *pg;
 	int err;
 
+	if (idx >= v->shm->npages)
+		return -ENXIO; /* past the object (mremap grew the mapping): SIGBUS, as on Linux */
+	pg = shm_page(v->shm, idx);
 	if (!pg)
 		return -ENOMEM;
 	if (page_poisoned(pg)) {

@@ -39,6 +39,10 @@ void task_user_trap(struct user_regs *r, enum user_trap trap, uint64_t addr, int
 			mf_poison_touched(t, addr);
 			return;
 		}
+		if (err == -ENXIO) { /* past the end of the object mapped there */
+			i.si_signo = SIGBUS, i.si_code = BUS_ADRERR;
+			break;
+		}
 		i.si_signo = err == -ENOMEM ? SIGKILL : SIGSEGV;
 		i.si_code = err == -EACCES ? SEGV_ACCERR : SEGV_MAPERR;
 		break;

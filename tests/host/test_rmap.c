@@ -307,6 +307,7 @@ enum {
 	N_WRITE,
 	N_FAULTERR,
 	N_POISON,
+	N_MREMAP,
 	N_KINDS
 };
 static long nops[N_KINDS];
@@ -327,9 +328,9 @@ static uint64_t expect_word(const struct mpage *m, bool last)
 {
 	if (m->tag)
 		return m->tag;
-	if (m->fileoff >= 0)
+	if (m->fileoff >= 0 && m->fileoff < (int64_t)sizeof rfile_words)
 		return rfile_words[m->fileoff / 8 + (last ? WORDS - 1 : 0)];
-	return 0;
+	return 0; /* anonymous, or a file page past the end of the file */
 }
 
 static bool page_ok(struct tmm *t, int s)
@@ -525,6 +526,95 @@ static bool op_poison(struct tmm *t)
 	return true;
 }
 
+/* Where mremap(MREMAP_MAYMOVE) puts n pages, as find_gap does with mmap_top at the window's
+ * end: the top of the highest gap that fits; -1 when none does inside the window. */
+static int model_gap(const struct tmm *t, int n)
+{
+	int end = WPAGES;
+	while (end >= n) {
+		int k = end;
+		while (k > 0 && !t->pg[k - 1].mapped && end - k < n)
+			k--;
+		if (end - k == n)
+			return k;
+		while (k > 0 && t->pg[k - 1].mapped) /* below the mapping under the gap */
+			k--;
+		end = k;
+	}
+	return -1;
+}
+
+/* Page k (k >= the moved pages) of a mapping grown from the page saved at its start. */
+static struct mpage grown_page(const struct mpage *first, int k)
+{
+	struct mpage m = {1, first->prot, first->shared, 0, -1, 0};
+	if (first->fileoff >= 0)
+		m.fileoff = first->fileoff + (int64_t)k * PAGE_SIZE;
+	return m;
+}
+
+/* mremap of [s, s + n) (inside one VMA, or unmapped) to n2 pages: in place, moved by the
+ * kernel (MREMAP_MAYMOVE, into the window's highest gap) or to d (MREMAP_FIXED). A shared
+ * mapping does not grow (its object has a fixed size). The model follows: PTEs move, pages
+ * keep their contents, poison markers move with them, a grown tail is fresh. */
+static bool op_mremap(struct tmm *t)
+{
+	int s = pick_page(t), n = 1 + (int)(rnd() % 6), n2 = 1 + (int)(rnd() % 6);
+	int kind = (int)(rnd() % 3), d = (int)(rnd() % WPAGES), to = s;
+	struct vma *v = vma_tree_find(t->mm->vma_root, PG(s));
+	long want;
+
+	if (v)
+		n = MIN(n, (int)((v->end - PG(s)) >> PAGE_SHIFT));
+	n = MIN(n, WPAGES - s);
+	if (v && t->pg[s].shared)
+		n2 = MIN(n2, n);
+	unsigned flags = kind == 0 ? 0 : kind == 1 ? MREMAP_MAYMOVE : MREMAP_MAYMOVE | MREMAP_FIXED;
+	if (kind == 2) {
+		if (d + n2 > WPAGES)
+			d = WPAGES - n2;
+		to = d;
+		want = (s + n > d && d + n2 > s) ? -EINVAL : !v ? -EFAULT : (long)PG(d);
+	} else if (n2 <= n) {
+		want = (long)PG(s);
+	} else if (!v) {
+		want = -EFAULT;
+	} else if (s + n2 > WPAGES) {
+		return true; /* it could grow past the window's end: not a case we model */
+	} else {
+		bool room = PG(s + n) == v->end;
+		for (int k = s + n; room && k < s + n2; k++)
+			room = !t->pg[k].mapped;
+		if (!room && kind == 1)
+			to = model_gap(t, n2);
+		if (!room && (kind == 0 || to < 0))
+			return true; /* no room (or none inside the window): not a case we model */
+		want = (long)PG(to);
+	}
+	snprintf(what, sizeof what, "mremap %d+%d -> %d pages, flags %u, to %d (vma %d)", s, n, n2,
+		 flags, to, v != NULL);
+	if (vm_mremap(t->mm, PG(s), (uint64_t)n * PAGE_SIZE, (uint64_t)n2 * PAGE_SIZE, flags,
+		      PG(d)) != want)
+		return false;
+	nops[N_MREMAP]++;
+	struct mpage saved[6];
+	int moved = MIN(n, n2);
+	memcpy(saved, &t->pg[s], (size_t)moved * sizeof(saved[0]));
+	if (kind == 2 && want != -EINVAL) /* the target goes first, then the old tail */
+		for (int k = d; k < d + n2; k++)
+			t->pg[k] = (struct mpage){0, 0, 0, 0, -1, 0};
+	if (want < 0 || !v) { /* shrinks and failed fixed moves still unmap what they did */
+		for (int k = s + n2; want != -EINVAL && k < s + n; k++)
+			t->pg[k] = (struct mpage){0, 0, 0, 0, -1, 0};
+		return true;
+	}
+	for (int k = s; k < s + n; k++)
+		t->pg[k] = (struct mpage){0, 0, 0, 0, -1, 0};
+	for (int k = 0; k < n2; k++)
+		t->pg[to + k] = k < moved ? saved[k] : grown_page(&saved[0], k);
+	return true;
+}
+
 static bool op_lifecycle(int kind)
 {
 	int i = ntm ? (int)(rnd() % (unsigned)ntm) : 0;
@@ -551,6 +641,8 @@ static bool op_lifecycle(int kind)
 			tm[i].pg[s].fileoff = -1;
 		tm[i].mm = mm_create();
 		nops[N_EXEC]++;
+		if (tm[i].mm)
+			tm[i].mm->mmap_top = PG(WPAGES); /* mremap's moves land in the window */
 		return tm[i].mm != NULL;
 	}
 	return true;
@@ -575,8 +667,10 @@ static bool random_step(void)
 		return op_mprotect(t);
 	if (r < 68)
 		return op_touch(t, false);
-	if (r < 96)
+	if (r < 92)
 		return op_touch(t, true);
+	if (r < 96)
+		return op_mremap(t);
 	return op_poison(t);
 }
 
@@ -589,6 +683,7 @@ static void run_seed(uint64_t seed)
 		tm[0].pg[s].fileoff = -1;
 	tm[0].mm = mm_create();
 	REQUIRE(tm[0].mm);
+	tm[0].mm->mmap_top = PG(WPAGES); /* mremap's moves land in the window */
 	for (int step = 0; step < STEPS_PER_SEED; step++) {
 		what[0] = vt_err[0] = 0;
 		bool ok = random_step() && world_ok();
@@ -614,10 +709,9 @@ TEST(rmap_randomized_vs_bruteforce)
 		run_seed(seeds[i]);
 		vt_check_clean(); /* no frame, rmap entry or page table left after each run */
 	}
-	printf("    ops: fork %ld exit %ld exec %ld mmap %ld munmap %ld mprotect %ld read %ld "
-	       "write %ld"
-	       " faults refused %ld poison %ld; up to %d mms\n",
+	printf("    ops: fork %ld exit %ld exec %ld mmap %ld munmap %ld mprotect %ld mremap %ld "
+	       "read %ld write %ld faults refused %ld poison %ld; up to %d mms\n",
 	       nops[N_FORK], nops[N_EXIT], nops[N_EXEC], nops[N_MMAP], nops[N_MUNMAP],
-	       nops[N_MPROT], nops[N_READ], nops[N_WRITE], nops[N_FAULTERR], nops[N_POISON],
-	       max_mms);
+	       nops[N_MPROT], nops[N_MREMAP], nops[N_READ], nops[N_WRITE], nops[N_FAULTERR],
+	       nops[N_POISON], max_mms);
 }
