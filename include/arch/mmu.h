@@ -51,7 +51,8 @@ int arch_pt_clear(struct arch_pt *pt, vaddr_t va);
 /* Read the entry at va. 0 and *out when present or a marker, -ENOENT when empty. */
 int arch_pt_get(struct arch_pt *pt, vaddr_t va, struct pte_info *out);
 /* Call fn for every present or marker entry in [start, end), in address order; stop early
- * and return fn's value when it is non-zero. Safe against fn clearing the visited entry. */
+ * and return fn's value when it is non-zero. fn may clear the visited entry and map or mark
+ * addresses outside [start, end) (mremap moves entries this way). */
 int arch_pt_walk(struct arch_pt *pt, vaddr_t start, vaddr_t end,
 		 int (*fn)(vaddr_t va, const struct pte_info *pi, void *arg), void *arg);
 

@@ -31,6 +31,7 @@ uint64_t vt_free_frames(void)
 {
 	struct frame_stats st;
 
+	kmalloc_drain();
 	for (unsigned c = 0; c < MAX_CPUS; c++)
 		frame_drain_cpu(c);
 	frame_get_stats(&st);
