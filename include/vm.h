@@ -181,7 +181,7 @@ int vm_for_each_vma(struct mm *mm, int (*fn)(const struct vma *v, void *arg), vo
 int vm_fault(struct mm *mm, vaddr_t va, unsigned access, bool user);
 
 /* Replace the present PTE at va, which must map pfn, by a poison marker for pfn; drops its
- * rmap entry, mapcount and frame reference. 0 (also when the marker is already there), or
+ * mapcount and frame reference. 0 (also when the marker is already there), or
  * -ENOENT if va does not map pfn. Takes mm->lock (call it outside rmap_walk). */
 int vm_set_poison(struct mm *mm, vaddr_t va, pfn_t pfn);
 /* Remove the present PTE at va that maps pfn, leaving nothing (a clean PG_FILE page is re-read

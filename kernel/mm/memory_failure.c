@@ -202,6 +202,7 @@ static void unmap_batch(struct collect *c, unsigned from, void *arg)
 {
 	const struct unmap_args *a = arg;
 	struct mf_event *ev = a->ev;
+	mf_step(ev); /* the walk's time: the outcome line's steps give a profile */
 	if (c->oom)
 		trace(ev, "out of memory collecting mappers");
 	for (unsigned i = from; i < c->n; i++) {
@@ -212,6 +213,7 @@ static void unmap_batch(struct collect *c, unsigned from, void *arg)
 		if (err && err != -ENOENT)
 			kill_mapper(ev, m, err);
 	}
+	mf_step(ev); /* the unmapping's */
 	for (unsigned i = from; i < c->n && !a->drop_clean; i++)
 		if (c->v[i].fate == 0)
 			signal_mapper(ev, &c->v[i], a->consumer);

@@ -55,8 +55,8 @@ struct mf_event {
 
 /* mf.trace=0 on the command line clears it: only each event's outcome line is printed. */
 extern bool mf_trace_steps;
-/* Note the time of a step. */
-void mf_step(struct mf_event *ev);
+/* Note the time of a step (the first MF_MAX_STEPS are kept); returns ns since detection. */
+uint64_t mf_step(struct mf_event *ev);
 /* A step (outcome false: printed only with mf_trace_steps) or the outcome line, which also
  * goes into the record of the last event. Process context. */
 __printf(3, 4) void mf_trace_line(struct mf_event *ev, bool outcome, const char *fmt, ...);

@@ -41,11 +41,12 @@ static char last_outcome[MF_LINE_MAX + 32];
 static unsigned last_n;
 static struct mf_mapper last_v[MF_RECORD_MAPPERS];
 
-void mf_step(struct mf_event *ev)
+uint64_t mf_step(struct mf_event *ev)
 {
 	uint64_t ns = arch_timestamp_to_ns(arch_timestamp() - ev->t0);
 	if (ev->nsteps < MF_MAX_STEPS)
 		ev->step_ns[ev->nsteps++] = (uint32_t)MIN(ns, UINT32_MAX);
+	return ns;
 }
 
 static void record(const struct mf_event *ev, const char *outcome)
@@ -63,7 +64,7 @@ void mf_trace_line(struct mf_event *ev, bool outcome, const char *fmt, ...)
 {
 	char buf[MF_LINE_MAX], steps[8 * MF_MAX_STEPS] = "";
 	va_list ap;
-	mf_step(ev);
+	uint64_t ns = mf_step(ev);
 	if (!outcome && !mf_trace_steps)
 		return;
 	va_start(ap, fmt);
@@ -73,8 +74,7 @@ void mf_trace_line(struct mf_event *ev, bool outcome, const char *fmt, ...)
 	for (unsigned i = 0, n = 0; outcome && !mf_trace_steps && i + 1 < ev->nsteps; i++)
 		n += (unsigned)ksnprintf(steps + n, sizeof(steps) - n, "%s%u", i ? "," : " steps(ns):",
 					 ev->step_ns[i]);
-	printk(KERN_WARNING "memory_failure: pfn %#lx: %s (+%u ns)%s\n", ev->pfn, buf,
-	       ev->step_ns[ev->nsteps - 1], steps);
+	printk(KERN_WARNING "memory_failure: pfn %#lx: %s (+%lu ns)%s\n", ev->pfn, buf, ns, steps);
 	if (outcome)
 		record(ev, buf);
 }

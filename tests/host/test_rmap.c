@@ -1,9 +1,11 @@
-/* Host tests of the reverse map (kernel/mm/rmap.c) through the address-space code: the API on
- * its own, a fork tree torn down in random order, execve-style replacement, and a randomized
- * run of 12k operations (fork, exit, exec, mmap of private/shared/file memory, partial munmap,
- * mprotect, read and write faults, poison markers) that after every step compares the rmap of
- * every frame with a brute-force scan of all fake page tables (vt_check), and every page of
- * every mm with a model of what that mm last wrote there (COW isolation). */
+/* Host tests of the reverse map (kernel/mm/rmap.c) through the address-space code: walks of a
+ * fork-shared page, what an anon_vma narrows a walk to, fork chains that stay short, fork and
+ * exit a leaf table at a time, a fork tree torn down in random order, execve-style
+ * replacement, and a randomized run of 12k operations (fork, exit, exec, mmap of
+ * private/shared/file memory, partial munmap, mprotect, mremap, read and write faults, poison
+ * markers) that after every step compares what rmap_walk finds for every frame with a
+ * brute-force scan of all fake page tables and checks the anon_vma structure (vt_check), and
+ * every page of every mm with a model of what that mm last wrote there (COW isolation). */
 #include "unit.h"
 #include "fake_arch.h"
 #include "fake_mmu.h"
@@ -707,7 +709,7 @@ TEST(rmap_randomized_vs_bruteforce)
 		rfile_words[w] = 0xF11E000000000000ull | w;
 	for (size_t i = 0; i < ARRAY_SIZE(seeds) && !unit_current_failed; i++) {
 		run_seed(seeds[i]);
-		vt_check_clean(); /* no frame, rmap entry or page table left after each run */
+		vt_check_clean(); /* no frame, anon_vma or page table left after each run */
 	}
 	printf("    ops: fork %ld exit %ld exec %ld mmap %ld munmap %ld mprotect %ld mremap %ld "
 	       "read %ld write %ld faults refused %ld poison %ld; up to %d mms\n",

@@ -3,7 +3,7 @@
  * anonymous memory across fork, read-only file pages, poison markers, brk, MAP_FIXED
  * replacement, the VMA tree's balance, out-of-memory unwinding, and the single-page helpers
  * memory_failure uses. Every test ends by destroying its mms and checking that the frame
- * count returns to its baseline and no rmap entry is left. */
+ * count returns to its baseline and no anon_vma or chain entry is left. */
 #include "unit.h"
 #include "fake_arch.h"
 #include "fake_mmu.h"

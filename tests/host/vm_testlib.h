@@ -16,7 +16,8 @@ void vt_setup(void);
 uint64_t vt_free_frames(void);
 /* vt_setup, and remember the free-frame count as the baseline vt_check_clean compares to. */
 void vt_start(void);
-/* All mms gone: every frame back to the baseline, no rmap entry, no page table (CHECKs). */
+/* All mms gone: every frame back to the baseline, nothing mapped, no anon_vma or chain entry,
+ * no page table (CHECKs). */
 void vt_check_clean(void);
 /* The free-frame count vt_start saw. */
 uint64_t vt_baseline_frames(void);
