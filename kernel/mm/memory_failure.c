@@ -350,14 +350,14 @@ int memory_failure(pfn_t pfn, int flags)
 {
 	struct mf_event ev = {.pfn = pfn, .flags = flags, .t0 = arch_timestamp(), .state = "?"};
 	struct page *pg = pfn_to_page(pfn);
-	const char *how = flags & MF_ACTION_REQUIRED ? "action required" : "action optional";
-	const char *soft = flags & MF_SOFTWARE ? ", software-injected" : "";
-	const char *kill = flags & MF_MUST_KILL ? ", must kill" : "";
+	ev.how[0] = flags & MF_ACTION_REQUIRED ? "action required" : "action optional";
+	ev.how[1] = flags & MF_SOFTWARE ? ", software-injected" : "";
+	ev.how[2] = flags & MF_MUST_KILL ? ", must kill" : "";
 	MF_COUNT(events);
 	mf_step(&ev);
 	if (!pg) {
-		trace_outcome(&ev, "detected (%s%s%s): not a RAM frame MCRK describes: ignored", how,
-			      soft, kill);
+		trace_outcome(&ev, "detected (%s%s%s): not a RAM frame MCRK describes: ignored",
+			      ev.how[0], ev.how[1], ev.how[2]);
 		MF_COUNT(ignored);
 		return -ENXIO;
 	}
@@ -382,8 +382,12 @@ int memory_failure(pfn_t pfn, int flags)
 	for (int tries = 0; tries < 4; tries++) {
 		const struct mf_state *st = classify(pg);
 		ev.state = st->name;
-		trace(&ev, "%s (%s%s%s), frame state: %s",
-		      tries ? "state changed under us" : "detected", how, soft, kill, st->name);
+		if (st->handler == mf_user)
+			mf_step(&ev); /* its one step line says it all, with the mappings */
+		else
+			trace(&ev, "%s (%s%s%s), frame state: %s",
+			      tries ? "state changed under us" : "detected", ev.how[0], ev.how[1],
+			      ev.how[2], st->name);
 		int r = st->handler(&ev, pg);
 		if (r != -EBUSY || st->handler != mf_free)
 			return r;

@@ -46,6 +46,7 @@ struct mf_event {
 	pfn_t pfn;
 	int flags;
 	uint64_t t0;
+	const char *how[3]; /* what was detected, e.g. "action optional", ", software-injected" */
 	const char *state;
 	const struct mf_mapper *mappers; /* every mapping found, once they are known */
 	unsigned nmappers;
@@ -60,8 +61,8 @@ uint64_t mf_step(struct mf_event *ev);
 /* A step (outcome false: printed only with mf_trace_steps) or the outcome line, which also
  * goes into the record of the last event. Process context. */
 __printf(3, 4) void mf_trace_line(struct mf_event *ev, bool outcome, const char *fmt, ...);
-/* The one step line of every mapping found (ev->mappers): counts by fate and the first few
- * (the record has them all), bounded in length. */
+/* The one step line of a user frame: what was detected, its state, and every mapping found
+ * (ev->mappers): counts by fate and the first few (the record has them all), bounded. */
 void mf_trace_mappers(struct mf_event *ev, bool cleared);
 /* /sys/kernel/debug/hwpoison/last_event: the last event's outcome and every mapping. */
 int mf_show_last_event(const struct ctl_file *f, struct ctl_buf *b);

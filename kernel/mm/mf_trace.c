@@ -1,7 +1,8 @@
 /* The trace and the record of memory_failure events. With the trace on (the default; mf.trace=0
- * turns it off) an event prints a few lines, each with the nanoseconds since detection: what
- * was detected and the frame's state, one line for all the mappings found through the rmap
- * (how many met each fate, and the first MF_TRACE_LIST of them), and the outcome. A line costs
+ * turns it off) an event prints two lines, each with the nanoseconds since detection: what was
+ * detected and the frame's state (for a user frame, with every mapping found through the rmap
+ * in the same line: how many met each fate, and the first MF_TRACE_LIST of them), and the
+ * outcome. A line costs
  * about a microsecond to format and log under QEMU even when the console level hides it, so
  * the trace is per event, never per mapping: the last event's every mapping (task, address,
  * what it was told) is kept in a record that /sys/kernel/debug/hwpoison/last_event prints
@@ -94,14 +95,21 @@ void mf_trace_mappers(struct mf_event *ev, bool cleared)
 	for (unsigned f = 0; f < MF_FATE_NR; f++)
 		if (count[f])
 			ctl_printf(&sb, "%s%u %s", sb.len ? ", " : "", count[f], fate_short[f]);
-	for (unsigned i = 0; i < n && i < MF_TRACE_LIST; i++) {
-		const struct mf_mapper *m = &ev->mappers[i];
-		ctl_printf(&lb, "%s task %d (%s) %#lx %s", i ? "," : ":", m->pid, m->comm, m->va,
+	unsigned shown = 0;
+	for (; shown < n && shown < MF_TRACE_LIST; shown++) { /* whole entries only */
+		const struct mf_mapper *m = &ev->mappers[shown];
+		size_t at = lb.len;
+		ctl_printf(&lb, "%s task %d (%s) %#lx %s", shown ? "," : ":", m->pid, m->comm, m->va,
 			   fate_short[m->fate]);
+		if (lb.len >= lb.size) {
+			list[at] = 0;
+			break;
+		}
 	}
-	mf_trace_line(ev, false, "%u mapping(s) found through the rmap, %s (%s)%s%s", n,
+	mf_trace_line(ev, false, "detected (%s%s%s), %s page: %u mapping(s) found through the rmap, "
+		      "%s (%s)%s%s", ev->how[0], ev->how[1], ev->how[2], ev->state, n,
 		      cleared ? "PTEs cleared" : "unmapped, poison markers left in the PTEs", sums,
-		      list, n > MF_TRACE_LIST ? ", ... all in " LAST_EVENT : "");
+		      list, shown < n ? ", ... all in " LAST_EVENT : "");
 }
 
 int mf_show_last_event(const struct ctl_file *f, struct ctl_buf *b)
