@@ -82,7 +82,7 @@ $(B)/user/%: user/%.c $(wildcard user/*.h) $(DEPS_STAMP)
 $(B)/user/%: demo/%.c $(wildcard user/*.h) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -Iuser -o $@ $<
-$(B)/user/%: bench/%.c $(DEPS_STAMP)
+$(B)/user/%: bench/%.c bench/bench.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -o $@ $<
 MCE_CASES := $(wildcard ../shared/mce-test-cases)

@@ -13,6 +13,7 @@
  * so that every fork copies writable, dirty PTEs. Run with `forkbench` (all) or
  * `forkbench:quick` (fewer runs). bench/run_guest.sh boots it. */
 #define _GNU_SOURCE
+#include "bench.h"
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,10 +30,8 @@
 #endif
 #define PG 4096ul
 #define MIB (1024ul * 1024)
-#define CALIBRATE_NS 50000000ull
 #define MAX_RUNS 31
 
-static double tsc_per_us;
 static int runs = 15; /* per figure; forkbench:quick uses 5 */
 
 /* Times the sides of one fork write, in a MAP_SHARED page both see. */
@@ -41,42 +40,6 @@ struct stamps {
 	volatile uint64_t exit_call; /* the child, just before _exit */
 };
 static struct stamps *st;
-
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi)::"memory");
-	return ((uint64_t)hi << 32) | lo;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void calibrate(void)
-{
-	uint64_t n0 = now_ns(), t0 = rdtsc(), n1;
-	while ((n1 = now_ns()) - n0 < CALIBRATE_NS)
-		;
-	tsc_per_us = (double)(rdtsc() - t0) * 1000.0 / (double)(n1 - n0);
-}
-
-static double us(uint64_t cycles) { return (double)cycles / tsc_per_us; }
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t median(uint64_t *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
-	return v[n / 2];
-}
 
 static char *map_anon(size_t len, int flags)
 {

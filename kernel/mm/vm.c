@@ -24,17 +24,20 @@ void upage_get(struct page *pg)
 	__atomic_fetch_add(&pg->refcount, 1, __ATOMIC_RELAXED);
 }
 
-/* A reference on pg unless it is being freed. Any context but #MC/NMI. */
-bool upage_tryget(struct page *pg)
+/* Raise *count unless it is 0 (its object is being freed); whether it did. */
+static bool inc_unless_zero(int32_t *count)
 {
-	int32_t old = __atomic_load_n(&pg->refcount, __ATOMIC_RELAXED);
+	int32_t old = __atomic_load_n(count, __ATOMIC_RELAXED);
 	do {
 		if (old <= 0)
 			return false;
-	} while (!__atomic_compare_exchange_n(&pg->refcount, &old, old + 1, false, __ATOMIC_ACQUIRE,
+	} while (!__atomic_compare_exchange_n(count, &old, old + 1, false, __ATOMIC_ACQUIRE,
 					      __ATOMIC_RELAXED));
 	return true;
 }
+
+/* A reference on pg unless it is being freed. Any context but #MC/NMI. */
+bool upage_tryget(struct page *pg) { return inc_unless_zero(&pg->refcount); }
 
 /* The last reference went: drop the rmap anchor, give the frame back. */
 static void upage_free(struct page *pg, int32_t left)
@@ -231,17 +234,7 @@ void mm_get(struct mm *mm)
 }
 
 /* A reference unless mm is already dying; see vm.h. */
-bool mm_tryget(struct mm *mm)
-{
-	int32_t old = __atomic_load_n(&mm->refcount, __ATOMIC_RELAXED);
-
-	do {
-		if (old <= 0)
-			return false;
-	} while (!__atomic_compare_exchange_n(&mm->refcount, &old, old + 1, false, __ATOMIC_ACQUIRE,
-					      __ATOMIC_RELAXED));
-	return true;
-}
+bool mm_tryget(struct mm *mm) { return inc_unless_zero(&mm->refcount); }
 
 /* Free a VMA that is out of the tree (its PTEs are gone): off the rmap, shared object dropped. */
 void vma_free(struct vma *v)
