@@ -35,7 +35,7 @@ KTEST_OBJ := $(patsubst %,$(B)/k/%.o,$(KTEST_SRC))
 # Portable code that the host build tests: boot/*.c and everything in kernel/ but the boot
 # sequence, the string functions (libc's are used) and the VFS with its files and syscalls
 # (tests/host fakes the few VFS calls the rest makes).
-HOST_EXCLUDE := kernel/main.c kernel/lib/string.c \
+HOST_EXCLUDE := kernel/main.c kernel/lib/string.c kernel/lib/percpu.c \
 	kernel/fs/vfs.c kernel/fs/procfs.c kernel/fs/fs_syscalls.c
 PORTABLE_SRC := $(filter-out $(HOST_EXCLUDE),$(sort $(wildcard boot/*.c kernel/*.c kernel/*/*.c)))
 HOSTTEST_SRC := $(sort $(wildcard tests/host/*.c))

@@ -11,6 +11,7 @@
 #include "kerrno.h"
 #include "kstring.h"
 #include "panic.h"
+#include "percpu.h"
 #include "printk.h"
 #include "task.h"
 #include "vm.h"
@@ -22,7 +23,7 @@ spinlock_t sched_lock = SPINLOCK_INIT;
 static struct list_node run_queue = LIST_HEAD_INIT(run_queue);
 static struct list_node timed_sleepers = LIST_HEAD_INIT(timed_sleepers);
 static struct task *cpu_prev[MAX_CPUS]; /* the task this CPU just switched away from */
-static struct task idle_tasks[MAX_CPUS];
+static DEFINE_PER_CPU(struct task, idle_tasks);
 static bool cpu_idle[MAX_CPUS];
 
 struct task *current_task(void) { return arch_current_task(); }
@@ -39,7 +40,7 @@ bool task_test_and_clear_flag(struct task *t, uint64_t flag)
 
 static void idle_task_init(unsigned cpu)
 {
-	struct task *t = &idle_tasks[cpu];
+	struct task *t = per_cpu_ptr(idle_tasks, cpu);
 	memset(t, 0, sizeof(*t));
 	ksnprintf(t->name, sizeof(t->name), "idle/%u", cpu);
 	t->is_idle = true;
@@ -78,7 +79,7 @@ void task_schedule_tail(void)
 static struct task *pick_next(unsigned cpu)
 {
 	if (list_empty(&run_queue))
-		return &idle_tasks[cpu];
+		return per_cpu_ptr(idle_tasks, cpu);
 	struct task *t = list_first_entry(&run_queue, struct task, run_link);
 	list_del(&t->run_link);
 	return t;
@@ -158,7 +159,8 @@ void sched_start_task(struct task *t)
 __noreturn void sched_idle_loop(void)
 {
 	unsigned cpu = arch_cpu_id();
-	if (arch_current_task() != &idle_tasks[cpu] || !idle_tasks[cpu].is_idle)
+	struct task *idle = per_cpu_ptr(idle_tasks, cpu);
+	if (arch_current_task() != idle || !idle->is_idle)
 		idle_task_init(cpu);
 	cpu_idle[cpu] = true;
 	for (;;) {
