@@ -18,6 +18,7 @@
 #include "kernel.h"
 #include "mce_core.h"
 #include "printk.h"
+#include "proc_cpu.h"
 #include "work.h"
 
 /* The memory map itself was printed as the boot information was read (boot_info_print). */
@@ -89,6 +90,7 @@ void kernel_main(void)
 	arch_timer_set_tick(sched_tick);
 	initrd_setup();
 	procfs_init();
+	proc_cpu_init();
 	mce_ctl_init();
 	memory_failure_init();
 	frame_kpageflags_init();

@@ -176,6 +176,8 @@ static void handle_unexpected(struct trap_frame *tf)
 {
 	unsigned v = (unsigned)tf->vector;
 	/* 0x27/0x2f: spurious IRQ 7/15 of the masked 8259s; 0xff: APIC spurious. No EOI. */
+	if (v == VEC_APIC_SPURIOUS || v == 0x27 || v == 0x2f)
+		this_cpu()->spurious_count++;
 	if (unexpected_count[v]++ < 5 || v == VEC_APIC_SPURIOUS)
 		printk(KERN_WARNING "unexpected interrupt vector %u on CPU %u (seen %lu times)\n", v,
 		       arch_cpu_id(), unexpected_count[v]);

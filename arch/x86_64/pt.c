@@ -232,6 +232,7 @@ struct flush_req {
 	struct arch_pt *pt;
 	vaddr_t va;
 	size_t n;
+	unsigned sender; /* flushes for other CPUs count as TLB shootdowns (/proc/interrupts) */
 };
 
 static void flush_local(void *arg)
@@ -239,6 +240,8 @@ static void flush_local(void *arg)
 	struct flush_req *r = arg;
 	if (active_pt[arch_cpu_id()] != r->pt)
 		return; /* switched away since: loading another CR3 dropped the entries */
+	if (arch_cpu_id() != r->sender)
+		this_cpu()->tlb_count++;
 	if (r->n > FLUSH_ALL_THRESHOLD) {
 		write_cr3(read_cr3());
 		return;
@@ -249,9 +252,9 @@ static void flush_local(void *arg)
 
 void arch_pt_flush(struct arch_pt *pt, vaddr_t va, size_t npages)
 {
-	struct flush_req r = {pt, va, npages};
-	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* entry updates before reading the CPU mask */
 	unsigned self = arch_cpu_id();
+	struct flush_req r = {pt, va, npages, self};
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* entry updates before reading the CPU mask */
 	for_each_cpu_in(c, &pt->active_cpus) {
 		if (c == self) {
 			irqflags_t f = arch_irq_save();

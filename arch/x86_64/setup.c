@@ -81,6 +81,7 @@ void x86_64_start(uint32_t magic, uint32_t info_phys)
 	serial_init();
 	cpu_detect(&cpu_features);
 	cpu_init_features();
+	topology_init_cpu();
 	gdt_init_cpu(0);
 	entry_init_cpu();
 	idt_init();
@@ -98,6 +99,8 @@ void x86_64_start(uint32_t magic, uint32_t info_phys)
 	mca_cpu_init(true);
 	timer_init_cpu();
 	smp_boot_aps();
+	topology_finish();
+	cpuinfo_init();
 	kernel_main();
 }
 
@@ -106,6 +109,7 @@ void ap_main(unsigned cpu)
 {
 	cpu_local_init(cpu);
 	cpu_init_features();
+	topology_init_cpu();
 	gdt_init_cpu(cpu);
 	entry_init_cpu();
 	idt_load();

@@ -108,6 +108,7 @@ static void call_slot_serve(void)
 static void call_ipi(struct trap_frame *tf)
 {
 	(void)tf;
+	this_cpu()->call_count++;
 	apic_eoi();
 	call_slot_serve();
 }
@@ -207,6 +208,7 @@ void arch_call_on_others(cpu_fn_t fn, void *arg, bool wait)
 static void nmi_handler(struct trap_frame *tf)
 {
 	(void)tf;
+	this_cpu()->nmi_count++;
 	int stopper = __atomic_load_n(&stopping_cpu, __ATOMIC_ACQUIRE);
 	if (stopper >= 0 && (unsigned)stopper != arch_cpu_id()) {
 		__atomic_store_n(&this_cpu()->online, false, __ATOMIC_RELEASE);

@@ -34,6 +34,7 @@
 static uint64_t tsc_freq;   /* Hz */
 static uint64_t tsc_mult;   /* ns = (cycles * tsc_mult) >> TSC_SHIFT */
 static uint64_t tsc_origin; /* TSC at time_init: arch_time_ns counts from here */
+static bool tsc_from_cpuid; /* the frequency is CPUID's, not a measurement */
 
 uint64_t arch_timestamp_to_ns(uint64_t delta)
 {
@@ -50,6 +51,11 @@ uint64_t arch_time_ns(void)
 uint64_t tsc_hz(void)
 {
 	return tsc_freq;
+}
+
+bool tsc_known_freq(void)
+{
+	return tsc_from_cpuid;
 }
 
 void tsc_delay_ns(uint64_t ns)
@@ -165,6 +171,7 @@ static uint64_t choose_tsc_hz(const char **how)
 		uint64_t diff = by_cpuid > by_pit ? by_cpuid - by_pit : by_pit - by_cpuid;
 		if (diff <= by_pit / TSC_CPUID_TOLERANCE) {
 			*how = "CPUID 0x15/0x16";
+			tsc_from_cpuid = true;
 			return by_cpuid;
 		}
 		printk(KERN_WARNING "time: CPUID says the TSC runs at %lu Hz but the PIT measures "
@@ -177,6 +184,7 @@ static uint64_t choose_tsc_hz(const char **how)
 	}
 	if (by_cpuid) {
 		*how = "CPUID 0x15/0x16 (no PIT)";
+		tsc_from_cpuid = true;
 		return by_cpuid;
 	}
 	printk(KERN_ERR "time: cannot measure the TSC (no usable CPUID leaf 0x15/0x16, no PIT); "

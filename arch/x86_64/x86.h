@@ -196,6 +196,11 @@ struct cpu_local {
 	bool online;
 	uint64_t irq_count;
 	uint64_t timer_ticks;
+	/* Events /proc/interrupts counts (cpuinfo.c), each bumped only by its own CPU. */
+	uint64_t nmi_count, spurious_count, call_count, tlb_count;
+	/* Where this CPU sits (topology.c): package (socket), core within it, hardware thread. */
+	uint32_t initial_apic_id, package_id, core_id, thread_id;
+	uint32_t package_cpus, package_cores; /* CPUs and cores online in its package */
 };
 #define CPU_LOCAL_KERNEL_RSP 0x08
 #define CPU_LOCAL_USER_RSP 0x10
@@ -256,3 +261,6 @@ void acpi_init(paddr_t rsdp);  /* find the CPUs in the MADT */
 void smp_boot_aps(void);       /* start every other CPU */
 void timer_init_cpu(void);     /* periodic LAPIC timer on this CPU */
 void mca_cpu_init(bool bsp);   /* machine checks on this CPU; bsp: install handlers (mca.c) */
+void topology_init_cpu(void);  /* this CPU's package, core and thread (topology.c) */
+void cpuinfo_init(void);       /* the arch's rows of /proc/interrupts (cpuinfo.c) */
+void topology_finish(void);    /* siblings and cores per package, once all CPUs are up */

@@ -6,9 +6,11 @@
 #include "arch/cpu.h"
 #include "arch/mca.h"
 #include "boot_info.h"
+#include "irq_stat.h"
 #include "kstring.h"
 #include "mce_priv.h"
 #include "memory_failure.h"
+#include "percpu.h"
 #include "printk.h"
 
 #define ALL_ONES (~0ull)
@@ -36,6 +38,35 @@ struct mce_cpu_caps {
 	bool cmci, lmce;
 };
 static struct mce_cpu_caps cpu_caps[MAX_CPUS];
+
+struct mce_cpu_events {
+	uint64_t n[MCE_EV_COUNT];
+};
+static DEFINE_PER_CPU(struct mce_cpu_events, cpu_events);
+
+void mce_count_event(enum mce_cpu_event ev)
+{
+	uint64_t *n = &per_cpu_ptr(cpu_events, arch_cpu_id())->n[ev];
+	__atomic_store_n(n, *n + 1, __ATOMIC_RELAXED); /* only this CPU writes it */
+}
+
+static uint64_t event_count(unsigned cpu, enum mce_cpu_event ev)
+{
+	if (cpu >= arch_cpu_count() || cpu >= MAX_CPUS)
+		return 0;
+	return __atomic_load_n(&per_cpu_ptr(cpu_events, cpu)->n[ev], __ATOMIC_RELAXED);
+}
+
+static uint64_t irq_stat_mc(unsigned cpu) { return event_count(cpu, MCE_EV_MC); }
+static uint64_t irq_stat_poll(unsigned cpu) { return event_count(cpu, MCE_EV_POLL); }
+static uint64_t irq_stat_cmci(unsigned cpu) { return event_count(cpu, MCE_EV_CMCI); }
+
+void mce_irq_stats_init(void)
+{
+	irq_stat_register(IRQ_STAT_MCE, irq_stat_mc);
+	irq_stat_register(IRQ_STAT_MCP, irq_stat_poll);
+	irq_stat_register(IRQ_STAT_THR, irq_stat_cmci);
+}
 
 static void parse_u64(const char *cmdline, const char *key, uint64_t *out)
 {

@@ -259,6 +259,7 @@ uint64_t mce_handle_mc(const struct mce_entry *e)
 	bool local;
 
 	MCE_COUNT(mc_events);
+	mce_count_event(MCE_EV_MC);
 	if ((int)cpu == mce_cfg.no_rendezvous_cpu) {
 		MCE_COUNT(mc_skipped);
 		mce_log_event(MCE_RING_MC, MCE_LOG_SKIPPED, 0, NULL, 0);

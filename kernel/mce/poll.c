@@ -110,6 +110,9 @@ unsigned mce_poll(enum mce_source src, bool only_owned)
 		MCE_COUNT(cmcis);
 	else
 		MCE_COUNT(polls);
+	mce_count_event(MCE_EV_POLL);
+	if (src == MCE_SRC_CMCI)
+		mce_count_event(MCE_EV_CMCI);
 	mce_ctx_init(&ctx, false, mcg);
 	for (unsigned b = 0; b < nb; b++) {
 		if (only_owned && !mce_cmci_owns(b))
