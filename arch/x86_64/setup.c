@@ -93,6 +93,7 @@ void x86_64_start(uint32_t magic, uint32_t info_phys)
 	parse_boot_info(magic, info_phys);
 	memory_init();
 	time_init();
+	rtc_init();
 	apic_init(true);
 	acpi_init(boot_info.rsdp);
 	cpu_locals[0].online = true;

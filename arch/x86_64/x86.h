@@ -262,5 +262,8 @@ void smp_boot_aps(void);       /* start every other CPU */
 void timer_init_cpu(void);     /* periodic LAPIC timer on this CPU */
 void mca_cpu_init(bool bsp);   /* machine checks on this CPU; bsp: install handlers (mca.c) */
 void topology_init_cpu(void);  /* this CPU's package, core and thread (topology.c) */
+void rtc_init(void);           /* read the CMOS clock, anchor wall time (rtc.c) */
+struct rtc_regs;
+int rtc_read_regs(struct rtc_regs *r); /* one consistent reading of the CMOS clock, 0 or -1 */
 void cpuinfo_init(void);       /* the arch's rows of /proc/interrupts (cpuinfo.c) */
 void topology_finish(void);    /* siblings and cores per package, once all CPUs are up */

@@ -6,6 +6,7 @@
 #include "arch/cpu.h"
 #include "arch/mca.h"
 #include "boot_info.h"
+#include "clock.h"
 #include "irq_stat.h"
 #include "kstring.h"
 #include "mce_priv.h"
@@ -187,6 +188,7 @@ void mce_read_bank(unsigned bank, uint64_t mcg_status, enum mce_source src,
 	r->mcg_status = mcg_status;
 	r->bank = (uint8_t)bank;
 	r->source = (uint8_t)src;
+	r->time = clock_wall_ns() / 1000000000ull; /* Linux's TIME: wall seconds, 0 unknown */
 	arch_mca_fill_cpu(r);
 }
 
