@@ -61,15 +61,32 @@ $(B)/k/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) $(KASFLAGS) -c $< -o $@
 
-$(B)/mcrk.elf: $(KOBJ) linker.ld
-	$(LD) $(KLDFLAGS) -o $@ $(KOBJ)
+# Each kernel image is linked twice (include/ksyms.h): first with an empty symbol table, then
+# with the table of the first link's functions (scripts/mksyms.py), which sits after all code;
+# --check fails the build if any function moved between the two links.
+KSYMS_EMPTY := $(B)/k/ksyms-empty.o
+$(KSYMS_EMPTY): scripts/mksyms.py include/ksyms.h
+	@mkdir -p $(dir $@)
+	$(PYTHON) scripts/mksyms.py $(B)/k/ksyms-empty.c
+	$(CC) $(KCFLAGS) -c $(B)/k/ksyms-empty.c -o $@
+define link_with_symbols
+	$(LD) $(KLDFLAGS) -o $@.pass1 $(1) $(KSYMS_EMPTY)
+	nm -n -S $@.pass1 > $@.nm
+	$(PYTHON) scripts/mksyms.py $@.ksyms.c $@.nm
+	$(CC) $(KCFLAGS) -c $@.ksyms.c -o $@.ksyms.o
+	$(LD) $(KLDFLAGS) -o $@ $(1) $@.ksyms.o
+	$(PYTHON) scripts/mksyms.py --check $@.pass1 $@
+endef
+
+$(B)/mcrk.elf: $(KOBJ) $(KSYMS_EMPTY) linker.ld scripts/mksyms.py
+	$(call link_with_symbols,$(KOBJ))
 
 # build/mcrk-test.elf: the same kernel plus tests/ktest/, whose entry functions replace the
 # weak ones of arch/x86_64/context.c (the production kernel has no test hooks).
 $(KTEST_OBJ): KCFLAGS += -Itests/ktest
 $(B)/k/tests/ktest/x86_64/%: KCFLAGS += -Iarch/x86_64
-$(B)/mcrk-test.elf: $(KOBJ) $(KTEST_OBJ) linker.ld
-	$(LD) $(KLDFLAGS) -o $@ $(KOBJ) $(KTEST_OBJ)
+$(B)/mcrk-test.elf: $(KOBJ) $(KTEST_OBJ) $(KSYMS_EMPTY) linker.ld scripts/mksyms.py
+	$(call link_with_symbols,$(KOBJ) $(KTEST_OBJ))
 
 # ---- user programs (musl, static) and the initrd that carries them as /bin/NAME: the
 # programs tests run (user/), the demo's victim (demo/) and the guest benchmark (bench/) ----
@@ -169,7 +186,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=u
 FUZZ_BOOT_SRC := tests/fuzz/fuzz_boot.c $(sort $(wildcard boot/*.c)) kernel/lib/printk.c \
 	kernel/lib/vsnprintf.c kernel/lib/kstrtou64.c tests/host/fake_arch.c
 FUZZ_MCE_SRC := tests/fuzz/fuzz_mce.c $(addprefix kernel/mce/,severity.c addr.c decide.c format.c \
-	inject_parse.c) kernel/lib/vsnprintf.c
+	inject_parse.c) kernel/lib/vsnprintf.c kernel/lib/ksyms.c
 $(B)/fuzz_boot: $(FUZZ_BOOT_SRC) $(DEPS_STAMP)
 	clang $(FUZZ_FLAGS) -o $@ $(FUZZ_BOOT_SRC)
 $(B)/fuzz_mce: $(FUZZ_MCE_SRC) $(DEPS_STAMP)

@@ -4,6 +4,7 @@
  * is reported, never ignored. */
 #include "arch/cpu.h"
 #include "entry_priv.h"
+#include "ksyms.h"
 #include "kstring.h"
 #include "panic.h"
 #include "printk.h"
@@ -122,7 +123,9 @@ static void backtrace(uint64_t rbp)
 		uint64_t ret = frame[1];
 		if (!kernel_addr(ret))
 			break;
-		printk(KERN_EMERG "  [<%016lx>]\n", ret);
+		char sym[KSYM_FMT_MAX];
+		ksym_format(sym, sizeof sym, ret);
+		printk(KERN_EMERG "  [<%016lx>] %s\n", ret, sym);
 		if (frame[0] <= rbp) /* frames grow up the stack; anything else is garbage */
 			break;
 		rbp = frame[0];
@@ -136,8 +139,13 @@ __noreturn void fault_report_and_panic(struct trap_frame *tf, const char *why)
 	unsigned v = (unsigned)tf->vector;
 	printk(KERN_EMERG "KERNEL FAULT: %s (vector %u, error code %#lx) on CPU %u: %s\n",
 	       v < 32 ? exc_names[v] : "interrupt", v, tf->error_code, arch_cpu_id(), why);
-	printk(KERN_EMERG "RIP: %04lx:%016lx RFLAGS: %08lx RSP: %04lx:%016lx\n", tf->cs, tf->rip,
-	       tf->rflags, tf->ss, tf->rsp);
+	char sym[KSYM_FMT_MAX];
+	if (!(tf->cs & 3))
+		ksym_format(sym, sizeof sym, tf->rip);
+	else
+		sym[0] = '\0';
+	printk(KERN_EMERG "RIP: %04lx:%016lx %s%s%sRFLAGS: %08lx RSP: %04lx:%016lx\n", tf->cs,
+	       tf->rip, sym[0] ? "{" : "", sym, sym[0] ? "} " : "", tf->rflags, tf->ss, tf->rsp);
 	printk(KERN_EMERG "CR2: %016lx CR3: %016lx CR0: %08lx CR4: %08lx\n", read_cr2(), read_cr3(),
 	       read_cr0(), read_cr4());
 	printk(KERN_EMERG "RAX: %016lx RBX: %016lx RCX: %016lx\n", tf->rax, tf->rbx, tf->rcx);
