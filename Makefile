@@ -25,9 +25,11 @@ KASFLAGS := -g -Iinclude -D__ASSEMBLY__ -MMD -MP -fno-pic -fno-pie
 KLDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T linker.ld
 
 # Sources: every C and assembly file in the kernel's folders.
-KSRC_C := $(sort $(wildcard boot/*.c kernel/*.c kernel/*/*.c arch/x86_64/*.c))
+KSRC_C := $(sort $(wildcard boot/*.c kernel/*.c kernel/*/*.c arch/x86_64/*.c drivers/*.c))
 KSRC_S := $(sort $(wildcard boot/*.S arch/x86_64/*.S))
-KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC_S) $(KSRC_C))
+# The framebuffer console's font, made at build time from GRUB's copy of GNU Unifont.
+FONT_C := $(B)/gen/fbcon_font.c
+KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC_S) $(KSRC_C) $(FONT_C))
 # The test build of the kernel adds the in-kernel tests (tests/ktest/, see tests/README.md).
 KTEST_SRC := $(sort $(wildcard tests/ktest/*.c tests/ktest/*/*.c tests/ktest/*/*.S))
 KTEST_OBJ := $(patsubst %,$(B)/k/%.o,$(KTEST_SRC))
@@ -37,7 +39,8 @@ KTEST_OBJ := $(patsubst %,$(B)/k/%.o,$(KTEST_SRC))
 # (tests/host fakes the few VFS calls the rest makes).
 HOST_EXCLUDE := kernel/main.c kernel/lib/string.c kernel/lib/percpu.c \
 	kernel/fs/vfs.c kernel/fs/procfs.c kernel/fs/fs_syscalls.c
-PORTABLE_SRC := $(filter-out $(HOST_EXCLUDE),$(sort $(wildcard boot/*.c kernel/*.c kernel/*/*.c)))
+PORTABLE_SRC := $(filter-out $(HOST_EXCLUDE),$(sort $(wildcard boot/*.c kernel/*.c kernel/*/*.c \
+	drivers/*.c))) $(FONT_C)
 HOSTTEST_SRC := $(sort $(wildcard tests/host/*.c))
 HCFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -DMCRK_HOST -Iinclude \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -MMD -MP
@@ -53,6 +56,10 @@ $(DEPS_STAMP): scripts/deps.sh
 	@mkdir -p $(B)
 	@sh scripts/deps.sh
 	@touch $@
+
+$(FONT_C): scripts/mkfont.py $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(PYTHON) scripts/mkfont.py $@
 
 $(B)/k/%.c.o: %.c
 	@mkdir -p $(dir $@)

@@ -23,7 +23,7 @@ MSRS='0[xX]([cC]000[01][0-9a-fA-F]{3}|17[9aAbB]|4[dD]0)[uUlL]*'
 # Every portable C file as FILE:LINE:TEXT with comments blanked and line numbers kept; with
 # $1 = 1 also the contents of string and character literals.
 code_lines() {
-	find kernel include $([ -d boot ] && echo boot) -path include/arch -prune -o -type f \( -name '*.c' -o -name '*.h' \) \
+	find kernel include $([ -d boot ] && echo boot) $([ -d drivers ] && echo drivers) -path include/arch -prune -o -type f \( -name '*.c' -o -name '*.h' \) \
 		-print | sort | xargs awk -v blank_strings="$1" '
 	FNR == 1 { incom = 0 }
 	{

@@ -225,6 +225,8 @@ struct trap_frame {
 /* arch-internal functions (one line each on what they do; see their files). */
 void serial_init(void);
 void serial_flush(void);
+struct console_cfg;
+void serial_configure(const struct console_cfg *cfg, bool have_screen); /* console= ports */
 void cpu_detect(struct cpu_features *f);
 void cpu_init_features(void);           /* NX, SMEP, SMAP, PGE on this CPU */
 void cpu_local_init(unsigned cpu);      /* GS base -> cpu_locals[cpu] */
@@ -233,6 +235,7 @@ void idt_init(void);                    /* build the IDT once */
 void idt_load(void);                    /* load it on this CPU */
 void mmu_init_direct_map(paddr_t top);  /* map [0, top) at DIRECT_MAP_BASE, switch CR3 */
 void *mmu_map_mmio(paddr_t pa, size_t len); /* uncached mapping of device registers */
+void *mmu_map_device_memory(paddr_t pa, size_t len); /* a framebuffer, cached as the MTRRs say */
 void mmu_drop_identity(void);
 paddr_t mmu_kernel_pml4(void);
 void pic_disable(void);
