@@ -30,6 +30,26 @@ struct clock_date {
 };
 void clock_date_of(uint64_t secs, struct clock_date *d);
 
+/* How clock_rate_choose picked a counter's rate. */
+enum clock_rate_source {
+	CLOCK_RATE_CLAIMED,	 /* the hardware's claim, confirmed by the measurement */
+	CLOCK_RATE_CLAIMED_ONLY, /* the claim; nothing could be measured */
+	CLOCK_RATE_MEASURED,	 /* the measurement; no plausible claim */
+	CLOCK_RATE_DISAGREE,	 /* the measurement; the claim was more than 2% off */
+	CLOCK_RATE_GUESS,	 /* neither was plausible: the guess */
+};
+#define CLOCK_RATE_MIN_HZ 1000000ull	   /* 1 MHz: emulators with a slow instruction clock */
+#define CLOCK_RATE_MAX_HZ 100000000000ull /* 100 GHz */
+#define CLOCK_RATE_TOLERANCE 50		   /* a claim must be within 1/50 = 2% */
+
+/* A counter's rate in Hz from what the hardware claims (CPUID's TSC leaves; 0: nothing) and
+ * what was measured against another clock (0: nothing). Values outside CLOCK_RATE_MIN_HZ..
+ * CLOCK_RATE_MAX_HZ count as nothing. The claim wins when the measurement confirms it or
+ * there is none; a measurement that disagrees wins over the claim; with neither, guess.
+ * *src says which. Pure. */
+uint64_t clock_rate_choose(uint64_t claimed, uint64_t measured, uint64_t guess,
+			   enum clock_rate_source *src);
+
 /* Anchor wall time: the epoch second secs is now (arch_time_ns()). Boot, once. */
 void clock_set_wall(uint64_t secs);
 /* Nanoseconds since the epoch now, or 0 when no RTC was read. Any context, #MC and NMI too. */

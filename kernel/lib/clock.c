@@ -94,6 +94,36 @@ void clock_date_of(uint64_t secs, struct clock_date *d)
 				 (unsigned)(rest / 60 % 60), (unsigned)(rest % 60)};
 }
 
+static bool plausible(uint64_t hz)
+{
+	return hz >= CLOCK_RATE_MIN_HZ && hz <= CLOCK_RATE_MAX_HZ;
+}
+
+uint64_t clock_rate_choose(uint64_t claimed, uint64_t measured, uint64_t guess,
+			   enum clock_rate_source *src)
+{
+	if (!plausible(claimed))
+		claimed = 0;
+	if (!plausible(measured))
+		measured = 0;
+	if (claimed && measured) {
+		uint64_t diff = claimed > measured ? claimed - measured : measured - claimed;
+		*src = diff <= measured / CLOCK_RATE_TOLERANCE ? CLOCK_RATE_CLAIMED
+							       : CLOCK_RATE_DISAGREE;
+		return *src == CLOCK_RATE_CLAIMED ? claimed : measured;
+	}
+	if (measured) {
+		*src = CLOCK_RATE_MEASURED;
+		return measured;
+	}
+	if (claimed) {
+		*src = CLOCK_RATE_CLAIMED_ONLY;
+		return claimed;
+	}
+	*src = CLOCK_RATE_GUESS;
+	return guess;
+}
+
 void clock_set_wall(uint64_t secs)
 {
 	wall_base_ns = secs * NS_PER_SEC - arch_time_ns();

@@ -126,3 +126,35 @@ TEST(rtc_clock_date_of_matches_gmtime)
 		CHECK_EQ(d.hour * 3600 + d.min * 60 + d.sec, t.tm_hour * 3600 + t.tm_min * 60 + t.tm_sec);
 	}
 }
+
+TEST(clock_rate_choose_claim_measurement_guess)
+{
+	enum clock_rate_source src;
+	const uint64_t g = 1000000000ull;
+	/* Within 2%: the claim (exact by construction) wins. */
+	CHECK_EQ(clock_rate_choose(2100000000ull, 2095000000ull, g, &src), 2100000000ull);
+	CHECK_EQ(src, CLOCK_RATE_CLAIMED);
+	CHECK_EQ(clock_rate_choose(2100000000ull, 2061000000ull, g, &src), 2100000000ull); /* 1.9% */
+	CHECK_EQ(src, CLOCK_RATE_CLAIMED);
+	CHECK_EQ(clock_rate_choose(2100000000ull, 2056000000ull, g, &src), 2056000000ull); /* 2.1% */
+	CHECK_EQ(src, CLOCK_RATE_DISAGREE);
+	/* More than 2% off: the measurement. */
+	CHECK_EQ(clock_rate_choose(3000000000ull, 4000000ull, g, &src), 4000000ull);
+	CHECK_EQ(src, CLOCK_RATE_DISAGREE);
+	CHECK_EQ(clock_rate_choose(2100000000ull, 2000000000ull, g, &src), 2000000000ull);
+	CHECK_EQ(src, CLOCK_RATE_DISAGREE);
+	/* One of them only. */
+	CHECK_EQ(clock_rate_choose(0, 2694815000ull, g, &src), 2694815000ull);
+	CHECK_EQ(src, CLOCK_RATE_MEASURED);
+	CHECK_EQ(clock_rate_choose(2100000000ull, 0, g, &src), 2100000000ull);
+	CHECK_EQ(src, CLOCK_RATE_CLAIMED_ONLY);
+	/* Implausible values count as nothing. */
+	CHECK_EQ(clock_rate_choose(999999, 2000000000ull, g, &src), 2000000000ull);
+	CHECK_EQ(src, CLOCK_RATE_MEASURED);
+	CHECK_EQ(clock_rate_choose(2000000000ull, CLOCK_RATE_MAX_HZ + 1, g, &src), 2000000000ull);
+	CHECK_EQ(src, CLOCK_RATE_CLAIMED_ONLY);
+	CHECK_EQ(clock_rate_choose(0, 5, g, &src), g);
+	CHECK_EQ(src, CLOCK_RATE_GUESS);
+	CHECK_EQ(clock_rate_choose(CLOCK_RATE_MIN_HZ, CLOCK_RATE_MAX_HZ, g, &src), CLOCK_RATE_MAX_HZ);
+	CHECK_EQ(src, CLOCK_RATE_DISAGREE);
+}
