@@ -98,6 +98,7 @@ void kernel_main(void)
 	print_memory_summary();
 	print_mca_summary();
 	mce_config_print();
+	mce_print_recovery_summary();
 	arch_irq_enable();
 	mce_drain(); /* errors left over from before boot */
 	mce_inject_from_boot(&boot_info);

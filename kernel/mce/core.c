@@ -143,6 +143,17 @@ void mce_config_print(void)
 				    "not decoded and recovery may be wrong\n");
 }
 
+void mce_recovery_facts_of_boot_cpu(struct mce_recovery_facts *f)
+{
+	const struct mce_cpu_caps *c = &cpu_caps[0];
+	f->cap = arch_mca_cap();
+	f->has_mca = f->cap != 0 || c->nbanks;
+	f->intel = arch_mca_is_intel();
+	f->ser_enabled = mce_cfg.ser;
+	f->lmce_on = c->lmce;
+	f->cmci_on = c->cmci && mcg_cap_cmci_p(c->cap); /* real CMCI, not mce.fake_cmci */
+}
+
 unsigned mce_nbanks(void)
 {
 	return cpu_caps[arch_cpu_id()].nbanks;
