@@ -191,6 +191,23 @@ static unsigned drain_locked(void)
 	return n;
 }
 
+/* Whether any CPU's ring holds an entry (a snapshot). */
+static bool entries_waiting(void)
+{
+	unsigned ncpu = arch_cpu_count();
+
+	for (unsigned cpu = 0; cpu < ncpu && cpu < MAX_CPUS; cpu++) {
+		struct log_cpu *l = per_cpu_ptr(log_cpus, cpu);
+
+		if (!__atomic_load_n(&l->ready, __ATOMIC_ACQUIRE))
+			continue;
+		for (int i = 0; i < MCE_RING_COUNT; i++)
+			if (ring_count(&l->rings[i]))
+				return true;
+	}
+	return false;
+}
+
 unsigned mce_drain(void)
 {
 	unsigned n;
@@ -198,7 +215,7 @@ unsigned mce_drain(void)
 	const char *msg;
 
 	if (!spin_trylock(&drain_lock))
-		return 0;
+		return 0; /* the holder looks again after letting go (below) */
 	n = drain_locked();
 	msg = __atomic_exchange_n(&fake_panic_msg, NULL, __ATOMIC_ACQ_REL);
 	if (msg) {
@@ -212,6 +229,10 @@ unsigned mce_drain(void)
 		dropped_seen = dropped;
 	}
 	spin_unlock(&drain_lock);
+	/* An entry pushed into a ring this drain had already passed, whose work item then ran on
+	 * another CPU and found the lock taken, would wait for the next error: look once more. */
+	if (entries_waiting())
+		work_queue(&drain_work);
 	return n;
 }
 

@@ -23,7 +23,7 @@ from driver import Fault, Ktap, Panic, Ready, Script, Test, UserPrograms
 # must die of the signal given ("init: segv killed by signal 11").
 KILLED_BY = {"segv": 11}
 PROGRAMS = ["hello", "fork_cow", "segv", "mmap_stress", "efault", "pagemap", "signals",
-            "sigcheck", "sched", "vfs", "leakcheck"]
+            "sigcheck", "sched", "vfs", "leakcheck", "procinfo"]
 
 
 def user(name, boot, smp, programs, timeout=120):
@@ -74,3 +74,6 @@ TESTS += MF_HMP_TESTS
 
 from mf_tests import MF_TESTS  # noqa: E402  (memory_failure rows, tests/qemu/mf_tests.py)
 TESTS += MF_TESTS
+
+from hw_tests import HW_TESTS  # noqa: E402  (machine facts: topology, time, scale, consoles)
+TESTS += HW_TESTS
