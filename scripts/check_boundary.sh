@@ -1,6 +1,7 @@
 #!/bin/sh
 # The arch boundary (docs/arch.md). Portable code (kernel/, the boot-information parsers in
-# boot/*.c, and the portable headers in include/ outside include/arch/) must not:
+# boot/*.c, the device code in drivers/, and the portable headers in include/ outside
+# include/arch/) must not:
 #   - include anything under arch/x86_64/ (or x86.h);
 #   - use inline assembly;
 #   - name an x86 register (rax..r15, rip, rsp, eflags/rflags, cr0..cr4, xmm0.., mxcsr, the

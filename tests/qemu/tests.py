@@ -46,8 +46,8 @@ TESTS = [
     Test("ktest-all-smp1",   "direct", 1,   "test=all",   Ktap(), ktest=True),
     Test("ktest-all-smp2",   "direct", 2,   "test=all",   Ktap(), ktest=True),
     Test("ktest-panic",      "direct", 1,   "test=panic", Panic("deliberate"), ktest=True),
-    Test("ktest-fault",      "direct", 1,   "test=fault", Fault("page fault"),
-         ktest=True),
+    Test("ktest-fault",      "direct", 1,   "test=fault",
+         Fault("page fault", symbol="ktest_fault_unmapped_kernel_read"), ktest=True),
     # The user-mode entry paths on a CPU without SMAP and SMEP (ktest-all-* has both).
     Test("ktest-user-qemu64", "direct", 1,  "test=user",  Ktap(), cpu="qemu64,vendor=GenuineIntel",
          ktest=True),
