@@ -39,25 +39,7 @@ static int ncpu;
 
 static int read_text(const char *path)
 {
-	int fd = open(path, O_RDONLY), n, len = 0;
-	if (fd < 0)
-		return -errno;
-	while (len < TEXT_MAX - 1 && (n = read(fd, text + len, TEXT_MAX - 1 - len)) > 0)
-		len += n;
-	close(fd);
-	text[len] = 0;
-	return len;
-}
-
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY), rc = 0;
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
-		rc = -errno;
-	close(fd);
-	return rc;
+	return utest_read_file(path, text, TEXT_MAX);
 }
 
 /* The value after "key<TABs>: " in one block, or -1 (numbers only). */
@@ -232,13 +214,13 @@ static void check_cmci_counts(void)
 	read_interrupts("THR", thr0);
 	read_interrupts("MCP", mcp0);
 	snprintf(cpu, sizeof cpu, "%d", last);
-	CHECK(write_file(INJ "cpu", cpu) == 0);
-	CHECK(write_file(INJ "status", CE_STATUS) == 0);
-	CHECK(write_file(INJ "addr", "0") == 0);
-	CHECK(write_file(INJ "misc", "0") == 0);
-	CHECK(write_file(INJ "mcgstatus", "0") == 0);
-	CHECK(write_file(INJ "flags", "th") == 0);
-	CHECK(write_file(INJ "bank", "2") == 0);
+	CHECK(utest_write_file(INJ "cpu", cpu) == 0);
+	CHECK(utest_write_file(INJ "status", CE_STATUS) == 0);
+	CHECK(utest_write_file(INJ "addr", "0") == 0);
+	CHECK(utest_write_file(INJ "misc", "0") == 0);
+	CHECK(utest_write_file(INJ "mcgstatus", "0") == 0);
+	CHECK(utest_write_file(INJ "flags", "th") == 0);
+	CHECK(utest_write_file(INJ "bank", "2") == 0);
 	sleep_ms(200); /* the CMCI is taken when the target next has interrupts on */
 	read_interrupts("THR", thr1);
 	read_interrupts("MCP", mcp1);
