@@ -48,7 +48,8 @@ static void draw_cell(unsigned r, unsigned c, uint8_t ch)
 {
 	const uint8_t *g = fbcon_font[ch - FBCON_FIRST_GLYPH];
 	unsigned bytes = (fb.bpp + 7u) / 8;
-	uint8_t *row = fb.base + (size_t)r * FBCON_CELL_H * fb.pitch + (size_t)c * FBCON_CELL_W * bytes;
+	uint8_t *row = fb.base + (size_t)r * FBCON_CELL_H * fb.pitch +
+		       (size_t)c * FBCON_CELL_W * bytes;
 	for (unsigned y = 0; y < FBCON_CELL_H; y++, row += fb.pitch)
 		for (unsigned x = 0; x < FBCON_CELL_W; x++)
 			put_pixel(row + x * bytes, (g[y] & (0x80 >> x)) ? fg_pixel : bg_pixel);

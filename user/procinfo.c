@@ -102,7 +102,8 @@ static void check_cpuinfo(void)
 	while (*p && ncpu < MAXCPU) {
 		char *end = strstr(p, "\n\n"), block[8192];
 		size_t n = end ? (size_t)(end - p) + 1 : strlen(p);
-		snprintf(block, sizeof block, "\n%.*s", (int)(n < sizeof block - 2 ? n : sizeof block - 2), p);
+		int len = (int)(n < sizeof block - 2 ? n : sizeof block - 2);
+		snprintf(block, sizeof block, "\n%.*s", len, p);
 		parse_block(block, &cpus[ncpu]);
 		ncpu++;
 		p += n + (end ? 1 : 0);

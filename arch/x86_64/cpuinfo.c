@@ -132,7 +132,8 @@ static uint64_t count_timer(unsigned cpu) { return READ_ONCE(cpu_locals[cpu].tim
 static uint64_t count_spurious(unsigned cpu) { return READ_ONCE(cpu_locals[cpu].spurious_count); }
 static uint64_t count_calls(unsigned cpu) { return READ_ONCE(cpu_locals[cpu].call_count); }
 static uint64_t count_tlb(unsigned cpu) { return READ_ONCE(cpu_locals[cpu].tlb_count); }
-static uint64_t count_errors(unsigned cpu) { return apic_error_count(); }
+/* ERR, as Linux's irq_err_count: APIC errors and spurious 8259 interrupts. */
+static uint64_t count_errors(unsigned cpu) { return apic_error_count() + idt_pic_spurious_count(); }
 
 /* Register the arch's rows of /proc/interrupts. Boot CPU, once. */
 void cpuinfo_init(void)

@@ -17,6 +17,8 @@
 #define PIC1_DATA 0x21
 #define PIC2_CMD 0xa0
 #define PIC2_DATA 0xa1
+#define PIC_SPURIOUS_IRQ7 0x27 /* the 8259s' vectors start at 0x20 and 0x28 (pic_disable) */
+#define PIC_SPURIOUS_IRQ15 0x2f
 
 struct idt_gate {
 	uint16_t off_lo, sel;
@@ -32,6 +34,7 @@ struct ex_entry {
 static struct idt_gate idt[IDT_ENTRIES] __attribute__((aligned(16)));
 static irq_handler_t irq_handlers[IDT_ENTRIES];
 static uint64_t unexpected_count[IDT_ENTRIES];
+static uint64_t pic_spurious; /* spurious IRQ 7/15 of the masked 8259s, all CPUs */
 extern const char isr_stubs[];
 extern const struct ex_entry __ex_table_start[], __ex_table_end[];
 
@@ -183,12 +186,21 @@ static void handle_exception(struct trap_frame *tf)
 static void handle_unexpected(struct trap_frame *tf)
 {
 	unsigned v = (unsigned)tf->vector;
-	/* 0x27/0x2f: spurious IRQ 7/15 of the masked 8259s; 0xff: APIC spurious. No EOI. */
-	if (v == VEC_APIC_SPURIOUS || v == 0x27 || v == 0x2f)
+	/* 0x27/0x2f: spurious IRQ 7/15 of the masked 8259s; 0xff: APIC spurious. No EOI.
+	 * Counted as Linux counts them: the APIC's in SPU per CPU, the 8259s' in ERR. */
+	if (v == VEC_APIC_SPURIOUS)
 		this_cpu()->spurious_count++;
+	else if (v == PIC_SPURIOUS_IRQ7 || v == PIC_SPURIOUS_IRQ15)
+		__atomic_fetch_add(&pic_spurious, 1, __ATOMIC_RELAXED);
 	if (unexpected_count[v]++ < 5 || v == VEC_APIC_SPURIOUS)
 		printk(KERN_WARNING "unexpected interrupt vector %u on CPU %u (seen %lu times)\n", v,
 		       arch_cpu_id(), unexpected_count[v]);
+}
+
+/* Spurious interrupts the masked 8259s raised so far. Any context. */
+uint64_t idt_pic_spurious_count(void)
+{
+	return __atomic_load_n(&pic_spurious, __ATOMIC_RELAXED);
 }
 
 /* Called by every entry stub with the saved state. */

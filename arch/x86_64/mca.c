@@ -45,6 +45,7 @@ uint64_t arch_mca_cap(void)
 }
 
 bool arch_mca_is_intel(void) { return cpu_features.intel; }
+bool arch_mca_present(void) { return cpu_features.mce && cpu_features.mca; }
 
 static uint32_t bank_msr(unsigned bank, enum arch_mca_reg reg)
 {

@@ -132,7 +132,8 @@ void *mmu_map_device_memory(paddr_t pa, size_t len)
 		return NULL;
 	uint64_t va = MMIO_BASE + (uint64_t)mmio_large_next * MIB2;
 	for (unsigned i = 0; i < pages; i++)
-		mmio_pd[mmio_large_next + i] = (base + i * MIB2) | PTE_P | PTE_W | PTE_PS | nx_bit();
+		mmio_pd[mmio_large_next + i] =
+			(base + i * MIB2) | PTE_P | PTE_W | PTE_PS | nx_bit();
 	mmio_large_next += pages;
 	write_cr3(read_cr3());
 	return (void *)(va + (pa - base));

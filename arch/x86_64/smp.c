@@ -349,8 +349,8 @@ static void ap_start_all(void)
 		if (!err)
 			next++;
 		else if (err == -ENOMEM)
-			printk(KERN_WARNING "smp: no memory for a stack or per-CPU data; APIC id %u "
-					    "skipped\n",
+			printk(KERN_WARNING "smp: no memory for a stack or per-CPU data; "
+					    "APIC id %u skipped\n",
 			       id);
 	}
 	if (!bsp_listed)

@@ -242,6 +242,7 @@ void pic_disable(void);
 typedef void (*irq_handler_t)(struct trap_frame *tf);
 void irq_register(unsigned vector, irq_handler_t h);
 void exc_register(unsigned vector, irq_handler_t h); /* exception 0..31 (idt.c) */
+uint64_t idt_pic_spurious_count(void);                /* spurious 8259 interrupts (idt.c) */
 paddr_t mmu_direct_map_top(void);                    /* the direct map covers [0, this) */
 void apic_eoi(void);                                 /* end of interrupt, this CPU (apic.c) */
 void apic_send_ipi(unsigned cpu, unsigned vector);   /* fixed IPI to a CPU, self included */

@@ -147,7 +147,7 @@ void mce_recovery_facts_of_boot_cpu(struct mce_recovery_facts *f)
 {
 	const struct mce_cpu_caps *c = &cpu_caps[0];
 	f->cap = arch_mca_cap();
-	f->has_mca = f->cap != 0 || c->nbanks;
+	f->has_mca = arch_mca_present();
 	f->intel = arch_mca_is_intel();
 	f->ser_enabled = mce_cfg.ser;
 	f->lmce_on = c->lmce;

@@ -151,8 +151,8 @@ static void raise_batch(const struct mce_inj_record *recs, size_t first, size_t 
 		raise_mc(&mask, r->flags & MCE_INJ_NOBROADCAST);
 	} else {
 		for_each_cpu_in(c, &mask)
-			arch_mca_on_cpu(c, (r->flags & MCE_INJ_CMCI) ? raise_cmci_fn : poll_fn, NULL,
-					true);
+			arch_mca_on_cpu(c, (r->flags & MCE_INJ_CMCI) ? raise_cmci_fn : poll_fn,
+					NULL, true);
 	}
 }
 

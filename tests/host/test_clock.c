@@ -123,7 +123,8 @@ TEST(rtc_clock_date_of_matches_gmtime)
 		CHECK_EQ(d.year, t.tm_year + 1900);
 		CHECK_EQ(d.mon, t.tm_mon + 1);
 		CHECK_EQ(d.mday, t.tm_mday);
-		CHECK_EQ(d.hour * 3600 + d.min * 60 + d.sec, t.tm_hour * 3600 + t.tm_min * 60 + t.tm_sec);
+		CHECK_EQ(d.hour * 3600 + d.min * 60 + d.sec,
+			 t.tm_hour * 3600 + t.tm_min * 60 + t.tm_sec);
 	}
 }
 
@@ -134,9 +135,10 @@ TEST(clock_rate_choose_claim_measurement_guess)
 	/* Within 2%: the claim (exact by construction) wins. */
 	CHECK_EQ(clock_rate_choose(2100000000ull, 2095000000ull, g, &src), 2100000000ull);
 	CHECK_EQ(src, CLOCK_RATE_CLAIMED);
-	CHECK_EQ(clock_rate_choose(2100000000ull, 2061000000ull, g, &src), 2100000000ull); /* 1.9% */
+	/* 1.9% off: the claim; 2.1% off: the measurement. */
+	CHECK_EQ(clock_rate_choose(2100000000ull, 2061000000ull, g, &src), 2100000000ull);
 	CHECK_EQ(src, CLOCK_RATE_CLAIMED);
-	CHECK_EQ(clock_rate_choose(2100000000ull, 2056000000ull, g, &src), 2056000000ull); /* 2.1% */
+	CHECK_EQ(clock_rate_choose(2100000000ull, 2056000000ull, g, &src), 2056000000ull);
 	CHECK_EQ(src, CLOCK_RATE_DISAGREE);
 	/* More than 2% off: the measurement. */
 	CHECK_EQ(clock_rate_choose(3000000000ull, 4000000ull, g, &src), 4000000ull);
@@ -155,6 +157,7 @@ TEST(clock_rate_choose_claim_measurement_guess)
 	CHECK_EQ(src, CLOCK_RATE_CLAIMED_ONLY);
 	CHECK_EQ(clock_rate_choose(0, 5, g, &src), g);
 	CHECK_EQ(src, CLOCK_RATE_GUESS);
-	CHECK_EQ(clock_rate_choose(CLOCK_RATE_MIN_HZ, CLOCK_RATE_MAX_HZ, g, &src), CLOCK_RATE_MAX_HZ);
+	CHECK_EQ(clock_rate_choose(CLOCK_RATE_MIN_HZ, CLOCK_RATE_MAX_HZ, g, &src),
+		 CLOCK_RATE_MAX_HZ);
 	CHECK_EQ(src, CLOCK_RATE_DISAGREE);
 }

@@ -106,11 +106,14 @@ TEST(ksym_format_as_linux_percent_ps)
 
 TEST(ksym_mce_rip_line_names_kernel_functions_only)
 {
-	struct mce_record r = {.status = 0xbd80000000100134ull, .mcg_status = MCG_STATUS_MCIP |
-				       MCG_STATUS_RIPV | MCG_STATUS_EIPV, .ip = BASE + 0x1a, .cs = 0x10};
+	struct mce_record r = {.status = 0xbd80000000100134ull,
+			       .mcg_status = MCG_STATUS_MCIP | MCG_STATUS_RIPV | MCG_STATUS_EIPV,
+			       .ip = BASE + 0x1a,
+			       .cs = 0x10};
 	char buf[640];
 	mce_format_record(buf, sizeof buf, &r);
-	CHECK(strstr(buf, "mce: [Hardware Error]: RIP 10:<ffffffff8020001a> {first_fn+0x1a/0x40}\n"));
+	CHECK(strstr(buf, "mce: [Hardware Error]: RIP 10:<ffffffff8020001a> "
+			  "{first_fn+0x1a/0x40}\n"));
 	r.cs = 0x33; /* user mode: an address there is not ours to name */
 	mce_format_record(buf, sizeof buf, &r);
 	CHECK(strstr(buf, "mce: [Hardware Error]: RIP 33:<ffffffff8020001a> \n"));
