@@ -103,9 +103,9 @@ USER_CFLAGS := -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
 $(B)/user/%: user/%.c $(wildcard user/*.h) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -o $@ $<
-$(B)/user/%: demo/%.c $(DEPS_STAMP)
+$(B)/user/%: demo/%.c $(wildcard user/*.h) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	musl-gcc $(USER_CFLAGS) -o $@ $<
+	musl-gcc $(USER_CFLAGS) -Iuser -o $@ $<
 $(B)/user/mfbench: bench/mfbench.c $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -o $@ $<
@@ -142,11 +142,13 @@ run: all
 	$(QEMU) -cpu $(QEMU_CPU) -smp $(QEMU_SMP) -m $(QEMU_MEM) -cdrom $(B)/mcrk.iso -nographic -net none \
 		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04
 # A recovery to watch: demo/victim.c prints the monitor command that poisons its page.
+# DEMO picks the program and its mode (demo/victim.c), e.g. DEMO=victim:early-spin QEMU_SMP=1.
+DEMO ?= victim:early
 demo: all
 	@echo "When the victim prints its command: press Ctrl-A then C, paste the 'mce -b ...'"
 	@echo "line, press Enter, then Ctrl-A C again to see the recovery. Ctrl-A X quits."
 	$(QEMU) -cpu $(QEMU_CPU) -smp $(QEMU_SMP) -m $(QEMU_MEM) -kernel $(B)/mcrk.elf \
-		-initrd $(B)/initrd.cpio -append "run=victim:early" -nographic -net none \
+		-initrd $(B)/initrd.cpio -append "run=$(DEMO)" -nographic -net none \
 		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04
 
 debug: all
@@ -182,10 +184,11 @@ bench: $(B)/frame_bench $(B)/rmap_bench
 	$(B)/frame_bench
 	$(B)/rmap_bench
 
-# Guest benchmarks under QEMU (minutes): memory_failure costs and SRAR latency.
+# Guest benchmarks under QEMU (minutes): memory_failure costs, SRAR and SRAO latency.
 bench-guest: all
 	sh bench/run_mfbench.sh
 	$(PYTHON) bench/srar_latency.py
+	$(PYTHON) bench/srao_latency.py
 
 # ---- fuzzing: libFuzzer targets with ASan/UBSan (clang); `make test` runs a short fixed smoke ----
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
