@@ -2,8 +2,7 @@
  * destroying struct mm, references on user frames, shared anonymous objects, installing one
  * PTE and zapping a range a leaf table at a time (PTEs cleared, TLBs flushed, then frames
  * released, in that order, so no CPU can still write a frame that went back to the allocator).
- * mmap/munmap/mprotect/brk are in vm_map.c, mremap in vm_mremap.c, faults in vm_fault.c, fork
- * in vm_fork.c. */
+ * mmap/munmap/mprotect/mremap/brk are in vm_map.c, faults in vm_fault.c, fork in vm_fork.c. */
 #include "frame.h"
 #include "kerrno.h"
 #include "kmalloc.h"

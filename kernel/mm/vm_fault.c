@@ -74,7 +74,7 @@ static int fault_shared_anon(struct mm *mm, struct vma *v, vaddr_t va)
 /* Copy the backing bytes of file page va (zeros past the end) into frame pg. */
 static void fill_from_file(const struct vma *v, vaddr_t va, struct page *pg)
 {
-	uint64_t off = (vma_index(v, va)) << PAGE_SHIFT;
+	uint64_t off = vma_index(v, va) << PAGE_SHIFT;
 	uint8_t *dst = page_to_virt(pg);
 	uint64_t n = off < v->file_size ? MIN(PAGE_SIZE, v->file_size - off) : 0;
 
@@ -114,18 +114,16 @@ static int cow_break(struct mm *mm, struct vma *v, vaddr_t va, struct page *old)
 		return -EHWPOISON;
 	if (rmap_anon_prepare(v))
 		return -ENOMEM;
-	new = frame_alloc(0, PG_USER);
-	if (!new)
-		return -ENOMEM;
-	memcpy(page_to_virt(new), page_to_virt(old), PAGE_SIZE);
-	rmap_page_set_anon(new, v, va);
-	__atomic_fetch_add(&new->mapcount, 1, __ATOMIC_RELAXED);
-	err = arch_pt_map(mm->pt, va, page_to_pfn(new), v->prot);
-	if (err) {
-		__atomic_fetch_sub(&new->mapcount, 1, __ATOMIC_RELAXED);
-		upage_put(new);
-		return err;
+	err = -EHWPOISON;
+	for (int tries = 0; tries < 4 && err == -EHWPOISON; tries++) {
+		new = frame_alloc(0, PG_USER);
+		if (!new)
+			return -ENOMEM;
+		memcpy(page_to_virt(new), page_to_virt(old), PAGE_SIZE);
+		err = install_new(mm, v, va, new, v->prot); /* poisoned before mapped: another */
 	}
+	if (err)
+		return err == -EHWPOISON ? -ENOMEM : err;
 	arch_pt_flush(mm->pt, va, 1); /* no CPU may write old through a stale entry any more */
 	upage_unmap_put(old);
 	return 0;
