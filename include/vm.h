@@ -157,6 +157,9 @@ int vm_fault(struct mm *mm, vaddr_t va, unsigned access, bool user);
  * rmap entry, mapcount and frame reference. 0 (also when the marker is already there), or
  * -ENOENT if va does not map pfn. Takes mm->lock (call it outside rmap_walk). */
 int vm_set_poison(struct mm *mm, vaddr_t va, pfn_t pfn);
+/* Make the present PTE at va, which must map pfn, trap (on) or not (the poison emulator).
+ * 0 or -ENOENT. Takes mm->lock. */
+int vm_trap_page(struct mm *mm, vaddr_t va, pfn_t pfn, bool on);
 /* Remove the present PTE at va that maps pfn, leaving nothing (a clean PG_FILE page is re-read
  * on next touch). 0 or -ENOENT. Takes mm->lock. */
 int vm_unmap_page(struct mm *mm, vaddr_t va, pfn_t pfn);

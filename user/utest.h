@@ -55,3 +55,32 @@ static inline long meminfo_value(const char *text, const char *name)
 	const char *p = strstr(text, name);
 	return p ? strtol(p + strlen(name), NULL, 10) : -1;
 }
+
+#include <errno.h>
+
+/* Read a whole small file into buf (NUL-terminated); returns its length or -errno. */
+static inline int read_text(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY), n, len = 0;
+
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = '\0';
+	return n < 0 ? -errno : len;
+}
+
+/* Write s to path in one write(); returns 0 or -errno. */
+static inline int write_text(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+		rc = -errno;
+	close(fd);
+	return rc;
+}

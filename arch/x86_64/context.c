@@ -29,7 +29,6 @@
 #define RFLAGS_AF BIT(4)
 #define RFLAGS_ZF BIT(6)
 #define RFLAGS_SF BIT(7)
-#define RFLAGS_TF BIT(8)
 #define RFLAGS_DF BIT(10)
 #define RFLAGS_OF BIT(11)
 #define RFLAGS_IOPL (BIT(12) | BIT(13))
@@ -232,8 +231,10 @@ void entry_exit_to_user(struct user_regs *r)
 	for (unsigned tries = 0;; tries++) {
 		entry_exit_work(r);
 		arch_irq_disable();
-		if (regs_return_ok(r))
+		if (regs_return_ok(r)) {
+			poison_trap_exit_to_user(r);
 			return;
+		}
 		entry_stats.bad_return++;
 		if (tries >= BAD_RETURN_LIMIT)
 			fault_report_and_panic((struct trap_frame *)r, "task keeps a non-user RIP");

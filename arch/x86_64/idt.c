@@ -185,6 +185,8 @@ static void handle_unexpected(struct trap_frame *tf)
 void trap_dispatch(struct trap_frame *tf)
 {
 	unsigned v = (unsigned)tf->vector;
+	if ((tf->cs & 3) && v != VEC_DB)
+		poison_trap_user_entry(tf);
 	if (v < 32) {
 		handle_exception(tf);
 		return;

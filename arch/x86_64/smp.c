@@ -200,16 +200,18 @@ void arch_call_on_others(cpu_fn_t fn, void *arg, bool wait)
 			call_finish(c, seqs[c], wait);
 }
 
-/* NMI: the stop request of arch_stop_other_cpus, or something the platform raised. */
+/* NMI: the stop request of arch_stop_other_cpus, a broadcast machine check (mca.c), or
+ * something the platform raised. */
 static void nmi_handler(struct trap_frame *tf)
 {
-	(void)tf;
 	int stopper = __atomic_load_n(&stopping_cpu, __ATOMIC_ACQUIRE);
 	if (stopper >= 0 && (unsigned)stopper != arch_cpu_id()) {
 		__atomic_store_n(&this_cpu()->online, false, __ATOMIC_RELEASE);
 		__atomic_fetch_add(&cpus_stopped, 1, __ATOMIC_ACQ_REL);
 		arch_halt_forever();
 	}
+	if (mca_nmi(tf))
+		return;
 	/* No printk here: the interrupted code may hold its lock. The console is lock-free. */
 	char msg[96];
 	int n = ksnprintf(msg, sizeof msg, "\nNMI on CPU %u with no reason known (%lu so far)\n",

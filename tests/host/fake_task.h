@@ -9,6 +9,8 @@ struct task;
 extern struct task fake_task_obj;
 extern struct task *fake_current;
 extern int fake_exit_status;
+/* The time sleep_ns was asked to sleep, in total (it returns at once). */
+extern uint64_t fake_slept_ns;
 
 /* Several fake user tasks for memory_failure tests: each owns an address space (t->mm, and
  * mm->owner = t), has its own signal state, catches SIGBUS with an SA_SIGINFO handler unless
