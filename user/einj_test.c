@@ -705,8 +705,8 @@ static void case_kpanic(void)
 
 static const char *need_thp(void)
 {
-	return access("/sys/kernel/mm/transparent_hugepage/enabled", R_OK)
-		       ? "transparent huge pages (the huge-pages issue)" : NULL;
+	return can_open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY)
+		       ? NULL : "transparent huge pages (the huge-pages issue)";
 }
 
 static const char *need_files(void)
@@ -792,9 +792,9 @@ static int find_backend(void)
 {
 	if (read_text(EINJ "backend", opt.backend, sizeof opt.backend) > 0) {
 		opt.backend[strcspn(opt.backend, "\n")] = 0;
-	} else if (access(EINJ "error_inject", W_OK) == 0) {
+	} else if (can_open(EINJ "error_inject", O_WRONLY)) {
 		snprintf(opt.backend, sizeof opt.backend, "%s",
-			 access("/sys/firmware/acpi/tables/EINJ", R_OK) ? "unknown" : "firmware");
+			 can_open("/sys/firmware/acpi/tables/EINJ", O_RDONLY) ? "firmware" : "unknown");
 	} else {
 		printf("einj_test: no EINJ interface at " EINJ " (no table, no emulator)\n");
 		return -1;

@@ -84,3 +84,14 @@ static inline int write_text(const char *path, const char *s)
 	close(fd);
 	return rc;
 }
+
+/* Whether path opens with flags (access(2) is not everywhere MCRK's programs run). */
+static inline int can_open(const char *path, int flags)
+{
+	int fd = open(path, flags);
+
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}

@@ -243,17 +243,19 @@ static long read_table(void *priv, void *buf, size_t n, uint64_t off)
 
 static const struct vfs_node_ops table_ops = {.read = read_table};
 
+/* auto: the firmware's table when there is one (a table it rejects leaves no EINJ, as on
+ * Linux), the emulator when there is none; or what einj.backend names. */
 static const struct einj_backend *choose(const char *want)
 {
-	const struct einj_backend *fw = NULL;
-
-	if (!strcmp(want, "off"))
-		return NULL;
-	if (strcmp(want, "emulator"))
-		fw = einj_fw_probe();
-	if (fw || !strcmp(want, "firmware"))
-		return fw;
-	return einj_emu_probe();
+	if (!strcmp(want, "emulator"))
+		return einj_emu_probe();
+	if (!strcmp(want, "firmware") || (!strcmp(want, "auto") && table))
+		return einj_fw_probe();
+	if (!strcmp(want, "auto"))
+		return einj_emu_probe();
+	if (strcmp(want, "off"))
+		printk(KERN_ERR "einj: einj.backend=%s: want auto, firmware, emulator or off\n", want);
+	return NULL;
 }
 
 void einj_init(void)

@@ -56,7 +56,8 @@ static int fw_available(uint32_t *types)
 static int setwa_put(unsigned off, unsigned bits, uint64_t v)
 {
 	if (trace)
-		printk(KERN_INFO "einj: SET_ERROR_TYPE_WITH_ADDRESS mem %#llx/%u <- %#llx\n",
+		printk(KERN_INFO "einj: SET_ERROR_TYPE_WITH_ADDRESS WRITE_REGISTER mem %#llx/%u <- "
+				 "%#llx\n",
 		       (unsigned long long)(setwa + off), bits, (unsigned long long)v);
 	return arch_acpi_write(ACPI_SPACE_MEMORY, setwa + off, bits, v);
 }
