@@ -350,7 +350,7 @@ static volatile void *mem_register(paddr_t pa, unsigned bits)
 
 static bool io_ok(uint64_t port, unsigned bits)
 {
-	return (bits == 8 || bits == 16 || bits == 32) && port + bits / 8 <= 0x10000;
+	return (bits == 8 || bits == 16 || bits == 32) && port < 0x10000 && port + bits / 8 <= 0x10000;
 }
 
 int arch_acpi_read(unsigned space, uint64_t addr, unsigned bits, uint64_t *val)

@@ -216,7 +216,9 @@ bool poison_trap_fault(struct trap_frame *tf, uint64_t addr)
 	enum einj_emu_act act;
 	paddr_t pa;
 
-	if (!pte || !(READ_ONCE(*pte) & PTE_TRAP))
+	/* A trapped entry is not present: a protection fault (a copy-on-write store of a stepped
+	 * instruction, its entry trapped again since) is the mm's business. */
+	if ((tf->error_code & PF_PRESENT) || !pte || !(READ_ONCE(*pte) & PTE_TRAP))
 		return false;
 	pa = (READ_ONCE(*pte) & PTE_ADDR) | (addr & (PAGE_SIZE - 1));
 	act = einj_emu_access(pa, access_of(tf->error_code), &plan);

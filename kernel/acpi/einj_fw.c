@@ -291,6 +291,7 @@ const struct einj_backend *einj_fw_probe(void)
 		return NULL;
 	}
 	fw_backend.params = setwa != 0;
+	fw_backend.vendor = NULL;
 	if (setwa)
 		read_vendor();
 	printk(KERN_INFO "einj: EINJ table: %u entries, %s\n", prog.n,

@@ -81,11 +81,11 @@ static int check_register(const struct einj_gas *g, struct einj_op *op, char *wh
 	if ((g->bit_width == 32 || g->bit_width == 64) && !g->bit_offset &&
 	    IS_ALIGNED(g->address, g->bit_width / 8u) && bits < g->bit_width)
 		bits = g->bit_width;
-	if ((unsigned)g->bit_width + g->bit_offset > bits)
+	if ((unsigned)g->bit_width + g->bit_offset > bits || g->bit_offset >= bits)
 		return ksnprintf(why, n, "bit width %u + offset %u exceed the %u-bit access",
 				 g->bit_width, g->bit_offset, bits), -EINVAL;
 	if (g->space == ACPI_SPACE_IO) {
-		if (bits > 32 || g->address + bits / 8 > IO_PORTS)
+		if (bits > 32 || g->address >= IO_PORTS || g->address + bits / 8 > IO_PORTS)
 			return ksnprintf(why, n, "I/O register %#llx/%u is outside the port space",
 					 (unsigned long long)g->address, bits), -EINVAL;
 	} else if (g->space == ACPI_SPACE_MEMORY) {

@@ -13,6 +13,7 @@ uint8_t fake_acpi_io[0x10000];
 struct fake_acpi_access fake_acpi_log[FAKE_ACPI_LOG_MAX];
 unsigned fake_acpi_nlog;
 void (*fake_acpi_on_write)(unsigned space, uint64_t addr, unsigned bits, uint64_t val);
+void (*fake_acpi_on_read)(unsigned space, uint64_t addr, unsigned bits);
 
 void fake_acpi_reset(void)
 {
@@ -22,6 +23,7 @@ void fake_acpi_reset(void)
 	fake_acpi_table_ptr = NULL;
 	fake_acpi_table_len = 0;
 	fake_acpi_on_write = NULL;
+	fake_acpi_on_read = NULL;
 }
 
 const void *arch_acpi_table(const char *sig, size_t *len)
@@ -40,8 +42,10 @@ static uint8_t *cell(unsigned space, uint64_t addr, unsigned bits)
 	if (bits != 8 && bits != 16 && bits != 32 && bits != 64)
 		return NULL;
 	if (space == ACPI_SPACE_IO)
-		return bits <= 32 && addr + n <= sizeof fake_acpi_io ? fake_acpi_io + addr : NULL;
+		return bits <= 32 && addr < sizeof fake_acpi_io && addr + n <= sizeof fake_acpi_io
+			       ? fake_acpi_io + addr : NULL;
 	if (space == ACPI_SPACE_MEMORY && addr >= FAKE_ACPI_MEM_BASE &&
+	    addr - FAKE_ACPI_MEM_BASE < FAKE_ACPI_MEM_SIZE &&
 	    addr - FAKE_ACPI_MEM_BASE + n <= FAKE_ACPI_MEM_SIZE)
 		return fake_acpi_mem + (addr - FAKE_ACPI_MEM_BASE);
 	return NULL;
@@ -59,6 +63,8 @@ int arch_acpi_read(unsigned space, uint64_t addr, unsigned bits, uint64_t *val)
 
 	if (!c)
 		return -EINVAL;
+	if (fake_acpi_on_read)
+		fake_acpi_on_read(space, addr, bits);
 	*val = 0;
 	memcpy(val, c, bits / 8);
 	record(false, space, addr, bits, *val);

@@ -23,8 +23,10 @@ extern uint8_t fake_acpi_mem[FAKE_ACPI_MEM_SIZE];
 extern uint8_t fake_acpi_io[0x10000];
 extern struct fake_acpi_access fake_acpi_log[FAKE_ACPI_LOG_MAX];
 extern unsigned fake_acpi_nlog;
-/* Called after each write has been stored; NULL: plain storage. */
+/* Called after each write has been stored, and before each read is served; NULL: plain
+ * storage. */
 extern void (*fake_acpi_on_write)(unsigned space, uint64_t addr, unsigned bits, uint64_t val);
+extern void (*fake_acpi_on_read)(unsigned space, uint64_t addr, unsigned bits);
 
 /* Zero the registers and the log, forget the table and the hook. */
 void fake_acpi_reset(void);
