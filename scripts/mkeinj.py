@@ -129,8 +129,12 @@ TABLES = {
              lambda: table(good())),
     "acpi4": ("ACPI 4 table: SET_ERROR_TYPE, no parameters",
               lambda: table(good(acpi5=False))),
-    "busy": ("the busy bit never clears: error_inject fails with EIO",
+    "busy": ("the busy bit never clears: error_inject fails with EIO after the 50 ms the "
+             "timings allow",
              lambda: table(good(execute_extra=[entry(EXECUTE, WRITE_VALUE, addr=BUSY, value=1)]))),
+    "busy-default": ("the same without GET_EXECUTE_OPERATION_TIMINGS: Linux's one second",
+                     lambda: table([e for e in good(execute_extra=[
+                         entry(EXECUTE, WRITE_VALUE, addr=BUSY, value=1)]) if e[0] != GET_TIMINGS])),
     "refused": ("the command status says the platform failed: EBUSY",
                 lambda: table(good(execute_extra=[entry(EXECUTE, WRITE_VALUE, addr=STATUS,
                                                         bits=32, value=1)]))),

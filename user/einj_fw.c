@@ -25,7 +25,7 @@ static int put(const char *file, const char *v)
 	char path[128];
 
 	snprintf(path, sizeof path, EINJ "%s", file);
-	return write_text(path, v);
+	return utest_write(path, v);
 }
 
 static int putx(const char *file, unsigned long long v)
@@ -58,15 +58,15 @@ static int errno_of(const char *name)
 static void check_table(void)
 {
 	char buf[4096];
-	int n = read_text("/sys/firmware/acpi/tables/EINJ", buf, sizeof buf);
+	int n = utest_read("/sys/firmware/acpi/tables/EINJ", buf, sizeof buf);
 	uint32_t len = 0;
 
 	CHECK(n >= 48 && !memcmp(buf, "EINJ", 4));
 	if (n >= 8)
 		memcpy(&len, buf + 4, 4);
 	CHECK((uint32_t)n == len);
-	CHECK(read_text(EINJ "backend", buf, sizeof buf) > 0 && !strcmp(buf, "firmware\n"));
-	CHECK(read_text(EINJ "available_error_type", buf, sizeof buf) > 0 && !strcmp(buf, types));
+	CHECK(utest_read(EINJ "backend", buf, sizeof buf) > 0 && !strcmp(buf, "firmware\n"));
+	CHECK(utest_read(EINJ "available_error_type", buf, sizeof buf) > 0 && !strcmp(buf, types));
 }
 
 /* error_type: refusals change nothing; an available type reads back. */
@@ -79,7 +79,7 @@ static void check_error_type(void)
 	CHECK(put("error_type", "0x18\n") == -EINVAL);	     /* two types */
 	CHECK(put("error_type", "0x100000010\n") == -EINVAL); /* past 32 bits */
 	CHECK(put("error_type", "0x10junk\n") == -EINVAL);
-	CHECK(read_text(EINJ "error_type", buf, sizeof buf) > 0 && !strcmp(buf, "0x10\n"));
+	CHECK(utest_read(EINJ "error_type", buf, sizeof buf) > 0 && !strcmp(buf, "0x10\n"));
 }
 
 /* The memory checks Linux makes before it lets the firmware near an address. */
@@ -109,7 +109,7 @@ int main(int argc, char **argv)
 	page[0] = 1;
 	check_table();
 	check_error_type();
-	CHECK(can_open(EINJ "param1", O_WRONLY) == !!acpi5);
+	CHECK(utest_can_open(EINJ "param1", O_WRONLY) == !!acpi5);
 	if (acpi5) {
 		check_refusals(phys_of(page) + 0x400);
 		CHECK(putx("notrigger", 0) == 0);

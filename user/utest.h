@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int utest_failures;
+static int utest_failures __attribute__((unused)); /* not every includer checks */
 #define CHECK(cond)                                                                         \
 	do {                                                                                \
 		if (!(cond)) {                                                              \
@@ -59,7 +59,7 @@ static inline long meminfo_value(const char *text, const char *name)
 #include <errno.h>
 
 /* Read a whole small file into buf (NUL-terminated); returns its length or -errno. */
-static inline int read_text(const char *path, char *buf, size_t size)
+static inline int utest_read(const char *path, char *buf, size_t size)
 {
 	int fd = open(path, O_RDONLY), n, len = 0;
 
@@ -73,7 +73,7 @@ static inline int read_text(const char *path, char *buf, size_t size)
 }
 
 /* Write s to path in one write(); returns 0 or -errno. */
-static inline int write_text(const char *path, const char *s)
+static inline int utest_write(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY), rc = 0;
 
@@ -86,7 +86,7 @@ static inline int write_text(const char *path, const char *s)
 }
 
 /* Whether path opens with flags (access(2) is not everywhere MCRK's programs run). */
-static inline int can_open(const char *path, int flags)
+static inline int utest_can_open(const char *path, int flags)
 {
 	int fd = open(path, flags);
 
@@ -94,4 +94,30 @@ static inline int can_open(const char *path, int flags)
 		return 0;
 	close(fd);
 	return 1;
+}
+
+#include <stdint.h>
+#include <time.h>
+
+/* The time stamp counter: a clock that needs no syscall, for programs that must wait without
+ * one (a victim spinning while the kernel recovers behind its back). */
+static inline uint64_t utest_rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* The TSC value `seconds` from now, its rate measured against CLOCK_MONOTONIC over 20 ms
+ * (syscalls are allowed here, before the wait). */
+static inline uint64_t utest_tsc_deadline(unsigned seconds)
+{
+	struct timespec a, b, nap = {0, 20 * 1000 * 1000};
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	uint64_t t0 = utest_rdtsc();
+	nanosleep(&nap, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	uint64_t t1 = utest_rdtsc();
+	double ns = (b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec);
+	return t1 + (uint64_t)((t1 - t0) / ns * 1e9 * seconds);
 }
