@@ -36,17 +36,7 @@ static int putx(const char *file, unsigned long long v)
 	return put(file, s);
 }
 
-static uint64_t phys_of(void *va)
-{
-	uint64_t e = 0;
-	int fd = open("/proc/self/pagemap", O_RDONLY);
-
-	if (fd >= 0 && pread(fd, &e, 8, (off_t)((uintptr_t)va / PG * 8)) != 8)
-		e = 0;
-	if (fd >= 0)
-		close(fd);
-	return (e & ((1ull << 55) - 1)) * PG;
-}
+static uint64_t phys_of(void *va) { return (utest_pagemap(va) & ((1ull << 55) - 1)) * PG; }
 
 static int errno_of(const char *name)
 {

@@ -99,21 +99,9 @@ static int count_cpus(void)
 	return n;
 }
 
-static uint64_t pagemap(const void *va)
-{
-	uint64_t e = 0;
-	int fd = open("/proc/self/pagemap", O_RDONLY);
-
-	if (fd >= 0 && pread(fd, &e, 8, (off_t)((uintptr_t)va / PG * 8)) != 8)
-		e = 0;
-	if (fd >= 0)
-		close(fd);
-	return e;
-}
-
 static uint64_t pfn_of(const void *va)
 {
-	uint64_t e = pagemap(va);
+	uint64_t e = utest_pagemap(va);
 	return (e & PM_PRESENT) ? (e & PM_PFN) : 0;
 }
 
@@ -153,7 +141,7 @@ static void sleep_ms(long ms)
 static int offline(const void *va, uint64_t pfn)
 {
 	for (int ms = 0; ms < OFFLINE_WAIT_MS; ms += 10) {
-		uint64_t e = pagemap(va);
+		uint64_t e = utest_pagemap(va);
 		if ((kpageflags(pfn) & KPF_HWPOISON) &&
 		    (!(e & PM_PRESENT) || (e & PM_PFN) != pfn))
 			return 1;
@@ -438,52 +426,6 @@ static void case_thp(void)
 	munmap(raw, len);
 }
 
-/* A store: it completes, and the L2 reports a UCNA (CMCI or poller); no machine check. */
-static void case_store(void)
-{
-	char *p = fresh_page(), *addr = p + PG / 4;
-	uint64_t pfn = pfn_of(p);
-	long long ucna = counter("grade_UCNA");
-	struct counts b, a;
-	struct outcome o;
-	pid_t by = bystander_start(p);
-
-	read_counts(&b);
-	catch_sigbus(0);
-	CHECK(inject(TYPE_MEM_UC, phys(addr), FLAG_MEM, 0, 1) == 0);
-	*(volatile char *)addr = 'a';
-	check_offline(p, pfn); /* the UCNA's recovery */
-	read_counts(&a);
-	take_signal(&o, 1);
-	expect_ao_if_early(&o, p);
-	check_mce("store", &b, &a, 0);
-	if (ucna >= 0)
-		CHECK(counter("grade_UCNA") > ucna);
-	bystander_check(by, p, opt.early);
-	munmap(p, PG);
-}
-
-/* Patrol scrub: with notrigger 0 the error is found at once (SRAO), before anyone reads it. */
-static void case_patrol(void)
-{
-	char *p = fresh_page(), *addr = p + PG / 4;
-	uint64_t pfn = pfn_of(p);
-	struct counts b, a;
-	struct outcome o;
-	pid_t by = bystander_start(p);
-
-	read_counts(&b);
-	catch_sigbus(0);
-	CHECK(inject(TYPE_MEM_UC, phys(addr), FLAG_MEM, 0, 0) == 0);
-	check_offline(p, pfn);
-	read_counts(&a);
-	take_signal(&o, 1);
-	expect_ao_if_early(&o, p);
-	check_mce("patrol", &b, &a, 1);
-	bystander_check(by, p, opt.early);
-	munmap(p, PG);
-}
-
 /* This CPU's APIC id from /proc/cpuinfo, or 0 (the boot CPU's on QEMU) without one. */
 static unsigned long my_apicid(void)
 {
@@ -500,9 +442,17 @@ static unsigned long my_apicid(void)
 	return p ? strtoul(p + 1, NULL, 0) : 0;
 }
 
-/* A processor error (type 0x2) in the cache: the line's write-back (CLFLUSH) reports SRAO
- * 0x17A; the instruction completes. */
-static void case_llc(void)
+/* A page lost without the program consuming it (the kernel did, or the error was reported
+ * otherwise): after act, the page goes offline; the program and the bystander get
+ * BUS_MCEERR_AO under early kill and nothing under late kill; mce_events machine checks. */
+struct lost {
+	const char *name;
+	unsigned type, flags;
+	int notrigger, mce_events;
+	void (*act)(char *addr); /* what the program does once it has injected */
+};
+
+static void lost_case(const struct lost *l)
 {
 	char *p = fresh_page(), *addr = p + PG / 4;
 	uint64_t pfn = pfn_of(p);
@@ -512,67 +462,66 @@ static void case_llc(void)
 
 	read_counts(&b);
 	catch_sigbus(0);
-	CHECK(inject(TYPE_PROC_UC, phys(addr), FLAG_APICID | FLAG_MEM, my_apicid(), 1) == 0);
-	__asm__ volatile("clflush %0" : "+m"(*addr));
+	CHECK(inject(l->type, phys(addr), l->flags, my_apicid(), l->notrigger) == 0);
+	if (l->act)
+		l->act(addr);
 	check_offline(p, pfn);
 	read_counts(&a);
 	take_signal(&o, 1);
 	expect_ao_if_early(&o, p);
-	check_mce("llc", &b, &a, 1);
+	check_mce(l->name, &b, &a, l->mce_events);
 	bystander_check(by, p, opt.early);
 	munmap(p, PG);
 }
 
-/* The kernel reads poison while copying from user (write(2)): the copy fails, write returns
- * -EFAULT (nothing was copied), the task is not signalled for it; the page goes offline. */
-static void case_copyin(void)
+/* A store completes; the L2 reports a UCNA (CMCI or the poller), no machine check. */
+static void store_to(char *addr)
 {
-	char *p = fresh_page(), *addr = p + PG / 4;
-	uint64_t pfn = pfn_of(p);
-	struct counts b, a;
-	struct outcome o;
-	pid_t by = bystander_start(p);
+	long long ucna = counter("grade_UCNA");
+
+	*(volatile char *)addr = 'a';
+	for (int ms = 0; ucna >= 0 && counter("grade_UCNA") <= ucna && ms < OFFLINE_WAIT_MS; ms += 10)
+		sleep_ms(10);
+	if (ucna >= 0)
+		CHECK(counter("grade_UCNA") > ucna);
+}
+
+/* A processor error (type 0x2) sits in the cache until its write-back (CLFLUSH here; the
+ * emulator writes it back by itself, not seeing CLFLUSH) reports SRAO 0x17A. */
+static void flush(char *addr) { __asm__ volatile("clflush %0" : "+m"(*addr)); }
+
+/* The kernel reads the poison while copying from user (write(2)): the copy fails, write
+ * returns -EFAULT (nothing was copied), and the task is not signalled for it. */
+static void write_from(char *addr)
+{
 	ssize_t n;
 
-	read_counts(&b);
-	catch_sigbus(0);
-	CHECK(inject(TYPE_MEM_UC, phys(addr), FLAG_MEM, 0, 1) == 0);
 	errno = 0;
 	n = write(1, addr, 512);
 	printf("einj_test:   write(2) from the poisoned buffer: %zd (%s)\n", n, strerror(errno));
 	CHECK(n == -1 && errno == EFAULT);
-	check_offline(p, pfn);
-	read_counts(&a);
-	take_signal(&o, 1);
-	expect_ao_if_early(&o, p);
-	check_mce("copyin", &b, &a, 1);
-	bystander_check(by, p, opt.early);
-	munmap(p, PG);
 }
 
-/* get_user in futex(2) on a poisoned word: -EFAULT, as for copyin. */
-static void case_futex(void)
+/* get_user in futex(2) on a poisoned word: -EFAULT, as for write(2). */
+static void futex_on(char *addr)
 {
-	char *p = fresh_page(), *addr = p + PG / 4;
-	uint64_t pfn = pfn_of(p);
-	struct counts b, a;
-	struct outcome o;
 	long r;
 
-	read_counts(&b);
-	catch_sigbus(0);
-	CHECK(inject(TYPE_MEM_UC, phys(addr), FLAG_MEM, 0, 1) == 0);
 	errno = 0;
 	r = syscall(SYS_futex, (int *)addr, 0 /* FUTEX_WAIT */, 0, NULL, NULL, 0);
 	printf("einj_test:   futex on the poisoned word: %ld (%s)\n", r, strerror(errno));
 	CHECK(r == -1 && errno == EFAULT);
-	check_offline(p, pfn);
-	read_counts(&a);
-	take_signal(&o, 1);
-	expect_ao_if_early(&o, p);
-	check_mce("futex", &b, &a, 1);
-	munmap(p, PG);
 }
+
+static void case_store(void) { lost_case(&(struct lost){"store", TYPE_MEM_UC, FLAG_MEM, 1, 0, store_to}); }
+/* Patrol scrub: with notrigger 0 the error is found at once (SRAO), before anyone reads it. */
+static void case_patrol(void) { lost_case(&(struct lost){"patrol", TYPE_MEM_UC, FLAG_MEM, 0, 1, NULL}); }
+static void case_llc(void)
+{
+	lost_case(&(struct lost){"llc", TYPE_PROC_UC, FLAG_APICID | FLAG_MEM, 1, 1, flush});
+}
+static void case_copyin(void) { lost_case(&(struct lost){"copyin", TYPE_MEM_UC, FLAG_MEM, 1, 1, write_from}); }
+static void case_futex(void) { lost_case(&(struct lost){"futex", TYPE_MEM_UC, FLAG_MEM, 1, 1, futex_on}); }
 
 /* read(2) of a poisoned page-cache page: the copy to user fails (short or -EFAULT). */
 static void case_copyout(void)

@@ -121,3 +121,16 @@ static inline uint64_t utest_tsc_deadline(unsigned seconds)
 	double ns = (b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec);
 	return t1 + (uint64_t)((t1 - t0) / ns * 1e9 * seconds);
 }
+
+/* The /proc/self/pagemap entry of the page at va (bit 63 present, bits 54:0 the frame), or 0. */
+static inline uint64_t utest_pagemap(const void *va)
+{
+	uint64_t e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd >= 0 && pread(fd, &e, 8, (off_t)((uintptr_t)va / 4096 * 8)) != 8)
+		e = 0;
+	if (fd >= 0)
+		close(fd);
+	return e;
+}

@@ -353,9 +353,23 @@ static bool io_ok(uint64_t port, unsigned bits)
 	return (bits == 8 || bits == 16 || bits == 32) && port < 0x10000 && port + bits / 8 <= 0x10000;
 }
 
+/* The memory behind a SystemMemory register, or NULL with *err set. */
+static volatile void *memory_at(unsigned space, uint64_t addr, unsigned bits, int *err)
+{
+	volatile void *p;
+
+	*err = -EINVAL;
+	if (space != ACPI_SPACE_MEMORY || (bits != 8 && bits != 16 && bits != 32 && bits != 64))
+		return NULL;
+	p = mem_register(addr, bits);
+	*err = p ? 0 : -ENOMEM;
+	return p;
+}
+
 int arch_acpi_read(unsigned space, uint64_t addr, unsigned bits, uint64_t *val)
 {
 	volatile void *p;
+	int err;
 
 	if (space == ACPI_SPACE_IO) {
 		if (!io_ok(addr, bits))
@@ -364,11 +378,8 @@ int arch_acpi_read(unsigned space, uint64_t addr, unsigned bits, uint64_t *val)
 								 : inl((uint16_t)addr);
 		return 0;
 	}
-	if (space != ACPI_SPACE_MEMORY || (bits != 8 && bits != 16 && bits != 32 && bits != 64))
-		return -EINVAL;
-	p = mem_register(addr, bits);
-	if (!p)
-		return -ENOMEM;
+	if (!(p = memory_at(space, addr, bits, &err)))
+		return err;
 	switch (bits) {
 	case 8: *val = *(volatile uint8_t *)p; break;
 	case 16: *val = *(volatile uint16_t *)p; break;
@@ -381,6 +392,7 @@ int arch_acpi_read(unsigned space, uint64_t addr, unsigned bits, uint64_t *val)
 int arch_acpi_write(unsigned space, uint64_t addr, unsigned bits, uint64_t val)
 {
 	volatile void *p;
+	int err;
 
 	if (space == ACPI_SPACE_IO) {
 		if (!io_ok(addr, bits))
@@ -393,11 +405,8 @@ int arch_acpi_write(unsigned space, uint64_t addr, unsigned bits, uint64_t val)
 			outl((uint16_t)addr, (uint32_t)val);
 		return 0;
 	}
-	if (space != ACPI_SPACE_MEMORY || (bits != 8 && bits != 16 && bits != 32 && bits != 64))
-		return -EINVAL;
-	p = mem_register(addr, bits);
-	if (!p)
-		return -ENOMEM;
+	if (!(p = memory_at(space, addr, bits, &err)))
+		return err;
 	switch (bits) {
 	case 8: *(volatile uint8_t *)p = (uint8_t)val; break;
 	case 16: *(volatile uint16_t *)p = (uint16_t)val; break;

@@ -129,6 +129,9 @@ static void mc_trap(struct trap_frame *tf)
 /* CPUs asked by mca_raise_at to take part in a broadcast machine check. */
 static uint8_t broadcast_pending[MAX_CPUS];
 
+/* The poison emulator's machine check, its banks written: this CPU takes it at tf, and unless
+ * it is local every other online CPU is sent an NMI that makes it take part (mca_nmi).
+ * #PF/#DB context, interrupts off. */
 void mca_raise_at(struct trap_frame *tf, bool local)
 {
 	unsigned self = arch_cpu_id(), n = arch_cpu_count();

@@ -186,9 +186,10 @@ static enum einj_emu_act raise_fatal(paddr_t line, struct einj_emu_plan *plan)
 	return EINJ_EMU_RAISE;
 }
 
-enum einj_emu_act einj_emu_access(paddr_t pa, enum einj_access acc, struct einj_emu_plan *plan)
+/* What is armed at line (-1: nothing); a corrected line heals as it is read. With plan, also
+ * the other armed lines of pa's page, to watch while the access runs. */
+static int touch(paddr_t line, struct einj_emu_plan *plan, paddr_t pa)
 {
-	paddr_t line = pa & LINE_MASK;
 	int kind = -1, i;
 
 	spin_lock(&emu_lock);
@@ -198,12 +199,20 @@ enum einj_emu_act einj_emu_access(paddr_t pa, enum einj_access acc, struct einj_
 		if (kind == ARM_CE)
 			heal(i);
 	}
-	fill_watch(plan, pa, line);
+	if (plan)
+		fill_watch(plan, pa, line);
 	spin_unlock(&emu_lock);
+	return kind;
+}
+
+/* What an access acc of line, armed as kind, reports. */
+static enum einj_emu_act report(int kind, paddr_t line, enum einj_access acc,
+				struct einj_emu_plan *plan)
+{
 	switch (kind) {
 	case ARM_UC:
 		if (acc == EINJ_WRITE)
-			return EINJ_EMU_STEP_REPORT;
+			return EINJ_EMU_STEP_REPORT; /* the store runs first */
 		return raise_srar(line, acc, plan);
 	case ARM_CE:
 		report_quietly(BANK_IMC, ST_BASE | CE_COUNT_ONE | CODE_MEM_READ, line);
@@ -215,30 +224,21 @@ enum einj_emu_act einj_emu_access(paddr_t pa, enum einj_access acc, struct einj_
 	}
 }
 
-enum einj_emu_act einj_emu_stepped(paddr_t pa, enum einj_access acc, paddr_t hit, bool report,
+enum einj_emu_act einj_emu_access(paddr_t pa, enum einj_access acc, struct einj_emu_plan *plan)
+{
+	paddr_t line = pa & LINE_MASK;
+
+	return report(touch(line, plan, pa), line, acc, plan);
+}
+
+enum einj_emu_act einj_emu_stepped(paddr_t pa, enum einj_access acc, paddr_t hit, bool stored,
 				   struct einj_emu_plan *plan)
 {
-	paddr_t line = hit ? hit : pa & LINE_MASK;
-	int kind = -1, i;
+	paddr_t line = pa & LINE_MASK;
 
-	spin_lock(&emu_lock);
-	i = find(line);
-	if (i >= 0) {
-		kind = armed[i].kind;
-		if (kind == ARM_CE)
-			heal(i);
-	}
-	spin_unlock(&emu_lock);
-	if (hit) { /* ran into the line from another one: a load of it, whatever the access */
-		if (kind == ARM_CE)
-			report_quietly(BANK_IMC, ST_BASE | CE_COUNT_ONE | CODE_MEM_READ, line);
-		if (kind == ARM_FATAL)
-			return raise_fatal(line, plan);
-		if (kind == ARM_UC)
-			return raise_srar(line, EINJ_READ, plan);
-		return EINJ_EMU_STEP;
-	}
-	if (report && kind == ARM_UC && acc == EINJ_WRITE)
+	if (hit) /* ran into the line from another one: a load of it, whatever the access */
+		return report(touch(hit, NULL, 0), hit, EINJ_READ, plan);
+	if (stored && acc == EINJ_WRITE && touch(line, NULL, 0) == ARM_UC)
 		report_quietly(BANK_MLC, ST_UCNA | CODE_L2_WRITE, line);
 	return EINJ_EMU_STEP;
 }
