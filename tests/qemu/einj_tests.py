@@ -188,10 +188,44 @@ REJECTED = {
 }
 
 
-def _emu(name, smp, mode, timeout=300, extra_cmdline=""):
+# What the console must show for the cases a row runs: each record as the hardware would have
+# logged it (MCG_STATUS, bank, MCi_STATUS; a user or kernel RIP) and how it was graded.
+RECORDS = {
+    "single": [r"Machine Check Exception: 7 Bank 1: bd80000000000134\n.*RIP 33:<",
+               r"Bank 1 \(#MC\): AR \"Action required: data load error in a user process\""],
+    "instr": [r"Machine Check Exception: 7 Bank 0: bd80000000000150\n.*RIP 33:<",
+              r"AR \"Action required: instruction fetch error in a user process\""],
+    "store": [r"Bank 3: bc00000000000146",
+              r"Bank 3 \((poll|CMCI)\): UCNA \"Uncorrected no action required\""],
+    "patrol": [r"Machine Check Exception: 5 Bank 7: bd000000000000c0",
+               r"AO \"Action optional: memory scrubbing error\""],
+    "llc": [r"Machine Check Exception: 5 Bank 9: bd0000000000017a",
+            r"AO \"Action optional: last level cache writeback error\""],
+    "copyin": [r"Machine Check Exception: 7 Bank 1: bd80000000000134\n.*RIP 10:<",
+               r"AR \"Action required: data load in error recoverable area of kernel\" addr "
+               r"\S+ action ar-kernel-fixup"],
+    "ce": [r"Bank 7: 9c0000400000009f", r"Bank 7 \((poll|CMCI)\): KEEP \"Corrected error\""],
+}
+
+
+def _emu_check(prog, cases, timeout, also=()):
+    def fn(m):
+        ok, reason = _program_exits_0(prog, timeout)(m)
+        if not ok:
+            return ok, reason
+        for case in cases:
+            for rx in list(RECORDS.get(case, ())) + list(also):
+                if not m.wait_for(rx, 10):     # a polled record comes within a poll interval
+                    return False, "%s: no console line matching %r" % (case, rx)
+        return True, ""
+    return fn
+
+
+def _emu(name, smp, mode, timeout=300, extra_cmdline="", also=()):
     prog = "einj_test:" + mode
+    cases = [w for w in mode.split("+") if w in RECORDS] or list(RECORDS)
     return Test(name, "direct", smp, ("run=%s %s" % (prog, extra_cmdline)).strip(),
-                Script(_program_exits_0(prog, timeout), timeout=timeout))
+                Script(_emu_check(prog, cases, timeout, also), timeout=timeout))
 
 
 EINJ_TESTS = [
@@ -202,7 +236,8 @@ EINJ_TESTS = [
     _emu("einj-emu-smp2-late-spin", 2, "late+spin"),
     _emu("einj-emu-smp2-early-sleep", 2, "early"),
     # Stores and corrected errors through CMCI (QEMU has none: mce.fake_cmci=1).
-    _emu("einj-emu-cmci-smp2", 2, "late+store+ce", 120, "mce.fake_cmci=1"),
+    _emu("einj-emu-cmci-smp2", 2, "late+store+ce", 120, "mce.fake_cmci=1",
+         also=(r"Bank 3 \(CMCI\): UCNA", r"Bank 7 \(CMCI\): KEEP")),
     Test("einj-emu-fatal", "direct", 2, "run=einj_test:fatal",
          Panic("Processor context corrupt", timeout=60)),
     Test("einj-emu-kernel-load", "direct", 2, "run=einj_test:kpanic",
