@@ -50,9 +50,10 @@ struct einj_backend {
 };
 
 /* Choose the backend (einj.backend=auto|firmware|emulator|off on the command line; auto: the
- * firmware table when it is usable, else the emulator when the CPU has machine-check banks)
- * and create /sys/kernel/debug/apei/einj/ and /sys/firmware/acpi/tables/EINJ. Boot, process
- * context, after the machine-check set-up. */
+ * firmware's table when there is one, else the emulator when the CPU has machine-check banks),
+ * create /sys/kernel/debug/apei/einj/ and /sys/firmware/acpi/tables/EINJ, and tell the boot's
+ * recovery summary what EINJ has (mce_summary_set_einj). Boot, process context, after the
+ * machine-check set-up, before the summary is printed. */
 void einj_init(void);
 /* The backend in use, or NULL when EINJ is off. Any context. */
 const struct einj_backend *einj_backend(void);

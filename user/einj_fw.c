@@ -25,7 +25,7 @@ static int put(const char *file, const char *v)
 	char path[128];
 
 	snprintf(path, sizeof path, EINJ "%s", file);
-	return utest_write(path, v);
+	return utest_write_file(path, v);
 }
 
 static int putx(const char *file, unsigned long long v)
@@ -48,15 +48,15 @@ static int errno_of(const char *name)
 static void check_table(void)
 {
 	char buf[4096];
-	int n = utest_read("/sys/firmware/acpi/tables/EINJ", buf, sizeof buf);
+	int n = utest_read_file("/sys/firmware/acpi/tables/EINJ", buf, sizeof buf);
 	uint32_t len = 0;
 
 	CHECK(n >= 48 && !memcmp(buf, "EINJ", 4));
 	if (n >= 8)
 		memcpy(&len, buf + 4, 4);
 	CHECK((uint32_t)n == len);
-	CHECK(utest_read(EINJ "backend", buf, sizeof buf) > 0 && !strcmp(buf, "firmware\n"));
-	CHECK(utest_read(EINJ "available_error_type", buf, sizeof buf) > 0 && !strcmp(buf, types));
+	CHECK(utest_read_file(EINJ "backend", buf, sizeof buf) > 0 && !strcmp(buf, "firmware\n"));
+	CHECK(utest_read_file(EINJ "available_error_type", buf, sizeof buf) > 0 && !strcmp(buf, types));
 }
 
 /* error_type: refusals change nothing; an available type reads back. */
@@ -69,7 +69,7 @@ static void check_error_type(void)
 	CHECK(put("error_type", "0x18\n") == -EINVAL);	     /* two types */
 	CHECK(put("error_type", "0x100000010\n") == -EINVAL); /* past 32 bits */
 	CHECK(put("error_type", "0x10junk\n") == -EINVAL);
-	CHECK(utest_read(EINJ "error_type", buf, sizeof buf) > 0 && !strcmp(buf, "0x10\n"));
+	CHECK(utest_read_file(EINJ "error_type", buf, sizeof buf) > 0 && !strcmp(buf, "0x10\n"));
 }
 
 /* The memory checks Linux makes before it lets the firmware near an address. */

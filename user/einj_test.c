@@ -80,7 +80,7 @@ static void read_counts(struct counts *c)
 {
 	static char buf[16384];
 
-	c->have = utest_read("/proc/interrupts", buf, sizeof buf) > 0;
+	c->have = utest_read_file("/proc/interrupts", buf, sizeof buf) > 0;
 	c->mce = c->have ? irq_row(buf, "MCE:") : -1;
 	c->thr = c->have ? irq_row(buf, "THR:") : -1;
 	c->have = c->mce >= 0 && c->thr >= 0;
@@ -93,7 +93,7 @@ static int count_cpus(void)
 	char buf[4096];
 	int n = 0;
 
-	if (utest_read("/proc/interrupts", buf, sizeof buf) > 0)
+	if (utest_read_file("/proc/interrupts", buf, sizeof buf) > 0)
 		for (const char *p = buf; (p = strstr(p, "CPU")) && p < strchr(buf, '\n'); p++)
 			n++;
 	return n;
@@ -122,7 +122,7 @@ static long long counter(const char *name) /* MCRK's machine-check counters, or 
 	char buf[4096], key[64];
 	const char *p;
 
-	if (utest_read("/sys/kernel/debug/mce/counters", buf, sizeof buf) <= 0)
+	if (utest_read_file("/sys/kernel/debug/mce/counters", buf, sizeof buf) <= 0)
 		return -1;
 	snprintf(key, sizeof key, "\n%s ", name);
 	p = strstr(buf, key);
@@ -158,7 +158,7 @@ static int put(const char *file, unsigned long long v)
 
 	snprintf(path, sizeof path, EINJ "%s", file);
 	snprintf(val, sizeof val, "%#llx\n", v);
-	return utest_write(path, val);
+	return utest_write_file(path, val);
 }
 
 /* Inject type at physical address pa as einj_mem_uc does (mask: the whole address). */
@@ -433,7 +433,7 @@ static unsigned long my_apicid(void)
 	int cpu = sched_getcpu();
 	const char *p = buf;
 
-	if (utest_read("/proc/cpuinfo", buf, sizeof buf) <= 0 || cpu < 0)
+	if (utest_read_file("/proc/cpuinfo", buf, sizeof buf) <= 0 || cpu < 0)
 		return 0;
 	for (int i = 0; i <= cpu && p; i++)
 		if ((p = strstr(p, "apicid")))
@@ -739,7 +739,7 @@ static void run_case(const struct ecase *c)
 /* Which backend: MCRK's "backend" file, else the firmware's table means firmware EINJ. */
 static int find_backend(void)
 {
-	if (utest_read(EINJ "backend", opt.backend, sizeof opt.backend) > 0) {
+	if (utest_read_file(EINJ "backend", opt.backend, sizeof opt.backend) > 0) {
 		opt.backend[strcspn(opt.backend, "\n")] = 0;
 	} else if (utest_can_open(EINJ "error_inject", O_WRONLY)) {
 		snprintf(opt.backend, sizeof opt.backend, "%s",

@@ -49,31 +49,24 @@ static inline void read_meminfo(char *buf, size_t size)
 	buf[n > 0 ? n : 0] = 0;
 }
 
-/* The number after "Name:" in meminfo text (kB for most fields), or -1 when absent. */
-static inline long meminfo_value(const char *text, const char *name)
-{
-	const char *p = strstr(text, name);
-	return p ? strtol(p + strlen(name), NULL, 10) : -1;
-}
-
 #include <errno.h>
 
 /* Read a whole small file into buf (NUL-terminated); returns its length or -errno. */
-static inline int utest_read(const char *path, char *buf, size_t size)
+static inline int utest_read_file(const char *path, char *buf, size_t size)
 {
-	int fd = open(path, O_RDONLY), n, len = 0;
+	int fd = open(path, O_RDONLY), n = 0, len = 0;
 
 	if (fd < 0)
 		return -errno;
-	while ((n = read(fd, buf + len, size - 1 - len)) > 0)
+	while (len < (int)size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0)
 		len += n;
 	close(fd);
 	buf[len] = '\0';
 	return n < 0 ? -errno : len;
 }
 
-/* Write s to path in one write(); returns 0 or -errno. */
-static inline int utest_write(const char *path, const char *s)
+/* Write s to path in one write() (a control file takes a value whole); 0 or -errno. */
+static inline int utest_write_file(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY), rc = 0;
 
@@ -84,6 +77,15 @@ static inline int utest_write(const char *path, const char *s)
 	close(fd);
 	return rc;
 }
+
+/* The number after "Name:" in meminfo text (kB for most fields), or -1 when absent. */
+static inline long meminfo_value(const char *text, const char *name)
+{
+	const char *p = strstr(text, name);
+	return p ? strtol(p + strlen(name), NULL, 10) : -1;
+}
+
+#include <errno.h>
 
 /* Whether path opens with flags (access(2) is not everywhere MCRK's programs run). */
 static inline int utest_can_open(const char *path, int flags)

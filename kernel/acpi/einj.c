@@ -22,6 +22,7 @@
 #include "einj.h"
 #include "kerrno.h"
 #include "kstring.h"
+#include "mce_core.h"
 #include "printk.h"
 #include "task.h"
 #include "vfs.h"
@@ -258,6 +259,25 @@ static const struct einj_backend *choose(const char *want)
 	return NULL;
 }
 
+/* The EINJ part of the boot's "recovery-capable" line: 1 when the firmware's table is in use. */
+static int summary(char *detail, size_t size)
+{
+	uint32_t types = 0;
+	unsigned n = 0;
+
+	if (backend && !strcmp(backend->name, "firmware")) {
+		if (backend->available(&types) == 0)
+			for (; types; types &= types - 1)
+				n++;
+		ksnprintf(detail, size, "%u error types%s", n,
+			  backend->params ? "" : " (ACPI 4: no address)");
+		return 1;
+	}
+	ksnprintf(detail, size, "%s", table ? "the table is refused or not used (einj: above)"
+				: backend ? "the poison emulator stands in" : "");
+	return 0;
+}
+
 void einj_init(void)
 {
 	char want[16] = "auto";
@@ -267,6 +287,7 @@ void einj_init(void)
 		vfs_register_node(EINJ_TABLE_FILE, &table_ops, NULL);
 	cmdline_get(boot_info.cmdline, "einj.backend", want, sizeof want);
 	backend = choose(want);
+	mce_summary_set_einj(summary);
 	if (!backend) {
 		printk(KERN_INFO "einj: no error injection (einj.backend=%s)\n", want);
 		return;

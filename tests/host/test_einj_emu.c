@@ -110,8 +110,13 @@ TEST(einj_interface_files_checks_and_refusals)
 	fake_acpi_table_ptr = table;
 	fake_acpi_table_len = sizeof table;
 	fake_acpi_poke(FAKE_ACPI_MEM_BASE + 0x80, 8, 0x38);
-	if (!inited)
+	if (!inited) {
 		einj_init();
+		fake_console_clear();
+		mce_print_recovery_summary(); /* the EINJ part of the boot's summary */
+		CHECK(strstr(fake_console, "; EINJ firmware table found: 3 error types)\n"));
+		mce_summary_set_einj(NULL); /* as the summary's own tests expect to find it */
+	}
 	inited = true;
 	REQUIRE(einj_backend() && !strcmp(einj_backend()->name, "firmware"));
 	CHECK(node("param4") >= 0 && node("notrigger") >= 0 && node("vendor") < 0);
