@@ -178,16 +178,21 @@ static void kill_mapper(struct mf_event *ev, struct mf_mapper *m, int err)
 
 typedef void (*batch_fn)(struct collect *c, unsigned from, void *arg);
 
+/* One round: collect pg's mappers into c, after those of earlier rounds, and act on the new. */
+static void collect_round(struct page *pg, struct collect *c, batch_fn act, void *arg)
+{
+	unsigned from = c->n;
+	c->oom = false;
+	collect_room(c, c->n + (unsigned)rmap_count(pg) + 4); /* grown once, not per walk */
+	rmap_walk(pg, collect_one, c); /* on OOM the caller's loop comes back for the rest */
+	act(c, from, arg);
+}
+
 static int collect_then_act(struct page *pg, struct collect *c, batch_fn act, void *arg)
 {
 	unsigned rounds = 0;
-	while (rmap_count(pg) > 0 && rounds++ < MF_WALK_ROUNDS) {
-		unsigned from = c->n;
-		c->oom = false;
-		collect_room(c, c->n + (unsigned)rmap_count(pg) + 4); /* grown once, not per walk */
-		rmap_walk(pg, collect_one, c); /* on OOM the loop comes back for the rest */
-		act(c, from, arg);
-	}
+	while (rmap_count(pg) > 0 && rounds++ < MF_WALK_ROUNDS)
+		collect_round(pg, c, act, arg);
 	return rmap_count(pg) > 0 ? -EBUSY : (int)c->n;
 }
 
@@ -523,6 +528,50 @@ int unpoison_frame(pfn_t pfn)
 	else
 		printk(KERN_INFO "memory_failure: pfn %#lx unpoisoned, back in the allocator\n", pfn);
 	return err;
+}
+
+/* ---- traps for the poison emulator ---- */
+
+struct trap_args {
+	pfn_t pfn;
+	bool on;
+};
+
+static void trap_batch(struct collect *c, unsigned from, void *arg)
+{
+	const struct trap_args *a = arg;
+	for (unsigned i = from; i < c->n; i++)
+		vm_trap_page(c->v[i].mm, c->v[i].va, a->pfn, a->on);
+}
+
+/* PG_TRAP first, so that a mapping made while the existing ones are walked traps from the
+ * start (arch_pt_map looks at it); then the kernel's own mapping, then every user one (a
+ * user frame's, held while its rmap is walked; other frames have no user mapping). */
+int mf_trap_frame(pfn_t pfn, bool on)
+{
+	struct page *pg = pfn_to_page(pfn);
+	struct collect c;
+	int err;
+
+	if (!pg)
+		return -ENXIO;
+	if (on)
+		__atomic_fetch_or(&pg->flags, PG_TRAP, __ATOMIC_ACQ_REL);
+	else
+		__atomic_fetch_and(&pg->flags, ~PG_TRAP, __ATOMIC_ACQ_REL);
+	err = arch_trap_frame(pfn, on);
+	if (err) {
+		if (on)
+			__atomic_fetch_and(&pg->flags, ~PG_TRAP, __ATOMIC_ACQ_REL);
+		return err;
+	}
+	if (!(__atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE) & PG_USER) || !upage_tryget(pg))
+		return 0;
+	collect_init(&c);
+	collect_round(pg, &c, trap_batch, &(struct trap_args){pfn, on});
+	collect_done(&c);
+	upage_put(pg);
+	return 0;
 }
 
 /* ---- madvise(MADV_HWPOISON / MADV_SOFT_OFFLINE) ---- */
