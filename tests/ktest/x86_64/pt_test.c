@@ -1,7 +1,7 @@
 /* In-kernel tests of user page tables (test=pt): map, read back through the user address,
  * protect, markers, walk order, the range operations (copy with write-protection, clear, both
- * a leaf table per call and skipping missing tables), flush on a space another CPU has
- * loaded, and no leak. */
+ * a leaf table per call and skipping missing tables, trapped entries counted as frames), flush
+ * on a space another CPU has loaded, and no leak. */
 #include "arch/cpu.h"
 #include "arch/mmu.h"
 #include "arch/smp.h"
@@ -128,6 +128,35 @@ KTEST(pt, copy_and_clear_range_a_table_at_a_time)
 	va = TEST_VA;
 	while (va < end)
 		arch_pt_clear_range(dst, &va, end, pfns, 8);
+	arch_pt_destroy(src);
+	arch_pt_destroy(dst);
+	frame_free(pg, 0);
+	KT_EXPECT(ktest_free_frames() == before);
+}
+
+/* A trapped entry (the poison emulator's) holds a frame like a present one: the range
+ * operations report its frame and write-protect it in the copy. */
+KTEST(pt, range_operations_count_trapped_entries)
+{
+	uint64_t before = ktest_free_frames();
+	struct arch_pt *src = arch_pt_create(), *dst = arch_pt_create();
+	struct page *pg = frame_alloc(0, PG_USER);
+	pfn_t pfns[4];
+	bool changed = false;
+	KT_EXPECT(src && dst && pg);
+	if (!src || !dst || !pg)
+		return;
+	KT_EXPECT(arch_pt_map(src, TEST_VA, page_to_pfn(pg), PT_READ | PT_WRITE) == 0);
+	KT_EXPECT(arch_pt_trap(src, TEST_VA, true) == 0);
+	vaddr_t va = TEST_VA, end = TEST_VA + PAGE_SIZE;
+	KT_EXPECT(arch_pt_copy_range(dst, src, &va, end, PT_WRITE, pfns, 4, &changed) == 1);
+	KT_EXPECT(pfns[0] == page_to_pfn(pg) && changed && va == end);
+	struct pte_info pi;
+	KT_EXPECT(arch_pt_get(dst, TEST_VA, &pi) == 0 && pi.present && !(pi.prot & PT_WRITE));
+	va = TEST_VA;
+	KT_EXPECT(arch_pt_clear_range(src, &va, end, pfns, 4) == 1 && pfns[0] == page_to_pfn(pg));
+	va = TEST_VA;
+	KT_EXPECT(arch_pt_clear_range(dst, &va, end, pfns, 4) == 1);
 	arch_pt_destroy(src);
 	arch_pt_destroy(dst);
 	frame_free(pg, 0);
