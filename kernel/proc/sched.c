@@ -1,7 +1,10 @@
 /* The scheduler: one run queue shared by all CPUs (so no CPU idles while a task waits),
  * round-robin with a time slice of SLICE_TICKS timer ticks, preemption on the way back to
- * user mode. sched_lock is held across arch_context_switch and released by the task that
- * runs next (release_prev, task_schedule_tail), so a task's context is saved before another CPU can pick it. */
+ * user mode. A CPU takes the first task in the queue that may run on it (cpus_allowed,
+ * sched_setaffinity). sched_lock is held across arch_context_switch and released by the task
+ * that runs next (release_prev, task_schedule_tail), so a task's context is saved before
+ * another CPU can pick it. Each switch adds the time run to the task's runtime; each tick
+ * counts towards its user or system time, and every 5 s CPU 0 updates the load averages. */
 #include "arch/context.h"
 #include "arch/cpu.h"
 #include "arch/mmu.h"
@@ -12,11 +15,20 @@
 #include "kstring.h"
 #include "panic.h"
 #include "printk.h"
+#include "proc_priv.h"
 #include "task.h"
 #include "vm.h"
 #include "work.h"
 
 #define SLICE_TICKS 2 /* 20 ms at HZ = 100 */
+/* Load averages as Linux computes them: fixed point with FSHIFT bits, every LOAD_FREQ ticks,
+ * decaying by EXP_1, EXP_5, EXP_15 (1/exp(5s/1min), 1/exp(5s/5min), 1/exp(5s/15min)). */
+#define FSHIFT 11
+#define FIXED_1 (1ull << FSHIFT)
+#define LOAD_FREQ (5 * HZ + 1)
+static const uint64_t load_exp[3] = {1884, 2014, 2037};
+static uint64_t avenrun[3];
+static uint64_t load_ticks;
 
 spinlock_t sched_lock = SPINLOCK_INIT;
 static struct list_node run_queue = LIST_HEAD_INIT(run_queue);
@@ -45,7 +57,6 @@ static void idle_task_init(unsigned cpu)
 	t->is_idle = true;
 	t->on_cpu = true;
 	t->cpu = cpu;
-	list_init(&t->children);
 	list_init(&t->run_link);
 	arch_set_current_task(t);
 }
@@ -75,13 +86,38 @@ void task_schedule_tail(void)
 	spin_unlock(&sched_lock);
 }
 
+/* The first runnable task allowed on cpu, or NULL. sched_lock held. */
+static struct task *first_runnable(unsigned cpu)
+{
+	struct list_node *n;
+	list_for_each(n, &run_queue)
+	{
+		struct task *t = list_entry(n, struct task, run_link);
+		if (t->cpus_allowed & BIT(cpu))
+			return t;
+	}
+	return NULL;
+}
+
 static struct task *pick_next(unsigned cpu)
 {
-	if (list_empty(&run_queue))
+	struct task *t = first_runnable(cpu);
+	if (!t)
 		return &idle_tasks[cpu];
-	struct task *t = list_first_entry(&run_queue, struct task, run_link);
 	list_del(&t->run_link);
 	return t;
+}
+
+/* The time prev ran goes to its account; a switch away from a runnable task is involuntary. */
+static void account_switch(struct task *prev, struct task *next)
+{
+	uint64_t now = arch_time_ns();
+	prev->runtime_ns += now - prev->exec_start_ns;
+	if (prev->state == TASK_RUNNABLE)
+		prev->nivcsw++;
+	else
+		prev->nvcsw++;
+	next->exec_start_ns = now;
 }
 
 /* Switch away from the current task. sched_lock held, interrupts off; returns the same way
@@ -100,6 +136,7 @@ static void schedule_locked(void)
 		return;
 	}
 	prev->slice_ticks = 0;
+	account_switch(prev, next);
 	next->on_cpu = true;
 	next->cpu = cpu;
 	arch_set_current_task(next);
@@ -123,17 +160,55 @@ void schedule(void)
 
 static void kick_idle_cpu(void *unused) { (void)unused; }
 
-/* Wake one idle CPU (other than this one) so a newly runnable task does not wait a tick. */
-static void kick_an_idle_cpu(void)
+/* Wake one idle CPU (other than this one) that t may run on, so that it does not wait a tick. */
+static void kick_an_idle_cpu(const struct task *t)
 {
 	unsigned self = arch_cpu_id();
 	if (!arch_irq_enabled())
 		return; /* the timer tick will notice soon enough */
 	for (unsigned c = 0; c < arch_cpu_count(); c++)
-		if (c != self && READ_ONCE(cpu_idle[c])) {
+		if (c != self && READ_ONCE(cpu_idle[c]) && (!t || (t->cpus_allowed & BIT(c)))) {
 			arch_call_on_cpu(c, kick_idle_cpu, NULL, false);
 			return;
 		}
+}
+
+void sched_kick_cpus(uint64_t mask)
+{
+	mask &= ~BIT(arch_cpu_id());
+	for (unsigned c = 0; mask && c < arch_cpu_count() && arch_irq_enabled(); c++)
+		if (mask & BIT(c)) {
+			mask &= ~BIT(c);
+			arch_call_on_cpu(c, kick_idle_cpu, NULL, false);
+		}
+}
+
+uint64_t sched_online_mask(void)
+{
+	uint64_t m = 0;
+	for (unsigned c = 0; c < arch_cpu_count(); c++)
+		if (arch_cpu_online(c))
+			m |= BIT(c);
+	return m;
+}
+
+int sched_set_affinity(struct task *t, uint64_t mask)
+{
+	mask &= sched_online_mask();
+	if (!mask)
+		return -EINVAL;
+	irqflags_t f = spin_lock_irqsave(&sched_lock);
+	t->cpus_allowed = mask;
+	bool move = t->on_cpu && !(mask & BIT(t->cpu));
+	uint64_t kick = move && t != current_task() ? BIT(t->cpu) : 0;
+	if (move)
+		task_set_flag(t, TIF_NEED_RESCHED); /* it moves at its next return to user mode */
+	spin_unlock_irqrestore(&sched_lock, f);
+	sched_kick_cpus(kick);
+	if (move && t == current_task())
+		schedule();
+	kick_an_idle_cpu(t);
+	return 0;
 }
 
 /* Make t runnable; sched_lock held. */
@@ -152,7 +227,7 @@ void sched_start_task(struct task *t)
 	t->state = TASK_RUNNABLE;
 	list_add_tail(&t->run_link, &run_queue);
 	spin_unlock_irqrestore(&sched_lock, f);
-	kick_an_idle_cpu();
+	kick_an_idle_cpu(t);
 }
 
 __noreturn void sched_idle_loop(void)
@@ -164,7 +239,10 @@ __noreturn void sched_idle_loop(void)
 	for (;;) {
 		work_run_pending(); /* deferred work (machine-check log, memory_failure queue) */
 		arch_irq_disable();
-		if (!list_empty(&run_queue)) {
+		spin_lock(&sched_lock);
+		bool runnable = first_runnable(cpu);
+		spin_unlock(&sched_lock);
+		if (runnable) {
 			schedule();
 			arch_irq_enable();
 			continue;
@@ -193,7 +271,7 @@ void sleep_on_locked(struct wait_queue *wq)
 	schedule_locked();
 }
 
-static void wake_up_locked(struct wait_queue *wq)
+void wake_up_locked(struct wait_queue *wq)
 {
 	struct list_node *n, *tmp;
 	list_for_each_safe(n, tmp, &wq->waiters)
@@ -209,19 +287,25 @@ void wake_up(struct wait_queue *wq)
 	irqflags_t f = spin_lock_irqsave(&sched_lock);
 	wake_up_locked(wq);
 	spin_unlock_irqrestore(&sched_lock, f);
-	kick_an_idle_cpu();
+	kick_an_idle_cpu(NULL);
+}
+
+void sleep_until_locked(uint64_t deadline_ns)
+{
+	struct task *t = current_task();
+	t->state = TASK_SLEEPING;
+	t->wake_at_ns = deadline_ns;
+	if (deadline_ns)
+		list_add_tail(&t->run_link, &timed_sleepers);
+	schedule_locked();
 }
 
 int sleep_ns(uint64_t ns)
 {
 	irqflags_t f = spin_lock_irqsave(&sched_lock);
 	struct task *t = current_task();
-	t->wake_at_ns = arch_time_ns() + ns;
-	if (t->wake_at_ns == 0)
-		t->wake_at_ns = 1;
-	t->state = TASK_SLEEPING;
-	list_add_tail(&t->run_link, &timed_sleepers);
-	schedule_locked();
+	uint64_t deadline = arch_time_ns() + ns;
+	sleep_until_locked(deadline ? deadline : 1);
 	spin_unlock_irqrestore(&sched_lock, f);
 	return (t->flags & TIF_SIGPENDING) ? -EINTR : 0;
 }
@@ -229,25 +313,27 @@ int sleep_ns(uint64_t ns)
 /* A signal or machine-check work arrived for t: wake it if it sleeps; if it runs on another
  * CPU, interrupt that CPU so t sees its flags on the way back to user mode now rather than
  * at the next tick. */
-void task_wake(struct task *t);
-void task_wake(struct task *t)
+uint64_t task_wake_locked(struct task *t)
 {
-	irqflags_t f = spin_lock_irqsave(&sched_lock);
-	bool woke = t->state == TASK_SLEEPING;
-	int running_on = -1;
-	if (woke) {
+	if (t->state == TASK_SLEEPING) {
 		list_del(&t->run_link);
 		t->wake_at_ns = 0;
 		t->state = TASK_RUNNABLE;
 		list_add_tail(&t->run_link, &run_queue);
-	} else if (t->on_cpu && t->cpu != arch_cpu_id()) {
-		running_on = (int)t->cpu;
+		for (unsigned c = 0; c < arch_cpu_count(); c++) /* an idle CPU it may run on */
+			if (READ_ONCE(cpu_idle[c]) && (t->cpus_allowed & BIT(c)))
+				return BIT(c);
+		return 0;
 	}
+	return t->on_cpu && t->cpu != arch_cpu_id() && t->state == TASK_RUNNABLE ? BIT(t->cpu) : 0;
+}
+
+void task_wake(struct task *t)
+{
+	irqflags_t f = spin_lock_irqsave(&sched_lock);
+	uint64_t kick = task_wake_locked(t);
 	spin_unlock_irqrestore(&sched_lock, f);
-	if (woke)
-		kick_an_idle_cpu();
-	else if (running_on >= 0 && arch_irq_enabled())
-		arch_call_on_cpu((unsigned)running_on, kick_idle_cpu, NULL, false);
+	sched_kick_cpus(kick);
 }
 
 static void wake_timed_sleepers(void)
@@ -264,15 +350,51 @@ static void wake_timed_sleepers(void)
 	spin_unlock(&sched_lock);
 }
 
+/* Linux's calc_load: the number of runnable tasks folded into each average. sched_lock. */
+static void calc_load(void)
+{
+	uint64_t active = 0;
+	struct list_node *n;
+	list_for_each(n, &run_queue)
+		active++;
+	for (unsigned c = 0; c < arch_cpu_count(); c++)
+		active += !READ_ONCE(cpu_idle[c]);
+	active *= FIXED_1;
+	for (int i = 0; i < 3; i++) {
+		uint64_t l = avenrun[i] * load_exp[i] + active * (FIXED_1 - load_exp[i]);
+		if (active >= avenrun[i])
+			l += FIXED_1 - 1;
+		avenrun[i] = l / FIXED_1;
+	}
+}
+
+void sched_loadavg(uint64_t loads[3])
+{
+	for (int i = 0; i < 3; i++)
+		loads[i] = READ_ONCE(avenrun[i]);
+}
+
 void sched_tick(void)
 {
 	struct task *t = current_task();
 	if (!t)
 		return;
-	if (arch_cpu_id() == 0)
+	if (arch_cpu_id() == 0) {
 		wake_timed_sleepers();
-	if (!t->is_idle && ++t->slice_ticks >= SLICE_TICKS && !list_empty(&run_queue))
-		task_set_flag(t, TIF_NEED_RESCHED);
+		if (++load_ticks % LOAD_FREQ == 0) {
+			spin_lock(&sched_lock);
+			calc_load();
+			spin_unlock(&sched_lock);
+		}
+	}
+	if (t->is_idle)
+		return;
+	if (t->in_user)
+		t->utime++;
+	else
+		t->stime++;
+	if (++t->slice_ticks >= SLICE_TICKS && !list_empty(&run_queue))
+		task_set_flag(t, TIF_NEED_RESCHED); /* an unlocked hint: schedule() decides */
 }
 
 /* Check whether this CPU should give way (called on the way back to user mode). */

@@ -56,6 +56,7 @@ __noreturn void arch_halt_forever(void)
 
 unsigned arch_cpu_id(void) { return fake_cpu_id; }
 unsigned arch_cpu_count(void) { return fake_cpu_count; }
+bool arch_cpu_online(unsigned cpu) { return cpu < fake_cpu_count; }
 
 uint64_t arch_timestamp(void)
 {

@@ -297,7 +297,7 @@ TEST(mf_anon_private_kill_policies)
 			CHECK_EQ(MF_DELTA(signalled_ao), 1);
 		} else {
 			CHECK(no_signal(t));
-			CHECK(console_has("late kill: SIGBUS when it touches"));
+			CHECK(console_has("late kill, SIGBUS when one touches it"));
 		}
 		CHECK(no_signal(t)); /* exactly one */
 		/* Late or early, touching the marker is BUS_MCEERR_AR at the page. */

@@ -27,7 +27,6 @@
 #define NR_WAIT4 61
 #define NR_PRCTL 157
 #define NR_CLOCK_NANOSLEEP 230
-#define WNOHANG 1
 #define CLONE_SIGCHLD 17
 #define PR_MCE_KILL 33
 #define PR_MCE_KILL_GET 34
@@ -37,7 +36,7 @@
 #define SA_RESTORER 0x04000000
 #define SA_RESTART 0x10000000
 
-void task_free(struct task *t); /* kernel/proc/process.c: frees a reaped task */
+void task_release_zombie(struct thread_group *c); /* kernel/proc/exit.c */
 
 struct ksigaction_abi {
 	uint64_t handler, flags, restorer, mask;
@@ -86,10 +85,10 @@ static struct task *spawn(const char *name)
 	struct task *t = task_create_kernel(name, NULL, NULL);
 	if (!t || sig_task_init(t))
 		return NULL;
-	t->mm = mm_create();
-	if (!t->mm)
+	struct mm *mm = mm_create();
+	if (!mm)
 		return NULL;
-	t->mm->owner = t;
+	task_set_mm(t, mm);
 	sched_start_task(t);
 	return t;
 }
@@ -124,11 +123,9 @@ static void exit_orphan(void)
 	long ret;
 	CHECK(sys(NR_EXIT, 0, 0, 0, &ret));
 	CHECK_EQ(t->state, TASK_ZOMBIE);
+	CHECK_EQ(t->group->state, GROUP_ZOMBIE);
 	CHECK(current_task() == idle);
-	irqflags_t f = spin_lock_irqsave(&sched_lock);
-	t->state = TASK_DEAD;
-	task_free(t);
-	spin_unlock_irqrestore(&sched_lock, f);
+	task_release_zombie(t->group);
 }
 
 static void to_user(void *r) { task_exit_to_user(r); }
@@ -213,11 +210,14 @@ TEST(proc_syscall_arguments_reach_handlers)
 	CHECK_EQ(ret, PR_MCE_KILL_EARLY);
 	CHECK(!sys(NR_PRCTL, PR_MCE_KILL, PR_MCE_KILL_SET, 7, &ret));
 	CHECK_EQ(ret, -EINVAL);
-	/* clock_nanosleep(clock, flags = TIMER_ABSTIME, ...): flags is the second argument. */
-	CHECK(!sys(NR_CLOCK_NANOSLEEP, 0, 1, 0, &ret));
+	/* clock_nanosleep(clock, flags, request, remain): a bad clock is -EINVAL, a sleeping
+	 * clock with an unreadable request -EFAULT. */
+	CHECK(!sys(NR_CLOCK_NANOSLEEP, 10, 1, 0x1000, &ret));
 	CHECK_EQ(ret, -EINVAL);
-	/* clone with a new stack (threads) is refused, not mistaken for fork. */
-	CHECK(!sys(NR_CLONE, CLONE_SIGCHLD, 0x7000, 0, &ret));
+	CHECK(!sys(NR_CLOCK_NANOSLEEP, 1, 1, 8, &ret));
+	CHECK_EQ(ret, -EFAULT);
+	/* clone(CLONE_THREAD) without CLONE_SIGHAND: -EINVAL, as Linux's copy_process. */
+	CHECK(!sys(NR_CLONE, CLONE_THREAD | CLONE_VM, 0x7000, 0, &ret));
 	CHECK_EQ(ret, -EINVAL);
 	CHECK(!sys(NR_KILL, (uint64_t)-5, 0, 0, &ret));
 	CHECK_EQ(ret, -ESRCH);
@@ -237,7 +237,7 @@ TEST(proc_fork_exit_wait_status)
 	struct task *c = task_find((int)pid);
 	REQUIRE(c);
 	task_put(c);
-	CHECK(c->parent == p);
+	CHECK(c->group->parent == p->group);
 	CHECK(!sys(NR_WAIT4, (uint64_t)-1, (uint64_t)&status, WNOHANG, &ret));
 	CHECK_EQ(ret, 0); /* the child lives */
 	CHECK(!sys(NR_WAIT4, (uint64_t)(pid + 1000), (uint64_t)&status, 0, &ret));
