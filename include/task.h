@@ -345,7 +345,7 @@ void task_mm_release(struct task *t);
 /* Whether process group pgid has a member whose parent is in another process group of the
  * same session (POSIX: not orphaned), not counting `ignore` (exiting). sched_lock held. */
 bool task_pgrp_orphaned(int pgid, const struct thread_group *ignore);
-/* Call fn for every process with process group pgid (pgid 0: every process but init and
+/* Call fn for every process with process group pgid (pgid -1: every process but init and
  * the caller's, kill(-1)); referenced leaders, signalled after sched_lock is dropped.
  * Returns 0 when some fn call returned 0, else the last error, -ESRCH when none matched. */
 long task_for_each_in_pgrp(int pgid, long (*fn)(struct task *leader, void *arg), void *arg);

@@ -110,7 +110,8 @@ static long set_pgid(int pid, int pgid)
 		if (p->did_exec)
 			goto out;
 	} else if (p != me) {
-		goto out; /* -ESRCH: neither the caller nor one of its children */
+		err = -ESRCH; /* neither the caller nor one of its children */
+		goto out;
 	}
 	err = -EPERM;
 	if (p->session_leader || (pgid != pid && !pgrp_exists(pgid, me->sid, false)))

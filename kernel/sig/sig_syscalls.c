@@ -66,7 +66,7 @@ long sys_kill(int pid, int sig)
 	if (pid == INT_MIN_)
 		return -ESRCH; /* -INT_MIN does not exist */
 	if (pid == -1)
-		return task_for_each_in_pgrp(0, send_one, &u);
+		return task_for_each_in_pgrp(-1, send_one, &u);
 	return task_for_each_in_pgrp(pid ? -pid : current_task()->group->pgid, send_one, &u);
 }
 
