@@ -73,7 +73,8 @@ $(B)/mcrk-test.elf: $(KOBJ) $(KTEST_OBJ) linker.ld
 
 # ---- user programs (musl, static) and the initrd that carries them as /bin/NAME: the
 # programs tests run (user/), the demo's victim (demo/) and the guest benchmark (bench/) ----
-USER_SRC := $(sort $(wildcard user/*.c)) $(sort $(wildcard demo/*.c)) bench/mfbench.c
+USER_SRC := $(sort $(wildcard user/*.c)) $(sort $(wildcard demo/*.c)) bench/mfbench.c \
+	bench/threadbench.c
 USER_BIN := $(addprefix $(B)/user/,$(basename $(notdir $(USER_SRC))))
 USER_CFLAGS := -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
 $(B)/user/%: user/%.c $(wildcard user/*.h) $(DEPS_STAMP)
@@ -83,6 +84,9 @@ $(B)/user/%: demo/%.c $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -o $@ $<
 $(B)/user/mfbench: bench/mfbench.c $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	musl-gcc $(USER_CFLAGS) -o $@ $<
+$(B)/user/threadbench: bench/threadbench.c $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -o $@ $<
 MCE_CASES := $(wildcard ../shared/mce-test-cases)
@@ -158,10 +162,11 @@ bench: $(B)/frame_bench $(B)/rmap_bench
 	$(B)/frame_bench
 	$(B)/rmap_bench
 
-# Guest benchmarks under QEMU (minutes): memory_failure costs and SRAR latency.
+# Guest benchmarks under QEMU (minutes): memory_failure costs, SRAR latency, threads.
 bench-guest: all
 	sh bench/run_mfbench.sh
 	$(PYTHON) bench/srar_latency.py
+	sh bench/run_threadbench.sh
 
 # ---- fuzzing: libFuzzer targets with ASan/UBSan (clang); `make test` runs a short fixed smoke ----
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
