@@ -14,6 +14,7 @@
  * is held across a context switch and released by whoever runs next. */
 #pragma once
 #include "arch/context.h"
+#include "cpumask.h"
 #include "list.h"
 #include "siginfo.h"
 #include "spinlock.h"
@@ -143,9 +144,10 @@ struct task {
 	bool on_cpu;	       /* its context is live on some CPU right now */
 	int32_t refs;	       /* task_find/task_get holders; freed only at 0 */
 	bool is_idle;
+	bool is_worker;	       /* a kernel worker (work.h): scheduled ahead of every user task */
 	bool exiting;	       /* began exiting: signals no longer pick it (signal lock) */
 	unsigned cpu;	       /* CPU it last ran on */
-	uint64_t cpus_allowed; /* the CPUs it may run on (sched_setaffinity), bit per CPU */
+	struct cpumask cpus_allowed; /* the CPUs it may run on (sched_setaffinity) */
 	uint64_t flags;	       /* TIF_*, atomic */
 	struct arch_context ctx;
 	void *kstack;	       /* KSTACK_SIZE bytes */
@@ -189,8 +191,17 @@ struct task *current_task(void);
 /* Set up the scheduler; the calling boot context becomes CPU 0's idle task. Boot only. */
 void sched_init(void);
 /* Turn the calling context into this CPU's idle task and idle forever, running tasks
- * whenever there are any. Each CPU calls it once at the end of its start-up. */
+ * (kernel workers when work is pending) whenever there are any. Each CPU calls it once at
+ * the end of its start-up. */
 __noreturn void sched_idle_loop(void);
+/* Create the kernel workers that run deferred work (work.h), one per online CPU, and let
+ * the scheduler hand them pending work ahead of every user task. Boot, after sched_init and
+ * once every CPU is online; panics when out of memory. */
+void sched_start_workers(void);
+/* The running kernel worker waits until work is pending (at once when some is): it sleeps on
+ * the scheduler's list of waiting workers, which pick_next takes from ahead of the run queue.
+ * Process context, kernel workers only. */
+void sched_worker_wait(void);
 /* Give the CPU to another runnable task, if any. Process context, interrupts enabled or not. */
 void schedule(void);
 /* Make a new task runnable (after creating it). */
@@ -198,15 +209,19 @@ void sched_start_task(struct task *t);
 /* Restrict t to the CPUs in mask (some online CPU must be in it). A task running on a CPU no
  * longer allowed moves at its next return to user mode (at once for the caller itself).
  * 0 or -EINVAL. Process context, interrupts enabled. */
-int sched_set_affinity(struct task *t, uint64_t mask);
+int sched_set_affinity(struct task *t, const struct cpumask *mask);
 /* The online CPUs as a mask. Any context. */
-uint64_t sched_online_mask(void);
+void sched_online_mask(struct cpumask *out);
 /* Load averages (Linux's fixed point, FSHIFT 11) over 1, 5 and 15 minutes. Any context. */
 void sched_loadavg(uint64_t loads[3]);
 
 /* Create a kernel task running fn(arg), a process of its own (pid = tgid). NULL when out of
  * memory. Process context. */
 struct task *task_create_kernel(const char *name, void (*fn)(void *), void *arg);
+/* The same for a kernel worker (is_worker set): it has no pid and no thread group, so user
+ * space can neither find nor signal it, and it is not counted by task_count. Process
+ * context. */
+struct task *task_create_worker(const char *name, void (*fn)(void *), void *arg);
 /* Give t (a new task, not yet known to anyone) a thread group of its own with it as the
  * leader, limits at their defaults; 0 or -ENOMEM. Process context. */
 int task_group_init(struct task *t);
@@ -219,7 +234,8 @@ struct task *task_get_parent(struct thread_group *g);
 void task_get(struct task *t);
 /* Drop a reference from task_find/task_get; frees a released task at the last one. */
 void task_put(struct task *t);
-/* Number of tasks (threads) that exist with a pid, in any state but DEAD. */
+/* Number of tasks (threads) with a pid that exist (any state but DEAD; idle tasks and
+ * workers not counted). */
 unsigned task_count(void);
 /* Number of processes (thread groups) not yet reaped. */
 unsigned task_count_processes(void);
@@ -256,12 +272,13 @@ void task_set_flag(struct task *t, uint64_t flag);
 bool task_test_and_clear_flag(struct task *t, uint64_t flag);
 /* Wake t early if it is sleeping (a signal arrived); kick its CPU if it runs elsewhere. */
 void task_wake(struct task *t);
-/* The same with sched_lock held: wakes t if it sleeps, and returns the bit of the CPU it runs
- * on elsewhere (for sched_kick_cpus once the locks are dropped), or 0. */
-uint64_t task_wake_locked(struct task *t);
-/* Interrupt the CPUs in mask so their tasks see their flags now. Does nothing with
- * interrupts off (their next timer tick does it). */
-void sched_kick_cpus(uint64_t mask);
+/* The same with sched_lock held: wakes t if it sleeps, and adds to *kick the CPU to
+ * interrupt once the locks are dropped (sched_kick_cpus): an idle CPU t may run on, or the
+ * CPU t runs on elsewhere. */
+void task_wake_locked(struct task *t, struct cpumask *kick);
+/* Interrupt the CPUs in m (but this one) so their tasks see their flags now. Does nothing
+ * with interrupts off (their next timer tick does it). */
+void sched_kick_cpus(const struct cpumask *m);
 
 /* clone/fork/vfork with Linux's flags (kernel/proc/clone.c). */
 #define CLONE_VM 0x00000100

@@ -138,7 +138,7 @@ long task_clone(const struct clone_args *ca, struct user_regs *regs)
 		err = -EPERM; /* as arch_prctl(ARCH_SET_FS) refuses it */
 	if (err)
 		return err;
-	struct task *child = task_alloc(self->name);
+	struct task *child = task_alloc(self->name, true);
 	if (!child)
 		return -ENOMEM;
 	child->mf_kill = self->mf_kill; /* PR_MCE_KILL is inherited, as on Linux */

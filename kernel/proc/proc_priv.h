@@ -11,8 +11,9 @@
 
 /* The task with tid pid (not DEAD), unreferenced; sched_lock held. */
 struct task *task_find_locked(int pid);
-/* A new task with a pid, not yet runnable, with no group. NULL when out of memory. */
-struct task *task_alloc(const char *name);
+/* A new task, not yet runnable, with no group; with a pid (counted, findable by task_find)
+ * unless it is a kernel worker. NULL when out of memory. */
+struct task *task_alloc(const char *name, bool with_pid);
 /* A thread group for leader (refs 1, limits at their defaults), leader->group set. */
 struct thread_group *group_alloc(struct task *leader);
 /* Free a released task that is off every CPU and unreferenced. sched_lock held. */

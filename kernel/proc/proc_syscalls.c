@@ -21,7 +21,6 @@
 #define PR_MCE_KILL_LATE 0
 #define PR_MCE_KILL_EARLY 1
 #define PR_MCE_KILL_DEFAULT 2
-#define CPUMASK_SIZE 8 /* bytes of a CPU mask (MAX_CPUS bits) */
 
 static long sys_sched_yield(const struct syscall_args *a)
 {
@@ -153,17 +152,21 @@ static struct task *thread_by_pid(int pid)
 	return t;
 }
 
-/* sched_setaffinity(pid, len, mask): a shorter mask is zero-extended, a longer one cut. */
+/* Bytes of a CPU mask as user space sees it (Linux's cpumask_size with nr_cpu_ids bits). */
+static size_t user_cpumask_size(void) { return (arch_cpu_count() + 63) / 64 * 8; }
+
+/* sched_setaffinity(pid, len, mask): a shorter mask is zero-extended, a longer one cut (at
+ * MAX_CPUS bits: bits past the last CPU are dropped with the offline ones). */
 static long sys_sched_setaffinity(const struct syscall_args *a)
 {
-	uint64_t mask = 0;
-	size_t len = MIN(a->arg[1], CPUMASK_SIZE);
+	struct cpumask mask = {0};
+	size_t len = MIN(a->arg[1], sizeof(mask));
 	if (arch_copy_from_user(&mask, (const void *)a->arg[2], len))
 		return -EFAULT;
 	struct task *t = thread_by_pid((int)a->arg[0]);
 	if (!t)
 		return -ESRCH;
-	long err = sched_set_affinity(t, mask);
+	long err = sched_set_affinity(t, &mask);
 	task_put(t);
 	return err;
 }
@@ -178,9 +181,13 @@ static long sys_sched_getaffinity(const struct syscall_args *a)
 	struct task *t = thread_by_pid((int)a->arg[0]);
 	if (!t)
 		return -ESRCH;
-	uint64_t mask = READ_ONCE(t->cpus_allowed) & sched_online_mask();
+	struct cpumask mask;
+	sched_online_mask(&mask);
+	for (unsigned w = 0; w < CPUMASK_WORDS; w++)
+		mask.bits[w] &= READ_ONCE(t->cpus_allowed.bits[w]);
 	task_put(t);
-	return arch_copy_to_user((void *)a->arg[2], &mask, CPUMASK_SIZE) ? -EFAULT : CPUMASK_SIZE;
+	size_t size = MIN(len, user_cpumask_size());
+	return arch_copy_to_user((void *)a->arg[2], &mask, size) ? -EFAULT : (long)size;
 }
 SYSCALL_DEFINE(204, sys_sched_getaffinity);
 

@@ -18,7 +18,7 @@ static struct list_node all_tasks = LIST_HEAD_INIT(all_tasks);
 static int next_pid = 1;
 static unsigned n_tasks, n_groups;
 
-struct task *task_alloc(const char *name)
+struct task *task_alloc(const char *name, bool with_pid)
 {
 	struct task *t = kzalloc(sizeof(*t));
 	if (!t)
@@ -31,12 +31,16 @@ struct task *task_alloc(const char *name)
 	t->kstack = page_to_virt(stack);
 	strlcpy(t->name, name, sizeof(t->name));
 	list_init(&t->run_link);
+	list_init(&t->all_link);
 	list_init(&t->mm_link);
 	list_init(&t->thread_link);
 	wait_queue_init(&t->vfork_wait);
-	t->cpus_allowed = ~0ull;
+	for (unsigned c = 0; c < MAX_CPUS; c++)
+		cpumask_set(&t->cpus_allowed, c);
 	t->mf_pfn = MF_NO_PFN;
 	t->state = TASK_SLEEPING; /* not runnable until sched_start_task */
+	if (!with_pid)
+		return t;
 	irqflags_t f = spin_lock_irqsave(&sched_lock);
 	t->pid = next_pid++;
 	list_add_tail(&t->all_link, &all_tasks);
@@ -94,8 +98,10 @@ void task_free(struct task *t)
 	if (t->refs > 0)
 		return;
 	sig_exit(t); /* only now: a concurrent sig_send may have been using the state */
-	list_del(&t->all_link);
-	n_tasks--;
+	if (t->pid) { /* not a worker */
+		list_del(&t->all_link);
+		n_tasks--;
+	}
 	struct thread_group *g = t->group;
 	if (g && --g->refs == 0) {
 		n_groups--;
@@ -225,7 +231,7 @@ bool task_mm_shared(const struct task *t)
 
 struct task *task_create_kernel(const char *name, void (*fn)(void *), void *arg)
 {
-	struct task *t = task_alloc(name);
+	struct task *t = task_alloc(name, true);
 	if (!t)
 		return NULL;
 	if (!group_alloc(t)) {
@@ -234,6 +240,16 @@ struct task *task_create_kernel(const char *name, void (*fn)(void *), void *arg)
 		spin_unlock_irqrestore(&sched_lock, f);
 		return NULL;
 	}
+	arch_context_init_kernel(&t->ctx, t->kstack, fn, arg);
+	return t;
+}
+
+struct task *task_create_worker(const char *name, void (*fn)(void *), void *arg)
+{
+	struct task *t = task_alloc(name, false);
+	if (!t)
+		return NULL;
+	t->is_worker = true;
 	arch_context_init_kernel(&t->ctx, t->kstack, fn, arg);
 	return t;
 }

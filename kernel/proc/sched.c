@@ -4,7 +4,16 @@
  * sched_setaffinity). sched_lock is held across arch_context_switch and released by the task
  * that runs next (release_prev, task_schedule_tail), so a task's context is saved before
  * another CPU can pick it. Each switch adds the time run to the task's runtime; each tick
- * counts towards its user or system time, and every 5 s CPU 0 updates the load averages. */
+ * counts towards its user or system time, and every 5 s CPU 0 updates the load averages.
+ *
+ * Kernel workers (one per CPU) run deferred work (work.h) and come before every user task:
+ * pick_next takes a runnable worker first, then, when work is pending, a worker waiting on
+ * idle_workers, and only then the run queue. work_queue() only sets flags, so it is safe in
+ * #MC and NMI: its kick marks this CPU's task TIF_NEED_RESCHED, and that task schedules on its
+ * way back to user mode, which picks a worker. The tick is the backstop for a kick that
+ * landed on a task just switching out: a user task found running while work waits for a
+ * worker is marked again, so queued work waits at most one tick for a CPU. Workers may run
+ * on every CPU. */
 #include "arch/context.h"
 #include "arch/cpu.h"
 #include "arch/mmu.h"
@@ -14,6 +23,7 @@
 #include "kerrno.h"
 #include "kstring.h"
 #include "panic.h"
+#include "percpu.h"
 #include "printk.h"
 #include "proc_priv.h"
 #include "task.h"
@@ -33,8 +43,10 @@ static uint64_t load_ticks;
 spinlock_t sched_lock = SPINLOCK_INIT;
 static struct list_node run_queue = LIST_HEAD_INIT(run_queue);
 static struct list_node timed_sleepers = LIST_HEAD_INIT(timed_sleepers);
+static struct list_node worker_queue = LIST_HEAD_INIT(worker_queue); /* runnable workers */
+static struct list_node idle_workers = LIST_HEAD_INIT(idle_workers); /* waiting for work */
 static struct task *cpu_prev[MAX_CPUS]; /* the task this CPU just switched away from */
-static struct task idle_tasks[MAX_CPUS];
+static DEFINE_PER_CPU(struct task, idle_tasks);
 static bool cpu_idle[MAX_CPUS];
 
 struct task *current_task(void) { return arch_current_task(); }
@@ -51,7 +63,7 @@ bool task_test_and_clear_flag(struct task *t, uint64_t flag)
 
 static void idle_task_init(unsigned cpu)
 {
-	struct task *t = &idle_tasks[cpu];
+	struct task *t = per_cpu_ptr(idle_tasks, cpu);
 	memset(t, 0, sizeof(*t));
 	ksnprintf(t->name, sizeof(t->name), "idle/%u", cpu);
 	t->is_idle = true;
@@ -61,7 +73,20 @@ static void idle_task_init(unsigned cpu)
 	arch_set_current_task(t);
 }
 
-void sched_init(void) { idle_task_init(arch_cpu_id()); }
+/* work_queue's kick: this CPU's task schedules at its next return to user mode (an idle
+ * CPU's loop looks at work_pending itself). Lock-free: it may run in #MC or NMI. */
+static void kick_this_cpu(void)
+{
+	struct task *t = arch_current_task();
+	if (t)
+		task_set_flag(t, TIF_NEED_RESCHED);
+}
+
+void sched_init(void)
+{
+	idle_task_init(arch_cpu_id());
+	work_set_kick(kick_this_cpu);
+}
 
 void task_free(struct task *t); /* process.c */
 
@@ -86,25 +111,56 @@ void task_schedule_tail(void)
 	spin_unlock(&sched_lock);
 }
 
-/* The first runnable task allowed on cpu, or NULL. sched_lock held. */
+/* The queue a runnable task waits on: workers ahead of everyone else. */
+static struct list_node *queue_of(const struct task *t)
+{
+	return t->is_worker ? &worker_queue : &run_queue;
+}
+
+/* The first task in the run queue allowed on cpu, or NULL. sched_lock held. */
 static struct task *first_runnable(unsigned cpu)
 {
 	struct list_node *n;
 	list_for_each(n, &run_queue)
 	{
 		struct task *t = list_entry(n, struct task, run_link);
-		if (t->cpus_allowed & BIT(cpu))
+		if (cpumask_test(&t->cpus_allowed, cpu))
 			return t;
 	}
 	return NULL;
 }
 
+/* Whether this CPU, scheduling now, would run something but its idle task: a worker, or a
+ * queued task allowed here. The worker part is an unlocked hint; takes sched_lock for the
+ * run queue when it is not empty. Interrupts off. */
+static bool something_to_run(unsigned cpu)
+{
+	if (!list_empty(&worker_queue) || (work_pending() && !list_empty(&idle_workers)))
+		return true;
+	if (list_empty(&run_queue))
+		return false;
+	spin_lock(&sched_lock);
+	bool found = first_runnable(cpu);
+	spin_unlock(&sched_lock);
+	return found;
+}
+
+/* The next task for this CPU: a runnable worker; else, when work is pending, a worker
+ * waiting for it; else the first queued task allowed here; else the idle task. sched_lock
+ * held. */
 static struct task *pick_next(unsigned cpu)
 {
-	struct task *t = first_runnable(cpu);
+	struct task *t = NULL;
+	if (!list_empty(&worker_queue))
+		t = list_first_entry(&worker_queue, struct task, run_link);
+	else if (work_pending() && !list_empty(&idle_workers))
+		t = list_first_entry(&idle_workers, struct task, run_link);
+	else
+		t = first_runnable(cpu);
 	if (!t)
-		return &idle_tasks[cpu];
+		return per_cpu_ptr(idle_tasks, cpu);
 	list_del(&t->run_link);
+	t->state = TASK_RUNNABLE;
 	return t;
 }
 
@@ -126,10 +182,12 @@ static void schedule_locked(void)
 {
 	unsigned cpu = arch_cpu_id();
 	struct task *prev = arch_current_task();
-	if (prev->state == TASK_RUNNABLE && !prev->is_idle)
-		list_add_tail(&prev->run_link, &run_queue);
-	struct task *next = pick_next(cpu);
+	/* Cleared before pick_next looks at work_pending: a kick from now on is either seen by
+	 * pick_next or lands on the task that runs next (or, in between, the tick repeats it). */
 	task_test_and_clear_flag(prev, TIF_NEED_RESCHED);
+	if (prev->state == TASK_RUNNABLE && !prev->is_idle)
+		list_add_tail(&prev->run_link, queue_of(prev));
+	struct task *next = pick_next(cpu);
 	if (next == prev) {
 		if (!prev->is_idle)
 			list_del(&prev->run_link); /* we just queued it: take it back */
@@ -167,44 +225,47 @@ static void kick_an_idle_cpu(const struct task *t)
 	if (!arch_irq_enabled())
 		return; /* the timer tick will notice soon enough */
 	for (unsigned c = 0; c < arch_cpu_count(); c++)
-		if (c != self && READ_ONCE(cpu_idle[c]) && (!t || (t->cpus_allowed & BIT(c)))) {
+		if (c != self && READ_ONCE(cpu_idle[c]) && (!t || cpumask_test(&t->cpus_allowed, c))) {
 			arch_call_on_cpu(c, kick_idle_cpu, NULL, false);
 			return;
 		}
 }
 
-void sched_kick_cpus(uint64_t mask)
+void sched_kick_cpus(const struct cpumask *m)
 {
-	mask &= ~BIT(arch_cpu_id());
-	for (unsigned c = 0; mask && c < arch_cpu_count() && arch_irq_enabled(); c++)
-		if (mask & BIT(c)) {
-			mask &= ~BIT(c);
+	unsigned self = arch_cpu_id();
+	if (!arch_irq_enabled())
+		return;
+	for_each_cpu_in(c, m)
+		if (c != self && c < arch_cpu_count())
 			arch_call_on_cpu(c, kick_idle_cpu, NULL, false);
-		}
 }
 
-uint64_t sched_online_mask(void)
+void sched_online_mask(struct cpumask *out)
 {
-	uint64_t m = 0;
+	cpumask_zero(out);
 	for (unsigned c = 0; c < arch_cpu_count(); c++)
 		if (arch_cpu_online(c))
-			m |= BIT(c);
-	return m;
+			cpumask_set(out, c);
 }
 
-int sched_set_affinity(struct task *t, uint64_t mask)
+int sched_set_affinity(struct task *t, const struct cpumask *mask)
 {
-	mask &= sched_online_mask();
-	if (!mask)
+	struct cpumask m, kick = {0};
+	sched_online_mask(&m);
+	for (unsigned w = 0; w < CPUMASK_WORDS; w++)
+		m.bits[w] &= mask->bits[w];
+	if (cpumask_empty(&m))
 		return -EINVAL;
 	irqflags_t f = spin_lock_irqsave(&sched_lock);
-	t->cpus_allowed = mask;
-	bool move = t->on_cpu && !(mask & BIT(t->cpu));
-	uint64_t kick = move && t != current_task() ? BIT(t->cpu) : 0;
+	t->cpus_allowed = m;
+	bool move = t->on_cpu && !cpumask_test(&m, t->cpu);
+	if (move && t != current_task())
+		cpumask_set(&kick, t->cpu);
 	if (move)
 		task_set_flag(t, TIF_NEED_RESCHED); /* it moves at its next return to user mode */
 	spin_unlock_irqrestore(&sched_lock, f);
-	sched_kick_cpus(kick);
+	sched_kick_cpus(&kick);
 	if (move && t == current_task())
 		schedule();
 	kick_an_idle_cpu(t);
@@ -218,14 +279,14 @@ static void make_runnable_locked(struct task *t)
 		list_del(&t->run_link); /* off the timed sleepers */
 	t->wake_at_ns = 0;
 	t->state = TASK_RUNNABLE;
-	list_add_tail(&t->run_link, &run_queue);
+	list_add_tail(&t->run_link, queue_of(t));
 }
 
 void sched_start_task(struct task *t)
 {
 	irqflags_t f = spin_lock_irqsave(&sched_lock);
 	t->state = TASK_RUNNABLE;
-	list_add_tail(&t->run_link, &run_queue);
+	list_add_tail(&t->run_link, queue_of(t));
 	spin_unlock_irqrestore(&sched_lock, f);
 	kick_an_idle_cpu(t);
 }
@@ -233,16 +294,13 @@ void sched_start_task(struct task *t)
 __noreturn void sched_idle_loop(void)
 {
 	unsigned cpu = arch_cpu_id();
-	if (arch_current_task() != &idle_tasks[cpu] || !idle_tasks[cpu].is_idle)
+	struct task *idle = per_cpu_ptr(idle_tasks, cpu);
+	if (arch_current_task() != idle || !idle->is_idle)
 		idle_task_init(cpu);
 	cpu_idle[cpu] = true;
 	for (;;) {
-		work_run_pending(); /* deferred work (machine-check log, memory_failure queue) */
 		arch_irq_disable();
-		spin_lock(&sched_lock);
-		bool runnable = first_runnable(cpu);
-		spin_unlock(&sched_lock);
-		if (runnable) {
+		if (something_to_run(cpu)) {
 			schedule();
 			arch_irq_enable();
 			continue;
@@ -313,27 +371,30 @@ int sleep_ns(uint64_t ns)
 /* A signal or machine-check work arrived for t: wake it if it sleeps; if it runs on another
  * CPU, interrupt that CPU so t sees its flags on the way back to user mode now rather than
  * at the next tick. */
-uint64_t task_wake_locked(struct task *t)
+void task_wake_locked(struct task *t, struct cpumask *kick)
 {
 	if (t->state == TASK_SLEEPING) {
 		list_del(&t->run_link);
 		t->wake_at_ns = 0;
 		t->state = TASK_RUNNABLE;
-		list_add_tail(&t->run_link, &run_queue);
+		list_add_tail(&t->run_link, queue_of(t));
 		for (unsigned c = 0; c < arch_cpu_count(); c++) /* an idle CPU it may run on */
-			if (READ_ONCE(cpu_idle[c]) && (t->cpus_allowed & BIT(c)))
-				return BIT(c);
-		return 0;
+			if (READ_ONCE(cpu_idle[c]) && cpumask_test(&t->cpus_allowed, c)) {
+				cpumask_set(kick, c);
+				break;
+			}
+	} else if (t->on_cpu && t->cpu != arch_cpu_id() && t->state == TASK_RUNNABLE) {
+		cpumask_set(kick, t->cpu);
 	}
-	return t->on_cpu && t->cpu != arch_cpu_id() && t->state == TASK_RUNNABLE ? BIT(t->cpu) : 0;
 }
 
 void task_wake(struct task *t)
 {
+	struct cpumask kick = {0};
 	irqflags_t f = spin_lock_irqsave(&sched_lock);
-	uint64_t kick = task_wake_locked(t);
+	task_wake_locked(t, &kick);
 	spin_unlock_irqrestore(&sched_lock, f);
-	sched_kick_cpus(kick);
+	sched_kick_cpus(&kick);
 }
 
 static void wake_timed_sleepers(void)
@@ -388,13 +449,57 @@ void sched_tick(void)
 		}
 	}
 	if (t->is_idle)
-		return;
+		return; /* the idle loop checks by itself */
 	if (t->in_user)
 		t->utime++;
 	else
 		t->stime++;
-	if (++t->slice_ticks >= SLICE_TICKS && !list_empty(&run_queue))
-		task_set_flag(t, TIF_NEED_RESCHED); /* an unlocked hint: schedule() decides */
+	if (t->is_worker)
+		return; /* workers are not time-sliced */
+	if (work_pending() && !list_empty(&idle_workers))
+		task_set_flag(t, TIF_NEED_RESCHED); /* the backstop for a lost kick */
+	if (++t->slice_ticks >= SLICE_TICKS && something_to_run(arch_cpu_id()))
+		task_set_flag(t, TIF_NEED_RESCHED); /* a hint: schedule() decides */
+}
+
+void sched_worker_wait(void)
+{
+	irqflags_t f = spin_lock_irqsave(&sched_lock);
+	if (!work_pending()) {
+		struct task *t = current_task();
+		t->state = TASK_SLEEPING;
+		/* First in line (LIFO): if work came meanwhile, pick_next gives it back to this
+		 * worker instead of switching to another. */
+		list_add(&t->run_link, &idle_workers);
+		schedule_locked();
+	}
+	spin_unlock_irqrestore(&sched_lock, f);
+}
+
+/* A kernel worker: run the pending work, then wait until pick_next hands it more. The check
+ * and the wait are under sched_lock, and work_queue sets its flag before it kicks, so work
+ * queued after the check is seen by the next pick_next on some CPU. */
+static void worker_main(void *unused)
+{
+	(void)unused;
+	for (;;) {
+		work_run_pending();
+		sched_worker_wait();
+	}
+}
+
+void sched_start_workers(void)
+{
+	for (unsigned c = 0; c < arch_cpu_count(); c++) {
+		char name[TASK_NAME_LEN];
+		ksnprintf(name, sizeof(name), "worker/%u", c);
+		struct task *t = task_create_worker(name, worker_main, NULL);
+		if (!t)
+			panic("cannot create kernel worker %u: out of memory", c);
+		irqflags_t f = spin_lock_irqsave(&sched_lock);
+		list_add_tail(&t->run_link, &idle_workers);
+		spin_unlock_irqrestore(&sched_lock, f);
+	}
 }
 
 /* Check whether this CPU should give way (called on the way back to user mode). */

@@ -5,13 +5,15 @@
  * -EINTR and the time left, while one without a handler, a stop for instance, lets it go on
  * to its end through restart_syscall), gettimeofday, time and times.
  * The clocks: MONOTONIC, MONOTONIC_RAW and BOOTTIME are the time since boot (arch_time_ns);
- * REALTIME and TAI add clock_realtime_offset(), 0 since MCRK reads no real-time clock, so the
- * wall clock starts at the epoch at boot; the COARSE clocks are rounded down to a tick.
+ * REALTIME and TAI add clock_realtime_offset(), the wall clock's distance from it (clock.h:
+ * read from the RTC at boot, or 0 without one, when the wall clock starts at the epoch at
+ * boot); the COARSE clocks are rounded down to a tick.
  * CPU time is exact (run time summed at every switch); the user/system split that times and
  * getrusage report is sampled at each timer tick. */
 #include "arch/context.h"
 #include "arch/cpu.h"
 #include "arch/smp.h"
+#include "clock.h"
 #include "kerrno.h"
 #include "proc_priv.h"
 #include "sig.h"
@@ -52,7 +54,7 @@ struct ktimespec ns_to_ts(uint64_t ns)
 	return (struct ktimespec){(int64_t)(ns / NS_PER_S), (int64_t)(ns % NS_PER_S)};
 }
 
-uint64_t clock_realtime_offset(void) { return 0; }
+uint64_t clock_realtime_offset(void) { return clock_wall_offset_ns(); }
 
 uint64_t deadline_after(uint64_t ns)
 {

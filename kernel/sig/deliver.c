@@ -173,11 +173,12 @@ void sig_deliver(struct user_regs *regs)
 }
 
 /* Set the current thread's mask; process-directed signals it now blocks go to a thread
- * that does not (Linux's retarget_shared_pending). Signal lock held; returns CPUs to kick. */
-static uint64_t set_blocked_locked(struct task *t, uint64_t mask)
+ * that does not (Linux's retarget_shared_pending). Signal lock held; adds the CPUs to kick
+ * to *kick. */
+static void set_blocked_locked(struct task *t, uint64_t mask, struct cpumask *kick)
 {
 	struct sig_state *s = t->sig;
-	uint64_t newly = mask & ~s->blocked & t->group->shared_pending.set, kick = 0;
+	uint64_t newly = mask & ~s->blocked & t->group->shared_pending.set;
 	s->blocked = mask & ~UNBLOCKABLE;
 	for (int sig = 1; newly && sig <= NSIG; sig++)
 		if (newly & sigbit(sig)) {
@@ -185,9 +186,8 @@ static uint64_t set_blocked_locked(struct task *t, uint64_t mask)
 			struct task *u = task_next_thread(t->group, NULL);
 			for (; u; u = task_next_thread(t->group, u))
 				if (u != t && u->sig && !u->exiting && !(u->sig->blocked & sigbit(sig)))
-					kick |= sig_wake_locked(u);
+					sig_wake_locked(u, kick);
 		}
-	return kick;
 }
 
 long sys_rt_sigreturn(struct user_regs *regs)
@@ -208,10 +208,11 @@ long sys_rt_sigreturn(struct user_regs *regs)
 		printk(KERN_INFO "sig: task %d returned a forged signal frame: SIGSEGV\n", t->pid);
 		sig_force(t, &(struct ksiginfo){.si_signo = SIGSEGV, .si_code = SI_KERNEL});
 	}
+	struct cpumask kick = {0};
 	irqflags_t f = sig_lock(t);
-	uint64_t kick = set_blocked_locked(t, ret.uc_sigmask);
+	set_blocked_locked(t, ret.uc_sigmask, &kick);
 	sig_unlock(t, f);
-	sched_kick_cpus(kick);
+	sched_kick_cpus(&kick);
 	if (sig_pending(t))
 		task_set_flag(t, TIF_SIGPENDING);
 	return arch_syscall_retval(regs); /* the restored register, not a result */
@@ -248,7 +249,8 @@ long sys_rt_sigprocmask(int how, const uint64_t *uset, uint64_t *uoset, size_t s
 {
 	struct task *t = current_task();
 	struct sig_state *s = t->sig;
-	uint64_t set = 0, old, kick = 0;
+	uint64_t set = 0, old;
+	struct cpumask kick = {0};
 	if (sigsetsize != 8)
 		return -EINVAL;
 	if (uset && arch_copy_from_user(&set, uset, sizeof(set)))
@@ -258,10 +260,10 @@ long sys_rt_sigprocmask(int how, const uint64_t *uset, uint64_t *uoset, size_t s
 	irqflags_t f = sig_lock(t);
 	old = s->blocked;
 	if (uset)
-		kick = set_blocked_locked(t, how == SIG_BLOCK ? old | set
-					     : how == SIG_UNBLOCK ? old & ~set : set);
+		set_blocked_locked(t, how == SIG_BLOCK ? old | set : how == SIG_UNBLOCK ? old & ~set : set,
+				   &kick);
 	sig_unlock(t, f);
-	sched_kick_cpus(kick);
+	sched_kick_cpus(&kick);
 	if (sig_pending(t))
 		task_set_flag(t, TIF_SIGPENDING);
 	if (uoset && arch_copy_to_user(uoset, &old, sizeof(old)))
@@ -305,9 +307,10 @@ long sys_rt_sigsuspend(const uint64_t *uset, size_t sigsetsize)
 	irqflags_t f = sig_lock(t);
 	t->sig->saved_blocked = t->sig->blocked;
 	t->sig->restore_blocked = true;
-	uint64_t kick = set_blocked_locked(t, set);
+	struct cpumask kick = {0};
+	set_blocked_locked(t, set, &kick);
 	sig_unlock(t, f);
-	sched_kick_cpus(kick);
+	sched_kick_cpus(&kick);
 	sleep_until_signal(t);
 	return -ERESTARTNOHAND;
 }

@@ -13,7 +13,7 @@
 #include "kerrno.h"
 #include "sig_priv.h"
 
-int sig_jobctl_on_send(struct task *t, int sig, uint64_t *kick)
+int sig_jobctl_on_send(struct task *t, int sig, struct cpumask *kick)
 {
 	struct thread_group *g = t->group;
 	if (sigbit(sig) & STOP_SIGNALS) {
@@ -29,7 +29,7 @@ int sig_jobctl_on_send(struct task *t, int sig, uint64_t *kick)
 		u->sig->stop_pending = false;
 		if (u->sig->stopped) {
 			u->sig->stopped = false;
-			*kick |= sig_wake_locked(u);
+			sig_wake_locked(u, kick);
 		}
 	}
 	int why = (g->jobctl & JOBCTL_STOPPED) ? CLD_CONTINUED : g->stop_count ? CLD_STOPPED : 0;
@@ -49,11 +49,11 @@ static bool participate(struct thread_group *g)
 	return true;
 }
 
-/* Start a group stop by sig: mark every other live thread to join. Lock held. */
-static uint64_t begin_stop(struct task *t, int sig)
+/* Start a group stop by sig: mark every other live thread to join; adds the CPUs to kick to
+ * *kick. Lock held. */
+static void begin_stop(struct task *t, int sig, struct cpumask *kick)
 {
 	struct thread_group *g = t->group;
-	uint64_t kick = 0;
 	g->stop_signal = sig;
 	g->stop_count = 1; /* t itself */
 	t->sig->stop_pending = true;
@@ -62,23 +62,22 @@ static uint64_t begin_stop(struct task *t, int sig)
 			continue;
 		u->sig->stop_pending = true;
 		g->stop_count++;
-		kick |= sig_wake_locked(u);
+		sig_wake_locked(u, kick);
 	}
-	return kick;
 }
 
 void sig_do_stop(struct task *t, int sig, irqflags_t f)
 {
 	struct thread_group *g = t->group;
 	struct sig_state *s = t->sig;
-	uint64_t kick = 0;
+	struct cpumask kick = {0};
 	int cld = 0;
 	if (sig && (g->group_exit || g->exec_task)) {
 		sig_unlock(t, f);
 		return; /* dying or execing: no stop */
 	}
 	if (sig && !s->stop_pending)
-		kick = begin_stop(t, sig);
+		begin_stop(t, sig, &kick);
 	if (s->stop_pending) {
 		s->stop_pending = false;
 		s->stopped = true;
@@ -87,7 +86,7 @@ void sig_do_stop(struct task *t, int sig, irqflags_t f)
 	}
 	int stop_signal = g->stop_signal;
 	sig_unlock(t, f);
-	sched_kick_cpus(kick);
+	sched_kick_cpus(&kick);
 	if (cld)
 		sig_notify_parent_stop(g, cld, stop_signal);
 	/* SIGCONT clears `stopped` and SIGKILL is queued before either wakes us under

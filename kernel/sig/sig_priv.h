@@ -62,9 +62,9 @@ irqflags_t sig_lock(const struct task *t);
 void sig_unlock(const struct task *t, irqflags_t f);
 /* Queue info into a pending set unless that signal is already there (one instance). */
 void sig_queue(struct sig_pending *p, const struct ksiginfo *info);
-/* Mark t as having a signal to see and wake it; returns the CPU bit to kick (sched_kick_cpus
- * after unlocking). Signal lock held; takes sched_lock. */
-uint64_t sig_wake_locked(struct task *t);
+/* Mark t as having a signal to see and wake it; adds the CPU to kick to *kick
+ * (sched_kick_cpus after unlocking). Signal lock held; takes sched_lock. */
+void sig_wake_locked(struct task *t, struct cpumask *kick);
 /* Remove the signals in mask from t's process: its shared set and every thread's own.
  * Signal lock held. */
 void sig_flush_group(struct task *t, uint64_t mask);
@@ -72,7 +72,7 @@ void sig_flush_group(struct task *t, uint64_t mask);
 /* Job control (jobctl.c). Signal lock held unless said. */
 /* A stop signal's or SIGCONT's effect at send time; returns the CLD_* code to report to the
  * parent once unlocked (0: none), and adds CPUs to kick to *kick. */
-int sig_jobctl_on_send(struct task *t, int sig, uint64_t *kick);
+int sig_jobctl_on_send(struct task *t, int sig, struct cpumask *kick);
 /* The current thread joins (or starts, with sig) its process's group stop and sleeps until
  * continued or killed. Called with the lock held (flags f); returns with it released. */
 void sig_do_stop(struct task *t, int sig, irqflags_t f);

@@ -167,13 +167,12 @@ void sig_queue(struct sig_pending *p, const struct ksiginfo *info)
 	}
 }
 
-uint64_t sig_wake_locked(struct task *t)
+void sig_wake_locked(struct task *t, struct cpumask *kick)
 {
 	task_set_flag(t, TIF_SIGPENDING);
 	irqflags_t f = spin_lock_irqsave(&sched_lock);
-	uint64_t kick = task_wake_locked(t);
+	task_wake_locked(t, kick);
 	spin_unlock_irqrestore(&sched_lock, f);
-	return kick;
 }
 
 void sig_flush_group(struct task *t, uint64_t mask)
@@ -196,30 +195,29 @@ static bool wants(const struct task *t, int sig)
 	return READ_ONCE(t->on_cpu) || !(READ_ONCE(t->flags) & TIF_SIGPENDING);
 }
 
-/* Kill every thread of g (but `except`) with a SIGKILL of its own. Signal lock held. */
-static uint64_t kill_threads(struct thread_group *g, const struct task *except)
+/* Kill every thread of g (but `except`) with a SIGKILL of its own. Signal lock held; adds
+ * the CPUs to kick to *kick. */
+static void kill_threads(struct thread_group *g, const struct task *except, struct cpumask *kick)
 {
-	uint64_t kick = 0;
 	for (struct task *u = task_next_thread(g, NULL); u; u = task_next_thread(g, u)) {
 		if (u == except || !u->sig || u->exiting)
 			continue;
 		u->sig->stop_pending = false;
 		sig_queue(&u->sig->pending, &(struct ksiginfo){.si_signo = SIGKILL});
-		kick |= sig_wake_locked(u);
+		sig_wake_locked(u, kick);
 	}
-	return kick;
 }
 
 /* Linux's complete_signal: pick the thread that takes sig (p itself when it can; for a
  * process-directed one any thread that does not block it), and on a fatal signal kill the
- * whole process at once. Signal lock held; returns CPUs to kick. */
-static uint64_t complete(struct task *p, int sig, bool group)
+ * whole process at once. Signal lock held; adds the CPUs to kick to *kick. */
+static void complete(struct task *p, int sig, bool group, struct cpumask *kick)
 {
 	struct thread_group *g = p->group;
 	struct task *t = p;
 	if (!wants(p, sig)) {
 		if (!group)
-			return 0;
+			return;
 		t = g->curr_target ? g->curr_target : task_next_thread(g, NULL);
 		struct task *first = t;
 		while (t && !wants(t, sig)) {
@@ -227,10 +225,10 @@ static uint64_t complete(struct task *p, int sig, bool group)
 			if (!t)
 				t = task_next_thread(g, NULL);
 			if (t == first)
-				return 0; /* nobody can now: the first to unblock it takes it */
+				return; /* nobody can now: the first to unblock it takes it */
 		}
 		if (!t)
-			return 0;
+			return;
 		g->curr_target = t;
 	}
 	struct ksigaction *ka = &p->sig->hand->action[sig - 1];
@@ -239,27 +237,28 @@ static uint64_t complete(struct task *p, int sig, bool group)
 		g->group_exit = true;
 		g->group_exit_code = sig;
 		g->jobctl &= ~JOBCTL_STOPPED;
-		return kill_threads(g, NULL);
+		kill_threads(g, NULL, kick);
+		return;
 	}
-	return sig_wake_locked(t);
+	sig_wake_locked(t, kick);
 }
 
 /* The signal's way into t (group: its process): job-control effects, then queue it unless it
- * is ignored. Returns the CPUs to kick; *cld the parent notification due. Lock held. */
-static uint64_t send_locked(struct task *t, const struct ksiginfo *info, bool group, int *cld)
+ * is ignored. Adds the CPUs to kick to *kick; *cld the parent notification due. Lock held. */
+static void send_locked(struct task *t, const struct ksiginfo *info, bool group, int *cld,
+			struct cpumask *kick)
 {
 	int sig = info->si_signo;
 	struct thread_group *g = t->group;
-	uint64_t kick = 0;
 	if (g->group_exit || t->exiting)
-		return 0; /* dying already: dropped */
-	*cld = sig_jobctl_on_send(t, sig, &kick);
+		return; /* dying already: dropped */
+	*cld = sig_jobctl_on_send(t, sig, kick);
 	/* Ignored and not blocked by t: dropped (it may be unignored before it is unblocked). */
 	if (sig != SIGKILL && sig_handler_ignores(t->sig->hand, sig) &&
 	    !(t->sig->blocked & sigbit(sig)))
-		return kick;
+		return;
 	sig_queue(group ? &g->shared_pending : &t->sig->pending, info);
-	return kick | complete(t, sig, group);
+	complete(t, sig, group, kick);
 }
 
 static int send(struct task *t, const struct ksiginfo *info, bool group)
@@ -269,10 +268,11 @@ static int send(struct task *t, const struct ksiginfo *info, bool group)
 	if (!t->sig || !t->group)
 		return 0; /* released */
 	int cld = 0;
+	struct cpumask kick = {0};
 	irqflags_t f = sig_lock(t);
-	uint64_t kick = send_locked(t, info, group, &cld);
+	send_locked(t, info, group, &cld, &kick);
 	sig_unlock(t, f);
-	sched_kick_cpus(kick);
+	sched_kick_cpus(&kick);
 	if (cld)
 		sig_notify_parent_stop(t->group, cld, cld == CLD_CONTINUED ? SIGCONT
 									    : t->group->stop_signal);
@@ -296,9 +296,10 @@ void sig_force(struct task *t, const struct ksiginfo *info)
 		ka->handler = SIG_DFL;
 	}
 	sig_queue(&s->pending, info);
-	uint64_t kick = complete(t, sig, false);
+	struct cpumask kick = {0};
+	complete(t, sig, false, &kick);
 	sig_unlock(t, f);
-	sched_kick_cpus(kick);
+	sched_kick_cpus(&kick);
 }
 
 void sig_kill_with(struct task *t, const struct ksiginfo *info)
@@ -312,9 +313,10 @@ void sig_kill_with(struct task *t, const struct ksiginfo *info)
 	s->hand->action[sig - 1].handler = SIG_DFL; /* no handler may run: the task cannot resume */
 	s->pending.set |= sigbit(sig);
 	s->pending.info[sig - 1] = *info;
-	uint64_t kick = complete(t, sig, false);
+	struct cpumask kick = {0};
+	complete(t, sig, false, &kick);
 	sig_unlock(t, f);
-	sched_kick_cpus(kick);
+	sched_kick_cpus(&kick);
 }
 
 void sig_send_hwpoison(struct task *t, int code, uint64_t addr, int lsb)
@@ -346,9 +348,10 @@ bool sig_zap_threads(struct task *t, int wait_status, bool exec)
 	}
 	g->jobctl &= ~JOBCTL_STOPPED;
 	g->stop_count = 0;
-	uint64_t kick = kill_threads(g, t);
+	struct cpumask kick = {0};
+	kill_threads(g, t, &kick);
 	sig_unlock(t, f);
-	sched_kick_cpus(kick);
+	sched_kick_cpus(&kick);
 	return true;
 }
 
@@ -360,16 +363,17 @@ void sig_thread_exiting(struct task *t)
 	t->exiting = true;
 	if (t->group->curr_target == t)
 		t->group->curr_target = NULL; /* it is freed once off its CPU */
-	uint64_t left = t->group->shared_pending.set & ~t->sig->blocked, kick = 0;
+	uint64_t left = t->group->shared_pending.set & ~t->sig->blocked;
+	struct cpumask kick = {0};
 	int cld = sig_jobctl_thread_gone(t);
 	/* Process-directed signals this thread was chosen for: another thread takes them. */
 	for (int sig = 1; left && sig <= NSIG; sig++)
 		if (left & sigbit(sig)) {
 			left &= ~sigbit(sig);
-			kick |= complete(t->group->leader, sig, true);
+			complete(t->group->leader, sig, true, &kick);
 		}
 	sig_unlock(t, f);
-	sched_kick_cpus(kick);
+	sched_kick_cpus(&kick);
 	if (cld)
 		sig_notify_parent_stop(t->group, cld, t->group->stop_signal);
 }

@@ -56,7 +56,6 @@ __noreturn void arch_halt_forever(void)
 
 unsigned arch_cpu_id(void) { return fake_cpu_id; }
 unsigned arch_cpu_count(void) { return fake_cpu_count; }
-bool arch_cpu_online(unsigned cpu) { return cpu < fake_cpu_count; }
 
 uint64_t arch_timestamp(void)
 {
@@ -103,3 +102,16 @@ int arch_call_on_cpu(unsigned cpu, cpu_fn_t fn, void *arg, bool wait)
 __noreturn void arch_power_off(void) { fprintf(stderr, "fake arch: power off\n"); abort(); }
 __noreturn void arch_restart(void) { fprintf(stderr, "fake arch: restart\n"); abort(); }
 __noreturn void arch_halt_machine(void) { fprintf(stderr, "fake arch: halt\n"); abort(); }
+
+bool arch_cpu_online(unsigned cpu) { return cpu < fake_cpu_count; }
+
+struct arch_cpu_info fake_cpu_info[FAKE_CPU_INFOS];
+
+/* What a test put in fake_cpu_info (the last entry for CPUs past the table). */
+int arch_cpu_info(unsigned cpu, struct arch_cpu_info *out)
+{
+	if (!arch_cpu_online(cpu))
+		return -22; /* -EINVAL */
+	*out = fake_cpu_info[cpu < FAKE_CPU_INFOS ? cpu : FAKE_CPU_INFOS - 1];
+	return 0;
+}
