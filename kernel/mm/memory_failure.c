@@ -231,18 +231,23 @@ static void kill_mapper(struct mf_event *ev, const struct mapper *m, int err)
 
 typedef void (*batch_fn)(const struct collect *c, unsigned round, void *arg);
 
+/* One round: collect pg's mappers, act on them, let them go. Returns how many there were. */
+static unsigned collect_round(struct page *pg, batch_fn act, unsigned round, void *arg)
+{
+	struct collect c = {0};
+	rmap_walk(pg, collect_one, &c); /* on OOM the caller's loop comes back for the rest */
+	act(&c, round, arg);
+	for (unsigned i = 0; i < c.n; i++)
+		mm_put(c.v[i].mm);
+	kfree(c.v);
+	return c.n;
+}
+
 static int collect_then_act(struct page *pg, batch_fn act, void *arg)
 {
 	unsigned total = 0, rounds = 0;
-	while (rmap_count(pg) > 0 && rounds++ < MF_WALK_ROUNDS) {
-		struct collect c = {0};
-		rmap_walk(pg, collect_one, &c); /* on OOM the loop comes back for the rest */
-		act(&c, rounds, arg);
-		for (unsigned i = 0; i < c.n; i++)
-			mm_put(c.v[i].mm);
-		total += c.n;
-		kfree(c.v);
-	}
+	while (rmap_count(pg) > 0 && rounds++ < MF_WALK_ROUNDS)
+		total += collect_round(pg, act, rounds, arg);
 	return rmap_count(pg) > 0 ? -EBUSY : (int)total;
 }
 
@@ -552,6 +557,44 @@ int unpoison_frame(pfn_t pfn)
 	else
 		printk(KERN_INFO "memory_failure: pfn %#lx unpoisoned, back in the allocator\n", pfn);
 	return err;
+}
+
+/* ---- traps for the poison emulator ---- */
+
+struct trap_args {
+	pfn_t pfn;
+	bool on;
+};
+
+static void trap_batch(const struct collect *c, unsigned round, void *arg)
+{
+	const struct trap_args *a = arg;
+	(void)round;
+	for (unsigned i = 0; i < c->n; i++)
+		vm_trap_page(c->v[i].mm, c->v[i].va, a->pfn, a->on);
+}
+
+/* PG_TRAP first, so that a mapping made while the existing ones are walked traps from the
+ * start (arch_pt_map looks at it); then the kernel's own mapping, then every user one. */
+int mf_trap_frame(pfn_t pfn, bool on)
+{
+	struct page *pg = pfn_to_page(pfn);
+	int err;
+
+	if (!pg)
+		return -ENXIO;
+	if (on)
+		__atomic_fetch_or(&pg->flags, PG_TRAP, __ATOMIC_ACQ_REL);
+	else
+		__atomic_fetch_and(&pg->flags, ~PG_TRAP, __ATOMIC_ACQ_REL);
+	err = arch_trap_frame(pfn, on);
+	if (err) {
+		if (on)
+			__atomic_fetch_and(&pg->flags, ~PG_TRAP, __ATOMIC_ACQ_REL);
+		return err;
+	}
+	collect_round(pg, trap_batch, 1, &(struct trap_args){pfn, on});
+	return 0;
 }
 
 /* ---- madvise(MADV_HWPOISON / MADV_SOFT_OFFLINE) ---- */
