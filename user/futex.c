@@ -45,13 +45,6 @@ static long futex(volatile uint32_t *w, int op, uint32_t val, const void *ts, vo
 	return syscall(SYS_futex, w, op, val, ts, w2, val3);
 }
 
-static uint64_t now_ns(clockid_t c)
-{
-	struct timespec ts;
-	clock_gettime(c, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void msleep(int ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -205,24 +198,24 @@ static void test_timeouts(void)
 {
 	struct timespec rel = {0, 50 * 1000000}, bad = {0, 1000000000};
 	word_a = 7;
-	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+	uint64_t t0 = utest_ns(CLOCK_MONOTONIC);
 	errno = 0;
 	CHECK(futex(&word_a, FUTEX_WAIT, 7, &rel, NULL, 0) == -1 && errno == ETIMEDOUT);
-	CHECK(now_ns(CLOCK_MONOTONIC) - t0 >= 50 * 1000000ull);
+	CHECK(utest_ns(CLOCK_MONOTONIC) - t0 >= 50 * 1000000ull);
 	struct timespec abs;
 	clock_gettime(CLOCK_MONOTONIC, &abs);
 	abs.tv_nsec += 30 * 1000000;
 	if (abs.tv_nsec >= 1000000000)
 		abs.tv_sec++, abs.tv_nsec -= 1000000000;
 	CHECK(futex(&word_a, FUTEX_WAIT_BITSET, 7, &abs, NULL, ~0u) == -1 && errno == ETIMEDOUT);
-	CHECK(now_ns(CLOCK_MONOTONIC) >= (uint64_t)abs.tv_sec * 1000000000ull + (uint64_t)abs.tv_nsec);
+	CHECK(utest_ns(CLOCK_MONOTONIC) >= (uint64_t)abs.tv_sec * 1000000000ull + (uint64_t)abs.tv_nsec);
 	clock_gettime(CLOCK_REALTIME, &abs);
 	abs.tv_nsec += 30 * 1000000;
 	if (abs.tv_nsec >= 1000000000)
 		abs.tv_sec++, abs.tv_nsec -= 1000000000;
 	CHECK(futex(&word_a, FUTEX_WAIT_BITSET | FUTEX_CLOCK_REALTIME, 7, &abs, NULL, ~0u) == -1 &&
 	      errno == ETIMEDOUT);
-	CHECK(now_ns(CLOCK_REALTIME) >= (uint64_t)abs.tv_sec * 1000000000ull + (uint64_t)abs.tv_nsec);
+	CHECK(utest_ns(CLOCK_REALTIME) >= (uint64_t)abs.tv_sec * 1000000000ull + (uint64_t)abs.tv_nsec);
 	/* An absolute time already past: at once. */
 	abs.tv_sec = 0, abs.tv_nsec = 0;
 	CHECK(futex(&word_a, FUTEX_WAIT_BITSET, 7, &abs, NULL, ~0u) == -1 && errno == ETIMEDOUT);
@@ -304,10 +297,10 @@ static void test_stop_continue(void)
 	pid_t pid = fork();
 	if (pid == 0) {
 		struct timespec ts = {0, 300 * 1000000};
-		uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+		uint64_t t0 = utest_ns(CLOCK_MONOTONIC);
 		long r = futex(shared, FUTEX_WAIT, 0, &ts, NULL, 0);
 		int e = errno;
-		_exit(r == -1 && e == ETIMEDOUT && now_ns(CLOCK_MONOTONIC) - t0 >= 300000000ull ? 0 : 1);
+		_exit(r == -1 && e == ETIMEDOUT && utest_ns(CLOCK_MONOTONIC) - t0 >= 300000000ull ? 0 : 1);
 	}
 	msleep(50);
 	kill(pid, SIGSTOP);

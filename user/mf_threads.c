@@ -237,6 +237,20 @@ static void test_per_thread_policy(void)
 	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* Process 1: a forked child whose thread 2 set PR_MCE_KILL_EARLY (the others have no policy),
+ * until its thread 1 is told to quit. */
+static pid_t fork_early_child(struct worker_arg *args)
+{
+	pid_t kid = fork();
+	if (kid == 0) {
+		start_threads(1, (int[NT]){D, D, E, D}, args);
+		while (atomic_load(&recs[1][1].state) != QUIT)
+			msleep(5);
+		_exit(0);
+	}
+	return kid;
+}
+
 /* Another process maps the page (fork): its own early thread is told. */
 static void test_other_process(void)
 {
@@ -247,13 +261,7 @@ static void test_other_process(void)
 		page = new_page();
 		start_threads(0, (int[NT]){L, L, L, L}, args);
 		memset((void *)recs[1], 0, sizeof(recs[1]));
-		pid_t kid = fork();
-		if (kid == 0) {
-			start_threads(1, (int[NT]){D, D, E, D}, args);
-			while (atomic_load(&recs[1][1].state) != QUIT)
-				msleep(5);
-			_exit(0);
-		}
+		pid_t kid = fork_early_child(args);
 		while (!atomic_load(&recs[1][NT - 1].ready))
 			msleep(1);
 		madvise((void *)page, PG, MADV_HWPOISON);
@@ -268,15 +276,6 @@ static void test_other_process(void)
 }
 
 /* ---- victims for machine checks injected from QEMU's monitor ---- */
-
-static uint64_t pfn_of(volatile void *va)
-{
-	uint64_t e = 0;
-	int fd = open("/proc/self/pagemap", O_RDONLY);
-	pread(fd, &e, 8, (off_t)((uintptr_t)va / PG * 8));
-	close(fd);
-	return (e >> 63) ? (e & ((1ull << 55) - 1)) : 0;
-}
 
 /* The reader reads the page in a loop with READER_MAGIC in r15: the monitor finds its CPU by
  * that (a forked child's threads have the same FS bases as ours). */
@@ -304,13 +303,7 @@ static int victim(int srar)
 	catch_bus();
 	page = new_page();
 	memset((void *)recs, 0, 2 * sizeof(recs[0]));
-	pid_t kid = fork();
-	if (kid == 0) {
-		start_threads(1, (int[NT]){D, D, E, D}, args);
-		while (atomic_load(&recs[1][1].state) != QUIT)
-			msleep(5);
-		_exit(0);
-	}
+	pid_t kid = fork_early_child(args);
 	_Atomic uintptr_t fs = 0;
 	pthread_t t;
 	my_p = 0, my_i = 0;
@@ -321,7 +314,8 @@ static int victim(int srar)
 	while ((srar && !atomic_load(&fs)) || !atomic_load(&recs[0][2].ready) ||
 	       !atomic_load(&recs[1][3].ready))
 		msleep(1);
-	uint64_t pa = pfn_of(page) * PG;
+	uint64_t e = utest_pagemap((const void *)page);
+	uint64_t pa = (e >> 63) ? (e & ((1ull << 55) - 1)) * PG : 0;
 	printf("mf_threads: reader r15=%#llx; poison it with: mce -b 0 1 %s %#llx 0x86\n",
 	       srar ? READER_MAGIC : 0,
 	       srar ? "0xbd80000000100134 0x7" : "0xbd000000000000c0 0x5", (unsigned long long)pa);

@@ -37,13 +37,6 @@
 #define KLOG_SIZE_UNREAD 9
 #define KLOG_SIZE_BUFFER 10
 
-static uint64_t ns_of(clockid_t c)
-{
-	struct timespec ts;
-	clock_gettime(c, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void test_uname(void)
 {
 	struct utsname u;
@@ -145,8 +138,8 @@ static int check_stack(int kib)
 static void *burn(void *arg)
 {
 	volatile uint64_t x = 0;
-	uint64_t until = ns_of(CLOCK_THREAD_CPUTIME_ID) + (uint64_t)(long)arg * 1000000ull;
-	while (ns_of(CLOCK_THREAD_CPUTIME_ID) < until)
+	uint64_t until = utest_ns(CLOCK_THREAD_CPUTIME_ID) + (uint64_t)(long)arg * 1000000ull;
+	while (utest_ns(CLOCK_THREAD_CPUTIME_ID) < until)
 		for (int i = 0; i < 1000; i++)
 			x++;
 	return NULL;
@@ -154,17 +147,17 @@ static void *burn(void *arg)
 
 static void test_cpu_times(void)
 {
-	uint64_t p0 = ns_of(CLOCK_PROCESS_CPUTIME_ID), t0 = ns_of(CLOCK_THREAD_CPUTIME_ID);
+	uint64_t p0 = utest_ns(CLOCK_PROCESS_CPUTIME_ID), t0 = utest_ns(CLOCK_THREAD_CPUTIME_ID);
 	pthread_t th;
 	pthread_create(&th, NULL, burn, (void *)150L);
 	burn((void *)100L);
 	pthread_join(th, NULL);
-	uint64_t p1 = ns_of(CLOCK_PROCESS_CPUTIME_ID), t1 = ns_of(CLOCK_THREAD_CPUTIME_ID);
+	uint64_t p1 = utest_ns(CLOCK_PROCESS_CPUTIME_ID), t1 = utest_ns(CLOCK_THREAD_CPUTIME_ID);
 	CHECK(t1 - t0 >= 100000000ull);		/* this thread ran 100 ms */
 	CHECK(p1 - p0 >= (t1 - t0) + 100000000ull); /* the process also the other thread's */
 	clockid_t c;
-	CHECK(pthread_getcpuclockid(pthread_self(), &c) == 0 && ns_of(c) >= t1);
-	CHECK(clock_getcpuclockid(getpid(), &c) == 0 && ns_of(c) >= p1);
+	CHECK(pthread_getcpuclockid(pthread_self(), &c) == 0 && utest_ns(c) >= t1);
+	CHECK(clock_getcpuclockid(getpid(), &c) == 0 && utest_ns(c) >= p1);
 	struct rusage self, thread, kids;
 	CHECK(getrusage(RUSAGE_SELF, &self) == 0 && getrusage(RUSAGE_THREAD, &thread) == 0);
 	long self_ms = self.ru_utime.tv_sec * 1000 + self.ru_utime.tv_usec / 1000 +
@@ -201,7 +194,7 @@ static void test_clocks(void)
 	CHECK(clock_getres(CLOCK_MONOTONIC, &res) == 0 && res.tv_nsec == 1);
 	CHECK(clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0 && res.tv_nsec > 1);
 	CHECK(clock_getres(CLOCK_MONOTONIC, NULL) == 0);
-	uint64_t a = ns_of(CLOCK_MONOTONIC), b = ns_of(CLOCK_BOOTTIME), c = ns_of(CLOCK_MONOTONIC);
+	uint64_t a = utest_ns(CLOCK_MONOTONIC), b = utest_ns(CLOCK_BOOTTIME), c = utest_ns(CLOCK_MONOTONIC);
 	CHECK(a <= b && b <= c + 1000000); /* no suspend: the same clock */
 	errno = 0;
 	CHECK(clock_gettime((clockid_t)10, &ts) == -1 && errno == EINVAL);
@@ -230,8 +223,8 @@ static void *poke(void *arg)
 static void test_sleeps(void)
 {
 	struct timespec req = {0, 20 * 1000000}, rem;
-	uint64_t t0 = ns_of(CLOCK_MONOTONIC);
-	CHECK(nanosleep(&req, NULL) == 0 && ns_of(CLOCK_MONOTONIC) - t0 >= 20000000ull);
+	uint64_t t0 = utest_ns(CLOCK_MONOTONIC);
+	CHECK(nanosleep(&req, NULL) == 0 && utest_ns(CLOCK_MONOTONIC) - t0 >= 20000000ull);
 	/* TIMER_ABSTIME, on the monotonic and the wall clock. */
 	struct timespec abs;
 	clock_gettime(CLOCK_MONOTONIC, &abs);
@@ -239,7 +232,7 @@ static void test_sleeps(void)
 	if (abs.tv_nsec >= 1000000000)
 		abs.tv_sec++, abs.tv_nsec -= 1000000000;
 	CHECK(clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &abs, NULL) == 0);
-	CHECK(ns_of(CLOCK_MONOTONIC) >= (uint64_t)abs.tv_sec * 1000000000ull + (uint64_t)abs.tv_nsec);
+	CHECK(utest_ns(CLOCK_MONOTONIC) >= (uint64_t)abs.tv_sec * 1000000000ull + (uint64_t)abs.tv_nsec);
 	abs = (struct timespec){0, 1}; /* the epoch: long past */
 	CHECK(clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &abs, NULL) == 0);
 	/* A handler cuts a relative sleep short: EINTR and the time left. */
@@ -266,10 +259,10 @@ static void test_sleeps(void)
 	CHECK(syscall(SYS_nanosleep, (void *)8, NULL) == -1 && errno == EFAULT);
 	/* A CPU-time clock: until the process has used that much. */
 	struct timespec cpu = {0, 30 * 1000000};
-	uint64_t c0 = ns_of(CLOCK_PROCESS_CPUTIME_ID);
+	uint64_t c0 = utest_ns(CLOCK_PROCESS_CPUTIME_ID);
 	pthread_create(&th, NULL, burn, (void *)200L);
 	CHECK(clock_nanosleep(CLOCK_PROCESS_CPUTIME_ID, 0, &cpu, NULL) == 0);
-	CHECK(ns_of(CLOCK_PROCESS_CPUTIME_ID) - c0 >= 30000000ull);
+	CHECK(utest_ns(CLOCK_PROCESS_CPUTIME_ID) - c0 >= 30000000ull);
 	pthread_join(th, NULL);
 }
 

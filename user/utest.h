@@ -115,6 +115,14 @@ static inline uint64_t utest_rdtsc(void)
 	return (uint64_t)hi << 32 | lo;
 }
 
+/* Clock c now, in nanoseconds. */
+static inline uint64_t utest_ns(clockid_t c)
+{
+	struct timespec ts;
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 /* The TSC value `seconds` from now, its rate measured against CLOCK_MONOTONIC over 20 ms
  * (syscalls are allowed here, before the wait). */
 static inline uint64_t utest_tsc_deadline(unsigned seconds)

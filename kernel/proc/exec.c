@@ -171,6 +171,32 @@ static uint64_t stack_size(void)
 	return ALIGN_DOWN(MIN(MAX(lim, STACK_SIZE_MIN), STACK_SIZE_MAX), PAGE_SIZE);
 }
 
+/* The point of no return: the caller's other threads die, its files and signal actions
+ * become its own, and mm replaces its address space. 0, or -errno (mm dropped) when it was
+ * killed meanwhile: the pending SIGKILL ends it on its way out. */
+static long exec_switch(const char *path, struct mm *mm)
+{
+	struct task *t = current_task();
+	long err = t->group ? task_exec_dethread() : 0;
+	if (err) {
+		mm_put(mm);
+		return err;
+	}
+	if ((t->fdt && vfs_exec_files(t)) || (t->sig && sig_exec(t))) {
+		printk(KERN_ERR "exec: %s: out of memory past the point of no return\n", path);
+		mm_put(mm);
+		task_exit_group(SIGSEGV); /* as Linux: the old image is gone in part */
+	}
+	struct mm *old = t->mm;
+	if (old)
+		task_mm_release(t); /* clear_child_tid, robust list, a vfork parent goes on */
+	task_set_mm(t, mm);
+	arch_pt_activate(mm->pt);
+	if (old)
+		mm_put(old);
+	return 0;
+}
+
 /* Load path into a new address space and switch the current task to it. On success regs are
  * set for the program's first instruction and 0 is returned; on failure before the switch the
  * old address space is untouched and -errno is returned. */
@@ -210,25 +236,10 @@ static long exec_load(const char *path, struct exec_args *a, struct user_regs *r
 		return err;
 	}
 	vm_brk_init(mm, ALIGN_UP(top, PAGE_SIZE));
-	struct task *t = current_task();
-	/* The point of no return: the other threads die, then the old memory goes. */
-	err = t->group ? task_exec_dethread() : 0;
-	if (err) { /* killed meanwhile: the pending SIGKILL ends the task on its way out */
-		mm_put(mm);
+	err = exec_switch(path, mm);
+	if (err)
 		return err;
-	}
-	if ((t->fdt && vfs_exec_files(t)) || (t->sig && sig_exec(t))) {
-		printk(KERN_ERR "exec: %s: out of memory past the point of no return\n", path);
-		mm_put(mm);
-		task_exit_group(SIGSEGV); /* as Linux: the old image is gone in part */
-	}
-	struct mm *old = t->mm;
-	if (old)
-		task_mm_release(t); /* clear_child_tid, robust list, a vfork parent goes on */
-	task_set_mm(t, mm);
-	arch_pt_activate(mm->pt);
-	if (old)
-		mm_put(old);
+	struct task *t = current_task();
 	uint64_t sp = 0;
 	if (!fill_segments(f, ph, eh->phnum, base))
 		sp = build_stack(a, phdr, eh->phnum, eh->entry + base);

@@ -96,6 +96,14 @@ static long get_key(uint32_t *uaddr, bool shared, struct vm_futex_key *k)
 	return 0;
 }
 
+/* The keys of the two words REQUEUE, CMP_REQUEUE and WAKE_OP work on. */
+static long get_keys(uint32_t *uaddr1, uint32_t *uaddr2, bool shared, struct vm_futex_key *k1,
+		     struct vm_futex_key *k2)
+{
+	long err = get_key(uaddr1, shared, k1);
+	return err ? err : get_key(uaddr2, shared, k2);
+}
+
 /* Wake up to nr waiters of k whose bitset meets bitset (nr <= 0 wakes one, as Linux).
  * futex_lock held: the waiters cannot leave before it is dropped. */
 static int wake_locked(const struct vm_futex_key *k, int nr, uint32_t bitset)
@@ -208,9 +216,7 @@ static long futex_requeue(uint32_t *uaddr1, bool shared, uint32_t *uaddr2, int n
 	struct vm_futex_key k1, k2;
 	if (nr_wake < 0 || nr_requeue < 0)
 		return -EINVAL;
-	long err = get_key(uaddr1, shared, &k1);
-	if (!err)
-		err = get_key(uaddr2, shared, &k2);
+	long err = get_keys(uaddr1, uaddr2, shared, &k1, &k2);
 	if (err)
 		return err;
 	futex_lock_take();
@@ -283,9 +289,7 @@ static long futex_wake_op(uint32_t *uaddr1, bool shared, uint32_t *uaddr2, int n
 			  int nr_wake2, uint32_t op)
 {
 	struct vm_futex_key k1, k2;
-	long err = get_key(uaddr1, shared, &k1);
-	if (!err)
-		err = get_key(uaddr2, shared, &k2);
+	long err = get_keys(uaddr1, uaddr2, shared, &k1, &k2);
 	if (err)
 		return err;
 	futex_lock_take();

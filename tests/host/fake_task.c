@@ -68,7 +68,8 @@ struct fake_sigaction {
 #define FAKE_RESTORER 0x401000ull
 #define FAKE_USTACK 8192
 
-struct task *fake_task_new(int pid, struct mm *mm, int kill_policy, bool catch_sigbus)
+/* A zeroed task with its lists ready, its name and kill policy set. */
+static struct task *fake_alloc(int pid, const char *kind, int kill_policy)
 {
 	struct task *t = calloc(1, sizeof(*t));
 	if (!t)
@@ -77,14 +78,22 @@ struct task *fake_task_new(int pid, struct mm *mm, int kill_policy, bool catch_s
 	list_init(&t->run_link);
 	list_init(&t->mm_link);
 	list_init(&t->thread_link);
+	snprintf(t->name, sizeof(t->name), "%s%d", kind, pid);
+	t->mf_kill = (enum mf_kill_policy)kill_policy;
+	t->mf_pfn = ~(pfn_t)0;
+	return t;
+}
+
+struct task *fake_task_new(int pid, struct mm *mm, int kill_policy, bool catch_sigbus)
+{
+	struct task *t = fake_alloc(pid, "task", kill_policy);
+	if (!t)
+		return NULL;
 	if (sig_task_init(t) || task_group_init(t)) {
 		sig_exit(t);
 		free(t);
 		return NULL;
 	}
-	snprintf(t->name, sizeof(t->name), "task%d", pid);
-	t->mf_kill = (enum mf_kill_policy)kill_policy;
-	t->mf_pfn = ~(pfn_t)0;
 	if (mm) {
 		mm_get(mm);
 		task_set_mm(t, mm);
@@ -104,19 +113,13 @@ struct task *fake_task_new(int pid, struct mm *mm, int kill_policy, bool catch_s
 struct task *fake_thread_new(struct task *leader, int pid, int kill_policy, bool catch_sigbus)
 {
 	(void)catch_sigbus; /* the actions are the process's */
-	struct task *t = calloc(1, sizeof(*t));
+	struct task *t = fake_alloc(pid, "thread", kill_policy);
 	if (!t)
 		return NULL;
-	t->pid = pid;
-	list_init(&t->run_link);
-	list_init(&t->mm_link);
 	if (sig_clone(t, leader, CLONE_VM | CLONE_SIGHAND | CLONE_THREAD)) {
 		free(t);
 		return NULL;
 	}
-	snprintf(t->name, sizeof(t->name), "thread%d", pid);
-	t->mf_kill = (enum mf_kill_policy)kill_policy;
-	t->mf_pfn = ~(pfn_t)0;
 	t->group = leader->group;
 	t->group->refs++;
 	list_add_tail(&t->thread_link, &t->group->threads);
