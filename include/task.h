@@ -15,6 +15,7 @@
 #pragma once
 #include "arch/context.h"
 #include "cpumask.h"
+#include "cred.h"
 #include "list.h"
 #include "siginfo.h"
 #include "spinlock.h"
@@ -171,6 +172,7 @@ struct task {
 	struct wait_queue vfork_wait; /* a CLONE_VFORK parent sleeps here */
 	struct restart_block restart;
 	enum mf_kill_policy mf_kill;
+	struct cred cred;      /* this thread's ids (cred.h): its own to change, fork copies */
 	struct sig_state *sig; /* signal mask, pending set, altstack (kernel/sig) */
 	/* CPU time: exact run time, and ticks sampled in user and kernel mode. */
 	uint64_t runtime_ns, exec_start_ns, utime, stime;

@@ -109,15 +109,18 @@ static int gen_maps(void *priv, char **out, size_t *len)
 	return 0;
 }
 
-static uint64_t pagemap_entry(struct mm *mm, vaddr_t va)
+/* One entry; the frame bits (PFN, or swap type and offset) only for CAP_SYS_ADMIN, as Linux
+ * has shown them since PFNs helped rowhammer attacks; the flags stay for everyone. */
+static uint64_t pagemap_entry(struct mm *mm, vaddr_t va, bool show_pfn)
 {
 	struct vm_page_info pi;
+	uint64_t mask = show_pfn ? PM_PFN_MASK : 0;
 	if (va >= USER_VA_END || vm_page_info(mm, va, &pi))
 		return 0;
 	if (pi.state == VM_PAGE_PRESENT)
-		return PM_PRESENT | (pi.pfn & PM_PFN_MASK);
+		return PM_PRESENT | (pi.pfn & mask);
 	if (pi.state == VM_PAGE_POISON) /* swap entry: type in bits 0-4, offset (pfn) above */
-		return PM_SWAP | (((pi.pfn << PM_SWAP_TYPE_BITS) | SWP_HWPOISON_TYPE) & PM_PFN_MASK);
+		return PM_SWAP | (((pi.pfn << PM_SWAP_TYPE_BITS) | SWP_HWPOISON_TYPE) & mask);
 	return 0;
 }
 
@@ -128,8 +131,9 @@ static long read_pagemap(void *priv, void *buf, size_t n, uint64_t off)
 	if (!mm || (off % 8) || (n % 8))
 		return -EINVAL;
 	uint64_t *e = buf;
+	bool show_pfn = capable(CAP_SYS_ADMIN);
 	for (size_t i = 0; i < n / 8; i++)
-		e[i] = pagemap_entry(mm, (off / 8 + i) << PAGE_SHIFT);
+		e[i] = pagemap_entry(mm, (off / 8 + i) << PAGE_SHIFT, show_pfn);
 	return (long)n;
 }
 

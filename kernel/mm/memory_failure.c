@@ -650,6 +650,8 @@ long mf_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 		return -EINVAL;
 	if (!mm || !IS_ALIGNED(addr, PAGE_SIZE) || addr >= USER_VA_END || len > USER_VA_END - addr)
 		return -EINVAL;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM; /* after the range checks, as Linux's madvise_inject_error */
 	for (uint64_t va = addr; va < addr + len; va += PAGE_SIZE) {
 		int err = vm_fault(mm, va, FAULT_READ, true); /* make sure a frame is there */
 		struct vm_page_info pi;

@@ -9,6 +9,7 @@
 #include "arch/context.h"
 #include "arch/cpu.h"
 #include "arch/mmu.h"
+#include "cred.h"
 #include "frame.h"
 #include "kerrno.h"
 #include "kstring.h"
@@ -240,10 +241,12 @@ static bool reboot_magic_ok(uint32_t m1, uint32_t m2)
 				       m2 == 537993216u);
 }
 
-/* reboot(magic1, magic2, cmd, arg): everyone is root, so only the magic numbers guard it. */
+/* reboot(magic1, magic2, cmd, arg): CAP_SYS_BOOT first, then the magic numbers, as Linux. */
 static long sys_reboot(const struct syscall_args *a)
 {
 	char cmd[256];
+	if (!capable(CAP_SYS_BOOT))
+		return -EPERM;
 	if (!reboot_magic_ok((uint32_t)a->arg[0], (uint32_t)a->arg[1]))
 		return -EINVAL;
 	switch ((uint32_t)a->arg[2]) {

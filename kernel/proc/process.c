@@ -98,6 +98,7 @@ void task_free(struct task *t)
 	if (t->refs > 0)
 		return;
 	sig_exit(t); /* only now: a concurrent sig_send may have been using the state */
+	cred_release(&t->cred);
 	if (t->pid) { /* not a worker */
 		list_del(&t->all_link);
 		n_tasks--;
