@@ -97,7 +97,8 @@ $(B)/mcrk-test.elf: $(KOBJ) $(KTEST_OBJ) $(KSYMS_EMPTY) linker.ld scripts/mksyms
 	$(call link_with_symbols,$(KOBJ) $(KTEST_OBJ))
 
 # ---- user programs (musl, static) and the initrd that carries them as /bin/NAME: the
-# programs tests run (user/), the demo's victim (demo/) and the guest benchmark (bench/) ----
+# programs tests run (user/), the demo's victim (demo/) and the guest benchmark (bench/);
+# /etc (rootfs/etc: passwd and group, root and one unprivileged user) ----
 USER_SRC := $(sort $(wildcard user/*.c)) $(sort $(wildcard demo/*.c)) bench/mfbench.c \
 	bench/forkbench.c bench/threadbench.c
 USER_BIN := $(addprefix $(B)/user/,$(basename $(notdir $(USER_SRC))))
@@ -112,8 +113,8 @@ $(B)/user/%: bench/%.c bench/bench.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -o $@ $<
 MCE_CASES := $(wildcard ../shared/mce-test-cases)
-$(B)/initrd.cpio: $(USER_BIN) scripts/mkinitrd.py
-	$(PYTHON) scripts/mkinitrd.py $@ init=$(B)/user/init \
+$(B)/initrd.cpio: $(USER_BIN) scripts/mkinitrd.py $(wildcard rootfs/etc/*)
+	$(PYTHON) scripts/mkinitrd.py $@ init=$(B)/user/init etc/=rootfs/etc \
 		$(foreach u,$(filter-out $(B)/user/init,$(USER_BIN)),bin/$(notdir $(u))=$(u)) \
 		$(if $(MCE_CASES),mce-cases/=$(MCE_CASES))
 

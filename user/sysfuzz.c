@@ -17,6 +17,10 @@
  * the signal numbers they take. A child first makes its own process group, so kill(0) and
  * kill(-pgid) reach only it.
  *
+ * Run by a user other than root (init's "user@sysfuzz:SEED"), it also calls reboot, and no
+ * child may ever see one of its user ids become 0 nor HardwareCorrupted change: nothing
+ * privileged was reached.
+ *
  * usage: sysfuzz [SEED]   (default 1; the same seed gives the same calls on the same build)
  * The same source runs on Linux, as an unprivileged user; there the memory check only
  * reports. */
@@ -64,7 +68,9 @@ static unsigned char *scratch; /* SCRATCH bytes, read-write, random content */
 static struct progress {
 	uint64_t calls;
 	long last_nr;
+	long escalated_by; /* run unprivileged: the call after which an id was 0, or -1 */
 } *progress;
+static int unprivileged; /* started by a user other than root */
 #define MAX_NR 512
 
 static unsigned char *stack; /* STACK bytes, read-write */
@@ -257,8 +263,8 @@ static void child(pid_t me)
 		uint64_t a[6];
 		for (int k = 0; k < 6; k++)
 			a[k] = arg();
-		if (nr == SYS_exit || nr == SYS_exit_group || nr == SYS_reboot)
-			continue; /* would only end this child early (or the machine) */
+		if (nr == SYS_exit || nr == SYS_exit_group || (nr == SYS_reboot && !unprivileged))
+			continue; /* would only end this child early (or, for root, the machine) */
 		if (nr == SYS_rt_sigreturn && rnd() % 16)
 			continue; /* with a garbage frame it nearly always kills: keep it rare */
 		if ((nr == SYS_pause || nr == SYS_rt_sigsuspend) && rnd() % 16)
@@ -272,6 +278,10 @@ static void child(pid_t me)
 			syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 		if (syscall(SYS_getpid) != me)
 			_exit(0); /* cannot happen any more: copies leave in raw_fork_like */
+		uid_t r, e, su;
+		if (unprivileged && progress->escalated_by < 0 &&
+		    (syscall(SYS_getresuid, &r, &e, &su) || !r || !e || !su))
+			progress->escalated_by = nr;
 	}
 	while (waitpid(-1, NULL, __WALL) > 0) /* such copies end at once; reap them */
 		;
@@ -279,6 +289,13 @@ static void child(pid_t me)
 }
 
 static char meminfo[2][2048]; /* the text of the first and the latest reading */
+
+static long hardware_corrupted_kb(void)
+{
+	char text[2048];
+	read_meminfo(text, sizeof(text));
+	return meminfo_value(text, "HardwareCorrupted:");
+}
 
 /* Free memory as user/leakcheck.c counts it: MemFree + Slab (kmalloc keeps a few empty slab
  * frames in reserve and fills slabs in allocation order, so the objects say what is in use,
@@ -336,7 +353,9 @@ int main(int argc, char **argv)
 	 * and progress frames, stdout's first write, the pages of both meminfo buffers (a read() faults
 	 * them in after the snapshot was taken at open()), a fork and a reap. */
 	memset(scratch, 0x5a, SCRATCH);
-	*progress = (struct progress){0, -1};
+	*progress = (struct progress){0, -1, -1};
+	unprivileged = getuid() != 0;
+	long corrupted = hardware_corrupted_kb();
 	printf("sysfuzz: seed %llu: %d children x %d calls\n", (unsigned long long)seed, CHILDREN,
 	       SYSCALLS);
 	fflush(stdout);
@@ -351,7 +370,7 @@ int main(int argc, char **argv)
 		for (int i = 0; i < SCRATCH; i++)
 			scratch[i] = (unsigned char)rnd();
 		uint64_t child_seed = rnd();
-		*progress = (struct progress){0, -1};
+		*progress = (struct progress){0, -1, progress->escalated_by};
 		fflush(stdout);
 		pid_t pid = fork();
 		if (pid == 0) {
@@ -405,5 +424,14 @@ int main(int argc, char **argv)
 		print_changes();
 	if (on_mcrk())
 		CHECK(after == before && objects_after == objects);
+	if (unprivileged) {
+		printf("sysfuzz: unprivileged (uid %d): ids after the calls %s, HardwareCorrupted %ld "
+		       "kB before and %ld kB after\n", (int)getuid(),
+		       progress->escalated_by < 0 ? "never 0" : "became 0", corrupted,
+		       hardware_corrupted_kb());
+		CHECK(progress->escalated_by < 0);
+		CHECK(hardware_corrupted_kb() == corrupted);
+		CHECK(getuid() && geteuid());
+	}
 	DONE("sysfuzz");
 }

@@ -1,6 +1,7 @@
 /* /proc files with Linux's formats: meminfo (with HardwareCorrupted), self/maps and
- * self/pagemap (64-bit entries: bit 63 present, bit 62 swapped, bits 0-54 the PFN; a
- * poisoned page reads as a swap-type entry, as Linux reports hwpoison entries). */
+ * self/pagemap (64-bit entries: bit 63 present, bit 62 swapped, bits 0-54 the PFN, shown to
+ * CAP_SYS_ADMIN only; a poisoned page reads as a swap-type entry, as Linux reports hwpoison
+ * entries), kmsg (root only). */
 #include "frame.h"
 #include "kerrno.h"
 #include "kmalloc.h"
@@ -152,7 +153,7 @@ static int gen_kmsg(void *priv, char **out, size_t *len)
 	return 0;
 }
 
-static const struct vfs_node_ops kmsg_ops = {.gen = gen_kmsg};
+static const struct vfs_node_ops kmsg_ops = {.gen = gen_kmsg, .root_only = true}; /* 0400 */
 static const struct vfs_node_ops meminfo_ops = {.gen = gen_meminfo};
 static const struct vfs_node_ops maps_ops = {.gen = gen_maps};
 static const struct vfs_node_ops pagemap_ops = {.read = read_pagemap};

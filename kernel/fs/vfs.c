@@ -238,9 +238,28 @@ static int install_fd(struct file *f, int min, bool cloexec)
 	return -EMFILE;
 }
 
+/* Files only root may reach, as their modes say on Linux: everything under debugfs (its root
+ * is 0700), and the ones marked root_only (0400, such as /proc/kpageflags). */
+#define DEBUGFS "/sys/kernel/debug"
+
+static bool root_only_path(const char *path)
+{
+	size_t n = strlen(DEBUGFS);
+	return !strncmp(path, DEBUGFS, n) && (path[n] == '/' || !path[n]);
+}
+
+/* File access is decided by the filesystem uid (Linux's DAC; fsuid 0 overrides). */
+static bool fs_root(void) { return current_task()->cred.fsuid == 0; }
+
 static struct file *open_node(const struct vfs_node *n, int flags, int *err)
 {
-	if ((flags & O_ACCMODE) != 0 && !n->ops->write) {
+	bool writing = (flags & O_ACCMODE) != 0;
+	if (!fs_root() && (root_only_path(n->path) || n->ops->root_only ||
+			   (writing && n->ops->privileged_write))) {
+		*err = -EACCES;
+		return NULL;
+	}
+	if (writing && !n->ops->write) {
 		*err = -EACCES;
 		return NULL;
 	}
@@ -302,6 +321,8 @@ int vfs_open(const char *upath, int flags)
 	} else if (is_dir(path)) {
 		if ((flags & O_ACCMODE) != 0)
 			return -EISDIR;
+		if (root_only_path(path) && !fs_root())
+			return -EACCES;
 		f = file_new(F_DIR, flags);
 		if (f)
 			strlcpy(f->dir, path, sizeof(f->dir));

@@ -68,6 +68,7 @@ static struct ksiginfo user_info(int sig, int code)
 {
 	struct ksiginfo i = {.si_signo = sig, .si_code = code};
 	i.u.kill.pid = current_task()->group->tgid;
+	i.u.kill.uid = current_task()->cred.uid; /* the sender's real uid, as Linux */
 	return i;
 }
 

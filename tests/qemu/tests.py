@@ -20,11 +20,12 @@ To add a test, add a row. `python3 tests/qemu/driver.py run NAME` runs the match
 from driver import Fault, Ktap, Panic, Ready, Script, Test, UserPrograms
 
 # User programs (user/*.c, in the initrd as /bin/NAME). Every one must exit 0 but these, which
-# must die of the signal given ("init: segv killed by signal 11").
+# must die of the signal given ("init: segv killed by signal 11"). "user@prog" runs it as the
+# unprivileged user of /etc/passwd.
 KILLED_BY = {"segv": 11}
 PROGRAMS = ["hello", "fork_cow", "segv", "mmap_stress", "mremap", "efault", "pagemap", "signals",
             "sigcheck", "sched", "vfs", "leakcheck", "procinfo", "threads", "futex", "jobctl",
-            "sysinfo"]
+            "sysinfo", "creds", "user@creds"]
 
 
 def user(name, boot, smp, programs, timeout=120):
@@ -70,6 +71,26 @@ TESTS += [Test("user-sysfuzz-smp2", "direct", 2, "run=sysfuzz:1",
                Script(_program_exits_0("sysfuzz:1", timeout=240), timeout=240)),
           Test("user-sysfuzz-smp1", "direct", 1, "run=sysfuzz:2",
                Script(_program_exits_0("sysfuzz:2", timeout=240), timeout=240))]
+
+
+def _unprivileged_fuzz(prog):
+    """The fuzzer as the unprivileged user: it exits 0 (no id ever 0, HardwareCorrupted the
+    same) and the kernel never handled a memory error or injection."""
+    exits_0 = _program_exits_0(prog, timeout=240)
+
+    def fn(m):
+        ok, reason = exits_0(m)
+        if ok and "memory_failure:" in m.serial_text():
+            return False, "a memory_failure ran during the unprivileged fuzz"
+        return ok, reason
+    return fn
+
+
+# The same fuzzer run by the unprivileged user of /etc/passwd (docs/security.md).
+TESTS += [Test("user-sysfuzz-unpriv-smp2", "direct", 2, "run=user@sysfuzz:3",
+               Script(_unprivileged_fuzz("user@sysfuzz:3"), timeout=240)),
+          Test("user-sysfuzz-unpriv-smp1", "direct", 1, "run=user@sysfuzz:4",
+               Script(_unprivileged_fuzz("user@sysfuzz:4"), timeout=240))]
 
 
 def _machine_goes(line):
