@@ -7,7 +7,7 @@
 #pragma once
 #include "types.h"
 
-#define NGROUPS_MAX 65536	   /* Linux's limit for setgroups */
+#define NGROUPS_MAX 65536	    /* Linux's limit for setgroups */
 #define CRED_INVALID_ID 0xffffffffu /* (uid_t)-1: "unchanged" in set*id, never a valid id */
 
 /* The capabilities MCRK checks, with Linux's numbers (include/uapi/linux/capability.h). */

@@ -52,7 +52,10 @@ static char *own_page(void)
 	return p;
 }
 
-static int errno_of(long r) { return r < 0 ? errno : 0; }
+static int errno_of(long r)
+{
+	return r < 0 ? errno : 0;
+}
 
 /* rt_sigqueueinfo(pid, sig) with a chosen si_code. */
 static long queue_with_code(pid_t pid, int sig, int code)
@@ -109,7 +112,8 @@ static void check_memory_errors(void)
 		int fd = open(root_files[i], O_RDONLY); /* the EINJ files exist with a backend */
 		bool ok = fd < 0 && (errno == EACCES || (errno == ENOENT && i >= 4));
 		if (!ok)
-			printf("creds: %s: %s\n", root_files[i], fd >= 0 ? "opened" : strerror(errno));
+			printf("creds: %s: %s\n", root_files[i],
+			       fd >= 0 ? "opened" : strerror(errno));
 		CHECK(ok);
 		if (fd >= 0)
 			close(fd);
@@ -140,7 +144,7 @@ static void check_signals(void)
 	CHECK(queue_with_code(child, SIGBUS, BUS_MCEERR_AR) < 0 && errno == EPERM);
 	CHECK(queue_with_code(child, SIGWINCH, SI_QUEUE) == 0); /* ignored by default */
 	CHECK(sched_setaffinity(root, sizeof(cpu_set_t), &(cpu_set_t){{1}}) < 0 && errno == EPERM);
-	signal(SIGTERM, SIG_IGN); /* kill(-1) skips our own process anyway */
+	signal(SIGTERM, SIG_IGN);      /* kill(-1) skips our own process anyway */
 	CHECK(kill(-1, SIGTERM) == 0); /* reaches the child only: the rest is root's */
 	int st = 0;
 	CHECK(waitpid(child, &st, 0) == child && WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);

@@ -24,7 +24,10 @@ static long check_socket(uint64_t family, uint64_t type)
 	return -EAFNOSUPPORT; /* no family is registered */
 }
 
-static long sys_socket(const struct syscall_args *a) { return check_socket(a->arg[0], a->arg[1]); }
+static long sys_socket(const struct syscall_args *a)
+{
+	return check_socket(a->arg[0], a->arg[1]);
+}
 SYSCALL_DEFINE(41, sys_socket);
 
 static long sys_socketpair(const struct syscall_args *a)

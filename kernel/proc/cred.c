@@ -158,8 +158,7 @@ int cred_setresgid(struct cred *c, uint32_t rgid, uint32_t egid, uint32_t sgid, 
 }
 
 /* setfsuid and setfsgid share their rule: *fs becomes id when allowed; the old value back. */
-static uint32_t set_fs_id(uint32_t *fs, uint32_t id, uint32_t r, uint32_t e, uint32_t s,
-			  bool cap)
+static uint32_t set_fs_id(uint32_t *fs, uint32_t id, uint32_t r, uint32_t e, uint32_t s, bool cap)
 {
 	uint32_t old = *fs;
 	if (id != UNCHANGED && (cap || id == old || is_one_of(id, r, e, s)))

@@ -8,18 +8,40 @@
 #include "syscall.h"
 #include "task.h"
 
-static struct cred *my_cred(void) { return &current_task()->cred; }
+static struct cred *my_cred(void)
+{
+	return &current_task()->cred;
+}
 
-static long sys_getuid(const struct syscall_args *a) { (void)a; return my_cred()->uid; }
+static long sys_getuid(const struct syscall_args *a)
+{
+	(void)a;
+	return my_cred()->uid;
+}
 SYSCALL_DEFINE(102, sys_getuid);
-static long sys_getgid(const struct syscall_args *a) { (void)a; return my_cred()->gid; }
+static long sys_getgid(const struct syscall_args *a)
+{
+	(void)a;
+	return my_cred()->gid;
+}
 SYSCALL_DEFINE(104, sys_getgid);
-static long sys_geteuid(const struct syscall_args *a) { (void)a; return my_cred()->euid; }
+static long sys_geteuid(const struct syscall_args *a)
+{
+	(void)a;
+	return my_cred()->euid;
+}
 SYSCALL_DEFINE(107, sys_geteuid);
-static long sys_getegid(const struct syscall_args *a) { (void)a; return my_cred()->egid; }
+static long sys_getegid(const struct syscall_args *a)
+{
+	(void)a;
+	return my_cred()->egid;
+}
 SYSCALL_DEFINE(108, sys_getegid);
 
-static uint32_t id_arg(const struct syscall_args *a, int i) { return (uint32_t)a->arg[i]; }
+static uint32_t id_arg(const struct syscall_args *a, int i)
+{
+	return (uint32_t)a->arg[i];
+}
 
 static long sys_setuid(const struct syscall_args *a)
 {

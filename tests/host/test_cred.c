@@ -14,8 +14,8 @@
 
 static struct cred ids(uint32_t r, uint32_t e, uint32_t s)
 {
-	struct cred c = {.uid = r, .euid = e, .suid = s, .fsuid = e,
-			 .gid = r, .egid = e, .sgid = s, .fsgid = e};
+	struct cred c = {
+	    .uid = r, .euid = e, .suid = s, .fsuid = e, .gid = r, .egid = e, .sgid = s, .fsgid = e};
 	return c;
 }
 
@@ -60,9 +60,9 @@ TEST(cred_seteuid_by_setreuid_moves_the_saved_id)
 {
 	struct cred c = ids(0, 0, 0);
 	CHECK_EQ(cred_setreuid(&c, NONE, 1000, true), 0);
-	CHECK(uids(&c, 0, 1000, 1000, 1000)); /* euid != old ruid: suid follows */
+	CHECK(uids(&c, 0, 1000, 1000, 1000));		/* euid != old ruid: suid follows */
 	CHECK_EQ(cred_setreuid(&c, NONE, 0, false), 0); /* 0 is still the real id */
-	CHECK(uids(&c, 0, 0, 1000, 0));		     /* back to the real id: suid stays */
+	CHECK(uids(&c, 0, 0, 1000, 0));			/* back to the real id: suid stays */
 	CHECK_EQ(cred_setreuid(&c, 1000, 1000, true), 0);
 	CHECK(uids(&c, 1000, 1000, 1000, 1000));
 	struct cred u = ids(1000, 1000, 1000);
