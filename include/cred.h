@@ -30,9 +30,24 @@ struct group_info {
 	uint32_t gid[];
 };
 
+/* One kind of id (user or group): real, effective, saved and filesystem. */
+struct cred_ids {
+	uint32_t real, eff, saved, fs;
+};
+
 struct cred {
-	uint32_t uid, euid, suid, fsuid;
-	uint32_t gid, egid, sgid, fsgid;
+	union {
+		struct {
+			uint32_t uid, euid, suid, fsuid;
+		};
+		struct cred_ids user; /* the same four, for the rules shared with groups */
+	};
+	union {
+		struct {
+			uint32_t gid, egid, sgid, fsgid;
+		};
+		struct cred_ids group;
+	};
 	struct group_info *groups; /* NULL: no supplementary groups */
 };
 

@@ -55,125 +55,113 @@ bool cred_same_owner(const struct cred *from, const struct cred *to)
 	return from->euid == to->euid || from->euid == to->uid;
 }
 
-/* ---- the set*id transitions (kernel/sys.c) ---- */
+/* ---- the set*id transitions (kernel/sys.c) ----
+ * The user and group rules are the same rules on the four ids of one kind. */
 
 #define UNCHANGED CRED_INVALID_ID
 
-/* One of the three ids a thread without the capability may switch to. */
-static bool is_one_of(uint32_t id, uint32_t a, uint32_t b, uint32_t c)
+/* Whether id is one a thread without the capability may switch to: real, effective or saved. */
+static bool is_own(const struct cred_ids *x, uint32_t id)
 {
-	return id == a || id == b || id == c;
+	return id == x->real || id == x->eff || id == x->saved;
+}
+
+/* setuid/setgid. */
+static int set_id(struct cred_ids *x, uint32_t id, bool cap)
+{
+	if (id == UNCHANGED)
+		return -EINVAL;
+	if (cap)
+		x->real = x->saved = id;
+	else if (id != x->real && id != x->saved)
+		return -EPERM;
+	x->eff = x->fs = id;
+	return 0;
+}
+
+/* setreuid/setregid. */
+static int set_re(struct cred_ids *x, uint32_t r, uint32_t e, bool cap)
+{
+	if (r != UNCHANGED && !cap && r != x->real && r != x->eff)
+		return -EPERM;
+	if (e != UNCHANGED && !cap && !is_own(x, e))
+		return -EPERM;
+	uint32_t old_real = x->real;
+	if (r != UNCHANGED)
+		x->real = r;
+	if (e != UNCHANGED)
+		x->eff = e;
+	/* The saved id follows the effective one whenever the real one is set or the effective
+	 * one moves away from the old real one, so a dropped privilege cannot come back. */
+	if (r != UNCHANGED || (e != UNCHANGED && e != old_real))
+		x->saved = x->eff;
+	x->fs = x->eff;
+	return 0;
+}
+
+/* setresuid/setresgid. */
+static int set_res(struct cred_ids *x, uint32_t r, uint32_t e, uint32_t s, bool cap)
+{
+	uint32_t v[3] = {r, e, s};
+	for (int i = 0; i < 3 && !cap; i++)
+		if (v[i] != UNCHANGED && !is_own(x, v[i]))
+			return -EPERM;
+	if (r != UNCHANGED)
+		x->real = r;
+	if (e != UNCHANGED)
+		x->eff = e;
+	if (s != UNCHANGED)
+		x->saved = s;
+	x->fs = x->eff;
+	return 0;
+}
+
+/* setfsuid/setfsgid: the old value back; the new one taken when allowed. */
+static uint32_t set_fs(struct cred_ids *x, uint32_t id, bool cap)
+{
+	uint32_t old = x->fs;
+	if (id != UNCHANGED && (cap || id == old || is_own(x, id)))
+		x->fs = id;
+	return old;
 }
 
 int cred_setuid(struct cred *c, uint32_t uid, bool cap)
 {
-	if (uid == UNCHANGED)
-		return -EINVAL;
-	if (cap)
-		c->uid = c->suid = uid;
-	else if (uid != c->uid && uid != c->suid)
-		return -EPERM;
-	c->euid = c->fsuid = uid;
-	return 0;
+	return set_id(&c->user, uid, cap);
+}
+int cred_setgid(struct cred *c, uint32_t gid, bool cap)
+{
+	return set_id(&c->group, gid, cap);
 }
 
 int cred_setreuid(struct cred *c, uint32_t ruid, uint32_t euid, bool cap)
 {
-	if (ruid != UNCHANGED && !cap && ruid != c->uid && ruid != c->euid)
-		return -EPERM;
-	if (euid != UNCHANGED && !cap && !is_one_of(euid, c->uid, c->euid, c->suid))
-		return -EPERM;
-	uint32_t old_ruid = c->uid;
-	if (ruid != UNCHANGED)
-		c->uid = ruid;
-	if (euid != UNCHANGED)
-		c->euid = euid;
-	/* The saved id follows the effective one whenever the real one is set or the effective
-	 * one moves away from the old real one, so a dropped privilege cannot come back. */
-	if (ruid != UNCHANGED || (euid != UNCHANGED && euid != old_ruid))
-		c->suid = c->euid;
-	c->fsuid = c->euid;
-	return 0;
-}
-
-int cred_setresuid(struct cred *c, uint32_t ruid, uint32_t euid, uint32_t suid, bool cap)
-{
-	uint32_t v[3] = {ruid, euid, suid};
-	for (int i = 0; i < 3 && !cap; i++)
-		if (v[i] != UNCHANGED && !is_one_of(v[i], c->uid, c->euid, c->suid))
-			return -EPERM;
-	if (ruid != UNCHANGED)
-		c->uid = ruid;
-	if (euid != UNCHANGED)
-		c->euid = euid;
-	if (suid != UNCHANGED)
-		c->suid = suid;
-	c->fsuid = c->euid;
-	return 0;
-}
-
-int cred_setgid(struct cred *c, uint32_t gid, bool cap)
-{
-	if (gid == UNCHANGED)
-		return -EINVAL;
-	if (cap)
-		c->gid = c->sgid = gid;
-	else if (gid != c->gid && gid != c->sgid)
-		return -EPERM;
-	c->egid = c->fsgid = gid;
-	return 0;
+	return set_re(&c->user, ruid, euid, cap);
 }
 
 int cred_setregid(struct cred *c, uint32_t rgid, uint32_t egid, bool cap)
 {
-	if (rgid != UNCHANGED && !cap && rgid != c->gid && rgid != c->egid)
-		return -EPERM;
-	if (egid != UNCHANGED && !cap && !is_one_of(egid, c->gid, c->egid, c->sgid))
-		return -EPERM;
-	uint32_t old_rgid = c->gid;
-	if (rgid != UNCHANGED)
-		c->gid = rgid;
-	if (egid != UNCHANGED)
-		c->egid = egid;
-	if (rgid != UNCHANGED || (egid != UNCHANGED && egid != old_rgid))
-		c->sgid = c->egid;
-	c->fsgid = c->egid;
-	return 0;
+	return set_re(&c->group, rgid, egid, cap);
+}
+
+int cred_setresuid(struct cred *c, uint32_t ruid, uint32_t euid, uint32_t suid, bool cap)
+{
+	return set_res(&c->user, ruid, euid, suid, cap);
 }
 
 int cred_setresgid(struct cred *c, uint32_t rgid, uint32_t egid, uint32_t sgid, bool cap)
 {
-	uint32_t v[3] = {rgid, egid, sgid};
-	for (int i = 0; i < 3 && !cap; i++)
-		if (v[i] != UNCHANGED && !is_one_of(v[i], c->gid, c->egid, c->sgid))
-			return -EPERM;
-	if (rgid != UNCHANGED)
-		c->gid = rgid;
-	if (egid != UNCHANGED)
-		c->egid = egid;
-	if (sgid != UNCHANGED)
-		c->sgid = sgid;
-	c->fsgid = c->egid;
-	return 0;
-}
-
-/* setfsuid and setfsgid share their rule: *fs becomes id when allowed; the old value back. */
-static uint32_t set_fs_id(uint32_t *fs, uint32_t id, uint32_t r, uint32_t e, uint32_t s, bool cap)
-{
-	uint32_t old = *fs;
-	if (id != UNCHANGED && (cap || id == old || is_one_of(id, r, e, s)))
-		*fs = id;
-	return old;
+	return set_res(&c->group, rgid, egid, sgid, cap);
 }
 
 uint32_t cred_setfsuid(struct cred *c, uint32_t fsuid, bool cap)
 {
-	return set_fs_id(&c->fsuid, fsuid, c->uid, c->euid, c->suid, cap);
+	return set_fs(&c->user, fsuid, cap);
 }
 
 uint32_t cred_setfsgid(struct cred *c, uint32_t fsgid, bool cap)
 {
-	return set_fs_id(&c->fsgid, fsgid, c->gid, c->egid, c->sgid, cap);
+	return set_fs(&c->group, fsgid, cap);
 }
 
 /* ---- supplementary groups ---- */

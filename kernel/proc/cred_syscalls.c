@@ -81,10 +81,10 @@ static long sys_setresgid(const struct syscall_args *a)
 }
 SYSCALL_DEFINE(119, sys_setresgid);
 
-/* getresuid/getresgid: three ids to three user pointers, all or -EFAULT. */
-static long put_three(const struct syscall_args *a, uint32_t x, uint32_t y, uint32_t z)
+/* getresuid/getresgid: real, effective and saved to three user pointers, all or -EFAULT. */
+static long put_three(const struct syscall_args *a, const struct cred_ids *x)
 {
-	uint32_t v[3] = {x, y, z};
+	const uint32_t v[3] = {x->real, x->eff, x->saved};
 	for (int i = 0; i < 3; i++)
 		if (arch_copy_to_user((void *)a->arg[i], &v[i], sizeof(v[i])))
 			return -EFAULT;
@@ -93,15 +93,12 @@ static long put_three(const struct syscall_args *a, uint32_t x, uint32_t y, uint
 
 static long sys_getresuid(const struct syscall_args *a)
 {
-	const struct cred *c = my_cred();
-	return put_three(a, c->uid, c->euid, c->suid);
+	return put_three(a, &my_cred()->user);
 }
 SYSCALL_DEFINE(118, sys_getresuid);
-
 static long sys_getresgid(const struct syscall_args *a)
 {
-	const struct cred *c = my_cred();
-	return put_three(a, c->gid, c->egid, c->sgid);
+	return put_three(a, &my_cred()->group);
 }
 SYSCALL_DEFINE(120, sys_getresgid);
 
