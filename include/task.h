@@ -106,6 +106,7 @@ struct thread_group {
 	unsigned nr_threads;	     /* threads that have not exited */
 	enum group_state state;
 	int exit_status;	     /* the wait status, once GROUP_ZOMBIE */
+	uint32_t exit_uid;	     /* then: the leader's real uid (SIGCHLD's, waitid's si_uid) */
 	/* The process tree (sched_lock). */
 	struct thread_group *parent; /* NULL for init and kernel tasks without a parent */
 	struct list_node children;   /* child processes, through their .sibling */

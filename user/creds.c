@@ -146,9 +146,10 @@ static void check_signals(void)
 	CHECK(sched_setaffinity(root, sizeof(cpu_set_t), &(cpu_set_t){{1}}) < 0 && errno == EPERM);
 	signal(SIGTERM, SIG_IGN);      /* kill(-1) skips our own process anyway */
 	CHECK(kill(-1, SIGTERM) == 0); /* reaches the child only: the rest is root's */
-	int st = 0;
-	CHECK(waitpid(child, &st, 0) == child && WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
-	CHECK(kill(root, 0) < 0 && errno == EPERM); /* still there */
+	siginfo_t si = {0};
+	CHECK(waitid(P_PID, child, &si, WEXITED) == 0 && si.si_code == CLD_KILLED &&
+	      si.si_status == SIGTERM && si.si_uid == USER); /* the child's real uid */
+	CHECK(kill(root, 0) < 0 && errno == EPERM);	     /* still there */
 }
 
 static void check_the_rest(void)
