@@ -215,8 +215,14 @@ void sched_start_task(struct task *t);
 int sched_set_affinity(struct task *t, const struct cpumask *mask);
 /* The online CPUs as a mask. Any context. */
 void sched_online_mask(struct cpumask *out);
-/* Load averages (Linux's fixed point, FSHIFT 11) over 1, 5 and 15 minutes. Any context. */
+/* Load averages (Linux's fixed point, FSHIFT bits) over 1, 5 and 15 minutes. Any context. */
+#define FSHIFT 11
 void sched_loadavg(uint64_t loads[3]);
+/* Tasks running or runnable now (Linux's nr_running, /proc/loadavg's first count), and the
+ * time every CPU has spent idle since boot, summed (/proc/uptime's second field). Any
+ * context but #MC/NMI (takes sched_lock). */
+unsigned sched_nr_running(void);
+uint64_t sched_idle_ns(void);
 
 /* Create a kernel task running fn(arg), a process of its own (pid = tgid). NULL when out of
  * memory. Process context. */
@@ -242,6 +248,8 @@ void task_put(struct task *t);
 unsigned task_count(void);
 /* Number of processes (thread groups) not yet reaped. */
 unsigned task_count_processes(void);
+/* The pid handed out last (/proc/loadavg's last field). */
+int task_last_pid(void);
 /* Make mm the address space of t (NULL: none), keeping mm->users (who runs in mm) right.
  * The caller moves its own references on the mms. Takes sched_lock. */
 void task_set_mm(struct task *t, struct mm *mm);

@@ -26,7 +26,6 @@
 #define RANDOM_CHUNK 256
 #define INT_MAX_ 2147483647ull
 #define SI_LOAD_SHIFT 16
-#define FSHIFT 11
 
 static long sys_uname(const struct syscall_args *a)
 {

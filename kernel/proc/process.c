@@ -114,6 +114,7 @@ void task_free(struct task *t)
 
 unsigned task_count(void) { return n_tasks; }
 unsigned task_count_processes(void) { return n_groups; }
+int task_last_pid(void) { return READ_ONCE(next_pid) - 1; }
 
 struct task *task_find_locked(int pid)
 {
