@@ -160,6 +160,10 @@ int vm_set_poison(struct mm *mm, vaddr_t va, pfn_t pfn);
 /* Remove the present PTE at va that maps pfn, leaving nothing (a clean PG_FILE page is re-read
  * on next touch). 0 or -ENOENT. Takes mm->lock. */
 int vm_unmap_page(struct mm *mm, vaddr_t va, pfn_t pfn);
+/* Take write access away from the present PTE at va, which must map pfn, and flush it from
+ * every TLB (soft offline: nobody may write the frame while it is copied; a later write fault
+ * gives it back). 0, or -ENOENT if va does not map pfn. Takes mm->lock. */
+int vm_wrprotect_page(struct mm *mm, vaddr_t va, pfn_t pfn);
 /* Make va, which must map old_pfn, map new instead with the same protection (soft offline;
  * a shared object's slot holding old_pfn follows). The caller keeps its own reference on new
  * and has copied the contents. 0, -ENOENT, -ENOMEM. Takes mm->lock. */

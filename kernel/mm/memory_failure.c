@@ -185,17 +185,25 @@ static void kill_mapper(struct mf_event *ev, const struct mapper *m, int err)
 
 typedef void (*batch_fn)(const struct collect *c, unsigned round, void *arg);
 
+/* One walk: collect, act on the batch, let go. Returns the mappings acted on, or -ENOMEM when
+ * some could not be collected. */
+static int walk_once(struct page *pg, batch_fn act, void *arg, unsigned round)
+{
+	struct collect c = {0};
+	rmap_walk(pg, collect_one, &c);
+	act(&c, round, arg);
+	for (unsigned i = 0; i < c.n; i++)
+		mm_put(c.v[i].mm);
+	kfree(c.v);
+	return c.oom ? -ENOMEM : (int)c.n;
+}
+
 static int collect_then_act(struct page *pg, batch_fn act, void *arg)
 {
 	unsigned total = 0, rounds = 0;
 	while (rmap_count(pg) > 0 && rounds++ < MF_WALK_ROUNDS) {
-		struct collect c = {0};
-		rmap_walk(pg, collect_one, &c); /* on OOM the loop comes back for the rest */
-		act(&c, rounds, arg);
-		for (unsigned i = 0; i < c.n; i++)
-			mm_put(c.v[i].mm);
-		total += c.n;
-		kfree(c.v);
+		int n = walk_once(pg, act, arg, rounds); /* on OOM the loop comes back for the rest */
+		total += n > 0 ? (unsigned)n : 0;
 	}
 	return rmap_count(pg) > 0 ? -EBUSY : (int)total;
 }
@@ -423,6 +431,15 @@ void mf_poison_touched(struct task *t, uint64_t addr)
 
 /* ---- soft offline and unpoison ---- */
 
+/* One batch: no mapping may write the frame any more (its PTEs read-only, TLBs flushed). */
+static void wrprotect_batch(const struct collect *c, unsigned round, void *arg)
+{
+	const pfn_t *pfn = arg;
+	(void)round;
+	for (unsigned i = 0; i < c->n; i++)
+		vm_wrprotect_page(c->v[i].mm, c->v[i].va, *pfn);
+}
+
 struct replace_args {
 	pfn_t old;
 	struct page *new;
@@ -441,49 +458,85 @@ static void replace_batch(const struct collect *c, unsigned round, void *arg)
 	}
 }
 
-static int replace_everywhere(pfn_t old, struct page *new)
+/* Copy a user page to new and switch its mappers, with nobody writing it meanwhile: PG_MOVING
+ * keeps any PTE from getting write access back (a writer's fault is retried), every existing
+ * mapping loses write access, then the copy, then the switch. A mapping added after the first
+ * walk (fork, a shared object's fault) is read-only too, and the switch walks until the old
+ * frame has no mapping left. The new PTEs stay read-only; a write makes them writable again
+ * through the usual fault. */
+static int move_user_page(struct page *pg, pfn_t pfn, struct page *new)
 {
-	struct replace_args a = {old, new};
-	int n = collect_then_act(pfn_to_page(old), replace_batch, &a);
-	return n < 0 ? n : 0;
+	struct replace_args a = {pfn, new};
+	__atomic_fetch_or(&pg->flags, PG_MOVING, __ATOMIC_ACQ_REL);
+	int err = walk_once(pg, wrprotect_batch, &pfn, 1);
+	if (err >= 0) {
+		memcpy(page_to_virt(new), page_to_virt(pg), PAGE_SIZE);
+		err = collect_then_act(pg, replace_batch, &a);
+	}
+	__atomic_fetch_and(&pg->flags, ~PG_MOVING, __ATOMIC_ACQ_REL);
+	return err < 0 ? err : 0;
 }
 
-int soft_offline_frame(pfn_t pfn)
+static int soft_offline_user(struct page *pg, pfn_t pfn, uint32_t f, struct mf_soft_report *rep)
 {
-	struct page *pg = pfn_to_page(pfn);
-	if (!pg)
-		return -ENXIO;
-	if (page_poisoned(pg))
-		return 0;
-	uint32_t f = __atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE);
-	if (f & (PG_BUDDY | PG_PCP) || !(f & (PG_RESERVED | PG_KIND_MASK | PG_TAIL))) {
-		__atomic_fetch_or(&pg->flags, PG_HWPOISON | PG_SWPOISON, __ATOMIC_ACQ_REL);
-		int err = frame_isolate_free(pfn);
-		if (err) /* allocated before the poison bit landed: it is in use, not retired */
-			__atomic_fetch_and(&pg->flags, ~(PG_HWPOISON | PG_SWPOISON), __ATOMIC_ACQ_REL);
-		printk(KERN_INFO "soft_offline: pfn %#lx: free frame %s\n", pfn,
-		       err ? "could not be isolated" : "taken out of the allocator");
-		return err;
-	}
-	if (!(f & PG_USER) || (f & PG_TAIL))
-		return -EBUSY; /* only user pages can move */
 	struct page *new = frame_alloc(0, PG_USER | (f & PG_FILE));
 	if (!new)
 		return -ENOMEM;
-	memcpy(page_to_virt(new), page_to_virt(pg), PAGE_SIZE);
 	/* Hold the old frame while it is moved: were its last mapping to free it, it would go
 	 * back to the allocator unpoisoned and could be handed out before we retire it. */
 	upage_get(pg);
-	int err = replace_everywhere(pfn, new);
-	upage_put(new); /* the mappings hold it now */
-	if (!err) /* out of use: poison it so it never comes back (software poison) */
+	int err = move_user_page(pg, pfn, new);
+	if (!err) { /* out of use: poison it so it never comes back (software poison) */
 		__atomic_fetch_or(&pg->flags, PG_HWPOISON | PG_SWPOISON, __ATOMIC_ACQ_REL);
-	upage_put(pg); /* the last reference: a poisoned frame is isolated as it is freed */
-	if (err)
+		rep->what = (f & PG_FILE) ? "clean file page moved" : "anonymous user page moved";
+		rep->new_pfn = page_to_pfn(new);
+	}
+	upage_put(new); /* the mappings hold it now */
+	upage_put(pg);	/* the last reference: a poisoned frame is isolated as it is freed */
+	if (err) {
+		rep->what = "user page could not be moved: left where it was";
 		return err;
+	}
 	printk(KERN_INFO "soft_offline: pfn %#lx: contents moved to pfn %#lx, old frame retired\n",
-	       pfn, page_to_pfn(new));
+	       pfn, rep->new_pfn);
 	return 0;
+}
+
+static int soft_offline_free(struct page *pg, pfn_t pfn, struct mf_soft_report *rep)
+{
+	__atomic_fetch_or(&pg->flags, PG_HWPOISON | PG_SWPOISON, __ATOMIC_ACQ_REL);
+	int err = frame_isolate_free(pfn);
+	if (err) /* allocated before the poison bit landed: it is in use, not retired */
+		__atomic_fetch_and(&pg->flags, ~(PG_HWPOISON | PG_SWPOISON), __ATOMIC_ACQ_REL);
+	rep->what = err ? "free frame, allocated meanwhile: not taken out"
+			: "free frame taken out of the allocator";
+	printk(KERN_INFO "soft_offline: pfn %#lx: %s\n", pfn, rep->what);
+	return err;
+}
+
+int soft_offline_frame(pfn_t pfn, struct mf_soft_report *rep)
+{
+	struct mf_soft_report ignored;
+	struct page *pg = pfn_to_page(pfn);
+	rep = rep ? rep : &ignored;
+	*rep = (struct mf_soft_report){"?", MF_NO_PFN};
+	if (!pg) {
+		rep->what = "not a RAM frame MCRK describes";
+		return -ENXIO;
+	}
+	if (page_poisoned(pg)) {
+		rep->what = "already poisoned: nothing to do";
+		return 0;
+	}
+	uint32_t f = __atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE);
+	if (f & (PG_BUDDY | PG_PCP) || !(f & (PG_RESERVED | PG_KIND_MASK | PG_TAIL)))
+		return soft_offline_free(pg, pfn, rep);
+	if ((f & PG_USER) && !(f & PG_TAIL))
+		return soft_offline_user(pg, pfn, f, rep);
+	/* Kernel memory and page tables are used through kernel addresses nobody can switch:
+	 * they stay where they are (Linux: -EIO, "unhandlable page"). */
+	rep->what = classify(pg)->name;
+	return -EIO;
 }
 
 int unpoison_frame(pfn_t pfn)
@@ -528,7 +581,7 @@ long mf_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 		if (err || pi.state != VM_PAGE_PRESENT)
 			return err ? err : -EFAULT;
 		err = advice == MADV_HWPOISON ? memory_failure(pi.pfn, MF_SOFTWARE)
-					       : soft_offline_frame(pi.pfn);
+					       : soft_offline_frame(pi.pfn, NULL);
 		if (err && err != -EHWPOISON)
 			return err;
 	}

@@ -123,12 +123,15 @@ int vm_install_pte(struct mm *mm, vaddr_t va, struct page *pg, unsigned prot)
 	return err;
 }
 
-/* PTE protection for pg in v: write only for shared VMAs or an exclusive private page. */
+/* PTE protection for pg in v: write only for shared VMAs or an exclusive private page, and
+ * never while soft offline copies the frame (a write then would be lost with the old frame). */
 unsigned vm_pte_prot(const struct vma *v, const struct page *pg)
 {
 	unsigned prot = v->prot;
 
 	if (!(v->flags & VM_SHARED) && (prot & PT_WRITE) && !upage_exclusive(pg))
+		prot &= ~PT_WRITE;
+	if (page_moving(pg))
 		prot &= ~PT_WRITE;
 	return prot;
 }

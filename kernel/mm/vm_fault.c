@@ -6,7 +6,8 @@
  * the backing bytes for a file page, or straight an anonymous copy on a private write);
  * a write to a read-only private page -> break copy-on-write (reuse the frame when this PTE is
  * its only holder and it is not a file page, else copy it). A COW source frame that is already
- * poisoned is never read by the kernel: the fault reports -EHWPOISON instead. */
+ * poisoned is never read by the kernel: the fault reports -EHWPOISON instead. A write to a
+ * frame that soft offline is copying (PG_MOVING) is retried until the PTE maps the copy. */
 #include "kerrno.h"
 #include "kstring.h"
 #include "rmap.h"
@@ -58,7 +59,7 @@ static int fault_shared_anon(struct mm *mm, struct vma *v, vaddr_t va)
 		upage_put(pg);
 		return -EHWPOISON;
 	}
-	err = vm_install_pte(mm, va, pg, v->prot);
+	err = vm_install_pte(mm, va, pg, vm_pte_prot(v, pg));
 	if (err)
 		upage_put(pg);
 	return err;
@@ -133,6 +134,8 @@ static int fault_present(struct mm *mm, struct vma *v, vaddr_t va, const struct 
 		return 0; /* stale TLB entry: already fixed */
 	if (!pg)
 		return -EFAULT;
+	if ((need & FAULT_WRITE) && page_moving(pg))
+		return 0; /* soft offline is copying it: retry until the PTE maps the copy */
 	if ((need & FAULT_WRITE) && !(v->flags & VM_SHARED))
 		return cow_break(mm, v, va, pg);
 	arch_pt_protect(mm->pt, va, vm_pte_prot(v, pg));
@@ -222,6 +225,23 @@ int vm_set_poison(struct mm *mm, vaddr_t va, pfn_t pfn)
 int vm_unmap_page(struct mm *mm, vaddr_t va, pfn_t pfn)
 {
 	return unmap_one(mm, va, pfn, 0);
+}
+
+/* Take write access from the PTE at va that maps pfn; see vm.h. Takes mm->lock. */
+int vm_wrprotect_page(struct mm *mm, vaddr_t va, pfn_t pfn)
+{
+	struct pte_info pi;
+	int ret;
+
+	va = ALIGN_DOWN(va, PAGE_SIZE);
+	spin_lock(&mm->lock);
+	ret = pte_maps(mm, va, pfn, &pi);
+	if (ret == 0 && (pi.prot & PT_WRITE)) {
+		ret = arch_pt_protect(mm->pt, va, pi.prot & ~PT_WRITE);
+		arch_pt_flush(mm->pt, va, 1);
+	}
+	spin_unlock(&mm->lock);
+	return ret == 0 ? 0 : -ENOENT;
 }
 
 /* Point the shared object's slot that holds old at new, if v has one. */

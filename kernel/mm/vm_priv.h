@@ -58,6 +58,12 @@ void upage_get(struct page *pg);
 void upage_put(struct page *pg);
 /* A COW page may become writable in place: only this PTE holds it and it is not a file page. */
 bool upage_exclusive(const struct page *pg);
+/* Soft offline is copying the frame to another (PG_MOVING): its mappings stay read-only and a
+ * write to it waits (the fault is retried) until they point at the copy. */
+static inline bool page_moving(const struct page *pg)
+{
+	return __atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE) & PG_MOVING;
+}
 
 /* ---- shared anonymous objects (vm.c) ---- */
 struct vm_shm *shm_create(uint64_t npages);
@@ -73,7 +79,8 @@ struct page *shm_page(struct vm_shm *s, uint64_t idx);
 int vm_install_pte(struct mm *mm, vaddr_t va, struct page *pg, unsigned prot);
 /* Remove every PTE and marker in [start, end), flush, drop the rmap entries and references. */
 void vm_zap_range_locked(struct mm *mm, vaddr_t start, vaddr_t end);
-/* The PTE protection a page gets in v: v's, without write for a COW page. */
+/* The PTE protection a page gets in v: v's, without write for a COW page or a page being
+ * moved by soft offline. */
 unsigned vm_pte_prot(const struct vma *v, const struct page *pg);
 /* vm_fault with mm->lock held and va page-aligned. */
 int vm_fault_locked(struct mm *mm, vaddr_t va, unsigned access);

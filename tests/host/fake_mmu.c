@@ -205,12 +205,14 @@ int arch_pt_walk(struct arch_pt *pt, vaddr_t start, vaddr_t end,
 	return 0;
 }
 
+void (*fake_mmu_on_flush)(struct arch_pt *pt, vaddr_t va);
+
 void arch_pt_flush(struct arch_pt *pt, vaddr_t va, size_t npages)
 {
-	(void)pt;
-	(void)va;
 	fake_mmu_flushes++;
 	fake_mmu_flushed_pages += npages;
+	if (fake_mmu_on_flush)
+		fake_mmu_on_flush(pt, va);
 }
 
 void arch_pt_activate(struct arch_pt *pt)
