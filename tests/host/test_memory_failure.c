@@ -25,10 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const struct vfs_node_ops *fake_node_ops[32];
-extern void *fake_node_priv[32];
-extern const char *fake_node_path[32];
-extern int fake_nodes;
 
 #define BASE 0x20000000ull
 #define PG(i) (BASE + (uint64_t)(i)*PAGE_SIZE)
@@ -1085,6 +1081,54 @@ TEST(mf_control_files)
 	CHECK_EQ(node_write("/proc/sys/vm/memory_failure_recovery", "-1"), -EINVAL);
 	CHECK_EQ(sysctl_memory_failure_recovery, 1);
 	sysctl_memory_failure_early_kill = 0;
+}
+
+static long write_addr(const char *path, uint64_t addr)
+{
+	char buf[32];
+	snprintf(buf, sizeof buf, "%#llx\n", (unsigned long long)addr);
+	long r = node_write(path, buf);
+	return r == (long)strlen(buf) ? 0 : r;
+}
+
+/* /sys/devices/system/memory/{soft,hard}_offline_page: a physical address (any byte of the
+ * frame), Linux's answers: EINVAL for anything but a number (overflow too), ENXIO past RAM,
+ * EIO for kernel memory (soft), EBUSY for it (hard), EHWPOISON for a second hard offline. */
+TEST(mf_offline_page_files)
+{
+	start();
+	if (node("/sys/devices/system/memory/soft_offline_page") < 0)
+		memory_failure_init();
+	const char *soft = "/sys/devices/system/memory/soft_offline_page";
+	const char *hard = "/sys/devices/system/memory/hard_offline_page";
+	REQUIRE(node(soft) >= 0 && node(hard) >= 0);
+	for (int i = 0; i < 2; i++) {
+		const char *f = i ? hard : soft;
+		CHECK_EQ(node_write(f, "abc"), -EINVAL);
+		CHECK_EQ(node_write(f, ""), -EINVAL);
+		CHECK_EQ(node_write(f, "99999999999999999999999"), -EINVAL);
+		CHECK_EQ(node_write(f, "0x1000 "), -EINVAL);
+		CHECK_EQ(write_addr(f, (uint64_t)VT_NPFN << PAGE_SHIFT), -ENXIO);
+	}
+	CHECK_EQ(fstats().poisoned, 0);
+	struct mm *mm[1] = {dirty_mm(1)};
+	REQUIRE(mm[0]);
+	pfn_t user = pfn_at(mm[0], PG(0));
+	CHECK_EQ(write_addr(soft, ((uint64_t)user << PAGE_SHIFT) + 0x123), 0);
+	CHECK(pfn_at(mm[0], PG(0)) != user && page_is(mm[0], PG(0), 0x5a));
+	CHECK_EQ(write_addr(soft, (uint64_t)user << PAGE_SHIFT), 0); /* already: fine */
+	pfn_t f = free_head(0);
+	CHECK_EQ(write_addr(hard, (uint64_t)f << PAGE_SHIFT), 0);
+	CHECK_EQ(write_addr(hard, (uint64_t)f << PAGE_SHIFT), -EHWPOISON);
+	CHECK_EQ(fstats().poisoned, 2);
+	struct page *k = frame_alloc(0, PG_KERNEL);
+	CHECK_EQ(write_addr(soft, (uint64_t)page_to_pfn(k) << PAGE_SHIFT), -EIO);
+	CHECK(!page_poisoned(k));
+	CHECK_EQ(write_addr(hard, (uint64_t)page_to_pfn(k) << PAGE_SHIFT), -EBUSY);
+	CHECK(page_poisoned(k)); /* kept poisoned: never reused once freed */
+	frame_free(k, 0);
+	CHECK(never_reused(page_to_pfn(k)));
+	mm_put(mm[0]);
 }
 
 TEST(mf_madvise_hwpoison)
