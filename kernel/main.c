@@ -15,6 +15,7 @@
 #include "vfs.h"
 #include "proc.h"
 #include "kernel.h"
+#include "mce_cec.h"
 #include "mce_core.h"
 #include "printk.h"
 #include "work.h"
@@ -90,6 +91,7 @@ void kernel_main(void)
 	procfs_init();
 	mce_ctl_init();
 	memory_failure_init();
+	mce_cec_init(boot_info.cmdline);
 	frame_kpageflags_init();
 	syscall_init();
 	print_memory_summary();
