@@ -164,6 +164,11 @@ int vm_unmap_page(struct mm *mm, vaddr_t va, pfn_t pfn);
  * every TLB (soft offline: nobody may write the frame while it is copied; a later write fault
  * gives it back). 0, or -ENOENT if va does not map pfn. Takes mm->lock. */
 int vm_wrprotect_page(struct mm *mm, vaddr_t va, pfn_t pfn);
+/* Give the present PTE at va, which must map pfn, the protection its VMA allows: write for a
+ * shared VMA, or for a private one when this PTE is the page's only holder, the caller's
+ * `held` references not counted (soft offline, once every mapper is on the copy, so that a
+ * writer does not fault and copy the page again). 0 or -ENOENT. Takes mm->lock. */
+int vm_settle_page(struct mm *mm, vaddr_t va, pfn_t pfn, int held);
 /* Make va, which must map old_pfn, map new instead with the same protection (soft offline;
  * a shared object's slot holding old_pfn follows). The caller keeps its own reference on new
  * and has copied the contents. 0, -ENOENT, -ENOMEM. Takes mm->lock. */

@@ -55,3 +55,60 @@ static inline long meminfo_value(const char *text, const char *name)
 	const char *p = strstr(text, name);
 	return p ? strtol(p + strlen(name), NULL, 10) : -1;
 }
+
+/* ---- small file and page helpers (plain syscalls, no stdio buffers) ---- */
+#include <errno.h>
+#include <stdint.h>
+
+/* Read a whole small file into buf (NUL-terminated); returns its length or -errno. */
+static inline int ut_read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY), len = 0;
+	ssize_t n = 0;
+	if (fd < 0)
+		return -errno;
+	while ((size_t)len + 1 < size && (n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += (int)n;
+	int err = n < 0 ? -errno : 0;
+	close(fd);
+	buf[len] = 0;
+	return err ? err : len;
+}
+
+/* Write s to path in one write(); returns 0 or -errno. */
+static inline int ut_write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), rc = 0;
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* The frame behind va from /proc/self/pagemap, or 0 when none is present. */
+static inline uint64_t ut_pfn_of(const volatile void *va)
+{
+	uint64_t e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &e, 8, (off_t)((uintptr_t)va / 4096 * 8)) != 8)
+		e = 0;
+	close(fd);
+	return (e >> 63) ? (e & ((1ull << 55) - 1)) : 0;
+}
+
+/* The /proc/kpageflags word of frame pfn (0 if it cannot be read). */
+static inline uint64_t ut_kpageflags(uint64_t pfn)
+{
+	uint64_t f = 0;
+	int fd = open("/proc/kpageflags", O_RDONLY);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &f, 8, (off_t)(pfn * 8)) != 8)
+		f = 0;
+	close(fd);
+	return f;
+}

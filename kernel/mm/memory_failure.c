@@ -458,15 +458,28 @@ static void replace_batch(const struct collect *c, unsigned round, void *arg)
 	}
 }
 
+/* One batch: give the copy's PTEs the write access their VMAs allow (our reference on it not
+ * counted, so a private page with one mapper is writable again). */
+static void settle_batch(const struct collect *c, unsigned round, void *arg)
+{
+	const pfn_t *pfn = arg;
+	(void)round;
+	for (unsigned i = 0; i < c->n; i++)
+		vm_settle_page(c->v[i].mm, c->v[i].va, *pfn, 1);
+}
+
 /* Copy a user page to new and switch its mappers, with nobody writing it meanwhile: PG_MOVING
- * keeps any PTE from getting write access back (a writer's fault is retried), every existing
- * mapping loses write access, then the copy, then the switch. A mapping added after the first
- * walk (fork, a shared object's fault) is read-only too, and the switch walks until the old
- * frame has no mapping left. The new PTEs stay read-only; a write makes them writable again
- * through the usual fault. */
+ * keeps any PTE of either frame from getting write access (a writer's fault is retried),
+ * every existing mapping of the old frame loses write access, then the copy, then the switch.
+ * A mapping added after the first walk (fork, a shared object's fault) is read-only too, and
+ * the switch walks until the old frame has no mapping left. Last, the copy's PTEs get back
+ * the write access their VMAs allow, before PG_MOVING leaves the copy: a writer that waited
+ * finds its page writable, not shared with our reference (which would make it copy again). */
 static int move_user_page(struct page *pg, pfn_t pfn, struct page *new)
 {
 	struct replace_args a = {pfn, new};
+	pfn_t new_pfn = page_to_pfn(new);
+	__atomic_fetch_or(&new->flags, PG_MOVING, __ATOMIC_ACQ_REL);
 	__atomic_fetch_or(&pg->flags, PG_MOVING, __ATOMIC_ACQ_REL);
 	int err = walk_once(pg, wrprotect_batch, &pfn, 1);
 	if (err >= 0) {
@@ -474,6 +487,9 @@ static int move_user_page(struct page *pg, pfn_t pfn, struct page *new)
 		err = collect_then_act(pg, replace_batch, &a);
 	}
 	__atomic_fetch_and(&pg->flags, ~PG_MOVING, __ATOMIC_ACQ_REL);
+	if (err >= 0)
+		walk_once(new, settle_batch, &new_pfn, 1);
+	__atomic_fetch_and(&new->flags, ~PG_MOVING, __ATOMIC_ACQ_REL);
 	return err < 0 ? err : 0;
 }
 

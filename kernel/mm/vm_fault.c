@@ -244,6 +244,35 @@ int vm_wrprotect_page(struct mm *mm, vaddr_t va, pfn_t pfn)
 	return ret == 0 ? 0 : -ENOENT;
 }
 
+/* Give the PTE at va that maps pfn the protection its VMA allows, held references not
+ * counted; see vm.h. Takes mm->lock. */
+int vm_settle_page(struct mm *mm, vaddr_t va, pfn_t pfn, int held)
+{
+	struct page *pg = pfn_to_page(pfn);
+	struct pte_info pi;
+	struct vma *v;
+	int ret;
+
+	va = ALIGN_DOWN(va, PAGE_SIZE);
+	spin_lock(&mm->lock);
+	v = vma_tree_find(mm->vma_root, va);
+	ret = pg && v ? pte_maps(mm, va, pfn, &pi) : -ENOENT;
+	if (ret == 0) {
+		unsigned prot = v->prot;
+		bool alone = __atomic_load_n(&pg->refcount, __ATOMIC_ACQUIRE) - held == 1 &&
+			     !(__atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE) & PG_FILE);
+
+		if (!(v->flags & VM_SHARED) && !alone)
+			prot &= ~PT_WRITE;
+		if (prot != pi.prot) {
+			ret = arch_pt_protect(mm->pt, va, prot);
+			arch_pt_flush(mm->pt, va, 1);
+		}
+	}
+	spin_unlock(&mm->lock);
+	return ret == 0 ? 0 : -ENOENT;
+}
+
 /* Point the shared object's slot that holds old at new, if v has one. */
 static void shm_replace(struct vma *v, vaddr_t va, struct page *old, struct page *new)
 {

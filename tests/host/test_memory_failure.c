@@ -899,10 +899,17 @@ TEST(mf_soft_offline_loses_no_concurrent_write)
 			seq_next = nfaulted = 0;
 			fake_mmu_on_flush = writer_on_flush;
 			pfn_t old = pfn_at(mm[0], PG(0));
-			CHECK_EQ(soft_offline_frame(old, NULL), 0);
+			struct mf_soft_report rep;
+			CHECK_EQ(soft_offline_frame(old, &rep), 0);
 			fake_mmu_on_flush = NULL;
 			CHECK(seq_next > 0);
+			/* Settled: writable unless a private page is shared by fork (COW). */
+			struct pte_info pi;
+			REQUIRE(arch_pt_get(mm[0]->pt, PG(0), &pi) == 0);
+			CHECK(pi.pfn == rep.new_pfn && !!(pi.prot & PT_WRITE) == (shared || !forked));
 			writer_replay();
+			if (shared || !forked) /* its writes went to the copy, not to a third frame */
+				CHECK_EQ(pfn_at(mm[0], PG(0)), rep.new_pfn);
 			uint8_t *p = vt_page(mm[0], PG(0));
 			CHECK(pfn_at(mm[0], PG(0)) != old);
 			for (unsigned i = 0; i < seq_next; i++)

@@ -74,3 +74,6 @@ TESTS += MF_HMP_TESTS
 
 from mf_tests import MF_TESTS  # noqa: E402  (memory_failure rows, tests/qemu/mf_tests.py)
 TESTS += MF_TESTS
+
+from cec_tests import CEC_TESTS  # noqa: E402  (the corrected-error collector, user/cec.c)
+TESTS += CEC_TESTS
