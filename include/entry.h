@@ -33,7 +33,9 @@ enum user_trap {
  * Interrupts enabled, process context. */
 void task_user_trap(struct user_regs *r, enum user_trap trap, uint64_t addr, int err);
 
-/* Handle syscall number r->rax with Linux x86-64 arguments; the result goes in r->rax. */
+/* Run the syscall the current task's registers r ask for (include/syscall.h) and put its
+ * result, or -ENOSYS for an unknown number, where user mode expects it. Process context,
+ * interrupts enabled. */
 void syscall_dispatch(struct user_regs *r);
 
 /* Work before returning to user mode: reschedule, deliver signals, machine-check recovery

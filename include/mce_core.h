@@ -4,7 +4,7 @@
  * The arch side calls in from four places: mce_cpu_setup() while bringing each CPU up (before
  * it sets CR4.MCE), mce_handle_mc() from the #MC handler, mce_poll() from the poll timer and the
  * CMCI handler, and mce_tick() from every timer tick. Records are pushed into per-CPU lock-free
- * rings there and printed later by mce_drain() in process context (deferred work, see work.h).
+ * rings there and printed by mce_drain() on a kernel worker soon after (deferred work, work.h).
  * docs/mca.md describes the flow, the rendezvous of broadcast machine checks and the knobs. */
 #pragma once
 #include "mce.h"
@@ -126,9 +126,9 @@ void mce_user_recovery_hook(pfn_t pfn, unsigned lsb, const struct mce_verdict *v
 
 /* Run the records of an mce-inject text (see mce_inject_parse) through the banks of the CPUs
  * they name: write MCi_STATUS/ADDR/MISC and MCG_STATUS, then raise #MC (broadcast unless
- * NOBROADCAST), a CMCI, or a poll, as each record's flags say. Prints what it does and drains
- * the log after each raise. Returns records injected or a negative errno. Process context,
- * interrupts enabled. */
+ * NOBROADCAST), a CMCI, or a poll, as each record's flags say. Prints what it does; the records
+ * reach the console through the log drain on a kernel worker, as real errors do. Returns
+ * records injected or a negative errno. Process context, interrupts enabled. */
 int mce_inject_text(const char *text, size_t len);
 /* Inject one record (rec.cpu, rec.bank, status...) with MCE_INJ_* flags. Same context. */
 int mce_inject_one(const struct mce_inj_record *r);

@@ -6,9 +6,5 @@
 /* execve: path/argv/envp are user pointers when user, kernel ones otherwise. */
 long task_execve(const char *path, const char *const *argv, const char *const *envp,
 		 struct user_regs *regs, bool user);
-/* Count and report a syscall MCRK does not implement. */
-void syscall_count_unknown(uint64_t nr);
-/* Fill the syscall table. Boot. */
-void syscall_init(void);
 /* Create and start the init task when there is an initrd. Boot, after the scheduler. */
 void proc_start_init(void);

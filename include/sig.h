@@ -1,10 +1,11 @@
-/* Signals with Linux's x86-64 ABI: numbers, sigaction, masks, siginfo and the rt signal
- * frame. A task's signal state lives in struct sig_state (kernel/sig/signal.c). */
+/* Signals with Linux's ABI: numbers, sigaction, masks and siginfo (the frame a handler
+ * gets is the arch's: include/arch/sigframe.h). A task's signal state lives in struct
+ * sig_state (kernel/sig/signal.c); the syscalls are registered in kernel/sig/sig_syscalls.c. */
 #pragma once
-#include "arch/context.h"
 #include "types.h"
 
 struct task;
+struct user_regs;
 
 #define NSIG 64
 #define SIGHUP 1
@@ -100,7 +101,8 @@ bool sig_pending(const struct task *t);
  * frame on its user stack, or carry out the default action). */
 void sig_deliver(struct user_regs *regs);
 
-/* Syscalls. */
+/* The signal syscalls with their Linux arguments (sig_syscalls.c registers them): 0 or
+ * -errno; rt_sigreturn returns the restored result register. Process context. */
 long sys_rt_sigaction(int sig, const void *uact, void *uoact, size_t sigsetsize);
 long sys_rt_sigprocmask(int how, const uint64_t *uset, uint64_t *uoset, size_t sigsetsize);
 long sys_rt_sigpending(uint64_t *uset, size_t sigsetsize);

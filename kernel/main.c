@@ -14,6 +14,7 @@
 #include "task.h"
 #include "vfs.h"
 #include "proc.h"
+#include "syscall.h"
 #include "kernel.h"
 #include "mce_cec.h"
 #include "mce_core.h"
@@ -86,6 +87,7 @@ void kernel_main(void)
 	    !kstrtou64(level, 10, &lv) && lv <= 8)
 		printk_set_level((int)lv - 1);
 	sched_init();
+	sched_start_workers();
 	arch_timer_set_tick(sched_tick);
 	initrd_setup();
 	procfs_init();
@@ -106,5 +108,5 @@ void kernel_main(void)
 	printk(KERN_INFO "mcrk: ready (%u CPUs, %lu MiB free, boot took %lu ms)\n",
 	       arch_cpu_count(), (st.free * PAGE_SIZE) >> 20, arch_time_ns() / 1000000);
 	proc_start_init();
-	sched_idle_loop(); /* runs tasks and deferred work (work.h) from now on */
+	sched_idle_loop(); /* runs tasks and the workers (deferred work, work.h) from now on */
 }

@@ -3,7 +3,8 @@
 
 `make test` builds everything first, then runs this with no pattern: all of it. In order:
   host/...         build/host-unit, the portable core under ASan/UBSan (one line per test)
-  arch-boundary    portable code (kernel/) includes nothing from arch/x86_64/
+  arch-boundary    portable code (kernel/, include/) uses no arch code, x86 register or constant
+  boundary/...     tests of that check itself (tests/host/check_boundary_test.py: planted lines)
   image-no-ktest   the production build/mcrk.elf carries no in-kernel test code
   docs-refs        every file path and function that the docs cite exists, and tests/README.md
                    lists every suite, host test file, row and program (scripts/check_docs.py)
@@ -132,6 +133,21 @@ def check_arch_boundary(tally):
                   indent(out[1:21]))
 
 
+def test_boundary_check(tally):
+    """tests/host/check_boundary_test.py: the boundary check fails on planted offences and
+    passes on look-alikes; one result per case."""
+    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "host" / "check_boundary_test.py")],
+                          cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, timeout=HOST_TIMEOUT_S)
+    lines = proc.stdout.decode(errors="replace").rstrip("\n").split("\n")
+    rows = [ln for ln in lines if re.match(r"^(ok  |FAIL) boundary/", ln)]
+    for ln in rows:
+        tally.add(ln.startswith("ok"), ln)
+    if not rows or (proc.returncode == 0) != all(ln.startswith("ok") for ln in rows):
+        tally.add(False, "FAIL boundary (check_boundary_test.py exit %d)" % proc.returncode,
+                  indent(lines[-20:]))
+
+
 def run_script_check(tally, name, argv):
     """A check that is one command: ok when it exits 0; its first output line is the reason
     of a failure, the rest the detail."""
@@ -168,6 +184,7 @@ def run_checks(tally, patterns):
     docs' references (and the docs check itself)."""
     checks = [
         ("arch-boundary", lambda: check_arch_boundary(tally)),
+        ("boundary/", lambda: test_boundary_check(tally)),
         ("image-no-ktest", lambda: check_production_image(tally)),
         ("docs-refs", lambda: run_script_check(
             tally, "docs-refs", [sys.executable, "scripts/check_docs.py"])),

@@ -78,14 +78,14 @@ static int write_num(const char *path, uint64_t v)
 {
 	char b[32];
 	snprintf(b, sizeof b, "%#llx\n", (unsigned long long)v);
-	return ut_write_str(path, b);
+	return utest_write_str(path, b);
 }
 
 /* The number after "key" in the text of path, or -1. */
 static long long field(const char *path, const char *key)
 {
 	static char buf[32768];
-	if (ut_read_file(path, buf, sizeof buf) < 0)
+	if (utest_read_file(path, buf, sizeof buf) < 0)
 		return -1;
 	const char *p = strstr(buf, key);
 	return p ? strtoll(p + strlen(key), NULL, 0) : -1;
@@ -103,7 +103,7 @@ static int entry(uint64_t pfn, char gen[3])
 {
 	static char buf[32768];
 	char key[40];
-	if (ut_read_file(CEC "array", buf, sizeof buf) < 0)
+	if (utest_read_file(CEC "array", buf, sizeof buf) < 0)
 		return -1;
 	snprintf(key, sizeof key, ": [%016llx|", (unsigned long long)pfn);
 	const char *p = strstr(buf, key);
@@ -142,7 +142,7 @@ static void victim(int spin)
 	signal(SIGSEGV, on_signal);
 	for (unsigned k = 0; k < WORDS; k++)
 		w[k] = k;
-	sh->pfn_before = ut_pfn_of(w);
+	sh->pfn_before = utest_pfn_of(w);
 	sh->ready = 1;
 	uint64_t pass = 0;
 	while (!sh->stop) { /* spin: no syscall in this loop */
@@ -152,7 +152,7 @@ static void victim(int spin)
 			sleep_ms(2);
 	}
 	victim_pass(w, pass);
-	sh->pfn_after = ut_pfn_of(w);
+	sh->pfn_after = utest_pfn_of(w);
 	_exit(sh->bad ? 1 : 0);
 }
 
@@ -166,9 +166,9 @@ static int inject_ce(uint64_t paddr, unsigned k, uint64_t status, uint64_t misc,
 {
 	unsigned cpu = k % inject_cpus;
 	int err = write_num(INJ "status", status) ?: write_num(INJ "addr", paddr) ?:
-		  write_num(INJ "misc", misc) ?: ut_write_str(INJ "mcgstatus", "0") ?:
-		  write_num(INJ "cpu", cpu) ?: ut_write_str(INJ "flags", how ? how : k & 1 ? "cmci" : "sw") ?:
-		  ut_write_str(INJ "bank", "1");
+		  write_num(INJ "misc", misc) ?: utest_write_str(INJ "mcgstatus", "0") ?:
+		  write_num(INJ "cpu", cpu) ?: utest_write_str(INJ "flags", how ? how : k & 1 ? "cmci" : "sw") ?:
+		  utest_write_str(INJ "bank", "1");
 	if (err == -EINVAL && cpu == 1 && inject_cpus == 2) {
 		inject_cpus = 1;
 		return inject_ce(paddr, k, status, misc, how);
@@ -216,7 +216,7 @@ static int wait_array(uint64_t pfn, int want, long long offl)
 static int kmsg_has(const char *what)
 {
 	static char buf[256 * 1024];
-	return ut_read_file("/proc/kmsg", buf, sizeof buf) > 0 && strstr(buf, what) != NULL;
+	return utest_read_file("/proc/kmsg", buf, sizeof buf) > 0 && strstr(buf, what) != NULL;
 }
 
 /* ---- the victim cases ---- */
@@ -248,13 +248,13 @@ static void offline_a_victim(int spin, int hmp)
 			   : inject_ce(paddr + 64 * (k % 64), k, CE_STATUS, MISC_PHYS, NULL)) == 0);
 	CHECK(wait_array(pfn, (int)threshold - 1, 0) == 0); /* one below: counted, nothing done */
 	CHECK(hwc() == hwc0);
-	CHECK(!(ut_kpageflags(pfn) & KPF_HWPOISON));
+	CHECK(!(utest_kpageflags(pfn) & KPF_HWPOISON));
 	printf("cec: %u corrected errors counted, page still in place\n", threshold - 1);
 	CHECK((hmp ? hmp_ce(paddr, threshold, base)
 		   : inject_ce(paddr, threshold, CE_STATUS, MISC_PHYS, NULL)) == 0);
 	CHECK(wait_array(pfn, 0, offl0 + 1) == 0);
 	CHECK(hwc() == hwc0 + 4);
-	CHECK(ut_kpageflags(pfn) & KPF_HWPOISON);
+	CHECK(utest_kpageflags(pfn) & KPF_HWPOISON);
 	if (!hmp)
 		CHECK(counter("storms_begun") > storms0); /* and the collector counted through it */
 	uint64_t passes = sh->passes;
@@ -283,23 +283,23 @@ static void offline_a_victim(int spin, int hmp)
 static void test_files(void)
 {
 	char buf[256];
-	CHECK(ut_read_file(CEC "action_threshold", buf, sizeof buf) > 0 && !strcmp(buf, "1023\n"));
-	CHECK(ut_read_file(CEC "decay_interval", buf, sizeof buf) > 0 && !strcmp(buf, "86400\n"));
-	CHECK(ut_read_file(CEC "pfn", buf, sizeof buf) > 0 && !strcmp(buf, "0x0\n"));
-	CHECK(ut_read_file(CEC "array", buf, sizeof buf) > 0 && !strncmp(buf, "{ n: 0\n}\n", 9));
-	CHECK(ut_write_str(CEC "decay_interval", "3599\n") == -EINVAL);
-	CHECK(ut_write_str(CEC "decay_interval", "2592001\n") == -EINVAL);
-	CHECK(ut_write_str(CEC "decay_interval", "abc\n") == -EINVAL);
-	CHECK(ut_write_str(CEC "action_threshold", "-1\n") == -EINVAL);
-	CHECK(ut_write_str(CEC "action_threshold", "99999999999999999999999\n") == -ERANGE);
-	CHECK(ut_write_str(CEC "pfn", "12abc\n") == -EINVAL);
+	CHECK(utest_read_file(CEC "action_threshold", buf, sizeof buf) > 0 && !strcmp(buf, "1023\n"));
+	CHECK(utest_read_file(CEC "decay_interval", buf, sizeof buf) > 0 && !strcmp(buf, "86400\n"));
+	CHECK(utest_read_file(CEC "pfn", buf, sizeof buf) > 0 && !strcmp(buf, "0x0\n"));
+	CHECK(utest_read_file(CEC "array", buf, sizeof buf) > 0 && !strncmp(buf, "{ n: 0\n}\n", 9));
+	CHECK(utest_write_str(CEC "decay_interval", "3599\n") == -EINVAL);
+	CHECK(utest_write_str(CEC "decay_interval", "2592001\n") == -EINVAL);
+	CHECK(utest_write_str(CEC "decay_interval", "abc\n") == -EINVAL);
+	CHECK(utest_write_str(CEC "action_threshold", "-1\n") == -EINVAL);
+	CHECK(utest_write_str(CEC "action_threshold", "99999999999999999999999\n") == -ERANGE);
+	CHECK(utest_write_str(CEC "pfn", "12abc\n") == -EINVAL);
 	CHECK(field(CEC "decay_interval", "") == 86400);
-	CHECK(ut_write_str(CEC "action_threshold", "5000\n") == 0);
+	CHECK(utest_write_str(CEC "action_threshold", "5000\n") == 0);
 	CHECK(field(CEC "action_threshold", "") == 1023); /* the count holds at most 1023 */
-	CHECK(ut_write_str(CEC "decay_interval", "3600\n") == 0);
+	CHECK(utest_write_str(CEC "decay_interval", "3600\n") == 0);
 	CHECK(field(CEC "decay_interval", "") == 3600);
 	CHECK(write_num(CEC "pfn", NOT_RAM_PFN + 99999) == 0);
-	CHECK(ut_read_file(CEC "pfn", buf, sizeof buf) > 0 && !strcmp(buf, "0x7f01869f\n"));
+	CHECK(utest_read_file(CEC "pfn", buf, sizeof buf) > 0 && !strcmp(buf, "0x7f01869f\n"));
 	CHECK(entry(NOT_RAM_PFN + 99999, NULL) == 1);
 }
 
@@ -396,7 +396,7 @@ static uint64_t free_frame(void)
 	char *p = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	p[0] = 1;
 	p[PG] = 1;
-	uint64_t pfn = ut_pfn_of(p);
+	uint64_t pfn = utest_pfn_of(p);
 	munmap(p, PG);
 	munmap(p + PG, PG);
 	return pfn;
@@ -411,27 +411,27 @@ static void test_offline_files(void)
 	long hwc0 = hwc();
 	for (int i = 0; i < 2; i++) {
 		const char *f = i ? hard : soft;
-		CHECK(ut_write_str(f, "abc\n") == -EINVAL);
-		CHECK(ut_write_str(f, "\n") == -EINVAL);
-		CHECK(ut_write_str(f, "99999999999999999999999\n") == -EINVAL);
-		CHECK(ut_write_str(f, "0x7fffffffff000\n") == -ENXIO);
+		CHECK(utest_write_str(f, "abc\n") == -EINVAL);
+		CHECK(utest_write_str(f, "\n") == -EINVAL);
+		CHECK(utest_write_str(f, "99999999999999999999999\n") == -EINVAL);
+		CHECK(utest_write_str(f, "0x7fffffffff000\n") == -ENXIO);
 	}
 	CHECK(hwc() == hwc0);
 	unsigned char *p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	for (int i = 0; i < PG; i++)
 		p[i] = (unsigned char)(i * 7 + 3);
-	uint64_t old = ut_pfn_of(p);
+	uint64_t old = utest_pfn_of(p);
 	CHECK(write_num(soft, old * PG + 0x123) == 0);
 	int same = 1;
 	for (int i = 0; i < PG; i++)
 		same &= p[i] == (unsigned char)(i * 7 + 3);
 	CHECK(same);
-	CHECK(ut_pfn_of(p) != old && ut_pfn_of(p) != 0);
+	CHECK(utest_pfn_of(p) != old && utest_pfn_of(p) != 0);
 	CHECK(write_num(soft, old * PG) == 0); /* poisoned already: nothing to do */
 	uint64_t f = free_frame();
 	CHECK(write_num(hard, f * PG) == 0);
 	CHECK(write_num(hard, f * PG) == -EHWPOISON);
-	CHECK(ut_kpageflags(f) & KPF_HWPOISON);
+	CHECK(utest_kpageflags(f) & KPF_HWPOISON);
 	CHECK(hwc() == hwc0 + 8);
 	CHECK(write_num("/sys/kernel/debug/hwpoison/unpoison-pfn", old) == 0);
 	CHECK(write_num("/sys/kernel/debug/hwpoison/unpoison-pfn", f) == 0);
@@ -444,7 +444,7 @@ static void test_disabled(void)
 {
 	char buf[64];
 	long long keep = counter("grade_KEEP"), kept = counter("cec_kept");
-	CHECK(ut_read_file(CEC "array", buf, sizeof buf) == -ENOENT);
+	CHECK(utest_read_file(CEC "array", buf, sizeof buf) == -ENOENT);
 	for (unsigned k = 0; k < 3; k++)
 		CHECK(inject_ce(NOT_RAM_PFN * PG, k, CE_STATUS, MISC_PHYS, "sw") == 0);
 	CHECK(counter("grade_KEEP") == keep + 3);

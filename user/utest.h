@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int utest_failures;
+static int utest_failures __attribute__((unused)); /* not every includer checks */
 #define CHECK(cond)                                                                         \
 	do {                                                                                \
 		if (!(cond)) {                                                              \
@@ -56,12 +56,37 @@ static inline long meminfo_value(const char *text, const char *name)
 	return p ? strtol(p + strlen(name), NULL, 10) : -1;
 }
 
+#include <stdint.h>
+#include <time.h>
+
+/* The time stamp counter: a clock that needs no syscall, for programs that must wait without
+ * one (a victim spinning while the kernel recovers behind its back). */
+static inline uint64_t utest_rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* The TSC value `seconds` from now, its rate measured against CLOCK_MONOTONIC over 20 ms
+ * (syscalls are allowed here, before the wait). */
+static inline uint64_t utest_tsc_deadline(unsigned seconds)
+{
+	struct timespec a, b, nap = {0, 20 * 1000 * 1000};
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	uint64_t t0 = utest_rdtsc();
+	nanosleep(&nap, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	uint64_t t1 = utest_rdtsc();
+	double ns = (b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec);
+	return t1 + (uint64_t)((t1 - t0) / ns * 1e9 * seconds);
+}
+
 /* ---- small file and page helpers (plain syscalls, no stdio buffers) ---- */
 #include <errno.h>
-#include <stdint.h>
 
 /* Read a whole small file into buf (NUL-terminated); returns its length or -errno. */
-static inline int ut_read_file(const char *path, char *buf, size_t size)
+static inline int utest_read_file(const char *path, char *buf, size_t size)
 {
 	int fd = open(path, O_RDONLY), len = 0;
 	ssize_t n = 0;
@@ -76,7 +101,7 @@ static inline int ut_read_file(const char *path, char *buf, size_t size)
 }
 
 /* Write s to path in one write(); returns 0 or -errno. */
-static inline int ut_write_str(const char *path, const char *s)
+static inline int utest_write_str(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY), rc = 0;
 	if (fd < 0)
@@ -88,7 +113,7 @@ static inline int ut_write_str(const char *path, const char *s)
 }
 
 /* The frame behind va from /proc/self/pagemap, or 0 when none is present. */
-static inline uint64_t ut_pfn_of(const volatile void *va)
+static inline uint64_t utest_pfn_of(const volatile void *va)
 {
 	uint64_t e = 0;
 	int fd = open("/proc/self/pagemap", O_RDONLY);
@@ -101,7 +126,7 @@ static inline uint64_t ut_pfn_of(const volatile void *va)
 }
 
 /* The /proc/kpageflags word of frame pfn (0 if it cannot be read). */
-static inline uint64_t ut_kpageflags(uint64_t pfn)
+static inline uint64_t utest_kpageflags(uint64_t pfn)
 {
 	uint64_t f = 0;
 	int fd = open("/proc/kpageflags", O_RDONLY);

@@ -3,7 +3,7 @@
  * code pushes, and the register save/restore macros. Only arch/x86_64 includes this. */
 #pragma once
 
-/* struct user_regs (include/arch/context.h) == struct trap_frame (x86.h), in bytes. */
+/* struct user_regs (uregs.h) == struct trap_frame (x86.h), in bytes. */
 #define UREGS_RCX 96
 #define UREGS_R11 32
 #define UREGS_VECTOR 120

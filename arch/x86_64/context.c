@@ -23,22 +23,6 @@
 #include "printk.h"
 #include "x86.h"
 
-#define RFLAGS_CF BIT(0)
-#define RFLAGS_FIXED BIT(1) /* always reads as 1 */
-#define RFLAGS_PF BIT(2)
-#define RFLAGS_AF BIT(4)
-#define RFLAGS_ZF BIT(6)
-#define RFLAGS_SF BIT(7)
-#define RFLAGS_TF BIT(8)
-#define RFLAGS_DF BIT(10)
-#define RFLAGS_OF BIT(11)
-#define RFLAGS_IOPL (BIT(12) | BIT(13))
-#define RFLAGS_NT BIT(14)
-#define RFLAGS_RF BIT(16)
-#define RFLAGS_VM BIT(17)
-#define RFLAGS_VIF BIT(19)
-#define RFLAGS_VIP BIT(20)
-#define RFLAGS_ID BIT(21)
 /* What a signal frame may set: the arithmetic flags, TF, DF. */
 #define RFLAGS_USER_SIGFRAME                                                                       \
 	(RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_TF | RFLAGS_DF |       \
@@ -83,6 +67,7 @@ _Static_assert(ASM_SYSCALL_VECTOR == SYSCALL_VECTOR, "syscall vector");
 _Static_assert(ASM_VEC_NMI == VEC_NMI && ASM_VEC_DF == VEC_DF && ASM_VEC_MC == VEC_MC, "vectors");
 _Static_assert(offsetof(struct cpu_local, kernel_rsp) == CPU_LOCAL_KERNEL_RSP, "cpu_local");
 _Static_assert(offsetof(struct cpu_local, user_rsp_scratch) == CPU_LOCAL_USER_RSP, "cpu_local");
+_Static_assert(offsetof(struct cpu_local, current) == CPU_LOCAL_CURRENT, "cpu_local");
 _Static_assert(offsetof(struct arch_context, fpu) % 16 == 0, "FXSAVE area alignment");
 
 extern char syscall_entry[], kernel_task_start[], user_task_start[];
@@ -135,7 +120,7 @@ static void fpu_learn_mxcsr_mask(void)
 	mxcsr_mask = m ? m : 0xffbf;
 }
 
-/* ---- FPU state in signal frames (see arch/context.h) ---- */
+/* ---- FPU state in signal frames (see entry_priv.h) ---- */
 
 int arch_fpu_to_user(void *ufp)
 {
@@ -298,13 +283,15 @@ void arch_context_init_kernel(struct arch_context *ctx, void *stack_base, void (
 
 /* The new task inherits the caller's live FPU/SSE state and FS base (fork semantics); a
  * fresh program gets defaults from arch_regs_init_user / arch_enter_user / arch_set_fs_base. */
-void arch_context_init_user(struct arch_context *ctx, void *stack_base,
-			    const struct user_regs *regs)
+struct user_regs *arch_context_init_user(struct arch_context *ctx, void *stack_base,
+					 const struct user_regs *regs)
 {
-	memcpy((char *)stack_base + KSTACK_SIZE - UREGS_SIZE, regs, UREGS_SIZE);
+	struct user_regs *copy = (struct user_regs *)((char *)stack_base + KSTACK_SIZE - UREGS_SIZE);
+	memcpy(copy, regs, UREGS_SIZE);
 	ctx->rsp = build_stack(stack_base, user_task_start, 0, 0);
 	ctx->fs_base = rdmsr(MSR_FS_BASE);
 	fxsave(ctx->fpu);
+	return copy;
 }
 
 struct user_regs *arch_current_user_regs(void)
@@ -332,6 +319,15 @@ bool arch_regs_sanitize_user(struct user_regs *r)
 	r->ss = SEL_UDATA;
 	return r->rip < USER_VA_END;
 }
+
+struct task *arch_current_task(void)
+{
+	struct task *t;
+	__asm__ volatile("movq %%gs:%c1, %0" : "=r"(t) : "i"(CPU_LOCAL_CURRENT));
+	return t;
+}
+
+void arch_set_current_task(struct task *t) { this_cpu()->current = t; }
 
 void arch_set_kernel_stack(void *stack_base)
 {

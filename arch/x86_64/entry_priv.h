@@ -2,6 +2,7 @@
  * switch.S) and the exception handlers' set-up. */
 #pragma once
 #include "entry.h"
+#include "uregs.h"
 #include "x86.h"
 
 /* How returns to user mode left, since boot (all CPUs, racy counters for tests). */
@@ -27,6 +28,21 @@ void entry_exit_work(struct user_regs *r);
 /* entry_syscall, entry_user_trap, entry_mm_fault, entry_schedule_tail and entry_exit_work
  * call the portable functions of entry.h; they are weak, and the test build of the kernel
  * replaces them (tests/ktest/x86_64/entry_hooks.h). */
+
+/* The user registers and FPU state in signal frames (sigframe.c, context.c). */
+/* Make registers restored from a user signal frame safe to return to user mode with: user
+ * code/stack selectors, only the user-settable RFLAGS bits, IF on. False when RIP is not a
+ * user address (the task must then die of SIGSEGV). */
+bool arch_regs_sanitize_user(struct user_regs *r);
+/* The running task's x87/SSE registers in a user signal frame, in Linux's `struct _fpstate`
+ * (the 512-byte FXSAVE image, 64-byte aligned by convention). arch_fpu_to_user saves them at
+ * ufp and gives the handler the default state (as Linux does); arch_fpu_from_user
+ * (rt_sigreturn) loads them back, dropping MXCSR bits the CPU does not accept, or the default
+ * state for ufp NULL. 0 or -EFAULT. Process context, the task on its way to user mode. */
+#define ARCH_FPSTATE_SIZE 512
+#define ARCH_FPSTATE_ALIGN 64
+int arch_fpu_to_user(void *ufp);
+int arch_fpu_from_user(const void *ufp);
 
 /* Per-CPU set-up of SYSCALL, the FPU and SSE (setup.c, every CPU). */
 void entry_init_cpu(void);

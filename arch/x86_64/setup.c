@@ -113,5 +113,5 @@ void ap_main(unsigned cpu)
 	mca_cpu_init(false);
 	timer_init_cpu();
 	__atomic_store_n(&cpu_locals[cpu].online, true, __ATOMIC_RELEASE);
-	sched_idle_loop(); /* runs tasks and deferred work (work.h) */
+	sched_idle_loop(); /* runs tasks, and the workers when work is pending */
 }

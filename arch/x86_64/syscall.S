@@ -4,9 +4,10 @@
  * SYSCALL leaves RSP at the user's stack and GS at the user's base, with IF, DF, TF and AC
  * cleared by MSR_FMASK. We swap GS, park the user RSP in gs:user_rsp_scratch, load the task's
  * kernel stack from gs:kernel_rsp and build the same struct user_regs an interrupt from user
- * mode would (vector SYSCALL_VECTOR, user CS/SS, rip = rcx, rflags = r11), at the top of the
- * kernel stack. Interrupts are enabled for syscall_dispatch and disabled again for the
- * return-to-user work.
+ * mode would (vector SYSCALL_VECTOR, user CS/SS, rip = rcx, rflags = r11, and the syscall
+ * number in the error-code slot, where it survives the result for a restart, like Linux's
+ * orig_ax), at the top of the kernel stack. Interrupts are enabled for syscall_dispatch and
+ * disabled again for the return-to-user work.
  *
  * Leaving: SYSRETQ when entry_syscall_exit() says the frame allows it (user CS/SS, a user
  * RIP, rcx == rip and r11 == rflags, no TF/RF), otherwise IRETQ. On Intel CPUs SYSRET with a
@@ -28,7 +29,7 @@ syscall_entry:
 	pushq %r11                              /* rflags */
 	pushq $ASM_SEL_UCODE                    /* cs */
 	pushq %rcx                              /* rip */
-	pushq $0                                /* error code */
+	pushq %rax                              /* error code slot: the number, for a restart */
 	pushq $ASM_SYSCALL_VECTOR               /* vector */
 	PUSH_REGS
 	movq %rsp, %rdi

@@ -78,8 +78,24 @@
 #define CR4_FSGSBASE BIT(16)
 #define CR4_SMEP BIT(20)
 #define CR4_SMAP BIT(21)
+#define RFLAGS_CF BIT(0)
+#define RFLAGS_FIXED BIT(1) /* always reads as 1 */
+#define RFLAGS_PF BIT(2)
+#define RFLAGS_AF BIT(4)
+#define RFLAGS_ZF BIT(6)
+#define RFLAGS_SF BIT(7)
+#define RFLAGS_TF BIT(8)
 #define RFLAGS_IF BIT(9)
+#define RFLAGS_DF BIT(10)
+#define RFLAGS_OF BIT(11)
+#define RFLAGS_IOPL (BIT(12) | BIT(13))
+#define RFLAGS_NT BIT(14)
+#define RFLAGS_RF BIT(16)
+#define RFLAGS_VM BIT(17)
 #define RFLAGS_AC BIT(18)
+#define RFLAGS_VIF BIT(19)
+#define RFLAGS_VIP BIT(20)
+#define RFLAGS_ID BIT(21)
 
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
 static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
@@ -175,7 +191,7 @@ struct cpu_local {
 	uint64_t user_rsp_scratch; /* 0x10: user RSP during SYSCALL entry */
 	uint32_t cpu_id;           /* 0x18 */
 	uint32_t apic_id;          /* 0x1c */
-	void *current;             /* 0x20: running task (kernel/proc) */
+	struct task *current;      /* 0x20: running task (arch_current_task) */
 	uint64_t mce_nesting;      /* 0x28: #MC handler depth on this CPU */
 	bool online;
 	uint64_t irq_count;
@@ -183,6 +199,7 @@ struct cpu_local {
 };
 #define CPU_LOCAL_KERNEL_RSP 0x08
 #define CPU_LOCAL_USER_RSP 0x10
+#define CPU_LOCAL_CURRENT 0x20
 
 extern struct cpu_local cpu_locals[MAX_CPUS];
 static inline struct cpu_local *this_cpu(void)

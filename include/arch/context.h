@@ -1,22 +1,11 @@
-/* The arch interface for tasks: kernel stacks and switching, entering and leaving user mode,
- * the saved user registers, and copying to and from user memory. */
+/* The arch interface for tasks: kernel stacks and switching, the current task, entering user
+ * mode, where a task's saved user registers live (their contents: arch/uregs.h), and copying
+ * to and from user memory. */
 #pragma once
 #include "../types.h"
 
-/* The user registers saved on kernel entry (syscall, interrupt, exception), in the order a
- * Linux x86-64 ucontext / signal frame needs them. The arch keeps one at the top of every
- * task's kernel stack; portable code reads and edits it (syscall arguments and results,
- * signal delivery) through these fields only. */
-struct user_regs {
-	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
-	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
-	uint64_t vector, error_code; /* trap vector (0..255), or SYSCALL_VECTOR for a syscall */
-	uint64_t rip, cs, rflags, rsp, ss;
-};
-#define SYSCALL_VECTOR 0x100
-
-/* Syscall number and arguments (Linux x86-64: rax; rdi, rsi, rdx, r10, r8, r9). */
-static inline uint64_t uregs_sysno(const struct user_regs *r) { return r->rax; }
+struct user_regs; /* the saved user registers: opaque, see arch/uregs.h */
+struct task;
 
 /* A task's saved kernel context for arch_context_switch: opaque to portable code. */
 struct arch_context {
@@ -37,19 +26,18 @@ void arch_context_switch(struct arch_context *prev, struct arch_context *next);
  * interrupts and calls fn(arg) in kernel mode. fn must not return: it calls task_exit. */
 void arch_context_init_kernel(struct arch_context *ctx, void *stack_base, void (*fn)(void *),
 			      void *arg);
-/* Prepare a new task so that the first switch to it returns to user mode with regs (copied
- * onto its kernel stack). Used by fork (a copy of the parent's registers with rax = 0) and
- * by the first exec. Also runs the schedule-tail hook (task_schedule_tail) first. */
-void arch_context_init_user(struct arch_context *ctx, void *stack_base,
-			    const struct user_regs *regs);
-/* The user registers of the running task (on its kernel stack), valid during a syscall or
- * a trap from user mode. */
+/* Prepare a new task so that the first switch to it returns to user mode with a copy of regs
+ * (kept on its kernel stack), after the schedule-tail hook (task_schedule_tail). The new task
+ * inherits the caller's FS base and FPU state (fork). Returns the copy, for the caller to
+ * adjust (fork sets the child's syscall result to 0). */
+struct user_regs *arch_context_init_user(struct arch_context *ctx, void *stack_base,
+					 const struct user_regs *regs);
+/* The user registers of the running task (the slot at the top of its kernel stack): those
+ * saved by the current syscall or trap from user mode, or, in a kernel task that is about to
+ * enter user mode (init's first exec), the ones it will enter with. */
 struct user_regs *arch_current_user_regs(void);
 /* Set registers for a fresh user program: entry point, stack, everything else zeroed. */
 void arch_regs_init_user(struct user_regs *r, uint64_t entry, uint64_t sp);
-/* Whether the registers (e.g. restored from a user signal frame) are safe to return to user
- * mode with: user code/stack selectors, no IOPL, canonical RIP. Fixes what it can. */
-bool arch_regs_sanitize_user(struct user_regs *r);
 /* Tell the CPU which kernel stack to use for the next entry from user mode of this task. */
 void arch_set_kernel_stack(void *stack_base);
 /* Install and read back the user FS base (TLS) of the current task. */
@@ -57,15 +45,10 @@ void arch_set_fs_base(struct arch_context *ctx, uint64_t base);
 /* Leave for user mode with regs as the very first return of a task (exec from a kernel task). */
 __noreturn void arch_enter_user(const struct user_regs *regs);
 
-/* The running task's x87/SSE registers in a user signal frame, in Linux's `struct _fpstate`
- * (the 512-byte FXSAVE image; ufp 16-byte aligned, 64 by convention). arch_fpu_to_user saves
- * them at ufp and gives the handler the default state (as Linux does); arch_fpu_from_user
- * (rt_sigreturn) loads them back, dropping MXCSR bits the CPU does not accept, or the
- * default state for ufp NULL. 0 or -EFAULT. Process context, on the task's way to user. */
-#define ARCH_FPSTATE_SIZE 512
-#define ARCH_FPSTATE_ALIGN 64
-int arch_fpu_to_user(void *ufp);
-int arch_fpu_from_user(const void *ufp);
+/* The task running on this CPU (per-CPU arch state, as Linux's `current`): the scheduler sets
+ * it when it switches; NULL before sched_init on this CPU. Any context, #MC and NMI too. */
+struct task *arch_current_task(void);
+void arch_set_current_task(struct task *t);
 
 /* Copies between kernel and user memory. A fault on the user side (unmapped, protection,
  * non-user address, or a machine check at the copy with a fixup) makes them return -EFAULT

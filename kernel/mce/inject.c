@@ -191,7 +191,6 @@ int mce_inject_one(const struct mce_inj_record *r)
 
 	copy.flags &= ~(uint32_t)MCE_INJ_HOLD;
 	err = inject_batch(&copy, 1);
-	mce_drain();
 	return err < 0 ? err : 0;
 }
 
@@ -209,9 +208,7 @@ int mce_inject_text(const char *text, size_t len)
 		return -ENODEV;
 	}
 	printk(KERN_INFO "mce-inject: %d record%s\n", n, n == 1 ? "" : "s");
-	n = inject_batch(inj_recs, (size_t)n);
-	mce_drain();
-	return n;
+	return inject_batch(inj_recs, (size_t)n);
 }
 
 /* mce.inject=module: the first boot module, raw mce-inject text (QEMU -initrd FILE). */

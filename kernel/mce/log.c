@@ -1,18 +1,19 @@
 /* The machine-check log: per-CPU lock-free rings written where errors are found (#MC, CMCI,
- * the poll timer) and drained in process context by deferred work.
+ * the poll timer) and drained in process context by deferred work on a kernel worker.
  *
  * Each CPU has two single-producer rings: one only its #MC handler writes, one only its
  * interrupt-context code (poll, CMCI, with interrupts off) writes, so a #MC arriving in the
  * middle of a poll never shares a producer. The single consumer is whoever holds drain_lock
- * (a trylock: a CPU that finds the drain busy leaves it to the other). A full ring drops the
- * new entry and counts it; the drain reports the drops. The drain prints each record the way
- * Linux prints hardware errors plus one decoded line, then runs the hooks the record asks for:
- * memory_failure_queue (include/memory_failure.h) for AO/UCNA frames and for kernel SRAR, so
- * the record is on the console before its consequences; the user-recovery hook for a record
- * injected with a faked user-mode SRAR context. A corrected memory error goes to the
- * corrected-error collector first, which keeps it off the console until its frame's count
- * reaches the threshold, as Linux's does (mce.print_all prints it anyway); the collector's
- * soft offlines run after the drain has let go of the rings. */
+ * (a trylock: a CPU that finds the drain busy leaves it to the other, which looks at the rings
+ * again before it stops). A full ring drops the new entry and counts it; the drain reports the
+ * drops. The drain prints each record the way Linux prints hardware errors plus one decoded
+ * line, then runs the hooks the record asks for: memory_failure_queue
+ * (include/memory_failure.h) for AO/UCNA frames and for kernel SRAR, so the record is on the
+ * console before its consequences; the user-recovery hook for a record injected with a faked
+ * user-mode SRAR context. A corrected memory error goes to the corrected-error collector
+ * first, which keeps it off the console until its frame's count reaches the threshold, as
+ * Linux's does (mce.print_all prints it anyway); the collector's soft offlines run after each
+ * pass has let go of the rings. */
 #include "arch/cpu.h"
 #include "mce_cec.h"
 #include "mce_priv.h"
@@ -213,14 +214,26 @@ static unsigned drain_locked(void)
 	return n;
 }
 
-unsigned mce_drain(void)
+/* Whether any ring holds an entry (a snapshot). */
+static bool rings_busy(void)
+{
+	for (unsigned cpu = 0; cpu < arch_cpu_count() && cpu < MAX_CPUS; cpu++)
+		for (int i = 0; i < MCE_RING_COUNT; i++)
+			if (__atomic_load_n(&ring_ready[cpu], __ATOMIC_ACQUIRE) &&
+			    ring_count(&rings[cpu][i]))
+				return true;
+	return false;
+}
+
+/* One pass under drain_lock; returns entries printed, or -1 when another CPU drains. */
+static int drain_once(void)
 {
 	unsigned n;
 	uint64_t dropped;
 	const char *msg;
 
 	if (!spin_trylock(&drain_lock))
-		return 0;
+		return -1;
 	n = drain_locked();
 	msg = __atomic_exchange_n(&fake_panic_msg, NULL, __ATOMIC_ACQ_REL);
 	if (msg) {
@@ -235,7 +248,23 @@ unsigned mce_drain(void)
 	}
 	spin_unlock(&drain_lock);
 	mce_cec_run_actions();
-	return n;
+	return (int)n;
+}
+
+/* A drain that finds another CPU draining leaves its entries to that one, which looks at the
+ * rings again after letting go of the lock: an entry pushed meanwhile is never left behind
+ * until the next error. */
+unsigned mce_drain(void)
+{
+	unsigned total = 0;
+	int n;
+
+	while ((n = drain_once()) >= 0) {
+		total += (unsigned)n;
+		if (!rings_busy() && !__atomic_load_n(&fake_panic_msg, __ATOMIC_ACQUIRE))
+			break;
+	}
+	return total;
 }
 
 static void drain_work_fn(void *arg)

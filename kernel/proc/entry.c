@@ -1,7 +1,9 @@
 /* The portable ends of the arch entry paths: user page faults, user traps that become
  * signals, the work done on every return to user mode, and the start of the first user
  * program (/init). */
+#include "arch/context.h"
 #include "arch/cpu.h"
+#include "arch/uregs.h"
 #include "boot_info.h"
 #include "entry.h"
 #include "initrd.h"
@@ -42,11 +44,11 @@ void task_user_trap(struct user_regs *r, enum user_trap trap, uint64_t addr, int
 		break;
 	case UTRAP_DIVIDE:
 		i = (struct ksiginfo){.si_signo = SIGFPE, .si_code = FPE_INTDIV};
-		i.u.fault.addr = r->rip;
+		i.u.fault.addr = arch_uregs_ip(r);
 		break;
 	case UTRAP_INVALID_OP:
 		i = (struct ksiginfo){.si_signo = SIGILL, .si_code = ILL_ILLOPN};
-		i.u.fault.addr = r->rip;
+		i.u.fault.addr = arch_uregs_ip(r);
 		break;
 	case UTRAP_BREAKPOINT:
 		i = (struct ksiginfo){.si_signo = SIGTRAP, .si_code = TRAP_BRKPT};
@@ -74,8 +76,8 @@ void task_exit_to_user(struct user_regs *r)
 			mf_task_work(t);
 		if (t->flags & TIF_NEED_RESCHED)
 			schedule();
-		if (sig_pending(t) || (r->vector == SYSCALL_VECTOR &&
-				       (int64_t)r->rax == -ERESTARTSYS))
+		if (sig_pending(t) || (arch_uregs_in_syscall(r) &&
+				       arch_syscall_retval(r) == -ERESTARTSYS))
 			sig_deliver(r);
 		arch_irq_disable();
 		if (!(READ_ONCE(t->flags) & (TIF_NEED_RESCHED | TIF_MF_NOTIFY)) && !sig_pending(t))
@@ -109,11 +111,11 @@ static void init_main(void *unused)
 	unsigned argc = 1 + split_list(run_list, argv + 1, INIT_ARGS_MAX);
 	argv[argc] = NULL;
 	const char *envp[] = {"HOME=/", "PATH=/bin:/", NULL};
-	struct user_regs regs;
-	long err = task_execve(init_path, argv, envp, &regs, false);
+	struct user_regs *regs = arch_current_user_regs(); /* the slot on our kernel stack */
+	long err = task_execve(init_path, argv, envp, regs, false);
 	if (err)
 		panic("cannot run %s: error %ld", init_path, err);
-	arch_enter_user(&regs);
+	arch_enter_user(regs);
 }
 
 void proc_start_init(void)

@@ -1,9 +1,13 @@
 /* Signals (see include/sig.h): per-task actions, blocked mask, pending set with one siginfo
- * per standard signal, the alternate stack, delivery on the way back to user mode through a
- * Linux x86-64 rt_sigframe, and rt_sigreturn that refuses privileged state from the frame.
+ * per standard signal, the alternate stack, and delivery on the way back to user mode: this
+ * file decides which handler runs, with which mask, siginfo and stack, and whether an
+ * interrupted syscall restarts; the arch writes the frame and reads it back at rt_sigreturn
+ * (include/arch/sigframe.h), refusing privileged state from it.
  * Locking: each task's sig_state has its own spinlock (taken with interrupts off); it nests
  * inside nothing and nothing nests inside it. */
 #include "arch/cpu.h"
+#include "arch/sigframe.h"
+#include "arch/uregs.h"
 #include "kerrno.h"
 #include "kmalloc.h"
 #include "kstring.h"
@@ -26,7 +30,6 @@
 #define SS_ONSTACK 1
 #define SS_DISABLE 2
 #define MINSIGSTKSZ 2048
-#define RED_ZONE 128
 #define UNBLOCKABLE (BIT(SIGKILL - 1) | BIT(SIGSTOP - 1))
 
 /* struct sigaction as the rt_sigaction syscall takes it (kernel layout, not libc's). */
@@ -37,19 +40,13 @@ struct ksigaction {
 	uint64_t mask;
 };
 
-struct kstack_t {
-	uint64_t ss_sp;
-	int32_t ss_flags, _pad;
-	uint64_t ss_size;
-};
-
 struct sig_state {
 	spinlock_t lock;
 	struct ksigaction action[NSIG];
 	uint64_t blocked;
 	uint64_t pending;
 	struct ksiginfo info[NSIG];
-	struct kstack_t altstack;
+	struct ksigaltstack altstack;
 };
 
 static uint64_t sigbit(int sig) { return BIT(sig - 1); }
@@ -204,48 +201,7 @@ void sig_send_hwpoison(struct task *t, int code, uint64_t addr, int lsb)
 		sig_send(t, &i);
 }
 
-/* ---- The signal frame (Linux x86-64 rt_sigframe) ---- */
-
-struct ksigcontext {
-	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
-	uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
-	uint16_t cs, gs, fs, ss;
-	uint64_t err, trapno, oldmask, cr2;
-	uint64_t fpstate; /* the x87/SSE state, saved above the frame (arch_fpu_to_user) */
-	uint64_t reserved1[8];
-};
-
-struct kucontext {
-	uint64_t uc_flags;
-	uint64_t uc_link;
-	struct kstack_t uc_stack;
-	struct ksigcontext uc_mcontext;
-	uint64_t uc_sigmask;
-};
-
-struct rt_sigframe {
-	uint64_t pretcode; /* the handler returns here: sa_restorer */
-	struct kucontext uc;
-	struct ksiginfo info;
-};
-
-static void regs_to_mcontext(const struct user_regs *r, struct ksigcontext *m, uint64_t cr2)
-{
-	*m = (struct ksigcontext){r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15,
-				  r->rdi, r->rsi, r->rbp, r->rbx, r->rdx, r->rax, r->rcx, r->rsp,
-				  r->rip, r->rflags, (uint16_t)r->cs, 0, 0, (uint16_t)r->ss,
-				  r->error_code, r->vector, 0, cr2, 0, {0}};
-}
-
-static void mcontext_to_regs(const struct ksigcontext *m, struct user_regs *r)
-{
-	r->r8 = m->r8, r->r9 = m->r9, r->r10 = m->r10, r->r11 = m->r11;
-	r->r12 = m->r12, r->r13 = m->r13, r->r14 = m->r14, r->r15 = m->r15;
-	r->rdi = m->rdi, r->rsi = m->rsi, r->rbp = m->rbp, r->rbx = m->rbx;
-	r->rdx = m->rdx, r->rax = m->rax, r->rcx = m->rcx, r->rsp = m->rsp;
-	r->rip = m->rip, r->rflags = m->eflags, r->cs = m->cs, r->ss = m->ss;
-	r->vector = 0; /* not a syscall any more: no restart, IRET path */
-}
+/* ---- Delivery ---- */
 
 static bool on_altstack(const struct sig_state *s, uint64_t sp)
 {
@@ -253,43 +209,22 @@ static bool on_altstack(const struct sig_state *s, uint64_t sp)
 	       sp <= s->altstack.ss_sp + s->altstack.ss_size;
 }
 
-/* Build the frame for sig on the user stack and point regs at the handler. false when the
- * frame could not be written (the task then dies of SIGSEGV). */
+/* Build the frame for sig (on the alternate stack with SA_ONSTACK when one is set up and not
+ * already in use) and point regs at the handler. false when it could not be written (the
+ * task then dies of SIGSEGV). */
 static bool setup_frame(struct sig_state *s, int sig, const struct ksigaction *ka,
 			const struct ksiginfo *info, uint64_t old_blocked, struct user_regs *regs)
 {
-	uint64_t sp = regs->rsp;
-	if ((ka->flags & SA_ONSTACK) && !(s->altstack.ss_flags & SS_DISABLE) &&
-	    !on_altstack(s, sp))
-		sp = s->altstack.ss_sp + s->altstack.ss_size;
-	else
-		sp -= RED_ZONE;
-	uint64_t fpstate = ALIGN_DOWN(sp - ARCH_FPSTATE_SIZE, ARCH_FPSTATE_ALIGN);
-	sp = ALIGN_DOWN(fpstate - sizeof(struct rt_sigframe), 16) - 8; /* as after a call */
-	struct rt_sigframe fr;
-	memset(&fr, 0, sizeof(fr));
-	fr.pretcode = ka->restorer;
-	fr.uc.uc_stack = s->altstack;
-	fr.uc.uc_stack.ss_flags = (s->altstack.ss_flags & SS_DISABLE) ? SS_DISABLE
-				  : on_altstack(s, regs->rsp)          ? SS_ONSTACK
-								       : 0;
-	regs_to_mcontext(regs, &fr.uc.uc_mcontext, info->u.fault.addr);
-	fr.uc.uc_mcontext.fpstate = fpstate;
-	fr.uc.uc_sigmask = old_blocked; /* restored by rt_sigreturn */
-	fr.info = *info;
-	struct rt_sigframe *uf = (struct rt_sigframe *)sp;
-	if (!(ka->flags & SA_RESTORER) || arch_copy_to_user(uf, &fr, sizeof(fr)) ||
-	    arch_fpu_to_user((void *)fpstate))
-		return false;
-	regs->rsp = sp;
-	regs->rip = ka->handler;
-	regs->rdi = (uint64_t)sig;
-	regs->rsi = (uint64_t)&uf->info;
-	regs->rdx = (uint64_t)&uf->uc;
-	regs->rax = 0;
-	regs->rflags &= ~(BIT(8) | BIT(10)); /* TF, DF */
-	regs->vector = 0;
-	return true;
+	uint64_t sp = arch_uregs_sp(regs);
+	bool alt_off = s->altstack.ss_flags & SS_DISABLE;
+	struct arch_sigframe f = {.sig = sig, .info = info, .handler = ka->handler,
+				  .restorer = ka->restorer, .uc_stack = s->altstack,
+				  .uc_sigmask = old_blocked, /* restored by rt_sigreturn */
+				  .fault_addr = info->u.fault.addr};
+	if ((ka->flags & SA_ONSTACK) && !alt_off && !on_altstack(s, sp))
+		f.stack_top = s->altstack.ss_sp + s->altstack.ss_size;
+	f.uc_stack.ss_flags = alt_off ? SS_DISABLE : on_altstack(s, sp) ? SS_ONSTACK : 0;
+	return (ka->flags & SA_RESTORER) && arch_sigframe_setup(regs, &f) == 0;
 }
 
 /* Take the next deliverable signal (SIGKILL first, then lowest number) and block what its
@@ -315,16 +250,16 @@ static int dequeue(struct sig_state *s, struct ksiginfo *info, struct ksigaction
 	return sig;
 }
 
+/* A syscall a signal interrupted (-ERESTARTSYS) runs again, unless a handler without
+ * SA_RESTART runs first: then it fails with -EINTR. */
 static void restart_syscall(struct user_regs *regs, bool handler_without_restart)
 {
-	if (regs->vector != SYSCALL_VECTOR || (int64_t)regs->rax != -ERESTARTSYS)
+	if (!arch_uregs_in_syscall(regs) || arch_syscall_retval(regs) != -ERESTARTSYS)
 		return;
-	if (handler_without_restart) {
-		regs->rax = (uint64_t)-EINTR;
-	} else {
-		regs->rax = regs->error_code; /* the syscall number, kept by syscall_dispatch */
-		regs->rip -= 2;               /* back onto the SYSCALL instruction */
-	}
+	if (handler_without_restart)
+		arch_syscall_set_retval(regs, -EINTR);
+	else
+		arch_syscall_restart(regs);
 }
 
 void sig_deliver(struct user_regs *regs)
@@ -359,27 +294,26 @@ void sig_deliver(struct user_regs *regs)
 long sys_rt_sigreturn(struct user_regs *regs)
 {
 	struct task *t = current_task();
-	struct kucontext uc;
-	if (arch_copy_from_user(&uc, (void *)regs->rsp, sizeof(uc))) {
+	struct arch_sigreturn ret;
+	if (arch_sigframe_restore(regs, &ret)) {
 		sig_force(t, &(struct ksiginfo){.si_signo = SIGSEGV, .si_code = SI_KERNEL});
 		return -EFAULT;
 	}
-	mcontext_to_regs(&uc.uc_mcontext, regs);
-	if (arch_fpu_from_user((const void *)uc.uc_mcontext.fpstate)) {
+	if (ret.fpu_refused) {
 		printk(KERN_INFO "sig: task %d: signal frame's FPU state unreadable: SIGSEGV\n",
 		       t->pid);
 		sig_force(t, &(struct ksiginfo){.si_signo = SIGSEGV, .si_code = SI_KERNEL});
 	}
-	if (!arch_regs_sanitize_user(regs)) {
+	if (ret.regs_refused) {
 		printk(KERN_INFO "sig: task %d returned a forged signal frame: SIGSEGV\n", t->pid);
 		sig_force(t, &(struct ksiginfo){.si_signo = SIGSEGV, .si_code = SI_KERNEL});
 	}
 	irqflags_t f = spin_lock_irqsave(&t->sig->lock);
-	t->sig->blocked = uc.uc_sigmask & ~UNBLOCKABLE;
+	t->sig->blocked = ret.uc_sigmask & ~UNBLOCKABLE;
 	spin_unlock_irqrestore(&t->sig->lock, f);
 	if (sig_pending(t))
 		task_set_flag(t, TIF_SIGPENDING);
-	return (long)regs->rax;
+	return arch_syscall_retval(regs); /* the restored register, not a result */
 }
 
 /* ---- Syscalls ---- */
@@ -451,7 +385,7 @@ long sys_rt_sigpending(uint64_t *uset, size_t sigsetsize)
 long sys_sigaltstack(const void *uss, void *uoss, uint64_t user_sp)
 {
 	struct sig_state *s = current_task()->sig;
-	struct kstack_t ss, old = s->altstack;
+	struct ksigaltstack ss, old = s->altstack;
 	if (on_altstack(s, user_sp))
 		old.ss_flags = SS_ONSTACK;
 	if (uss) {

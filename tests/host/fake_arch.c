@@ -3,6 +3,7 @@
 #include "../../include/arch/console.h"
 #include "../../include/arch/cpu.h"
 #include "../../include/arch/mmu.h"
+#include "../../include/arch/smp.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,4 +85,15 @@ void arch_console_write(const char *s, size_t len)
 	fake_console[fake_console_len] = 0;
 	if (fake_console_echo)
 		fwrite(s, 1, len, stdout);
+}
+
+/* One CPU runs everything: a call "on" another CPU runs here with that CPU's id. */
+int arch_call_on_cpu(unsigned cpu, cpu_fn_t fn, void *arg, bool wait)
+{
+	(void)wait;
+	unsigned self = fake_cpu_id;
+	fake_cpu_id = cpu;
+	fn(arg);
+	fake_cpu_id = self;
+	return 0;
 }

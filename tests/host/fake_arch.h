@@ -1,5 +1,6 @@
-/* The fake arch for host tests: a settable CPU id, a malloc'd "physical memory", and a
- * console that captures output. */
+/* The fake arch for host tests: a settable CPU id, a malloc'd "physical memory", a console
+ * that captures output, and calls on other CPUs run in place. The task side (context,
+ * registers, signal frames) is fake_context.h's. */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>

@@ -1,98 +1,17 @@
-/* Fakes for the host build of kernel/sig and kernel/mm/memory_failure.c: a current task
- * (switchable among several fake tasks that own address spaces), user memory that is host
- * memory (a NULL or "kernel" pointer faults), and an exit that records the status instead of
- * leaving (or jumps back into fake_task_take_signal while it runs a delivery). */
+/* Fake user tasks for the host build of kernel/mm/memory_failure.c and kernel/sig, on the
+ * real scheduler and process code (kernel/proc) and the fake CPU of fake_context.c; and the
+ * VFS calls the host build needs without the VFS. */
 #include "fake_task.h"
-#include "arch/context.h"
 #include "kerrno.h"
 #include "task.h"
 #include "sig.h"
 #include "vm.h"
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct task fake_task_obj = {.pid = 1, .name = "fake"};
 struct task *fake_current = &fake_task_obj;
-int fake_exit_status = -1;
-
-struct task *current_task(void) { return fake_current; }
-
-void task_set_flag(struct task *t, uint64_t flag) { t->flags |= flag; }
-
-bool task_test_and_clear_flag(struct task *t, uint64_t flag)
-{
-	bool was = t->flags & flag;
-	t->flags &= ~flag;
-	return was;
-}
-
-void task_wake(struct task *t) { (void)t; }
-struct task *task_find(int pid) { return pid == fake_current->pid ? fake_current : NULL; }
-void task_put(struct task *t) { (void)t; }
-
-/* The fake tasks own their mms through mm->owner, as exec/fork set it in the kernel. */
-struct task *task_get_mm_owner(struct mm *mm)
-{
-	struct task *t = mm->owner;
-	return t && t->mm == mm ? t : NULL;
-}
-
-static jmp_buf *exit_jmp; /* set while fake_task_take_signal runs a delivery */
-
-__noreturn void task_exit(int wait_status)
-{
-	fake_exit_status = wait_status;
-	if (exit_jmp)
-		longjmp(*exit_jmp, 1);
-	exit(100); /* tests that expect an exit run it in a forked child */
-}
-
-static bool user_ok(const void *p, size_t n)
-{
-	uintptr_t a = (uintptr_t)p;
-	return a >= 4096 && a + n >= a && a + n < USER_VA_END_FAKE;
-}
-
-int arch_copy_from_user(void *dst, const void *usrc, size_t n)
-{
-	if (!user_ok(usrc, n))
-		return -EFAULT;
-	memcpy(dst, usrc, n);
-	return 0;
-}
-
-int arch_copy_to_user(void *udst, const void *src, size_t n)
-{
-	if (!user_ok(udst, n))
-		return -EFAULT;
-	memcpy(udst, src, n);
-	return 0;
-}
-
-/* The host has no task FPU state: the frame gets a recognisable image, and sigreturn reads
- * it back (a bad pointer is -EFAULT, as in the kernel). */
-int arch_fpu_to_user(void *ufp)
-{
-	unsigned char image[ARCH_FPSTATE_SIZE];
-	memset(image, 0xf5, sizeof(image));
-	return arch_copy_to_user(ufp, image, sizeof(image));
-}
-
-int arch_fpu_from_user(const void *ufp)
-{
-	unsigned char image[ARCH_FPSTATE_SIZE];
-	return ufp ? arch_copy_from_user(image, ufp, sizeof(image)) : 0;
-}
-
-bool arch_regs_sanitize_user(struct user_regs *r)
-{
-	r->cs = 0x33;
-	r->ss = 0x2b;
-	r->rflags = (r->rflags & 0xdd5) | 0x202;
-	return r->rip < USER_VA_END_FAKE;
-}
 
 /* The VFS is not in the host build: remember registered nodes so tests can call them. */
 #include "vfs.h"
@@ -110,6 +29,13 @@ int vfs_register_node(const char *path, const struct vfs_node_ops *ops, void *pr
 	fake_node_priv[fake_nodes++] = priv;
 	return 0;
 }
+
+/* A task's open files: the fake tasks have none. */
+void vfs_close_all(struct task *t) { (void)t; }
+void vfs_exec_files(struct task *t) { (void)t; }
+void vfs_fork_files(struct task *child, const struct task *parent) { (void)child, (void)parent; }
+int vfs_init_task_console(struct task *t) { (void)t; return 0; }
+int vfs_file_backing(int fd, struct vm_file *out) { (void)fd, (void)out; return -EBADF; }
 
 /* ---- several fake tasks (memory_failure tests) ---- */
 
@@ -136,8 +62,14 @@ struct task *fake_task_new(int pid, struct mm *mm, int kill_policy, bool catch_s
 	t->mm = mm;
 	t->mf_kill = (enum mf_kill_policy)kill_policy;
 	t->mf_pfn = ~(pfn_t)0;
-	if (mm)
+	list_init(&t->children);
+	list_init(&t->sibling);
+	list_init(&t->run_link);
+	wait_queue_init(&t->child_exit);
+	if (mm) {
+		mm_get(mm);
 		mm->owner = t;
+	}
 	if (catch_sigbus) {
 		struct fake_sigaction sa = {FAKE_HANDLER,
 					    FAKE_SA_SIGINFO | FAKE_SA_RESTORER | FAKE_SA_NODEFER,
@@ -152,33 +84,32 @@ struct task *fake_task_new(int pid, struct mm *mm, int kill_policy, bool catch_s
 
 void fake_task_free(struct task *t)
 {
-	if (t->mm && t->mm->owner == t)
-		t->mm->owner = NULL;
+	if (t->mm) {
+		if (t->mm->owner == t)
+			t->mm->owner = NULL;
+		mm_put(t->mm);
+	}
 	sig_exit(t);
 	free(t);
 }
 
+static void deliver(void *regs) { sig_deliver(regs); }
+
 int fake_task_take_signal(struct task *t, struct ksiginfo *info)
 {
 	static uint8_t ustack[FAKE_USTACK] __attribute__((aligned(16)));
-	struct user_regs regs = {.rip = 0x1234, .rsp = (uint64_t)(ustack + FAKE_USTACK)};
+	struct user_regs regs = {.ip = 0x1234, .sp = (uint64_t)(ustack + FAKE_USTACK)};
 	struct task *was = fake_current;
-	jmp_buf jb;
-	volatile int ret = 0;
+	int ret = 0;
 
 	memset(info, 0, sizeof(*info));
 	fake_current = t;
-	exit_jmp = &jb;
-	if (setjmp(jb) == 0) {
-		sig_deliver(&regs);
-		if (regs.rip == FAKE_HANDLER) {
-			memcpy(info, (const void *)regs.rsi, sizeof(*info));
-			ret = (int)regs.rdi;
-		}
-	} else {
-		ret = -(fake_exit_status & 0x7f);
+	if (fake_run(deliver, &regs)) {
+		ret = -(t->exit_status & 0x7f); /* task_exit switched away from it for good */
+	} else if (regs.ip == FAKE_HANDLER) {
+		memcpy(info, (const void *)regs.args[1], sizeof(*info));
+		ret = (int)regs.args[0];
 	}
-	exit_jmp = NULL;
 	fake_current = was;
 	return ret;
 }

@@ -11,6 +11,7 @@
 #include "fake_mca.h"
 #include "kerrno.h"
 #include "unit.h"
+#include "work.h"
 #include <string.h>
 
 #define QEMU_CAP 0x100010aull		     /* 10 banks, CTL_P, SER_P */
@@ -336,6 +337,9 @@ TEST(mce_runtime_debugfs_injection)
 	a = stats();
 	CHECK_EQ(a.records, b.records + 1);
 	CHECK_EQ(a.by_source[MCE_SRC_POLL], b.by_source[MCE_SRC_POLL] + 1);
+	CHECK(strstr(fake_console, "CPU 1 Bank 3 (poll): KEEP") == NULL); /* not printed yet: */
+	CHECK(work_pending());                 /* the drain is queued for a kernel worker */
+	CHECK(work_run_pending() >= 1);
 	CHECK(strstr(fake_console, "CPU 1 Bank 3 (poll): KEEP") != NULL);
 	CHECK_EQ(store(INJF("cpu"), "2"), 1); /* not online: the bank write refuses */
 	CHECK_EQ(store(INJF("bank"), "3"), -EINVAL);
@@ -408,6 +412,7 @@ TEST(mce_runtime_injector_delivery_flags)
 			"MCGSTATUS MCIP RIPV EIPV NOBROADCAST"),
 		 1);
 	CHECK_EQ(stats().fake_panics, b.fake_panics + 1);
+	work_run_pending(); /* what a kernel worker does next */
 	CHECK(strstr(fake_console, "mce: fake panic: Data load in unrecoverable area of kernel"));
 
 	/* bad targets */

@@ -1,0 +1,57 @@
+/* The memory syscalls of the current task's address space (include/vm.h): mmap, mprotect,
+ * munmap, brk and madvise, with Linux x86-64 numbers. */
+#include "kerrno.h"
+#include "memory_failure.h"
+#include "syscall.h"
+#include "task.h"
+#include "vfs.h"
+#include "vm.h"
+
+#define MADV_NORMAL 0
+#define MADV_RANDOM 1
+#define MADV_SEQUENTIAL 2
+#define MADV_WILLNEED 3
+#define MADV_DONTNEED 4
+
+static struct mm *mm(void) { return current_task()->mm; }
+
+static long sys_mmap(const struct syscall_args *a)
+{
+	struct vm_file file;
+	unsigned flags = (unsigned)a->arg[3];
+	bool anon = flags & MAP_ANONYMOUS;
+	if (!anon && vfs_file_backing((int)a->arg[4], &file))
+		return -EBADF;
+	return vm_mmap(mm(), a->arg[0], a->arg[1], (unsigned)a->arg[2], flags,
+		       anon ? NULL : &file, a->arg[5]);
+}
+SYSCALL_DEFINE(9, sys_mmap);
+
+static long sys_mprotect(const struct syscall_args *a)
+{
+	return vm_mprotect(mm(), a->arg[0], a->arg[1], (unsigned)a->arg[2]);
+}
+SYSCALL_DEFINE(10, sys_mprotect);
+
+static long sys_munmap(const struct syscall_args *a) { return vm_munmap(mm(), a->arg[0], a->arg[1]); }
+SYSCALL_DEFINE(11, sys_munmap);
+
+static long sys_brk(const struct syscall_args *a) { return (long)vm_brk(mm(), a->arg[0]); }
+SYSCALL_DEFINE(12, sys_brk);
+
+static long sys_madvise(const struct syscall_args *a)
+{
+	uint64_t addr = a->arg[0], len = a->arg[1];
+	switch (a->arg[2]) {
+	case MADV_NORMAL:
+	case MADV_RANDOM:
+	case MADV_SEQUENTIAL:
+	case MADV_WILLNEED:
+		return (addr & (PAGE_SIZE - 1)) ? -EINVAL : 0;
+	case MADV_DONTNEED:
+		return vm_madvise_dontneed(mm(), addr, len);
+	default:
+		return mf_madvise(mm(), addr, len, (int)a->arg[2]);
+	}
+}
+SYSCALL_DEFINE(28, sys_madvise);
