@@ -4,10 +4,10 @@
  *                        rewriting every word of it, spinning without a syscall or sleeping
  *                        between passes; this process injects corrected memory errors at
  *                        that page through the software injector (/sys/kernel/debug/
- *                        mce-inject, alternating CMCI and poll, alternating CPUs), with the
- *                        default action_threshold (1023). One below it nothing has happened
- *                        (the array counts 1022, the frame is not poisoned,
- *                        HardwareCorrupted unchanged); at it the page is soft-offlined:
+ *                        mce-inject, alternating CMCI and poll, alternating CPUs), with
+ *                        action_threshold 100 (spin) or the default, 1023 (sleep). One below
+ *                        it nothing has happened (the array counts it, the frame is not
+ *                        poisoned, HardwareCorrupted unchanged); at it the page is soft-offlined:
  *                        HardwareCorrupted + 4 kB, the old frame HWPOISON in kpageflags,
  *                        the kernel's line with pfn, count, what was done and the time. A
  *                        CMCI storm began on the way: the collector counted in storm mode.
@@ -42,7 +42,8 @@
 #define COUNTERS "/sys/kernel/debug/mce/counters"
 #define CE_STATUS 0x9c0000000000009full /* VAL EN MISCV ADDRV, memory read error, corrected */
 #define MISC_PHYS 0x86ull		 /* physical address, LSB 6 */
-#define HMP_THRESHOLD 10
+#define HMP_THRESHOLD 10	/* each error from the host is a round trip through the monitor */
+#define SPIN_THRESHOLD 100	/* a spinning victim keeps a host core busy: fewer, slower steps */
 #define KPF_HWPOISON (1ull << 19)
 #define NOT_RAM_PFN 0x7f000000ull /* far above the guest's memory: counted, never acted on */
 #define TIMEOUT_S 60
@@ -236,9 +237,9 @@ static void offline_a_victim(int spin, int hmp)
 	long hwc0 = hwc();
 	long long storms0 = counter("storms_begun"), base = ces_taken();
 	long long offl0 = field(CEC "array", "offlined pages: ");
-	unsigned threshold = hmp ? HMP_THRESHOLD : 1023;
+	unsigned threshold = hmp ? HMP_THRESHOLD : spin ? SPIN_THRESHOLD : 1023;
 	CHECK(field(CEC "action_threshold", "") == 1023); /* Linux's default */
-	if (hmp)
+	if (threshold != 1023)
 		CHECK(write_num(CEC "action_threshold", threshold) == 0);
 	printf("cec: victim page at pfn %#llx, %s, threshold %u\n", (unsigned long long)pfn,
 	       spin ? "spinning" : "sleeping", threshold);
@@ -250,6 +251,7 @@ static void offline_a_victim(int spin, int hmp)
 	CHECK(hwc() == hwc0);
 	CHECK(!(utest_kpageflags(pfn) & KPF_HWPOISON));
 	printf("cec: %u corrected errors counted, page still in place\n", threshold - 1);
+	fflush(stdout);
 	CHECK((hmp ? hmp_ce(paddr, threshold, base)
 		   : inject_ce(paddr, threshold, CE_STATUS, MISC_PHYS, NULL)) == 0);
 	CHECK(wait_array(pfn, 0, offl0 + 1) == 0);

@@ -2,10 +2,11 @@
 each of its modes, at 1 and 2 CPUs.
 
   * cec-sw-{spin,sleep}-smp{1,2}: a victim that spins without syscalls (or sleeps between
-    passes) over its page; 1022 corrected errors at that page through the software injector
-    (CMCI and poll, both CPUs; mce.fake_cmci=1 gives QEMU a CMCI handler) change nothing, the
-    1023rd (Linux's default action_threshold) soft-offlines it: no signal, every word intact,
-    a new frame, HardwareCorrupted + 4 kB, a CMCI storm on the way.
+    passes) over its page; corrected errors at that page through the software injector (CMCI
+    and poll, both CPUs; mce.fake_cmci=1 gives QEMU a CMCI handler): one fewer than
+    action_threshold (100 for the spinning victim, Linux's default 1023 for the sleeping one)
+    change nothing, the next soft-offlines the page: no signal, every word intact, a new
+    frame, HardwareCorrupted + 4 kB, a CMCI storm on the way.
   * cec-hmp-{spin,sleep}-smp{1,2}: the same with action_threshold 10 and the errors injected
     from the host with QEMU's `mce` (a corrected error only fills the bank; the poller, every
     mce.poll_ms=50, finds it). The program prints each command and waits until the kernel
