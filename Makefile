@@ -73,7 +73,8 @@ $(B)/mcrk-test.elf: $(KOBJ) $(KTEST_OBJ) linker.ld
 
 # ---- user programs (musl, static) and the initrd that carries them as /bin/NAME: the
 # programs tests run (user/), the demo's victim (demo/) and the guest benchmark (bench/) ----
-USER_SRC := $(sort $(wildcard user/*.c)) $(sort $(wildcard demo/*.c)) bench/mfbench.c
+USER_SRC := $(sort $(wildcard user/*.c)) $(sort $(wildcard demo/*.c)) bench/mfbench.c \
+	bench/cecbench.c
 USER_BIN := $(addprefix $(B)/user/,$(basename $(notdir $(USER_SRC))))
 USER_CFLAGS := -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
 $(B)/user/%: user/%.c $(wildcard user/*.h) $(DEPS_STAMP)
@@ -82,7 +83,7 @@ $(B)/user/%: user/%.c $(wildcard user/*.h) $(DEPS_STAMP)
 $(B)/user/%: demo/%.c $(wildcard user/*.h) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -Iuser -o $@ $<
-$(B)/user/mfbench: bench/mfbench.c $(DEPS_STAMP)
+$(B)/user/%: bench/%.c bench/ubench.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -o $@ $<
 MCE_CASES := $(wildcard ../shared/mce-test-cases)
@@ -156,13 +157,18 @@ RMAP_BENCH_SRC := bench/rmap_bench.c $(addprefix kernel/mm/,rmap.c vm.c vm_map.c
 	tests/host/fake_arch.c tests/host/fake_mmu.c
 $(B)/rmap_bench: $(RMAP_BENCH_SRC)
 	$(HOSTCC) $(BENCH_CFLAGS) -o $@ $^
-bench: $(B)/frame_bench $(B)/rmap_bench
+$(B)/cec_bench: bench/cec_bench.c kernel/mce/cec.c
+	$(HOSTCC) $(BENCH_CFLAGS) -o $@ $^
+bench: $(B)/frame_bench $(B)/rmap_bench $(B)/cec_bench
 	$(B)/frame_bench
 	$(B)/rmap_bench
+	$(B)/cec_bench
 
-# Guest benchmarks under QEMU (minutes): memory_failure costs, SRAR and SRAO latency.
+# Guest benchmarks under QEMU (minutes): memory_failure and corrected-error collector costs,
+# SRAR and SRAO latency.
 bench-guest: all
 	sh bench/run_mfbench.sh
+	sh bench/run_mfbench.sh --prog cecbench
 	$(PYTHON) bench/srar_latency.py
 	$(PYTHON) bench/srao_latency.py
 

@@ -11,63 +11,24 @@
  * Budgets (docs/memory_failure.md): <= 5 us per memory_failure with one mapping, <= 3 us touch to
  * SIGBUS, linear in N and flat in M. */
 #define _GNU_SOURCE
+#include "ubench.h"
 #include <setjmp.h>
-#include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #ifndef MADV_HWPOISON
 #define MADV_HWPOISON 100
 #endif
-#define PG 4096
 #define RUNS 31	     /* samples per single-page figure */
 #define TABLE_RUNS 3 /* samples per (N, M) cell: each needs up to 767 forks */
-#define CALIBRATE_NS 50000000ull
 
 static const int NS[] = {1, 8, 64, 256};
 static const int MS[] = {0, 128, 512};
 #define NN (int)(sizeof(NS) / sizeof(NS[0]))
 #define NM (int)(sizeof(MS) / sizeof(MS[0]))
 
-static double tsc_per_us;
 static sigjmp_buf jb;
 static volatile uint64_t handler_tsc;
 static volatile int handler_code;
-
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi)::"memory");
-	return ((uint64_t)hi << 32) | lo;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void calibrate(void)
-{
-	uint64_t n0 = now_ns(), t0 = rdtsc(), n1;
-	while ((n1 = now_ns()) - n0 < CALIBRATE_NS)
-		;
-	uint64_t t1 = rdtsc();
-	tsc_per_us = (double)(t1 - t0) * 1000.0 / (double)(n1 - n0);
-}
-
-static double us(uint64_t cycles)
-{
-	return (double)cycles / tsc_per_us;
-}
 
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
@@ -75,29 +36,6 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 	(void)sig, (void)uc;
 	handler_code = si->si_code;
 	siglongjmp(jb, 1);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t median(uint64_t *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
-	return v[n / 2];
-}
-
-static char *dirty_page(void)
-{
-	char *p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED) {
-		perror("mmap");
-		exit(1);
-	}
-	memset(p, 0x5a, PG);
-	return p;
 }
 
 static void set_policy(int policy)
@@ -173,27 +111,6 @@ static uint64_t bench_touch(void)
 		munmap(p, PG);
 	}
 	return n ? median(v, n) : 0;
-}
-
-/* Fork a child that sleeps until killed; its pid (or -1). */
-static pid_t sleeper(void)
-{
-	pid_t pid = fork();
-	if (pid == 0) {
-		for (;;)
-			sleep(1000); /* nanosleep: killed by SIGKILL */
-	}
-	return pid;
-}
-
-static void reap(pid_t *pids, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (pids[i] > 0)
-			kill(pids[i], SIGKILL);
-	for (int i = 0; i < n; i++)
-		if (pids[i] > 0)
-			waitpid(pids[i], NULL, 0);
 }
 
 /* memory_failure of a page mapped by n tasks while m unrelated tasks sleep (median). */

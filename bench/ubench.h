@@ -1,0 +1,94 @@
+/* What the guest benchmarks (bench/mfbench.c, bench/cecbench.c) share: the time stamp counter
+ * calibrated against CLOCK_MONOTONIC, medians, dirty pages, and sleeping children that keep a
+ * COW-shared page mapped. User programs built with musl-gcc -static; the same source runs on
+ * Linux. */
+#pragma once
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PG 4096
+#define CALIBRATE_NS 50000000ull
+
+static double tsc_per_us;
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi)::"memory");
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Measure the TSC rate (tsc_per_us) over CALIBRATE_NS of CLOCK_MONOTONIC. */
+static inline void calibrate(void)
+{
+	uint64_t n0 = now_ns(), t0 = rdtsc(), n1;
+	while ((n1 = now_ns()) - n0 < CALIBRATE_NS)
+		;
+	uint64_t t1 = rdtsc();
+	tsc_per_us = (double)(t1 - t0) * 1000.0 / (double)(n1 - n0);
+}
+
+static inline double us(uint64_t cycles)
+{
+	return (double)cycles / tsc_per_us;
+}
+
+static inline int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The median of v[0..n) (sorts v). */
+static inline uint64_t median(uint64_t *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
+	return v[n / 2];
+}
+
+/* A private anonymous page filled with 0x5a. */
+static inline char *dirty_page(void)
+{
+	char *p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+	memset(p, 0x5a, PG);
+	return p;
+}
+
+/* Fork a child that sleeps until killed; its pid (or -1). */
+static inline pid_t sleeper(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		for (;;)
+			sleep(1000); /* nanosleep: killed by SIGKILL */
+	}
+	return pid;
+}
+
+static inline void reap(pid_t *pids, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGKILL);
+	for (int i = 0; i < n; i++)
+		if (pids[i] > 0)
+			waitpid(pids[i], NULL, 0);
+}
