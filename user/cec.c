@@ -44,6 +44,7 @@
 #define MISC_PHYS 0x86ull		 /* physical address, LSB 6 */
 #define HMP_THRESHOLD 10	/* each error from the host is a round trip through the monitor */
 #define SPIN_THRESHOLD 100	/* a spinning victim keeps a host core busy: fewer, slower steps */
+#define KPF_SLAB (1ull << 7)
 #define KPF_HWPOISON (1ull << 19)
 #define NOT_RAM_PFN 0x7f000000ull /* far above the guest's memory: counted, never acted on */
 #define TIMEOUT_S 60
@@ -213,11 +214,17 @@ static int wait_array(uint64_t pfn, int want, long long offl)
 	return -1;
 }
 
-/* The kernel log holds what (from /proc/kmsg). */
-static int kmsg_has(const char *what)
+/* The text of path holds what. */
+static int file_has(const char *path, const char *what)
 {
 	static char buf[256 * 1024];
-	return utest_read_file("/proc/kmsg", buf, sizeof buf) > 0 && strstr(buf, what) != NULL;
+	return utest_read_file(path, buf, sizeof buf) > 0 && strstr(buf, what) != NULL;
+}
+
+/* The kernel log holds what. */
+static int kmsg_has(const char *what)
+{
+	return file_has("/proc/kmsg", what);
 }
 
 /* ---- the victim cases ---- */
@@ -404,6 +411,44 @@ static uint64_t free_frame(void)
 	return pfn;
 }
 
+/* The first frame /proc/kpageflags says is kernel heap (KPF_SLAB), or 0. */
+static uint64_t slab_frame(void)
+{
+	for (uint64_t pfn = 1; pfn < (1u << 20); pfn++)
+		if (utest_kpageflags(pfn) & KPF_SLAB)
+			return pfn;
+	return 0;
+}
+
+/* At the threshold a free frame is taken out; kernel memory stays in use, reported and
+ * listed in the array file. */
+static void test_free_and_kernel_frames(void)
+{
+	char want[160];
+	long hwc0 = hwc();
+	uint64_t f = free_frame(), slab = slab_frame();
+	CHECK(write_num(CEC "action_threshold", 2) == 0);
+	CHECK(feed(f, 2) == 0);
+	CHECK(utest_kpageflags(f) & KPF_HWPOISON);
+	CHECK(hwc() == hwc0 + 4);
+	snprintf(want, sizeof want, "RAS: Soft-offlining pfn: %#llx (2 corrected errors): free frame "
+				    "taken out of the allocator (0)", (unsigned long long)f);
+	CHECK(kmsg_has(want));
+	CHECK(slab != 0);
+	CHECK(feed(slab, 4) == 0);
+	CHECK(!(utest_kpageflags(slab) & KPF_HWPOISON) && (utest_kpageflags(slab) & KPF_SLAB));
+	CHECK(hwc() == hwc0 + 4);
+	snprintf(want, sizeof want, "RAS: Soft-offlining pfn: %#llx (2 corrected errors): kernel heap:"
+				    " cannot be moved, left in use (-5)", (unsigned long long)slab);
+	CHECK(kmsg_has(want));
+	snprintf(want, sizeof want, "Unmovable pfn %#llx: kernel heap, threshold reached 2 time(s)",
+		 (unsigned long long)slab);
+	CHECK(file_has(CEC "array", want));
+	CHECK(write_num("/sys/kernel/debug/hwpoison/unpoison-pfn", f) == 0);
+	CHECK(hwc() == hwc0);
+	CHECK(write_num(CEC "action_threshold", 1023) == 0);
+}
+
 /* /sys/devices/system/memory/soft_offline_page and hard_offline_page take a physical
  * address; Linux's answers. */
 static void test_offline_files(void)
@@ -465,6 +510,7 @@ int main(int argc, char **argv)
 		test_decay_forgets();
 		test_ignored_errors();
 		test_bounded();
+		test_free_and_kernel_frames();
 		test_offline_files();
 	} else if (!strcmp(mode, "disabled")) {
 		test_disabled();
