@@ -398,19 +398,6 @@ static void test_ignored_errors(void)
 	CHECK(counter("cec_kept") == kept + 1);
 }
 
-/* A frame that was ours and is free now (touched, pfn noted, unmapped; a decoy page after it
- * takes any stray allocation from the per-CPU cache first). */
-static uint64_t free_frame(void)
-{
-	char *p = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	p[0] = 1;
-	p[PG] = 1;
-	uint64_t pfn = utest_pfn_of(p);
-	munmap(p, PG);
-	munmap(p + PG, PG);
-	return pfn;
-}
-
 /* The first frame /proc/kpageflags says is kernel heap (KPF_SLAB), or 0. */
 static uint64_t slab_frame(void)
 {
@@ -426,7 +413,7 @@ static void test_free_and_kernel_frames(void)
 {
 	char want[160];
 	long hwc0 = hwc();
-	uint64_t f = free_frame(), slab = slab_frame();
+	uint64_t f = utest_free_frame(), slab = slab_frame();
 	CHECK(write_num(CEC "action_threshold", 2) == 0);
 	CHECK(feed(f, 2) == 0);
 	CHECK(utest_kpageflags(f) & KPF_HWPOISON);
@@ -475,7 +462,7 @@ static void test_offline_files(void)
 	CHECK(same);
 	CHECK(utest_pfn_of(p) != old && utest_pfn_of(p) != 0);
 	CHECK(write_num(soft, old * PG) == 0); /* poisoned already: nothing to do */
-	uint64_t f = free_frame();
+	uint64_t f = utest_free_frame();
 	CHECK(write_num(hard, f * PG) == 0);
 	CHECK(write_num(hard, f * PG) == -EHWPOISON);
 	CHECK(utest_kpageflags(f) & KPF_HWPOISON);

@@ -137,3 +137,21 @@ static inline uint64_t utest_kpageflags(uint64_t pfn)
 	close(fd);
 	return f;
 }
+
+#include <sys/mman.h>
+
+/* A frame that was ours and is free now: touch two pages, note the first one's frame, unmap
+ * it, then the second (a decoy: the per-CPU cache is last-in first-out, so a stray allocation
+ * before the caller uses the frame, e.g. a first touch of a code page, takes the decoy). */
+static inline uint64_t utest_free_frame(void)
+{
+	char *p = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 0;
+	p[0] = 1;
+	p[4096] = 1;
+	uint64_t pfn = utest_pfn_of(p);
+	munmap(p, 4096);
+	munmap(p + 4096, 4096);
+	return pfn;
+}

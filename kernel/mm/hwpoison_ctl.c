@@ -28,35 +28,19 @@ static long store_pfn(const struct ctl_file *f, const char *buf, size_t n)
 	return err ? err : (long)n;
 }
 
-/* soft_offline_page and hard_offline_page: the frame holding a physical address. */
-static long parse_address_pfn(const char *buf, size_t n, pfn_t *pfn)
+/* soft_offline_page (unit 0) and hard_offline_page (unit 1): a physical address, then the
+ * frame that holds it is offlined. Linux answers EBUSY where memory_failure could not recover
+ * a frame it keeps (kernel memory); MCRK's memory_failure says -EFAULT for that, which a write
+ * must not return. */
+static long store_offline_page(const struct ctl_file *f, const char *buf, size_t n)
 {
 	uint64_t addr;
+	long err;
+
 	if (ctl_parse_u64(buf, n, 0, &addr))
 		return -EINVAL;
-	*pfn = addr >> PAGE_SHIFT;
-	return 0;
-}
-
-static long store_soft_offline(const struct ctl_file *f, const char *buf, size_t n)
-{
-	pfn_t pfn;
-	long err = parse_address_pfn(buf, n, &pfn);
-	(void)f;
-	if (!err)
-		err = soft_offline_frame(pfn, NULL);
-	return err ? err : (long)n;
-}
-
-/* Linux answers EBUSY where memory_failure could not recover a frame it keeps (kernel
- * memory); MCRK's memory_failure says -EFAULT for that, which a write must not return. */
-static long store_hard_offline(const struct ctl_file *f, const char *buf, size_t n)
-{
-	pfn_t pfn;
-	long err = parse_address_pfn(buf, n, &pfn);
-	(void)f;
-	if (!err)
-		err = memory_failure(pfn, MF_SOFTWARE);
+	err = f->unit ? memory_failure(addr >> PAGE_SHIFT, MF_SOFTWARE)
+		      : soft_offline_frame(addr >> PAGE_SHIFT, NULL);
 	if (err == -EFAULT)
 		err = -EBUSY;
 	return err ? err : (long)n;
@@ -86,8 +70,8 @@ static const struct ctl_file mf_files[] = {
     {HWPOISON_DIR "corrupt-pfn", NULL, store_pfn, NULL, 1, 0},
     {HWPOISON_DIR "unpoison-pfn", NULL, store_pfn, NULL, 0, 0},
     {HWPOISON_DIR "stats", show_stats, NULL, NULL, 0, 0},
-    {MEMORY_DIR "soft_offline_page", NULL, store_soft_offline, NULL, 0, 0},
-    {MEMORY_DIR "hard_offline_page", NULL, store_hard_offline, NULL, 0, 0},
+    {MEMORY_DIR "soft_offline_page", NULL, store_offline_page, NULL, 0, 0},
+    {MEMORY_DIR "hard_offline_page", NULL, store_offline_page, NULL, 1, 0},
 };
 
 void mf_ctl_init(void)
