@@ -48,6 +48,7 @@
 #define KPF_HWPOISON (1ull << 19)
 #define NOT_RAM_PFN 0x7f000000ull /* far above the guest's memory: counted, never acted on */
 #define TIMEOUT_S 60
+#define HMP_TIMEOUT_S 20 /* the host sends each error at once; the poller runs every 50 ms */
 
 /* What the victim and this process share (MAP_SHARED). */
 struct shared {
@@ -190,7 +191,7 @@ static int hmp_ce(uint64_t paddr, unsigned k, long long base)
 	printf("cec: inject CE %u with: mce 0 1 %#llx 0x0 %#llx %#llx\n", k,
 	       (unsigned long long)CE_STATUS, (unsigned long long)paddr, (unsigned long long)MISC_PHYS);
 	fflush(stdout);
-	for (uint64_t end = now_ms() + TIMEOUT_S * 1000; now_ms() < end; sleep_ms(5))
+	for (uint64_t end = now_ms() + HMP_TIMEOUT_S * 1000; now_ms() < end; sleep_ms(5))
 		if (ces_taken() - base >= k) {
 			printf("cec: CE %u seen\n", k);
 			fflush(stdout);

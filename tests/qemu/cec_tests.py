@@ -21,7 +21,8 @@ import re
 from driver import Script, Test
 from mf_tests import _program_exits_0
 
-INJECT = r"^cec: inject CE %d with: (mce [^\n]*)$"
+# The whole line, newline included: the serial log may hold half of it when it is read.
+INJECT = r"^cec: inject CE %d with: (mce [^\n]*)\n"
 
 
 def _hmp(mode):
@@ -36,7 +37,10 @@ def _hmp(mode):
                 return False, "the program never asked for corrected error %d" % k
             if found.group(0).startswith("init:"):
                 break
-            m.monitor().cmd(re.match(INJECT % k, found.group(0)).group(1))
+            cmd = re.match(INJECT % k, found.group(0)).group(1)
+            reply = m.monitor().cmd(cmd)
+            if reply.strip():
+                return False, "%r: the monitor said %r" % (cmd, reply.strip())
         if k - 1 != 10:
             return False, "%d corrected errors injected, the threshold is 10" % (k - 1)
         return _program_exits_0("cec:" + mode, 30)(m)
