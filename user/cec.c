@@ -81,7 +81,7 @@ static int write_num(const char *path, uint64_t v)
 {
 	char b[32];
 	snprintf(b, sizeof b, "%#llx\n", (unsigned long long)v);
-	return utest_write_str(path, b);
+	return utest_write_file(path, b);
 }
 
 /* The number after "key" in the text of path, or -1. */
@@ -169,9 +169,9 @@ static int inject_ce(uint64_t paddr, unsigned k, uint64_t status, uint64_t misc,
 {
 	unsigned cpu = k % inject_cpus;
 	int err = write_num(INJ "status", status) ?: write_num(INJ "addr", paddr) ?:
-		  write_num(INJ "misc", misc) ?: utest_write_str(INJ "mcgstatus", "0") ?:
-		  write_num(INJ "cpu", cpu) ?: utest_write_str(INJ "flags", how ? how : k & 1 ? "cmci" : "sw") ?:
-		  utest_write_str(INJ "bank", "1");
+		  write_num(INJ "misc", misc) ?: utest_write_file(INJ "mcgstatus", "0") ?:
+		  write_num(INJ "cpu", cpu) ?: utest_write_file(INJ "flags", how ? how : k & 1 ? "cmci" : "sw") ?:
+		  utest_write_file(INJ "bank", "1");
 	if (err == -EINVAL && cpu == 1 && inject_cpus == 2) {
 		inject_cpus = 1;
 		return inject_ce(paddr, k, status, misc, how);
@@ -297,16 +297,16 @@ static void test_files(void)
 	CHECK(utest_read_file(CEC "decay_interval", buf, sizeof buf) > 0 && !strcmp(buf, "86400\n"));
 	CHECK(utest_read_file(CEC "pfn", buf, sizeof buf) > 0 && !strcmp(buf, "0x0\n"));
 	CHECK(utest_read_file(CEC "array", buf, sizeof buf) > 0 && !strncmp(buf, "{ n: 0\n}\n", 9));
-	CHECK(utest_write_str(CEC "decay_interval", "3599\n") == -EINVAL);
-	CHECK(utest_write_str(CEC "decay_interval", "2592001\n") == -EINVAL);
-	CHECK(utest_write_str(CEC "decay_interval", "abc\n") == -EINVAL);
-	CHECK(utest_write_str(CEC "action_threshold", "-1\n") == -EINVAL);
-	CHECK(utest_write_str(CEC "action_threshold", "99999999999999999999999\n") == -ERANGE);
-	CHECK(utest_write_str(CEC "pfn", "12abc\n") == -EINVAL);
+	CHECK(utest_write_file(CEC "decay_interval", "3599\n") == -EINVAL);
+	CHECK(utest_write_file(CEC "decay_interval", "2592001\n") == -EINVAL);
+	CHECK(utest_write_file(CEC "decay_interval", "abc\n") == -EINVAL);
+	CHECK(utest_write_file(CEC "action_threshold", "-1\n") == -EINVAL);
+	CHECK(utest_write_file(CEC "action_threshold", "99999999999999999999999\n") == -ERANGE);
+	CHECK(utest_write_file(CEC "pfn", "12abc\n") == -EINVAL);
 	CHECK(field(CEC "decay_interval", "") == 86400);
-	CHECK(utest_write_str(CEC "action_threshold", "5000\n") == 0);
+	CHECK(utest_write_file(CEC "action_threshold", "5000\n") == 0);
 	CHECK(field(CEC "action_threshold", "") == 1023); /* the count holds at most 1023 */
-	CHECK(utest_write_str(CEC "decay_interval", "3600\n") == 0);
+	CHECK(utest_write_file(CEC "decay_interval", "3600\n") == 0);
 	CHECK(field(CEC "decay_interval", "") == 3600);
 	CHECK(write_num(CEC "pfn", NOT_RAM_PFN + 99999) == 0);
 	CHECK(utest_read_file(CEC "pfn", buf, sizeof buf) > 0 && !strcmp(buf, "0x7f01869f\n"));
@@ -446,10 +446,10 @@ static void test_offline_files(void)
 	long hwc0 = hwc();
 	for (int i = 0; i < 2; i++) {
 		const char *f = i ? hard : soft;
-		CHECK(utest_write_str(f, "abc\n") == -EINVAL);
-		CHECK(utest_write_str(f, "\n") == -EINVAL);
-		CHECK(utest_write_str(f, "99999999999999999999999\n") == -EINVAL);
-		CHECK(utest_write_str(f, "0x7fffffffff000\n") == -ENXIO);
+		CHECK(utest_write_file(f, "abc\n") == -EINVAL);
+		CHECK(utest_write_file(f, "\n") == -EINVAL);
+		CHECK(utest_write_file(f, "99999999999999999999999\n") == -EINVAL);
+		CHECK(utest_write_file(f, "0x7fffffffff000\n") == -ENXIO);
 	}
 	CHECK(hwc() == hwc0);
 	unsigned char *p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

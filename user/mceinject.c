@@ -50,7 +50,7 @@ static int knob_write(const char *knob, const char *value)
 	char path[128];
 
 	snprintf(path, sizeof path, KNOBS "%s", knob);
-	return utest_write_str(path, value);
+	return utest_write_file(path, value);
 }
 
 static void check_knobs(void)
@@ -90,16 +90,16 @@ static void check_field_injection(void)
 	long long rec = counter("records");
 
 	CHECK(keep >= 0 && poll >= 0 && rec >= 0);
-	CHECK(utest_write_str(INJ "cpu", "1") == 0);
-	CHECK(utest_write_str(INJ "status", CE_STATUS) == 0);
-	CHECK(utest_write_str(INJ "addr", "0") == 0);
-	CHECK(utest_write_str(INJ "misc", "0") == 0);
-	CHECK(utest_write_str(INJ "mcgstatus", "0") == 0);
-	CHECK(utest_write_str(INJ "flags", "sw") == 0);
-	CHECK(utest_write_str(INJ "flags", "df") == -EINVAL);
-	CHECK(utest_write_str(INJ "bank", "999") == -EINVAL);
+	CHECK(utest_write_file(INJ "cpu", "1") == 0);
+	CHECK(utest_write_file(INJ "status", CE_STATUS) == 0);
+	CHECK(utest_write_file(INJ "addr", "0") == 0);
+	CHECK(utest_write_file(INJ "misc", "0") == 0);
+	CHECK(utest_write_file(INJ "mcgstatus", "0") == 0);
+	CHECK(utest_write_file(INJ "flags", "sw") == 0);
+	CHECK(utest_write_file(INJ "flags", "df") == -EINVAL);
+	CHECK(utest_write_file(INJ "bank", "999") == -EINVAL);
 	CHECK(counter("records") == rec);
-	CHECK(utest_write_str(INJ "bank", "3") == 0);
+	CHECK(utest_write_file(INJ "bank", "3") == 0);
 	CHECK(counter("grade_KEEP") == keep + 1);
 	CHECK(counter("source_poll") == poll + 1);
 	CHECK(counter("records") == rec + 1);
@@ -110,10 +110,10 @@ static void check_text_injection(void)
 {
 	long long keep = counter("grade_KEEP"), rec = counter("records");
 
-	CHECK(utest_write_str(INJ "text", "CPU 0 BANK 2\nSTATUS CORRECTED 0x17\nPOLL\n") == 0);
+	CHECK(utest_write_file(INJ "text", "CPU 0 BANK 2\nSTATUS CORRECTED 0x17\nPOLL\n") == 0);
 	CHECK(counter("grade_KEEP") == keep + 1);
 	CHECK(counter("records") == rec + 1);
-	CHECK(utest_write_str(INJ "text", "CPU 0 BANK 2 FROB\n") == -EINVAL);
+	CHECK(utest_write_file(INJ "text", "CPU 0 BANK 2 FROB\n") == -EINVAL);
 	CHECK(counter("records") == rec + 1);
 }
 

@@ -81,7 +81,7 @@ static int write_pfn(const char *path, uint64_t pfn)
 {
 	char b[32];
 	snprintf(b, sizeof b, "%llu\n", (unsigned long long)pfn);
-	return utest_write_str(path, b);
+	return utest_write_file(path, b);
 }
 
 /* In a child: map and touch most of free memory, read every page's PFN; exit 0 if bad never
@@ -188,7 +188,7 @@ static void test_reread_at_offset_0(void)
 	uint64_t f = utest_kpageflags(pfn);
 	CHECK((f & (anon | KPF(KPF_MMAP))) == (anon | KPF(KPF_MMAP)) && !(f & KPF(KPF_HWPOISON)));
 	CHECK(madvise(p, PG, MADV_HWPOISON) == 0);
-	CHECK(utest_write_str(EARLY_KILL, "1\n") == 0);
+	CHECK(utest_write_file(EARLY_KILL, "1\n") == 0);
 
 	/* The same descriptors, read again from offset 0: the values of now. */
 	n = pread(mfd, buf, sizeof buf - 1, 0);
@@ -200,7 +200,7 @@ static void test_reread_at_offset_0(void)
 	CHECK(field_of(buf, "HardwareCorrupted") == before + 4);
 	CHECK(read(mfd, buf, sizeof buf) == 0); /* then at the end: nothing more */
 	CHECK(pread(sfd, buf, sizeof buf, 0) == 2 && !memcmp(buf, "1\n", 2));
-	CHECK(utest_write_str(EARLY_KILL, "0\n") == 0);
+	CHECK(utest_write_file(EARLY_KILL, "0\n") == 0);
 	CHECK(lseek(sfd, 0, SEEK_SET) == 0 && read(sfd, buf, sizeof buf) == 2 &&
 	      !memcmp(buf, "0\n", 2));
 
@@ -244,16 +244,16 @@ static void test_soft_offline(void)
 static void test_bad_writes(void)
 {
 	long before = hwc();
-	CHECK(utest_write_str(CORRUPT, "abc\n") == -EINVAL);
-	CHECK(utest_write_str(CORRUPT, "12abc\n") == -EINVAL);
-	CHECK(utest_write_str(CORRUPT, "-1\n") == -EINVAL);
-	CHECK(utest_write_str(CORRUPT, "\n") == -EINVAL);
-	CHECK(utest_write_str(CORRUPT, "0x7fffffffffff\n") == -ENXIO);
-	CHECK(utest_write_str(CORRUPT, "99999999999999999999999\n") == -ERANGE);
-	CHECK(utest_write_str(UNPOISON, "abc\n") == -EINVAL);
-	CHECK(utest_write_str(UNPOISON, "0x7fffffffffff\n") == -ENXIO);
-	CHECK(utest_write_str("/proc/sys/vm/memory_failure_early_kill", "7\n") == -EINVAL);
-	CHECK(utest_write_str("/proc/sys/vm/memory_failure_recovery", "x\n") == -EINVAL);
+	CHECK(utest_write_file(CORRUPT, "abc\n") == -EINVAL);
+	CHECK(utest_write_file(CORRUPT, "12abc\n") == -EINVAL);
+	CHECK(utest_write_file(CORRUPT, "-1\n") == -EINVAL);
+	CHECK(utest_write_file(CORRUPT, "\n") == -EINVAL);
+	CHECK(utest_write_file(CORRUPT, "0x7fffffffffff\n") == -ENXIO);
+	CHECK(utest_write_file(CORRUPT, "99999999999999999999999\n") == -ERANGE);
+	CHECK(utest_write_file(UNPOISON, "abc\n") == -EINVAL);
+	CHECK(utest_write_file(UNPOISON, "0x7fffffffffff\n") == -ENXIO);
+	CHECK(utest_write_file("/proc/sys/vm/memory_failure_early_kill", "7\n") == -EINVAL);
+	CHECK(utest_write_file("/proc/sys/vm/memory_failure_recovery", "x\n") == -EINVAL);
 	CHECK(hwc() == before);
 }
 
@@ -268,12 +268,12 @@ static int recovery0(void)
 	char *p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	p[0] = 7;
 	uint64_t pfn = utest_pfn_of(p);
-	CHECK(utest_write_str("/proc/sys/vm/memory_failure_recovery", "0\n") == 0);
+	CHECK(utest_write_file("/proc/sys/vm/memory_failure_recovery", "0\n") == 0);
 	printf("mf_files: poisoning pfn %#llx with memory_failure_recovery=0\n",
 	       (unsigned long long)pfn);
 	fflush(stdout);
 	CHECK(madvise(p, PG, MADV_HWPOISON) == 0);
-	CHECK(utest_write_str("/proc/sys/vm/memory_failure_recovery", "1\n") == 0);
+	CHECK(utest_write_file("/proc/sys/vm/memory_failure_recovery", "1\n") == 0);
 	CHECK(munmap(p, PG) == 0);
 	printf("mf_files: still running after the fake panic\n");
 	DONE("mf_files");
