@@ -537,9 +537,11 @@ TEST(cec_decay_timer)
 	work_run_pending();
 	CHECK_EQ(cstats().decays, 1);
 	CHECK(strstr(cec_read("array"), "[0000000000000123|10|001]") != NULL);
+	CHECK_EQ(write_num("decay_interval_ms", 60000), 0); /* restarts the interval */
 	mce_cec_tick();
 	work_run_pending();
 	CHECK_EQ(cstats().decays, 1); /* not due yet */
+	CHECK_EQ(write_num("decay_interval_ms", 20), 0);
 	for (int i = 0; i < 4; i++) {
 		sleep_ms(25);
 		mce_cec_tick();
