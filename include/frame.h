@@ -22,6 +22,7 @@
 			       access to it until every mapping points at the copy (vm_pte_prot) */
 #define PG_HWPOISON BIT(16) /* memory error: never handed out again */
 #define PG_SWPOISON BIT(17) /* the poison was injected by software (may be unpoisoned) */
+#define PG_TRAP BIT(18)     /* the poison emulator armed a line in it: every mapping traps */
 
 #define PG_KIND_MASK (PG_KERNEL | PG_PGTABLE | PG_USER | PG_SLAB | PG_KSTACK | PG_FILE)
 

@@ -4,6 +4,7 @@
 #include "arch/cpu.h"
 #include "arch/mca.h"
 #include "boot_info.h"
+#include "einj.h"
 #include "frame.h"
 #include "initrd.h"
 #include "kstring.h"
@@ -97,6 +98,7 @@ void kernel_main(void)
 	memory_failure_init();
 	mce_cec_init(boot_info.cmdline);
 	frame_kpageflags_init();
+	einj_init();
 	syscall_init();
 	print_memory_summary();
 	print_mca_summary();

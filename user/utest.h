@@ -85,6 +85,19 @@ static inline long meminfo_value(const char *text, const char *name)
 	return p ? strtol(p + strlen(name), NULL, 10) : -1;
 }
 
+#include <errno.h>
+
+/* Whether path opens with flags (access(2) is not everywhere MCRK's programs run). */
+static inline int utest_can_open(const char *path, int flags)
+{
+	int fd = open(path, flags);
+
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
 #include <stdint.h>
 #include <time.h>
 
@@ -113,16 +126,23 @@ static inline uint64_t utest_tsc_deadline(unsigned seconds)
 
 /* ---- pages and frames ---- */
 
-/* The frame behind va from /proc/self/pagemap, or 0 when none is present. */
-static inline uint64_t utest_pfn_of(const volatile void *va)
+/* The /proc/self/pagemap entry of the page at va (bit 63 present, bits 54:0 the frame), or 0. */
+static inline uint64_t utest_pagemap(const void *va)
 {
 	uint64_t e = 0;
 	int fd = open("/proc/self/pagemap", O_RDONLY);
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &e, 8, (off_t)((uintptr_t)va / 4096 * 8)) != 8)
+
+	if (fd >= 0 && pread(fd, &e, 8, (off_t)((uintptr_t)va / 4096 * 8)) != 8)
 		e = 0;
-	close(fd);
+	if (fd >= 0)
+		close(fd);
+	return e;
+}
+
+/* The frame behind va from /proc/self/pagemap, or 0 when none is present. */
+static inline uint64_t utest_pfn_of(const volatile void *va)
+{
+	uint64_t e = utest_pagemap((const void *)va);
 	return (e >> 63) ? (e & ((1ull << 55) - 1)) : 0;
 }
 

@@ -185,9 +185,9 @@ static void kill_mapper(struct mf_event *ev, const struct mapper *m, int err)
 
 typedef void (*batch_fn)(const struct collect *c, unsigned round, void *arg);
 
-/* One walk: collect, act on the batch, let go. Returns the mappings acted on, or -ENOMEM when
- * some could not be collected. */
-static int walk_once(struct page *pg, batch_fn act, void *arg, unsigned round)
+/* One round: collect pg's mappers, act on them, let them go. Returns how many there were, or
+ * -ENOMEM when some could not be collected (a caller that loops comes back for the rest). */
+static int collect_round(struct page *pg, batch_fn act, unsigned round, void *arg)
 {
 	struct collect c = {0};
 	rmap_walk(pg, collect_one, &c);
@@ -202,7 +202,7 @@ static int collect_then_act(struct page *pg, batch_fn act, void *arg)
 {
 	unsigned total = 0, rounds = 0;
 	while (rmap_count(pg) > 0 && rounds++ < MF_WALK_ROUNDS) {
-		int n = walk_once(pg, act, arg, rounds); /* on OOM the loop comes back for the rest */
+		int n = collect_round(pg, act, rounds, arg);
 		total += n > 0 ? (unsigned)n : 0;
 	}
 	return rmap_count(pg) > 0 ? -EBUSY : (int)total;
@@ -481,14 +481,14 @@ static int move_user_page(struct page *pg, pfn_t pfn, struct page *new)
 	pfn_t new_pfn = page_to_pfn(new);
 	__atomic_fetch_or(&new->flags, PG_MOVING, __ATOMIC_ACQ_REL);
 	__atomic_fetch_or(&pg->flags, PG_MOVING, __ATOMIC_ACQ_REL);
-	int err = walk_once(pg, wrprotect_batch, &pfn, 1);
+	int err = collect_round(pg, wrprotect_batch, 1, &pfn);
 	if (err >= 0) {
 		memcpy(page_to_virt(new), page_to_virt(pg), PAGE_SIZE);
 		err = collect_then_act(pg, replace_batch, &a);
 	}
 	__atomic_fetch_and(&pg->flags, ~PG_MOVING, __ATOMIC_ACQ_REL);
 	if (err >= 0)
-		walk_once(new, settle_batch, &new_pfn, 1);
+		collect_round(new, settle_batch, 1, &new_pfn);
 	__atomic_fetch_and(&new->flags, ~PG_MOVING, __ATOMIC_ACQ_REL);
 	return err < 0 ? err : 0;
 }
@@ -575,6 +575,44 @@ int unpoison_frame(pfn_t pfn)
 	else
 		printk(KERN_INFO "memory_failure: pfn %#lx unpoisoned, back in the allocator\n", pfn);
 	return err;
+}
+
+/* ---- traps for the poison emulator ---- */
+
+struct trap_args {
+	pfn_t pfn;
+	bool on;
+};
+
+static void trap_batch(const struct collect *c, unsigned round, void *arg)
+{
+	const struct trap_args *a = arg;
+	(void)round;
+	for (unsigned i = 0; i < c->n; i++)
+		vm_trap_page(c->v[i].mm, c->v[i].va, a->pfn, a->on);
+}
+
+/* PG_TRAP first, so that a mapping made while the existing ones are walked traps from the
+ * start (arch_pt_map looks at it); then the kernel's own mapping, then every user one. */
+int mf_trap_frame(pfn_t pfn, bool on)
+{
+	struct page *pg = pfn_to_page(pfn);
+	int err;
+
+	if (!pg)
+		return -ENXIO;
+	if (on)
+		__atomic_fetch_or(&pg->flags, PG_TRAP, __ATOMIC_ACQ_REL);
+	else
+		__atomic_fetch_and(&pg->flags, ~PG_TRAP, __ATOMIC_ACQ_REL);
+	err = arch_trap_frame(pfn, on);
+	if (err) {
+		if (on)
+			__atomic_fetch_and(&pg->flags, ~PG_TRAP, __ATOMIC_ACQ_REL);
+		return err;
+	}
+	collect_round(pg, trap_batch, 1, &(struct trap_args){pfn, on});
+	return 0;
 }
 
 /* ---- madvise(MADV_HWPOISON / MADV_SOFT_OFFLINE) ---- */

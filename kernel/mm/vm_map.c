@@ -353,6 +353,33 @@ int vm_mprotect(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot)
 }
 
 /* Set the heap start; see vm.h. */
+/* mlock/munlock; see vm.h. Takes mm->lock. */
+int vm_mlock(struct mm *mm, vaddr_t addr, uint64_t len, bool lock)
+{
+	vaddr_t start = ALIGN_DOWN(addr, PAGE_SIZE), end;
+	int err;
+
+	if (!len)
+		return 0;
+	if (len > USER_VA_END || addr > USER_VA_END - len)
+		return -ENOMEM;
+	end = ALIGN_UP(addr + len, PAGE_SIZE);
+	if (!range_user(start, end - start))
+		return -ENOMEM;
+	spin_lock(&mm->lock);
+	err = mprotect_check(mm, start, end, 0); /* -ENOMEM for a hole */
+	if (!err)
+		err = split_range(mm, start, end);
+	for (struct vma *v = vma_tree_next(mm->vma_root, start); !err && v && v->start < end;
+	     v = vma_tree_next(mm->vma_root, v->end)) {
+		v->flags = lock ? v->flags | VM_LOCKED : v->flags & ~(unsigned)VM_LOCKED;
+		if (lock)
+			populate_locked(mm, v->start, v->end, v->prot);
+	}
+	spin_unlock(&mm->lock);
+	return err;
+}
+
 void vm_brk_init(struct mm *mm, vaddr_t start)
 {
 	spin_lock(&mm->lock);

@@ -78,5 +78,7 @@ TESTS += MF_TESTS
 from cec_tests import CEC_TESTS  # noqa: E402  (the corrected-error collector, user/cec.c)
 TESTS += CEC_TESTS
 
+from einj_tests import EINJ_TESTS  # noqa: E402  (EINJ: the poison emulator, firmware tables)
+TESTS += EINJ_TESTS
 from hw_tests import HW_TESTS  # noqa: E402  (machine facts: topology, time, scale, consoles)
 TESTS += HW_TESTS
