@@ -99,7 +99,7 @@ $(B)/mcrk-test.elf: $(KOBJ) $(KTEST_OBJ) $(KSYMS_EMPTY) linker.ld scripts/mksyms
 # ---- user programs (musl, static) and the initrd that carries them as /bin/NAME: the
 # programs tests run (user/), the demo's victim (demo/) and the guest benchmark (bench/) ----
 USER_SRC := $(sort $(wildcard user/*.c)) $(sort $(wildcard demo/*.c)) bench/mfbench.c \
-	bench/cecbench.c
+	bench/cecbench.c bench/threadbench.c
 USER_BIN := $(addprefix $(B)/user/,$(basename $(notdir $(USER_SRC))))
 USER_CFLAGS := -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
 $(B)/user/%: user/%.c $(wildcard user/*.h) $(DEPS_STAMP)
@@ -199,12 +199,13 @@ bench: $(B)/frame_bench $(B)/rmap_bench $(B)/cec_bench
 	$(B)/cec_bench
 
 # Guest benchmarks under QEMU (minutes): memory_failure and corrected-error collector costs,
-# SRAR and SRAO latency.
+# SRAR and SRAO latency, threads.
 bench-guest: all
 	sh bench/run_mfbench.sh
 	sh bench/run_mfbench.sh --prog cecbench
 	$(PYTHON) bench/srar_latency.py
 	$(PYTHON) bench/srao_latency.py
+	sh bench/run_threadbench.sh
 
 # ---- fuzzing: libFuzzer targets with ASan/UBSan (clang); `make test` runs a short fixed smoke ----
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
