@@ -99,7 +99,7 @@ $(B)/mcrk-test.elf: $(KOBJ) $(KTEST_OBJ) $(KSYMS_EMPTY) linker.ld scripts/mksyms
 # ---- user programs (musl, static) and the initrd that carries them as /bin/NAME: the
 # programs tests run (user/), the demo's victim (demo/) and the guest benchmark (bench/) ----
 USER_SRC := $(sort $(wildcard user/*.c)) $(sort $(wildcard demo/*.c)) bench/mfbench.c \
-	bench/cecbench.c bench/threadbench.c
+	bench/cecbench.c bench/forkbench.c bench/threadbench.c
 USER_BIN := $(addprefix $(B)/user/,$(basename $(notdir $(USER_SRC))))
 USER_CFLAGS := -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
 $(B)/user/%: user/%.c $(wildcard user/*.h) $(DEPS_STAMP)
@@ -108,7 +108,7 @@ $(B)/user/%: user/%.c $(wildcard user/*.h) $(DEPS_STAMP)
 $(B)/user/%: demo/%.c $(wildcard user/*.h) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -Iuser -o $@ $<
-$(B)/user/%: bench/%.c bench/ubench.h $(DEPS_STAMP)
+$(B)/user/%: bench/%.c bench/bench.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -o $@ $<
 MCE_CASES := $(wildcard ../shared/mce-test-cases)
@@ -202,7 +202,8 @@ bench: $(B)/frame_bench $(B)/rmap_bench $(B)/cec_bench
 # SRAR and SRAO latency, threads.
 bench-guest: all
 	sh bench/run_mfbench.sh
-	sh bench/run_mfbench.sh --prog cecbench
+	sh bench/run_guest.sh forkbench
+	sh bench/run_guest.sh --smp 2 cecbench
 	$(PYTHON) bench/srar_latency.py
 	$(PYTHON) bench/srao_latency.py
 	sh bench/run_threadbench.sh

@@ -11,9 +11,9 @@
  *     tasks (the caller and 63 forked children sleeping on the COW-shared page): the write that
  *     reaches the threshold, and the kernel's own time for the soft offline, read from its
  *     "RAS: Soft-offlining pfn" line in /proc/kmsg.
- * Each figure is the median of its runs. bench/run_mfbench.sh --prog cecbench boots it. */
+ * Each figure is the median of its runs. bench/run_guest.sh --smp 2 cecbench boots it. */
 #define _GNU_SOURCE
-#include "ubench.h"
+#include "bench.h"
 #include <errno.h>
 #include <fcntl.h>
 

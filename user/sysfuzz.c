@@ -5,9 +5,9 @@
  * into read-only strings, paths of real files and control files, and pure noise. A child
  * that breaks itself (unmaps its code, scribbles on its TLS, takes a signal with a garbage
  * handler) dies and the next one starts; one that sleeps too long is killed. At the end no
- * memory may be missing (MemFree as before, as in user/leakcheck.c), no child or thread may
- * be left (every child reaped, with __WALL), and the kernel must not have faulted or panicked
- * (the test driver checks the log).
+ * memory may be missing (MemFree + Slab and the kmalloc objects as before, as in
+ * user/leakcheck.c), no child or thread may be left (every child reaped, with __WALL), and
+ * the kernel must not have faulted or panicked (the test driver checks the log).
  * Some calls get arguments shaped to reach deeper: futex (real operations with and without
  * FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME, on aligned, unaligned, shared, read-only and
  * kernel words, with short timeouts), clone/clone3/vfork/fork (combinations of CLONE_* flags,
@@ -281,10 +281,13 @@ static void child(pid_t me)
 
 static char meminfo[2][2048]; /* the text of the first and the latest reading */
 
+/* Free memory as user/leakcheck.c counts it: MemFree + Slab (kmalloc keeps a few empty slab
+ * frames in reserve and fills slabs in allocation order, so the objects say what is in use,
+ * below) into meminfo[which]. */
 static long mem_free_kb(int which)
 {
 	read_meminfo(meminfo[which], sizeof(meminfo[which]));
-	return meminfo_value(meminfo[which], "MemFree:");
+	return meminfo_value(meminfo[which], "MemFree:") + meminfo_value(meminfo[which], "Slab:");
 }
 
 /* The meminfo lines that changed, to say where missing memory went. */
@@ -344,7 +347,7 @@ int main(int argc, char **argv)
 		_exit(0);
 	reap(warm);
 	mem_free_kb(0);
-	long before = mem_free_kb(0);
+	long before = mem_free_kb(0), objects = meminfo_value(meminfo[0], "SlabObjects:");
 	for (int c = 0; c < CHILDREN; c++) {
 		for (int i = 0; i < SCRATCH; i++)
 			scratch[i] = (unsigned char)rnd();
@@ -389,16 +392,19 @@ int main(int argc, char **argv)
 	 * end: give that a moment before measuring. */
 	long after = mem_free_kb(1);
 	int waited = 0;
-	for (; waited < 500 && after != before; waited++) {
+	for (; waited < 500 && (after != before ||
+				meminfo_value(meminfo[1], "SlabObjects:") != objects); waited++) {
 		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
 		after = mem_free_kb(1);
 	}
-	printf("sysfuzz: MemFree %ld kB before, %ld kB after (%d ms later)\n", before, after, waited * 10);
+	long objects_after = meminfo_value(meminfo[1], "SlabObjects:");
+	printf("sysfuzz: MemFree + Slab %ld kB before, %ld kB after, kmalloc objects %ld and %ld "
+	       "(%d ms later)\n", before, after, objects, objects_after, waited * 10);
 	errno = 0;
 	CHECK(waitpid(-1, NULL, WNOHANG | __WALL) == -1 && errno == ECHILD); /* nothing left */
-	if (after != before)
+	if (after != before || objects_after != objects)
 		print_changes();
 	if (on_mcrk())
-		CHECK(after == before);
+		CHECK(after == before && objects_after == objects);
 	DONE("sysfuzz");
 }

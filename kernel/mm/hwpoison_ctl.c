@@ -4,6 +4,7 @@
  *   /sys/kernel/debug/hwpoison/corrupt-pfn   write a pfn: memory_failure(pfn, MF_SOFTWARE)
  *   /sys/kernel/debug/hwpoison/unpoison-pfn  write a pfn: undo software poison
  *   /sys/kernel/debug/hwpoison/stats         (MCRK) "name value" lines of struct mf_stats
+ *   /sys/kernel/debug/hwpoison/last_event    (MCRK) the last event's outcome and every mapping
  *   /sys/devices/system/memory/soft_offline_page   write a physical address: soft offline
  *   /sys/devices/system/memory/hard_offline_page   write a physical address: memory_failure
  * Writes follow the control-file rules of include/ctl.h (a number in C style, base 0, as
@@ -70,6 +71,7 @@ static const struct ctl_file mf_files[] = {
     {HWPOISON_DIR "corrupt-pfn", NULL, store_pfn, NULL, 1, 0},
     {HWPOISON_DIR "unpoison-pfn", NULL, store_pfn, NULL, 0, 0},
     {HWPOISON_DIR "stats", show_stats, NULL, NULL, 0, 0},
+    {HWPOISON_DIR "last_event", mf_show_last_event, NULL, NULL, 0, 0},
     {MEMORY_DIR "soft_offline_page", NULL, store_offline_page, NULL, 0, 0},
     {MEMORY_DIR "hard_offline_page", NULL, store_offline_page, NULL, 1, 0},
 };

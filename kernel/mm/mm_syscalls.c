@@ -1,5 +1,5 @@
 /* The memory syscalls of the current task's address space (include/vm.h): mmap, mprotect,
- * munmap, brk, madvise, mlock and munlock, with Linux x86-64 numbers. mmap keeps to
+ * munmap, mremap, brk, madvise, mlock and munlock, with Linux x86-64 numbers. mmap keeps to
  * RLIMIT_AS. */
 #include "kerrno.h"
 #include "memory_failure.h"
@@ -55,6 +55,12 @@ SYSCALL_DEFINE(10, sys_mprotect);
 
 static long sys_munmap(const struct syscall_args *a) { return vm_munmap(mm(), a->arg[0], a->arg[1]); }
 SYSCALL_DEFINE(11, sys_munmap);
+
+static long sys_mremap(const struct syscall_args *a)
+{
+	return vm_mremap(mm(), a->arg[0], a->arg[1], a->arg[2], a->arg[3], a->arg[4]);
+}
+SYSCALL_DEFINE(25, sys_mremap);
 
 static long sys_brk(const struct syscall_args *a) { return (long)vm_brk(mm(), a->arg[0]); }
 SYSCALL_DEFINE(12, sys_brk);

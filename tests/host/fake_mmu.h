@@ -25,6 +25,10 @@ extern uint64_t fake_mmu_flushes, fake_mmu_flushed_pages;
 /* When set, called at the end of every arch_pt_flush: what another CPU does at that moment
  * (a test's stand-in for a concurrent user; the caller of the flush may hold mm->lock). */
 extern void (*fake_mmu_on_flush)(struct arch_pt *pt, vaddr_t va);
+/* Calls of the range operations (one per leaf table they visit), and of the single-page
+ * ones (arch_pt_map, arch_pt_protect, arch_pt_set_marker, arch_pt_clear, arch_pt_get): tests
+ * check that fork and teardown work a table at a time. */
+extern uint64_t fake_mmu_range_calls, fake_mmu_page_calls;
 /* The table arch_pt_activate last loaded. */
 extern struct arch_pt *fake_mmu_active;
 /* Whether the present entry at va traps (the poison emulator's arch_pt_trap or PG_TRAP). */

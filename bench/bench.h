@@ -1,7 +1,7 @@
-/* What the guest benchmarks (bench/mfbench.c, bench/cecbench.c) share: the time stamp counter
- * calibrated against CLOCK_MONOTONIC, medians, dirty pages, and sleeping children that keep a
- * COW-shared page mapped. User programs built with musl-gcc -static; the same source runs on
- * Linux. */
+/* What the guest benchmarks share (bench/mfbench.c, bench/forkbench.c, bench/cecbench.c): the
+ * time stamp counter as a clock, its rate calibrated against CLOCK_MONOTONIC, medians, dirty
+ * pages, and sleeping children that keep a COW-shared page mapped. Header-only, since each
+ * benchmark is one static program; the same code runs on Linux. */
 #pragma once
 #include <signal.h>
 #include <stdint.h>
@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PG 4096
-#define CALIBRATE_NS 50000000ull
+#define PG 4096ul
+#define CALIBRATE_NS 50000000ull /* 50 ms of CLOCK_MONOTONIC */
 
 static double tsc_per_us;
 
@@ -32,20 +32,16 @@ static inline uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Measure the TSC rate (tsc_per_us) over CALIBRATE_NS of CLOCK_MONOTONIC. */
+/* Measure the TSC rate into tsc_per_us. */
 static inline void calibrate(void)
 {
 	uint64_t n0 = now_ns(), t0 = rdtsc(), n1;
 	while ((n1 = now_ns()) - n0 < CALIBRATE_NS)
 		;
-	uint64_t t1 = rdtsc();
-	tsc_per_us = (double)(t1 - t0) * 1000.0 / (double)(n1 - n0);
+	tsc_per_us = (double)(rdtsc() - t0) * 1000.0 / (double)(n1 - n0);
 }
 
-static inline double us(uint64_t cycles)
-{
-	return (double)cycles / tsc_per_us;
-}
+static inline double us(uint64_t cycles) { return (double)cycles / tsc_per_us; }
 
 static inline int cmp_u64(const void *a, const void *b)
 {
@@ -72,7 +68,8 @@ static inline char *dirty_page(void)
 	return p;
 }
 
-/* Fork a child that sleeps until killed; its pid (or -1). */
+/* Fork a child that shares the caller's memory and sleeps until killed (MCRK has no pipes);
+ * its pid, or -1. */
 static inline pid_t sleeper(void)
 {
 	pid_t pid = fork();
@@ -83,6 +80,7 @@ static inline pid_t sleeper(void)
 	return pid;
 }
 
+/* SIGKILL the n children in pids (those > 0), then wait for each. */
 static inline void reap(pid_t *pids, int n)
 {
 	for (int i = 0; i < n; i++)
