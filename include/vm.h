@@ -206,8 +206,8 @@ int vm_wrprotect_page(struct mm *mm, vaddr_t va, pfn_t pfn);
  * `held` references not counted (soft offline, once every mapper is on the copy, so that a
  * writer does not fault and copy the page again). 0 or -ENOENT. Takes mm->lock. */
 int vm_settle_page(struct mm *mm, vaddr_t va, pfn_t pfn, int held);
-/* Make va, which must map old_pfn, map new instead with the same protection (soft offline;
- * a shared object's slot holding old_pfn follows). The caller keeps its own reference on new,
+/* Make va, which must map old_pfn, map new instead with the same protection (soft offline,
+ * which moves a shared object's slot itself). The caller keeps its own reference on new,
  * has copied the contents and anchored new where old is (rmap_page_copy_anchor).
  * 0, -ENOENT, -ENOMEM. Takes mm->lock. */
 int vm_replace_page(struct mm *mm, vaddr_t va, pfn_t old_pfn, struct page *new);

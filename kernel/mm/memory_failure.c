@@ -556,8 +556,10 @@ static void settle_batch(struct collect *c, unsigned from, void *arg)
  * keeps any PTE of either frame from getting write access (a writer's fault is retried),
  * every existing mapping of the old frame loses write access, then the copy, then the switch.
  * new carries pg's rmap anchor and index, so one walk of the anchor finds the mappers of
- * either frame. A mapping added after the first walk (fork, a shared object's fault) is
- * read-only too, and the switch walks until the old frame has no mapping left. Last, the
+ * either frame. A shared object's slot moves to the copy before the mappings do, so that a
+ * page no PTE maps keeps its bytes too. A mapping added after the first walk (fork, a shared
+ * object's fault) is read-only too, and the switch walks until the old frame has no mapping
+ * left. Last, the
  * copy's PTEs get back the write access their VMAs allow, before PG_MOVING leaves the copy: a
  * writer that waited finds its page writable, not shared with our reference (which would make
  * it copy again). */
@@ -572,6 +574,7 @@ static int move_user_page(struct page *pg, pfn_t pfn, struct page *new)
 	int err = act_once(pg, wrprotect_batch, &pfn);
 	if (!err) {
 		memcpy(page_to_virt(new), page_to_virt(pg), PAGE_SIZE);
+		shm_replace_slot(pg, new); /* faults from now on map the copy */
 		collect_init(&c);
 		err = collect_then_act(pg, &c, replace_batch, &a);
 		collect_done(&c);

@@ -296,23 +296,6 @@ int vm_settle_page(struct mm *mm, vaddr_t va, pfn_t pfn, int held)
 	return ret == 0 ? 0 : -ENOENT;
 }
 
-/* Point the shared object's slot that holds old at new, if v has one. */
-static void shm_replace(struct vma *v, vaddr_t va, struct page *old, struct page *new)
-{
-	uint64_t idx = vma_index(v, va);
-	bool hit = false;
-
-	spin_lock(&v->shm->lock);
-	if (idx < v->shm->npages && v->shm->pages[idx] == old) {
-		v->shm->pages[idx] = new;
-		upage_get(new);
-		hit = true;
-	}
-	spin_unlock(&v->shm->lock);
-	if (hit)
-		upage_put(old);
-}
-
 static int replace_locked(struct mm *mm, vaddr_t va, struct page *old, struct page *new)
 {
 	struct vma *v = vma_tree_find(mm->vma_root, va);
@@ -326,8 +309,6 @@ static int replace_locked(struct mm *mm, vaddr_t va, struct page *old, struct pa
 		return err;
 	upage_dup_pte(new);
 	arch_pt_flush(mm->pt, va, 1);
-	if (v->shm)
-		shm_replace(v, va, old, new);
 	upage_unmap_put(old);
 	return 0;
 }

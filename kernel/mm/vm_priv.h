@@ -102,6 +102,10 @@ void shm_put(struct vm_shm *s);
 /* The frame in slot idx (allocated zero-filled on first use) with a new reference for the
  * caller, or NULL when out of memory. */
 struct page *shm_page(struct vm_shm *s, uint64_t idx);
+/* Soft offline: if old is a page of a shared anonymous object and its slot still holds it,
+ * the slot holds new (a copy anchored alike) from now on, mapped or not; otherwise nothing.
+ * The caller holds references on both. Takes the object's lock. Process context. */
+void shm_replace_slot(struct page *old, struct page *new);
 
 /* ---- PTEs (mm->lock held) ---- */
 /* Map pg at va with prot (mapcount + 1); pg is anchored in the rmap already. The PTE takes

@@ -745,6 +745,52 @@ TEST(mf_soft_offline_shared_anon_and_free)
 	frame_free(k, 0);
 }
 
+/* A clean file page moves as a file page (PG_FILE kept, the file's bytes on the new frame);
+ * a shared anonymous page that no PTE maps any more (MADV_DONTNEED in its only mapper) is
+ * held by its object's slot alone: the slot follows, and the next touch finds the bytes. */
+TEST(mf_soft_offline_file_page_and_unmapped_shmem)
+{
+	start();
+	for (unsigned i = 0; i < sizeof(file_bytes); i++)
+		file_bytes[i] = (uint8_t)(i * 5 + 1);
+	struct vm_file f = {file_bytes, sizeof(file_bytes)};
+	struct mf_soft_report r;
+	struct mm *mm[1] = {mm_create()};
+	REQUIRE(mm[0]);
+	CHECK_EQ(vm_mmap(mm[0], PG(0), 2 * PAGE_SIZE, PT_READ | PT_WRITE, MAP_PRIVATE | MAP_FIXED,
+			 &f, 0), PG(0));
+	CHECK_EQ(vm_fault(mm[0], PG(1), FAULT_READ, true), 0);
+	pfn_t old = pfn_at(mm[0], PG(1));
+	REQUIRE(old);
+	CHECK_EQ(soft_offline_frame(old, &r), 0);
+	CHECK(!strcmp(r.what, "clean file page moved"));
+	pfn_t new = pfn_at(mm[0], PG(1));
+	CHECK(new && new != old && new == r.new_pfn);
+	CHECK_EQ(pfn_to_page(new)->flags & (PG_USER | PG_FILE), PG_USER | PG_FILE);
+	uint8_t *p = vt_page(mm[0], PG(1));
+	CHECK(p && memcmp(p, file_bytes + PAGE_SIZE, PAGE_SIZE) == 0);
+	CHECK_EQ(user_write(mm[0], PG(1), 0x77), 0); /* a private write copies the file page */
+	CHECK(page_is(mm[0], PG(1), 0x77));
+	CHECK(vt_check(mm, 1));
+	CHECK_EQ(vm_munmap(mm[0], PG(0), 2 * PAGE_SIZE), 0);
+
+	CHECK_EQ(vm_mmap(mm[0], PG(0), PAGE_SIZE, RW, ANON_SHARED, NULL, 0), PG(0));
+	CHECK_EQ(user_write(mm[0], PG(0), 0x42), 0);
+	old = pfn_at(mm[0], PG(0));
+	CHECK_EQ(vm_madvise_dontneed(mm[0], PG(0), PAGE_SIZE), 0);
+	CHECK_EQ(pfn_at(mm[0], PG(0)), 0);
+	CHECK_EQ(rmap_count(pfn_to_page(old)), 0);
+	CHECK_EQ(soft_offline_frame(old, &r), 0);
+	CHECK(!strcmp(r.what, "anonymous user page moved"));
+	CHECK(page_poisoned(pfn_to_page(old)));
+	CHECK_EQ(vm_fault(mm[0], PG(0), FAULT_READ, true), 0); /* not SIGBUS: the copy is there */
+	CHECK_EQ(pfn_at(mm[0], PG(0)), r.new_pfn);
+	CHECK(page_is(mm[0], PG(0), 0x42));
+	CHECK(vt_check(mm, 1));
+	mm_put(mm[0]);
+	CHECK(never_reused(old));
+}
+
 /* What soft offline says it did, for each kind of frame. */
 TEST(mf_soft_offline_reports)
 {
