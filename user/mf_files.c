@@ -5,7 +5,9 @@
  *     exactly 4 kB, /proc/kpageflags shows KPF_HWPOISON (bit 19), and an allocation storm in
  *     a child (most of free memory, every page's PFN read back) never gets that frame;
  *     unpoison-pfn brings the count back;
- *   - madvise(MADV_SOFT_OFFLINE): contents intact, no signal, a new PFN, +4 kB;
+ *   - madvise(MADV_SOFT_OFFLINE): contents intact, no signal, a new PFN, +4 kB; also for a
+ *     page shared with a child, a file page, and (soft_offline_page) a shared page that
+ *     MADV_DONTNEED left unmapped;
  *   - bad writes to the control files (not numbers, PFNs past memory) fail with EINVAL /
  *     ERANGE (overflow) / ENXIO and change nothing;
  *   - generated files read like seq files: /proc/meminfo and a /proc/sys file kept open across
@@ -242,6 +244,74 @@ static void test_soft_offline(void)
 	munmap(p, 2 * PG);
 }
 
+/* The other kinds of user page soft offline moves (Linux migrates each): a MAP_SHARED page a
+ * forked child maps (the child finds the bytes on the new frame and its writes reach ours), a
+ * clean page of a file (still the file's bytes), and a MAP_SHARED page that no PTE maps after
+ * MADV_DONTNEED, offlined by its physical address through soft_offline_page (the next touch
+ * finds the bytes, no SIGBUS). */
+static void test_soft_offline_kinds(void)
+{
+	volatile char *s = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(s != MAP_FAILED);
+	memset((char *)s, 0x3c, PG);
+	s[0] = 0;
+	sigbus_count = 0;
+	pid_t kid = fork();
+	if (kid == 0) {
+		while (s[0] == 0)
+			usleep(1000);
+		int same = 1;
+		for (int i = 2; i < PG; i++)
+			same &= s[i] == 0x3c;
+		s[1] = same ? 0x11 : 0x22;
+		s[0] = 2;
+		_exit(0);
+	}
+	uint64_t old = utest_pfn_of(s);
+	long before = hwc();
+	CHECK(madvise((void *)s, PG, MADV_SOFT_OFFLINE) == 0);
+	uint64_t now = utest_pfn_of(s);
+	CHECK(now != 0 && now != old);
+	s[0] = 1;
+	int st = 0;
+	CHECK(waitpid(kid, &st, 0) == kid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CHECK(s[0] == 2 && s[1] == 0x11);
+	CHECK(hwc() == before + 4);
+	CHECK(write_pfn(UNPOISON, old) == 0);
+
+	int fd = open("/bin/mf_files", O_RDONLY);
+	char file[PG];
+	CHECK(fd >= 0 && pread(fd, file, PG, PG) == PG);
+	const char *f = mmap(NULL, 2 * PG, PROT_READ, MAP_PRIVATE, fd, 0);
+	CHECK(f != MAP_FAILED && memcmp(f + PG, file, PG) == 0); /* read: now it has a frame */
+	old = utest_pfn_of(f + PG);
+	CHECK(old != 0);
+	CHECK(madvise((void *)(f + PG), PG, MADV_SOFT_OFFLINE) == 0);
+	now = utest_pfn_of(f + PG);
+	CHECK(now != 0 && now != old && memcmp(f + PG, file, PG) == 0);
+	CHECK(write_pfn(UNPOISON, old) == 0);
+	munmap((void *)f, 2 * PG);
+	close(fd);
+
+	memset((char *)s, 0x5e, PG);
+	old = utest_pfn_of(s);
+	CHECK(madvise((void *)s, PG, MADV_DONTNEED) == 0);
+	char addr[32];
+	snprintf(addr, sizeof addr, "%#llx\n", (unsigned long long)old * PG + 8);
+	CHECK(utest_write_file("/sys/devices/system/memory/soft_offline_page", addr) == 0);
+	CHECK(utest_kpageflags(old) & KPF(KPF_HWPOISON));
+	int same = 1;
+	for (int i = 0; i < PG; i++)
+		same &= s[i] == 0x5e;
+	CHECK(same);
+	now = utest_pfn_of(s);
+	CHECK(now != 0 && now != old);
+	CHECK(sigbus_count == 0);
+	CHECK(write_pfn(UNPOISON, old) == 0);
+	CHECK(hwc() == before);
+	munmap((void *)s, PG);
+}
+
 static void test_bad_writes(void)
 {
 	long before = hwc();
@@ -319,6 +389,7 @@ int main(int argc, char **argv)
 	test_bad_writes();
 	test_corrupt_free_frame();
 	test_soft_offline();
+	test_soft_offline_kinds();
 	test_reread_at_offset_0();
 	if (on_mcrk())
 		test_last_event();

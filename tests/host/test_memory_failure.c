@@ -767,6 +767,7 @@ TEST(mf_soft_offline_file_page_and_unmapped_shmem)
 	pfn_t new = pfn_at(mm[0], PG(1));
 	CHECK(new && new != old && new == r.new_pfn);
 	CHECK_EQ(pfn_to_page(new)->flags & (PG_USER | PG_FILE), PG_USER | PG_FILE);
+	CHECK_EQ(pfn_to_page(old)->flags, PG_HWPOISON | PG_SWPOISON | PG_ISOLATED);
 	uint8_t *p = vt_page(mm[0], PG(1));
 	CHECK(p && memcmp(p, file_bytes + PAGE_SIZE, PAGE_SIZE) == 0);
 	CHECK_EQ(user_write(mm[0], PG(1), 0x77), 0); /* a private write copies the file page */
