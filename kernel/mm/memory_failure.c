@@ -8,9 +8,9 @@
  * for the task that consumed the poison (action required).
  * Each event is traced in a few lines with nanoseconds since detection, one for all its
  * mappings however many (mf_trace.c; mf.trace=0 on the command line keeps only the outcome).
- * Also here: the hooks of a task's life (mf_task_*, mf_poison_touched), soft offline,
- * unpoison and madvise. The deferred queue is in mf_queue.c, the control files in
- * hwpoison_ctl.c. Context: process (the deferred work item, a task's return to user mode,
+ * Also here: the hooks of a task's life (mf_task_*, mf_poison_touched), the poison
+ * emulator's traps and madvise. Soft offline and unpoison are in mf_soft.c, the deferred queue
+ * in mf_queue.c, the control files in hwpoison_ctl.c. Context: process (the deferred work item, a task's return to user mode,
  * madvise, debugfs writes). Never #MC, except mf_task_notify which only records. */
 #include "arch/cpu.h"
 #include "arch/mmu.h"
@@ -505,170 +505,39 @@ void mf_poison_touched(struct task *t, uint64_t addr)
 	MF_COUNT(signalled_ar);
 }
 
-/* ---- soft offline and unpoison ---- */
+/* ---- every mapping of a frame, for soft offline (mf_soft.c) and the poison emulator ---- */
 
-/* Walk pg's mappers once and act on them: 0, or -ENOMEM when some could not be collected. */
-static int act_once(struct page *pg, batch_fn act, void *arg)
-{
-	struct collect c;
-	collect_init(&c);
-	collect_round(pg, &c, act, arg);
-	int err = c.oom ? -ENOMEM : 0;
-	collect_done(&c);
-	return err;
-}
-
-/* The mappings c->v[from..]: no longer writable (PTEs read-only, TLBs flushed). */
-static void wrprotect_batch(struct collect *c, unsigned from, void *arg)
-{
-	const pfn_t *pfn = arg;
-	for (unsigned i = from; i < c->n; i++)
-		vm_wrprotect_page(c->v[i].mm, c->v[i].va, *pfn);
-}
-
-struct replace_args {
-	pfn_t old;
-	struct page *new;
+struct each_args {
+	mf_mapping_fn fn;
+	void *arg;
 };
 
-/* The mappings c->v[from..]: point each at the new frame. */
-static void replace_batch(struct collect *c, unsigned from, void *arg)
+static void each_batch(struct collect *c, unsigned from, void *arg)
 {
-	const struct replace_args *a = arg;
-	for (unsigned i = from; i < c->n; i++) {
-		int err = vm_replace_page(c->v[i].mm, c->v[i].va, a->old, a->new);
-		if (err && err != -ENOENT)
-			printk(KERN_WARNING "soft_offline: pfn %#lx: cannot move the page at %#lx "
-					    "(%d)\n", a->old, c->v[i].va, err);
-	}
-}
-
-/* The mappings c->v[from..] of the copy: the write access their VMAs allow (our reference on
- * it not counted, so a private page with one mapper is writable again). */
-static void settle_batch(struct collect *c, unsigned from, void *arg)
-{
-	const pfn_t *pfn = arg;
+	const struct each_args *a = arg;
 	for (unsigned i = from; i < c->n; i++)
-		vm_settle_page(c->v[i].mm, c->v[i].va, *pfn, 1);
+		a->fn(c->v[i].mm, c->v[i].va, a->arg);
 }
 
-/* Copy a user page to new and switch its mappers, with nobody writing it meanwhile: PG_MOVING
- * keeps any PTE of either frame from getting write access (a writer's fault is retried),
- * every existing mapping of the old frame loses write access, then the copy, then the switch.
- * new carries pg's rmap anchor and index, so one walk of the anchor finds the mappers of
- * either frame. A shared object's slot moves to the copy before the mappings do, so that a
- * page no PTE maps keeps its bytes too. A mapping added after the first walk (fork, a shared
- * object's fault) is read-only too, and the switch walks until the old frame has no mapping
- * left. Last, the
- * copy's PTEs get back the write access their VMAs allow, before PG_MOVING leaves the copy: a
- * writer that waited finds its page writable, not shared with our reference (which would make
- * it copy again). */
-static int move_user_page(struct page *pg, pfn_t pfn, struct page *new)
+int mf_each_mapping(struct page *pg, bool until_unmapped, mf_mapping_fn fn, void *arg)
 {
-	struct replace_args a = {pfn, new};
-	pfn_t new_pfn = page_to_pfn(new);
+	struct each_args a = {fn, arg};
 	struct collect c;
-	rmap_page_copy_anchor(new, pg); /* the same anchor and index: walks find its mappers */
-	__atomic_fetch_or(&new->flags, PG_MOVING, __ATOMIC_ACQ_REL);
-	__atomic_fetch_or(&pg->flags, PG_MOVING, __ATOMIC_ACQ_REL);
-	int err = act_once(pg, wrprotect_batch, &pfn);
-	if (!err) {
-		memcpy(page_to_virt(new), page_to_virt(pg), PAGE_SIZE);
-		shm_replace_slot(pg, new); /* faults from now on map the copy */
-		collect_init(&c);
-		err = collect_then_act(pg, &c, replace_batch, &a);
-		collect_done(&c);
+	int ret;
+
+	collect_init(&c);
+	if (until_unmapped) {
+		ret = collect_then_act(pg, &c, each_batch, &a);
+		ret = ret < 0 ? ret : 0;
+	} else {
+		collect_round(pg, &c, each_batch, &a);
+		ret = c.oom ? -ENOMEM : 0;
 	}
-	__atomic_fetch_and(&pg->flags, ~PG_MOVING, __ATOMIC_ACQ_REL);
-	if (err >= 0)
-		act_once(new, settle_batch, &new_pfn);
-	__atomic_fetch_and(&new->flags, ~PG_MOVING, __ATOMIC_ACQ_REL);
-	return err < 0 ? err : 0;
+	collect_done(&c);
+	return ret;
 }
 
-static int soft_offline_user(struct page *pg, pfn_t pfn, uint32_t f, struct mf_soft_report *rep)
-{
-	struct page *new = frame_alloc(0, PG_USER | (f & PG_FILE));
-	if (!new)
-		return -ENOMEM;
-	/* Hold the old frame while it is moved: were its last mapping to free it, it would go
-	 * back to the allocator unpoisoned and could be handed out before we retire it. */
-	upage_get(pg);
-	int err = move_user_page(pg, pfn, new);
-	if (!err) { /* out of use: poison it so it never comes back (software poison) */
-		__atomic_fetch_or(&pg->flags, PG_HWPOISON | PG_SWPOISON, __ATOMIC_ACQ_REL);
-		rep->what = (f & PG_FILE) ? "clean file page moved" : "anonymous user page moved";
-		rep->new_pfn = page_to_pfn(new);
-	}
-	upage_put(new); /* the mappings hold it now */
-	upage_put(pg);	/* the last reference: a poisoned frame is isolated as it is freed */
-	if (err) {
-		rep->what = "user page could not be moved: left where it was";
-		return err;
-	}
-	printk(KERN_INFO "soft_offline: pfn %#lx: contents moved to pfn %#lx, old frame retired\n",
-	       pfn, rep->new_pfn);
-	return 0;
-}
-
-static int soft_offline_free(struct page *pg, pfn_t pfn, struct mf_soft_report *rep)
-{
-	__atomic_fetch_or(&pg->flags, PG_HWPOISON | PG_SWPOISON, __ATOMIC_ACQ_REL);
-	int err = frame_isolate_free(pfn);
-	if (err) /* allocated before the poison bit landed: it is in use, not retired */
-		__atomic_fetch_and(&pg->flags, ~(PG_HWPOISON | PG_SWPOISON), __ATOMIC_ACQ_REL);
-	rep->what = err ? "free frame, allocated meanwhile: not taken out"
-			: "free frame taken out of the allocator";
-	printk(KERN_INFO "soft_offline: pfn %#lx: %s\n", pfn, rep->what);
-	return err;
-}
-
-int soft_offline_frame(pfn_t pfn, struct mf_soft_report *rep)
-{
-	struct mf_soft_report ignored;
-	struct page *pg = pfn_to_page(pfn);
-	rep = rep ? rep : &ignored;
-	*rep = (struct mf_soft_report){"?", MF_NO_PFN};
-	if (!pg) {
-		rep->what = "not a RAM frame MCRK describes";
-		return -ENXIO;
-	}
-	if (page_poisoned(pg)) {
-		rep->what = "already poisoned: nothing to do";
-		return 0;
-	}
-	uint32_t f = __atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE);
-	if (f & (PG_BUDDY | PG_PCP) || !(f & (PG_RESERVED | PG_KIND_MASK | PG_TAIL)))
-		return soft_offline_free(pg, pfn, rep);
-	if ((f & PG_USER) && !(f & PG_TAIL))
-		return soft_offline_user(pg, pfn, f, rep);
-	/* Kernel memory and page tables are used through kernel addresses nobody can switch:
-	 * they stay where they are (Linux: -EIO, "unhandlable page"). */
-	rep->what = classify(pg)->name;
-	return -EIO;
-}
-
-int unpoison_frame(pfn_t pfn)
-{
-	struct page *pg = pfn_to_page(pfn);
-	if (!pg)
-		return -ENXIO; /* as Linux's unpoison-pfn says for a pfn that is not RAM */
-	if (!page_poisoned(pg))
-		return -EINVAL;
-	uint32_t f = __atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE);
-	if (!(f & PG_SWPOISON))
-		return -EINVAL; /* real hardware poison stays */
-	if (!(f & PG_ISOLATED))
-		return -EBUSY; /* still used (mapped by a shared object, kernel memory, ...) */
-	pg->poison_was = 0; /* isolated: nobody else looks at the frame */
-	__atomic_fetch_and(&pg->flags, ~(PG_HWPOISON | PG_SWPOISON), __ATOMIC_ACQ_REL);
-	int err = frame_unisolate(pfn);
-	if (err)
-		__atomic_fetch_or(&pg->flags, PG_HWPOISON | PG_SWPOISON, __ATOMIC_ACQ_REL);
-	else
-		printk(KERN_INFO "memory_failure: pfn %#lx unpoisoned, back in the allocator\n", pfn);
-	return err;
-}
+const char *mf_state_name(const struct page *pg) { return classify(pg)->name; }
 
 /* ---- traps for the poison emulator ---- */
 
@@ -677,11 +546,10 @@ struct trap_args {
 	bool on;
 };
 
-static void trap_batch(struct collect *c, unsigned from, void *arg)
+static void trap_one(struct mm *mm, vaddr_t va, void *arg)
 {
 	const struct trap_args *a = arg;
-	for (unsigned i = from; i < c->n; i++)
-		vm_trap_page(c->v[i].mm, c->v[i].va, a->pfn, a->on);
+	vm_trap_page(mm, va, a->pfn, a->on);
 }
 
 /* PG_TRAP first, so that a mapping made while the existing ones are walked traps from the
@@ -706,7 +574,7 @@ int mf_trap_frame(pfn_t pfn, bool on)
 	}
 	if (!(__atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE) & PG_USER) || !upage_tryget(pg))
 		return 0;
-	act_once(pg, trap_batch, &(struct trap_args){pfn, on});
+	mf_each_mapping(pg, false, trap_one, &(struct trap_args){pfn, on});
 	upage_put(pg);
 	return 0;
 }
