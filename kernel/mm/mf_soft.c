@@ -76,12 +76,20 @@ static int move_user_page(struct page *pg, pfn_t pfn, struct page *new)
 
 static int soft_offline_user(struct page *pg, pfn_t pfn, uint32_t f, struct mf_soft_report *rep)
 {
-	struct page *new = frame_alloc(0, PG_USER | (f & PG_FILE));
-	if (!new)
-		return -ENOMEM;
 	/* Hold the old frame while it is moved: were its last mapping to free it, it would go
-	 * back to the allocator unpoisoned and could be handed out before we retire it. */
-	upage_get(pg);
+	 * back to the allocator unpoisoned and could be handed out before we retire it. One
+	 * whose last reference went already is on its way there: the collector, which acts on
+	 * any pfn at any time, may find it so. */
+	if (!upage_tryget(pg)) {
+		rep->what = "user page being freed: left alone";
+		return -EBUSY;
+	}
+	struct page *new = frame_alloc(0, PG_USER | (f & PG_FILE));
+	if (!new) {
+		upage_put(pg);
+		rep->what = "no free frame for the copy: left where it was";
+		return -ENOMEM;
+	}
 	int err = move_user_page(pg, pfn, new);
 	if (!err) { /* out of use: poison it so it never comes back (software poison) */
 		__atomic_fetch_or(&pg->flags, PG_HWPOISON | PG_SWPOISON, __ATOMIC_ACQ_REL);

@@ -819,6 +819,18 @@ TEST(mf_soft_offline_reports)
 	kfree(obj);
 	CHECK_EQ(soft_offline_frame(0, &r), -EIO); /* pfn 0 stays reserved */
 	CHECK(!strcmp(r.what, "reserved"));
+	/* A user frame whose last reference just went (its free is under way): not touched. */
+	struct page *dying = frame_alloc(0, PG_USER);
+	REQUIRE(dying);
+	dying->refcount = 0;
+	uint64_t free0 = vt_free_frames();
+	CHECK_EQ(soft_offline_frame(page_to_pfn(dying), &r), -EBUSY);
+	CHECK(!strcmp(r.what, "user page being freed: left alone"));
+	CHECK_EQ(dying->refcount, 0);
+	CHECK(!page_poisoned(dying));
+	CHECK_EQ(vt_free_frames(), free0); /* no copy taken */
+	dying->refcount = 1;
+	frame_free(dying, 0);
 	CHECK(vt_check(mm, 1));
 	mm_put(mm[0]);
 }
