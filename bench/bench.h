@@ -1,11 +1,19 @@
-/* What the guest benchmarks share (bench/mfbench.c, bench/forkbench.c): the time stamp counter
- * as a clock, its rate calibrated against CLOCK_MONOTONIC, and medians. Header-only, since
- * each benchmark is one static program; the same code runs on Linux. */
+/* What the guest benchmarks share (bench/mfbench.c, bench/forkbench.c, bench/cecbench.c): the
+ * time stamp counter as a clock, its rate calibrated against CLOCK_MONOTONIC, medians, dirty
+ * pages, and sleeping children that keep a COW-shared page mapped. Header-only, since each
+ * benchmark is one static program; the same code runs on Linux. */
 #pragma once
+#include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
+#define PG 4096ul
 #define CALIBRATE_NS 50000000ull /* 50 ms of CLOCK_MONOTONIC */
 
 static double tsc_per_us;
@@ -46,4 +54,39 @@ static inline uint64_t median(uint64_t *v, int n)
 {
 	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
 	return v[n / 2];
+}
+
+/* A private anonymous page filled with 0x5a. */
+static inline char *dirty_page(void)
+{
+	char *p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+	memset(p, 0x5a, PG);
+	return p;
+}
+
+/* Fork a child that shares the caller's memory and sleeps until killed (MCRK has no pipes);
+ * its pid, or -1. */
+static inline pid_t sleeper(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		for (;;)
+			sleep(1000); /* nanosleep: killed by SIGKILL */
+	}
+	return pid;
+}
+
+/* SIGKILL the n children in pids (those > 0), then wait for each. */
+static inline void reap(pid_t *pids, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGKILL);
+	for (int i = 0; i < n; i++)
+		if (pids[i] > 0)
+			waitpid(pids[i], NULL, 0);
 }

@@ -15,21 +15,11 @@
 #include "bench.h"
 #include <fcntl.h>
 #include <setjmp.h>
-#include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #ifndef MADV_HWPOISON
 #define MADV_HWPOISON 100
 #endif
-#define PG 4096
 #define RUNS 31	     /* samples per single-page figure */
 #define TABLE_RUNS 3 /* samples per (N, M) cell: each needs up to 767 forks */
 
@@ -48,17 +38,6 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 	(void)sig, (void)uc;
 	handler_code = si->si_code;
 	siglongjmp(jb, 1);
-}
-
-static char *dirty_page(void)
-{
-	char *p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED) {
-		perror("mmap");
-		exit(1);
-	}
-	memset(p, 0x5a, PG);
-	return p;
 }
 
 static void set_policy(int policy)
@@ -160,27 +139,6 @@ static uint64_t bench_touch(void)
 		munmap(p, PG);
 	}
 	return n ? median(v, n) : 0;
-}
-
-/* Fork a child that sleeps until killed; its pid (or -1). */
-static pid_t sleeper(void)
-{
-	pid_t pid = fork();
-	if (pid == 0) {
-		for (;;)
-			sleep(1000); /* nanosleep: killed by SIGKILL */
-	}
-	return pid;
-}
-
-static void reap(pid_t *pids, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (pids[i] > 0)
-			kill(pids[i], SIGKILL);
-	for (int i = 0; i < n; i++)
-		if (pids[i] > 0)
-			waitpid(pids[i], NULL, 0);
 }
 
 /* memory_failure of a page mapped by n tasks while m unrelated tasks sleep (median). */

@@ -18,6 +18,8 @@
 #define PG_FILE BIT(8)     /* with PG_USER: clean page-cache page that can be re-read */
 #define PG_TAIL BIT(9)     /* part of a multi-frame block, not its head */
 #define PG_ISOLATED BIT(10) /* taken out of the allocator for good (poison, frame_isolate_free) */
+#define PG_MOVING BIT(11)   /* with PG_USER: soft offline is copying it; no PTE may give write
+			       access to it until every mapping points at the copy (vm_pte_prot) */
 #define PG_HWPOISON BIT(16) /* memory error: never handed out again */
 #define PG_SWPOISON BIT(17) /* the poison was injected by software (may be unpoisoned) */
 #define PG_TRAP BIT(18)     /* the poison emulator armed a line in it: every mapping traps */

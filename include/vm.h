@@ -197,8 +197,17 @@ int vm_trap_page(struct mm *mm, vaddr_t va, pfn_t pfn, bool on);
 /* Remove the present PTE at va that maps pfn, leaving nothing (a clean PG_FILE page is re-read
  * on next touch). 0 or -ENOENT. Takes mm->lock. */
 int vm_unmap_page(struct mm *mm, vaddr_t va, pfn_t pfn);
-/* Make va, which must map old_pfn, map new instead with the same protection (soft offline;
- * a shared object's slot holding old_pfn follows). The caller keeps its own reference on new,
+/* Take write access away from the present PTE at va, which must map pfn, and flush it from
+ * every TLB (soft offline: nobody may write the frame while it is copied; a later write fault
+ * gives it back). 0, or -ENOENT if va does not map pfn. Takes mm->lock. */
+int vm_wrprotect_page(struct mm *mm, vaddr_t va, pfn_t pfn);
+/* Give the present PTE at va, which must map pfn, the protection its VMA allows: write for a
+ * shared VMA, or for a private one when this PTE is the page's only holder, the caller's
+ * `held` references not counted (soft offline, once every mapper is on the copy, so that a
+ * writer does not fault and copy the page again). 0 or -ENOENT. Takes mm->lock. */
+int vm_settle_page(struct mm *mm, vaddr_t va, pfn_t pfn, int held);
+/* Make va, which must map old_pfn, map new instead with the same protection (soft offline,
+ * which moves a shared object's slot itself). The caller keeps its own reference on new,
  * has copied the contents and anchored new where old is (rmap_page_copy_anchor).
  * 0, -ENOENT, -ENOMEM. Takes mm->lock. */
 int vm_replace_page(struct mm *mm, vaddr_t va, pfn_t old_pfn, struct page *new);

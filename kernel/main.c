@@ -17,6 +17,7 @@
 #include "proc.h"
 #include "syscall.h"
 #include "kernel.h"
+#include "mce_cec.h"
 #include "mce_core.h"
 #include "printk.h"
 #include "proc_cpu.h"
@@ -95,6 +96,7 @@ void kernel_main(void)
 	proc_cpu_init();
 	mce_ctl_init();
 	memory_failure_init();
+	mce_cec_init(boot_info.cmdline);
 	frame_kpageflags_init();
 	einj_init();
 	syscall_init();

@@ -105,12 +105,13 @@ static void check_memory_errors(void)
 	    "/proc/kmsg",
 	    "/sys/kernel/debug/hwpoison/corrupt-pfn",
 	    "/sys/kernel/debug/mce-inject/status",
+	    "/sys/kernel/debug/ras/cec/pfn",
 	    "/sys/kernel/debug/apei/einj/error_type",
 	    "/sys/firmware/acpi/tables/EINJ",
 	};
 	for (unsigned i = 0; i < sizeof(root_files) / sizeof(root_files[0]); i++) {
 		int fd = open(root_files[i], O_RDONLY); /* the EINJ files exist with a backend */
-		bool ok = fd < 0 && (errno == EACCES || (errno == ENOENT && i >= 4));
+		bool ok = fd < 0 && (errno == EACCES || (errno == ENOENT && i >= 5));
 		if (!ok)
 			printf("creds: %s: %s\n", root_files[i],
 			       fd >= 0 ? "opened" : strerror(errno));
@@ -120,6 +121,8 @@ static void check_memory_errors(void)
 	}
 	CHECK(open("/sys/kernel/debug", O_RDONLY | O_DIRECTORY) < 0 && errno == EACCES);
 	CHECK(open("/proc/sys/vm/memory_failure_early_kill", O_WRONLY) < 0 && errno == EACCES);
+	CHECK(open("/sys/devices/system/memory/soft_offline_page", O_WRONLY) < 0 && errno == EACCES);
+	CHECK(open("/sys/devices/system/memory/hard_offline_page", O_WRONLY) < 0 && errno == EACCES);
 	CHECK(utest_can_open("/proc/sys/vm/memory_failure_early_kill", O_RDONLY));
 	CHECK(utest_can_open("/proc/meminfo", O_RDONLY));
 	munmap(p, 4096);

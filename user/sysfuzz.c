@@ -59,6 +59,7 @@ static const char *const paths[] = {
     "/proc/sys/vm/memory_failure_early_kill",
     "/sys/devices/system/machinecheck/machinecheck0/check_interval",
     "/sys/devices/system/machinecheck/machinecheck0/tolerant",
+    "/sys/kernel/debug/ras/cec/decay_interval", "/sys/kernel/debug/ras/cec/array",
 };
 #define NPATHS (sizeof(paths) / sizeof(paths[0]))
 

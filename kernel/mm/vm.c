@@ -110,6 +110,8 @@ void shm_put(struct vm_shm *s)
 {
 	if (__atomic_sub_fetch(&s->refcount, 1, __ATOMIC_ACQ_REL))
 		return;
+	spin_lock(&s->lock); /* a slot swap by shm_replace_slot is over, or will see no VMA */
+	spin_unlock(&s->lock);
 	for (uint64_t i = 0; i < s->npages; i++)
 		if (s->pages[i])
 			upage_put(s->pages[i]);
@@ -139,6 +141,29 @@ struct page *shm_page(struct vm_shm *s, uint64_t idx)
 	return pg;
 }
 
+/* The slot of old's object holds new instead, if old is a shared anonymous object's page still
+ * in its slot; see vm_priv.h. */
+void shm_replace_slot(struct page *old, struct page *new)
+{
+	struct rmap_object *obj = rmap_page_object(old);
+	struct vm_shm *s;
+	bool hit = false;
+
+	if (!obj || obj->release != shm_release)
+		return;
+	s = container_of(obj, struct vm_shm, obj);
+	spin_lock(&s->lock);
+	if (__atomic_load_n(&s->refcount, __ATOMIC_ACQUIRE) > 0 && old->index < s->npages &&
+	    s->pages[old->index] == old) {
+		s->pages[old->index] = new;
+		upage_get(new);
+		hit = true;
+	}
+	spin_unlock(&s->lock);
+	if (hit)
+		upage_put(old);
+}
+
 /* ---- PTEs ---- */
 
 /* Map pg at va (anchored already); -EHWPOISON for a poisoned frame. mm->lock held. */
@@ -155,12 +180,15 @@ int vm_install_pte(struct mm *mm, vaddr_t va, struct page *pg, unsigned prot)
 	return err;
 }
 
-/* PTE protection for pg in v: write only for shared VMAs or an exclusive private page. */
+/* PTE protection for pg in v: write only for shared VMAs or an exclusive private page, and
+ * never while soft offline copies the frame (a write then would be lost with the old frame). */
 unsigned vm_pte_prot(const struct vma *v, const struct page *pg)
 {
 	unsigned prot = v->prot;
 
 	if (!(v->flags & VM_SHARED) && (prot & PT_WRITE) && !upage_exclusive(pg))
+		prot &= ~PT_WRITE;
+	if (page_moving(pg))
 		prot &= ~PT_WRITE;
 	return prot;
 }

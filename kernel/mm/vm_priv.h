@@ -76,6 +76,12 @@ static inline void upage_dup_pte(struct page *pg)
 void upage_unmap_put(struct page *pg);
 /* A COW page may become writable in place: only this PTE holds it and it is not a file page. */
 bool upage_exclusive(const struct page *pg);
+/* Soft offline is copying the frame to another (PG_MOVING): its mappings stay read-only and a
+ * write to it waits (the fault is retried) until they point at the copy. */
+static inline bool page_moving(const struct page *pg)
+{
+	return __atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE) & PG_MOVING;
+}
 
 /* A buffer for the frame numbers of one leaf table (arch range operations) over [start, end):
  * a whole frame when the range has more than a few pages and one can be had, else the small
@@ -96,6 +102,10 @@ void shm_put(struct vm_shm *s);
 /* The frame in slot idx (allocated zero-filled on first use) with a new reference for the
  * caller, or NULL when out of memory. */
 struct page *shm_page(struct vm_shm *s, uint64_t idx);
+/* Soft offline: if old is a page of a shared anonymous object and its slot still holds it,
+ * the slot holds new (a copy anchored alike) from now on, mapped or not; otherwise nothing.
+ * The caller holds references on both. Takes the object's lock. Process context. */
+void shm_replace_slot(struct page *old, struct page *new);
 
 /* ---- PTEs (mm->lock held) ---- */
 /* Map pg at va with prot (mapcount + 1); pg is anchored in the rmap already. The PTE takes
@@ -105,7 +115,8 @@ int vm_install_pte(struct mm *mm, vaddr_t va, struct page *pg, unsigned prot);
 /* Remove every PTE and marker in [start, end) a leaf table at a time, flush, then drop the
  * frames' mapcounts and references. */
 void vm_zap_range_locked(struct mm *mm, vaddr_t start, vaddr_t end);
-/* The PTE protection a page gets in v: v's, without write for a COW page. */
+/* The PTE protection a page gets in v: v's, without write for a COW page or a page being
+ * moved by soft offline. */
 unsigned vm_pte_prot(const struct vma *v, const struct page *pg);
 /* The page index of va in v (its rmap anchor's index for a page v maps there). */
 static inline uint64_t vma_index(const struct vma *v, vaddr_t va)

@@ -319,12 +319,14 @@ unsigned arch_pt_clear_range(struct arch_pt *pt, vaddr_t *va, vaddr_t end, pfn_t
 	return n;
 }
 
+void (*fake_mmu_on_flush)(struct arch_pt *pt, vaddr_t va);
+
 void arch_pt_flush(struct arch_pt *pt, vaddr_t va, size_t npages)
 {
-	(void)pt;
-	(void)va;
 	fake_mmu_flushes++;
 	fake_mmu_flushed_pages += npages;
+	if (fake_mmu_on_flush)
+		fake_mmu_on_flush(pt, va);
 }
 
 void arch_pt_activate(struct arch_pt *pt)
