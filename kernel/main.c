@@ -9,6 +9,7 @@
 #include "initrd.h"
 #include "kstring.h"
 #include "memory_failure.h"
+#include "vm.h"
 #include "arch/mmu.h"
 #include "arch/smp.h"
 #include "entry.h"
@@ -95,6 +96,7 @@ void kernel_main(void)
 	proc_cpu_init();
 	mce_ctl_init();
 	memory_failure_init();
+	thp_init();
 	frame_kpageflags_init();
 	einj_init();
 	syscall_init();

@@ -362,3 +362,19 @@ void fake_mmu_reset(void)
 	fake_mmu_dropped = 0;
 	fake_mmu_fail_after = -1;
 }
+
+/* The fake has no huge entries, as an arch whose page tables lack them: portable code then
+ * maps 4 KiB pages only (the QEMU rows test huge entries on the real page tables). */
+bool arch_pt_huge_supported(void) { return false; }
+
+int arch_pt_map_huge(struct arch_pt *pt, vaddr_t va, pfn_t pfn, unsigned prot)
+{
+	(void)pt, (void)va, (void)pfn, (void)prot;
+	return -EOPNOTSUPP;
+}
+
+int arch_pt_split_huge(struct arch_pt *pt, vaddr_t va)
+{
+	(void)pt, (void)va;
+	return -ENOENT;
+}
