@@ -482,10 +482,10 @@ int arch_pt_map_huge(struct arch_pt *pt, vaddr_t va, pfn_t pfn, unsigned prot)
 	    !IS_ALIGNED(pfn, PT_HUGE_PAGES) || va > USER_VA_END - PT_HUGE_SIZE)
 		return -EINVAL;
 	uint64_t *e = entry_at(pt, va, PD_LEVEL, true, &huge);
-	if (huge)
-		return -EEXIST;
 	if (!e)
 		return -ENOMEM;
+	if (is_huge(*e, PD_LEVEL))
+		return -EEXIST;
 	if (*e & PTE_P) { /* a leaf table: it becomes the spare if it is empty */
 		const uint64_t *t = table_virt(*e);
 		for (unsigned i = 0; i < ENTRIES; i++)
