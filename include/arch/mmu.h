@@ -112,6 +112,13 @@ int arch_pt_map_huge(struct arch_pt *pt, vaddr_t va, pfn_t pfn, unsigned prot);
  * when no huge entry covers va. The caller flushes the 2 MiB. */
 int arch_pt_split_huge(struct arch_pt *pt, vaddr_t va);
 
+/* Take frame pfn out of the kernel's direct map for good, so that no speculative access or
+ * prefetch reaches its poisoned lines again (Linux's set_mce_nospec), splitting a 2 MiB or
+ * 1 GiB page as needed; a later access faults. 0, -ENOMEM (no table for the split: the frame
+ * stays mapped), -EINVAL (pfn not in the direct map). Process context, interrupts enabled (it
+ * flushes every CPU). */
+int arch_direct_map_remove(pfn_t pfn);
+
 /* ---- Traps for the poison emulator (include/einj.h) ----
  * A trapped frame stays mapped, but every access to it faults, so that the arch can ask the
  * emulator about each one and replay the accesses that miss the poisoned lines. Frames with

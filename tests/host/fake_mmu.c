@@ -188,6 +188,19 @@ int arch_trap_frame(pfn_t pfn, bool on)
 	return on && fake_trap_nframes >= 64 ? -ENOMEM : 0;
 }
 
+pfn_t fake_direct_removed[64];
+unsigned fake_direct_nremoved;
+
+int arch_direct_map_remove(pfn_t pfn)
+{
+	if (inject_failure())
+		return -ENOMEM;
+	if (fake_direct_nremoved < 64)
+		fake_direct_removed[fake_direct_nremoved] = pfn;
+	fake_direct_nremoved++;
+	return 0;
+}
+
 int arch_pt_protect(struct arch_pt *pt, vaddr_t va, unsigned prot)
 {
 	struct fake_pte *e;
