@@ -9,6 +9,9 @@
  *                -2048 kB, HardwareCorrupted +4 kB, SIGBUS BUS_MCEERR_AR at that page with
  *                si_addr_lsb 12 on touch, the other 511 pages byte for byte intact at the same
  *                frames; and a frame of a free 2 MiB block poisoned: only 4 KiB leaves.
+ *   thp madv-late[-spin]
+ *                the same loss through MADV_HWPOISON from a second thread while the main
+ *                thread reads the page
  *   thp pfn-late[-spin]
  *                the same loss through corrupt-pfn, written while a forked victim reads its
  *                page (sleeping between reads, or spinning without a syscall); the victim
@@ -23,6 +26,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -49,6 +53,7 @@
 #define SRAR_STATUS "0xbd80000000100134 0x6" /* data load, MCG_STATUS EIPV|MCIP */
 
 static sigjmp_buf jb;
+static char *volatile victim_va; /* the page the victim reads, once it reads it */
 static volatile int got_code, got_lsb, got_count;
 static void *volatile got_addr;
 
@@ -374,6 +379,7 @@ static int victim(const char *mode, volatile uint64_t *tell)
 	long huge = meminfo_kb("AnonHugePages:"), hc = meminfo_kb("HardwareCorrupted:");
 	volatile char *victim = r + VICTIM_PAGE * PG;
 	uint64_t pa = pfn_of((char *)victim) * PG;
+	victim_va = (char *)victim;
 	struct timespec tick = {0, 5 * 1000 * 1000};
 	if (tell) {
 		*tell = pa;
@@ -427,8 +433,30 @@ static int inject_pfn(const char *mode)
 	DONE("thp");
 }
 
+/* The second thread of madv-late: MADV_HWPOISON of the page the main thread reads. */
+static void *poisoner(void *arg)
+{
+	struct timespec settle = {0, 50 * 1000 * 1000};
+	(void)arg;
+	for (int i = 0; i < 200 && !victim_va; i++)
+		nanosleep(&settle, NULL);
+	nanosleep(&settle, NULL); /* the victim is in its loop by now */
+	CHECK(victim_va && madvise(victim_va, PG, MADV_HWPOISON) == 0);
+	return NULL;
+}
+
+static int inject_madvise(const char *mode)
+{
+	static uint64_t no_monitor;
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, poisoner, NULL) == 0);
+	return victim(mode, &no_monitor);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strncmp(argv[1], "madv-", 5))
+		return inject_madvise(argv[1] + 5);
 	if (argc > 1 && !strncmp(argv[1], "pfn-", 4))
 		return inject_pfn(argv[1] + 4);
 	if (argc > 1)

@@ -3,6 +3,7 @@
 user-thp-*: the program's own checks (control files, policy, fork, splits, MADV_HWPOISON and
 corrupt-pfn on one 4 KiB page of a huge page, a poisoned frame of a free 2 MiB block).
 thp-pfn-*: corrupt-pfn at the page a forked victim keeps reading, sleeping or spinning.
+thp-madv-*: MADV_HWPOISON from a second thread at the page the main thread keeps reading.
 thp-hmp-*: QEMU's monitor injects at the victim's page inside a huge page: an SRAO (memory
 scrub) that a late-kill victim finds on its next read (sleeping or spinning), and an SRAR
 (data load) while the victim runs in user mode. Each time the program checks SIGBUS
@@ -39,6 +40,8 @@ for smp in (1, 2):
     for spin in ("", "-spin"):
         name = "smp%d-%s" % (smp, "spin" if spin else "sleep")
         THP_TESTS.append(Test("thp-pfn-late-" + name, "direct", smp, "run=thp:pfn-late" + spin,
+                              Script(_program_exits_0("thp", WAIT_S + 30), timeout=WAIT_S + 40)))
+        THP_TESTS.append(Test("thp-madv-late-" + name, "direct", smp, "run=thp:madv-late" + spin,
                               Script(_program_exits_0("thp", WAIT_S + 30), timeout=WAIT_S + 40)))
         THP_TESTS.append(Test("thp-hmp-srao-late-" + name, "direct", smp, "run=thp:late" + spin,
                               Script(_hmp(), timeout=WAIT_S + 40)))
