@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sigbus_catch.h"
 #include "utest.h"
 
 #ifndef MADV_HWPOISON
@@ -52,20 +53,7 @@
 #define SRAO_STATUS "0xbd000000000000c0 0x5" /* memory scrub, MCG_STATUS RIPV|MCIP */
 #define SRAR_STATUS "0xbd80000000100134 0x6" /* data load, MCG_STATUS EIPV|MCIP */
 
-static sigjmp_buf jb;
 static char *volatile victim_va; /* the page the victim reads, once it reads it */
-static volatile int got_code, got_lsb, got_count;
-static void *volatile got_addr;
-
-static void on_sigbus(int sig, siginfo_t *si, void *uc)
-{
-	(void)sig, (void)uc;
-	got_code = si->si_code;
-	got_addr = si->si_addr;
-	got_lsb = si->si_addr_lsb;
-	got_count++;
-	siglongjmp(jb, 1);
-}
 
 /* ---- helpers ---- */
 
@@ -304,10 +292,7 @@ static void t_split(const char *what, int op, unsigned at)
 /* One 4 KiB page of a huge page poisoned by how(r, page): only that page is lost. */
 static void t_poison(const char *what, int (*how)(char *page))
 {
-	struct sigaction sa = {0};
-	sa.sa_sigaction = on_sigbus;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-	sigaction(SIGBUS, &sa, NULL);
+	catch_sigbus();
 	char *r = huge_region(MADV_HUGEPAGE);
 	fill(r);
 	uint64_t pfn = pfn_of(r);
@@ -368,10 +353,7 @@ static int victim(const char *mode, volatile uint64_t *tell)
 {
 	int spin = strstr(mode, "-spin") || !strcmp(mode, "srar");
 	int srar = !strcmp(mode, "srar");
-	struct sigaction sa = {0};
-	sa.sa_sigaction = on_sigbus;
-	sa.sa_flags = SA_SIGINFO;
-	sigaction(SIGBUS, &sa, NULL);
+	catch_sigbus();
 	prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_LATE, 0, 0);
 	char *r = huge_region(MADV_HUGEPAGE);
 	fill(r);
