@@ -33,11 +33,14 @@
 
 /* enabled: Linux's three words; defrag: Linux's five. */
 enum { THP_ALWAYS, THP_MADVISE, THP_NEVER };
+enum { DEFRAG_ALWAYS, DEFRAG_DEFER, DEFRAG_DEFER_MADVISE, DEFRAG_MADVISE, DEFRAG_NEVER };
 static const char *const enabled_words[] = {"always", "madvise", "never"};
 static const char *const defrag_words[] = {"always", "defer", "defer+madvise", "madvise",
 					   "never"};
 static int thp_enabled = THP_MADVISE;
-static int thp_defrag = 3; /* madvise, Linux's default */
+/* Shown and set for programs that use it; MCRK neither reclaims nor compacts, so every value
+ * behaves as Linux's "never" (docs/memory.md). */
+static int thp_defrag = DEFRAG_MADVISE; /* Linux's default */
 static int64_t nr_anon_thps; /* atomic: runs mapped by at least one huge entry */
 static struct thp_stats stats;  /* atomic counters */
 
@@ -77,7 +80,8 @@ static void run_drop(struct page *pg)
 
 /* Anchor and count the frames of a fresh run for one huge entry at base in v; false when a
  * frame was poisoned before it could be mapped (memory_failure finds mapped frames through
- * the rmap, unmapped ones here, as vm_install_pte does). */
+ * the rmap, unmapped ones here, as vm_install_pte does), or when the poison emulator armed
+ * one: a huge entry cannot trap one 4 KiB page, so such a run is not mapped huge. */
 static bool run_prepare(struct page *pg, struct vma *v, vaddr_t base)
 {
 	bool poisoned = false;
@@ -87,7 +91,8 @@ static bool run_prepare(struct page *pg, struct vma *v, vaddr_t base)
 		__atomic_store_n(&pg[i].mapcount, 1, __ATOMIC_SEQ_CST);
 	}
 	for (unsigned i = 0; i < PT_HUGE_PAGES; i++)
-		poisoned |= page_poisoned(&pg[i]);
+		poisoned |= page_poisoned(&pg[i]) ||
+			    (__atomic_load_n(&pg[i].flags, __ATOMIC_ACQUIRE) & PG_TRAP);
 	return !poisoned;
 }
 
@@ -273,7 +278,7 @@ static int show_stats(const struct ctl_file *f, struct ctl_buf *b)
 
 static const struct ctl_file thp_files[] = {
     {THP_DIR "enabled", show_choice, store_choice, &thp_enabled, 0, THP_NEVER},
-    {THP_DIR "defrag", show_choice, store_choice, &thp_defrag, 1, ARRAY_SIZE(defrag_words) - 1},
+    {THP_DIR "defrag", show_choice, store_choice, &thp_defrag, 1, DEFRAG_NEVER},
     {THP_STATS, show_stats, NULL, NULL, 0, 0},
 };
 
