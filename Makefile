@@ -100,7 +100,7 @@ $(B)/mcrk-test.elf: $(KOBJ) $(KTEST_OBJ) $(KSYMS_EMPTY) linker.ld scripts/mksyms
 # programs tests run (user/), the demo's victim (demo/) and the guest benchmark (bench/);
 # /etc (rootfs/etc: passwd and group, root and one unprivileged user) ----
 USER_SRC := $(sort $(wildcard user/*.c)) $(sort $(wildcard demo/*.c)) bench/mfbench.c \
-	bench/cecbench.c bench/forkbench.c bench/threadbench.c
+	bench/cecbench.c bench/forkbench.c bench/thpbench.c bench/threadbench.c
 USER_BIN := $(addprefix $(B)/user/,$(basename $(notdir $(USER_SRC))))
 USER_CFLAGS := -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
 $(B)/user/%: user/%.c $(wildcard user/*.h) $(DEPS_STAMP)

@@ -71,32 +71,6 @@ static uint64_t bench_one_mapping(unsigned pause_ms)
 	return median(v, runs);
 }
 
-/* memory_failure's own time for its last n events on MCRK: the "(+N ns)" of the outcome lines
- * it logs ("...: recovered (...)"), read back from /proc/kmsg (the log keeps them even when the
- * console level hides them). The median in us, or -1 when none is found (as on Linux). */
-static double kernel_own_us(int n)
-{
-	static char log[1 << 16];
-	uint64_t v[RUNS];
-	int fd = open("/proc/kmsg", O_RDONLY | O_NONBLOCK), k = 0;
-	ssize_t len = fd >= 0 ? read(fd, log, sizeof(log) - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (len <= 0)
-		return -1;
-	log[len] = 0;
-	for (char *p = log; (p = strstr(p, "page: recovered (")) != NULL; p++) {
-		char *t = strstr(p, "(+"), *eol = strchr(p, '\n');
-		if (t && (!eol || t < eol)) {
-			v[k % RUNS] = strtoull(t + 2, NULL, 10);
-			k++;
-		}
-	}
-	if (k > n)
-		k = n;
-	return k ? (double)median(v, k > RUNS ? RUNS : k) / 1000.0 : -1;
-}
-
 /* Early kill: from the madvise call to the BUS_MCEERR_AO handler. */
 static uint64_t bench_early_ao(void)
 {

@@ -49,7 +49,11 @@ struct page {
 		uint64_t counts; /* both: a PTE added or removed changes them in one atomic op
 				    (refcount in the low half; see PAGE_COUNTS_PTE) */
 	};
-	struct list_node link; /* free list, per-CPU cache, or owner's list */
+	union {
+		struct list_node link; /* free list, per-CPU cache, or owner's list */
+		int32_t pmd_maps; /* first frame of a user 2 MiB run while huge entries map
+				     the run: how many (kernel/mm/thp.c) */
+	};
 	void *priv;         /* owner's data (rmap anchor, slab free chain, ...) */
 	uint64_t index;     /* user frame: its page index in its rmap anchor (include/rmap.h) */
 };
@@ -83,6 +87,14 @@ void frame_add_free_range(pfn_t start, pfn_t end);
 struct page *frame_alloc(unsigned order, uint32_t kind);
 /* Return a block from frame_alloc (same order). A poisoned frame in it is kept out for good. */
 void frame_free(struct page *pg, unsigned order);
+
+/* Turn the allocated block of 2^order frames at pg into 2^order allocated single frames of
+ * the same kind, each with refcount 1 (a transparent huge page: after a split each frame goes
+ * its own way). The caller owns the block. Process context. */
+void frame_split_block(struct page *pg, unsigned order);
+/* The reverse: 2^order allocated single frames of one kind from pg (aligned), all owned by the
+ * caller, become one block again for frame_free(pg, order). Process context. */
+void frame_join_block(struct page *pg, unsigned order);
 
 /* Take a free frame out of the allocator for good (memory_failure on a free frame): it may be
  * inside a larger buddy block (the block is split around it) or in any CPU's cache.

@@ -9,6 +9,7 @@
 #include "initrd.h"
 #include "kstring.h"
 #include "memory_failure.h"
+#include "vm.h"
 #include "arch/mmu.h"
 #include "arch/smp.h"
 #include "entry.h"
@@ -97,6 +98,7 @@ void kernel_main(void)
 	mce_ctl_init();
 	memory_failure_init();
 	mce_cec_init(boot_info.cmdline);
+	thp_init();
 	frame_kpageflags_init();
 	einj_init();
 	syscall_init();

@@ -70,9 +70,11 @@ static int gen_meminfo(void *priv, char **out, size_t *len)
 				 "KernelStack:    %8lu kB\n"
 				 "PageTables:     %8lu kB\n"
 				 "HardwareCorrupted: %5lu kB\n"
+				 "AnonHugePages:  %8lu kB\n"
 				 "SlabObjects:    %8lu\n",
 				 st.usable * kb, st.free * kb, st.free * kb, c.user * kb, c.slab * kb,
-				 c.kstack * kb, c.pgtable * kb, st.poisoned * kb, c.slab_objects);
+				 c.kstack * kb, c.pgtable * kb, st.poisoned * kb, thp_anon_bytes() / 1024,
+				 c.slab_objects);
 	*out = b;
 	return 0;
 }

@@ -57,8 +57,23 @@ void mf_count_overflow(pfn_t pfn)
 
 static const char *const result_names[] = {"ignored", "failed", "delayed", "recovered"};
 
+/* A frame recovered (or delayed) from a hardware error leaves the kernel's direct map, as
+ * Linux's machine-check code calls set_mce_nospec when memory_failure returned 0: nothing may
+ * reach its poisoned lines again, speculatively or not. Software poison stays mapped (Linux
+ * too), as unpoison may bring such a frame back. */
+static void leave_direct_map(const struct mf_event *ev)
+{
+	int err = arch_direct_map_remove(ev->pfn);
+
+	if (err)
+		pr_warn("memory_failure: pfn %#lx: could not unmap it from the direct map (%d)\n",
+			ev->pfn, err);
+}
+
 static int finish(struct mf_event *ev, enum mf_result r, const char *why)
 {
+	if ((r == MF_RECOVERED || r == MF_DELAYED) && !(ev->flags & MF_SOFTWARE))
+		leave_direct_map(ev);
 	trace_outcome(ev, "%s page: %s (%s)", ev->state, result_names[r], why);
 	switch (r) {
 	case MF_RECOVERED: MF_COUNT(recovered); return 0;

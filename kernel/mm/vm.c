@@ -217,6 +217,7 @@ void vm_zap_range_locked(struct mm *mm, vaddr_t start, vaddr_t end)
 	struct pfn_batch b;
 	vaddr_t va = start;
 
+	thp_split_ends(mm, start, end); /* huge entries go whole or not at all */
 	pfn_batch_get(&b, start, end);
 	while (va < end) {
 		vaddr_t from = va;
@@ -225,7 +226,10 @@ void vm_zap_range_locked(struct mm *mm, vaddr_t start, vaddr_t end)
 			continue; /* markers only, or nothing: no TLB holds them */
 		arch_pt_flush(mm->pt, from, (va - from) >> PAGE_SHIFT);
 		for (unsigned i = 0; i < n; i++)
-			upage_unmap_put(pfn_to_page(b.pfns[i]));
+			if (b.pfns[i] & PT_PFN_HUGE)
+				thp_unmap_put(pfn_to_page(b.pfns[i] & ~PT_PFN_HUGE));
+			else
+				upage_unmap_put(pfn_to_page(b.pfns[i]));
 	}
 	pfn_batch_put(&b);
 }

@@ -163,13 +163,20 @@ int vm_fault_locked(struct mm *mm, vaddr_t va, unsigned access)
 	if (arch_pt_get(mm->pt, va, &pi) == 0) {
 		if (!pi.present)
 			return vm_marker_is_poison(pi.marker) ? -EHWPOISON : -EFAULT;
+		if (pi.huge && (access & FAULT_WRITE) && !(pi.prot & PT_WRITE) &&
+		    !(v->flags & VM_SHARED)) {
+			if (thp_write_fault(mm, v, va, pi.pfn))
+				return 0;
+			arch_pt_get(mm->pt, va, &pi); /* split: copy-on-write of 4 KiB below */
+		}
 		return fault_present(mm, v, va, &pi, access);
 	}
 	if (v->shm)
 		return fault_shared_anon(mm, v, va);
 	if (v->flags & VM_FILE)
 		return fault_file(mm, v, va, access);
-	return fault_anon(mm, v, va);
+	int err = thp_fault(mm, v, va);
+	return err == -ENOENT ? fault_anon(mm, v, va) : err;
 }
 
 /* Page fault; see vm.h. Takes mm->lock. Process context. */
@@ -186,11 +193,17 @@ int vm_fault(struct mm *mm, vaddr_t va, unsigned access, bool user)
 	return ret;
 }
 
-/* The present PTE at va if it maps pfn; else -ENOENT (1 if it is already pfn's poison marker). */
+/* The present PTE at va if it maps pfn; else -ENOENT (1 if it is already pfn's poison marker).
+ * A huge entry is split first: the callers change one 4 KiB page. */
 static int pte_maps(struct mm *mm, vaddr_t va, pfn_t pfn, struct pte_info *pi)
 {
 	if (arch_pt_get(mm->pt, va, pi))
 		return -ENOENT;
+	if (pi->present && pi->huge && pi->pfn == pfn) {
+		thp_split_locked(mm, va);
+		if (arch_pt_get(mm->pt, va, pi))
+			return -ENOENT;
+	}
 	if (pi->present)
 		return pi->pfn == pfn ? 0 : -ENOENT;
 	return pi->marker == vm_poison_marker(pfn) ? 1 : -ENOENT;

@@ -125,3 +125,26 @@ static inline uint64_t vma_index(const struct vma *v, vaddr_t va)
 }
 /* vm_fault with mm->lock held and va page-aligned. */
 int vm_fault_locked(struct mm *mm, vaddr_t va, unsigned access);
+
+/* ---- transparent huge pages (thp.c; mm->lock held unless said) ---- */
+/* Whether faults in v may map huge entries (private anonymous, policy, arch). */
+bool thp_vma_allowed(const struct vma *v);
+/* Map a zeroed 2 MiB run with one huge entry for a fault at va in v (nothing mapped at va).
+ * 0, -ENOMEM, or -ENOENT: map a 4 KiB page instead (not allowed here, the 2 MiB leaves v,
+ * something is mapped in it, or no order-9 block is free). */
+int thp_fault(struct mm *mm, struct vma *v, vaddr_t va);
+/* Split the huge entry covering va into 512 PTEs (counts unchanged), if there is one. */
+void thp_split_locked(struct mm *mm, vaddr_t va);
+/* Split the huge entries that stick out of [start, end) at either end. */
+void thp_split_ends(struct mm *mm, vaddr_t start, vaddr_t end);
+/* Split every huge entry that meets [start, end). */
+void thp_split_range(struct mm *mm, vaddr_t start, vaddr_t end);
+/* A huge entry mapping the run whose first frame is pg is gone and flushed: each frame loses
+ * a mapcount and a reference; a run wholly freed goes back as one block. */
+void thp_unmap_put(struct page *pg);
+/* fork copied a huge entry mapping the run at pg: each frame gains a mapcount and reference. */
+void thp_dup(struct page *pg);
+/* A write fault at va on a read-only huge entry of private VMA v (mapping pfn at va): when
+ * every frame is this entry's alone it becomes writable (true); else it is split (false) and
+ * the caller breaks copy-on-write for the one 4 KiB page, as Linux 6.1 does. */
+bool thp_write_fault(struct mm *mm, struct vma *v, vaddr_t va, pfn_t pfn);

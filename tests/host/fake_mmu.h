@@ -34,5 +34,9 @@ extern struct arch_pt *fake_mmu_active;
 /* Whether the present entry at va traps (the poison emulator's arch_pt_trap or PG_TRAP). */
 bool fake_mmu_trapped(struct arch_pt *pt, vaddr_t va);
 /* Frames whose kernel mapping arch_trap_frame made trap. */
+/* The frames arch_direct_map_remove took out of the direct map, in order (the first 64), and
+ * how many calls there were. */
+extern pfn_t fake_direct_removed[64];
+extern unsigned fake_direct_nremoved;
 extern pfn_t fake_trap_frames[64];
 extern unsigned fake_trap_nframes;

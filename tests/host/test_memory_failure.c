@@ -124,6 +124,35 @@ TEST(mf_free_buddy_head)
 	CHECK(never_reused(pfn)); /* twice: freeing the storm must not let it back in */
 }
 
+/* A frame recovered from a hardware error leaves the direct map (Linux's set_mce_nospec);
+ * software poison, and a frame memory_failure could not recover, stay mapped; a frame it
+ * cannot unmap (no memory for the split) is still recovered, with a warning. */
+TEST(mf_direct_map_only_recovered_hardware_errors)
+{
+	start();
+	pfn_t a = free_head(0), b;
+	REQUIRE(a);
+	fake_direct_nremoved = 0;
+	CHECK_EQ(memory_failure(a, 0), 0);
+	CHECK_EQ(fake_direct_nremoved, 1);
+	CHECK_EQ(fake_direct_removed[0], a);
+	b = free_head(0);
+	REQUIRE(b);
+	CHECK_EQ(memory_failure(b, MF_SOFTWARE), 0);
+	CHECK_EQ(fake_direct_nremoved, 1);
+	struct page *k = frame_alloc(0, PG_KERNEL);
+	REQUIRE(k);
+	CHECK_EQ(memory_failure(page_to_pfn(k), 0), -EFAULT); /* kernel memory: failed */
+	CHECK_EQ(fake_direct_nremoved, 1);
+	b = free_head(0);
+	REQUIRE(b);
+	fake_mmu_fail_after = 0;
+	CHECK_EQ(memory_failure(b, 0), 0);
+	fake_mmu_fail_after = -1;
+	CHECK(console_has("could not unmap it from the direct map"));
+	CHECK_EQ(pfn_to_page(b)->flags, PG_HWPOISON | PG_ISOLATED);
+}
+
 TEST(mf_free_inside_larger_block)
 {
 	start();
@@ -358,7 +387,9 @@ TEST(mf_shared_anon_delayed)
 	REQUIRE(t[0] && t[1]);
 	pfn_t pfn = pfn_at(mm[0], PG(0));
 	struct page *pg = pfn_to_page(pfn);
+	unsigned removed = fake_direct_nremoved;
 	CHECK_EQ(memory_failure(pfn, 0), 0);
+	CHECK_EQ(fake_direct_nremoved, removed + 1); /* delayed: out of the direct map too */
 	CHECK_EQ(MF_DELTA(delayed), 1);
 	CHECK(console_has("anonymous user page: delayed"));
 	CHECK(has_marker(mm[0], PG(0), pfn) && has_marker(mm[1], PG(0), pfn));

@@ -126,6 +126,8 @@ TESTS += MF_TESTS
 
 from cec_tests import CEC_TESTS  # noqa: E402  (the corrected-error collector, user/cec.c)
 TESTS += CEC_TESTS
+from thp_tests import THP_TESTS  # noqa: E402  (huge pages and errors in them, user/thp.c)
+TESTS += THP_TESTS
 
 from einj_tests import EINJ_TESTS  # noqa: E402  (EINJ: the poison emulator, firmware tables)
 TESTS += EINJ_TESTS
