@@ -18,6 +18,9 @@ int rmap_remove(struct page *pg, struct mm *mm, vaddr_t va);
  * mappings only. fn must not take any mm->lock nor change pg's rmap (collect, then act);
  * use mm_tryget to keep an mm. Process context, not #MC/NMI. */
 int rmap_walk(struct page *pg, int (*fn)(struct mm *mm, vaddr_t va, void *arg), void *arg);
+/* rmap_walk for a check that runs while every other CPU is still (arch_run_alone): -EBUSY at
+ * once, instead of waiting, when pg's rmap lock is held (a stopped CPU was changing it). */
+int rmap_walk_still(struct page *pg, int (*fn)(struct mm *mm, vaddr_t va, void *arg), void *arg);
 /* Number of PTEs mapping pg (its mapcount). Any context. */
 int rmap_count(const struct page *pg);
 /* Number of rmap entries alive in the whole system (tests: leak checks). Any context. */

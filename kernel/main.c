@@ -13,6 +13,7 @@
 #include "entry.h"
 #include "task.h"
 #include "vfs.h"
+#include "vm.h"
 #include "proc.h"
 #include "syscall.h"
 #include "kernel.h"
@@ -93,6 +94,8 @@ void kernel_main(void)
 	mce_ctl_init();
 	memory_failure_init();
 	frame_kpageflags_init();
+	frame_audit_init();
+	vm_check_init();
 	syscall_init();
 	print_memory_summary();
 	print_mca_summary();

@@ -144,21 +144,41 @@ static bool task_early(const struct task *t)
 	return sysctl_memory_failure_early_kill;
 }
 
-/* Signal the owner of m->mm about the lost page at m->va. */
+struct hwpoison_signal {
+	struct task *t;
+	int code;
+	vaddr_t va;
+};
+
+/* vm_poison_tell's tell: the signal itself (with the address space's lock held). */
+static void send_hwpoison(void *arg)
+{
+	const struct hwpoison_signal *h = arg;
+	sig_send_hwpoison(h->t, h->code, h->va, MF_LSB);
+}
+
+/* Signal the owner of m->mm about the lost page at m->va, once: a task that met the page
+ * between the unmapping and now was told by that touch (BUS_MCEERR_AR), or dropped the page. */
 static void signal_mapper(struct mf_event *ev, const struct mapper *m, struct task *consumer)
 {
 	struct task *t = task_get_mm_owner(m->mm);
 	if (!t)
 		return; /* exiting: nobody to tell */
 	if (t == consumer && (ev->flags & MF_ACTION_REQUIRED)) {
+		struct hwpoison_signal h = {t, BUS_MCEERR_AR, m->va};
+		vm_poison_tell(m->mm, m->va, ev->pfn, true, send_hwpoison, &h);
 		trace(ev, "task %d (%s): SIGBUS BUS_MCEERR_AR at %#lx", t->pid, t->name, m->va);
-		sig_send_hwpoison(t, BUS_MCEERR_AR, m->va, MF_LSB);
 		MF_COUNT(signalled_ar);
 	} else if (task_early(t)) {
-		trace(ev, "task %d (%s): SIGBUS BUS_MCEERR_AO at %#lx (early kill)", t->pid, t->name,
-		      m->va);
-		sig_send_hwpoison(t, BUS_MCEERR_AO, m->va, MF_LSB);
-		MF_COUNT(signalled_ao);
+		struct hwpoison_signal h = {t, BUS_MCEERR_AO, m->va};
+		if (vm_poison_tell(m->mm, m->va, ev->pfn, false, send_hwpoison, &h)) {
+			trace(ev, "task %d (%s): SIGBUS BUS_MCEERR_AO at %#lx (early kill)", t->pid,
+			      t->name, m->va);
+			MF_COUNT(signalled_ao);
+		} else {
+			trace(ev, "task %d (%s): already told of %#lx (it met the page first)", t->pid,
+			      t->name, m->va);
+		}
 	} else {
 		trace(ev, "task %d (%s): late kill: SIGBUS when it touches %#lx", t->pid, t->name,
 		      m->va);
@@ -308,6 +328,21 @@ static const struct mf_state *classify(const struct page *pg)
 	return &mf_states[ARRAY_SIZE(mf_states) - 1];
 }
 
+unsigned mf_state_index(const struct page *pg)
+{
+	return (unsigned)(classify(pg) - mf_states);
+}
+
+unsigned mf_state_count(void)
+{
+	return ARRAY_SIZE(mf_states);
+}
+
+const char *mf_state_name(unsigned i)
+{
+	return i < ARRAY_SIZE(mf_states) ? mf_states[i].name : NULL;
+}
+
 /* The consumer of already-poisoned memory (another CPU got there first): find where its
  * address space has the marker for pfn and send it BUS_MCEERR_AR there. */
 struct find_marker {
@@ -319,8 +354,7 @@ static int match_marker(vaddr_t va, const struct pte_info *pi, void *arg)
 {
 	struct find_marker *f = arg;
 	if ((pi->present && pi->pfn == f->pfn) ||
-	    (!pi->present && vm_marker_is_poison(pi->marker) &&
-	     (pi->marker >> VM_MARKER_TYPE_BITS) == f->pfn)) {
+	    (!pi->present && vm_marker_is_poison(pi->marker) && vm_marker_pfn(pi->marker) == f->pfn)) {
 		f->va = va;
 		return 1;
 	}
@@ -414,10 +448,15 @@ void mf_task_work(struct task *t)
 
 void mf_poison_touched(struct task *t, uint64_t addr)
 {
+	struct hwpoison_signal h = {t, BUS_MCEERR_AR, addr & PAGE_MASK};
 	if (trace_steps)
 		printk(KERN_WARNING "memory_failure: task %d (%s) touched poisoned page %#lx: "
 				    "SIGBUS BUS_MCEERR_AR\n", t->pid, t->name, addr & PAGE_MASK);
-	sig_send_hwpoison(t, BUS_MCEERR_AR, addr & PAGE_MASK, MF_LSB);
+	/* Told now: a memory_failure still at work on this frame sends no AO after this. */
+	if (t->mm)
+		vm_poison_tell(t->mm, addr, VM_ANY_PFN, true, send_hwpoison, &h);
+	else
+		send_hwpoison(&h);
 	MF_COUNT(signalled_ar);
 }
 
@@ -544,4 +583,5 @@ void memory_failure_init(void)
 		trace_steps = strcmp(v, "0") != 0;
 	mf_queue_init();
 	mf_ctl_init();
+	mf_debug_init();
 }

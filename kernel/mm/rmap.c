@@ -113,3 +113,17 @@ long rmap_nr_entries(void)
 {
 	return __atomic_load_n(&nr_entries, __ATOMIC_RELAXED);
 }
+
+/* rmap_walk for a consistency check that runs while every other CPU is still; see rmap.h. */
+int rmap_walk_still(struct page *pg, int (*fn)(struct mm *mm, vaddr_t va, void *arg), void *arg)
+{
+	spinlock_t *l = rmap_lock_of(pg);
+	int ret = 0;
+
+	if (!spin_trylock(l))
+		return -EBUSY;
+	for (struct rmap_ent *e = pg->priv; e && !ret; e = e->next)
+		ret = fn(e->mm, e->va, arg);
+	spin_unlock(l);
+	return ret;
+}
