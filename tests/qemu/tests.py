@@ -74,3 +74,11 @@ TESTS += MF_HMP_TESTS
 
 from mf_tests import MF_TESTS  # noqa: E402  (memory_failure rows, tests/qemu/mf_tests.py)
 TESTS += MF_TESTS
+
+# The injection campaign's fixed-seed run (tests/campaign/, docs/campaign.md): one ordinary
+# boot of injections into a running workload, and one fatal injection in a boot of its own.
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "campaign"))
+from campaign import smoke_tests  # noqa: E402
+TESTS += smoke_tests()
