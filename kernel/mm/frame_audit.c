@@ -215,6 +215,18 @@ static uint64_t audit_free(const struct audit *a)
 	return a->books.nr_free + a->books.pcp_count - a->books.pcp_lazy;
 }
 
+/* One "name value" line per row. */
+struct count_row {
+	const char *name;
+	int64_t value;
+};
+
+static void print_rows(struct ctl_buf *b, const struct count_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ctl_printf(b, "%s %ld\n", rows[i].name, rows[i].value);
+}
+
 static int show_audit(const struct ctl_file *f, struct ctl_buf *b)
 {
 	(void)f;
@@ -222,10 +234,14 @@ static int show_audit(const struct ctl_file *f, struct ctl_buf *b)
 	struct audit *a = audit_run(&err);
 	if (!a)
 		return err;
-	ctl_printf(b, "frames %lu\nfree %lu\nfree_listed %lu\ncached %lu\ncached_isolated %lu\n",
-		   a->npfn, audit_free(a), a->listed, a->cached, a->cached_isolated);
-	ctl_printf(b, "isolated %lu\npoisoned %lu\npoisoned_free %lu\nerrors %lu\n", a->isolated,
-		   a->poisoned, a->poisoned_free, a->errors);
+	const struct count_row rows[] = {
+	    {"frames", (int64_t)a->npfn},	   {"free", (int64_t)audit_free(a)},
+	    {"free_listed", (int64_t)a->listed},  {"cached", (int64_t)a->cached},
+	    {"cached_isolated", (int64_t)a->cached_isolated},
+	    {"isolated", (int64_t)a->isolated},	   {"poisoned", (int64_t)a->poisoned},
+	    {"poisoned_free", (int64_t)a->poisoned_free}, {"errors", (int64_t)a->errors},
+	};
+	print_rows(b, rows, ARRAY_SIZE(rows));
 	for (uint64_t i = 0; i < MIN(a->errors, (uint64_t)AUDIT_MAX_ERRORS); i++)
 		ctl_printf(b, "error: %s\n", a->error[i]);
 	ctl_printf(b, "result %s\n", a->errors ? "FAILED" : "ok");
@@ -241,14 +257,26 @@ static int show_accounting(const struct ctl_file *f, struct ctl_buf *b)
 	if (!a)
 		return err;
 	const struct frame_uses *u = &a->uses;
-	uint64_t free = a->stats.free, kb = PAGE_SIZE / 1024;
-	ctl_printf(b, "MemFree %lu\nHardwareCorrupted %lu\n", free * kb, a->stats.poisoned * kb);
-	ctl_printf(b, "frames %lu\nfree %lu\npoisoned %lu\nin_use %lu\nunaccounted %ld\n", a->npfn,
-		   free, a->poisoned, a->in_use, (int64_t)(a->npfn - free - a->poisoned - a->in_use));
-	ctl_printf(b, "reserved %lu\nuser %lu\nfile %lu\npgtable %lu\nslab %lu\nkstack %lu\n",
-		   u->reserved, u->user, u->file, u->pgtable, u->slab, u->kstack);
-	ctl_printf(b, "kernel %lu\npoisoned_in_use %lu\nslab_objects %lu\n", u->kernel,
-		   u->poisoned_in_use, u->slab_objects);
+	int64_t free = (int64_t)a->stats.free, kb = PAGE_SIZE / 1024;
+	const struct count_row rows[] = {
+	    {"MemFree", free * kb},
+	    {"HardwareCorrupted", (int64_t)a->stats.poisoned * kb},
+	    {"frames", (int64_t)a->npfn},
+	    {"free", free},
+	    {"poisoned", (int64_t)a->poisoned},
+	    {"in_use", (int64_t)a->in_use},
+	    {"unaccounted", (int64_t)a->npfn - free - (int64_t)a->poisoned - (int64_t)a->in_use},
+	    {"reserved", (int64_t)u->reserved},
+	    {"user", (int64_t)u->user},
+	    {"file", (int64_t)u->file},
+	    {"pgtable", (int64_t)u->pgtable},
+	    {"slab", (int64_t)u->slab},
+	    {"kstack", (int64_t)u->kstack},
+	    {"kernel", (int64_t)u->kernel},
+	    {"poisoned_in_use", (int64_t)u->poisoned_in_use},
+	    {"slab_objects", (int64_t)u->slab_objects},
+	};
+	print_rows(b, rows, ARRAY_SIZE(rows));
 	kfree(a);
 	return 0;
 }

@@ -245,10 +245,19 @@ static int show_check(const struct ctl_file *f, struct ctl_buf *b)
 		err = check_run(c);
 	}
 	if (!err) {
-		ctl_printf(b, "mms %u\nptes %lu\nmarkers %lu\nrmap_entries %lu\nuser_frames %lu\n",
-			   c->nmm, c->ptes, c->markers, c->entries, c->user_frames);
-		ctl_printf(b, "shared_objects %u\npoisoned_mapped %lu\nerrors %lu\n", c->nshm,
-			   c->poisoned_mapped, c->errors);
+		const struct {
+			const char *name;
+			uint64_t value;
+		} rows[] = {{"mms", c->nmm},
+			    {"ptes", c->ptes},
+			    {"markers", c->markers},
+			    {"rmap_entries", c->entries},
+			    {"user_frames", c->user_frames},
+			    {"shared_objects", c->nshm},
+			    {"poisoned_mapped", c->poisoned_mapped},
+			    {"errors", c->errors}};
+		for (size_t i = 0; i < ARRAY_SIZE(rows); i++)
+			ctl_printf(b, "%s %lu\n", rows[i].name, rows[i].value);
 		for (uint64_t i = 0; i < MIN(c->errors, (uint64_t)CHECK_MAX_ERRORS); i++)
 			ctl_printf(b, "error: %s\n", c->error[i]);
 		ctl_printf(b, "result %s\n", c->errors ? "FAILED" : "ok");

@@ -20,6 +20,7 @@ every violation with the command that reruns its boot up to that event.
 import argparse
 import random
 import re
+import shutil
 import sys
 import threading
 import time
@@ -123,6 +124,15 @@ class Serial:
         return [d.decode(errors="replace").replace("\r", "") for d in done]
 
 
+def _answer(m, body, notes):
+    """Carry out an @hmp or @srar request; a machine that stops meanwhile (a fatal injection
+    ends in a panic and QEMU exits) closes the monitor, which is no error of ours."""
+    try:
+        (_hmp if body.startswith("@hmp ") else _srar)(m, body, notes)
+    except (ConnectionError, OSError, TimeoutError) as e:
+        notes[int(body.split()[1])] = "monitor gone (%s)" % type(e).__name__
+
+
 def drive(m, plan, timeout):
     """Answer the agent's requests until the campaign ends; returns (how it ended, notes)."""
     serial, notes = Serial(m.serial_log), {}
@@ -131,10 +141,8 @@ def drive(m, plan, timeout):
         for line in serial.lines():
             text = driver.PANIC in line and "panic" or ""
             body = re.sub(r"^\[\s*\d+\.\d+\] ", "", line)
-            if body.startswith("@hmp "):
-                _hmp(m, body, notes)
-            elif body.startswith("@srar "):
-                _srar(m, body, notes)
+            if body.startswith("@hmp ") or body.startswith("@srar "):
+                _answer(m, body, notes)
             elif body.startswith("CAMPAIGN end") or text:
                 time.sleep(0.5)    # the last lines (a panic's report) to the log
                 return ("end" if not text else "panic"), notes
@@ -155,14 +163,17 @@ class CampaignBoot(driver.Test):
     upto: int = None
     initrd: str = ""
 
+    base: str = str(driver.INITRD)
+
     def config(self):
-        write_initrd(self.plan, driver.INITRD, self.initrd, self.upto)
+        write_initrd(self.plan, self.base, self.initrd, self.upto)
         return driver.Config(smp=self.smp, mem=self.mem, cmdline=self.cmdline,
                              extra=("-initrd", self.initrd))
 
 
-def boot_row(plan, upto=None, name=None):
-    """The driver row of a campaign boot (run up to event upto, when given)."""
+def boot_row(plan, upto=None, name=None, base=None):
+    """The driver row of a campaign boot (run up to event upto, when given), its initrd made
+    from base (build/initrd.cpio by default)."""
     name = name or plan.name
     timeout = 90 + 1.5 * len(plan.events)
 
@@ -178,7 +189,8 @@ def boot_row(plan, upto=None, name=None):
                                                                       what)
         return True, "%d events" % res.events
     return CampaignBoot(name, "direct", plan.smp, CMDLINE, driver.Script(fn, timeout + 30),
-                        plan=plan, upto=upto, initrd=str(OUT / (name + ".initrd.cpio")))
+                        plan=plan, upto=upto, initrd=str(OUT / (name + ".initrd.cpio")),
+                        base=str(base or driver.INITRD))
 
 
 def smoke_tests():
@@ -237,14 +249,16 @@ class Report:
 def run(seed, n, per_boot, jobs, event=None):
     """Run the campaign (or, with event, the boot holding it up to it); returns a Report."""
     boots = make_plan(seed, n, per_boot)
-    rows = []
+    OUT.mkdir(parents=True, exist_ok=True)
+    base = OUT / ("initrd-%s.cpio" % boots[0].name)     # every boot starts from this copy,
+    shutil.copyfile(driver.INITRD, base)                # whatever make does meanwhile
     if event is not None:
         b = boot_of(boots, event)
         if not b:
             raise SystemExit("event %d is not in a campaign of %d events" % (event, n))
-        rows = [boot_row(b, upto=event, name=b.name + "-upto%d" % event)]
+        rows = [boot_row(b, upto=event, name=b.name + "-upto%d" % event, base=base)]
     else:
-        rows = [boot_row(b) for b in boots]
+        rows = [boot_row(b, base=base) for b in boots]
     report = Report(str(seed), n, per_boot)
     t0 = time.monotonic()
 

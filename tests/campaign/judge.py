@@ -114,8 +114,10 @@ class Log:
 
 
 def failures(log):
-    """Every memory_failure event, by pfn in order of detection."""
-    open_by_pfn, events = {}, []
+    """Every memory_failure event, in order of detection. A second event for a frame while
+    the first is still at work ends at once ("already poisoned"), so a trace line belongs to
+    the latest event of its frame that has not ended."""
+    unfinished, events = defaultdict(list), []
     for pos, line in enumerate(log.lines):
         m = re.match(MF, line)
         if not m:
@@ -123,18 +125,18 @@ def failures(log):
         pfn = int(m.group(1), 16)
         d = MF_RX["detected"].match(line)
         if d:
-            open_by_pfn[pfn] = Failure(pfn, pos, d.group(2))
-            events.append(open_by_pfn[pfn])
+            unfinished[pfn].append(Failure(pfn, pos, d.group(2)))
+            events.append(unfinished[pfn][-1])
             continue
-        f = open_by_pfn.get(pfn)
-        if not f:
+        if not unfinished[pfn]:
             continue
+        f = unfinished[pfn][-1]
+        o = MF_RX["outcome"].match(line)
         if MF_RX["already"].match(line):
             f.state, f.outcome = "already poisoned", "already"
         elif MF_RX["nonram"].match(line):
             f.state, f.outcome = "not RAM", "ignored"
-        elif MF_RX["outcome"].match(line):
-            o = MF_RX["outcome"].match(line)
+        elif o:
             f.state, f.outcome = o.group(2), o.group(3)
         else:
             for kind in ("ao", "late", "ar", "kill"):
@@ -142,6 +144,8 @@ def failures(log):
                 if k:
                     f.mappers.append((kind, int(k.group(2)), int(k.group(3), 16)))
                     break
+        if f.outcome:
+            unfinished[pfn].pop()
     return events
 
 
@@ -303,6 +307,9 @@ def _judge_event(r, b, ev):
     done = b.done.get(ev.idx)
     res, settled = (done.group(2), done.group(3)) if done else ("unfinished", "-")
     state, outcome = b.state_name(int(sel.group(4))), None
+    reader = next((m for _, m in b.log.get("srar") if int(m.group(1)) == ev.idx), None)
+    if reader:      # the page the reader spins on is its frame now, not the one published
+        pfn = int(reader.group(3), 16)
     f = b.failure_after(pfn, pos) if inj.outcome != "ce" else None
     if inj.outcome == "ce":
         outcome = "corrected" if res == "ok" and settled == "ok" else "not logged"

@@ -95,6 +95,11 @@ INJECTORS = [
              "MISC 0x8c\\nPOLL", "mf", "uc", weight=2),
     Injector("sw-ce-poll", "write " + SW_TEXT + "STATUS CORRECTED 0x9f\\nADDR {addr}\\n"
              "MISC 0x8c\\nPOLL", "ce", "ce", weight=2),
+    # Two errors at one frame at once: an SRAO whose memory_failure runs on a kernel worker,
+    # and corrupt-pfn's in the agent's own write, each possibly on its own CPU.
+    Injector("sw-srao+corrupt", "write " + SW_TEXT + "STATUS UNCORRECTED SRAO 0xc0\\nMCGSTATUS "
+             "RIPV MCIP" + SW_USER + " ;; /sys/kernel/debug/hwpoison/corrupt-pfn {pfn}", "mf",
+             "uc", weight=2),
     # Software poison.
     Injector("madvise", "madvise", "mf", "uc", targets=OWN, weight=5),
     Injector("corrupt-pfn", "write /sys/kernel/debug/hwpoison/corrupt-pfn {pfn}", "mf", "uc",

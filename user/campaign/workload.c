@@ -5,8 +5,10 @@
  * and forks its children: they inherit the private pages copy-on-write and the shared pages
  * as they are. Every process then loops: verify every page against its checksum, rewrite a few
  * private pages (breaking copy-on-write), publish its frames to the agent (from its own
- * /proc/self/pagemap), pause (sleeping, or spinning without a syscall). A child lives a few
- * dozen passes; then its head forks a new one, so forks keep happening.
+ * /proc/self/pagemap), pause (sleeping, or spinning without a syscall). Before some rewrites
+ * the page is mapped anew, dropped (MADV_DONTNEED) or write-protected for a moment, so that
+ * the kernel's own paths race with memory_failure. A child lives a few hundred passes; then
+ * its head forks a new one, so forks and exits keep happening.
  *
  * A process told about a lost page (SIGBUS BUS_MCEERR_AO or _AR) drops that page only
  * (MADV_DONTNEED for a private page; a new shared mapping over a shared one), reports
@@ -377,6 +379,26 @@ static void verify_page(int i)
 	}
 }
 
+/* Before a rewrite, sometimes change the mapping under the page first, so that munmap,
+ * MADV_DONTNEED and mprotect race with memory_failure's walk as a program's would. */
+static void churn(int i)
+{
+	void *va = (void *)page_at(i);
+	switch (rnd(8)) {
+	case 0: /* a new page over the old one */
+		mmap(va, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		break;
+	case 1:
+		madvise(va, PG, MADV_DONTNEED);
+		break;
+	case 2:
+		mprotect(va, PG, PROT_READ);
+		(void)*page_at(i);
+		mprotect(va, PG, PROT_READ | PROT_WRITE);
+		break;
+	}
+}
+
 /* Rewrite a few pages of the upper half of the private region (copy-on-write breaks there);
  * the lower half stays as the head wrote it, shared copy-on-write by the whole family. */
 static void rewrite_some(void)
@@ -388,6 +410,7 @@ static void rewrite_some(void)
 		do {
 			lost = meta[i].lost;
 			settle(i);
+			churn(i);
 			write_page(i, 1);
 		} while (meta[i].lost != lost);
 	}
