@@ -19,6 +19,7 @@
 #include "kernel.h"
 #include "mce_core.h"
 #include "printk.h"
+#include "proc_cpu.h"
 #include "work.h"
 
 /* The memory map itself was printed as the boot information was read (boot_info_print). */
@@ -91,6 +92,7 @@ void kernel_main(void)
 	arch_timer_set_tick(sched_tick);
 	initrd_setup();
 	procfs_init();
+	proc_cpu_init();
 	mce_ctl_init();
 	memory_failure_init();
 	frame_kpageflags_init();
@@ -100,6 +102,7 @@ void kernel_main(void)
 	print_memory_summary();
 	print_mca_summary();
 	mce_config_print();
+	mce_print_recovery_summary();
 	arch_irq_enable();
 	mce_drain(); /* errors left over from before boot */
 	mce_inject_from_boot(&boot_info);

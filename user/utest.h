@@ -49,6 +49,35 @@ static inline void read_meminfo(char *buf, size_t size)
 	buf[n > 0 ? n : 0] = 0;
 }
 
+#include <errno.h>
+
+/* Read a whole small file into buf (NUL-terminated); returns its length or -errno. */
+static inline int utest_read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY), n = 0, len = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (len < (int)size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = '\0';
+	return n < 0 ? -errno : len;
+}
+
+/* Write s to path in one write() (a control file takes a value whole); 0 or -errno. */
+static inline int utest_write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
 /* The number after "Name:" in meminfo text (kB for most fields), or -1 when absent. */
 static inline long meminfo_value(const char *text, const char *name)
 {

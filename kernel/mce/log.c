@@ -14,15 +14,20 @@
 #include "arch/cpu.h"
 #include "mce_priv.h"
 #include "memory_failure.h"
+#include "percpu.h"
 #include "printk.h"
 #include "spinlock.h"
 #include "work.h"
 
 #define FMT_BUF 640
 
-static struct mce_logent ring_buf[MAX_CPUS][MCE_RING_COUNT][MCE_RING_SIZE];
-static struct ring rings[MAX_CPUS][MCE_RING_COUNT];
-static bool ring_ready[MAX_CPUS];
+/* One CPU's rings and their entries. */
+struct log_cpu {
+	struct mce_logent buf[MCE_RING_COUNT][MCE_RING_SIZE];
+	struct ring rings[MCE_RING_COUNT];
+	bool ready;
+};
+static DEFINE_PER_CPU(struct log_cpu, log_cpus);
 static uint64_t dropped_seen;
 static spinlock_t drain_lock = SPINLOCK_INIT;
 static const char *fake_panic_msg; /* printed after the records of the event */
@@ -33,22 +38,22 @@ static bool drain_registered;
 
 void mce_log_init_cpu(unsigned cpu)
 {
-	if (ring_ready[cpu])
+	struct log_cpu *l = per_cpu_ptr(log_cpus, cpu);
+
+	if (l->ready)
 		return;
 	for (int i = 0; i < MCE_RING_COUNT; i++)
-		ring_init(&rings[cpu][i], ring_buf[cpu][i], sizeof(struct mce_logent),
-			  MCE_RING_SIZE);
+		ring_init(&l->rings[i], l->buf[i], sizeof(struct mce_logent), MCE_RING_SIZE);
 	if (!drain_registered && work_register(&drain_work) == 0)
 		drain_registered = true;
-	__atomic_store_n(&ring_ready[cpu], true, __ATOMIC_RELEASE);
+	__atomic_store_n(&l->ready, true, __ATOMIC_RELEASE);
 }
 
 void mce_log_push(enum mce_ring_id id, const struct mce_logent *e)
 {
-	unsigned cpu = arch_cpu_id();
+	struct log_cpu *l = per_cpu_ptr(log_cpus, arch_cpu_id());
 
-	if (!__atomic_load_n(&ring_ready[cpu], __ATOMIC_ACQUIRE) ||
-	    !ring_push(&rings[cpu][id], e))
+	if (!__atomic_load_n(&l->ready, __ATOMIC_ACQUIRE) || !ring_push(&l->rings[id], e))
 		MCE_COUNT(dropped);
 	work_queue(&drain_work);
 }
@@ -174,10 +179,12 @@ static unsigned drain_locked(void)
 	unsigned n = 0, ncpu = arch_cpu_count();
 
 	for (unsigned cpu = 0; cpu < ncpu && cpu < MAX_CPUS; cpu++) {
-		if (!__atomic_load_n(&ring_ready[cpu], __ATOMIC_ACQUIRE))
+		struct log_cpu *l = per_cpu_ptr(log_cpus, cpu);
+
+		if (!__atomic_load_n(&l->ready, __ATOMIC_ACQUIRE))
 			continue;
 		for (int i = 0; i < MCE_RING_COUNT; i++)
-			while (ring_pop(&rings[cpu][i], &e)) {
+			while (ring_pop(&l->rings[i], &e)) {
 				print_entry(&e);
 				n++;
 			}
@@ -188,11 +195,14 @@ static unsigned drain_locked(void)
 /* Whether any ring holds an entry (a snapshot). */
 static bool rings_busy(void)
 {
-	for (unsigned cpu = 0; cpu < arch_cpu_count() && cpu < MAX_CPUS; cpu++)
+	for (unsigned cpu = 0; cpu < arch_cpu_count() && cpu < MAX_CPUS; cpu++) {
+		struct log_cpu *l = per_cpu_ptr(log_cpus, cpu);
+
 		for (int i = 0; i < MCE_RING_COUNT; i++)
-			if (__atomic_load_n(&ring_ready[cpu], __ATOMIC_ACQUIRE) &&
-			    ring_count(&rings[cpu][i]))
+			if (__atomic_load_n(&l->ready, __ATOMIC_ACQUIRE) &&
+			    ring_count(&l->rings[i]))
 				return true;
+	}
 	return false;
 }
 

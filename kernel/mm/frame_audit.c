@@ -108,7 +108,7 @@ static void audit_cached(struct page *pg, unsigned cpu, void *arg)
 	a->cached++;
 	if (!mark_seen(a, pfn))
 		return;
-	if ((f & PG_OWNER_MASK & ~PG_ISOLATED) != PG_PCP || pg->pcp_cpu != cpu)
+	if ((f & PG_OWNER_MASK & ~PG_ISOLATED) != PG_PCP || pg->pcp_cpu != (uint8_t)cpu)
 		audit_error(a, pfn, "on CPU %u's cache with flags %#x, cache %u", cpu, f, pg->pcp_cpu);
 	if (f & PG_ISOLATED) {
 		a->cached_isolated++;

@@ -20,6 +20,7 @@
 #include "kerrno.h"
 #include "kstring.h"
 #include "panic.h"
+#include "percpu.h"
 #include "printk.h"
 #include "task.h"
 #include "vm.h"
@@ -33,7 +34,7 @@ static struct list_node timed_sleepers = LIST_HEAD_INIT(timed_sleepers);
 static struct list_node worker_queue = LIST_HEAD_INIT(worker_queue); /* runnable workers */
 static struct list_node idle_workers = LIST_HEAD_INIT(idle_workers); /* waiting for work */
 static struct task *cpu_prev[MAX_CPUS]; /* the task this CPU just switched away from */
-static struct task idle_tasks[MAX_CPUS];
+static DEFINE_PER_CPU(struct task, idle_tasks);
 static bool cpu_idle[MAX_CPUS];
 
 struct task *current_task(void) { return arch_current_task(); }
@@ -50,7 +51,7 @@ bool task_test_and_clear_flag(struct task *t, uint64_t flag)
 
 static void idle_task_init(unsigned cpu)
 {
-	struct task *t = &idle_tasks[cpu];
+	struct task *t = per_cpu_ptr(idle_tasks, cpu);
 	memset(t, 0, sizeof(*t));
 	ksnprintf(t->name, sizeof(t->name), "idle/%u", cpu);
 	t->is_idle = true;
@@ -121,7 +122,7 @@ static struct task *pick_next(unsigned cpu)
 	if (list_empty(q))
 		q = work_pending() && !list_empty(&idle_workers) ? &idle_workers : &run_queue;
 	if (list_empty(q))
-		return &idle_tasks[cpu];
+		return per_cpu_ptr(idle_tasks, cpu);
 	struct task *t = list_first_entry(q, struct task, run_link);
 	list_del(&t->run_link);
 	t->state = TASK_RUNNABLE;
@@ -204,7 +205,8 @@ void sched_start_task(struct task *t)
 __noreturn void sched_idle_loop(void)
 {
 	unsigned cpu = arch_cpu_id();
-	if (arch_current_task() != &idle_tasks[cpu] || !idle_tasks[cpu].is_idle)
+	struct task *idle = per_cpu_ptr(idle_tasks, cpu);
+	if (arch_current_task() != idle || !idle->is_idle)
 		idle_task_init(cpu);
 	cpu_idle[cpu] = true;
 	for (;;) {

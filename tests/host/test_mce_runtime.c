@@ -220,8 +220,8 @@ TEST(mce_runtime_knob_parsing)
 	CHECK_EQ(mce_cfg.storm_quiet_ms, 77);
 	CHECK(mce_cfg.lmce && mce_cfg.timeout_panic); /* untouched */
 	mce_cfg = defaults;
-	mce_config_parse("mce.poll_ms=abc mce.monarch_timeout_ms=12x mce.no_rendezvous_cpu=64 "
-			 "mce.cmci");
+	mce_config_parse("mce.poll_ms=abc mce.monarch_timeout_ms=12x mce.no_rendezvous_cpu=1024 "
+			 "mce.cmci"); /* 1024 = MAX_CPUS: no such CPU */
 	CHECK_EQ(mce_cfg.poll_ms, defaults.poll_ms);
 	CHECK_EQ(mce_cfg.monarch_timeout_ms, defaults.monarch_timeout_ms);
 	CHECK_EQ(mce_cfg.no_rendezvous_cpu, -1);
@@ -330,7 +330,7 @@ TEST(mce_runtime_debugfs_injection)
 	CHECK_EQ(store(INJF("mcgstatus"), "0"), 1);
 	CHECK_EQ(store(INJF("flags"), "df"), -EINVAL);
 	CHECK_EQ(store(INJF("flags"), "sw"), 2);
-	CHECK_EQ(store(INJF("cpu"), "64"), -EINVAL);
+	CHECK_EQ(store(INJF("cpu"), "1024"), -EINVAL); /* MAX_CPUS */
 	CHECK_EQ(store(INJF("bank"), "10"), -EINVAL); /* 10 banks: 0..9 */
 	CHECK_EQ(stats().records, b.records);
 	CHECK_EQ(store(INJF("bank"), "3"), 1);
