@@ -234,37 +234,50 @@ static int check_run(struct check *c)
 	return r.err;
 }
 
+/* The whole check into a kmalloc'd result (kfree it), or NULL with *err set. */
+static struct check *check_new(int *err)
+{
+	struct check *c = kzalloc(sizeof(*c));
+	uint16_t *held = kmalloc(frame_max_pfn() * sizeof(uint16_t));
+	*err = c && held ? 0 : -ENOMEM;
+	if (!*err) {
+		c->held = held;
+		*err = check_run(c);
+		c->held = NULL;
+	}
+	kfree(held);
+	if (*err) {
+		kfree(c);
+		return NULL;
+	}
+	return c;
+}
+
 static int show_check(const struct ctl_file *f, struct ctl_buf *b)
 {
 	(void)f;
-	struct check *c = kzalloc(sizeof(*c));
-	uint16_t *held = kmalloc(frame_max_pfn() * sizeof(uint16_t));
-	int err = c && held ? 0 : -ENOMEM;
-	if (!err) {
-		c->held = held;
-		err = check_run(c);
-	}
-	if (!err) {
-		const struct {
-			const char *name;
-			uint64_t value;
-		} rows[] = {{"mms", c->nmm},
-			    {"ptes", c->ptes},
-			    {"markers", c->markers},
-			    {"rmap_entries", c->entries},
-			    {"user_frames", c->user_frames},
-			    {"shared_objects", c->nshm},
-			    {"poisoned_mapped", c->poisoned_mapped},
-			    {"errors", c->errors}};
-		for (size_t i = 0; i < ARRAY_SIZE(rows); i++)
-			ctl_printf(b, "%s %lu\n", rows[i].name, rows[i].value);
-		for (uint64_t i = 0; i < MIN(c->errors, (uint64_t)CHECK_MAX_ERRORS); i++)
-			ctl_printf(b, "error: %s\n", c->error[i]);
-		ctl_printf(b, "result %s\n", c->errors ? "FAILED" : "ok");
-	}
-	kfree(held);
+	int err;
+	struct check *c = check_new(&err);
+	if (!c)
+		return err;
+	const struct {
+		const char *name;
+		uint64_t value;
+	} rows[] = {{"mms", c->nmm},
+		    {"ptes", c->ptes},
+		    {"markers", c->markers},
+		    {"rmap_entries", c->entries},
+		    {"user_frames", c->user_frames},
+		    {"shared_objects", c->nshm},
+		    {"poisoned_mapped", c->poisoned_mapped},
+		    {"errors", c->errors}};
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++)
+		ctl_printf(b, "%s %lu\n", rows[i].name, rows[i].value);
+	for (uint64_t i = 0; i < MIN(c->errors, (uint64_t)CHECK_MAX_ERRORS); i++)
+		ctl_printf(b, "error: %s\n", c->error[i]);
+	ctl_printf(b, "result %s\n", c->errors ? "FAILED" : "ok");
 	kfree(c);
-	return err;
+	return 0;
 }
 
 static const struct ctl_file check_files[] = {
@@ -278,19 +291,13 @@ void vm_check_init(void)
 
 int vm_check(uint64_t *errors)
 {
-	struct check *c = kzalloc(sizeof(*c));
-	uint16_t *held = kmalloc(frame_max_pfn() * sizeof(uint16_t));
-	int err = c && held ? 0 : -ENOMEM;
-	if (!err) {
-		c->held = held;
-		err = check_run(c);
-	}
-	if (!err) {
-		*errors = c->errors;
-		for (uint64_t i = 0; i < MIN(c->errors, (uint64_t)CHECK_MAX_ERRORS); i++)
-			pr_err("vm_check: %s\n", c->error[i]);
-	}
-	kfree(held);
+	int err;
+	struct check *c = check_new(&err);
+	if (!c)
+		return err;
+	*errors = c->errors;
+	for (uint64_t i = 0; i < MIN(c->errors, (uint64_t)CHECK_MAX_ERRORS); i++)
+		pr_err("vm_check: %s\n", c->error[i]);
 	kfree(c);
-	return err;
+	return 0;
 }

@@ -26,3 +26,12 @@ void fake_task_free(struct task *t);
  * SIGBUS) ended the task (the real task_exit: t is then a zombie); 0 when nothing was
  * pending. */
 int fake_task_take_signal(struct task *t, struct ksiginfo *info);
+
+/* The fake VFS: every node registered with vfs_register_node, in order (tests find a control
+ * file by its path and call its ops directly). */
+struct vfs_node_ops;
+#define FAKE_MAX_NODES 32
+extern const struct vfs_node_ops *fake_node_ops[FAKE_MAX_NODES];
+extern void *fake_node_priv[FAKE_MAX_NODES];
+extern const char *fake_node_path[FAKE_MAX_NODES];
+extern int fake_nodes;

@@ -8,6 +8,7 @@
 #include "../../include/kmalloc.h"
 #include "../../include/vfs.h"
 #include "unit.h"
+#include "fake_task.h"
 #include "vm_testlib.h"
 #include <string.h>
 
@@ -134,11 +135,6 @@ static const struct ctl_file table[] = {
     {"/t/long", show_long, NULL, NULL, 0, 0},
     {"/t/sink", NULL, store_sink, NULL, 0, 0},
 };
-
-extern const struct vfs_node_ops *fake_node_ops[32];
-extern void *fake_node_priv[32];
-extern const char *fake_node_path[32];
-extern int fake_nodes;
 
 TEST(ctl_table_show_store_and_vfs_glue)
 {

@@ -25,11 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const struct vfs_node_ops *fake_node_ops[32];
-extern void *fake_node_priv[32];
-extern const char *fake_node_path[32];
-extern int fake_nodes;
-
 #define BASE 0x20000000ull
 #define PG(i) (BASE + (uint64_t)(i)*PAGE_SIZE)
 #define RW (PT_READ | PT_WRITE)

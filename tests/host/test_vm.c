@@ -336,21 +336,28 @@ static void count_tell(void *arg)
 	++*(int *)arg;
 }
 
+/* A new address space with two private pages at PG(0), written 5 and 6; NULL on failure. */
+static struct mm *two_written_pages(void)
+{
+	struct mm *p = mm_create();
+	if (p && (vm_mmap(p, PG(0), 2 * PAGE_SIZE, RW, ANON_PRIV, NULL, 0) != (long)PG(0) ||
+		  user_write(p, PG(0), 5) || user_write(p, PG(1), 6)))
+		return NULL;
+	return p;
+}
+
 /* A poison marker tells its owner once: the first vm_poison_tell calls tell and marks it, later
  * ones do not (unless always); a present page, an empty PTE, another frame's marker or a
  * dropped page tell nothing. */
 TEST(vm_poison_tell_once)
 {
 	vt_start();
-	struct mm *p = mm_create();
+	struct mm *p = two_written_pages();
 	REQUIRE(p);
-	CHECK_EQ(vm_mmap(p, PG(0), 3 * PAGE_SIZE, RW, ANON_PRIV, NULL, 0), PG(0));
-	CHECK_EQ(user_write(p, PG(0), 5), 0);
-	CHECK_EQ(user_write(p, PG(1), 6), 0);
 	pfn_t bad = pfn_at(p, PG(0));
 	int n = 0;
 	CHECK(!vm_poison_tell(p, PG(0), bad, false, count_tell, &n)); /* present: no marker */
-	CHECK(!vm_poison_tell(p, PG(2), VM_ANY_PFN, false, count_tell, &n)); /* empty */
+	CHECK(!vm_poison_tell(p, PG(2), VM_ANY_PFN, false, count_tell, &n)); /* nothing there */
 	CHECK_EQ(n, 0);
 	CHECK_EQ(vm_set_poison(p, PG(0), bad), 0);
 	CHECK(!vm_poison_tell(p, PG(0), bad + 1, false, count_tell, &n)); /* another frame's */
@@ -374,11 +381,8 @@ TEST(vm_poison_tell_once)
 TEST(vm_poison_markers)
 {
 	vt_start();
-	struct mm *p = mm_create();
+	struct mm *p = two_written_pages();
 	REQUIRE(p);
-	CHECK_EQ(vm_mmap(p, PG(0), 2 * PAGE_SIZE, RW, ANON_PRIV, NULL, 0), PG(0));
-	CHECK_EQ(user_write(p, PG(0), 5), 0);
-	CHECK_EQ(user_write(p, PG(1), 6), 0);
 	struct mm *c = mm_fork(p);
 	REQUIRE(c);
 	pfn_t bad = pfn_at(p, PG(0));
