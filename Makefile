@@ -172,15 +172,15 @@ check: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN)
 	@test -n "$(T)" || { echo "usage: make check T=PATTERN (see tests/README.md)" >&2; exit 2; }
 	@$(PYTHON) tests/run_all.py "$(T)"
 
-# make campaign N=10000 SEED=1 [JOBS=2] [K=250] [EVENT=i]: the injection campaign
-# (docs/campaign.md); EVENT reruns the one boot that holds event i, up to it.
+# make campaign N=10000 SEED=1 [JOBS=2] [K=250] [EVENT=i] [KEEP_GOING=1]: the injection
+# campaign (docs/campaign.md); EVENT reruns the one boot that holds event i, up to it.
 N ?= 10000
 SEED ?= 1
 JOBS ?= 2
 K ?= 250
 campaign: all
 	$(PYTHON) tests/campaign/campaign.py --n $(N) --seed $(SEED) --jobs $(JOBS) --per-boot $(K) \
-		$(if $(EVENT),--event $(EVENT))
+		$(if $(EVENT),--event $(EVENT)) $(if $(KEEP_GOING),--keep-going)
 
 qemu-test: all $(B)/mcrk-test.elf
 	$(PYTHON) tests/qemu/driver.py run

@@ -15,7 +15,8 @@ through the test driver (tests/qemu/driver.py), which keeps the log of every boo
 
 The report (printed, and written to build/campaign/report-SEED.md) is a table of page state x
 injector x outcome with counts, the pages the workload lost against the frames poisoned, and
-every violation with the command that reruns its boot up to that event.
+every violation with the command that reruns its boot up to that event. A violation stops the
+campaign: no boot starts after one that failed (those running finish), unless --keep-going.
 """
 import argparse
 import random
@@ -213,6 +214,7 @@ class Report:
     results: list = field(default_factory=list)
     seconds: float = 0.0
     failed_boots: list = field(default_factory=list)
+    not_run: list = field(default_factory=list)   # boots a violation kept from starting
 
     def reproducer(self, idx):
         k = "" if self.per_boot == EVENTS_PER_BOOT else " K=%d" % self.per_boot
@@ -243,10 +245,41 @@ class Report:
                 name, idx, what, self.reproducer(idx) if idx is not None else "make campaign "
                 "SEED=%s N=%d (boot %s)" % (self.seed, self.n, name)))
         lines += ["- boot %s failed: %s" % b for b in self.failed_boots]
+        if self.not_run:
+            lines.append("stopped at the first violation: %d boot(s) not run (--keep-going, "
+                         "or KEEP_GOING=1, runs them all)" % len(self.not_run))
         return "\n".join(lines) + "\n"
 
 
-def run(seed, n, per_boot, jobs, event=None):
+def run_rows(rows, jobs, keep_going, keep_logs, on_result):
+    """Boot the rows `jobs` at a time (in order; the machines boot one snapshot of the kernel).
+    Unless keep_going, no row starts once one has failed: a violation stops the campaign.
+    Returns the rows that never ran."""
+    pending, lock, failed = list(rows), threading.Lock(), []
+    snapshot = Path(OUT / "images")
+    snapshot.mkdir(parents=True, exist_ok=True)
+    images = driver.snapshot_images(snapshot, [driver.KERNEL_ELF])
+
+    def worker():
+        while True:
+            with lock:
+                if not pending or (failed and not keep_going):
+                    return
+                row = pending.pop(0)
+            res = driver.run_test(row, keep_logs, images=images)
+            with lock:
+                if not res.ok:
+                    failed.append(row)
+                on_result(res)
+    threads = [threading.Thread(target=worker) for _ in range(max(1, jobs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return pending
+
+
+def run(seed, n, per_boot, jobs, event=None, keep_going=False):
     """Run the campaign (or, with event, the boot holding it up to it); returns a Report."""
     boots = make_plan(seed, n, per_boot)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -266,10 +299,11 @@ def run(seed, n, per_boot, jobs, event=None):
         print(driver.format_result(res), flush=True)
         if not res.ok:
             report.failed_boots.append((res.name, res.reason))
-    driver.run_tests(rows, jobs, keep_logs=event is not None, on_result=each)
+    not_run = run_rows(rows, jobs, keep_going, event is not None, each)
     report.seconds = time.monotonic() - t0
+    report.not_run = [r.name for r in not_run]
     report.results = [result_of(r.name) or BootResult(r.name, violations=[
-        (None, "no result (the boot could not run)")]) for r in rows]
+        (None, "no result (the boot could not run)")]) for r in rows if r not in not_run]
     return report
 
 
@@ -280,8 +314,10 @@ def main(argv=None):
     ap.add_argument("--per-boot", type=int, default=EVENTS_PER_BOOT)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--event", type=int, default=None, help="run only up to this event")
+    ap.add_argument("--keep-going", action="store_true",
+                    help="run every boot even after a violation (for the statistics)")
     args = ap.parse_args(argv)
-    report = run(args.seed, args.n, args.per_boot, args.jobs, args.event)
+    report = run(args.seed, args.n, args.per_boot, args.jobs, args.event, args.keep_going)
     text = report.text()
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / ("report-%s%s.md" % (args.seed, "" if args.event is None else
