@@ -29,9 +29,9 @@
 #define MADV_HWPOISON_ADVICE 100
 
 struct shared {
-	volatile int spinning;	 /* the child reads the page now */
-	volatile int codes[8];	 /* the child's si_codes, in order */
-	volatile int told;	 /* how many */
+	volatile int spinning; /* the child reads the page now */
+	volatile int codes[8]; /* the child's si_codes, in order */
+	volatile int told;     /* how many */
 };
 
 static volatile char *page;
@@ -95,8 +95,8 @@ static int round_once(int r, uint64_t grace, int *raced)
 		 WIFEXITED(status) && WEXITSTATUS(status) == 0 && !bad_addr;
 	if (!ok)
 		printf("told_once: round %d: parent told %d time(s) (code %d), child %d time(s) "
-		       "(codes %d %d), child status %#x\n", r, parent_told, parent_code, sh->told,
-		       sh->codes[0], sh->codes[1], status);
+		       "(codes %d %d), child status %#x\n",
+		       r, parent_told, parent_code, sh->told, sh->codes[0], sh->codes[1], status);
 	munmap((void *)page, PG);
 	return ok ? 0 : 1;
 }
@@ -119,8 +119,8 @@ int main(void)
 		raced += by_touch;
 	}
 	printf("told_once: %d rounds; the child was told by its touch in %d, by BUS_MCEERR_AO in "
-	       "%d; %d round(s) told someone other than once\n", ROUNDS, raced, ROUNDS - raced,
-	       failed);
+	       "%d; %d round(s) told someone other than once\n",
+	       ROUNDS, raced, ROUNDS - raced, failed);
 	CHECK(failed == 0);
 	DONE("told_once");
 }

@@ -109,7 +109,8 @@ static void audit_cached(struct page *pg, unsigned cpu, void *arg)
 	if (!mark_seen(a, pfn))
 		return;
 	if ((f & PG_OWNER_MASK & ~PG_ISOLATED) != PG_PCP || pg->pcp_cpu != (uint8_t)cpu)
-		audit_error(a, pfn, "on CPU %u's cache with flags %#x, cache %u", cpu, f, pg->pcp_cpu);
+		audit_error(a, pfn, "on CPU %u's cache with flags %#x, cache %u", cpu, f,
+			    pg->pcp_cpu);
 	if (f & PG_ISOLATED) {
 		a->cached_isolated++;
 	} else if (f & PG_HWPOISON) {
@@ -166,8 +167,8 @@ static void audit_books(struct audit *a)
 			    b->nr_free);
 	for (unsigned o = 0; o <= FRAME_MAX_ORDER; o++)
 		if (a->blocks[o] != b->nr_blocks[o])
-			audit_error(a, 0, "%lu blocks on the order-%u list, counted %lu", a->blocks[o],
-				    o, b->nr_blocks[o]);
+			audit_error(a, 0, "%lu blocks on the order-%u list, counted %lu",
+				    a->blocks[o], o, b->nr_blocks[o]);
 	if (a->cached != b->pcp_count || a->cached_isolated != b->pcp_lazy)
 		audit_error(a, 0, "%lu frames (%lu isolated) in the caches, counted %lu (%lu)",
 			    a->cached, a->cached_isolated, b->pcp_count, b->pcp_lazy);
@@ -235,11 +236,15 @@ static int show_audit(const struct ctl_file *f, struct ctl_buf *b)
 	if (!a)
 		return err;
 	const struct count_row rows[] = {
-	    {"frames", (int64_t)a->npfn},	   {"free", (int64_t)audit_free(a)},
-	    {"free_listed", (int64_t)a->listed},  {"cached", (int64_t)a->cached},
+	    {"frames", (int64_t)a->npfn},
+	    {"free", (int64_t)audit_free(a)},
+	    {"free_listed", (int64_t)a->listed},
+	    {"cached", (int64_t)a->cached},
 	    {"cached_isolated", (int64_t)a->cached_isolated},
-	    {"isolated", (int64_t)a->isolated},	   {"poisoned", (int64_t)a->poisoned},
-	    {"poisoned_free", (int64_t)a->poisoned_free}, {"errors", (int64_t)a->errors},
+	    {"isolated", (int64_t)a->isolated},
+	    {"poisoned", (int64_t)a->poisoned},
+	    {"poisoned_free", (int64_t)a->poisoned_free},
+	    {"errors", (int64_t)a->errors},
 	};
 	print_rows(b, rows, ARRAY_SIZE(rows));
 	for (uint64_t i = 0; i < MIN(a->errors, (uint64_t)AUDIT_MAX_ERRORS); i++)

@@ -83,8 +83,10 @@ static void check_present(struct check *c, const struct vma *v, vaddr_t va,
 		check_error(c, "va %#lx: writable PTE in a VMA without write (%#x)", va, v->prot);
 	bool exclusive = pg->refcount == 1 && pg->mapcount == 1 && !(f & PG_FILE);
 	if ((pi->prot & PT_WRITE) && !(v->flags & VM_SHARED) && !exclusive)
-		check_error(c, "va %#lx: writable private PTE to pfn %#lx with refcount %d mapcount "
-			       "%d flags %#x", va, pi->pfn, pg->refcount, pg->mapcount, f);
+		check_error(c,
+			    "va %#lx: writable private PTE to pfn %#lx with refcount %d mapcount "
+			    "%d flags %#x",
+			    va, pi->pfn, pg->refcount, pg->mapcount, f);
 	c->poisoned_mapped += !!(f & PG_HWPOISON);
 	c->ptes++;
 }
@@ -101,7 +103,8 @@ static int check_pte(vaddr_t va, const struct pte_info *pi, void *arg)
 	if (pi->present) {
 		check_present(c, v, va, pi);
 	} else if (!vm_marker_is_poison(pi->marker) || !pfn_to_page(vm_marker_pfn(pi->marker))) {
-		check_error(c, "mm %p va %#lx: unknown marker %#lx", (void *)c->cur, va, pi->marker);
+		check_error(c, "mm %p va %#lx: unknown marker %#lx", (void *)c->cur, va,
+			    pi->marker);
 	} else {
 		c->markers++;
 	}
@@ -129,7 +132,8 @@ static int check_mm(struct mm *mm, void *arg)
 	}
 	c->mm[c->nmm++] = mm;
 	c->cur = mm;
-	for (struct vma *v = vma_tree_next(mm->vma_root, 0); v; v = vma_tree_next(mm->vma_root, v->end))
+	for (struct vma *v = vma_tree_next(mm->vma_root, 0); v;
+	     v = vma_tree_next(mm->vma_root, v->end))
 		if (v->shm)
 			note_shm(c, v->shm);
 	arch_pt_walk(mm->pt, USER_VA_START, USER_VA_END, check_pte, c);
@@ -178,10 +182,13 @@ static int check_frames(struct check *c)
 		c->user_frames++;
 		c->entries += w.n;
 		if (w.n != (uint64_t)pg->mapcount)
-			check_error(c, "pfn %#lx: mapcount %d, %lu rmap entries", pfn, pg->mapcount, w.n);
+			check_error(c, "pfn %#lx: mapcount %d, %lu rmap entries", pfn, pg->mapcount,
+				    w.n);
 		if (pg->refcount != pg->mapcount + c->held[pfn])
-			check_error(c, "pfn %#lx: refcount %d, but %d mappings and %u shared-object "
-				       "slots hold it", pfn, pg->refcount, pg->mapcount, c->held[pfn]);
+			check_error(c,
+				    "pfn %#lx: refcount %d, but %d mappings and %u shared-object "
+				    "slots hold it",
+				    pfn, pg->refcount, pg->mapcount, c->held[pfn]);
 	}
 	return 0;
 }

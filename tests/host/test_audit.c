@@ -80,10 +80,12 @@ static struct mm *busy_world(struct mm **child)
 	struct mm *p = mm_create();
 	if (!p)
 		return NULL;
-	CHECK_EQ(vm_mmap(p, PG(0), 8 * PAGE_SIZE, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
-			 NULL, 0), PG(0));
-	CHECK_EQ(vm_mmap(p, PG(16), 4 * PAGE_SIZE, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED,
-			 NULL, 0), PG(16));
+	CHECK_EQ(
+	    vm_mmap(p, PG(0), 8 * PAGE_SIZE, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0),
+	    PG(0));
+	CHECK_EQ(
+	    vm_mmap(p, PG(16), 4 * PAGE_SIZE, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, NULL, 0),
+	    PG(16));
 	for (int i = 0; i < 8; i++)
 		CHECK_EQ(vm_fault(p, PG(i), FAULT_WRITE, true), 0);
 	for (int i = 16; i < 20; i++)
@@ -170,7 +172,8 @@ TEST(frame_accounting_equation_holds)
 	long user = node_value(f, "user");
 	mm_put(c);
 	mm_put(p);
-	CHECK_EQ(node_value(f, "user"), user - 8 - 1 - 3); /* the parent's, the child's copy, shared */
+	CHECK_EQ(node_value(f, "user"),
+		 user - 8 - 1 - 3); /* the parent's, the child's copy, shared */
 	CHECK_EQ(node_value(f, "poisoned_in_use"), 0);
 	CHECK_EQ(node_value(f, "unaccounted"), 0);
 }

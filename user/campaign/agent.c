@@ -217,10 +217,22 @@ static void account(const char *when)
 		return;
 	}
 	int n = 0;
-	static const char *const keys[] = {"MemFree", "HardwareCorrupted", "frames", "free",
-					   "poisoned", "in_use", "unaccounted", "reserved", "user",
-					   "file", "pgtable", "slab", "kstack", "kernel",
-					   "poisoned_in_use", "slab_objects"};
+	static const char *const keys[] = {"MemFree",
+					   "HardwareCorrupted",
+					   "frames",
+					   "free",
+					   "poisoned",
+					   "in_use",
+					   "unaccounted",
+					   "reserved",
+					   "user",
+					   "file",
+					   "pgtable",
+					   "slab",
+					   "kstack",
+					   "kernel",
+					   "poisoned_in_use",
+					   "slab_objects"};
 	for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		long v = value_of(keys[i]);
 		n += snprintf(mem + n, sizeof(mem) - (size_t)n, " %s=%ld", keys[i], v);
@@ -293,8 +305,10 @@ static int protected_frame(uint64_t pfn)
 static int pick_own(const char *region, struct target *t)
 {
 	int cow = !strcmp(region, "cow");
-	int want = !strcmp(region, "shared") ? REG_SHARED : !strcmp(region, "file") ? REG_FILE
-		   : !strcmp(region, "any") ? 0 : REG_PRIVATE;
+	int want = !strcmp(region, "shared") ? REG_SHARED
+		   : !strcmp(region, "file") ? REG_FILE
+		   : !strcmp(region, "any")  ? 0
+					     : REG_PRIVATE;
 	for (int tries = 0; tries < PICK_TRIES; tries++) {
 		int s = (int)rnd(MAX_SLOTS);
 		struct slot *sl = &mb->slot[s];
@@ -383,7 +397,8 @@ static void fill_in(char *dst, size_t size, const char *src, uint64_t pfn)
 			n += (size_t)snprintf(dst + n, size - n, "%#llx", (unsigned long long)pfn);
 			src += 5;
 		} else if (!strncmp(src, "{addr}", 6)) {
-			n += (size_t)snprintf(dst + n, size - n, "%#llx", (unsigned long long)pfn << 12);
+			n += (size_t)snprintf(dst + n, size - n, "%#llx",
+					      (unsigned long long)pfn << 12);
 			src += 6;
 		} else {
 			dst[n++] = *src++;
@@ -436,8 +451,8 @@ static int request(int s, int op, int i, int want, long timeout_ms)
 	__atomic_store_n(&sl->req_seq, seq, __ATOMIC_RELEASE);
 	for (long end = now_ms() + timeout_ms; now_ms() < end && sl->pid == pid; sleep_ms(1)) {
 		int ans = sl->ans;
-		if (__atomic_load_n(&sl->ans_seq, __ATOMIC_ACQUIRE) == seq && (!want || ans == want ||
-									       ans != ANS_READY))
+		if (__atomic_load_n(&sl->ans_seq, __ATOMIC_ACQUIRE) == seq &&
+		    (!want || ans == want || ans != ANS_READY))
 			return ans;
 	}
 	return ANS_NONE;
@@ -544,8 +559,9 @@ static void run_event(char *line)
 	} else {
 		res = "bad_delivery";
 	}
-	const char *settled = settle_wait(strcmp(res, "ok") && strcmp(res, "got_ar") &&
-					  strcmp(res, "killed") ? "none" : wait, &before);
+	const char *settled = settle_wait(
+	    strcmp(res, "ok") && strcmp(res, "got_ar") && strcmp(res, "killed") ? "none" : wait,
+	    &before);
 	say("EV %d done %s %s", idx, res, settled);
 }
 
@@ -621,7 +637,8 @@ static void reap_heads(int stopping)
 				mb->slot[f * MAX_MEMBERS + m].pid = 0;
 			heads[f] = stopping ? 0 : start_family(f);
 			say("RESTART %d 0 %d %d %d", f, pid,
-			    WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status), heads[f]);
+			    WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status),
+			    heads[f]);
 		}
 	}
 }

@@ -15,11 +15,11 @@
 
 #define PG 4096
 #define MAX_FAMILIES 4
-#define MAX_MEMBERS 4			     /* a family head and its children */
+#define MAX_MEMBERS 4 /* a family head and its children */
 #define MAX_SLOTS (MAX_FAMILIES * MAX_MEMBERS)
-#define MAX_PRIV 32			     /* private pages per process */
-#define MAX_SHARED 16			     /* shared pages per family */
-#define MAX_FILE 8			     /* pages of a read-only file mapping per family */
+#define MAX_PRIV 32   /* private pages per process */
+#define MAX_SHARED 16 /* shared pages per family */
+#define MAX_FILE 8    /* pages of a read-only file mapping per family */
 #define MAX_PAGES (MAX_PRIV + MAX_SHARED + MAX_FILE)
 #define READER_MAGIC 0x43414d5052454144ull /* "CAMPREAD" in r13 while a reader spins */
 
@@ -42,14 +42,14 @@ struct policy {
 /* One workload process as the agent sees it. Written by that process (pid, pass, pfn, va,
  * answers) or by the agent (requests); all fields are read by the other side at any time. */
 struct slot {
-	volatile int pid;	       /* the process now in this slot, 0 while none */
-	volatile int family, member;   /* fixed at set-up */
-	volatile uint32_t pass;	       /* verification passes completed */
-	volatile uint32_t req_seq;     /* the agent's last request ... */
-	volatile int req_op, req_page; /* ... what and on which page index */
-	volatile uint32_t ans_seq;     /* the request the answer is for */
-	volatile int ans;	       /* enum answer */
-	volatile uint64_t ans_pfn;     /* the page's frame, for a reader */
+	volatile int pid;		  /* the process now in this slot, 0 while none */
+	volatile int family, member;	  /* fixed at set-up */
+	volatile uint32_t pass;		  /* verification passes completed */
+	volatile uint32_t req_seq;	  /* the agent's last request ... */
+	volatile int req_op, req_page;	  /* ... what and on which page index */
+	volatile uint32_t ans_seq;	  /* the request the answer is for */
+	volatile int ans;		  /* enum answer */
+	volatile uint64_t ans_pfn;	  /* the page's frame, for a reader */
 	volatile uint64_t va[MAX_PAGES];  /* address of each data page */
 	volatile uint64_t pfn[MAX_PAGES]; /* its frame at the last publication, 0 unknown */
 	volatile uint8_t region[MAX_PAGES];
@@ -57,8 +57,8 @@ struct slot {
 };
 
 struct mailbox {
-	volatile int stop;	       /* the agent ends the run: final pass, then exit */
-	volatile uint64_t reader_lo;   /* the reader loop's code, for the host's SRAR */
+	volatile int stop;	     /* the agent ends the run: final pass, then exit */
+	volatile uint64_t reader_lo; /* the reader loop's code, for the host's SRAR */
 	volatile uint64_t reader_hi;
 	struct slot slot[MAX_SLOTS];
 };

@@ -36,8 +36,8 @@
 
 #include "campaign.h"
 
-#define EXIT_VITAL 3	  /* lost a page it cannot rebuild */
-#define EXIT_ORPHAN 4	  /* its head is gone */
+#define EXIT_VITAL 3  /* lost a page it cannot rebuild */
+#define EXIT_ORPHAN 4 /* its head is gone */
 #define READER_WAIT_MS 3000
 #define PAUSE_MS 3
 #define WRITES_PER_PASS 3
@@ -107,13 +107,21 @@ void say(const char *fmt, ...)
 		switch (*++fmt) {
 		case 'd': {
 			int v = va_arg(ap, int);
-			p = put_num(p, end, v < 0 ? -(unsigned long)v : (unsigned long)v, 10, v < 0);
+			p = put_num(p, end, v < 0 ? -(unsigned long)v : (unsigned long)v, 10,
+				    v < 0);
 			break;
 		}
-		case 'u': p = put_num(p, end, va_arg(ap, unsigned), 10, 0); break;
-		case 'x': p = put_num(p, end, va_arg(ap, unsigned long), 16, 0); break;
-		case 's': p = put_str(p, end, va_arg(ap, const char *)); break;
-		default: *p++ = *fmt;
+		case 'u':
+			p = put_num(p, end, va_arg(ap, unsigned), 10, 0);
+			break;
+		case 'x':
+			p = put_num(p, end, va_arg(ap, unsigned long), 16, 0);
+			break;
+		case 's':
+			p = put_str(p, end, va_arg(ap, const char *));
+			break;
+		default:
+			*p++ = *fmt;
 		}
 	}
 	va_end(ap);
@@ -161,8 +169,8 @@ uint64_t tsc_per_ms(void)
 		uint64_t t0 = rdtsc_now();
 		nanosleep(&nap, NULL);
 		clock_gettime(CLOCK_MONOTONIC, &b);
-		uint64_t ns = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000ull + (uint64_t)b.tv_nsec -
-			      (uint64_t)a.tv_nsec;
+		uint64_t ns = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000ull +
+			      (uint64_t)b.tv_nsec - (uint64_t)a.tv_nsec;
 		rate = (rdtsc_now() - t0) * 1000000ull / (ns ? ns : 1);
 	}
 	return rate ? rate : 1;
@@ -209,17 +217,21 @@ static uint64_t sum_page(const volatile uint64_t *p)
 /* Pages are indexed private first, then shared, then file. */
 static int region_of(int i)
 {
-	return i < sh->priv_pages ? REG_PRIVATE
-	       : i < sh->priv_pages + sh->shared_pages ? REG_SHARED : REG_FILE;
+	return i < sh->priv_pages		       ? REG_PRIVATE
+	       : i < sh->priv_pages + sh->shared_pages ? REG_SHARED
+						       : REG_FILE;
 }
 
 static volatile uint64_t *page_at(int i)
 {
 	switch (region_of(i)) {
-	case REG_PRIVATE: return (volatile uint64_t *)(priv_base + (size_t)i * PG);
-	case REG_SHARED: return (volatile uint64_t *)(shared_base + (size_t)(i - sh->priv_pages) * PG);
-	default: return (volatile uint64_t *)(file_base + (size_t)(i - sh->priv_pages -
-								  sh->shared_pages) * PG);
+	case REG_PRIVATE:
+		return (volatile uint64_t *)(priv_base + (size_t)i * PG);
+	case REG_SHARED:
+		return (volatile uint64_t *)(shared_base + (size_t)(i - sh->priv_pages) * PG);
+	default:
+		return (volatile uint64_t *)(file_base +
+					     (size_t)(i - sh->priv_pages - sh->shared_pages) * PG);
 	}
 }
 
@@ -262,7 +274,8 @@ static void drop_page(int i)
 	if (region_of(i) == REG_SHARED)
 		mmap(va, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	else
-		madvise(va, PG, MADV_DONTNEED); /* a private copy of a file page: the file's again */
+		madvise(va, PG,
+			MADV_DONTNEED); /* a private copy of a file page: the file's again */
 }
 
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
@@ -386,7 +399,8 @@ static void churn(int i)
 	void *va = (void *)page_at(i);
 	switch (rnd(8)) {
 	case 0: /* a new page over the old one */
-		mmap(va, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		mmap(va, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+		     0);
 		break;
 	case 1:
 		madvise(va, PG, MADV_DONTNEED);
@@ -518,8 +532,8 @@ static void *map_region(int pages, int flags)
 {
 	if (!pages)
 		return NULL;
-	void *p = mmap(NULL, (size_t)pages * PG, PROT_READ | PROT_WRITE, flags | MAP_ANONYMOUS,
-		       -1, 0);
+	void *p =
+	    mmap(NULL, (size_t)pages * PG, PROT_READ | PROT_WRITE, flags | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
 		say("CAMPAIGN error family %d cannot map its data (%d)", family, errno);
 		_exit(2);
@@ -539,7 +553,8 @@ static char *map_file(int pages)
 	for (int i = 0; i < pages; i++) {
 		ssize_t n = fd < 0 ? -1 : read(fd, buf, PG);
 		if (n < 0) {
-			say("CAMPAIGN error family %d cannot read %s (%d)", family, FILE_PATH, errno);
+			say("CAMPAIGN error family %d cannot read %s (%d)", family, FILE_PATH,
+			    errno);
 			_exit(2);
 		}
 		memset((char *)buf + n, 0, PG - (size_t)n);
@@ -602,8 +617,8 @@ void family_head(struct mailbox *mbox, const struct shape *shape, int f)
 		write_page(i, 1);
 	take_slot(f, 0);
 	say("FAMILY %d %d %x %x %d %d %x %d", f, getpid(), (unsigned long)priv_base,
-	    (unsigned long)shared_base, sh->priv_pages, sh->shared_pages,
-	    (unsigned long)file_base, sh->file_pages);
+	    (unsigned long)shared_base, sh->priv_pages, sh->shared_pages, (unsigned long)file_base,
+	    sh->file_pages);
 	for (int m = 1; m < sh->members; m++)
 		kids[m] = fork_child(f, m);
 	/* The handler of a vital loss exits at once; so does the head, and takes its children. */
