@@ -567,26 +567,41 @@ static void run_event(char *line)
 
 /* ---- set-up and the end ---- */
 
-/* Fault in everything the agent will ever touch (its program, data, a deep stack and the
- * mailbox), so that the books taken at the start and at the end differ by nothing of ours. */
-__attribute__((noinline)) static void warm_up(void)
+/* Make every page of the agent its own: read each mapped page, and write back each page of a
+ * private writable one, a deep stack included. After a fork (which shares them all
+ * copy-on-write with the new head) this breaks copy-on-write at once, so that the agent
+ * takes no new frame later, in the middle of an event: a frame picked while free could be
+ * the agent's by the time the error lands, and the agent is never a target. */
+__attribute__((noinline)) static void own_every_page(void)
 {
 	volatile char deep[128 * 1024];
+	static char maps[sizeof(text)];
 	for (size_t i = 0; i < sizeof(deep); i += PG)
 		deep[i] = 0;
-	if (read_text("/proc/self/maps") > 0) {
-		static char maps[sizeof(text)];
-		memcpy(maps, text, sizeof(maps));
-		char *p = maps, *line;
-		while ((line = next_line(&p))) {
-			unsigned long lo, hi;
-			char perm[8];
-			if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perm) == 3 && perm[0] == 'r' &&
-			    !strstr(line, "[stack]"))
-				for (unsigned long a = lo; a < hi; a += PG)
-					(void)*(volatile char *)a;
+	if (read_text("/proc/self/maps") <= 0)
+		return;
+	memcpy(maps, text, sizeof(maps));
+	char *p = maps, *line;
+	while ((line = next_line(&p))) {
+		unsigned long lo, hi;
+		char perm[8];
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perm) != 3 || perm[0] != 'r' ||
+		    strstr(line, "[stack]"))
+			continue;
+		for (unsigned long a = lo; a < hi; a += PG) {
+			volatile char *c = (volatile char *)a;
+			char v = *c;
+			if (perm[1] == 'w' && perm[3] == 'p')
+				*c = v;
 		}
 	}
+}
+
+/* Fault in everything the agent will ever touch (its program, data, a deep stack and the
+ * mailbox), so that the books taken at the start and at the end differ by nothing of ours. */
+static void warm_up(void)
+{
+	own_every_page();
 	memset((void *)mb, 0, sizeof(*mb));
 	memset(states, 0, sizeof(states));
 	memset(text, 0, sizeof(text));
@@ -621,6 +636,7 @@ static pid_t start_family(int f)
 	pid_t pid = fork();
 	if (pid == 0)
 		family_head(mb, &shape, f);
+	own_every_page();
 	return pid;
 }
 
