@@ -42,6 +42,7 @@
 #define WAIT_EXIT_MS 60000
 #define STATE_POISONED 0x80
 #define DBG "/sys/kernel/debug/mcrk/"
+#define STACK_OWNED (160 * 1024) /* below main's frame: deeper than the agent ever goes */
 
 struct frame_info_rec {
 	uint32_t flags;
@@ -63,6 +64,7 @@ static long frames;
 static int self, check_every = 25;
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static int fd_state, fd_info;
+static char *stack_floor; /* the lowest stack address the agent uses (own_stack) */
 
 static uint32_t rnd(uint32_t n)
 {
@@ -567,17 +569,26 @@ static void run_event(char *line)
 
 /* ---- set-up and the end ---- */
 
+/* Write every stack page from stack_floor up to here: the same pages, whatever the depth of the
+ * caller, so that no later call takes a stack page the start's books did not count. */
+__attribute__((noinline)) static void own_stack(void)
+{
+	char here;
+	size_t depth = ((uintptr_t)&here - (uintptr_t)stack_floor) & ~(size_t)(PG - 1);
+	volatile char *low = __builtin_alloca(depth);
+	for (size_t i = 0; i < depth; i += PG)
+		low[i] = 0;
+}
+
 /* Make every page of the agent its own: read each mapped page, and write back each page of a
- * private writable one, a deep stack included. After a fork (which shares them all
+ * private writable one, the stack down to stack_floor included. After a fork (which shares them all
  * copy-on-write with the new head) this breaks copy-on-write at once, so that the agent
  * takes no new frame later, in the middle of an event: a frame picked while free could be
  * the agent's by the time the error lands, and the agent is never a target. */
 __attribute__((noinline)) static void own_every_page(void)
 {
-	volatile char deep[128 * 1024];
 	static char maps[sizeof(text)];
-	for (size_t i = 0; i < sizeof(deep); i += PG)
-		deep[i] = 0;
+	own_stack();
 	if (read_text("/proc/self/maps") <= 0)
 		return;
 	memcpy(maps, text, sizeof(maps));
@@ -684,6 +695,8 @@ extern char reader_spin[], reader_spin_end[];
 
 int main(void)
 {
+	char top;
+	stack_floor = (char *)((uintptr_t)&top - STACK_OWNED);
 	self = getpid();
 	if (load_plan()) {
 		say("CAMPAIGN error no plan at %s", PLAN_PATH);
