@@ -20,6 +20,7 @@
 #define PG_ISOLATED BIT(10) /* taken out of the allocator for good (poison, frame_isolate_free) */
 #define PG_HWPOISON BIT(16) /* memory error: never handed out again */
 #define PG_SWPOISON BIT(17) /* the poison was injected by software (may be unpoisoned) */
+#define PG_TRAP BIT(18)     /* the poison emulator armed a line in it: every mapping traps */
 
 #define PG_KIND_MASK (PG_KERNEL | PG_PGTABLE | PG_USER | PG_SLAB | PG_KSTACK | PG_FILE)
 /* Every bit that says who owns a frame; the poison bits ride along untouched. */
@@ -40,11 +41,26 @@ struct page {
 					memory_failure met it, so /proc/kpageflags can say what it
 					was after it left use (0 otherwise) */
 	};
-	int32_t refcount;   /* users of the frame; 1 after frame_alloc */
-	int32_t mapcount;   /* user page-table entries that map it */
+	union {
+		struct {
+			int32_t refcount; /* users of the frame; 1 after frame_alloc */
+			int32_t mapcount; /* user page-table entries that map it */
+		};
+		uint64_t counts; /* both: a PTE added or removed changes them in one atomic op
+				    (refcount in the low half; see PAGE_COUNTS_PTE) */
+	};
 	struct list_node link; /* free list, per-CPU cache, or owner's list */
-	void *priv;         /* owner's data (rmap head, slab header, ...) */
+	void *priv;         /* owner's data (rmap anchor, slab free chain, ...) */
+	uint64_t index;     /* user frame: its page index in its rmap anchor (include/rmap.h) */
 };
+
+/* Added to struct page.counts: one more mapcount and one more reference (little-endian). */
+#define PAGE_COUNTS_PTE ((1ull << 32) | 1u)
+_Static_assert(__builtin_offsetof(struct page, mapcount) ==
+		       __builtin_offsetof(struct page, refcount) + 4 &&
+	       __builtin_offsetof(struct page, counts) % 8 == 0 &&
+	       __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	       "PAGE_COUNTS_PTE adds to refcount and mapcount at once");
 
 struct frame_stats {
 	uint64_t total;     /* frames described by the page array */

@@ -35,14 +35,18 @@ long vfs_getdents64(int fd, void *ubuf, size_t n);
 int vfs_dup2(int oldfd, int newfd);
 /* fcntl: F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL; others -EINVAL. */
 long vfs_fcntl(int fd, int cmd, uint64_t arg);
-/* execve: close the current task's FD_CLOEXEC descriptors. */
-void vfs_exec_files(struct task *t);
-/* Set up fds 0, 1, 2 on the console for a new task. 0 or -ENOMEM. */
+/* The fd table of a task (struct fd_table, include/task.h). vfs_fdt_dup: a copy for fork
+ * (the files themselves, and their offsets, are shared), NULL when out of memory;
+ * vfs_fdt_get: one more task shares it (CLONE_FILES), returns it; vfs_fdt_put: a task lets it
+ * go, the last one closes every file. Process context. */
+struct fd_table *vfs_fdt_dup(struct fd_table *src);
+struct fd_table *vfs_fdt_get(struct fd_table *fdt);
+void vfs_fdt_put(struct fd_table *fdt);
+/* execve: t's table becomes its own if it was shared, and its FD_CLOEXEC descriptors close.
+ * 0 or -ENOMEM. */
+int vfs_exec_files(struct task *t);
+/* Set up a table with fds 0, 1, 2 on the console for a new task. 0 or -ENOMEM. */
 int vfs_init_task_console(struct task *t);
-/* fork: the child shares the parent's open files. */
-void vfs_fork_files(struct task *child, const struct task *parent);
-/* exit/exec: drop every open file of t. */
-void vfs_close_all(struct task *t);
 /* The bytes behind fd, for mmap of an initrd file. 0 or -EBADF. */
 int vfs_file_backing(int fd, struct vm_file *out);
 /* Register /proc/meminfo, /proc/kmsg, /proc/self/maps and /proc/self/pagemap. Boot. */

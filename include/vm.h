@@ -3,7 +3,7 @@
  * backing: private anonymous (zero-filled on demand), shared anonymous (frames held by a
  * refcounted object, so forked children share them), or read-only file bytes (e.g. an initrd
  * file; copied into a PG_FILE frame on first touch). fork makes private pages copy-on-write.
- * Every present user PTE is recorded in the reverse map (include/rmap.h).
+ * Every user frame is anchored in the reverse map (include/rmap.h), which finds its PTEs.
  *
  * Frame references: a user frame's refcount is the number of PTEs that map it plus one per
  * shared-object slot holding it plus any temporary reference (memory_failure); its mapcount is
@@ -52,6 +52,8 @@
 
 struct vm_shm; /* shared anonymous object (kernel/mm/vm_priv.h) */
 struct page;
+struct anon_vma;     /* kernel/mm/rmap_priv.h */
+struct rmap_object;  /* include/rmap.h */
 
 /* Read-only bytes that back VM_FILE mappings. They must outlive every mapping of them. */
 struct vm_file {
@@ -61,13 +63,23 @@ struct vm_file {
 
 struct vma {
 	vaddr_t start, end;	  /* page-aligned, start < end */
+	struct mm *mm;		  /* the address space it belongs to */
 	unsigned prot;		  /* PT_* (0 = PROT_NONE) */
 	unsigned flags;		  /* VM_* */
-	const uint8_t *file_data; /* VM_FILE: the backing bytes, their size, and the byte */
-	uint64_t file_size;	  /* offset that start maps */
-	uint64_t file_off;
-	struct vm_shm *shm; /* VM_SHARED|VM_ANON: the object, and the page index of start in it */
-	uint64_t shm_pgoff;
+	/* The page index of start: in the file (VM_FILE: its byte offset / PAGE_SIZE), in the
+	 * shared object (shm), else start / PAGE_SIZE when the VMA was made. It moves with start
+	 * when the VMA is split, and stays when mremap moves the VMA, so a page's index in its
+	 * rmap anchor always gives its address: start + (index - pgoff) pages. */
+	uint64_t pgoff;
+	const uint8_t *file_data; /* VM_FILE: the backing bytes and their size */
+	uint64_t file_size;
+	struct vm_shm *shm; /* VM_SHARED|VM_ANON: the object that holds the frames */
+	/* Reverse map (include/rmap.h): the anon_vma that new private pages are anchored in, the
+	 * chain entries linking this VMA to it and to its ancestors, and the object it maps. */
+	struct anon_vma *anon_vma;
+	struct list_node anon_chain;
+	struct rmap_object *obj;
+	struct list_node obj_link; /* on obj->vmas */
 	struct vma *left, *right; /* AVL tree keyed by start (kernel/mm/vma_tree.c) */
 	int height;
 };
@@ -80,7 +92,8 @@ struct mm {
 	uint32_t nr_vmas;
 	vaddr_t brk_start, brk;	   /* heap: [brk_start, brk), moved by vm_brk */
 	vaddr_t mmap_top;	   /* mmap without an address searches below this */
-	void *owner;		   /* the task running in this space (the kill policy is per task) */
+	struct list_node users;	   /* the tasks running in this space (task.mm_link; kernel/proc
+				      links them under sched_lock: memory_failure finds them here) */
 	struct list_node all_link; /* on the list of every mm (tests, diagnostics) */
 };
 
@@ -124,6 +137,20 @@ long vm_mmap(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot, unsigned 
 /* Unmap [addr, addr + len) (rounded up to pages), splitting VMAs that straddle its ends.
  * 0, -EINVAL (misaligned, empty or outside user space), -ENOMEM (no memory to split). */
 int vm_munmap(struct mm *mm, vaddr_t addr, uint64_t len);
+/* mremap flags: Linux values. */
+#define MREMAP_MAYMOVE 1
+#define MREMAP_FIXED 2
+#define MREMAP_DONTUNMAP 4
+
+/* Linux mremap: resize [addr, addr + old_len) (rounded up to pages) to new_len, in place
+ * (shrinking unmaps the tail; growing needs room above), or with MREMAP_MAYMOVE where there is
+ * room, or with MREMAP_FIXED at new_addr (replacing what is there). PTEs move, not pages.
+ * old_len 0 maps a shared mapping a second time. Returns the address, or -EINVAL (bad flags or
+ * alignment, new_len 0, overlapping ranges, MREMAP_DONTUNMAP which MCRK does not support),
+ * -EFAULT (no mapping at addr, or the range runs past it), -ENOMEM (no room without
+ * MREMAP_MAYMOVE, or no memory), -EPERM (MREMAP_FIXED below USER_VA_START). Takes mm->lock. */
+long vm_mremap(struct mm *mm, vaddr_t addr, uint64_t old_len, uint64_t new_len, uint64_t flags,
+	       vaddr_t new_addr);
 /* madvise(MADV_DONTNEED) of [addr, addr + len) (rounded up to pages): drop the pages and
  * poison markers there, keeping the VMAs. The next touch finds a zeroed page (private
  * anonymous), the shared object's page (shared anonymous) or the file's page (a private
@@ -135,6 +162,12 @@ int vm_madvise_dontneed(struct mm *mm, vaddr_t addr, uint64_t len);
  * read-only until a write fault breaks COW. 0, -EINVAL, -ENOMEM (a hole in the range, or no
  * memory; nothing changes), -EACCES (write on a shared file mapping). Takes mm->lock. */
 int vm_mprotect(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot);
+/* mlock(2) (lock) or munlock(2) of the pages covering [addr, addr + len): the VMAs there get
+ * or lose VM_LOCKED (split where the range cuts them), and mlock faults every page in, as
+ * MAP_LOCKED does (MCRK never pages anything out, so that is all locking means). 0 (also for
+ * len 0), -ENOMEM (a hole in the range, or outside user space, or no memory to split).
+ * Takes mm->lock. */
+int vm_mlock(struct mm *mm, vaddr_t addr, uint64_t len, bool lock);
 /* Set where the heap starts (exec, before the first vm_brk). Takes mm->lock. */
 void vm_brk_init(struct mm *mm, vaddr_t start);
 /* Move the program break to want (Linux brk): returns the new break, or the current one when
@@ -149,12 +182,13 @@ int vm_for_each_vma(struct mm *mm, int (*fn)(const struct vma *v, void *arg), vo
  * user: the fault came from user mode; kernel user-copy faults pass false, same answers).
  * Returns 0 when the access may be retried, -EFAULT when no VMA covers va (SIGSEGV
  * SEGV_MAPERR), -EACCES when the VMA forbids
- * the access (SEGV_ACCERR), -ENOMEM, or -EHWPOISON when the page holds a poison marker or its
+ * the access (SEGV_ACCERR), -ENOMEM, -ENXIO when va lies past the end of the shared object
+ * the VMA maps (SIGBUS BUS_ADRERR), or -EHWPOISON when the page holds a poison marker or its
  * frame is poisoned (SIGBUS BUS_MCEERR_AR at va). Takes mm->lock; process context. */
 int vm_fault(struct mm *mm, vaddr_t va, unsigned access, bool user);
 
 /* Replace the present PTE at va, which must map pfn, by a poison marker for pfn; drops its
- * rmap entry, mapcount and frame reference. 0 (also when the marker is already there), or
+ * mapcount and frame reference. 0 (also when the marker is already there), or
  * -ENOENT if va does not map pfn. Takes mm->lock (call it outside rmap_walk). */
 int vm_set_poison(struct mm *mm, vaddr_t va, pfn_t pfn);
 /* Tell the owner of mm about the poisoned page at va (pfn, or VM_ANY_PFN) once: when the poison
@@ -169,12 +203,16 @@ int vm_set_poison(struct mm *mm, vaddr_t va, pfn_t pfn);
 #define VM_ANY_PFN (~(pfn_t)0)
 bool vm_poison_tell(struct mm *mm, vaddr_t va, pfn_t pfn, bool always, void (*tell)(void *arg),
 		    void *arg);
+/* Make the present PTE at va, which must map pfn, trap (on) or not (the poison emulator).
+ * 0 or -ENOENT. Takes mm->lock. */
+int vm_trap_page(struct mm *mm, vaddr_t va, pfn_t pfn, bool on);
 /* Remove the present PTE at va that maps pfn, leaving nothing (a clean PG_FILE page is re-read
  * on next touch). 0 or -ENOENT. Takes mm->lock. */
 int vm_unmap_page(struct mm *mm, vaddr_t va, pfn_t pfn);
 /* Make va, which must map old_pfn, map new instead with the same protection (soft offline;
- * a shared object's slot holding old_pfn follows). The caller keeps its own reference on new
- * and has copied the contents. 0, -ENOENT, -ENOMEM. Takes mm->lock. */
+ * a shared object's slot holding old_pfn follows). The caller keeps its own reference on new,
+ * has copied the contents and anchored new where old is (rmap_page_copy_anchor).
+ * 0, -ENOENT, -ENOMEM. Takes mm->lock. */
 int vm_replace_page(struct mm *mm, vaddr_t va, pfn_t old_pfn, struct page *new);
 /* Register /sys/kernel/debug/mcrk/vm_check (kernel/mm/vm_check.c). Boot, once. */
 void vm_check_init(void);
@@ -182,6 +220,18 @@ void vm_check_init(void);
  * still (vm_check.c says what must hold): 0 and the number of inconsistencies in *errors
  * (each logged), or -EBUSY / -ETIMEDOUT / -ENOMEM when it could not run. Process context. */
 int vm_check(uint64_t *errors);
+/* What a futex shared between processes is keyed by (Linux's get_futex_key): the object and
+ * the byte offset in it. */
+struct vm_futex_key {
+	const void *object;
+	uint64_t offset;
+};
+/* The key of the aligned 32-bit word at va: in a MAP_SHARED anonymous mapping its object and
+ * offset, so that every process that maps the page meets there; in a private file page not
+ * yet copied the file bytes and offset; in a private page (mm, va), which only the tasks
+ * sharing mm can meet. The page is faulted in first, as Linux's get_user_pages:
+ * -EFAULT when nothing readable is mapped there or the page is poisoned. Takes mm->lock. */
+int vm_futex_key(struct mm *mm, vaddr_t va, struct vm_futex_key *key);
 /* Report what the page at va holds (for memory_failure and /proc/self/pagemap). Always 0;
  * *info->state says NONE, PRESENT or POISON. Takes mm->lock. */
 int vm_page_info(struct mm *mm, vaddr_t va, struct vm_page_info *info);

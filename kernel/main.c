@@ -4,6 +4,7 @@
 #include "arch/cpu.h"
 #include "arch/mca.h"
 #include "boot_info.h"
+#include "einj.h"
 #include "frame.h"
 #include "initrd.h"
 #include "kstring.h"
@@ -96,6 +97,7 @@ void kernel_main(void)
 	mce_ctl_init();
 	memory_failure_init();
 	frame_kpageflags_init();
+	einj_init();
 	frame_audit_init();
 	vm_check_init();
 	syscall_init();

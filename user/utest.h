@@ -25,12 +25,17 @@ static int utest_failures __attribute__((unused)); /* not every includer checks 
 #include <string.h>
 #include <sys/utsname.h>
 
-/* Whether we run on MCRK (uname says "MCRK") rather than Linux: for the few checks whose
- * exact expected value differs between the two (each such place says why). */
+/* Whether we run on MCRK rather than Linux: MCRK's uname says sysname "Linux" and a release
+ * that ends in "-mcrk" ("6.1.0-mcrk"). For the few checks whose exact expected value differs
+ * between the two (each such place says why). */
 static inline int on_mcrk(void)
 {
 	struct utsname u;
-	return uname(&u) == 0 && strcmp(u.sysname, "MCRK") == 0;
+	size_t n;
+	if (uname(&u) != 0)
+		return 0;
+	n = strlen(u.release);
+	return n >= 5 && strcmp(u.release + n - 5, "-mcrk") == 0;
 }
 
 #include <fcntl.h>
@@ -85,6 +90,19 @@ static inline long meminfo_value(const char *text, const char *name)
 	return p ? strtol(p + strlen(name), NULL, 10) : -1;
 }
 
+#include <errno.h>
+
+/* Whether path opens with flags (access(2) is not everywhere MCRK's programs run). */
+static inline int utest_can_open(const char *path, int flags)
+{
+	int fd = open(path, flags);
+
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
 #include <stdint.h>
 #include <time.h>
 
@@ -95,6 +113,14 @@ static inline uint64_t utest_rdtsc(void)
 	uint32_t lo, hi;
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
 	return (uint64_t)hi << 32 | lo;
+}
+
+/* Clock c now, in nanoseconds. */
+static inline uint64_t utest_ns(clockid_t c)
+{
+	struct timespec ts;
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* The TSC value `seconds` from now, its rate measured against CLOCK_MONOTONIC over 20 ms
@@ -109,4 +135,17 @@ static inline uint64_t utest_tsc_deadline(unsigned seconds)
 	uint64_t t1 = utest_rdtsc();
 	double ns = (b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec);
 	return t1 + (uint64_t)((t1 - t0) / ns * 1e9 * seconds);
+}
+
+/* The /proc/self/pagemap entry of the page at va (bit 63 present, bits 54:0 the frame), or 0. */
+static inline uint64_t utest_pagemap(const void *va)
+{
+	uint64_t e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd >= 0 && pread(fd, &e, 8, (off_t)((uintptr_t)va / 4096 * 8)) != 8)
+		e = 0;
+	if (fd >= 0)
+		close(fd);
+	return e;
 }

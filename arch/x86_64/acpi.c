@@ -1,4 +1,6 @@
-/* The part of ACPI MCRK needs: the list of processors in the MADT, to know which CPUs to start.
+/* The part of ACPI MCRK needs: the list of processors in the MADT, to know which CPUs to start,
+ * any other table by signature (include/arch/acpi.h: EINJ), the registers APEI names, and how
+ * to power the machine off (the FADT's PM1 control ports and \_S5's sleep type).
  *
  * The firmware's tables hang off the RSDP ("RSD PTR ", found by the loader, or in the EBDA or
  * the BIOS area 0xE0000-0xFFFFF). Its first 20 bytes (ACPI 1.0) carry a checksum and the
@@ -15,12 +17,18 @@
  * be hot-added later.
  *
  * Everything is reached through the direct map and checked before it is trusted: the firmware
- * (or a test) may hand over garbage, and the answer to garbage is a warning and one CPU. */
+ * (or a test) may hand over garbage, and the answer to garbage is a warning and one CPU.
+ *
+ * APEI registers (arch_acpi_read/write) are SystemIO ports or SystemMemory: below the top of
+ * the direct map through it (firmware-reserved RAM is cacheable; device space there is uncached
+ * by the firmware's MTRRs), above it through an uncached device mapping made on first use. */
+#include "arch/acpi.h"
 #include "arch/mmu.h"
 #include "kerrno.h"
 #include "kstring.h"
 #include "printk.h"
 #include "smp_priv.h"
+#include "spinlock.h"
 #include "x86.h"
 
 #define RSDP_SIG "RSD PTR "
@@ -69,7 +77,21 @@ struct sdt_header {
 	uint32_t creator_revision;
 } __packed;
 
+/* FADT (signature "FACP") offsets: the DSDT's 32-bit address, the PM1a and PM1b control
+ * ports, and (ACPI 2.0+) the DSDT's 64-bit address. */
+#define FADT_DSDT 40
+#define FADT_PM1A_CNT 64
+#define FADT_PM1B_CNT 68
+#define FADT_X_DSDT 140
+#define AML_NAME_OP 0x08
+#define AML_PACKAGE_OP 0x12
+#define AML_BYTE_PREFIX 0x0a
+#define AML_ONE_OP 0x01
+
 struct acpi_cpus acpi_cpus;
+struct acpi_poweroff acpi_poweroff;
+static paddr_t root_pa;	       /* the root table found at boot (0: none) */
+static unsigned root_entry_size;
 
 /* The bytes [pa, pa + len) through the direct map, or NULL when they are not all mapped. */
 static const uint8_t *acpi_map(paddr_t pa, uint64_t len)
@@ -259,6 +281,10 @@ int acpi_read_cpus(paddr_t rsdp, struct acpi_cpus *out)
 		return -ENOENT;
 	}
 	err = rsdp_root(rsdp, &root, &entry_size);
+	if (!err && !root_pa) { /* the first call is the boot's (acpi_init) */
+		root_pa = root;
+		root_entry_size = entry_size;
+	}
 	if (!err)
 		err = find_table(root, entry_size, "APIC", &madt);
 	if (err == -ENOENT)
@@ -277,11 +303,76 @@ int acpi_read_cpus(paddr_t rsdp, struct acpi_cpus *out)
 	return 0;
 }
 
-/* Read the CPU list from the ACPI tables at rsdp (0: search for them) into acpi_cpus; on any
- * problem warn and leave it empty, which means "boot CPU only". Boot CPU, once. */
+/* One sleep-type element of a package: ByteConst, Zero or One. -1 for anything else. */
+static int aml_small_int(const uint8_t *p, const uint8_t *end, unsigned *len)
+{
+	if (p < end && (*p == 0 || *p == AML_ONE_OP)) {
+		*len = 1;
+		return *p;
+	}
+	if (p + 1 < end && *p == AML_BYTE_PREFIX) {
+		*len = 2;
+		return p[1];
+	}
+	return -1;
+}
+
+/* Find "Name (_S5, Package () {SLP_TYPa, SLP_TYPb, ...})" in the DSDT's AML, as every
+ * small kernel does: the name, a PackageOp, its length (1 to 4 bytes, the count in the top two
+ * bits of the first), the element count, then the two values. */
+static int dsdt_s5(const struct sdt_header *dsdt, struct acpi_poweroff *out)
+{
+	const uint8_t *p = (const uint8_t *)dsdt + SDT_HEADER_LEN + 2;
+	const uint8_t *end = (const uint8_t *)dsdt + dsdt->length;
+	for (; p + 8 < end; p++) {
+		bool named = p[-1] == AML_NAME_OP || (p[-1] == '\\' && p[-2] == AML_NAME_OP);
+		if (memcmp(p, "_S5_", 4) || !named)
+			continue;
+		if (p[4] != AML_PACKAGE_OP)
+			continue;
+		const uint8_t *q = p + 5 + (p[5] >> 6) + 1 + 1; /* past the length and the count */
+		unsigned la, lb;
+		int a = aml_small_int(q, end, &la), b = a < 0 ? -1 : aml_small_int(q + la, end, &lb);
+		if (a < 0 || b < 0)
+			return -EINVAL;
+		out->slp_typa = (uint16_t)a;
+		out->slp_typb = (uint16_t)b;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* The power-off registers, from the FADT in the root table acpi_read_cpus found. */
+static void read_poweroff(struct acpi_poweroff *out)
+{
+	size_t len;
+	const struct sdt_header *fadt = arch_acpi_table("FACP", &len), *dsdt;
+	if (!fadt || len < FADT_PM1B_CNT + 4)
+		return;
+	const uint8_t *f = (const uint8_t *)fadt;
+	uint32_t dsdt32, pm1a, pm1b;
+	uint64_t dsdt64 = 0;
+	memcpy(&dsdt32, f + FADT_DSDT, 4);
+	memcpy(&pm1a, f + FADT_PM1A_CNT, 4);
+	memcpy(&pm1b, f + FADT_PM1B_CNT, 4);
+	if (fadt->length >= FADT_X_DSDT + 8)
+		memcpy(&dsdt64, f + FADT_X_DSDT, 8);
+	if (!pm1a || pm1a > 0xffff || pm1b > 0xffff ||
+	    sdt_check(dsdt64 ? dsdt64 : dsdt32, &dsdt) || dsdt_s5(dsdt, out))
+		return;
+	out->pm1a_cnt = (uint16_t)pm1a;
+	out->pm1b_cnt = (uint16_t)pm1b;
+	out->ok = true;
+}
+
+/* Read the CPU list from the ACPI tables at rsdp (0: search for them) into acpi_cpus, and the
+ * power-off registers into acpi_poweroff; on any problem warn and leave the CPU list empty,
+ * which means "boot CPU only" (without power-off registers, power-off uses the emulator's
+ * exit port). Boot CPU, once. */
 void acpi_init(paddr_t rsdp)
 {
 	int err = acpi_read_cpus(rsdp, &acpi_cpus);
+	read_poweroff(&acpi_poweroff);
 	if (err) {
 		memset(&acpi_cpus, 0, sizeof acpi_cpus);
 		printk(KERN_WARNING "acpi: no usable processor list (error %d): using the boot CPU "
@@ -291,4 +382,114 @@ void acpi_init(paddr_t rsdp)
 	}
 	printk(KERN_INFO "acpi: MADT lists %u enabled CPUs (%u more online-capable, %u dropped)\n",
 	       acpi_cpus.n, acpi_cpus.online_capable, acpi_cpus.dropped);
+}
+
+const void *arch_acpi_table(const char *sig, size_t *len)
+{
+	const struct sdt_header *h;
+
+	if (!root_pa || find_table(root_pa, root_entry_size, sig, &h))
+		return NULL;
+	*len = h->length;
+	return h;
+}
+
+/* ---- APEI registers ---- */
+
+#define MMIO_SLOTS 16
+static struct {
+	paddr_t page;
+	uint8_t *va;
+} mmio_slots[MMIO_SLOTS];
+static spinlock_t mmio_lock = SPINLOCK_INIT;
+
+/* A pointer to the bits-wide register at pa, or NULL when it cannot be mapped. */
+static volatile void *mem_register(paddr_t pa, unsigned bits)
+{
+	paddr_t page = ALIGN_DOWN(pa, PAGE_SIZE);
+	volatile void *p = NULL;
+
+	if (pa + bits / 8 <= mmu_direct_map_top())
+		return arch_phys_to_virt(pa);
+	if (ALIGN_DOWN(pa + bits / 8 - 1, PAGE_SIZE) != page)
+		return NULL; /* straddles two pages of device space */
+	spin_lock(&mmio_lock);
+	for (unsigned i = 0; i < MMIO_SLOTS && !p; i++) {
+		if (!mmio_slots[i].va) {
+			mmio_slots[i].va = mmu_map_mmio(page, PAGE_SIZE);
+			mmio_slots[i].page = page;
+		}
+		if (mmio_slots[i].va && mmio_slots[i].page == page)
+			p = mmio_slots[i].va + (pa - page);
+	}
+	spin_unlock(&mmio_lock);
+	return p;
+}
+
+static bool io_ok(uint64_t port, unsigned bits)
+{
+	return (bits == 8 || bits == 16 || bits == 32) && port < 0x10000 && port + bits / 8 <= 0x10000;
+}
+
+/* The memory behind a SystemMemory register, or NULL with *err set. */
+static volatile void *memory_at(unsigned space, uint64_t addr, unsigned bits, int *err)
+{
+	volatile void *p;
+
+	*err = -EINVAL;
+	if (space != ACPI_SPACE_MEMORY || (bits != 8 && bits != 16 && bits != 32 && bits != 64))
+		return NULL;
+	p = mem_register(addr, bits);
+	*err = p ? 0 : -ENOMEM;
+	return p;
+}
+
+int arch_acpi_read(unsigned space, uint64_t addr, unsigned bits, uint64_t *val)
+{
+	volatile void *p;
+	int err;
+
+	if (space == ACPI_SPACE_IO) {
+		if (!io_ok(addr, bits))
+			return -EINVAL;
+		*val = bits == 8 ? inb((uint16_t)addr) : bits == 16 ? inw((uint16_t)addr)
+								 : inl((uint16_t)addr);
+		return 0;
+	}
+	if (!(p = memory_at(space, addr, bits, &err)))
+		return err;
+	switch (bits) {
+	case 8: *val = *(volatile uint8_t *)p; break;
+	case 16: *val = *(volatile uint16_t *)p; break;
+	case 32: *val = *(volatile uint32_t *)p; break;
+	default: *val = *(volatile uint64_t *)p; break;
+	}
+	return 0;
+}
+
+int arch_acpi_write(unsigned space, uint64_t addr, unsigned bits, uint64_t val)
+{
+	volatile void *p;
+	int err;
+
+	if (space == ACPI_SPACE_IO) {
+		if (!io_ok(addr, bits))
+			return -EINVAL;
+		if (bits == 8)
+			outb((uint16_t)addr, (uint8_t)val);
+		else if (bits == 16)
+			outw((uint16_t)addr, (uint16_t)val);
+		else
+			outl((uint16_t)addr, (uint32_t)val);
+		return 0;
+	}
+	if (!(p = memory_at(space, addr, bits, &err)))
+		return err;
+	switch (bits) {
+	case 8: *(volatile uint8_t *)p = (uint8_t)val; break;
+	case 16: *(volatile uint16_t *)p = (uint16_t)val; break;
+	case 32: *(volatile uint32_t *)p = (uint32_t)val; break;
+	default: *(volatile uint64_t *)p = val; break;
+	}
+	return 0;
 }

@@ -6,7 +6,10 @@
  * allocated here as needed, 4 KiB user pages only: PML4 -> PDPT -> PD -> PT -> page.
  * A marker is kept in a non-present leaf entry as (marker << 12) | PTE_MARKER, and a
  * PROT_NONE mapping (the frame stays mapped, no access at all) as (pfn << 12) | PTE_PROTNONE;
- * hardware ignores every bit of an entry whose present bit is clear, so both fault.
+ * hardware ignores every bit of an entry whose present bit is clear, so both fault. A trapped
+ * mapping (the poison emulator: a frame with PG_TRAP) is the present entry with PTE_P swapped
+ * for PTE_TRAP: it faults, and poison_trap.c puts PTE_P back for the one instruction it lets
+ * through.
  * Callers serialise changes to one space (the mm lock); the tables are not locked here. */
 #include "arch/cpu.h"
 #include "arch/mmu.h"
@@ -99,6 +102,22 @@ static uint64_t prot_bits(unsigned prot)
 	return e;
 }
 
+/* A present entry made to trap, or back (PROT_NONE entries never reach the frame anyway). */
+static uint64_t trapped(uint64_t e, bool on)
+{
+	if (on && (e & PTE_P))
+		return (e & ~PTE_P) | PTE_TRAP;
+	if (!on && (e & PTE_TRAP))
+		return (e & ~PTE_TRAP) | PTE_P;
+	return e;
+}
+
+static bool frame_trapped(pfn_t pfn)
+{
+	const struct page *pg = pfn_to_page(pfn);
+	return pg && (__atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE) & PG_TRAP);
+}
+
 int arch_pt_map(struct arch_pt *pt, vaddr_t va, pfn_t pfn, unsigned prot)
 {
 	if (!user_page_ok(va))
@@ -106,7 +125,18 @@ int arch_pt_map(struct arch_pt *pt, vaddr_t va, pfn_t pfn, unsigned prot)
 	uint64_t *e = leaf(pt, va, true);
 	if (!e)
 		return -ENOMEM;
-	WRITE_ONCE(*e, (pfn << PAGE_SHIFT) | prot_bits(prot));
+	WRITE_ONCE(*e, trapped((pfn << PAGE_SHIFT) | prot_bits(prot), frame_trapped(pfn)));
+	return 0;
+}
+
+int arch_pt_trap(struct arch_pt *pt, vaddr_t va, bool on)
+{
+	if (!user_page_ok(va))
+		return -EINVAL;
+	uint64_t *e = leaf(pt, va, false);
+	if (!e || !(*e & (PTE_P | PTE_TRAP | PTE_PROTNONE)))
+		return -ENOENT;
+	WRITE_ONCE(*e, trapped(*e, on));
 	return 0;
 }
 
@@ -115,9 +145,10 @@ int arch_pt_protect(struct arch_pt *pt, vaddr_t va, unsigned prot)
 	if (!user_page_ok(va))
 		return -EINVAL;
 	uint64_t *e = leaf(pt, va, false);
-	if (!e || !(*e & (PTE_P | PTE_PROTNONE)))
+	if (!e || !(*e & (PTE_P | PTE_TRAP | PTE_PROTNONE)))
 		return -ENOENT;
-	WRITE_ONCE(*e, (*e & (PTE_ADDR | PTE_A | PTE_D)) | prot_bits(prot));
+	WRITE_ONCE(*e, trapped((*e & (PTE_ADDR | PTE_A | PTE_D)) | prot_bits(prot),
+			       frame_trapped((*e & PTE_ADDR) >> PAGE_SHIFT)));
 	return 0;
 }
 
@@ -149,7 +180,7 @@ static void decode(uint64_t e, struct pte_info *out)
 	if (e & PTE_PROTNONE) {
 		out->present = true; /* mapped, with no access */
 		out->pfn = (e & PTE_ADDR) >> PAGE_SHIFT;
-	} else if (e & PTE_P) {
+	} else if (e & (PTE_P | PTE_TRAP)) {
 		out->present = true;
 		out->pfn = (e & PTE_ADDR) >> PAGE_SHIFT;
 		out->prot = PT_READ | ((e & PTE_W) ? PT_WRITE : 0) |
@@ -206,6 +237,83 @@ int arch_pt_walk(struct arch_pt *pt, vaddr_t start, vaddr_t end,
 {
 	struct walk_ctx w = {start, end, fn, arg};
 	return walk_level(&w, pt->pml4, LEVELS - 1, 0);
+}
+
+/* The leaf table that maps the first address in [*va, end) that has one, with *va moved up
+ * to that address past the spans of missing tables; NULL (and *va = end) when none is left. */
+static uint64_t *next_leaf(struct arch_pt *pt, vaddr_t *va, vaddr_t end)
+{
+	vaddr_t a = *va;
+	while (a < end) {
+		uint64_t *t = pt->pml4;
+		int level = LEVELS - 1;
+		for (; level > 0; level--) {
+			uint64_t e = t[index_at(a, level)];
+			if (!(e & PTE_P))
+				break;
+			t = table_virt(e);
+		}
+		if (level == 0) {
+			*va = a;
+			return t;
+		}
+		vaddr_t span = 1ull << level_shift(level);
+		a = ALIGN_DOWN(a, span) + span; /* no table below this entry: skip all it covers */
+	}
+	*va = end;
+	return NULL;
+}
+
+/* Present, trapped (the poison emulator) or PROT_NONE: the entry holds a frame. */
+static bool maps_frame(uint64_t e) { return e & (PTE_P | PTE_TRAP | PTE_PROTNONE); }
+
+int arch_pt_copy_range(struct arch_pt *dst, struct arch_pt *src, vaddr_t *va, vaddr_t end,
+		       unsigned drop, pfn_t *pfns, unsigned max, bool *changed)
+{
+	uint64_t *s = next_leaf(src, va, end), *d;
+	uint64_t dropbits = (drop & PT_WRITE) ? PTE_W : 0;
+	unsigned n = 0;
+	if (!s)
+		return 0;
+	if (!user_page_ok(*va) || !(d = leaf(dst, *va, true)))
+		return user_page_ok(*va) ? -ENOMEM : -EINVAL;
+	d -= index_at(*va, 0); /* both now point at entry 0 of their tables */
+	vaddr_t a = *va;
+	for (unsigned i = index_at(a, 0); i < ENTRIES && a < end && n < max; i++, a += PAGE_SIZE) {
+		uint64_t e = s[i];
+		if (!e)
+			continue;
+		if ((e & (PTE_P | PTE_TRAP)) && (e & dropbits)) {
+			e &= ~dropbits;
+			WRITE_ONCE(s[i], e);
+			*changed = true;
+		}
+		if (maps_frame(e))
+			pfns[n++] = (e & PTE_ADDR) >> PAGE_SHIFT;
+		WRITE_ONCE(d[i], e);
+	}
+	*va = a;
+	return (int)n;
+}
+
+unsigned arch_pt_clear_range(struct arch_pt *pt, vaddr_t *va, vaddr_t end, pfn_t *pfns,
+			     unsigned max)
+{
+	uint64_t *t = next_leaf(pt, va, end);
+	unsigned n = 0;
+	if (!t)
+		return 0;
+	vaddr_t a = *va;
+	for (unsigned i = index_at(a, 0); i < ENTRIES && a < end && n < max; i++, a += PAGE_SIZE) {
+		uint64_t e = t[i];
+		if (!e)
+			continue;
+		WRITE_ONCE(t[i], 0);
+		if (maps_frame(e))
+			pfns[n++] = (e & PTE_ADDR) >> PAGE_SHIFT;
+	}
+	*va = a;
+	return n;
 }
 
 static void free_level(uint64_t *t, int level)

@@ -37,8 +37,9 @@ bool apic_id_reachable(uint32_t apic_id);
 /* apic.c: NMI to the CPU with this APIC id. Any context, #MC/NMI included. */
 void apic_send_nmi(uint32_t apic_id);
 
-/* smp.c: cross-CPU calls that timed out (not claimed or not finished within a second). */
-extern unsigned long smp_call_timeouts;
+/* smp.c: cross-CPU calls that failed because the target left the online set, and calls
+ * still unanswered after a second (reported, then waited for). */
+extern unsigned long smp_call_failures, smp_call_slow;
 
 /* What the ACPI MADT says about the processors. */
 struct acpi_cpus {
@@ -54,3 +55,10 @@ struct acpi_cpus {
 int acpi_read_cpus(paddr_t rsdp, struct acpi_cpus *out);
 /* acpi.c: the result of acpi_init (n == 0 when no usable MADT was found). */
 extern struct acpi_cpus acpi_cpus;
+/* acpi.c: what powers the machine off (ACPI S5): write SLP_TYP << 10 | SLP_EN to the PM1
+ * control ports; ok is false when the tables do not say. */
+struct acpi_poweroff {
+	uint16_t pm1a_cnt, pm1b_cnt, slp_typa, slp_typb;
+	bool ok;
+};
+extern struct acpi_poweroff acpi_poweroff;

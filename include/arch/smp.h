@@ -5,8 +5,9 @@
 typedef void (*cpu_fn_t)(void *arg);
 
 /* Run fn(arg) on CPU cpu (in its IPI handler, interrupts off). If cpu is the caller's, run
- * it directly. With wait, return after fn has finished there. Returns 0, -EINVAL for a CPU
- * that is not online, -ETIMEDOUT if it did not answer within a second.
+ * it directly. Waits until cpu has taken the call and, with wait, until fn has finished
+ * there, however long that takes (a call unanswered after a second is logged). Returns 0, or
+ * -EINVAL for a CPU that is not online or was stopped before it answered.
  * Process context with interrupts enabled (a CPU waiting with interrupts off could deadlock). */
 int arch_call_on_cpu(unsigned cpu, cpu_fn_t fn, void *arg, bool wait);
 /* Run fn(arg) on every online CPU but the caller, waiting for all when wait. Same context. */
@@ -14,9 +15,9 @@ void arch_call_on_others(cpu_fn_t fn, void *arg, bool wait);
 /* Run fn(arg) on this CPU with interrupts off while every other online CPU waits with its
  * interrupts off, so that fn sees the whole system still (consistency checks). fn must not
  * wait for another CPU (no cross-CPU call, no TLB flush) nor spin on a lock another CPU may
- * hold (a waiting CPU may have been stopped holding it): use trylock and give up. Returns 0,
- * -EBUSY when another CPU is running alone, -ETIMEDOUT (fn not run) when a CPU did not come
- * within a second. Process context with interrupts enabled. */
+ * hold (a waiting CPU may have been stopped holding it): use trylock and give up. Returns 0, or
+ * -EBUSY (fn not run) when another CPU is running alone. Waits as long as the others take to
+ * come, like any cross-CPU call. Process context with interrupts enabled. */
 int arch_run_alone(cpu_fn_t fn, void *arg);
 /* Whether CPU cpu has finished starting. */
 bool arch_cpu_online(unsigned cpu);

@@ -207,19 +207,33 @@ static struct node_text *node_text_get(struct file *f, bool fresh, int *err)
 	return t;
 }
 
-_Static_assert(TASK_MAX_FILES <= 32, "fd_cloexec is a 32-bit mask");
+_Static_assert(TASK_MAX_FILES <= 32, "fd_table.cloexec is a 32-bit mask");
+
+/* The fd table: a reference-counted object, shared by tasks that clone(CLONE_FILES) made;
+ * its lock guards the slots and the close-on-exec mask (never held across a file operation:
+ * a lookup takes a reference on the file, fget, and the caller drops it, fput). */
+
+/* Descriptors the current process may use: its RLIMIT_NOFILE, at most the table's size. */
+static int fd_limit(void)
+{
+	return (int)MIN(task_rlimit(RLIMIT_NOFILE), (uint64_t)TASK_MAX_FILES);
+}
 
 /* Put f at the lowest free descriptor >= min (with FD_CLOEXEC if asked); drops f when there
  * is none (-EMFILE). */
 static int install_fd(struct file *f, int min, bool cloexec)
 {
-	struct task *t = current_task();
-	for (int fd = min; fd < TASK_MAX_FILES; fd++)
-		if (!t->files[fd]) {
-			t->files[fd] = f;
-			t->fd_cloexec = (t->fd_cloexec & ~BIT(fd)) | (cloexec ? BIT(fd) : 0);
+	struct fd_table *fdt = current_task()->fdt;
+	int limit = fd_limit();
+	irqflags_t fl = spin_lock_irqsave(&fdt->lock);
+	for (int fd = min; fd < limit; fd++)
+		if (!fdt->files[fd]) {
+			fdt->files[fd] = f;
+			fdt->cloexec = (fdt->cloexec & ~(uint32_t)BIT(fd)) | (cloexec ? BIT(fd) : 0);
+			spin_unlock_irqrestore(&fdt->lock, fl);
 			return fd;
 		}
+	spin_unlock_irqrestore(&fdt->lock, fl);
 	file_put(f);
 	return -EMFILE;
 }
@@ -305,11 +319,24 @@ int vfs_open(const char *upath, int flags)
 	return install_fd(f, 0, flags & O_CLOEXEC);
 }
 
-static struct file *fd_file(int fd)
+/* The file at fd with a reference for the caller (drop it with file_put), or NULL. */
+static struct file *fget(int fd)
 {
-	if (fd < 0 || fd >= TASK_MAX_FILES)
+	struct fd_table *fdt = current_task()->fdt;
+	if (fd < 0 || fd >= TASK_MAX_FILES || !fdt)
 		return NULL;
-	return current_task()->files[fd];
+	irqflags_t fl = spin_lock_irqsave(&fdt->lock);
+	struct file *f = fdt->files[fd];
+	if (f)
+		__atomic_add_fetch(&f->refs, 1, __ATOMIC_RELAXED);
+	spin_unlock_irqrestore(&fdt->lock, fl);
+	return f;
+}
+
+static void fput(struct file *f)
+{
+	if (f)
+		file_put(f);
 }
 
 static long copy_out(void *ubuf, const void *src, size_t n)
@@ -356,9 +383,8 @@ static long read_generated(struct file *f, void *ubuf, size_t n)
 	return r;
 }
 
-long vfs_read(int fd, void *ubuf, size_t n)
+static long file_read(struct file *f, void *ubuf, size_t n)
 {
-	struct file *f = fd_file(fd);
 	if (!f || (f->flags & O_ACCMODE) == O_WRONLY)
 		return -EBADF;
 	switch (f->kind) {
@@ -376,15 +402,22 @@ long vfs_read(int fd, void *ubuf, size_t n)
 	return -EBADF;
 }
 
+long vfs_read(int fd, void *ubuf, size_t n)
+{
+	struct file *f = fget(fd);
+	long r = file_read(f, ubuf, n);
+	fput(f);
+	return r;
+}
+
 long console_write(const char *buf, size_t n)
 {
 	printk_console_text(buf, n);
 	return (long)n;
 }
 
-long vfs_write(int fd, const void *ubuf, size_t n)
+static long file_write(struct file *f, const void *ubuf, size_t n)
 {
-	struct file *f = fd_file(fd);
 	char buf[BOUNCE];
 	if (!f || (f->flags & O_ACCMODE) == 0)
 		return f && f->kind == F_CONSOLE ? 0 : -EBADF;
@@ -409,20 +442,32 @@ long vfs_write(int fd, const void *ubuf, size_t n)
 	return (long)done;
 }
 
+long vfs_write(int fd, const void *ubuf, size_t n)
+{
+	struct file *f = fget(fd);
+	long r = file_write(f, ubuf, n);
+	fput(f);
+	return r;
+}
+
 int vfs_close(int fd)
 {
-	struct file *f = fd_file(fd);
+	struct fd_table *fdt = current_task()->fdt;
+	if (fd < 0 || fd >= TASK_MAX_FILES || !fdt)
+		return -EBADF;
+	irqflags_t fl = spin_lock_irqsave(&fdt->lock);
+	struct file *f = fdt->files[fd];
+	fdt->files[fd] = NULL;
+	fdt->cloexec &= ~(uint32_t)BIT(fd);
+	spin_unlock_irqrestore(&fdt->lock, fl);
 	if (!f)
 		return -EBADF;
-	current_task()->files[fd] = NULL;
-	current_task()->fd_cloexec &= ~BIT(fd);
 	file_put(f);
 	return 0;
 }
 
-long vfs_lseek(int fd, int64_t off, int whence)
+static long file_lseek(struct file *f, int64_t off, int whence)
 {
-	struct file *f = fd_file(fd);
 	if (!f)
 		return -EBADF;
 	if (f->kind == F_CONSOLE)
@@ -444,6 +489,14 @@ long vfs_lseek(int fd, int64_t off, int whence)
 		return -EINVAL;
 	f->pos = (uint64_t)(base + off);
 	return (long)f->pos;
+}
+
+long vfs_lseek(int fd, int64_t off, int whence)
+{
+	struct file *f = fget(fd);
+	long r = file_lseek(f, off, whence);
+	fput(f);
+	return r;
 }
 
 /* The i-th candidate path (nodes first, then initrd files), or NULL past the end; *dir says
@@ -522,9 +575,8 @@ static int put_dirent(void *ubuf, size_t n, size_t *done, const char *name, uint
 
 /* Directory positions: 0 ".", 1 "..", then DIR_DOTS + i for candidate i (most candidates are
  * not children of this directory, or repeat a child seen before, and are skipped). */
-long vfs_getdents64(int fd, void *ubuf, size_t n)
+static long file_getdents64(struct file *f, void *ubuf, size_t n)
 {
-	struct file *f = fd_file(fd);
 	if (!f)
 		return -EBADF;
 	if (f->kind != F_DIR)
@@ -559,40 +611,60 @@ long vfs_getdents64(int fd, void *ubuf, size_t n)
 	return (long)done;
 }
 
+long vfs_getdents64(int fd, void *ubuf, size_t n)
+{
+	struct file *f = fget(fd);
+	long r = file_getdents64(f, ubuf, n);
+	fput(f);
+	return r;
+}
+
 int vfs_dup2(int oldfd, int newfd)
 {
-	struct file *f = fd_file(oldfd);
-	if (!f || newfd < 0 || newfd >= TASK_MAX_FILES)
+	struct fd_table *fdt = current_task()->fdt;
+	struct file *f = fget(oldfd), *old = NULL;
+	if (!f || newfd < 0 || newfd >= fd_limit()) {
+		fput(f);
 		return -EBADF;
-	if (oldfd == newfd)
+	}
+	if (oldfd == newfd) {
+		fput(f);
 		return newfd;
-	struct task *t = current_task();
-	if (t->files[newfd])
-		file_put(t->files[newfd]);
-	__atomic_add_fetch(&f->refs, 1, __ATOMIC_RELAXED);
-	t->files[newfd] = f;
-	t->fd_cloexec &= ~BIT(newfd);
+	}
+	irqflags_t fl = spin_lock_irqsave(&fdt->lock);
+	old = fdt->files[newfd];
+	fdt->files[newfd] = f; /* takes fget's reference */
+	fdt->cloexec &= ~(uint32_t)BIT(newfd);
+	spin_unlock_irqrestore(&fdt->lock, fl);
+	fput(old);
 	return newfd;
 }
 
-long vfs_fcntl(int fd, int cmd, uint64_t arg)
+/* FD_CLOEXEC of fd: read (set < 0) or set. */
+static long fd_cloexec(int fd, int set)
 {
-	struct task *t = current_task();
-	struct file *f = fd_file(fd);
-	if (!f)
-		return -EBADF;
+	struct fd_table *fdt = current_task()->fdt;
+	irqflags_t fl = spin_lock_irqsave(&fdt->lock);
+	long r = (fdt->cloexec & BIT(fd)) ? FD_CLOEXEC : 0;
+	if (set >= 0)
+		fdt->cloexec = (fdt->cloexec & ~(uint32_t)BIT(fd)) | (set ? BIT(fd) : 0);
+	spin_unlock_irqrestore(&fdt->lock, fl);
+	return set >= 0 ? 0 : r;
+}
+
+static long file_fcntl(struct file *f, int fd, int cmd, uint64_t arg)
+{
 	switch (cmd) {
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
-		if (arg >= TASK_MAX_FILES)
+		if (arg >= (uint64_t)fd_limit())
 			return -EINVAL;
 		__atomic_add_fetch(&f->refs, 1, __ATOMIC_RELAXED);
 		return install_fd(f, (int)arg, cmd == F_DUPFD_CLOEXEC);
 	case F_GETFD:
-		return (t->fd_cloexec & BIT(fd)) ? FD_CLOEXEC : 0;
+		return fd_cloexec(fd, -1);
 	case F_SETFD:
-		t->fd_cloexec = (t->fd_cloexec & ~BIT(fd)) | ((arg & FD_CLOEXEC) ? BIT(fd) : 0);
-		return 0;
+		return fd_cloexec(fd, (arg & FD_CLOEXEC) != 0);
 	case F_GETFL:
 		return f->flags & ~O_CLOEXEC;
 	case F_SETFL: /* status flags (O_APPEND, O_NONBLOCK) change nothing MCRK's files do */
@@ -603,51 +675,97 @@ long vfs_fcntl(int fd, int cmd, uint64_t arg)
 	}
 }
 
-void vfs_exec_files(struct task *t)
+long vfs_fcntl(int fd, int cmd, uint64_t arg)
 {
+	struct file *f = fget(fd);
+	long r = f ? file_fcntl(f, fd, cmd, arg) : -EBADF;
+	fput(f);
+	return r;
+}
+
+static struct fd_table *fdt_new(void)
+{
+	struct fd_table *fdt = kzalloc(sizeof(*fdt));
+	if (fdt) {
+		fdt->refs = 1;
+		spin_init(&fdt->lock);
+	}
+	return fdt;
+}
+
+struct fd_table *vfs_fdt_get(struct fd_table *fdt)
+{
+	__atomic_add_fetch(&fdt->refs, 1, __ATOMIC_ACQ_REL);
+	return fdt;
+}
+
+struct fd_table *vfs_fdt_dup(struct fd_table *src)
+{
+	struct fd_table *fdt = fdt_new();
+	if (!fdt)
+		return NULL;
+	irqflags_t fl = spin_lock_irqsave(&src->lock);
+	for (int fd = 0; fd < TASK_MAX_FILES; fd++) {
+		fdt->files[fd] = src->files[fd];
+		if (fdt->files[fd])
+			__atomic_add_fetch(&fdt->files[fd]->refs, 1, __ATOMIC_RELAXED);
+	}
+	fdt->cloexec = src->cloexec;
+	spin_unlock_irqrestore(&src->lock, fl);
+	return fdt;
+}
+
+void vfs_fdt_put(struct fd_table *fdt)
+{
+	if (__atomic_sub_fetch(&fdt->refs, 1, __ATOMIC_ACQ_REL))
+		return;
 	for (int fd = 0; fd < TASK_MAX_FILES; fd++)
-		if ((t->fd_cloexec & BIT(fd)) && t->files[fd]) {
-			file_put(t->files[fd]);
-			t->files[fd] = NULL;
+		fput(fdt->files[fd]);
+	kfree(fdt);
+}
+
+int vfs_exec_files(struct task *t)
+{
+	struct fd_table *fdt = t->fdt;
+	if (__atomic_load_n(&fdt->refs, __ATOMIC_ACQUIRE) > 1) { /* shared (CLONE_FILES): a copy */
+		fdt = vfs_fdt_dup(t->fdt);
+		if (!fdt)
+			return -ENOMEM;
+		vfs_fdt_put(t->fdt);
+		t->fdt = fdt;
+	}
+	for (int fd = 0; fd < TASK_MAX_FILES; fd++)
+		if ((fdt->cloexec & BIT(fd)) && fdt->files[fd]) {
+			file_put(fdt->files[fd]);
+			fdt->files[fd] = NULL;
 		}
-	t->fd_cloexec = 0;
+	fdt->cloexec = 0;
+	return 0;
 }
 
 int vfs_init_task_console(struct task *t)
 {
 	struct file *f = file_new(F_CONSOLE, O_RDWR);
-	if (!f)
+	t->fdt = f ? fdt_new() : NULL;
+	if (!t->fdt) {
+		kfree(f);
 		return -ENOMEM;
-	f->refs = 3;
-	t->files[0] = t->files[1] = t->files[2] = f;
-	return 0;
-}
-
-void vfs_fork_files(struct task *child, const struct task *parent)
-{
-	for (int fd = 0; fd < TASK_MAX_FILES; fd++) {
-		child->files[fd] = parent->files[fd];
-		if (child->files[fd])
-			__atomic_add_fetch(&child->files[fd]->refs, 1, __ATOMIC_RELAXED);
 	}
-	child->fd_cloexec = parent->fd_cloexec;
-}
-
-void vfs_close_all(struct task *t)
-{
-	for (int fd = 0; fd < TASK_MAX_FILES; fd++)
-		if (t->files[fd]) {
-			file_put(t->files[fd]);
-			t->files[fd] = NULL;
-		}
+	f->refs = 3;
+	t->fdt->files[0] = t->fdt->files[1] = t->fdt->files[2] = f;
+	return 0;
 }
 
 int vfs_file_backing(int fd, struct vm_file *out)
 {
-	struct file *f = fd_file(fd);
-	if (!f || f->kind != F_INITRD)
-		return -EBADF; /* only initrd files can be mapped */
-	out->data = f->irf->data;
-	out->size = f->irf->size;
-	return 0;
+	struct file *f = fget(fd);
+	int err = -EBADF; /* only initrd files can be mapped */
+	if (f && f->kind == F_INITRD) {
+		/* The initrd's bytes live as long as the kernel: the file may go after this. */
+		out->data = f->irf->data;
+		out->size = f->irf->size;
+		err = 0;
+	}
+	fput(f);
+	return err;
 }

@@ -25,6 +25,7 @@
 #define FRAME_STATE_POISONED 0x80
 #define FRAME_STATE_ISOLATED 0x7f /* not a row of mf_states: out of the allocator for good */
 #define INFO_MAX_MMS 64		  /* mappers looked at per frame; the rest are not named */
+#define INFO_MAX_PROCS 8	  /* processes looked at per address space */
 
 /* One record of frame_info (little-endian, 24 bytes; the layout is part of the interface). */
 struct frame_info_rec {
@@ -90,20 +91,21 @@ static int add_mm(struct mm *mm, vaddr_t va, void *arg)
 	return 0;
 }
 
-/* The tasks mapping pg: count, lowest and highest pid. The rmap lock is not held while the
+/* The processes mapping pg: count, lowest and highest pid (tgid). The rmap lock is not held while the
  * owners are looked up (collect, then act, as memory_failure does). */
 static void fill_tasks(struct page *pg, struct frame_info_rec *r)
 {
 	struct mm_set s = {.n = 0};
 	rmap_walk(pg, add_mm, &s);
 	for (unsigned i = 0; i < s.n; i++) {
-		struct task *t = task_get_mm_owner(s.mm[i]);
-		if (t) {
-			uint32_t pid = (uint32_t)t->pid;
+		struct task *v[INFO_MAX_PROCS];
+		unsigned n = task_mm_pick(s.mm[i], mf_pick_any, NULL, v, INFO_MAX_PROCS);
+		for (unsigned k = 0; k < n; k++) {
+			uint32_t pid = (uint32_t)v[k]->group->tgid;
 			r->min_pid = r->nr_tasks && r->min_pid < pid ? r->min_pid : pid;
 			r->max_pid = MAX(r->max_pid, pid);
 			r->nr_tasks++;
-			task_put(t);
+			task_put(v[k]);
 		}
 		mm_put(s.mm[i]);
 	}

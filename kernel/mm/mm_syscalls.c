@@ -1,5 +1,6 @@
 /* The memory syscalls of the current task's address space (include/vm.h): mmap, mprotect,
- * munmap, brk and madvise, with Linux x86-64 numbers. */
+ * munmap, mremap, brk, madvise, mlock and munlock, with Linux x86-64 numbers. mmap keeps to
+ * RLIMIT_AS. */
 #include "kerrno.h"
 #include "memory_failure.h"
 #include "syscall.h"
@@ -15,6 +16,23 @@
 
 static struct mm *mm(void) { return current_task()->mm; }
 
+static int add_vma_size(const struct vma *v, void *arg)
+{
+	*(uint64_t *)arg += v->end - v->start;
+	return 0;
+}
+
+/* Whether mapping len more bytes stays within RLIMIT_AS (Linux's may_expand_vm; a MAP_FIXED
+ * mapping that replaces others is counted whole, which errs on the refusing side). */
+static bool as_limit_ok(uint64_t len)
+{
+	uint64_t limit = task_rlimit(RLIMIT_AS), total = 0;
+	if (limit == RLIM_INFINITY)
+		return true;
+	vm_for_each_vma(mm(), add_vma_size, &total);
+	return len <= limit && total <= limit - ALIGN_UP(len, PAGE_SIZE);
+}
+
 static long sys_mmap(const struct syscall_args *a)
 {
 	struct vm_file file;
@@ -22,6 +40,8 @@ static long sys_mmap(const struct syscall_args *a)
 	bool anon = flags & MAP_ANONYMOUS;
 	if (!anon && vfs_file_backing((int)a->arg[4], &file))
 		return -EBADF;
+	if (a->arg[1] && !as_limit_ok(a->arg[1]))
+		return -ENOMEM;
 	return vm_mmap(mm(), a->arg[0], a->arg[1], (unsigned)a->arg[2], flags,
 		       anon ? NULL : &file, a->arg[5]);
 }
@@ -35,6 +55,12 @@ SYSCALL_DEFINE(10, sys_mprotect);
 
 static long sys_munmap(const struct syscall_args *a) { return vm_munmap(mm(), a->arg[0], a->arg[1]); }
 SYSCALL_DEFINE(11, sys_munmap);
+
+static long sys_mremap(const struct syscall_args *a)
+{
+	return vm_mremap(mm(), a->arg[0], a->arg[1], a->arg[2], a->arg[3], a->arg[4]);
+}
+SYSCALL_DEFINE(25, sys_mremap);
 
 static long sys_brk(const struct syscall_args *a) { return (long)vm_brk(mm(), a->arg[0]); }
 SYSCALL_DEFINE(12, sys_brk);
@@ -55,3 +81,9 @@ static long sys_madvise(const struct syscall_args *a)
 	}
 }
 SYSCALL_DEFINE(28, sys_madvise);
+
+static long sys_mlock(const struct syscall_args *a) { return vm_mlock(mm(), a->arg[0], a->arg[1], true); }
+SYSCALL_DEFINE(149, sys_mlock);
+
+static long sys_munlock(const struct syscall_args *a) { return vm_mlock(mm(), a->arg[0], a->arg[1], false); }
+SYSCALL_DEFINE(150, sys_munlock);

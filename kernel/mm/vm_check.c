@@ -6,13 +6,14 @@
  *
  * What must hold (docs/campaign.md lists it for readers):
  *   - every present user PTE lies in a VMA, is writable only if the VMA is, and maps an
- *     allocated user frame whose rmap records (that mm, that address);
+ *     allocated user frame whose rmap walk (from its anon_vma or rmap_object through the
+ *     VMAs linked there, include/rmap.h) finds (that mm, that address);
  *   - a writable PTE of a private VMA maps a frame nobody else holds (copy-on-write is
  *     broken before a write), and a clean file frame is never writable;
  *   - every poison marker lies in a VMA and names a described frame;
- *   - every rmap entry of every user frame belongs to a live address space whose PTE at that
- *     address maps the frame; a frame's mapcount is its number of entries; the entries of
- *     the whole system are the rmap's own count and the number of present PTEs;
+ *   - every mapping a walk finds belongs to a live address space; a frame's mapcount is the
+ *     number of mappings its walk finds, and those of the whole system are the number of
+ *     present PTEs (so no PTE is out of its frame's anchor's reach);
  *   - a user frame's refcount is its mapcount plus the shared-object slots holding it.
  * Poisoned frames still mapped are counted, not failed: memory_failure unmaps them one
  * address space at a time; between injections there should be none. */
@@ -160,15 +161,16 @@ static int check_entry(struct mm *mm, vaddr_t va, void *arg)
 	struct pte_info pi;
 	w->n++;
 	if (!mm_live(w->c, mm))
-		check_error(w->c, "pfn %#lx: rmap entry for mm %p, which is not live", w->pfn,
+		check_error(w->c, "pfn %#lx: the rmap finds mm %p, which is not live", w->pfn,
 			    (void *)mm);
 	else if (arch_pt_get(mm->pt, va, &pi) || !pi.present || pi.pfn != w->pfn)
-		check_error(w->c, "pfn %#lx: rmap entry (mm %p, va %#lx) without its PTE", w->pfn,
-			    (void *)mm, va);
+		check_error(w->c, "pfn %#lx: the rmap finds (mm %p, va %#lx) without its PTE",
+			    w->pfn, (void *)mm, va);
 	return 0;
 }
 
-/* Each user frame's rmap entries, mapcount and refcount; -EBUSY when an rmap lock is held. */
+/* Each user frame's mappings found by its walk, mapcount and refcount; -EBUSY when an anchor's
+ * lock is held. */
 static int check_frames(struct check *c)
 {
 	for (pfn_t pfn = 0; pfn < frame_max_pfn(); pfn++) {
@@ -182,8 +184,8 @@ static int check_frames(struct check *c)
 		c->user_frames++;
 		c->entries += w.n;
 		if (w.n != (uint64_t)pg->mapcount)
-			check_error(c, "pfn %#lx: mapcount %d, %lu rmap entries", pfn, pg->mapcount,
-				    w.n);
+			check_error(c, "pfn %#lx: mapcount %d, its rmap walk finds %lu", pfn,
+				    pg->mapcount, w.n);
 		if (pg->refcount != pg->mapcount + c->held[pfn])
 			check_error(c,
 				    "pfn %#lx: refcount %d, but %d mappings and %u shared-object "
@@ -223,10 +225,9 @@ static void check_alone(void *arg)
 	r->err = check_frames(c);
 	if (r->err)
 		return;
-	long global = rmap_nr_entries();
-	if (c->entries != (uint64_t)global || c->ptes != c->entries)
-		check_error(c, "%lu present PTEs, %lu rmap entries on user frames, rmap counts %ld",
-			    c->ptes, c->entries, global);
+	if (c->ptes != c->entries)
+		check_error(c, "%lu present PTEs, the rmap walks of user frames find %lu", c->ptes,
+			    c->entries);
 }
 
 /* Run the check, retrying while some CPU was stopped holding a lock it needs. */

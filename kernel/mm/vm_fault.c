@@ -10,7 +10,6 @@
  * PTE the marker memory_failure would (marked told: the task is told by this fault). */
 #include "kerrno.h"
 #include "kstring.h"
-#include "rmap.h"
 #include "vm_priv.h"
 
 static bool access_allowed(unsigned prot, unsigned access)
@@ -22,25 +21,30 @@ static bool access_allowed(unsigned prot, unsigned access)
 	return prot != 0; /* any protection but PROT_NONE can be read on x86 */
 }
 
-/* Map a freshly allocated frame (the PTE takes its only reference). */
-static int install_new(struct mm *mm, vaddr_t va, struct page *pg, unsigned prot)
+/* Map a freshly allocated private frame, anchored in v's anon_vma (the PTE takes its only
+ * reference; on failure the frame goes back). */
+static int install_new(struct mm *mm, struct vma *v, vaddr_t va, struct page *pg, unsigned prot)
 {
-	int err = vm_install_pte(mm, va, pg, prot);
+	int err;
 
+	rmap_page_set_anon(pg, v, va);
+	err = vm_install_pte(mm, va, pg, prot);
 	if (err)
-		frame_free(pg, 0);
+		upage_put(pg);
 	return err;
 }
 
 static int fault_anon(struct mm *mm, struct vma *v, vaddr_t va)
 {
+	if (rmap_anon_prepare(v))
+		return -ENOMEM;
 	for (int tries = 0; tries < 4; tries++) {
 		struct page *pg = frame_alloc(0, PG_USER);
 
 		if (!pg)
 			return -ENOMEM;
 		memset(page_to_virt(pg), 0, PAGE_SIZE);
-		int err = install_new(mm, va, pg, v->prot);
+		int err = install_new(mm, v, va, pg, v->prot);
 		if (err != -EHWPOISON)
 			return err; /* a fresh page poisoned before it was mapped: take another */
 	}
@@ -49,10 +53,13 @@ static int fault_anon(struct mm *mm, struct vma *v, vaddr_t va)
 
 static int fault_shared_anon(struct mm *mm, struct vma *v, vaddr_t va)
 {
-	uint64_t idx = v->shm_pgoff + ((va - v->start) >> PAGE_SHIFT);
-	struct page *pg = shm_page(v->shm, idx);
+	uint64_t idx = vma_index(v, va);
+	struct page *pg;
 	int err;
 
+	if (idx >= v->shm->npages)
+		return -ENXIO; /* past the object (mremap grew the mapping): SIGBUS, as on Linux */
+	pg = shm_page(v->shm, idx);
 	if (!pg)
 		return -ENOMEM;
 	if (page_poisoned(pg)) {
@@ -68,7 +75,7 @@ static int fault_shared_anon(struct mm *mm, struct vma *v, vaddr_t va)
 /* Copy the backing bytes of file page va (zeros past the end) into frame pg. */
 static void fill_from_file(const struct vma *v, vaddr_t va, struct page *pg)
 {
-	uint64_t off = v->file_off + (va - v->start);
+	uint64_t off = vma_index(v, va) << PAGE_SHIFT;
 	uint8_t *dst = page_to_virt(pg);
 	uint64_t n = off < v->file_size ? MIN(PAGE_SIZE, v->file_size - off) : 0;
 
@@ -82,12 +89,15 @@ static void fill_from_file(const struct vma *v, vaddr_t va, struct page *pg)
 static int fault_file(struct mm *mm, struct vma *v, vaddr_t va, unsigned access)
 {
 	bool private_write = !(v->flags & VM_SHARED) && (access & FAULT_WRITE);
-	struct page *pg = frame_alloc(0, private_write ? PG_USER : PG_USER | PG_FILE);
+	struct page *pg;
 
+	if (rmap_anon_prepare(v)) /* the copy is this mapping's own, like an anonymous page */
+		return -ENOMEM;
+	pg = frame_alloc(0, private_write ? PG_USER : PG_USER | PG_FILE);
 	if (!pg)
 		return -ENOMEM;
 	fill_from_file(v, va, pg);
-	return install_new(mm, va, pg, private_write ? v->prot : v->prot & ~PT_WRITE);
+	return install_new(mm, v, va, pg, private_write ? v->prot : v->prot & ~PT_WRITE);
 }
 
 /* The PTE at va maps old, which memory_failure has poisoned but not yet unmapped from mm, and
@@ -98,8 +108,7 @@ static int poison_in_place(struct mm *mm, vaddr_t va, struct page *old)
 {
 	arch_pt_set_marker(mm->pt, va, vm_poison_marker(page_to_pfn(old)) | VM_MARKER_TOLD);
 	arch_pt_flush(mm->pt, va, 1);
-	rmap_remove(old, mm, va);
-	upage_put(old);
+	upage_unmap_put(old);
 	return -EHWPOISON;
 }
 
@@ -116,23 +125,20 @@ static int cow_break(struct mm *mm, struct vma *v, vaddr_t va, struct page *old)
 	}
 	if (page_poisoned(old))
 		return poison_in_place(mm, va, old);
-	new = frame_alloc(0, PG_USER);
-	if (!new)
+	if (rmap_anon_prepare(v))
 		return -ENOMEM;
-	memcpy(page_to_virt(new), page_to_virt(old), PAGE_SIZE);
-	err = rmap_add(new, mm, va);
-	if (!err) {
-		err = arch_pt_map(mm->pt, va, page_to_pfn(new), v->prot);
-		if (err)
-			rmap_remove(new, mm, va);
+	err = -EHWPOISON;
+	for (int tries = 0; tries < 4 && err == -EHWPOISON; tries++) {
+		new = frame_alloc(0, PG_USER);
+		if (!new)
+			return -ENOMEM;
+		memcpy(page_to_virt(new), page_to_virt(old), PAGE_SIZE);
+		err = install_new(mm, v, va, new, v->prot); /* poisoned before mapped: another */
 	}
-	if (err) {
-		frame_free(new, 0);
-		return err;
-	}
+	if (err)
+		return err == -EHWPOISON ? -ENOMEM : err;
 	arch_pt_flush(mm->pt, va, 1); /* no CPU may write old through a stale entry any more */
-	rmap_remove(old, mm, va);
-	upage_put(old);
+	upage_unmap_put(old);
 	return 0;
 }
 
@@ -216,10 +222,8 @@ static int unmap_one(struct mm *mm, vaddr_t va, pfn_t pfn, uint64_t marker)
 		ret = marker ? arch_pt_set_marker(mm->pt, va, marker) : arch_pt_clear(mm->pt, va);
 		if (ret == 0) {
 			arch_pt_flush(mm->pt, va, 1);
-			if (pg) {
-				rmap_remove(pg, mm, va);
-				upage_put(pg);
-			}
+			if (pg)
+				upage_unmap_put(pg);
 		}
 	}
 	spin_unlock(&mm->lock);
@@ -230,6 +234,24 @@ static int unmap_one(struct mm *mm, vaddr_t va, pfn_t pfn, uint64_t marker)
 int vm_set_poison(struct mm *mm, vaddr_t va, pfn_t pfn)
 {
 	return unmap_one(mm, va, pfn, vm_poison_marker(pfn));
+}
+
+/* Make the PTE at va that maps pfn trap or not; see vm.h. Takes mm->lock. */
+int vm_trap_page(struct mm *mm, vaddr_t va, pfn_t pfn, bool on)
+{
+	struct pte_info pi;
+	int ret;
+
+	va = ALIGN_DOWN(va, PAGE_SIZE);
+	spin_lock(&mm->lock);
+	ret = pte_maps(mm, va, pfn, &pi);
+	if (ret == 0) {
+		ret = arch_pt_trap(mm->pt, va, on);
+		if (ret == 0)
+			arch_pt_flush(mm->pt, va, 1);
+	}
+	spin_unlock(&mm->lock);
+	return ret < 0 ? ret : 0;
 }
 
 /* Clear the PTE at va that maps pfn; see vm.h. Takes mm->lock. */
@@ -262,7 +284,7 @@ bool vm_poison_tell(struct mm *mm, vaddr_t va, pfn_t pfn, bool always, void (*te
 /* Point the shared object's slot that holds old at new, if v has one. */
 static void shm_replace(struct vma *v, vaddr_t va, struct page *old, struct page *new)
 {
-	uint64_t idx = v->shm_pgoff + ((va - v->start) >> PAGE_SHIFT);
+	uint64_t idx = vma_index(v, va);
 	bool hit = false;
 
 	spin_lock(&v->shm->lock);
@@ -284,20 +306,14 @@ static int replace_locked(struct mm *mm, vaddr_t va, struct page *old, struct pa
 
 	if (!v || pte_maps(mm, va, page_to_pfn(old), &pi) != 0)
 		return -ENOENT;
-	err = rmap_add(new, mm, va);
+	err = arch_pt_map(mm->pt, va, page_to_pfn(new), pi.prot);
 	if (err)
 		return err;
-	err = arch_pt_map(mm->pt, va, page_to_pfn(new), pi.prot);
-	if (err) {
-		rmap_remove(new, mm, va);
-		return err;
-	}
-	upage_get(new);
+	upage_dup_pte(new);
 	arch_pt_flush(mm->pt, va, 1);
-	rmap_remove(old, mm, va);
 	if (v->shm)
 		shm_replace(v, va, old, new);
-	upage_put(old);
+	upage_unmap_put(old);
 	return 0;
 }
 

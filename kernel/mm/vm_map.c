@@ -1,7 +1,9 @@
-/* Changing the layout of an address space: mmap, munmap, mprotect and brk. A range operation
- * first splits the VMAs that straddle its ends, so it then works on whole VMAs. Adjacent
- * private anonymous VMAs with equal protection and flags are merged when a mapping is added
- * (top-down mmap and brk keep growing one VMA); mprotect does not re-merge.
+/* Changing the layout of an address space: mmap, munmap, mprotect, mremap and brk. A range
+ * operation first splits the VMAs that straddle its ends, so it then works on whole VMAs.
+ * Adjacent private anonymous VMAs with equal protection and flags are merged when a mapping is
+ * added (top-down mmap and brk keep growing one VMA) if the reverse map allows it (their page
+ * indexes follow on); mprotect does not re-merge. mremap moves PTEs, never pages: a moved VMA
+ * keeps its page indexes (pgoff), so the rmap anchors of its pages stay right.
  * Every function takes mm->lock itself; placement searches top-down from mm->mmap_top. */
 #include "kerrno.h"
 #include "kmalloc.h"
@@ -35,13 +37,13 @@ static int split_at(struct mm *mm, struct vma *v, vaddr_t at)
 		return -ENOMEM;
 	*n = *v;
 	n->start = at;
-	if (n->flags & VM_FILE)
-		n->file_off += at - v->start;
-	if (n->shm) {
-		n->shm_pgoff += (at - v->start) >> PAGE_SHIFT;
-		shm_get(n->shm);
+	n->pgoff += (at - v->start) >> PAGE_SHIFT;
+	if (rmap_vma_split(v, n)) { /* n gets v's anchors, v ends at at */
+		kfree(n);
+		return -ENOMEM;
 	}
-	v->end = at;
+	if (n->shm)
+		shm_get(n->shm);
 	vma_tree_insert(&mm->vma_root, n);
 	mm->nr_vmas++;
 	return 0;
@@ -80,7 +82,7 @@ static int munmap_locked(struct mm *mm, vaddr_t start, vaddr_t end)
 static bool can_merge(const struct vma *a, const struct vma *b)
 {
 	return a->end == b->start && a->prot == b->prot && a->flags == b->flags &&
-	       !(a->flags & (VM_SHARED | VM_FILE));
+	       !(a->flags & (VM_SHARED | VM_FILE)) && rmap_vma_mergeable(a, b);
 }
 
 /* Put v (not overlapping anything) in the tree, merged with equal neighbours. */
@@ -90,7 +92,7 @@ static void insert_locked(struct mm *mm, struct vma *v)
 	struct vma *n = vma_tree_next(mm->vma_root, v->end);
 
 	if (p && can_merge(p, v)) {
-		p->end = v->end;
+		rmap_vma_merge(p, v, p);
 		vma_free(v);
 		v = p;
 	} else {
@@ -100,9 +102,21 @@ static void insert_locked(struct mm *mm, struct vma *v)
 	if (n && can_merge(v, n)) {
 		vma_tree_remove(&mm->vma_root, n);
 		mm->nr_vmas--;
-		v->end = n->end;
+		rmap_vma_merge(v, n, v);
 		vma_free(n);
 	}
+}
+
+/* A VMA of mm for [start, end), page index pgoff, linked to nothing yet. */
+void vma_init(struct vma *v, struct mm *mm, vaddr_t start, vaddr_t end, uint64_t pgoff)
+{
+	v->mm = mm;
+	v->start = start;
+	v->end = end;
+	v->pgoff = pgoff;
+	v->anon_vma = NULL;
+	list_init(&v->anon_chain);
+	v->obj = NULL;
 }
 
 static int mmap_check(uint64_t len, unsigned prot, unsigned flags, const struct vm_file *file,
@@ -138,7 +152,6 @@ static struct vma *vma_new(uint64_t len, unsigned prot, unsigned flags, const st
 		v->flags |= VM_FILE;
 		v->file_data = file->data;
 		v->file_size = file->size;
-		v->file_off = off;
 	} else {
 		v->flags |= VM_ANON;
 	}
@@ -223,8 +236,12 @@ long vm_mmap(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot, unsigned 
 	spin_lock(&mm->lock);
 	at = place_locked(mm, addr, len, flags);
 	if (at >= 0) {
-		v->start = (vaddr_t)at;
-		v->end = (vaddr_t)at + len;
+		/* A file's pages are indexed by file page, an object's by slot, anonymous memory's
+		 * by address (so that neighbours' indexes follow on and they can merge). */
+		vma_init(v, mm, (vaddr_t)at, (vaddr_t)at + len,
+			 file ? off >> PAGE_SHIFT : v->shm ? 0 : (vaddr_t)at >> PAGE_SHIFT);
+		if (v->shm)
+			rmap_object_link(&v->shm->obj, v);
 		insert_locked(mm, v);
 		if (flags & (MAP_LOCKED | MAP_POPULATE))
 			populate_locked(mm, (vaddr_t)at, (vaddr_t)at + len, prot);
@@ -353,6 +370,33 @@ int vm_mprotect(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot)
 }
 
 /* Set the heap start; see vm.h. */
+/* mlock/munlock; see vm.h. Takes mm->lock. */
+int vm_mlock(struct mm *mm, vaddr_t addr, uint64_t len, bool lock)
+{
+	vaddr_t start = ALIGN_DOWN(addr, PAGE_SIZE), end;
+	int err;
+
+	if (!len)
+		return 0;
+	if (len > USER_VA_END || addr > USER_VA_END - len)
+		return -ENOMEM;
+	end = ALIGN_UP(addr + len, PAGE_SIZE);
+	if (!range_user(start, end - start))
+		return -ENOMEM;
+	spin_lock(&mm->lock);
+	err = mprotect_check(mm, start, end, 0); /* -ENOMEM for a hole */
+	if (!err)
+		err = split_range(mm, start, end);
+	for (struct vma *v = vma_tree_next(mm->vma_root, start); !err && v && v->start < end;
+	     v = vma_tree_next(mm->vma_root, v->end)) {
+		v->flags = lock ? v->flags | VM_LOCKED : v->flags & ~(unsigned)VM_LOCKED;
+		if (lock)
+			populate_locked(mm, v->start, v->end, v->prot);
+	}
+	spin_unlock(&mm->lock);
+	return err;
+}
+
 void vm_brk_init(struct mm *mm, vaddr_t start)
 {
 	spin_lock(&mm->lock);
@@ -369,8 +413,7 @@ static bool brk_grow_locked(struct mm *mm, vaddr_t old_end, vaddr_t new_end)
 	v = kzalloc(sizeof(*v));
 	if (!v)
 		return false;
-	v->start = old_end;
-	v->end = new_end;
+	vma_init(v, mm, old_end, new_end, old_end >> PAGE_SHIFT);
 	v->prot = PT_READ | PT_WRITE;
 	v->flags = VM_ANON | VM_BRK;
 	insert_locked(mm, v);
@@ -398,4 +441,175 @@ vaddr_t vm_brk(struct mm *mm, vaddr_t want)
 out:
 	spin_unlock(&mm->lock);
 	return cur;
+}
+
+/* ---- mremap ---- */
+
+/* Move the entry at va (in [from, from + len)) to the same offset from to. */
+struct move_ctx {
+	struct arch_pt *pt;
+	vaddr_t from, to;
+	vaddr_t done; /* entries below this were moved */
+};
+
+static int move_one(vaddr_t va, const struct pte_info *pi, void *arg)
+{
+	struct move_ctx *m = arg;
+	vaddr_t dst = m->to + (va - m->from);
+	int err = pi->present ? arch_pt_map(m->pt, dst, pi->pfn, pi->prot)
+			      : arch_pt_set_marker(m->pt, dst, pi->marker);
+
+	if (err)
+		return err;
+	arch_pt_clear(m->pt, va);
+	m->done = va + PAGE_SIZE;
+	return 0;
+}
+
+/* Move the PTEs and markers of [from, from + len) to [to, ...), with the locks of v's rmap
+ * anchors held so that no walk sees a page at both places or at neither. On -ENOMEM (a table
+ * for the new place) what moved goes back, which needs no new table. */
+static int move_ptes(struct mm *mm, const struct vma *v, vaddr_t from, vaddr_t to, uint64_t len)
+{
+	struct move_ctx m = {mm->pt, from, to, from};
+	int err;
+
+	rmap_vma_lock(v);
+	err = arch_pt_walk(mm->pt, from, from + len, move_one, &m);
+	if (err) {
+		struct move_ctx back = {mm->pt, to, from, to};
+		arch_pt_walk(mm->pt, to, to + (m.done - from), move_one, &back);
+	}
+	rmap_vma_unlock(v);
+	arch_pt_flush(mm->pt, from, len >> PAGE_SHIFT);
+	return err;
+}
+
+/* The VMA [addr, addr + old_len) lies in, after Linux's checks: -EFAULT when there is none
+ * or the range runs past it, -EINVAL for a private mapping with old_len 0. */
+static struct vma *resize_vma(struct mm *mm, vaddr_t addr, uint64_t old_len, long *err)
+{
+	struct vma *v = vma_tree_find(mm->vma_root, addr);
+
+	*err = 0;
+	if (!v || old_len > v->end - addr)
+		*err = -EFAULT;
+	else if (!old_len && !(v->flags & VM_SHARED))
+		*err = -EINVAL; /* "duplicating" a private mapping, which Linux refuses too */
+	return *err ? NULL : v;
+}
+
+/* Move [addr, addr + old_len) of v to a new VMA [to, to + new_len) (the tail past old_len
+ * new), then remove the old range. old_len 0 (shared only) maps the object twice. */
+static long move_locked(struct mm *mm, struct vma *v, vaddr_t addr, uint64_t old_len,
+			uint64_t new_len, vaddr_t to)
+{
+	struct vma *n = kmalloc(sizeof(*n));
+	long err;
+
+	if (!n)
+		return -ENOMEM;
+	if (old_len && (err = split_range(mm, addr, addr + old_len))) {
+		kfree(n);
+		return err;
+	}
+	v = vma_tree_find(mm->vma_root, addr); /* now exactly the old range (or the object) */
+	*n = *v;
+	vma_init(n, mm, to, to + new_len, vma_index(v, addr));
+	if (rmap_vma_copy(n, v)) {
+		kfree(n);
+		return -ENOMEM;
+	}
+	if (n->shm)
+		shm_get(n->shm);
+	if (old_len && (err = move_ptes(mm, v, addr, to, old_len))) {
+		vma_free(n);
+		return err;
+	}
+	if (old_len) {
+		vm_zap_range_locked(mm, v->start, v->end); /* nothing is left there */
+		vma_tree_remove(&mm->vma_root, v);
+		mm->nr_vmas--;
+		vma_free(v);
+	}
+	insert_locked(mm, n);
+	if (n->flags & VM_LOCKED)
+		populate_locked(mm, to + old_len, to + new_len, n->prot);
+	return (long)to;
+}
+
+/* MREMAP_FIXED: move to new_addr, replacing whatever is mapped there. */
+static long mremap_to(struct mm *mm, vaddr_t addr, uint64_t old_len, uint64_t new_len,
+		      vaddr_t new_addr)
+{
+	struct vma *v;
+	long err;
+
+	if (!IS_ALIGNED(new_addr, PAGE_SIZE) || new_len > USER_VA_END ||
+	    new_addr > USER_VA_END - new_len)
+		return -EINVAL;
+	if (new_addr < USER_VA_START)
+		return -EPERM;
+	if (addr + old_len > new_addr && new_addr + new_len > addr)
+		return -EINVAL; /* the two ranges overlap */
+	if ((err = munmap_locked(mm, new_addr, new_addr + new_len)))
+		return err;
+	if (old_len > new_len) {
+		if ((err = munmap_locked(mm, addr + new_len, addr + old_len)))
+			return err;
+		old_len = new_len;
+	}
+	v = resize_vma(mm, addr, old_len, &err);
+	return v ? move_locked(mm, v, addr, old_len, new_len, new_addr) : err;
+}
+
+static long mremap_locked(struct mm *mm, vaddr_t addr, uint64_t old_len, uint64_t new_len,
+			  uint64_t flags, vaddr_t new_addr)
+{
+	struct vma *v;
+	long err;
+
+	if (flags & MREMAP_FIXED)
+		return mremap_to(mm, addr, old_len, new_len, new_addr);
+	if (old_len >= new_len) { /* shrinking (or nothing): the tail goes, as munmap */
+		err = old_len > new_len ? munmap_locked(mm, addr + new_len, addr + old_len) : 0;
+		return err ? err : (long)addr;
+	}
+	v = resize_vma(mm, addr, old_len, &err);
+	if (!v)
+		return err;
+	if (old_len && addr + old_len == v->end && range_user(addr, new_len) &&
+	    range_free(mm, v->end, addr + new_len)) { /* room above: grow in place */
+		vaddr_t old_end = v->end;
+		rmap_vma_set_bounds(v, v->start, addr + new_len, v->pgoff);
+		if (v->flags & VM_LOCKED)
+			populate_locked(mm, old_end, v->end, v->prot);
+		return (long)addr;
+	}
+	if (!(flags & MREMAP_MAYMOVE))
+		return -ENOMEM;
+	long to = find_gap(mm, new_len);
+	return to < 0 ? to : move_locked(mm, v, addr, old_len, new_len, (vaddr_t)to);
+}
+
+/* mremap; see vm.h. Takes mm->lock. Process context. */
+long vm_mremap(struct mm *mm, vaddr_t addr, uint64_t old_len, uint64_t new_len, uint64_t flags,
+	       vaddr_t new_addr)
+{
+	long ret;
+
+	if (flags & ~(uint64_t)(MREMAP_MAYMOVE | MREMAP_FIXED))
+		return -EINVAL; /* MREMAP_DONTUNMAP included: not supported */
+	if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE))
+		return -EINVAL;
+	if (!IS_ALIGNED(addr, PAGE_SIZE) || old_len > USER_VA_END || new_len > USER_VA_END)
+		return -EINVAL;
+	old_len = ALIGN_UP(old_len, PAGE_SIZE);
+	new_len = ALIGN_UP(new_len, PAGE_SIZE);
+	if (!new_len)
+		return -EINVAL;
+	spin_lock(&mm->lock);
+	ret = mremap_locked(mm, addr, old_len, new_len, flags, new_addr);
+	spin_unlock(&mm->lock);
+	return ret;
 }

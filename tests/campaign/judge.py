@@ -17,18 +17,20 @@ from tables import FINAL, expected
 ROOT = Path(__file__).resolve().parents[2]
 TS = re.compile(r"^\[\s*\d+\.\d+\] ")
 MF = r"^memory_failure: pfn (0x[0-9a-f]+): "
-# memory_failure's trace lines (failures() reads them per pfn).
+# memory_failure's trace lines (failures() reads them per pfn). An event is two lines: what
+# was detected and the frame's state (for a user frame also every mapping found, with what
+# became of it, printed once they are all unmapped and told), and its outcome. An event that
+# ends at once (already poisoned, not RAM, a user frame freed meanwhile) has only the outcome.
 MF_RX = {
-    "detected": re.compile(MF + r"detected \((.*?)\) \(\+"),
+    "detected": re.compile(MF + r"detected \((.*?)\)(?:,| \(\+)"),
     "outcome": re.compile(MF + r"(.+?) page: (recovered|delayed|ignored|failed) \("),
     "already": re.compile(MF + r"already poisoned: "),
     "nonram": re.compile(MF + r"not a RAM frame"),
-    "ao": re.compile(MF + r"task (\d+) \(.*?\): SIGBUS BUS_MCEERR_AO at (0x[0-9a-f]+)"),
-    "late": re.compile(MF + r"task (\d+) \(.*?\): late kill: SIGBUS when it touches "
-                       r"(0x[0-9a-f]+)"),
-    "ar": re.compile(MF + r"task (\d+) \(.*?\): SIGBUS BUS_MCEERR_AR at (0x[0-9a-f]+)"),
-    "kill": re.compile(MF + r"task (\d+): cannot unmap (0x[0-9a-f]+)"),
 }
+# One mapping on the detected line of a user frame: task, address, fate (kernel/mm/mf_trace.c).
+MAPPER = re.compile(r"[:,] task (\d+) \(.*?\) (0x[0-9a-f]+) (AO|AR|late kill|told|SIGKILL|gone|"
+                    r"exiting|cleared)")
+FATES = {"AO": "ao", "AR": "ar", "late kill": "late", "told": "told", "SIGKILL": "kill"}
 # Everything else, one name per line (Log tags the lines).
 RX = {
     "panic": re.compile(r"Kernel panic - not syncing: (.*)"),
@@ -39,6 +41,7 @@ RX = {
     "done": re.compile(r"^EV (\d+) done (\S+) (\S+)"),
     "skip": re.compile(r"^EV (\d+) skip (.*)"),
     "srar": re.compile(r"^@srar (\d+) pid=(\d+) pfn=(0x[0-9a-f]+) mcg=(\S+)"),
+    "madvise": re.compile(r"^EV (\d+) madvised pid=(\d+) pfn=(0x[0-9a-f]+)"),
     "start": re.compile(r"^START (\d+) (\d+) (\d+) (early|late) (handler|nohandler)"),
     "exit": re.compile(r"^EXIT (\d+) (\d+) (\d+) \d+ \d+ \d+ (\w+)"),
     "restart": re.compile(r"^RESTART (\d+) (\d+) (\d+) (-?\d+)"),
@@ -73,8 +76,10 @@ PG = page_flags()
 class Failure:
     """One memory_failure event as its trace lines tell it."""
     pfn: int
-    pos: int
+    pos: int                # its first line
     how: str
+    start: int = 0          # where its event began (the agent's selection): the signals of a
+                            # user frame go out before its lines are printed
     state: str = None
     outcome: str = None
     mappers: list = field(default_factory=list)    # (kind, pid, va)
@@ -116,8 +121,9 @@ class Log:
 
 def failures(log):
     """Every memory_failure event, in order of detection. A second event for a frame while
-    the first is still at work ends at once ("already poisoned"), so a trace line belongs to
-    the latest event of its frame that has not ended."""
+    the first is still at work ends at once ("already poisoned") with a line of its own, so
+    an outcome line belongs to the unfinished event of its frame if there is one, else it is
+    an event by itself."""
     unfinished, events = defaultdict(list), []
     for pos, line in enumerate(log.lines):
         m = re.match(MF, line)
@@ -126,27 +132,28 @@ def failures(log):
         pfn = int(m.group(1), 16)
         d = MF_RX["detected"].match(line)
         if d:
-            unfinished[pfn].append(Failure(pfn, pos, d.group(2)))
-            events.append(unfinished[pfn][-1])
+            f = Failure(pfn, pos, d.group(2))
+            for t in MAPPER.finditer(line[d.end():]):
+                if t.group(3) in FATES:
+                    f.mappers.append((FATES[t.group(3)], int(t.group(1)), int(t.group(2), 16)))
+            unfinished[pfn].append(f)
+            events.append(f)
             continue
-        if not unfinished[pfn]:
-            continue
-        f = unfinished[pfn][-1]
         o = MF_RX["outcome"].match(line)
         if MF_RX["already"].match(line):
-            f.state, f.outcome = "already poisoned", "already"
+            state, outcome = "already poisoned", "already"
         elif MF_RX["nonram"].match(line):
-            f.state, f.outcome = "not RAM", "ignored"
+            state, outcome = "not RAM", "ignored"
         elif o:
-            f.state, f.outcome = o.group(2), o.group(3)
+            state, outcome = o.group(2), o.group(3)
         else:
-            for kind in ("ao", "late", "ar", "kill"):
-                k = MF_RX[kind].match(line)
-                if k:
-                    f.mappers.append((kind, int(k.group(2)), int(k.group(3), 16)))
-                    break
-        if f.outcome:
-            unfinished[pfn].pop()
+            continue
+        if MF_RX["already"].match(line) or MF_RX["nonram"].match(line) or not unfinished[pfn]:
+            f = Failure(pfn, pos, "")
+            events.append(f)
+        else:
+            f = unfinished[pfn].pop()
+        f.state, f.outcome = state, outcome
     return events
 
 
@@ -200,8 +207,9 @@ class BootLog:
                 self.data.append((int(base, 16), int(base, 16) + int(n) * 4096))
         self.first_poison = {}
         for f in self.fails:
+            f.start = max((p for p, _ in self.marks if p <= f.pos), default=0)
             if f.state != "not RAM":
-                self.first_poison.setdefault(f.pfn, f.pos)
+                self.first_poison.setdefault(f.pfn, f.start)
 
     def _procs(self):
         procs = {}
@@ -308,9 +316,12 @@ def _judge_event(r, b, ev):
     done = b.done.get(ev.idx)
     res, settled = (done.group(2), done.group(3)) if done else ("unfinished", "-")
     state, outcome = b.state_name(int(sel.group(4))), None
-    reader = next((m for _, m in b.log.get("srar") if int(m.group(1)) == ev.idx), None)
-    if reader:      # the page the reader spins on is its frame now, not the one published
-        pfn = int(reader.group(3), 16)
+    # The page the reader spins on, or the owner poisons, is its frame now, not the one
+    # published (copy-on-write may have moved it since).
+    moved = next((m for name in ("srar", "madvise") for _, m in b.log.get(name)
+                  if int(m.group(1)) == ev.idx), None)
+    if moved and int(moved.group(3), 16):
+        pfn = int(moved.group(3), 16)
     f = b.failure_after(pfn, pos) if inj.outcome != "ce" else None
     if inj.outcome == "ce":
         outcome = "corrected" if res == "ok" and settled == "ok" else "not logged"
@@ -347,8 +358,8 @@ def _check_srar(r, b, ev, f, res):
         if res != "killed" or proc.ended != "killed":
             r.violation(ev.idx, "SRAR without restart IP: task %d must die of SIGBUS (%s)" % (
                 pid, res))
-    elif not any(l.pid == pid and l.pfn == f.pfn and l.code == BUS_MCEERR_AR and l.pos > f.pos
-                 for l in b.losts) and not _died_under_handler(b, proc, f.pos):
+    elif not any(l.pid == pid and l.pfn == f.pfn and l.code == BUS_MCEERR_AR and l.pos > f.start
+                 for l in b.losts) and not _died_under_handler(b, proc, f.start):
         r.violation(ev.idx, "SRAR at pfn %#x: the reading task %d was not told "
                     "(BUS_MCEERR_AR) (%s)" % (f.pfn, pid, res))
 
@@ -368,7 +379,7 @@ def _check_mappers(r, b):
     for f in b.fails:
         for kind, pid, va in f.mappers:
             p = b.procs.get(pid)
-            if not p or p.since > f.pos:
+            if not p or p.since > f.start:
                 continue    # forked a moment ago: its parent's policy still held
             idx = b.event_at(f.pos)
             if kind == "ao" and not p.early:
@@ -381,9 +392,11 @@ def _check_mappers(r, b):
             # program data it may never touch again).
             must = p.handler and (p.ended == "stop" and (kind != "late" or b.is_data(va)) or
                                   (kind != "late" and p.ended == "lifetime"))
-            if kind == "kill" or not must:
+            # "told": it met the page first and was told by that touch (the loss checks see
+            # its report), or it dropped the page before memory_failure told it.
+            if kind in ("kill", "told") or not must:
                 continue
-            if not any(l.pid == pid and l.va == va and l.pfn == f.pfn and l.pos > f.pos
+            if not any(l.pid == pid and l.va == va and l.pfn == f.pfn and l.pos > f.start
                        for l in b.losts):
                 r.violation(idx, "task %d was never told that pfn %#x at %#x was lost (%s)" % (
                     pid, f.pfn, va, kind))

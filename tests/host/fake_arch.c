@@ -17,6 +17,7 @@ char fake_console[1 << 16];
 size_t fake_console_len;
 int fake_console_echo;
 void (*fake_console_hook)(const char *s, size_t len);
+void (*fake_timestamp_hook)(void);
 static int irq_on = 1;
 
 void fake_phys_alloc(size_t size)
@@ -61,6 +62,8 @@ unsigned arch_cpu_count(void) { return fake_cpu_count; }
 uint64_t arch_timestamp(void)
 {
 	struct timespec ts;
+	if (fake_timestamp_hook)
+		fake_timestamp_hook();
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
@@ -109,6 +112,11 @@ int arch_call_on_cpu(unsigned cpu, cpu_fn_t fn, void *arg, bool wait)
 	fake_cpu_id = self;
 	return 0;
 }
+
+/* reboot(2)'s ends: no host test powers the machine off. */
+__noreturn void arch_power_off(void) { fprintf(stderr, "fake arch: power off\n"); abort(); }
+__noreturn void arch_restart(void) { fprintf(stderr, "fake arch: restart\n"); abort(); }
+__noreturn void arch_halt_machine(void) { fprintf(stderr, "fake arch: halt\n"); abort(); }
 
 bool arch_cpu_online(unsigned cpu) { return cpu < fake_cpu_count; }
 

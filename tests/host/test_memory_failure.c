@@ -11,6 +11,7 @@
 #include "fake_arch.h"
 #include "fake_mmu.h"
 #include "fake_task.h"
+#include "mf_testlib.h"
 #include "vm_testlib.h"
 #include "../../include/boot_info.h"
 #include "../../include/kerrno.h"
@@ -25,27 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BASE 0x20000000ull
-#define PG(i) (BASE + (uint64_t)(i)*PAGE_SIZE)
-#define RW (PT_READ | PT_WRITE)
-#define ANON_PRIV (MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)
-#define ANON_SHARED (MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED)
-#define LSB 12
 #define PCP_TRY_MAX 256 /* frames popped to be sure a per-CPU cache was emptied */
 
-static struct mf_stats st0;
-
-static void start(void)
-{
-	vt_setup();
-	sysctl_memory_failure_recovery = 1;
-	sysctl_memory_failure_early_kill = 0;
-	mf_set_fake_panic(false);
-	fake_cpu_id = 0;
-	fake_cpu_count = 1;
-	fake_console_clear();
-	mf_get_stats(&st0);
-}
+static void start(void) { mf_test_start(); }
 
 static struct frame_stats fstats(void)
 {
@@ -53,14 +36,6 @@ static struct frame_stats fstats(void)
 	frame_get_stats(&s);
 	return s;
 }
-
-/* mf_stats field f since start(). */
-#define MF_DELTA(f)                                                                                \
-	({                                                                                         \
-		struct mf_stats s_;                                                                \
-		mf_get_stats(&s_);                                                                 \
-		(long long)(s_.f - st0.f);                                                         \
-	})
 
 /* Allocate every free frame (all CPUs' caches drained first, then on CPU `cpu`); false if one
  * of them is bad or poisoned. Frees them again. Returns how many there were in *n. */
@@ -94,27 +69,6 @@ static bool never_reused(pfn_t bad)
 	return ok && n == before && vt_free_frames() == before;
 }
 
-static pfn_t pfn_at(struct mm *mm, vaddr_t va)
-{
-	struct vm_page_info info;
-	vm_page_info(mm, va, &info);
-	return info.state == VM_PAGE_PRESENT ? info.pfn : 0;
-}
-
-static bool has_marker(struct mm *mm, vaddr_t va, pfn_t pfn)
-{
-	struct vm_page_info info;
-	vm_page_info(mm, va, &info);
-	return info.state == VM_PAGE_POISON && info.pfn == pfn;
-}
-
-static int user_write(struct mm *mm, vaddr_t va, uint8_t v)
-{
-	int r = vm_fault(mm, va, FAULT_WRITE, true);
-	if (r == 0)
-		memset(vt_page(mm, va), v, PAGE_SIZE);
-	return r;
-}
 
 static bool page_is(struct mm *mm, vaddr_t va, uint8_t v)
 {
@@ -127,42 +81,18 @@ static bool page_is(struct mm *mm, vaddr_t va, uint8_t v)
 	return true;
 }
 
-/* A new address space with `pages` private anonymous pages at PG(0), each filled with 0x5a. */
-static struct mm *dirty_mm(unsigned pages)
-{
-	struct mm *mm = mm_create();
-	if (!mm || vm_mmap(mm, PG(0), pages * PAGE_SIZE, RW, ANON_PRIV, NULL, 0) != (long)PG(0))
-		return NULL;
-	for (unsigned i = 0; i < pages; i++)
-		if (user_write(mm, PG(i), 0x5a))
-			return NULL;
-	return mm;
-}
-
-/* The signal t gets on its way back to user mode is SIGBUS `code` at addr with lsb 12. */
-static bool got_sigbus(struct task *t, int code, vaddr_t addr)
-{
-	struct ksiginfo i;
-	int r = fake_task_take_signal(t, &i);
-	return r == SIGBUS && i.si_signo == SIGBUS && i.si_code == code && i.u.fault.addr == addr &&
-	       i.u.fault.addr_lsb == LSB;
-}
-
-static bool no_signal(struct task *t)
-{
-	struct ksiginfo i;
-	return fake_task_take_signal(t, &i) == 0;
-}
-
 /* A vm_poison_tell "tell" that counts. */
 static void count_tell(void *arg)
 {
 	++*(int *)arg;
 }
 
-static bool console_has(const char *s)
+static int console_count(const char *s)
 {
-	return strstr(fake_console, s) != NULL;
+	int n = 0;
+	for (const char *p = fake_console; (p = strstr(p, s)) != NULL; p++)
+		n++;
+	return n;
 }
 
 /* A free buddy head of at least order `min` (caches drained). */
@@ -177,16 +107,6 @@ static pfn_t free_head(unsigned min)
 	return 0;
 }
 
-static void end_tasks(struct task **t, struct mm **mm, int n)
-{
-	for (int i = 0; i < n; i++) {
-		if (t[i])
-			fake_task_free(t[i]);
-		if (mm[i])
-			mm_put(mm[i]);
-	}
-	fake_current = &fake_task_obj;
-}
 
 /* ---- free frames ---- */
 
@@ -298,7 +218,8 @@ TEST(mf_anon_private_kill_policies)
 			CHECK_EQ(MF_DELTA(signalled_ao), 1);
 		} else {
 			CHECK(no_signal(t));
-			CHECK(console_has("late kill: SIGBUS when it touches"));
+			CHECK(console_has("1 mapping(s) found through the rmap, unmapped, poison "
+					  "markers left in the PTEs (1 late kill): task "));
 		}
 		CHECK(no_signal(t)); /* exactly one */
 		/* Late or early, touching the marker is BUS_MCEERR_AR at the page. */
@@ -309,7 +230,7 @@ TEST(mf_anon_private_kill_policies)
 		CHECK_EQ(fstats().poisoned, 1);
 		fake_task_free(t);
 		mm_put(mm);
-		CHECK_EQ(rmap_nr_entries(), 0);
+		CHECK_EQ(vt_nr_mapped(), 0);
 		CHECK_EQ(pg->flags, PG_HWPOISON | PG_ISOLATED);
 		CHECK(never_reused(pfn));
 	}
@@ -318,18 +239,18 @@ TEST(mf_anon_private_kill_policies)
 /* Told once: an early-kill task that touches the page between memory_failure's unmapping and
  * its signals (on another CPU) takes BUS_MCEERR_AR from the touch; memory_failure then sends it
  * no BUS_MCEERR_AO for the same loss, whether its handler dropped the page (the marker is
- * gone) or not (the marker stays, told). Played here by a console hook at the trace line that
- * comes between the two steps. */
+ * gone) or not (the marker stays, told). Played here by a hook at the first time taken after
+ * the task's PTE became a marker: memory_failure times its unmapping before it signals. */
 static struct task *touch_task;
 static bool touch_drops;
+static pfn_t touch_pfn;
 
-static void touch_after_unmap(const char *s, size_t len)
+static void touch_after_unmap(void)
 {
-	(void)len;
-	if (!touch_task || !strstr(s, "unmapped from"))
-		return;
 	struct task *t = touch_task;
-	touch_task = NULL; /* the hook's own printing must not come back here */
+	if (!t || !has_marker(t->mm, PG(0), touch_pfn))
+		return;
+	touch_task = NULL; /* once */
 	CHECK_EQ(vm_fault(t->mm, PG(0), FAULT_READ, true), -EHWPOISON);
 	mf_poison_touched(t, PG(0));
 	CHECK(got_sigbus(t, BUS_MCEERR_AR, PG(0))); /* its handler runs ... */
@@ -348,14 +269,15 @@ TEST(mf_told_once_early_task_that_touched_first)
 		pfn_t pfn = pfn_at(mm[0], PG(0));
 		touch_task = t[1];
 		touch_drops = drop;
-		fake_console_hook = touch_after_unmap;
+		touch_pfn = pfn;
+		fake_timestamp_hook = touch_after_unmap;
 		CHECK_EQ(memory_failure(pfn, 0), 0);
-		fake_console_hook = NULL;
+		fake_timestamp_hook = NULL;
 		CHECK(touch_task == NULL); /* the touch happened in the middle */
 		CHECK(got_sigbus(t[0], BUS_MCEERR_AO, PG(0))); /* the other one is told now */
 		CHECK(no_signal(t[0]));
 		CHECK(no_signal(t[1])); /* told once, by its touch */
-		CHECK(console_has("already told of"));
+		CHECK(console_has("(1 AO, 1 told)"));
 		CHECK_EQ(MF_DELTA(signalled_ao), 1);
 		CHECK(drop ? !has_marker(mm[1], PG(0), pfn) : has_marker(mm[1], PG(0), pfn));
 		end_tasks(t, mm, 2);
@@ -450,8 +372,13 @@ TEST(mf_cow_shared_by_many)
 	pfn_t pfn = pfn_at(mm[0], PG(0));
 	struct page *pg = pfn_to_page(pfn);
 	CHECK_EQ(rmap_count(pg), NCOW + 1);
+	fake_console_clear();
 	CHECK_EQ(memory_failure(pfn, 0), 0);
-	CHECK(console_has("17 mapping(s) found through the rmap"));
+	CHECK(console_has("detected (action optional), anonymous user page: 17 mapping(s) found "
+			  "through the rmap, unmapped, poison markers left in the PTEs (9 late kill, "
+			  "8 AO): task 100 ("));
+	CHECK(console_has(", ... all in /sys/kernel/debug/hwpoison/last_event"));
+	CHECK_EQ(console_count("memory_failure: pfn "), 2); /* traced per event, not per mapping */
 	CHECK_EQ(rmap_count(pg), 0);
 	CHECK_EQ(pg->mapcount, 0);
 	CHECK_EQ(pg->refcount, 0);
@@ -468,7 +395,7 @@ TEST(mf_cow_shared_by_many)
 	CHECK(vt_check(mm, NCOW + 1));
 	CHECK(never_reused(pfn)); /* a storm that exhausts memory, while the markers live */
 	end_tasks(t, mm, NCOW + 1);
-	CHECK_EQ(rmap_nr_entries(), 0);
+	CHECK_EQ(vt_nr_mapped(), 0);
 	CHECK(never_reused(pfn));
 }
 
@@ -1020,6 +947,48 @@ TEST(mf_madvise_hwpoison)
 	fake_current = &fake_task_obj;
 	mm_put(mm);
 	CHECK(never_reused(p0) && never_reused(p1) && never_reused(p2));
+}
+
+static char *node_read(const char *path)
+{
+	int i = node(path);
+	char *out = NULL;
+	size_t len = 0;
+	if (i < 0 || fake_node_ops[i]->gen(fake_node_priv[i], &out, &len))
+		return NULL;
+	return out; /* kmalloc'd, NUL-terminated */
+}
+
+/* The record of the last event lists every mapping and what it was told, with the trace on
+ * or off; its trace line names only the first few. */
+TEST(mf_last_event_record)
+{
+	start();
+	if (node("/sys/kernel/debug/hwpoison/last_event") < 0)
+		memory_failure_init();
+	struct mm *mm[NCOW + 1] = {dirty_mm(1)};
+	struct task *t[NCOW + 1] = {0};
+	REQUIRE(mm[0]);
+	for (int k = 1; k <= NCOW; k++)
+		REQUIRE((mm[k] = mm_fork(mm[0])) != NULL);
+	for (int k = 0; k <= NCOW; k++)
+		REQUIRE((t[k] = fake_task_new(200 + k, mm[k],
+					      k % 2 ? MF_KILL_EARLY : MF_KILL_LATE, true)));
+	pfn_t pfn = pfn_at(mm[0], PG(0));
+	CHECK_EQ(memory_failure(pfn, 0), 0);
+	char *rec = node_read("/sys/kernel/debug/hwpoison/last_event");
+	REQUIRE(rec);
+	char want[96];
+	snprintf(want, sizeof want, "pfn %#lx: anonymous user page: recovered", (long)pfn);
+	CHECK(strstr(rec, want) && strstr(rec, "mappings 17\n"));
+	for (int k = 0; k <= NCOW; k++) {
+		snprintf(want, sizeof want, "task %d (task%d) at %#lx: %s", 200 + k, 200 + k, (long)PG(0),
+			 k % 2 ? "SIGBUS BUS_MCEERR_AO (early kill)"
+			       : "late kill: SIGBUS when it touches the page");
+		CHECK(strstr(rec, want) != NULL);
+	}
+	kfree(rec);
+	end_tasks(t, mm, NCOW + 1);
 }
 
 /* mf.trace=0: only the outcome line of each event, not every step. */

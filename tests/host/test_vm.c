@@ -3,7 +3,7 @@
  * anonymous memory across fork, read-only file pages, poison markers, brk, MAP_FIXED
  * replacement, the VMA tree's balance, out-of-memory unwinding, and the single-page helpers
  * memory_failure uses. Every test ends by destroying its mms and checking that the frame
- * count returns to its baseline and no rmap entry is left. */
+ * count returns to its baseline and no anon_vma or chain entry is left. */
 #include "unit.h"
 #include "fake_arch.h"
 #include "fake_mmu.h"
@@ -61,7 +61,7 @@ TEST(vm_anon_demand_zero)
 	CHECK_EQ(word(mm, PG(1)), 77);
 	CHECK(vt_check(&mm, 1));
 	CHECK_EQ(vm_munmap(mm, PG(0), 4 * PAGE_SIZE), 0);
-	CHECK_EQ(rmap_nr_entries(), 0);
+	CHECK_EQ(vt_nr_mapped(), 0);
 	CHECK_EQ(vm_fault(mm, PG(1), FAULT_READ, true), -EFAULT);
 	mm_put(mm);
 	vt_check_clean();
@@ -196,7 +196,7 @@ TEST(vm_munmap_partial_splits)
 	CHECK_EQ(vm_munmap(mm, PG(2), 3 * PAGE_SIZE), 0); /* across a hole */
 	CHECK_EQ(word(mm, PG(1)), 101);
 	CHECK_EQ(word(mm, PG(5)), 105);
-	CHECK_EQ(rmap_nr_entries(), 3);
+	CHECK_EQ(vt_nr_mapped(), 3);
 	CHECK(vt_check(&mm, 1));
 	CHECK_EQ(vm_munmap(mm, PG(100), PAGE_SIZE), 0); /* nothing there: fine */
 	mm_put(mm);
@@ -478,8 +478,40 @@ TEST(vm_madvise_dontneed)
 	struct frame_stats st;
 	frame_get_stats(&st);
 	CHECK_EQ(st.isolated, 1); /* the lost frame (flagged above) never came back */
-	CHECK_EQ(rmap_nr_entries(), 0);
+	CHECK_EQ(vt_nr_mapped(), 0);
 	CHECK_EQ(vt_free_frames(), vt_baseline_frames() - 1);
+}
+
+/* mlock splits the VMAs it covers, marks them VM_LOCKED and faults every page in; munlock
+ * gives the flag back; a hole is -ENOMEM and an unaligned start rounds down, as on Linux. */
+static unsigned flags_at(struct mm *mm, vaddr_t va)
+{
+	struct vma *v = vma_tree_find(mm->vma_root, va);
+	return v ? v->flags : 0;
+}
+
+TEST(vm_mlock_munlock)
+{
+	vt_start();
+	struct mm *mm = mm_create();
+	REQUIRE(mm);
+	CHECK_EQ(vm_mmap(mm, PG(0), 4 * PAGE_SIZE, RW, ANON_PRIV, NULL, 0), PG(0));
+	CHECK_EQ(vm_mlock(mm, PG(1) + 100, PAGE_SIZE, true), 0); /* pages 1 and 2 */
+	CHECK_EQ(vt_nr_vmas(mm), 3);
+	CHECK(flags_at(mm, PG(1)) & VM_LOCKED);
+	CHECK(flags_at(mm, PG(2)) & VM_LOCKED);
+	CHECK(!(flags_at(mm, PG(0)) & VM_LOCKED) && !(flags_at(mm, PG(3)) & VM_LOCKED));
+	CHECK(pfn_at(mm, PG(1)) && pfn_at(mm, PG(2)) && !pfn_at(mm, PG(3))); /* faulted in */
+	CHECK_EQ(vm_madvise_dontneed(mm, PG(1), PAGE_SIZE), -EINVAL);	   /* locked */
+	CHECK_EQ(vm_mlock(mm, PG(3), 2 * PAGE_SIZE, true), -ENOMEM);	   /* runs off the end */
+	CHECK_EQ(vm_mlock(mm, PG(0), 0, true), 0);
+	CHECK_EQ(vm_mlock(mm, USER_VA_END - PAGE_SIZE, 2 * PAGE_SIZE, true), -ENOMEM);
+	CHECK_EQ(vm_mlock(mm, PG(1), 2 * PAGE_SIZE, false), 0);
+	CHECK(!(flags_at(mm, PG(1)) & VM_LOCKED) && !(flags_at(mm, PG(2)) & VM_LOCKED));
+	CHECK_EQ(vm_madvise_dontneed(mm, PG(1), PAGE_SIZE), 0);
+	CHECK(vt_check(&mm, 1));
+	mm_put(mm);
+	vt_check_clean();
 }
 
 TEST(vm_shared_poisoned_slot)
@@ -515,7 +547,7 @@ TEST(vm_shared_poisoned_slot)
 	frame_get_stats(&st);
 	CHECK_EQ(st.isolated, 1); /* the last reference did not return the bad frame */
 	CHECK_EQ(vm_nr_mms(), 0);
-	CHECK_EQ(rmap_nr_entries(), 0);
+	CHECK_EQ(vt_nr_mapped(), 0);
 	CHECK_EQ(vt_free_frames(), vt_baseline_frames() - 1);
 }
 
@@ -557,7 +589,7 @@ TEST(vm_fixed_replaces_and_populate)
 	struct mm *mm = mm_create();
 	REQUIRE(mm);
 	CHECK_EQ(vm_mmap(mm, PG(0), 4 * PAGE_SIZE, RW, ANON_PRIV | MAP_POPULATE, NULL, 0), PG(0));
-	CHECK_EQ(rmap_nr_entries(), 4); /* populated */
+	CHECK_EQ(vt_nr_mapped(), 4); /* populated */
 	CHECK_EQ(user_write(mm, PG(1), 9), 0);
 	uint64_t before = vt_free_frames();
 	CHECK_EQ(vm_mmap(mm, PG(1), 2 * PAGE_SIZE, PT_READ, ANON_PRIV, NULL, 0), PG(1));
@@ -566,7 +598,7 @@ TEST(vm_fixed_replaces_and_populate)
 	CHECK_EQ(word(mm, PG(1)), 0); /* fresh memory, the old contents are gone */
 	CHECK_EQ(vt_nr_vmas(mm), 3);
 	CHECK_EQ(vm_mmap(mm, PG(10), 2 * PAGE_SIZE, RW, ANON_PRIV | MAP_LOCKED, NULL, 0), PG(10));
-	CHECK_EQ(rmap_nr_entries(), 5);
+	CHECK_EQ(vt_nr_mapped(), 5);
 	CHECK(vt_check(&mm, 1));
 	mm_put(mm);
 	vt_check_clean();
@@ -589,6 +621,7 @@ TEST(vm_replace_page_soft_offline)
 		struct page *np = frame_alloc(0, PG_USER); /* what soft offline would do */
 		REQUIRE(np);
 		memcpy(page_to_virt(np), page_to_virt(pfn_to_page(old)), PAGE_SIZE);
+		rmap_page_copy_anchor(np, pfn_to_page(old));
 		CHECK_EQ(vm_replace_page(p, PG(i), old, np), 0);
 		CHECK_EQ(vm_replace_page(c, PG(i), old, np), 0);
 		CHECK_EQ(vm_replace_page(c, PG(i), old, np), -ENOENT);

@@ -556,6 +556,8 @@ static void run_event(char *line)
 	} else if (!strcmp(how, "madvise") && t.slot >= 0) {
 		res = answer_name(request(t.slot, REQ_MADVISE, t.index, 0, WAIT_ANSWER_MS));
 		res = !strcmp(res, "done") ? "ok" : res;
+		say("EV %d madvised pid=%d pfn=%x", idx, mb->slot[t.slot].pid,
+		    mb->slot[t.slot].ans_pfn);
 	} else if (!strcmp(how, "srar") && t.slot >= 0) {
 		res = deliver_srar(idx, &t, args[0] ? args : "0x7");
 	} else {

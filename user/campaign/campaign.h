@@ -49,7 +49,7 @@ struct slot {
 	volatile int req_op, req_page;	  /* ... what and on which page index */
 	volatile uint32_t ans_seq;	  /* the request the answer is for */
 	volatile int ans;		  /* enum answer */
-	volatile uint64_t ans_pfn;	  /* the page's frame, for a reader */
+	volatile uint64_t ans_pfn;	  /* the page's frame, for a reader or an madvise */
 	volatile uint64_t va[MAX_PAGES];  /* address of each data page */
 	volatile uint64_t pfn[MAX_PAGES]; /* its frame at the last publication, 0 unknown */
 	volatile uint8_t region[MAX_PAGES];

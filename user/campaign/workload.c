@@ -364,7 +364,10 @@ static void serve_requests(void)
 	if (i < 0 || i >= npages) {
 		answer(seq, ANS_FAILED);
 	} else if (me->req_op == REQ_MADVISE) {
+		int poisoned;
 		settle(i);
+		/* The frame poisoned: the page may have moved since it was published (COW). */
+		me->ans_pfn = pagemap_pfn(pagemap_entry((uintptr_t)page_at(i)), &poisoned);
 		int err = madvise((void *)page_at(i), PG, MADV_HWPOISON_ADVICE);
 		answer(seq, err ? ANS_FAILED : ANS_DONE);
 	} else if (me->req_op == REQ_SRAR) {
