@@ -16,6 +16,7 @@
  * A frame that memory_failure is poisoning at that very moment (poison bit set, not yet
  * isolated) shows as a poisoned frame on a free list; read the files when no memory failure
  * is in progress. */
+#include "arch/mmu.h"
 #include "arch/smp.h"
 #include "ctl.h"
 #include "frame.h"
@@ -278,6 +279,7 @@ static int show_accounting(const struct ctl_file *f, struct ctl_buf *b)
 	    {"slab", (int64_t)u->slab},
 	    {"kstack", (int64_t)u->kstack},
 	    {"kernel", (int64_t)u->kernel},
+	    {"directmap", (int64_t)arch_direct_map_tables()},
 	    {"poisoned_in_use", (int64_t)u->poisoned_in_use},
 	    {"slab_objects", (int64_t)u->slab_objects},
 	};

@@ -75,7 +75,7 @@ class Boot:
                                               self.shared_pages, self.lifetime,
                                               self.file_pages),
                  "check_every %d" % CHECK_EVERY]
-        lines += ["member %d %d %s %s %s" % ((f, m) + p) for (f, m), p in
+        lines += ["member %d %d %s %s %s %s" % ((f, m) + p) for (f, m), p in
                   sorted(self.policies.items())]
         lines += [e.line() for e in self.events if upto is None or e.idx <= upto]
         return "\n".join(lines) + "\n"
@@ -96,13 +96,15 @@ def _weighted(rng, rows):
 
 
 def _policies(rng, boot):
-    """Each member's kill policy, SIGBUS handling and waiting; heads always handle SIGBUS
-    (a head that dies takes its family's shared data with it)."""
+    """Each member's kill policy, SIGBUS handling, waiting, and whether a second thread runs
+    beside it; heads always handle SIGBUS (a head that dies takes its family's shared data
+    with it)."""
     for f in range(boot.families):
         for m in range(boot.members):
             boot.policies[(f, m)] = (rng.choice(("early", "late")),
                                      "handler" if m == 0 or rng.random() < 0.8 else "nohandler",
-                                     rng.choice(("spin", "sleep")))
+                                     rng.choice(("spin", "sleep")),
+                                     rng.choice(("thread", "nothread")))
 
 
 def _targets_of(inj):

@@ -46,6 +46,11 @@ TARGETS = [
 ]
 
 OWN = ("own-private", "own-cow", "own-shared", "own-file")
+# What an EINJ line of poison may be armed in: pages the kernel itself never reads (a
+# copy-on-write break copies a private page with an ordinary load, and a kernel frame memory_
+# failure keeps in use stays armed, so either would consume the poison in the kernel and
+# panic, as Linux 6.1 would; the campaign's fatal boots cover that grading).
+EINJ_SAFE = ("own-shared", "own-file")
 ANON = ("own-private", "own-cow", "own-shared")   # what an SRAR's reader may read: a clean
                                                   # file page is dropped and read again, and
                                                   # its reader is told nothing
@@ -56,6 +61,9 @@ ALL = tuple(t.name for t in TARGETS)
 # mode, recoverable LSB 12 (one 4 KiB frame).
 SW_TEXT = "/sys/kernel/debug/mce-inject/text CPU {cpu} BANK 2\\n"
 SW_USER = "\\nMISC 0x8c\\nADDR {addr}\\nRIP 0x73:0x1eadbabe"
+EINJ_DIR = "/sys/kernel/debug/apei/einj/"
+EINJ = (EINJ_DIR + "error_type 0x10 ;; " + EINJ_DIR + "flags 2 ;; " + EINJ_DIR + "param1 {addr} ;; "
+        + EINJ_DIR + "param2 0xfffffffffffff000 ;; " + EINJ_DIR)
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,14 @@ INJECTORS = [
     Injector("sw-srao+corrupt", "write " + SW_TEXT + "STATUS UNCORRECTED SRAO 0xc0\\nMCGSTATUS "
              "RIPV MCIP" + SW_USER + " ;; /sys/kernel/debug/hwpoison/corrupt-pfn {pfn}", "mf",
              "uc", weight=2),
+    # ACPI EINJ on the poison emulator (docs/einj.md): a 64-byte line of poison at the start
+    # of the frame. notrigger 0: the patrol scrubber reports it at once (SRAO 0xC0 from the
+    # memory controller, broadcast #MC); notrigger 1: it waits for an access, and the
+    # workload's next pass loads it (SRAR 0x134 at that instruction).
+    Injector("einj-patrol", "write " + EINJ + "notrigger 0 ;; " + EINJ_DIR + "error_inject 1", "mf",
+             "uc", targets=EINJ_SAFE, weight=3),
+    Injector("einj-load", "write " + EINJ + "notrigger 1 ;; " + EINJ_DIR + "error_inject 1", "mf",
+             "uc", targets=EINJ_SAFE, weight=3),
     # Software poison.
     Injector("madvise", "madvise", "mf", "uc", targets=OWN, weight=5),
     Injector("corrupt-pfn", "write /sys/kernel/debug/hwpoison/corrupt-pfn {pfn}", "mf", "uc",

@@ -162,12 +162,13 @@ static char *next_line(char **p)
 static void parse_member(const char *line)
 {
 	int f, m;
-	char kill[16], handler[16], wait[16];
-	if (sscanf(line, "member %d %d %15s %15s %15s", &f, &m, kill, handler, wait) != 5 ||
+	char kill[16], handler[16], wait[16], thread[16];
+	if (sscanf(line, "member %d %d %15s %15s %15s %15s", &f, &m, kill, handler, wait,
+		   thread) != 6 ||
 	    f < 0 || f >= MAX_FAMILIES || m < 0 || m >= MAX_MEMBERS)
 		return;
 	shape.policy[f][m] = (struct policy){!strcmp(kill, "early"), !strcmp(handler, "handler"),
-					     !strcmp(wait, "spin")};
+					     !strcmp(wait, "spin"), !strcmp(thread, "thread")};
 }
 
 /* The header lines of the plan; returns where the events begin. */
@@ -212,7 +213,7 @@ static int load_plan(void)
  * changes it between the two reads, unlike MemFree, which the reads themselves move). */
 static void account(const char *when)
 {
-	char mem[512];
+	char mem[1024];
 	long hc_kb = read_text("/proc/meminfo") > 0 ? value_of("HardwareCorrupted") : -1;
 	if (read_text(DBG "frame_accounting") <= 0) {
 		say("ACCOUNT %s unavailable", when);
@@ -234,7 +235,8 @@ static void account(const char *when)
 					   "kstack",
 					   "kernel",
 					   "poisoned_in_use",
-					   "slab_objects"};
+					   "slab_objects",
+					   "directmap"};
 	for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		long v = value_of(keys[i]);
 		n += snprintf(mem + n, sizeof(mem) - (size_t)n, " %s=%ld", keys[i], v);

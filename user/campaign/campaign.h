@@ -37,6 +37,7 @@ struct policy {
 	int early;   /* PR_MCE_KILL_EARLY, else PR_MCE_KILL_LATE */
 	int handler; /* catches SIGBUS and drops the lost page; else dies of it */
 	int spin;    /* waits between passes without a syscall, else sleeps */
+	int thread;  /* a second thread runs beside the main one (workload.c, companion) */
 };
 
 /* One workload process as the agent sees it. Written by that process (pid, pass, pfn, va,
@@ -54,6 +55,7 @@ struct slot {
 	volatile uint64_t pfn[MAX_PAGES]; /* its frame at the last publication, 0 unknown */
 	volatile uint8_t region[MAX_PAGES];
 	volatile int npages;
+	volatile int companion;		  /* the thread id of its second thread, 0 when none */
 };
 
 struct mailbox {

@@ -24,12 +24,15 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -96,7 +99,7 @@ static char *put_num(char *p, char *end, unsigned long v, unsigned base, int neg
 
 void say(const char *fmt, ...)
 {
-	char buf[256], *p = buf, *end = buf + sizeof(buf) - 1;
+	char buf[512], *p = buf, *end = buf + sizeof(buf) - 1;
 	va_list ap;
 	va_start(ap, fmt);
 	for (; *fmt && p < end; fmt++) {
@@ -466,6 +469,39 @@ static void pass(void)
 
 /* ---- a process's life ---- */
 
+/* A second thread beside the main one. It has no kill policy of its own (sysctl's, late),
+ * so memory_failure tells the main thread, the first with early kill (docs/memory_failure.md),
+ * and only the main thread runs the SIGBUS handler; the process it is part of dies, exits and
+ * forks with more than one thread. It touches none of the data: it spins or sleeps. */
+static void *companion(void *arg)
+{
+	(void)arg;
+	prctl(PR_MCE_KILL, PR_MCE_KILL_CLEAR, 0, 0, 0);
+	__atomic_store_n(&me->companion, (int)syscall(SYS_gettid), __ATOMIC_RELEASE);
+	for (;;) {
+		uint64_t end = rdtsc_now() + PAUSE_MS * tsc_per_ms();
+		struct timespec t = {0, PAUSE_MS * 1000 * 1000};
+		if (pol.spin)
+			while (rdtsc_now() < end)
+				;
+		else
+			nanosleep(&t, NULL);
+	}
+	return NULL;
+}
+
+/* Start the companion thread if the policy asks; its thread id, or 0. */
+static int start_companion(void)
+{
+	pthread_t t;
+	me->companion = 0;
+	if (!pol.thread || pthread_create(&t, NULL, companion, NULL))
+		return 0;
+	while (!__atomic_load_n(&me->companion, __ATOMIC_ACQUIRE))
+		sched_yield();
+	return me->companion;
+}
+
 static void take_slot(int f, int m)
 {
 	family = f;
@@ -491,9 +527,10 @@ static void take_slot(int f, int m)
 		me->region[i] = (uint8_t)region_of(i);
 	}
 	publish();
+	int tid = start_companion();
 	me->pid = getpid();
-	say("START %d %d %d %s %s %s", getpid(), f, m, pol.early ? "early" : "late",
-	    pol.handler ? "handler" : "nohandler", pol.spin ? "spin" : "sleep");
+	say("START %d %d %d %s %s %s thread=%d", getpid(), f, m, pol.early ? "early" : "late",
+	    pol.handler ? "handler" : "nohandler", pol.spin ? "spin" : "sleep", tid);
 }
 
 static void leave(const char *why, int code)
