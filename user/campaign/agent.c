@@ -493,18 +493,36 @@ static const char *deliver_srar(int idx, const struct target *t, const char *mcg
 
 struct books {
 	long events, settled, ce;
+	long mc_in; /* CPUs inside the machine-check handler (MCG_STATUS.MCIP set) */
 };
 
 static void take_books(struct books *b)
 {
-	b->events = b->settled = b->ce = -1;
+	b->events = b->settled = b->ce = b->mc_in = -1;
 	if (read_text("/sys/kernel/debug/hwpoison/stats") > 0) {
 		b->events = value_of("events");
 		b->settled = value_of("recovered") + value_of("delayed") + value_of("ignored") +
 			     value_of("failed") + value_of("already_poisoned");
 	}
-	if (read_text("/sys/kernel/debug/mce/counters") > 0)
+	if (read_text("/sys/kernel/debug/mce/counters") > 0) {
 		b->ce = value_of("grade_KEEP");
+		b->mc_in = value_of("mc_events") - value_of("mc_done");
+	}
+}
+
+/* Wait until no CPU is inside the machine-check handler: a machine check that reaches a CPU
+ * whose MCG_STATUS.MCIP is still set shuts it down (QEMU resets the machine), so the next
+ * injection waits for every CPU to have left the last one. A CPU that never leaves is a
+ * hang: STUCK. */
+static void wait_mc_quiet(int idx)
+{
+	struct books b;
+	for (long end = now_ms() + WAIT_MF_MS; now_ms() < end; sleep_ms(2)) {
+		take_books(&b);
+		if (b.mc_in <= 0)
+			return;
+	}
+	say("STUCK mc %d: %d CPU(s) still in the machine-check handler", idx, (int)b.mc_in);
 }
 
 /* Wait until the kernel has dealt with the error: memory_failure ran to its outcome (mf), or
@@ -568,6 +586,7 @@ static void run_event(char *line)
 	const char *settled = settle_wait(
 	    strcmp(res, "ok") && strcmp(res, "got_ar") && strcmp(res, "killed") ? "none" : wait,
 	    &before);
+	wait_mc_quiet(idx);
 	say("EV %d done %s %s", idx, res, settled);
 }
 
