@@ -221,11 +221,13 @@ bool poison_trap_fault(struct trap_frame *tf, uint64_t addr)
 	if ((tf->error_code & PF_PRESENT) || !pte || !(READ_ONCE(*pte) & PTE_TRAP))
 		return false;
 	pa = (READ_ONCE(*pte) & PTE_ADDR) | (addr & (PAGE_SIZE - 1));
+	mca_raise_begin();
 	act = einj_emu_access(pa, access_of(tf->error_code), &plan);
 	if (act == EINJ_EMU_RAISE) {
 		mca_raise_at(tf, plan.local);
 		return true;
 	}
+	mca_raise_end(tf);
 	step_fill(&s, pte, addr, tf->rip, pa, access_of(tf->error_code), &plan,
 		  act == EINJ_EMU_STEP_REPORT);
 	if (!user) {
@@ -315,10 +317,13 @@ bool poison_trap_debug(struct trap_frame *tf)
 		if (c->nkern)
 			watch_arm(&c->kern[c->nkern - 1]);
 	}
+	mca_raise_begin();
 	act = step_end(&s, dr6, &plan);
 	if (act == EINJ_EMU_RAISE) {
 		tf->rip = s.rip; /* it ran into the poison: report it at that instruction */
 		mca_raise_at(tf, plan.local);
+	} else {
+		mca_raise_end(tf);
 	}
 	return true;
 }
