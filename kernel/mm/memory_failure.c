@@ -444,6 +444,15 @@ static void signal_consumer_again(struct mf_event *ev)
 	struct find_marker f = {ev->pfn, 0};
 	if (t->mm)
 		arch_pt_walk(t->mm->pt, USER_VA_START, USER_VA_END, match_marker, &f);
+	if (!f.va) {
+		/* Its page is gone (a clean file page the first event dropped, to be read again):
+		 * the load was aborted and runs again on what is mapped now. Nothing was consumed,
+		 * nothing is lost: no signal (Linux 6.1 kills the task, "Memory error not
+		 * recovered"). */
+		trace_outcome(ev, "already poisoned: task %d (%s) consumed it but maps it no more: "
+			      "nothing to tell", t->pid, t->name);
+		return;
+	}
 	trace_outcome(ev, "already poisoned: task %d (%s) consumed it: SIGBUS BUS_MCEERR_AR at %#lx",
 	      t->pid, t->name, f.va);
 	sig_send_hwpoison(t, BUS_MCEERR_AR, f.va, MF_LSB);

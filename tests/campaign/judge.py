@@ -352,13 +352,14 @@ def _check_srar(r, b, ev, f, res):
         return
     pid = int(m.group(2))
     proc = b.procs.get(pid, Proc(pid, False, True))
-    if not proc.handler and proc.ended != "killed":
+    if not proc.handler and proc.ended not in ("killed", None):
         r.violation(ev.idx, "SRAR: task %d has no SIGBUS handler and must die of it (%s)" % (
             pid, res))
     elif not proc.handler:
         return      # told by its death
     elif ev.injector.outcome == "srar-kill":
-        if res != "killed" or proc.ended != "killed":
+        # (no RESTART line when its head died meanwhile and the family started again)
+        if res != "killed" or proc.ended not in ("killed", None):
             r.violation(ev.idx, "SRAR without restart IP: task %d must die of SIGBUS (%s)" % (
                 pid, res))
     elif not any(l.pid == pid and l.pfn == f.pfn and l.code == BUS_MCEERR_AR and l.pos > f.start
@@ -415,8 +416,10 @@ def _check_losts(r, b):
         idx = b.event_at(l.pos)
         r.lost += 1
         r.vital += l.region == "vital"
-        if l.how == "none" and l.region == "shared" and l.code == BUS_MCEERR_AR:
-            continue    # a shared object's poisoned frame, met on a fault: no frame number
+        if l.how == "none" and l.region in ("shared", "file") and l.code == BUS_MCEERR_AR:
+            continue    # a shared object's poisoned frame, met on a fault: no frame number;
+                        # or a file page consumed while another event of its frame was at
+                        # work, dropped (PTE cleared) by the time the handler looked
         if l.how == "none":
             r.violation(idx, "task %d told of a loss at %#x where it had no page (told twice?)"
                         % (l.pid, l.va))

@@ -458,6 +458,14 @@ TEST(mf_clean_file_page_dropped)
 	uint8_t *p = vt_page(mm, PG(1));
 	CHECK(p && memcmp(p, file_bytes + PAGE_SIZE, PAGE_SIZE) == 0);
 	CHECK(vt_check(&mm, 1));
+	/* A consumer of the frame's poison whose event comes second (two CPUs loaded it at
+	 * once): its page was dropped meanwhile, so its load runs again on the file's bytes
+	 * read anew. Nothing was consumed: no signal, and no SIGBUS at address 0. */
+	fake_current = t;
+	CHECK_EQ(memory_failure(pfn, MF_ACTION_REQUIRED), -EHWPOISON);
+	fake_current = &fake_task_obj;
+	CHECK(no_signal(t));
+	CHECK(console_has("consumed it but maps it no more: nothing to tell"));
 	fake_task_free(t);
 	mm_put(mm);
 	CHECK(never_reused(pfn));
