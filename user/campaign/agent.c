@@ -41,6 +41,7 @@
 #define WAIT_READER_MS 6000
 #define WAIT_EXIT_MS 60000
 #define STATE_POISONED 0x80
+#define FLAG_USER 0x20 /* PG_USER of include/frame.h, in frame_info flags */
 #define DBG "/sys/kernel/debug/mcrk/"
 #define STACK_OWNED (160 * 1024) /* below main's frame: deeper than the agent ever goes */
 
@@ -324,6 +325,8 @@ static int pick_own(const char *region, struct target *t)
 		if (!pfn || (want && sl->region[i] != want) || read_info(pfn, &r))
 			continue;
 		if (r.state & STATE_POISONED || (r.nr_tasks && r.min_pid <= (uint32_t)self))
+			continue;
+		if (!(r.flags & FLAG_USER)) /* published before the page moved: no longer its */
 			continue;
 		if (cow && r.mapcount < 2)
 			continue;
