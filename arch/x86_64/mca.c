@@ -126,6 +126,8 @@ static void mc_trap(struct trap_frame *tf)
 	this_cpu()->mce_nesting--;
 }
 
+#define RAISE_WAIT_NS 10000000ull /* 10 ms: an earlier handler's end, far below a meeting's 1 s */
+
 /* CPUs asked by mca_raise_at to take part in a broadcast machine check. */
 static uint8_t broadcast_pending[MAX_CPUS];
 
@@ -143,10 +145,13 @@ void mca_raise_at(struct trap_frame *tf, bool local)
 	unsigned self = arch_cpu_id(), n = arch_cpu_count();
 
 	/* A CPU still in the handler of an earlier event ignores a broadcast: wait until it has
-	 * left, unless its own broadcast has reached this CPU (it waits for us in its meeting). */
+	 * left, unless its own broadcast has reached this CPU (it waits for us in its meeting).
+	 * Bounded: a meeting begun by other means (the software injector's cross-CPU calls, which
+	 * cannot reach us with interrupts off) also waits for us, and we then join it. */
+	uint64_t until = arch_time_ns() + RAISE_WAIT_NS;
 	for (unsigned c = 0; c < n && !local; c++)
 		while (c != self && READ_ONCE(cpu_locals[c].mce_nesting) &&
-		       !READ_ONCE(this_cpu()->mce_missed))
+		       !READ_ONCE(this_cpu()->mce_missed) && arch_time_ns() < until)
 			arch_cpu_relax();
 	for (unsigned c = 0; c < n && !local; c++) {
 		if (c == self || !arch_cpu_online(c))
