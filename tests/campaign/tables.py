@@ -33,6 +33,8 @@ TARGETS = [
     Target("own-cow", "own:cow", 4),              # ... still shared copy-on-write after fork
     Target("own-shared", "own:shared", 3),        # a page of a family's MAP_SHARED region
     Target("own-file", "own:file", 2),            # a page of a read-only file mapping
+    Target("head-shared", "head:shared", 1),      # own-shared and own-file of a family
+    Target("head-file", "head:file", 1),          # head, which outlives its children
     Target("free", "state:free", 2),              # head of a free buddy block
     Target("free-pcp", "state:free_(per-CPU_cache)", 2),
     Target("free-in-block", "state:free_(inside_a_buddy_block)", 2),
@@ -50,7 +52,8 @@ OWN = ("own-private", "own-cow", "own-shared", "own-file")
 # copy-on-write break copies a private page with an ordinary load, and a kernel frame memory_
 # failure keeps in use stays armed, so either would consume the poison in the kernel and
 # panic, as Linux 6.1 would; the campaign's fatal boots cover that grading).
-EINJ_SAFE = ("own-shared", "own-file")
+EINJ_SAFE = ("head-shared", "head-file")     # a head's: its frames are not freed behind a
+                                             # line nobody will read (a child exits at will)
 ANON = ("own-private", "own-cow", "own-shared")   # what an SRAR's reader may read: a clean
                                                   # file page is dropped and read again, and
                                                   # its reader is told nothing

@@ -307,7 +307,9 @@ static int protected_frame(uint64_t pfn)
 	return read_info(pfn, &r) || (r.nr_tasks && r.min_pid <= (uint32_t)self);
 }
 
-static int pick_own(const char *region, struct target *t)
+/* A page of a workload process (head: of a family head, which lives as long as its family:
+ * its pages are not freed behind an EINJ line). */
+static int pick_own(const char *region, int head, struct target *t)
 {
 	int cow = !strcmp(region, "cow");
 	int want = !strcmp(region, "shared") ? REG_SHARED
@@ -315,7 +317,7 @@ static int pick_own(const char *region, struct target *t)
 		   : !strcmp(region, "any")  ? 0
 					     : REG_PRIVATE;
 	for (int tries = 0; tries < PICK_TRIES; tries++) {
-		int s = (int)rnd(MAX_SLOTS);
+		int s = head ? (int)rnd(MAX_FAMILIES) * MAX_MEMBERS : (int)rnd(MAX_SLOTS);
 		struct slot *sl = &mb->slot[s];
 		if (!sl->pid || sl->npages <= 0)
 			continue;
@@ -384,7 +386,9 @@ static int pick_random(struct target *t)
 static int pick(const char *spec, struct target *t)
 {
 	if (!strncmp(spec, "own:", 4))
-		return pick_own(spec + 4, t);
+		return pick_own(spec + 4, 0, t);
+	if (!strncmp(spec, "head:", 5))
+		return pick_own(spec + 5, 1, t);
 	if (!strncmp(spec, "state:", 6))
 		return pick_state(spec + 6, t);
 	return pick_random(t);
