@@ -218,7 +218,11 @@ bool poison_trap_fault(struct trap_frame *tf, uint64_t addr)
 
 	/* A trapped entry is not present: a protection fault (a copy-on-write store of a stepped
 	 * instruction, its entry trapped again since) is the mm's business. */
-	if ((tf->error_code & PF_PRESENT) || !pte || !(READ_ONCE(*pte) & PTE_TRAP))
+	if ((tf->error_code & PF_PRESENT) || !pte)
+		return false;
+	if (!user && (READ_ONCE(*pte) & PTE_P))
+		return true; /* untrapped since the fault (a healed line's work item): run it again */
+	if (!(READ_ONCE(*pte) & PTE_TRAP))
 		return false;
 	pa = (READ_ONCE(*pte) & PTE_ADDR) | (addr & (PAGE_SIZE - 1));
 	mca_raise_begin();
