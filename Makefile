@@ -5,6 +5,7 @@
 #   make einj CASE=single   one case of user/einj_test.c on the poison emulator, in QEMU
 #   make test       every test of every harness (tests/README.md); ends with "N passed, N failed"
 #   make check T=PATTERN   only the tests whose names contain PATTERN, in every harness
+#   make campaign   the random injection campaign (N=10000 SEED=1; docs/campaign.md)
 #   make bench      benchmarks (figures, not pass/fail)
 #   make bochs      boot the ISO in Bochs (headless, serial to build/bochs-serial.log)
 # Every target first makes sure the Debian packages it needs are installed (scripts/deps.sh).
@@ -49,7 +50,7 @@ HCFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -DMCRK_HOST -Iinclu
 DEPS_STAMP := $(B)/.deps-ok
 FUZZ_BIN := $(B)/fuzz_boot $(B)/fuzz_mce $(B)/fuzz_einj
 
-.PHONY: all deps run demo einj debug test check bench-guest host-test qemu-test bench bochs fuzz clean
+.PHONY: all deps run demo einj debug test check campaign bench-guest host-test qemu-test bench bochs fuzz clean
 all: $(B)/mcrk.elf $(B)/initrd.cpio $(B)/mcrk.iso
 
 deps: $(DEPS_STAMP)
@@ -103,6 +104,12 @@ USER_SRC := $(sort $(wildcard user/*.c)) $(sort $(wildcard demo/*.c)) bench/mfbe
 	bench/cecbench.c bench/forkbench.c bench/thpbench.c bench/threadbench.c
 USER_BIN := $(addprefix $(B)/user/,$(basename $(notdir $(USER_SRC))))
 USER_CFLAGS := -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
+# The injection campaign's agent and workload: one program from several files (user/campaign/).
+CAMPAIGN_SRC := $(sort $(wildcard user/campaign/*.c))
+USER_BIN += $(B)/user/campaign
+$(B)/user/campaign: $(CAMPAIGN_SRC) $(wildcard user/campaign/*.h) $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	musl-gcc $(USER_CFLAGS) -o $@ $(CAMPAIGN_SRC)
 $(B)/user/%: user/%.c $(wildcard user/*.h) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -o $@ $<
@@ -176,6 +183,16 @@ test: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN)
 check: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN)
 	@test -n "$(T)" || { echo "usage: make check T=PATTERN (see tests/README.md)" >&2; exit 2; }
 	@$(PYTHON) tests/run_all.py "$(T)"
+
+# make campaign N=10000 SEED=1 [JOBS=2] [K=250] [EVENT=i] [KEEP_GOING=1]: the injection
+# campaign (docs/campaign.md); EVENT reruns the one boot that holds event i, up to it.
+N ?= 10000
+SEED ?= 1
+JOBS ?= 2
+K ?= 250
+campaign: all
+	$(PYTHON) tests/campaign/campaign.py --n $(N) --seed $(SEED) --jobs $(JOBS) --per-boot $(K) \
+		$(if $(EVENT),--event $(EVENT)) $(if $(KEEP_GOING),--keep-going)
 
 qemu-test: all $(B)/mcrk-test.elf
 	$(PYTHON) tests/qemu/driver.py run

@@ -25,6 +25,8 @@
 #define PG_TRAP BIT(18)     /* the poison emulator armed a line in it: every mapping traps */
 
 #define PG_KIND_MASK (PG_KERNEL | PG_PGTABLE | PG_USER | PG_SLAB | PG_KSTACK | PG_FILE)
+/* Every bit that says who owns a frame; the poison bits ride along untouched. */
+#define PG_OWNER_MASK (PG_RESERVED | PG_BUDDY | PG_PCP | PG_KIND_MASK | PG_TAIL | PG_ISOLATED)
 
 #define FRAME_MAX_ORDER 10 /* largest block: 2^10 frames = 4 MiB */
 
@@ -108,6 +110,34 @@ int frame_unisolate(pfn_t pfn);
 /* Move every frame in cpu's cache back to the buddy lists. Call it on that CPU, or while that
  * CPU is not allocating (offline, stopped, boot, tests): the cache list is owner-only. */
 void frame_drain_cpu(unsigned cpu);
+
+/* The allocator's bookkeeping, as frame_walk_free copies it for the audit. */
+struct frame_books {
+	uint64_t nr_free;			 /* frames the buddy lists say they hold */
+	uint64_t nr_blocks[FRAME_MAX_ORDER + 1]; /* blocks the lists of each order say they hold */
+	uint64_t pcp_count;			 /* frames the per-CPU caches say they hold */
+	uint64_t pcp_lazy;			 /* of those, isolated ones not yet dropped */
+	uint64_t isolated;			 /* PG_ISOLATED frames counted */
+	uint64_t usable;			 /* frames ever given to the allocator */
+};
+/* What frame_walk_free calls: block for each free block (its head, the list's order), cached
+ * for each frame on a per-CPU cache (with the CPU whose list holds it). */
+struct frame_walk {
+	void (*block)(struct page *head, unsigned order, void *arg);
+	void (*cached)(struct page *pg, unsigned cpu, void *arg);
+	void *arg;
+};
+/* Walk every free list and per-CPU cache and copy the allocator's counters into *books, for
+ * the allocator audit (kernel/mm/frame_audit.c). Takes no lock: only with every other CPU
+ * still and interrupts off (arch_run_alone), and never from the allocator's own paths. */
+void frame_walk_free(const struct frame_walk *w, struct frame_books *books);
+
+/* Register /sys/kernel/debug/mcrk/frame_audit and frame_accounting (frame_audit.c). Boot. */
+void frame_audit_init(void);
+/* Audit the whole allocator against the page array with every other CPU still (see
+ * frame_audit.c): 0 and the number of inconsistencies found in *errors (each logged), or
+ * -EBUSY / -ETIMEDOUT / -ENOMEM when it could not run. Process context, interrupts on. */
+int frame_audit(uint64_t *errors);
 
 void frame_get_stats(struct frame_stats *st);
 /* The frame's /proc/kpageflags word: Linux's KPF_* bits for what the frame is, or was before

@@ -122,6 +122,7 @@ struct mce_stats {
 	uint64_t by_action[MCE_ACT_COUNT];    /* ... per record action */
 	uint64_t by_source[4];		      /* ... per enum mce_source */
 	uint64_t mc_events;		      /* #MC handler entries */
+	uint64_t mc_done;		      /* ... and exits, MCG_STATUS.MCIP cleared */
 	uint64_t mc_skipped;		      /* #MC ignored by mce.no_rendezvous_cpu */
 	uint64_t panics, fake_panics;	      /* panic decisions (fake: reported, survived) */
 	uint64_t timeouts;		      /* rendezvous that timed out */

@@ -89,6 +89,9 @@ void rmap_vma_unlock(const struct vma *v);
  * anon_vma or object), never per unrelated task. fn must not take any mm->lock nor change
  * mappings (collect, then act); use mm_tryget to keep an mm. Process context, not #MC/NMI. */
 int rmap_walk(struct page *pg, int (*fn)(struct mm *mm, vaddr_t va, void *arg), void *arg);
+/* rmap_walk for a check that runs while every other CPU is still (arch_run_alone): -EBUSY at
+ * once, instead of waiting, when pg's rmap lock is held (a stopped CPU was changing it). */
+int rmap_walk_still(struct page *pg, int (*fn)(struct mm *mm, vaddr_t va, void *arg), void *arg);
 /* Number of PTEs mapping pg (its mapcount). Any context. */
 int rmap_count(const struct page *pg);
 /* Live anon_vmas and chain entries in the whole system (tests: leak checks). Any context. */

@@ -215,6 +215,18 @@ int vm_fault(struct mm *mm, vaddr_t va, unsigned access, bool user);
  * mapcount and frame reference. 0 (also when the marker is already there), or
  * -ENOENT if va does not map pfn. Takes mm->lock (call it outside rmap_walk). */
 int vm_set_poison(struct mm *mm, vaddr_t va, pfn_t pfn);
+/* Tell the owner of mm about the poisoned page at va (pfn, or VM_ANY_PFN) once: when the poison
+ * marker there is untold, mark it told and call tell(arg) (which sends the signal); with
+ * always, call tell(arg) in any case (a touch of the page must be answered, or the task would
+ * fault on it for ever). tell runs with mm->lock held, so a memory_failure telling the task
+ * and the task touching the page on another CPU come one wholly before the other: the second
+ * finds the marker told, or its signal merges with the first one still pending. Returns
+ * whether the marker was untold; false when it was told already or is gone (the task dropped
+ * the page). Lock order: mm->lock, then what tell takes (a task's signal lock, the scheduler's
+ * lock). Process context. */
+#define VM_ANY_PFN (~(pfn_t)0)
+bool vm_poison_tell(struct mm *mm, vaddr_t va, pfn_t pfn, bool always, void (*tell)(void *arg),
+		    void *arg);
 /* Make the present PTE at va, which must map pfn, trap (on) or not (the poison emulator).
  * 0 or -ENOENT. Takes mm->lock. */
 int vm_trap_page(struct mm *mm, vaddr_t va, pfn_t pfn, bool on);
@@ -235,6 +247,12 @@ int vm_settle_page(struct mm *mm, vaddr_t va, pfn_t pfn, int held);
  * has copied the contents and anchored new where old is (rmap_page_copy_anchor).
  * 0, -ENOENT, -ENOMEM. Takes mm->lock. */
 int vm_replace_page(struct mm *mm, vaddr_t va, pfn_t old_pfn, struct page *new);
+/* Register /sys/kernel/debug/mcrk/vm_check (kernel/mm/vm_check.c). Boot, once. */
+void vm_check_init(void);
+/* Check every address space against the reverse map and the frames with every other CPU
+ * still (vm_check.c says what must hold): 0 and the number of inconsistencies in *errors
+ * (each logged), or -EBUSY / -ETIMEDOUT / -ENOMEM when it could not run. Process context. */
+int vm_check(uint64_t *errors);
 /* What a futex shared between processes is keyed by (Linux's get_futex_key): the object and
  * the byte offset in it. */
 struct vm_futex_key {

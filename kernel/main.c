@@ -15,6 +15,7 @@
 #include "entry.h"
 #include "task.h"
 #include "vfs.h"
+#include "vm.h"
 #include "proc.h"
 #include "syscall.h"
 #include "kernel.h"
@@ -101,6 +102,8 @@ void kernel_main(void)
 	thp_init();
 	frame_kpageflags_init();
 	einj_init();
+	frame_audit_init();
+	vm_check_init();
 	syscall_init();
 	print_memory_summary();
 	print_mca_summary();

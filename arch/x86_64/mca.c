@@ -126,8 +126,16 @@ static void mc_trap(struct trap_frame *tf)
 	this_cpu()->mce_nesting--;
 }
 
+#define RAISE_WAIT_NS 10000000ull /* 10 ms: an earlier handler's end, far below a meeting's 1 s */
+
 /* CPUs asked by mca_raise_at to take part in a broadcast machine check. */
 static uint8_t broadcast_pending[MAX_CPUS];
+
+void mca_broadcast_nmi(unsigned cpu)
+{
+	__atomic_store_n(&broadcast_pending[cpu], 1, __ATOMIC_RELEASE);
+	apic_send_nmi(cpu_locals[cpu].apic_id);
+}
 
 /* The poison emulator's machine check, its banks written: this CPU takes it at tf, and unless
  * it is local every other online CPU is sent an NMI that makes it take part (mca_nmi).
@@ -136,24 +144,54 @@ void mca_raise_at(struct trap_frame *tf, bool local)
 {
 	unsigned self = arch_cpu_id(), n = arch_cpu_count();
 
+	/* A CPU still in the handler of an earlier event ignores a broadcast: wait until it has
+	 * left, unless its own broadcast has reached this CPU (it waits for us in its meeting).
+	 * Bounded: a meeting begun by other means (the software injector's cross-CPU calls, which
+	 * cannot reach us with interrupts off) also waits for us, and we then join it. */
+	uint64_t until = arch_time_ns() + RAISE_WAIT_NS;
+	for (unsigned c = 0; c < n && !local; c++)
+		while (c != self && READ_ONCE(cpu_locals[c].mce_nesting) &&
+		       !READ_ONCE(this_cpu()->mce_missed) && arch_time_ns() < until)
+			arch_cpu_relax();
 	for (unsigned c = 0; c < n && !local; c++) {
 		if (c == self || !arch_cpu_online(c))
 			continue;
-		__atomic_store_n(&broadcast_pending[c], 1, __ATOMIC_RELEASE);
-		apic_send_nmi(cpu_locals[c].apic_id);
+		mca_broadcast_nmi(c);
 	}
-	mc_trap(tf);
+	mc_trap(tf); /* a broadcast missed meanwhile: this is how this CPU takes part in it */
+	this_cpu()->mce_missed = false;
+	this_cpu()->mce_raising = false;
+}
+
+void mca_raise_begin(void) { this_cpu()->mce_raising = true; }
+
+void mca_raise_end(struct trap_frame *tf)
+{
+	struct cpu_local *c = this_cpu();
+	c->mce_raising = false;
+	if (c->mce_missed) {
+		c->mce_missed = false;
+		arch_mcg_write(MCG_REG_STATUS, MCG_STATUS_MCIP | MCG_STATUS_RIPV);
+		mc_trap(tf);
+	}
 }
 
 /* A broadcast reaches every CPU whatever it is doing, interrupts off included, so it comes by
  * NMI; the CPU then sees what a bystander of an SRAR sees: no bank of its own, MCG_STATUS with
- * RIPV and MCIP. A CPU already in the handler ignores it. */
+ * RIPV and MCIP. A CPU already in the handler ignores it. One whose trap is writing its banks
+ * for a machine check of its own (two CPUs loaded poison at once) must not have them
+ * overwritten: it notes the broadcast and takes part when it raises, or as a bystander at
+ * mca_raise_end. */
 bool mca_nmi(struct trap_frame *tf)
 {
 	if (!__atomic_exchange_n(&broadcast_pending[arch_cpu_id()], 0, __ATOMIC_ACQ_REL))
 		return false;
 	if (this_cpu()->mce_nesting)
 		return true;
+	if (this_cpu()->mce_raising) { /* its own machine check comes, or mca_raise_end joins */
+		this_cpu()->mce_missed = true;
+		return true;
+	}
 	arch_mcg_write(MCG_REG_STATUS, MCG_STATUS_MCIP | MCG_STATUS_RIPV);
 	mc_trap(tf);
 	return true;

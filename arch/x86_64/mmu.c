@@ -103,6 +103,10 @@ void mmu_extend_direct_map(paddr_t top, paddr_t (*alloc_table)(void))
 
 paddr_t mmu_direct_map_top(void) { return direct_top; }
 
+static uint64_t nr_split_tables; /* atomic: tables split_table made */
+
+uint64_t arch_direct_map_tables(void) { return __atomic_load_n(&nr_split_tables, __ATOMIC_RELAXED); }
+
 /* A fresh table whose 512 entries map what the large entry big maps (pages of span bytes
  * each); 0 when out of memory. */
 static uint64_t split_table(uint64_t big, uint64_t span)
@@ -113,6 +117,7 @@ static uint64_t split_table(uint64_t big, uint64_t span)
 
 	if (!pg)
 		return 0;
+	__atomic_fetch_add(&nr_split_tables, 1, __ATOMIC_RELAXED);
 	uint64_t *t = page_to_virt(pg);
 	for (unsigned i = 0; i < 512; i++)
 		t[i] = (base + i * span) | flags;

@@ -231,14 +231,20 @@ bool poison_trap_fault(struct trap_frame *tf, uint64_t addr)
 
 	/* A trapped entry is not present: a protection fault (a copy-on-write store of a stepped
 	 * instruction, its entry trapped again since) is the mm's business. */
-	if ((tf->error_code & PF_PRESENT) || !pte || !(READ_ONCE(*pte) & PTE_TRAP))
+	if ((tf->error_code & PF_PRESENT) || !pte)
+		return false;
+	if (!user && (READ_ONCE(*pte) & PTE_P))
+		return true; /* untrapped since the fault (a healed line's work item): run it again */
+	if (!(READ_ONCE(*pte) & PTE_TRAP))
 		return false;
 	pa = (READ_ONCE(*pte) & PTE_ADDR) | (addr & (PAGE_SIZE - 1));
+	mca_raise_begin();
 	act = einj_emu_access(pa, access_of(tf->error_code), &plan);
 	if (act == EINJ_EMU_RAISE) {
 		mca_raise_at(tf, plan.local);
 		return true;
 	}
+	mca_raise_end(tf);
 	step_fill(&s, pte, addr, tf->rip, pa, access_of(tf->error_code), &plan,
 		  act == EINJ_EMU_STEP_REPORT);
 	if (!user) {
@@ -328,10 +334,13 @@ bool poison_trap_debug(struct trap_frame *tf)
 		if (c->nkern)
 			watch_arm(&c->kern[c->nkern - 1]);
 	}
+	mca_raise_begin();
 	act = step_end(&s, dr6, &plan);
 	if (act == EINJ_EMU_RAISE) {
 		tf->rip = s.rip; /* it ran into the poison: report it at that instruction */
 		mca_raise_at(tf, plan.local);
+	} else {
+		mca_raise_end(tf);
 	}
 	return true;
 }

@@ -14,7 +14,10 @@
  * fn with interrupts off and advances `done` to that number (release). The sender keeps the
  * lock until the target has claimed (and, with wait, finished) the request, so fn/arg are
  * never overwritten under the target. While it waits, a sender serves its own slot, so two
- * CPUs calling each other, or a caller with interrupts off, cannot deadlock. */
+ * CPUs calling each other, or a caller with interrupts off, cannot deadlock.
+ *
+ * arch_run_alone builds a still world out of such calls: every other CPU runs alone_wait
+ * (interrupts off, spinning on a flag) while the caller runs its function. */
 #include "arch/console.h"
 #include "arch/cpu.h"
 #include "arch/mmu.h"
@@ -212,6 +215,53 @@ void arch_call_on_others(cpu_fn_t fn, void *arg, bool wait)
 			cpumask_set(&posted, c);
 	for_each_cpu_in(c, &posted)
 		call_finish(c, call_slots[c].seq, wait);
+}
+
+/* ---- running alone: the other CPUs wait, interrupts off, while one CPU checks ---- */
+
+static struct {
+	spinlock_t lock;   /* one runner at a time: two would each wait for the other */
+	uint32_t waiting;  /* CPUs inside alone_wait */
+	uint32_t release;  /* set by the runner when it is done */
+} alone = {.lock = SPINLOCK_INIT};
+
+/* A cross-CPU call: wait with interrupts off until the runner is done. */
+static void alone_wait(void *unused)
+{
+	(void)unused;
+	__atomic_fetch_add(&alone.waiting, 1, __ATOMIC_ACQ_REL);
+	while (!__atomic_load_n(&alone.release, __ATOMIC_ACQUIRE))
+		arch_cpu_relax();
+	__atomic_fetch_sub(&alone.waiting, 1, __ATOMIC_ACQ_REL);
+}
+
+static unsigned online_others(void)
+{
+	unsigned n = 0, self = arch_cpu_id();
+	for (unsigned c = 0; c < arch_cpu_count(); c++)
+		n += c != self && arch_cpu_online(c);
+	return n;
+}
+
+int arch_run_alone(cpu_fn_t fn, void *arg)
+{
+	if (!spin_trylock(&alone.lock))
+		return -EBUSY;
+	__atomic_store_n(&alone.release, 0, __ATOMIC_RELEASE);
+	/* Returns once every online CPU has claimed its call; a claimed call runs at once. */
+	arch_call_on_others(alone_wait, NULL, false);
+	/* Interrupts stay on while we wait: a CPU not yet waiting may need us for its call. A
+	 * CPU stopped by a panic meanwhile leaves the online set and is not waited for. */
+	while (__atomic_load_n(&alone.waiting, __ATOMIC_ACQUIRE) < online_others())
+		arch_cpu_relax();
+	irqflags_t f = arch_irq_save();
+	fn(arg);
+	arch_irq_restore(f);
+	__atomic_store_n(&alone.release, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&alone.waiting, __ATOMIC_ACQUIRE))
+		arch_cpu_relax(); /* the next runner's reset must not catch one still leaving */
+	spin_unlock(&alone.lock);
+	return 0;
 }
 
 /* NMI: the stop request of arch_stop_other_cpus, a broadcast machine check (mca.c), or

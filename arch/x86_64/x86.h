@@ -216,6 +216,9 @@ struct cpu_local {
 	struct task *current;      /* 0x20: running task (arch_current_task) */
 	uint64_t mce_nesting;      /* 0x28: #MC handler depth on this CPU */
 	bool online;
+	/* The poison emulator's trap is writing this CPU's banks for a machine check of its own
+	 * (mca_raise_begin), and a broadcast NMI came meanwhile (mca.c). */
+	bool mce_raising, mce_missed;
 	uint64_t irq_count;
 	uint64_t timer_ticks;
 	/* Events /proc/interrupts counts (cpuinfo.c), each bumped only by its own CPU. */
@@ -289,6 +292,14 @@ void poison_trap_exit_to_user(struct user_regs *r);
  * handler with tf, and unless local every other CPU too (by NMI, mca_nmi). #PF/#DB context. */
 void mca_raise_at(struct trap_frame *tf, bool local);
 bool mca_nmi(struct trap_frame *tf); /* NMI: true when it was mca_raise_at's broadcast */
+/* Ask CPU cpu (this one too) by NMI to take part in a broadcast machine check. Any context. */
+void mca_broadcast_nmi(unsigned cpu);
+/* Around the emulator's decision at tf (#PF/#DB, interrupts off): from begin, a broadcast NMI
+ * does not overwrite the banks and MCG_STATUS being written for this CPU's own machine check;
+ * mca_raise_at then joins the other CPU's event with it, and end, when there is none to
+ * raise, joins as a bystander (the other CPU's meeting waits for this one). */
+void mca_raise_begin(void);
+void mca_raise_end(struct trap_frame *tf);
 
 /* Boot and per-CPU start-up (setup.c calls these in order; see their files). */
 void x86_64_start(uint32_t magic, uint32_t info_phys);

@@ -129,6 +129,9 @@ int arch_direct_map_remove(pfn_t pfn);
  * splitting a large page when needed. 0, -ENOMEM, -EINVAL (pfn not in the direct map).
  * Process context, interrupts enabled (it flushes every CPU). */
 int arch_trap_frame(pfn_t pfn, bool on);
+/* Frames allocated for good as tables of the direct map by those splits (kernel memory that
+ * never comes back; the campaign's leak check sets them apart). Any context. */
+uint64_t arch_direct_map_tables(void);
 /* Make the present entry at va trap (on) or work normally again (off). 0, -ENOENT (nothing
  * present there), -EINVAL. Callers serialise as for arch_pt_map, and flush. */
 int arch_pt_trap(struct arch_pt *pt, vaddr_t va, bool on);

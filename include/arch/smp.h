@@ -12,6 +12,13 @@ typedef void (*cpu_fn_t)(void *arg);
 int arch_call_on_cpu(unsigned cpu, cpu_fn_t fn, void *arg, bool wait);
 /* Run fn(arg) on every online CPU but the caller, waiting for all when wait. Same context. */
 void arch_call_on_others(cpu_fn_t fn, void *arg, bool wait);
+/* Run fn(arg) on this CPU with interrupts off while every other online CPU waits with its
+ * interrupts off, so that fn sees the whole system still (consistency checks). fn must not
+ * wait for another CPU (no cross-CPU call, no TLB flush) nor spin on a lock another CPU may
+ * hold (a waiting CPU may have been stopped holding it): use trylock and give up. Returns 0, or
+ * -EBUSY (fn not run) when another CPU is running alone. Waits as long as the others take to
+ * come, like any cross-CPU call. Process context with interrupts enabled. */
+int arch_run_alone(cpu_fn_t fn, void *arg);
 /* Whether CPU cpu has finished starting. */
 bool arch_cpu_online(unsigned cpu);
 /* Add a function the periodic timer calls on every CPU (IRQ context, HZ times a second).

@@ -277,8 +277,10 @@ static int show_counters(const struct ctl_file *f, struct ctl_buf *b)
 		PUT("action_%s %llu\n", mce_action_name(a), (unsigned long long)s.by_action[a]);
 	for (size_t i = 0; i < ARRAY_SIZE(src); i++)
 		PUT("source_%s %llu\n", src[i], (unsigned long long)s.by_source[i]);
-	PUT("mc_events %llu\nmc_skipped %llu\npanics %llu\nfake_panics %llu\ntimeouts %llu\n",
-	    (unsigned long long)s.mc_events, (unsigned long long)s.mc_skipped,
+	PUT("mc_events %llu\nmc_done %llu\nmc_skipped %llu\npanics %llu\nfake_panics %llu\n"
+	    "timeouts %llu\n",
+	    (unsigned long long)s.mc_events, (unsigned long long)s.mc_done,
+	    (unsigned long long)s.mc_skipped,
 	    (unsigned long long)s.panics, (unsigned long long)s.fake_panics,
 	    (unsigned long long)s.timeouts);
 	PUT("polls %llu\ncmcis %llu\nstorms_begun %llu\nstorms_ended %llu\nstorm_suppressed %llu\n",

@@ -470,14 +470,16 @@ static int emu_inject(const struct einj_request *r)
 		return err;
 	line = addr & LINE_MASK;
 	announce((enum arm_kind)kind, line, has_addr, r->notrigger, (unsigned)cpu);
-	/* Uncorrected poison stays in memory once reported; the rest only until consumed. */
+	/* Uncorrected poison stays in memory once reported; the rest only until consumed. It is
+	 * reported first and armed after: a CPU loading the line while the software injector
+	 * sets up the report would broadcast its own machine check into the middle of it. */
 	arm_as = kind == ARM_WB ? ARM_UC : (enum arm_kind)kind;
-	if (has_addr && (r->notrigger || arm_as == ARM_UC))
+	if (!r->notrigger || !has_addr)
+		err = fire((enum arm_kind)kind, line, has_addr, (unsigned)cpu);
+	if (!err && has_addr && (r->notrigger || arm_as == ARM_UC))
 		err = arm(line, arm_as);
 	if (!err && kind == ARM_WB && has_addr && r->notrigger)
 		return queue_writeback(line, (unsigned)cpu);
-	if (!err && (!r->notrigger || !has_addr))
-		err = fire((enum arm_kind)kind, line, has_addr, (unsigned)cpu);
 	return err < 0 ? err : 0;
 }
 

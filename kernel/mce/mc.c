@@ -264,6 +264,7 @@ uint64_t mce_handle_mc(const struct mce_entry *e)
 		MCE_COUNT(mc_skipped);
 		mce_log_event(MCE_RING_MC, MCE_LOG_SKIPPED, 0, NULL, 0);
 		arch_mcg_write(MCG_REG_STATUS, 0);
+		MCE_COUNT(mc_done);
 		return 0;
 	}
 	me->ip = e->ip;
@@ -280,5 +281,6 @@ uint64_t mce_handle_mc(const struct mce_entry *e)
 		resume = mc_rendezvous(me, mcg, cs);
 	}
 	arch_mcg_write(MCG_REG_STATUS, 0);
+	MCE_COUNT(mc_done); /* another #MC may come now */
 	return resume;
 }

@@ -23,6 +23,7 @@
 #include "arch/cpu.h"
 #include "arch/mmu.h"
 #include "kerrno.h"
+#include "kstring.h"
 #include "printk.h"
 #include "spinlock.h"
 
@@ -31,8 +32,6 @@
 #define PCP_HIGH (4 * PCP_BATCH)	  /* drain a batch when a pcp holds more than this */
 #define CACHELINE 64
 
-/* Bits that say who owns a frame; the poison bits ride along untouched. */
-#define PG_OWNER_MASK (PG_RESERVED | PG_BUDDY | PG_PCP | PG_KIND_MASK | PG_TAIL | PG_ISOLATED)
 #define PG_NONKIND_OWNER (PG_OWNER_MASK & ~PG_KIND_MASK)
 
 struct zone {
@@ -546,6 +545,31 @@ void frame_drain_cpu(unsigned cpu)
 	irqflags_t f = arch_irq_save();
 	pcp_drain(&pcps[cpu], pcps[cpu].count);
 	arch_irq_restore(f);
+}
+
+/* ---- the allocator's own books, for the audit (frame_audit.c) ---- */
+
+/* Visit every block on the buddy lists and every frame in every CPU's cache, and copy the
+ * allocator's counters; see frame.h. No lock: the caller keeps every CPU still. */
+void frame_walk_free(const struct frame_walk *w, struct frame_books *books)
+{
+	memset(books, 0, sizeof(*books));
+	for (unsigned o = 0; o <= FRAME_MAX_ORDER; o++) {
+		struct list_node *n;
+		books->nr_blocks[o] = zone.nr_blocks[o];
+		list_for_each(n, &zone.free_list[o])
+			w->block(list_entry(n, struct page, link), o, w->arg);
+	}
+	books->nr_free = zone.nr_free;
+	for (unsigned c = 0; c < MAX_CPUS; c++) {
+		struct list_node *n;
+		books->pcp_count += pcps[c].count;
+		list_for_each(n, &pcps[c].list)
+			w->cached(list_entry(n, struct page, link), c, w->arg);
+	}
+	books->pcp_lazy = (uint64_t)__atomic_load_n(&nr_pcp_lazy, __ATOMIC_RELAXED);
+	books->isolated = (uint64_t)__atomic_load_n(&nr_isolated, __ATOMIC_RELAXED);
+	books->usable = nr_usable;
 }
 
 /* ---- set-up, lookups and statistics ---- */

@@ -178,8 +178,8 @@ static struct task *pick_for_kill(struct thread_group *g, void *arg)
 	return early_kill_thread(g);
 }
 
-/* Any live thread: who SIGKILL reaches when a mapping cannot be replaced. */
-static struct task *pick_any(struct thread_group *g, void *arg)
+/* Any live thread of g; see mf_priv.h. */
+struct task *mf_pick_any(struct thread_group *g, void *arg)
 {
 	(void)arg;
 	for (struct task *t = task_next_thread(g, NULL); t; t = task_next_thread(g, t))
@@ -194,7 +194,7 @@ static void note_mapper(struct mf_mapper *m, struct task *const *v, unsigned n)
 {
 	struct task *any = NULL;
 	const struct task *who = n ? v[0] : NULL;
-	if (!who && task_mm_pick(m->mm, pick_any, NULL, &any, 1))
+	if (!who && task_mm_pick(m->mm, mf_pick_any, NULL, &any, 1))
 		who = any;
 	if (!who) {
 		m->fate = MF_FATE_EXITING;
@@ -208,34 +208,54 @@ static void note_mapper(struct mf_mapper *m, struct task *const *v, unsigned n)
 	}
 }
 
+/* The threads chosen in the processes running in one address space, told of one page. */
+struct hwpoison_tell {
+	struct task *const *v;
+	unsigned n;
+	struct task *consumer; /* gets BUS_MCEERR_AR; the others BUS_MCEERR_AO */
+	vaddr_t va;
+};
+
+/* vm_poison_tell's tell: the signals themselves (with the address space's lock held). */
+static void send_hwpoison(void *arg)
+{
+	const struct hwpoison_tell *h = arg;
+	for (unsigned i = 0; i < h->n; i++) {
+		bool ar = h->v[i] == h->consumer;
+		sig_send_hwpoison(h->v[i], ar ? BUS_MCEERR_AR : BUS_MCEERR_AO, h->va, MF_LSB);
+		if (ar)
+			MF_COUNT(signalled_ar);
+		else
+			MF_COUNT(signalled_ao);
+	}
+}
+
 /* Signal the chosen thread of each process running in m->mm about the lost page at m->va,
- * and note in m what it was told. */
+ * and note in m what it was told. Once per page: a task that met the page between the
+ * unmapping and now was told by that touch (BUS_MCEERR_AR), or has dropped the page since;
+ * the consumer of action-required poison is answered in any case. */
 static void signal_mapper(struct mf_event *ev, struct mf_mapper *m, struct task *consumer)
 {
 	struct kill_pick k = {(ev->flags & MF_ACTION_REQUIRED) ? consumer : NULL};
 	struct task *v[MF_PROCESSES_MAX];
 	unsigned n = task_mm_pick(m->mm, pick_for_kill, &k, v, MF_PROCESSES_MAX);
+	bool ar = false;
 	note_mapper(m, v, n);
-	for (unsigned i = 0; i < n; i++) {
-		struct task *t = v[i];
-		if (t == k.consumer) {
-			m->fate = MF_FATE_AR;
-			sig_send_hwpoison(t, BUS_MCEERR_AR, m->va, MF_LSB);
-			MF_COUNT(signalled_ar);
-		} else {
-			if (m->fate != MF_FATE_AR)
-				m->fate = MF_FATE_AO;
-			sig_send_hwpoison(t, BUS_MCEERR_AO, m->va, MF_LSB);
-			MF_COUNT(signalled_ao);
-		}
-		task_put(t);
+	for (unsigned i = 0; i < n; i++)
+		ar |= v[i] == k.consumer;
+	if (n) {
+		struct hwpoison_tell h = {v, n, k.consumer, m->va};
+		bool untold = vm_poison_tell(m->mm, m->va, ev->pfn, ar, send_hwpoison, &h);
+		m->fate = ar ? MF_FATE_AR : untold ? MF_FATE_AO : MF_FATE_TOLD;
 	}
+	for (unsigned i = 0; i < n; i++)
+		task_put(v[i]);
 }
 
 static void kill_mapper(struct mf_event *ev, struct mf_mapper *m, int err)
 {
 	struct task *v[MF_PROCESSES_MAX];
-	unsigned n = task_mm_pick(m->mm, pick_any, NULL, v, MF_PROCESSES_MAX);
+	unsigned n = task_mm_pick(m->mm, mf_pick_any, NULL, v, MF_PROCESSES_MAX);
 	m->fate = MF_FATE_KILLED;
 	if (n) {
 		m->pid = v[0]->pid;
@@ -400,6 +420,21 @@ static const struct mf_state *classify(const struct page *pg)
 	return &mf_states[ARRAY_SIZE(mf_states) - 1];
 }
 
+unsigned mf_state_index(const struct page *pg)
+{
+	return (unsigned)(classify(pg) - mf_states);
+}
+
+unsigned mf_state_count(void)
+{
+	return ARRAY_SIZE(mf_states);
+}
+
+const char *mf_state_name_at(unsigned i)
+{
+	return i < ARRAY_SIZE(mf_states) ? mf_states[i].name : NULL;
+}
+
 /* The consumer of already-poisoned memory (another CPU got there first): find where its
  * address space has the marker for pfn and send it BUS_MCEERR_AR there. */
 struct find_marker {
@@ -411,8 +446,7 @@ static int match_marker(vaddr_t va, const struct pte_info *pi, void *arg)
 {
 	struct find_marker *f = arg;
 	if ((pi->present && pi->pfn == f->pfn) ||
-	    (!pi->present && vm_marker_is_poison(pi->marker) &&
-	     (pi->marker >> VM_MARKER_TYPE_BITS) == f->pfn)) {
+	    (!pi->present && vm_marker_is_poison(pi->marker) && vm_marker_pfn(pi->marker) == f->pfn)) {
 		f->va = va;
 		return 1;
 	}
@@ -425,6 +459,15 @@ static void signal_consumer_again(struct mf_event *ev)
 	struct find_marker f = {ev->pfn, 0};
 	if (t->mm)
 		arch_pt_walk(t->mm->pt, USER_VA_START, USER_VA_END, match_marker, &f);
+	if (!f.va) {
+		/* Its page is gone (a clean file page the first event dropped, to be read again):
+		 * the load was aborted and runs again on what is mapped now. Nothing was consumed,
+		 * nothing is lost: no signal (Linux 6.1 kills the task, "Memory error not
+		 * recovered"). */
+		trace_outcome(ev, "already poisoned: task %d (%s) consumed it but maps it no more: "
+			      "nothing to tell", t->pid, t->name);
+		return;
+	}
 	trace_outcome(ev, "already poisoned: task %d (%s) consumed it: SIGBUS BUS_MCEERR_AR at %#lx",
 	      t->pid, t->name, f.va);
 	sig_send_hwpoison(t, BUS_MCEERR_AR, f.va, MF_LSB);
@@ -513,11 +556,15 @@ void mf_task_work(struct task *t)
 
 void mf_poison_touched(struct task *t, uint64_t addr)
 {
+	struct hwpoison_tell h = {&t, 1, t, addr & PAGE_MASK};
 	if (mf_trace_steps)
 		printk(KERN_WARNING "memory_failure: task %d (%s) touched poisoned page %#lx: "
 				    "SIGBUS BUS_MCEERR_AR\n", t->pid, t->name, addr & PAGE_MASK);
-	sig_send_hwpoison(t, BUS_MCEERR_AR, addr & PAGE_MASK, MF_LSB);
-	MF_COUNT(signalled_ar);
+	/* Told now: a memory_failure still at work on this frame sends no AO after this. */
+	if (t->mm)
+		vm_poison_tell(t->mm, addr, VM_ANY_PFN, true, send_hwpoison, &h);
+	else
+		send_hwpoison(&h);
 }
 
 /* ---- every mapping of a frame, for soft offline (mf_soft.c) and the poison emulator ---- */
@@ -632,4 +679,5 @@ void memory_failure_init(void)
 		mf_trace_steps = strcmp(v, "0") != 0;
 	mf_queue_init();
 	mf_ctl_init();
+	mf_debug_init();
 }

@@ -7,6 +7,8 @@
 
 struct mm;
 struct page;
+struct task;
+struct thread_group;
 
 /* The vm.memory_failure_* sysctls (memory_failure.c reads them). */
 extern int sysctl_memory_failure_recovery;   /* 0: any memory failure panics */
@@ -46,6 +48,7 @@ enum mf_fate {
 	MF_FATE_AR,	 /* unmapped; SIGBUS BUS_MCEERR_AR now (it consumed the poison) */
 	MF_FATE_KILLED,	 /* could not be unmapped: SIGKILL */
 	MF_FATE_CLEARED, /* a clean file page's PTE cleared: re-read on next touch */
+	MF_FATE_TOLD,	 /* unmapped; told already by its own touch, or it dropped the page */
 	MF_FATE_NR
 };
 
@@ -82,3 +85,16 @@ __printf(3, 4) void mf_trace_line(struct mf_event *ev, bool outcome, const char 
 void mf_trace_mappers(struct mf_event *ev, bool cleared);
 /* /sys/kernel/debug/hwpoison/last_event: the last event's outcome and every mapping. */
 int mf_show_last_event(const struct ctl_file *f, struct ctl_buf *b);
+
+/* memory_failure.c: the row of its state table (mf_states) that memory_failure would pick for
+ * pg now, whether or not pg is poisoned; how many rows there are; a row's name (NULL past
+ * the end). For the frame-state files of mf_debug.c. Any context but #MC. */
+unsigned mf_state_index(const struct page *pg);
+unsigned mf_state_count(void);
+const char *mf_state_name_at(unsigned i);
+/* A task_mm_pick pick: any live thread of g (who SIGKILL reaches when a mapping cannot be
+ * replaced; whose process maps a frame, for frame_info), arg unused. sched_lock held. */
+struct task *mf_pick_any(struct thread_group *g, void *arg);
+/* mf_debug.c: register /sys/kernel/debug/mcrk/frame_state, frame_state_names and frame_info.
+ * Boot; once. */
+void mf_debug_init(void);

@@ -29,11 +29,12 @@ static const char *const fate_long[MF_FATE_NR] = {
 	[MF_FATE_AR] = "SIGBUS BUS_MCEERR_AR (it consumed the poison)",
 	[MF_FATE_KILLED] = "could not be unmapped: SIGKILL",
 	[MF_FATE_CLEARED] = "cleared, re-read on next touch",
+	[MF_FATE_TOLD] = "told already (it met the page first) or dropped it",
 };
 static const char *const fate_short[MF_FATE_NR] = {
 	[MF_FATE_GONE] = "gone", [MF_FATE_EXITING] = "exiting", [MF_FATE_LATE] = "late kill",
 	[MF_FATE_AO] = "AO",	 [MF_FATE_AR] = "AR",	       [MF_FATE_KILLED] = "SIGKILL",
-	[MF_FATE_CLEARED] = "cleared",
+	[MF_FATE_CLEARED] = "cleared", [MF_FATE_TOLD] = "told",
 };
 
 /* The last event: its outcome line and its mappings (the first MF_RECORD_MAPPERS). */

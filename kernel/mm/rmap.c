@@ -465,27 +465,37 @@ static int visit(const struct vma *v, const struct page *pg, rmap_fn fn, void *a
 	return fn(v->mm, va, arg);
 }
 
-/* Every mapping of pg; see rmap.h. Process context; the caller holds a reference on pg. */
-int rmap_walk(struct page *pg, rmap_fn fn, void *arg)
+/* The walk of rmap_walk; with still, -EBUSY at once when the anchor's lock is held. */
+static int walk(struct page *pg, rmap_fn fn, void *arg, bool still)
 {
 	void *a = __atomic_load_n(&pg->priv, __ATOMIC_ACQUIRE);
 	struct anon_vma *av = rmap_page_anon(a);
+	struct rmap_object *obj = av ? NULL : a;
+	spinlock_t *l = av ? &av->root->lock : obj ? &obj->lock : NULL;
 	struct list_node *p;
 	int ret = 0;
+	if (!l)
+		return 0;
+	if (!still)
+		spin_lock(l);
+	else if (!spin_trylock(l))
+		return -EBUSY;
 	if (av) {
-		spin_lock(&av->root->lock);
 		for (p = av->avcs.next; p != &av->avcs && !ret; p = p->next)
 			ret = visit(list_entry(p, struct anon_vma_chain, same_av)->vma, pg, fn, arg);
-		spin_unlock(&av->root->lock);
-	} else if (a) {
-		struct rmap_object *obj = a;
-		spin_lock(&obj->lock);
+	} else {
 		for (p = obj->vmas.next; p != &obj->vmas && !ret; p = p->next)
 			ret = visit(list_entry(p, struct vma, obj_link), pg, fn, arg);
-		spin_unlock(&obj->lock);
 	}
+	spin_unlock(l);
 	return ret;
 }
+
+/* Every mapping of pg; see rmap.h. Process context; the caller holds a reference on pg. */
+int rmap_walk(struct page *pg, rmap_fn fn, void *arg) { return walk(pg, fn, arg, false); }
+
+/* rmap_walk for a consistency check that runs while every other CPU is still; see rmap.h. */
+int rmap_walk_still(struct page *pg, rmap_fn fn, void *arg) { return walk(pg, fn, arg, true); }
 
 /* PTEs mapping pg. Any context. */
 int rmap_count(const struct page *pg)

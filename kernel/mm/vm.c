@@ -281,10 +281,6 @@ static void mm_destroy(struct mm *mm)
 {
 	struct vma *v;
 
-	spin_lock(&mm_list_lock);
-	list_del(&mm->all_link);
-	nr_mms--;
-	spin_unlock(&mm_list_lock);
 	spin_lock(&mm->lock); /* rmap walkers may still be looking at mm, never at its VMAs */
 	while ((v = mm->vma_root) != NULL) {
 		vm_zap_range_locked(mm, v->start, v->end);
@@ -293,6 +289,12 @@ static void mm_destroy(struct mm *mm)
 	}
 	mm->nr_vmas = 0;
 	spin_unlock(&mm->lock);
+	/* Off the list only once nothing maps through it, so that vm_check, which finds an
+	 * rmap entry's address space on the list, never meets an entry of one it cannot see. */
+	spin_lock(&mm_list_lock);
+	list_del(&mm->all_link);
+	nr_mms--;
+	spin_unlock(&mm_list_lock);
 	arch_pt_destroy(mm->pt);
 	kfree(mm);
 }
@@ -320,5 +322,29 @@ int vm_for_each_vma(struct mm *mm, int (*fn)(const struct vma *v, void *arg), vo
 	     v = vma_tree_next(mm->vma_root, v->end))
 		ret = fn(v, arg);
 	spin_unlock(&mm->lock);
+	return ret;
+}
+
+/* Call fn(mm, arg) for every live address space, for vm_check while every other CPU is still
+ * (arch_run_alone); see vm_priv.h. */
+int vm_for_each_mm_still(int (*fn)(struct mm *mm, void *arg), void *arg)
+{
+	struct list_node *n;
+	int ret = 0;
+
+	if (!spin_trylock(&mm_list_lock))
+		return -EBUSY;
+	list_for_each(n, &mm_list) {
+		struct mm *mm = list_entry(n, struct mm, all_link);
+		if (!spin_trylock(&mm->lock)) {
+			ret = -EBUSY;
+			break;
+		}
+		ret = fn(mm, arg);
+		spin_unlock(&mm->lock);
+		if (ret)
+			break;
+	}
+	spin_unlock(&mm_list_lock);
 	return ret;
 }

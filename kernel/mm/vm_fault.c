@@ -6,8 +6,9 @@
  * the backing bytes for a file page, or straight an anonymous copy on a private write);
  * a write to a read-only private page -> break copy-on-write (reuse the frame when this PTE is
  * its only holder and it is not a file page, else copy it). A COW source frame that is already
- * poisoned is never read by the kernel: the fault reports -EHWPOISON instead. A write to a
- * frame that soft offline is copying (PG_MOVING) is retried until the PTE maps the copy. */
+ * poisoned is never read by the kernel: the fault reports -EHWPOISON instead, and leaves in the
+ * PTE the marker memory_failure would (marked told: the task is told by this fault). A write to
+ * a frame that soft offline is copying (PG_MOVING) is retried until the PTE maps the copy. */
 #include "kerrno.h"
 #include "kstring.h"
 #include "vm_priv.h"
@@ -100,6 +101,18 @@ static int fault_file(struct mm *mm, struct vma *v, vaddr_t va, unsigned access)
 	return install_new(mm, v, va, pg, private_write ? v->prot : v->prot & ~PT_WRITE);
 }
 
+/* The PTE at va maps old, which memory_failure has poisoned but not yet unmapped from mm, and
+ * the task touched it: leave the marker memory_failure would leave, marked told since the
+ * caller's -EHWPOISON tells the task now (its walk then finds the marker and signals no
+ * more). mm->lock held. */
+static int poison_in_place(struct mm *mm, vaddr_t va, struct page *old)
+{
+	arch_pt_set_marker(mm->pt, va, vm_poison_marker(page_to_pfn(old)) | VM_MARKER_TOLD);
+	arch_pt_flush(mm->pt, va, 1);
+	upage_unmap_put(old);
+	return -EHWPOISON;
+}
+
 /* Write to a present read-only page of a private VMA that allows writing. */
 static int cow_break(struct mm *mm, struct vma *v, vaddr_t va, struct page *old)
 {
@@ -112,7 +125,7 @@ static int cow_break(struct mm *mm, struct vma *v, vaddr_t va, struct page *old)
 		return 0;
 	}
 	if (page_poisoned(old))
-		return -EHWPOISON;
+		return poison_in_place(mm, va, old);
 	if (rmap_anon_prepare(v))
 		return -ENOMEM;
 	err = -EHWPOISON;
@@ -206,7 +219,7 @@ static int pte_maps(struct mm *mm, vaddr_t va, pfn_t pfn, struct pte_info *pi)
 	}
 	if (pi->present)
 		return pi->pfn == pfn ? 0 : -ENOENT;
-	return pi->marker == vm_poison_marker(pfn) ? 1 : -ENOENT;
+	return vm_marker_is_poison(pi->marker) && vm_marker_pfn(pi->marker) == pfn ? 1 : -ENOENT;
 }
 
 /* Replace the PTE at va (mapping pfn) by marker, or clear it when marker is 0. */
@@ -261,6 +274,27 @@ int vm_trap_page(struct mm *mm, vaddr_t va, pfn_t pfn, bool on)
 int vm_unmap_page(struct mm *mm, vaddr_t va, pfn_t pfn)
 {
 	return unmap_one(mm, va, pfn, 0);
+}
+
+/* Tell the owner of mm about the poisoned page at va, once; see vm.h. Takes mm->lock. */
+bool vm_poison_tell(struct mm *mm, vaddr_t va, pfn_t pfn, bool always, void (*tell)(void *arg),
+		    void *arg)
+{
+	struct pte_info pi;
+	bool untold = false;
+
+	va = ALIGN_DOWN(va, PAGE_SIZE);
+	spin_lock(&mm->lock);
+	if (arch_pt_get(mm->pt, va, &pi) == 0 && !pi.present && vm_marker_is_poison(pi.marker) &&
+	    (pfn == VM_ANY_PFN || vm_marker_pfn(pi.marker) == pfn)) {
+		untold = !(pi.marker & VM_MARKER_TOLD);
+		if (untold)
+			arch_pt_set_marker(mm->pt, va, pi.marker | VM_MARKER_TOLD);
+	}
+	if (untold || always)
+		tell(arg);
+	spin_unlock(&mm->lock);
+	return untold;
 }
 
 /* Take write access from the PTE at va that maps pfn; see vm.h. Takes mm->lock. */

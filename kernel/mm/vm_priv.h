@@ -21,11 +21,14 @@ struct vm_shm {
 	struct page *pages[];
 };
 
-/* Poison marker in a non-present PTE: the poisoned frame number above a 2-bit type.
+/* Poison marker in a non-present PTE: the poisoned frame number above two bits, POISON and
+ * TOLD. TOLD says the address space's owner has been told about this page (BUS_MCEERR_AO, or
+ * BUS_MCEERR_AR when it touched it), so that memory_failure tells it once only.
  * arch_pt_set_marker accepts 1 .. 2^50-1, so pfns below 2^48 (1 EiB) fit. */
 #define VM_MARKER_TYPE_BITS 2
 #define VM_MARKER_TYPE_MASK ((1ull << VM_MARKER_TYPE_BITS) - 1)
 #define VM_MARKER_POISON 1ull
+#define VM_MARKER_TOLD 2ull
 
 static inline uint64_t vm_poison_marker(pfn_t pfn)
 {
@@ -33,7 +36,7 @@ static inline uint64_t vm_poison_marker(pfn_t pfn)
 }
 static inline bool vm_marker_is_poison(uint64_t m)
 {
-	return (m & VM_MARKER_TYPE_MASK) == VM_MARKER_POISON;
+	return m & VM_MARKER_POISON;
 }
 static inline pfn_t vm_marker_pfn(uint64_t m)
 {
@@ -148,3 +151,9 @@ void thp_dup(struct page *pg);
  * every frame is this entry's alone it becomes writable (true); else it is split (false) and
  * the caller breaks copy-on-write for the one 4 KiB page, as Linux 6.1 does. */
 bool thp_write_fault(struct mm *mm, struct vma *v, vaddr_t va, pfn_t pfn);
+/* ---- consistency check (vm_check.c) ---- */
+/* With every other CPU still (arch_run_alone): call fn(mm, arg) for every live address space,
+ * its lock held, stopping at fn's first non-zero value. Returns that value, or -EBUSY when the
+ * list or some address space was locked (a stopped CPU was in the middle of changing it: try
+ * again later). Never waits for a lock. */
+int vm_for_each_mm_still(int (*fn)(struct mm *mm, void *arg), void *arg);

@@ -16,6 +16,8 @@ size_t fake_phys_size;
 char fake_console[1 << 16];
 size_t fake_console_len;
 int fake_console_echo;
+void (*fake_console_hook)(const char *s, size_t len);
+void (*fake_timestamp_hook)(void);
 static int irq_on = 1;
 
 void fake_phys_alloc(size_t size)
@@ -60,6 +62,8 @@ unsigned arch_cpu_count(void) { return fake_cpu_count; }
 uint64_t arch_timestamp(void)
 {
 	struct timespec ts;
+	if (fake_timestamp_hook)
+		fake_timestamp_hook();
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
@@ -85,6 +89,17 @@ void arch_console_write(const char *s, size_t len)
 	fake_console[fake_console_len] = 0;
 	if (fake_console_echo)
 		fwrite(s, 1, len, stdout);
+	if (fake_console_hook)
+		fake_console_hook(s, len);
+}
+
+/* One CPU runs everything, so it is always alone. */
+int arch_run_alone(cpu_fn_t fn, void *arg)
+{
+	irqflags_t f = arch_irq_save();
+	fn(arg);
+	arch_irq_restore(f);
+	return 0;
 }
 
 /* One CPU runs everything: a call "on" another CPU runs here with that CPU's id. */

@@ -24,3 +24,9 @@ extern size_t fake_console_len;
 void fake_console_clear(void);
 /* When set, arch_console_write also echoes to stdout. */
 extern int fake_console_echo;
+/* When set, called with each piece of console text after it is captured: a test can act at a
+ * precise step of code that traces its steps (another CPU's move, played in the middle). */
+extern void (*fake_console_hook)(const char *s, size_t len);
+/* When set, called at each arch_timestamp: a test can act between the steps of code that
+ * times its steps without printing them. */
+extern void (*fake_timestamp_hook)(void);

@@ -193,6 +193,8 @@ bool fake_mmu_trapped(struct arch_pt *pt, vaddr_t va)
 pfn_t fake_trap_frames[64];
 unsigned fake_trap_nframes;
 
+uint64_t arch_direct_map_tables(void) { return 0; }
+
 int arch_trap_frame(pfn_t pfn, bool on)
 {
 	for (unsigned i = 0; i < fake_trap_nframes; i++)

@@ -82,6 +82,12 @@ static bool page_is(struct mm *mm, vaddr_t va, uint8_t v)
 	return true;
 }
 
+/* A vm_poison_tell "tell" that counts. */
+static void count_tell(void *arg)
+{
+	++*(int *)arg;
+}
+
 static int console_count(const char *s)
 {
 	int n = 0;
@@ -256,6 +262,55 @@ TEST(mf_anon_private_kill_policies)
 		mm_put(mm);
 		CHECK_EQ(vt_nr_mapped(), 0);
 		CHECK_EQ(pg->flags, PG_HWPOISON | PG_ISOLATED);
+		CHECK(never_reused(pfn));
+	}
+}
+
+/* Told once: an early-kill task that touches the page between memory_failure's unmapping and
+ * its signals (on another CPU) takes BUS_MCEERR_AR from the touch; memory_failure then sends it
+ * no BUS_MCEERR_AO for the same loss, whether its handler dropped the page (the marker is
+ * gone) or not (the marker stays, told). Played here by a hook at the first time taken after
+ * the task's PTE became a marker: memory_failure times its unmapping before it signals. */
+static struct task *touch_task;
+static bool touch_drops;
+static pfn_t touch_pfn;
+
+static void touch_after_unmap(void)
+{
+	struct task *t = touch_task;
+	if (!t || !has_marker(t->mm, PG(0), touch_pfn))
+		return;
+	touch_task = NULL; /* once */
+	CHECK_EQ(vm_fault(t->mm, PG(0), FAULT_READ, true), -EHWPOISON);
+	mf_poison_touched(t, PG(0));
+	CHECK(got_sigbus(t, BUS_MCEERR_AR, PG(0))); /* its handler runs ... */
+	if (touch_drops)			     /* ... and drops the page, or not */
+		CHECK_EQ(vm_madvise_dontneed(t->mm, PG(0), PAGE_SIZE), 0);
+}
+
+TEST(mf_told_once_early_task_that_touched_first)
+{
+	for (int drop = 0; drop < 2; drop++) {
+		start();
+		struct mm *mm[2] = {dirty_mm(1)};
+		REQUIRE(mm[0] && (mm[1] = mm_fork(mm[0])) != NULL);
+		struct task *t[2] = {fake_task_new(1, mm[0], MF_KILL_EARLY, true),
+				     fake_task_new(2, mm[1], MF_KILL_EARLY, true)};
+		pfn_t pfn = pfn_at(mm[0], PG(0));
+		touch_task = t[1];
+		touch_drops = drop;
+		touch_pfn = pfn;
+		fake_timestamp_hook = touch_after_unmap;
+		CHECK_EQ(memory_failure(pfn, 0), 0);
+		fake_timestamp_hook = NULL;
+		CHECK(touch_task == NULL); /* the touch happened in the middle */
+		CHECK(got_sigbus(t[0], BUS_MCEERR_AO, PG(0))); /* the other one is told now */
+		CHECK(no_signal(t[0]));
+		CHECK(no_signal(t[1])); /* told once, by its touch */
+		CHECK(console_has("(1 AO, 1 told)"));
+		CHECK_EQ(MF_DELTA(signalled_ao), 1);
+		CHECK(drop ? !has_marker(mm[1], PG(0), pfn) : has_marker(mm[1], PG(0), pfn));
+		end_tasks(t, mm, 2);
 		CHECK(never_reused(pfn));
 	}
 }
@@ -435,6 +490,14 @@ TEST(mf_clean_file_page_dropped)
 	uint8_t *p = vt_page(mm, PG(1));
 	CHECK(p && memcmp(p, file_bytes + PAGE_SIZE, PAGE_SIZE) == 0);
 	CHECK(vt_check(&mm, 1));
+	/* A consumer of the frame's poison whose event comes second (two CPUs loaded it at
+	 * once): its page was dropped meanwhile, so its load runs again on the file's bytes
+	 * read anew. Nothing was consumed: no signal, and no SIGBUS at address 0. */
+	fake_current = t;
+	CHECK_EQ(memory_failure(pfn, MF_ACTION_REQUIRED), -EHWPOISON);
+	fake_current = &fake_task_obj;
+	CHECK(no_signal(t));
+	CHECK(console_has("consumed it but maps it no more: nothing to tell"));
 	fake_task_free(t);
 	mm_put(mm);
 	CHECK(never_reused(pfn));
@@ -670,11 +733,17 @@ TEST(mf_race_cow_broken)
 	pfn_t pfn = pfn_at(mm[0], PG(0));
 	struct page *pg = pfn_to_page(pfn);
 	/* The poison bit is set, the rmap walk has not reached the child: its COW write must
-	 * fail, never copy the poisoned frame into a fresh one. */
+	 * fail, never copy the poisoned frame into a fresh one. The fault tells the child (the
+	 * caller sends BUS_MCEERR_AR), so it leaves the marker memory_failure would have left,
+	 * marked told: memory_failure will find the child done and signal it no more. */
 	__atomic_fetch_or(&pg->flags, PG_HWPOISON, __ATOMIC_SEQ_CST);
 	CHECK_EQ(vm_fault(mm[1], PG(0), FAULT_WRITE, true), -EHWPOISON);
-	CHECK_EQ(vm_fault(mm[0], PG(0), FAULT_WRITE, true), -EHWPOISON);
-	CHECK_EQ(pfn_at(mm[1], PG(0)), pfn);
+	CHECK(has_marker(mm[1], PG(0), pfn));
+	int tells = 0;
+	CHECK(!vm_poison_tell(mm[1], PG(0), pfn, false, count_tell, &tells));
+	CHECK_EQ(tells, 0);
+	CHECK_EQ(pfn_at(mm[0], PG(0)), pfn);
+	CHECK_EQ(rmap_count(pg), 1);
 	/* Finish the recovery (clear the bit so memory_failure runs its full course). */
 	__atomic_fetch_and(&pg->flags, ~PG_HWPOISON, __ATOMIC_SEQ_CST);
 	CHECK_EQ(memory_failure(pfn, 0), 0);

@@ -331,14 +331,58 @@ TEST(vm_file_pages)
 	vt_check_clean();
 }
 
+static void count_tell(void *arg)
+{
+	++*(int *)arg;
+}
+
+/* A new address space with two private pages at PG(0), written 5 and 6; NULL on failure. */
+static struct mm *two_written_pages(void)
+{
+	struct mm *p = mm_create();
+	if (p && (vm_mmap(p, PG(0), 2 * PAGE_SIZE, RW, ANON_PRIV, NULL, 0) != (long)PG(0) ||
+		  user_write(p, PG(0), 5) || user_write(p, PG(1), 6)))
+		return NULL;
+	return p;
+}
+
+/* A poison marker tells its owner once: the first vm_poison_tell calls tell and marks it, later
+ * ones do not (unless always); a present page, an empty PTE, another frame's marker or a
+ * dropped page tell nothing. */
+TEST(vm_poison_tell_once)
+{
+	vt_start();
+	struct mm *p = two_written_pages();
+	REQUIRE(p);
+	pfn_t bad = pfn_at(p, PG(0));
+	int n = 0;
+	CHECK(!vm_poison_tell(p, PG(0), bad, false, count_tell, &n)); /* present: no marker */
+	CHECK(!vm_poison_tell(p, PG(2), VM_ANY_PFN, false, count_tell, &n)); /* nothing there */
+	CHECK_EQ(n, 0);
+	CHECK_EQ(vm_set_poison(p, PG(0), bad), 0);
+	CHECK(!vm_poison_tell(p, PG(0), bad + 1, false, count_tell, &n)); /* another frame's */
+	CHECK(vm_poison_tell(p, PG(0) + 8, bad, false, count_tell, &n));
+	CHECK_EQ(n, 1);
+	CHECK(!vm_poison_tell(p, PG(0), bad, false, count_tell, &n)); /* told already */
+	CHECK(!vm_poison_tell(p, PG(0), VM_ANY_PFN, true, count_tell, &n)); /* always: tells */
+	CHECK_EQ(n, 2);
+	struct vm_page_info info;
+	vm_page_info(p, PG(0), &info);
+	CHECK(info.state == VM_PAGE_POISON && info.pfn == bad); /* still the same marker */
+	CHECK_EQ(vm_fault(p, PG(0), FAULT_READ, true), -EHWPOISON);
+	CHECK_EQ(vm_set_poison(p, PG(0), bad), 0); /* a told marker is still pfn's marker */
+	CHECK_EQ(vm_madvise_dontneed(p, PG(0), PAGE_SIZE), 0);
+	CHECK(!vm_poison_tell(p, PG(0), VM_ANY_PFN, false, count_tell, &n)); /* dropped */
+	CHECK_EQ(n, 2);
+	mm_put(p);
+	vt_check_clean();
+}
+
 TEST(vm_poison_markers)
 {
 	vt_start();
-	struct mm *p = mm_create();
+	struct mm *p = two_written_pages();
 	REQUIRE(p);
-	CHECK_EQ(vm_mmap(p, PG(0), 2 * PAGE_SIZE, RW, ANON_PRIV, NULL, 0), PG(0));
-	CHECK_EQ(user_write(p, PG(0), 5), 0);
-	CHECK_EQ(user_write(p, PG(1), 6), 0);
 	struct mm *c = mm_fork(p);
 	REQUIRE(c);
 	pfn_t bad = pfn_at(p, PG(0));

@@ -14,6 +14,10 @@
     of the poisoned anonymous page (ANON, UPTODATE, SWAPBACKED next to HWPOISON).
   * mf-recovery0-fake-panic: vm.memory_failure_recovery=0 with mce.fake_panic=1: poisoning a
     page reports the panic naming the frame, and the kernel (and the program) keep running.
+  * mf-told-once-smp1/2: user/told_once.c, 30 rounds of an early-kill child that reads a page
+    copy-on-write shared with its parent while the parent poisons it: each is told exactly
+    once (found by the injection campaign: a child that met the page between the unmapping
+    and the signals was told twice).
 Hook into the run with `from mf_tests import MF_TESTS` and `TESTS += MF_TESTS` in tests.py.
 """
 
@@ -82,4 +86,8 @@ MF_TESTS = [
          Script(_program_exits_0("mf_threads:spin"), timeout=150)),
     Test("mf-user-threads-spin-smp1", "direct", 1, "run=mf_threads:spin",
          Script(_program_exits_0("mf_threads:spin"), timeout=150)),
+    Test("mf-told-once-smp2",       "direct", 2,   "run=told_once",
+         Script(_program_exits_0("told_once"), timeout=120)),
+    Test("mf-told-once-smp1",       "direct", 1,   "run=told_once",
+         Script(_program_exits_0("told_once"), timeout=120)),
 ]

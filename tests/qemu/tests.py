@@ -131,5 +131,14 @@ TESTS += THP_TESTS
 
 from einj_tests import EINJ_TESTS  # noqa: E402  (EINJ: the poison emulator, firmware tables)
 TESTS += EINJ_TESTS
+
+# The injection campaign's fixed-seed run (tests/campaign/, docs/campaign.md): one ordinary
+# boot of injections into a running workload, and one fatal injection in a boot of its own.
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "campaign"))
+from campaign import smoke_tests  # noqa: E402
+TESTS += smoke_tests()
+
 from hw_tests import HW_TESTS  # noqa: E402  (machine facts: topology, time, scale, consoles)
 TESTS += HW_TESTS

@@ -1,6 +1,7 @@
 /* In-kernel tests of the machine-check runtime (test=mce): the banks are armed, bank registers
  * round-trip, and the software injector drives the poller, the #MC path (SRAO queued for
- * memory_failure, a fatal error under fake panic) and the CMCI path. Run with -smp 2 and, for
+ * memory_failure, a fatal error under fake panic) and the CMCI path; a broadcast that reaches
+ * a CPU while the poison emulator writes its banks for a machine check of its own. Run with -smp 2 and, for
  * the CMCI test, mce.fake_cmci=1 (QEMU has no CMCI); on QEMU TCG, where bank writes stick. */
 #include "arch/cpu.h"
 #include "arch/mca.h"
@@ -247,4 +248,40 @@ KTEST(mce, srar_in_kernel_at_fixup_returns_efault)
 	KT_EXPECT(after.ar_kernel_fixups == before.ar_kernel_fixups + 1);
 	KT_EXPECT(after.panics == before.panics);
 	KT_EXPECT(arch_mca_bank_read(1, MCA_REG_STATUS) == 0);
+}
+
+/* Two CPUs load poison at once: the broadcast NMI of one reaches the other while the poison
+ * emulator is writing its banks and MCG_STATUS for its own SRAR. The NMI must not overwrite
+ * them (the machine check raised next found MCG_STATUS 0 and panicked: "MCIP not set in MCA
+ * handler"); the CPU takes part when it raises, or as a bystander when it raises nothing. */
+KTEST(mce, broadcast_spares_a_cpu_raising_its_own)
+{
+	const uint64_t srar_mcg = MCG_STATUS_MCIP | MCG_STATUS_RIPV | MCG_STATUS_EIPV;
+	struct mce_config saved = mce_cfg;
+	struct mce_stats before = snap(), after;
+	struct trap_frame tf = {.rip = (uint64_t)__builtin_return_address(0), .cs = 0x10};
+	irqflags_t f = arch_irq_save();
+	uint64_t end = arch_time_ns() + WAIT_NS;
+
+	/* The bystander's meeting has nobody else: let it time out quickly and carry on. */
+	mce_cfg.timeout_panic = false;
+	mce_cfg.monarch_timeout_ms = 20;
+	mca_raise_begin();
+	arch_mcg_write(MCG_REG_STATUS, srar_mcg);
+	mca_broadcast_nmi(arch_cpu_id());
+	while (!READ_ONCE(this_cpu()->mce_missed) && arch_time_ns() < end)
+		arch_cpu_relax();
+	KT_EXPECT(this_cpu()->mce_missed);
+	KT_EXPECT(arch_mcg_read(MCG_REG_STATUS) == srar_mcg);
+	KT_EXPECT(snap().mc_events == before.mc_events);
+	arch_mcg_write(MCG_REG_STATUS, 0); /* the emulator decided to raise nothing after all */
+	mca_raise_end(&tf);
+	arch_irq_restore(f);
+	mce_cfg = saved;
+	after = snap();
+	KT_EXPECT(!this_cpu()->mce_missed && !this_cpu()->mce_raising);
+	KT_EXPECT(after.mc_events == before.mc_events + 1); /* it took part as a bystander */
+	KT_EXPECT(after.mc_done == after.mc_events);
+	KT_EXPECT(after.panics == before.panics);
+	KT_EXPECT(arch_mcg_read(MCG_REG_STATUS) == 0);
 }

@@ -1,6 +1,7 @@
 /* In-kernel tests of the multiprocessor and time code (test=smp): cross-CPU calls land on the
- * right CPU and come back, calls to CPUs that are not online are refused, every CPU's timer
- * ticks, the TSC clock agrees with the APIC timer, and IPIs by vector arrive. test=acpi feeds
+ * right CPU and come back, calls to CPUs that are not online are refused, one CPU can run alone
+ * while the others wait, every CPU's timer ticks, the TSC clock agrees with the APIC timer,
+ * and IPIs by vector arrive. test=acpi feeds
  * the MADT reader hand-made tables, good and broken. */
 #include "arch/cpu.h"
 #include "arch/mmu.h"
@@ -129,6 +130,49 @@ KTEST(smp, timer_ticks_on_every_cpu)
 		while (ticks_of(c) < before[c] + 2 && arch_time_ns() < deadline)
 			arch_cpu_relax();
 		KT_EXPECT(ticks_of(c) >= before[c] + 2);
+	}
+}
+
+/* arch_run_alone: while fn runs, no other CPU takes an interrupt (its timer ticks stand
+ * still for 30 ms, three ticks' worth), nobody else may run alone meanwhile (-EBUSY), and
+ * afterwards every CPU ticks again. */
+#define ALONE_NS (30 * NS_PER_MS)
+
+struct alone_seen {
+	uint64_t before[MAX_CPUS], after[MAX_CPUS];
+	int nested;
+	bool irqs_on;
+};
+
+static void alone_fn(void *arg)
+{
+	struct alone_seen *a = arg;
+	unsigned n = arch_cpu_count();
+	a->irqs_on = arch_irq_enabled();
+	for (unsigned c = 0; c < n; c++)
+		a->before[c] = ticks_of(c);
+	for (uint64_t end = arch_time_ns() + ALONE_NS; arch_time_ns() < end;)
+		arch_cpu_relax();
+	for (unsigned c = 0; c < n; c++)
+		a->after[c] = ticks_of(c);
+	a->nested = arch_run_alone(alone_fn, arg);
+}
+
+KTEST(smp, run_alone_stops_every_other_cpu)
+{
+	static struct alone_seen a;
+	memset(&a, 0, sizeof a);
+	KT_EXPECT(arch_run_alone(alone_fn, &a) == 0);
+	KT_EXPECT(!a.irqs_on);
+	KT_EXPECT(a.nested == -EBUSY);
+	for (unsigned c = 0; c < arch_cpu_count(); c++)
+		KT_EXPECT(a.after[c] == a.before[c]);
+	KT_EXPECT(arch_irq_enabled());
+	uint64_t deadline = arch_time_ns() + NS_PER_SEC;
+	for (unsigned c = 0; c < arch_cpu_count(); c++) {
+		while (ticks_of(c) < a.after[c] + 2 && arch_time_ns() < deadline)
+			arch_cpu_relax();
+		KT_EXPECT(ticks_of(c) >= a.after[c] + 2); /* every CPU runs on */
 	}
 }
 
