@@ -169,15 +169,20 @@ debug: all
 	$(QEMU) -cpu $(QEMU_CPU) -smp $(QEMU_SMP) -m $(QEMU_MEM) -cdrom $(B)/mcrk.iso -nographic -net none \
 		-no-reboot -s -S -device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-test: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN)
+# The block tests' disk: every sector says its number (scripts/mkdisk.py, tests/qemu/blk_tests.py).
+$(B)/disk-pattern.img: scripts/mkdisk.py
+	@mkdir -p $(B)
+	$(PYTHON) scripts/mkdisk.py $@ 8
+
+test: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN) $(B)/disk-pattern.img
 	@$(PYTHON) tests/run_all.py
 
 # make check T=srar: the tests of every harness whose names contain T (tests/README.md).
-check: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN)
+check: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN) $(B)/disk-pattern.img
 	@test -n "$(T)" || { echo "usage: make check T=PATTERN (see tests/README.md)" >&2; exit 2; }
 	@$(PYTHON) tests/run_all.py "$(T)"
 
-qemu-test: all $(B)/mcrk-test.elf
+qemu-test: all $(B)/mcrk-test.elf $(B)/disk-pattern.img
 	$(PYTHON) tests/qemu/driver.py run
 
 bochs: all
