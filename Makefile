@@ -201,13 +201,15 @@ bench: $(B)/frame_bench $(B)/rmap_bench
 	$(B)/frame_bench
 	$(B)/rmap_bench
 
-# Guest benchmarks under QEMU (minutes): memory_failure costs, SRAR and SRAO latency, threads.
+# Guest benchmarks under QEMU (minutes): memory_failure costs, SRAR and SRAO latency, threads,
+# raw disk throughput.
 bench-guest: all
 	sh bench/run_mfbench.sh
 	sh bench/run_guest.sh forkbench
 	$(PYTHON) bench/srar_latency.py
 	$(PYTHON) bench/srao_latency.py
 	sh bench/run_threadbench.sh
+	sh bench/run_blkbench.sh
 
 # ---- fuzzing: libFuzzer targets with ASan/UBSan (clang); `make test` runs a short fixed smoke ----
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

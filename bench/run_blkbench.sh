@@ -1,7 +1,7 @@
 #!/bin/sh
 # Raw sequential read and write MiB/s of each block driver under QEMU TCG (figures, not
-# pass/fail): a 64 MiB image of scripts/mkdisk.py's pattern, attached as virtio-blk, the
-# kernel booted with blkbench=vda (kernel/block/blk_bench.c: 64 KiB requests, 8 in flight;
+# pass/fail): a 64 MiB image of scripts/mkdisk.py's pattern, attached as virtio-blk and then
+# as NVMe, the kernel booted with blkbench=vda / blkbench=nvme0n1 (kernel/block/blk_bench.c: 64 KiB requests, 8 in flight;
 # the write pass ends with a flush). Usage: sh bench/run_blkbench.sh [SMP]
 set -e
 cd "$(dirname "$0")/.."
@@ -29,3 +29,5 @@ run() { # $1 device name, then QEMU device arguments; stops QEMU once both figur
 }
 run vda -drive if=none,id=d0,file=$IMG,format=raw,cache=unsafe \
 	-device virtio-blk-pci,drive=d0,disable-legacy=on
+run nvme0n1 -drive if=none,id=d1,file=$IMG,format=raw,cache=unsafe \
+	-device nvme,serial=mcrk0,drive=d1

@@ -5,3 +5,6 @@
 /* drivers/virtio_blk.c: every modern virtio-blk function as vda, vdb, ... Returns how many
  * were registered. Boot, process context, interrupts enabled. */
 int virtio_blk_probe_all(void);
+/* drivers/nvme.c: namespace 1 of every NVMe controller as nvme0n1, nvme1n1, ... Returns how
+ * many were registered. Boot, process context, interrupts enabled. */
+int nvme_probe_all(void);

@@ -50,8 +50,8 @@ struct pci_dev {
  * configuration access at all. Boot, process context, once. */
 int pci_init(void);
 
-/* The next function after `from` (NULL: the first) with this vendor and device id (device
- * 0xffff: any) that no driver has claimed. Process context. */
+/* The next function after `from` (NULL: the first) with this vendor and device id (0xffff:
+ * any) that no driver has claimed. Process context. */
 struct pci_dev *pci_find(uint16_t vendor, uint16_t device, struct pci_dev *from);
 
 /* Configuration registers of d at off (naturally aligned, below 4096 with ECAM, 256 without;

@@ -110,6 +110,7 @@ void kernel_main(void)
 	mce_inject_from_boot(&boot_info);
 	if (pci_init() > 0) {
 		virtio_blk_probe_all();
+		nvme_probe_all();
 		blk_bench_from_boot(boot_info.cmdline);
 	}
 	kernel_run_tests(boot_info.cmdline);

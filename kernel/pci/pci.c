@@ -216,7 +216,7 @@ int pci_init(void)
 struct pci_dev *pci_find(uint16_t vendor, uint16_t device, struct pci_dev *from)
 {
 	for (unsigned i = from ? (unsigned)(from - devs) + 1 : 0; i < ndevs; i++)
-		if (!devs[i].claimed && devs[i].vendor == vendor &&
+		if (!devs[i].claimed && (vendor == 0xffff || devs[i].vendor == vendor) &&
 		    (device == 0xffff || devs[i].device == device))
 			return &devs[i];
 	return NULL;

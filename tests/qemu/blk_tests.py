@@ -1,4 +1,4 @@
-"""Block rows: PCI enumeration, the block layer and virtio-blk, on a disk image that
+"""Block rows: PCI enumeration, the block layer, virtio-blk and NVMe, on a disk image that
 scripts/mkdisk.py wrote (build/disk-pattern.img, every sector saying its number). The image
 is attached under QEMU's blkdebug driver with the rules of tests/blkdebug.conf (reads of
 sector 12345 fail with EIO) and snapshot=on, so no row changes the file. The in-kernel suite
@@ -16,6 +16,13 @@ def virtio_disk(extra_device=""):
     return ("-drive", "if=none,id=d0,format=raw,snapshot=on,file.driver=blkdebug,"
             "file.config=%s,file.image.filename=%s" % (BLKDEBUG, DISK),
             "-device", "virtio-blk-pci,drive=d0,disable-legacy=on" + extra_device)
+
+
+def nvme_disk():
+    """QEMU arguments for one NVMe controller over the pattern image, with blkdebug."""
+    return ("-drive", "if=none,id=d1,format=raw,snapshot=on,file.driver=blkdebug,"
+            "file.config=%s,file.image.filename=%s" % (BLKDEBUG, DISK),
+            "-device", "nvme,serial=mcrk0,drive=d1")
 
 
 BLK_TESTS = [
@@ -40,4 +47,13 @@ BLK_TESTS = [
                              r"pci: 00:0\d\.0 \[1af4:1042\] class 010000 .*msix=\d+",
                              r"blk: vda: 16384 sectors \(8 MiB\)")),
          extra=virtio_disk()),
+    Test("ktest-blk-nvme-smp1", "direct", 1, "test=blk", Ktap(), extra=nvme_disk(),
+         ktest=True),
+    Test("ktest-blk-nvme-smp2", "direct", 2, "test=blk", Ktap(), extra=nvme_disk(),
+         ktest=True),
+    # Both drivers at once, on q35 (ECAM): the suite runs on vda and nvme0n1.
+    Test("ktest-blk-both-q35-smp2", "direct", 2, "test=blk",
+         Ktap(also=(r"blk: vda: 16384 sectors", r"blk: nvme0n1: 16384 sectors",
+                    r"nvme: nvme0n1 at 00:0\d\.0, 512-byte blocks, 32-entry I/O queue, MSI-X")),
+         extra=("-machine", "q35") + virtio_disk() + nvme_disk(), ktest=True),
 ]
