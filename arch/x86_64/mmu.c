@@ -147,42 +147,37 @@ uint64_t *mmu_direct_pte(paddr_t pa)
 	return (uint64_t *)arch_phys_to_virt(*pmd & PTE_ADDR) + ((pa >> PAGE_SHIFT) & 511);
 }
 
-/* Map len bytes of device registers at pa, uncached; returns the virtual address or NULL.
- * Any CPU (mmio_lock serialises the device region's allocation). */
-void *mmu_map_mmio(paddr_t pa, size_t len)
+/* Map [pa, pa + len) in units of `unit` bytes (4 KiB or 2 MiB) into the next free entries
+ * of `table` (512 entries from MMIO_BASE; *next is the first free one) with flags. The
+ * virtual address, or NULL when the table is full. Any CPU (mmio_lock serialises the
+ * device region's allocation). */
+static void *map_slots(uint64_t *table, unsigned *next, uint64_t unit, paddr_t pa, size_t len,
+		       uint64_t flags)
 {
-	paddr_t base = ALIGN_DOWN(pa, PAGE_SIZE);
-	size_t pages = (ALIGN_UP(pa + len, PAGE_SIZE) - base) / PAGE_SIZE;
+	paddr_t base = ALIGN_DOWN(pa, unit);
+	size_t n = (ALIGN_UP(pa + len, unit) - base) / unit;
 	irqflags_t f = spin_lock_irqsave(&mmio_lock);
-	if (mmio_next + pages > 512) {
+	if (*next + n > 512) {
 		spin_unlock_irqrestore(&mmio_lock, f);
 		return NULL;
 	}
-	uint64_t va = MMIO_BASE + (uint64_t)mmio_next * PAGE_SIZE;
-	for (size_t i = 0; i < pages; i++)
-		mmio_pt[mmio_next + i] = (base + i * PAGE_SIZE) | PTE_P | PTE_W | PTE_PCD | PTE_PWT |
-					 nx_bit();
-	mmio_next += (unsigned)pages;
+	uint64_t va = MMIO_BASE + (uint64_t)*next * unit;
+	for (size_t i = 0; i < n; i++)
+		table[*next + i] = (base + i * unit) | PTE_P | PTE_W | flags;
+	*next += (unsigned)n;
 	spin_unlock_irqrestore(&mmio_lock, f);
 	return (void *)(va + (pa - base));
 }
 
-/* Take n 2 MiB slots of the device region for base.. with flags; the address or NULL. */
+/* Map len bytes of device registers at pa, uncached; returns the virtual address or NULL. */
+void *mmu_map_mmio(paddr_t pa, size_t len)
+{
+	return map_slots(mmio_pt, &mmio_next, PAGE_SIZE, pa, len, PTE_PCD | PTE_PWT | nx_bit());
+}
+
 static void *map_large(paddr_t pa, size_t len, uint64_t flags)
 {
-	paddr_t base = ALIGN_DOWN(pa, MIB2);
-	unsigned pages = (unsigned)((ALIGN_UP(pa + len, MIB2) - base) / MIB2);
-	irqflags_t f = spin_lock_irqsave(&mmio_lock);
-	if (mmio_large_next + pages > 512) {
-		spin_unlock_irqrestore(&mmio_lock, f);
-		return NULL;
-	}
-	uint64_t va = MMIO_BASE + (uint64_t)mmio_large_next * MIB2;
-	for (unsigned i = 0; i < pages; i++)
-		mmio_pd[mmio_large_next + i] = (base + i * MIB2) | PTE_P | PTE_W | PTE_PS | flags;
-	mmio_large_next += pages;
-	spin_unlock_irqrestore(&mmio_lock, f);
-	return (void *)(va + (pa - base));
+	return map_slots(mmio_pd, &mmio_large_next, MIB2, pa, len, PTE_PS | flags);
 }
 
 /* Map len bytes of device registers at pa uncached in 2 MiB pages (an ECAM window, a large
