@@ -48,7 +48,7 @@ HCFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -DMCRK_HOST -Iinclu
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -MMD -MP
 
 DEPS_STAMP := $(B)/.deps-ok
-FUZZ_BIN := $(B)/fuzz_boot $(B)/fuzz_mce $(B)/fuzz_einj
+FUZZ_BIN := $(B)/fuzz_boot $(B)/fuzz_mce $(B)/fuzz_einj $(B)/fuzz_pci
 
 .PHONY: all deps run demo einj debug test check campaign bench-guest host-test qemu-test bench bochs fuzz clean
 all: $(B)/mcrk.elf $(B)/initrd.cpio $(B)/mcrk.iso
@@ -176,11 +176,16 @@ debug: all
 	$(QEMU) -cpu $(QEMU_CPU) -smp $(QEMU_SMP) -m $(QEMU_MEM) -cdrom $(B)/mcrk.iso -nographic -net none \
 		-no-reboot -s -S -device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-test: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN)
+# The block tests' disk: every sector says its number (scripts/mkdisk.py, tests/qemu/blk_tests.py).
+$(B)/disk-pattern.img: scripts/mkdisk.py
+	@mkdir -p $(B)
+	$(PYTHON) scripts/mkdisk.py $@ 8
+
+test: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN) $(B)/disk-pattern.img
 	@$(PYTHON) tests/run_all.py
 
 # make check T=srar: the tests of every harness whose names contain T (tests/README.md).
-check: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN)
+check: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN) $(B)/disk-pattern.img
 	@test -n "$(T)" || { echo "usage: make check T=PATTERN (see tests/README.md)" >&2; exit 2; }
 	@$(PYTHON) tests/run_all.py "$(T)"
 
@@ -194,7 +199,7 @@ campaign: all
 	$(PYTHON) tests/campaign/campaign.py --n $(N) --seed $(SEED) --jobs $(JOBS) --per-boot $(K) \
 		$(if $(EVENT),--event $(EVENT)) $(if $(KEEP_GOING),--keep-going)
 
-qemu-test: all $(B)/mcrk-test.elf
+qemu-test: all $(B)/mcrk-test.elf $(B)/disk-pattern.img
 	$(PYTHON) tests/qemu/driver.py run
 
 bochs: all
@@ -217,7 +222,7 @@ bench: $(B)/frame_bench $(B)/rmap_bench $(B)/cec_bench
 	$(B)/cec_bench
 
 # Guest benchmarks under QEMU (minutes): memory_failure and corrected-error collector costs,
-# SRAR and SRAO latency, threads.
+# SRAR and SRAO latency, threads, raw disk throughput.
 bench-guest: all
 	sh bench/run_mfbench.sh
 	sh bench/run_guest.sh forkbench
@@ -225,6 +230,7 @@ bench-guest: all
 	$(PYTHON) bench/srar_latency.py
 	$(PYTHON) bench/srao_latency.py
 	sh bench/run_threadbench.sh
+	sh bench/run_blkbench.sh
 
 # ---- fuzzing: libFuzzer targets with ASan/UBSan (clang); `make test` runs a short fixed smoke ----
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -241,6 +247,11 @@ FUZZ_EINJ_SRC := tests/fuzz/fuzz_einj.c kernel/acpi/einj_table.c kernel/lib/prin
 	kernel/lib/vsnprintf.c tests/host/fake_arch.c tests/host/fake_acpi.c
 $(B)/fuzz_einj: $(FUZZ_EINJ_SRC) $(DEPS_STAMP)
 	clang $(FUZZ_FLAGS) -Itests/host -o $@ $(FUZZ_EINJ_SRC)
+FUZZ_PCI_SRC := tests/fuzz/fuzz_pci.c $(addprefix kernel/pci/,pci.c msi.c pci_parse.c) \
+	kernel/lib/printk.c kernel/lib/vsnprintf.c tests/host/fake_arch.c tests/host/fake_acpi.c \
+	tests/host/fake_pci.c
+$(B)/fuzz_pci: $(FUZZ_PCI_SRC) $(DEPS_STAMP)
+	clang $(FUZZ_FLAGS) -Itests/host -o $@ $(FUZZ_PCI_SRC)
 # make fuzz [FUZZ_SECONDS=60]: each target explores that long, keeping its corpus in build/
 FUZZ_SECONDS ?= 60
 fuzz: $(FUZZ_BIN)

@@ -7,6 +7,9 @@
 #include "einj.h"
 #include "frame.h"
 #include "initrd.h"
+#include "pci.h"
+#include "blk.h"
+#include "blk_drivers.h"
 #include "kstring.h"
 #include "memory_failure.h"
 #include "vm.h"
@@ -112,6 +115,11 @@ void kernel_main(void)
 	arch_irq_enable();
 	mce_drain(); /* errors left over from before boot */
 	mce_inject_from_boot(&boot_info);
+	if (pci_init() > 0) {
+		virtio_blk_probe_all();
+		nvme_probe_all();
+		blk_bench_from_boot(boot_info.cmdline);
+	}
 	kernel_run_tests(boot_info.cmdline);
 	struct frame_stats st;
 	frame_get_stats(&st);

@@ -11,14 +11,15 @@
 # Seeds: fuzz_boot gets a well-formed multiboot2 and PVH structure (make_boot_seeds.py);
 # fuzz_mce gets the mce-inject case files of ../shared/mce-test-cases when present, and two
 # small records of its own always; fuzz_einj gets every table scripts/mkeinj.py writes (good
-# and malformed) and one trigger table. A crash leaves its input as build/fuzz-crash-<target>-*
+# and malformed) and one trigger table; fuzz_pci an MCFG of one window and a virtio-blk-like
+# function with BARs and a capability list. A crash leaves its input as build/fuzz-crash-<target>-*
 # and the target's output in build/fuzz-<target>.log.
 set -eu
 cd "$(dirname "$0")/.."
 B=${MCRK_BUILD:-build}
 MODE=${1:-smoke}
 SECONDS_EACH=60
-TARGETS="fuzz_boot fuzz_mce fuzz_einj"
+TARGETS="fuzz_boot fuzz_mce fuzz_einj fuzz_pci"
 if [ "$MODE" = smoke ] && [ $# -gt 1 ]; then
 	shift
 	TARGETS="$*"
@@ -48,6 +49,19 @@ seeds() { # target -> its seed folder, (re)written
 		python3 scripts/mkeinj.py "$dir"
 		python3 -c 'import sys; sys.path.insert(0, "scripts"); import mkeinj
 sys.stdout.buffer.write(mkeinj.trigger_table(2))' >"$dir/trigger"
+		;;
+	fuzz_pci)
+		python3 -c 'import struct, sys
+mcfg = b"\0" + b"MCFG" + bytes(40) + struct.pack("<QHBBI", 0xb0000000, 0, 0, 255, 0)
+cfg = bytearray(256)
+struct.pack_into("<IHH", cfg, 0, 0x10421af4, 0, 0x10)
+struct.pack_into("<II", cfg, 0x10, 0xfebf0000, 0xfebf8004)
+cfg[0x34] = 0x40
+cfg[0x40:0x44] = bytes([0x11, 0x50, 2, 0])
+cfg[0x50:0x54] = bytes([0x09, 0x00, 16, 1])
+masks = struct.pack("<6I", 0xfffff000, 0xffffc004, 0xffffffff, 0, 0, 0)
+open(sys.argv[1] + "/mcfg", "wb").write(mcfg)
+open(sys.argv[1] + "/function", "wb").write(b"\1" + bytes(cfg) + masks)' "$dir"
 		;;
 	esac
 	echo "$dir"

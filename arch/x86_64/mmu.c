@@ -18,6 +18,7 @@
 #include "kstring.h"
 #include "panic.h"
 #include "printk.h"
+#include "spinlock.h"
 #include "x86.h"
 
 #define GIB (1ull << 30)
@@ -32,6 +33,7 @@ static uint64_t mmio_pdpt[512] __attribute__((aligned(4096)));
 static uint64_t mmio_pd[512] __attribute__((aligned(4096)));
 static uint64_t mmio_pt[512] __attribute__((aligned(4096))); /* 2 MiB of device space is plenty */
 static unsigned mmio_next;
+static spinlock_t mmio_lock = SPINLOCK_INIT; /* mmio_next, mmio_large_next and their tables */
 static unsigned mmio_large_next = 1; /* mmio_pd slot for the next 2 MiB device page */
 static paddr_t direct_top; /* the direct map covers [0, direct_top) */
 
@@ -150,19 +152,44 @@ uint64_t *mmu_direct_pte(paddr_t pa)
 	return (uint64_t *)arch_phys_to_virt(*pmd & PTE_ADDR) + ((pa >> PAGE_SHIFT) & 511);
 }
 
+/* Map [pa, pa + len) in units of `unit` bytes (4 KiB or 2 MiB) into the next free entries
+ * of `table` (512 entries from MMIO_BASE; *next is the first free one) with flags. The
+ * virtual address, or NULL when the table is full. Any CPU (mmio_lock serialises the
+ * device region's allocation). */
+static void *map_slots(uint64_t *table, unsigned *next, uint64_t unit, paddr_t pa, size_t len,
+		       uint64_t flags)
+{
+	paddr_t base = ALIGN_DOWN(pa, unit);
+	size_t n = (ALIGN_UP(pa + len, unit) - base) / unit;
+	irqflags_t f = spin_lock_irqsave(&mmio_lock);
+	if (*next + n > 512) {
+		spin_unlock_irqrestore(&mmio_lock, f);
+		return NULL;
+	}
+	uint64_t va = MMIO_BASE + (uint64_t)*next * unit;
+	for (size_t i = 0; i < n; i++)
+		table[*next + i] = (base + i * unit) | PTE_P | PTE_W | flags;
+	*next += (unsigned)n;
+	spin_unlock_irqrestore(&mmio_lock, f);
+	return (void *)(va + (pa - base));
+}
+
 /* Map len bytes of device registers at pa, uncached; returns the virtual address or NULL. */
 void *mmu_map_mmio(paddr_t pa, size_t len)
 {
-	paddr_t base = ALIGN_DOWN(pa, PAGE_SIZE);
-	size_t pages = (ALIGN_UP(pa + len, PAGE_SIZE) - base) / PAGE_SIZE;
-	if (mmio_next + pages > 512)
-		return NULL;
-	uint64_t va = MMIO_BASE + (uint64_t)mmio_next * PAGE_SIZE;
-	for (size_t i = 0; i < pages; i++)
-		mmio_pt[mmio_next + i] = (base + i * PAGE_SIZE) | PTE_P | PTE_W | PTE_PCD | PTE_PWT |
-					 nx_bit();
-	mmio_next += (unsigned)pages;
-	return (void *)(va + (pa - base));
+	return map_slots(mmio_pt, &mmio_next, PAGE_SIZE, pa, len, PTE_PCD | PTE_PWT | nx_bit());
+}
+
+static void *map_large(paddr_t pa, size_t len, uint64_t flags)
+{
+	return map_slots(mmio_pd, &mmio_large_next, MIB2, pa, len, PTE_PS | flags);
+}
+
+/* Map len bytes of device registers at pa uncached in 2 MiB pages (an ECAM window, a large
+ * BAR); the virtual address or NULL. New entries only: no other CPU can have them cached. */
+void *mmu_map_mmio_large(paddr_t pa, size_t len)
+{
+	return map_large(pa, len, PTE_PCD | PTE_PWT | nx_bit());
 }
 
 /* Kernel address of len bytes of device memory at pa (a framebuffer): the direct map's when it
@@ -173,17 +200,9 @@ void *mmu_map_device_memory(paddr_t pa, size_t len)
 {
 	if (pa + len >= pa && pa + len <= direct_top)
 		return arch_phys_to_virt(pa);
-	paddr_t base = ALIGN_DOWN(pa, MIB2);
-	unsigned pages = (unsigned)((ALIGN_UP(pa + len, MIB2) - base) / MIB2);
-	if (mmio_large_next + pages > 512)
-		return NULL;
-	uint64_t va = MMIO_BASE + (uint64_t)mmio_large_next * MIB2;
-	for (unsigned i = 0; i < pages; i++)
-		mmio_pd[mmio_large_next + i] =
-			(base + i * MIB2) | PTE_P | PTE_W | PTE_PS | nx_bit();
-	mmio_large_next += pages;
+	void *va = map_large(pa, len, nx_bit());
 	write_cr3(read_cr3());
-	return (void *)(va + (pa - base));
+	return va;
 }
 
 /* Remove the identity map of low memory once no CPU runs from it. */

@@ -261,6 +261,7 @@ void idt_load(void);                    /* load it on this CPU */
 void mmu_init_direct_map(paddr_t top);  /* map [0, top) at DIRECT_MAP_BASE, switch CR3 */
 void *mmu_map_mmio(paddr_t pa, size_t len); /* uncached mapping of device registers */
 void *mmu_map_device_memory(paddr_t pa, size_t len); /* a framebuffer, cached as the MTRRs say */
+void *mmu_map_mmio_large(paddr_t pa, size_t len); /* uncached, in 2 MiB pages (ECAM, big BARs) */
 void mmu_drop_identity(void);
 paddr_t mmu_kernel_pml4(void);
 void pic_disable(void);

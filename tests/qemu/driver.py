@@ -462,8 +462,10 @@ def parse_ktap(text):
 
 @dataclass
 class Ktap:
-    """An in-kernel KTAP suite runs to completion: every result ok, exit status 1."""
+    """An in-kernel KTAP suite runs to completion: every result ok, exit status 1; and the
+    serial text matches each regex of `also`."""
     timeout: float = 120.0
+    also: tuple = ()
 
     def judge(self, m):
         status = m.wait_exit(self.timeout)
@@ -485,6 +487,9 @@ class Ktap:
             return False, "no test ran (1..0)"
         if status != EXIT_PASS:
             return False, _describe_exit(m, status) + ", expected %d" % EXIT_PASS
+        for pattern in self.also:
+            if not re.search(pattern, text, re.M):
+                return False, "no line matches %r" % pattern
         return True, ""
 
 

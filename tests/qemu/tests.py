@@ -17,6 +17,7 @@ in-kernel tests (tests/ktest/); every other row boots the production build/mcrk.
 To add a test, add a row. `python3 tests/qemu/driver.py run NAME` runs the matching rows.
 """
 
+from blk_tests import BLK_TESTS, virtio_disk
 from driver import Fault, Ktap, Panic, Ready, Script, Test, UserPrograms
 
 # User programs (user/*.c, in the initrd as /bin/NAME). Every one must exit 0 but these, which
@@ -45,8 +46,11 @@ TESTS = [
                              r"build",))),
     Test("boot-grub-bios",   "bios",   2,   "",           Ready(cpus=2, timeout=60)),
     Test("boot-grub-uefi",   "uefi",   2,   "",           Ready(cpus=2, timeout=180)),
-    Test("ktest-all-smp1",   "direct", 1,   "test=all",   Ktap(), ktest=True),
-    Test("ktest-all-smp2",   "direct", 2,   "test=all",   Ktap(), ktest=True),
+    # test=all includes the block suite, which needs a disk (tests/qemu/blk_tests.py).
+    Test("ktest-all-smp1",   "direct", 1,   "test=all",   Ktap(), ktest=True,
+         extra=virtio_disk()),
+    Test("ktest-all-smp2",   "direct", 2,   "test=all",   Ktap(), ktest=True,
+         extra=virtio_disk()),
     Test("ktest-panic",      "direct", 1,   "test=panic", Panic("deliberate"), ktest=True),
     Test("ktest-fault",      "direct", 1,   "test=fault",
          Fault("page fault", symbol="ktest_fault_unmapped_kernel_read"), ktest=True),
@@ -142,3 +146,4 @@ TESTS += smoke_tests()
 
 from hw_tests import HW_TESTS  # noqa: E402  (machine facts: topology, time, scale, consoles)
 TESTS += HW_TESTS
+TESTS += BLK_TESTS  # block rows: PCI, the block layer, virtio-blk (blk_tests.py)
