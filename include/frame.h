@@ -15,11 +15,16 @@
 #define PG_USER BIT(5)     /* allocated: user memory (anonymous or file-backed) */
 #define PG_SLAB BIT(6)     /* allocated: kmalloc size-class slab */
 #define PG_KSTACK BIT(7)   /* allocated: a kernel stack */
-#define PG_FILE BIT(8)     /* with PG_USER: clean page-cache page that can be re-read */
+#define PG_FILE BIT(8)     /* with PG_USER: a page-cache page (include/pagecache.h) */
 #define PG_TAIL BIT(9)     /* part of a multi-frame block, not its head */
 #define PG_ISOLATED BIT(10) /* taken out of the allocator for good (poison, frame_isolate_free) */
+#define PG_DIRTY BIT(11)    /* page cache: written; no other copy of its bytes exists */
+#define PG_UPTODATE BIT(12) /* page cache: holds the file's bytes */
 #define PG_HWPOISON BIT(16) /* memory error: never handed out again */
 #define PG_SWPOISON BIT(17) /* the poison was injected by software (may be unpoisoned) */
+
+/* The owner's state bits: cleared when the frame is freed. */
+#define PG_OWNER_STATE (PG_DIRTY | PG_UPTODATE)
 
 #define PG_KIND_MASK (PG_KERNEL | PG_PGTABLE | PG_USER | PG_SLAB | PG_KSTACK | PG_FILE)
 
@@ -42,6 +47,8 @@ struct page {
 	int32_t mapcount;   /* user page-table entries that map it */
 	struct list_node link; /* free list, per-CPU cache, or owner's list */
 	void *priv;         /* owner's data (rmap head, slab header, ...) */
+	struct pagecache *mapping; /* PG_FILE: the cache holding it (NULL once removed) */
+	uint64_t index;            /* PG_FILE: its page offset in that cache */
 };
 
 struct frame_stats {

@@ -22,3 +22,22 @@ int rmap_walk(struct page *pg, int (*fn)(struct mm *mm, vaddr_t va, void *arg), 
 int rmap_count(const struct page *pg);
 /* Number of rmap entries alive in the whole system (tests: leak checks). Any context. */
 long rmap_nr_entries(void);
+
+/* The one "collect, then act" loop over a frame's mappers (memory_failure, the page cache):
+ * every (mm, va) that maps pg is collected through rmap_walk, each mm kept with mm_tryget,
+ * then act(batch, round, arg) runs with no rmap lock held, so it may change mappings (take
+ * mm->lock, unmap, replace); the mms are put afterwards. A fork racing with the walk can add
+ * a mapping, so this repeats while mappings remain, at most RMAP_WALK_ROUNDS times. Returns
+ * the number of mappings acted on, or -EBUSY when some remain. Process context. */
+#define RMAP_WALK_ROUNDS 8
+struct rmap_mapper {
+	struct mm *mm; /* referenced with mm_tryget for the duration of act */
+	vaddr_t va;
+};
+struct rmap_batch {
+	struct rmap_mapper *v;
+	unsigned n, cap;
+	bool oom; /* the walk stopped early for want of memory (the next round goes on) */
+};
+typedef void (*rmap_batch_fn)(const struct rmap_batch *b, unsigned round, void *arg);
+int rmap_collect_then_act(struct page *pg, rmap_batch_fn act, void *arg);

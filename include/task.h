@@ -105,6 +105,12 @@ void sleep_on_locked(struct wait_queue *wq);
 void wake_up(struct wait_queue *wq);
 /* Sleep for at least ns nanoseconds; returns early (-EINTR) if a signal arrives. */
 int sleep_ns(uint64_t ns);
+/* Sleep until task_wake(current) (the waker sets *woken first), a signal, or the clock passes
+ * deadline_ns (0: no deadline). *woken and the signal flag are read under sched_lock before
+ * the task sleeps, so a waker that sets *woken and then calls task_wake is never missed.
+ * Returns 0 (woken, or *woken already set), -EINTR (a signal is pending) or -ETIMEDOUT.
+ * Process context, no spinlock held. */
+int sched_sleep_until(uint64_t deadline_ns, const uint32_t *woken);
 
 /* Ask the task to run its return-to-user work; kick its CPU if it runs elsewhere. */
 void task_set_flag(struct task *t, uint64_t flag);

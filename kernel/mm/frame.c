@@ -32,8 +32,9 @@
 #define CACHELINE 64
 
 /* Bits that say who owns a frame; the poison bits ride along untouched. */
-#define PG_OWNER_MASK (PG_RESERVED | PG_BUDDY | PG_PCP | PG_KIND_MASK | PG_TAIL | PG_ISOLATED)
-#define PG_NONKIND_OWNER (PG_OWNER_MASK & ~PG_KIND_MASK)
+#define PG_OWNER_MASK (PG_RESERVED | PG_BUDDY | PG_PCP | PG_KIND_MASK | PG_TAIL | PG_ISOLATED | \
+		       PG_OWNER_STATE)
+#define PG_NONKIND_OWNER (PG_RESERVED | PG_BUDDY | PG_PCP | PG_TAIL | PG_ISOLATED)
 
 struct zone {
 	spinlock_t lock;
@@ -372,6 +373,7 @@ struct page *frame_alloc(unsigned order, uint32_t kind)
 		pg->refcount = 1;
 		pg->mapcount = 0;
 		pg->priv = NULL;
+		pg->mapping = NULL;
 	}
 	return pg;
 }

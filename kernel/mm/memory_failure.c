@@ -105,38 +105,6 @@ static int finish(struct mf_event *ev, enum mf_result r, const char *why)
 
 /* ---- user frames: collect, unmap, signal ---- */
 
-struct mapper {
-	struct mm *mm; /* referenced with mm_tryget */
-	vaddr_t va;
-};
-
-struct collect {
-	struct mapper *v;
-	unsigned n, cap;
-	bool oom;
-};
-
-static int collect_one(struct mm *mm, vaddr_t va, void *arg)
-{
-	struct collect *c = arg;
-	if (c->n == c->cap) {
-		unsigned cap = c->cap ? c->cap * 2 : 16;
-		struct mapper *v = kmalloc(cap * sizeof(*v));
-		if (!v) {
-			c->oom = true;
-			return 1;
-		}
-		if (c->n)
-			memcpy(v, c->v, c->n * sizeof(*v));
-		kfree(c->v);
-		c->v = v;
-		c->cap = cap;
-	}
-	if (mm_tryget(mm))
-		c->v[c->n++] = (struct mapper){mm, va};
-	return 0;
-}
-
 static bool task_early(const struct task *t)
 {
 	if (t->mf_kill != MF_KILL_DEFAULT)
@@ -145,7 +113,7 @@ static bool task_early(const struct task *t)
 }
 
 /* Signal the owner of m->mm about the lost page at m->va. */
-static void signal_mapper(struct mf_event *ev, const struct mapper *m, struct task *consumer)
+static void signal_mapper(struct mf_event *ev, const struct rmap_mapper *m, struct task *consumer)
 {
 	struct task *t = task_get_mm_owner(m->mm);
 	if (!t)
@@ -166,7 +134,7 @@ static void signal_mapper(struct mf_event *ev, const struct mapper *m, struct ta
 	task_put(t);
 }
 
-static void kill_mapper(struct mf_event *ev, const struct mapper *m, int err)
+static void kill_mapper(struct mf_event *ev, const struct rmap_mapper *m, int err)
 {
 	struct task *t = task_get_mm_owner(m->mm);
 	if (!t)
@@ -177,29 +145,6 @@ static void kill_mapper(struct mf_event *ev, const struct mapper *m, int err)
 	task_put(t);
 }
 
-/* The one rmap loop: collect every (address space, address) that maps pg through the rmap,
- * then act on the batch with no rmap lock held (acting may unmap, which changes the rmap).
- * A fork racing with the walk can add a mapping: walk again until none is left, at most
- * MF_WALK_ROUNDS times. Returns the mappings acted on, or -EBUSY when some remain. */
-#define MF_WALK_ROUNDS 8
-
-typedef void (*batch_fn)(const struct collect *c, unsigned round, void *arg);
-
-static int collect_then_act(struct page *pg, batch_fn act, void *arg)
-{
-	unsigned total = 0, rounds = 0;
-	while (rmap_count(pg) > 0 && rounds++ < MF_WALK_ROUNDS) {
-		struct collect c = {0};
-		rmap_walk(pg, collect_one, &c); /* on OOM the loop comes back for the rest */
-		act(&c, rounds, arg);
-		for (unsigned i = 0; i < c.n; i++)
-			mm_put(c.v[i].mm);
-		total += c.n;
-		kfree(c.v);
-	}
-	return rmap_count(pg) > 0 ? -EBUSY : (int)total;
-}
-
 struct unmap_args {
 	struct mf_event *ev;
 	struct task *consumer; /* the current task for MF_ACTION_REQUIRED, else NULL */
@@ -207,7 +152,7 @@ struct unmap_args {
 };
 
 /* One batch: replace every mapping by a poison marker (or clear it), then signal. */
-static void unmap_batch(const struct collect *c, unsigned round, void *arg)
+static void unmap_batch(const struct rmap_batch *c, unsigned round, void *arg)
 {
 	const struct unmap_args *a = arg;
 	struct mf_event *ev = a->ev;
@@ -233,7 +178,7 @@ static int unmap_and_signal(struct mf_event *ev, struct page *pg, bool drop_clea
 {
 	struct unmap_args a = {ev, (ev->flags & MF_ACTION_REQUIRED) ? current_task() : NULL,
 			       drop_clean};
-	return collect_then_act(pg, unmap_batch, &a);
+	return rmap_collect_then_act(pg, unmap_batch, &a);
 }
 
 /* ---- handlers by frame state ---- */
@@ -429,7 +374,7 @@ struct replace_args {
 };
 
 /* One batch: point every mapping of the old frame at the new one. */
-static void replace_batch(const struct collect *c, unsigned round, void *arg)
+static void replace_batch(const struct rmap_batch *c, unsigned round, void *arg)
 {
 	const struct replace_args *a = arg;
 	(void)round;
@@ -444,7 +389,7 @@ static void replace_batch(const struct collect *c, unsigned round, void *arg)
 static int replace_everywhere(pfn_t old, struct page *new)
 {
 	struct replace_args a = {old, new};
-	int n = collect_then_act(pfn_to_page(old), replace_batch, &a);
+	int n = rmap_collect_then_act(pfn_to_page(old), replace_batch, &a);
 	return n < 0 ? n : 0;
 }
 

@@ -19,8 +19,10 @@
 #include "frame.h"
 #include "kerrno.h"
 #include "kmalloc.h"
+#include "kstring.h"
 #include "printk.h"
 #include "spinlock.h"
+#include "vm.h"
 
 #define RMAP_LOCK_BITS 6
 #define RMAP_NLOCKS (1u << RMAP_LOCK_BITS)
@@ -112,4 +114,43 @@ int rmap_count(const struct page *pg)
 long rmap_nr_entries(void)
 {
 	return __atomic_load_n(&nr_entries, __ATOMIC_RELAXED);
+}
+
+/* Add (mm, va) to the batch, keeping mm with mm_tryget; stops the walk when out of memory. */
+static int collect_one(struct mm *mm, vaddr_t va, void *arg)
+{
+	struct rmap_batch *c = arg;
+	if (c->n == c->cap) {
+		unsigned cap = c->cap ? c->cap * 2 : 16;
+		struct rmap_mapper *v = kmalloc(cap * sizeof(*v));
+		if (!v) {
+			c->oom = true;
+			return 1;
+		}
+		if (c->n)
+			memcpy(v, c->v, c->n * sizeof(*v));
+		kfree(c->v);
+		c->v = v;
+		c->cap = cap;
+	}
+	if (mm_tryget(mm))
+		c->v[c->n++] = (struct rmap_mapper){mm, va};
+	return 0;
+}
+
+/* Collect every mapping of pg, then act on the batch with no rmap lock held; again while
+ * mappings remain (a racing fork adds some); see rmap.h. Process context. */
+int rmap_collect_then_act(struct page *pg, rmap_batch_fn act, void *arg)
+{
+	unsigned total = 0, rounds = 0;
+	while (rmap_count(pg) > 0 && rounds++ < RMAP_WALK_ROUNDS) {
+		struct rmap_batch c = {0};
+		rmap_walk(pg, collect_one, &c); /* on OOM the loop comes back for the rest */
+		act(&c, rounds, arg);
+		for (unsigned i = 0; i < c.n; i++)
+			mm_put(c.v[i].mm);
+		total += c.n;
+		kfree(c.v);
+	}
+	return rmap_count(pg) > 0 ? -EBUSY : (int)total;
 }

@@ -12,6 +12,7 @@
 #include "kstring.h"
 #include "panic.h"
 #include "printk.h"
+#include "sig.h"
 #include "task.h"
 #include "vm.h"
 #include "work.h"
@@ -224,6 +225,25 @@ int sleep_ns(uint64_t ns)
 	schedule_locked();
 	spin_unlock_irqrestore(&sched_lock, f);
 	return (t->flags & TIF_SIGPENDING) ? -EINTR : 0;
+}
+
+int sched_sleep_until(uint64_t deadline_ns, const uint32_t *woken)
+{
+	irqflags_t f = spin_lock_irqsave(&sched_lock);
+	struct task *t = current_task();
+	bool timed_out = deadline_ns && arch_time_ns() >= deadline_ns;
+	if (!timed_out && !__atomic_load_n(woken, __ATOMIC_ACQUIRE) && !sig_pending(t)) {
+		t->state = TASK_SLEEPING;
+		t->wake_at_ns = deadline_ns;
+		if (deadline_ns)
+			list_add_tail(&t->run_link, &timed_sleepers);
+		schedule_locked();
+		timed_out = deadline_ns && arch_time_ns() >= deadline_ns;
+	}
+	spin_unlock_irqrestore(&sched_lock, f);
+	if (sig_pending(t))
+		return -EINTR;
+	return timed_out && !__atomic_load_n(woken, __ATOMIC_ACQUIRE) ? -ETIMEDOUT : 0;
 }
 
 /* A signal or machine-check work arrived for t: wake it if it sleeps; if it runs on another
