@@ -33,10 +33,10 @@ KTEST_SRC := $(sort $(wildcard tests/ktest/*.c tests/ktest/*/*.c tests/ktest/*/*
 KTEST_OBJ := $(patsubst %,$(B)/k/%.o,$(KTEST_SRC))
 
 # Portable code that the host build tests: boot/*.c and everything in kernel/ but the boot
-# sequence, the string functions (libc's are used) and the VFS with its files and syscalls
-# (tests/host fakes the few VFS calls the rest makes).
+# sequence, the string functions (libc's are used), and the pseudo file systems with the boot
+# assembly of the root (tests/host fakes vfs_register_node and builds its own roots).
 HOST_EXCLUDE := kernel/main.c kernel/lib/string.c \
-	kernel/fs/vfs.c kernel/fs/procfs.c kernel/fs/fs_syscalls.c
+	kernel/fs/procfs.c kernel/fs/nodefs.c kernel/fs/initramfs.c
 PORTABLE_SRC := $(filter-out $(HOST_EXCLUDE),$(sort $(wildcard boot/*.c kernel/*.c kernel/*/*.c)))
 HOSTTEST_SRC := $(sort $(wildcard tests/host/*.c))
 HCFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -DMCRK_HOST -Iinclude \

@@ -82,6 +82,8 @@ int pagecache_truncate(struct pagecache *pc, uint64_t size);
 int pagecache_punch(struct pagecache *pc, uint64_t start, uint64_t end);
 /* Drop every page (the owner is going away; nothing maps the file any more). */
 void pagecache_destroy(struct pagecache *pc);
+/* Pages of [first, end) (page indexes) in the cache. Takes pc->lock. */
+uint64_t pagecache_cached(struct pagecache *pc, uint64_t first, uint64_t end);
 /* Frames held by every page cache (/proc/meminfo Cached). Any context. */
 uint64_t pagecache_nr_pages(void);
 

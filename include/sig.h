@@ -95,6 +95,12 @@ void sig_send_chld(struct task *parent, int pid, int wait_status);
  * on another CPU. */
 void sig_send_hwpoison(struct task *t, int code, uint64_t addr, int lsb);
 
+/* ppoll, pselect6 (and sigsuspend): block mask for the rest of the current syscall. The
+ * caller's mask comes back on the way to user mode: in the frame of a handler that this mask
+ * let run (its uc_sigmask), or at once when no handler runs. A syscall that returns without
+ * being interrupted calls sig_restore_temp_mask itself. Process context, current task. */
+void sig_set_temp_mask(uint64_t mask);
+void sig_restore_temp_mask(void);
 /* Whether t has an unblocked signal pending. */
 bool sig_pending(const struct task *t);
 /* On the way back to user mode: deliver pending signals to the current task (build the

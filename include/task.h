@@ -10,7 +10,8 @@
 #include "types.h"
 
 struct mm;
-struct file;
+struct fd_table;
+struct fs_context;
 struct sig_state;
 
 enum task_state {
@@ -25,7 +26,6 @@ enum task_state {
 #define TIF_SIGPENDING BIT(1)
 #define TIF_MF_NOTIFY BIT(2) /* a memory failure needs action for this task (mf_task_work) */
 
-#define TASK_MAX_FILES 32
 #define TASK_NAME_LEN 32
 
 /* Kill policy for memory errors (Linux's prctl PR_MCE_KILL), inherited across fork. */
@@ -58,8 +58,8 @@ struct task {
 	uint64_t clear_child_tid;
 	enum mf_kill_policy mf_kill;
 	struct sig_state *sig; /* signal handlers, masks and pending sets (kernel/sig) */
-	struct file *files[TASK_MAX_FILES];
-	uint32_t fd_cloexec;   /* bit n: close fd n on execve (FD_CLOEXEC); TASK_MAX_FILES <= 32 */
+	struct fd_table *files; /* descriptors (kernel/fs/file.c; shared by CLONE_FILES) */
+	struct fs_context *fs;  /* root, working directory, umask (shared by CLONE_FS) */
 	/* Action-required memory failure for this task, set in #MC context (mf_task_notify),
 	 * handled on its way back to user mode (TIF_MF_NOTIFY, mf_task_work). */
 	pfn_t mf_pfn;

@@ -5,7 +5,6 @@
 #include "arch/mca.h"
 #include "boot_info.h"
 #include "frame.h"
-#include "initrd.h"
 #include "kstring.h"
 #include "memory_failure.h"
 #include "arch/mmu.h"
@@ -57,15 +56,15 @@ static void print_mca_summary(void)
 				    "only; recovery on this vendor is not supported\n");
 }
 
-/* The first boot module is the initrd when it is a cpio archive. */
-static void initrd_setup(void)
+/* The root file system: a tmpfs with the initrd (the first boot module, a cpio archive)
+ * unpacked into it. The module's frames stay reserved: clean file pages are re-read from it. */
+static void root_setup(void)
 {
-	if (boot_info.n_modules == 0)
-		return;
 	const struct boot_module *m = &boot_info.modules[0];
-	int n = initrd_init(arch_phys_to_virt(m->start), m->end - m->start);
-	if (n >= 0)
-		printk(KERN_INFO "initrd: %d files (%lu KiB)\n", n, (m->end - m->start) >> 10);
+	if (boot_info.n_modules == 0)
+		vfs_init(NULL, 0);
+	else
+		vfs_init(arch_phys_to_virt(m->start), m->end - m->start);
 }
 
 /* The production kernel has no in-kernel tests; the test build replaces this (kernel.h). */
@@ -87,7 +86,7 @@ void kernel_main(void)
 		printk_set_level((int)lv - 1);
 	sched_init();
 	arch_timer_set_tick(sched_tick);
-	initrd_setup();
+	root_setup();
 	procfs_init();
 	mce_ctl_init();
 	memory_failure_init();

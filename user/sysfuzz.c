@@ -2,11 +2,16 @@
  * calls with random numbers (every Linux x86-64 number, implemented or not) and arguments
  * drawn from values that break things: 0, small and negative numbers, single bits, kernel
  * and non-canonical addresses, the top of user space, pointers into a scratch buffer and
- * into read-only strings, paths of real files and control files, and pure noise. A child
- * that breaks itself (unmaps its code, scribbles on its TLS, takes a signal with a garbage
- * handler) dies and the next one starts; one that sleeps too long is killed. At the end no
- * memory may be missing (MemFree as before, as in user/leakcheck.c) and the kernel must not
- * have faulted or panicked (the test driver checks the log).
+ * into read-only strings, paths of real files, directories, devices and control files,
+ * file-system type names, and pure noise. A child that breaks itself (unmaps its code,
+ * scribbles on its TLS, takes a signal with a garbage handler) dies and the next one starts;
+ * one that sleeps too long is killed. The children run chrooted in a tmpfs of their own
+ * (/tmp/sysfuzz, with /proc, /sys, /dev and /bin/hello inside), so whatever they create,
+ * rename, mount or delete goes when that tmpfs is detached at the end; then no memory may be
+ * missing (MemFree + Slab and SlabObjects as before, user/leakcheck.c's rule: slab frames are
+ * filled in allocation order, so only every other frame and every object must come back) and
+ * the kernel must not have faulted or panicked (the test driver checks the log). A pipe a child makes is set non-blocking at
+ * once: a read of an empty pipe nobody writes would only hang the child.
  *
  * usage: sysfuzz [SEED]   (default 1; the same seed gives the same calls on the same build)
  * The same source runs on Linux, as an unprivileged user; there the memory check only
@@ -18,7 +23,10 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,7 +52,10 @@ static const char *const paths[] = {
     "/proc/sys/vm/memory_failure_early_kill",
     "/sys/devices/system/machinecheck/machinecheck0/check_interval",
     "/sys/devices/system/machinecheck/machinecheck0/tolerant",
+    "/tmp", "/tmp/f", "f", "d", "d/f", "l", "/dev/null", "/dev/zero", "/dev/full",
+    "/dev/urandom", "/proc/mounts", "tmpfs", "proc", "size=64k", "mode=0700", "/mnt",
 };
+#define FUZZ_ROOT "/tmp/sysfuzz"
 #define NPATHS (sizeof(paths) / sizeof(paths[0]))
 
 static unsigned char *scratch; /* SCRATCH bytes, read-write, random content */
@@ -107,7 +118,12 @@ static void child(pid_t me)
 			continue; /* with a garbage frame it nearly always kills: keep it rare */
 		progress->calls++;
 		progress->last_nr = nr;
-		syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		long r = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		if ((nr == SYS_pipe || nr == SYS_pipe2) && r == 0) {
+			int *fds = (int *)a[0];
+			fcntl(fds[0], F_SETFL, O_NONBLOCK);
+			fcntl(fds[1], F_SETFL, O_NONBLOCK);
+		}
 		if (syscall(SYS_getpid) != me)
 			_exit(0); /* a fork or clone that succeeded: the copy stops here */
 	}
@@ -116,12 +132,47 @@ static void child(pid_t me)
 	_exit(0);
 }
 
+/* The children's root: a tmpfs with what the paths above name. On Linux without root this
+ * fails, and the children run in the real root (there the memory check only reports). */
+static int make_fuzz_root(void)
+{
+	static const char *const dirs[] = {FUZZ_ROOT "/bin", FUZZ_ROOT "/proc", FUZZ_ROOT "/sys",
+					   FUZZ_ROOT "/dev", FUZZ_ROOT "/tmp", FUZZ_ROOT "/d"};
+	static const struct {
+		const char *name;
+		unsigned minor;
+	} devs[] = {{"null", 3}, {"zero", 5}, {"full", 7}, {"urandom", 9}};
+	char buf[4096];
+	mkdir(FUZZ_ROOT, 0755);
+	if (mount("none", FUZZ_ROOT, "tmpfs", 0, "size=8m"))
+		return -1;
+	for (unsigned i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		mkdir(dirs[i], 0755);
+	for (unsigned i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
+		snprintf(buf, sizeof(buf), FUZZ_ROOT "/dev/%s", devs[i].name);
+		mknod(buf, S_IFCHR | 0666, makedev(1, devs[i].minor));
+	}
+	int in = open("/bin/hello", O_RDONLY), out = open(FUZZ_ROOT "/bin/hello",
+							     O_WRONLY | O_CREAT, 0755);
+	for (ssize_t n; in >= 0 && out >= 0 && (n = read(in, buf, sizeof(buf))) > 0;)
+		if (write(out, buf, (size_t)n) != n)
+			break;
+	close(in);
+	close(out);
+	if (mount("proc", FUZZ_ROOT "/proc", "proc", 0, NULL) ||
+	    mount("sysfs", FUZZ_ROOT "/sys", "sysfs", 0, NULL))
+		return -1;
+	return 0;
+}
+
 static char meminfo[2][2048]; /* the text of the first and the latest reading */
 
-static long mem_free_kb(int which)
+/* MemFree + Slab in kB; the live kmalloc objects in *objects. */
+static long mem_free_kb(int which, long *objects)
 {
 	read_meminfo(meminfo[which], sizeof(meminfo[which]));
-	return meminfo_value(meminfo[which], "MemFree:");
+	*objects = meminfo_value(meminfo[which], "SlabObjects:");
+	return meminfo_value(meminfo[which], "MemFree:") + meminfo_value(meminfo[which], "Slab:");
 }
 
 /* The meminfo lines that changed, to say where missing memory went. */
@@ -167,13 +218,22 @@ int main(int argc, char **argv)
 	printf("sysfuzz: seed %llu: %d children x %d calls\n", (unsigned long long)seed, CHILDREN,
 	       SYSCALLS);
 	fflush(stdout);
-	mem_free_kb(1);
+	long objs, objs_before;
+	mem_free_kb(1, &objs);
+	char hello[4096]; /* its pages come into the page cache now, not in the measured part */
+	int hfd = open("/bin/hello", O_RDONLY);
+	while (hfd >= 0 && read(hfd, hello, sizeof(hello)) > 0)
+		;
+	close(hfd);
 	pid_t warm = fork();
 	if (warm == 0)
 		_exit(0);
 	reap(warm);
-	mem_free_kb(0);
-	long before = mem_free_kb(0);
+	mem_free_kb(0, &objs);
+	long before = mem_free_kb(0, &objs_before);
+	int jailed = make_fuzz_root() == 0;
+	if (on_mcrk())
+		CHECK(jailed);
 	for (int c = 0; c < CHILDREN; c++) {
 		for (int i = 0; i < SCRATCH; i++)
 			scratch[i] = (unsigned char)rnd();
@@ -184,6 +244,8 @@ int main(int argc, char **argv)
 		if (pid == 0) {
 			/* What a child writes to the console by chance would only fill the log. */
 			close(0), close(1), close(2);
+			if (jailed && (chroot(FUZZ_ROOT) || chdir("/")))
+				_exit(99);
 			rng = child_seed | 1;
 			child(getpid());
 		}
@@ -214,18 +276,23 @@ int main(int argc, char **argv)
 	       exited, killed[SIGSEGV],
 	       killed[SIGBUS], killed[SIGKILL],
 	       CHILDREN - exited - killed[SIGSEGV] - killed[SIGBUS] - killed[SIGKILL]);
-	/* The copies of a child that died first were adopted by init, which reaps them as they
-	 * end: give that a moment before measuring. */
-	long after = mem_free_kb(1);
+	/* Everything the children made goes with their tmpfs, once the last of them is gone (the
+	 * copies of a child that died first were adopted by init, which reaps them as they end):
+	 * give that a moment before measuring. */
+	if (jailed)
+		CHECK(umount2(FUZZ_ROOT, MNT_DETACH) == 0);
+	rmdir(FUZZ_ROOT);
+	long after = mem_free_kb(1, &objs);
 	int waited = 0;
-	for (; waited < 500 && after != before; waited++) {
+	for (; waited < 500 && (after != before || objs != objs_before); waited++) {
 		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
-		after = mem_free_kb(1);
+		after = mem_free_kb(1, &objs);
 	}
-	printf("sysfuzz: MemFree %ld kB before, %ld kB after (%d ms later)\n", before, after, waited * 10);
-	if (after != before)
+	printf("sysfuzz: MemFree + Slab %ld kB before, %ld kB after, SlabObjects %ld -> %ld (%d ms "
+	       "later)\n", before, after, objs_before, objs, waited * 10);
+	if (after != before || objs != objs_before)
 		print_changes();
 	if (on_mcrk())
-		CHECK(after == before);
+		CHECK(after == before && objs == objs_before);
 	DONE("sysfuzz");
 }

@@ -21,6 +21,7 @@
 #include "kstring.h"
 #include "memory_failure.h"
 #include "mf_priv.h"
+#include "pagecache.h"
 #include "panic.h"
 #include "printk.h"
 #include "rmap.h"
@@ -194,14 +195,20 @@ static int mf_free(struct mf_event *ev, struct page *pg)
 
 static int mf_user(struct mf_event *ev, struct page *pg)
 {
-	bool clean_file = pg->flags & PG_FILE;
+	uint32_t fl = __atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE);
+	bool clean_file = (fl & (PG_FILE | PG_DIRTY)) == PG_FILE;
+	/* A clean page leaves its page cache first, so that a fault racing with the unmapping
+	 * reads the bytes again into a new frame instead of mapping this one. */
+	if (clean_file && pagecache_drop_clean(pg) == -EBUSY)
+		clean_file = false; /* written meanwhile: now it is the only copy */
 	int n = unmap_and_signal(ev, pg, clean_file);
 	if (n < 0)
 		return finish(ev, MF_FAILED, "mappings keep coming back");
 	if (clean_file)
 		return finish(ev, MF_RECOVERED, "clean file page dropped, re-read on next touch");
 	if (READ_ONCE(pg->refcount) > 0)
-		return finish(ev, MF_DELAYED, "held by a shared mapping; freed into quarantine later");
+		return finish(ev, MF_DELAYED, "held by a shared mapping or a file; freed into "
+					      "quarantine later");
 	return finish(ev, MF_RECOVERED, "unmapped; the frame never returns to the allocator");
 }
 
@@ -235,7 +242,8 @@ static const struct mf_state {
 	{PG_RESERVED, PG_RESERVED, "reserved", mf_reserved},
 	{PG_BUDDY | PG_PCP, PG_BUDDY, "free", mf_free},
 	{PG_BUDDY | PG_PCP, PG_PCP, "free (per-CPU cache)", mf_free},
-	{PG_USER | PG_FILE, PG_USER | PG_FILE, "clean file", mf_user},
+	{PG_USER | PG_FILE | PG_DIRTY, PG_USER | PG_FILE, "clean file", mf_user},
+	{PG_USER | PG_FILE, PG_USER | PG_FILE, "dirty file", mf_user},
 	{PG_USER, PG_USER, "anonymous user", mf_user},
 	{PG_PGTABLE, PG_PGTABLE, "page-table", mf_pgtable},
 	{PG_SLAB, PG_SLAB, "kernel heap", mf_kernel},
@@ -419,6 +427,8 @@ int soft_offline_frame(pfn_t pfn)
 	/* Hold the old frame while it is moved: were its last mapping to free it, it would go
 	 * back to the allocator unpoisoned and could be handed out before we retire it. */
 	upage_get(pg);
+	if (f & PG_FILE) /* the page cache's slot moves first: new faults find the copy */
+		pagecache_replace(pg, new);
 	int err = replace_everywhere(pfn, new);
 	upage_put(new); /* the mappings hold it now */
 	if (!err) /* out of use: poison it so it never comes back (software poison) */

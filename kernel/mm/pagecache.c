@@ -117,6 +117,19 @@ bool pagecache_page_current(struct pagecache *pc, uint64_t index, const struct p
 	return cur;
 }
 
+uint64_t pagecache_cached(struct pagecache *pc, uint64_t first, uint64_t end)
+{
+	uint64_t n = 0, i = first;
+	void *e;
+	spin_lock(&pc->lock);
+	while (i < end && (e = page_tree_next(&pc->tree, &i)) != NULL && i < end) {
+		n += page_tree_is_page(e);
+		i++;
+	}
+	spin_unlock(&pc->lock);
+	return n;
+}
+
 void pagecache_mark_dirty(struct page *pg)
 {
 	__atomic_fetch_or(&pg->flags, PG_DIRTY, __ATOMIC_RELEASE);

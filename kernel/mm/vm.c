@@ -123,12 +123,18 @@ int vm_install_pte(struct mm *mm, vaddr_t va, struct page *pg, unsigned prot)
 	return err;
 }
 
-/* PTE protection for pg in v: write only for shared VMAs or an exclusive private page. */
+/* PTE protection for pg in v: write for an exclusive private page, a shared anonymous page,
+ * or a dirty page of a shared file mapping (a clean one is mapped read-only, so that the
+ * first write faults and marks it dirty). */
 unsigned vm_pte_prot(const struct vma *v, const struct page *pg)
 {
 	unsigned prot = v->prot;
+	uint32_t fl = __atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE);
 
-	if (!(v->flags & VM_SHARED) && (prot & PT_WRITE) && !upage_exclusive(pg))
+	if (!(prot & PT_WRITE))
+		return prot;
+	if (!(v->flags & VM_SHARED) ? !upage_exclusive(pg)
+				    : (v->flags & VM_FILE) && !(fl & PG_DIRTY))
 		prot &= ~PT_WRITE;
 	return prot;
 }
@@ -220,12 +226,29 @@ bool mm_tryget(struct mm *mm)
 	return true;
 }
 
-/* Free a VMA that is out of the tree, dropping its shared object. */
+/* Free a VMA that is out of the tree, dropping its shared object or file. */
 void vma_free(struct vma *v)
 {
 	if (v->shm)
 		shm_put(v->shm);
+	if (v->flags & VM_FILE)
+		v->file.ops->put(v->file.file);
 	kfree(v);
+}
+
+/* A copy of v's backing is made (split, fork, mremap): take the references it holds. */
+void vma_get_backing(struct vma *v)
+{
+	if (v->shm)
+		shm_get(v->shm);
+	if (v->flags & VM_FILE)
+		v->file.ops->get(v->file.file);
+}
+
+/* Record the program exec loaded; see vm.h. */
+void mm_set_exe(struct mm *mm, const struct vm_file *exe)
+{
+	mm->exe = *exe;
 }
 
 static void mm_destroy(struct mm *mm)
@@ -245,6 +268,8 @@ static void mm_destroy(struct mm *mm)
 	mm->nr_vmas = 0;
 	spin_unlock(&mm->lock);
 	arch_pt_destroy(mm->pt);
+	if (mm->exe.ops)
+		mm->exe.ops->put(mm->exe.file);
 	kfree(mm);
 }
 

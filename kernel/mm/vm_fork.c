@@ -50,8 +50,7 @@ static int fork_vma(struct mm *parent, struct mm *child, const struct vma *v)
 	if (!n)
 		return -ENOMEM;
 	*n = *v;
-	if (n->shm)
-		shm_get(n->shm);
+	vma_get_backing(n);
 	vma_tree_insert(&child->vma_root, n);
 	child->nr_vmas++;
 	err = arch_pt_walk(parent->pt, v->start, v->end, fork_pte, &c);

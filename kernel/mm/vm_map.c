@@ -1,7 +1,8 @@
 /* Changing the layout of an address space: mmap, munmap, mprotect and brk. A range operation
- * first splits the VMAs that straddle its ends, so it then works on whole VMAs. Adjacent
- * private anonymous VMAs with equal protection and flags are merged when a mapping is added
- * (top-down mmap and brk keep growing one VMA); mprotect does not re-merge.
+ * first splits the VMAs that straddle its ends, so it then works on whole VMAs. Adjacent VMAs
+ * with equal protection and flags and the same backing continuing across the boundary are
+ * merged when a mapping is added (top-down mmap and brk keep growing one VMA) and after
+ * mprotect.
  * Every function takes mm->lock itself; placement searches top-down from mm->mmap_top. */
 #include "kerrno.h"
 #include "kmalloc.h"
@@ -14,12 +15,12 @@
 	 MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK |                    \
 	 MAP_FIXED_NOREPLACE)
 
-static bool range_user(vaddr_t start, uint64_t len)
+bool vm_range_user(vaddr_t start, uint64_t len)
 {
 	return start >= USER_VA_START && start < USER_VA_END && len <= USER_VA_END - start;
 }
 
-static bool range_free(struct mm *mm, vaddr_t start, vaddr_t end)
+bool vm_range_free(struct mm *mm, vaddr_t start, vaddr_t end)
 {
 	struct vma *n = vma_tree_next(mm->vma_root, start);
 
@@ -37,10 +38,9 @@ static int split_at(struct mm *mm, struct vma *v, vaddr_t at)
 	n->start = at;
 	if (n->flags & VM_FILE)
 		n->file_off += at - v->start;
-	if (n->shm) {
+	if (n->shm)
 		n->shm_pgoff += (at - v->start) >> PAGE_SHIFT;
-		shm_get(n->shm);
-	}
+	vma_get_backing(n);
 	v->end = at;
 	vma_tree_insert(&mm->vma_root, n);
 	mm->nr_vmas++;
@@ -48,7 +48,7 @@ static int split_at(struct mm *mm, struct vma *v, vaddr_t at)
 }
 
 /* Make VMA boundaries at start and end. */
-static int split_range(struct mm *mm, vaddr_t start, vaddr_t end)
+int vm_split_range(struct mm *mm, vaddr_t start, vaddr_t end)
 {
 	struct vma *v = vma_tree_find(mm->vma_root, start);
 	int err = 0;
@@ -61,10 +61,10 @@ static int split_range(struct mm *mm, vaddr_t start, vaddr_t end)
 	return err;
 }
 
-static int munmap_locked(struct mm *mm, vaddr_t start, vaddr_t end)
+int vm_munmap_locked(struct mm *mm, vaddr_t start, vaddr_t end)
 {
 	struct vma *v;
-	int err = split_range(mm, start, end);
+	int err = vm_split_range(mm, start, end);
 
 	if (err)
 		return err;
@@ -77,14 +77,33 @@ static int munmap_locked(struct mm *mm, vaddr_t start, vaddr_t end)
 	return 0;
 }
 
+/* a and b (a just below b) can be one VMA: same protection and flags, and the same backing
+ * continuing across the boundary (the same open file or shared object, at the next offset). */
 static bool can_merge(const struct vma *a, const struct vma *b)
 {
-	return a->end == b->start && a->prot == b->prot && a->flags == b->flags &&
-	       !(a->flags & (VM_SHARED | VM_FILE));
+	if (a->end != b->start || a->prot != b->prot || a->flags != b->flags)
+		return false;
+	if (a->flags & VM_FILE)
+		return a->file.file == b->file.file && a->file_off + (a->end - a->start) == b->file_off;
+	if (a->shm || b->shm)
+		return a->shm == b->shm && a->shm_pgoff + ((a->end - a->start) >> PAGE_SHIFT) == b->shm_pgoff;
+	return true;
+}
+
+/* Merge v with the VMA just above it when they can be one. */
+static void merge_next(struct mm *mm, struct vma *v)
+{
+	struct vma *n = vma_tree_next(mm->vma_root, v->end);
+	if (n && can_merge(v, n)) {
+		vma_tree_remove(&mm->vma_root, n);
+		mm->nr_vmas--;
+		v->end = n->end;
+		vma_free(n);
+	}
 }
 
 /* Put v (not overlapping anything) in the tree, merged with equal neighbours. */
-static void insert_locked(struct mm *mm, struct vma *v)
+void vm_insert_locked(struct mm *mm, struct vma *v)
 {
 	struct vma *p = vma_tree_prev(mm->vma_root, v->start);
 	struct vma *n = vma_tree_next(mm->vma_root, v->end);
@@ -97,12 +116,8 @@ static void insert_locked(struct mm *mm, struct vma *v)
 		vma_tree_insert(&mm->vma_root, v);
 		mm->nr_vmas++;
 	}
-	if (n && can_merge(v, n)) {
-		vma_tree_remove(&mm->vma_root, n);
-		mm->nr_vmas--;
-		v->end = n->end;
-		vma_free(n);
-	}
+	if (n && n->start == v->end)
+		merge_next(mm, v);
 }
 
 static int mmap_check(uint64_t len, unsigned prot, unsigned flags, const struct vm_file *file,
@@ -117,9 +132,13 @@ static int mmap_check(uint64_t len, unsigned prot, unsigned flags, const struct 
 		return -EINVAL;
 	if (anon == (file != NULL) || !IS_ALIGNED(off, PAGE_SIZE) || off + len < off)
 		return -EINVAL;
-	if (file && type == MAP_SHARED && (prot & PT_WRITE))
-		return -EACCES; /* the backing bytes are read-only */
-	return 0;
+	if (!file)
+		return 0;
+	if (type == MAP_SHARED && (prot & PT_WRITE) && !(file->mode & VM_FILE_WRITE))
+		return -EACCES;
+	if (!(file->mode & VM_FILE_READ))
+		return -EACCES;
+	return file->pc ? 0 : -ENODEV;
 }
 
 static struct vma *vma_new(uint64_t len, unsigned prot, unsigned flags, const struct vm_file *file,
@@ -134,11 +153,13 @@ static struct vma *vma_new(uint64_t len, unsigned prot, unsigned flags, const st
 		   (flags & MAP_GROWSDOWN ? VM_GROWSDOWN | VM_STACK : 0);
 	if ((flags & MAP_TYPE) == MAP_SHARED)
 		v->flags |= VM_SHARED;
+	if (!(v->flags & VM_SHARED) || !file || (file->mode & VM_FILE_WRITE))
+		v->flags |= VM_MAYWRITE;
 	if (file) {
 		v->flags |= VM_FILE;
-		v->file_data = file->data;
-		v->file_size = file->size;
+		v->file = *file;
 		v->file_off = off;
+		file->ops->get(file->file);
 	} else {
 		v->flags |= VM_ANON;
 	}
@@ -153,7 +174,7 @@ static struct vma *vma_new(uint64_t len, unsigned prot, unsigned flags, const st
 }
 
 /* Top-down search for len free bytes below mm->mmap_top. */
-static long find_gap(struct mm *mm, uint64_t len)
+long vm_find_gap(struct mm *mm, uint64_t len)
 {
 	vaddr_t end = mm->mmap_top;
 
@@ -175,21 +196,21 @@ static long place_locked(struct mm *mm, vaddr_t addr, uint64_t len, unsigned fla
 			return -EINVAL;
 		if (addr < USER_VA_START)
 			return -EPERM;
-		if (!range_user(addr, len))
+		if (!vm_range_user(addr, len))
 			return -ENOMEM;
-		if (!range_free(mm, addr, addr + len)) {
+		if (!vm_range_free(mm, addr, addr + len)) {
 			if (flags & MAP_FIXED_NOREPLACE)
 				return -EEXIST;
-			int err = munmap_locked(mm, addr, addr + len);
+			int err = vm_munmap_locked(mm, addr, addr + len);
 			if (err)
 				return err;
 		}
 		return (long)addr;
 	}
 	addr = ALIGN_UP(addr, PAGE_SIZE);
-	if (addr && range_user(addr, len) && range_free(mm, addr, addr + len))
+	if (addr && vm_range_user(addr, len) && vm_range_free(mm, addr, addr + len))
 		return (long)addr;
-	return find_gap(mm, len);
+	return vm_find_gap(mm, len);
 }
 
 /* Fault in every page of [start, end) (MAP_POPULATE, MAP_LOCKED); stops when memory runs out. */
@@ -225,7 +246,7 @@ long vm_mmap(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot, unsigned 
 	if (at >= 0) {
 		v->start = (vaddr_t)at;
 		v->end = (vaddr_t)at + len;
-		insert_locked(mm, v);
+		vm_insert_locked(mm, v);
 		if (flags & (MAP_LOCKED | MAP_POPULATE))
 			populate_locked(mm, (vaddr_t)at, (vaddr_t)at + len, prot);
 	}
@@ -243,10 +264,10 @@ int vm_munmap(struct mm *mm, vaddr_t addr, uint64_t len)
 	if (!len || !IS_ALIGNED(addr, PAGE_SIZE) || len > USER_VA_END)
 		return -EINVAL;
 	len = ALIGN_UP(len, PAGE_SIZE);
-	if (!range_user(addr, len))
+	if (!vm_range_user(addr, len))
 		return -EINVAL;
 	spin_lock(&mm->lock);
-	err = munmap_locked(mm, addr, addr + len);
+	err = vm_munmap_locked(mm, addr, addr + len);
 	spin_unlock(&mm->lock);
 	return err;
 }
@@ -259,7 +280,7 @@ int vm_madvise_dontneed(struct mm *mm, vaddr_t addr, uint64_t len)
 	len = ALIGN_UP(len, PAGE_SIZE);
 	if (!len)
 		return 0;
-	if (!range_user(addr, len))
+	if (!vm_range_user(addr, len))
 		return -EINVAL;
 	vaddr_t cur = addr, end = addr + len;
 	int err = 0;
@@ -285,7 +306,8 @@ int vm_madvise_dontneed(struct mm *mm, vaddr_t addr, uint64_t len)
 	return err;
 }
 
-/* -ENOMEM if [start, end) has a hole, -EACCES if prot adds write to a shared file mapping. */
+/* -ENOMEM if [start, end) has a hole, -EACCES if prot adds write to a shared mapping of a
+ * file not open for writing. */
 static int mprotect_check(struct mm *mm, vaddr_t start, vaddr_t end, unsigned prot)
 {
 	vaddr_t cur = start;
@@ -294,7 +316,7 @@ static int mprotect_check(struct mm *mm, vaddr_t start, vaddr_t end, unsigned pr
 		struct vma *v = vma_tree_find(mm->vma_root, cur);
 		if (!v)
 			return -ENOMEM;
-		if ((prot & PT_WRITE) && (v->flags & VM_FILE) && (v->flags & VM_SHARED))
+		if ((prot & PT_WRITE) && !(v->flags & VM_MAYWRITE))
 			return -EACCES;
 		cur = v->end;
 	}
@@ -334,20 +356,31 @@ int vm_mprotect(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot)
 	if (len > USER_VA_END)
 		return -ENOMEM;
 	end = addr + ALIGN_UP(len, PAGE_SIZE);
-	if (!range_user(addr, end - addr))
+	if (!vm_range_user(addr, end - addr))
 		return -ENOMEM;
 	spin_lock(&mm->lock);
 	err = mprotect_check(mm, addr, end, prot);
 	if (!err)
-		err = split_range(mm, addr, end);
+		err = vm_split_range(mm, addr, end);
 	for (struct vma *v = vma_tree_next(mm->vma_root, addr); !err && v && v->start < end;
 	     v = vma_tree_next(mm->vma_root, v->end)) {
 		struct reprot_ctx c = {mm, v};
 		v->prot = prot;
 		arch_pt_walk(mm->pt, v->start, v->end, reprotect_one, &c);
 	}
-	if (!err)
+	if (!err) {
 		arch_pt_flush(mm->pt, addr, (end - addr) >> PAGE_SHIFT);
+		/* neighbours that now match become one VMA again, as Linux's vma_merge does */
+		struct vma *v = vma_tree_prev(mm->vma_root, addr);
+		v = v ? v : vma_tree_next(mm->vma_root, addr);
+		while (v && v->start <= end) {
+			struct vma *n = vma_tree_next(mm->vma_root, v->end);
+			if (n && can_merge(v, n))
+				merge_next(mm, v); /* v grew: try its new neighbour too */
+			else
+				v = n;
+		}
+	}
 	spin_unlock(&mm->lock);
 	return err;
 }
@@ -364,7 +397,7 @@ static bool brk_grow_locked(struct mm *mm, vaddr_t old_end, vaddr_t new_end)
 {
 	struct vma *v;
 
-	if (!range_free(mm, old_end, new_end))
+	if (!vm_range_free(mm, old_end, new_end))
 		return false;
 	v = kzalloc(sizeof(*v));
 	if (!v)
@@ -372,8 +405,8 @@ static bool brk_grow_locked(struct mm *mm, vaddr_t old_end, vaddr_t new_end)
 	v->start = old_end;
 	v->end = new_end;
 	v->prot = PT_READ | PT_WRITE;
-	v->flags = VM_ANON | VM_BRK;
-	insert_locked(mm, v);
+	v->flags = VM_ANON | VM_BRK | VM_MAYWRITE;
+	vm_insert_locked(mm, v);
 	return true;
 }
 
@@ -392,7 +425,7 @@ vaddr_t vm_brk(struct mm *mm, vaddr_t want)
 	if (new_end > old_end)
 		ok = brk_grow_locked(mm, old_end, new_end);
 	else if (new_end < old_end)
-		ok = munmap_locked(mm, new_end, old_end) == 0;
+		ok = vm_munmap_locked(mm, new_end, old_end) == 0;
 	if (ok)
 		mm->brk = cur = want;
 out:

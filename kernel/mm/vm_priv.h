@@ -46,8 +46,10 @@ struct vma *vma_tree_next(struct vma *root, vaddr_t addr);
 struct vma *vma_tree_prev(struct vma *root, vaddr_t addr);
 void vma_tree_insert(struct vma **root, struct vma *v);
 void vma_tree_remove(struct vma **root, struct vma *v);
-/* Free a VMA that is no longer in a tree (drops its shared object, if any). */
+/* Free a VMA that is no longer in a tree (drops its shared object or file, if any). */
 void vma_free(struct vma *v);
+/* A copy of v was made: take the references its backing holds (shared object, file). */
+void vma_get_backing(struct vma *v);
 /* Height of the tree (tests check the balance). */
 int vma_tree_height(const struct vma *root);
 
@@ -66,6 +68,20 @@ void shm_put(struct vm_shm *s);
 /* The frame in slot idx (allocated zero-filled on first use) with a new reference for the
  * caller, or NULL when out of memory. */
 struct page *shm_page(struct vm_shm *s, uint64_t idx);
+
+/* ---- layout helpers (vm_map.c; mm->lock held) ---- */
+/* [start, start + len) lies in user space. */
+bool vm_range_user(vaddr_t start, uint64_t len);
+/* No VMA overlaps [start, end). */
+bool vm_range_free(struct mm *mm, vaddr_t start, vaddr_t end);
+/* Split the VMAs that straddle start or end. 0 or -ENOMEM. */
+int vm_split_range(struct mm *mm, vaddr_t start, vaddr_t end);
+/* Unmap [start, end) (page-aligned). 0 or -ENOMEM. */
+int vm_munmap_locked(struct mm *mm, vaddr_t start, vaddr_t end);
+/* Put v (overlapping nothing) in the tree, merged with equal anonymous neighbours. */
+void vm_insert_locked(struct mm *mm, struct vma *v);
+/* The highest free range of len bytes below mm->mmap_top, or -ENOMEM. */
+long vm_find_gap(struct mm *mm, uint64_t len);
 
 /* ---- PTEs (mm->lock held) ---- */
 /* Map pg at va with prot and record it in the rmap. The PTE takes over one frame reference

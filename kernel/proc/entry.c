@@ -18,7 +18,7 @@
 #include "vfs.h"
 #include "vm.h"
 
-#define INIT_ARGS_MAX 16
+#define INIT_ARGS_MAX 32
 
 int mm_handle_user_fault(vaddr_t addr, unsigned access)
 {
@@ -38,6 +38,11 @@ void task_user_trap(struct user_regs *r, enum user_trap trap, uint64_t addr, int
 		if (err == -EHWPOISON) {
 			mf_poison_touched(t, addr);
 			return;
+		}
+		if (err == -EIO) { /* a file page past the end of its file */
+			i.si_signo = SIGBUS;
+			i.si_code = BUS_ADRERR;
+			break;
 		}
 		i.si_signo = err == -ENOMEM ? SIGKILL : SIGSEGV;
 		i.si_code = err == -EACCES ? SEGV_ACCERR : SEGV_MAPERR;
@@ -120,7 +125,7 @@ static void init_main(void *unused)
 
 void proc_start_init(void)
 {
-	if (!initrd_entry(0)) {
+	if (!initrd_present()) {
 		printk(KERN_INFO "proc: no initrd, no user programs to run\n");
 		return;
 	}

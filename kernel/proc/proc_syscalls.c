@@ -6,6 +6,7 @@
 #include "kerrno.h"
 #include "kstring.h"
 #include "proc.h"
+#include "random.h"
 #include "syscall.h"
 #include "task.h"
 
@@ -232,14 +233,10 @@ SYSCALL_DEFINE(218, sys_set_tid_address);
 
 static long sys_getrandom(const struct syscall_args *a)
 {
-	/* Not cryptographic: a xorshift stream seeded from the time stamp counter. */
-	uint64_t x = arch_timestamp() | 1;
-	size_t n = MIN(a->arg[1], 256), done = 0;
+	/* Not cryptographic (include/random.h). */
+	size_t n = MIN(a->arg[1], 256);
 	uint8_t buf[256];
-	for (; done < n; done++) {
-		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-		buf[done] = (uint8_t)x;
-	}
+	random_bytes(buf, n);
 	return arch_copy_to_user((void *)a->arg[0], buf, n) ? -EFAULT : (long)n;
 }
 SYSCALL_DEFINE(318, sys_getrandom);

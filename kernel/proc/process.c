@@ -137,7 +137,15 @@ long task_fork(struct user_regs *regs)
 	}
 	child->mf_kill = parent->mf_kill; /* PR_MCE_KILL is inherited, as on Linux */
 	child->mm->owner = child;
-	vfs_fork_files(child, parent);
+	if (vfs_fork_files(child, parent, false) || vfs_fork_fs(child, parent, false)) {
+		vfs_close_all(child);
+		mm_put(child->mm);
+		child->mm = NULL;
+		irqflags_t f = spin_lock_irqsave(&sched_lock);
+		task_free(child);
+		spin_unlock_irqrestore(&sched_lock, f);
+		return -ENOMEM;
+	}
 	/* The child inherits the FS base and FPU state, and returns 0 from the same syscall. */
 	arch_syscall_set_retval(arch_context_init_user(&child->ctx, child->kstack, regs), 0);
 	irqflags_t f = spin_lock_irqsave(&sched_lock);

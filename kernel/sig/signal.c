@@ -47,6 +47,8 @@ struct sig_state {
 	uint64_t pending;
 	struct ksiginfo info[NSIG];
 	struct ksigaltstack altstack;
+	uint64_t saved_blocked; /* the mask to restore, when restore_saved (sig_set_temp_mask) */
+	bool restore_saved;
 };
 
 static uint64_t sigbit(int sig) { return BIT(sig - 1); }
@@ -281,6 +283,12 @@ void sig_deliver(struct user_regs *regs)
 		if (ka.handler == SIG_DFL || sig == SIGKILL)
 			task_exit(sig);
 		restart_syscall(regs, !(ka.flags & SA_RESTART));
+		f = spin_lock_irqsave(&s->lock);
+		if (s->restore_saved) { /* ppoll/pselect6: the frame restores the caller's mask */
+			old_blocked = s->saved_blocked;
+			s->restore_saved = false;
+		}
+		spin_unlock_irqrestore(&s->lock, f);
 		if (!setup_frame(s, sig, &ka, &info, old_blocked, regs)) {
 			printk(KERN_INFO "sig: task %d cannot take signal %d (bad stack or no "
 					 "restorer): killed by SIGSEGV\n", t->pid, sig);
@@ -289,6 +297,32 @@ void sig_deliver(struct user_regs *regs)
 		return; /* one frame at a time; the rest stay pending for the next return */
 	}
 	restart_syscall(regs, false);
+	sig_restore_temp_mask();
+}
+
+void sig_set_temp_mask(uint64_t mask)
+{
+	struct sig_state *s = current_task()->sig;
+	irqflags_t f = spin_lock_irqsave(&s->lock);
+	if (!s->restore_saved)
+		s->saved_blocked = s->blocked;
+	s->restore_saved = true;
+	s->blocked = mask & ~UNBLOCKABLE;
+	spin_unlock_irqrestore(&s->lock, f);
+}
+
+void sig_restore_temp_mask(void)
+{
+	struct task *t = current_task();
+	struct sig_state *s = t->sig;
+	irqflags_t f = spin_lock_irqsave(&s->lock);
+	if (s->restore_saved) {
+		s->blocked = s->saved_blocked;
+		s->restore_saved = false;
+	}
+	spin_unlock_irqrestore(&s->lock, f);
+	if (sig_pending(t))
+		task_set_flag(t, TIF_SIGPENDING);
 }
 
 long sys_rt_sigreturn(struct user_regs *regs)

@@ -1,6 +1,6 @@
 /* Fake user tasks for the host build of kernel/mm/memory_failure.c and kernel/sig, on the
  * real scheduler and process code (kernel/proc) and the fake CPU of fake_context.c; and the
- * VFS calls the host build needs without the VFS. */
+ * registration of pseudo-file-system nodes, which the host build keeps for tests to call. */
 #include "fake_task.h"
 #include "kerrno.h"
 #include "task.h"
@@ -13,7 +13,8 @@
 struct task fake_task_obj = {.pid = 1, .name = "fake"};
 struct task *fake_current = &fake_task_obj;
 
-/* The VFS is not in the host build: remember registered nodes so tests can call them. */
+/* The pseudo file systems are not in the host build: remember registered nodes so tests can
+ * call them. */
 #include "vfs.h"
 const struct vfs_node_ops *fake_node_ops[32];
 void *fake_node_priv[32];
@@ -30,12 +31,6 @@ int vfs_register_node(const char *path, const struct vfs_node_ops *ops, void *pr
 	return 0;
 }
 
-/* A task's open files: the fake tasks have none. */
-void vfs_close_all(struct task *t) { (void)t; }
-void vfs_exec_files(struct task *t) { (void)t; }
-void vfs_fork_files(struct task *child, const struct task *parent) { (void)child, (void)parent; }
-int vfs_init_task_console(struct task *t) { (void)t; return 0; }
-int vfs_file_backing(int fd, struct vm_file *out) { (void)fd, (void)out; return -EBADF; }
 
 /* ---- several fake tasks (memory_failure tests) ---- */
 

@@ -458,19 +458,21 @@ TEST(mf_clean_file_page_dropped)
 	start();
 	for (unsigned i = 0; i < sizeof(file_bytes); i++)
 		file_bytes[i] = (uint8_t)(i * 7 + 3);
-	struct vm_file f = {file_bytes, sizeof(file_bytes)};
+	struct vt_file vf;
+	vt_file_init(&vf, file_bytes, sizeof(file_bytes), VM_FILE_READ);
 	struct mm *mm = mm_create();
 	REQUIRE(mm);
-	CHECK_EQ(vm_mmap(mm, PG(0), 2 * PAGE_SIZE, PT_READ, MAP_PRIVATE | MAP_FIXED, &f, 0), PG(0));
+	CHECK_EQ(vm_mmap(mm, PG(0), 2 * PAGE_SIZE, PT_READ, MAP_PRIVATE | MAP_FIXED, &vf.vf, 0), PG(0));
 	struct task *t = fake_task_new(7, mm, MF_KILL_EARLY, true);
 	REQUIRE(t);
 	CHECK_EQ(vm_fault(mm, PG(1), FAULT_READ, true), 0);
 	pfn_t pfn = pfn_at(mm, PG(1));
 	struct page *pg = pfn_to_page(pfn);
 	REQUIRE(pfn);
-	CHECK_EQ(pg->flags, PG_USER | PG_FILE);
+	CHECK_EQ(pg->flags, PG_USER | PG_FILE | PG_UPTODATE);
 	CHECK_EQ(memory_failure(pfn, 0), 0);
 	CHECK(console_has("clean file page: recovered"));
+	CHECK(pg->mapping == NULL); /* out of the cache: the next touch reads it again */
 	CHECK(no_signal(t)); /* even an early-kill task loses nothing */
 	struct vm_page_info info;
 	vm_page_info(mm, PG(1), &info);
@@ -484,6 +486,7 @@ TEST(mf_clean_file_page_dropped)
 	CHECK(vt_check(&mm, 1));
 	fake_task_free(t);
 	mm_put(mm);
+	vt_file_release(&vf);
 	CHECK(never_reused(pfn));
 }
 

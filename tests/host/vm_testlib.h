@@ -32,3 +32,18 @@ extern char vt_err[512];
 void *vt_page(struct mm *mm, vaddr_t va);
 /* Count of VMAs of mm (through vm_for_each_vma). */
 int vt_nr_vmas(struct mm *mm);
+
+/* A file for mappings in tests: its page cache brings pages in clean from bytes[0, size); vf
+ * is what vm_mmap takes (mode: VM_FILE_READ, VM_FILE_WRITE); refs counts the VMAs that hold
+ * it, syncs the msync(MS_SYNC) calls that reached it. */
+#include "../../include/pagecache.h"
+struct vt_file {
+	struct vm_file vf;
+	struct pagecache pc;
+	const void *bytes;
+	size_t size;
+	int refs, syncs;
+};
+void vt_file_init(struct vt_file *f, const void *bytes, size_t size, unsigned mode);
+/* Drop the file's pages (nothing may map it any more). */
+void vt_file_release(struct vt_file *f);

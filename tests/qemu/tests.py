@@ -23,7 +23,8 @@ from driver import Fault, Ktap, Panic, Ready, Script, Test, UserPrograms
 # must die of the signal given ("init: segv killed by signal 11").
 KILLED_BY = {"segv": 11}
 PROGRAMS = ["hello", "fork_cow", "segv", "mmap_stress", "efault", "pagemap", "signals",
-            "sigcheck", "sched", "vfs", "leakcheck"]
+            "sigcheck", "sched", "vfs", "leakcheck", "files", "dirs", "pipes", "mounts", "fmap",
+            "tmpfiles"]
 
 
 def user(name, boot, smp, programs, timeout=120):
