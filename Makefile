@@ -25,19 +25,23 @@ KASFLAGS := -g -Iinclude -D__ASSEMBLY__ -MMD -MP -fno-pic -fno-pie
 KLDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T linker.ld
 
 # Sources: every C and assembly file in the kernel's folders.
-KSRC_C := $(sort $(wildcard boot/*.c kernel/*.c kernel/*/*.c arch/x86_64/*.c))
+KSRC_C := $(sort $(wildcard boot/*.c kernel/*.c kernel/*/*.c arch/x86_64/*.c drivers/*.c))
 KSRC_S := $(sort $(wildcard boot/*.S arch/x86_64/*.S))
-KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC_S) $(KSRC_C))
+# The framebuffer console's font, made at build time from GRUB's copy of GNU Unifont.
+FONT_C := $(B)/gen/fbcon_font.c
+KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC_S) $(KSRC_C) $(FONT_C))
 # The test build of the kernel adds the in-kernel tests (tests/ktest/, see tests/README.md).
 KTEST_SRC := $(sort $(wildcard tests/ktest/*.c tests/ktest/*/*.c tests/ktest/*/*.S))
 KTEST_OBJ := $(patsubst %,$(B)/k/%.o,$(KTEST_SRC))
 
 # Portable code that the host build tests: boot/*.c and everything in kernel/ but the boot
-# sequence, the string functions (libc's are used), and the pseudo file systems with the boot
-# assembly of the root (tests/host fakes vfs_register_node and builds its own roots).
-HOST_EXCLUDE := kernel/main.c kernel/lib/string.c \
+# sequence, the string functions (libc's are used), kernel/lib/percpu.c (per-CPU copies need
+# the linker's section), and the pseudo file systems with the boot assembly of the root
+# (tests/host fakes vfs_register_node and builds its own roots).
+HOST_EXCLUDE := kernel/main.c kernel/lib/string.c kernel/lib/percpu.c \
 	kernel/fs/procfs.c kernel/fs/nodefs.c kernel/fs/initramfs.c
-PORTABLE_SRC := $(filter-out $(HOST_EXCLUDE),$(sort $(wildcard boot/*.c kernel/*.c kernel/*/*.c)))
+PORTABLE_SRC := $(filter-out $(HOST_EXCLUDE),$(sort $(wildcard boot/*.c kernel/*.c kernel/*/*.c \
+	drivers/*.c))) $(FONT_C)
 HOSTTEST_SRC := $(sort $(wildcard tests/host/*.c))
 HCFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -DMCRK_HOST -Iinclude \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -MMD -MP
@@ -54,6 +58,10 @@ $(DEPS_STAMP): scripts/deps.sh
 	@sh scripts/deps.sh
 	@touch $@
 
+$(FONT_C): scripts/mkfont.py $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(PYTHON) scripts/mkfont.py $@
+
 $(B)/k/%.c.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(KCFLAGS) -c $< -o $@
@@ -61,15 +69,32 @@ $(B)/k/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) $(KASFLAGS) -c $< -o $@
 
-$(B)/mcrk.elf: $(KOBJ) linker.ld
-	$(LD) $(KLDFLAGS) -o $@ $(KOBJ)
+# Each kernel image is linked twice (include/ksyms.h): first with an empty symbol table, then
+# with the table of the first link's functions (scripts/mksyms.py), which sits after all code;
+# --check fails the build if any function moved between the two links.
+KSYMS_EMPTY := $(B)/k/ksyms-empty.o
+$(KSYMS_EMPTY): scripts/mksyms.py include/ksyms.h
+	@mkdir -p $(dir $@)
+	$(PYTHON) scripts/mksyms.py $(B)/k/ksyms-empty.c
+	$(CC) $(KCFLAGS) -c $(B)/k/ksyms-empty.c -o $@
+define link_with_symbols
+	$(LD) $(KLDFLAGS) -o $@.pass1 $(1) $(KSYMS_EMPTY)
+	nm -n -S $@.pass1 > $@.nm
+	$(PYTHON) scripts/mksyms.py $@.ksyms.c $@.nm
+	$(CC) $(KCFLAGS) -c $@.ksyms.c -o $@.ksyms.o
+	$(LD) $(KLDFLAGS) -o $@ $(1) $@.ksyms.o
+	$(PYTHON) scripts/mksyms.py --check $@.pass1 $@
+endef
+
+$(B)/mcrk.elf: $(KOBJ) $(KSYMS_EMPTY) linker.ld scripts/mksyms.py
+	$(call link_with_symbols,$(KOBJ))
 
 # build/mcrk-test.elf: the same kernel plus tests/ktest/, whose entry functions replace the
 # weak ones of arch/x86_64/context.c (the production kernel has no test hooks).
 $(KTEST_OBJ): KCFLAGS += -Itests/ktest
 $(B)/k/tests/ktest/x86_64/%: KCFLAGS += -Iarch/x86_64
-$(B)/mcrk-test.elf: $(KOBJ) $(KTEST_OBJ) linker.ld
-	$(LD) $(KLDFLAGS) -o $@ $(KOBJ) $(KTEST_OBJ)
+$(B)/mcrk-test.elf: $(KOBJ) $(KTEST_OBJ) $(KSYMS_EMPTY) linker.ld scripts/mksyms.py
+	$(call link_with_symbols,$(KOBJ) $(KTEST_OBJ))
 
 # ---- user programs (musl, static) and the initrd that carries them as /bin/NAME: the
 # programs tests run (user/), the demo's victim (demo/) and the guest benchmark (bench/) ----
@@ -79,9 +104,9 @@ USER_CFLAGS := -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
 $(B)/user/%: user/%.c $(wildcard user/*.h) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -o $@ $<
-$(B)/user/%: demo/%.c $(DEPS_STAMP)
+$(B)/user/%: demo/%.c $(wildcard user/*.h) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	musl-gcc $(USER_CFLAGS) -o $@ $<
+	musl-gcc $(USER_CFLAGS) -Iuser -o $@ $<
 $(B)/user/mfbench: bench/mfbench.c $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -o $@ $<
@@ -118,11 +143,13 @@ run: all
 	$(QEMU) -cpu $(QEMU_CPU) -smp $(QEMU_SMP) -m $(QEMU_MEM) -cdrom $(B)/mcrk.iso -nographic -net none \
 		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04
 # A recovery to watch: demo/victim.c prints the monitor command that poisons its page.
+# DEMO picks the program and its mode (demo/victim.c), e.g. DEMO=victim:early-spin QEMU_SMP=1.
+DEMO ?= victim:early
 demo: all
 	@echo "When the victim prints its command: press Ctrl-A then C, paste the 'mce -b ...'"
 	@echo "line, press Enter, then Ctrl-A C again to see the recovery. Ctrl-A X quits."
 	$(QEMU) -cpu $(QEMU_CPU) -smp $(QEMU_SMP) -m $(QEMU_MEM) -kernel $(B)/mcrk.elf \
-		-initrd $(B)/initrd.cpio -append "run=victim:early" -nographic -net none \
+		-initrd $(B)/initrd.cpio -append "run=$(DEMO)" -nographic -net none \
 		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04
 
 debug: all
@@ -158,10 +185,11 @@ bench: $(B)/frame_bench $(B)/rmap_bench
 	$(B)/frame_bench
 	$(B)/rmap_bench
 
-# Guest benchmarks under QEMU (minutes): memory_failure costs and SRAR latency.
+# Guest benchmarks under QEMU (minutes): memory_failure costs, SRAR and SRAO latency.
 bench-guest: all
 	sh bench/run_mfbench.sh
 	$(PYTHON) bench/srar_latency.py
+	$(PYTHON) bench/srao_latency.py
 
 # ---- fuzzing: libFuzzer targets with ASan/UBSan (clang); `make test` runs a short fixed smoke ----
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -169,7 +197,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=u
 FUZZ_BOOT_SRC := tests/fuzz/fuzz_boot.c $(sort $(wildcard boot/*.c)) kernel/lib/printk.c \
 	kernel/lib/vsnprintf.c kernel/lib/kstrtou64.c tests/host/fake_arch.c
 FUZZ_MCE_SRC := tests/fuzz/fuzz_mce.c $(addprefix kernel/mce/,severity.c addr.c decide.c format.c \
-	inject_parse.c) kernel/lib/vsnprintf.c
+	inject_parse.c) kernel/lib/vsnprintf.c kernel/lib/ksyms.c
 $(B)/fuzz_boot: $(FUZZ_BOOT_SRC) $(DEPS_STAMP)
 	clang $(FUZZ_FLAGS) -o $@ $(FUZZ_BOOT_SRC)
 $(B)/fuzz_mce: $(FUZZ_MCE_SRC) $(DEPS_STAMP)

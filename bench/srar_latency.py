@@ -38,7 +38,7 @@ def one(i):
         mhz = m.wait_for(r"time: TSC ([\d.]+) MHz", 30)
         for r in range(ROUNDS):
             ready = r"victim: round %d ready paddr=\S+ with: (mce -b 0 1 (\S+) (\S+) (\S+) (\S+))" % r
-            cmd, err = _inject(m, in_user=True, ready=ready)
+            cmd, _, err = _inject(m, in_user=True, ready=ready)
             if err:
                 return out, err
             done = m.wait_for(r"victim: round %d: .*: (\d+) cycles; rendezvous (\d+) ns" % r, 30)

@@ -110,6 +110,13 @@ void boot_info_print(const struct boot_info *bi)
 		       (unsigned long long)bi->modules[i].end, bi->modules[i].name);
 	if (bi->rsdp)
 		printk(KERN_INFO "boot: ACPI RSDP at %#llx\n", (unsigned long long)bi->rsdp);
+	if (bi->has_fb)
+		printk(KERN_INFO "boot: framebuffer %ux%u, %u bpp, type %u, at %#llx (pitch %u; "
+				 "red %u:%u green %u:%u blue %u:%u)\n",
+		       bi->fb.width, bi->fb.height, bi->fb.bpp, bi->fb.type,
+		       (unsigned long long)bi->fb.addr, bi->fb.pitch, bi->fb.red_pos,
+		       bi->fb.red_size, bi->fb.green_pos, bi->fb.green_size, bi->fb.blue_pos,
+		       bi->fb.blue_size);
 	if (bi->warnings)
 		printk(KERN_WARNING
 		       "boot: %u problems in the boot information were worked around\n",

@@ -35,6 +35,7 @@
 #define MB2_MMAP_HDR 16	    /* type, size, entry_size, entry_version */
 #define MB2_MMAP_ENTRY_MIN 24
 #define MB2_FB_MIN 30 /* through framebuffer_type */
+#define MB2_FB_RGB_SIZE 38 /* ... and the direct-RGB colour fields at 32..37 */
 #define RSDP_V1_LEN 20
 #define RSDP_V2_LEN 36
 #define RSDP_SIGNATURE "RSD PTR "
@@ -128,6 +129,14 @@ static void __init mb2_framebuffer(struct mb2_state *st, const struct mb2_tag *t
 	fb->height = boot_ld32(t->p + 24);
 	fb->bpp = t->p[28];
 	fb->type = t->p[29];
+	if (fb->type == BOOT_FB_RGB && t->size >= MB2_FB_RGB_SIZE) {
+		fb->red_pos = t->p[32];
+		fb->red_size = t->p[33];
+		fb->green_pos = t->p[34];
+		fb->green_size = t->p[35];
+		fb->blue_pos = t->p[36];
+		fb->blue_size = t->p[37];
+	}
 	st->bi->has_fb = true;
 }
 

@@ -1,13 +1,26 @@
 /* A program for machine checks injected from outside (QEMU's monitor `mce` command, or real
  * hardware): it fills a page, prints the page's physical address from /proc/self/pagemap and
- * the exact QEMU monitor command that poisons it, then keeps reading the page until SIGBUS.
- *   victim early   PR_MCE_KILL_EARLY, never touches the page again: expects BUS_MCEERR_AO
- *                  at once (SRAO injection)
- *   victim late    PR_MCE_KILL_LATE: expects BUS_MCEERR_AR on its next read (SRAO injection)
- *   victim srar    reads in a tight loop: expects BUS_MCEERR_AR (SRAR injected while it runs)
- *   victim repeat  like srar, for 5 pages in turn ("victim: round R ready ..."), printing the
- *                  cycles from each machine check to the handler (bench/srar_latency.py)
- * Prints "victim: SIGBUS si_code=N si_addr=P lsb=L" and exits 0 when it matches its mode. */
+ * the exact QEMU monitor command that poisons it, then waits (at most WAIT_S seconds) for
+ * what the error should do to it. Each waiting mode comes in two forms: MODE sleeps while it
+ * waits (nanosleep, so the CPU idles), MODE-spin never sleeps or makes a syscall while it waits
+ * (so only the kernel's preemption can run anything else on its CPU).
+ *   victim early[-spin]  PR_MCE_KILL_EARLY, never touches the page again: expects
+ *                        BUS_MCEERR_AO at once (SRAO or UCNA injection); the handler also
+ *                        prints the cycles from the machine check to itself
+ *   victim late[-spin]   PR_MCE_KILL_LATE, keeps reading the page: expects BUS_MCEERR_AR on
+ *                        the first read after the page was unmapped (SRAO or UCNA injection)
+ *   victim free[-spin]   frees the page again and prints the free frame's address: expects no
+ *                        signal (an SRAO there isolates a free frame)
+ *   victim wait[-spin]   has no page: a bystander for errors elsewhere; expects no signal
+ *   victim srar          reads in a tight loop: expects BUS_MCEERR_AR (SRAR injected while it
+ *                        runs)
+ *   victim repeat        like srar, for 5 pages in turn ("victim: round R ready ..."), printing
+ *                        the cycles from each machine check to the handler
+ *                        (bench/srar_latency.py)
+ * Prints "victim: SIGBUS si_code=N si_addr=P lsb=L" and exits 0 when it matches its mode, 1 when
+ * it does not. A mode that expects no signal prints "victim: no signal in WAIT_S s of waiting"
+ * and exits 0 at the end; one that expects a signal and got none prints "victim: no SIGBUS in
+ * WAIT_S s" and exits 3. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <setjmp.h>
@@ -21,22 +34,44 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "utest.h"
+
 #define PG 4096
+#define WAIT_S 60
+#define SRAO_STATUS "0xbd000000000000c0 0x5" /* memory scrub, MCG_STATUS RIPV|MCIP */
+#define SRAR_STATUS "0xbd80000000100134 0x6" /* data load, MCG_STATUS EIPV|MCIP */
+
+/* What a mode does while it waits and what it expects. */
+struct mode {
+	const char *name;
+	int kill;	   /* PR_MCE_KILL_EARLY or PR_MCE_KILL_LATE */
+	int want_code;	   /* BUS_MCEERR_AO (5), BUS_MCEERR_AR (4), or 0: no signal */
+	int touch;	   /* keeps reading the page while it waits */
+	int keep_page;	   /* 0: the page is freed again before the wait */
+	int has_page;	   /* 0: no page at all (a bystander) */
+	int timing;	   /* the handler prints the cycles since the machine check */
+	const char *status; /* the monitor command's MCi_STATUS and MCG_STATUS */
+};
+
+#define AO 5 /* BUS_MCEERR_AO */
+#define AR 4 /* BUS_MCEERR_AR */
+static const struct mode modes[] = {
+	{.name = "early", .kill = PR_MCE_KILL_EARLY, .want_code = AO, .keep_page = 1,
+	 .has_page = 1, .timing = 1, .status = SRAO_STATUS},
+	{.name = "late", .kill = PR_MCE_KILL_LATE, .want_code = AR, .touch = 1, .keep_page = 1,
+	 .has_page = 1, .status = SRAO_STATUS},
+	{.name = "free", .kill = PR_MCE_KILL_LATE, .has_page = 1, .status = SRAO_STATUS},
+	{.name = "wait", .kill = PR_MCE_KILL_LATE},
+	{.name = "srar", .kill = PR_MCE_KILL_LATE, .want_code = AR, .touch = 1, .keep_page = 1,
+	 .has_page = 1, .timing = 1, .status = SRAR_STATUS},
+};
+
 static volatile char *page;
-static int want_code;
-static int want_srar_timing, repeat;
+static const struct mode *mode;
+static int repeat;
 static uint64_t page_pa, handler_tsc;
 static sigjmp_buf jb;
 
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
-}
-
-/* srar mode: the TSC the kernel logged for the machine check at paddr (its record's "TSC"
- * field), read back from /proc/kmsg once the log has been drained; 0 if not found. */
 /* The last occurrence of what in the kernel log (/proc/kmsg), or NULL; *start gets the
  * buffer so the caller can look backwards. */
 static char *last_in_kmsg(const char *what, char **start)
@@ -54,32 +89,41 @@ static char *last_in_kmsg(const char *what, char **start)
 	return hit;
 }
 
+/* The TSC the kernel logged for the machine check at paddr (its record's "TSC" field), read
+ * back from /proc/kmsg; 0 if not found. The record is printed before the SIGBUS of an AO is
+ * sent, but an SRAR's task is recovered first: give the log drain a moment then. */
 static uint64_t record_tsc(uint64_t paddr)
 {
-	struct timespec wait = {0, 300 * 1000 * 1000};
-	nanosleep(&wait, NULL); /* the log drain runs after the task is recovered */
-	char addr[40], *buf;
+	char addr[40], *buf, *hit;
 	snprintf(addr, sizeof(addr), " ADDR %llx ", (unsigned long long)paddr);
-	char *hit = last_in_kmsg(addr, &buf);
-	while (hit && hit > buf && strncmp(hit, "TSC ", 4))
-		hit--;
-	return hit && hit > buf ? strtoull(hit + 4, NULL, 16) : 0;
+	for (int tries = 0; tries < 2; tries++) {
+		struct timespec wait = {0, 300 * 1000 * 1000};
+		if (tries)
+			nanosleep(&wait, NULL);
+		hit = last_in_kmsg(addr, &buf);
+		while (hit && hit > buf && strncmp(hit, "TSC ", 4))
+			hit--;
+		if (hit && hit > buf)
+			return strtoull(hit + 4, NULL, 16);
+	}
+	return 0;
 }
 
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
 	(void)sig, (void)uc;
-	uint64_t now = rdtsc();
-	int ok = si->si_code == want_code && si->si_addr == (void *)page && si->si_addr_lsb == 12;
+	uint64_t now = utest_rdtsc();
+	int ok = si->si_code == mode->want_code && si->si_addr == (void *)page &&
+		 si->si_addr_lsb == 12;
 	/* (No timing from the program's own loop: under QEMU the guest TSC runs on while the VM
-	 * is stopped for the injection. srar/repeat modes time against the kernel's record.) */
+	 * is stopped for the injection. The handler times against the kernel's record.) */
 	printf("victim: SIGBUS si_code=%d si_addr=%p lsb=%d (%s)\n", si->si_code, si->si_addr,
 	       si->si_addr_lsb, ok ? "as expected" : "WRONG");
 	if (repeat) {
 		handler_tsc = now;
 		siglongjmp(jb, 1);
 	}
-	if (want_srar_timing) {
+	if (mode->timing) {
 		uint64_t mc = record_tsc(page_pa);
 		if (mc && mc < now)
 			printf("victim: machine check at TSC %#llx, handler at TSC %#llx: %llu cycles\n",
@@ -136,40 +180,78 @@ static int repeat_rounds(int rounds)
 	return 0;
 }
 
+/* Wait for the signal until the deadline: reading the page or not, sleeping or spinning (no
+ * syscall at all in the spin). Returns only when the deadline passed. */
+static void wait_for_signal(uint64_t end, int spin)
+{
+	struct timespec tick = {0, 5 * 1000 * 1000};
+	for (unsigned long n = 0; utest_rdtsc() < end; n++) {
+		if (mode->touch && page[n % PG] != 0x42) {
+			printf("victim: the page changed under us\n");
+			exit(2);
+		}
+		if (!spin)
+			nanosleep(&tick, NULL);
+	}
+}
+
+/* The mode named NAME or NAME-spin; *spin says which. */
+static const struct mode *find_mode(const char *arg, int *spin)
+{
+	size_t len = strlen(arg);
+	*spin = len > 5 && !strcmp(arg + len - 5, "-spin");
+	for (unsigned i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (strlen(modes[i].name) == len - (*spin ? 5 : 0) &&
+		    !strncmp(modes[i].name, arg, len - (*spin ? 5 : 0)))
+			return &modes[i];
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
-	const char *mode = argc > 1 ? argv[1] : "early";
-	int early = !strcmp(mode, "early");
-	want_code = early ? 5 /* BUS_MCEERR_AO */ : 4 /* BUS_MCEERR_AR */;
-	want_srar_timing = !strcmp(mode, "srar");
-	repeat = !strcmp(mode, "repeat");
-	prctl(PR_MCE_KILL, PR_MCE_KILL_SET, early ? PR_MCE_KILL_EARLY : PR_MCE_KILL_LATE, 0, 0);
+	const char *arg = argc > 1 ? argv[1] : "early";
+	int spin;
+	repeat = !strcmp(arg, "repeat");
+	mode = find_mode(repeat ? "srar" : arg, &spin);
+	if (!mode) {
+		printf("victim: unknown mode %s (early, late, free, wait, each also -spin; srar, "
+		       "repeat)\n", arg);
+		return 2;
+	}
+	spin |= !strcmp(mode->name, "srar"); /* the SRAR must find it in user mode */
+	prctl(PR_MCE_KILL, PR_MCE_KILL_SET, mode->kill, 0, 0);
 	struct sigaction sa = {0};
 	sa.sa_sigaction = on_sigbus;
 	sa.sa_flags = SA_SIGINFO;
 	sigaction(SIGBUS, &sa, NULL);
 	if (repeat)
 		return repeat_rounds(5);
-	page = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
-	memset((void *)page, 0x42, PG);
-	uint64_t pa = pfn_of(page) * PG;
-	page_pa = pa;
-	const char *status = !strcmp(mode, "srar") ? "0xbd80000000100134 0x6" : "0xbd000000000000c0 0x5";
-	printf("victim: ready mode=%s addr=%p paddr=%#llx\n", mode, (void *)page, (unsigned long long)pa);
-	printf("victim: poison it from the QEMU monitor with: mce -b 0 1 %s %#llx 0x86\n", status,
-	       (unsigned long long)pa);
-	fflush(stdout);
-	struct timespec tick = {0, 5 * 1000 * 1000};
-	for (unsigned long n = 0;; n++) {
-		if (early) { /* early kill needs no touch; touching could race the AO with an AR */
-			nanosleep(&tick, NULL);
-			continue;
-		}
-		if (page[n % PG] != 0x42) {
-			printf("victim: the page changed under us\n");
-			return 2;
-		}
-		if (strcmp(mode, "srar"))
-			nanosleep(&tick, NULL);
+	if (mode->has_page) {
+		page = mmap(NULL, PG, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
+		memset((void *)page, 0x42, PG);
+		page_pa = pfn_of(page) * PG;
 	}
+	uint64_t end = utest_tsc_deadline(WAIT_S);
+	printf("victim: ready mode=%s addr=%p paddr=%#llx\n", arg, (void *)page,
+	       (unsigned long long)page_pa);
+	fflush(stdout);
+	if (mode->has_page && !mode->keep_page) {
+		/* Free the frame only now, with every code and data page this program touches
+		 * from here on already faulted in (the wait loop ran once): a fault would take
+		 * the frame just freed. */
+		wait_for_signal(0, spin);
+		munmap((void *)page, PG);
+	}
+	if (mode->has_page)
+		printf("victim: poison it from the QEMU monitor with: mce -b 0 1 %s %#llx 0x86\n",
+		       mode->status, (unsigned long long)page_pa);
+	fflush(stdout);
+	wait_for_signal(end, spin);
+	if (mode->want_code) {
+		printf("victim: no SIGBUS in %d s\n", WAIT_S);
+		return 3;
+	}
+	printf("victim: no signal in %d s of waiting\n", WAIT_S);
+	return 0;
 }

@@ -29,8 +29,11 @@ struct boot_module {
 struct boot_framebuffer {
 	paddr_t addr;
 	uint32_t pitch, width, height;
-	uint8_t bpp, type;
+	uint8_t bpp, type; /* type: 0 indexed, 1 direct RGB, 2 EGA text (multiboot2's numbers) */
+	/* Direct RGB only: each colour's bit position and width in a pixel (0 when unknown). */
+	uint8_t red_pos, red_size, green_pos, green_size, blue_pos, blue_size;
 };
+#define BOOT_FB_RGB 1
 
 enum boot_protocol { BOOT_MULTIBOOT2 = 1, BOOT_PVH = 2 };
 

@@ -4,7 +4,7 @@
  * The arch side calls in from four places: mce_cpu_setup() while bringing each CPU up (before
  * it sets CR4.MCE), mce_handle_mc() from the #MC handler, mce_poll() from the poll timer and the
  * CMCI handler, and mce_tick() from every timer tick. Records are pushed into per-CPU lock-free
- * rings there and printed later by mce_drain() in process context (deferred work, see work.h).
+ * rings there and printed by mce_drain() on a kernel worker soon after (deferred work, work.h).
  * docs/mca.md describes the flow, the rendezvous of broadcast machine checks and the knobs. */
 #pragma once
 #include "mce.h"
@@ -86,6 +86,30 @@ int mce_ctl_show(const char *path, char *buf, size_t size);
  * -EACCES for a read-only file, or the injector's error. Process context, interrupts on. */
 long mce_ctl_store(const char *path, const char *buf, size_t n);
 
+/* ---- the boot's recovery summary (kernel/mce/summary.c) ---- */
+
+/* What decides whether the machine can recover from memory errors. */
+struct mce_recovery_facts {
+	uint64_t cap;            /* MCG_CAP of the boot CPU */
+	bool has_mca, intel;     /* CPUID MCE+MCA; vendor Intel */
+	bool ser_enabled;        /* mce.ser (default 1) */
+	bool lmce_on, cmci_on;   /* what the boot CPU's set-up turned on (real CMCI only) */
+	int einj;                /* firmware EINJ table: 1 found, 0 not, -1 nobody probed */
+	const char *einj_detail; /* the EINJ code's few words, or "" */
+};
+/* Format "mce: recovery-capable: yes|no (why; banks; LMCE; CMCI; EINJ)\n" into buf
+ * (NUL-terminated when size > 0). Returns the length the text needs. Pure. */
+int mce_recovery_summary(char *buf, size_t size, const struct mce_recovery_facts *f);
+/* The boot CPU's facts (without the EINJ part). After the boot CPU's mce_cpu_setup. */
+void mce_recovery_facts_of_boot_cpu(struct mce_recovery_facts *f);
+/* Print the summary line. Boot, process context, once the EINJ code (if any) has looked. */
+void mce_print_recovery_summary(void);
+/* The EINJ code registers report: it writes a few words about the firmware's EINJ table into
+ * detail (NUL-terminated, at most size bytes; "" is fine) and returns 1 when the table is
+ * there and usable, 0 when not. Called once, by mce_print_recovery_summary, in process
+ * context. Register before kernel_main prints the ready line. */
+void mce_summary_set_einj(int (*report)(char *detail, size_t size));
+
 /* Run-time counters (all since boot). */
 struct mce_stats {
 	uint64_t records;		      /* records logged (rings) */
@@ -120,9 +144,9 @@ void mce_user_recovery_hook(pfn_t pfn, unsigned lsb, const struct mce_verdict *v
 
 /* Run the records of an mce-inject text (see mce_inject_parse) through the banks of the CPUs
  * they name: write MCi_STATUS/ADDR/MISC and MCG_STATUS, then raise #MC (broadcast unless
- * NOBROADCAST), a CMCI, or a poll, as each record's flags say. Prints what it does and drains
- * the log after each raise. Returns records injected or a negative errno. Process context,
- * interrupts enabled. */
+ * NOBROADCAST), a CMCI, or a poll, as each record's flags say. Prints what it does; the records
+ * reach the console through the log drain on a kernel worker, as real errors do. Returns
+ * records injected or a negative errno. Process context, interrupts enabled. */
 int mce_inject_text(const char *text, size_t len);
 /* Inject one record (rec.cpu, rec.bank, status...) with MCE_INJ_* flags. Same context. */
 int mce_inject_one(const struct mce_inj_record *r);

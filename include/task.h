@@ -42,6 +42,7 @@ struct task {
 	bool on_cpu;           /* its context is live on some CPU right now */
 	int32_t refs;          /* task_find, task_get_mm_owner holders; freed only at 0 */
 	bool is_idle;
+	bool is_worker;        /* a kernel worker (work.h): scheduled ahead of every user task */
 	unsigned cpu;          /* CPU it last ran on */
 	uint64_t flags;        /* TIF_*, atomic */
 	struct arch_context ctx;
@@ -75,8 +76,17 @@ struct task *current_task(void);
 /* Set up the scheduler; the calling boot context becomes CPU 0's idle task. Boot only. */
 void sched_init(void);
 /* Turn the calling context into this CPU's idle task and idle forever, running tasks
- * whenever there are any. Each CPU calls it once at the end of its start-up. */
+ * (kernel workers when work is pending) whenever there are any. Each CPU calls it once at
+ * the end of its start-up. */
 __noreturn void sched_idle_loop(void);
+/* Create the kernel workers that run deferred work (work.h), one per online CPU, and let
+ * the scheduler hand them pending work ahead of every user task. Boot, after sched_init and
+ * once every CPU is online; panics when out of memory. */
+void sched_start_workers(void);
+/* The running kernel worker waits until work is pending (at once when some is): it sleeps on
+ * the scheduler's list of waiting workers, which pick_next takes from ahead of the run queue.
+ * Process context, kernel workers only. */
+void sched_worker_wait(void);
 /* Give the CPU to another runnable task, if any. Process context, interrupts enabled or not. */
 void schedule(void);
 /* Make a new task runnable (after creating it). */
@@ -84,6 +94,9 @@ void sched_start_task(struct task *t);
 
 /* Create a kernel task running fn(arg). NULL when out of memory. Process context. */
 struct task *task_create_kernel(const char *name, void (*fn)(void *), void *arg);
+/* The same for a kernel worker (is_worker set): it has no pid, so user space can neither
+ * find nor signal it, and it is not counted by task_count. Process context. */
+struct task *task_create_worker(const char *name, void (*fn)(void *), void *arg);
 /* Look up a task by pid (a zombie counts until reaped) and take a reference on it; NULL
  * when none. Drop the reference with task_put. Takes sched_lock. */
 struct task *task_find(int pid);
@@ -92,7 +105,8 @@ struct task *task_find(int pid);
 struct task *task_get_mm_owner(struct mm *mm);
 /* Drop a reference from task_find/task_get_mm_owner; frees a reaped task at the last one. */
 void task_put(struct task *t);
-/* Number of tasks that exist (any state but DEAD). */
+/* Number of tasks with a pid that exist (any state but DEAD; idle tasks and workers not
+ * counted). */
 unsigned task_count(void);
 
 /* Sleep on wq until woken (the caller re-checks its condition). Process context. */

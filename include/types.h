@@ -40,4 +40,4 @@ typedef uint64_t pfn_t;   /* physical frame number (paddr >> PAGE_SHIFT) */
 #define __initdata __attribute__((section(".init.data")))
 #endif
 
-#define MAX_CPUS 64
+#define MAX_CPUS 1024

@@ -17,6 +17,7 @@
 #include "kernel.h"
 #include "mce_core.h"
 #include "printk.h"
+#include "proc_cpu.h"
 #include "work.h"
 
 /* The memory map itself was printed as the boot information was read (boot_info_print). */
@@ -85,9 +86,11 @@ void kernel_main(void)
 	    !kstrtou64(level, 10, &lv) && lv <= 8)
 		printk_set_level((int)lv - 1);
 	sched_init();
+	sched_start_workers();
 	arch_timer_set_tick(sched_tick);
 	root_setup();
 	procfs_init();
+	proc_cpu_init();
 	mce_ctl_init();
 	memory_failure_init();
 	frame_kpageflags_init();
@@ -95,6 +98,7 @@ void kernel_main(void)
 	print_memory_summary();
 	print_mca_summary();
 	mce_config_print();
+	mce_print_recovery_summary();
 	arch_irq_enable();
 	mce_drain(); /* errors left over from before boot */
 	mce_inject_from_boot(&boot_info);
@@ -104,5 +108,5 @@ void kernel_main(void)
 	printk(KERN_INFO "mcrk: ready (%u CPUs, %lu MiB free, boot took %lu ms)\n",
 	       arch_cpu_count(), (st.free * PAGE_SIZE) >> 20, arch_time_ns() / 1000000);
 	proc_start_init();
-	sched_idle_loop(); /* runs tasks and deferred work (work.h) from now on */
+	sched_idle_loop(); /* runs tasks and the workers (deferred work, work.h) from now on */
 }

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The arch boundary (docs/arch.md). Portable code (kernel/, the boot-information parsers in
-# boot/*.c, and the portable headers in include/ outside include/arch/) must not:
+# boot/*.c, the device code in drivers/, and the portable headers in include/ outside
+# include/arch/) must not:
 #   - include anything under arch/x86_64/ (or x86.h);
 #   - use inline assembly;
 #   - name an x86 register (rax..r15, rip, rsp, eflags/rflags, cr0..cr4, xmm0.., mxcsr, the
@@ -23,7 +24,7 @@ MSRS='0[xX]([cC]000[01][0-9a-fA-F]{3}|17[9aAbB]|4[dD]0)[uUlL]*'
 # Every portable C file as FILE:LINE:TEXT with comments blanked and line numbers kept; with
 # $1 = 1 also the contents of string and character literals.
 code_lines() {
-	find kernel include $([ -d boot ] && echo boot) -path include/arch -prune -o -type f \( -name '*.c' -o -name '*.h' \) \
+	find kernel include $([ -d boot ] && echo boot) $([ -d drivers ] && echo drivers) -path include/arch -prune -o -type f \( -name '*.c' -o -name '*.h' \) \
 		-print | sort | xargs awk -v blank_strings="$1" '
 	FNR == 1 { incom = 0 }
 	{
@@ -70,5 +71,5 @@ if [ -n "$bad" ]; then
 	printf '%s\n' "$bad"
 	exit 1
 fi
-echo "arch boundary: kernel/, boot/*.c and include/ use no arch code, x86 registers or x86 constants"
+echo "arch boundary: kernel/, boot/*.c, drivers/ and include/ use no arch code, x86 registers or x86 constants"
 exit 0

@@ -18,40 +18,13 @@
 #define COUNTERS "/sys/kernel/debug/mce/counters"
 #define CE_STATUS "0x9000000000000017" /* VAL|EN, MCACOD 0x17: a corrected error */
 
-/* Read a whole small file into buf; returns its length or -errno. */
-static int read_file(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY), n, len = 0;
-
-	if (fd < 0)
-		return -errno;
-	while ((n = read(fd, buf + len, size - 1 - len)) > 0)
-		len += n;
-	close(fd);
-	buf[len] = '\0';
-	return n < 0 ? -errno : len;
-}
-
-/* Write s to path in one write(); returns 0 or -errno. */
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY), rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
 /* The value of counter name in the counters file, or -1. */
 static long long counter(const char *name)
 {
 	char buf[4096], key[64];
 	const char *p;
 
-	if (read_file(COUNTERS, buf, sizeof buf) <= 0)
+	if (utest_read_file(COUNTERS, buf, sizeof buf) <= 0)
 		return -1;
 	snprintf(key, sizeof key, "\n%s ", name);
 	if (!strncmp(buf, key + 1, strlen(key + 1)))
@@ -65,7 +38,7 @@ static int knob_is(const char *knob, const char *want)
 	char path[128], buf[64];
 
 	snprintf(path, sizeof path, KNOBS "%s", knob);
-	if (read_file(path, buf, sizeof buf) < 0)
+	if (utest_read_file(path, buf, sizeof buf) < 0)
 		return 0;
 	if (strcmp(buf, want))
 		printf("mceinject: %s reads %s", knob, buf);
@@ -77,7 +50,7 @@ static int knob_write(const char *knob, const char *value)
 	char path[128];
 
 	snprintf(path, sizeof path, KNOBS "%s", knob);
-	return write_file(path, value);
+	return utest_write_file(path, value);
 }
 
 static void check_knobs(void)
@@ -117,16 +90,16 @@ static void check_field_injection(void)
 	long long rec = counter("records");
 
 	CHECK(keep >= 0 && poll >= 0 && rec >= 0);
-	CHECK(write_file(INJ "cpu", "1") == 0);
-	CHECK(write_file(INJ "status", CE_STATUS) == 0);
-	CHECK(write_file(INJ "addr", "0") == 0);
-	CHECK(write_file(INJ "misc", "0") == 0);
-	CHECK(write_file(INJ "mcgstatus", "0") == 0);
-	CHECK(write_file(INJ "flags", "sw") == 0);
-	CHECK(write_file(INJ "flags", "df") == -EINVAL);
-	CHECK(write_file(INJ "bank", "999") == -EINVAL);
+	CHECK(utest_write_file(INJ "cpu", "1") == 0);
+	CHECK(utest_write_file(INJ "status", CE_STATUS) == 0);
+	CHECK(utest_write_file(INJ "addr", "0") == 0);
+	CHECK(utest_write_file(INJ "misc", "0") == 0);
+	CHECK(utest_write_file(INJ "mcgstatus", "0") == 0);
+	CHECK(utest_write_file(INJ "flags", "sw") == 0);
+	CHECK(utest_write_file(INJ "flags", "df") == -EINVAL);
+	CHECK(utest_write_file(INJ "bank", "999") == -EINVAL);
 	CHECK(counter("records") == rec);
-	CHECK(write_file(INJ "bank", "3") == 0);
+	CHECK(utest_write_file(INJ "bank", "3") == 0);
 	CHECK(counter("grade_KEEP") == keep + 1);
 	CHECK(counter("source_poll") == poll + 1);
 	CHECK(counter("records") == rec + 1);
@@ -137,10 +110,10 @@ static void check_text_injection(void)
 {
 	long long keep = counter("grade_KEEP"), rec = counter("records");
 
-	CHECK(write_file(INJ "text", "CPU 0 BANK 2\nSTATUS CORRECTED 0x17\nPOLL\n") == 0);
+	CHECK(utest_write_file(INJ "text", "CPU 0 BANK 2\nSTATUS CORRECTED 0x17\nPOLL\n") == 0);
 	CHECK(counter("grade_KEEP") == keep + 1);
 	CHECK(counter("records") == rec + 1);
-	CHECK(write_file(INJ "text", "CPU 0 BANK 2 FROB\n") == -EINVAL);
+	CHECK(utest_write_file(INJ "text", "CPU 0 BANK 2 FROB\n") == -EINVAL);
 	CHECK(counter("records") == rec + 1);
 }
 
@@ -151,7 +124,7 @@ int main(void)
 	check_knobs();
 	check_field_injection();
 	check_text_injection();
-	CHECK(read_file("/sys/kernel/debug/mce/severities-coverage", buf, sizeof buf) > 0);
+	CHECK(utest_read_file("/sys/kernel/debug/mce/severities-coverage", buf, sizeof buf) > 0);
 	CHECK(strstr(buf, "\tCorrected error\n") != NULL);
 	DONE("mceinject");
 }

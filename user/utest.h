@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int utest_failures;
+static int utest_failures __attribute__((unused)); /* not every includer checks */
 #define CHECK(cond)                                                                         \
 	do {                                                                                \
 		if (!(cond)) {                                                              \
@@ -49,9 +49,64 @@ static inline void read_meminfo(char *buf, size_t size)
 	buf[n > 0 ? n : 0] = 0;
 }
 
+#include <errno.h>
+
+/* Read a whole small file into buf (NUL-terminated); returns its length or -errno. */
+static inline int utest_read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY), n = 0, len = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (len < (int)size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = '\0';
+	return n < 0 ? -errno : len;
+}
+
+/* Write s to path in one write() (a control file takes a value whole); 0 or -errno. */
+static inline int utest_write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
 /* The number after "Name:" in meminfo text (kB for most fields), or -1 when absent. */
 static inline long meminfo_value(const char *text, const char *name)
 {
 	const char *p = strstr(text, name);
 	return p ? strtol(p + strlen(name), NULL, 10) : -1;
+}
+
+#include <stdint.h>
+#include <time.h>
+
+/* The time stamp counter: a clock that needs no syscall, for programs that must wait without
+ * one (a victim spinning while the kernel recovers behind its back). */
+static inline uint64_t utest_rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* The TSC value `seconds` from now, its rate measured against CLOCK_MONOTONIC over 20 ms
+ * (syscalls are allowed here, before the wait). */
+static inline uint64_t utest_tsc_deadline(unsigned seconds)
+{
+	struct timespec a, b, nap = {0, 20 * 1000 * 1000};
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	uint64_t t0 = utest_rdtsc();
+	nanosleep(&nap, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	uint64_t t1 = utest_rdtsc();
+	double ns = (b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec);
+	return t1 + (uint64_t)((t1 - t0) / ns * 1e9 * seconds);
 }

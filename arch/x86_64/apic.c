@@ -64,6 +64,11 @@ static uint64_t timer_hz;	      /* APIC timer counts per second, divider 16 */
 static void (*volatile tick_fns[MAX_TICK_FNS])(void);
 static uint64_t apic_errors;
 
+uint64_t apic_error_count(void)
+{
+	return __atomic_load_n(&apic_errors, __ATOMIC_RELAXED);
+}
+
 bool apic_x2apic_mode(void)
 {
 	return x2apic;
@@ -152,7 +157,7 @@ static void apic_error_irq(struct trap_frame *tf)
 	apic_write(APIC_ESR, 0); /* latch the current errors into the readable register */
 	uint32_t esr = apic_read(APIC_ESR);
 	apic_eoi();
-	if (apic_errors++ < 10)
+	if (__atomic_fetch_add(&apic_errors, 1, __ATOMIC_RELAXED) < 10)
 		printk(KERN_WARNING "apic: error on CPU %u: ESR %#x\n", arch_cpu_id(), esr);
 }
 

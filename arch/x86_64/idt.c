@@ -4,6 +4,7 @@
  * is reported, never ignored. */
 #include "arch/cpu.h"
 #include "entry_priv.h"
+#include "ksyms.h"
 #include "kstring.h"
 #include "panic.h"
 #include "printk.h"
@@ -16,6 +17,8 @@
 #define PIC1_DATA 0x21
 #define PIC2_CMD 0xa0
 #define PIC2_DATA 0xa1
+#define PIC_SPURIOUS_IRQ7 0x27 /* the 8259s' vectors start at 0x20 and 0x28 (pic_disable) */
+#define PIC_SPURIOUS_IRQ15 0x2f
 
 struct idt_gate {
 	uint16_t off_lo, sel;
@@ -31,6 +34,7 @@ struct ex_entry {
 static struct idt_gate idt[IDT_ENTRIES] __attribute__((aligned(16)));
 static irq_handler_t irq_handlers[IDT_ENTRIES];
 static uint64_t unexpected_count[IDT_ENTRIES];
+static uint64_t pic_spurious; /* spurious IRQ 7/15 of the masked 8259s, all CPUs */
 extern const char isr_stubs[];
 extern const struct ex_entry __ex_table_start[], __ex_table_end[];
 
@@ -122,7 +126,9 @@ static void backtrace(uint64_t rbp)
 		uint64_t ret = frame[1];
 		if (!kernel_addr(ret))
 			break;
-		printk(KERN_EMERG "  [<%016lx>]\n", ret);
+		char sym[KSYM_FMT_MAX];
+		ksym_format(sym, sizeof sym, ret);
+		printk(KERN_EMERG "  [<%016lx>] %s\n", ret, sym);
 		if (frame[0] <= rbp) /* frames grow up the stack; anything else is garbage */
 			break;
 		rbp = frame[0];
@@ -136,8 +142,13 @@ __noreturn void fault_report_and_panic(struct trap_frame *tf, const char *why)
 	unsigned v = (unsigned)tf->vector;
 	printk(KERN_EMERG "KERNEL FAULT: %s (vector %u, error code %#lx) on CPU %u: %s\n",
 	       v < 32 ? exc_names[v] : "interrupt", v, tf->error_code, arch_cpu_id(), why);
-	printk(KERN_EMERG "RIP: %04lx:%016lx RFLAGS: %08lx RSP: %04lx:%016lx\n", tf->cs, tf->rip,
-	       tf->rflags, tf->ss, tf->rsp);
+	char sym[KSYM_FMT_MAX];
+	if (!(tf->cs & 3))
+		ksym_format(sym, sizeof sym, tf->rip);
+	else
+		sym[0] = '\0';
+	printk(KERN_EMERG "RIP: %04lx:%016lx %s%s%sRFLAGS: %08lx RSP: %04lx:%016lx\n", tf->cs,
+	       tf->rip, sym[0] ? "{" : "", sym, sym[0] ? "} " : "", tf->rflags, tf->ss, tf->rsp);
 	printk(KERN_EMERG "CR2: %016lx CR3: %016lx CR0: %08lx CR4: %08lx\n", read_cr2(), read_cr3(),
 	       read_cr0(), read_cr4());
 	printk(KERN_EMERG "RAX: %016lx RBX: %016lx RCX: %016lx\n", tf->rax, tf->rbx, tf->rcx);
@@ -175,10 +186,21 @@ static void handle_exception(struct trap_frame *tf)
 static void handle_unexpected(struct trap_frame *tf)
 {
 	unsigned v = (unsigned)tf->vector;
-	/* 0x27/0x2f: spurious IRQ 7/15 of the masked 8259s; 0xff: APIC spurious. No EOI. */
+	/* 0x27/0x2f: spurious IRQ 7/15 of the masked 8259s; 0xff: APIC spurious. No EOI.
+	 * Counted as Linux counts them: the APIC's in SPU per CPU, the 8259s' in ERR. */
+	if (v == VEC_APIC_SPURIOUS)
+		this_cpu()->spurious_count++;
+	else if (v == PIC_SPURIOUS_IRQ7 || v == PIC_SPURIOUS_IRQ15)
+		__atomic_fetch_add(&pic_spurious, 1, __ATOMIC_RELAXED);
 	if (unexpected_count[v]++ < 5 || v == VEC_APIC_SPURIOUS)
 		printk(KERN_WARNING "unexpected interrupt vector %u on CPU %u (seen %lu times)\n", v,
 		       arch_cpu_id(), unexpected_count[v]);
+}
+
+/* Spurious interrupts the masked 8259s raised so far. Any context. */
+uint64_t idt_pic_spurious_count(void)
+{
+	return __atomic_load_n(&pic_spurious, __ATOMIC_RELAXED);
 }
 
 /* Called by every entry stub with the saved state. */

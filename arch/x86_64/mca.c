@@ -35,7 +35,6 @@
 #define VENDOR_INTEL 0 /* Linux's numbering, printed as PROCESSOR vendor:cpuid */
 #define VENDOR_AMD 2
 
-static uint32_t microcode_rev;
 static volatile uint32_t *cmci_apic_page; /* xAPIC page, mapped only for real CMCI */
 
 uint64_t arch_mca_cap(void)
@@ -46,6 +45,7 @@ uint64_t arch_mca_cap(void)
 }
 
 bool arch_mca_is_intel(void) { return cpu_features.intel; }
+bool arch_mca_present(void) { return cpu_features.mce && cpu_features.mca; }
 
 static uint32_t bank_msr(unsigned bank, enum arch_mca_reg reg)
 {
@@ -83,9 +83,9 @@ void arch_mca_fill_cpu(struct mce_record *r)
 {
 	r->cpu = arch_cpu_id();
 	r->apicid = this_cpu()->apic_id;
-	r->socketid = 0; /* one package as far as MCRK knows (no topology parsing yet) */
+	r->socketid = this_cpu()->package_id;
 	r->cpuid = cpu_features.signature;
-	r->microcode = microcode_rev;
+	r->microcode = cpu_features.microcode;
 	r->cpuvendor = cpu_features.amd ? VENDOR_AMD : VENDOR_INTEL;
 	r->mcg_cap = rdmsr(MSR_MCG_CAP);
 	r->tsc = rdtsc();
@@ -152,7 +152,7 @@ static void mca_install_handlers(void)
 
 	mce_config_parse(boot_info.cmdline);
 	if (rdmsr_safe(MSR_IA32_UCODE_REV, &rev) == 0)
-		microcode_rev = (uint32_t)(rev >> 32);
+		cpu_features.microcode = (uint32_t)(rev >> 32);
 	exc_register(VEC_MC, mc_trap);
 	irq_register(VEC_CMCI, cmci_irq);
 	arch_timer_set_tick(mce_tick);

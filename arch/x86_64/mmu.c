@@ -8,7 +8,9 @@
  *
  * The kernel's top-level table maps three regions, shared by every address space:
  *   DIRECT_MAP_BASE + pa  all RAM (2 MiB pages, or 1 GiB pages where the CPU has them)
- *   MMIO_BASE + ...       device registers, 4 KiB uncached pages, handed out upwards
+ *   MMIO_BASE + ...       device registers, 4 KiB uncached pages, handed out upwards; above
+ *                         its first 2 MiB, large device memory (a framebuffer outside the
+ *                         direct map) in 2 MiB pages
  *   KERNEL_VMA + pa       the first 1 GiB, where the kernel image runs (from boot/entry.S)
  * The identity map of the first 1 GiB stays only until the other CPUs have started. */
 #include "arch/mmu.h"
@@ -30,6 +32,7 @@ static uint64_t mmio_pdpt[512] __attribute__((aligned(4096)));
 static uint64_t mmio_pd[512] __attribute__((aligned(4096)));
 static uint64_t mmio_pt[512] __attribute__((aligned(4096))); /* 2 MiB of device space is plenty */
 static unsigned mmio_next;
+static unsigned mmio_large_next = 1; /* mmio_pd slot for the next 2 MiB device page */
 static paddr_t direct_top; /* the direct map covers [0, direct_top) */
 
 static uint64_t nx_bit(void) { return cpu_features.nx ? PTE_NX : 0; }
@@ -112,6 +115,27 @@ void *mmu_map_mmio(paddr_t pa, size_t len)
 		mmio_pt[mmio_next + i] = (base + i * PAGE_SIZE) | PTE_P | PTE_W | PTE_PCD | PTE_PWT |
 					 nx_bit();
 	mmio_next += (unsigned)pages;
+	return (void *)(va + (pa - base));
+}
+
+/* Kernel address of len bytes of device memory at pa (a framebuffer): the direct map's when it
+ * covers them (the memory-type registers the firmware set decide caching, as for RAM), else
+ * new 2 MiB pages in the device region with the same cacheability. NULL when there is no
+ * room. Boot CPU, boot only. */
+void *mmu_map_device_memory(paddr_t pa, size_t len)
+{
+	if (pa + len >= pa && pa + len <= direct_top)
+		return arch_phys_to_virt(pa);
+	paddr_t base = ALIGN_DOWN(pa, MIB2);
+	unsigned pages = (unsigned)((ALIGN_UP(pa + len, MIB2) - base) / MIB2);
+	if (mmio_large_next + pages > 512)
+		return NULL;
+	uint64_t va = MMIO_BASE + (uint64_t)mmio_large_next * MIB2;
+	for (unsigned i = 0; i < pages; i++)
+		mmio_pd[mmio_large_next + i] =
+			(base + i * MIB2) | PTE_P | PTE_W | PTE_PS | nx_bit();
+	mmio_large_next += pages;
+	write_cr3(read_cr3());
 	return (void *)(va + (pa - base));
 }
 

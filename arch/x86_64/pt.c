@@ -11,6 +11,7 @@
 #include "arch/cpu.h"
 #include "arch/mmu.h"
 #include "arch/smp.h"
+#include "cpumask.h"
 #include "frame.h"
 #include "kerrno.h"
 #include "kmalloc.h"
@@ -27,7 +28,7 @@
 struct arch_pt {
 	uint64_t *pml4;
 	paddr_t pml4_phys;
-	uint64_t active_cpus; /* CPUs that have this space loaded (bit per CPU id) */
+	struct cpumask active_cpus; /* CPUs that have this space loaded */
 };
 
 static struct arch_pt *active_pt[MAX_CPUS];
@@ -220,7 +221,7 @@ void arch_pt_destroy(struct arch_pt *pt)
 {
 	if (!pt)
 		return;
-	for (unsigned c = 0; c < MAX_CPUS; c++)
+	for (unsigned c = 0; c < arch_cpu_count(); c++)
 		if (active_pt[c] == pt)
 			printk(KERN_ERR "pt: destroying an address space still active on CPU %u\n", c);
 	free_level(pt->pml4, LEVELS - 1);
@@ -231,6 +232,7 @@ struct flush_req {
 	struct arch_pt *pt;
 	vaddr_t va;
 	size_t n;
+	unsigned sender; /* flushes for other CPUs count as TLB shootdowns (/proc/interrupts) */
 };
 
 static void flush_local(void *arg)
@@ -238,6 +240,8 @@ static void flush_local(void *arg)
 	struct flush_req *r = arg;
 	if (active_pt[arch_cpu_id()] != r->pt)
 		return; /* switched away since: loading another CR3 dropped the entries */
+	if (arch_cpu_id() != r->sender)
+		this_cpu()->tlb_count++;
 	if (r->n > FLUSH_ALL_THRESHOLD) {
 		write_cr3(read_cr3());
 		return;
@@ -248,14 +252,10 @@ static void flush_local(void *arg)
 
 void arch_pt_flush(struct arch_pt *pt, vaddr_t va, size_t npages)
 {
-	struct flush_req r = {pt, va, npages};
-	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* entry updates before reading the CPU mask */
-	uint64_t mask = __atomic_load_n(&pt->active_cpus, __ATOMIC_ACQUIRE);
 	unsigned self = arch_cpu_id();
-	for (unsigned c = 0; c < MAX_CPUS && mask; c++) {
-		if (!(mask & BIT(c)))
-			continue;
-		mask &= ~BIT(c);
+	struct flush_req r = {pt, va, npages, self};
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* entry updates before reading the CPU mask */
+	for_each_cpu_in(c, &pt->active_cpus) {
 		if (c == self) {
 			irqflags_t f = arch_irq_save();
 			flush_local(&r);
@@ -273,11 +273,11 @@ void arch_pt_activate(struct arch_pt *pt)
 	struct arch_pt *old = active_pt[cpu];
 	if (old != pt) {
 		if (pt)
-			__atomic_fetch_or(&pt->active_cpus, BIT(cpu), __ATOMIC_SEQ_CST);
+			cpumask_set(&pt->active_cpus, cpu);
 		write_cr3(pt ? pt->pml4_phys : mmu_kernel_pml4());
 		active_pt[cpu] = pt;
 		if (old)
-			__atomic_fetch_and(&old->active_cpus, ~BIT(cpu), __ATOMIC_SEQ_CST);
+			cpumask_clear(&old->active_cpus, cpu);
 	}
 	arch_irq_restore(f);
 }

@@ -6,7 +6,9 @@
 #include "arch/mmu.h"
 #include "boot_info.h"
 #include "bootmem.h"
+#include "console.h"
 #include "entry_priv.h"
+#include "fbcon.h"
 #include "frame.h"
 #include "kerrno.h"
 #include "kernel.h"
@@ -74,6 +76,49 @@ static void memory_init(void)
 	kmalloc_init();
 }
 
+/* The screen console on the loader's framebuffer, when it is a direct-RGB one we can map.
+ * True when it runs. Boot CPU, after memory_init. */
+static bool screen_init(void)
+{
+	const struct boot_framebuffer *b = &boot_info.fb;
+	if (!boot_info.has_fb || b->type != BOOT_FB_RGB) {
+		printk(KERN_INFO "fbcon: no direct-colour framebuffer from the loader; no screen "
+				 "console\n");
+		return false;
+	}
+	struct fbcon_fb f = {NULL,	   b->pitch,	 b->width,    b->height,
+			     b->bpp,	   b->red_pos,	 b->red_size, b->green_pos,
+			     b->green_size, b->blue_pos, b->blue_size};
+	f.base = mmu_map_device_memory(b->addr, (size_t)b->pitch * b->height);
+	void *text = kzalloc(fbcon_text_bytes(&f));
+	if (!text || fbcon_init(&f, text)) {
+		printk(KERN_WARNING "fbcon: cannot draw on the %ux%u %u bpp framebuffer\n",
+		       b->width, b->height, b->bpp);
+		kfree(text);
+		return false;
+	}
+	unsigned cols, rows;
+	fbcon_size(&cols, &rows);
+	printk(KERN_INFO "fbcon: %ux%u characters on the %ux%u framebuffer\n", cols, rows,
+	       b->width, b->height);
+	return true;
+}
+
+/* Apply the command line's console= words (include/console.h). Boot CPU, after memory_init. */
+static void console_init(void)
+{
+	struct console_cfg cfg;
+	char msg[160];
+	bool screen = false;
+	if (console_parse(boot_info.cmdline, &cfg, msg, sizeof msg))
+		printk(KERN_WARNING "%s; %s\n", msg,
+		       cfg.defaulted ? "using ttyS0,115200n8" : "that word is ignored");
+	for (unsigned i = 0; i < cfg.n; i++)
+		if (cfg.port[i].kind == CONSOLE_SCREEN)
+			screen = screen_init();
+	serial_configure(&cfg, screen);
+}
+
 /* C entry of the boot CPU, called by boot/entry.S with the loader's magic and info pointer. */
 void x86_64_start(uint32_t magic, uint32_t info_phys)
 {
@@ -81,6 +126,7 @@ void x86_64_start(uint32_t magic, uint32_t info_phys)
 	serial_init();
 	cpu_detect(&cpu_features);
 	cpu_init_features();
+	topology_init_cpu();
 	gdt_init_cpu(0);
 	entry_init_cpu();
 	idt_init();
@@ -91,13 +137,17 @@ void x86_64_start(uint32_t magic, uint32_t info_phys)
 	printk(KERN_INFO "MCRK: machine-check recovery kernel, x86-64\n");
 	parse_boot_info(magic, info_phys);
 	memory_init();
+	console_init();
 	time_init();
+	rtc_init();
 	apic_init(true);
 	acpi_init(boot_info.rsdp);
 	cpu_locals[0].online = true;
 	mca_cpu_init(true);
 	timer_init_cpu();
 	smp_boot_aps();
+	topology_finish();
+	cpuinfo_init();
 	kernel_main();
 }
 
@@ -106,6 +156,7 @@ void ap_main(unsigned cpu)
 {
 	cpu_local_init(cpu);
 	cpu_init_features();
+	topology_init_cpu();
 	gdt_init_cpu(cpu);
 	entry_init_cpu();
 	idt_load();
@@ -113,5 +164,5 @@ void ap_main(unsigned cpu)
 	mca_cpu_init(false);
 	timer_init_cpu();
 	__atomic_store_n(&cpu_locals[cpu].online, true, __ATOMIC_RELEASE);
-	sched_idle_loop(); /* runs tasks and deferred work (work.h) */
+	sched_idle_loop(); /* runs tasks, and the workers when work is pending */
 }

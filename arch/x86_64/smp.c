@@ -20,9 +20,11 @@
 #include "arch/mmu.h"
 #include "arch/smp.h"
 #include "boot_info.h"
+#include "cpumask.h"
 #include "frame.h"
 #include "kerrno.h"
 #include "kstring.h"
+#include "percpu.h"
 #include "printk.h"
 #include "spinlock.h"
 #include "smp_priv.h"
@@ -106,6 +108,7 @@ static void call_slot_serve(void)
 static void call_ipi(struct trap_frame *tf)
 {
 	(void)tf;
+	this_cpu()->call_count++;
 	apic_eoi();
 	call_slot_serve();
 }
@@ -189,21 +192,23 @@ int arch_call_on_cpu(unsigned cpu, cpu_fn_t fn, void *arg, bool wait)
 
 void arch_call_on_others(cpu_fn_t fn, void *arg, bool wait)
 {
-	uint32_t seqs[MAX_CPUS];
+	struct cpumask posted = {0};
 	unsigned self = arch_cpu_id(), n = arch_cpu_count();
 	/* Post to all first (slot locks taken in CPU order, so callers cannot deadlock), then
-	 * wait for all: the calls run in parallel. */
+	 * wait for all: the calls run in parallel. A posted slot stays locked by us, so its seq
+	 * is still the number we were given. */
 	for (unsigned c = 0; c < n; c++)
-		seqs[c] = c != self && arch_cpu_online(c) ? call_post(c, fn, arg) : 0;
-	for (unsigned c = 0; c < n; c++)
-		if (seqs[c])
-			call_finish(c, seqs[c], wait);
+		if (c != self && arch_cpu_online(c) && call_post(c, fn, arg))
+			cpumask_set(&posted, c);
+	for_each_cpu_in(c, &posted)
+		call_finish(c, call_slots[c].seq, wait);
 }
 
 /* NMI: the stop request of arch_stop_other_cpus, or something the platform raised. */
 static void nmi_handler(struct trap_frame *tf)
 {
 	(void)tf;
+	this_cpu()->nmi_count++;
 	int stopper = __atomic_load_n(&stopping_cpu, __ATOMIC_ACQUIRE);
 	if (stopper >= 0 && (unsigned)stopper != arch_cpu_id()) {
 		__atomic_store_n(&this_cpu()->online, false, __ATOMIC_RELEASE);
@@ -275,6 +280,8 @@ static bool ap_alive(volatile struct trampoline_data *d)
 /* INIT-SIPI-SIPI to apic_id as CPU cpu. 0 once it is online, -ENOMEM, or -ETIMEDOUT. */
 static int ap_start(unsigned cpu, uint32_t apic_id)
 {
+	if (percpu_prepare(cpu))
+		return -ENOMEM;
 	struct page *stack = frame_alloc(AP_STACK_ORDER, PG_KSTACK);
 	if (!stack)
 		return -ENOMEM;
@@ -342,7 +349,9 @@ static void ap_start_all(void)
 		if (!err)
 			next++;
 		else if (err == -ENOMEM)
-			printk(KERN_WARNING "smp: no memory for a stack; APIC id %u skipped\n", id);
+			printk(KERN_WARNING "smp: no memory for a stack or per-CPU data; "
+					    "APIC id %u skipped\n",
+			       id);
 	}
 	if (!bsp_listed)
 		printk(KERN_WARNING "smp: the boot CPU (APIC id %u) is not in the MADT\n", bsp);

@@ -19,6 +19,10 @@
 void tsc_delay_ns(uint64_t ns);
 /* time.c: the calibrated TSC frequency in Hz (0 before time_init). */
 uint64_t tsc_hz(void);
+/* time.c: whether that frequency came from CPUID rather than a measurement. */
+bool tsc_known_freq(void);
+/* apic.c: APIC errors reported so far, all CPUs. Any context. */
+uint64_t apic_error_count(void);
 
 /* apic.c: whether the local APICs run in x2APIC mode (MSR access, 32-bit ids). */
 bool apic_x2apic_mode(void);

@@ -5,6 +5,7 @@
  * nanoseconds are (cycles * mult) >> 32 with a 128-bit product, so the conversion never divides and
  * is safe in any context, #MC and NMI included. */
 #include "arch/cpu.h"
+#include "clock.h"
 #include "printk.h"
 #include "smp_priv.h"
 #include "x86.h"
@@ -25,15 +26,13 @@
 #define PIT_POLL_MAX 100000ul /* samples (~40x a 10 ms run) before giving up on a dead PIT */
 #define PIT_SAMPLE_TRIES 4
 
-#define TSC_MIN_HZ 1000000ul	     /* 1 MHz: emulators with a slow instruction clock */
-#define TSC_MAX_HZ 100000000000ul    /* 100 GHz */
 #define TSC_FALLBACK_HZ 1000000000ul /* assumed when nothing could be measured */
-#define TSC_CPUID_TOLERANCE 50	     /* CPUID and PIT must agree within 1/50 = 2% */
 #define TSC_SHIFT 32
 
 static uint64_t tsc_freq;   /* Hz */
 static uint64_t tsc_mult;   /* ns = (cycles * tsc_mult) >> TSC_SHIFT */
 static uint64_t tsc_origin; /* TSC at time_init: arch_time_ns counts from here */
+static bool tsc_from_cpuid; /* the frequency is CPUID's, not a measurement */
 
 uint64_t arch_timestamp_to_ns(uint64_t delta)
 {
@@ -50,6 +49,11 @@ uint64_t arch_time_ns(void)
 uint64_t tsc_hz(void)
 {
 	return tsc_freq;
+}
+
+bool tsc_known_freq(void)
+{
+	return tsc_from_cpuid;
 }
 
 void tsc_delay_ns(uint64_t ns)
@@ -147,43 +151,39 @@ static uint64_t tsc_hz_from_pit(void)
 	return c[PIT_CAL_RUNS / 2];
 }
 
-static bool plausible(uint64_t hz)
-{
-	return hz >= TSC_MIN_HZ && hz <= TSC_MAX_HZ;
-}
-
-/* Pick the frequency: CPUID when it is plausible and agrees with the PIT (or there is no
- * PIT), else the PIT, else a guess with a loud warning. */
+/* Pick the frequency (kernel/lib/clock.c decides between CPUID's claim and the PIT's
+ * measurement) and say where it came from. */
 static uint64_t choose_tsc_hz(const char **how)
 {
 	uint64_t by_cpuid = tsc_hz_from_cpuid(), by_pit = tsc_hz_from_pit();
-	if (!plausible(by_cpuid))
-		by_cpuid = 0;
-	if (!plausible(by_pit))
-		by_pit = 0;
-	if (by_cpuid && by_pit) {
-		uint64_t diff = by_cpuid > by_pit ? by_cpuid - by_pit : by_pit - by_cpuid;
-		if (diff <= by_pit / TSC_CPUID_TOLERANCE) {
-			*how = "CPUID 0x15/0x16";
-			return by_cpuid;
-		}
+	enum clock_rate_source src;
+	uint64_t hz = clock_rate_choose(by_cpuid, by_pit, TSC_FALLBACK_HZ, &src);
+
+	tsc_from_cpuid = src == CLOCK_RATE_CLAIMED || src == CLOCK_RATE_CLAIMED_ONLY;
+	switch (src) {
+	case CLOCK_RATE_CLAIMED:
+		*how = "CPUID 0x15/0x16, confirmed by the PIT";
+		break;
+	case CLOCK_RATE_CLAIMED_ONLY:
+		*how = "CPUID 0x15/0x16 (no PIT)";
+		break;
+	case CLOCK_RATE_MEASURED:
+		*how = by_cpuid ? "PIT; CPUID's claim is implausible" : "PIT calibration";
+		break;
+	case CLOCK_RATE_DISAGREE:
 		printk(KERN_WARNING "time: CPUID says the TSC runs at %lu Hz but the PIT measures "
 				    "%lu Hz; using the PIT\n",
 		       by_cpuid, by_pit);
+		*how = "PIT calibration";
+		break;
+	case CLOCK_RATE_GUESS:
+		printk(KERN_ERR "time: cannot measure the TSC (no usable CPUID leaf 0x15/0x16, "
+				"no PIT); assuming %lu Hz: time stamps and timeouts will be off\n",
+		       hz);
+		*how = "a guess";
+		break;
 	}
-	if (by_pit) {
-		*how = "PIT";
-		return by_pit;
-	}
-	if (by_cpuid) {
-		*how = "CPUID 0x15/0x16 (no PIT)";
-		return by_cpuid;
-	}
-	printk(KERN_ERR "time: cannot measure the TSC (no usable CPUID leaf 0x15/0x16, no PIT); "
-			"assuming %lu Hz: time stamps and timeouts will be off\n",
-	       TSC_FALLBACK_HZ);
-	*how = "a guess";
-	return TSC_FALLBACK_HZ;
+	return hz;
 }
 
 /* Calibrate the TSC; afterwards arch_time_ns counts from this moment. Boot CPU, once. */

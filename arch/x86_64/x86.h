@@ -196,6 +196,11 @@ struct cpu_local {
 	bool online;
 	uint64_t irq_count;
 	uint64_t timer_ticks;
+	/* Events /proc/interrupts counts (cpuinfo.c), each bumped only by its own CPU. */
+	uint64_t nmi_count, spurious_count, call_count, tlb_count;
+	/* Where this CPU sits (topology.c): package (socket), core within it, hardware thread. */
+	uint32_t initial_apic_id, package_id, core_id, thread_id;
+	uint32_t package_cpus, package_cores; /* CPUs and cores online in its package */
 };
 #define CPU_LOCAL_KERNEL_RSP 0x08
 #define CPU_LOCAL_USER_RSP 0x10
@@ -220,6 +225,8 @@ struct trap_frame {
 /* arch-internal functions (one line each on what they do; see their files). */
 void serial_init(void);
 void serial_flush(void);
+struct console_cfg;
+void serial_configure(const struct console_cfg *cfg, bool have_screen); /* console= ports */
 void cpu_detect(struct cpu_features *f);
 void cpu_init_features(void);           /* NX, SMEP, SMAP, PGE on this CPU */
 void cpu_local_init(unsigned cpu);      /* GS base -> cpu_locals[cpu] */
@@ -228,12 +235,14 @@ void idt_init(void);                    /* build the IDT once */
 void idt_load(void);                    /* load it on this CPU */
 void mmu_init_direct_map(paddr_t top);  /* map [0, top) at DIRECT_MAP_BASE, switch CR3 */
 void *mmu_map_mmio(paddr_t pa, size_t len); /* uncached mapping of device registers */
+void *mmu_map_device_memory(paddr_t pa, size_t len); /* a framebuffer, cached as the MTRRs say */
 void mmu_drop_identity(void);
 paddr_t mmu_kernel_pml4(void);
 void pic_disable(void);
 typedef void (*irq_handler_t)(struct trap_frame *tf);
 void irq_register(unsigned vector, irq_handler_t h);
 void exc_register(unsigned vector, irq_handler_t h); /* exception 0..31 (idt.c) */
+uint64_t idt_pic_spurious_count(void);                /* spurious 8259 interrupts (idt.c) */
 paddr_t mmu_direct_map_top(void);                    /* the direct map covers [0, this) */
 void apic_eoi(void);                                 /* end of interrupt, this CPU (apic.c) */
 void apic_send_ipi(unsigned cpu, unsigned vector);   /* fixed IPI to a CPU, self included */
@@ -256,3 +265,9 @@ void acpi_init(paddr_t rsdp);  /* find the CPUs in the MADT */
 void smp_boot_aps(void);       /* start every other CPU */
 void timer_init_cpu(void);     /* periodic LAPIC timer on this CPU */
 void mca_cpu_init(bool bsp);   /* machine checks on this CPU; bsp: install handlers (mca.c) */
+void topology_init_cpu(void);  /* this CPU's package, core and thread (topology.c) */
+void rtc_init(void);           /* read the CMOS clock, anchor wall time (rtc.c) */
+struct rtc_regs;
+int rtc_read_regs(struct rtc_regs *r); /* one consistent reading of the CMOS clock, 0 or -1 */
+void cpuinfo_init(void);       /* the arch's rows of /proc/interrupts (cpuinfo.c) */
+void topology_finish(void);    /* siblings and cores per package, once all CPUs are up */

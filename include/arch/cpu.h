@@ -35,3 +35,22 @@ uint64_t arch_time_ns(void);
 void arch_stop_other_cpus(void);
 /* Leave the emulator with a status (QEMU isa-debug-exit); halts if there is no such device. */
 __noreturn void arch_exit_emulator(unsigned code);
+
+/* What /proc/cpuinfo shows about one CPU, in Linux's terms (arch/x86/kernel/cpu/proc.c). */
+struct arch_cpu_info {
+	char vendor[16];      /* vendor_id: "GenuineIntel" ("" if unknown) */
+	char model_name[64];  /* model name ("" if unknown) */
+	unsigned family, model, stepping, cpuid_level;
+	uint32_t microcode;   /* 0: unknown, the line is left out */
+	uint64_t khz;         /* cpu MHz, in kHz (the TSC's rate; 0: no line) */
+	unsigned physical_id; /* package (socket) */
+	unsigned siblings;    /* logical CPUs online in the package */
+	unsigned core_id;     /* core within the package */
+	unsigned cpu_cores;   /* cores online in the package */
+	unsigned apicid, initial_apicid;
+	bool fpu;
+	const char *flags;    /* feature names, space-separated, Linux's spelling */
+	unsigned clflush_size, cache_alignment, phys_bits, virt_bits;
+};
+/* Fill out for CPU cpu. 0, or -EINVAL when cpu is not online. Process context. */
+int arch_cpu_info(unsigned cpu, struct arch_cpu_info *out);

@@ -10,6 +10,9 @@ struct mce_record;
 
 /* IA32_MCG_CAP of this CPU, or 0 when the CPU has no MCA (CPUID.1:EDX.MCA/MCE clear). */
 uint64_t arch_mca_cap(void);
+/* Whether CPUID reports the machine-check exception and architecture (MCG_CAP may still say
+ * there are no banks, as on Bochs). Any context. */
+bool arch_mca_present(void);
 /* Whether the CPU vendor is Intel (MCRK's MCA handling follows Intel's SDM). */
 bool arch_mca_is_intel(void);
 

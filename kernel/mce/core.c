@@ -6,9 +6,12 @@
 #include "arch/cpu.h"
 #include "arch/mca.h"
 #include "boot_info.h"
+#include "clock.h"
+#include "irq_stat.h"
 #include "kstring.h"
 #include "mce_priv.h"
 #include "memory_failure.h"
+#include "percpu.h"
 #include "printk.h"
 
 #define ALL_ONES (~0ull)
@@ -36,6 +39,35 @@ struct mce_cpu_caps {
 	bool cmci, lmce;
 };
 static struct mce_cpu_caps cpu_caps[MAX_CPUS];
+
+struct mce_cpu_events {
+	uint64_t n[MCE_EV_COUNT];
+};
+static DEFINE_PER_CPU(struct mce_cpu_events, cpu_events);
+
+void mce_count_event(enum mce_cpu_event ev)
+{
+	uint64_t *n = &per_cpu_ptr(cpu_events, arch_cpu_id())->n[ev];
+	__atomic_store_n(n, *n + 1, __ATOMIC_RELAXED); /* only this CPU writes it */
+}
+
+static uint64_t event_count(unsigned cpu, enum mce_cpu_event ev)
+{
+	if (cpu >= arch_cpu_count() || cpu >= MAX_CPUS)
+		return 0;
+	return __atomic_load_n(&per_cpu_ptr(cpu_events, cpu)->n[ev], __ATOMIC_RELAXED);
+}
+
+static uint64_t irq_stat_mc(unsigned cpu) { return event_count(cpu, MCE_EV_MC); }
+static uint64_t irq_stat_poll(unsigned cpu) { return event_count(cpu, MCE_EV_POLL); }
+static uint64_t irq_stat_cmci(unsigned cpu) { return event_count(cpu, MCE_EV_CMCI); }
+
+void mce_irq_stats_init(void)
+{
+	irq_stat_register(IRQ_STAT_MCE, irq_stat_mc);
+	irq_stat_register(IRQ_STAT_MCP, irq_stat_poll);
+	irq_stat_register(IRQ_STAT_THR, irq_stat_cmci);
+}
 
 static void parse_u64(const char *cmdline, const char *key, uint64_t *out)
 {
@@ -111,6 +143,17 @@ void mce_config_print(void)
 				    "not decoded and recovery may be wrong\n");
 }
 
+void mce_recovery_facts_of_boot_cpu(struct mce_recovery_facts *f)
+{
+	const struct mce_cpu_caps *c = &cpu_caps[0];
+	f->cap = arch_mca_cap();
+	f->has_mca = arch_mca_present();
+	f->intel = arch_mca_is_intel();
+	f->ser_enabled = mce_cfg.ser;
+	f->lmce_on = c->lmce;
+	f->cmci_on = c->cmci && mcg_cap_cmci_p(c->cap); /* real CMCI, not mce.fake_cmci */
+}
+
 unsigned mce_nbanks(void)
 {
 	return cpu_caps[arch_cpu_id()].nbanks;
@@ -156,6 +199,7 @@ void mce_read_bank(unsigned bank, uint64_t mcg_status, enum mce_source src,
 	r->mcg_status = mcg_status;
 	r->bank = (uint8_t)bank;
 	r->source = (uint8_t)src;
+	r->time = clock_wall_ns() / 1000000000ull; /* Linux's TIME: wall seconds, 0 unknown */
 	arch_mca_fill_cpu(r);
 }
 

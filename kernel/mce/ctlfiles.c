@@ -346,4 +346,5 @@ long mce_ctl_store(const char *path, const char *buf, size_t n)
 void mce_ctl_init(void)
 {
 	ctl_register(ctl_files, ARRAY_SIZE(ctl_files), "mce");
+	mce_irq_stats_init();
 }

@@ -4,14 +4,18 @@
  * field, because tools parse them (mcelog --ascii decodes a console log into banks, codes and
  * DIMMs). Those tools rely on the exact wording:
  *   mce: [Hardware Error]: CPU <cpu>: Machine Check Exception: <mcgstatus> Bank <b>: <status>
- *   mce: [Hardware Error]: RIP[ !INEXACT!] <cs>:<<ip>>              (only when ip is known)
+ *   mce: [Hardware Error]: RIP[ !INEXACT!] <cs>:<<ip>> [{<function>+<off>/<len>}]  (ip known)
  *   mce: [Hardware Error]: TSC <tsc> [ADDR <addr> ][MISC <misc> ][PPIN <ppin> ]
  *   mce: [Hardware Error]: PROCESSOR <vendor>:<cpuid> TIME <t> SOCKET <s> APIC <a> microcode <m>
  * All numbers are lowercase hex without 0x except CPU, Bank, TIME and SOCKET (decimal); the
  * status and ip are zero-padded to 16 digits, cs to 2. "Exception" is printed only when MCIP
- * was set (a #MC rather than a polled or CMCI record); "!INEXACT!" when EIPV was clear.
+ * was set (a #MC rather than a polled or CMCI record); "!INEXACT!" when EIPV was clear. A
+ * kernel-mode RIP is followed by the function it is in, as Linux's %pS names it (include/
+ * ksyms.h); an address in no known function is left without braces (Linux would print the
+ * raw address in them).
  * mce_format_summary adds one decoded line of our own: grade, reason, address, action.
  * Both write into a caller's buffer with ksnprintf: no locks, usable in #MC context. */
+#include "ksyms.h"
 #include "mce.h"
 #include "printk.h"
 
@@ -48,9 +52,14 @@ int mce_format_record(char *buf, size_t size, const struct mce_record *r)
 	emit(&b, MCE_HW_ERR "CPU %u: Machine Check%s: %llx Bank %u: %016llx\n", r->cpu,
 	     mcip ? " Exception" : "", (unsigned long long)r->mcg_status, r->bank,
 	     (unsigned long long)r->status);
-	if (r->ip)
-		emit(&b, MCE_HW_ERR "RIP%s %02x:<%016llx> \n", eipv ? "" : " !INEXACT!", r->cs,
+	if (r->ip) {
+		char sym[KSYM_FMT_MAX];
+		emit(&b, MCE_HW_ERR "RIP%s %02x:<%016llx> ", eipv ? "" : " !INEXACT!", r->cs,
 		     (unsigned long long)r->ip);
+		if (!mce_cs_is_user(r->cs) && ksym_format(sym, sizeof sym, r->ip))
+			emit(&b, "{%s}", sym);
+		emit(&b, "\n");
+	}
 	emit(&b, MCE_HW_ERR "TSC %llx ", (unsigned long long)r->tsc);
 	if (r->addr)
 		emit(&b, "ADDR %llx ", (unsigned long long)r->addr);

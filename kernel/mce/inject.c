@@ -11,12 +11,13 @@
  * fake registers do. IN_IRQ, IN_PROC, IRQBROADCAST and NMIBROADCAST are accepted and ignored:
  * other CPUs are always reached by a cross-CPU call (their IRQ context). A record for a CPU
  * that is not online goes to CPU (n mod online CPUs), and the injector says so. From the
- * first write to the raise, the poll timer of the CPUs written to stays off (poll_hold_mask),
+ * first write to the raise, the poll timer of the CPUs written to stays off (poll_hold),
  * so it cannot take a record meant for #MC or CMCI. */
 #include "arch/cpu.h"
 #include "arch/mca.h"
 #include "arch/mmu.h"
 #include "boot_info.h"
+#include "cpumask.h"
 #include "initrd.h"
 #include "kerrno.h"
 #include "kstring.h"
@@ -35,11 +36,11 @@ static struct {
 
 static struct mce_inj_record inj_recs[INJ_MAX_RECORDS];
 static uint32_t raised_done;
-static uint64_t poll_hold_mask; /* CPUs whose banks hold injected records not yet raised */
+static struct cpumask poll_hold; /* CPUs whose banks hold injected records not yet raised */
 
 bool mce_inject_holds_poll(void)
 {
-	return __atomic_load_n(&poll_hold_mask, __ATOMIC_ACQUIRE) & BIT(arch_cpu_id() & 63);
+	return cpumask_test(&poll_hold, arch_cpu_id());
 }
 
 void mce_inject_set_context(uint64_t ip, uint64_t cs)
@@ -68,7 +69,7 @@ static void write_fn(void *arg)
 	const struct mce_inj_record *ir = arg;
 	const struct mce_record *r = &ir->rec;
 
-	__atomic_fetch_or(&poll_hold_mask, BIT(arch_cpu_id() & 63), __ATOMIC_ACQ_REL);
+	cpumask_set(&poll_hold, arch_cpu_id());
 	arch_mca_bank_write(r->bank, MCA_REG_ADDR, r->addr);
 	arch_mca_bank_write(r->bank, MCA_REG_MISC, r->misc);
 	arch_mca_bank_write(r->bank, MCA_REG_STATUS, r->status);
@@ -103,23 +104,23 @@ static void poll_fn(void *arg)
 }
 
 /* Raise #MC on the CPUs in mask (bystanders too unless nobroadcast); wait for them all. */
-static void raise_mc(uint64_t mask, bool nobroadcast)
+static void raise_mc(const struct cpumask *mask, bool nobroadcast)
 {
 	unsigned self = arch_cpu_id(), ncpu = arch_cpu_count(), want = 0;
 	uint64_t deadline;
 	static const int bystander = 1;
 
 	__atomic_store_n(&raised_done, 0, __ATOMIC_RELEASE);
-	for (unsigned c = 0; c < ncpu && c < 64; c++) {
-		bool target = mask & BIT(c);
+	for (unsigned c = 0; c < ncpu; c++) {
+		bool target = cpumask_test(mask, c);
 
 		if (c == self || (!target && nobroadcast))
 			continue;
 		if (arch_mca_on_cpu(c, raise_mc_fn, target ? NULL : (void *)&bystander, false) == 0)
 			want++;
 	}
-	if ((mask & BIT(self)) || !nobroadcast) {
-		raise_mc_fn((mask & BIT(self)) ? NULL : (void *)&bystander);
+	if (cpumask_test(mask, self) || !nobroadcast) {
+		raise_mc_fn(cpumask_test(mask, self) ? NULL : (void *)&bystander);
 		want++;
 	}
 	deadline = arch_time_ns() + (3 * mce_cfg.monarch_timeout_ms + RAISE_SLACK_MS) * NS_PER_MS;
@@ -142,17 +143,16 @@ static unsigned target_cpu(const struct mce_inj_record *r)
 static void raise_batch(const struct mce_inj_record *recs, size_t first, size_t last)
 {
 	const struct mce_inj_record *r = &recs[last];
-	uint64_t mask = 0;
+	struct cpumask mask = {0};
 
 	for (size_t i = first; i <= last; i++)
-		mask |= BIT(target_cpu(&recs[i]) & 63);
+		cpumask_set(&mask, target_cpu(&recs[i]));
 	if (mce_inj_raises_mc(r)) {
-		raise_mc(mask, r->flags & MCE_INJ_NOBROADCAST);
+		raise_mc(&mask, r->flags & MCE_INJ_NOBROADCAST);
 	} else {
-		for (unsigned c = 0; c < arch_cpu_count() && c < 64; c++)
-			if (mask & BIT(c))
-				arch_mca_on_cpu(c, (r->flags & MCE_INJ_CMCI) ? raise_cmci_fn : poll_fn,
-						NULL, true);
+		for_each_cpu_in(c, &mask)
+			arch_mca_on_cpu(c, (r->flags & MCE_INJ_CMCI) ? raise_cmci_fn : poll_fn,
+					NULL, true);
 	}
 }
 
@@ -172,13 +172,13 @@ static int inject_batch(struct mce_inj_record *recs, size_t n)
 		}
 		err = arch_mca_on_cpu(cpu, write_fn, r, true);
 		if (err) {
-			__atomic_store_n(&poll_hold_mask, 0, __ATOMIC_RELEASE);
+			cpumask_zero(&poll_hold);
 			return err;
 		}
 		if ((r->flags & MCE_INJ_HOLD) && i + 1 < n)
 			continue;
 		raise_batch(recs, first, i);
-		__atomic_store_n(&poll_hold_mask, 0, __ATOMIC_RELEASE);
+		cpumask_zero(&poll_hold);
 		first = i + 1;
 	}
 	return (int)n;
@@ -191,7 +191,6 @@ int mce_inject_one(const struct mce_inj_record *r)
 
 	copy.flags &= ~(uint32_t)MCE_INJ_HOLD;
 	err = inject_batch(&copy, 1);
-	mce_drain();
 	return err < 0 ? err : 0;
 }
 
@@ -209,9 +208,7 @@ int mce_inject_text(const char *text, size_t len)
 		return -ENODEV;
 	}
 	printk(KERN_INFO "mce-inject: %d record%s\n", n, n == 1 ? "" : "s");
-	n = inject_batch(inj_recs, (size_t)n);
-	mce_drain();
-	return n;
+	return inject_batch(inj_recs, (size_t)n);
 }
 
 /* mce.inject=module: the first boot module, raw mce-inject text (QEMU -initrd FILE). */

@@ -1,27 +1,33 @@
 /* The machine-check log: per-CPU lock-free rings written where errors are found (#MC, CMCI,
- * the poll timer) and drained in process context by deferred work.
+ * the poll timer) and drained in process context by deferred work on a kernel worker.
  *
  * Each CPU has two single-producer rings: one only its #MC handler writes, one only its
  * interrupt-context code (poll, CMCI, with interrupts off) writes, so a #MC arriving in the
  * middle of a poll never shares a producer. The single consumer is whoever holds drain_lock
- * (a trylock: a CPU that finds the drain busy leaves it to the other). A full ring drops the
- * new entry and counts it; the drain reports the drops. The drain prints each record the way
- * Linux prints hardware errors plus one decoded line, then runs the hooks the record asks for:
- * memory_failure_queue (include/memory_failure.h) for AO/UCNA frames and for kernel SRAR, so
- * the record is on the console before its consequences; the user-recovery hook for a record
- * injected with a faked user-mode SRAR context. */
+ * (a trylock: a CPU that finds the drain busy leaves it to the other, which looks at the rings
+ * again before it stops). A full ring drops the new entry and counts it; the drain reports the
+ * drops. The drain prints each record the way Linux prints hardware errors plus one decoded
+ * line, then runs the hooks the record asks for: memory_failure_queue
+ * (include/memory_failure.h) for AO/UCNA frames and for kernel SRAR, so the record is on the
+ * console before its consequences; the user-recovery hook for a record injected with a faked
+ * user-mode SRAR context. */
 #include "arch/cpu.h"
 #include "mce_priv.h"
 #include "memory_failure.h"
+#include "percpu.h"
 #include "printk.h"
 #include "spinlock.h"
 #include "work.h"
 
 #define FMT_BUF 640
 
-static struct mce_logent ring_buf[MAX_CPUS][MCE_RING_COUNT][MCE_RING_SIZE];
-static struct ring rings[MAX_CPUS][MCE_RING_COUNT];
-static bool ring_ready[MAX_CPUS];
+/* One CPU's rings and their entries. */
+struct log_cpu {
+	struct mce_logent buf[MCE_RING_COUNT][MCE_RING_SIZE];
+	struct ring rings[MCE_RING_COUNT];
+	bool ready;
+};
+static DEFINE_PER_CPU(struct log_cpu, log_cpus);
 static uint64_t dropped_seen;
 static spinlock_t drain_lock = SPINLOCK_INIT;
 static const char *fake_panic_msg; /* printed after the records of the event */
@@ -32,22 +38,22 @@ static bool drain_registered;
 
 void mce_log_init_cpu(unsigned cpu)
 {
-	if (ring_ready[cpu])
+	struct log_cpu *l = per_cpu_ptr(log_cpus, cpu);
+
+	if (l->ready)
 		return;
 	for (int i = 0; i < MCE_RING_COUNT; i++)
-		ring_init(&rings[cpu][i], ring_buf[cpu][i], sizeof(struct mce_logent),
-			  MCE_RING_SIZE);
+		ring_init(&l->rings[i], l->buf[i], sizeof(struct mce_logent), MCE_RING_SIZE);
 	if (!drain_registered && work_register(&drain_work) == 0)
 		drain_registered = true;
-	__atomic_store_n(&ring_ready[cpu], true, __ATOMIC_RELEASE);
+	__atomic_store_n(&l->ready, true, __ATOMIC_RELEASE);
 }
 
 void mce_log_push(enum mce_ring_id id, const struct mce_logent *e)
 {
-	unsigned cpu = arch_cpu_id();
+	struct log_cpu *l = per_cpu_ptr(log_cpus, arch_cpu_id());
 
-	if (!__atomic_load_n(&ring_ready[cpu], __ATOMIC_ACQUIRE) ||
-	    !ring_push(&rings[cpu][id], e))
+	if (!__atomic_load_n(&l->ready, __ATOMIC_ACQUIRE) || !ring_push(&l->rings[id], e))
 		MCE_COUNT(dropped);
 	work_queue(&drain_work);
 }
@@ -173,10 +179,12 @@ static unsigned drain_locked(void)
 	unsigned n = 0, ncpu = arch_cpu_count();
 
 	for (unsigned cpu = 0; cpu < ncpu && cpu < MAX_CPUS; cpu++) {
-		if (!__atomic_load_n(&ring_ready[cpu], __ATOMIC_ACQUIRE))
+		struct log_cpu *l = per_cpu_ptr(log_cpus, cpu);
+
+		if (!__atomic_load_n(&l->ready, __ATOMIC_ACQUIRE))
 			continue;
 		for (int i = 0; i < MCE_RING_COUNT; i++)
-			while (ring_pop(&rings[cpu][i], &e)) {
+			while (ring_pop(&l->rings[i], &e)) {
 				print_entry(&e);
 				n++;
 			}
@@ -184,14 +192,29 @@ static unsigned drain_locked(void)
 	return n;
 }
 
-unsigned mce_drain(void)
+/* Whether any ring holds an entry (a snapshot). */
+static bool rings_busy(void)
+{
+	for (unsigned cpu = 0; cpu < arch_cpu_count() && cpu < MAX_CPUS; cpu++) {
+		struct log_cpu *l = per_cpu_ptr(log_cpus, cpu);
+
+		for (int i = 0; i < MCE_RING_COUNT; i++)
+			if (__atomic_load_n(&l->ready, __ATOMIC_ACQUIRE) &&
+			    ring_count(&l->rings[i]))
+				return true;
+	}
+	return false;
+}
+
+/* One pass under drain_lock; returns entries printed, or -1 when another CPU drains. */
+static int drain_once(void)
 {
 	unsigned n;
 	uint64_t dropped;
 	const char *msg;
 
 	if (!spin_trylock(&drain_lock))
-		return 0;
+		return -1;
 	n = drain_locked();
 	msg = __atomic_exchange_n(&fake_panic_msg, NULL, __ATOMIC_ACQ_REL);
 	if (msg) {
@@ -205,7 +228,23 @@ unsigned mce_drain(void)
 		dropped_seen = dropped;
 	}
 	spin_unlock(&drain_lock);
-	return n;
+	return (int)n;
+}
+
+/* A drain that finds another CPU draining leaves its entries to that one, which looks at the
+ * rings again after letting go of the lock: an entry pushed meanwhile is never left behind
+ * until the next error. */
+unsigned mce_drain(void)
+{
+	unsigned total = 0;
+	int n;
+
+	while ((n = drain_once()) >= 0) {
+		total += (unsigned)n;
+		if (!rings_busy() && !__atomic_load_n(&fake_panic_msg, __ATOMIC_ACQUIRE))
+			break;
+	}
+	return total;
 }
 
 static void drain_work_fn(void *arg)

@@ -23,6 +23,7 @@
 #include "mce_priv.h"
 #include "memory_failure.h"
 #include "panic.h"
+#include "percpu.h"
 #include "printk.h"
 
 #define NS_PER_MS 1000000ull
@@ -38,7 +39,7 @@ struct mc_cpu {
 	bool injected;
 	bool present; /* scanned in this event (the monarch merges these) */
 };
-static struct mc_cpu mc_cpus[MAX_CPUS];
+static DEFINE_PER_CPU(struct mc_cpu, mc_cpus);
 
 /* The meeting of one broadcast event. */
 static struct {
@@ -97,7 +98,7 @@ static __noreturn void mc_panic(const struct mce_decision *g, bool timed_out)
 {
 	printk_set_panic();
 	for (unsigned c = 0; c < arch_cpu_count() && c < MAX_CPUS; c++) {
-		const struct mc_cpu *m = &mc_cpus[c];
+		const struct mc_cpu *m = per_cpu_ptr(mc_cpus, c);
 
 		if (!m->present)
 			continue;
@@ -188,12 +189,14 @@ static void monarch_merge(bool timed_out)
 
 	wait_ge(&rv.scanned, arrived, arch_time_ns() + timeout_ns());
 	for (unsigned c = 0; c < arch_cpu_count() && c < MAX_CPUS; c++) {
-		if (!__atomic_load_n(&mc_cpus[c].present, __ATOMIC_ACQUIRE))
+		const struct mc_cpu *m = per_cpu_ptr(mc_cpus, c);
+
+		if (!__atomic_load_n(&m->present, __ATOMIC_ACQUIRE))
 			continue;
 		if (first)
-			g = mc_cpus[c].d;
+			g = m->d;
 		else
-			mce_decision_merge(&g, &mc_cpus[c].d);
+			mce_decision_merge(&g, &m->d);
 		first = false;
 	}
 	if (timed_out) {
@@ -217,8 +220,8 @@ static void rendezvous_leave(void)
 		return;
 	if (__atomic_load_n(&rv.released, __ATOMIC_ACQUIRE) && rv.global.action == MCE_ACT_PANIC)
 		mce_log_fake_panic(rv.global.msg);
-	for (unsigned c = 0; c < MAX_CPUS; c++)
-		__atomic_store_n(&mc_cpus[c].present, false, __ATOMIC_RELAXED);
+	for (unsigned c = 0; c < arch_cpu_count() && c < MAX_CPUS; c++)
+		__atomic_store_n(&per_cpu_ptr(mc_cpus, c)->present, false, __ATOMIC_RELAXED);
 	rv.scanned = rv.released = rv.left = rv.timed_out = 0;
 	__atomic_store_n(&rv.arrived, 0, __ATOMIC_RELEASE);
 }
@@ -251,11 +254,12 @@ static uint64_t mc_rendezvous(struct mc_cpu *me, uint64_t mcg, uint64_t cs)
 uint64_t mce_handle_mc(const struct mce_entry *e)
 {
 	unsigned cpu = arch_cpu_id();
-	struct mc_cpu *me = &mc_cpus[cpu];
+	struct mc_cpu *me = per_cpu_ptr(mc_cpus, cpu);
 	uint64_t mcg = arch_mcg_read(MCG_REG_STATUS), cs = e->cs, resume;
 	bool local;
 
 	MCE_COUNT(mc_events);
+	mce_count_event(MCE_EV_MC);
 	if ((int)cpu == mce_cfg.no_rendezvous_cpu) {
 		MCE_COUNT(mc_skipped);
 		mce_log_event(MCE_RING_MC, MCE_LOG_SKIPPED, 0, NULL, 0);

@@ -49,6 +49,15 @@ void mce_log_fake_panic(const char *msg);
 /* log.c: print one record and its summary with printk (KERN_EMERG on the panic path). */
 void mce_print_record(const struct mce_record *r, const struct mce_verdict *v, bool panic);
 
+/* What /proc/interrupts counts per CPU (core.c): #MC entries (MCE), bank scans by the poll
+ * timer, a CMCI or the injector (MCP, as Linux's machine_check_poll counts), CMCIs (THR). */
+enum mce_cpu_event { MCE_EV_MC, MCE_EV_POLL, MCE_EV_CMCI, MCE_EV_COUNT };
+/* core.c: count one event on this CPU. Any context, #MC included (a per-CPU counter only this
+ * CPU writes). */
+void mce_count_event(enum mce_cpu_event ev);
+/* core.c: register the MCE, MCP and THR rows of /proc/interrupts. Boot. */
+void mce_irq_stats_init(void);
+
 /* core.c: the grading context for this CPU (knobs, SER) with in_mc and mcg_status set. */
 void mce_ctx_init(struct mce_ctx *ctx, bool in_mc, uint64_t mcg_status);
 /* core.c: banks handled on this CPU (0 before setup). */

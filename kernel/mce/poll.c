@@ -14,6 +14,7 @@
 #include "arch/cpu.h"
 #include "arch/mca.h"
 #include "mce_priv.h"
+#include "percpu.h"
 
 #define NS_PER_MS 1000000ull
 #define POLL_TICK_MS 10 /* arch_timer_set_tick runs at HZ = 100 */
@@ -25,14 +26,18 @@ struct storm {
 	uint64_t suppressed;
 	bool on;
 };
-static struct storm storms[MAX_CPUS][MCE_MAX_BANKS];
-static uint64_t poll_next_ns[MAX_CPUS];
+/* One CPU's storm state per bank and when it polls next. */
+struct poll_cpu {
+	struct storm storms[MCE_MAX_BANKS];
+	uint64_t next_ns;
+};
+static DEFINE_PER_CPU(struct poll_cpu, poll_cpus);
 
 bool mce_bank_in_storm(unsigned cpu, unsigned bank)
 {
-	if (cpu >= MAX_CPUS || bank >= MCE_MAX_BANKS)
+	if (cpu >= arch_cpu_count() || cpu >= MAX_CPUS || bank >= MCE_MAX_BANKS)
 		return false;
-	return __atomic_load_n(&storms[cpu][bank].on, __ATOMIC_RELAXED);
+	return __atomic_load_n(&per_cpu_ptr(poll_cpus, cpu)->storms[bank].on, __ATOMIC_RELAXED);
 }
 
 static void cmci_bank_enable(unsigned bank, bool on)
@@ -48,7 +53,7 @@ static void cmci_bank_enable(unsigned bank, bool on)
 
 bool mce_storm_note(unsigned bank, enum mce_ring_id id)
 {
-	struct storm *s = &storms[arch_cpu_id()][bank];
+	struct storm *s = &per_cpu_ptr(poll_cpus, arch_cpu_id())->storms[bank];
 	uint64_t now = arch_time_ns();
 
 	if (now - s->window_start > mce_cfg.storm_window_ms * NS_PER_MS) {
@@ -76,11 +81,12 @@ bool mce_storm_note(unsigned bank, enum mce_ring_id id)
 
 void mce_storm_check(void)
 {
-	unsigned cpu = arch_cpu_id(), nb = mce_nbanks();
+	unsigned nb = mce_nbanks();
 	uint64_t now = arch_time_ns();
+	struct poll_cpu *p = per_cpu_ptr(poll_cpus, arch_cpu_id());
 
 	for (unsigned b = 0; b < nb; b++) {
-		struct storm *s = &storms[cpu][b];
+		struct storm *s = &p->storms[b];
 
 		if (!s->on || now - s->last_ns < mce_cfg.storm_quiet_ms * NS_PER_MS)
 			continue;
@@ -104,6 +110,9 @@ unsigned mce_poll(enum mce_source src, bool only_owned)
 		MCE_COUNT(cmcis);
 	else
 		MCE_COUNT(polls);
+	mce_count_event(MCE_EV_POLL);
+	if (src == MCE_SRC_CMCI)
+		mce_count_event(MCE_EV_CMCI);
 	mce_ctx_init(&ctx, false, mcg);
 	for (unsigned b = 0; b < nb; b++) {
 		if (only_owned && !mce_cmci_owns(b))
@@ -125,15 +134,15 @@ unsigned mce_poll(enum mce_source src, bool only_owned)
 
 void mce_tick(void)
 {
-	unsigned cpu = arch_cpu_id();
+	struct poll_cpu *p = per_cpu_ptr(poll_cpus, arch_cpu_id());
 	uint64_t now;
 
 	if (!mce_nbanks() || !mce_cfg.poll_ms || mce_inject_holds_poll())
 		return;
 	now = arch_time_ns();
-	if (now < poll_next_ns[cpu])
+	if (now < p->next_ns)
 		return;
-	poll_next_ns[cpu] = now + MAX(mce_cfg.poll_ms, (uint64_t)POLL_TICK_MS) * NS_PER_MS;
+	p->next_ns = now + MAX(mce_cfg.poll_ms, (uint64_t)POLL_TICK_MS) * NS_PER_MS;
 	mce_poll(MCE_SRC_POLL, false);
 	mce_storm_check();
 }

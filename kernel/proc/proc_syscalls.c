@@ -3,6 +3,7 @@
  * yielding, and the time calls (sleeping, clocks, getrandom). */
 #include "arch/context.h"
 #include "arch/cpu.h"
+#include "clock.h"
 #include "kerrno.h"
 #include "kstring.h"
 #include "proc.h"
@@ -21,6 +22,7 @@
 #define PR_MCE_KILL_DEFAULT 2
 #define CLONE_SIGCHLD 17
 #define CLOCK_ID_MAX 11
+#define CLOCK_REALTIME_ID 0
 #define NS_PER_S 1000000000ull
 
 static long sys_sched_yield(const struct syscall_args *a)
@@ -72,7 +74,9 @@ static long sys_clock_gettime(const struct syscall_args *a)
 {
 	if (a->arg[0] > CLOCK_ID_MAX)
 		return -EINVAL;
-	uint64_t ns = arch_time_ns(); /* no RTC: realtime starts at the epoch at boot */
+	/* CLOCK_REALTIME is wall time (from the RTC); the other clocks count from boot. */
+	uint64_t ns = a->arg[0] == CLOCK_REALTIME_ID && clock_wall_ns() ? clock_wall_ns()
+									 : arch_time_ns();
 	struct ktimespec ts = {(int64_t)(ns / NS_PER_S), (int64_t)(ns % NS_PER_S)};
 	return arch_copy_to_user((void *)a->arg[1], &ts, sizeof(ts)) ? -EFAULT : 0;
 }
@@ -80,7 +84,7 @@ SYSCALL_DEFINE(228, sys_clock_gettime);
 
 static long sys_gettimeofday(const struct syscall_args *a)
 {
-	uint64_t ns = arch_time_ns();
+	uint64_t ns = clock_wall_ns() ? clock_wall_ns() : arch_time_ns();
 	int64_t tv[2] = {(int64_t)(ns / NS_PER_S), (int64_t)(ns % NS_PER_S / 1000)};
 	return a->arg[0] && arch_copy_to_user((void *)a->arg[0], tv, sizeof(tv)) ? -EFAULT : 0;
 }

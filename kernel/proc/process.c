@@ -23,7 +23,9 @@ static struct list_node all_tasks = LIST_HEAD_INIT(all_tasks);
 static int next_pid = 1;
 static unsigned n_tasks;
 
-static struct task *task_alloc(const char *name)
+/* A new task, not yet runnable; with a pid (and counted, findable by task_find) unless it is a
+ * kernel worker. */
+static struct task *task_alloc(const char *name, bool with_pid)
 {
 	struct task *t = kzalloc(sizeof(*t));
 	if (!t)
@@ -38,8 +40,11 @@ static struct task *task_alloc(const char *name)
 	list_init(&t->children);
 	list_init(&t->sibling);
 	list_init(&t->run_link);
+	list_init(&t->all_link);
 	wait_queue_init(&t->child_exit);
 	t->state = TASK_SLEEPING; /* not runnable until sched_start_task */
+	if (!with_pid)
+		return t;
 	irqflags_t f = spin_lock_irqsave(&sched_lock);
 	t->pid = next_pid++;
 	list_add_tail(&t->all_link, &all_tasks);
@@ -110,9 +115,19 @@ static void adopt(struct task *child, struct task *parent)
 
 struct task *task_create_kernel(const char *name, void (*fn)(void *), void *arg)
 {
-	struct task *t = task_alloc(name);
+	struct task *t = task_alloc(name, true);
 	if (!t)
 		return NULL;
+	arch_context_init_kernel(&t->ctx, t->kstack, fn, arg);
+	return t;
+}
+
+struct task *task_create_worker(const char *name, void (*fn)(void *), void *arg)
+{
+	struct task *t = task_alloc(name, false);
+	if (!t)
+		return NULL;
+	t->is_worker = true;
 	arch_context_init_kernel(&t->ctx, t->kstack, fn, arg);
 	return t;
 }
@@ -122,7 +137,7 @@ struct task *task_create_kernel(const char *name, void (*fn)(void *), void *arg)
 long task_fork(struct user_regs *regs)
 {
 	struct task *parent = current_task();
-	struct task *child = task_alloc(parent->name);
+	struct task *child = task_alloc(parent->name, true);
 	if (!child)
 		return -ENOMEM;
 	child->mm = mm_fork(parent->mm);

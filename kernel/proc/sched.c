@@ -1,7 +1,16 @@
 /* The scheduler: one run queue shared by all CPUs (so no CPU idles while a task waits),
  * round-robin with a time slice of SLICE_TICKS timer ticks, preemption on the way back to
  * user mode. sched_lock is held across arch_context_switch and released by the task that
- * runs next (release_prev, task_schedule_tail), so a task's context is saved before another CPU can pick it. */
+ * runs next (release_prev, task_schedule_tail), so a task's context is saved before another
+ * CPU can pick it.
+ *
+ * Kernel workers (one per CPU) run deferred work (work.h) and come before every user task:
+ * pick_next takes a runnable worker first, then, when work is pending, a worker waiting on
+ * idle_workers, and only then the run queue. work_queue() only sets flags, so it is safe in
+ * #MC and NMI: its kick marks this CPU's task TIF_NEED_RESCHED, and that task schedules on its
+ * way back to user mode, which picks a worker. The tick is the backstop for a kick that
+ * landed on a task just switching out: a user task found running while work waits for a
+ * worker is marked again, so queued work waits at most one tick for a CPU. */
 #include "arch/context.h"
 #include "arch/cpu.h"
 #include "arch/mmu.h"
@@ -11,6 +20,7 @@
 #include "kerrno.h"
 #include "kstring.h"
 #include "panic.h"
+#include "percpu.h"
 #include "printk.h"
 #include "sig.h"
 #include "task.h"
@@ -22,8 +32,10 @@
 spinlock_t sched_lock = SPINLOCK_INIT;
 static struct list_node run_queue = LIST_HEAD_INIT(run_queue);
 static struct list_node timed_sleepers = LIST_HEAD_INIT(timed_sleepers);
+static struct list_node worker_queue = LIST_HEAD_INIT(worker_queue); /* runnable workers */
+static struct list_node idle_workers = LIST_HEAD_INIT(idle_workers); /* waiting for work */
 static struct task *cpu_prev[MAX_CPUS]; /* the task this CPU just switched away from */
-static struct task idle_tasks[MAX_CPUS];
+static DEFINE_PER_CPU(struct task, idle_tasks);
 static bool cpu_idle[MAX_CPUS];
 
 struct task *current_task(void) { return arch_current_task(); }
@@ -40,7 +52,7 @@ bool task_test_and_clear_flag(struct task *t, uint64_t flag)
 
 static void idle_task_init(unsigned cpu)
 {
-	struct task *t = &idle_tasks[cpu];
+	struct task *t = per_cpu_ptr(idle_tasks, cpu);
 	memset(t, 0, sizeof(*t));
 	ksnprintf(t->name, sizeof(t->name), "idle/%u", cpu);
 	t->is_idle = true;
@@ -51,7 +63,20 @@ static void idle_task_init(unsigned cpu)
 	arch_set_current_task(t);
 }
 
-void sched_init(void) { idle_task_init(arch_cpu_id()); }
+/* work_queue's kick: this CPU's task schedules at its next return to user mode (an idle
+ * CPU's loop looks at work_pending itself). Lock-free: it may run in #MC or NMI. */
+static void kick_this_cpu(void)
+{
+	struct task *t = arch_current_task();
+	if (t)
+		task_set_flag(t, TIF_NEED_RESCHED);
+}
+
+void sched_init(void)
+{
+	idle_task_init(arch_cpu_id());
+	work_set_kick(kick_this_cpu);
+}
 
 void task_free(struct task *t); /* process.c */
 
@@ -76,12 +101,32 @@ void task_schedule_tail(void)
 	spin_unlock(&sched_lock);
 }
 
+/* The queue a runnable task waits on: workers ahead of everyone else. */
+static struct list_node *queue_of(const struct task *t)
+{
+	return t->is_worker ? &worker_queue : &run_queue;
+}
+
+/* Whether a CPU that schedules now would run something but its idle task. Unlocked reads: a
+ * hint for the idle loop and the tick; pick_next decides under sched_lock. */
+static bool something_to_run(void)
+{
+	return !list_empty(&worker_queue) || !list_empty(&run_queue) ||
+	       (work_pending() && !list_empty(&idle_workers));
+}
+
+/* The next task for this CPU: a runnable worker; else, when work is pending, a worker
+ * waiting for it; else the head of the run queue; else the idle task. sched_lock held. */
 static struct task *pick_next(unsigned cpu)
 {
-	if (list_empty(&run_queue))
-		return &idle_tasks[cpu];
-	struct task *t = list_first_entry(&run_queue, struct task, run_link);
+	struct list_node *q = &worker_queue;
+	if (list_empty(q))
+		q = work_pending() && !list_empty(&idle_workers) ? &idle_workers : &run_queue;
+	if (list_empty(q))
+		return per_cpu_ptr(idle_tasks, cpu);
+	struct task *t = list_first_entry(q, struct task, run_link);
 	list_del(&t->run_link);
+	t->state = TASK_RUNNABLE;
 	return t;
 }
 
@@ -91,10 +136,12 @@ static void schedule_locked(void)
 {
 	unsigned cpu = arch_cpu_id();
 	struct task *prev = arch_current_task();
-	if (prev->state == TASK_RUNNABLE && !prev->is_idle)
-		list_add_tail(&prev->run_link, &run_queue);
-	struct task *next = pick_next(cpu);
+	/* Cleared before pick_next looks at work_pending: a kick from now on is either seen by
+	 * pick_next or lands on the task that runs next (or, in between, the tick repeats it). */
 	task_test_and_clear_flag(prev, TIF_NEED_RESCHED);
+	if (prev->state == TASK_RUNNABLE && !prev->is_idle)
+		list_add_tail(&prev->run_link, queue_of(prev));
+	struct task *next = pick_next(cpu);
 	if (next == prev) {
 		if (!prev->is_idle)
 			list_del(&prev->run_link); /* we just queued it: take it back */
@@ -144,14 +191,14 @@ static void make_runnable_locked(struct task *t)
 		list_del(&t->run_link); /* off the timed sleepers */
 	t->wake_at_ns = 0;
 	t->state = TASK_RUNNABLE;
-	list_add_tail(&t->run_link, &run_queue);
+	list_add_tail(&t->run_link, queue_of(t));
 }
 
 void sched_start_task(struct task *t)
 {
 	irqflags_t f = spin_lock_irqsave(&sched_lock);
 	t->state = TASK_RUNNABLE;
-	list_add_tail(&t->run_link, &run_queue);
+	list_add_tail(&t->run_link, queue_of(t));
 	spin_unlock_irqrestore(&sched_lock, f);
 	kick_an_idle_cpu();
 }
@@ -159,13 +206,13 @@ void sched_start_task(struct task *t)
 __noreturn void sched_idle_loop(void)
 {
 	unsigned cpu = arch_cpu_id();
-	if (arch_current_task() != &idle_tasks[cpu] || !idle_tasks[cpu].is_idle)
+	struct task *idle = per_cpu_ptr(idle_tasks, cpu);
+	if (arch_current_task() != idle || !idle->is_idle)
 		idle_task_init(cpu);
 	cpu_idle[cpu] = true;
 	for (;;) {
-		work_run_pending(); /* deferred work (machine-check log, memory_failure queue) */
 		arch_irq_disable();
-		if (!list_empty(&run_queue)) {
+		if (something_to_run()) {
 			schedule();
 			arch_irq_enable();
 			continue;
@@ -259,7 +306,7 @@ void task_wake(struct task *t)
 		list_del(&t->run_link);
 		t->wake_at_ns = 0;
 		t->state = TASK_RUNNABLE;
-		list_add_tail(&t->run_link, &run_queue);
+		list_add_tail(&t->run_link, queue_of(t));
 	} else if (t->on_cpu && t->cpu != arch_cpu_id()) {
 		running_on = (int)t->cpu;
 	}
@@ -291,8 +338,52 @@ void sched_tick(void)
 		return;
 	if (arch_cpu_id() == 0)
 		wake_timed_sleepers();
-	if (!t->is_idle && ++t->slice_ticks >= SLICE_TICKS && !list_empty(&run_queue))
+	if (t->is_idle || t->is_worker)
+		return; /* the idle loop checks by itself; workers are not time-sliced */
+	if (work_pending() && !list_empty(&idle_workers))
+		task_set_flag(t, TIF_NEED_RESCHED); /* the backstop for a lost kick */
+	if (++t->slice_ticks >= SLICE_TICKS && something_to_run())
 		task_set_flag(t, TIF_NEED_RESCHED);
+}
+
+void sched_worker_wait(void)
+{
+	irqflags_t f = spin_lock_irqsave(&sched_lock);
+	if (!work_pending()) {
+		struct task *t = current_task();
+		t->state = TASK_SLEEPING;
+		/* First in line (LIFO): if work came meanwhile, pick_next gives it back to this
+		 * worker instead of switching to another. */
+		list_add(&t->run_link, &idle_workers);
+		schedule_locked();
+	}
+	spin_unlock_irqrestore(&sched_lock, f);
+}
+
+/* A kernel worker: run the pending work, then wait until pick_next hands it more. The check
+ * and the wait are under sched_lock, and work_queue sets its flag before it kicks, so work
+ * queued after the check is seen by the next pick_next on some CPU. */
+static void worker_main(void *unused)
+{
+	(void)unused;
+	for (;;) {
+		work_run_pending();
+		sched_worker_wait();
+	}
+}
+
+void sched_start_workers(void)
+{
+	for (unsigned c = 0; c < arch_cpu_count(); c++) {
+		char name[TASK_NAME_LEN];
+		ksnprintf(name, sizeof(name), "worker/%u", c);
+		struct task *t = task_create_worker(name, worker_main, NULL);
+		if (!t)
+			panic("cannot create kernel worker %u: out of memory", c);
+		irqflags_t f = spin_lock_irqsave(&sched_lock);
+		list_add_tail(&t->run_link, &idle_workers);
+		spin_unlock_irqrestore(&sched_lock, f);
+	}
 }
 
 /* Check whether this CPU should give way (called on the way back to user mode). */

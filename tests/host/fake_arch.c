@@ -97,3 +97,16 @@ int arch_call_on_cpu(unsigned cpu, cpu_fn_t fn, void *arg, bool wait)
 	fake_cpu_id = self;
 	return 0;
 }
+
+bool arch_cpu_online(unsigned cpu) { return cpu < fake_cpu_count; }
+
+struct arch_cpu_info fake_cpu_info[FAKE_CPU_INFOS];
+
+/* What a test put in fake_cpu_info (the last entry for CPUs past the table). */
+int arch_cpu_info(unsigned cpu, struct arch_cpu_info *out)
+{
+	if (!arch_cpu_online(cpu))
+		return -22; /* -EINVAL */
+	*out = fake_cpu_info[cpu < FAKE_CPU_INFOS ? cpu : FAKE_CPU_INFOS - 1];
+	return 0;
+}

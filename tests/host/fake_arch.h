@@ -4,10 +4,14 @@
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
+#include "../../include/arch/cpu.h"
 
 /* Which CPU arch_cpu_id() reports (tests switch it to exercise per-CPU code). */
 extern unsigned fake_cpu_id;
 extern unsigned fake_cpu_count;
+/* What arch_cpu_info reports for CPUs 0..FAKE_CPU_INFOS-1 (/proc/cpuinfo tests). */
+#define FAKE_CPU_INFOS 4
+extern struct arch_cpu_info fake_cpu_info[FAKE_CPU_INFOS];
 /* Base of the fake physical memory; arch_phys_to_virt(pa) = fake_phys_base + pa.
  * NULL unless a test calls fake_phys_alloc. */
 extern uint8_t *fake_phys_base;

@@ -20,6 +20,7 @@ static struct fake_mca_cpu *cur(void)
 
 uint64_t arch_mca_cap(void) { return fake_mca_cap_value; }
 bool arch_mca_is_intel(void) { return fake_mca_intel; }
+bool arch_mca_present(void) { return true; }
 
 uint64_t arch_mca_bank_read(unsigned bank, enum arch_mca_reg reg)
 {

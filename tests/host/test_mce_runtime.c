@@ -11,6 +11,7 @@
 #include "fake_mca.h"
 #include "kerrno.h"
 #include "unit.h"
+#include "work.h"
 #include <string.h>
 
 #define QEMU_CAP 0x100010aull		     /* 10 banks, CTL_P, SER_P */
@@ -219,8 +220,8 @@ TEST(mce_runtime_knob_parsing)
 	CHECK_EQ(mce_cfg.storm_quiet_ms, 77);
 	CHECK(mce_cfg.lmce && mce_cfg.timeout_panic); /* untouched */
 	mce_cfg = defaults;
-	mce_config_parse("mce.poll_ms=abc mce.monarch_timeout_ms=12x mce.no_rendezvous_cpu=64 "
-			 "mce.cmci");
+	mce_config_parse("mce.poll_ms=abc mce.monarch_timeout_ms=12x mce.no_rendezvous_cpu=1024 "
+			 "mce.cmci"); /* 1024 = MAX_CPUS: no such CPU */
 	CHECK_EQ(mce_cfg.poll_ms, defaults.poll_ms);
 	CHECK_EQ(mce_cfg.monarch_timeout_ms, defaults.monarch_timeout_ms);
 	CHECK_EQ(mce_cfg.no_rendezvous_cpu, -1);
@@ -329,13 +330,16 @@ TEST(mce_runtime_debugfs_injection)
 	CHECK_EQ(store(INJF("mcgstatus"), "0"), 1);
 	CHECK_EQ(store(INJF("flags"), "df"), -EINVAL);
 	CHECK_EQ(store(INJF("flags"), "sw"), 2);
-	CHECK_EQ(store(INJF("cpu"), "64"), -EINVAL);
+	CHECK_EQ(store(INJF("cpu"), "1024"), -EINVAL); /* MAX_CPUS */
 	CHECK_EQ(store(INJF("bank"), "10"), -EINVAL); /* 10 banks: 0..9 */
 	CHECK_EQ(stats().records, b.records);
 	CHECK_EQ(store(INJF("bank"), "3"), 1);
 	a = stats();
 	CHECK_EQ(a.records, b.records + 1);
 	CHECK_EQ(a.by_source[MCE_SRC_POLL], b.by_source[MCE_SRC_POLL] + 1);
+	CHECK(strstr(fake_console, "CPU 1 Bank 3 (poll): KEEP") == NULL); /* not printed yet: */
+	CHECK(work_pending());                 /* the drain is queued for a kernel worker */
+	CHECK(work_run_pending() >= 1);
 	CHECK(strstr(fake_console, "CPU 1 Bank 3 (poll): KEEP") != NULL);
 	CHECK_EQ(store(INJF("cpu"), "2"), 1); /* not online: the bank write refuses */
 	CHECK_EQ(store(INJF("bank"), "3"), -EINVAL);
@@ -408,6 +412,7 @@ TEST(mce_runtime_injector_delivery_flags)
 			"MCGSTATUS MCIP RIPV EIPV NOBROADCAST"),
 		 1);
 	CHECK_EQ(stats().fake_panics, b.fake_panics + 1);
+	work_run_pending(); /* what a kernel worker does next */
 	CHECK(strstr(fake_console, "mce: fake panic: Data load in unrecoverable area of kernel"));
 
 	/* bad targets */

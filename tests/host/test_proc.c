@@ -2,7 +2,9 @@
  * syscall registration and dispatch (duplicates refused, unknown numbers -ENOSYS and
  * counted, arguments in order), and process life: fork returns twice, exit and default
  * signal actions give Linux's wait status and SIGCHLD, wait4's WNOHANG / -ECHILD /
- * interrupted cases, and every frame (kernel stacks included) back once all are reaped. */
+ * interrupted cases, and every frame (kernel stacks included) back once all are reaped; and
+ * the kernel workers: queued work takes the CPU from a user task that never sleeps, at its
+ * way back to user mode, and the tick repeats a kick that was lost. */
 #include "unit.h"
 #include "fake_arch.h"
 #include "fake_context.h"
@@ -15,7 +17,10 @@
 #include "../../include/kerrno.h"
 #include "../../include/sig.h"
 #include "../../include/syscall.h"
+#include "../../include/frame.h"
+#include "../../include/kmalloc.h"
 #include "../../include/task.h"
+#include "../../include/work.h"
 #include <string.h>
 
 #define NR_KILL 62
@@ -338,5 +343,90 @@ TEST(proc_wait4_interrupted_by_signal)
 	CHECK_EQ(ret, pid);
 	CHECK_EQ(status, 0x300);
 	exit_orphan();
+	end();
+}
+
+/* ---- kernel workers ---- */
+
+static unsigned work_runs;
+static void count_work(void *unused)
+{
+	(void)unused;
+	work_runs++;
+}
+static struct work test_item = {.fn = count_work, .name = "test-proc"};
+
+static void worker_wait(void *unused)
+{
+	(void)unused;
+	sched_worker_wait();
+}
+
+/* The current task, a worker that has run its work, waits; the CPU must go back to u. */
+static bool worker_gives_back(struct task *u)
+{
+	return fake_run(worker_wait, NULL) && current_task() == u;
+}
+
+TEST(proc_worker_runs_ahead_of_a_spinning_task)
+{
+	static bool registered;
+	if (!registered)
+		registered = work_register(&test_item) == 0;
+	REQUIRE(registered);
+	struct task *u = start_as("spinner");
+	REQUIRE(u);
+	sched_start_workers(); /* one per CPU: one here, waiting */
+	CHECK_EQ(task_count(), 1); /* a worker has no pid */
+	work_run_pending();       /* what other tests left queued */
+	struct user_regs *r = fake_syscall_regs(NR_GETPID, 0, 0, 0, 0);
+	task_test_and_clear_flag(u, TIF_NEED_RESCHED);
+
+	/* Nothing queued: u keeps the CPU on its way back to user mode, and the tick leaves it
+	 * alone (it is alone: no time slice ends either). */
+	sched_tick();
+	CHECK(!(u->flags & TIF_NEED_RESCHED));
+	CHECK(!fake_run(to_user, r));
+	CHECK(current_task() == u);
+
+	/* Queued while u runs (as a #MC or the poll timer would): the kick marks u, and u's way
+	 * back to user mode hands the CPU to the worker although u is still runnable. */
+	work_runs = 0;
+	work_queue(&test_item);
+	CHECK(u->flags & TIF_NEED_RESCHED);
+	REQUIRE(fake_run(to_user, r));
+	struct task *w = current_task();
+	REQUIRE(w != u);
+	CHECK(w->is_worker);
+	CHECK_EQ(w->pid, 0);
+	CHECK_EQ(u->state, TASK_RUNNABLE);
+	CHECK_EQ(work_run_pending(), 1); /* what the worker does */
+	CHECK_EQ(work_runs, 1);
+	REQUIRE(worker_gives_back(u));
+
+	/* A kick that was lost (it landed on a task being switched out): the next tick marks
+	 * u again while work waits for a worker. */
+	work_queue(&test_item);
+	task_test_and_clear_flag(u, TIF_NEED_RESCHED);
+	sched_tick();
+	CHECK(u->flags & TIF_NEED_RESCHED);
+	REQUIRE(fake_run(to_user, r));
+	CHECK(current_task() == w);
+	CHECK_EQ(work_run_pending(), 1);
+	/* Queued after the worker's run and before its wait: it does not wait. */
+	work_queue(&test_item);
+	CHECK(!fake_run(worker_wait, NULL));
+	CHECK(current_task() == w);
+	CHECK_EQ(work_run_pending(), 1);
+	REQUIRE(worker_gives_back(u));
+	CHECK_EQ(work_runs, 3);
+
+	/* The worker lives for good in the kernel; the test takes it back out by hand. */
+	exit_orphan();
+	irqflags_t f = spin_lock_irqsave(&sched_lock);
+	list_del(&w->run_link);
+	spin_unlock_irqrestore(&sched_lock, f);
+	frame_free(virt_to_page(w->kstack), KSTACK_ORDER);
+	kfree(w);
 	end();
 }

@@ -517,9 +517,11 @@ class Panic:
 class Fault:
     """An unexpected kernel exception on purpose: the `KERNEL FAULT: ` report naming
     `exception` (e.g. "page fault"), the register dump, then the panic line and, on QEMU,
-    exit status 7."""
+    exit status 7. With `symbol`, the report's RIP must be named {symbol+0x..../0x....}
+    (include/ksyms.h)."""
     exception: str
     timeout: float = 60.0
+    symbol: str = ""
 
     def judge(self, m):
         status = m.wait_exit(self.timeout)
@@ -534,6 +536,9 @@ class Fault:
         if not re.search(r"%s: fatal %s in kernel mode" % (re.escape(PANIC),
                                                            re.escape(self.exception)), text):
             return False, "no panic line after the fault report"
+        if self.symbol and not re.search(r"RIP: [0-9a-f]{4}:[0-9a-f]{16} \{%s\+0x[0-9a-f]+/0x"
+                                         r"[0-9a-f]+\}" % re.escape(self.symbol), text):
+            return False, "the report's RIP is not named %s+off/len" % self.symbol
         if status != EXIT_PANIC:
             return False, _describe_exit(m, status) + ", expected %d" % EXIT_PANIC
         return True, ""

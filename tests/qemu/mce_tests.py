@@ -85,21 +85,46 @@ FILE_CASES = {
 }
 
 
-def _file_check(reason, must):
+# A row with a busy partner: the records must reach the console while it still runs.
+SPIN_END = r"^spin_inject: child spun"       # user/spin_inject.c, after 60 s of spinning
+VICTIM_END = r"^victim: no signal"          # user/victim.c wait-spin, after 60 s
+SPIN_WAIT_S = 75
+
+
+def _in_order(text, lines, end):
+    """None when each of `lines` (plain strings) appears before regex `end` (or end is not
+    there yet), else what came late."""
+    stop = re.search(end, text, re.M)
+    for s in lines:
+        i = text.find(s)
+        if stop and i > stop.start():
+            return "%r came only after %r" % (s, stop.group(0))
+    return None
+
+
+def _file_check(reason, must, spin=False):
+    """The boot-time injector ran one case file (or, with spin, user/spin_inject ran it while
+    its child spins): the fake-panic reason or none, every must line, and with spin all of
+    them before the child's end."""
+    done, ran = r"^.*mce-inject: done$", r"mce-inject: (file \S+|module) done \([1-9]\d*\)"
+    wait = 10
+    if spin:
+        done, ran, wait = r"^spin_inject: injected .*: [1-9]", r"mce-inject: [1-9]\d* records?", SPIN_WAIT_S
+
     def fn(m):
-        if not m.wait_for(r"^.*mce-inject: done$", 30):
-            return False, "no 'mce-inject: done'"
+        if not m.wait_for(done, 30):
+            return False, "the injection did not run (no %r)" % done
         m.wait_for(r"^.*mcrk: ready", 10)
-        # The log is drained after the injector returns (deferred work on an idle CPU), so
-        # under load the records can come after "done": wait for each expected line.
+        # The log is drained by a kernel worker after the injector returns, so the records
+        # can come after "done": wait for each expected line.
         for s in must + ([FAKE_PANIC + reason] if reason else []):
-            m.wait_for(re.escape(s), 10)
+            m.wait_for(re.escape(s), wait)
         if reason is None:
             m.wait_for(re.escape(FAKE_PANIC), 1)  # give a wrong panic report time to show
         text = m.serial_text()
         if "Kernel panic" in text:
             return False, "real panic"
-        if not re.search(r"mce-inject: (file \S+|module) done \([1-9]\d*\)", text):
+        if not re.search(ran, text):
             return False, "the injector ran no record"
         if reason is None and FAKE_PANIC in text:
             return False, "unexpected " + text.split(FAKE_PANIC, 1)[1].splitlines()[0]
@@ -108,8 +133,17 @@ def _file_check(reason, must):
         for s in must:
             if s not in text:
                 return False, "missing %r" % s
+        late = spin and _in_order(text, must, SPIN_END)
+        if late:
+            return False, late
         return True, reason or "no panic"
     return fn
+
+
+def _on_cpus(lines, smp):
+    """Expected lines as they read on smp CPUs: the injector takes a record for a CPU that is
+    not online to CPU (n mod online CPUs)."""
+    return [re.sub(r"CPU (\d+)", lambda c: "CPU %d" % (int(c.group(1)) % smp), s) for s in lines]
 
 
 def _file_cmdline(name):
@@ -139,6 +173,17 @@ def _file_tests():
     for name, (reason, must) in sorted(FILE_CASES.items()):
         rows.append(Test("mce-file-" + name.replace("/", "-"), "direct", 2, _file_cmdline(name),
                          Script(_file_check(reason, must), timeout=60)))
+    # Those that recover (SRAO, UCNA, corrected errors, SRAR in a faked user context) once
+    # more at -smp 1 and -smp 2 from user space, while another task spins without syscalls.
+    for name, (reason, must) in sorted(FILE_CASES.items()):
+        if reason is not None:
+            continue
+        for smp in (1, 2):
+            knobs = _file_cmdline(name).split(" ", 1)[1]
+            rows.append(Test("mce-file-%s-smp%d-spin" % (name.replace("/", "-"), smp), "direct",
+                             smp, "run=spin_inject:/mce-cases/%s %s" % (name, knobs),
+                             Script(_file_check(None, _on_cpus(must, smp), spin=True),
+                                    timeout=SPIN_WAIT_S + 30)))
     rows.append(Test("mce-file-all-listed", "direct", 1, "", Script(_unlisted_cases)))
     # mce.inject=module still takes a raw (non-cpio) boot module as mce-inject text.
     rows.append(Test("mce-file-raw-module", "direct", 2, "mce.inject=module mce.fake_panic=1",
@@ -147,17 +192,21 @@ def _file_tests():
     return rows
 
 
-def _hmp(cmd, must, reason=None, wait=r"mce: CPU \d Bank \d \((?:#MC|poll)\)"):
-    """Boot, inject with HMP `cmd`, wait for the report, check substrings and the reason."""
+def _hmp(cmd, must, reason=None, wait=r"mce: CPU \d Bank \d \((?:#MC|poll)\)", spin=False):
+    """Boot, inject with HMP `cmd`, wait for the report, check substrings and the reason.
+    With spin, the row runs user/victim wait-spin: inject once it spins, and every expected
+    line must come while it still spins."""
+    ready, wait_s = (r"^victim: ready", SPIN_WAIT_S) if spin else (r"^.*mcrk: ready", 10)
+
     def fn(m):
-        if not m.wait_for(r"^.*mcrk: ready", 30):
-            return False, "no ready line"
+        if not m.wait_for(ready, 30):
+            return False, "no %r line" % ready
         reply = "; ".join(m.monitor().cmd(c).strip() for c in cmd.split("; "))
-        if not m.wait_for(wait, 10):
+        if not m.wait_for(wait, wait_s):
             return False, "no report after %r (monitor said %r)" % (cmd, reply)
         m.wait_for(r"^.*" + (FAKE_PANIC if reason else "memory_failure|KEEP|UCNA"), 3)
         for s in must:  # a poller runs once a second; under load give it time
-            m.wait_for(re.escape(s), 10)
+            m.wait_for(re.escape(s), wait_s)
         text = m.serial_text()
         if not reason and not all(s in text for s in must):
             # Seen once in many loaded runs: the target CPU's record never reached the log
@@ -174,6 +223,10 @@ def _hmp(cmd, must, reason=None, wait=r"mce: CPU \d Bank \d \((?:#MC|poll)\)"):
         for s in must:
             if s not in text:
                 return False, "missing %r after %r (monitor said %r)" % (s, cmd, reply)
+        report = re.search(wait, text)
+        late = spin and _in_order(text, must + [report.group(0)], VICTIM_END)
+        if late:
+            return False, late
         return True, cmd
     return fn
 
@@ -196,9 +249,19 @@ HMP_CASES = [
 ]
 
 
+# The HMP cases that recover (SRAO, UCNA, a corrected error) once more at -smp 1 and -smp 2
+# with a victim that spins without syscalls (corrected-b needs a second CPU: it is about the
+# rendezvous timeout).
+HMP_SPIN_CASES = ("corrected", "srao-b", "ucna")
+BYSTANDER = " run=victim:wait-spin"
+
+
 def _hmp_tests():
     rows = [Test("mce-hmp-" + n, "direct", 2, "mce.fake_panic=1", Script(_hmp(c, must, r)))
             for n, c, must, r in HMP_CASES]
+    rows += [Test("mce-hmp-%s-smp%d-spin" % (n, smp), "direct", smp, "mce.fake_panic=1" + BYSTANDER,
+                  Script(_hmp(c, must, r, spin=True), timeout=SPIN_WAIT_S + 30))
+             for n, c, must, r in HMP_CASES if n in HMP_SPIN_CASES for smp in (1, 2)]
     rows.append(Test("mce-hmp-no-rendezvous", "direct", 2,
                      "mce.fake_panic=1 mce.no_rendezvous_cpu=1",
                      Script(_hmp("mce -b 0 1 0xbd000000000000c0 0x5 0x1234000 0x86",
@@ -320,8 +383,9 @@ def _parse_case(path):
     return recs
 
 
-def _hmp_command(name):
-    """(HMP command, None) for a case file QEMU's `mce` can express, else (None, why not)."""
+def _hmp_command(name, smp=2):
+    """(HMP command, None) for a case file QEMU's `mce` can express on smp CPUs, else (None,
+    why not)."""
     recs = [r for r in _parse_case(CASES / name) if r["status"]]
     words = set().union(*(r["words"] for r in recs)) if recs else set()
     if name.endswith("_timeout") or words & {"NOBROADCAST", "IRQBROADCAST", "NMIBROADCAST"}:
@@ -336,6 +400,9 @@ def _hmp_command(name):
         return None, "polled UC: QEMU raises #MC for every UC injection"
     if any(r["status"] >> 55 & 1 and r["cs"] == 0x73 for r in recs):
         return None, "SRAR in user mode (rows mf-hmp-srar-*)"
+    if any(r["cpu"] >= smp for r in recs):
+        return None, "names CPU %d, which -smp %d does not have (the software-injector row " \
+            "takes it to CPU n mod CPUs)" % (max(r["cpu"] for r in recs), smp)
     return ("; ".join("mce %s%d %d %#x %#x %#x %#x" % (
         "-b " if ucs else "", r["cpu"], r["bank"], r["status"], r["mcg"], r["addr"], r["misc"])
         for r in recs), None)
@@ -344,24 +411,35 @@ def _hmp_command(name):
 def _hmp_case_tests():
     rows = []
     for name, (reason, must) in sorted(FILE_CASES.items()):
+        cmdline = _file_cmdline(name).split(" ", 1)[1]  # the knobs, without mce.inject=
         cmd, why = _hmp_command(name)
         if cmd is None:
             continue
-        cmdline = _file_cmdline(name).split(" ", 1)[1]  # the knobs, without mce.inject=
         rows.append(Test("mce-hmp-file-" + name.replace("/", "-"), "direct", 2, cmdline,
                          Script(_hmp(cmd, must, reason), timeout=60)))
+        # Those that recover, once more with a victim that spins, at -smp 1 and -smp 2.
+        for smp in (1, 2) if reason is None else ():
+            cmd, why = _hmp_command(name, smp)
+            if cmd is not None:
+                rows.append(Test("mce-hmp-file-%s-smp%d-spin" % (name.replace("/", "-"), smp),
+                                 "direct", smp, cmdline + BYSTANDER,
+                                 Script(_hmp(cmd, must, reason, spin=True),
+                                        timeout=SPIN_WAIT_S + 30)))
     return rows
 
 
-def hmp_case_coverage():
-    """Which case files have an HMP row and why the others do not (docs, `driver.py list`)."""
-    return [(n,) + _hmp_command(n) for n in sorted(FILE_CASES)]
+def hmp_case_coverage(smp=2):
+    """Which case files have an HMP row on smp CPUs and why the others do not (docs,
+    `driver.py list`)."""
+    return [(n,) + _hmp_command(n, smp) for n in sorted(FILE_CASES)]
 
 
 MCE_TESTS = _hmp_tests() + _file_tests() + _hmp_case_tests() + [
     # Without the msrs file Bochs has CPUID MCA but MCG_CAP 0: the boot must say so plainly.
     Test("bochs-no-mca-banks", "bochs", 1, "",
-         Ready(cpus=1, timeout=240, also=(r"mce: MCA present but no banks \(MCG_CAP 0\)",))),
+         Ready(cpus=1, timeout=240, also=(r"mce: MCA present but no banks \(MCG_CAP 0\)",
+                                          r"mce: recovery-capable: no \(MCG_CAP reports no "
+                                          r"banks;"))),
     Test("bochs-mce", "bochs", 2, BOCHS_CMDLINE, Script(_bochs_like_qemu, timeout=240),
          extra=("--msrs", str(BOCHS_MSRS))),
     # /sys/devices/system/machinecheck/machinecheck0/ knobs and /sys/kernel/debug/mce-inject/

@@ -1,14 +1,23 @@
 """Machine checks injected from the host into a running user program.
 
 demo/victim.c fills a page, prints its physical address (from /proc/self/pagemap) and the
-monitor command that poisons it, then keeps reading the page. Each row boots -smp 2, waits
-for that line and injects with QEMU's HMP `mce -b` (broadcast, as Intel reports these):
+monitor command that poisons it, then waits for what the error does to it. Each row boots,
+waits for that line and injects with QEMU's HMP `mce -b` (broadcast, as Intel reports these):
   SRAO (memory scrub 0xc0, MCG_STATUS RIPV|MCIP): early kill -> BUS_MCEERR_AO at once,
-       late kill -> BUS_MCEERR_AR on the next read;
+       late kill -> the page is unmapped and the next read gives BUS_MCEERR_AR;
+  SRAO on a frame the victim has just freed: the free frame is isolated, no signal;
+  UCNA (VAL|UC|ADDRV|MISCV without EN or S, found by the poller): late kill as for the SRAO;
   SRAR (data load 0x134) while the victim runs in user mode on the CPU we inject into
        (the VM is stopped and `info registers` shows CPL 3 first): with RIPV|EIPV the task
        takes BUS_MCEERR_AR in its handler; with EIPV only it cannot resume and dies of SIGBUS.
-Every row also requires the frame to be isolated ("recovered") and no panic.
+Every SRAO/UCNA row runs at -smp 1 and -smp 2, with a victim that sleeps while it waits (the
+CPU idles) and one that spins without a syscall (`-spin`: nothing but the kernel's own
+preemption can run memory_failure or print the record on its CPU); the SRAR victim always
+spins. Every row requires the outcome, never a time: the signal in the victim's handler, the
+frame isolated ("recovered"), no panic, and the machine-check record on the console before
+what it caused (the victim's SIGBUS line, or the end of a victim that expects no signal).
+A victim gives up after 60 s (victim.c WAIT_S) and says so, so a kernel that waits for an
+idle CPU fails the row instead of hanging it.
 """
 import re
 import time
@@ -16,9 +25,12 @@ import time
 from driver import Script, Test
 
 READY = r"victim: poison it from the QEMU monitor with: (mce -b 0 1 (\S+) (\S+) (\S+) (\S+))"
+RECORD = r"mce: \[Hardware Error\]: TSC \S+ ADDR %x "   # the record of the injected error
+UCNA_STATUS = "0xac00000000000000"   # VAL|UC|MISCV|ADDRV: EN clear, so the poller takes it
+VICTIM_WAIT_S = 60
 
 
-def _cpu_in_user_mode(mon, ncpus=2):
+def _cpu_in_user_mode(mon, ncpus):
     """With the VM stopped, the CPU (if any) whose CS says ring 3."""
     for cpu in range(ncpus):
         mon.cmd("cpu %d" % cpu)
@@ -30,9 +42,11 @@ def _cpu_in_user_mode(mon, ncpus=2):
 
 
 def _inject(m, mcg_status=None, status=None, in_user=False, ready=READY):
+    """Waits for the victim's command line and injects it (with status/mcg_status replaced
+    when given; in_user: at a CPU caught in user mode). Returns (command, address, error)."""
     found = m.wait_for(ready, 60)
     if not found:
-        return None, "victim never printed its address"
+        return None, None, "victim never printed its address"
     _, st, mcg, addr, misc = found.groups()
     st, mcg = status or st, mcg_status or mcg
     mon = m.monitor()
@@ -40,26 +54,45 @@ def _inject(m, mcg_status=None, status=None, in_user=False, ready=READY):
     if in_user:
         for _ in range(200):           # stop until the victim is caught in user mode
             mon.cmd("stop")
-            cpu = _cpu_in_user_mode(mon)
+            cpu = _cpu_in_user_mode(mon, m.config.smp)
             if cpu is not None:
                 break
             mon.cmd("cont")
             time.sleep(0.02)
         if cpu is None:
-            return None, "never caught the victim in user mode"
+            return None, None, "never caught the victim in user mode"
     cmd = "mce -b %d 1 %s %s %s %s" % (cpu, st, mcg, addr, misc)
     mon.cmd(cmd)
     if in_user:
         mon.cmd("cont")
-    return cmd, None
+    return cmd, int(addr, 16), None
 
 
-def _victim(verdict, mcg_status=None, status=None, in_user=False):
+def first_index(text, pattern):
+    """Where pattern (a regex) first matches in text, or None."""
+    found = re.search(pattern, text, re.M)
+    return found.start() if found else None
+
+
+def before(text, first, then):
+    """None when regex `first` matches before regex `then` (or `then` never matches), else
+    why not: the console must show what `first` says before what `then` says."""
+    a, b = first_index(text, first), first_index(text, then)
+    if a is None:
+        return "no %r" % first
+    if b is not None and b < a:
+        return "%r came only after %r" % (first, then)
+    return None
+
+
+def _victim(verdict, mcg_status=None, status=None, in_user=False, ordered=True):
+    """The victim must end with `verdict` (as init says it) and its frame be recovered; with
+    ordered, the error's record must precede the victim's SIGBUS line."""
     def fn(m):
-        cmd, err = _inject(m, mcg_status, status, in_user)
+        cmd, addr, err = _inject(m, mcg_status, status, in_user)
         if err:
             return False, err
-        if not m.wait_for(r"^init: done", 30):
+        if not m.wait_for(r"^init: done", VICTIM_WAIT_S + 30):
             return False, "no verdict after %r" % cmd
         # memory_failure signals the mappers before it prints its outcome line, so on the
         # worker's CPU that line can come after the victim exited and init said "done".
@@ -67,26 +100,71 @@ def _victim(verdict, mcg_status=None, status=None, in_user=False):
         text = m.serial_text()
         if "Kernel panic" in text or "KERNEL FAULT" in text:
             return False, "panic or fault after %r" % cmd
-        if not isolated:
-            return False, "the frame was not isolated after %r" % cmd
         if not re.search(r"^init: victim " + re.escape(verdict) + "$", text, re.M):
             got = re.search(r"^init: victim .*$", text, re.M)
-            return False, "want 'victim %s', got %r" % (verdict, got and got.group(0))
+            why = re.search(r"^victim: no SIGBUS.*$", text, re.M)
+            return False, "want 'victim %s', got %r%s" % (
+                verdict, got and got.group(0), " (%s)" % why.group(0) if why else "")
+        if not isolated:
+            return False, "the frame was not isolated after %r" % cmd
+        late = ordered and before(text, RECORD % addr, r"^victim: SIGBUS")
+        if late:
+            return False, late
         return True, cmd
     return fn
 
 
-ROW = dict(boot="direct", smp=2)
-MF_HMP_TESTS = [
-    # mf.trace=0: between unmapping and signalling, a victim that reads its page would take
-    # the late-kill AR instead of the early AO (legitimately, on Linux too); without the
-    # per-step console lines that window is microseconds instead of a millisecond.
-    Test("mf-hmp-srao-early", cmdline="run=victim:early mf.trace=0",
-         expect=Script(_victim("exited 0")), **ROW),
-    Test("mf-hmp-srao-late", cmdline="run=victim:late", expect=Script(_victim("exited 0")), **ROW),
-    Test("mf-hmp-srar-user", cmdline="run=victim:srar",
-         expect=Script(_victim("exited 0", mcg_status="0x7", in_user=True), timeout=90), **ROW),
-    Test("mf-hmp-srar-noripv", cmdline="run=victim:srar",
-         expect=Script(_victim("killed by signal 7", mcg_status="0x6", in_user=True), timeout=90),
-         **ROW),
-]
+def _free_frame(m):
+    """An SRAO at a frame the victim freed: the free frame is isolated and the victim gets no
+    signal; the record and the outcome come while the victim still waits."""
+    cmd, addr, err = _inject(m)
+    if err:
+        return False, err
+    outcome = r"memory_failure: pfn %#x: free[^\n]* page: recovered" % (addr >> 12)
+    if not m.wait_for(outcome + r"|^init: victim ", VICTIM_WAIT_S + 30):
+        return False, "no outcome after %r" % cmd
+    m.wait_for(outcome, 10)
+    text = m.serial_text()
+    if "Kernel panic" in text or "KERNEL FAULT" in text:
+        return False, "panic or fault after %r" % cmd
+    if "victim: SIGBUS" in text:
+        return False, "the victim got a SIGBUS for a frame it had freed"
+    for first in (RECORD % addr, outcome):
+        late = before(text, first, r"^victim: no signal")
+        if late:
+            return False, late
+    return True, cmd
+
+
+def _rows(case, smp, spin):
+    """The row of one SRAO/UCNA case at smp CPUs with a spinning or sleeping victim."""
+    suffix = "-smp%d-%s" % (smp, "spin" if spin else "sleep")
+    mode = lambda m: "run=victim:%s%s" % (m, "-spin" if spin else "")  # noqa: E731
+    # mf.trace=0 on early kill: between unmapping and signalling, a victim that touched its
+    # page would take the late-kill AR instead of the early AO (legitimately, on Linux too);
+    # without the per-step console lines that window is microseconds instead of a millisecond.
+    table = {
+        "srao-early": (mode("early") + " mf.trace=0", _victim("exited 0")),
+        "srao-late": (mode("late"), _victim("exited 0")),
+        "srao-free": (mode("free"), _free_frame),
+        "ucna-late": (mode("late"), _victim("exited 0", status=UCNA_STATUS)),
+    }
+    cmdline, fn = table[case]
+    return Test("mf-hmp-" + case + suffix, "direct", smp, cmdline,
+                Script(fn, timeout=VICTIM_WAIT_S + 40))
+
+
+def _srar_rows(smp):
+    return [
+        Test("mf-hmp-srar-user-smp%d" % smp, "direct", smp, "run=victim:srar",
+             Script(_victim("exited 0", mcg_status="0x7", in_user=True, ordered=False),
+                    timeout=90)),
+        Test("mf-hmp-srar-noripv-smp%d" % smp, "direct", smp, "run=victim:srar",
+             Script(_victim("killed by signal 7", mcg_status="0x6", in_user=True,
+                            ordered=False), timeout=90)),
+    ]
+
+
+MF_HMP_TESTS = [_rows(case, smp, spin)
+                for case in ("srao-early", "srao-late", "srao-free", "ucna-late")
+                for smp in (1, 2) for spin in (True, False)] + _srar_rows(1) + _srar_rows(2)

@@ -23,8 +23,8 @@ from driver import Fault, Ktap, Panic, Ready, Script, Test, UserPrograms
 # must die of the signal given ("init: segv killed by signal 11").
 KILLED_BY = {"segv": 11}
 PROGRAMS = ["hello", "fork_cow", "segv", "mmap_stress", "efault", "pagemap", "signals",
-            "sigcheck", "sched", "vfs", "leakcheck", "files", "dirs", "pipes", "mounts", "fmap",
-            "tmpfiles"]
+            "sigcheck", "sched", "vfs", "leakcheck", "procinfo", "files", "dirs", "pipes",
+            "mounts", "fmap", "tmpfiles"]
 
 
 def user(name, boot, smp, programs, timeout=120):
@@ -47,8 +47,8 @@ TESTS = [
     Test("ktest-all-smp1",   "direct", 1,   "test=all",   Ktap(), ktest=True),
     Test("ktest-all-smp2",   "direct", 2,   "test=all",   Ktap(), ktest=True),
     Test("ktest-panic",      "direct", 1,   "test=panic", Panic("deliberate"), ktest=True),
-    Test("ktest-fault",      "direct", 1,   "test=fault", Fault("page fault"),
-         ktest=True),
+    Test("ktest-fault",      "direct", 1,   "test=fault",
+         Fault("page fault", symbol="ktest_fault_unmapped_kernel_read"), ktest=True),
     # The user-mode entry paths on a CPU without SMAP and SMEP (ktest-all-* has both).
     Test("ktest-user-qemu64", "direct", 1,  "test=user",  Ktap(), cpu="qemu64,vendor=GenuineIntel",
          ktest=True),
@@ -75,3 +75,6 @@ TESTS += MF_HMP_TESTS
 
 from mf_tests import MF_TESTS  # noqa: E402  (memory_failure rows, tests/qemu/mf_tests.py)
 TESTS += MF_TESTS
+
+from hw_tests import HW_TESTS  # noqa: E402  (machine facts: topology, time, scale, consoles)
+TESTS += HW_TESTS
