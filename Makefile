@@ -98,7 +98,8 @@ $(B)/mcrk-test.elf: $(KOBJ) $(KTEST_OBJ) $(KSYMS_EMPTY) linker.ld scripts/mksyms
 
 # ---- user programs (musl, static) and the initrd that carries them as /bin/NAME: the
 # programs tests run (user/), the demo's victim (demo/) and the guest benchmark (bench/) ----
-USER_SRC := $(sort $(wildcard user/*.c)) $(sort $(wildcard demo/*.c)) bench/mfbench.c
+USER_SRC := $(sort $(wildcard user/*.c)) $(sort $(wildcard demo/*.c)) bench/mfbench.c \
+	bench/fsbench.c
 USER_BIN := $(addprefix $(B)/user/,$(basename $(notdir $(USER_SRC))))
 USER_CFLAGS := -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
 $(B)/user/%: user/%.c $(wildcard user/*.h) $(DEPS_STAMP)
@@ -108,6 +109,9 @@ $(B)/user/%: demo/%.c $(wildcard user/*.h) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -Iuser -o $@ $<
 $(B)/user/mfbench: bench/mfbench.c $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	musl-gcc $(USER_CFLAGS) -o $@ $<
+$(B)/user/fsbench: bench/fsbench.c $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -o $@ $<
 MCE_CASES := $(wildcard ../shared/mce-test-cases)
@@ -185,9 +189,10 @@ bench: $(B)/frame_bench $(B)/rmap_bench
 	$(B)/frame_bench
 	$(B)/rmap_bench
 
-# Guest benchmarks under QEMU (minutes): memory_failure costs, SRAR and SRAO latency.
+# Guest benchmarks under QEMU (minutes): memory_failure costs, SRAR and SRAO latency, tmpfs.
 bench-guest: all
 	sh bench/run_mfbench.sh
+	sh bench/run_fsbench.sh
 	$(PYTHON) bench/srar_latency.py
 	$(PYTHON) bench/srao_latency.py
 
