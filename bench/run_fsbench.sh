@@ -6,7 +6,6 @@
 # Needs `make` to have built build/mcrk.elf and build/initrd.cpio.
 set -eu
 cd "$(dirname "$0")/.."
-B=${MCRK_BUILD:-build}
 SMP=1
 TIMEOUT=600
 while [ $# -gt 0 ]; do
@@ -17,23 +16,5 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-for f in "$B/mcrk.elf" "$B/initrd.cpio"; do
-	[ -f "$f" ] || { echo "$f is missing: run make" >&2; exit 2; }
-done
-LOG=$(mktemp /tmp/fsbench.XXXXXX)
-qemu-system-x86_64 -cpu max,vendor=GenuineIntel -smp "$SMP" -m 1G -display none -vga none \
-	-net none -no-reboot -serial "file:$LOG" -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-	-kernel "$B/mcrk.elf" -initrd "$B/initrd.cpio" -append "run=fsbench loglevel=4" &
-QPID=$!
-trap 'kill $QPID 2>/dev/null; rm -f "$LOG"' EXIT INT TERM
-end=$(( $(date +%s) + TIMEOUT ))
-while ! grep -q "init: fsbench \(exited\|killed\)" "$LOG" 2>/dev/null; do
-	if ! kill -0 $QPID 2>/dev/null || [ "$(date +%s)" -ge "$end" ]; then
-		echo "fsbench did not finish (timeout or QEMU exited); last lines:" >&2
-		tail -n 20 "$LOG" >&2
-		exit 1
-	fi
-	sleep 1
-done
-echo "kernel command line: run=fsbench loglevel=4 (QEMU TCG, -smp $SMP -m 1G)"
-grep -a "^fsbench:\|init: fsbench" "$LOG" | tr -d '\r'
+. bench/guest_run.sh
+guest_run fsbench "$SMP" "$TIMEOUT" loglevel=4

@@ -9,7 +9,6 @@
 # the table. Needs `make` to have built build/mcrk.elf and build/initrd.cpio.
 set -eu
 cd "$(dirname "$0")/.."
-B=${MCRK_BUILD:-build}
 TRACE="mf.trace=0 loglevel=4"
 ARG=""
 TIMEOUT=900
@@ -22,23 +21,5 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-for f in "$B/mcrk.elf" "$B/initrd.cpio"; do
-	[ -f "$f" ] || { echo "$f is missing: run make" >&2; exit 2; }
-done
-LOG=$(mktemp /tmp/mfbench.XXXXXX)
-qemu-system-x86_64 -cpu max,vendor=GenuineIntel -smp 2 -m 1G -display none -vga none \
-	-net none -no-reboot -serial "file:$LOG" -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-	-kernel "$B/mcrk.elf" -initrd "$B/initrd.cpio" -append "run=mfbench$ARG $TRACE" &
-QPID=$!
-trap 'kill $QPID 2>/dev/null; rm -f "$LOG"' EXIT INT TERM
-end=$(( $(date +%s) + TIMEOUT ))
-while ! grep -q "init: mfbench \(exited\|killed\)" "$LOG" 2>/dev/null; do
-	if ! kill -0 $QPID 2>/dev/null || [ "$(date +%s)" -ge "$end" ]; then
-		echo "mfbench did not finish (timeout or QEMU exited); last lines:" >&2
-		tail -n 20 "$LOG" >&2
-		exit 1
-	fi
-	sleep 1
-done
-echo "kernel command line: run=mfbench$ARG $TRACE (QEMU TCG, -smp 2 -m 1G)"
-grep -a "^mfbench:\|init: mfbench" "$LOG" | tr -d '\r'
+. bench/guest_run.sh
+guest_run "mfbench$ARG" 2 "$TIMEOUT" "$TRACE"

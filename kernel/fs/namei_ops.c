@@ -191,44 +191,32 @@ static void remove_name(struct inode *dir, struct dentry *victim)
 	d_delete(victim);
 }
 
-static long rmdir_at(int dirfd, const char *upath)
+/* Why the name d in dir (locked) cannot go: rmdir's reasons (want_dir) or unlink's. */
+static int remove_refusal(struct inode *dir, struct dentry *d, bool want_dir, bool trailing)
 {
-	struct nameidata nd;
-	struct dentry *d;
-	char *kpath;
-	int err = walk_parent(dirfd, upath, &nd, &kpath);
-	if (!err)
-		err = nd.type == LAST_DOTDOT ? -ENOTEMPTY : nd.type == LAST_DOT ? -EINVAL
-						  : nd.type == LAST_ROOT ? -EBUSY : 0;
-	if (!err)
-		err = mnt_want_write(&nd.path);
-	if (!err) {
-		mutex_lock(&ns_lock);
-		err = lookup_child(nd.path.dentry, nd.last, nd.len, &d);
-		if (!err) {
-			struct inode *dir = nd.path.dentry->inode;
-			err = !S_ISDIR(d->inode->mode) ? -ENOTDIR : !(dir->iop && dir->iop->mknod) ? -EPERM
-			      : d->mounted ? -EBUSY : !d_empty_dir(d) ? -ENOTEMPTY : 0;
-			if (!err)
-				remove_name(dir, d);
-			dput(d);
-		}
-		mutex_unlock(&ns_lock);
-	}
-	walk_done(&nd, kpath);
-	return err;
+	bool isdir = S_ISDIR(d->inode->mode);
+	if (want_dir ? !isdir : trailing)
+		return isdir ? -EISDIR : -ENOTDIR;
+	if (!want_dir && isdir)
+		return -EISDIR;
+	if (!(dir->iop && dir->iop->mknod))
+		return -EPERM;
+	if (d->mounted)
+		return -EBUSY;
+	return want_dir && !d_empty_dir(d) ? -ENOTEMPTY : 0;
 }
 
-static long sys_rmdir(const struct syscall_args *a) { return rmdir_at(AT_FDCWD, (const char *)a->arg[0]); }
-SYSCALL_DEFINE(84, sys_rmdir);
-
-static long unlink_at(int dirfd, const char *upath)
+/* rmdir (want_dir) or unlink of upath relative to dirfd. */
+static long remove_at(int dirfd, const char *upath, bool want_dir)
 {
 	struct nameidata nd;
 	struct dentry *d;
 	char *kpath;
 	int err = walk_parent(dirfd, upath, &nd, &kpath);
-	if (!err && nd.type != LAST_NORM)
+	if (!err && want_dir)
+		err = nd.type == LAST_DOTDOT ? -ENOTEMPTY : nd.type == LAST_DOT ? -EINVAL
+						  : nd.type == LAST_ROOT ? -EBUSY : 0;
+	else if (!err && nd.type != LAST_NORM)
 		err = -EISDIR;
 	if (!err)
 		err = mnt_want_write(&nd.path);
@@ -237,11 +225,7 @@ static long unlink_at(int dirfd, const char *upath)
 		err = lookup_child(nd.path.dentry, nd.last, nd.len, &d);
 		if (!err) {
 			struct inode *dir = nd.path.dentry->inode;
-			bool isdir = S_ISDIR(d->inode->mode);
-			if (nd.trailing)
-				err = isdir ? -EISDIR : -ENOTDIR;
-			else
-				err = isdir ? -EISDIR : !(dir->iop && dir->iop->mknod) ? -EPERM : d->mounted ? -EBUSY : 0;
+			err = remove_refusal(dir, d, want_dir, nd.trailing);
 			if (!err)
 				remove_name(dir, d);
 			dput(d);
@@ -252,16 +236,17 @@ static long unlink_at(int dirfd, const char *upath)
 	return err;
 }
 
-static long sys_unlink(const struct syscall_args *a) { return unlink_at(AT_FDCWD, (const char *)a->arg[0]); }
+static long sys_rmdir(const struct syscall_args *a) { return remove_at(AT_FDCWD, (const char *)a->arg[0], true); }
+SYSCALL_DEFINE(84, sys_rmdir);
+
+static long sys_unlink(const struct syscall_args *a) { return remove_at(AT_FDCWD, (const char *)a->arg[0], false); }
 SYSCALL_DEFINE(87, sys_unlink);
 
 static long sys_unlinkat(const struct syscall_args *a)
 {
 	if (a->arg[2] & ~(uint64_t)AT_REMOVEDIR)
 		return -EINVAL;
-	if (a->arg[2] & AT_REMOVEDIR)
-		return rmdir_at((int)a->arg[0], (const char *)a->arg[1]);
-	return unlink_at((int)a->arg[0], (const char *)a->arg[1]);
+	return remove_at((int)a->arg[0], (const char *)a->arg[1], a->arg[2] & AT_REMOVEDIR);
 }
 SYSCALL_DEFINE(263, sys_unlinkat);
 

@@ -292,18 +292,11 @@ static int64_t node_llseek(struct file *f, int64_t off, int whence)
 		struct node_text *t = node_text_get(f, false, &err);
 		if (!t)
 			return err;
-		off += (int64_t)t->len;
+		off = (int64_t)((uint64_t)off + t->len); /* wraps negative: EINVAL */
 		text_put(t);
 		whence = SEEK_SET;
 	}
-	if (whence == SEEK_CUR)
-		off += (int64_t)f->pos;
-	else if (whence != SEEK_SET)
-		return -EINVAL;
-	if (off < 0)
-		return -EINVAL;
-	f->pos = (uint64_t)off;
-	return off;
+	return no_end_llseek(f, off, whence);
 }
 
 const struct file_ops node_fops = {

@@ -385,8 +385,7 @@ static long access_at(int dirfd, const char *upath, unsigned mode, unsigned flag
 		return -EINVAL;
 	if (flags & ~(unsigned)(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
 		return -EINVAL;
-	unsigned lf = (flags & AT_SYMLINK_NOFOLLOW ? 0 : LOOKUP_FOLLOW) |
-		      (flags & AT_EMPTY_PATH ? LOOKUP_EMPTY : 0);
+	unsigned lf = at_lookup_flags((unsigned)flags);
 	int err = user_lookup(dirfd, upath, lf, &p);
 	if (err)
 		return err;

@@ -87,6 +87,15 @@ static int64_t set_pos(struct file *f, int64_t off)
 	return off;
 }
 
+int64_t no_end_llseek(struct file *f, int64_t off, int whence)
+{
+	if (whence == SEEK_CUR)
+		off = (int64_t)((uint64_t)f->pos + (uint64_t)off);
+	else if (whence != SEEK_SET)
+		return -EINVAL;
+	return set_pos(f, off);
+}
+
 int64_t generic_llseek(struct file *f, int64_t off, int whence)
 {
 	int64_t eof = (int64_t)inode_size(f->inode);

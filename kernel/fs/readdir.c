@@ -23,25 +23,13 @@ static long dir_read(struct file *f, struct vfs_iter *it, uint64_t *pos)
 	return -EISDIR;
 }
 
-static int64_t dir_llseek(struct file *f, int64_t off, int whence)
-{
-	if (whence == SEEK_CUR)
-		off += (int64_t)f->pos;
-	else if (whence != SEEK_SET)
-		return -EINVAL;
-	if (off < 0)
-		return -EINVAL;
-	f->pos = (uint64_t)off;
-	return off;
-}
-
 static int dir_fsync(struct file *f)
 {
 	(void)f;
 	return 0;
 }
 
-const struct file_ops dir_fops = {.read = dir_read, .llseek = dir_llseek, .fsync = dir_fsync};
+const struct file_ops dir_fops = {.read = dir_read, .llseek = no_end_llseek, .fsync = dir_fsync};
 
 static uint8_t dtype(unsigned mode)
 {

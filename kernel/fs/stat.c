@@ -103,8 +103,7 @@ static long stat_at(int dirfd, const char *upath, void *ubuf, int flags)
 	struct path p;
 	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH))
 		return -EINVAL;
-	unsigned lf = (flags & AT_SYMLINK_NOFOLLOW ? 0 : LOOKUP_FOLLOW) |
-		      (flags & AT_EMPTY_PATH ? LOOKUP_EMPTY : 0);
+	unsigned lf = at_lookup_flags((unsigned)flags);
 	int err = user_lookup(dirfd, upath, lf, &p);
 	if (err)
 		return err;
@@ -131,14 +130,20 @@ static long sys_newfstatat(const struct syscall_args *a)
 }
 SYSCALL_DEFINE(262, sys_newfstatat);
 
-static long sys_fstat(const struct syscall_args *a)
+/* copy (copy_stat or copy_statfs) of what descriptor fd names, O_PATH ones included. */
+static long copy_fd(int fd, int (*copy)(const struct path *, void *), void *ubuf)
 {
-	struct file *f = fget_raw((int)a->arg[0]);
+	struct file *f = fget_raw(fd);
 	if (!f)
 		return -EBADF;
-	long err = copy_stat(&f->path, (void *)a->arg[1]);
+	long err = copy(&f->path, ubuf);
 	fput(f);
 	return err;
+}
+
+static long sys_fstat(const struct syscall_args *a)
+{
+	return copy_fd((int)a->arg[0], copy_stat, (void *)a->arg[1]);
 }
 SYSCALL_DEFINE(5, sys_fstat);
 
@@ -159,8 +164,7 @@ static long sys_statx(const struct syscall_args *a)
 		return -EINVAL;
 	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE))
 		return -EINVAL;
-	unsigned lf = (flags & AT_SYMLINK_NOFOLLOW ? 0 : LOOKUP_FOLLOW) |
-		      (flags & AT_EMPTY_PATH ? LOOKUP_EMPTY : 0);
+	unsigned lf = at_lookup_flags((unsigned)flags);
 	int err = user_lookup((int)a->arg[0], (const char *)a->arg[1], lf, &p);
 	if (err)
 		return err;
@@ -214,12 +218,7 @@ SYSCALL_DEFINE(137, sys_statfs);
 
 static long sys_fstatfs(const struct syscall_args *a)
 {
-	struct file *f = fget_raw((int)a->arg[0]);
-	if (!f)
-		return -EBADF;
-	long err = copy_statfs(&f->path, (void *)a->arg[1]);
-	fput(f);
-	return err;
+	return copy_fd((int)a->arg[0], copy_statfs, (void *)a->arg[1]);
 }
 SYSCALL_DEFINE(138, sys_fstatfs);
 

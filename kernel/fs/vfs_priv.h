@@ -346,6 +346,12 @@ int lookup_child(struct dentry *dir, const char *name, size_t len, struct dentry
 int vfs_lookup(int dirfd, const char *path, unsigned flags, struct path *out);
 /* The same from a user path (getname first; AT_EMPTY_PATH allows ""). */
 int user_lookup(int dirfd, const char *upath, unsigned flags, struct path *out);
+/* The LOOKUP_* flags of an *at call's AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH. */
+static inline unsigned at_lookup_flags(unsigned at_flags)
+{
+	return (at_flags & AT_SYMLINK_NOFOLLOW ? 0 : LOOKUP_FOLLOW) |
+	       (at_flags & AT_EMPTY_PATH ? LOOKUP_EMPTY : 0);
+}
 /* Follow mounts stacked on p (in place). */
 void follow_mounts(struct path *p);
 /* Move p to its parent, crossing mount roots, staying at root. */
@@ -445,6 +451,9 @@ size_t iter_copy_from(struct vfs_iter *it, void *dst, size_t n);
 size_t iter_zero(struct vfs_iter *it, size_t n);
 /* The generic lseek of a file with a size (regular files, devices that seek). */
 int64_t generic_llseek(struct file *f, int64_t off, int whence);
+/* The lseek of a file without an end (directories, generated text): SEEK_SET and SEEK_CUR to
+ * a position >= 0, else -EINVAL. */
+int64_t no_end_llseek(struct file *f, int64_t off, int whence);
 
 /* ---- waiting (poll.c) ---- */
 #define POLLIN 0x001
