@@ -227,6 +227,27 @@ void *vt_page(struct mm *mm, vaddr_t va)
 	return page_to_virt(pfn_to_page(info.pfn));
 }
 
+pfn_t vt_pfn_at(struct mm *mm, vaddr_t va)
+{
+	struct vm_page_info info;
+	vm_page_info(mm, va, &info);
+	return info.state == VM_PAGE_PRESENT ? info.pfn : 0;
+}
+
+uint64_t vt_word(struct mm *mm, vaddr_t va)
+{
+	uint64_t *p = vt_page(mm, va);
+	return p ? p[0] : ~0ull;
+}
+
+int vt_user_write(struct mm *mm, vaddr_t va, uint64_t v)
+{
+	int r = vm_fault(mm, va, FAULT_WRITE, true);
+	if (r == 0)
+		((uint64_t *)vt_page(mm, va))[0] = v;
+	return r;
+}
+
 static int count_vma(const struct vma *v, void *arg)
 {
 	(void)v;

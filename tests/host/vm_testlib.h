@@ -32,6 +32,13 @@ extern char vt_err[512];
 void *vt_page(struct mm *mm, vaddr_t va);
 /* Count of VMAs of mm (through vm_for_each_vma). */
 int vt_nr_vmas(struct mm *mm);
+/* The frame mapped at va in mm, or 0 if none is present. */
+pfn_t vt_pfn_at(struct mm *mm, vaddr_t va);
+/* The first 8 bytes of the page mapped at va, or all ones if none is present. */
+uint64_t vt_word(struct mm *mm, vaddr_t va);
+/* A user write of v to the first 8 bytes of va's page: a write fault, then the store; the
+ * fault's result. */
+int vt_user_write(struct mm *mm, vaddr_t va, uint64_t v);
 
 /* A file for mappings in tests: its page cache brings pages in clean from bytes[0, size); vf
  * is what vm_mmap takes (mode: VM_FILE_READ, VM_FILE_WRITE); refs counts the VMAs that hold
