@@ -24,7 +24,10 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static double rate(double secs) { return (double)TOTAL / MIB / secs; }
+static double rate(double secs)
+{
+	return (double)TOTAL / MIB / secs;
+}
 
 /* One pass of TOTAL bytes in calls of size chunk: write (at offset 0) or read. Seconds. */
 static double pass(int fd, char *buf, size_t chunk, int write_it)

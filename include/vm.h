@@ -100,7 +100,7 @@ struct mm {
 	vaddr_t brk_start, brk;	   /* heap: [brk_start, brk), moved by vm_brk */
 	vaddr_t mmap_top;	   /* mmap without an address searches below this */
 	void *owner;		   /* the task running in this space (the kill policy is per task) */
-	struct vm_file exe;	   /* the program execve loaded (its reference stops writes to it) */
+	struct vm_file exe;	   /* the program execve loaded (its reference blocks writes) */
 	struct list_node all_link; /* on the list of every mm (tests, diagnostics) */
 };
 

@@ -147,7 +147,8 @@ static void test_rename(void)
 	CHECK(touch(P("rd/in/x")) == 0 && mkdir(P("rd3"), 0755) == 0);
 	CHECK(ERR(rename(P("rd3"), P("rd/in")), ENOTEMPTY));
 	CHECK(ERR(rename(P("rd3"), P("rd")), ENOTEMPTY));
-	CHECK(link(P("r1"), P("r1b")) == 0 && rename(P("r1"), P("r1b")) == 0); /* same file: no-op */
+	CHECK(link(P("r1"), P("r1b")) == 0 &&
+	      rename(P("r1"), P("r1b")) == 0); /* same file: no-op */
 	CHECK(stat(P("r1"), &b) == 0 && stat(P("r1b"), &b) == 0);
 	CHECK(unlink(P("rd/in/x")) == 0 && rmdir(P("rd/in")) == 0 && rmdir(P("rd")) == 0);
 	CHECK(rmdir(P("rd3")) == 0);
@@ -229,7 +230,8 @@ static void test_cwd(void)
 	close(fd);
 	CHECK(chdir(here) == 0);
 	CHECK(chdir("/") == 0 && getcwd(cwd, sizeof(cwd)) && !strcmp(cwd, "/"));
-	CHECK(chdir("..") == 0 && getcwd(cwd, sizeof(cwd)) && !strcmp(cwd, "/")); /* / is its own parent */
+	CHECK(chdir("..") == 0 && getcwd(cwd, sizeof(cwd)) &&
+	      !strcmp(cwd, "/")); /* / is its own parent */
 	CHECK(chdir(here) == 0);
 }
 

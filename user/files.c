@@ -215,7 +215,8 @@ static void test_stat_family(void)
 	CHECK(stat(path("link"), &st) == 0 && S_ISREG(st.st_mode));
 	CHECK(lstat(path("link"), &lst) == 0 && S_ISLNK(lst.st_mode) && lst.st_size == 1);
 	CHECK(st.st_ino != lst.st_ino && st.st_dev == lst.st_dev);
-	CHECK(fstatat(AT_FDCWD, path("link"), &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode));
+	CHECK(fstatat(AT_FDCWD, path("link"), &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
+	      S_ISLNK(lst.st_mode));
 	CHECK(ERR(fstatat(AT_FDCWD, path("link"), &lst, 0x8000), EINVAL));
 	CHECK(ERR(stat(path("nosuch"), &st), ENOENT));
 	CHECK(ERR(stat(path("a/x"), &st), ENOTDIR));

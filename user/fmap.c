@@ -64,8 +64,9 @@ static void test_shared(void)
 	m[10] = 'M';
 	char b[16];
 	CHECK(pread(fd, b, 1, 10) == 1 && b[0] == 'M'); /* the mapping's write is the file's */
-	CHECK(pwrite(fd, "W", 1, PS + 5) == 1 && m[PS + 5] == 'W'); /* and write()'s the mapping's */
-	pid_t pid = fork(); /* another process's write through its copy of the mapping */
+	CHECK(pwrite(fd, "W", 1, PS + 5) == 1 &&
+	      m[PS + 5] == 'W'); /* and write()'s the mapping's */
+	pid_t pid = fork();	 /* another process's write through its copy of the mapping */
 	if (pid == 0) {
 		m[20] = 'C';
 		_exit(0);
@@ -80,7 +81,8 @@ static void test_shared(void)
 	CHECK(ERR(msync(m, PS, 8), EINVAL));
 	char *hole = mmap(NULL, 3 * PS, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	CHECK(munmap(hole + PS, PS) == 0); /* a range with a hole in it */
-	CHECK(ERR(msync(hole, 3 * PS, MS_SYNC), ENOMEM) && ERR(msync(hole, 3 * PS, MS_ASYNC), ENOMEM));
+	CHECK(ERR(msync(hole, 3 * PS, MS_SYNC), ENOMEM) &&
+	      ERR(msync(hole, 3 * PS, MS_ASYNC), ENOMEM));
 	munmap(hole, 3 * PS);
 	CHECK(msync(m, 0, MS_SYNC) == 0);
 	/* mprotect: read-only, then writable again */

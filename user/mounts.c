@@ -56,7 +56,8 @@ static void test_root_layout(void)
 		CHECK(statfs("/run", &sf) == 0 && sf.f_type == TMPFS_MAGIC);
 	CHECK(statfs("/proc", &sf) == 0 && sf.f_type == 0x9fa0);
 	CHECK(statfs("/sys", &sf) == 0 && sf.f_type == 0x62656572);
-	CHECK(mounts_has(NULL, "/proc", "proc", NULL) && mounts_has(NULL, "/dev/shm", "tmpfs", NULL));
+	CHECK(mounts_has(NULL, "/proc", "proc", NULL) &&
+	      mounts_has(NULL, "/dev/shm", "tmpfs", NULL));
 	int fd = open("/proc/filesystems", O_RDONLY);
 	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
 	buf[n > 0 ? n : 0] = 0;

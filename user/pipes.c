@@ -29,7 +29,10 @@
 #define ROUNDS 200
 
 static volatile sig_atomic_t got_sig;
-static void on_sig(int s) { got_sig = s; }
+static void on_sig(int s)
+{
+	got_sig = s;
+}
 
 /* A child that sends us sig after ms milliseconds (alarm() needs setitimer, which this test
  * does not rely on). Its pid, to reap. */
@@ -78,9 +81,9 @@ static void test_pipe_basics(void)
 	CHECK(read(p[0], big, 100) == 100);
 	CHECK(ERR(write(p[1], big, 4096), EAGAIN));
 	CHECK(ERR(write(p[1], big, 5000), EAGAIN));
-	CHECK(read(p[0], big, 3996) == 3996);	    /* the first slot is free again */
-	CHECK(write(p[1], big, 5000) == 4096);	    /* more than PIPE_BUF: what fits */
-	CHECK(ERR(write(p[1], big, 10), EAGAIN));   /* the last slot is full */
+	CHECK(read(p[0], big, 3996) == 3996);	  /* the first slot is free again */
+	CHECK(write(p[1], big, 5000) == 4096);	  /* more than PIPE_BUF: what fits */
+	CHECK(ERR(write(p[1], big, 10), EAGAIN)); /* the last slot is full */
 	/* the last writer gone: end of file after the data; the last reader gone: EPIPE */
 	close(p[1]);
 	CHECK(read(p[0], big, sizeof(big)) == 8192 && read(p[0], big, 1) == 0);
@@ -219,7 +222,8 @@ static void test_dup_fcntl(void)
 	CHECK(fcntl(fd, F_SETFD, FD_CLOEXEC) == 0 && fcntl(fd, F_GETFD) == FD_CLOEXEC);
 	CHECK((fcntl(fd, F_GETFL) & (O_ACCMODE | O_NONBLOCK)) == O_RDONLY);
 	CHECK(fcntl(fd, F_SETFL, O_NONBLOCK | O_APPEND) == 0);
-	CHECK((fcntl(d, F_GETFL) & (O_NONBLOCK | O_APPEND)) == (O_NONBLOCK | O_APPEND)); /* shared */
+	CHECK((fcntl(d, F_GETFL) & (O_NONBLOCK | O_APPEND)) ==
+	      (O_NONBLOCK | O_APPEND)); /* shared */
 	CHECK(ERR(fcntl(fd, 9999), EINVAL));
 	CHECK(ERR(fcntl(-1, F_GETFD), EBADF));
 	for (int x = 100; x <= 101; x++)
@@ -280,7 +284,8 @@ static void test_poll_select(void)
 	FD_SET(p[0], &r);
 	FD_SET(p[1], &w);
 	struct timeval tv = {0, 50000};
-	CHECK(select(p[1] + 1, &r, &w, NULL, &tv) == 1 && !FD_ISSET(p[0], &r) && FD_ISSET(p[1], &w));
+	CHECK(select(p[1] + 1, &r, &w, NULL, &tv) == 1 && !FD_ISSET(p[0], &r) &&
+	      FD_ISSET(p[1], &w));
 	FD_ZERO(&r);
 	FD_SET(p[0], &r);
 	tv = (struct timeval){0, 50000};

@@ -10,8 +10,9 @@
  * rename, mount or delete goes when that tmpfs is detached at the end; then no memory may be
  * missing (MemFree + Slab and SlabObjects as before, user/leakcheck.c's rule: slab frames are
  * filled in allocation order, so only every other frame and every object must come back) and
- * the kernel must not have faulted or panicked (the test driver checks the log). A pipe a child makes is set non-blocking at
- * once: a read of an empty pipe nobody writes would only hang the child.
+ * the kernel must not have faulted or panicked (the test driver checks the log). A pipe a child
+ * makes is set non-blocking at once: a read of an empty pipe nobody writes would only hang the
+ * child.
  *
  * usage: sysfuzz [SEED]   (default 1; the same seed gives the same calls on the same build)
  * The same source runs on Linux, as an unprivileged user; there the memory check only

@@ -77,14 +77,14 @@ static unsigned always_ready(struct file *f, struct poll_table *pt)
 	return POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
 }
 
-static const struct file_ops null_fops = {.read = null_read, .write = sink_write,
-					  .llseek = null_llseek, .poll = always_ready};
-static const struct file_ops zero_fops = {.read = zero_read, .write = sink_write,
-					  .llseek = null_llseek, .poll = always_ready};
-static const struct file_ops full_fops = {.read = zero_read, .write = full_write,
-					  .llseek = null_llseek, .poll = always_ready};
-static const struct file_ops random_fops = {.read = random_read, .write = sink_write,
-					    .llseek = noop_llseek, .poll = always_ready};
+static const struct file_ops null_fops = {
+    .read = null_read, .write = sink_write, .llseek = null_llseek, .poll = always_ready};
+static const struct file_ops zero_fops = {
+    .read = zero_read, .write = sink_write, .llseek = null_llseek, .poll = always_ready};
+static const struct file_ops full_fops = {
+    .read = zero_read, .write = full_write, .llseek = null_llseek, .poll = always_ready};
+static const struct file_ops random_fops = {
+    .read = random_read, .write = sink_write, .llseek = noop_llseek, .poll = always_ready};
 
 /* ---- the console ---- */
 
@@ -116,8 +116,8 @@ static long console_fwrite(struct file *f, struct vfs_iter *it, uint64_t *pos)
 	return done;
 }
 
-static const struct file_ops console_fops = {.open = console_open, .read = null_read,
-					     .write = console_fwrite, .poll = always_ready};
+static const struct file_ops console_fops = {
+    .open = console_open, .read = null_read, .write = console_fwrite, .poll = always_ready};
 
 /* ---- the table ---- */
 
@@ -145,7 +145,10 @@ const struct file_ops *chrdev_fops(uint32_t rdev)
 }
 
 /* Whether rdev is /dev/zero (mmap of it gives anonymous memory). */
-bool chrdev_is_zero(uint32_t rdev) { return rdev == MKDEV(MEM_MAJOR, 5); }
+bool chrdev_is_zero(uint32_t rdev)
+{
+	return rdev == MKDEV(MEM_MAJOR, 5);
+}
 
 void chrdev_init(void)
 {

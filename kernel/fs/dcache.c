@@ -44,7 +44,10 @@ struct inode *inode_new(struct super_block *sb, unsigned mode)
 	return i;
 }
 
-void inode_get(struct inode *inode) { __atomic_fetch_add(&inode->refs, 1, __ATOMIC_RELAXED); }
+void inode_get(struct inode *inode)
+{
+	__atomic_fetch_add(&inode->refs, 1, __ATOMIC_RELAXED);
+}
 
 void inode_put(struct inode *inode)
 {

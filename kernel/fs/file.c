@@ -42,9 +42,15 @@ struct fs_context {
 /* A slot kept by fd_reserve for an open in progress: no file yet. */
 #define FD_RESERVED ((struct file *)1)
 
-static struct file *slot_file(struct file *f) { return f == FD_RESERVED ? NULL : f; }
+static struct file *slot_file(struct file *f)
+{
+	return f == FD_RESERVED ? NULL : f;
+}
 
-unsigned fd_limit(void) { return FD_LIMIT; }
+unsigned fd_limit(void)
+{
+	return FD_LIMIT;
+}
 
 /* ---- open files ---- */
 
@@ -64,10 +70,14 @@ static unsigned fmode_of(unsigned flags)
 	if (flags & O_PATH)
 		return FMODE_PATH;
 	switch (flags & O_ACCMODE) {
-	case O_RDONLY: return FMODE_READ;
-	case O_WRONLY: return FMODE_WRITE;
-	case O_RDWR: return FMODE_READ | FMODE_WRITE;
-	default: return 0; /* 3: checked for read and write, opened for neither (as Linux) */
+	case O_RDONLY:
+		return FMODE_READ;
+	case O_WRONLY:
+		return FMODE_WRITE;
+	case O_RDWR:
+		return FMODE_READ | FMODE_WRITE;
+	default:
+		return 0; /* 3: checked for read and write, opened for neither (as Linux) */
 	}
 }
 
@@ -127,7 +137,10 @@ void fput(struct file *f)
 	kfree(f);
 }
 
-void vfs_file_put(struct file *f) { fput(f); }
+void vfs_file_put(struct file *f)
+{
+	fput(f);
+}
 
 /* ---- descriptor tables ---- */
 
@@ -161,7 +174,10 @@ static void fdt_put(struct fd_table *t)
 	kfree(t);
 }
 
-static struct fd_table *cur_fdt(void) { return current_task()->files; }
+static struct fd_table *cur_fdt(void)
+{
+	return current_task()->files;
+}
 
 static bool cloexec_of(const struct fd_table *t, unsigned fd)
 {
@@ -286,8 +302,14 @@ static struct file *fget_any(int fd, bool raw)
 	return f;
 }
 
-struct file *fget(int fd) { return fget_any(fd, false); }
-struct file *fget_raw(int fd) { return fget_any(fd, true); }
+struct file *fget(int fd)
+{
+	return fget_any(fd, false);
+}
+struct file *fget_raw(int fd)
+{
+	return fget_any(fd, true);
+}
 
 /* ---- fs contexts ---- */
 
@@ -329,8 +351,14 @@ static void fs_get_path(struct path *out, bool root)
 	spin_unlock(&c->lock);
 }
 
-void fs_get_root(struct path *out) { fs_get_path(out, true); }
-void fs_get_pwd(struct path *out) { fs_get_path(out, false); }
+void fs_get_root(struct path *out)
+{
+	fs_get_path(out, true);
+}
+void fs_get_pwd(struct path *out)
+{
+	fs_get_path(out, false);
+}
 
 unsigned fs_umask(void)
 {

@@ -7,8 +7,14 @@
 #include "vfs_priv.h"
 #include "vm.h"
 
-static void vmf_get(void *file) { __atomic_fetch_add(&((struct file *)file)->refs, 1, __ATOMIC_RELAXED); }
-static void vmf_put(void *file) { fput(file); }
+static void vmf_get(void *file)
+{
+	__atomic_fetch_add(&((struct file *)file)->refs, 1, __ATOMIC_RELAXED);
+}
+static void vmf_put(void *file)
+{
+	fput(file);
+}
 
 static int vmf_sync(void *file, uint64_t start, uint64_t end)
 {
@@ -103,4 +109,7 @@ struct file *vfs_open_exec(const char *path, bool user, int *err)
 	return f;
 }
 
-uint64_t vfs_file_size(struct file *f) { return inode_size(f->inode); }
+uint64_t vfs_file_size(struct file *f)
+{
+	return inode_size(f->inode);
+}

@@ -34,8 +34,9 @@ static struct dentry *parent_dir(const char *name, size_t len, char *last)
 		if (j >= len)
 			return d;
 		struct dentry *next = NULL;
-		int err = (j == i || !strcmp(last, ".")) ? 1
-			  : tmpfs_mknod_at(d, last, S_IFDIR | 0755, 0, NULL, &next);
+		int err = (j == i || !strcmp(last, "."))
+			      ? 1
+			      : tmpfs_mknod_at(d, last, S_IFDIR | 0755, 0, NULL, &next);
 		if (err != 1) {
 			if (err && (err != -EEXIST || !S_ISDIR(next->inode->mode))) {
 				dput(next);
@@ -59,7 +60,8 @@ static int unpack_node(struct dentry *dir, const char *name, const struct initrd
 	case S_IFDIR:
 		err = tmpfs_mknod_at(dir, name, S_IFDIR | perm, 0, NULL, &d);
 		if (err == -EEXIST && S_ISDIR(d->inode->mode)) {
-			d->inode->mode = S_IFDIR | perm; /* an earlier path made it: take its mode */
+			d->inode->mode =
+			    S_IFDIR | perm; /* an earlier path made it: take its mode */
 			err = 0;
 		}
 		break;
@@ -75,7 +77,10 @@ static int unpack_node(struct dentry *dir, const char *name, const struct initrd
 		target[f->size] = 0;
 		err = tmpfs_mknod_at(dir, name, S_IFLNK | 0777, 0, target, &d);
 		break;
-	case S_IFCHR: case S_IFBLK: case S_IFIFO: case S_IFSOCK:
+	case S_IFCHR:
+	case S_IFBLK:
+	case S_IFIFO:
+	case S_IFSOCK:
 		err = tmpfs_mknod_at(dir, name, f->mode, f->rdev, NULL, &d);
 		break;
 	default:
@@ -116,7 +121,8 @@ static void mount_at(const char *type, const char *where, const char *data)
 	struct path p;
 	struct super_block *sb;
 	struct fs_type *t = vfs_find_fs(type);
-	int err = t && !vfs_lookup(AT_FDCWD, where, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &p) ? 0 : -ENOENT;
+	int err =
+	    t && !vfs_lookup(AT_FDCWD, where, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &p) ? 0 : -ENOENT;
 	if (!err) {
 		err = vfs_get_sb(t, data, &sb);
 		if (!err)
@@ -140,8 +146,10 @@ void vfs_init(const void *initrd, size_t len)
 	if (len) {
 		struct unpack u = {0, 0};
 		int n = initrd_walk(initrd, len, unpack_one, &u);
-		printk(KERN_INFO "initramfs: %u entries unpacked into the root tmpfs (%lu KiB archive)"
-				 "%s\n", u.made, (unsigned long)(len >> 10),
+		printk(KERN_INFO
+		       "initramfs: %u entries unpacked into the root tmpfs (%lu KiB archive)"
+		       "%s\n",
+		       u.made, (unsigned long)(len >> 10),
 		       n < 0 ? ", the archive is not cpio newc" : "");
 	}
 	chrdev_init();

@@ -58,7 +58,8 @@ static bool read_header(const uint8_t *p, const uint8_t *end, struct initrd_file
 {
 	uint32_t nsize, fsize, major, minor;
 	if ((size_t)(end - p) < CPIO_HDR_LEN || memcmp(p, CPIO_MAGIC, 6) ||
-	    !hex_field(p, CPIO_FIELD_MODE, &f->mode) || !hex_field(p, CPIO_FIELD_FILESIZE, &fsize) ||
+	    !hex_field(p, CPIO_FIELD_MODE, &f->mode) ||
+	    !hex_field(p, CPIO_FIELD_FILESIZE, &fsize) ||
 	    !hex_field(p, CPIO_FIELD_RDEVMAJOR, &major) ||
 	    !hex_field(p, CPIO_FIELD_RDEVMINOR, &minor) ||
 	    !hex_field(p, CPIO_FIELD_NAMESIZE, &nsize) || nsize == 0)

@@ -336,6 +336,7 @@ long vfs_d_path(const struct path *p, char *buf, size_t size)
 {
 	long n = path_name(p, buf, size, true);
 	if (n >= 0 && d_dead(p->dentry))
-		n = (size_t)n + 11 < size ? n + (long)strlen(strcpy(buf + n, " (deleted)")) : -ENAMETOOLONG;
+		n = (size_t)n + 11 < size ? n + (long)strlen(strcpy(buf + n, " (deleted)"))
+					  : -ENAMETOOLONG;
 	return n;
 }

@@ -128,7 +128,11 @@ static long mknod_at(int dirfd, const char *upath, unsigned mode, uint64_t dev)
 	case 0:
 		mode |= S_IFREG;
 		break;
-	case S_IFREG: case S_IFCHR: case S_IFBLK: case S_IFIFO: case S_IFSOCK:
+	case S_IFREG:
+	case S_IFCHR:
+	case S_IFBLK:
+	case S_IFIFO:
+	case S_IFSOCK:
 		break;
 	case S_IFDIR:
 		return -EPERM;
@@ -214,8 +218,10 @@ static long remove_at(int dirfd, const char *upath, bool want_dir)
 	char *kpath;
 	int err = walk_parent(dirfd, upath, &nd, &kpath);
 	if (!err && want_dir)
-		err = nd.type == LAST_DOTDOT ? -ENOTEMPTY : nd.type == LAST_DOT ? -EINVAL
-						  : nd.type == LAST_ROOT ? -EBUSY : 0;
+		err = nd.type == LAST_DOTDOT ? -ENOTEMPTY
+		      : nd.type == LAST_DOT  ? -EINVAL
+		      : nd.type == LAST_ROOT ? -EBUSY
+					     : 0;
 	else if (!err && nd.type != LAST_NORM)
 		err = -EISDIR;
 	if (!err)
@@ -236,10 +242,16 @@ static long remove_at(int dirfd, const char *upath, bool want_dir)
 	return err;
 }
 
-static long sys_rmdir(const struct syscall_args *a) { return remove_at(AT_FDCWD, (const char *)a->arg[0], true); }
+static long sys_rmdir(const struct syscall_args *a)
+{
+	return remove_at(AT_FDCWD, (const char *)a->arg[0], true);
+}
 SYSCALL_DEFINE(84, sys_rmdir);
 
-static long sys_unlink(const struct syscall_args *a) { return remove_at(AT_FDCWD, (const char *)a->arg[0], false); }
+static long sys_unlink(const struct syscall_args *a)
+{
+	return remove_at(AT_FDCWD, (const char *)a->arg[0], false);
+}
 SYSCALL_DEFINE(87, sys_unlink);
 
 static long sys_unlinkat(const struct syscall_args *a)

@@ -35,14 +35,17 @@ static const struct inode_ops proc_dir_iops = {.create_lookup_err = -ENOENT};
 /* ---- the three types ---- */
 
 static int nodefs_get_sb(struct fs_type *t, const char *data, struct super_block **out);
-static void nodefs_kill_sb(struct super_block *sb) { (void)sb; /* kept for good */ }
+static void nodefs_kill_sb(struct super_block *sb)
+{
+	(void)sb; /* kept for good */
+}
 
-static struct fs_type proc_type = {.name = "proc", .get_sb = nodefs_get_sb,
-				   .kill_sb = nodefs_kill_sb, .single = true};
-static struct fs_type sysfs_type = {.name = "sysfs", .get_sb = nodefs_get_sb,
-				    .kill_sb = nodefs_kill_sb, .single = true};
-static struct fs_type debugfs_type = {.name = "debugfs", .get_sb = nodefs_get_sb,
-				      .kill_sb = nodefs_kill_sb, .single = true};
+static struct fs_type proc_type = {
+    .name = "proc", .get_sb = nodefs_get_sb, .kill_sb = nodefs_kill_sb, .single = true};
+static struct fs_type sysfs_type = {
+    .name = "sysfs", .get_sb = nodefs_get_sb, .kill_sb = nodefs_kill_sb, .single = true};
+static struct fs_type debugfs_type = {
+    .name = "debugfs", .get_sb = nodefs_get_sb, .kill_sb = nodefs_kill_sb, .single = true};
 
 static struct inode *dir_inode(struct super_block *sb)
 {
@@ -63,8 +66,9 @@ static int nodefs_get_sb(struct fs_type *t, const char *data, struct super_block
 		return -ENOMEM;
 	sb->type = t;
 	sb->refs = 2; /* the mount's, and the kernel's: the tree stays while nothing mounts it */
-	sb->magic = t == &proc_type ? PROC_SUPER_MAGIC : t == &sysfs_type ? SYSFS_MAGIC
-									  : DEBUGFS_MAGIC;
+	sb->magic = t == &proc_type    ? PROC_SUPER_MAGIC
+		    : t == &sysfs_type ? SYSFS_MAGIC
+				       : DEBUGFS_MAGIC;
 	struct inode *root = dir_inode(sb);
 	if (root)
 		sb->root = d_make_root(sb, root);
@@ -139,7 +143,8 @@ static int add_node(struct super_block *sb, const char *rel, const struct vfs_no
 	}
 	struct inode *i = NULL;
 	if (!err) {
-		unsigned mode = S_IFREG | (ops->gen || ops->read ? 0444 : 0) | (ops->write ? 0200 : 0);
+		unsigned mode =
+		    S_IFREG | (ops->gen || ops->read ? 0444 : 0) | (ops->write ? 0200 : 0);
 		d = d_alloc(dir, name, strlen(name));
 		i = d ? inode_new(sb, mode) : NULL;
 		err = i ? 0 : -ENOMEM;
@@ -161,8 +166,8 @@ int vfs_register_node(const char *path, const struct vfs_node_ops *ops, void *pr
 	static const struct {
 		const char *prefix;
 		struct fs_type *type;
-	} roots[] = {{"/sys/kernel/debug/", &debugfs_type}, {"/proc/", &proc_type},
-		     {"/sys/", &sysfs_type}};
+	} roots[] = {
+	    {"/sys/kernel/debug/", &debugfs_type}, {"/proc/", &proc_type}, {"/sys/", &sysfs_type}};
 	for (unsigned i = 0; i < ARRAY_SIZE(roots); i++) {
 		size_t n = strlen(roots[i].prefix);
 		if (strncmp(path, roots[i].prefix, n))
@@ -239,8 +244,8 @@ static long node_read_direct(struct file *f, struct vfs_iter *it, uint64_t *pos)
 	char buf[BOUNCE];
 	long done = 0;
 	while (it->count) {
-		long r = f->inode->node_ops->read(f->inode->node_priv, buf, MIN(it->count, sizeof(buf)),
-						 *pos);
+		long r = f->inode->node_ops->read(f->inode->node_priv, buf,
+						  MIN(it->count, sizeof(buf)), *pos);
 		if (r <= 0)
 			return done ? done : r;
 		size_t k = iter_copy_to(it, buf, (size_t)r);
@@ -315,7 +320,8 @@ void nodefs_init(void)
 	mutex_lock(&ns_lock);
 	struct super_block *sys = instance(&sysfs_type);
 	const char *last;
-	struct dentry *d = sys ? parent_of(sys, "kernel/debug/x", &last) : NULL; /* its mountpoint */
+	struct dentry *d =
+	    sys ? parent_of(sys, "kernel/debug/x", &last) : NULL; /* its mountpoint */
 	dput(d);
 	instance(&proc_type);
 	instance(&debugfs_type);

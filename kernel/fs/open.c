@@ -20,8 +20,8 @@
 #define FALLOC_FL_ZERO_RANGE 0x10
 #define FALLOC_FL_INSERT_RANGE 0x20
 #define FALLOC_FL_UNSHARE_RANGE 0x40
-#define FALLOC_FL_SUPPORTED                                                                 \
-	(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE |            \
+#define FALLOC_FL_SUPPORTED                                                                        \
+	(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE |                   \
 	 FALLOC_FL_ZERO_RANGE | FALLOC_FL_INSERT_RANGE | FALLOC_FL_UNSHARE_RANGE)
 #define O_PATH_FLAGS (O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC)
 
@@ -205,8 +205,7 @@ static int open_truncate(struct inode *inode)
 	return err;
 }
 
-static struct file *open_path(int dirfd, const char *path, unsigned flags, unsigned mode,
-			      int *err)
+static struct file *open_path(int dirfd, const char *path, unsigned flags, unsigned mode, int *err)
 {
 	struct path p;
 	bool created = false;
@@ -286,10 +285,16 @@ static long set_dir(const char *upath, bool root)
 	return 0;
 }
 
-static long sys_chdir(const struct syscall_args *a) { return set_dir((const char *)a->arg[0], false); }
+static long sys_chdir(const struct syscall_args *a)
+{
+	return set_dir((const char *)a->arg[0], false);
+}
 SYSCALL_DEFINE(80, sys_chdir);
 
-static long sys_chroot(const struct syscall_args *a) { return set_dir((const char *)a->arg[0], true); }
+static long sys_chroot(const struct syscall_args *a)
+{
+	return set_dir((const char *)a->arg[0], true);
+}
 SYSCALL_DEFINE(161, sys_chroot);
 
 static long sys_fchdir(const struct syscall_args *a)
@@ -326,7 +331,10 @@ static long sys_getcwd(const struct syscall_args *a)
 }
 SYSCALL_DEFINE(79, sys_getcwd);
 
-static long sys_umask(const struct syscall_args *a) { return fs_set_umask((unsigned)a->arg[0]); }
+static long sys_umask(const struct syscall_args *a)
+{
+	return fs_set_umask((unsigned)a->arg[0]);
+}
 SYSCALL_DEFINE(95, sys_umask);
 
 /* ---- chmod ---- */
@@ -392,7 +400,8 @@ static long access_at(int dirfd, const char *upath, unsigned mode, unsigned flag
 	struct inode *i = p.dentry->inode;
 	if ((mode & MAY_EXEC) && !S_ISDIR(i->mode))
 		err = inode_permission_exec(i);
-	if (!err && (mode & MAY_WRITE) && (S_ISREG(i->mode) || S_ISDIR(i->mode) || S_ISLNK(i->mode)))
+	if (!err && (mode & MAY_WRITE) &&
+	    (S_ISREG(i->mode) || S_ISDIR(i->mode) || S_ISLNK(i->mode)))
 		err = mnt_want_write(&p);
 	path_put(&p);
 	return err;
@@ -459,8 +468,9 @@ static long sys_ftruncate(const struct syscall_args *a)
 	struct file *f = fget((int)a->arg[0]);
 	if (!f)
 		return -EBADF;
-	long err = !S_ISREG(f->inode->mode) || !(f->fmode & FMODE_WRITE) ? -EINVAL
-									: do_truncate(f->inode, a->arg[1]);
+	long err = !S_ISREG(f->inode->mode) || !(f->fmode & FMODE_WRITE)
+		       ? -EINVAL
+		       : do_truncate(f->inode, a->arg[1]);
 	fput(f);
 	return err;
 }

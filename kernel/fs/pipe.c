@@ -43,9 +43,18 @@ struct pipe {
 
 static struct mutex fifo_lock = {.waiters = {LIST_HEAD_INIT(fifo_lock.waiters.waiters)}};
 
-static bool pipe_empty(const struct pipe *p) { return p->head == p->tail; }
-static bool pipe_full(const struct pipe *p) { return p->head - p->tail >= p->nslots; }
-static struct pipe_slot *slot(struct pipe *p, unsigned n) { return &p->slots[n & (p->nslots - 1)]; }
+static bool pipe_empty(const struct pipe *p)
+{
+	return p->head == p->tail;
+}
+static bool pipe_full(const struct pipe *p)
+{
+	return p->head - p->tail >= p->nslots;
+}
+static struct pipe_slot *slot(struct pipe *p, unsigned n)
+{
+	return &p->slots[n & (p->nslots - 1)];
+}
 
 static struct pipe *pipe_new(void)
 {
@@ -257,8 +266,10 @@ static long pipe_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 	return arch_copy_to_user((void *)arg, &n, sizeof(n)) ? -EFAULT : 0;
 }
 
-static const struct file_ops pipe_fops = {.read = pipe_read, .write = pipe_write,
-					  .poll = pipe_poll, .release = pipe_release,
+static const struct file_ops pipe_fops = {.read = pipe_read,
+					  .write = pipe_write,
+					  .poll = pipe_poll,
+					  .release = pipe_release,
 					  .ioctl = pipe_ioctl};
 
 /* Move the slots in use into a ring of n (F_SETPIPE_SZ). pipe->m held. */
@@ -426,10 +437,16 @@ static long do_pipe2(int *ufds, uint64_t flags)
 	return 0;
 }
 
-static long sys_pipe(const struct syscall_args *a) { return do_pipe2((int *)a->arg[0], 0); }
+static long sys_pipe(const struct syscall_args *a)
+{
+	return do_pipe2((int *)a->arg[0], 0);
+}
 SYSCALL_DEFINE(22, sys_pipe);
 
-static long sys_pipe2(const struct syscall_args *a) { return do_pipe2((int *)a->arg[0], a->arg[1]); }
+static long sys_pipe2(const struct syscall_args *a)
+{
+	return do_pipe2((int *)a->arg[0], a->arg[1]);
+}
 SYSCALL_DEFINE(293, sys_pipe2);
 
 /* The internal file system the inodes of unnamed pipes belong to (never mounted). */

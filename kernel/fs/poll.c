@@ -41,7 +41,10 @@ void wait_list_wake(struct wait_list *wl)
 	spin_unlock(&wl->lock);
 }
 
-void poll_table_init(struct poll_table *pt) { memset(pt, 0, sizeof(*pt)); }
+void poll_table_init(struct poll_table *pt)
+{
+	memset(pt, 0, sizeof(*pt));
+}
 
 void poll_wait(struct poll_table *pt, struct wait_list *wl)
 {
@@ -192,7 +195,8 @@ static long poll_common(void *ufds, uint64_t n, uint64_t deadline)
 static long sys_poll(const struct syscall_args *a)
 {
 	int ms = (int)a->arg[2];
-	return poll_common((void *)a->arg[0], a->arg[1], deadline_in(ms < 0 ? -1 : (int64_t)ms * (int64_t)NS_PER_MS));
+	return poll_common((void *)a->arg[0], a->arg[1],
+			   deadline_in(ms < 0 ? -1 : (int64_t)ms * (int64_t)NS_PER_MS));
 }
 SYSCALL_DEFINE(7, sys_poll);
 
@@ -211,8 +215,9 @@ static int ts_deadline(const void *uts, uint64_t *deadline)
 		return -EFAULT;
 	if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= (int64_t)NS_PER_S)
 		return -EINVAL;
-	uint64_t ns = ts.sec > (int64_t)(INT64_MAX / NS_PER_S) ? INT64_MAX
-			 : (uint64_t)ts.sec * NS_PER_S + (uint64_t)ts.nsec;
+	uint64_t ns = ts.sec > (int64_t)(INT64_MAX / NS_PER_S)
+			  ? INT64_MAX
+			  : (uint64_t)ts.sec * NS_PER_S + (uint64_t)ts.nsec;
 	*deadline = deadline_in((int64_t)ns);
 	return 0;
 }
@@ -220,7 +225,8 @@ static int ts_deadline(const void *uts, uint64_t *deadline)
 /* Write the time left until deadline back into a user timespec (ppoll, pselect6). */
 static void ts_remaining(void *uts, uint64_t deadline)
 {
-	uint64_t now = arch_time_ns(), left = deadline > now && deadline != UINT64_MAX ? deadline - now : 0;
+	uint64_t now = arch_time_ns(),
+		 left = deadline > now && deadline != UINT64_MAX ? deadline - now : 0;
 	struct kts ts = {(int64_t)(left / NS_PER_S), (int64_t)(left % NS_PER_S)};
 	if (uts && deadline)
 		arch_copy_to_user(uts, &ts, sizeof(ts));
@@ -322,8 +328,9 @@ static long select_common(int64_t n, void *uin, void *uout, void *uex, uint64_t 
 	if (!mem)
 		return -ENOMEM;
 	size_t words = bytes / 8;
-	struct fdsets s = {uin ? mem : NULL, uout ? mem + words : NULL, uex ? mem + 2 * words : NULL,
-			   mem + 3 * words, mem + 4 * words, mem + 5 * words};
+	struct fdsets s = {
+	    uin ? mem : NULL, uout ? mem + words : NULL, uex ? mem + 2 * words : NULL,
+	    mem + 3 * words,  mem + 4 * words,		 mem + 5 * words};
 	long r = 0;
 	if ((uin && arch_copy_from_user(s.in, uin, bytes)) ||
 	    (uout && arch_copy_from_user(s.out, uout, bytes)) ||
@@ -355,8 +362,9 @@ static long sys_select(const struct syscall_args *a)
 		tv.usec %= 1000000;
 		if (tv.sec < 0 || tv.usec < 0)
 			return -EINVAL;
-		uint64_t ns = tv.sec > (int64_t)(INT64_MAX / NS_PER_S) ? INT64_MAX
-				 : (uint64_t)tv.sec * NS_PER_S + (uint64_t)tv.usec * 1000;
+		uint64_t ns = tv.sec > (int64_t)(INT64_MAX / NS_PER_S)
+				  ? INT64_MAX
+				  : (uint64_t)tv.sec * NS_PER_S + (uint64_t)tv.usec * 1000;
 		deadline = deadline_in((int64_t)ns);
 	}
 	long r = select_common((int64_t)(int)a->arg[0], (void *)a->arg[1], (void *)a->arg[2],

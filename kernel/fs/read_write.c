@@ -75,7 +75,10 @@ size_t iter_copy_from(struct vfs_iter *it, void *dst, size_t n)
 	return iter_move(it, dst, n, false, false);
 }
 
-size_t iter_zero(struct vfs_iter *it, size_t n) { return iter_move(it, NULL, n, true, true); }
+size_t iter_zero(struct vfs_iter *it, size_t n)
+{
+	return iter_move(it, NULL, n, true, true);
+}
 
 /* ---- lseek ---- */
 
@@ -103,7 +106,8 @@ int64_t generic_llseek(struct file *f, int64_t off, int whence)
 	case SEEK_SET:
 		return set_pos(f, off);
 	case SEEK_CUR:
-		return off ? set_pos(f, (int64_t)((uint64_t)f->pos + (uint64_t)off)) : (int64_t)f->pos;
+		return off ? set_pos(f, (int64_t)((uint64_t)f->pos + (uint64_t)off))
+			   : (int64_t)f->pos;
 	case SEEK_END:
 		return set_pos(f, (int64_t)((uint64_t)eof + (uint64_t)off));
 	case SEEK_DATA: /* the whole file is data: the next hole is its end */
@@ -115,7 +119,10 @@ int64_t generic_llseek(struct file *f, int64_t off, int whence)
 	}
 }
 
-static bool has_pos(const struct file *f) { return !(f->fmode & FMODE_STREAM); }
+static bool has_pos(const struct file *f)
+{
+	return !(f->fmode & FMODE_STREAM);
+}
 
 static long sys_lseek(const struct syscall_args *a)
 {
@@ -296,14 +303,16 @@ SYSCALL_DEFINE(20, sys_writev);
 static long sys_preadv(const struct syscall_args *a)
 {
 	int64_t pos = (int64_t)a->arg[3]; /* pos_l; on 64-bit pos_h adds nothing */
-	return pos < 0 ? -EINVAL : rw_vec((int)a->arg[0], (const void *)a->arg[1], a->arg[2], pos, false);
+	return pos < 0 ? -EINVAL
+		       : rw_vec((int)a->arg[0], (const void *)a->arg[1], a->arg[2], pos, false);
 }
 SYSCALL_DEFINE(295, sys_preadv);
 
 static long sys_pwritev(const struct syscall_args *a)
 {
 	int64_t pos = (int64_t)a->arg[3];
-	return pos < 0 ? -EINVAL : rw_vec((int)a->arg[0], (const void *)a->arg[1], a->arg[2], pos, true);
+	return pos < 0 ? -EINVAL
+		       : rw_vec((int)a->arg[0], (const void *)a->arg[1], a->arg[2], pos, true);
 }
 SYSCALL_DEFINE(296, sys_pwritev);
 

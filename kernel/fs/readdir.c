@@ -34,14 +34,22 @@ const struct file_ops dir_fops = {.read = dir_read, .llseek = no_end_llseek, .fs
 static uint8_t dtype(unsigned mode)
 {
 	switch (mode & S_IFMT) {
-	case S_IFREG: return DT_REG;
-	case S_IFDIR: return DT_DIR;
-	case S_IFLNK: return DT_LNK;
-	case S_IFCHR: return DT_CHR;
-	case S_IFIFO: return DT_FIFO;
-	case S_IFBLK: return DT_BLK;
-	case S_IFSOCK: return DT_SOCK;
-	default: return DT_UNKNOWN;
+	case S_IFREG:
+		return DT_REG;
+	case S_IFDIR:
+		return DT_DIR;
+	case S_IFLNK:
+		return DT_LNK;
+	case S_IFCHR:
+		return DT_CHR;
+	case S_IFIFO:
+		return DT_FIFO;
+	case S_IFBLK:
+		return DT_BLK;
+	case S_IFSOCK:
+		return DT_SOCK;
+	default:
+		return DT_UNKNOWN;
 	}
 }
 
@@ -123,8 +131,14 @@ static long getdents_common(const struct syscall_args *a, bool old)
 	return r;
 }
 
-static long sys_getdents64(const struct syscall_args *a) { return getdents_common(a, false); }
+static long sys_getdents64(const struct syscall_args *a)
+{
+	return getdents_common(a, false);
+}
 SYSCALL_DEFINE(217, sys_getdents64);
 
-static long sys_getdents(const struct syscall_args *a) { return getdents_common(a, true); }
+static long sys_getdents(const struct syscall_args *a)
+{
+	return getdents_common(a, true);
+}
 SYSCALL_DEFINE(78, sys_getdents);

@@ -131,8 +131,7 @@ static int rename_locked(struct rename_req *r)
 	return err;
 }
 
-static long rename_at(int olddfd, const char *uold, int newdfd, const char *unew,
-		      unsigned flags)
+static long rename_at(int olddfd, const char *uold, int newdfd, const char *unew, unsigned flags)
 {
 	struct rename_req r = {.flags = flags};
 	char *kold = NULL, *knew = NULL;

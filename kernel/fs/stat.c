@@ -88,13 +88,22 @@ static int copy_stat(const struct path *p, void *ubuf)
 {
 	struct kstat k;
 	vfs_getattr(p, &k);
-	struct linux_stat s = {
-	    .dev = k.dev, .ino = k.ino, .nlink = k.nlink, .mode = k.mode, .uid = k.uid,
-	    .gid = k.gid, .rdev = k.rdev, .size = (int64_t)k.size, .blksize = (int64_t)k.blksize,
-	    .blocks = (int64_t)k.blocks, .atime = (uint64_t)k.atime.sec,
-	    .atime_ns = (uint64_t)k.atime.nsec, .mtime = (uint64_t)k.mtime.sec,
-	    .mtime_ns = (uint64_t)k.mtime.nsec, .ctime = (uint64_t)k.ctime.sec,
-	    .ctime_ns = (uint64_t)k.ctime.nsec};
+	struct linux_stat s = {.dev = k.dev,
+			       .ino = k.ino,
+			       .nlink = k.nlink,
+			       .mode = k.mode,
+			       .uid = k.uid,
+			       .gid = k.gid,
+			       .rdev = k.rdev,
+			       .size = (int64_t)k.size,
+			       .blksize = (int64_t)k.blksize,
+			       .blocks = (int64_t)k.blocks,
+			       .atime = (uint64_t)k.atime.sec,
+			       .atime_ns = (uint64_t)k.atime.nsec,
+			       .mtime = (uint64_t)k.mtime.sec,
+			       .mtime_ns = (uint64_t)k.mtime.nsec,
+			       .ctime = (uint64_t)k.ctime.sec,
+			       .ctime_ns = (uint64_t)k.ctime.nsec};
 	return arch_copy_to_user(ubuf, &s, sizeof(s)) ? -EFAULT : 0;
 }
 
@@ -169,16 +178,26 @@ static long sys_statx(const struct syscall_args *a)
 	if (err)
 		return err;
 	vfs_getattr(&p, &k);
-	struct linux_statx s = {
-	    .mask = STATX_BASIC_STATS | STATX_BTIME | STATX_MNT_ID, .blksize = (uint32_t)k.blksize,
-	    .attributes = p.dentry == p.mnt->root ? STATX_ATTR_MOUNT_ROOT : 0,
-	    .nlink = (uint32_t)k.nlink, .uid = k.uid, .gid = k.gid, .mode = (uint16_t)k.mode,
-	    .ino = k.ino, .size = k.size, .blocks = k.blocks,
-	    .attributes_mask = STATX_ATTR_MOUNT_ROOT, .atime = sx_ts(k.atime),
-	    .btime = sx_ts(k.btime), .ctime = sx_ts(k.ctime), .mtime = sx_ts(k.mtime),
-	    .rdev_major = DEV_MAJOR(k.rdev), .rdev_minor = DEV_MINOR(k.rdev),
-	    .dev_major = DEV_MAJOR(k.dev), .dev_minor = DEV_MINOR(k.dev),
-	    .mnt_id = (uint64_t)(uintptr_t)p.mnt % 100000};
+	struct linux_statx s = {.mask = STATX_BASIC_STATS | STATX_BTIME | STATX_MNT_ID,
+				.blksize = (uint32_t)k.blksize,
+				.attributes = p.dentry == p.mnt->root ? STATX_ATTR_MOUNT_ROOT : 0,
+				.nlink = (uint32_t)k.nlink,
+				.uid = k.uid,
+				.gid = k.gid,
+				.mode = (uint16_t)k.mode,
+				.ino = k.ino,
+				.size = k.size,
+				.blocks = k.blocks,
+				.attributes_mask = STATX_ATTR_MOUNT_ROOT,
+				.atime = sx_ts(k.atime),
+				.btime = sx_ts(k.btime),
+				.ctime = sx_ts(k.ctime),
+				.mtime = sx_ts(k.mtime),
+				.rdev_major = DEV_MAJOR(k.rdev),
+				.rdev_minor = DEV_MINOR(k.rdev),
+				.dev_major = DEV_MAJOR(k.dev),
+				.dev_minor = DEV_MINOR(k.dev),
+				.mnt_id = (uint64_t)(uintptr_t)p.mnt % 100000};
 	path_put(&p);
 	return arch_copy_to_user((void *)a->arg[4], &s, sizeof(s)) ? -EFAULT : 0;
 }
@@ -193,14 +212,20 @@ static int copy_statfs(const struct path *p, void *ubuf)
 	unsigned mf = p->mnt->flags;
 	if (sb->type->statfs)
 		sb->type->statfs(sb, &k);
-	struct linux_statfs s = {
-	    .type = (int64_t)sb->magic, .bsize = PAGE_SIZE, .blocks = k.blocks, .bfree = k.bfree,
-	    .bavail = k.bavail, .files = k.files, .ffree = k.ffree,
-	    .fsid = {(int32_t)DEV_MINOR(sb->dev), (int32_t)DEV_MAJOR(sb->dev)},
-	    .namelen = NAME_MAX, .frsize = PAGE_SIZE,
-	    .flags = (mf & MNT_RDONLY ? ST_RDONLY : 0) | (mf & MNT_NOSUID ? ST_NOSUID : 0) |
-		     (mf & MNT_NODEV ? ST_NODEV : 0) | (mf & MNT_NOEXEC ? ST_NOEXEC : 0) |
-		     ST_RELATIME};
+	struct linux_statfs s = {.type = (int64_t)sb->magic,
+				 .bsize = PAGE_SIZE,
+				 .blocks = k.blocks,
+				 .bfree = k.bfree,
+				 .bavail = k.bavail,
+				 .files = k.files,
+				 .ffree = k.ffree,
+				 .fsid = {(int32_t)DEV_MINOR(sb->dev), (int32_t)DEV_MAJOR(sb->dev)},
+				 .namelen = NAME_MAX,
+				 .frsize = PAGE_SIZE,
+				 .flags = (mf & MNT_RDONLY ? ST_RDONLY : 0) |
+					  (mf & MNT_NOSUID ? ST_NOSUID : 0) |
+					  (mf & MNT_NODEV ? ST_NODEV : 0) |
+					  (mf & MNT_NOEXEC ? ST_NOEXEC : 0) | ST_RELATIME};
 	return arch_copy_to_user(ubuf, &s, sizeof(s)) ? -EFAULT : 0;
 }
 
@@ -234,9 +259,15 @@ static long fsync_fd(int fd)
 	return err;
 }
 
-static long sys_fsync(const struct syscall_args *a) { return fsync_fd((int)a->arg[0]); }
+static long sys_fsync(const struct syscall_args *a)
+{
+	return fsync_fd((int)a->arg[0]);
+}
 SYSCALL_DEFINE(74, sys_fsync);
-static long sys_fdatasync(const struct syscall_args *a) { return fsync_fd((int)a->arg[0]); }
+static long sys_fdatasync(const struct syscall_args *a)
+{
+	return fsync_fd((int)a->arg[0]);
+}
 SYSCALL_DEFINE(75, sys_fdatasync);
 
 static long sys_sync(const struct syscall_args *a)

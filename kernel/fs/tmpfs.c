@@ -50,8 +50,9 @@ static int memparse(const char *s, uint64_t *out, const char **rest)
 {
 	char num[24];
 	size_t n = 0;
-	while (n < sizeof(num) - 1 && ((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f') ||
-				       (s[n] >= 'A' && s[n] <= 'F') || s[n] == 'x' || s[n] == 'X'))
+	while (n < sizeof(num) - 1 &&
+	       ((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f') ||
+		(s[n] >= 'A' && s[n] <= 'F') || s[n] == 'x' || s[n] == 'X'))
 		n++;
 	memcpy(num, s, n);
 	num[n] = 0;
@@ -129,7 +130,10 @@ static int parse_opts(const char *data, struct tmpfs_opts *o)
 
 /* ---- accounting ---- */
 
-static struct tmpfs_sb *tsb(const struct super_block *sb) { return sb->fs_priv; }
+static struct tmpfs_sb *tsb(const struct super_block *sb)
+{
+	return sb->fs_priv;
+}
 
 static int charge_pages(struct pagecache *pc, long n)
 {
@@ -299,7 +303,8 @@ static long tmpfs_read(struct file *f, struct vfs_iter *it, uint64_t *pos)
 		int err = pagecache_get(pc, *pos / PAGE_SIZE, 0, &pg);
 		if (err)
 			return done ? done : err;
-		size_t k = pg ? iter_copy_to(it, (uint8_t *)page_to_virt(pg) + off, n) : iter_zero(it, n);
+		size_t k =
+		    pg ? iter_copy_to(it, (uint8_t *)page_to_virt(pg) + off, n) : iter_zero(it, n);
 		if (pg)
 			pagecache_put(pg);
 		*pos += k;
@@ -328,7 +333,8 @@ static long write_pages(struct inode *inode, struct vfs_iter *it, uint64_t *pos)
 		*pos += k;
 		done += (long)k;
 		if (*pos > pc->size)
-			pagecache_truncate(pc, *pos); /* grows: sets the size under the cache lock */
+			pagecache_truncate(pc,
+					   *pos); /* grows: sets the size under the cache lock */
 		if (k < n)
 			return done ? done : -EFAULT;
 	}
@@ -390,7 +396,8 @@ static int tmpfs_get_sb(struct fs_type *t, const char *data, struct super_block 
 		sb->magic = TMPFS_MAGIC;
 		sb->fs_priv = s;
 		spin_init(&s->lock);
-		*s = (struct tmpfs_sb){SPINLOCK_INIT, o.pages, 0, o.inodes, 1, o.mode, o.uid, o.gid};
+		*s =
+		    (struct tmpfs_sb){SPINLOCK_INIT, o.pages, 0, o.inodes, 1, o.mode, o.uid, o.gid};
 		root = tmpfs_inode(sb, S_IFDIR | o.mode, 0);
 	}
 	if (root) {
@@ -455,9 +462,11 @@ static void tmpfs_show_options(struct super_block *sb, char *buf, size_t size)
 	struct tmpfs_sb *s = tsb(sb);
 	size_t n = 0;
 	if (s->max_pages != ram_pages() / 2)
-		n += (size_t)ksnprintf(buf + n, size - n, "size=%luk", s->max_pages * (PAGE_SIZE / 1024));
+		n += (size_t)ksnprintf(buf + n, size - n, "size=%luk",
+				       s->max_pages * (PAGE_SIZE / 1024));
 	if (s->max_inodes != ram_pages() / 2)
-		n += (size_t)ksnprintf(buf + n, size - n, "%snr_inodes=%lu", n ? "," : "", s->max_inodes);
+		n += (size_t)ksnprintf(buf + n, size - n, "%snr_inodes=%lu", n ? "," : "",
+				       s->max_inodes);
 	if (s->mode != 01777)
 		n += (size_t)ksnprintf(buf + n, size - n, "%smode=%03o", n ? "," : "", s->mode);
 	buf[MIN(n, size - 1)] = 0;

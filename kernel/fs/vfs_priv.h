@@ -272,7 +272,7 @@ struct mount {
 	struct dentry *root;	    /* sb->root */
 	struct mount *parent;	    /* NULL for the root mount and a detached one */
 	struct dentry *mountpoint;  /* in parent (referenced) */
-	int32_t refs;		    /* paths that point into it, child mounts, and 1 while attached */
+	int32_t refs;		    /* paths into it, child mounts, and 1 while attached */
 	unsigned flags;		    /* MNT_* */
 	char *devname;		    /* the mount's source, as /proc/mounts shows it */
 	struct list_node link;	    /* in the mount list, in mount order */

@@ -35,7 +35,10 @@ void pagecache_init(struct pagecache *pc, const struct pagecache_ops *ops, void 
 	pc->host = host;
 }
 
-uint64_t pagecache_nr_pages(void) { return __atomic_load_n(&nr_cached, __ATOMIC_RELAXED); }
+uint64_t pagecache_nr_pages(void)
+{
+	return __atomic_load_n(&nr_cached, __ATOMIC_RELAXED);
+}
 
 static int charge(struct pagecache *pc, long n)
 {
@@ -107,7 +110,10 @@ int pagecache_get(struct pagecache *pc, uint64_t index, unsigned flags, struct p
 	return err;
 }
 
-void pagecache_put(struct page *pg) { upage_put(pg); }
+void pagecache_put(struct page *pg)
+{
+	upage_put(pg);
+}
 
 bool pagecache_page_current(struct pagecache *pc, uint64_t index, const struct page *pg)
 {
@@ -151,8 +157,7 @@ static void take_page(struct pagecache *pc, struct page *pg, bool hole, struct l
 
 /* Take every entry of [first, last] out of the tree: pages onto list, markers erased.
  * pc->lock held. */
-static void take_range(struct pagecache *pc, uint64_t first, uint64_t last,
-		       struct list_node *list)
+static void take_range(struct pagecache *pc, uint64_t first, uint64_t last, struct list_node *list)
 {
 	uint64_t i = first;
 	void *e;

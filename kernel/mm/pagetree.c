@@ -55,7 +55,10 @@ static bool node_empty(const struct node *n)
 	return true;
 }
 
-long page_tree_nr_nodes(void) { return __atomic_load_n(&nr_nodes, __ATOMIC_RELAXED); }
+long page_tree_nr_nodes(void)
+{
+	return __atomic_load_n(&nr_nodes, __ATOMIC_RELAXED);
+}
 
 void *page_tree_lookup(const struct page_tree *t, uint64_t index)
 {

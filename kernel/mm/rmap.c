@@ -10,12 +10,12 @@
  *     mm->lock  ->  shm->lock or pc->lock  ->  rmap lock of a frame  ->  kmalloc class lock
  *               ->  zone lock
  *
- * (a path may skip levels, never go back up; pc->lock is a page cache's, include/pagecache.h). Two mm locks nest only in mm_fork, parent then
- * its brand-new child, which no other path can be holding. rmap locks are spinlocks hashed by
- * frame number (RMAP_NLOCKS of them); no path ever holds two. rmap_walk calls its function
- * with the rmap lock held, so a walker that must change mappings (memory_failure) collects
- * (mm, va) pairs with mm_tryget first, returns, and only then takes each mm->lock. None is
- * taken in #MC/NMI context. */
+ * (a path may skip levels, never go back up; pc->lock is a page cache's, include/pagecache.h).
+ * Two mm locks nest only in mm_fork, parent then its brand-new child, which no other path can
+ * be holding. rmap locks are spinlocks hashed by frame number (RMAP_NLOCKS of them); no path
+ * ever holds two. rmap_walk calls its function with the rmap lock held, so a walker that must
+ * change mappings (memory_failure) collects (mm, va) pairs with mm_tryget first, returns, and
+ * only then takes each mm->lock. None is taken in #MC/NMI context. */
 #include "rmap.h"
 #include "frame.h"
 #include "kerrno.h"

@@ -84,9 +84,11 @@ static bool can_merge(const struct vma *a, const struct vma *b)
 	if (a->end != b->start || a->prot != b->prot || a->flags != b->flags)
 		return false;
 	if (a->flags & VM_FILE)
-		return a->file.file == b->file.file && a->file_off + (a->end - a->start) == b->file_off;
+		return a->file.file == b->file.file &&
+		       a->file_off + (a->end - a->start) == b->file_off;
 	if (a->shm || b->shm)
-		return a->shm == b->shm && a->shm_pgoff + ((a->end - a->start) >> PAGE_SHIFT) == b->shm_pgoff;
+		return a->shm == b->shm &&
+		       a->shm_pgoff + ((a->end - a->start) >> PAGE_SHIFT) == b->shm_pgoff;
 	return true;
 }
 

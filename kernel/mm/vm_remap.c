@@ -120,8 +120,9 @@ static struct vma *resizable(struct mm *mm, vaddr_t addr, uint64_t old_len, uint
 	if (old_len > v->end - addr)
 		return NULL;
 	*err = -EINVAL;
-	if (new_len != old_len && (v->file_off >> PAGE_SHIFT) + ((addr - v->start + new_len) >> PAGE_SHIFT) <
-				      (v->file_off >> PAGE_SHIFT))
+	if (new_len != old_len &&
+	    (v->file_off >> PAGE_SHIFT) + ((addr - v->start + new_len) >> PAGE_SHIFT) <
+		(v->file_off >> PAGE_SHIFT))
 		return NULL;
 	*err = 0;
 	return v;

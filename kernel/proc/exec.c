@@ -99,7 +99,8 @@ static long map_segment(struct mm *mm, const struct elf_image *img, const struct
 {
 	uint64_t va = ph->vaddr + base, start = ALIGN_DOWN(va, PAGE_SIZE);
 	uint64_t end = ALIGN_UP(va + ph->memsz, PAGE_SIZE);
-	if (ph->filesz > ph->memsz || ph->offset > img->size || img->size - ph->offset < ph->filesz ||
+	if (ph->filesz > ph->memsz || ph->offset > img->size ||
+	    img->size - ph->offset < ph->filesz ||
 	    (ph->offset % PAGE_SIZE) != (va % PAGE_SIZE) || end <= start || end > USER_VA_END)
 		return -ENOEXEC;
 	if (ph->flags & PF_W)

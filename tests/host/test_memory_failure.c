@@ -462,7 +462,8 @@ TEST(mf_clean_file_page_dropped)
 	vt_file_init(&vf, file_bytes, sizeof(file_bytes), VM_FILE_READ);
 	struct mm *mm = mm_create();
 	REQUIRE(mm);
-	CHECK_EQ(vm_mmap(mm, PG(0), 2 * PAGE_SIZE, PT_READ, MAP_PRIVATE | MAP_FIXED, &vf.vf, 0), PG(0));
+	CHECK_EQ(vm_mmap(mm, PG(0), 2 * PAGE_SIZE, PT_READ, MAP_PRIVATE | MAP_FIXED, &vf.vf, 0),
+		 PG(0));
 	struct task *t = fake_task_new(7, mm, MF_KILL_EARLY, true);
 	REQUIRE(t);
 	CHECK_EQ(vm_fault(mm, PG(1), FAULT_READ, true), 0);

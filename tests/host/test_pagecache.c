@@ -41,10 +41,14 @@ static int model_next(const struct model *m, uint64_t idx)
 static uint64_t random_index(uint64_t *rng)
 {
 	switch (unit_xorshift(rng) % 4) {
-	case 0: return unit_xorshift(rng) % 128;	      /* one leaf */
-	case 1: return unit_xorshift(rng) % (1u << 20);      /* a few levels */
-	case 2: return UINT64_MAX - unit_xorshift(rng) % 100; /* the very top */
-	default: return unit_xorshift(rng);
+	case 0:
+		return unit_xorshift(rng) % 128; /* one leaf */
+	case 1:
+		return unit_xorshift(rng) % (1u << 20); /* a few levels */
+	case 2:
+		return UINT64_MAX - unit_xorshift(rng) % 100; /* the very top */
+	default:
+		return unit_xorshift(rng);
 	}
 }
 
@@ -57,7 +61,8 @@ TEST(pagecache_tree_matches_model)
 		struct model m = {.n = 0};
 		for (int op = 0; op < 6000; op++) {
 			uint64_t idx = m.n && unit_xorshift(&rng) % 2
-					   ? m.idx[unit_xorshift(&rng) % m.n] : random_index(&rng);
+					   ? m.idx[unit_xorshift(&rng) % m.n]
+					   : random_index(&rng);
 			int at = model_find(&m, idx);
 			unsigned what = unit_xorshift(&rng) % 3;
 			if (what == 0 && (at >= 0 || m.n < MODEL_N)) {
@@ -80,7 +85,8 @@ TEST(pagecache_tree_matches_model)
 				if (want >= 0)
 					CHECK(i == m.idx[want]);
 			}
-			CHECK(page_tree_lookup(&t, idx) == (model_find(&m, idx) >= 0 ? m.e[model_find(&m, idx)] : NULL));
+			CHECK(page_tree_lookup(&t, idx) ==
+			      (model_find(&m, idx) >= 0 ? m.e[model_find(&m, idx)] : NULL));
 		}
 		for (int i = 0; i < m.n; i++)
 			CHECK(page_tree_erase(&t, m.idx[i]) == m.e[i]);
@@ -124,7 +130,10 @@ static void cache_setup(struct pagecache *pc, uint64_t size)
 	pc->size = size;
 }
 
-static const uint8_t *bytes(struct page *pg) { return page_to_virt(pg); }
+static const uint8_t *bytes(struct page *pg)
+{
+	return page_to_virt(pg);
+}
 
 TEST(pagecache_backed_clean_zero_and_dirty)
 {
@@ -185,7 +194,7 @@ TEST(pagecache_limit_gives_enospc)
 	}
 	CHECK_EQ(pagecache_get(&pc, 20, PC_CREATE, &pg), -ENOSPC);
 	CHECK(pg == NULL);
-	CHECK_EQ(pagecache_get(&pc, 0, 0, &pg), -ENOSPC); /* backed, but no room for it */
+	CHECK_EQ(pagecache_get(&pc, 0, 0, &pg), -ENOSPC);     /* backed, but no room for it */
 	CHECK_EQ(pagecache_truncate(&pc, 12 * PAGE_SIZE), 0); /* frees 12 and 13 */
 	CHECK_EQ(charged, 2);
 	CHECK_EQ(pagecache_get(&pc, 0, 0, &pg), 0);

@@ -34,8 +34,8 @@ static long sc(uint64_t nr, const uint64_t *args)
 {
 	for (const struct syscall_def *d = __start_mcrk_syscalls; d < __stop_mcrk_syscalls; d++)
 		if (d->nr == nr) {
-			struct syscall_args a = {{args[0], args[1], args[2], args[3], args[4], args[5]},
-						 NULL};
+			struct syscall_args a = {
+			    {args[0], args[1], args[2], args[3], args[4], args[5]}, NULL};
 			return d->fn(&a);
 		}
 	return -ENOSYS;

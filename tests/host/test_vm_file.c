@@ -77,7 +77,6 @@ TEST(vm_file_pages)
 	vt_check_clean();
 }
 
-
 TEST(vm_file_shared_writes_reach_the_file)
 {
 	vt_start();
@@ -125,7 +124,6 @@ TEST(vm_file_shared_writes_reach_the_file)
 	vt_check_clean();
 }
 
-
 TEST(vm_file_truncate_unmaps_and_gives_sigbus)
 {
 	vt_start();
@@ -146,7 +144,6 @@ TEST(vm_file_truncate_unmaps_and_gives_sigbus)
 	vt_file_release(&vf);
 	vt_check_clean();
 }
-
 
 TEST(vm_mremap_moves_pages_and_markers)
 {
@@ -169,7 +166,8 @@ TEST(vm_mremap_moves_pages_and_markers)
 	CHECK_EQ(vm_mremap(mm, PG(0), 4 * PAGE_SIZE, 5 * PAGE_SIZE, 1, 0), -EFAULT);
 	/* grow in place, then move to a fixed place */
 	CHECK_EQ(vm_mremap(mm, PG(0), 3 * PAGE_SIZE, 4 * PAGE_SIZE, 0, 0), PG(0));
-	CHECK_EQ(vm_mremap(mm, PG(0), 4 * PAGE_SIZE, 4 * PAGE_SIZE, 3, PG(2)), -EINVAL); /* overlap */
+	CHECK_EQ(vm_mremap(mm, PG(0), 4 * PAGE_SIZE, 4 * PAGE_SIZE, 3, PG(2)),
+		 -EINVAL); /* overlap */
 	CHECK_EQ(vm_mremap(mm, PG(0), 4 * PAGE_SIZE, 4 * PAGE_SIZE, 3, PG(16)), PG(16));
 	CHECK_EQ(vm_fault(mm, PG(0), FAULT_READ, true), -EFAULT);
 	CHECK_EQ(vt_word(mm, PG(16)), 10);

@@ -165,8 +165,10 @@ static bool check_frame(pfn_t pfn, const struct seen *s, size_t k, int holds)
 				 (long)s[i].va);
 			return false;
 		}
-		if ((s[i].prot & PT_WRITE) && (s[i].shared ? (pg->flags & (PG_FILE | PG_DIRTY)) == PG_FILE
-							    : pg->refcount != 1 || (pg->flags & PG_FILE))) {
+		/* writable: a shared file page only once dirty, a private page only alone */
+		bool bad_write = s[i].shared ? (pg->flags & (PG_FILE | PG_DIRTY)) == PG_FILE
+					     : pg->refcount != 1 || (pg->flags & PG_FILE);
+		if ((s[i].prot & PT_WRITE) && bad_write) {
 			snprintf(vt_err, sizeof vt_err,
 				 "pfn %#lx writable in private %#lx, refs %d", (long)pfn,
 				 (long)s[i].va, pg->refcount);
