@@ -2,6 +2,7 @@
 #   make            kernel ELF, initrd and bootable ISO (BIOS + UEFI)
 #   make run        boot the ISO in QEMU on this terminal (Ctrl-A X quits)
 #   make debug      the same, stopped, with a gdb stub on :1234
+#   make einj CASE=single   one case of user/einj_test.c on the poison emulator, in QEMU
 #   make test       every test of every harness (tests/README.md); ends with "N passed, N failed"
 #   make check T=PATTERN   only the tests whose names contain PATTERN, in every harness
 #   make bench      benchmarks (figures, not pass/fail)
@@ -47,9 +48,9 @@ HCFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -DMCRK_HOST -Iinclu
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -MMD -MP
 
 DEPS_STAMP := $(B)/.deps-ok
-FUZZ_BIN := $(B)/fuzz_boot $(B)/fuzz_mce
+FUZZ_BIN := $(B)/fuzz_boot $(B)/fuzz_mce $(B)/fuzz_einj
 
-.PHONY: all deps run demo debug test check bench-guest host-test qemu-test bench bochs fuzz clean
+.PHONY: all deps run demo einj debug test check bench-guest host-test qemu-test bench bochs fuzz clean
 all: $(B)/mcrk.elf $(B)/initrd.cpio $(B)/mcrk.iso
 
 deps: $(DEPS_STAMP)
@@ -156,6 +157,15 @@ demo: all
 		-initrd $(B)/initrd.cpio -append "run=$(DEMO)" -nographic -net none \
 		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04
 
+# One einj_mem_uc case on the poison emulator, e.g. make einj CASE=single (CASE=early+instr:
+# early kill; CASE=list: the cases; no CASE: all of them); ends when the program has.
+CASE ?=
+einj: all
+	@if [ "$(CASE)" = list ]; then sed -n 's/^    {"\([^"]*\)", "\([^"]*\)".*/  \1: \2/p' \
+		user/einj_test.c; else \
+	$(PYTHON) tests/qemu/driver.py boot --smp $(QEMU_SMP) --mem $(QEMU_MEM) \
+		--append "run=einj_test$(if $(CASE),:$(CASE))" --until '^init: done' --timeout 300; fi
+
 debug: all
 	@echo "QEMU is waiting for gdb. In another terminal:"
 	@echo "  gdb $(B)/mcrk.elf -ex 'target remote :1234'"
@@ -207,6 +217,10 @@ $(B)/fuzz_boot: $(FUZZ_BOOT_SRC) $(DEPS_STAMP)
 	clang $(FUZZ_FLAGS) -o $@ $(FUZZ_BOOT_SRC)
 $(B)/fuzz_mce: $(FUZZ_MCE_SRC) $(DEPS_STAMP)
 	clang $(FUZZ_FLAGS) -o $@ $(FUZZ_MCE_SRC)
+FUZZ_EINJ_SRC := tests/fuzz/fuzz_einj.c kernel/acpi/einj_table.c kernel/lib/printk.c \
+	kernel/lib/vsnprintf.c tests/host/fake_arch.c tests/host/fake_acpi.c
+$(B)/fuzz_einj: $(FUZZ_EINJ_SRC) $(DEPS_STAMP)
+	clang $(FUZZ_FLAGS) -Itests/host -o $@ $(FUZZ_EINJ_SRC)
 # make fuzz [FUZZ_SECONDS=60]: each target explores that long, keeping its corpus in build/
 FUZZ_SECONDS ?= 60
 fuzz: $(FUZZ_BIN)

@@ -22,6 +22,7 @@
 #define PG_UPTODATE BIT(12) /* page cache: holds the file's bytes */
 #define PG_HWPOISON BIT(16) /* memory error: never handed out again */
 #define PG_SWPOISON BIT(17) /* the poison was injected by software (may be unpoisoned) */
+#define PG_TRAP BIT(18)     /* the poison emulator armed a line in it: every mapping traps */
 
 /* The owner's state bits: cleared when the frame is freed. */
 #define PG_OWNER_STATE (PG_DIRTY | PG_UPTODATE)

@@ -48,6 +48,11 @@ int unpoison_frame(pfn_t pfn);
  * poison the old frame. No signal, no data loss. 0 or -errno. Process context. */
 int soft_offline_frame(pfn_t pfn);
 
+/* The poison emulator (kernel/mce/einj_emu.c): make every mapping of frame pfn trap (on) or
+ * stop trapping (off): each user PTE, the kernel's direct map, and any mapping made later
+ * (PG_TRAP). 0, -ENXIO (not RAM), -ENOMEM or -EINVAL from the arch. Process context. */
+int mf_trap_frame(pfn_t pfn, bool on);
+
 /* ---- hooks of a task's life (kernel/proc, kernel/mce) ---- */
 
 /* #MC context, lock-free: the current task consumed poison in user mode; record the frame in

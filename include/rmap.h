@@ -41,3 +41,6 @@ struct rmap_batch {
 };
 typedef void (*rmap_batch_fn)(const struct rmap_batch *b, unsigned round, void *arg);
 int rmap_collect_then_act(struct page *pg, rmap_batch_fn act, void *arg);
+/* One round of that loop (round is passed to act): the number of mappings acted on. For a
+ * caller that makes new mappings see the change first and needs no second round. */
+unsigned rmap_collect_round(struct page *pg, rmap_batch_fn act, unsigned round, void *arg);

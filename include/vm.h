@@ -171,6 +171,12 @@ long vm_mremap(struct mm *mm, vaddr_t addr, uint64_t old_len, uint64_t new_len, 
 	       vaddr_t new_addr);
 /* Record the program exec loaded (mm takes the reference in exe; mm_put drops it). */
 void mm_set_exe(struct mm *mm, const struct vm_file *exe);
+/* mlock(2) (lock) or munlock(2) of the pages covering [addr, addr + len): the VMAs there get
+ * or lose VM_LOCKED (split where the range cuts them), and mlock faults every page in, as
+ * MAP_LOCKED does (MCRK never pages anything out, so that is all locking means). 0 (also for
+ * len 0), -ENOMEM (a hole in the range, or outside user space, or no memory to split).
+ * Takes mm->lock. */
+int vm_mlock(struct mm *mm, vaddr_t addr, uint64_t len, bool lock);
 /* Set where the heap starts (exec, before the first vm_brk). Takes mm->lock. */
 void vm_brk_init(struct mm *mm, vaddr_t start);
 /* Move the program break to want (Linux brk): returns the new break, or the current one when
@@ -195,6 +201,9 @@ int vm_fault(struct mm *mm, vaddr_t va, unsigned access, bool user);
  * rmap entry, mapcount and frame reference. 0 (also when the marker is already there), or
  * -ENOENT if va does not map pfn. Takes mm->lock (call it outside rmap_walk). */
 int vm_set_poison(struct mm *mm, vaddr_t va, pfn_t pfn);
+/* Make the present PTE at va, which must map pfn, trap (on) or not (the poison emulator).
+ * 0 or -ENOENT. Takes mm->lock. */
+int vm_trap_page(struct mm *mm, vaddr_t va, pfn_t pfn, bool on);
 /* Remove the present PTE at va that maps pfn, leaving nothing (a clean PG_FILE page is re-read
  * on next touch). 0 or -ENOENT. Takes mm->lock. */
 int vm_unmap_page(struct mm *mm, vaddr_t va, pfn_t pfn);

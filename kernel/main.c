@@ -4,6 +4,7 @@
 #include "arch/cpu.h"
 #include "arch/mca.h"
 #include "boot_info.h"
+#include "einj.h"
 #include "frame.h"
 #include "kstring.h"
 #include "memory_failure.h"
@@ -94,6 +95,7 @@ void kernel_main(void)
 	mce_ctl_init();
 	memory_failure_init();
 	frame_kpageflags_init();
+	einj_init();
 	syscall_init();
 	print_memory_summary();
 	print_mca_summary();

@@ -10,14 +10,15 @@
 #
 # Seeds: fuzz_boot gets a well-formed multiboot2 and PVH structure (make_boot_seeds.py);
 # fuzz_mce gets the mce-inject case files of ../shared/mce-test-cases when present, and two
-# small records of its own always. A crash leaves its input as build/fuzz-crash-<target>-*
+# small records of its own always; fuzz_einj gets every table scripts/mkeinj.py writes (good
+# and malformed) and one trigger table. A crash leaves its input as build/fuzz-crash-<target>-*
 # and the target's output in build/fuzz-<target>.log.
 set -eu
 cd "$(dirname "$0")/.."
 B=${MCRK_BUILD:-build}
 MODE=${1:-smoke}
 SECONDS_EACH=60
-TARGETS="fuzz_boot fuzz_mce"
+TARGETS="fuzz_boot fuzz_mce fuzz_einj"
 if [ "$MODE" = smoke ] && [ $# -gt 1 ]; then
 	shift
 	TARGETS="$*"
@@ -42,6 +43,11 @@ seeds() { # target -> its seed folder, (re)written
 				{ printf '\001'; cat "$f"; } >"$dir/$name"
 			done
 		fi
+		;;
+	fuzz_einj)
+		python3 scripts/mkeinj.py "$dir"
+		python3 -c 'import sys; sys.path.insert(0, "scripts"); import mkeinj
+sys.stdout.buffer.write(mkeinj.trigger_table(2))' >"$dir/trigger"
 		;;
 	esac
 	echo "$dir"

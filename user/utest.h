@@ -85,6 +85,19 @@ static inline long meminfo_value(const char *text, const char *name)
 	return p ? strtol(p + strlen(name), NULL, 10) : -1;
 }
 
+#include <errno.h>
+
+/* Whether path opens with flags (access(2) is not everywhere MCRK's programs run). */
+static inline int utest_can_open(const char *path, int flags)
+{
+	int fd = open(path, flags);
+
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
 #include <stdint.h>
 #include <time.h>
 
@@ -109,4 +122,17 @@ static inline uint64_t utest_tsc_deadline(unsigned seconds)
 	uint64_t t1 = utest_rdtsc();
 	double ns = (b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec);
 	return t1 + (uint64_t)((t1 - t0) / ns * 1e9 * seconds);
+}
+
+/* The /proc/self/pagemap entry of the page at va (bit 63 present, bits 54:0 the frame), or 0. */
+static inline uint64_t utest_pagemap(const void *va)
+{
+	uint64_t e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd >= 0 && pread(fd, &e, 8, (off_t)((uintptr_t)va / 4096 * 8)) != 8)
+		e = 0;
+	if (fd >= 0)
+		close(fd);
+	return e;
 }

@@ -1,4 +1,5 @@
-/* The part of ACPI MCRK needs: the list of processors in the MADT, to know which CPUs to start.
+/* The part of ACPI MCRK needs: the list of processors in the MADT, to know which CPUs to start,
+ * any other table by signature (include/arch/acpi.h: EINJ), and the registers APEI names.
  *
  * The firmware's tables hang off the RSDP ("RSD PTR ", found by the loader, or in the EBDA or
  * the BIOS area 0xE0000-0xFFFFF). Its first 20 bytes (ACPI 1.0) carry a checksum and the
@@ -15,12 +16,18 @@
  * be hot-added later.
  *
  * Everything is reached through the direct map and checked before it is trusted: the firmware
- * (or a test) may hand over garbage, and the answer to garbage is a warning and one CPU. */
+ * (or a test) may hand over garbage, and the answer to garbage is a warning and one CPU.
+ *
+ * APEI registers (arch_acpi_read/write) are SystemIO ports or SystemMemory: below the top of
+ * the direct map through it (firmware-reserved RAM is cacheable; device space there is uncached
+ * by the firmware's MTRRs), above it through an uncached device mapping made on first use. */
+#include "arch/acpi.h"
 #include "arch/mmu.h"
 #include "kerrno.h"
 #include "kstring.h"
 #include "printk.h"
 #include "smp_priv.h"
+#include "spinlock.h"
 #include "x86.h"
 
 #define RSDP_SIG "RSD PTR "
@@ -70,6 +77,8 @@ struct sdt_header {
 } __packed;
 
 struct acpi_cpus acpi_cpus;
+static paddr_t root_pa;	       /* the root table found at boot (0: none) */
+static unsigned root_entry_size;
 
 /* The bytes [pa, pa + len) through the direct map, or NULL when they are not all mapped. */
 static const uint8_t *acpi_map(paddr_t pa, uint64_t len)
@@ -259,6 +268,10 @@ int acpi_read_cpus(paddr_t rsdp, struct acpi_cpus *out)
 		return -ENOENT;
 	}
 	err = rsdp_root(rsdp, &root, &entry_size);
+	if (!err && !root_pa) { /* the first call is the boot's (acpi_init) */
+		root_pa = root;
+		root_entry_size = entry_size;
+	}
 	if (!err)
 		err = find_table(root, entry_size, "APIC", &madt);
 	if (err == -ENOENT)
@@ -291,4 +304,114 @@ void acpi_init(paddr_t rsdp)
 	}
 	printk(KERN_INFO "acpi: MADT lists %u enabled CPUs (%u more online-capable, %u dropped)\n",
 	       acpi_cpus.n, acpi_cpus.online_capable, acpi_cpus.dropped);
+}
+
+const void *arch_acpi_table(const char *sig, size_t *len)
+{
+	const struct sdt_header *h;
+
+	if (!root_pa || find_table(root_pa, root_entry_size, sig, &h))
+		return NULL;
+	*len = h->length;
+	return h;
+}
+
+/* ---- APEI registers ---- */
+
+#define MMIO_SLOTS 16
+static struct {
+	paddr_t page;
+	uint8_t *va;
+} mmio_slots[MMIO_SLOTS];
+static spinlock_t mmio_lock = SPINLOCK_INIT;
+
+/* A pointer to the bits-wide register at pa, or NULL when it cannot be mapped. */
+static volatile void *mem_register(paddr_t pa, unsigned bits)
+{
+	paddr_t page = ALIGN_DOWN(pa, PAGE_SIZE);
+	volatile void *p = NULL;
+
+	if (pa + bits / 8 <= mmu_direct_map_top())
+		return arch_phys_to_virt(pa);
+	if (ALIGN_DOWN(pa + bits / 8 - 1, PAGE_SIZE) != page)
+		return NULL; /* straddles two pages of device space */
+	spin_lock(&mmio_lock);
+	for (unsigned i = 0; i < MMIO_SLOTS && !p; i++) {
+		if (!mmio_slots[i].va) {
+			mmio_slots[i].va = mmu_map_mmio(page, PAGE_SIZE);
+			mmio_slots[i].page = page;
+		}
+		if (mmio_slots[i].va && mmio_slots[i].page == page)
+			p = mmio_slots[i].va + (pa - page);
+	}
+	spin_unlock(&mmio_lock);
+	return p;
+}
+
+static bool io_ok(uint64_t port, unsigned bits)
+{
+	return (bits == 8 || bits == 16 || bits == 32) && port < 0x10000 && port + bits / 8 <= 0x10000;
+}
+
+/* The memory behind a SystemMemory register, or NULL with *err set. */
+static volatile void *memory_at(unsigned space, uint64_t addr, unsigned bits, int *err)
+{
+	volatile void *p;
+
+	*err = -EINVAL;
+	if (space != ACPI_SPACE_MEMORY || (bits != 8 && bits != 16 && bits != 32 && bits != 64))
+		return NULL;
+	p = mem_register(addr, bits);
+	*err = p ? 0 : -ENOMEM;
+	return p;
+}
+
+int arch_acpi_read(unsigned space, uint64_t addr, unsigned bits, uint64_t *val)
+{
+	volatile void *p;
+	int err;
+
+	if (space == ACPI_SPACE_IO) {
+		if (!io_ok(addr, bits))
+			return -EINVAL;
+		*val = bits == 8 ? inb((uint16_t)addr) : bits == 16 ? inw((uint16_t)addr)
+								 : inl((uint16_t)addr);
+		return 0;
+	}
+	if (!(p = memory_at(space, addr, bits, &err)))
+		return err;
+	switch (bits) {
+	case 8: *val = *(volatile uint8_t *)p; break;
+	case 16: *val = *(volatile uint16_t *)p; break;
+	case 32: *val = *(volatile uint32_t *)p; break;
+	default: *val = *(volatile uint64_t *)p; break;
+	}
+	return 0;
+}
+
+int arch_acpi_write(unsigned space, uint64_t addr, unsigned bits, uint64_t val)
+{
+	volatile void *p;
+	int err;
+
+	if (space == ACPI_SPACE_IO) {
+		if (!io_ok(addr, bits))
+			return -EINVAL;
+		if (bits == 8)
+			outb((uint16_t)addr, (uint8_t)val);
+		else if (bits == 16)
+			outw((uint16_t)addr, (uint16_t)val);
+		else
+			outl((uint16_t)addr, (uint32_t)val);
+		return 0;
+	}
+	if (!(p = memory_at(space, addr, bits, &err)))
+		return err;
+	switch (bits) {
+	case 8: *(volatile uint8_t *)p = (uint8_t)val; break;
+	case 16: *(volatile uint16_t *)p = (uint16_t)val; break;
+	case 32: *(volatile uint32_t *)p = (uint32_t)val; break;
+	default: *(volatile uint64_t *)p = val; break;
+	}
+	return 0;
 }

@@ -217,8 +217,10 @@ void entry_exit_to_user(struct user_regs *r)
 	for (unsigned tries = 0;; tries++) {
 		entry_exit_work(r);
 		arch_irq_disable();
-		if (regs_return_ok(r))
+		if (regs_return_ok(r)) {
+			poison_trap_exit_to_user(r);
 			return;
+		}
 		entry_stats.bad_return++;
 		if (tries >= BAD_RETURN_LIMIT)
 			fault_report_and_panic((struct trap_frame *)r, "task keeps a non-user RIP");

@@ -207,6 +207,8 @@ uint64_t idt_pic_spurious_count(void)
 void trap_dispatch(struct trap_frame *tf)
 {
 	unsigned v = (unsigned)tf->vector;
+	if ((tf->cs & 3) && v != VEC_DB)
+		poison_trap_user_entry(tf);
 	if (v < 32) {
 		handle_exception(tf);
 		return;

@@ -126,6 +126,39 @@ static void mc_trap(struct trap_frame *tf)
 	this_cpu()->mce_nesting--;
 }
 
+/* CPUs asked by mca_raise_at to take part in a broadcast machine check. */
+static uint8_t broadcast_pending[MAX_CPUS];
+
+/* The poison emulator's machine check, its banks written: this CPU takes it at tf, and unless
+ * it is local every other online CPU is sent an NMI that makes it take part (mca_nmi).
+ * #PF/#DB context, interrupts off. */
+void mca_raise_at(struct trap_frame *tf, bool local)
+{
+	unsigned self = arch_cpu_id(), n = arch_cpu_count();
+
+	for (unsigned c = 0; c < n && !local; c++) {
+		if (c == self || !arch_cpu_online(c))
+			continue;
+		__atomic_store_n(&broadcast_pending[c], 1, __ATOMIC_RELEASE);
+		apic_send_nmi(cpu_locals[c].apic_id);
+	}
+	mc_trap(tf);
+}
+
+/* A broadcast reaches every CPU whatever it is doing, interrupts off included, so it comes by
+ * NMI; the CPU then sees what a bystander of an SRAR sees: no bank of its own, MCG_STATUS with
+ * RIPV and MCIP. A CPU already in the handler ignores it. */
+bool mca_nmi(struct trap_frame *tf)
+{
+	if (!__atomic_exchange_n(&broadcast_pending[arch_cpu_id()], 0, __ATOMIC_ACQ_REL))
+		return false;
+	if (this_cpu()->mce_nesting)
+		return true;
+	arch_mcg_write(MCG_REG_STATUS, MCG_STATUS_MCIP | MCG_STATUS_RIPV);
+	mc_trap(tf);
+	return true;
+}
+
 /* CMCI: read the banks this CPU owns. Interrupt gate: interrupts off. */
 static void cmci_irq(struct trap_frame *tf)
 {

@@ -103,6 +103,48 @@ void mmu_extend_direct_map(paddr_t top, paddr_t (*alloc_table)(void))
 
 paddr_t mmu_direct_map_top(void) { return direct_top; }
 
+/* A fresh table whose 512 entries map what the large entry big maps (pages of span bytes
+ * each); 0 when out of memory. */
+static uint64_t split_table(uint64_t big, uint64_t span)
+{
+	struct page *pg = frame_alloc(0, PG_KERNEL);
+	uint64_t flags = big & ~PTE_ADDR & ~(span == PAGE_SIZE ? PTE_PS : 0);
+	uint64_t base = big & PTE_ADDR & ~(span * 512 - 1);
+
+	if (!pg)
+		return 0;
+	uint64_t *t = page_to_virt(pg);
+	for (unsigned i = 0; i < 512; i++)
+		t[i] = (base + i * span) | flags;
+	return page_to_pfn(pg) << PAGE_SHIFT | PTE_P | PTE_W;
+}
+
+/* The direct map's 4 KiB entry for pa, splitting the 1 GiB or 2 MiB page that maps it into
+ * smaller ones on the way (the same translations, so nothing changes for a CPU that still
+ * holds the large one). NULL when pa is outside the direct map or out of memory. Process
+ * context; callers serialise, and flush pa's page on every CPU once they change the entry. */
+uint64_t *mmu_direct_pte(paddr_t pa)
+{
+	uint64_t *pud = &direct_pdpt[(pa >> 30) & 511], *pmd;
+
+	if (pa >= direct_top || !(*pud & PTE_P))
+		return NULL;
+	if (*pud & PTE_PS) {
+		uint64_t t = split_table(*pud, MIB2);
+		if (!t)
+			return NULL;
+		WRITE_ONCE(*pud, t);
+	}
+	pmd = (uint64_t *)arch_phys_to_virt(*pud & PTE_ADDR) + ((pa >> 21) & 511);
+	if (*pmd & PTE_PS) {
+		uint64_t t = split_table(*pmd, PAGE_SIZE);
+		if (!t)
+			return NULL;
+		WRITE_ONCE(*pmd, t);
+	}
+	return (uint64_t *)arch_phys_to_virt(*pmd & PTE_ADDR) + ((pa >> PAGE_SHIFT) & 511);
+}
+
 /* Map len bytes of device registers at pa, uncached; returns the virtual address or NULL. */
 void *mmu_map_mmio(paddr_t pa, size_t len)
 {

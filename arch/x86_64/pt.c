@@ -6,7 +6,10 @@
  * allocated here as needed, 4 KiB user pages only: PML4 -> PDPT -> PD -> PT -> page.
  * A marker is kept in a non-present leaf entry as (marker << 12) | PTE_MARKER, and a
  * PROT_NONE mapping (the frame stays mapped, no access at all) as (pfn << 12) | PTE_PROTNONE;
- * hardware ignores every bit of an entry whose present bit is clear, so both fault.
+ * hardware ignores every bit of an entry whose present bit is clear, so both fault. A trapped
+ * mapping (the poison emulator: a frame with PG_TRAP) is the present entry with PTE_P swapped
+ * for PTE_TRAP: it faults, and poison_trap.c puts PTE_P back for the one instruction it lets
+ * through.
  * Callers serialise changes to one space (the mm lock); the tables are not locked here. */
 #include "arch/cpu.h"
 #include "arch/mmu.h"
@@ -99,6 +102,22 @@ static uint64_t prot_bits(unsigned prot)
 	return e;
 }
 
+/* A present entry made to trap, or back (PROT_NONE entries never reach the frame anyway). */
+static uint64_t trapped(uint64_t e, bool on)
+{
+	if (on && (e & PTE_P))
+		return (e & ~PTE_P) | PTE_TRAP;
+	if (!on && (e & PTE_TRAP))
+		return (e & ~PTE_TRAP) | PTE_P;
+	return e;
+}
+
+static bool frame_trapped(pfn_t pfn)
+{
+	const struct page *pg = pfn_to_page(pfn);
+	return pg && (__atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE) & PG_TRAP);
+}
+
 int arch_pt_map(struct arch_pt *pt, vaddr_t va, pfn_t pfn, unsigned prot)
 {
 	if (!user_page_ok(va))
@@ -106,7 +125,18 @@ int arch_pt_map(struct arch_pt *pt, vaddr_t va, pfn_t pfn, unsigned prot)
 	uint64_t *e = leaf(pt, va, true);
 	if (!e)
 		return -ENOMEM;
-	WRITE_ONCE(*e, (pfn << PAGE_SHIFT) | prot_bits(prot));
+	WRITE_ONCE(*e, trapped((pfn << PAGE_SHIFT) | prot_bits(prot), frame_trapped(pfn)));
+	return 0;
+}
+
+int arch_pt_trap(struct arch_pt *pt, vaddr_t va, bool on)
+{
+	if (!user_page_ok(va))
+		return -EINVAL;
+	uint64_t *e = leaf(pt, va, false);
+	if (!e || !(*e & (PTE_P | PTE_TRAP | PTE_PROTNONE)))
+		return -ENOENT;
+	WRITE_ONCE(*e, trapped(*e, on));
 	return 0;
 }
 
@@ -115,9 +145,10 @@ int arch_pt_protect(struct arch_pt *pt, vaddr_t va, unsigned prot)
 	if (!user_page_ok(va))
 		return -EINVAL;
 	uint64_t *e = leaf(pt, va, false);
-	if (!e || !(*e & (PTE_P | PTE_PROTNONE)))
+	if (!e || !(*e & (PTE_P | PTE_TRAP | PTE_PROTNONE)))
 		return -ENOENT;
-	WRITE_ONCE(*e, (*e & (PTE_ADDR | PTE_A | PTE_D)) | prot_bits(prot));
+	WRITE_ONCE(*e, trapped((*e & (PTE_ADDR | PTE_A | PTE_D)) | prot_bits(prot),
+			       frame_trapped((*e & PTE_ADDR) >> PAGE_SHIFT)));
 	return 0;
 }
 
@@ -149,7 +180,7 @@ static void decode(uint64_t e, struct pte_info *out)
 	if (e & PTE_PROTNONE) {
 		out->present = true; /* mapped, with no access */
 		out->pfn = (e & PTE_ADDR) >> PAGE_SHIFT;
-	} else if (e & PTE_P) {
+	} else if (e & (PTE_P | PTE_TRAP)) {
 		out->present = true;
 		out->pfn = (e & PTE_ADDR) >> PAGE_SHIFT;
 		out->prot = PT_READ | ((e & PTE_W) ? PT_WRITE : 0) |

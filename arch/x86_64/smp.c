@@ -204,10 +204,10 @@ void arch_call_on_others(cpu_fn_t fn, void *arg, bool wait)
 		call_finish(c, call_slots[c].seq, wait);
 }
 
-/* NMI: the stop request of arch_stop_other_cpus, or something the platform raised. */
+/* NMI: the stop request of arch_stop_other_cpus, a broadcast machine check (mca.c), or
+ * something the platform raised. */
 static void nmi_handler(struct trap_frame *tf)
 {
-	(void)tf;
 	this_cpu()->nmi_count++;
 	int stopper = __atomic_load_n(&stopping_cpu, __ATOMIC_ACQUIRE);
 	if (stopper >= 0 && (unsigned)stopper != arch_cpu_id()) {
@@ -215,6 +215,8 @@ static void nmi_handler(struct trap_frame *tf)
 		__atomic_fetch_add(&cpus_stopped, 1, __ATOMIC_ACQ_REL);
 		arch_halt_forever();
 	}
+	if (mca_nmi(tf))
+		return;
 	/* No printk here: the interrupted code may hold its lock. The console is lock-free. */
 	char msg[96];
 	int n = ksnprintf(msg, sizeof msg, "\nNMI on CPU %u with no reason known (%lu so far)\n",

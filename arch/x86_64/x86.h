@@ -48,8 +48,17 @@
 #define PTE_G BIT(8)
 #define PTE_MARKER BIT(9) /* software bit: a non-present entry holding a marker (pt.c) */
 #define PTE_PROTNONE BIT(10) /* software bit: a PROT_NONE mapping, present bit clear (pt.c) */
+#define PTE_TRAP BIT(11) /* software bit: a mapping made to fault, present bit clear and every
+			    other bit kept (the poison emulator, poison_trap.c) */
 #define PTE_NX BIT(63)
 #define PTE_ADDR 0x000ffffffffff000ull
+
+/* Page-fault error code bits. */
+#define PF_PRESENT BIT(0)
+#define PF_WRITE BIT(1)
+#define PF_USER BIT(2)
+#define PF_RSVD BIT(3)
+#define PF_INSN BIT(4)
 
 /* MSRs. */
 #define MSR_APIC_BASE 0x1b
@@ -99,10 +108,23 @@
 
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
 static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
+static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port)); }
 static inline uint8_t inb(uint16_t port)
 {
 	uint8_t v;
 	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+static inline uint16_t inw(uint16_t port)
+{
+	uint16_t v;
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
 	return v;
 }
 
@@ -255,6 +277,18 @@ int rdmsr_safe(uint32_t msr, uint64_t *val);       /* 0, or -EFAULT if the MSR #
 void cpu_set_kernel_stack(uint64_t top); /* TSS.RSP0 and the SYSCALL stack of this CPU */
 void mmu_init_early(void);
 void mmu_extend_direct_map(paddr_t top, paddr_t (*alloc_table)(void));
+uint64_t *mmu_direct_pte(paddr_t pa);     /* 4 KiB direct-map entry of pa, splitting (mmu.c) */
+/* The poison emulator's trap (poison_trap.c): a page fault on a trapped entry, the #DB that
+ * ends a step, any other entry from user mode, and the last step of the return to user. */
+bool poison_trap_fault(struct trap_frame *tf, uint64_t addr);
+bool poison_trap_debug(struct trap_frame *tf);
+void poison_trap_user_entry(struct trap_frame *tf);
+struct user_regs;
+void poison_trap_exit_to_user(struct user_regs *r);
+/* mca.c: raise a machine check at tf now, the banks already written: this CPU enters the #MC
+ * handler with tf, and unless local every other CPU too (by NMI, mca_nmi). #PF/#DB context. */
+void mca_raise_at(struct trap_frame *tf, bool local);
+bool mca_nmi(struct trap_frame *tf); /* NMI: true when it was mca_raise_at's broadcast */
 
 /* Boot and per-CPU start-up (setup.c calls these in order; see their files). */
 void x86_64_start(uint32_t magic, uint32_t info_phys);

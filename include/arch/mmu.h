@@ -59,3 +59,17 @@ int arch_pt_walk(struct arch_pt *pt, vaddr_t start, vaddr_t end,
 void arch_pt_flush(struct arch_pt *pt, vaddr_t va, size_t npages);
 /* Load pt on this CPU (NULL: kernel-only tables). */
 void arch_pt_activate(struct arch_pt *pt);
+
+/* ---- Traps for the poison emulator (include/einj.h) ----
+ * A trapped frame stays mapped, but every access to it faults, so that the arch can ask the
+ * emulator about each one and replay the accesses that miss the poisoned lines. Frames with
+ * PG_TRAP (frame.h) get trapped entries from arch_pt_map; arch_pt_get reports them as the
+ * present mappings they are. */
+
+/* Make the kernel's own mapping of frame pfn (the direct map) trap (on) or work again (off),
+ * splitting a large page when needed. 0, -ENOMEM, -EINVAL (pfn not in the direct map).
+ * Process context, interrupts enabled (it flushes every CPU). */
+int arch_trap_frame(pfn_t pfn, bool on);
+/* Make the present entry at va trap (on) or work normally again (off). 0, -ENOENT (nothing
+ * present there), -EINVAL. Callers serialise as for arch_pt_map, and flush. */
+int arch_pt_trap(struct arch_pt *pt, vaddr_t va, bool on);

@@ -463,6 +463,44 @@ int unpoison_frame(pfn_t pfn)
 	return err;
 }
 
+/* ---- traps for the poison emulator ---- */
+
+struct trap_args {
+	pfn_t pfn;
+	bool on;
+};
+
+static void trap_batch(const struct rmap_batch *c, unsigned round, void *arg)
+{
+	const struct trap_args *a = arg;
+	(void)round;
+	for (unsigned i = 0; i < c->n; i++)
+		vm_trap_page(c->v[i].mm, c->v[i].va, a->pfn, a->on);
+}
+
+/* PG_TRAP first, so that a mapping made while the existing ones are walked traps from the
+ * start (arch_pt_map looks at it); then the kernel's own mapping, then every user one. */
+int mf_trap_frame(pfn_t pfn, bool on)
+{
+	struct page *pg = pfn_to_page(pfn);
+	int err;
+
+	if (!pg)
+		return -ENXIO;
+	if (on)
+		__atomic_fetch_or(&pg->flags, PG_TRAP, __ATOMIC_ACQ_REL);
+	else
+		__atomic_fetch_and(&pg->flags, ~PG_TRAP, __ATOMIC_ACQ_REL);
+	err = arch_trap_frame(pfn, on);
+	if (err) {
+		if (on)
+			__atomic_fetch_and(&pg->flags, ~PG_TRAP, __ATOMIC_ACQ_REL);
+		return err;
+	}
+	rmap_collect_round(pg, trap_batch, 1, &(struct trap_args){pfn, on});
+	return 0;
+}
+
 /* ---- madvise(MADV_HWPOISON / MADV_SOFT_OFFLINE) ---- */
 
 #define MADV_HWPOISON 100

@@ -1,5 +1,5 @@
 /* The memory syscalls of the current task's address space (include/vm.h): mmap, mprotect,
- * munmap, mremap, msync, brk and madvise, with Linux x86-64 numbers. */
+ * munmap, mremap, msync, brk, madvise, mlock and munlock, with Linux x86-64 numbers. */
 #include "kerrno.h"
 #include "memory_failure.h"
 #include "syscall.h"
@@ -79,3 +79,9 @@ static long sys_madvise(const struct syscall_args *a)
 	}
 }
 SYSCALL_DEFINE(28, sys_madvise);
+
+static long sys_mlock(const struct syscall_args *a) { return vm_mlock(mm(), a->arg[0], a->arg[1], true); }
+SYSCALL_DEFINE(149, sys_mlock);
+
+static long sys_munlock(const struct syscall_args *a) { return vm_mlock(mm(), a->arg[0], a->arg[1], false); }
+SYSCALL_DEFINE(150, sys_munlock);

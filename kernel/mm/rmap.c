@@ -139,19 +139,23 @@ static int collect_one(struct mm *mm, vaddr_t va, void *arg)
 	return 0;
 }
 
+unsigned rmap_collect_round(struct page *pg, rmap_batch_fn act, unsigned round, void *arg)
+{
+	struct rmap_batch c = {0};
+	rmap_walk(pg, collect_one, &c); /* on OOM the caller's loop comes back for the rest */
+	act(&c, round, arg);
+	for (unsigned i = 0; i < c.n; i++)
+		mm_put(c.v[i].mm);
+	kfree(c.v);
+	return c.n;
+}
+
 /* Collect every mapping of pg, then act on the batch with no rmap lock held; again while
  * mappings remain (a racing fork adds some); see rmap.h. Process context. */
 int rmap_collect_then_act(struct page *pg, rmap_batch_fn act, void *arg)
 {
 	unsigned total = 0, rounds = 0;
-	while (rmap_count(pg) > 0 && rounds++ < RMAP_WALK_ROUNDS) {
-		struct rmap_batch c = {0};
-		rmap_walk(pg, collect_one, &c); /* on OOM the loop comes back for the rest */
-		act(&c, rounds, arg);
-		for (unsigned i = 0; i < c.n; i++)
-			mm_put(c.v[i].mm);
-		total += c.n;
-		kfree(c.v);
-	}
+	while (rmap_count(pg) > 0 && rounds++ < RMAP_WALK_ROUNDS)
+		total += rmap_collect_round(pg, act, rounds, arg);
 	return rmap_count(pg) > 0 ? -EBUSY : (int)total;
 }

@@ -239,6 +239,24 @@ int vm_set_poison(struct mm *mm, vaddr_t va, pfn_t pfn)
 	return unmap_one(mm, va, pfn, vm_poison_marker(pfn));
 }
 
+/* Make the PTE at va that maps pfn trap or not; see vm.h. Takes mm->lock. */
+int vm_trap_page(struct mm *mm, vaddr_t va, pfn_t pfn, bool on)
+{
+	struct pte_info pi;
+	int ret;
+
+	va = ALIGN_DOWN(va, PAGE_SIZE);
+	spin_lock(&mm->lock);
+	ret = pte_maps(mm, va, pfn, &pi);
+	if (ret == 0) {
+		ret = arch_pt_trap(mm->pt, va, on);
+		if (ret == 0)
+			arch_pt_flush(mm->pt, va, 1);
+	}
+	spin_unlock(&mm->lock);
+	return ret < 0 ? ret : 0;
+}
+
 /* Clear the PTE at va that maps pfn; see vm.h. Takes mm->lock. */
 int vm_unmap_page(struct mm *mm, vaddr_t va, pfn_t pfn)
 {

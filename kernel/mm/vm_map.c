@@ -215,10 +215,13 @@ static long place_locked(struct mm *mm, vaddr_t addr, uint64_t len, unsigned fla
 	return vm_find_gap(mm, len);
 }
 
-/* Fault in every page of [start, end) (MAP_POPULATE, MAP_LOCKED); stops when memory runs out. */
-static void populate_locked(struct mm *mm, vaddr_t start, vaddr_t end, unsigned prot)
+/* Fault in every page of [start, end) (MAP_POPULATE, MAP_LOCKED); stops when memory runs out.
+ * A private writable mapping is touched for write (its copies made now), a shared one for read,
+ * as Linux does: a shared file's pages are not dirtied for nothing. */
+static void populate_locked(struct mm *mm, vaddr_t start, vaddr_t end, unsigned prot,
+			    bool shared)
 {
-	unsigned access = prot & PT_WRITE ? FAULT_WRITE : FAULT_READ;
+	unsigned access = (prot & PT_WRITE) && !shared ? FAULT_WRITE : FAULT_READ;
 
 	if (!prot)
 		return;
@@ -250,7 +253,8 @@ long vm_mmap(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot, unsigned 
 		v->end = (vaddr_t)at + len;
 		vm_insert_locked(mm, v);
 		if (flags & (MAP_LOCKED | MAP_POPULATE))
-			populate_locked(mm, (vaddr_t)at, (vaddr_t)at + len, prot);
+			populate_locked(mm, (vaddr_t)at, (vaddr_t)at + len, prot,
+					flags & MAP_SHARED);
 	}
 	spin_unlock(&mm->lock);
 	if (at < 0)
@@ -345,6 +349,21 @@ static int reprotect_one(vaddr_t va, const struct pte_info *pi, void *arg)
 	return 0;
 }
 
+/* After VMAs in [start, end) changed: neighbours that now match become one VMA again, as
+ * Linux's vma_merge does. mm->lock held. */
+static void merge_around(struct mm *mm, vaddr_t start, vaddr_t end)
+{
+	struct vma *v = vma_tree_prev(mm->vma_root, start);
+	v = v ? v : vma_tree_next(mm->vma_root, start);
+	while (v && v->start <= end) {
+		struct vma *n = vma_tree_next(mm->vma_root, v->end);
+		if (n && can_merge(v, n))
+			merge_next(mm, v); /* v grew: try its new neighbour too */
+		else
+			v = n;
+	}
+}
+
 /* mprotect; see vm.h. Takes mm->lock. Process context. */
 int vm_mprotect(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot)
 {
@@ -372,17 +391,37 @@ int vm_mprotect(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot)
 	}
 	if (!err) {
 		arch_pt_flush(mm->pt, addr, (end - addr) >> PAGE_SHIFT);
-		/* neighbours that now match become one VMA again, as Linux's vma_merge does */
-		struct vma *v = vma_tree_prev(mm->vma_root, addr);
-		v = v ? v : vma_tree_next(mm->vma_root, addr);
-		while (v && v->start <= end) {
-			struct vma *n = vma_tree_next(mm->vma_root, v->end);
-			if (n && can_merge(v, n))
-				merge_next(mm, v); /* v grew: try its new neighbour too */
-			else
-				v = n;
-		}
+		merge_around(mm, addr, end);
 	}
+	spin_unlock(&mm->lock);
+	return err;
+}
+
+/* mlock/munlock; see vm.h. Takes mm->lock. */
+int vm_mlock(struct mm *mm, vaddr_t addr, uint64_t len, bool lock)
+{
+	vaddr_t start = ALIGN_DOWN(addr, PAGE_SIZE), end;
+	int err;
+
+	if (!len)
+		return 0;
+	if (len > USER_VA_END || addr > USER_VA_END - len)
+		return -ENOMEM;
+	end = ALIGN_UP(addr + len, PAGE_SIZE);
+	if (!vm_range_user(start, end - start))
+		return -ENOMEM;
+	spin_lock(&mm->lock);
+	err = mprotect_check(mm, start, end, 0); /* -ENOMEM for a hole */
+	if (!err)
+		err = vm_split_range(mm, start, end);
+	for (struct vma *v = vma_tree_next(mm->vma_root, start); !err && v && v->start < end;
+	     v = vma_tree_next(mm->vma_root, v->end)) {
+		v->flags = lock ? v->flags | VM_LOCKED : v->flags & ~(unsigned)VM_LOCKED;
+		if (lock)
+			populate_locked(mm, v->start, v->end, v->prot, v->flags & VM_SHARED);
+	}
+	if (!err)
+		merge_around(mm, start, end);
 	spin_unlock(&mm->lock);
 	return err;
 }

@@ -15,6 +15,7 @@
 struct fake_pte {
 	vaddr_t va;
 	struct pte_info pi;
+	bool trapped; /* arch_pt_trap, or a PG_TRAP frame mapped */
 };
 
 struct arch_pt {
@@ -136,12 +137,52 @@ void arch_pt_destroy(struct arch_pt *pt)
 int arch_pt_map(struct arch_pt *pt, vaddr_t va, pfn_t pfn, unsigned prot)
 {
 	struct pte_info pi = {.present = true, .pfn = pfn, .prot = prot};
+	struct page *pg = pfn_to_page(pfn);
+	int err;
 
 	if (!va_ok(va) || (prot & ~(unsigned)(PT_READ | PT_WRITE | PT_EXEC)))
 		return -EINVAL;
 	if (inject_failure())
 		return -ENOMEM;
-	return put_entry(pt, va, &pi);
+	err = put_entry(pt, va, &pi);
+	if (!err)
+		lookup(pt, va)->trapped = pg && (pg->flags & PG_TRAP);
+	return err;
+}
+
+int arch_pt_trap(struct arch_pt *pt, vaddr_t va, bool on)
+{
+	struct fake_pte *e;
+
+	if (!va_ok(va))
+		return -EINVAL;
+	e = lookup(pt, va);
+	if (!e || !e->pi.present)
+		return -ENOENT;
+	e->trapped = on;
+	return 0;
+}
+
+bool fake_mmu_trapped(struct arch_pt *pt, vaddr_t va)
+{
+	struct fake_pte *e = lookup(pt, va);
+	return e && e->pi.present && e->trapped;
+}
+
+pfn_t fake_trap_frames[64];
+unsigned fake_trap_nframes;
+
+int arch_trap_frame(pfn_t pfn, bool on)
+{
+	for (unsigned i = 0; i < fake_trap_nframes; i++)
+		if (fake_trap_frames[i] == pfn) {
+			if (!on)
+				fake_trap_frames[i] = fake_trap_frames[--fake_trap_nframes];
+			return 0;
+		}
+	if (on && fake_trap_nframes < 64)
+		fake_trap_frames[fake_trap_nframes++] = pfn;
+	return on && fake_trap_nframes >= 64 ? -ENOMEM : 0;
 }
 
 int arch_pt_protect(struct arch_pt *pt, vaddr_t va, unsigned prot)

@@ -24,3 +24,8 @@ extern uint64_t fake_mmu_dropped;
 extern uint64_t fake_mmu_flushes, fake_mmu_flushed_pages;
 /* The table arch_pt_activate last loaded. */
 extern struct arch_pt *fake_mmu_active;
+/* Whether the present entry at va traps (the poison emulator's arch_pt_trap or PG_TRAP). */
+bool fake_mmu_trapped(struct arch_pt *pt, vaddr_t va);
+/* Frames whose kernel mapping arch_trap_frame made trap. */
+extern pfn_t fake_trap_frames[64];
+extern unsigned fake_trap_nframes;

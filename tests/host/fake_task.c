@@ -16,14 +16,15 @@ struct task *fake_current = &fake_task_obj;
 /* The pseudo file systems are not in the host build: remember registered nodes so tests can
  * call them. */
 #include "vfs.h"
-const struct vfs_node_ops *fake_node_ops[32];
-void *fake_node_priv[32];
-const char *fake_node_path[32];
+#define FAKE_NODES 256
+const struct vfs_node_ops *fake_node_ops[FAKE_NODES];
+void *fake_node_priv[FAKE_NODES];
+const char *fake_node_path[FAKE_NODES];
 int fake_nodes;
 
 int vfs_register_node(const char *path, const struct vfs_node_ops *ops, void *priv)
 {
-	if (fake_nodes == 32)
+	if (fake_nodes == FAKE_NODES)
 		return -ENOMEM;
 	fake_node_path[fake_nodes] = path;
 	fake_node_ops[fake_nodes] = ops;

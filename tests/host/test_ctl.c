@@ -135,9 +135,9 @@ static const struct ctl_file table[] = {
     {"/t/sink", NULL, store_sink, NULL, 0, 0},
 };
 
-extern const struct vfs_node_ops *fake_node_ops[32];
-extern void *fake_node_priv[32];
-extern const char *fake_node_path[32];
+extern const struct vfs_node_ops *fake_node_ops[];
+extern void *fake_node_priv[];
+extern const char *fake_node_path[];
 extern int fake_nodes;
 
 TEST(ctl_table_show_store_and_vfs_glue)

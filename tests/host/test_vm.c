@@ -368,6 +368,38 @@ TEST(vm_madvise_dontneed)
 	CHECK_EQ(vt_free_frames(), vt_baseline_frames() - 1);
 }
 
+/* mlock splits the VMAs it covers, marks them VM_LOCKED and faults every page in; munlock
+ * gives the flag back; a hole is -ENOMEM and an unaligned start rounds down, as on Linux. */
+static unsigned flags_at(struct mm *mm, vaddr_t va)
+{
+	struct vma *v = vma_tree_find(mm->vma_root, va);
+	return v ? v->flags : 0;
+}
+
+TEST(vm_mlock_munlock)
+{
+	vt_start();
+	struct mm *mm = mm_create();
+	REQUIRE(mm);
+	CHECK_EQ(vm_mmap(mm, PG(0), 4 * PAGE_SIZE, RW, ANON_PRIV, NULL, 0), PG(0));
+	CHECK_EQ(vm_mlock(mm, PG(1) + 100, PAGE_SIZE, true), 0); /* pages 1 and 2 */
+	CHECK_EQ(vt_nr_vmas(mm), 3);
+	CHECK(flags_at(mm, PG(1)) & VM_LOCKED);
+	CHECK(flags_at(mm, PG(2)) & VM_LOCKED);
+	CHECK(!(flags_at(mm, PG(0)) & VM_LOCKED) && !(flags_at(mm, PG(3)) & VM_LOCKED));
+	CHECK(vt_pfn_at(mm, PG(1)) && vt_pfn_at(mm, PG(2)) && !vt_pfn_at(mm, PG(3))); /* faulted in */
+	CHECK_EQ(vm_madvise_dontneed(mm, PG(1), PAGE_SIZE), -EINVAL);	   /* locked */
+	CHECK_EQ(vm_mlock(mm, PG(3), 2 * PAGE_SIZE, true), -ENOMEM);	   /* runs off the end */
+	CHECK_EQ(vm_mlock(mm, PG(0), 0, true), 0);
+	CHECK_EQ(vm_mlock(mm, USER_VA_END - PAGE_SIZE, 2 * PAGE_SIZE, true), -ENOMEM);
+	CHECK_EQ(vm_mlock(mm, PG(1), 2 * PAGE_SIZE, false), 0);
+	CHECK(!(flags_at(mm, PG(1)) & VM_LOCKED) && !(flags_at(mm, PG(2)) & VM_LOCKED));
+	CHECK_EQ(vm_madvise_dontneed(mm, PG(1), PAGE_SIZE), 0);
+	CHECK(vt_check(&mm, 1));
+	mm_put(mm);
+	vt_check_clean();
+}
+
 TEST(vm_shared_poisoned_slot)
 {
 	vt_start();

@@ -15,7 +15,7 @@ logs of failures and deletes those of passes. Standard library only.
 
 CLI:  driver.py list | run [-j N] [--keep-logs] [PATTERN...] |
       boot [--boot direct|bios|uefi|bochs] [--smp N] [--mem M] [--append CMDLINE] [--timeout S]
-           [--ktest]
+           [--ktest] [--until REGEX]
 """
 
 import argparse
@@ -818,6 +818,8 @@ def main(argv=None):
     b.add_argument("--mem", default="256M")
     b.add_argument("--append", default="")
     b.add_argument("--timeout", type=float, default=60.0)
+    b.add_argument("--until", default=None,
+                   help="stop once the serial output matches this regex (e.g. 'init: done')")
     b.add_argument("--ktest", action="store_true",
                    help="boot the test build (build/mcrk-test.elf), e.g. with --append test=mce")
     args = ap.parse_args(argv)
@@ -844,9 +846,11 @@ def main(argv=None):
 
 
 def boot_interactive(args):
-    """`boot`: one machine, serial copied to stdout until it exits or the timeout."""
+    """`boot`: one machine, serial copied to stdout until it exits, the timeout, or (with
+    --until) the output matches a regex."""
     cfg = Config(boot=args.boot, smp=args.smp, mem=args.mem, cmdline=args.append,
                  ktest=args.ktest)
+    until = re.compile(args.until, re.M) if getattr(args, "until", None) else None
     with Machine("manual", cfg) as m:
         if args.boot != "bochs":
             print("monitor: socat - UNIX-CONNECT:%s/mon" % m.sock_dir, flush=True)
@@ -856,9 +860,14 @@ def boot_interactive(args):
             sys.stdout.write(text[shown:])
             sys.stdout.flush()
             shown = len(text)
+            if until and until.search(text):
+                break
             time.sleep(POLL_S)
         sys.stdout.write(m.serial_text()[shown:])
         status = m.exit_status()
+    if until and status is None and until.search(m.serial_text()):
+        print("\n[stopped: the output matched %r]" % args.until)
+        return 0
     print("\n[exit status: %s]" % ("timeout" if status is None else status))
     return 0 if status in (None, EXIT_PASS) else 1
 

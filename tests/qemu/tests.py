@@ -76,5 +76,7 @@ TESTS += MF_HMP_TESTS
 from mf_tests import MF_TESTS  # noqa: E402  (memory_failure rows, tests/qemu/mf_tests.py)
 TESTS += MF_TESTS
 
+from einj_tests import EINJ_TESTS  # noqa: E402  (EINJ: the poison emulator, firmware tables)
+TESTS += EINJ_TESTS
 from hw_tests import HW_TESTS  # noqa: E402  (machine facts: topology, time, scale, consoles)
 TESTS += HW_TESTS
