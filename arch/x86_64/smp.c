@@ -36,7 +36,7 @@
 #define SIPI_DELAY_NS (200 * NS_PER_US)
 #define AP_ONLINE_TIMEOUT_NS (1000 * NS_PER_MS) /* no sign of life after the SIPIs */
 #define AP_ALIVE_TIMEOUT_NS (5000 * NS_PER_MS)	/* started the trampoline, not yet online */
-#define CALL_TIMEOUT_NS NS_PER_SEC
+#define CALL_WARN_NS NS_PER_SEC /* a call still unanswered after this is reported */
 #define STOP_TIMEOUT_NS (100 * NS_PER_MS)
 #define STOP_SPINS_UNCALIBRATED 100000000ul
 #define AP_STACK_ORDER 2 /* 16 KiB */
@@ -65,7 +65,8 @@ static unsigned cpu_count = 1;
 static int stopping_cpu = -1; /* the CPU that sent the stop NMIs, -1 before */
 static uint32_t cpus_stopped;
 static uint64_t nmi_unexpected;
-unsigned long smp_call_timeouts;
+unsigned long smp_call_failures;
+unsigned long smp_call_slow;
 
 unsigned arch_cpu_count(void)
 {
@@ -113,16 +114,26 @@ static void call_ipi(struct trap_frame *tf)
 	call_slot_serve();
 }
 
-/* Spin until *word == want, or with at_least until *word is want or later (acquire), or
- * until the deadline passes; serve our own slot meanwhile. */
-static bool wait_for(const uint32_t *word, uint32_t want, bool at_least, uint64_t deadline)
+/* Spin until *word == want, or with at_least until *word is want or later (acquire); serve
+ * our own slot meanwhile. There is no deadline: a claimed call may point at the caller's stack
+ * and a withdrawn TLB shootdown would leave stale entries, so like Linux's csd lock this waits
+ * for as long as it takes, saying so once after CALL_WARN_NS (a busy emulator host can stall a
+ * virtual CPU for seconds). Gives up (false) only when cpu leaves the online set (stopped by
+ * a panic). */
+static bool wait_for(unsigned cpu, const uint32_t *word, uint32_t want, bool at_least)
 {
+	uint64_t warn_at = arch_time_ns() + CALL_WARN_NS;
 	for (;;) {
 		uint32_t v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
 		if (v == want || (at_least && seq_after(v, want)))
 			return true;
-		if (arch_time_ns() > deadline)
+		if (!arch_cpu_online(cpu))
 			return false;
+		if (warn_at && arch_time_ns() > warn_at) {
+			warn_at = 0;
+			__atomic_fetch_add(&smp_call_slow, 1, __ATOMIC_RELAXED);
+			printk(KERN_WARNING "smp: CPU %u has not answered a call for 1 s; waiting\n", cpu);
+		}
 		irqflags_t f = arch_irq_save();
 		call_slot_serve();
 		arch_irq_restore(f);
@@ -131,7 +142,8 @@ static bool wait_for(const uint32_t *word, uint32_t want, bool at_least, uint64_
 }
 
 /* Post fn(arg) to cpu's slot and wait until the target claimed it. Returns the sequence
- * number (slot lock still held), or 0 on timeout (request withdrawn, lock released). */
+ * number (slot lock still held), or 0 when the target went offline first (request withdrawn,
+ * lock released). */
 static uint32_t call_post(unsigned cpu, cpu_fn_t fn, void *arg)
 {
 	struct call_slot *s = &call_slots[cpu];
@@ -147,13 +159,12 @@ static uint32_t call_post(unsigned cpu, cpu_fn_t fn, void *arg)
 	s->arg = arg;
 	__atomic_store_n(&s->pending, seq, __ATOMIC_RELEASE);
 	apic_send_ipi(cpu, VEC_CALL_FUNCTION);
-	if (!wait_for(&s->pending, 0, false, arch_time_ns() + CALL_TIMEOUT_NS)) {
+	if (!wait_for(cpu, &s->pending, 0, false)) {
 		uint32_t expect = seq;
 		if (__atomic_compare_exchange_n(&s->pending, &expect, 0, false, __ATOMIC_ACQ_REL,
 						__ATOMIC_RELAXED)) {
 			spin_unlock(&s->lock);
-			__atomic_fetch_add(&smp_call_timeouts, 1, __ATOMIC_RELAXED);
-			printk(KERN_WARNING "smp: CPU %u did not answer a call within 1 s\n", cpu);
+			__atomic_fetch_add(&smp_call_failures, 1, __ATOMIC_RELAXED);
 			return 0;
 		}
 	}
@@ -165,10 +176,9 @@ static int call_finish(unsigned cpu, uint32_t seq, bool wait)
 {
 	struct call_slot *s = &call_slots[cpu];
 	int err = 0;
-	if (wait && !wait_for(&s->done, seq, true, arch_time_ns() + CALL_TIMEOUT_NS)) {
-		printk(KERN_WARNING "smp: call on CPU %u did not finish within 1 s\n", cpu);
-		err = -ETIMEDOUT;
-		__atomic_fetch_add(&smp_call_timeouts, 1, __ATOMIC_RELAXED);
+	if (wait && !wait_for(cpu, &s->done, seq, true)) {
+		err = -EINVAL; /* the target was stopped before it finished */
+		__atomic_fetch_add(&smp_call_failures, 1, __ATOMIC_RELAXED);
 	}
 	spin_unlock(&s->lock);
 	return err;
@@ -186,7 +196,7 @@ int arch_call_on_cpu(unsigned cpu, cpu_fn_t fn, void *arg, bool wait)
 	}
 	uint32_t seq = call_post(cpu, fn, arg);
 	if (!seq)
-		return -ETIMEDOUT;
+		return -EINVAL;
 	return call_finish(cpu, seq, wait);
 }
 

@@ -37,8 +37,9 @@ bool apic_id_reachable(uint32_t apic_id);
 /* apic.c: NMI to the CPU with this APIC id. Any context, #MC/NMI included. */
 void apic_send_nmi(uint32_t apic_id);
 
-/* smp.c: cross-CPU calls that timed out (not claimed or not finished within a second). */
-extern unsigned long smp_call_timeouts;
+/* smp.c: cross-CPU calls that failed because the target left the online set, and calls
+ * still unanswered after a second (reported, then waited for). */
+extern unsigned long smp_call_failures, smp_call_slow;
 
 /* What the ACPI MADT says about the processors. */
 struct acpi_cpus {

@@ -61,5 +61,5 @@ void arch_mca_raise_mc(void);
  * are enabled). Any context but #MC. */
 void arch_mca_raise_cmci(void);
 /* Run fn(arg) on CPU cpu with interrupts off (directly if it is this CPU); with wait, return
- * once it finished. Returns 0, -EINVAL (CPU not online) or -ETIMEDOUT. Process context. */
+ * once it finished (as arch_call_on_cpu). Returns 0 or -EINVAL (CPU not online). Process context. */
 int arch_mca_on_cpu(unsigned cpu, void (*fn)(void *arg), void *arg, bool wait);

@@ -5,8 +5,9 @@
 typedef void (*cpu_fn_t)(void *arg);
 
 /* Run fn(arg) on CPU cpu (in its IPI handler, interrupts off). If cpu is the caller's, run
- * it directly. With wait, return after fn has finished there. Returns 0, -EINVAL for a CPU
- * that is not online, -ETIMEDOUT if it did not answer within a second.
+ * it directly. Waits until cpu has taken the call and, with wait, until fn has finished
+ * there, however long that takes (a call unanswered after a second is logged). Returns 0, or
+ * -EINVAL for a CPU that is not online or was stopped before it answered.
  * Process context with interrupts enabled (a CPU waiting with interrupts off could deadlock). */
 int arch_call_on_cpu(unsigned cpu, cpu_fn_t fn, void *arg, bool wait);
 /* Run fn(arg) on every online CPU but the caller, waiting for all when wait. Same context. */

@@ -308,7 +308,7 @@ HW_TESTS = [
     Test("hw-rtc-time", "direct", 1, "", Script(_rtc_time, timeout=60),
          extra=("-rtc", "base=%s,clock=vm" % RTC_BASE)),
     Test("hw-ksyms-rip", "direct", 2, "", Script(_rip_symbol, timeout=60)),
-    Test("hw-smp32-ktest", "direct", 32, "test=smp,pt", Ktap(timeout=400), ktest=True),
+    Test("hw-smp32-ktest", "direct", 32, "test=smp,pt", Ktap(timeout=900), ktest=True),
     Test("hw-smp100-boot", "direct", 100, "",
          Ready(cpus=100, timeout=240, also=(r"topology: 100 CPUs in 1 package",))),
     Test("hw-smp32-mce-broadcast", "direct", 32, "mce.monarch_timeout_ms=60000",

@@ -204,7 +204,9 @@ def _hmp(cmd, must, reason=None, wait=r"mce: CPU \d Bank \d \((?:#MC|poll)\)", s
         reply = "; ".join(m.monitor().cmd(c).strip() for c in cmd.split("; "))
         if not m.wait_for(wait, wait_s):
             return False, "no report after %r (monitor said %r)" % (cmd, reply)
-        m.wait_for(r"^.*" + (FAKE_PANIC if reason else "memory_failure|KEEP|UCNA"), 3)
+        # With a reason, wait for the whole line: a partial last line matches a prefix too.
+        m.wait_for(re.escape(FAKE_PANIC + reason) if reason else
+                   r"^.*(memory_failure|KEEP|UCNA)", wait_s if reason else 3)
         for s in must:  # a poller runs once a second; under load give it time
             m.wait_for(re.escape(s), wait_s)
         text = m.serial_text()

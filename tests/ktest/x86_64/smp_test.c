@@ -12,10 +12,12 @@
 #include "x86.h"
 
 #define TEST_VECTOR 0xe0
-#define WAIT_NS (500 * NS_PER_MS)
 /* Everyone calling everyone is n * (n - 1) calls; an emulator running many virtual CPUs on a
- * few host cores takes milliseconds for each. Only a call that times out (counted) is a bug. */
-#define WAIT_ALL_NS(n) (WAIT_NS + (uint64_t)(n) * (n) * 50 * NS_PER_MS)
+ * few busy host cores can take a quarter of a second for each (32 virtual CPUs on 2 host
+ * cores at load 20 took over a minute in all). Calls cannot fail short of a CPU going
+ * offline (counted), so the bound only turns a real hang into a failure before the row's
+ * own timeout does. */
+#define WAIT_ALL_NS(n) (30 * NS_PER_SEC + (uint64_t)(n) * (n) * 250 * NS_PER_MS)
 
 struct where {
 	unsigned cpu;
@@ -96,7 +98,7 @@ KTEST(smp, concurrent_calls_do_not_deadlock)
 {
 	memset(others_hits, 0, sizeof others_hits);
 	unsigned n = arch_cpu_count();
-	unsigned long timeouts = smp_call_timeouts;
+	unsigned long failures = smp_call_failures;
 	/* Fire on the others without waiting, then do the same here: all run at once. */
 	arch_call_on_others(call_everyone, NULL, false);
 	call_everyone(NULL);
@@ -107,7 +109,7 @@ KTEST(smp, concurrent_calls_do_not_deadlock)
 			arch_cpu_relax();
 		KT_EXPECT(others_hits[c] == n - 1);
 	}
-	KT_EXPECT(smp_call_timeouts == timeouts);
+	KT_EXPECT(smp_call_failures == failures);
 }
 
 static uint64_t ticks_of(unsigned c)
@@ -131,19 +133,32 @@ KTEST(smp, timer_ticks_on_every_cpu)
 }
 
 /* Over a second of ticks, the TSC clock must agree with the APIC timer within 10%. */
-KTEST(smp, tsc_rate_matches_timer)
+/* The TSC clock over one window of timer ticks, against what the ticks say: true when they
+ * agree within 10 %. */
+static bool tsc_window_matches(unsigned ticks)
 {
 	unsigned self = arch_cpu_id();
 	uint64_t t0 = ticks_of(self);
 	while (ticks_of(self) == t0)
 		arch_wait_for_interrupt();
 	uint64_t start_ticks = ticks_of(self), start_ns = arch_time_ns();
-	while (ticks_of(self) < start_ticks + HZ)
+	while (ticks_of(self) < start_ticks + ticks)
 		arch_wait_for_interrupt();
 	uint64_t ns = arch_time_ns() - start_ns;
 	uint64_t expect = (ticks_of(self) - start_ticks) * NS_PER_SEC / HZ;
 	printk("    # %lu timer ticks took %lu ns of TSC time\n", ticks_of(self) - start_ticks, ns);
-	KT_EXPECT(ns > expect - expect / 10 && ns < expect + expect / 10);
+	return ns > expect - expect / 10 && ns < expect + expect / 10;
+}
+
+/* A host that deschedules the virtual CPU delays its ticks, which makes a window look long,
+ * never short; a wrong calibration is wrong in every window. So one window out of a few that
+ * agrees is the pass. */
+KTEST(smp, tsc_rate_matches_timer)
+{
+	bool matched = false;
+	for (int i = 0; i < 6 && !matched; i++)
+		matched = tsc_window_matches(HZ / 2);
+	KT_EXPECT(matched);
 	KT_EXPECT(arch_timestamp_to_ns(tsc_hz()) > NS_PER_SEC - NS_PER_MS);
 	KT_EXPECT(arch_timestamp_to_ns(tsc_hz()) < NS_PER_SEC + NS_PER_MS);
 }
