@@ -98,9 +98,9 @@ $(B)/mcrk-test.elf: $(KOBJ) $(KTEST_OBJ) $(KSYMS_EMPTY) linker.ld scripts/mksyms
 	$(call link_with_symbols,$(KOBJ) $(KTEST_OBJ))
 
 # ---- user programs (musl, static) and the initrd that carries them as /bin/NAME: the
-# programs tests run (user/), the demo's victim (demo/) and the guest benchmark (bench/) ----
+# programs tests run (user/), the demo's victim (demo/) and the guest benchmarks (bench/) ----
 USER_SRC := $(sort $(wildcard user/*.c)) $(sort $(wildcard demo/*.c)) bench/mfbench.c \
-	bench/fsbench.c
+	bench/fsbench.c bench/threadbench.c
 USER_BIN := $(addprefix $(B)/user/,$(basename $(notdir $(USER_SRC))))
 USER_CFLAGS := -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
 $(B)/user/%: user/%.c $(wildcard user/*.h) $(DEPS_STAMP)
@@ -109,10 +109,7 @@ $(B)/user/%: user/%.c $(wildcard user/*.h) $(DEPS_STAMP)
 $(B)/user/%: demo/%.c $(wildcard user/*.h) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -Iuser -o $@ $<
-$(B)/user/mfbench: bench/mfbench.c $(DEPS_STAMP)
-	@mkdir -p $(dir $@)
-	musl-gcc $(USER_CFLAGS) -o $@ $<
-$(B)/user/fsbench: bench/fsbench.c $(DEPS_STAMP)
+$(B)/user/%: bench/%.c $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -o $@ $<
 MCE_CASES := $(wildcard ../shared/mce-test-cases)
@@ -199,12 +196,14 @@ bench: $(B)/frame_bench $(B)/rmap_bench
 	$(B)/frame_bench
 	$(B)/rmap_bench
 
-# Guest benchmarks under QEMU (minutes): memory_failure costs, SRAR and SRAO latency, tmpfs.
+# Guest benchmarks under QEMU (minutes): memory_failure costs, SRAR and SRAO latency, tmpfs,
+# threads.
 bench-guest: all
 	sh bench/run_mfbench.sh
 	sh bench/run_fsbench.sh
 	$(PYTHON) bench/srar_latency.py
 	$(PYTHON) bench/srao_latency.py
+	sh bench/run_threadbench.sh
 
 # ---- fuzzing: libFuzzer targets with ASan/UBSan (clang); `make test` runs a short fixed smoke ----
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

@@ -54,3 +54,6 @@ uint64_t clock_rate_choose(uint64_t claimed, uint64_t measured, uint64_t guess,
 void clock_set_wall(uint64_t secs);
 /* Nanoseconds since the epoch now, or 0 when no RTC was read. Any context, #MC and NMI too. */
 uint64_t clock_wall_ns(void);
+/* Wall time minus arch_time_ns() (so clock_wall_ns() is arch_time_ns() plus it), or 0 when no
+ * RTC was read. Any context. */
+uint64_t clock_wall_offset_ns(void);

@@ -41,5 +41,11 @@
 #define ETIMEDOUT 110
 #define EHWPOISON 133
 /* Kernel-internal (never seen by user space): a syscall interrupted by a signal; signal
- * delivery turns it into a restart (SA_RESTART, or no handler ran) or into -EINTR. */
+ * delivery turns it into a restart or into -EINTR, as Linux does:
+ * ERESTARTSYS restarts unless a handler without SA_RESTART runs; ERESTARTNOINTR always
+ * restarts; ERESTARTNOHAND restarts only when no handler runs; ERESTART_RESTARTBLOCK too, but
+ * as restart_syscall (the task's restart_block says how to go on). */
 #define ERESTARTSYS 512
+#define ERESTARTNOINTR 513
+#define ERESTARTNOHAND 514
+#define ERESTART_RESTARTBLOCK 516

@@ -32,6 +32,17 @@ void printk_console_text(const char *s, size_t len);
 /* Copy the newest log text (up to 64 KiB, all levels, starting at a line start) into buf,
  * NUL-terminated; returns the bytes copied (at most size-1). Process context. */
 size_t printk_log_read(char *buf, size_t size);
+/* The console level printk_set_level set (the default is 6). Any context. */
+int printk_get_level(void);
+/* Position of the end of the log: how many bytes of log text were ever written. Any context. */
+uint64_t printk_log_pos(void);
+/* Copy log text from position *pos into buf, at most size bytes (not NUL-terminated): *pos is
+ * first moved up to the oldest text the 64 KiB ring still has and, with line_start, on to
+ * the next line start unless it is at one; then past what was copied. Returns the bytes
+ * copied (0 at the end). Takes printk_lock with interrupts off; process context. */
+size_t printk_log_read_at(uint64_t *pos, char *buf, size_t size, bool line_start);
+/* Size of the log ring in bytes (syslog's SIZE_BUFFER). */
+#define PRINTK_LOG_BYTES (64 * 1024)
 
 /* ksnprintf family (named apart from libc so the host build can test it against libc): %d %i %u %x %X %o %p %s %c %% with l, ll, z, h, hh, flags "-0 #+" and width/precision. */
 __printf(3, 4) int ksnprintf(char *buf, size_t size, const char *fmt, ...);

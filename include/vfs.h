@@ -41,16 +41,21 @@ void procfs_init(void);
 /* The first user task: fds 0, 1, 2 on /dev/console, root and working directory "/", umask
  * 022. 0 or -ENOMEM. */
 int vfs_init_task_console(struct task *t);
-/* fork: the child gets a copy of the parent's descriptor table (sharing its open files and
- * their offsets) and of its fs context; with share, the very same objects (CLONE_FILES,
- * CLONE_FS). 0 or -ENOMEM (the child then has neither). Process context. */
-int vfs_fork_files(struct task *child, struct task *parent, bool share);
-int vfs_fork_fs(struct task *child, struct task *parent, bool share);
-/* execve: close the FD_CLOEXEC descriptors of t's table. */
-void vfs_exec_files(struct task *t);
-/* exit: drop t's descriptor table and fs context (open files close when nothing else holds
- * them). Process context. */
-void vfs_close_all(struct task *t);
+/* A task's descriptor table (struct fd_table, kernel/fs/file.c). vfs_fdt_dup: a copy for
+ * fork (the open files themselves, and their offsets, are shared), NULL when out of memory;
+ * vfs_fdt_get: one more task shares it (CLONE_FILES), returns it; vfs_fdt_put: a task lets it
+ * go, the last one closes every file. Process context. */
+struct fd_table *vfs_fdt_dup(struct fd_table *src);
+struct fd_table *vfs_fdt_get(struct fd_table *fdt);
+void vfs_fdt_put(struct fd_table *fdt);
+/* A task's fs context (root, working directory, umask; struct fs_context): the same three
+ * for it (a copy for fork, one more sharer for CLONE_FS, a task letting it go). */
+struct fs_context *vfs_fs_dup(struct fs_context *src);
+struct fs_context *vfs_fs_get(struct fs_context *fs);
+void vfs_fs_put(struct fs_context *fs);
+/* execve: t's table becomes its own if it was shared, and its FD_CLOEXEC descriptors close.
+ * 0 or -ENOMEM. */
+int vfs_exec_files(struct task *t);
 
 /* ---- execve and mmap ---- */
 /* Open path (relative to the current task's working directory) for execve: it must be a

@@ -99,7 +99,8 @@ struct mm {
 	uint32_t nr_vmas;
 	vaddr_t brk_start, brk;	   /* heap: [brk_start, brk), moved by vm_brk */
 	vaddr_t mmap_top;	   /* mmap without an address searches below this */
-	void *owner;		   /* the task running in this space (the kill policy is per task) */
+	struct list_node users;	   /* the tasks running in this space (task.mm_link; kernel/proc
+				      links them under sched_lock: memory_failure finds them here) */
 	struct vm_file exe;	   /* the program execve loaded (its reference blocks writes) */
 	struct list_node all_link; /* on the list of every mm (tests, diagnostics) */
 };
@@ -211,6 +212,18 @@ int vm_unmap_page(struct mm *mm, vaddr_t va, pfn_t pfn);
  * a shared object's slot holding old_pfn follows). The caller keeps its own reference on new
  * and has copied the contents. 0, -ENOENT, -ENOMEM. Takes mm->lock. */
 int vm_replace_page(struct mm *mm, vaddr_t va, pfn_t old_pfn, struct page *new);
+/* What a futex shared between processes is keyed by (Linux's get_futex_key): the object and
+ * the byte offset in it. */
+struct vm_futex_key {
+	const void *object;
+	uint64_t offset;
+};
+/* The key of the aligned 32-bit word at va: in a MAP_SHARED anonymous mapping its object and
+ * offset, so that every process that maps the page meets there; in a private file page not
+ * yet copied the file bytes and offset; in a private page (mm, va), which only the tasks
+ * sharing mm can meet. The page is faulted in first, as Linux's get_user_pages:
+ * -EFAULT when nothing readable is mapped there or the page is poisoned. Takes mm->lock. */
+int vm_futex_key(struct mm *mm, vaddr_t va, struct vm_futex_key *key);
 /* Report what the page at va holds (for memory_failure and /proc/self/pagemap). Always 0;
  * *info->state says NONE, PRESENT or POISON. Takes mm->lock. */
 int vm_page_info(struct mm *mm, vaddr_t va, struct vm_page_info *info);

@@ -5,7 +5,7 @@
  * (mknod, open waits for the other end, ENXIO); dup, dup2, dup3, fcntl (F_DUPFD,
  * F_DUPFD_CLOEXEC, F_GETFD/F_SETFD, F_GETFL/F_SETFL) and the shared offset of a duplicated
  * file; 1024 descriptors then EMFILE; poll, ppoll, select and pselect6 with timeouts, bad
- * descriptors and a signal ending the wait; /dev/null, zero, full, urandom, random and
+ * descriptors, a signal ending the wait and a stop and continue that does not; /dev/null, zero, full, urandom, random and
  * console. On MCRK and on Linux as root. */
 #define _GNU_SOURCE
 #include "utest.h"
@@ -326,6 +326,16 @@ static void test_poll_select(void)
 	CHECK(pselect(p[0] + 1, &r, NULL, NULL, &(struct timespec){0, 10000000}, &empty) == 0);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	signal(SIGUSR1, SIG_DFL);
+	/* a stop and continue, no handler: the poll goes on waiting (restarted), no EINTR */
+	pid = fork();
+	if (pid == 0)
+		_exit(poll(pf, 1, -1) == 1 && read(p[0], &c, 1) == 1 && c == 'z' ? 0 : 1);
+	usleep(100 * 1000);
+	CHECK(kill(pid, SIGSTOP) == 0 && waitpid(pid, &st, WUNTRACED) == pid && WIFSTOPPED(st));
+	CHECK(kill(pid, SIGCONT) == 0);
+	usleep(100 * 1000);
+	CHECK(write(p[1], "z", 1) == 1);
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	close(p[0]);
 	CHECK(poll(&pf[1], 1, 0) == 1 && (pf[1].revents & POLLERR)); /* no reader left */
 	close(p[1]);

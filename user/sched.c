@@ -20,13 +20,6 @@
 #define TURNS 500
 #define CLOCK_READS 20000
 
-static uint64_t now_ns(clockid_t c)
-{
-	struct timespec ts;
-	clock_gettime(c, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void *shared(size_t n)
 {
 	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -95,10 +88,10 @@ static void test_nanosleep(void)
 {
 	const unsigned ms[] = {1, 10, 30, 120};
 	for (unsigned i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
-		uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+		uint64_t t0 = utest_ns(CLOCK_MONOTONIC);
 		struct timespec ts = {0, (long)ms[i] * 1000000L};
 		CHECK(nanosleep(&ts, NULL) == 0);
-		uint64_t slept = now_ns(CLOCK_MONOTONIC) - t0;
+		uint64_t slept = utest_ns(CLOCK_MONOTONIC) - t0;
 		if (slept < ms[i] * 1000000ull)
 			printf("sched: nanosleep(%u ms) returned after %llu ns\n", ms[i],
 			       (unsigned long long)slept);
@@ -143,10 +136,10 @@ static void test_yield(void)
  * reading by another. */
 static int clock_reader(volatile uint64_t *pub)
 {
-	uint64_t prev = now_ns(CLOCK_MONOTONIC);
+	uint64_t prev = utest_ns(CLOCK_MONOTONIC);
 	int bad = 0;
 	for (int i = 0; i < CLOCK_READS; i++) {
-		uint64_t seen = *pub, t = now_ns(CLOCK_MONOTONIC);
+		uint64_t seen = *pub, t = utest_ns(CLOCK_MONOTONIC);
 		bad += t < prev || t < seen;
 		prev = t;
 		*pub = t; /* racy max is fine: any published value was read before ours */

@@ -9,16 +9,25 @@
  * (/tmp/sysfuzz, with /proc, /sys, /dev and /bin/hello inside), so whatever they create,
  * rename, mount or delete goes when that tmpfs is detached at the end; then no memory may be
  * missing (MemFree + Slab and SlabObjects as before, user/leakcheck.c's rule: slab frames are
- * filled in allocation order, so only every other frame and every object must come back) and
- * the kernel must not have faulted or panicked (the test driver checks the log). A pipe a child
- * makes is set non-blocking at once: a read of an empty pipe nobody writes would only hang the
- * child.
+ * filled in allocation order, so only every other frame and every object must come back), no
+ * child or thread may be left (every child reaped, with __WALL), and the kernel must not have
+ * faulted or panicked (the test driver checks the log). A pipe a child makes is set
+ * non-blocking at once: a read of an empty pipe nobody writes would only hang the child.
+ * Some calls get arguments shaped to reach deeper: futex (real operations with and without
+ * FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME, on aligned, unaligned, shared, read-only and
+ * kernel words, with short timeouts), clone/clone3/vfork/fork (combinations of CLONE_* flags,
+ * exit signals, stacks, TLS and tid pointers; the copy leaves at once with SYS_exit from
+ * assembly, so it never runs C code on a stack it may share with its creator), the calls that
+ * take a pid (aimed at the child itself, its own process group, its threads, or nobody) and
+ * the signal numbers they take. A child first makes its own process group, so kill(0) and
+ * kill(-pgid) reach only it.
  *
  * usage: sysfuzz [SEED]   (default 1; the same seed gives the same calls on the same build)
  * The same source runs on Linux, as an unprivileged user; there the memory check only
  * reports. */
 #define _GNU_SOURCE
 #include "utest.h"
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -36,6 +45,7 @@
 #define SYSCALLS 1500
 #define CHILD_SECONDS 1
 #define SCRATCH (64 * 1024)
+#define STACK (16 * 1024) /* a stack for clone's copies (they never use it) */
 
 static uint64_t rng;
 static uint64_t rnd(void)
@@ -68,6 +78,8 @@ static struct progress {
 } *progress;
 #define MAX_NR 512
 
+static unsigned char *stack; /* STACK bytes, read-write */
+
 static uint64_t arg(void)
 {
 	switch (rnd() % 12) {
@@ -93,42 +105,190 @@ static int targets_a_pid(long nr)
 	return nr == SYS_kill || nr == SYS_tkill || nr == SYS_tgkill || nr == SYS_rt_sigqueueinfo ||
 	       nr == SYS_rt_tgsigqueueinfo || nr == SYS_ptrace || nr == SYS_setpgid ||
 	       nr == SYS_prlimit64 || nr == SYS_sched_setaffinity || nr == SYS_pidfd_open ||
-	       nr == SYS_process_vm_writev || nr == SYS_kcmp;
+	       nr == SYS_process_vm_writev || nr == SYS_kcmp || nr == SYS_getpgid ||
+	       nr == SYS_getsid || nr == SYS_get_robust_list || nr == SYS_sched_getaffinity;
+}
+
+/* A pid for such a call: ourselves, our process group (negative, for kill), 0 (ourselves), or
+ * nobody. Never -1: kill(-1) would reach the parent. */
+static uint64_t pid_arg(pid_t me)
+{
+	switch (rnd() % 5) {
+	case 0: return (uint64_t)me;
+	case 1: return (uint64_t)(int64_t)-me;
+	case 2: return 0;
+	case 3: return (uint64_t)syscall(SYS_gettid);
+	default: return 1000000 + rnd() % 1000;
+	}
+}
+
+/* A signal number: valid ones mostly (the child catches them), then 0, the edges and junk;
+ * SIGKILL and SIGSTOP, which end the child's run, seldom. */
+static uint64_t sig_arg(void)
+{
+	uint64_t sig;
+	switch (rnd() % 4) {
+	case 0: sig = rnd() % 70; break;
+	case 1: return (uint64_t)(int64_t)-(int64_t)(rnd() % 3);
+	case 2: return 64 + rnd() % 3;
+	default: sig = 1 + rnd() % 31; break;
+	}
+	return (sig == SIGKILL || sig == SIGSTOP) && rnd() % 8 ? SIGUSR1 : sig;
+}
+
+static void caught(int sig) { (void)sig; }
+
+/* Catch every signal that can be caught, so that the signals it sends itself do not end the
+ * child's run at once (until a random rt_sigaction changes that). */
+static void catch_all(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = caught;
+	sa.sa_flags = SA_RESTART;
+	for (int sig = 1; sig < 65; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &sa, NULL);
+}
+
+#define NCLONE_BITS 23
+/* clone flags: random subsets of the real ones, the pthread set now and then, and an exit
+ * signal (or junk in the low byte). */
+static uint64_t clone_flags(void)
+{
+	static const uint64_t bits[NCLONE_BITS] = {
+	    0x100, 0x200, 0x400, 0x800, 0x1000, 0x2000, 0x4000, 0x8000, 0x10000, 0x20000,
+	    0x40000, 0x80000, 0x100000, 0x200000, 0x400000, 0x800000, 0x1000000, 0x2000000,
+	    0x4000000, 0x20000000, 0x80000000ull, 0x100000000ull, 0x200000000ull};
+	uint64_t f = 0;
+	if (rnd() % 4 == 0)
+		f = 0x7d0f00; /* musl's and glibc's pthread_create */
+	for (int k = (int)(rnd() % 5); k > 0; k--)
+		f ^= bits[rnd() % NCLONE_BITS];
+	return f | (rnd() % 8 ? (rnd() % 2 ? SIGCHLD : rnd() % 70) : 0);
+}
+
+/* clone, clone3, vfork and fork without C code in the copy: it leaves at once with SYS_exit
+ * (its thread only), touching no stack. Returns the caller's result. */
+static long raw_fork_like(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+			  uint64_t a4)
+{
+	long ret;
+	register uint64_t r10 __asm__("r10") = a3, r8 __asm__("r8") = a4;
+	__asm__ volatile("syscall\n\t"
+			 "test %%rax, %%rax\n\t"
+			 "jnz 1f\n\t"
+			 "mov $60, %%eax\n\t"
+			 "xor %%edi, %%edi\n\t"
+			 "syscall\n\t"
+			 "1:"
+			 : "=a"(ret)
+			 : "0"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10), "r"(r8)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+/* The futex word: aligned or not, private scratch, the page shared with the parent, a
+ * read-only string, nothing, or anything. */
+static uint64_t futex_word(void)
+{
+	switch (rnd() % 6) {
+	case 0: return (uint64_t)(scratch + (rnd() % (SCRATCH / 4)) * 4);
+	case 1: return (uint64_t)(scratch + rnd() % SCRATCH);
+	case 2: return (uint64_t)progress + 64 + (rnd() % 8) * 4;
+	case 3: return (uint64_t)paths[rnd() % NPATHS];
+	case 4: return 0;
+	default: return arg();
+	}
+}
+
+/* A timeout that ends quickly (relative or absolute from boot), or anything. */
+static uint64_t short_timeout(void)
+{
+	struct timespec *ts = (struct timespec *)(scratch + SCRATCH - 64);
+	if (rnd() % 4 == 0)
+		return arg();
+	ts->tv_sec = 0;
+	ts->tv_nsec = (long)(rnd() % 2000000);
+	return (uint64_t)ts;
+}
+
+/* Shape the arguments of calls that reach further with real values. */
+static void shape(long nr, uint64_t *a, pid_t me)
+{
+	if (targets_a_pid(nr))
+		a[0] = pid_arg(me);
+	if (nr == SYS_tgkill || nr == SYS_rt_tgsigqueueinfo)
+		a[1] = rnd() % 2 ? (uint64_t)syscall(SYS_gettid) : a[0];
+	if (nr == SYS_kill || nr == SYS_tkill)
+		a[1] = sig_arg();
+	if (nr == SYS_tgkill)
+		a[2] = sig_arg();
+	if (nr == SYS_waitid && rnd() % 2)
+		a[0] = rnd() % 4, a[1] = pid_arg(me), a[3] = rnd() % 2 ? 4 | 1 : a[3];
+	if (nr == SYS_futex) {
+		static const int ops[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};
+		uint32_t *w = (uint32_t *)futex_word();
+		a[0] = (uint64_t)w;
+		a[1] = (uint64_t)(ops[rnd() % 14] | (rnd() % 2 ? 128 : 0) | (rnd() % 4 ? 0 : 256));
+		if (rnd() % 2 && (uint64_t)w >= (uint64_t)scratch &&
+		    (uint64_t)w < (uint64_t)scratch + SCRATCH - 4 && !((uint64_t)w & 3))
+			a[2] = *w; /* the value it holds: a wait really waits */
+		a[3] = rnd() % 2 ? short_timeout() : rnd() % 4;
+		a[4] = futex_word();
+	}
+	if (nr == SYS_clone) {
+		a[0] = clone_flags();
+		a[1] = rnd() % 2 ? (uint64_t)(stack + STACK) : rnd() % 2 ? 0 : arg();
+	}
+	if (nr == SYS_clone3) {
+		uint64_t *ca = (uint64_t *)(scratch + rnd() % (SCRATCH / 2) / 8 * 8);
+		ca[0] = clone_flags() & ~0xffull;
+		ca[4] = rnd() % 4 ? SIGCHLD : rnd() % 70;
+		ca[5] = rnd() % 2 ? (uint64_t)stack : arg();
+		ca[6] = rnd() % 2 ? STACK : arg();
+		a[0] = (uint64_t)ca;
+		a[1] = rnd() % 2 ? 64 + (rnd() % 4) * 8 : arg();
+	}
+	if (nr == SYS_syslog && (a[0] == 6 || a[0] == 7 || a[0] == 8))
+		a[0] = 3; /* not the console level: the test reads the console */
+}
+
+static int fork_like(long nr)
+{
+	return nr == SYS_clone || nr == SYS_clone3 || nr == SYS_fork || nr == SYS_vfork;
 }
 
 static void child(pid_t me)
 {
+	setpgid(0, 0); /* our own process group: kill(0) and kill(-me) reach only us */
+	catch_all();
 	for (int i = 0; i < SYSCALLS; i++) {
 		long nr = (long)(rnd() % 3 ? rnd() % 336 : 424 + rnd() % 30);
 		uint64_t a[6];
 		for (int k = 0; k < 6; k++)
 			a[k] = arg();
-		if (targets_a_pid(nr))
-			a[0] = rnd() % 2 ? (uint64_t)me : 1000000 + rnd() % 1000;
-		if (nr == SYS_tgkill)
-			a[1] = a[0];
-		/* A copy made by clone must return on this stack, to the check below: one started
-		 * on a random stack could run off into this loop as an orphan nobody waits for. */
-		if (nr == SYS_clone)
-			a[1] = 0;
-		if (nr == SYS_clone3)
-			continue;
-		if (nr == SYS_exit || nr == SYS_exit_group)
-			continue; /* would only end this child early */
+		if (nr == SYS_exit || nr == SYS_exit_group || nr == SYS_reboot)
+			continue; /* would only end this child early (or the machine) */
 		if (nr == SYS_rt_sigreturn && rnd() % 16)
 			continue; /* with a garbage frame it nearly always kills: keep it rare */
+		if ((nr == SYS_pause || nr == SYS_rt_sigsuspend) && rnd() % 16)
+			continue; /* they wait for a signal nobody sends: keep them rare */
+		shape(nr, a, me);
 		progress->calls++;
 		progress->last_nr = nr;
-		long r = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-		if ((nr == SYS_pipe || nr == SYS_pipe2) && r == 0) {
+		if (fork_like(nr)) {
+			raw_fork_like(nr, a[0], a[1], a[2], a[3], a[4]);
+		} else if (syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]) == 0 &&
+			   (nr == SYS_pipe || nr == SYS_pipe2)) {
 			int *fds = (int *)a[0];
 			fcntl(fds[0], F_SETFL, O_NONBLOCK);
 			fcntl(fds[1], F_SETFL, O_NONBLOCK);
 		}
 		if (syscall(SYS_getpid) != me)
-			_exit(0); /* a fork or clone that succeeded: the copy stops here */
+			_exit(0); /* cannot happen any more: copies leave in raw_fork_like */
 	}
-	while (wait(NULL) > 0) /* such copies end at once; reap them */
+	while (waitpid(-1, NULL, __WALL) > 0) /* such copies end at once; reap them */
 		;
 	_exit(0);
 }
@@ -186,17 +346,24 @@ static void print_changes(void)
 			printf("sysfuzz:   %s  ->  %s\n", a, b);
 }
 
-/* Wait for pid at most CHILD_SECONDS, then SIGKILL it; its wait status. */
+/* Wait for pid at most CHILD_SECONDS, then SIGKILL it; its wait status. Then reap whatever
+ * else it left us: copies it made with CLONE_PARENT are our children (__WALL: whatever their
+ * exit signal). */
 static int reap(pid_t pid)
 {
 	int st = 0;
-	for (int tick = 0; tick < CHILD_SECONDS * 100; tick++) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return st;
+	int tick = 0;
+	for (; tick < CHILD_SECONDS * 100; tick++) {
+		if (waitpid(pid, &st, WNOHANG | __WALL) == pid)
+			break;
 		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
 	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
+	if (tick == CHILD_SECONDS * 100) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, __WALL);
+	}
+	while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
+		;
 	return st;
 }
 
@@ -208,8 +375,9 @@ int main(int argc, char **argv)
 	rng = seed * 0x9e3779b97f4a7c15ull | 1;
 	scratch = mmap(NULL, SCRATCH, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	progress = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	CHECK(scratch != MAP_FAILED && progress != MAP_FAILED);
-	if (scratch == MAP_FAILED || progress == MAP_FAILED)
+	stack = mmap(NULL, STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(scratch != MAP_FAILED && progress != MAP_FAILED && stack != MAP_FAILED);
+	if (scratch == MAP_FAILED || progress == MAP_FAILED || stack == MAP_FAILED)
 		DONE("sysfuzz");
 	/* Warm up, so that what this process keeps for good is in the baseline: the scratch
 	 * and progress frames, stdout's first write, the pages of both meminfo buffers (a read() faults
@@ -291,6 +459,8 @@ int main(int argc, char **argv)
 	}
 	printf("sysfuzz: MemFree + Slab %ld kB before, %ld kB after, SlabObjects %ld -> %ld (%d ms "
 	       "later)\n", before, after, objs_before, objs, waited * 10);
+	errno = 0;
+	CHECK(waitpid(-1, NULL, WNOHANG | __WALL) == -1 && errno == ECHILD); /* nothing left */
 	if (after != before || objs != objs_before)
 		print_changes();
 	if (on_mcrk())

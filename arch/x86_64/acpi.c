@@ -1,5 +1,6 @@
 /* The part of ACPI MCRK needs: the list of processors in the MADT, to know which CPUs to start,
- * any other table by signature (include/arch/acpi.h: EINJ), and the registers APEI names.
+ * any other table by signature (include/arch/acpi.h: EINJ), the registers APEI names, and how
+ * to power the machine off (the FADT's PM1 control ports and \_S5's sleep type).
  *
  * The firmware's tables hang off the RSDP ("RSD PTR ", found by the loader, or in the EBDA or
  * the BIOS area 0xE0000-0xFFFFF). Its first 20 bytes (ACPI 1.0) carry a checksum and the
@@ -76,7 +77,19 @@ struct sdt_header {
 	uint32_t creator_revision;
 } __packed;
 
+/* FADT (signature "FACP") offsets: the DSDT's 32-bit address, the PM1a and PM1b control
+ * ports, and (ACPI 2.0+) the DSDT's 64-bit address. */
+#define FADT_DSDT 40
+#define FADT_PM1A_CNT 64
+#define FADT_PM1B_CNT 68
+#define FADT_X_DSDT 140
+#define AML_NAME_OP 0x08
+#define AML_PACKAGE_OP 0x12
+#define AML_BYTE_PREFIX 0x0a
+#define AML_ONE_OP 0x01
+
 struct acpi_cpus acpi_cpus;
+struct acpi_poweroff acpi_poweroff;
 static paddr_t root_pa;	       /* the root table found at boot (0: none) */
 static unsigned root_entry_size;
 
@@ -290,11 +303,76 @@ int acpi_read_cpus(paddr_t rsdp, struct acpi_cpus *out)
 	return 0;
 }
 
-/* Read the CPU list from the ACPI tables at rsdp (0: search for them) into acpi_cpus; on any
- * problem warn and leave it empty, which means "boot CPU only". Boot CPU, once. */
+/* One sleep-type element of a package: ByteConst, Zero or One. -1 for anything else. */
+static int aml_small_int(const uint8_t *p, const uint8_t *end, unsigned *len)
+{
+	if (p < end && (*p == 0 || *p == AML_ONE_OP)) {
+		*len = 1;
+		return *p;
+	}
+	if (p + 1 < end && *p == AML_BYTE_PREFIX) {
+		*len = 2;
+		return p[1];
+	}
+	return -1;
+}
+
+/* Find "Name (_S5, Package () {SLP_TYPa, SLP_TYPb, ...})" in the DSDT's AML, as every
+ * small kernel does: the name, a PackageOp, its length (1 to 4 bytes, the count in the top two
+ * bits of the first), the element count, then the two values. */
+static int dsdt_s5(const struct sdt_header *dsdt, struct acpi_poweroff *out)
+{
+	const uint8_t *p = (const uint8_t *)dsdt + SDT_HEADER_LEN + 2;
+	const uint8_t *end = (const uint8_t *)dsdt + dsdt->length;
+	for (; p + 8 < end; p++) {
+		bool named = p[-1] == AML_NAME_OP || (p[-1] == '\\' && p[-2] == AML_NAME_OP);
+		if (memcmp(p, "_S5_", 4) || !named)
+			continue;
+		if (p[4] != AML_PACKAGE_OP)
+			continue;
+		const uint8_t *q = p + 5 + (p[5] >> 6) + 1 + 1; /* past the length and the count */
+		unsigned la, lb;
+		int a = aml_small_int(q, end, &la), b = a < 0 ? -1 : aml_small_int(q + la, end, &lb);
+		if (a < 0 || b < 0)
+			return -EINVAL;
+		out->slp_typa = (uint16_t)a;
+		out->slp_typb = (uint16_t)b;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* The power-off registers, from the FADT in the root table acpi_read_cpus found. */
+static void read_poweroff(struct acpi_poweroff *out)
+{
+	size_t len;
+	const struct sdt_header *fadt = arch_acpi_table("FACP", &len), *dsdt;
+	if (!fadt || len < FADT_PM1B_CNT + 4)
+		return;
+	const uint8_t *f = (const uint8_t *)fadt;
+	uint32_t dsdt32, pm1a, pm1b;
+	uint64_t dsdt64 = 0;
+	memcpy(&dsdt32, f + FADT_DSDT, 4);
+	memcpy(&pm1a, f + FADT_PM1A_CNT, 4);
+	memcpy(&pm1b, f + FADT_PM1B_CNT, 4);
+	if (fadt->length >= FADT_X_DSDT + 8)
+		memcpy(&dsdt64, f + FADT_X_DSDT, 8);
+	if (!pm1a || pm1a > 0xffff || pm1b > 0xffff ||
+	    sdt_check(dsdt64 ? dsdt64 : dsdt32, &dsdt) || dsdt_s5(dsdt, out))
+		return;
+	out->pm1a_cnt = (uint16_t)pm1a;
+	out->pm1b_cnt = (uint16_t)pm1b;
+	out->ok = true;
+}
+
+/* Read the CPU list from the ACPI tables at rsdp (0: search for them) into acpi_cpus, and the
+ * power-off registers into acpi_poweroff; on any problem warn and leave the CPU list empty,
+ * which means "boot CPU only" (without power-off registers, power-off uses the emulator's
+ * exit port). Boot CPU, once. */
 void acpi_init(paddr_t rsdp)
 {
 	int err = acpi_read_cpus(rsdp, &acpi_cpus);
+	read_poweroff(&acpi_poweroff);
 	if (err) {
 		memset(&acpi_cpus, 0, sizeof acpi_cpus);
 		printk(KERN_WARNING "acpi: no usable processor list (error %d): using the boot CPU "

@@ -348,6 +348,12 @@ void arch_set_fs_base(struct arch_context *ctx, uint64_t base)
 	wrmsr(MSR_FS_BASE, base);
 }
 
+void arch_context_set_tls(struct arch_context *ctx, uint64_t base)
+{
+	if (base < USER_VA_END)
+		ctx->fs_base = base;
+}
+
 __noreturn void arch_enter_user(const struct user_regs *regs)
 {
 	arch_irq_disable();

@@ -55,3 +55,10 @@ struct acpi_cpus {
 int acpi_read_cpus(paddr_t rsdp, struct acpi_cpus *out);
 /* acpi.c: the result of acpi_init (n == 0 when no usable MADT was found). */
 extern struct acpi_cpus acpi_cpus;
+/* acpi.c: what powers the machine off (ACPI S5): write SLP_TYP << 10 | SLP_EN to the PM1
+ * control ports; ok is false when the tables do not say. */
+struct acpi_poweroff {
+	uint16_t pm1a_cnt, pm1b_cnt, slp_typa, slp_typb;
+	bool ok;
+};
+extern struct acpi_poweroff acpi_poweroff;

@@ -130,3 +130,48 @@ int arch_clear_user(void *udst, size_t n)
 	user_access_end();
 	return left ? -EFAULT : 0;
 }
+
+/* One aligned 32-bit user word; the caller checked the range. */
+int arch_user_load_u32(const uint32_t *uaddr, uint32_t *val)
+{
+	int err = 0;
+	uint32_t v = 0;
+	if (!user_range_ok(uaddr, sizeof(*uaddr)) || ((uint64_t)uaddr & 3))
+		return -EFAULT;
+	user_access_begin();
+	__asm__ volatile("1: movl (%2), %0\n"
+			 "2:\n"
+			 ".pushsection .fixup, \"ax\"\n"
+			 "3: movl %3, %1\n"
+			 "   jmp 2b\n"
+			 ".popsection\n"
+			 ASM_EXTABLE(1b, 3b)
+			 : "+r"(v), "+r"(err)
+			 : "r"(uaddr), "i"(-EFAULT)
+			 : "memory");
+	user_access_end();
+	*val = v;
+	return err;
+}
+
+int arch_user_cmpxchg_u32(uint32_t *uaddr, uint32_t old, uint32_t new, uint32_t *cur)
+{
+	int err = 0;
+	uint32_t v = old;
+	if (!user_range_ok(uaddr, sizeof(*uaddr)) || ((uint64_t)uaddr & 3))
+		return -EFAULT;
+	user_access_begin();
+	__asm__ volatile("1: lock cmpxchgl %3, (%2)\n"
+			 "2:\n"
+			 ".pushsection .fixup, \"ax\"\n"
+			 "3: movl %4, %1\n"
+			 "   jmp 2b\n"
+			 ".popsection\n"
+			 ASM_EXTABLE(1b, 3b)
+			 : "+a"(v), "+r"(err)
+			 : "r"(uaddr), "r"(new), "i"(-EFAULT)
+			 : "memory");
+	user_access_end();
+	*cur = v;
+	return err;
+}

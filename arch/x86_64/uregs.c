@@ -38,6 +38,16 @@ void arch_syscall_restart(struct user_regs *r)
 	r->rip -= SYSCALL_INSN_LEN;
 }
 
+#define NR_RESTART_SYSCALL 219
+
+void arch_syscall_restart_block(struct user_regs *r)
+{
+	r->rax = NR_RESTART_SYSCALL;
+	r->rip -= SYSCALL_INSN_LEN;
+}
+
+void arch_uregs_set_sp(struct user_regs *r, uint64_t sp) { r->rsp = sp; }
+
 /* arch_prctl(code, addr): set or read the FS base. A base outside user space is -EPERM, as on
  * Linux (WRMSR would #GP on a non-canonical one). */
 static long sys_arch_prctl(const struct syscall_args *a)

@@ -42,6 +42,9 @@ void arch_regs_init_user(struct user_regs *r, uint64_t entry, uint64_t sp);
 void arch_set_kernel_stack(void *stack_base);
 /* Install and read back the user FS base (TLS) of the current task. */
 void arch_set_fs_base(struct arch_context *ctx, uint64_t base);
+/* Set the FS base a task that is not running starts with (clone's CLONE_SETTLS); base is a
+ * user address (below USER_VA_END). */
+void arch_context_set_tls(struct arch_context *ctx, uint64_t base);
 /* Leave for user mode with regs as the very first return of a task (exec from a kernel task). */
 __noreturn void arch_enter_user(const struct user_regs *regs);
 
@@ -61,3 +64,8 @@ int arch_copy_to_user(void *udst, const void *src, size_t n);
 long arch_strncpy_from_user(char *dst, const char *usrc, size_t n);
 /* Zero n bytes of user memory; 0 or -EFAULT. */
 int arch_clear_user(void *udst, size_t n);
+/* Futex words: read the aligned 32-bit word at uaddr with one load; atomically replace it by
+ * new if it holds old (*cur gets what it held, either way). 0 or -EFAULT; a write fault is
+ * resolved (copy-on-write) like any user copy's. Same context as the copies. */
+int arch_user_load_u32(const uint32_t *uaddr, uint32_t *val);
+int arch_user_cmpxchg_u32(uint32_t *uaddr, uint32_t old, uint32_t new, uint32_t *cur);

@@ -35,6 +35,12 @@ uint64_t arch_time_ns(void);
 void arch_stop_other_cpus(void);
 /* Leave the emulator with a status (QEMU isa-debug-exit); halts if there is no such device. */
 __noreturn void arch_exit_emulator(unsigned code);
+/* reboot(2)'s ends, each after the console's text is out. Power off (ACPI S5 as the tables
+ * describe it, else the emulator's exit port), restart (the keyboard controller's reset line,
+ * then a triple fault), halt (every CPU stops, the machine stays on). Process context. */
+__noreturn void arch_power_off(void);
+__noreturn void arch_restart(void);
+__noreturn void arch_halt_machine(void);
 
 /* What /proc/cpuinfo shows about one CPU, in Linux's terms (arch/x86/kernel/cpu/proc.c). */
 struct arch_cpu_info {

@@ -31,3 +31,7 @@ void arch_syscall_set_retval(struct user_regs *r, long value);
  * caller put it and the instruction pointer back onto the syscall instruction. For a syscall
  * a signal interrupted (-ERESTARTSYS) whose restart the signal code chose. */
 void arch_syscall_restart(struct user_regs *r);
+/* The same, but the syscall runs again as restart_syscall (-ERESTART_RESTARTBLOCK). */
+void arch_syscall_restart_block(struct user_regs *r);
+/* Set the stack pointer user mode resumes with (a new thread's stack, clone). */
+void arch_uregs_set_sp(struct user_regs *r, uint64_t sp);

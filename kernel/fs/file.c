@@ -3,7 +3,8 @@
  * fork made of it. A task's descriptor table and its fs context (root, working directory,
  * umask) are separate reference-counted objects, so threads can share either (CLONE_FILES,
  * CLONE_FS) while processes get copies. A table grows on demand up to fd_limit() descriptors
- * (Linux's default RLIMIT_NOFILE, 1024); past it, -EMFILE.
+ * (the process's RLIMIT_NOFILE, 1024 unless changed, at most TASK_MAX_FILES); past it,
+ * -EMFILE.
  * Also here: close, dup, dup2, dup3 and fcntl. */
 #include "arch/context.h"
 #include "kmalloc.h"
@@ -12,7 +13,6 @@
 #include "task.h"
 #include "vfs_priv.h"
 
-#define FD_LIMIT 1024 /* RLIMIT_NOFILE's soft limit as Linux sets it for init */
 #define FDT_FIRST_CAP 64
 #define F_DUPFD 0
 #define F_GETFD 1
@@ -49,7 +49,7 @@ static struct file *slot_file(struct file *f)
 
 unsigned fd_limit(void)
 {
-	return FD_LIMIT;
+	return (unsigned)MIN(task_rlimit(RLIMIT_NOFILE), (uint64_t)TASK_MAX_FILES);
 }
 
 /* ---- open files ---- */
@@ -176,7 +176,7 @@ static void fdt_put(struct fd_table *t)
 
 static struct fd_table *cur_fdt(void)
 {
-	return current_task()->files;
+	return current_task()->fdt;
 }
 
 static bool cloexec_of(const struct fd_table *t, unsigned fd)
@@ -189,7 +189,7 @@ static void set_cloexec(struct fd_table *t, unsigned fd, bool on)
 	t->cloexec[fd / 64] = (t->cloexec[fd / 64] & ~BIT(fd % 64)) | (on ? BIT(fd % 64) : 0);
 }
 
-/* Make room for descriptor fd (< FD_LIMIT). t->lock held; may drop and retake it. */
+/* Make room for descriptor fd (< TASK_MAX_FILES). t->lock held; may drop and retake it. */
 static int fdt_expand(struct fd_table *t, unsigned fd)
 {
 	unsigned cap = t->cap;
@@ -224,7 +224,8 @@ static int fdt_install(struct fd_table *t, struct file *f, unsigned min, bool cl
 {
 	int fd = -EMFILE;
 	spin_lock(&t->lock);
-	for (unsigned i = min; i < FD_LIMIT; i++) {
+	unsigned limit = fd_limit();
+	for (unsigned i = min; i < limit; i++) {
 		if (i >= t->cap) {
 			int err = fdt_expand(t, i);
 			if (err) {
@@ -392,39 +393,34 @@ unsigned fs_set_umask(unsigned mask)
 int vfs_init_task_console(struct task *t)
 {
 	struct path console;
+	struct file *f = NULL;
 	int err;
 	t->fs = fs_new(&vfs_root, &vfs_root, 022);
-	t->files = fdt_new(FDT_FIRST_CAP);
-	if (!t->fs || !t->files)
-		goto fail;
-	if (vfs_lookup(AT_FDCWD, "/dev/console", LOOKUP_FOLLOW, &console))
-		goto fail;
-	struct file *f = file_open_path(&console, O_RDWR, &err);
-	path_put(&console);
-	if (!f)
-		goto fail;
+	t->fdt = fdt_new(FDT_FIRST_CAP);
+	if (t->fs && t->fdt && !vfs_lookup(AT_FDCWD, "/dev/console", LOOKUP_FOLLOW, &console)) {
+		f = file_open_path(&console, O_RDWR, &err);
+		path_put(&console);
+	}
+	if (!f) {
+		fdt_put(t->fdt);
+		fs_put(t->fs);
+		t->fdt = NULL;
+		t->fs = NULL;
+		return -ENOMEM;
+	}
 	f->refs = 3;
-	t->files->fd[0] = t->files->fd[1] = t->files->fd[2] = f;
+	t->fdt->fd[0] = t->fdt->fd[1] = t->fdt->fd[2] = f;
 	return 0;
-fail:
-	vfs_close_all(t);
-	return -ENOMEM;
 }
 
-int vfs_fork_files(struct task *child, struct task *parent, bool share)
+struct fd_table *vfs_fdt_dup(struct fd_table *p)
 {
-	struct fd_table *p = parent->files, *c;
-	if (share || !p) {
-		child->files = p;
-		if (p)
-			__atomic_fetch_add(&p->refs, 1, __ATOMIC_RELAXED);
-		return 0;
-	}
+	struct fd_table *c;
 	unsigned cap = READ_ONCE(p->cap);
 	for (;;) {
 		c = fdt_new(cap);
 		if (!c)
-			return -ENOMEM;
+			return NULL;
 		spin_lock(&p->lock);
 		if (p->cap == cap)
 			break;
@@ -437,36 +433,48 @@ int vfs_fork_files(struct task *child, struct task *parent, bool share)
 			__atomic_fetch_add(&c->fd[i]->refs, 1, __ATOMIC_RELAXED);
 	memcpy(c->cloexec, p->cloexec, cap / 8);
 	spin_unlock(&p->lock);
-	child->files = c;
-	return 0;
+	return c;
 }
 
-int vfs_fork_fs(struct task *child, struct task *parent, bool share)
+struct fd_table *vfs_fdt_get(struct fd_table *fdt)
 {
-	struct fs_context *p = parent->fs;
-	if (share || !p) {
-		child->fs = p;
-		if (p)
-			__atomic_fetch_add(&p->refs, 1, __ATOMIC_RELAXED);
-		return 0;
-	}
+	__atomic_fetch_add(&fdt->refs, 1, __ATOMIC_RELAXED);
+	return fdt;
+}
+
+void vfs_fdt_put(struct fd_table *fdt)
+{
+	fdt_put(fdt);
+}
+
+struct fs_context *vfs_fs_dup(struct fs_context *p)
+{
 	spin_lock(&p->lock);
 	struct path root = p->root, pwd = p->pwd;
 	path_get(&root);
 	path_get(&pwd);
 	unsigned umask = p->umask;
 	spin_unlock(&p->lock);
-	child->fs = fs_new(&root, &pwd, umask);
+	struct fs_context *c = fs_new(&root, &pwd, umask);
 	path_put(&root);
 	path_put(&pwd);
-	return child->fs ? 0 : -ENOMEM;
+	return c;
 }
 
-void vfs_exec_files(struct task *t)
+struct fs_context *vfs_fs_get(struct fs_context *fs)
 {
-	struct fd_table *ft = t->files;
-	if (!ft)
-		return;
+	__atomic_fetch_add(&fs->refs, 1, __ATOMIC_RELAXED);
+	return fs;
+}
+
+void vfs_fs_put(struct fs_context *fs)
+{
+	fs_put(fs);
+}
+
+/* Close t's FD_CLOEXEC descriptors, one at a time (fput may sleep: not under the lock). */
+static void close_on_exec(struct fd_table *ft)
+{
 	for (unsigned i = 0;; i++) {
 		struct file *f = NULL;
 		spin_lock(&ft->lock);
@@ -484,12 +492,20 @@ void vfs_exec_files(struct task *t)
 	}
 }
 
-void vfs_close_all(struct task *t)
+int vfs_exec_files(struct task *t)
 {
-	fdt_put(t->files);
-	t->files = NULL;
-	fs_put(t->fs);
-	t->fs = NULL;
+	struct fd_table *ft = t->fdt;
+	if (!ft)
+		return 0;
+	if (__atomic_load_n(&ft->refs, __ATOMIC_ACQUIRE) > 1) { /* shared (CLONE_FILES): a copy */
+		ft = vfs_fdt_dup(t->fdt);
+		if (!ft)
+			return -ENOMEM;
+		fdt_put(t->fdt);
+		t->fdt = ft;
+	}
+	close_on_exec(ft);
+	return 0;
 }
 
 /* ---- syscalls ---- */
@@ -517,7 +533,7 @@ static long do_dup3(unsigned oldfd, unsigned newfd, bool cloexec)
 {
 	struct fd_table *t = cur_fdt();
 	struct file *f, *old = NULL;
-	if (newfd >= FD_LIMIT)
+	if (newfd >= fd_limit())
 		return -EBADF;
 	spin_lock(&t->lock);
 	if (newfd >= t->cap && fdt_expand(t, newfd)) {
@@ -587,7 +603,7 @@ static long do_fcntl(int fd, struct file *f, int cmd, uint64_t arg)
 	switch (cmd) {
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
-		if (arg >= FD_LIMIT)
+		if (arg >= fd_limit())
 			return -EINVAL;
 		__atomic_fetch_add(&f->refs, 1, __ATOMIC_RELAXED);
 		return fd_install(f, (int)arg, cmd == F_DUPFD_CLOEXEC);

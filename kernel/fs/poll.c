@@ -3,8 +3,9 @@
  * their timeouts and signal masks. A sleeper registers on the lists first, then looks at the
  * files, then sleeps unless a waker came by meanwhile (the table's woken word, which
  * sched_sleep_until reads under the scheduler's lock): no wake-up is lost between looking and
- * sleeping. A signal ends the wait with -EINTR; ppoll and pselect6 run with the mask they
- * were given and put the caller's back on the way out (sig_set_temp_mask). */
+ * sleeping. A signal ends the wait with -ERESTARTNOHAND (EINTR after a handler, restarted
+ * after a stop); ppoll and pselect6 run with the mask they were given and put the caller's
+ * back on the way out (sig_set_temp_mask). */
 #include "arch/context.h"
 #include "arch/cpu.h"
 #include "kmalloc.h"
@@ -156,7 +157,7 @@ static long do_poll(struct kpollfd *fds, unsigned n, uint64_t deadline)
 			break;
 		}
 		if (s == -EINTR) {
-			r = -EINTR;
+			r = -ERESTARTNOHAND;
 			break;
 		}
 	}
@@ -255,7 +256,7 @@ static long sys_ppoll(const struct syscall_args *a)
 		return masked;
 	long r = poll_common((void *)a->arg[0], a->arg[1], deadline);
 	ts_remaining((void *)a->arg[2], deadline);
-	if (masked && r != -EINTR)
+	if (masked && r != -ERESTARTNOHAND)
 		sig_restore_temp_mask();
 	return r;
 }
@@ -308,7 +309,7 @@ static long do_select(struct fdsets *s, unsigned n, uint64_t deadline)
 			break;
 		int w = poll_table_sleep(&pt, deadline);
 		if (w == -EINTR || w == -ETIMEDOUT) {
-			r = w == -EINTR ? -EINTR : 0;
+			r = w == -EINTR ? -ERESTARTNOHAND : 0;
 			break;
 		}
 	}
@@ -393,7 +394,7 @@ static long sys_pselect6(const struct syscall_args *a)
 	long r = select_common((int64_t)(int)a->arg[0], (void *)a->arg[1], (void *)a->arg[2],
 			       (void *)a->arg[3], deadline);
 	ts_remaining((void *)a->arg[4], deadline);
-	if (masked && r != -EINTR)
+	if (masked && r != -ERESTARTNOHAND)
 		sig_restore_temp_mask();
 	return r;
 }

@@ -136,3 +136,8 @@ uint64_t clock_wall_ns(void)
 		return 0;
 	return wall_base_ns + arch_time_ns();
 }
+
+uint64_t clock_wall_offset_ns(void)
+{
+	return __atomic_load_n(&wall_known, __ATOMIC_ACQUIRE) ? wall_base_ns : 0;
+}

@@ -24,7 +24,7 @@
 #include "spinlock.h"
 
 #define PRINTK_MSG_MAX 512	     /* one printk call formats at most this much */
-#define PRINTK_LOG_SIZE (64 * 1024)  /* log text kept for printk_log_read */
+#define PRINTK_LOG_SIZE PRINTK_LOG_BYTES /* log text kept for printk_log_read */
 #define PRINTK_PANIC_SPINS 1000000ul /* lock attempts in panic mode before printing anyway */
 #define LEVEL_MARK '\001'	     /* first byte of every KERN_* prefix */
 #define DEFAULT_CONSOLE_LEVEL 6	     /* show KERN_INFO and more urgent */
@@ -332,6 +332,32 @@ int printk(const char *fmt, ...)
 void printk_set_level(int level)
 {
 	WRITE_ONCE(console_level, level);
+}
+
+int printk_get_level(void) { return READ_ONCE(console_level); }
+
+uint64_t printk_log_pos(void)
+{
+	return __atomic_load_n(&log_total, __ATOMIC_ACQUIRE);
+}
+
+size_t printk_log_read_at(uint64_t *pos, char *buf, size_t size, bool line_start)
+{
+	irqflags_t flags = arch_irq_save();
+	bool locked = printk_lock_take();
+	uint64_t end = log_total, oldest = end - MIN(end, (uint64_t)PRINTK_LOG_SIZE);
+	uint64_t p = MAX(*pos, oldest);
+	if (line_start && p > oldest && log_buf[(p - 1) % PRINTK_LOG_SIZE] != '\n')
+		while (p < end && log_buf[p++ % PRINTK_LOG_SIZE] != '\n')
+			;
+	size_t n = 0;
+	for (; p < end && n < size; p++)
+		buf[n++] = log_buf[p % PRINTK_LOG_SIZE];
+	*pos = p;
+	if (locked)
+		spin_unlock(&printk_lock);
+	arch_irq_restore(flags);
+	return n;
 }
 
 /* Enter panic mode: printk never waits long for its lock again. Any context. */

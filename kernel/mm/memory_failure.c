@@ -106,44 +106,90 @@ static int finish(struct mf_event *ev, enum mf_result r, const char *why)
 
 /* ---- user frames: collect, unmap, signal ---- */
 
-static bool task_early(const struct task *t)
+/* ---- who hears of it: Linux 6.1's task_early_kill and find_early_kill_thread ----
+ * For each process with a thread in an address space that maps the frame, one thread is told
+ * (docs/memory_failure.md): the consumer of action-required poison, in its own process; else
+ * the first thread (main thread first, then in creation order) that set PR_MCE_KILL_EARLY or,
+ * having no policy of its own, finds vm.memory_failure_early_kill set; else nobody now (late
+ * kill: whichever thread touches the page gets BUS_MCEERR_AR then). */
+
+#define MF_PROCESSES_MAX 32 /* processes sharing one address space that memory_failure tells */
+
+struct kill_pick {
+	struct task *consumer; /* the current thread for MF_ACTION_REQUIRED, else NULL */
+};
+
+/* find_early_kill_thread. Exited threads are skipped (Linux looks at the main thread's mm
+ * first and so tells nobody once the main thread has exited; MCRK picks among the live). */
+static struct task *early_kill_thread(struct thread_group *g)
 {
-	if (t->mf_kill != MF_KILL_DEFAULT)
-		return t->mf_kill == MF_KILL_EARLY;
-	return sysctl_memory_failure_early_kill;
+	for (struct task *t = task_next_thread(g, NULL); t; t = task_next_thread(g, t)) {
+		if (t->exiting || !t->mm)
+			continue;
+		if (t->mf_kill != MF_KILL_DEFAULT) {
+			if (t->mf_kill == MF_KILL_EARLY)
+				return t;
+		} else if (sysctl_memory_failure_early_kill) {
+			return t;
+		}
+	}
+	return NULL;
 }
 
-/* Signal the owner of m->mm about the lost page at m->va. */
+/* task_early_kill: the consumer in its own process, else the early-kill thread. */
+static struct task *pick_for_kill(struct thread_group *g, void *arg)
+{
+	const struct kill_pick *k = arg;
+	if (k->consumer && k->consumer->group == g)
+		return k->consumer;
+	return early_kill_thread(g);
+}
+
+/* Any live thread: who SIGKILL reaches when a mapping cannot be replaced. */
+static struct task *pick_any(struct thread_group *g, void *arg)
+{
+	(void)arg;
+	for (struct task *t = task_next_thread(g, NULL); t; t = task_next_thread(g, t))
+		if (!t->exiting && t->mm)
+			return t;
+	return NULL;
+}
+
+/* Signal the chosen thread of each process running in m->mm about the lost page at m->va. */
 static void signal_mapper(struct mf_event *ev, const struct rmap_mapper *m, struct task *consumer)
 {
-	struct task *t = task_get_mm_owner(m->mm);
-	if (!t)
-		return; /* exiting: nobody to tell */
-	if (t == consumer && (ev->flags & MF_ACTION_REQUIRED)) {
-		trace(ev, "task %d (%s): SIGBUS BUS_MCEERR_AR at %#lx", t->pid, t->name, m->va);
-		sig_send_hwpoison(t, BUS_MCEERR_AR, m->va, MF_LSB);
-		MF_COUNT(signalled_ar);
-	} else if (task_early(t)) {
-		trace(ev, "task %d (%s): SIGBUS BUS_MCEERR_AO at %#lx (early kill)", t->pid, t->name,
-		      m->va);
-		sig_send_hwpoison(t, BUS_MCEERR_AO, m->va, MF_LSB);
-		MF_COUNT(signalled_ao);
-	} else {
-		trace(ev, "task %d (%s): late kill: SIGBUS when it touches %#lx", t->pid, t->name,
-		      m->va);
+	struct kill_pick k = {(ev->flags & MF_ACTION_REQUIRED) ? consumer : NULL};
+	struct task *v[MF_PROCESSES_MAX];
+	unsigned n = task_mm_pick(m->mm, pick_for_kill, &k, v, MF_PROCESSES_MAX);
+	if (!n)
+		trace(ev, "no thread mapping %#lx asked for early kill: late kill, SIGBUS when one "
+			  "touches it", m->va);
+	for (unsigned i = 0; i < n; i++) {
+		struct task *t = v[i];
+		if (t == k.consumer) {
+			trace(ev, "task %d (%s): SIGBUS BUS_MCEERR_AR at %#lx", t->pid, t->name, m->va);
+			sig_send_hwpoison(t, BUS_MCEERR_AR, m->va, MF_LSB);
+			MF_COUNT(signalled_ar);
+		} else {
+			trace(ev, "task %d (%s): SIGBUS BUS_MCEERR_AO at %#lx (early kill)", t->pid,
+			      t->name, m->va);
+			sig_send_hwpoison(t, BUS_MCEERR_AO, m->va, MF_LSB);
+			MF_COUNT(signalled_ao);
+		}
+		task_put(t);
 	}
-	task_put(t);
 }
 
 static void kill_mapper(struct mf_event *ev, const struct rmap_mapper *m, int err)
 {
-	struct task *t = task_get_mm_owner(m->mm);
-	if (!t)
-		return;
-	trace_outcome(ev, "task %d: cannot unmap %#lx (%d): SIGKILL", t->pid, m->va, err);
-	sig_force(t, &(struct ksiginfo){.si_signo = SIGKILL});
-	MF_COUNT(killed);
-	task_put(t);
+	struct task *v[MF_PROCESSES_MAX];
+	unsigned n = task_mm_pick(m->mm, pick_any, NULL, v, MF_PROCESSES_MAX);
+	for (unsigned i = 0; i < n; i++) {
+		trace_outcome(ev, "task %d: cannot unmap %#lx (%d): SIGKILL", v[i]->pid, m->va, err);
+		sig_force(v[i], &(struct ksiginfo){.si_signo = SIGKILL});
+		MF_COUNT(killed);
+		task_put(v[i]);
+	}
 }
 
 struct unmap_args {

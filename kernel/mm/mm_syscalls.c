@@ -1,5 +1,6 @@
 /* The memory syscalls of the current task's address space (include/vm.h): mmap, mprotect,
- * munmap, mremap, msync, brk, madvise, mlock and munlock, with Linux x86-64 numbers. */
+ * munmap, mremap, msync, brk, madvise, mlock and munlock, with Linux x86-64 numbers. mmap
+ * keeps to RLIMIT_AS. */
 #include "kerrno.h"
 #include "memory_failure.h"
 #include "syscall.h"
@@ -14,6 +15,23 @@
 #define MADV_DONTNEED 4
 
 static struct mm *mm(void) { return current_task()->mm; }
+
+static int add_vma_size(const struct vma *v, void *arg)
+{
+	*(uint64_t *)arg += v->end - v->start;
+	return 0;
+}
+
+/* Whether mapping len more bytes stays within RLIMIT_AS (Linux's may_expand_vm; a MAP_FIXED
+ * mapping that replaces others is counted whole, which errs on the refusing side). */
+static bool as_limit_ok(uint64_t len)
+{
+	uint64_t limit = task_rlimit(RLIMIT_AS), total = 0;
+	if (limit == RLIM_INFINITY)
+		return true;
+	vm_for_each_vma(mm(), add_vma_size, &total);
+	return len <= limit && total <= limit - ALIGN_UP(len, PAGE_SIZE);
+}
 
 static long sys_mmap(const struct syscall_args *a)
 {
@@ -31,8 +49,10 @@ static long sys_mmap(const struct syscall_args *a)
 			flags |= MAP_ANONYMOUS;
 		}
 	}
-	long r = vm_mmap(mm(), a->arg[0], a->arg[1], (unsigned)a->arg[2], flags,
-			 anon ? NULL : &file, anon ? 0 : a->arg[5]);
+	long r = a->arg[1] && !as_limit_ok(a->arg[1]) ? -ENOMEM : 0;
+	if (!r)
+		r = vm_mmap(mm(), a->arg[0], a->arg[1], (unsigned)a->arg[2], flags,
+			    anon ? NULL : &file, anon ? 0 : a->arg[5]);
 	if (!anon)
 		file.ops->put(file.file);
 	return r;

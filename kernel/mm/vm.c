@@ -198,6 +198,7 @@ struct mm *mm_create(void)
 		return NULL;
 	}
 	spin_init(&mm->lock);
+	list_init(&mm->users);
 	mm->refcount = 1;
 	mm->mmap_top = VM_MMAP_TOP_DEFAULT;
 	spin_lock(&mm_list_lock);

@@ -25,6 +25,9 @@ int mm_handle_user_fault(vaddr_t addr, unsigned access)
 	struct task *t = current_task();
 	if (!t || !t->mm)
 		return -EFAULT;
+	if (access & FAULT_USER)
+		t->in_user = false;
+	t->min_flt++;
 	return vm_fault(t->mm, addr, access, access & FAULT_USER);
 }
 
@@ -32,6 +35,7 @@ void task_user_trap(struct user_regs *r, enum user_trap trap, uint64_t addr, int
 {
 	struct task *t = current_task();
 	struct ksiginfo i = {0};
+	t->in_user = false;
 	i.u.fault.addr = addr;
 	switch (trap) {
 	case UTRAP_PAGE_FAULT:
@@ -72,21 +76,36 @@ void task_user_trap(struct user_regs *r, enum user_trap trap, uint64_t addr, int
 	sig_force(t, &i);
 }
 
+/* Whether r holds a syscall's -ERESTART* result (include/kerrno.h) for sig_deliver to turn
+ * into a restart or -EINTR. */
+static bool restart_pending(const struct user_regs *r)
+{
+	long ret = arch_syscall_retval(r);
+	return arch_uregs_in_syscall(r) && ret >= -ERESTART_RESTARTBLOCK && ret <= -ERESTARTSYS;
+}
+
 void task_exit_to_user(struct user_regs *r)
 {
 	struct task *t = current_task();
+	t->in_user = false;
 	for (;;) {
 		arch_irq_enable();
+		if (t->set_child_tid) { /* clone's CLONE_CHILD_SETTID, in the child's own memory */
+			int tid = t->pid;
+			arch_copy_to_user((void *)t->set_child_tid, &tid, sizeof(tid));
+			t->set_child_tid = 0;
+		}
 		if (task_test_and_clear_flag(t, TIF_MF_NOTIFY))
 			mf_task_work(t);
 		if (t->flags & TIF_NEED_RESCHED)
 			schedule();
-		if (sig_pending(t) || (arch_uregs_in_syscall(r) &&
-				       arch_syscall_retval(r) == -ERESTARTSYS))
+		if (sig_pending(t) || (READ_ONCE(t->flags) & TIF_SIGPENDING) || restart_pending(r))
 			sig_deliver(r);
 		arch_irq_disable();
-		if (!(READ_ONCE(t->flags) & (TIF_NEED_RESCHED | TIF_MF_NOTIFY)) && !sig_pending(t))
+		if (!(READ_ONCE(t->flags) & (TIF_NEED_RESCHED | TIF_MF_NOTIFY)) && !sig_pending(t)) {
+			t->in_user = true;
 			return;
+		}
 	}
 }
 
@@ -134,5 +153,6 @@ void proc_start_init(void)
 	struct task *t = task_create_kernel("init", init_main, NULL);
 	if (!t || sig_task_init(t) || vfs_init_task_console(t))
 		panic("cannot create the init task: out of memory");
+	t->group->exit_signal = 0; /* nobody above init to tell */
 	sched_start_task(t);
 }

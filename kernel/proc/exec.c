@@ -31,7 +31,8 @@
 #define PF_R 4
 #define DYN_BASE 0x555555554000ull /* where a static-pie ET_DYN program goes */
 #define STACK_TOP 0x00007ffffffff000ull
-#define STACK_SIZE (8ull << 20)
+#define STACK_SIZE_MIN (128ull << 10)
+#define STACK_SIZE_MAX (1ull << 30)
 #define AT_NULL 0
 #define AT_PHDR 3
 #define AT_PHENT 4
@@ -172,9 +173,41 @@ static uint64_t build_stack(const struct exec_args *a, uint64_t phdr, unsigned p
 	return arch_copy_to_user((void *)sp, vec, n * 8) ? 0 : sp;
 }
 
-/* Load path into a new address space and switch the current task to it. On success regs are
- * set for the program's first instruction and 0 is returned; on failure before the switch the
- * old address space is untouched and -errno is returned. */
+/* The stack mapped for a new program: RLIMIT_STACK's soft limit (8 MiB by default), page
+ * aligned, at least 128 KiB (Linux's minimum) and at most 1 GiB (MCRK maps it whole; Linux
+ * grows it on demand). */
+static uint64_t stack_size(void)
+{
+	uint64_t lim = task_rlimit(RLIMIT_STACK);
+	return ALIGN_DOWN(MIN(MAX(lim, STACK_SIZE_MIN), STACK_SIZE_MAX), PAGE_SIZE);
+}
+
+/* The point of no return: the caller's other threads die, its files and signal actions
+ * become its own, and mm replaces its address space. 0, or -errno (mm dropped) when it was
+ * killed meanwhile: the pending SIGKILL ends it on its way out. */
+static long exec_switch(const char *name, struct mm *mm)
+{
+	struct task *t = current_task();
+	long err = t->group ? task_exec_dethread() : 0;
+	if (err) {
+		mm_put(mm);
+		return err;
+	}
+	if ((t->fdt && vfs_exec_files(t)) || (t->sig && sig_exec(t))) {
+		printk(KERN_ERR "exec: %s: out of memory past the point of no return\n", name);
+		mm_put(mm);
+		task_exit_group(SIGSEGV); /* as Linux: the old image is gone in part */
+	}
+	struct mm *old = t->mm;
+	if (old)
+		task_mm_release(t); /* clear_child_tid, robust list, a vfork parent goes on */
+	task_set_mm(t, mm);
+	arch_pt_activate(mm->pt);
+	if (old)
+		mm_put(old);
+	return 0;
+}
+
 /* Map every segment of img and the stack into mm; the heap start and the program headers'
  * address in *top and *phdr. */
 static long build_mm(struct mm *mm, struct elf_image *img, uint64_t base, uint64_t *top,
@@ -202,7 +235,8 @@ static long build_mm(struct mm *mm, struct elf_image *img, uint64_t base, uint64
 	if (file.ops)
 		file.ops->put(file.file);
 	if (!err) {
-		long r = vm_mmap(mm, STACK_TOP - STACK_SIZE, STACK_SIZE, PT_READ | PT_WRITE,
+		uint64_t size = stack_size();
+		long r = vm_mmap(mm, STACK_TOP - size, size, PT_READ | PT_WRITE,
 				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_STACK, NULL, 0);
 		err = r < 0 ? r : 0;
 	}
@@ -228,27 +262,20 @@ static long exec_load(struct elf_image *img, struct exec_args *a, struct user_re
 		return err;
 	}
 	vm_brk_init(mm, ALIGN_UP(top, PAGE_SIZE));
+	err = exec_switch(a->name, mm);
+	if (err)
+		return err;
 	struct task *t = current_task();
-	struct mm *old = t->mm;
-	irqflags_t irq = spin_lock_irqsave(&sched_lock);
-	if (old)
-		old->owner = NULL;
-	t->mm = mm;
-	mm->owner = t;
-	spin_unlock_irqrestore(&sched_lock, irq);
-	arch_pt_activate(mm->pt);
-	if (old)
-		mm_put(old);
 	uint64_t sp = 0;
 	if (!fill_segments(img, base))
 		sp = build_stack(a, phdr, eh->phnum, eh->entry + base);
 	if (!sp) {
 		printk(KERN_ERR "exec: %s: could not set up the new image\n", a->name);
-		task_exit(SIGSEGV);
+		task_exit_group(SIGSEGV);
 	}
 	strlcpy(t->name, a->name, sizeof(t->name));
-	sig_exec(t);
-	vfs_exec_files(t);
+	if (t->group)
+		t->group->did_exec = true;
 	arch_set_fs_base(&t->ctx, 0);
 	arch_regs_init_user(regs, eh->entry + base, sp);
 	return 0;

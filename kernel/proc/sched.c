@@ -1,8 +1,10 @@
 /* The scheduler: one run queue shared by all CPUs (so no CPU idles while a task waits),
  * round-robin with a time slice of SLICE_TICKS timer ticks, preemption on the way back to
- * user mode. sched_lock is held across arch_context_switch and released by the task that
- * runs next (release_prev, task_schedule_tail), so a task's context is saved before another
- * CPU can pick it.
+ * user mode. A CPU takes the first task in the queue that may run on it (cpus_allowed,
+ * sched_setaffinity). sched_lock is held across arch_context_switch and released by the task
+ * that runs next (release_prev, task_schedule_tail), so a task's context is saved before
+ * another CPU can pick it. Each switch adds the time run to the task's runtime; each tick
+ * counts towards its user or system time, and every 5 s CPU 0 updates the load averages.
  *
  * Kernel workers (one per CPU) run deferred work (work.h) and come before every user task:
  * pick_next takes a runnable worker first, then, when work is pending, a worker waiting on
@@ -10,7 +12,8 @@
  * #MC and NMI: its kick marks this CPU's task TIF_NEED_RESCHED, and that task schedules on its
  * way back to user mode, which picks a worker. The tick is the backstop for a kick that
  * landed on a task just switching out: a user task found running while work waits for a
- * worker is marked again, so queued work waits at most one tick for a CPU. */
+ * worker is marked again, so queued work waits at most one tick for a CPU. Workers may run
+ * on every CPU. */
 #include "arch/context.h"
 #include "arch/cpu.h"
 #include "arch/mmu.h"
@@ -22,12 +25,21 @@
 #include "panic.h"
 #include "percpu.h"
 #include "printk.h"
+#include "proc_priv.h"
 #include "sig.h"
 #include "task.h"
 #include "vm.h"
 #include "work.h"
 
 #define SLICE_TICKS 2 /* 20 ms at HZ = 100 */
+/* Load averages as Linux computes them: fixed point with FSHIFT bits, every LOAD_FREQ ticks,
+ * decaying by EXP_1, EXP_5, EXP_15 (1/exp(5s/1min), 1/exp(5s/5min), 1/exp(5s/15min)). */
+#define FSHIFT 11
+#define FIXED_1 (1ull << FSHIFT)
+#define LOAD_FREQ (5 * HZ + 1)
+static const uint64_t load_exp[3] = {1884, 2014, 2037};
+static uint64_t avenrun[3];
+static uint64_t load_ticks;
 
 spinlock_t sched_lock = SPINLOCK_INIT;
 static struct list_node run_queue = LIST_HEAD_INIT(run_queue);
@@ -58,7 +70,6 @@ static void idle_task_init(unsigned cpu)
 	t->is_idle = true;
 	t->on_cpu = true;
 	t->cpu = cpu;
-	list_init(&t->children);
 	list_init(&t->run_link);
 	arch_set_current_task(t);
 }
@@ -107,27 +118,63 @@ static struct list_node *queue_of(const struct task *t)
 	return t->is_worker ? &worker_queue : &run_queue;
 }
 
-/* Whether a CPU that schedules now would run something but its idle task. Unlocked reads: a
- * hint for the idle loop and the tick; pick_next decides under sched_lock. */
-static bool something_to_run(void)
+/* The first task in the run queue allowed on cpu, or NULL. sched_lock held. */
+static struct task *first_runnable(unsigned cpu)
 {
-	return !list_empty(&worker_queue) || !list_empty(&run_queue) ||
-	       (work_pending() && !list_empty(&idle_workers));
+	struct list_node *n;
+	list_for_each(n, &run_queue)
+	{
+		struct task *t = list_entry(n, struct task, run_link);
+		if (cpumask_test(&t->cpus_allowed, cpu))
+			return t;
+	}
+	return NULL;
+}
+
+/* Whether this CPU, scheduling now, would run something but its idle task: a worker, or a
+ * queued task allowed here. The worker part is an unlocked hint; takes sched_lock for the
+ * run queue when it is not empty. Interrupts off. */
+static bool something_to_run(unsigned cpu)
+{
+	if (!list_empty(&worker_queue) || (work_pending() && !list_empty(&idle_workers)))
+		return true;
+	if (list_empty(&run_queue))
+		return false;
+	spin_lock(&sched_lock);
+	bool found = first_runnable(cpu);
+	spin_unlock(&sched_lock);
+	return found;
 }
 
 /* The next task for this CPU: a runnable worker; else, when work is pending, a worker
- * waiting for it; else the head of the run queue; else the idle task. sched_lock held. */
+ * waiting for it; else the first queued task allowed here; else the idle task. sched_lock
+ * held. */
 static struct task *pick_next(unsigned cpu)
 {
-	struct list_node *q = &worker_queue;
-	if (list_empty(q))
-		q = work_pending() && !list_empty(&idle_workers) ? &idle_workers : &run_queue;
-	if (list_empty(q))
+	struct task *t = NULL;
+	if (!list_empty(&worker_queue))
+		t = list_first_entry(&worker_queue, struct task, run_link);
+	else if (work_pending() && !list_empty(&idle_workers))
+		t = list_first_entry(&idle_workers, struct task, run_link);
+	else
+		t = first_runnable(cpu);
+	if (!t)
 		return per_cpu_ptr(idle_tasks, cpu);
-	struct task *t = list_first_entry(q, struct task, run_link);
 	list_del(&t->run_link);
 	t->state = TASK_RUNNABLE;
 	return t;
+}
+
+/* The time prev ran goes to its account; a switch away from a runnable task is involuntary. */
+static void account_switch(struct task *prev, struct task *next)
+{
+	uint64_t now = arch_time_ns();
+	prev->runtime_ns += now - prev->exec_start_ns;
+	if (prev->state == TASK_RUNNABLE)
+		prev->nivcsw++;
+	else
+		prev->nvcsw++;
+	next->exec_start_ns = now;
 }
 
 /* Switch away from the current task. sched_lock held, interrupts off; returns the same way
@@ -148,6 +195,7 @@ static void schedule_locked(void)
 		return;
 	}
 	prev->slice_ticks = 0;
+	account_switch(prev, next);
 	next->on_cpu = true;
 	next->cpu = cpu;
 	arch_set_current_task(next);
@@ -171,17 +219,58 @@ void schedule(void)
 
 static void kick_idle_cpu(void *unused) { (void)unused; }
 
-/* Wake one idle CPU (other than this one) so a newly runnable task does not wait a tick. */
-static void kick_an_idle_cpu(void)
+/* Wake one idle CPU (other than this one) that t may run on, so that it does not wait a tick. */
+static void kick_an_idle_cpu(const struct task *t)
 {
 	unsigned self = arch_cpu_id();
 	if (!arch_irq_enabled())
 		return; /* the timer tick will notice soon enough */
 	for (unsigned c = 0; c < arch_cpu_count(); c++)
-		if (c != self && READ_ONCE(cpu_idle[c])) {
+		if (c != self && READ_ONCE(cpu_idle[c]) && (!t || cpumask_test(&t->cpus_allowed, c))) {
 			arch_call_on_cpu(c, kick_idle_cpu, NULL, false);
 			return;
 		}
+}
+
+void sched_kick_cpus(const struct cpumask *m)
+{
+	unsigned self = arch_cpu_id();
+	if (!arch_irq_enabled())
+		return;
+	for_each_cpu_in(c, m)
+		if (c != self && c < arch_cpu_count())
+			arch_call_on_cpu(c, kick_idle_cpu, NULL, false);
+}
+
+void sched_online_mask(struct cpumask *out)
+{
+	cpumask_zero(out);
+	for (unsigned c = 0; c < arch_cpu_count(); c++)
+		if (arch_cpu_online(c))
+			cpumask_set(out, c);
+}
+
+int sched_set_affinity(struct task *t, const struct cpumask *mask)
+{
+	struct cpumask m, kick = {0};
+	sched_online_mask(&m);
+	for (unsigned w = 0; w < CPUMASK_WORDS; w++)
+		m.bits[w] &= mask->bits[w];
+	if (cpumask_empty(&m))
+		return -EINVAL;
+	irqflags_t f = spin_lock_irqsave(&sched_lock);
+	t->cpus_allowed = m;
+	bool move = t->on_cpu && !cpumask_test(&m, t->cpu);
+	if (move && t != current_task())
+		cpumask_set(&kick, t->cpu);
+	if (move)
+		task_set_flag(t, TIF_NEED_RESCHED); /* it moves at its next return to user mode */
+	spin_unlock_irqrestore(&sched_lock, f);
+	sched_kick_cpus(&kick);
+	if (move && t == current_task())
+		schedule();
+	kick_an_idle_cpu(t);
+	return 0;
 }
 
 /* Make t runnable; sched_lock held. */
@@ -200,7 +289,7 @@ void sched_start_task(struct task *t)
 	t->state = TASK_RUNNABLE;
 	list_add_tail(&t->run_link, queue_of(t));
 	spin_unlock_irqrestore(&sched_lock, f);
-	kick_an_idle_cpu();
+	kick_an_idle_cpu(t);
 }
 
 __noreturn void sched_idle_loop(void)
@@ -212,7 +301,7 @@ __noreturn void sched_idle_loop(void)
 	cpu_idle[cpu] = true;
 	for (;;) {
 		arch_irq_disable();
-		if (something_to_run()) {
+		if (something_to_run(cpu)) {
 			schedule();
 			arch_irq_enable();
 			continue;
@@ -241,7 +330,7 @@ void sleep_on_locked(struct wait_queue *wq)
 	schedule_locked();
 }
 
-static void wake_up_locked(struct wait_queue *wq)
+void wake_up_locked(struct wait_queue *wq)
 {
 	struct list_node *n, *tmp;
 	list_for_each_safe(n, tmp, &wq->waiters)
@@ -257,19 +346,25 @@ void wake_up(struct wait_queue *wq)
 	irqflags_t f = spin_lock_irqsave(&sched_lock);
 	wake_up_locked(wq);
 	spin_unlock_irqrestore(&sched_lock, f);
-	kick_an_idle_cpu();
+	kick_an_idle_cpu(NULL);
+}
+
+void sleep_until_locked(uint64_t deadline_ns)
+{
+	struct task *t = current_task();
+	t->state = TASK_SLEEPING;
+	t->wake_at_ns = deadline_ns;
+	if (deadline_ns)
+		list_add_tail(&t->run_link, &timed_sleepers);
+	schedule_locked();
 }
 
 int sleep_ns(uint64_t ns)
 {
 	irqflags_t f = spin_lock_irqsave(&sched_lock);
 	struct task *t = current_task();
-	t->wake_at_ns = arch_time_ns() + ns;
-	if (t->wake_at_ns == 0)
-		t->wake_at_ns = 1;
-	t->state = TASK_SLEEPING;
-	list_add_tail(&t->run_link, &timed_sleepers);
-	schedule_locked();
+	uint64_t deadline = arch_time_ns() + ns;
+	sleep_until_locked(deadline ? deadline : 1);
 	spin_unlock_irqrestore(&sched_lock, f);
 	return (t->flags & TIF_SIGPENDING) ? -EINTR : 0;
 }
@@ -280,11 +375,7 @@ int sched_sleep_until(uint64_t deadline_ns, const uint32_t *woken)
 	struct task *t = current_task();
 	bool timed_out = deadline_ns && arch_time_ns() >= deadline_ns;
 	if (!timed_out && !__atomic_load_n(woken, __ATOMIC_ACQUIRE) && !sig_pending(t)) {
-		t->state = TASK_SLEEPING;
-		t->wake_at_ns = deadline_ns;
-		if (deadline_ns)
-			list_add_tail(&t->run_link, &timed_sleepers);
-		schedule_locked();
+		sleep_until_locked(deadline_ns);
 		timed_out = deadline_ns && arch_time_ns() >= deadline_ns;
 	}
 	spin_unlock_irqrestore(&sched_lock, f);
@@ -296,25 +387,30 @@ int sched_sleep_until(uint64_t deadline_ns, const uint32_t *woken)
 /* A signal or machine-check work arrived for t: wake it if it sleeps; if it runs on another
  * CPU, interrupt that CPU so t sees its flags on the way back to user mode now rather than
  * at the next tick. */
-void task_wake(struct task *t);
-void task_wake(struct task *t)
+void task_wake_locked(struct task *t, struct cpumask *kick)
 {
-	irqflags_t f = spin_lock_irqsave(&sched_lock);
-	bool woke = t->state == TASK_SLEEPING;
-	int running_on = -1;
-	if (woke) {
+	if (t->state == TASK_SLEEPING) {
 		list_del(&t->run_link);
 		t->wake_at_ns = 0;
 		t->state = TASK_RUNNABLE;
 		list_add_tail(&t->run_link, queue_of(t));
-	} else if (t->on_cpu && t->cpu != arch_cpu_id()) {
-		running_on = (int)t->cpu;
+		for (unsigned c = 0; c < arch_cpu_count(); c++) /* an idle CPU it may run on */
+			if (READ_ONCE(cpu_idle[c]) && cpumask_test(&t->cpus_allowed, c)) {
+				cpumask_set(kick, c);
+				break;
+			}
+	} else if (t->on_cpu && t->cpu != arch_cpu_id() && t->state == TASK_RUNNABLE) {
+		cpumask_set(kick, t->cpu);
 	}
+}
+
+void task_wake(struct task *t)
+{
+	struct cpumask kick = {0};
+	irqflags_t f = spin_lock_irqsave(&sched_lock);
+	task_wake_locked(t, &kick);
 	spin_unlock_irqrestore(&sched_lock, f);
-	if (woke)
-		kick_an_idle_cpu();
-	else if (running_on >= 0 && arch_irq_enabled())
-		arch_call_on_cpu((unsigned)running_on, kick_idle_cpu, NULL, false);
+	sched_kick_cpus(&kick);
 }
 
 static void wake_timed_sleepers(void)
@@ -331,19 +427,55 @@ static void wake_timed_sleepers(void)
 	spin_unlock(&sched_lock);
 }
 
+/* Linux's calc_load: the number of runnable tasks folded into each average. sched_lock. */
+static void calc_load(void)
+{
+	uint64_t active = 0;
+	struct list_node *n;
+	list_for_each(n, &run_queue)
+		active++;
+	for (unsigned c = 0; c < arch_cpu_count(); c++)
+		active += !READ_ONCE(cpu_idle[c]);
+	active *= FIXED_1;
+	for (int i = 0; i < 3; i++) {
+		uint64_t l = avenrun[i] * load_exp[i] + active * (FIXED_1 - load_exp[i]);
+		if (active >= avenrun[i])
+			l += FIXED_1 - 1;
+		avenrun[i] = l / FIXED_1;
+	}
+}
+
+void sched_loadavg(uint64_t loads[3])
+{
+	for (int i = 0; i < 3; i++)
+		loads[i] = READ_ONCE(avenrun[i]);
+}
+
 void sched_tick(void)
 {
 	struct task *t = current_task();
 	if (!t)
 		return;
-	if (arch_cpu_id() == 0)
+	if (arch_cpu_id() == 0) {
 		wake_timed_sleepers();
-	if (t->is_idle || t->is_worker)
-		return; /* the idle loop checks by itself; workers are not time-sliced */
+		if (++load_ticks % LOAD_FREQ == 0) {
+			spin_lock(&sched_lock);
+			calc_load();
+			spin_unlock(&sched_lock);
+		}
+	}
+	if (t->is_idle)
+		return; /* the idle loop checks by itself */
+	if (t->in_user)
+		t->utime++;
+	else
+		t->stime++;
+	if (t->is_worker)
+		return; /* workers are not time-sliced */
 	if (work_pending() && !list_empty(&idle_workers))
 		task_set_flag(t, TIF_NEED_RESCHED); /* the backstop for a lost kick */
-	if (++t->slice_ticks >= SLICE_TICKS && something_to_run())
-		task_set_flag(t, TIF_NEED_RESCHED);
+	if (++t->slice_ticks >= SLICE_TICKS && something_to_run(arch_cpu_id()))
+		task_set_flag(t, TIF_NEED_RESCHED); /* a hint: schedule() decides */
 }
 
 void sched_worker_wait(void)

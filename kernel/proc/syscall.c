@@ -62,6 +62,7 @@ static long unknown(uint64_t nr)
 void syscall_dispatch(struct user_regs *r)
 {
 	uint64_t nr = arch_syscall_nr(r);
+	current_task()->in_user = false;
 	const struct syscall_def *d = nr < SYSCALL_NR_MAX ? table[nr] : NULL;
 	if (!d) {
 		arch_syscall_set_retval(r, unknown(nr));

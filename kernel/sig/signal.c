@@ -1,151 +1,286 @@
-/* Signals (see include/sig.h): per-task actions, blocked mask, pending set with one siginfo
- * per standard signal, the alternate stack, and delivery on the way back to user mode: this
- * file decides which handler runs, with which mask, siginfo and stack, and whether an
- * interrupted syscall restarts; the arch writes the frame and reads it back at rt_sigreturn
- * (include/arch/sigframe.h), refusing privileged state from it.
- * Locking: each task's sig_state has its own spinlock (taken with interrupts off); it nests
- * inside nothing and nothing nests inside it. */
+/* Signals: each thread's state (mask, own pending set, alternate stack), the shared table of
+ * actions, and sending. A signal is thread-directed (tgkill, faults, BUS_MCEERR_AO) or
+ * process-directed (kill, SIGCHLD): the latter waits in the process's shared set and is
+ * taken by a thread that does not block it, the main thread first, as Linux's
+ * complete_signal chooses; a fatal one (default action terminate) kills every thread at once.
+ * Delivery is deliver.c, stop and continue jobctl.c.
+ * Locking: the signal lock (sig_priv.h), irqsave; sched_lock nests inside it. */
 #include "arch/cpu.h"
-#include "arch/sigframe.h"
-#include "arch/uregs.h"
 #include "kerrno.h"
 #include "kmalloc.h"
 #include "kstring.h"
 #include "printk.h"
-#include "sig.h"
-#include "spinlock.h"
-#include "task.h"
+#include "sig_priv.h"
 
-#define SIG_DFL 0
-#define SIG_IGN 1
-#define SA_SIGINFO 0x4
-#define SA_ONSTACK 0x08000000
-#define SA_RESTART 0x10000000
-#define SA_NODEFER 0x40000000
-#define SA_RESETHAND 0x80000000
-#define SA_RESTORER 0x04000000
-#define SIG_BLOCK 0
-#define SIG_UNBLOCK 1
-#define SIG_SETMASK 2
-#define SS_ONSTACK 1
 #define SS_DISABLE 2
-#define MINSIGSTKSZ 2048
-#define UNBLOCKABLE (BIT(SIGKILL - 1) | BIT(SIGSTOP - 1))
 
-/* struct sigaction as the rt_sigaction syscall takes it (kernel layout, not libc's). */
-struct ksigaction {
-	uint64_t handler;
-	uint64_t flags;
-	uint64_t restorer;
-	uint64_t mask;
-};
+enum sig_default sig_default_action(int sig)
+{
+	switch (sig) {
+	case SIGCHLD: case SIGCONT: case SIGURG: case SIGWINCH:
+		return SIG_DFL_IGNORE;
+	case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
+		return SIG_DFL_STOP;
+	case SIGQUIT: case SIGILL: case SIGTRAP: case SIGABRT: case SIGBUS: case SIGFPE:
+	case SIGSEGV: case SIGSYS: case SIGXCPU: case SIGXFSZ:
+		return SIG_DFL_CORE;
+	default:
+		return SIG_DFL_TERM;
+	}
+}
 
-struct sig_state {
-	spinlock_t lock;
-	struct ksigaction action[NSIG];
-	uint64_t blocked;
-	uint64_t pending;
-	struct ksiginfo info[NSIG];
-	struct ksigaltstack altstack;
-	uint64_t saved_blocked; /* the mask to restore, when restore_saved (sig_set_temp_mask) */
-	bool restore_saved;
-};
+bool sig_handler_ignores(const struct sighand *h, int sig)
+{
+	uint64_t handler = h->action[sig - 1].handler;
+	return handler == SIG_IGN || (handler == SIG_DFL && sig_default_action(sig) == SIG_DFL_IGNORE);
+}
 
-static uint64_t sigbit(int sig) { return BIT(sig - 1); }
-static bool valid_sig(int sig) { return sig >= 1 && sig <= NSIG; }
+static spinlock_t signal_lock = SPINLOCK_INIT;
+
+irqflags_t sig_lock(const struct task *t)
+{
+	(void)t;
+	return spin_lock_irqsave(&signal_lock);
+}
+
+void sig_unlock(const struct task *t, irqflags_t f)
+{
+	(void)t;
+	spin_unlock_irqrestore(&signal_lock, f);
+}
+
+/* ---- per-task state ---- */
+
+static struct sighand *hand_new(void)
+{
+	struct sighand *h = kzalloc(sizeof(*h));
+	if (!h)
+		return NULL;
+	h->refs = 1;
+	return h;
+}
+
+static void hand_put(struct sighand *h)
+{
+	if (h && __atomic_sub_fetch(&h->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		kfree(h);
+}
 
 int sig_task_init(struct task *t)
 {
 	t->sig = kzalloc(sizeof(*t->sig));
 	if (!t->sig)
 		return -ENOMEM;
-	spin_init(&t->sig->lock);
+	t->sig->hand = hand_new();
+	if (!t->sig->hand) {
+		kfree(t->sig);
+		t->sig = NULL;
+		return -ENOMEM;
+	}
 	t->sig->altstack.ss_flags = SS_DISABLE;
 	return 0;
 }
 
-int sig_fork(struct task *child, const struct task *parent)
+int sig_clone(struct task *child, const struct task *parent, uint64_t clone_flags)
 {
-	int err = sig_task_init(child);
-	if (err || !parent->sig)
-		return err;
-	struct sig_state *c = child->sig, *p = parent->sig;
-	memcpy(c->action, p->action, sizeof(c->action));
-	c->blocked = p->blocked;
-	c->altstack = p->altstack; /* pending signals are not inherited */
+	struct sig_state *c = kzalloc(sizeof(*c)), *p = parent->sig;
+	if (!c)
+		return -ENOMEM;
+	if (clone_flags & CLONE_SIGHAND) {
+		c->hand = p->hand;
+		__atomic_add_fetch(&c->hand->refs, 1, __ATOMIC_ACQ_REL);
+	} else {
+		c->hand = hand_new();
+		if (!c->hand) {
+			kfree(c);
+			return -ENOMEM;
+		}
+		irqflags_t f = sig_lock(parent);
+		memcpy(c->hand->action, p->hand->action, sizeof(c->hand->action));
+		sig_unlock(parent, f);
+		if (clone_flags & CLONE_CLEAR_SIGHAND)
+			for (int i = 0; i < NSIG; i++)
+				if (c->hand->action[i].handler != SIG_IGN)
+					memset(&c->hand->action[i], 0, sizeof(c->hand->action[i]));
+	}
+	c->blocked = p->blocked; /* pending signals are not inherited */
+	c->altstack = p->altstack;
+	if ((clone_flags & (CLONE_VM | CLONE_VFORK)) == CLONE_VM)
+		c->altstack = (struct ksigaltstack){.ss_flags = SS_DISABLE}; /* a new thread */
+	child->sig = c;
 	return 0;
+}
+
+irqflags_t sig_tree_lock(void) { return spin_lock_irqsave(&signal_lock); }
+void sig_tree_unlock(irqflags_t f) { spin_unlock_irqrestore(&signal_lock, f); }
+
+void sig_join_group_stop(struct task *child, const struct task *creator)
+{
+	if (creator->sig->stop_pending) {
+		child->sig->stop_pending = true;
+		child->group->stop_count++;
+	}
 }
 
 void sig_exit(struct task *t)
 {
+	if (!t->sig)
+		return;
+	hand_put(t->sig->hand);
 	kfree(t->sig);
 	t->sig = NULL;
 }
 
-void sig_exec(struct task *t)
+int sig_exec(struct task *t)
 {
-	for (int i = 0; i < NSIG; i++)
-		if (t->sig->action[i].handler != SIG_IGN)
-			memset(&t->sig->action[i], 0, sizeof(t->sig->action[i]));
-	t->sig->altstack.ss_flags = SS_DISABLE;
-}
-
-/* Default action: 0 ignore, 1 terminate, 2 "core". MCRK writes no core file, so a "core"
- * signal terminates exactly like 1 and the wait status does not claim a dump (no WCOREDUMP
- * bit, SIGCHLD says CLD_KILLED), as Linux reports it with RLIMIT_CORE = 0. */
-static int default_action(int sig)
-{
-	switch (sig) {
-	case SIGCHLD:
-	case SIGCONT:
-	case 23: /* SIGURG */
-	case 28: /* SIGWINCH */
-		return 0;
-	case SIGQUIT: case SIGILL: case SIGTRAP: case SIGABRT: case SIGBUS: case SIGFPE:
-	case SIGSEGV: case SIGSYS: case 24: case 25:
-		return 2;
-	default:
-		return 1;
-	}
-}
-
-static bool ignored(const struct sig_state *s, int sig)
-{
-	uint64_t h = s->action[sig - 1].handler;
-	return h == SIG_IGN || (h == SIG_DFL && default_action(sig) == 0);
-}
-
-bool sig_pending(const struct task *t)
-{
-	return t->sig && (READ_ONCE(t->sig->pending) & ~t->sig->blocked);
-}
-
-static void notify(struct task *t)
-{
-	task_set_flag(t, TIF_SIGPENDING);
-	task_wake(t);
-}
-
-int sig_send(struct task *t, const struct ksiginfo *info)
-{
-	int sig = info->si_signo;
-	if (!valid_sig(sig))
-		return -EINVAL;
-	if (!t->sig)
-		return 0; /* exiting */
 	struct sig_state *s = t->sig;
-	irqflags_t f = spin_lock_irqsave(&s->lock);
-	bool queue = sig == SIGKILL || !ignored(s, sig) || (s->blocked & sigbit(sig));
-	if (queue && !(s->pending & sigbit(sig))) { /* standard signals do not queue twice */
-		s->pending |= sigbit(sig);
-		s->info[sig - 1] = *info;
+	if (__atomic_load_n(&s->hand->refs, __ATOMIC_ACQUIRE) > 1) {
+		/* Shared with another process (CLONE_SIGHAND without CLONE_THREAD): a copy. */
+		struct sighand *h = hand_new();
+		if (!h)
+			return -ENOMEM;
+		irqflags_t f = sig_lock(t);
+		struct sighand *old = s->hand;
+		memcpy(h->action, old->action, sizeof(h->action));
+		s->hand = h;
+		sig_unlock(t, f);
+		hand_put(old);
 	}
-	bool wake = queue && !(s->blocked & sigbit(sig));
-	spin_unlock_irqrestore(&s->lock, f);
-	if (wake)
-		notify(t);
+	irqflags_t f = sig_lock(t);
+	for (int i = 0; i < NSIG; i++)
+		if (s->hand->action[i].handler != SIG_IGN)
+			memset(&s->hand->action[i], 0, sizeof(s->hand->action[i]));
+	s->altstack.ss_flags = SS_DISABLE;
+	s->altstack.ss_sp = s->altstack.ss_size = 0;
+	sig_unlock(t, f);
 	return 0;
 }
+
+/* ---- sending ---- */
+
+void sig_queue(struct sig_pending *p, const struct ksiginfo *info)
+{
+	uint64_t bit = sigbit(info->si_signo);
+	if (!(p->set & bit)) { /* one pending instance; the first one's info stays */
+		p->set |= bit;
+		p->info[info->si_signo - 1] = *info;
+	}
+}
+
+void sig_wake_locked(struct task *t, struct cpumask *kick)
+{
+	task_set_flag(t, TIF_SIGPENDING);
+	irqflags_t f = spin_lock_irqsave(&sched_lock);
+	task_wake_locked(t, kick);
+	spin_unlock_irqrestore(&sched_lock, f);
+}
+
+void sig_flush_group(struct task *t, uint64_t mask)
+{
+	t->group->shared_pending.set &= ~mask;
+	for (struct task *u = task_next_thread(t->group, NULL); u; u = task_next_thread(t->group, u))
+		if (u->sig)
+			u->sig->pending.set &= ~mask;
+}
+
+/* Linux's wants_signal: t can take sig now. */
+static bool wants(const struct task *t, int sig)
+{
+	if (!t->sig || (t->sig->blocked & sigbit(sig)) || t->exiting)
+		return false;
+	if (sig == SIGKILL)
+		return true;
+	if (t->sig->stopped)
+		return false;
+	return READ_ONCE(t->on_cpu) || !(READ_ONCE(t->flags) & TIF_SIGPENDING);
+}
+
+/* Kill every thread of g (but `except`) with a SIGKILL of its own. Signal lock held; adds
+ * the CPUs to kick to *kick. */
+static void kill_threads(struct thread_group *g, const struct task *except, struct cpumask *kick)
+{
+	for (struct task *u = task_next_thread(g, NULL); u; u = task_next_thread(g, u)) {
+		if (u == except || !u->sig || u->exiting)
+			continue;
+		u->sig->stop_pending = false;
+		sig_queue(&u->sig->pending, &(struct ksiginfo){.si_signo = SIGKILL});
+		sig_wake_locked(u, kick);
+	}
+}
+
+/* Linux's complete_signal: pick the thread that takes sig (p itself when it can; for a
+ * process-directed one any thread that does not block it), and on a fatal signal kill the
+ * whole process at once. Signal lock held; adds the CPUs to kick to *kick. */
+static void complete(struct task *p, int sig, bool group, struct cpumask *kick)
+{
+	struct thread_group *g = p->group;
+	struct task *t = p;
+	if (!wants(p, sig)) {
+		if (!group)
+			return;
+		t = g->curr_target ? g->curr_target : task_next_thread(g, NULL);
+		struct task *first = t;
+		while (t && !wants(t, sig)) {
+			t = task_next_thread(g, t);
+			if (!t)
+				t = task_next_thread(g, NULL);
+			if (t == first)
+				return; /* nobody can now: the first to unblock it takes it */
+		}
+		if (!t)
+			return;
+		g->curr_target = t;
+	}
+	struct ksigaction *ka = &p->sig->hand->action[sig - 1];
+	enum sig_default d = sig_default_action(sig);
+	if (ka->handler == SIG_DFL && (d == SIG_DFL_TERM || sig == SIGKILL) && !g->group_exit) {
+		g->group_exit = true;
+		g->group_exit_code = sig;
+		g->jobctl &= ~JOBCTL_STOPPED;
+		kill_threads(g, NULL, kick);
+		return;
+	}
+	sig_wake_locked(t, kick);
+}
+
+/* The signal's way into t (group: its process): job-control effects, then queue it unless it
+ * is ignored. Adds the CPUs to kick to *kick; *cld the parent notification due. Lock held. */
+static void send_locked(struct task *t, const struct ksiginfo *info, bool group, int *cld,
+			struct cpumask *kick)
+{
+	int sig = info->si_signo;
+	struct thread_group *g = t->group;
+	if (g->group_exit || t->exiting)
+		return; /* dying already: dropped */
+	*cld = sig_jobctl_on_send(t, sig, kick);
+	/* Ignored and not blocked by t: dropped (it may be unignored before it is unblocked). */
+	if (sig != SIGKILL && sig_handler_ignores(t->sig->hand, sig) &&
+	    !(t->sig->blocked & sigbit(sig)))
+		return;
+	sig_queue(group ? &g->shared_pending : &t->sig->pending, info);
+	complete(t, sig, group, kick);
+}
+
+static int send(struct task *t, const struct ksiginfo *info, bool group)
+{
+	if (!valid_sig(info->si_signo))
+		return -EINVAL;
+	if (!t->sig || !t->group)
+		return 0; /* released */
+	int cld = 0;
+	struct cpumask kick = {0};
+	irqflags_t f = sig_lock(t);
+	send_locked(t, info, group, &cld, &kick);
+	sig_unlock(t, f);
+	sched_kick_cpus(&kick);
+	if (cld)
+		sig_notify_parent_stop(t->group, cld, cld == CLD_CONTINUED ? SIGCONT
+									    : t->group->stop_signal);
+	return 0;
+}
+
+int sig_send(struct task *t, const struct ksiginfo *info) { return send(t, info, true); }
+int sig_send_thread(struct task *t, const struct ksiginfo *info) { return send(t, info, false); }
 
 void sig_force(struct task *t, const struct ksiginfo *info)
 {
@@ -153,18 +288,18 @@ void sig_force(struct task *t, const struct ksiginfo *info)
 	struct sig_state *s = t->sig;
 	if (!s)
 		return;
-	irqflags_t f = spin_lock_irqsave(&s->lock);
-	if ((s->blocked & sigbit(sig)) || s->action[sig - 1].handler == SIG_IGN) {
+	irqflags_t f = sig_lock(t);
+	struct ksigaction *ka = &s->hand->action[sig - 1];
+	if ((s->blocked & sigbit(sig)) || ka->handler == SIG_IGN) {
 		/* A fault the task refuses to see: it dies of it, as on Linux. */
 		s->blocked &= ~sigbit(sig);
-		s->action[sig - 1].handler = SIG_DFL;
+		ka->handler = SIG_DFL;
 	}
-	if (!(s->pending & sigbit(sig))) { /* one pending instance; the first one's info stays */
-		s->pending |= sigbit(sig);
-		s->info[sig - 1] = *info;
-	}
-	spin_unlock_irqrestore(&s->lock, f);
-	notify(t);
+	sig_queue(&s->pending, info);
+	struct cpumask kick = {0};
+	complete(t, sig, false, &kick);
+	sig_unlock(t, f);
+	sched_kick_cpus(&kick);
 }
 
 void sig_kill_with(struct task *t, const struct ksiginfo *info)
@@ -173,23 +308,15 @@ void sig_kill_with(struct task *t, const struct ksiginfo *info)
 	struct sig_state *s = t->sig;
 	if (!s || !valid_sig(sig))
 		return;
-	irqflags_t f = spin_lock_irqsave(&s->lock);
+	irqflags_t f = sig_lock(t);
 	s->blocked &= ~sigbit(sig);
-	s->action[sig - 1].handler = SIG_DFL; /* no handler may run: the task cannot resume */
-	s->pending |= sigbit(sig);
-	s->info[sig - 1] = *info;
-	spin_unlock_irqrestore(&s->lock, f);
-	notify(t);
-}
-
-void sig_send_chld(struct task *parent, int pid, int wait_status)
-{
-	struct ksiginfo i = {.si_signo = SIGCHLD};
-	int termsig = wait_status & 0x7f;
-	i.si_code = termsig ? ((wait_status & 0x80) ? CLD_DUMPED : CLD_KILLED) : CLD_EXITED;
-	i.u.chld.pid = pid;
-	i.u.chld.status = termsig ? termsig : (wait_status >> 8) & 0xff;
-	sig_send(parent, &i);
+	s->hand->action[sig - 1].handler = SIG_DFL; /* no handler may run: the task cannot resume */
+	s->pending.set |= sigbit(sig);
+	s->pending.info[sig - 1] = *info;
+	struct cpumask kick = {0};
+	complete(t, sig, false, &kick);
+	sig_unlock(t, f);
+	sched_kick_cpus(&kick);
 }
 
 void sig_send_hwpoison(struct task *t, int code, uint64_t addr, int lsb)
@@ -200,298 +327,95 @@ void sig_send_hwpoison(struct task *t, int code, uint64_t addr, int lsb)
 	if (code == BUS_MCEERR_AR)
 		sig_force(t, &i);
 	else
-		sig_send(t, &i);
+		sig_send_thread(t, &i); /* Linux's send_sig_mceerr: to the chosen thread only */
 }
 
-/* ---- Delivery ---- */
+/* ---- exit ---- */
 
-static bool on_altstack(const struct sig_state *s, uint64_t sp)
+bool sig_zap_threads(struct task *t, int wait_status, bool exec)
 {
-	return !(s->altstack.ss_flags & SS_DISABLE) && sp > s->altstack.ss_sp &&
-	       sp <= s->altstack.ss_sp + s->altstack.ss_size;
-}
-
-/* Build the frame for sig (on the alternate stack with SA_ONSTACK when one is set up and not
- * already in use) and point regs at the handler. false when it could not be written (the
- * task then dies of SIGSEGV). */
-static bool setup_frame(struct sig_state *s, int sig, const struct ksigaction *ka,
-			const struct ksiginfo *info, uint64_t old_blocked, struct user_regs *regs)
-{
-	uint64_t sp = arch_uregs_sp(regs);
-	bool alt_off = s->altstack.ss_flags & SS_DISABLE;
-	struct arch_sigframe f = {.sig = sig, .info = info, .handler = ka->handler,
-				  .restorer = ka->restorer, .uc_stack = s->altstack,
-				  .uc_sigmask = old_blocked, /* restored by rt_sigreturn */
-				  .fault_addr = info->u.fault.addr};
-	if ((ka->flags & SA_ONSTACK) && !alt_off && !on_altstack(s, sp))
-		f.stack_top = s->altstack.ss_sp + s->altstack.ss_size;
-	f.uc_stack.ss_flags = alt_off ? SS_DISABLE : on_altstack(s, sp) ? SS_ONSTACK : 0;
-	return (ka->flags & SA_RESTORER) && arch_sigframe_setup(regs, &f) == 0;
-}
-
-/* Take the next deliverable signal (SIGKILL first, then lowest number) and block what its
- * handler asks for; *old_blocked gets the mask from before. 0 when none. */
-static int dequeue(struct sig_state *s, struct ksiginfo *info, struct ksigaction *ka,
-		   uint64_t *old_blocked)
-{
-	uint64_t ready = s->pending & ~s->blocked;
-	*old_blocked = s->blocked;
-	if (!ready)
-		return 0;
-	int sig = (ready & sigbit(SIGKILL)) ? SIGKILL : __builtin_ctzll(ready) + 1;
-	s->pending &= ~sigbit(sig);
-	*info = s->info[sig - 1];
-	*ka = s->action[sig - 1];
-	if (ka->handler > SIG_IGN) {
-		s->blocked |= ka->mask & ~UNBLOCKABLE;
-		if (!(ka->flags & SA_NODEFER))
-			s->blocked |= sigbit(sig);
-		if (ka->flags & SA_RESETHAND)
-			s->action[sig - 1].handler = SIG_DFL;
-	}
-	return sig;
-}
-
-/* A syscall a signal interrupted (-ERESTARTSYS) runs again, unless a handler without
- * SA_RESTART runs first: then it fails with -EINTR. */
-static void restart_syscall(struct user_regs *regs, bool handler_without_restart)
-{
-	if (!arch_uregs_in_syscall(regs) || arch_syscall_retval(regs) != -ERESTARTSYS)
-		return;
-	if (handler_without_restart)
-		arch_syscall_set_retval(regs, -EINTR);
-	else
-		arch_syscall_restart(regs);
-}
-
-void sig_deliver(struct user_regs *regs)
-{
-	struct task *t = current_task();
-	struct sig_state *s = t->sig;
-	task_test_and_clear_flag(t, TIF_SIGPENDING);
-	for (;;) {
-		struct ksiginfo info;
-		struct ksigaction ka;
-		uint64_t old_blocked;
-		irqflags_t f = spin_lock_irqsave(&s->lock);
-		int sig = dequeue(s, &info, &ka, &old_blocked);
-		spin_unlock_irqrestore(&s->lock, f);
-		if (!sig)
-			break;
-		if (ka.handler == SIG_IGN || (ka.handler == SIG_DFL && default_action(sig) == 0))
-			continue;
-		if (ka.handler == SIG_DFL || sig == SIGKILL)
-			task_exit(sig);
-		restart_syscall(regs, !(ka.flags & SA_RESTART));
-		f = spin_lock_irqsave(&s->lock);
-		if (s->restore_saved) { /* ppoll/pselect6: the frame restores the caller's mask */
-			old_blocked = s->saved_blocked;
-			s->restore_saved = false;
-		}
-		spin_unlock_irqrestore(&s->lock, f);
-		if (!setup_frame(s, sig, &ka, &info, old_blocked, regs)) {
-			printk(KERN_INFO "sig: task %d cannot take signal %d (bad stack or no "
-					 "restorer): killed by SIGSEGV\n", t->pid, sig);
-			task_exit(SIGSEGV);
-		}
-		return; /* one frame at a time; the rest stay pending for the next return */
-	}
-	restart_syscall(regs, false);
-	sig_restore_temp_mask();
-}
-
-void sig_set_temp_mask(uint64_t mask)
-{
-	struct sig_state *s = current_task()->sig;
-	irqflags_t f = spin_lock_irqsave(&s->lock);
-	if (!s->restore_saved)
-		s->saved_blocked = s->blocked;
-	s->restore_saved = true;
-	s->blocked = mask & ~UNBLOCKABLE;
-	spin_unlock_irqrestore(&s->lock, f);
-}
-
-void sig_restore_temp_mask(void)
-{
-	struct task *t = current_task();
-	struct sig_state *s = t->sig;
-	irqflags_t f = spin_lock_irqsave(&s->lock);
-	if (s->restore_saved) {
-		s->blocked = s->saved_blocked;
-		s->restore_saved = false;
-	}
-	spin_unlock_irqrestore(&s->lock, f);
-	if (sig_pending(t))
-		task_set_flag(t, TIF_SIGPENDING);
-}
-
-long sys_rt_sigreturn(struct user_regs *regs)
-{
-	struct task *t = current_task();
-	struct arch_sigreturn ret;
-	if (arch_sigframe_restore(regs, &ret)) {
-		sig_force(t, &(struct ksiginfo){.si_signo = SIGSEGV, .si_code = SI_KERNEL});
-		return -EFAULT;
-	}
-	if (ret.fpu_refused) {
-		printk(KERN_INFO "sig: task %d: signal frame's FPU state unreadable: SIGSEGV\n",
-		       t->pid);
-		sig_force(t, &(struct ksiginfo){.si_signo = SIGSEGV, .si_code = SI_KERNEL});
-	}
-	if (ret.regs_refused) {
-		printk(KERN_INFO "sig: task %d returned a forged signal frame: SIGSEGV\n", t->pid);
-		sig_force(t, &(struct ksiginfo){.si_signo = SIGSEGV, .si_code = SI_KERNEL});
-	}
-	irqflags_t f = spin_lock_irqsave(&t->sig->lock);
-	t->sig->blocked = ret.uc_sigmask & ~UNBLOCKABLE;
-	spin_unlock_irqrestore(&t->sig->lock, f);
-	if (sig_pending(t))
-		task_set_flag(t, TIF_SIGPENDING);
-	return arch_syscall_retval(regs); /* the restored register, not a result */
-}
-
-/* ---- Syscalls ---- */
-
-long sys_rt_sigaction(int sig, const void *uact, void *uoact, size_t sigsetsize)
-{
-	struct sig_state *s = current_task()->sig;
-	struct ksigaction ka, old;
-	if (sigsetsize != 8 || !valid_sig(sig))
-		return -EINVAL;
-	if (uact && (sig == SIGKILL || sig == SIGSTOP))
-		return -EINVAL;
-	if (uact && arch_copy_from_user(&ka, uact, sizeof(ka)))
-		return -EFAULT;
-	irqflags_t f = spin_lock_irqsave(&s->lock);
-	old = s->action[sig - 1];
-	if (uact) {
-		s->action[sig - 1] = ka;
-		if (ignored(s, sig))
-			s->pending &= ~sigbit(sig); /* setting SIG_IGN discards a pending one */
-	}
-	spin_unlock_irqrestore(&s->lock, f);
-	if (uoact && arch_copy_to_user(uoact, &old, sizeof(old)))
-		return -EFAULT;
-	return 0;
-}
-
-long sys_rt_sigprocmask(int how, const uint64_t *uset, uint64_t *uoset, size_t sigsetsize)
-{
-	struct task *t = current_task();
-	struct sig_state *s = t->sig;
-	uint64_t set = 0, old;
-	if (sigsetsize != 8)
-		return -EINVAL;
-	if (uset && arch_copy_from_user(&set, uset, sizeof(set)))
-		return -EFAULT;
-	irqflags_t f = spin_lock_irqsave(&s->lock);
-	old = s->blocked;
-	if (uset) {
-		if (how == SIG_BLOCK)
-			s->blocked |= set;
-		else if (how == SIG_UNBLOCK)
-			s->blocked &= ~set;
-		else if (how == SIG_SETMASK)
-			s->blocked = set;
-		else
-			how = -1;
-		s->blocked &= ~UNBLOCKABLE;
-	}
-	spin_unlock_irqrestore(&s->lock, f);
-	if (how == -1)
-		return -EINVAL;
-	if (sig_pending(t))
-		task_set_flag(t, TIF_SIGPENDING);
-	if (uoset && arch_copy_to_user(uoset, &old, sizeof(old)))
-		return -EFAULT;
-	return 0;
-}
-
-long sys_rt_sigpending(uint64_t *uset, size_t sigsetsize)
-{
-	struct sig_state *s = current_task()->sig;
-	if (sigsetsize != 8)
-		return -EINVAL;
-	uint64_t p = s->pending & s->blocked;
-	return arch_copy_to_user(uset, &p, sizeof(p)) ? -EFAULT : 0;
-}
-
-long sys_sigaltstack(const void *uss, void *uoss, uint64_t user_sp)
-{
-	struct sig_state *s = current_task()->sig;
-	struct ksigaltstack ss, old = s->altstack;
-	if (on_altstack(s, user_sp))
-		old.ss_flags = SS_ONSTACK;
-	if (uss) {
-		if (arch_copy_from_user(&ss, uss, sizeof(ss)))
-			return -EFAULT;
-		if (on_altstack(s, user_sp))
-			return -EPERM;
-		if (ss.ss_flags & ~SS_DISABLE)
-			return -EINVAL;
-		if (!(ss.ss_flags & SS_DISABLE) && ss.ss_size < MINSIGSTKSZ)
-			return -ENOMEM;
-		s->altstack = ss;
-	}
-	if (uoss && arch_copy_to_user(uoss, &old, sizeof(old)))
-		return -EFAULT;
-	return 0;
-}
-
-/* Whether init (pid 1) refuses a signal from user space: one it has no handler for, SIGKILL
- * and SIGSTOP included, as Linux protects its init (the machine cannot run without it). */
-static bool init_refuses(struct task *t, int sig)
-{
-	if (t->pid != 1 || !t->sig)
+	struct thread_group *g = t->group;
+	irqflags_t f = sig_lock(t);
+	if (g->group_exit || (g->exec_task && g->exec_task != t)) {
+		sig_unlock(t, f);
 		return false;
-	irqflags_t f = spin_lock_irqsave(&t->sig->lock);
-	bool dfl = t->sig->action[sig - 1].handler == SIG_DFL;
-	spin_unlock_irqrestore(&t->sig->lock, f);
-	return dfl || sig == SIGKILL || sig == SIGSTOP;
-}
-
-static long send_user_signal(int pid, int sig, int code, const struct ksiginfo *given)
-{
-	if (sig < 0 || sig > NSIG)
-		return -EINVAL;
-	struct task *t = task_find(pid);
-	if (!t)
-		return -ESRCH;
-	long err = 0;
-	if (sig != 0 && !init_refuses(t, sig)) {
-		struct ksiginfo i = {.si_signo = sig, .si_code = code};
-		if (given)
-			i = *given, i.si_signo = sig;
-		else
-			i.u.kill.pid = current_task()->pid;
-		err = sig_send(t, &i);
 	}
-	task_put(t);
-	return err;
+	if (exec) {
+		g->exec_task = t;
+	} else {
+		g->group_exit = true;
+		g->group_exit_code = wait_status;
+	}
+	g->jobctl &= ~JOBCTL_STOPPED;
+	g->stop_count = 0;
+	struct cpumask kick = {0};
+	kill_threads(g, t, &kick);
+	sig_unlock(t, f);
+	sched_kick_cpus(&kick);
+	return true;
 }
 
-long sys_kill(int pid, int sig)
+void sig_thread_exiting(struct task *t)
 {
-	if (pid <= 0)
-		return -ESRCH; /* process groups are not supported */
-	return send_user_signal(pid, sig, SI_USER, NULL);
+	if (!t->sig || !t->group)
+		return;
+	irqflags_t f = sig_lock(t);
+	t->exiting = true;
+	if (t->group->curr_target == t)
+		t->group->curr_target = NULL; /* it is freed once off its CPU */
+	uint64_t left = t->group->shared_pending.set & ~t->sig->blocked;
+	struct cpumask kick = {0};
+	int cld = sig_jobctl_thread_gone(t);
+	/* Process-directed signals this thread was chosen for: another thread takes them. */
+	for (int sig = 1; left && sig <= NSIG; sig++)
+		if (left & sigbit(sig)) {
+			left &= ~sigbit(sig);
+			complete(t->group->leader, sig, true, &kick);
+		}
+	sig_unlock(t, f);
+	sched_kick_cpus(&kick);
+	if (cld)
+		sig_notify_parent_stop(t->group, cld, t->group->stop_signal);
 }
 
-long sys_tgkill(int tgid, int tid, int sig)
+bool sig_fatal_pending(const struct task *t)
 {
-	if (tgid <= 0 || tid <= 0)
-		return -EINVAL;
-	if (tgid != tid)
-		return -ESRCH; /* single-threaded processes */
-	return send_user_signal(tid, sig, SI_TKILL, NULL);
+	return t->sig && (READ_ONCE(t->sig->pending.set) & sigbit(SIGKILL));
 }
 
-long sys_rt_sigqueueinfo(int pid, int sig, const void *uinfo)
+bool sig_pending(const struct task *t)
 {
-	struct ksiginfo i;
-	if (arch_copy_from_user(&i, uinfo, sizeof(i)))
-		return -EFAULT;
-	if ((i.si_code >= 0 || i.si_code == SI_TKILL) && pid != current_task()->pid)
-		return -EPERM; /* only to itself may user space pretend to be the kernel */
-	return send_user_signal(pid, sig, i.si_code, &i);
+	const struct sig_state *s = t->sig;
+	if (!s || !t->group)
+		return false;
+	uint64_t set = READ_ONCE(s->pending.set) | READ_ONCE(t->group->shared_pending.set);
+	return (set & ~READ_ONCE(s->blocked)) || READ_ONCE(s->stop_pending);
+}
+
+/* ---- telling the parent ---- */
+
+bool sig_notify_parent_exit(struct task *parent, struct thread_group *child, int wait_status)
+{
+	int sig = child->exit_signal, termsig = wait_status & 0x7f;
+	struct ksiginfo i = {.si_signo = sig};
+	i.si_code = termsig ? ((wait_status & 0x80) ? CLD_DUMPED : CLD_KILLED) : CLD_EXITED;
+	i.u.chld.pid = child->tgid;
+	i.u.chld.status = termsig ? termsig : (wait_status >> 8) & 0xff;
+	i.u.chld.utime = (int64_t)child->dead_utime;
+	i.u.chld.stime = (int64_t)child->dead_stime;
+	bool autoreap = false;
+	if (parent->sig) {
+		irqflags_t f = sig_lock(parent);
+		const struct ksigaction *ka = &parent->sig->hand->action[SIGCHLD - 1];
+		if (sig == SIGCHLD && (ka->handler == SIG_IGN || (ka->flags & SA_NOCLDWAIT))) {
+			autoreap = true;
+			if (ka->handler == SIG_IGN)
+				sig = 0;
+		}
+		sig_unlock(parent, f);
+	}
+	if (valid_sig(sig))
+		sig_send(parent, &i);
+	wake_up(&parent->group->child_wait);
+	return autoreap;
 }

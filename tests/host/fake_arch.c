@@ -98,6 +98,11 @@ int arch_call_on_cpu(unsigned cpu, cpu_fn_t fn, void *arg, bool wait)
 	return 0;
 }
 
+/* reboot(2)'s ends: no host test powers the machine off. */
+__noreturn void arch_power_off(void) { fprintf(stderr, "fake arch: power off\n"); abort(); }
+__noreturn void arch_restart(void) { fprintf(stderr, "fake arch: restart\n"); abort(); }
+__noreturn void arch_halt_machine(void) { fprintf(stderr, "fake arch: halt\n"); abort(); }
+
 bool arch_cpu_online(unsigned cpu) { return cpu < fake_cpu_count; }
 
 struct arch_cpu_info fake_cpu_info[FAKE_CPU_INFOS];

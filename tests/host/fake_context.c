@@ -65,6 +65,23 @@ int arch_clear_user(void *udst, size_t n)
 	return 0;
 }
 
+int arch_user_load_u32(const uint32_t *uaddr, uint32_t *val)
+{
+	if (!user_ok(uaddr, 4) || ((uintptr_t)uaddr & 3))
+		return -EFAULT;
+	*val = __atomic_load_n(uaddr, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+int arch_user_cmpxchg_u32(uint32_t *uaddr, uint32_t old, uint32_t new, uint32_t *cur)
+{
+	if (!user_ok(uaddr, 4) || ((uintptr_t)uaddr & 3))
+		return -EFAULT;
+	__atomic_compare_exchange_n(uaddr, &old, new, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	*cur = old;
+	return 0;
+}
+
 /* ---- the fake CPU ---- */
 
 struct task *arch_current_task(void) { return fake_current; }
@@ -127,6 +144,7 @@ void arch_regs_init_user(struct user_regs *r, uint64_t entry, uint64_t sp)
 }
 
 void arch_set_fs_base(struct arch_context *ctx, uint64_t base) { ctx->fs_base = base; }
+void arch_context_set_tls(struct arch_context *ctx, uint64_t base) { ctx->fs_base = base; }
 
 __noreturn void arch_enter_user(const struct user_regs *regs)
 {
@@ -167,6 +185,14 @@ void arch_syscall_restart(struct user_regs *r)
 	r->ret = (long)r->nr;
 	r->ip -= FAKE_SYSCALL_INSN_LEN;
 }
+
+void arch_syscall_restart_block(struct user_regs *r)
+{
+	r->ret = FAKE_NR_RESTART_SYSCALL;
+	r->ip -= FAKE_SYSCALL_INSN_LEN;
+}
+
+void arch_uregs_set_sp(struct user_regs *r, uint64_t sp) { r->sp = sp; }
 
 /* ---- the signal frame ---- */
 

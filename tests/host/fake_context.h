@@ -20,6 +20,8 @@ struct task;
 #define USER_VA_END_FAKE 0x0000800000000000ull
 /* The fake syscall instruction's length: a restart backs ip up by this much. */
 #define FAKE_SYSCALL_INSN_LEN 4
+/* What a restart as restart_syscall puts in the result register (Linux x86-64's number). */
+#define FAKE_NR_RESTART_SYSCALL 219
 #define FAKE_RED_ZONE 64
 
 /* The fake user registers (kernel/ sees only a pointer). */

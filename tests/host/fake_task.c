@@ -6,6 +6,7 @@
 #include "task.h"
 #include "sig.h"
 #include "vm.h"
+#include "kmalloc.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,25 +47,35 @@ struct fake_sigaction {
 #define FAKE_RESTORER 0x401000ull
 #define FAKE_USTACK 8192
 
-struct task *fake_task_new(int pid, struct mm *mm, int kill_policy, bool catch_sigbus)
+/* A zeroed task with its lists ready, its name and kill policy set. */
+static struct task *fake_alloc(int pid, const char *kind, int kill_policy)
 {
 	struct task *t = calloc(1, sizeof(*t));
-	if (!t || sig_task_init(t)) {
+	if (!t)
+		return NULL;
+	t->pid = pid;
+	list_init(&t->run_link);
+	list_init(&t->mm_link);
+	list_init(&t->thread_link);
+	snprintf(t->name, sizeof(t->name), "%s%d", kind, pid);
+	t->mf_kill = (enum mf_kill_policy)kill_policy;
+	t->mf_pfn = ~(pfn_t)0;
+	return t;
+}
+
+struct task *fake_task_new(int pid, struct mm *mm, int kill_policy, bool catch_sigbus)
+{
+	struct task *t = fake_alloc(pid, "task", kill_policy);
+	if (!t)
+		return NULL;
+	if (sig_task_init(t) || task_group_init(t)) {
+		sig_exit(t);
 		free(t);
 		return NULL;
 	}
-	t->pid = pid;
-	snprintf(t->name, sizeof(t->name), "task%d", pid);
-	t->mm = mm;
-	t->mf_kill = (enum mf_kill_policy)kill_policy;
-	t->mf_pfn = ~(pfn_t)0;
-	list_init(&t->children);
-	list_init(&t->sibling);
-	list_init(&t->run_link);
-	wait_queue_init(&t->child_exit);
 	if (mm) {
 		mm_get(mm);
-		mm->owner = t;
+		task_set_mm(t, mm);
 	}
 	if (catch_sigbus) {
 		struct fake_sigaction sa = {FAKE_HANDLER,
@@ -78,14 +89,39 @@ struct task *fake_task_new(int pid, struct mm *mm, int kill_policy, bool catch_s
 	return t;
 }
 
+struct task *fake_thread_new(struct task *leader, int pid, int kill_policy, bool catch_sigbus)
+{
+	(void)catch_sigbus; /* the actions are the process's */
+	struct task *t = fake_alloc(pid, "thread", kill_policy);
+	if (!t)
+		return NULL;
+	if (sig_clone(t, leader, CLONE_VM | CLONE_SIGHAND | CLONE_THREAD)) {
+		free(t);
+		return NULL;
+	}
+	t->group = leader->group;
+	t->group->refs++;
+	list_add_tail(&t->thread_link, &t->group->threads);
+	t->group->nr_threads++;
+	if (leader->mm) {
+		mm_get(leader->mm);
+		task_set_mm(t, leader->mm);
+	}
+	return t;
+}
+
 void fake_task_free(struct task *t)
 {
-	if (t->mm) {
-		if (t->mm->owner == t)
-			t->mm->owner = NULL;
-		mm_put(t->mm);
+	struct mm *mm = t->mm;
+	if (mm) {
+		task_set_mm(t, NULL);
+		mm_put(mm);
 	}
+	struct thread_group *g = t->group;
+	list_del(&t->thread_link);
 	sig_exit(t);
+	if (g && --g->refs == 0)
+		kfree(g);
 	free(t);
 }
 
@@ -101,7 +137,7 @@ int fake_task_take_signal(struct task *t, struct ksiginfo *info)
 	memset(info, 0, sizeof(*info));
 	fake_current = t;
 	if (fake_run(deliver, &regs)) {
-		ret = -(t->exit_status & 0x7f); /* task_exit switched away from it for good */
+		ret = -(t->exit_code & 0x7f); /* task_exit switched away from it for good */
 	} else if (regs.ip == FAKE_HANDLER) {
 		memcpy(info, (const void *)regs.args[1], sizeof(*info));
 		ret = (int)regs.args[0];

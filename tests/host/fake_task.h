@@ -11,14 +11,18 @@ struct task;
 extern struct task fake_task_obj;
 
 /* Several fake user tasks for memory_failure tests: each owns an address space (t->mm, a
- * reference of its own, and mm->owner = t), has its own signal state, catches SIGBUS with an
+ * reference of its own, on mm->users), a thread group of its own, its own signal state, catches SIGBUS with an
  * SA_SIGINFO handler unless asked not to, and has kill policy kill_policy (enum
  * mf_kill_policy). The scheduler does not run them; a test makes one current by setting
  * fake_current. NULL when out of memory. */
 struct mm;
 struct ksiginfo;
 struct task *fake_task_new(int pid, struct mm *mm, int kill_policy, bool catch_sigbus);
-/* Detach t from its mm (dropping its reference) and free it and its signal state. */
+/* Another thread of leader's process (pid: its tid), in the same address space, with its own
+ * kill policy; the actions are the process's. Free it with fake_task_free before the leader. */
+struct task *fake_thread_new(struct task *leader, int pid, int kill_policy, bool catch_sigbus);
+/* Detach t from its mm (dropping its reference) and free it and its signal state (and its
+ * thread group with its last task). */
 void fake_task_free(struct task *t);
 /* Run t's signal delivery as its return to user mode would (t becomes current meanwhile).
  * Returns the signal number delivered to a handler, with its siginfo (as the handler's frame

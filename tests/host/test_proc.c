@@ -2,9 +2,11 @@
  * syscall registration and dispatch (duplicates refused, unknown numbers -ENOSYS and
  * counted, arguments in order), and process life: fork returns twice, exit and default
  * signal actions give Linux's wait status and SIGCHLD, wait4's WNOHANG / -ECHILD /
- * interrupted cases, and every frame (kernel stacks included) back once all are reaped; and
- * the kernel workers: queued work takes the CPU from a user task that never sleeps, at its
- * way back to user mode, and the tick repeats a kick that was lost. */
+ * interrupted cases, clone's refused flag combinations, a thread's exit and exit_group,
+ * a stop and a continue reported by wait4 and SIGCHLD, FUTEX_WAKE_OP's operations against a
+ * model, and every frame (kernel stacks included) back once all are reaped; and the kernel
+ * workers: queued work takes the CPU from a user task that never sleeps, at its way back to
+ * user mode, and the tick repeats a kick that was lost. */
 #include "unit.h"
 #include "fake_arch.h"
 #include "fake_context.h"
@@ -32,7 +34,6 @@
 #define NR_WAIT4 61
 #define NR_PRCTL 157
 #define NR_CLOCK_NANOSLEEP 230
-#define WNOHANG 1
 #define CLONE_SIGCHLD 17
 #define PR_MCE_KILL 33
 #define PR_MCE_KILL_GET 34
@@ -42,7 +43,7 @@
 #define SA_RESTORER 0x04000000
 #define SA_RESTART 0x10000000
 
-void task_free(struct task *t); /* kernel/proc/process.c: frees a reaped task */
+void task_release_zombie(struct thread_group *c); /* kernel/proc/exit.c */
 
 struct ksigaction_abi {
 	uint64_t handler, flags, restorer, mask;
@@ -91,10 +92,10 @@ static struct task *spawn(const char *name)
 	struct task *t = task_create_kernel(name, NULL, NULL);
 	if (!t || sig_task_init(t))
 		return NULL;
-	t->mm = mm_create();
-	if (!t->mm)
+	struct mm *mm = mm_create();
+	if (!mm)
 		return NULL;
-	t->mm->owner = t;
+	task_set_mm(t, mm);
 	sched_start_task(t);
 	return t;
 }
@@ -122,6 +123,19 @@ static bool sys(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, long *ret)
 	return false;
 }
 
+/* The same with six arguments. */
+static bool sys6(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+		 uint64_t a5, long *ret)
+{
+	struct user_regs *r = fake_syscall_regs(nr, a0, a1, a2, a3);
+	r->args[4] = a4;
+	r->args[5] = a5;
+	if (fake_run(dispatch, r))
+		return true;
+	*ret = arch_syscall_retval(r);
+	return false;
+}
+
 /* The current task, with no parent, exits; the test reaps it as nobody else will. */
 static void exit_orphan(void)
 {
@@ -129,11 +143,9 @@ static void exit_orphan(void)
 	long ret;
 	CHECK(sys(NR_EXIT, 0, 0, 0, &ret));
 	CHECK_EQ(t->state, TASK_ZOMBIE);
+	CHECK_EQ(t->group->state, GROUP_ZOMBIE);
 	CHECK(current_task() == idle);
-	irqflags_t f = spin_lock_irqsave(&sched_lock);
-	t->state = TASK_DEAD;
-	task_free(t);
-	spin_unlock_irqrestore(&sched_lock, f);
+	task_release_zombie(t->group);
 }
 
 static void to_user(void *r) { task_exit_to_user(r); }
@@ -218,11 +230,14 @@ TEST(proc_syscall_arguments_reach_handlers)
 	CHECK_EQ(ret, PR_MCE_KILL_EARLY);
 	CHECK(!sys(NR_PRCTL, PR_MCE_KILL, PR_MCE_KILL_SET, 7, &ret));
 	CHECK_EQ(ret, -EINVAL);
-	/* clock_nanosleep(clock, flags = TIMER_ABSTIME, ...): flags is the second argument. */
-	CHECK(!sys(NR_CLOCK_NANOSLEEP, 0, 1, 0, &ret));
+	/* clock_nanosleep(clock, flags, request, remain): a bad clock is -EINVAL, a sleeping
+	 * clock with an unreadable request -EFAULT. */
+	CHECK(!sys(NR_CLOCK_NANOSLEEP, 10, 1, 0x1000, &ret));
 	CHECK_EQ(ret, -EINVAL);
-	/* clone with a new stack (threads) is refused, not mistaken for fork. */
-	CHECK(!sys(NR_CLONE, CLONE_SIGCHLD, 0x7000, 0, &ret));
+	CHECK(!sys(NR_CLOCK_NANOSLEEP, 1, 1, 8, &ret));
+	CHECK_EQ(ret, -EFAULT);
+	/* clone(CLONE_THREAD) without CLONE_SIGHAND: -EINVAL, as Linux's copy_process. */
+	CHECK(!sys(NR_CLONE, CLONE_THREAD | CLONE_VM, 0x7000, 0, &ret));
 	CHECK_EQ(ret, -EINVAL);
 	CHECK(!sys(NR_KILL, (uint64_t)-5, 0, 0, &ret));
 	CHECK_EQ(ret, -ESRCH);
@@ -242,7 +257,7 @@ TEST(proc_fork_exit_wait_status)
 	struct task *c = task_find((int)pid);
 	REQUIRE(c);
 	task_put(c);
-	CHECK(c->parent == p);
+	CHECK(c->group->parent == p->group);
 	CHECK(!sys(NR_WAIT4, (uint64_t)-1, (uint64_t)&status, WNOHANG, &ret));
 	CHECK_EQ(ret, 0); /* the child lives */
 	CHECK(!sys(NR_WAIT4, (uint64_t)(pid + 1000), (uint64_t)&status, 0, &ret));
@@ -342,6 +357,177 @@ TEST(proc_wait4_interrupted_by_signal)
 	CHECK(!sys(NR_WAIT4, (uint64_t)-1, (uint64_t)&status, 0, &ret));
 	CHECK_EQ(ret, pid);
 	CHECK_EQ(status, 0x300);
+	exit_orphan();
+	end();
+}
+
+/* ---- threads and process model ---- */
+
+#define NR_GETTID 186
+#define NR_EXIT_GROUP 231
+#define NR_FUTEX 202
+#define NR_WAITID 247
+#define THREAD_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | \
+		      CLONE_SYSVSEM)
+
+/* Every combination Linux's copy_process refuses, and what MCRK does not implement: -EINVAL,
+ * and no task made. */
+TEST(proc_clone_refuses_bad_flags)
+{
+	static const uint64_t bad[] = {
+	    CLONE_THREAD | CLONE_VM,			   /* a thread needs shared actions */
+	    CLONE_SIGHAND,				   /* shared actions need shared memory */
+	    CLONE_NEWNS | CLONE_FS, CLONE_NEWUSER | CLONE_FS,
+	    THREAD_FLAGS | CLONE_NEWPID,		   /* a thread in another pid namespace */
+	    THREAD_FLAGS | CLONE_PIDFD, CLONE_PIDFD | CLONE_DETACHED,
+	    CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWIPC, CLONE_PIDFD, /* not implemented */
+	};
+	struct task *p = start_as("cloner");
+	REQUIRE(p);
+	unsigned tasks = task_count();
+	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+		long ret;
+		CHECK(!sys(NR_CLONE, bad[i] | CLONE_SIGCHLD, 0, 0, &ret));
+		CHECK_EQ(ret, -EINVAL);
+	}
+	CHECK_EQ(task_count(), tasks);
+	exit_orphan();
+	end();
+}
+
+/* A thread: its own tid, the process's pid; exit ends it alone, exit_group the process (the
+ * other thread dies of the SIGKILL it gets), which ends with exit_group's status. */
+TEST(proc_thread_exit_and_exit_group)
+{
+	struct task *p = start_as("threads");
+	REQUIRE(p);
+	catch_signal(SIGUSR1, 0);
+	long tid, ret;
+	REQUIRE(!sys(NR_CLONE, THREAD_FLAGS, 0x7000, 0, &tid));
+	REQUIRE(tid > 0 && tid != p->pid);
+	struct task *t = task_find((int)tid);
+	REQUIRE(t);
+	task_put(t);
+	CHECK(t->group == p->group && p->group->nr_threads == 2 && t->mm == p->mm);
+	CHECK(t->fdt == p->fdt);
+	/* The parent waits in pause; the thread runs: pid is the process's, tid its own. */
+	REQUIRE(sys(34 /* pause */, 0, 0, 0, &ret));
+	REQUIRE(current_task() == t);
+	CHECK(!sys(NR_GETPID, 0, 0, 0, &ret));
+	CHECK_EQ(ret, p->pid);
+	CHECK(!sys(NR_GETTID, 0, 0, 0, &ret));
+	CHECK_EQ(ret, tid);
+	REQUIRE(sys(NR_EXIT, 3, 0, 0, &ret)); /* this thread only */
+	CHECK_EQ(p->group->nr_threads, 1);
+	CHECK_EQ(p->group->state, GROUP_LIVE);
+	/* The parent wakes (a caught signal) and makes another thread, then exit_group(5). */
+	sig_send(p, &(struct ksiginfo){.si_signo = SIGUSR1});
+	REQUIRE(fake_run(do_schedule, NULL) && current_task() == p);
+	REQUIRE(!sys(NR_CLONE, THREAD_FLAGS, 0x7000, 0, &tid));
+	REQUIRE(sys(NR_EXIT_GROUP, 5, 0, 0, &ret));
+	CHECK_EQ(p->state, TASK_ZOMBIE);
+	CHECK_EQ(p->group->state, GROUP_LIVE); /* the other thread still has to die */
+	REQUIRE(current_task()->pid == tid);
+	CHECK(sig_fatal_pending(current_task()));
+	REQUIRE(fake_run(to_user, arch_current_user_regs())); /* it meets its SIGKILL */
+	CHECK_EQ(p->group->state, GROUP_ZOMBIE);
+	CHECK_EQ(p->group->exit_status, 0x500); /* exit_group's, not the SIGKILL's */
+	task_release_zombie(p->group);
+	end();
+}
+
+/* Job control on the fake CPU: a child stops (SIGSTOP) and continues (SIGCONT); wait4 with
+ * WUNTRACED and WCONTINUED reports each once; SIGCHLD says CLD_STOPPED, CLD_CONTINUED. */
+TEST(proc_job_control_stop_continue)
+{
+	struct task *p = start_as("shell");
+	REQUIRE(p);
+	catch_signal(SIGCHLD, 0);
+	long pid, ret;
+	int status = 0;
+	REQUIRE(!sys(NR_FORK, 0, 0, 0, &pid));
+	struct task *c = task_find((int)pid);
+	REQUIRE(c);
+	task_put(c);
+	CHECK(!sys(NR_KILL, (uint64_t)pid, SIGSTOP, 0, &ret));
+	CHECK_EQ(ret, 0);
+	/* We wait; the child runs into its SIGSTOP on its way to user mode and stops. */
+	REQUIRE(sys(NR_WAIT4, (uint64_t)pid, (uint64_t)&status, WUNTRACED, &ret));
+	REQUIRE(current_task() == c);
+	REQUIRE(fake_run(to_user, arch_current_user_regs()));
+	REQUIRE(current_task() == p);
+	CHECK(c->group->jobctl & JOBCTL_STOPPED);
+	CHECK(!sys(NR_WAIT4, (uint64_t)pid, (uint64_t)&status, WUNTRACED, &ret));
+	CHECK_EQ(ret, pid);
+	CHECK_EQ(status, (SIGSTOP << 8) | 0x7f); /* WIFSTOPPED, WSTOPSIG */
+	CHECK(!sys(NR_WAIT4, (uint64_t)pid, (uint64_t)&status, WUNTRACED | WNOHANG, &ret));
+	CHECK_EQ(ret, 0); /* once */
+	struct ksiginfo i = take_signal();
+	CHECK_EQ(i.si_code, CLD_STOPPED);
+	CHECK_EQ(i.u.chld.status, SIGSTOP);
+	sys_rt_sigreturn(arch_current_user_regs());
+	CHECK(!sys(NR_KILL, (uint64_t)pid, SIGCONT, 0, &ret));
+	CHECK(!(c->group->jobctl & JOBCTL_STOPPED) && (c->group->jobctl & JOBCTL_CONTINUED));
+	CHECK(!sys(NR_WAIT4, (uint64_t)pid, (uint64_t)&status, WCONTINUED, &ret));
+	CHECK_EQ(ret, pid);
+	CHECK_EQ(status, 0xffff); /* WIFCONTINUED */
+	i = take_signal();
+	CHECK_EQ(i.si_code, CLD_CONTINUED);
+	CHECK_EQ(i.u.chld.status, SIGCONT);
+	sys_rt_sigreturn(arch_current_user_regs());
+	/* SIGKILL: gone, reaped. */
+	CHECK(!sys(NR_KILL, (uint64_t)pid, SIGKILL, 0, &ret));
+	REQUIRE(sys(NR_WAIT4, (uint64_t)pid, (uint64_t)&status, 0, &ret));
+	REQUIRE(current_task() == c);
+	REQUIRE(fake_run(to_user, arch_current_user_regs()));
+	REQUIRE(current_task() == p);
+	CHECK(!sys(NR_WAIT4, (uint64_t)pid, (uint64_t)&status, 0, &ret));
+	CHECK_EQ(status, SIGKILL);
+	exit_orphan();
+	end();
+}
+
+/* FUTEX_WAKE_OP's operation on the second word, against an independent statement of Linux's
+ * futex_atomic_op_inuser: every operation and comparison, sign-extended 12-bit arguments,
+ * FUTEX_OP_OPARG_SHIFT; unknown ones -ENOSYS (the operation before the comparison). */
+static int64_t model_op(unsigned op, int32_t oparg, uint32_t *w)
+{
+	uint32_t old = *w, a = (uint32_t)oparg;
+	switch (op) {
+	case 0: *w = a; break;
+	case 1: *w = old + a; break;
+	case 2: *w = old | a; break;
+	case 3: *w = old & ~a; break;
+	case 4: *w = old ^ a; break;
+	default: return -ENOSYS;
+	}
+	return (int32_t)old;
+}
+
+TEST(proc_futex_wake_op_operations)
+{
+	struct task *p = start_as("futex");
+	REQUIRE(p);
+	static const int32_t args[] = {0, 1, 5, 31, 2047, -1, -2048};
+	static uint32_t w1 __attribute__((aligned(4))), w2 __attribute__((aligned(4)));
+	for (unsigned op = 0; op < 8; op++)
+		for (unsigned shift = 0; shift < 2; shift++)
+			for (unsigned cmp = 0; cmp < 8; cmp++)
+				for (unsigned k = 0; k < ARRAY_SIZE(args); k++) {
+					int32_t oparg = args[k], cmparg = args[(k + 3) % ARRAY_SIZE(args)];
+					uint32_t enc = (op << 28) | (shift << 31) | (cmp << 24) |
+						       (((uint32_t)oparg & 0xfff) << 12) | ((uint32_t)cmparg & 0xfff);
+					uint32_t want = 0x80000010u + k;
+					int32_t eff = shift ? (int32_t)(1u << (oparg & 31)) : oparg;
+					w2 = want;
+					int64_t old = model_op(op & 7, eff, &want);
+					long ret;
+					CHECK(!sys6(NR_FUTEX, (uint64_t)&w1, 5 | 128 /* WAKE_OP, private */, 1, 1,
+						    (uint64_t)&w2, enc, &ret));
+					bool known = old != -ENOSYS && cmp <= 5;
+					CHECK_EQ(ret, known ? 0 : -ENOSYS); /* nobody waits: 0 woken */
+					CHECK_EQ(w2, want);
+				}
 	exit_orphan();
 	end();
 }

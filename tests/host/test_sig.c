@@ -82,7 +82,7 @@ static bool deliver(struct user_regs *r, int *status)
 	struct task *t = current_task();
 	if (!fake_run(deliver_fn, r))
 		return false;
-	*status = t->exit_status;
+	*status = t->exit_code;
 	fake_current = t; /* back to the test's task (it is a zombie now) */
 	return true;
 }

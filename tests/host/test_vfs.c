@@ -68,7 +68,10 @@ static void world(void)
 /* Drop the task's files and the root: everything the test made must be gone with them. */
 static void end_world(void)
 {
-	vfs_close_all(fake_current);
+	vfs_fdt_put(fake_current->fdt);
+	vfs_fs_put(fake_current->fs);
+	fake_current->fdt = NULL;
+	fake_current->fs = NULL;
 	struct mount *m = vfs_root.mnt;
 	path_put(&vfs_root);
 	mntput(m);

@@ -168,3 +168,71 @@ def _srar_rows(smp):
 MF_HMP_TESTS = [_rows(case, smp, spin)
                 for case in ("srao-early", "srao-late", "srao-free", "ucna-late")
                 for smp in (1, 2) for spin in (True, False)] + _srar_rows(1) + _srar_rows(2)
+
+
+# ---- threads: who hears of an error in a process of several threads ----
+# user/mf_threads.c srar-*/srao-*: a process whose reader thread reads the page (srar) or
+# nobody touches it (srao), with an early-kill thread, and a forked child with an early-kill
+# thread of its own. For an SRAR the row stops the VM until the reader thread (known by the
+# magic value it keeps in r15) runs in user mode on some CPU, and injects on that CPU: the
+# reader must get
+# BUS_MCEERR_AR and nobody else in its process anything, the child's early thread
+# BUS_MCEERR_AO. For an SRAO both early threads get BUS_MCEERR_AO. The program checks it and
+# exits 0. Each at 1 and 2 CPUs, with the other threads spinning without syscalls or sleeping.
+
+THREADS_READY = (r"mf_threads: reader r15=(\w+); poison it with: "
+                 r"(mce -b 0 1 (\S+) (\S+) (\S+) (\S+))")
+
+
+def _cpu_running_thread(mon, ncpus, magic):
+    """With the VM stopped, the CPU in user mode whose r15 holds magic, if any."""
+    for cpu in range(ncpus):
+        mon.cmd("cpu %d" % cpu)
+        regs = mon.cmd("info registers")
+        cs = re.search(r"^CS =(\w+)", regs, re.M)
+        r15 = re.search(r"R15=(\w+)", regs)
+        if cs and int(cs.group(1), 16) & 3 == 3 and r15 and int(r15.group(1), 16) == magic:
+            return cpu
+    return None
+
+
+def _threads(smp, srar):
+    def fn(m):
+        found = m.wait_for(THREADS_READY, 60)
+        if not found:
+            return False, "mf_threads never printed its address"
+        magic, _, st, mcg, addr, misc = found.groups()
+        mon = m.monitor()
+        cpu = 0
+        if srar:
+            for _ in range(400):       # stop until the reader thread is caught in user mode
+                mon.cmd("stop")
+                cpu = _cpu_running_thread(mon, smp, int(magic, 16))
+                if cpu is not None:
+                    break
+                mon.cmd("cont")
+                time.sleep(0.02)
+            if cpu is None:
+                return False, "never caught the reader thread in user mode"
+        cmd = "mce -b %d 1 %s %s %s %s" % (cpu, st, mcg, addr, misc)
+        mon.cmd(cmd)
+        if srar:
+            mon.cmd("cont")
+        if not m.wait_for(r"^init: done", 60):
+            return False, "no verdict after %r" % cmd
+        text = m.serial_text()
+        if "Kernel panic" in text or "KERNEL FAULT" in text:
+            return False, "panic or fault after %r" % cmd
+        if not re.search(r"^init: mf_threads exited 0$", text, re.M):
+            bad = [ln for ln in text.split("\n") if "mf_threads:" in ln]
+            return False, "; ".join(bad[-5:]) or "mf_threads did not exit 0"
+        return True, cmd
+    return fn
+
+
+for _kind, _wait in (("srar", "spin"), ("srar", "sleep"), ("srao", "spin"), ("srao", "sleep")):
+    for _smp in (1, 2):
+        MF_HMP_TESTS.append(Test(
+            "mf-hmp-threads-%s-%s-smp%d" % (_kind, _wait, _smp), boot="direct", smp=_smp,
+            cmdline="run=mf_threads:%s-%s mf.trace=0" % (_kind, _wait),
+            expect=Script(_threads(_smp, _kind == "srar"), timeout=120)))

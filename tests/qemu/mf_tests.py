@@ -73,4 +73,13 @@ MF_TESTS = [
          Script(_program_exits_0("mf_files"), timeout=150)),
     Test("mf-recovery0-fake-panic", "direct", 2,   "run=mf_files:recovery0 mce.fake_panic=1",
          Script(_recovery0_fake_panic, timeout=90)),
+    # Threads: who is told of an madvise(MADV_HWPOISON), threads sleeping or spinning.
+    Test("mf-user-threads-smp2",    "direct", 2,   "run=mf_threads",
+         Script(_program_exits_0("mf_threads"), timeout=150)),
+    Test("mf-user-threads-smp1",    "direct", 1,   "run=mf_threads",
+         Script(_program_exits_0("mf_threads"), timeout=150)),
+    Test("mf-user-threads-spin-smp2", "direct", 2, "run=mf_threads:spin",
+         Script(_program_exits_0("mf_threads:spin"), timeout=150)),
+    Test("mf-user-threads-spin-smp1", "direct", 1, "run=mf_threads:spin",
+         Script(_program_exits_0("mf_threads:spin"), timeout=150)),
 ]

@@ -24,7 +24,7 @@ from driver import Fault, Ktap, Panic, Ready, Script, Test, UserPrograms
 KILLED_BY = {"segv": 11}
 PROGRAMS = ["hello", "fork_cow", "segv", "mmap_stress", "efault", "pagemap", "signals",
             "sigcheck", "sched", "vfs", "leakcheck", "procinfo", "files", "dirs", "pipes",
-            "mounts", "fmap", "tmpfiles"]
+            "mounts", "fmap", "tmpfiles", "threads", "futex", "jobctl", "sysinfo"]
 
 
 def user(name, boot, smp, programs, timeout=120):
@@ -57,6 +57,10 @@ TESTS = [
     user("user-all-smp2",    "direct", 2,   PROGRAMS),
     user("user-all-smp1",    "direct", 1,   PROGRAMS),
     user("user-grub-bios",   "bios",   2,   ["hello", "segv", "vfs"], timeout=90),
+    # Threads of one process on every CPU at once: pthread synchronisation 1000 rounds, and
+    # faults, COW breaks and munmaps raced across CPUs with every byte checked.
+    user("user-threads-stress-smp2", "direct", 2, ["pthread_stress", "mt_mm"], timeout=300),
+    user("user-threads-stress-smp1", "direct", 1, ["pthread_stress", "mt_mm"], timeout=300),
 ]
 
 # Random syscalls with hostile arguments from forked children (user/sysfuzz.c): the kernel
@@ -66,6 +70,29 @@ TESTS += [Test("user-sysfuzz-smp2", "direct", 2, "run=sysfuzz:1",
                Script(_program_exits_0("sysfuzz:1", timeout=240), timeout=240)),
           Test("user-sysfuzz-smp1", "direct", 1, "run=sysfuzz:2",
                Script(_program_exits_0("sysfuzz:2", timeout=240), timeout=240))]
+
+
+def _machine_goes(line):
+    """A program calls reboot(2): the kernel says `line` and QEMU exits by itself (status 0:
+    ACPI power off, or a reset that -no-reboot turns into an exit)."""
+    def fn(m):
+        status = m.wait_exit(60)
+        text = m.serial_text()
+        if status is None:
+            return False, "QEMU still runs after the reboot call"
+        if line not in text:
+            return False, "no %r in the log" % line
+        return (status == 0, "QEMU exit status %s" % status)
+    return fn
+
+
+# reboot(2) for real: power off through ACPI, restart through the keyboard controller.
+TESTS += [Test("reboot-poweroff-smp2", "direct", 2, "run=sysinfo:poweroff",
+               Script(_machine_goes("reboot: Power down"))),
+          Test("reboot-poweroff-smp1", "direct", 1, "run=sysinfo:poweroff",
+               Script(_machine_goes("reboot: Power down"))),
+          Test("reboot-restart-smp2", "direct", 2, "run=sysinfo:restart",
+               Script(_machine_goes("reboot: Restarting system")))]
 
 from mce_tests import MCE_TESTS  # noqa: E402  (machine-check rows, tests/qemu/mce_tests.py)
 TESTS += MCE_TESTS

@@ -1,0 +1,37 @@
+/* The key of a futex shared between processes (vm_futex_key, include/vm.h): which object a
+ * user word belongs to, found through its VMA, so that every address space that maps one
+ * page of a MAP_SHARED object (or of a file not yet copied) waits on the same key. */
+#include "kerrno.h"
+#include "vm_priv.h"
+
+/* Whether the page at va is still the file's (a PG_FILE frame, not a private copy). */
+static bool file_page(struct mm *mm, vaddr_t va)
+{
+	struct pte_info pi;
+	if (arch_pt_get(mm->pt, va, &pi) || !pi.present)
+		return false;
+	struct page *pg = pfn_to_page(pi.pfn);
+	return pg && (pg->flags & PG_FILE);
+}
+
+int vm_futex_key(struct mm *mm, vaddr_t va, struct vm_futex_key *key)
+{
+	if (va < USER_VA_START || va >= USER_VA_END)
+		return -EFAULT;
+	vaddr_t page = ALIGN_DOWN(va, PAGE_SIZE);
+	spin_lock(&mm->lock);
+	int err = vm_fault_locked(mm, page, FAULT_READ); /* there, readable, not poisoned */
+	struct vma *v = err ? NULL : vma_tree_find(mm->vma_root, va);
+	if (v && v->shm) {
+		key->object = v->shm;
+		key->offset = (v->shm_pgoff << PAGE_SHIFT) + (va - v->start);
+	} else if (v && (v->flags & VM_FILE) && file_page(mm, page)) {
+		key->object = v->file.pc; /* the inode's page cache: one per file */
+		key->offset = v->file_off + (va - v->start);
+	} else if (v) {
+		key->object = mm;
+		key->offset = va;
+	}
+	spin_unlock(&mm->lock);
+	return v ? 0 : -EFAULT;
+}
