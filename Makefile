@@ -100,7 +100,7 @@ $(B)/mcrk-test.elf: $(KOBJ) $(KTEST_OBJ) $(KSYMS_EMPTY) linker.ld scripts/mksyms
 # ---- user programs (musl, static) and the initrd that carries them as /bin/NAME: the
 # programs tests run (user/), the demo's victim (demo/) and the guest benchmarks (bench/) ----
 USER_SRC := $(sort $(wildcard user/*.c)) $(sort $(wildcard demo/*.c)) bench/mfbench.c \
-	bench/fsbench.c bench/threadbench.c
+	bench/forkbench.c bench/fsbench.c bench/threadbench.c
 USER_BIN := $(addprefix $(B)/user/,$(basename $(notdir $(USER_SRC))))
 USER_CFLAGS := -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
 $(B)/user/%: user/%.c $(wildcard user/*.h) $(DEPS_STAMP)
@@ -109,7 +109,7 @@ $(B)/user/%: user/%.c $(wildcard user/*.h) $(DEPS_STAMP)
 $(B)/user/%: demo/%.c $(wildcard user/*.h) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -Iuser -o $@ $<
-$(B)/user/%: bench/%.c $(DEPS_STAMP)
+$(B)/user/%: bench/%.c bench/bench.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -o $@ $<
 MCE_CASES := $(wildcard ../shared/mce-test-cases)
@@ -200,7 +200,8 @@ bench: $(B)/frame_bench $(B)/rmap_bench
 # threads.
 bench-guest: all
 	sh bench/run_mfbench.sh
-	sh bench/run_fsbench.sh
+	sh bench/run_guest.sh forkbench
+	sh bench/run_guest.sh fsbench
 	$(PYTHON) bench/srar_latency.py
 	$(PYTHON) bench/srao_latency.py
 	sh bench/run_threadbench.sh

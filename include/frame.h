@@ -44,13 +44,28 @@ struct page {
 					memory_failure met it, so /proc/kpageflags can say what it
 					was after it left use (0 otherwise) */
 	};
-	int32_t refcount;   /* users of the frame; 1 after frame_alloc */
-	int32_t mapcount;   /* user page-table entries that map it */
+	union {
+		struct {
+			int32_t refcount; /* users of the frame; 1 after frame_alloc */
+			int32_t mapcount; /* user page-table entries that map it */
+		};
+		uint64_t counts; /* both: a PTE added or removed changes them in one atomic op
+				    (refcount in the low half; see PAGE_COUNTS_PTE) */
+	};
 	struct list_node link; /* free list, per-CPU cache, or owner's list */
-	void *priv;         /* owner's data (rmap head, slab header, ...) */
+	void *priv;         /* owner's data (rmap anchor, slab free chain, ...) */
+	uint64_t index;     /* user frame: its page index in its rmap anchor (include/rmap.h);
+			       a page-cache page's anchor is its cache, so this is its file page */
 	struct pagecache *mapping; /* PG_FILE: the cache holding it (NULL once removed) */
-	uint64_t index;            /* PG_FILE: its page offset in that cache */
 };
+
+/* Added to struct page.counts: one more mapcount and one more reference (little-endian). */
+#define PAGE_COUNTS_PTE ((1ull << 32) | 1u)
+_Static_assert(__builtin_offsetof(struct page, mapcount) ==
+		       __builtin_offsetof(struct page, refcount) + 4 &&
+	       __builtin_offsetof(struct page, counts) % 8 == 0 &&
+	       __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	       "PAGE_COUNTS_PTE adds to refcount and mapcount at once");
 
 struct frame_stats {
 	uint64_t total;     /* frames described by the page array */

@@ -2,8 +2,10 @@
  * O(log n) lookup), as Linux's address_space. Every regular file's data goes through one
  * (kernel/fs keeps one per inode); memory mappings of the file map these very frames.
  *
- * A page-cache frame is PG_USER|PG_FILE, with pg->mapping pointing at its cache and
- * pg->index at its page offset while it is in the cache. Its state bits:
+ * A page-cache frame is PG_USER|PG_FILE, with pg->mapping pointing at its cache while it is
+ * in the cache, and anchored in the cache's rmap object at its page offset (pg->index) from
+ * the moment it is made until it is freed: every VMA that maps the file is on that object, so
+ * the rmap finds a page's mappers there (include/rmap.h). Its state bits:
  *   PG_UPTODATE  its bytes are the file's (always, once inserted);
  *   PG_DIRTY     written since it came in: it is the only copy of these bytes.
  * A page without PG_DIRTY is *clean*: dropping it loses nothing, the next access makes it
@@ -20,6 +22,7 @@
  * Locks: pc->lock is a spinlock; it nests inside mm->lock (page faults take it) and outside
  * the rmap locks. No function here sleeps; none may be called in #MC/NMI context. */
 #pragma once
+#include "rmap.h"
 #include "spinlock.h"
 #include "types.h"
 
@@ -51,6 +54,10 @@ struct pagecache {
 	uint64_t size;        /* the file's size in bytes (i_size) */
 	const struct pagecache_ops *ops;
 	void *host;           /* the owner (an inode) */
+	struct rmap_object obj; /* the VMAs mapping the file; the anchor of its pages */
+	/* Frees the owner once pagecache_destroy was called and no frame is anchored in the cache
+	 * any more (NULL: nothing to free). Process context. */
+	void (*release)(struct pagecache *pc);
 };
 
 /* pagecache_get flags. */
@@ -80,7 +87,9 @@ int pagecache_truncate(struct pagecache *pc, uint64_t size);
  * inside are dropped (and unmapped) and their indexes marked as holes where backing bytes
  * were; partial pages at the edges are zeroed (they become dirty). 0, -ENOMEM, -ENOSPC. */
 int pagecache_punch(struct pagecache *pc, uint64_t start, uint64_t end);
-/* Drop every page (the owner is going away; nothing maps the file any more). */
+/* Drop every page and the owner's hold (the owner is going away; nothing maps the file any
+ * more). pc->release runs when the last frame anchored in the cache is gone (at once, unless
+ * someone still holds one of its frames for a moment): the owner frees its memory there. */
 void pagecache_destroy(struct pagecache *pc);
 /* Pages of [first, end) (page indexes) in the cache. Takes pc->lock. */
 uint64_t pagecache_cached(struct pagecache *pc, uint64_t first, uint64_t end);
@@ -92,7 +101,8 @@ uint64_t pagecache_nr_pages(void);
  * in a cache any more). Takes the cache's lock. */
 int pagecache_drop_clean(struct page *pg);
 /* For soft offline: put new in old's slot (new takes a reference, old loses the cache's).
- * The caller copied the contents. 0, or -ENOENT when old is not in a cache. */
+ * The caller copied the contents and anchored new where old is (rmap_page_copy_anchor).
+ * 0, or -ENOENT when old is not in a cache. */
 int pagecache_replace(struct page *old, struct page *new);
 
 /* ---- the index (kernel/mm/pagetree.c), also for tests ---- */

@@ -5,7 +5,7 @@
  * include/pagecache.h: a shared mapping maps them and writes reach the file; a private one
  * maps them read-only and copies a page on the first write). fork makes private pages
  * copy-on-write.
- * Every present user PTE is recorded in the reverse map (include/rmap.h).
+ * Every user frame is anchored in the reverse map (include/rmap.h), which finds its PTEs.
  *
  * Frame references: a user frame's refcount is the number of PTEs that map it plus one per
  * shared-object slot holding it plus any temporary reference (memory_failure); its mapcount is
@@ -55,6 +55,8 @@
 
 struct vm_shm; /* shared anonymous object (kernel/mm/vm_priv.h) */
 struct page;
+struct anon_vma;     /* kernel/mm/rmap_priv.h */
+struct rmap_object;  /* include/rmap.h */
 
 /* How a mapping reaches the file behind it (kernel/fs provides these; mm sees the file as an
  * opaque pointer). get/put keep the open file alive while a VMA maps it; put may run under
@@ -81,12 +83,23 @@ struct vm_file {
 
 struct vma {
 	vaddr_t start, end;	  /* page-aligned, start < end */
+	struct mm *mm;		  /* the address space it belongs to */
 	unsigned prot;		  /* PT_* (0 = PROT_NONE) */
 	unsigned flags;		  /* VM_* */
-	struct vm_file file;	  /* VM_FILE: the file (a reference held while mapped), and the */
-	uint64_t file_off;	  /* byte offset in it that start maps */
-	struct vm_shm *shm; /* VM_SHARED|VM_ANON: the object, and the page index of start in it */
-	uint64_t shm_pgoff;
+	/* The page index of start: in the file (VM_FILE: its byte offset / PAGE_SIZE), in the
+	 * shared object (shm), else start / PAGE_SIZE when the VMA was made. It moves with start
+	 * when the VMA is split, and stays when mremap moves the VMA, so a page's index in its
+	 * rmap anchor always gives its address: start + (index - pgoff) pages. */
+	uint64_t pgoff;
+	struct vm_file file; /* VM_FILE: the file (a reference held while mapped) */
+	struct vm_shm *shm; /* VM_SHARED|VM_ANON: the object that holds the frames */
+	/* Reverse map (include/rmap.h): the anon_vma that new private pages are anchored in, the
+	 * chain entries linking this VMA to it and to its ancestors, and the object it maps (the
+	 * shared object's, or the file's page cache's). */
+	struct anon_vma *anon_vma;
+	struct list_node anon_chain;
+	struct rmap_object *obj;
+	struct list_node obj_link; /* on obj->vmas */
 	struct vma *left, *right; /* AVL tree keyed by start (kernel/mm/vma_tree.c) */
 	int height;
 };
@@ -147,6 +160,20 @@ long vm_mmap(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot, unsigned 
 /* Unmap [addr, addr + len) (rounded up to pages), splitting VMAs that straddle its ends.
  * 0, -EINVAL (misaligned, empty or outside user space), -ENOMEM (no memory to split). */
 int vm_munmap(struct mm *mm, vaddr_t addr, uint64_t len);
+/* mremap flags: Linux values. */
+#define MREMAP_MAYMOVE 1
+#define MREMAP_FIXED 2
+#define MREMAP_DONTUNMAP 4
+
+/* Linux mremap: resize [addr, addr + old_len) (rounded up to pages) to new_len, in place
+ * (shrinking unmaps the tail; growing needs room above), or with MREMAP_MAYMOVE where there is
+ * room, or with MREMAP_FIXED at new_addr (replacing what is there). PTEs move, not pages.
+ * old_len 0 maps a shared mapping a second time. Returns the address, or -EINVAL (bad flags or
+ * alignment, new_len 0, overlapping ranges, MREMAP_DONTUNMAP which MCRK does not support),
+ * -EFAULT (no mapping at addr, or the range runs past it), -ENOMEM (no room without
+ * MREMAP_MAYMOVE, or no memory), -EPERM (MREMAP_FIXED below USER_VA_START). Takes mm->lock. */
+long vm_mremap(struct mm *mm, vaddr_t addr, uint64_t old_len, uint64_t new_len, uint64_t flags,
+	       vaddr_t new_addr);
 /* madvise(MADV_DONTNEED) of [addr, addr + len) (rounded up to pages): drop the pages and
  * poison markers there, keeping the VMAs. The next touch finds a zeroed page (private
  * anonymous), the shared object's page (shared anonymous) or the file's page (a private
@@ -164,12 +191,6 @@ int vm_mprotect(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot);
  * -ENOMEM (a hole in the range), -EBUSY (MS_INVALIDATE on locked memory), or the sync's
  * error. Takes mm->lock (not across the sync). */
 int vm_msync(struct mm *mm, vaddr_t addr, uint64_t len, int flags);
-/* mremap as Linux's: shrink in place, grow in place when the room is free, else move with
- * MREMAP_MAYMOVE (to new_addr with MREMAP_FIXED); the pages move with their PTEs, rmap
- * entries and poison markers. Returns the new address or -EINVAL, -EFAULT (old range not one
- * mapping), -ENOMEM (no room). Takes mm->lock. */
-long vm_mremap(struct mm *mm, vaddr_t addr, uint64_t old_len, uint64_t new_len, unsigned flags,
-	       vaddr_t new_addr);
 /* Record the program exec loaded (mm takes the reference in exe; mm_put drops it). */
 void mm_set_exe(struct mm *mm, const struct vm_file *exe);
 /* mlock(2) (lock) or munlock(2) of the pages covering [addr, addr + len): the VMAs there get
@@ -192,14 +213,14 @@ int vm_for_each_vma(struct mm *mm, int (*fn)(const struct vma *v, void *arg), vo
  * user: the fault came from user mode; kernel user-copy faults pass false, same answers).
  * Returns 0 when the access may be retried, -EFAULT when no VMA covers va (SIGSEGV
  * SEGV_MAPERR), -EACCES when the VMA forbids
- * the access (SEGV_ACCERR), -ENOMEM, -EHWPOISON when the page holds a poison marker or its
- * frame is poisoned (SIGBUS BUS_MCEERR_AR at va), or -EIO for a file page past the end of
- * the file or one the file system cannot give (SIGBUS BUS_ADRERR, as Linux's VM_FAULT_SIGBUS).
- * Takes mm->lock; process context. */
+ * the access (SEGV_ACCERR), -ENOMEM, -ENXIO when va lies past the end of the shared object
+ * or file the VMA maps, or the file system cannot give the page (SIGBUS BUS_ADRERR, as
+ * Linux's VM_FAULT_SIGBUS), or -EHWPOISON when the page holds a poison marker or its frame is
+ * poisoned (SIGBUS BUS_MCEERR_AR at va). Takes mm->lock; process context. */
 int vm_fault(struct mm *mm, vaddr_t va, unsigned access, bool user);
 
 /* Replace the present PTE at va, which must map pfn, by a poison marker for pfn; drops its
- * rmap entry, mapcount and frame reference. 0 (also when the marker is already there), or
+ * mapcount and frame reference. 0 (also when the marker is already there), or
  * -ENOENT if va does not map pfn. Takes mm->lock (call it outside rmap_walk). */
 int vm_set_poison(struct mm *mm, vaddr_t va, pfn_t pfn);
 /* Make the present PTE at va, which must map pfn, trap (on) or not (the poison emulator).
@@ -209,8 +230,9 @@ int vm_trap_page(struct mm *mm, vaddr_t va, pfn_t pfn, bool on);
  * on next touch). 0 or -ENOENT. Takes mm->lock. */
 int vm_unmap_page(struct mm *mm, vaddr_t va, pfn_t pfn);
 /* Make va, which must map old_pfn, map new instead with the same protection (soft offline;
- * a shared object's slot holding old_pfn follows). The caller keeps its own reference on new
- * and has copied the contents. 0, -ENOENT, -ENOMEM. Takes mm->lock. */
+ * a shared object's slot holding old_pfn follows). The caller keeps its own reference on new,
+ * has copied the contents and anchored new where old is (rmap_page_copy_anchor).
+ * 0, -ENOENT, -ENOMEM. Takes mm->lock. */
 int vm_replace_page(struct mm *mm, vaddr_t va, pfn_t old_pfn, struct page *new);
 /* What a futex shared between processes is keyed by (Linux's get_futex_key): the object and
  * the byte offset in it. */

@@ -2,8 +2,9 @@
  * Linux as root): madvise(MADV_HWPOISON) on anonymous pages in several states, each with late
  * kill (SIGBUS BUS_MCEERR_AR when touched), early kill (BUS_MCEERR_AO at once) and a forked
  * child with the default SIGBUS action; prctl(PR_MCE_KILL) and its inheritance; pages shared
- * by fork and COW-shared by 64 children; the vm.memory_failure_early_kill switch; going on
- * after a lost page with MADV_DONTNEED. */
+ * by fork and COW-shared by 64 children; a page mremap moved in one of two processes that
+ * share it; the vm.memory_failure_early_kill switch; going on after a lost page with
+ * MADV_DONTNEED. */
 #define _GNU_SOURCE
 #include "utest.h"
 #include <errno.h>
@@ -254,6 +255,46 @@ static void test_cow_shared_64(void)
 	CHECK(p[PG] == 0x5a); /* the parent's other page is intact */
 }
 
+/* A page moved by mremap: the parent moves its copy of a COW-shared page to a new address and
+ * poisons it there; the early-kill child, where the page never moved, is told the old address
+ * (the reverse map finds each mapping at the address of its own space), and the parent the new
+ * one when it touches it. */
+static void test_moved_by_mremap(void)
+{
+	char *p = dirty_page(), *to = dirty_page();
+	volatile int *ready = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	*ready = 0;
+	pid_t kid = fork();
+	if (kid == 0) {
+		prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_EARLY, 0, 0);
+		catch_sigbus();
+		reset();
+		if (sigsetjmp(jb, 1) == 0) {
+			*ready = 1;
+			for (volatile long spin = 0; spin < 200000000 && !got_count; spin++)
+				;
+			_exit(10);
+		}
+		_exit(got_code == BUS_MCEERR_AO && got_addr == p ? 0 : 11);
+	}
+	while (!*ready)
+		sched_yield();
+	set_policy(PR_MCE_KILL_LATE);
+	char *q = mremap(p, 2 * PG, 2 * PG, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+	CHECK(q == to && q[0] == 0x5a && q[PG] == 0x5a);
+	reset();
+	CHECK(madvise(q, PG, MADV_HWPOISON) == 0);
+	if (sigsetjmp(jb, 1) == 0) {
+		(void)*(volatile char *)q;
+		CHECK(!"touching must raise SIGBUS");
+	}
+	CHECK(got_count == 1 && got_code == BUS_MCEERR_AR && got_addr == q);
+	int st;
+	waitpid(kid, &st, 0);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CHECK(q[PG] == 0x5a);
+}
+
 static int write_file(const char *path, const char *s)
 {
 	FILE *f = fopen(path, "w");
@@ -393,6 +434,7 @@ int main(void)
 	test_shared_by_fork(1);
 	test_shared_by_fork(0);
 	test_cow_shared_64();
+	test_moved_by_mremap();
 	test_sysctl_early_kill();
 	DONE("hwpoison");
 }

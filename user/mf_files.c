@@ -11,7 +11,8 @@
  *   - generated files read like seq files: /proc/meminfo and a /proc/sys file kept open across
  *     madvise(MADV_HWPOISON) and a sysctl write, read again at offset 0 (pread, and lseek then
  *     read), show the new values; /proc/kpageflags of the poisoned anonymous page still says
- *     ANON, UPTODATE and SWAPBACKED next to HWPOISON, as Linux 6.1 does.
+ *     ANON, UPTODATE and SWAPBACKED next to HWPOISON, as Linux 6.1 does;
+ *   - (MCRK only) /sys/kernel/debug/hwpoison/last_event lists every mapping of the last event.
  * With the argument "recovery0" (MCRK only: on Linux it would really panic) it instead sets
  * vm.memory_failure_recovery to 0, poisons a page and checks it is still running, for the
  * fake-panic test (mce.fake_panic=1). */
@@ -330,6 +331,37 @@ static int recovery0(void)
 	DONE("mf_files");
 }
 
+/* MCRK's record of the last event: every mapping of a page four processes share, with the
+ * task and address of each, while the trace line names only the first few. */
+static void test_last_event(void)
+{
+	enum { KIDS = 3 };
+	char *p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	pid_t kids[KIDS];
+	char want[96], buf[4096] = {0};
+	CHECK(p != MAP_FAILED);
+	memset(p, 1, PG);
+	CHECK(prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_LATE, 0, 0) == 0);
+	for (int i = 0; i < KIDS; i++)
+		if ((kids[i] = fork()) == 0)
+			for (;;)
+				pause();
+	CHECK(madvise(p, PG, MADV_HWPOISON) == 0);
+	int fd = open("/sys/kernel/debug/hwpoison/last_event", O_RDONLY);
+	CHECK(fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0);
+	close(fd);
+	CHECK(strstr(buf, ": anonymous user page: recovered") && strstr(buf, "mappings 4\n"));
+	for (int i = 0; i < KIDS; i++) {
+		snprintf(want, sizeof want, "task %d (mf_files) at %p: late kill", kids[i], (void *)p);
+		CHECK(strstr(buf, want) != NULL);
+		kill(kids[i], SIGKILL);
+		waitpid(kids[i], NULL, 0);
+	}
+	snprintf(want, sizeof want, "task %d (mf_files) at %p: late kill", getpid(), (void *)p);
+	CHECK(strstr(buf, want) != NULL);
+	munmap(p, PG);
+}
+
 int main(int argc, char **argv)
 {
 	signal(SIGBUS, on_sigbus);
@@ -339,5 +371,7 @@ int main(int argc, char **argv)
 	test_corrupt_free_frame();
 	test_soft_offline();
 	test_reread_at_offset_0();
+	if (on_mcrk())
+		test_last_event();
 	DONE("mf_files");
 }

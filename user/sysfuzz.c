@@ -8,8 +8,7 @@
  * one that sleeps too long is killed. The children run chrooted in a tmpfs of their own
  * (/tmp/sysfuzz, with /proc, /sys, /dev and /bin/hello inside), so whatever they create,
  * rename, mount or delete goes when that tmpfs is detached at the end; then no memory may be
- * missing (MemFree + Slab and SlabObjects as before, user/leakcheck.c's rule: slab frames are
- * filled in allocation order, so only every other frame and every object must come back), no
+ * missing (MemFree + Slab and the kmalloc objects as before, as in user/leakcheck.c), no
  * child or thread may be left (every child reaped, with __WALL), and the kernel must not have
  * faulted or panicked (the test driver checks the log). A pipe a child makes is set
  * non-blocking at once: a read of an empty pipe nobody writes would only hang the child.
@@ -328,7 +327,9 @@ static int make_fuzz_root(void)
 
 static char meminfo[2][2048]; /* the text of the first and the latest reading */
 
-/* MemFree + Slab in kB; the live kmalloc objects in *objects. */
+/* Free memory as user/leakcheck.c counts it: MemFree + Slab (kmalloc keeps a few empty slab
+ * frames in reserve and fills slabs in allocation order, so the objects say what is in use)
+ * into meminfo[which], in kB; the live kmalloc objects in *objects. */
 static long mem_free_kb(int which, long *objects)
 {
 	read_meminfo(meminfo[which], sizeof(meminfo[which]));
@@ -457,7 +458,7 @@ int main(int argc, char **argv)
 		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
 		after = mem_free_kb(1, &objs);
 	}
-	printf("sysfuzz: MemFree + Slab %ld kB before, %ld kB after, SlabObjects %ld -> %ld (%d ms "
+	printf("sysfuzz: MemFree + Slab %ld kB before, %ld kB after, kmalloc objects %ld and %ld (%d ms "
 	       "later)\n", before, after, objs_before, objs, waited * 10);
 	errno = 0;
 	CHECK(waitpid(-1, NULL, WNOHANG | __WALL) == -1 && errno == ECHILD); /* nothing left */

@@ -98,12 +98,18 @@ static void fpu_default_image(uint8_t *area)
 	memcpy(area + FXSAVE_MXCSR, &mxcsr, sizeof(mxcsr));
 }
 
-/* Load the default state into this CPU's registers (a fresh program). */
+/* The default state's image, made once (every CPU loads the same). */
+static uint8_t default_image[512] __attribute__((aligned(16)));
+static bool default_image_ready;
+
+/* Load the default state into this CPU's registers (a fresh program, a signal handler). */
 static void fpu_load_default(void)
 {
-	static uint8_t image[512] __attribute__((aligned(16)));
-	fpu_default_image(image);
-	fxrstor(image);
+	if (!__atomic_load_n(&default_image_ready, __ATOMIC_ACQUIRE)) {
+		fpu_default_image(default_image); /* every CPU writes the same bytes */
+		__atomic_store_n(&default_image_ready, true, __ATOMIC_RELEASE);
+	}
+	fxrstor(default_image);
 }
 
 /* MXCSR bits this CPU accepts (FXSAVE's MXCSR_MASK; 0 there means the SDM's default
@@ -122,11 +128,32 @@ static void fpu_learn_mxcsr_mask(void)
 
 /* ---- FPU state in signal frames (see entry_priv.h) ---- */
 
+/* FXSAVE straight into user memory (64-byte aligned), with a fixup: 0 or -EFAULT. Saves a
+ * 512-byte copy through the kernel stack, as Linux's signal frames do. */
+static int fxsave_to_user(void *ufp)
+{
+	int err = 0;
+	if ((uint64_t)ufp >= USER_VA_END - ARCH_FPSTATE_SIZE)
+		return -EFAULT;
+	user_access_begin();
+	__asm__ volatile("1: fxsave64 (%1)\n"
+			 "2:\n"
+			 ".pushsection .fixup, \"ax\"\n"
+			 "3: movl %2, %0\n"
+			 "   jmp 2b\n"
+			 ".popsection\n"
+			 ASM_EXTABLE(1b, 3b)
+			 : "+r"(err)
+			 : "r"(ufp), "i"(-EFAULT)
+			 : "memory");
+	user_access_end();
+	return err;
+}
+
 int arch_fpu_to_user(void *ufp)
 {
-	uint8_t image[ARCH_FPSTATE_SIZE] __attribute__((aligned(16)));
-	fxsave(image); /* the live state is the task's own: the kernel never uses the FPU */
-	if (arch_copy_to_user(ufp, image, sizeof(image)))
+	/* The live state is the task's own: the kernel never uses the FPU. */
+	if (fxsave_to_user(ufp))
 		return -EFAULT;
 	fpu_load_default(); /* the handler starts clean, as on Linux */
 	return 0;

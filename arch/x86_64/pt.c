@@ -239,6 +239,83 @@ int arch_pt_walk(struct arch_pt *pt, vaddr_t start, vaddr_t end,
 	return walk_level(&w, pt->pml4, LEVELS - 1, 0);
 }
 
+/* The leaf table that maps the first address in [*va, end) that has one, with *va moved up
+ * to that address past the spans of missing tables; NULL (and *va = end) when none is left. */
+static uint64_t *next_leaf(struct arch_pt *pt, vaddr_t *va, vaddr_t end)
+{
+	vaddr_t a = *va;
+	while (a < end) {
+		uint64_t *t = pt->pml4;
+		int level = LEVELS - 1;
+		for (; level > 0; level--) {
+			uint64_t e = t[index_at(a, level)];
+			if (!(e & PTE_P))
+				break;
+			t = table_virt(e);
+		}
+		if (level == 0) {
+			*va = a;
+			return t;
+		}
+		vaddr_t span = 1ull << level_shift(level);
+		a = ALIGN_DOWN(a, span) + span; /* no table below this entry: skip all it covers */
+	}
+	*va = end;
+	return NULL;
+}
+
+/* Present, trapped (the poison emulator) or PROT_NONE: the entry holds a frame. */
+static bool maps_frame(uint64_t e) { return e & (PTE_P | PTE_TRAP | PTE_PROTNONE); }
+
+int arch_pt_copy_range(struct arch_pt *dst, struct arch_pt *src, vaddr_t *va, vaddr_t end,
+		       unsigned drop, pfn_t *pfns, unsigned max, bool *changed)
+{
+	uint64_t *s = next_leaf(src, va, end), *d;
+	uint64_t dropbits = (drop & PT_WRITE) ? PTE_W : 0;
+	unsigned n = 0;
+	if (!s)
+		return 0;
+	if (!user_page_ok(*va) || !(d = leaf(dst, *va, true)))
+		return user_page_ok(*va) ? -ENOMEM : -EINVAL;
+	d -= index_at(*va, 0); /* both now point at entry 0 of their tables */
+	vaddr_t a = *va;
+	for (unsigned i = index_at(a, 0); i < ENTRIES && a < end && n < max; i++, a += PAGE_SIZE) {
+		uint64_t e = s[i];
+		if (!e)
+			continue;
+		if ((e & (PTE_P | PTE_TRAP)) && (e & dropbits)) {
+			e &= ~dropbits;
+			WRITE_ONCE(s[i], e);
+			*changed = true;
+		}
+		if (maps_frame(e))
+			pfns[n++] = (e & PTE_ADDR) >> PAGE_SHIFT;
+		WRITE_ONCE(d[i], e);
+	}
+	*va = a;
+	return (int)n;
+}
+
+unsigned arch_pt_clear_range(struct arch_pt *pt, vaddr_t *va, vaddr_t end, pfn_t *pfns,
+			     unsigned max)
+{
+	uint64_t *t = next_leaf(pt, va, end);
+	unsigned n = 0;
+	if (!t)
+		return 0;
+	vaddr_t a = *va;
+	for (unsigned i = index_at(a, 0); i < ENTRIES && a < end && n < max; i++, a += PAGE_SIZE) {
+		uint64_t e = t[i];
+		if (!e)
+			continue;
+		WRITE_ONCE(t[i], 0);
+		if (maps_frame(e))
+			pfns[n++] = (e & PTE_ADDR) >> PAGE_SHIFT;
+	}
+	*va = a;
+	return n;
+}
+
 static void free_level(uint64_t *t, int level)
 {
 	unsigned last = level == LEVELS - 1 ? USER_PML4_ENTRIES : ENTRIES;

@@ -51,9 +51,34 @@ int arch_pt_clear(struct arch_pt *pt, vaddr_t va);
 /* Read the entry at va. 0 and *out when present or a marker, -ENOENT when empty. */
 int arch_pt_get(struct arch_pt *pt, vaddr_t va, struct pte_info *out);
 /* Call fn for every present or marker entry in [start, end), in address order; stop early
- * and return fn's value when it is non-zero. Safe against fn clearing the visited entry. */
+ * and return fn's value when it is non-zero. fn may clear the visited entry and map or mark
+ * addresses outside [start, end) (mremap moves entries this way). */
 int arch_pt_walk(struct arch_pt *pt, vaddr_t start, vaddr_t end,
 		 int (*fn)(vaddr_t va, const struct pte_info *pi, void *arg), void *arg);
+
+/* ---- Range operations: one leaf table per call ----
+ * fork copies, and munmap/exit clear, every entry of a range. Done a page at a time through
+ * arch_pt_map/arch_pt_clear that is one walk from the root per page; these do one walk per
+ * leaf table instead. Each call starts at *va, skips the parts of [*va, end) that have no
+ * table, handles the entries of the first leaf table it finds there (stopping at end, at the
+ * table's end, or once it has reported max frames), and sets *va to where the next call goes
+ * on: a caller loops `while (va < end)`. The frames of the present entries handled are
+ * written to pfns[0 .. return value) so that the caller can change their counts in a batch.
+ * Callers hold whatever serialises changes to the space(s), as for the other calls. */
+
+/* Copy the entries of src in [*va, end) to dst, which has none there (fork): a marker as it
+ * is; a present entry (PROT_NONE included) with the rights in drop (0 or PT_WRITE) removed,
+ * removing them from src's entry in the same pass, so copy-on-write needs no second walk.
+ * Sets *changed when some src entry lost a right (the caller flushes src). Returns the
+ * number of frames written to pfns, or -ENOMEM when a table for dst could not be allocated
+ * (then this call copied nothing). max >= 1. */
+int arch_pt_copy_range(struct arch_pt *dst, struct arch_pt *src, vaddr_t *va, vaddr_t end,
+		       unsigned drop, pfn_t *pfns, unsigned max, bool *changed);
+/* Clear every entry of pt in [*va, end) (present entries and markers); returns the number of
+ * present entries cleared, their frames in pfns. No TLB flush: the caller flushes the range
+ * before it lets those frames go. max >= 1. */
+unsigned arch_pt_clear_range(struct arch_pt *pt, vaddr_t *va, vaddr_t end, pfn_t *pfns,
+			     unsigned max);
 /* Make every CPU that may have pt loaded forget its TLB entries for [va, va + n pages).
  * Process context with interrupts enabled (it may wait for other CPUs). */
 void arch_pt_flush(struct arch_pt *pt, vaddr_t va, size_t npages);

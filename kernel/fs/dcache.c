@@ -28,6 +28,12 @@ struct ktimespec vfs_now(void)
 	return (struct ktimespec){(int64_t)(ns / NS_PER_S), (int64_t)(ns % NS_PER_S)};
 }
 
+/* The inode's memory, once its page cache holds no frame any more (pagecache_destroy). */
+static void inode_free(struct pagecache *pc)
+{
+	kfree(pc->host);
+}
+
 struct inode *inode_new(struct super_block *sb, unsigned mode)
 {
 	struct inode *i = kzalloc(sizeof(*i));
@@ -41,6 +47,7 @@ struct inode *inode_new(struct super_block *sb, unsigned mode)
 	i->atime = i->mtime = i->ctime = i->btime = vfs_now();
 	mutex_init(&i->lock);
 	pagecache_init(&i->pc, NULL, i);
+	i->pc.release = inode_free;
 	return i;
 }
 
@@ -53,11 +60,10 @@ void inode_put(struct inode *inode)
 {
 	if (__atomic_sub_fetch(&inode->refs, 1, __ATOMIC_ACQ_REL))
 		return;
-	pagecache_destroy(&inode->pc);
 	if (inode->iop && inode->iop->evict)
 		inode->iop->evict(inode);
 	kfree(inode->symlink);
-	kfree(inode);
+	pagecache_destroy(&inode->pc); /* frees the inode, at once or when its last frame goes */
 }
 
 uint64_t inode_size(const struct inode *inode)

@@ -97,7 +97,8 @@ static int maps_line(const struct vma *v, void *arg)
 				    "%08lx-%08lx %c%c%c%c %08lx 00:00 0          %s\n", v->start,
 				    v->end, v->prot & PT_READ ? 'r' : '-',
 				    v->prot & PT_WRITE ? 'w' : '-', v->prot & PT_EXEC ? 'x' : '-',
-				    v->flags & VM_SHARED ? 's' : 'p', v->file_off, name);
+				    v->flags & VM_SHARED ? 's' : 'p',
+				    (v->flags & VM_FILE) ? v->pgoff << PAGE_SHIFT : 0, name);
 	return 0;
 }
 

@@ -49,10 +49,13 @@ static void put_n(struct out *o, char c, int n)
 		put(o, c);
 }
 
+/* n bytes at once: the part that fits is one memcpy (a line of text is mostly literal runs
+ * and strings, and byte-by-byte stores cost a lot under an emulator). */
 static void put_str(struct out *o, const char *s, size_t n)
 {
-	while (n--)
-		put(o, *s++);
+	if (o->pos + 1 < o->size)
+		memcpy(o->buf + o->pos, s, MIN(n, o->size - 1 - o->pos));
+	o->pos += n;
 }
 
 /* Write a string or character body padded to the field width. */
@@ -287,8 +290,10 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
 	while (*fmt) {
 		const char *start = fmt, *conv;
 
-		if (*fmt != '%') {
-			put(&o, *fmt++);
+		if (*fmt != '%') { /* a run of literal text up to the next conversion */
+			while (*fmt && *fmt != '%')
+				fmt++;
+			put_str(&o, start, (size_t)(fmt - start));
 			continue;
 		}
 		if (fmt[1] == '%') {

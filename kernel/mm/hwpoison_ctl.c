@@ -4,6 +4,7 @@
  *   /sys/kernel/debug/hwpoison/corrupt-pfn   write a pfn: memory_failure(pfn, MF_SOFTWARE)
  *   /sys/kernel/debug/hwpoison/unpoison-pfn  write a pfn: undo software poison
  *   /sys/kernel/debug/hwpoison/stats         (MCRK) "name value" lines of struct mf_stats
+ *   /sys/kernel/debug/hwpoison/last_event    (MCRK) the last event's outcome and every mapping
  * Writes follow the control-file rules of include/ctl.h (a pfn in C style, base 0, as Linux's
  * debugfs attribute takes it). Process context. */
 #include "ctl.h"
@@ -47,6 +48,7 @@ static const struct ctl_file mf_files[] = {
     {HWPOISON_DIR "corrupt-pfn", NULL, store_pfn, NULL, 1, 0},
     {HWPOISON_DIR "unpoison-pfn", NULL, store_pfn, NULL, 0, 0},
     {HWPOISON_DIR "stats", show_stats, NULL, NULL, 0, 0},
+    {HWPOISON_DIR "last_event", mf_show_last_event, NULL, NULL, 0, 0},
 };
 
 void mf_ctl_init(void)

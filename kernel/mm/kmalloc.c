@@ -7,8 +7,11 @@
  * objects (linked through their first word), slab_inuse counts handed-out objects, slab_class
  * names the class, and link puts it on its class's list of slabs with free room. A free object
  * also carries FREE_MAGIC in its second word, so a double free is suspected in O(1) and
- * confirmed by walking that slab's free chain. A slab that becomes empty goes back to the
- * frame allocator at once.
+ * confirmed by walking that slab's free chain. A slab that becomes empty stays with its class
+ * as one of a small reserve (KMALLOC_RESERVE per class, as SLUB keeps a few empty slabs per
+ * cache), so alternating allocations and frees do not take frames from and give them back to
+ * the frame allocator each time; past the reserve, or poisoned, it goes back at once.
+ * kmalloc_drain gives the reserve back.
  *
  * Locks: one spinlock per class (irqsave); lock order: class lock, then the zone lock. */
 #include "kmalloc.h"
@@ -22,6 +25,7 @@
 #define KMALLOC_MAX_SMALL (1u << KMALLOC_MAX_SHIFT)
 #define KMALLOC_NCLASS (KMALLOC_MAX_SHIFT - KMALLOC_MIN_SHIFT + 1)
 #define FREE_MAGIC 0x46524545c0ffee11ull /* second word of every free object */
+#define KMALLOC_RESERVE 8 /* empty slabs a class keeps (at most 64 frames in all) */
 
 /* Owner bits that must be exactly PG_SLAB for a live slab frame (poison may ride along). */
 #define PG_OWNER_BITS_ALL (PG_RESERVED | PG_BUDDY | PG_PCP | PG_KIND_MASK | PG_TAIL | PG_ISOLATED)
@@ -34,6 +38,8 @@ struct free_obj {
 struct kmem_class {
 	spinlock_t lock;
 	struct list_node partial; /* slab frames with at least one free object */
+	struct list_node empty;	  /* the reserve: slabs with every object free */
+	unsigned nr_empty;
 	uint32_t size;		  /* object size, a power of two */
 	uint32_t per_slab;	  /* objects per frame */
 };
@@ -56,6 +62,8 @@ void kmalloc_init(void)
 	for (unsigned c = 0; c < KMALLOC_NCLASS; c++) {
 		spin_init(&classes[c].lock);
 		list_init(&classes[c].partial);
+		list_init(&classes[c].empty);
+		classes[c].nr_empty = 0;
 		classes[c].size = 1u << (c + KMALLOC_MIN_SHIFT);
 		classes[c].per_slab = (uint32_t)(PAGE_SIZE >> (c + KMALLOC_MIN_SHIFT));
 	}
@@ -84,7 +92,7 @@ static struct page *slab_new(unsigned c)
 	return pg;
 }
 
-static void *kmalloc_small(size_t size)
+static void *kmalloc_small_once(size_t size)
 {
 	unsigned c = size_class(size);
 	struct kmem_class *kc = &classes[c];
@@ -92,6 +100,17 @@ static void *kmalloc_small(size_t size)
 	struct page *pg;
 
 	for (;;) {
+		if (list_empty(&kc->partial) && kc->nr_empty) { /* a reserve slab first */
+			pg = list_first_entry(&kc->empty, struct page, link);
+			list_del(&pg->link);
+			kc->nr_empty--;
+			if (page_poisoned(pg)) { /* hit while in the reserve: retire it */
+				pg->priv = NULL;
+				frame_free(pg, 0);
+				continue;
+			}
+			list_add(&pg->link, &kc->partial);
+		}
 		if (list_empty(&kc->partial)) {
 			pg = slab_new(c);
 			break;
@@ -116,6 +135,19 @@ static void *kmalloc_small(size_t size)
 	return o;
 }
 
+/* A small object; when no frame is left for a new slab, the reserves of every class go back
+ * to the frame allocator (outside any class lock) and it tries once more. */
+static void *kmalloc_small(size_t size)
+{
+	void *p = kmalloc_small_once(size);
+
+	if (!p) {
+		kmalloc_drain();
+		p = kmalloc_small_once(size);
+	}
+	return p;
+}
+
 static void *kmalloc_large(size_t size)
 {
 	unsigned order = 0;
@@ -125,6 +157,10 @@ static void *kmalloc_large(size_t size)
 			return NULL;
 	}
 	struct page *pg = frame_alloc(order, PG_KERNEL);
+	if (!pg) {
+		kmalloc_drain(); /* the empty slabs kept in reserve may be what it needs */
+		pg = frame_alloc(order, PG_KERNEL);
+	}
 	if (!pg)
 		return NULL;
 	pg->priv = &large_tag;
@@ -175,8 +211,13 @@ static bool slab_free(struct page *pg, struct free_obj *obj)
 		pg->priv = obj;
 		if (--pg->slab_inuse == 0) {
 			list_del(&pg->link); /* a no-op for a retired slab: its link points to itself */
-			pg->priv = NULL;
-			frame_free(pg, 0);
+			if (!page_poisoned(pg) && kc->nr_empty < KMALLOC_RESERVE) {
+				list_add(&pg->link, &kc->empty);
+				kc->nr_empty++;
+			} else {
+				pg->priv = NULL;
+				frame_free(pg, 0);
+			}
 		}
 	}
 	spin_unlock_irqrestore(&kc->lock, f);
@@ -209,4 +250,22 @@ void kfree(void *p)
 	}
 bad:
 	pr_err("kfree: %p was not returned by kmalloc or is already free; ignored\n", p);
+}
+
+/* Give every class's reserve of empty slabs back to the frame allocator (when kmalloc runs
+ * out of frames, and for leak checks). Takes each class lock in turn. Process context. */
+void kmalloc_drain(void)
+{
+	for (unsigned c = 0; c < KMALLOC_NCLASS; c++) {
+		struct kmem_class *kc = &classes[c];
+		irqflags_t f = spin_lock_irqsave(&kc->lock);
+		while (kc->nr_empty) {
+			struct page *pg = list_first_entry(&kc->empty, struct page, link);
+			list_del(&pg->link);
+			kc->nr_empty--;
+			pg->priv = NULL;
+			frame_free(pg, 0);
+		}
+		spin_unlock_irqrestore(&kc->lock, f);
+	}
 }

@@ -6,8 +6,8 @@
  * then the signals go out: early kill (BUS_MCEERR_AO now) for tasks that asked for it, late
  * kill (BUS_MCEERR_AR when they touch the marker) for the rest, and BUS_MCEERR_AR at once
  * for the task that consumed the poison (action required).
- * Each event is traced one line per step with nanoseconds since detection (mf.trace=0 on the
- * command line keeps only each event's outcome line).
+ * Each event is traced in a few lines with nanoseconds since detection, one for all its
+ * mappings however many (mf_trace.c; mf.trace=0 on the command line keeps only the outcome).
  * Also here: the hooks of a task's life (mf_task_*, mf_poison_touched), soft offline,
  * unpoison and madvise. The deferred queue is in mf_queue.c, the control files in
  * hwpoison_ctl.c. Context: process (the deferred work item, a task's return to user mode,
@@ -31,6 +31,7 @@
 #include "vm_priv.h"
 
 #define MF_LSB PAGE_SHIFT /* the error granularity MCRK recovers: one 4 KiB frame */
+_Static_assert(MF_COMM_LEN <= TASK_NAME_LEN, "a task name fits");
 
 int sysctl_memory_failure_recovery = 1;
 int sysctl_memory_failure_early_kill = 0;
@@ -50,45 +51,10 @@ void mf_count_overflow(pfn_t pfn)
 	MF_COUNT(queue_overflows);
 }
 
-/* ---- trace ---- */
+/* ---- trace (mf_trace.c) ---- */
 
-#define MF_MAX_STEPS 12
-
-struct mf_event {
-	pfn_t pfn;
-	int flags;
-	uint64_t t0;
-	const char *state;
-	unsigned nsteps;
-	uint32_t step_ns[MF_MAX_STEPS]; /* time of each step, kept even when not printed */
-};
-
-/* mf.trace=0 on the command line: print only each event's outcome, not every step (a serial
- * console line costs ~100 us under QEMU, far more than the recovery itself). */
-static bool trace_steps = true;
-
-/* One trace line; a step line (outcome false) is skipped under mf.trace=0. */
-__printf(3, 4) static void trace_line(struct mf_event *ev, bool outcome, const char *fmt, ...)
-{
-	char buf[160], steps[8 * MF_MAX_STEPS] = "";
-	uint64_t ns = arch_timestamp_to_ns(arch_timestamp() - ev->t0);
-	va_list ap;
-	if (ev->nsteps < MF_MAX_STEPS)
-		ev->step_ns[ev->nsteps++] = (uint32_t)MIN(ns, UINT32_MAX);
-	if (!outcome && !trace_steps)
-		return;
-	va_start(ap, fmt);
-	kvsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	/* Silent steps still show on the outcome line, as their times since detection. */
-	for (unsigned i = 0, n = 0; outcome && !trace_steps && i + 1 < ev->nsteps; i++)
-		n += (unsigned)ksnprintf(steps + n, sizeof(steps) - n, "%s%u", i ? "," : " steps(ns):",
-					 ev->step_ns[i]);
-	printk(KERN_WARNING "memory_failure: pfn %#lx: %s (+%lu ns)%s\n", ev->pfn, buf, ns, steps);
-}
-
-#define trace(ev, ...) trace_line(ev, false, __VA_ARGS__)
-#define trace_outcome(ev, ...) trace_line(ev, true, __VA_ARGS__)
+#define trace(ev, ...) mf_trace_line(ev, false, __VA_ARGS__)
+#define trace_outcome(ev, ...) mf_trace_line(ev, true, __VA_ARGS__)
 
 static const char *const result_names[] = {"ignored", "failed", "delayed", "recovered"};
 
@@ -105,6 +71,59 @@ static int finish(struct mf_event *ev, enum mf_result r, const char *why)
 }
 
 /* ---- user frames: collect, unmap, signal ---- */
+
+#define MF_INLINE_MAPPERS 8 /* held on the stack; more go to a kmalloc'd array */
+
+struct collect {
+	struct mf_mapper *v;
+	unsigned n, cap;
+	bool oom;
+	struct mf_mapper inline_v[MF_INLINE_MAPPERS];
+};
+
+static void collect_init(struct collect *c)
+{
+	c->v = c->inline_v;
+	c->n = 0;
+	c->cap = MF_INLINE_MAPPERS;
+	c->oom = false;
+}
+
+static void collect_done(struct collect *c)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		mm_put(c->v[i].mm);
+	if (c->v != c->inline_v)
+		kfree(c->v);
+}
+
+/* Room for at least want mappings in c; false when out of memory. */
+static bool collect_room(struct collect *c, unsigned want)
+{
+	if (want <= c->cap)
+		return true;
+	struct mf_mapper *v = kmalloc(want * sizeof(*v));
+	if (!v)
+		return false;
+	memcpy(v, c->v, c->n * sizeof(*v));
+	if (c->v != c->inline_v)
+		kfree(c->v);
+	c->v = v;
+	c->cap = want;
+	return true;
+}
+
+static int collect_one(struct mm *mm, vaddr_t va, void *arg)
+{
+	struct collect *c = arg;
+	if (c->n == c->cap && !collect_room(c, 2 * c->cap)) {
+		c->oom = true;
+		return 1;
+	}
+	if (mm_tryget(mm))
+		c->v[c->n++] = (struct mf_mapper){.mm = mm, .va = va};
+	return 0;
+}
 
 /* ---- who hears of it: Linux 6.1's task_early_kill and find_early_kill_thread ----
  * For each process with a thread in an address space that maps the frame, one thread is told
@@ -155,24 +174,43 @@ static struct task *pick_any(struct thread_group *g, void *arg)
 	return NULL;
 }
 
-/* Signal the chosen thread of each process running in m->mm about the lost page at m->va. */
-static void signal_mapper(struct mf_event *ev, const struct rmap_mapper *m, struct task *consumer)
+/* Note in m who runs in m->mm: the first of the n tasks in v that will be told; with none,
+ * any live thread (the mapping then waits for a late kill) or nobody (its tasks exit). */
+static void note_mapper(struct mf_mapper *m, struct task *const *v, unsigned n)
+{
+	struct task *any = NULL;
+	const struct task *who = n ? v[0] : NULL;
+	if (!who && task_mm_pick(m->mm, pick_any, NULL, &any, 1))
+		who = any;
+	if (!who) {
+		m->fate = MF_FATE_EXITING;
+		return;
+	}
+	m->pid = who->pid;
+	strlcpy(m->comm, who->name, sizeof(m->comm));
+	if (any) {
+		m->fate = MF_FATE_LATE;
+		task_put(any);
+	}
+}
+
+/* Signal the chosen thread of each process running in m->mm about the lost page at m->va,
+ * and note in m what it was told. */
+static void signal_mapper(struct mf_event *ev, struct mf_mapper *m, struct task *consumer)
 {
 	struct kill_pick k = {(ev->flags & MF_ACTION_REQUIRED) ? consumer : NULL};
 	struct task *v[MF_PROCESSES_MAX];
 	unsigned n = task_mm_pick(m->mm, pick_for_kill, &k, v, MF_PROCESSES_MAX);
-	if (!n)
-		trace(ev, "no thread mapping %#lx asked for early kill: late kill, SIGBUS when one "
-			  "touches it", m->va);
+	note_mapper(m, v, n);
 	for (unsigned i = 0; i < n; i++) {
 		struct task *t = v[i];
 		if (t == k.consumer) {
-			trace(ev, "task %d (%s): SIGBUS BUS_MCEERR_AR at %#lx", t->pid, t->name, m->va);
+			m->fate = MF_FATE_AR;
 			sig_send_hwpoison(t, BUS_MCEERR_AR, m->va, MF_LSB);
 			MF_COUNT(signalled_ar);
 		} else {
-			trace(ev, "task %d (%s): SIGBUS BUS_MCEERR_AO at %#lx (early kill)", t->pid,
-			      t->name, m->va);
+			if (m->fate != MF_FATE_AR)
+				m->fate = MF_FATE_AO;
 			sig_send_hwpoison(t, BUS_MCEERR_AO, m->va, MF_LSB);
 			MF_COUNT(signalled_ao);
 		}
@@ -180,10 +218,15 @@ static void signal_mapper(struct mf_event *ev, const struct rmap_mapper *m, stru
 	}
 }
 
-static void kill_mapper(struct mf_event *ev, const struct rmap_mapper *m, int err)
+static void kill_mapper(struct mf_event *ev, struct mf_mapper *m, int err)
 {
 	struct task *v[MF_PROCESSES_MAX];
 	unsigned n = task_mm_pick(m->mm, pick_any, NULL, v, MF_PROCESSES_MAX);
+	m->fate = MF_FATE_KILLED;
+	if (n) {
+		m->pid = v[0]->pid;
+		strlcpy(m->comm, v[0]->name, sizeof(m->comm));
+	}
 	for (unsigned i = 0; i < n; i++) {
 		trace_outcome(ev, "task %d: cannot unmap %#lx (%d): SIGKILL", v[i]->pid, m->va, err);
 		sig_force(v[i], &(struct ksiginfo){.si_signo = SIGKILL});
@@ -192,40 +235,73 @@ static void kill_mapper(struct mf_event *ev, const struct rmap_mapper *m, int er
 	}
 }
 
+/* The one rmap loop: collect every (address space, address) that maps pg through the rmap,
+ * then act on the new ones with no rmap lock held (acting may unmap, which changes the rmap).
+ * A fork racing with the walk can add a mapping: walk again until none is left, at most
+ * MF_WALK_ROUNDS times; c gathers the mappings of every round. Returns how many were acted
+ * on, or -EBUSY when some remain. The caller holds a reference on pg. */
+#define MF_WALK_ROUNDS 8
+
+typedef void (*batch_fn)(struct collect *c, unsigned from, void *arg);
+
+/* One round: collect pg's mappers into c, after those of earlier rounds, and act on the new. */
+static void collect_round(struct page *pg, struct collect *c, batch_fn act, void *arg)
+{
+	unsigned from = c->n;
+	c->oom = false;
+	collect_room(c, c->n + (unsigned)rmap_count(pg) + 4); /* grown once, not per walk */
+	rmap_walk(pg, collect_one, c); /* on OOM the caller's loop comes back for the rest */
+	act(c, from, arg);
+}
+
+static int collect_then_act(struct page *pg, struct collect *c, batch_fn act, void *arg)
+{
+	unsigned rounds = 0;
+	while (rmap_count(pg) > 0 && rounds++ < MF_WALK_ROUNDS)
+		collect_round(pg, c, act, arg);
+	return rmap_count(pg) > 0 ? -EBUSY : (int)c->n;
+}
+
 struct unmap_args {
 	struct mf_event *ev;
 	struct task *consumer; /* the current task for MF_ACTION_REQUIRED, else NULL */
 	bool drop_clean;       /* clean file page: clear the PTEs instead of marking them */
 };
 
-/* One batch: replace every mapping by a poison marker (or clear it), then signal. */
-static void unmap_batch(const struct rmap_batch *c, unsigned round, void *arg)
+/* The mappings c->v[from..]: replace each by a poison marker (or clear it), then signal. */
+static void unmap_batch(struct collect *c, unsigned from, void *arg)
 {
 	const struct unmap_args *a = arg;
 	struct mf_event *ev = a->ev;
+	mf_step(ev); /* the walk's time: the outcome line's steps give a profile */
 	if (c->oom)
 		trace(ev, "out of memory collecting mappers");
-	if (round == 1)
-		trace(ev, "%u mapping(s) found through the rmap", c->n);
-	for (unsigned i = 0; i < c->n; i++) {
-		int err = a->drop_clean ? vm_unmap_page(c->v[i].mm, c->v[i].va, ev->pfn)
-					: vm_set_poison(c->v[i].mm, c->v[i].va, ev->pfn);
+	for (unsigned i = from; i < c->n; i++) {
+		struct mf_mapper *m = &c->v[i];
+		int err = a->drop_clean ? vm_unmap_page(m->mm, m->va, ev->pfn)
+					: vm_set_poison(m->mm, m->va, ev->pfn);
+		m->fate = err == -ENOENT ? MF_FATE_GONE : a->drop_clean ? MF_FATE_CLEARED : 0;
 		if (err && err != -ENOENT)
-			kill_mapper(ev, &c->v[i], err);
+			kill_mapper(ev, m, err);
 	}
-	trace(ev, "unmapped from %u address space(s)%s", c->n,
-	      a->drop_clean ? "" : ", poison markers left in the PTEs");
-	for (unsigned i = 0; i < c->n && !a->drop_clean; i++)
-		signal_mapper(ev, &c->v[i], a->consumer);
+	mf_step(ev); /* the unmapping's */
+	for (unsigned i = from; i < c->n && !a->drop_clean; i++)
+		if (c->v[i].fate == 0)
+			signal_mapper(ev, &c->v[i], a->consumer);
 }
 
 /* Unmap pfn from every address space, marking each PTE (poison) or clearing it (clean file
- * page), then signal. */
-static int unmap_and_signal(struct mf_event *ev, struct page *pg, bool drop_clean)
+ * page), then signal; c keeps every mapping and what became of it, for the trace. */
+static int unmap_and_signal(struct mf_event *ev, struct page *pg, bool drop_clean,
+			    struct collect *c)
 {
 	struct unmap_args a = {ev, (ev->flags & MF_ACTION_REQUIRED) ? current_task() : NULL,
 			       drop_clean};
-	return rmap_collect_then_act(pg, unmap_batch, &a);
+	int n = collect_then_act(pg, c, unmap_batch, &a);
+	ev->mappers = c->v;
+	ev->nmappers = c->n;
+	mf_trace_mappers(ev, drop_clean);
+	return n;
 }
 
 /* ---- handlers by frame state ---- */
@@ -243,19 +319,28 @@ static int mf_user(struct mf_event *ev, struct page *pg)
 {
 	uint32_t fl = __atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE);
 	bool clean_file = (fl & (PG_FILE | PG_DIRTY)) == PG_FILE;
+	struct collect c;
+	int r;
+	if (!upage_tryget(pg)) /* its last reference went meanwhile: freed into quarantine */
+		return finish(ev, MF_RECOVERED, "unmapped; the frame never returns to the allocator");
 	/* A clean page leaves its page cache first, so that a fault racing with the unmapping
 	 * reads the bytes again into a new frame instead of mapping this one. */
 	if (clean_file && pagecache_drop_clean(pg) == -EBUSY)
 		clean_file = false; /* written meanwhile: now it is the only copy */
-	int n = unmap_and_signal(ev, pg, clean_file);
+	collect_init(&c);
+	int n = unmap_and_signal(ev, pg, clean_file, &c);
+	bool held = READ_ONCE(pg->refcount) > 1; /* by someone but us: a shared object's slot */
+	upage_put(pg);
 	if (n < 0)
-		return finish(ev, MF_FAILED, "mappings keep coming back");
-	if (clean_file)
-		return finish(ev, MF_RECOVERED, "clean file page dropped, re-read on next touch");
-	if (READ_ONCE(pg->refcount) > 0)
-		return finish(ev, MF_DELAYED, "held by a shared mapping or a file; freed into "
-					      "quarantine later");
-	return finish(ev, MF_RECOVERED, "unmapped; the frame never returns to the allocator");
+		r = finish(ev, MF_FAILED, "mappings keep coming back");
+	else if (clean_file)
+		r = finish(ev, MF_RECOVERED, "clean file page dropped, re-read on next touch");
+	else if (held)
+		r = finish(ev, MF_DELAYED, "held by a shared mapping; freed into quarantine later");
+	else
+		r = finish(ev, MF_RECOVERED, "unmapped; the frame never returns to the allocator");
+	collect_done(&c);
+	return r;
 }
 
 static int mf_pgtable(struct mf_event *ev, struct page *pg)
@@ -342,11 +427,14 @@ int memory_failure(pfn_t pfn, int flags)
 {
 	struct mf_event ev = {.pfn = pfn, .flags = flags, .t0 = arch_timestamp(), .state = "?"};
 	struct page *pg = pfn_to_page(pfn);
+	ev.how[0] = flags & MF_ACTION_REQUIRED ? "action required" : "action optional";
+	ev.how[1] = flags & MF_SOFTWARE ? ", software-injected" : "";
+	ev.how[2] = flags & MF_MUST_KILL ? ", must kill" : "";
 	MF_COUNT(events);
-	trace(&ev, "detected (%s%s%s)", flags & MF_ACTION_REQUIRED ? "action required" : "action optional",
-	      flags & MF_SOFTWARE ? ", software-injected" : "", flags & MF_MUST_KILL ? ", must kill" : "");
+	mf_step(&ev);
 	if (!pg) {
-		trace_outcome(&ev, "not a RAM frame MCRK describes: ignored");
+		trace_outcome(&ev, "detected (%s%s%s): not a RAM frame MCRK describes: ignored",
+			      ev.how[0], ev.how[1], ev.how[2]);
 		MF_COUNT(ignored);
 		return -ENXIO;
 	}
@@ -371,11 +459,15 @@ int memory_failure(pfn_t pfn, int flags)
 	for (int tries = 0; tries < 4; tries++) {
 		const struct mf_state *st = classify(pg);
 		ev.state = st->name;
-		trace(&ev, "frame state: %s", st->name);
+		if (st->handler == mf_user)
+			mf_step(&ev); /* its one step line says it all, with the mappings */
+		else
+			trace(&ev, "%s (%s%s%s), frame state: %s",
+			      tries ? "state changed under us" : "detected", ev.how[0], ev.how[1],
+			      ev.how[2], st->name);
 		int r = st->handler(&ev, pg);
 		if (r != -EBUSY || st->handler != mf_free)
 			return r;
-		trace(&ev, "state changed under us, looking again");
 	}
 	return finish(&ev, MF_FAILED, "frame state kept changing");
 }
@@ -413,7 +505,7 @@ void mf_task_work(struct task *t)
 
 void mf_poison_touched(struct task *t, uint64_t addr)
 {
-	if (trace_steps)
+	if (mf_trace_steps)
 		printk(KERN_WARNING "memory_failure: task %d (%s) touched poisoned page %#lx: "
 				    "SIGBUS BUS_MCEERR_AR\n", t->pid, t->name, addr & PAGE_MASK);
 	sig_send_hwpoison(t, BUS_MCEERR_AR, addr & PAGE_MASK, MF_LSB);
@@ -427,12 +519,11 @@ struct replace_args {
 	struct page *new;
 };
 
-/* One batch: point every mapping of the old frame at the new one. */
-static void replace_batch(const struct rmap_batch *c, unsigned round, void *arg)
+/* The mappings c->v[from..]: point each at the new frame. */
+static void replace_batch(struct collect *c, unsigned from, void *arg)
 {
 	const struct replace_args *a = arg;
-	(void)round;
-	for (unsigned i = 0; i < c->n; i++) {
+	for (unsigned i = from; i < c->n; i++) {
 		int err = vm_replace_page(c->v[i].mm, c->v[i].va, a->old, a->new);
 		if (err && err != -ENOENT)
 			printk(KERN_WARNING "soft_offline: pfn %#lx: cannot move the page at %#lx "
@@ -443,7 +534,10 @@ static void replace_batch(const struct rmap_batch *c, unsigned round, void *arg)
 static int replace_everywhere(pfn_t old, struct page *new)
 {
 	struct replace_args a = {old, new};
-	int n = rmap_collect_then_act(pfn_to_page(old), replace_batch, &a);
+	struct collect c;
+	collect_init(&c);
+	int n = collect_then_act(pfn_to_page(old), &c, replace_batch, &a);
+	collect_done(&c);
 	return n < 0 ? n : 0;
 }
 
@@ -470,6 +564,7 @@ int soft_offline_frame(pfn_t pfn)
 	if (!new)
 		return -ENOMEM;
 	memcpy(page_to_virt(new), page_to_virt(pg), PAGE_SIZE);
+	rmap_page_copy_anchor(new, pg); /* the same anchor and index: walks find its mappers */
 	/* Hold the old frame while it is moved: were its last mapping to free it, it would go
 	 * back to the allocator unpoisoned and could be handed out before we retire it. */
 	upage_get(pg);
@@ -516,19 +611,20 @@ struct trap_args {
 	bool on;
 };
 
-static void trap_batch(const struct rmap_batch *c, unsigned round, void *arg)
+static void trap_batch(struct collect *c, unsigned from, void *arg)
 {
 	const struct trap_args *a = arg;
-	(void)round;
-	for (unsigned i = 0; i < c->n; i++)
+	for (unsigned i = from; i < c->n; i++)
 		vm_trap_page(c->v[i].mm, c->v[i].va, a->pfn, a->on);
 }
 
 /* PG_TRAP first, so that a mapping made while the existing ones are walked traps from the
- * start (arch_pt_map looks at it); then the kernel's own mapping, then every user one. */
+ * start (arch_pt_map looks at it); then the kernel's own mapping, then every user one (a
+ * user frame's, held while its rmap is walked; other frames have no user mapping). */
 int mf_trap_frame(pfn_t pfn, bool on)
 {
 	struct page *pg = pfn_to_page(pfn);
+	struct collect c;
 	int err;
 
 	if (!pg)
@@ -543,7 +639,12 @@ int mf_trap_frame(pfn_t pfn, bool on)
 			__atomic_fetch_and(&pg->flags, ~PG_TRAP, __ATOMIC_ACQ_REL);
 		return err;
 	}
-	rmap_collect_round(pg, trap_batch, 1, &(struct trap_args){pfn, on});
+	if (!(__atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE) & PG_USER) || !upage_tryget(pg))
+		return 0;
+	collect_init(&c);
+	collect_round(pg, &c, trap_batch, &(struct trap_args){pfn, on});
+	collect_done(&c);
+	upage_put(pg);
 	return 0;
 }
 
@@ -580,7 +681,7 @@ void memory_failure_init(void)
 {
 	char v[8];
 	if (cmdline_get(boot_info.cmdline, "mf.trace", v, sizeof(v)))
-		trace_steps = strcmp(v, "0") != 0;
+		mf_trace_steps = strcmp(v, "0") != 0;
 	mf_queue_init();
 	mf_ctl_init();
 }

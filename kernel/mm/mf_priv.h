@@ -1,6 +1,7 @@
 /* Private interface between the memory_failure files of kernel/mm: the core
  * (memory_failure.c), its deferred queue (mf_queue.c) and its control files (hwpoison_ctl.c). */
 #pragma once
+#include "ctl.h"
 #include "types.h"
 
 /* The vm.memory_failure_* sysctls (memory_failure.c reads them). */
@@ -15,3 +16,53 @@ void mf_count_overflow(pfn_t pfn);
 void mf_queue_init(void);
 /* hwpoison_ctl.c: register the sysctls and /sys/kernel/debug/hwpoison/. Boot; once. */
 void mf_ctl_init(void);
+
+/* ---- one event of memory_failure (memory_failure.c), its trace and record (mf_trace.c) ---- */
+#define MF_MAX_STEPS 12
+#define MF_COMM_LEN 16 /* the start of a task's name, for the trace and the record */
+
+/* What became of one mapping of the frame. */
+enum mf_fate {
+	MF_FATE_GONE,	 /* it went away before we got to it */
+	MF_FATE_EXITING, /* unmapped; its task is exiting, nobody to tell */
+	MF_FATE_LATE,	 /* unmapped; SIGBUS BUS_MCEERR_AR when it touches the page */
+	MF_FATE_AO,	 /* unmapped; SIGBUS BUS_MCEERR_AO now (early kill) */
+	MF_FATE_AR,	 /* unmapped; SIGBUS BUS_MCEERR_AR now (it consumed the poison) */
+	MF_FATE_KILLED,	 /* could not be unmapped: SIGKILL */
+	MF_FATE_CLEARED, /* a clean file page's PTE cleared: re-read on next touch */
+	MF_FATE_NR
+};
+
+/* One (address space, address) that mapped the frame, and what became of it. */
+struct mf_mapper {
+	struct mm *mm; /* referenced with mm_tryget while the event runs */
+	vaddr_t va;
+	int pid;       /* the task told, 0 when none */
+	uint8_t fate;  /* enum mf_fate */
+	char comm[MF_COMM_LEN];
+};
+
+struct mf_event {
+	pfn_t pfn;
+	int flags;
+	uint64_t t0;
+	const char *how[3]; /* what was detected, e.g. "action optional", ", software-injected" */
+	const char *state;
+	const struct mf_mapper *mappers; /* every mapping found, once they are known */
+	unsigned nmappers;
+	unsigned nsteps;
+	uint32_t step_ns[MF_MAX_STEPS]; /* time of each step since detection */
+};
+
+/* mf.trace=0 on the command line clears it: only each event's outcome line is printed. */
+extern bool mf_trace_steps;
+/* Note the time of a step (the first MF_MAX_STEPS are kept); returns ns since detection. */
+uint64_t mf_step(struct mf_event *ev);
+/* A step (outcome false: printed only with mf_trace_steps) or the outcome line, which also
+ * goes into the record of the last event. Process context. */
+__printf(3, 4) void mf_trace_line(struct mf_event *ev, bool outcome, const char *fmt, ...);
+/* The one step line of a user frame: what was detected, its state, and every mapping found
+ * (ev->mappers): counts by fate and the first few (the record has them all), bounded. */
+void mf_trace_mappers(struct mf_event *ev, bool cleared);
+/* /sys/kernel/debug/hwpoison/last_event: the last event's outcome and every mapping. */
+int mf_show_last_event(const struct ctl_file *f, struct ctl_buf *b);

@@ -70,7 +70,7 @@ SYSCALL_DEFINE(11, sys_munmap);
 
 static long sys_mremap(const struct syscall_args *a)
 {
-	return vm_mremap(mm(), a->arg[0], a->arg[1], a->arg[2], (unsigned)a->arg[3], a->arg[4]);
+	return vm_mremap(mm(), a->arg[0], a->arg[1], a->arg[2], a->arg[3], a->arg[4]);
 }
 SYSCALL_DEFINE(25, sys_mremap);
 

@@ -2,10 +2,11 @@
  * (pagetree.c). Pages come in on first use, filled from the owner's backing bytes or with
  * zeros, and leave on truncate, hole punch, the owner's destruction, or memory_failure of a
  * clean page. A page that leaves is first taken out of the tree (pg->mapping = NULL) under
- * pc->lock, then unmapped from every address space through the reverse map, then the cache's
- * reference is dropped. A fault that mapped the page meanwhile re-checks that it is still
- * the cache's page after installing its PTE (pagecache_page_current): either the fault sees
- * the removal and undoes its mapping, or its rmap entry is there for the unmapping walk.
+ * pc->lock, then unmapped from every address space through the reverse map (it stays anchored
+ * in the cache's rmap object until it is freed), then the cache's reference is dropped. A
+ * fault that mapped the page meanwhile re-checks that it is still the cache's page after
+ * installing its PTE (pagecache_page_current): either the fault sees the removal and undoes
+ * its mapping, or its PTE is there for the unmapping walk.
  *
  * Locks: pc->lock nests inside mm->lock and outside the rmap locks, kmalloc and the zone lock.
  * owner_lock keeps a cache alive while memory_failure follows pg->mapping to it: it is taken
@@ -27,12 +28,21 @@ static uint64_t pages_of(uint64_t size)
 	return size / PAGE_SIZE + (size % PAGE_SIZE != 0);
 }
 
+/* The last frame anchored in the cache went after pagecache_destroy: free the owner. */
+static void obj_release(struct rmap_object *obj)
+{
+	struct pagecache *pc = container_of(obj, struct pagecache, obj);
+	if (pc->release)
+		pc->release(pc);
+}
+
 void pagecache_init(struct pagecache *pc, const struct pagecache_ops *ops, void *host)
 {
 	memset(pc, 0, sizeof(*pc));
 	spin_init(&pc->lock);
 	pc->ops = ops;
 	pc->host = host;
+	rmap_object_init(&pc->obj, obj_release);
 }
 
 uint64_t pagecache_nr_pages(void)
@@ -79,7 +89,7 @@ static int make_page(struct pagecache *pc, uint64_t index, void *entry, struct p
 		return -ENOMEM;
 	}
 	pg->mapping = pc;
-	pg->index = index;
+	rmap_page_set_object(pg, &pc->obj, index);
 	__atomic_fetch_or(&pg->flags, PG_UPTODATE | (entry == PAGE_TREE_HOLE ? PG_DIRTY : 0),
 			  __ATOMIC_RELEASE);
 	pc->nrpages++;
@@ -171,14 +181,41 @@ static void take_range(struct pagecache *pc, uint64_t first, uint64_t last, stru
 	}
 }
 
-/* One batch of a page's mappers: clear each PTE (the next access faults and finds the page
- * gone from the cache). */
-static void unmap_batch(const struct rmap_batch *b, unsigned round, void *arg)
+/* Up to UNMAP_BATCH mappings of a page that left its cache, each mm kept with mm_tryget. */
+#define UNMAP_BATCH 16
+#define UNMAP_ROUNDS 64
+struct unmap_batch {
+	struct mm *mm[UNMAP_BATCH];
+	vaddr_t va[UNMAP_BATCH];
+	unsigned n;
+};
+
+static int collect_mapping(struct mm *mm, vaddr_t va, void *arg)
 {
-	const pfn_t *pfn = arg;
-	(void)round;
-	for (unsigned i = 0; i < b->n; i++)
-		vm_unmap_page(b->v[i].mm, b->v[i].va, *pfn);
+	struct unmap_batch *b = arg;
+	if (mm_tryget(mm)) {
+		b->mm[b->n] = mm;
+		b->va[b->n++] = va;
+	}
+	return b->n == UNMAP_BATCH; /* full: clear these, then walk again */
+}
+
+/* Clear every PTE that maps pg, which has left its cache (the next access faults and finds it
+ * gone): a batch found by a walk, cleared with no rmap lock held, again while a walk finds
+ * more (a fork racing with the walk adds some). No memory needed. No lock held. */
+static void unmap_everywhere(struct page *pg)
+{
+	pfn_t pfn = page_to_pfn(pg);
+	struct unmap_batch b;
+	unsigned rounds = 0;
+	do {
+		b.n = 0;
+		rmap_walk(pg, collect_mapping, &b);
+		for (unsigned i = 0; i < b.n; i++) {
+			vm_unmap_page(b.mm[i], b.va[i], pfn);
+			mm_put(b.mm[i]);
+		}
+	} while (b.n && rmap_count(pg) > 0 && ++rounds < UNMAP_ROUNDS);
 }
 
 /* Unmap each page of list from every address space and drop the cache's reference. No lock
@@ -187,10 +224,9 @@ static void release_list(struct list_node *list)
 {
 	while (!list_empty(list)) {
 		struct page *pg = list_first_entry(list, struct page, link);
-		pfn_t pfn = page_to_pfn(pg);
 		list_del(&pg->link);
 		if (rmap_count(pg))
-			rmap_collect_then_act(pg, unmap_batch, &pfn);
+			unmap_everywhere(pg);
 		upage_put(pg);
 	}
 }
@@ -303,6 +339,7 @@ void pagecache_destroy(struct pagecache *pc)
 	spin_unlock(&pc->lock);
 	spin_unlock(&owner_lock);
 	release_list(&list);
+	rmap_object_put(&pc->obj);
 }
 
 /* The cache pg is in, locked, or NULL. owner_lock keeps it from being destroyed meanwhile. */
@@ -343,8 +380,7 @@ int pagecache_replace(struct page *old, struct page *new)
 	if (!pc)
 		return -ENOENT;
 	page_tree_store(&pc->tree, old->index, new); /* the path exists: cannot fail */
-	new->mapping = pc;
-	new->index = old->index;
+	new->mapping = pc; /* anchored where old is by the caller (rmap_page_copy_anchor) */
 	__atomic_fetch_or(&new->flags, old->flags & PG_OWNER_STATE, __ATOMIC_RELEASE);
 	upage_get(new);
 	old->mapping = NULL;

@@ -1,107 +1,491 @@
-/* The reverse map: for every user frame, the list of (mm, page address) pairs whose PTE maps
- * it, hung off struct page.priv (BSD pv-entry style). One 24-byte entry per mapping, from
- * kmalloc's 32-byte class. Walking a frame's mappers reads only its own list, so it costs
- * nothing per unrelated task or mapping; adding is O(1) (push at the head) and removing is
- * O(mappings of that frame). The frame's mapcount is kept equal to its list length.
- * docs/rmap.md explains the choice.
+/* The reverse map, object-based as Linux's (include/rmap.h; docs/rmap.md for the design and
+ * its costs). A user frame is anchored in an anon_vma or an rmap_object and carries its page
+ * index there; a walk goes from the anchor to the VMAs that may map the frame and keeps those
+ * whose PTE at the address the index gives maps it.
+ *
+ * anon_vmas form one tree per fork family: each VMA that has private pages of its own has an
+ * anon_vma, whose parent is the anon_vma of the VMA it was forked from; the VMA is linked
+ * (anon_vma_chain entries) to its own and to every ancestor's, because it may still map their
+ * pages. So fork costs one chain entry per ancestor per VMA and nothing per page, and a page
+ * created in one process after a fork is searched for only in that process and its children.
+ * An anon_vma that no VMA owns any more and that has at most one child is taken over by a new
+ * child instead of giving it a new one (Linux 3.19's rule), so a chain of forks does not make
+ * chains of ever more entries.
  *
  * Lock order (the only place it is written down; every path that nests locks follows it):
  *
- *     mm->lock  ->  shm->lock or pc->lock  ->  rmap lock of a frame  ->  kmalloc class lock
- *               ->  zone lock
+ *     mm->lock  ->  shm->lock or pc->lock  ->  rmap_object lock  ->  anon_vma root lock
+ *               ->  kmalloc class lock  ->  zone lock
  *
  * (a path may skip levels, never go back up; pc->lock is a page cache's, include/pagecache.h).
  * Two mm locks nest only in mm_fork, parent then its brand-new child, which no other path can
- * be holding. rmap locks are spinlocks hashed by frame number (RMAP_NLOCKS of them); no path
- * ever holds two. rmap_walk calls its function with the rmap lock held, so a walker that must
- * change mappings (memory_failure) collects (mm, va) pairs with mm_tryget first, returns, and
- * only then takes each mm->lock. None is taken in #MC/NMI context. */
+ * be holding. The anon_vmas of one family share
+ * their root's lock; it guards their lists, counts and the bounds of the VMAs on them. A
+ * walker holds only its page's anchor lock and reads PTEs without mm->lock: a VMA stays on its
+ * anchors until its mm has no PTE left there, and page tables are freed only after every VMA
+ * of the mm is unlinked. rmap_walk calls its function with that lock held, so a walker that
+ * must change mappings (memory_failure) collects (mm, va) pairs with mm_tryget first, returns,
+ * and only then takes each mm->lock. None is taken in #MC/NMI context.
+ *
+ * Lifetimes: an anon_vma is referenced by its chain entries, its anchored pages and its child
+ * anon_vmas, so a page's anchor lives as long as the page and a family's root (and its lock)
+ * as long as any member. An rmap_object is referenced by its owner and its anchored pages. */
 #include "rmap.h"
+#include "arch/mmu.h"
 #include "frame.h"
 #include "kerrno.h"
 #include "kmalloc.h"
-#include "kstring.h"
-#include "printk.h"
-#include "spinlock.h"
+#include "rmap_priv.h"
 #include "vm.h"
 
-#define RMAP_LOCK_BITS 6
-#define RMAP_NLOCKS (1u << RMAP_LOCK_BITS)
+static long nr_anon_vmas, nr_avcs; /* atomic: live ones, for leak checks */
 
-struct rmap_ent {
-	struct rmap_ent *next;
-	struct mm *mm;
-	vaddr_t va;
-};
+static void count(long *c, long d) { __atomic_fetch_add(c, d, __ATOMIC_RELAXED); }
+static uint64_t vma_pages(const struct vma *v) { return (v->end - v->start) >> PAGE_SHIFT; }
 
-static spinlock_t rmap_locks[RMAP_NLOCKS] = {[0 ... RMAP_NLOCKS - 1] = SPINLOCK_INIT};
-static long nr_entries; /* atomic: live entries, all frames */
+/* ---- anon_vma and chain entries ---- */
 
-static spinlock_t *rmap_lock_of(const struct page *pg)
+static void av_get(struct anon_vma *av)
 {
-	return &rmap_locks[page_to_pfn(pg) & (RMAP_NLOCKS - 1)];
+	__atomic_fetch_add(&av->refcount, 1, __ATOMIC_RELAXED);
 }
 
-static void mapcount_add(struct page *pg, int d)
+/* Drop a reference; the last one frees av and drops its reference on its parent. Takes the
+ * family lock to count the parent's children: never call it with that lock held. */
+static void av_put(struct anon_vma *av)
 {
-	__atomic_fetch_add(&pg->mapcount, d, __ATOMIC_RELAXED);
-}
-
-/* Record (mm, va) as a mapping of pg; see rmap.h. mm->lock held. */
-int rmap_add(struct page *pg, struct mm *mm, vaddr_t va)
-{
-	struct rmap_ent *e = kmalloc(sizeof(*e));
-	spinlock_t *l = rmap_lock_of(pg);
-
-	if (!e)
-		return -ENOMEM;
-	e->mm = mm;
-	e->va = va;
-	spin_lock(l);
-	e->next = pg->priv;
-	pg->priv = e;
-	mapcount_add(pg, 1);
-	spin_unlock(l);
-	__atomic_fetch_add(&nr_entries, 1, __ATOMIC_RELAXED);
-	return 0;
-}
-
-/* Forget (mm, va) as a mapping of pg; see rmap.h. mm->lock held. */
-int rmap_remove(struct page *pg, struct mm *mm, vaddr_t va)
-{
-	spinlock_t *l = rmap_lock_of(pg);
-	struct rmap_ent **pp, *e = NULL;
-
-	spin_lock(l);
-	for (pp = (struct rmap_ent **)&pg->priv; *pp; pp = &(*pp)->next) {
-		if ((*pp)->mm == mm && (*pp)->va == va) {
-			e = *pp;
-			*pp = e->next;
-			mapcount_add(pg, -1);
-			break;
+	while (av && !__atomic_sub_fetch(&av->refcount, 1, __ATOMIC_ACQ_REL)) {
+		struct anon_vma *parent = av->parent;
+		if (parent) {
+			spin_lock(&av->root->lock);
+			parent->nr_children--;
+			spin_unlock(&av->root->lock);
 		}
+		kfree(av);
+		count(&nr_anon_vmas, -1);
+		av = parent; /* it may have been the last thing holding the parent */
 	}
-	spin_unlock(l);
-	if (!e) {
-		pr_err("rmap: pfn %#llx has no mapping at %#llx in mm %p\n",
-		       (unsigned long long)page_to_pfn(pg), (unsigned long long)va, (void *)mm);
-		return -ENOENT;
+}
+
+/* A new anon_vma, its own root until attached under a parent; no references yet. */
+static struct anon_vma *av_alloc(void)
+{
+	struct anon_vma *av = kzalloc(sizeof(*av));
+	if (!av)
+		return NULL;
+	av->root = av;
+	spin_init(&av->lock);
+	list_init(&av->avcs);
+	count(&nr_anon_vmas, 1);
+	return av;
+}
+
+/* Free an anon_vma that was never attached or referenced. */
+static void av_discard(struct anon_vma *av)
+{
+	kfree(av);
+	count(&nr_anon_vmas, -1);
+}
+
+/* n chain entries on list (through same_vma), or -ENOMEM and none. */
+static int avcs_alloc(struct list_node *list, unsigned n)
+{
+	list_init(list);
+	for (unsigned i = 0; i < n; i++) {
+		struct anon_vma_chain *c = kmalloc(sizeof(*c));
+		if (!c) {
+			struct list_node *p, *t;
+			list_for_each_safe(p, t, list)
+				kfree(list_entry(p, struct anon_vma_chain, same_vma));
+			list_init(list);
+			return -ENOMEM;
+		}
+		list_add(&c->same_vma, list);
 	}
-	kfree(e);
-	__atomic_fetch_sub(&nr_entries, 1, __ATOMIC_RELAXED);
+	count(&nr_avcs, n);
 	return 0;
 }
 
-/* Visit every mapping of pg under its rmap lock; see rmap.h. Process context. */
-int rmap_walk(struct page *pg, int (*fn)(struct mm *mm, vaddr_t va, void *arg), void *arg)
+/* Free the entries left on list; each holds a reference on its anon_vma when put is set. */
+static void avcs_free(struct list_node *list, bool put)
 {
-	spinlock_t *l = rmap_lock_of(pg);
-	int ret = 0;
+	struct list_node *p, *t;
+	list_for_each_safe(p, t, list) {
+		struct anon_vma_chain *c = list_entry(p, struct anon_vma_chain, same_vma);
+		if (put)
+			av_put(c->av);
+		kfree(c);
+		count(&nr_avcs, -1);
+	}
+	list_init(list);
+}
 
+/* Link v to av with an entry from spare. The family lock is held (or the family is new). */
+static void avc_link(struct list_node *spare, struct vma *v, struct anon_vma *av)
+{
+	struct anon_vma_chain *c = list_first_entry(spare, struct anon_vma_chain, same_vma);
+	list_del(&c->same_vma);
+	c->vma = v;
+	c->av = av;
+	list_add_tail(&c->same_vma, &v->anon_chain);
+	list_add_tail(&c->same_av, &av->avcs);
+	av_get(av);
+}
+
+static unsigned chain_len(const struct vma *v)
+{
+	unsigned n = 0;
+	const struct list_node *p;
+	list_for_each(p, &v->anon_chain)
+		n++;
+	return n;
+}
+
+static spinlock_t *family_lock(const struct vma *v)
+{
+	return v->anon_vma ? &v->anon_vma->root->lock : NULL;
+}
+
+/* v's first private page: a new family with v's own anon_vma as its root. mm->lock held. */
+int rmap_anon_prepare(struct vma *v)
+{
+	struct list_node spare;
+	struct anon_vma *av;
+	if (v->anon_vma)
+		return 0;
+	av = av_alloc();
+	if (!av || avcs_alloc(&spare, 1)) {
+		if (av)
+			av_discard(av);
+		return -ENOMEM;
+	}
+	av->nr_active = 1;
+	avc_link(&spare, v, av); /* nobody else can see the new family yet */
+	v->anon_vma = av;
+	return 0;
+}
+
+/* ---- page anchors ---- */
+
+/* Anchor the new page pg mapped at va in v in v's anon_vma. mm->lock held. */
+void rmap_page_set_anon(struct page *pg, struct vma *v, vaddr_t va)
+{
+	av_get(v->anon_vma);
+	pg->index = v->pgoff + ((va - v->start) >> PAGE_SHIFT);
+	__atomic_store_n(&pg->priv, (void *)((uintptr_t)v->anon_vma | RMAP_ANCHOR_ANON),
+			 __ATOMIC_RELEASE);
+}
+
+static void obj_get(struct rmap_object *obj)
+{
+	__atomic_fetch_add(&obj->refcount, 1, __ATOMIC_RELAXED);
+}
+
+static void obj_put(struct rmap_object *obj)
+{
+	if (!__atomic_sub_fetch(&obj->refcount, 1, __ATOMIC_ACQ_REL))
+		obj->release(obj);
+}
+
+/* Anchor pg at index in obj. Process context. */
+void rmap_page_set_object(struct page *pg, struct rmap_object *obj, uint64_t index)
+{
+	obj_get(obj);
+	pg->index = index;
+	__atomic_store_n(&pg->priv, obj, __ATOMIC_RELEASE);
+}
+
+/* new gets old's anchor and index (soft offline). */
+void rmap_page_copy_anchor(struct page *new, const struct page *old)
+{
+	struct anon_vma *av = rmap_page_anon(old->priv);
+	if (av)
+		av_get(av);
+	else if (old->priv)
+		obj_get(old->priv);
+	new->index = old->index;
+	__atomic_store_n(&new->priv, old->priv, __ATOMIC_RELEASE);
+}
+
+/* The frame of pg is being freed: drop its anchor. */
+void rmap_page_release(struct page *pg)
+{
+	void *a = __atomic_exchange_n(&pg->priv, NULL, __ATOMIC_ACQ_REL);
+	struct anon_vma *av = rmap_page_anon(a);
+	if (av)
+		av_put(av);
+	else if (a)
+		obj_put(a);
+}
+
+/* ---- objects ---- */
+
+void rmap_object_init(struct rmap_object *obj, void (*release)(struct rmap_object *obj))
+{
+	spin_init(&obj->lock);
+	obj->refcount = 1;
+	list_init(&obj->vmas);
+	obj->release = release;
+}
+
+void rmap_object_put(struct rmap_object *obj) { obj_put(obj); }
+
+void rmap_object_link(struct rmap_object *obj, struct vma *v)
+{
+	spin_lock(&obj->lock);
+	list_add_tail(&v->obj_link, &obj->vmas);
+	v->obj = obj;
+	spin_unlock(&obj->lock);
+}
+
+/* ---- VMAs ---- */
+
+void rmap_vma_lock(const struct vma *v)
+{
+	spinlock_t *l = family_lock(v);
+	if (v->obj)
+		spin_lock(&v->obj->lock);
+	if (l)
+		spin_lock(l);
+}
+
+void rmap_vma_unlock(const struct vma *v)
+{
+	spinlock_t *l = family_lock(v);
+	if (l)
+		spin_unlock(l);
+	if (v->obj)
+		spin_unlock(&v->obj->lock);
+}
+
+/* dst gets src's anchors; when cut_src, src then ends where dst starts, under the same locks. */
+static int link_copy(struct vma *dst, struct vma *src, bool cut_src)
+{
+	struct list_node spare;
+	list_init(&dst->anon_chain);
+	dst->anon_vma = NULL;
+	dst->obj = NULL;
+	if (avcs_alloc(&spare, chain_len(src)))
+		return -ENOMEM;
+	rmap_vma_lock(src);
+	if (src->obj) {
+		list_add_tail(&dst->obj_link, &src->obj->vmas);
+		dst->obj = src->obj;
+	}
+	struct list_node *p;
+	list_for_each(p, &src->anon_chain)
+		avc_link(&spare, dst, list_entry(p, struct anon_vma_chain, same_vma)->av);
+	if (src->anon_vma) {
+		dst->anon_vma = src->anon_vma;
+		dst->anon_vma->nr_active++;
+	}
+	if (cut_src)
+		src->end = dst->start;
+	rmap_vma_unlock(src);
+	return 0;
+}
+
+int rmap_vma_split(struct vma *v, struct vma *n) { return link_copy(n, v, true); }
+int rmap_vma_copy(struct vma *dst, const struct vma *src)
+{
+	return link_copy(dst, (struct vma *)src, false);
+}
+
+/* The first anon_vma of parent's chain that nobody owns and that has at most one child (never
+ * the root): a fork may take it over instead of adding a generation. Family lock held. */
+static struct anon_vma *reusable(const struct vma *parent)
+{
+	const struct list_node *p;
+	list_for_each(p, &parent->anon_chain) {
+		struct anon_vma *av = list_entry(p, struct anon_vma_chain, same_vma)->av;
+		if (av->parent && !av->nr_active && av->nr_children < 2)
+			return av;
+	}
+	return NULL;
+}
+
+/* fork; see rmap.h. Both mm locks held. */
+int rmap_vma_fork(struct vma *child, const struct vma *parent)
+{
+	struct list_node spare;
+	struct anon_vma *av;
+	list_init(&child->anon_chain);
+	child->anon_vma = NULL;
+	child->obj = NULL;
+	if (parent->obj)
+		rmap_object_link(parent->obj, child);
+	if (!parent->anon_vma)
+		return 0;
+	av = av_alloc();
+	if (!av || avcs_alloc(&spare, chain_len(parent) + 1)) {
+		if (av)
+			av_discard(av);
+		rmap_vma_unlink(child);
+		return -ENOMEM;
+	}
+	spin_lock(family_lock(parent));
+	struct list_node *p;
+	list_for_each(p, &parent->anon_chain)
+		avc_link(&spare, child, list_entry(p, struct anon_vma_chain, same_vma)->av);
+	struct anon_vma *own = reusable(parent);
+	if (!own) {
+		own = av;
+		av = NULL;
+		own->root = parent->anon_vma->root;
+		own->parent = parent->anon_vma;
+		av_get(own->parent);
+		own->parent->nr_children++;
+		avc_link(&spare, child, own);
+	}
+	own->nr_active++;
+	child->anon_vma = own;
+	spin_unlock(family_lock(parent));
+	if (av)
+		av_discard(av);
+	avcs_free(&spare, false);
+	return 0;
+}
+
+static bool same_chain(const struct vma *a, const struct vma *b)
+{
+	const struct list_node *p = a->anon_chain.next, *q = b->anon_chain.next;
+	for (; p != &a->anon_chain && q != &b->anon_chain; p = p->next, q = q->next)
+		if (list_entry(p, struct anon_vma_chain, same_vma)->av !=
+		    list_entry(q, struct anon_vma_chain, same_vma)->av)
+			return false;
+	return p == &a->anon_chain && q == &b->anon_chain;
+}
+
+/* See rmap.h. mm->lock held. */
+bool rmap_vma_mergeable(const struct vma *a, const struct vma *b)
+{
+	if (a->obj != b->obj || (a->obj && a->pgoff + vma_pages(a) != b->pgoff))
+		return false;
+	if (!a->anon_vma || !b->anon_vma) /* one side has no pages: its indexes can follow */
+		return a->anon_vma || !b->anon_vma || b->pgoff >= vma_pages(a);
+	return a->anon_vma == b->anon_vma && a->pgoff + vma_pages(a) == b->pgoff &&
+	       same_chain(a, b);
+}
+
+/* Unlink every chain entry of v from its anon_vma onto gone (family lock held). */
+static void chain_unlink(struct vma *v, struct list_node *gone)
+{
+	struct list_node *p, *t;
+	list_init(gone);
+	list_for_each_safe(p, t, &v->anon_chain) {
+		struct anon_vma_chain *c = list_entry(p, struct anon_vma_chain, same_vma);
+		list_del(&c->same_av);
+		list_del(&c->same_vma);
+		list_add_tail(&c->same_vma, gone);
+	}
+	if (v->anon_vma)
+		v->anon_vma->nr_active--;
+	v->anon_vma = NULL;
+}
+
+/* lo and hi (adjacent, lo below) become keep, one of them; see rmap.h. mm->lock held. */
+void rmap_vma_merge(struct vma *lo, struct vma *hi, struct vma *keep)
+{
+	struct vma *gone = keep == lo ? hi : lo;
+	uint64_t pgoff = lo->anon_vma || !hi->anon_vma ? lo->pgoff : hi->pgoff - vma_pages(lo);
+	spinlock_t *l = family_lock(lo) ? family_lock(lo) : family_lock(hi);
+	struct list_node dead;
+	list_init(&dead);
+	if (keep->obj) /* both on it: gone leaves it in the same step as keep grows */
+		spin_lock(&keep->obj->lock);
+	if (l)
+		spin_lock(l);
+	keep->start = lo->start;
+	keep->end = hi->end;
+	keep->pgoff = pgoff;
+	if (!keep->anon_vma && gone->anon_vma) { /* keep takes gone's chain over */
+		struct list_node *p, *t;
+		list_for_each_safe(p, t, &gone->anon_chain) {
+			struct anon_vma_chain *c = list_entry(p, struct anon_vma_chain, same_vma);
+			list_del(&c->same_vma);
+			list_add_tail(&c->same_vma, &keep->anon_chain);
+			c->vma = keep;
+		}
+		keep->anon_vma = gone->anon_vma;
+		gone->anon_vma = NULL;
+	} else if (gone->anon_vma) {
+		chain_unlink(gone, &dead); /* the same anon_vmas as keep's */
+	}
+	if (l)
+		spin_unlock(l);
+	if (keep->obj) {
+		list_del(&gone->obj_link);
+		gone->obj = NULL;
+		spin_unlock(&keep->obj->lock);
+	}
+	avcs_free(&dead, true);
+}
+
+void rmap_vma_set_bounds(struct vma *v, vaddr_t start, vaddr_t end, uint64_t pgoff)
+{
+	rmap_vma_lock(v);
+	v->start = start;
+	v->end = end;
+	v->pgoff = pgoff;
+	rmap_vma_unlock(v);
+}
+
+/* Take v off every anchor. mm->lock held. */
+void rmap_vma_unlink(struct vma *v)
+{
+	struct list_node dead;
+	if (v->obj) {
+		spin_lock(&v->obj->lock);
+		list_del(&v->obj_link);
+		spin_unlock(&v->obj->lock);
+		v->obj = NULL;
+	}
+	if (!v->anon_vma) {
+		list_init(&v->anon_chain);
+		return;
+	}
+	spinlock_t *l = family_lock(v);
 	spin_lock(l);
-	for (struct rmap_ent *e = pg->priv; e && !ret; e = e->next)
-		ret = fn(e->mm, e->va, arg);
+	chain_unlink(v, &dead);
 	spin_unlock(l);
+	avcs_free(&dead, true);
+}
+
+/* ---- walks ---- */
+
+typedef int (*rmap_fn)(struct mm *mm, vaddr_t va, void *arg);
+
+/* fn(mm, va) if v maps pg where pg's index falls in v. Anchor lock held. */
+static int visit(const struct vma *v, const struct page *pg, rmap_fn fn, void *arg)
+{
+	struct pte_info pi;
+	if (pg->index < v->pgoff || pg->index - v->pgoff >= vma_pages(v))
+		return 0;
+	vaddr_t va = v->start + ((pg->index - v->pgoff) << PAGE_SHIFT);
+	if (arch_pt_get(v->mm->pt, va, &pi) || !pi.present || pi.pfn != page_to_pfn(pg))
+		return 0;
+	return fn(v->mm, va, arg);
+}
+
+/* Every mapping of pg; see rmap.h. Process context; the caller holds a reference on pg. */
+int rmap_walk(struct page *pg, rmap_fn fn, void *arg)
+{
+	void *a = __atomic_load_n(&pg->priv, __ATOMIC_ACQUIRE);
+	struct anon_vma *av = rmap_page_anon(a);
+	struct list_node *p;
+	int ret = 0;
+	if (av) {
+		spin_lock(&av->root->lock);
+		for (p = av->avcs.next; p != &av->avcs && !ret; p = p->next)
+			ret = visit(list_entry(p, struct anon_vma_chain, same_av)->vma, pg, fn, arg);
+		spin_unlock(&av->root->lock);
+	} else if (a) {
+		struct rmap_object *obj = a;
+		spin_lock(&obj->lock);
+		for (p = obj->vmas.next; p != &obj->vmas && !ret; p = p->next)
+			ret = visit(list_entry(p, struct vma, obj_link), pg, fn, arg);
+		spin_unlock(&obj->lock);
+	}
 	return ret;
 }
 
@@ -111,51 +495,5 @@ int rmap_count(const struct page *pg)
 	return __atomic_load_n(&pg->mapcount, __ATOMIC_RELAXED);
 }
 
-/* Live rmap entries in the system. Any context. */
-long rmap_nr_entries(void)
-{
-	return __atomic_load_n(&nr_entries, __ATOMIC_RELAXED);
-}
-
-/* Add (mm, va) to the batch, keeping mm with mm_tryget; stops the walk when out of memory. */
-static int collect_one(struct mm *mm, vaddr_t va, void *arg)
-{
-	struct rmap_batch *c = arg;
-	if (c->n == c->cap) {
-		unsigned cap = c->cap ? c->cap * 2 : 16;
-		struct rmap_mapper *v = kmalloc(cap * sizeof(*v));
-		if (!v) {
-			c->oom = true;
-			return 1;
-		}
-		if (c->n)
-			memcpy(v, c->v, c->n * sizeof(*v));
-		kfree(c->v);
-		c->v = v;
-		c->cap = cap;
-	}
-	if (mm_tryget(mm))
-		c->v[c->n++] = (struct rmap_mapper){mm, va};
-	return 0;
-}
-
-unsigned rmap_collect_round(struct page *pg, rmap_batch_fn act, unsigned round, void *arg)
-{
-	struct rmap_batch c = {0};
-	rmap_walk(pg, collect_one, &c); /* on OOM the caller's loop comes back for the rest */
-	act(&c, round, arg);
-	for (unsigned i = 0; i < c.n; i++)
-		mm_put(c.v[i].mm);
-	kfree(c.v);
-	return c.n;
-}
-
-/* Collect every mapping of pg, then act on the batch with no rmap lock held; again while
- * mappings remain (a racing fork adds some); see rmap.h. Process context. */
-int rmap_collect_then_act(struct page *pg, rmap_batch_fn act, void *arg)
-{
-	unsigned total = 0, rounds = 0;
-	while (rmap_count(pg) > 0 && rounds++ < RMAP_WALK_ROUNDS)
-		total += rmap_collect_round(pg, act, rounds, arg);
-	return rmap_count(pg) > 0 ? -EBUSY : (int)total;
-}
+long rmap_nr_anon_vmas(void) { return __atomic_load_n(&nr_anon_vmas, __ATOMIC_RELAXED); }
+long rmap_nr_avcs(void) { return __atomic_load_n(&nr_avcs, __ATOMIC_RELAXED); }

@@ -1,8 +1,8 @@
 /* Address-space lifetime and the pieces every mapping operation shares: creating and
  * destroying struct mm, references on user frames, shared anonymous objects, installing one
- * PTE (with its rmap entry) and zapping a range (PTEs cleared, TLBs flushed, then frames
+ * PTE and zapping a range a leaf table at a time (PTEs cleared, TLBs flushed, then frames
  * released, in that order, so no CPU can still write a frame that went back to the allocator).
- * mmap/munmap/mprotect/brk are in vm_map.c, faults in vm_fault.c, fork in vm_fork.c. */
+ * mmap/munmap/mprotect/mremap/brk are in vm_map.c, faults in vm_fault.c, fork in vm_fork.c. */
 #include "frame.h"
 #include "kerrno.h"
 #include "kmalloc.h"
@@ -10,8 +10,6 @@
 #include "printk.h"
 #include "rmap.h"
 #include "vm_priv.h"
-
-#define ZAP_BATCH 32 /* frames released per TLB flush when zapping a range */
 
 static spinlock_t mm_list_lock = SPINLOCK_INIT; /* a leaf lock: nothing is taken under it */
 static struct list_node mm_list = LIST_HEAD_INIT(mm_list);
@@ -25,17 +23,48 @@ void upage_get(struct page *pg)
 	__atomic_fetch_add(&pg->refcount, 1, __ATOMIC_RELAXED);
 }
 
+/* Raise *count unless it is 0 (its object is being freed); whether it did. */
+static bool inc_unless_zero(int32_t *count)
+{
+	int32_t old = __atomic_load_n(count, __ATOMIC_RELAXED);
+	do {
+		if (old <= 0)
+			return false;
+	} while (!__atomic_compare_exchange_n(count, &old, old + 1, false, __ATOMIC_ACQUIRE,
+					      __ATOMIC_RELAXED));
+	return true;
+}
+
+/* A reference on pg unless it is being freed. Any context but #MC/NMI. */
+bool upage_tryget(struct page *pg) { return inc_unless_zero(&pg->refcount); }
+
+/* The last reference went: drop the rmap anchor, give the frame back. */
+static void upage_free(struct page *pg, int32_t left)
+{
+	if (left < 0 || pg->mapcount)
+		pr_err("vm: pfn %#llx released with refcount %d mapcount %d\n",
+		       (unsigned long long)page_to_pfn(pg), (int)left, (int)pg->mapcount);
+	rmap_page_release(pg);
+	frame_free(pg, 0);
+}
+
 /* Drop a reference on a user frame, freeing it on the last. Process context. */
 void upage_put(struct page *pg)
 {
 	int32_t left = __atomic_sub_fetch(&pg->refcount, 1, __ATOMIC_ACQ_REL);
 
-	if (left > 0)
-		return;
-	if (left < 0 || pg->mapcount || pg->priv)
-		pr_err("vm: pfn %#llx released with refcount %d mapcount %d\n",
-		       (unsigned long long)page_to_pfn(pg), (int)left, (int)pg->mapcount);
-	frame_free(pg, 0);
+	if (left <= 0)
+		upage_free(pg, left);
+}
+
+/* A PTE of pg is gone (and flushed): one atomic op for its mapcount and reference. */
+void upage_unmap_put(struct page *pg)
+{
+	uint64_t c = __atomic_sub_fetch(&pg->counts, PAGE_COUNTS_PTE, __ATOMIC_ACQ_REL);
+	int32_t left = (int32_t)(uint32_t)c;
+
+	if (left <= 0)
+		upage_free(pg, left);
 }
 
 /* True when only one PTE holds pg and it is anonymous: a COW write may reuse it. */
@@ -47,6 +76,11 @@ bool upage_exclusive(const struct page *pg)
 }
 
 /* ---- shared anonymous objects ---- */
+
+static void shm_release(struct rmap_object *obj)
+{
+	kfree(container_of(obj, struct vm_shm, obj));
+}
 
 /* A new object of npages empty slots with one reference, or NULL. Process context. */
 struct vm_shm *shm_create(uint64_t npages)
@@ -60,6 +94,7 @@ struct vm_shm *shm_create(uint64_t npages)
 		return NULL;
 	s->refcount = 1;
 	spin_init(&s->lock);
+	rmap_object_init(&s->obj, shm_release);
 	s->npages = npages;
 	return s;
 }
@@ -69,7 +104,8 @@ void shm_get(struct vm_shm *s)
 	__atomic_fetch_add(&s->refcount, 1, __ATOMIC_RELAXED);
 }
 
-/* Drop a reference; the last one releases every frame the object holds. Process context. */
+/* Drop a reference; the last one releases every frame the object holds (the memory goes
+ * with the last frame anchored in it). Process context. */
 void shm_put(struct vm_shm *s)
 {
 	if (__atomic_sub_fetch(&s->refcount, 1, __ATOMIC_ACQ_REL))
@@ -77,7 +113,7 @@ void shm_put(struct vm_shm *s)
 	for (uint64_t i = 0; i < s->npages; i++)
 		if (s->pages[i])
 			upage_put(s->pages[i]);
-	kfree(s);
+	rmap_object_put(&s->obj);
 }
 
 /* Slot idx's frame (allocated zero-filled if empty) with a reference for the caller. */
@@ -93,6 +129,7 @@ struct page *shm_page(struct vm_shm *s, uint64_t idx)
 		pg = frame_alloc(0, PG_USER);
 		if (pg) {
 			memset(page_to_virt(pg), 0, PAGE_SIZE);
+			rmap_page_set_object(pg, &s->obj, idx);
 			s->pages[idx] = pg; /* the slot keeps frame_alloc's reference */
 		}
 	}
@@ -104,22 +141,17 @@ struct page *shm_page(struct vm_shm *s, uint64_t idx)
 
 /* ---- PTEs ---- */
 
-/* Map pg at va and record the rmap entry; -EHWPOISON for a poisoned frame. mm->lock held. */
+/* Map pg at va (anchored already); -EHWPOISON for a poisoned frame. mm->lock held. */
 int vm_install_pte(struct mm *mm, vaddr_t va, struct page *pg, unsigned prot)
 {
-	int err = rmap_add(pg, mm, va);
+	int err;
 
+	/* memory_failure poisons first and walks while the mapcount is not 0: a frame poisoned
+	 * before our mapcount rose is refused here; one poisoned later is found by its walk. */
+	__atomic_fetch_add(&pg->mapcount, 1, __ATOMIC_SEQ_CST);
+	err = page_poisoned(pg) ? -EHWPOISON : arch_pt_map(mm->pt, va, page_to_pfn(pg), prot);
 	if (err)
-		return err;
-	/* memory_failure poisons first and walks the rmap after: a frame poisoned before our
-	 * rmap entry existed is refused here; one poisoned later is found by its walk. */
-	if (page_poisoned(pg)) {
-		rmap_remove(pg, mm, va);
-		return -EHWPOISON;
-	}
-	err = arch_pt_map(mm->pt, va, page_to_pfn(pg), prot);
-	if (err)
-		rmap_remove(pg, mm, va);
+		__atomic_fetch_sub(&pg->mapcount, 1, __ATOMIC_RELAXED);
 	return err;
 }
 
@@ -139,48 +171,41 @@ unsigned vm_pte_prot(const struct vma *v, const struct page *pg)
 	return prot;
 }
 
-struct zap_ctx {
-	struct mm *mm;
-	struct page *pages[ZAP_BATCH]; /* unmapped, waiting for the flush before release */
-	unsigned n;
-	vaddr_t lo, hi; /* range of cleared entries not yet flushed */
-};
+/* ---- range operations ---- */
 
-static void zap_flush(struct zap_ctx *z)
+/* A frame's worth of frame numbers for a range of more than a few pages, else the small
+ * array in b (also when no frame can be had: the range is then done in more calls). */
+void pfn_batch_get(struct pfn_batch *b, vaddr_t start, vaddr_t end)
 {
-	if (z->hi > z->lo)
-		arch_pt_flush(z->mm->pt, z->lo, (z->hi - z->lo) >> PAGE_SHIFT);
-	for (unsigned i = 0; i < z->n; i++)
-		upage_put(z->pages[i]);
-	z->n = 0;
-	z->lo = UINT64_MAX;
-	z->hi = 0;
+	b->frame = (end - start) >> PAGE_SHIFT > ARRAY_SIZE(b->small) ? frame_alloc(0, PG_KERNEL)
+									 : NULL;
+	b->pfns = b->frame ? page_to_virt(b->frame) : b->small;
+	b->cap = b->frame ? PAGE_SIZE / sizeof(pfn_t) : ARRAY_SIZE(b->small);
 }
 
-static int zap_one(vaddr_t va, const struct pte_info *pi, void *arg)
+void pfn_batch_put(struct pfn_batch *b)
 {
-	struct zap_ctx *z = arg;
-	struct page *pg = pi->present ? pfn_to_page(pi->pfn) : NULL;
-
-	arch_pt_clear(z->mm->pt, va);
-	z->lo = MIN(z->lo, va);
-	z->hi = MAX(z->hi, va + PAGE_SIZE);
-	if (pg) {
-		rmap_remove(pg, z->mm, va);
-		z->pages[z->n++] = pg;
-		if (z->n == ZAP_BATCH)
-			zap_flush(z);
-	}
-	return 0;
+	if (b->frame)
+		frame_free(b->frame, 0);
 }
 
 /* Clear [start, end) of mm's page table; see vm_priv.h. mm->lock held. */
 void vm_zap_range_locked(struct mm *mm, vaddr_t start, vaddr_t end)
 {
-	struct zap_ctx z = {.mm = mm, .n = 0, .lo = UINT64_MAX, .hi = 0};
+	struct pfn_batch b;
+	vaddr_t va = start;
 
-	arch_pt_walk(mm->pt, start, end, zap_one, &z);
-	zap_flush(&z);
+	pfn_batch_get(&b, start, end);
+	while (va < end) {
+		vaddr_t from = va;
+		unsigned n = arch_pt_clear_range(mm->pt, &va, end, b.pfns, b.cap);
+		if (!n)
+			continue; /* markers only, or nothing: no TLB holds them */
+		arch_pt_flush(mm->pt, from, (va - from) >> PAGE_SHIFT);
+		for (unsigned i = 0; i < n; i++)
+			upage_unmap_put(pfn_to_page(b.pfns[i]));
+	}
+	pfn_batch_put(&b);
 }
 
 /* ---- address spaces ---- */
@@ -215,21 +240,13 @@ void mm_get(struct mm *mm)
 }
 
 /* A reference unless mm is already dying; see vm.h. */
-bool mm_tryget(struct mm *mm)
-{
-	int32_t old = __atomic_load_n(&mm->refcount, __ATOMIC_RELAXED);
+bool mm_tryget(struct mm *mm) { return inc_unless_zero(&mm->refcount); }
 
-	do {
-		if (old <= 0)
-			return false;
-	} while (!__atomic_compare_exchange_n(&mm->refcount, &old, old + 1, false, __ATOMIC_ACQUIRE,
-					      __ATOMIC_RELAXED));
-	return true;
-}
-
-/* Free a VMA that is out of the tree, dropping its shared object or file. */
+/* Free a VMA that is out of the tree (its PTEs are gone): off the rmap, shared object or file
+ * dropped. */
 void vma_free(struct vma *v)
 {
+	rmap_vma_unlink(v);
 	if (v->shm)
 		shm_put(v->shm);
 	if (v->flags & VM_FILE)

@@ -3,7 +3,7 @@
  * A fault is answered in this order: no VMA -> -EFAULT; the VMA forbids the access -> -EACCES;
  * a poison marker in the PTE -> -EHWPOISON; an empty PTE -> fill it (zeroed frame for private
  * anonymous memory, the shared object's frame for shared anonymous memory, the page cache's
- * page for a file page (past the end of the file: -EIO, SIGBUS), or straight an anonymous
+ * page for a file page (past the end of the file: -ENXIO, SIGBUS), or straight an anonymous
  * copy on a private write);
  * a write to a read-only private page -> break copy-on-write (reuse the frame when this PTE is
  * its only holder and it is not a file page, else copy it). A COW source frame that is already
@@ -11,7 +11,6 @@
 #include "kerrno.h"
 #include "kstring.h"
 #include "pagecache.h"
-#include "rmap.h"
 #include "vm_priv.h"
 
 static bool access_allowed(unsigned prot, unsigned access)
@@ -23,25 +22,30 @@ static bool access_allowed(unsigned prot, unsigned access)
 	return prot != 0; /* any protection but PROT_NONE can be read on x86 */
 }
 
-/* Map a freshly allocated frame (the PTE takes its only reference). */
-static int install_new(struct mm *mm, vaddr_t va, struct page *pg, unsigned prot)
+/* Map a freshly allocated private frame, anchored in v's anon_vma (the PTE takes its only
+ * reference; on failure the frame goes back). */
+static int install_new(struct mm *mm, struct vma *v, vaddr_t va, struct page *pg, unsigned prot)
 {
-	int err = vm_install_pte(mm, va, pg, prot);
+	int err;
 
+	rmap_page_set_anon(pg, v, va);
+	err = vm_install_pte(mm, va, pg, prot);
 	if (err)
-		frame_free(pg, 0);
+		upage_put(pg);
 	return err;
 }
 
 static int fault_anon(struct mm *mm, struct vma *v, vaddr_t va)
 {
+	if (rmap_anon_prepare(v))
+		return -ENOMEM;
 	for (int tries = 0; tries < 4; tries++) {
 		struct page *pg = frame_alloc(0, PG_USER);
 
 		if (!pg)
 			return -ENOMEM;
 		memset(page_to_virt(pg), 0, PAGE_SIZE);
-		int err = install_new(mm, va, pg, v->prot);
+		int err = install_new(mm, v, va, pg, v->prot);
 		if (err != -EHWPOISON)
 			return err; /* a fresh page poisoned before it was mapped: take another */
 	}
@@ -50,10 +54,13 @@ static int fault_anon(struct mm *mm, struct vma *v, vaddr_t va)
 
 static int fault_shared_anon(struct mm *mm, struct vma *v, vaddr_t va)
 {
-	uint64_t idx = v->shm_pgoff + ((va - v->start) >> PAGE_SHIFT);
-	struct page *pg = shm_page(v->shm, idx);
+	uint64_t idx = vma_index(v, va);
+	struct page *pg;
 	int err;
 
+	if (idx >= v->shm->npages)
+		return -ENXIO; /* past the object (mremap grew the mapping): SIGBUS, as on Linux */
+	pg = shm_page(v->shm, idx);
 	if (!pg)
 		return -ENOMEM;
 	if (page_poisoned(pg)) {
@@ -72,27 +79,26 @@ static int fault_shared_anon(struct mm *mm, struct vma *v, vaddr_t va)
  * takes the caller's reference. */
 static int map_file_page(struct mm *mm, struct vma *v, vaddr_t va, uint64_t idx, struct page *pg)
 {
-	int err = vm_install_pte(mm, va, pg, vm_pte_prot(v, pg));
+	int err = page_poisoned(pg) ? -EHWPOISON : vm_install_pte(mm, va, pg, vm_pte_prot(v, pg));
 	if (err) {
 		pagecache_put(pg);
 		return err;
 	}
-	if (!pagecache_page_current(v->file.pc, idx, pg)) {
+	if (!pagecache_page_current(v->file.pc, idx, pg))
 		vm_zap_range_locked(mm, va, va + PAGE_SIZE); /* the next access faults again */
-	}
 	return 0;
 }
 
 /* A file page: the page cache's page, mapped (read-only in a private VMA, or until it is
  * dirty in a shared one); a private write gets an anonymous copy at once. A page past the end
- * of the file is -EIO (SIGBUS). */
+ * of the file, or one the file system cannot give, is -ENXIO (SIGBUS). */
 static int fault_file(struct mm *mm, struct vma *v, vaddr_t va, unsigned access)
 {
-	uint64_t idx = (v->file_off + (va - v->start)) >> PAGE_SHIFT;
+	uint64_t idx = vma_index(v, va);
 	struct page *pg, *copy;
 	int err = pagecache_get(v->file.pc, idx, PC_CREATE | PC_FAULT, &pg);
 	if (err)
-		return err == -ENOMEM ? err : -EIO;
+		return err == -ENOMEM ? err : -ENXIO;
 	if ((access & FAULT_WRITE) && (v->flags & VM_SHARED))
 		pagecache_mark_dirty(pg);
 	if (!(access & FAULT_WRITE) || (v->flags & VM_SHARED))
@@ -101,11 +107,11 @@ static int fault_file(struct mm *mm, struct vma *v, vaddr_t va, unsigned access)
 		pagecache_put(pg);
 		return -EHWPOISON;
 	}
-	copy = frame_alloc(0, PG_USER);
+	copy = rmap_anon_prepare(v) ? NULL : frame_alloc(0, PG_USER); /* the copy is v's own */
 	if (copy)
 		memcpy(page_to_virt(copy), page_to_virt(pg), PAGE_SIZE);
 	pagecache_put(pg);
-	return copy ? install_new(mm, va, copy, v->prot) : -ENOMEM;
+	return copy ? install_new(mm, v, va, copy, v->prot) : -ENOMEM;
 }
 
 /* Write to a present read-only page of a private VMA that allows writing. */
@@ -121,23 +127,20 @@ static int cow_break(struct mm *mm, struct vma *v, vaddr_t va, struct page *old)
 	}
 	if (page_poisoned(old))
 		return -EHWPOISON;
-	new = frame_alloc(0, PG_USER);
-	if (!new)
+	if (rmap_anon_prepare(v))
 		return -ENOMEM;
-	memcpy(page_to_virt(new), page_to_virt(old), PAGE_SIZE);
-	err = rmap_add(new, mm, va);
-	if (!err) {
-		err = arch_pt_map(mm->pt, va, page_to_pfn(new), v->prot);
-		if (err)
-			rmap_remove(new, mm, va);
+	err = -EHWPOISON;
+	for (int tries = 0; tries < 4 && err == -EHWPOISON; tries++) {
+		new = frame_alloc(0, PG_USER);
+		if (!new)
+			return -ENOMEM;
+		memcpy(page_to_virt(new), page_to_virt(old), PAGE_SIZE);
+		err = install_new(mm, v, va, new, v->prot); /* poisoned before mapped: another */
 	}
-	if (err) {
-		frame_free(new, 0);
-		return err;
-	}
+	if (err)
+		return err == -EHWPOISON ? -ENOMEM : err;
 	arch_pt_flush(mm->pt, va, 1); /* no CPU may write old through a stale entry any more */
-	rmap_remove(old, mm, va);
-	upage_put(old);
+	upage_unmap_put(old);
 	return 0;
 }
 
@@ -223,10 +226,8 @@ static int unmap_one(struct mm *mm, vaddr_t va, pfn_t pfn, uint64_t marker)
 		ret = marker ? arch_pt_set_marker(mm->pt, va, marker) : arch_pt_clear(mm->pt, va);
 		if (ret == 0) {
 			arch_pt_flush(mm->pt, va, 1);
-			if (pg) {
-				rmap_remove(pg, mm, va);
-				upage_put(pg);
-			}
+			if (pg)
+				upage_unmap_put(pg);
 		}
 	}
 	spin_unlock(&mm->lock);
@@ -266,7 +267,7 @@ int vm_unmap_page(struct mm *mm, vaddr_t va, pfn_t pfn)
 /* Point the shared object's slot that holds old at new, if v has one. */
 static void shm_replace(struct vma *v, vaddr_t va, struct page *old, struct page *new)
 {
-	uint64_t idx = v->shm_pgoff + ((va - v->start) >> PAGE_SHIFT);
+	uint64_t idx = vma_index(v, va);
 	bool hit = false;
 
 	spin_lock(&v->shm->lock);
@@ -288,20 +289,14 @@ static int replace_locked(struct mm *mm, vaddr_t va, struct page *old, struct pa
 
 	if (!v || pte_maps(mm, va, page_to_pfn(old), &pi) != 0)
 		return -ENOENT;
-	err = rmap_add(new, mm, va);
+	err = arch_pt_map(mm->pt, va, page_to_pfn(new), pi.prot);
 	if (err)
 		return err;
-	err = arch_pt_map(mm->pt, va, page_to_pfn(new), pi.prot);
-	if (err) {
-		rmap_remove(new, mm, va);
-		return err;
-	}
-	upage_get(new);
+	upage_dup_pte(new);
 	arch_pt_flush(mm->pt, va, 1);
-	rmap_remove(old, mm, va);
 	if (v->shm)
 		shm_replace(v, va, old, new);
-	upage_put(old);
+	upage_unmap_put(old);
 	return 0;
 }
 

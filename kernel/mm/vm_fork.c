@@ -1,68 +1,61 @@
-/* fork of an address space. The child gets a copy of every VMA (a shared object gains a
- * reference) and of every PTE: shared VMAs map the same frames with the same protection;
- * in private VMAs a writable PTE is write-protected in the parent and mapped read-only in the
- * child, so the first write on either side breaks copy-on-write (vm_fault.c). Each copied PTE
- * raises the frame's refcount and mapcount and adds an rmap entry for the child. Poison
- * markers are copied as markers: the child inherits the loss, as it would have on Linux.
- * On failure the half-built child is destroyed by mm_put, which undoes exactly what was done;
- * parent PTEs already write-protected stay so (their next write just makes them writable). */
+/* fork of an address space. The child gets a copy of every VMA, linked to the same rmap
+ * anchors (its own anon_vma under the parent's, the same shared object: work per VMA, none
+ * per page), and a copy of every PTE, a leaf table at a time: shared VMAs map the same frames
+ * with the same protection; in private VMAs a writable PTE is write-protected in the parent
+ * and mapped read-only in the child in the same pass, so the first write on either side breaks
+ * copy-on-write (vm_fault.c). Each copied PTE raises its frame's mapcount and refcount in one
+ * atomic op. Poison markers are copied as markers: the child inherits the loss, as it would
+ * have on Linux. On failure the half-built child is destroyed by mm_put, which undoes exactly
+ * what was done; parent PTEs already write-protected stay so (their next write just makes them
+ * writable again). */
 #include "kerrno.h"
 #include "kmalloc.h"
 #include "vm_priv.h"
 
-struct fork_ctx {
-	struct mm *parent, *child;
-	const struct vma *v;
-	bool wrprotected; /* some parent PTE lost write: flush the parent's TLBs */
-};
-
-static int fork_pte(vaddr_t va, const struct pte_info *pi, void *arg)
+/* Copy the PTEs of v from parent to child a leaf table at a time. Both locks held. */
+static int copy_ptes(struct mm *parent, struct mm *child, const struct vma *v,
+		     struct pfn_batch *b)
 {
-	struct fork_ctx *c = arg;
-	struct page *pg;
-	unsigned prot = pi->prot;
-	int err;
+	unsigned drop = (v->flags & VM_SHARED) ? 0 : PT_WRITE;
+	bool wrprotected = false;
+	int n = 0;
 
-	if (!pi->present)
-		return arch_pt_set_marker(c->child->pt, va, pi->marker);
-	pg = pfn_to_page(pi->pfn);
-	if (!pg)
-		return 0; /* not a frame we manage: not inherited */
-	if (!(c->v->flags & VM_SHARED) && (prot & PT_WRITE)) {
-		prot &= ~PT_WRITE;
-		arch_pt_protect(c->parent->pt, va, prot);
-		c->wrprotected = true;
+	for (vaddr_t va = v->start; va < v->end && n >= 0;) {
+		n = arch_pt_copy_range(child->pt, parent->pt, &va, v->end, drop, b->pfns, b->cap,
+				       &wrprotected);
+		for (int i = 0; i < n; i++)
+			upage_dup_pte(pfn_to_page(b->pfns[i]));
 	}
-	upage_get(pg);
-	err = vm_install_pte(c->child, va, pg, prot);
-	if (err)
-		upage_put(pg);
-	return err;
+	if (wrprotected)
+		arch_pt_flush(parent->pt, v->start, (v->end - v->start) >> PAGE_SHIFT);
+	return n < 0 ? n : 0;
 }
 
 /* Copy VMA v of parent, and its PTEs, into child. Both locks held. */
-static int fork_vma(struct mm *parent, struct mm *child, const struct vma *v)
+static int fork_vma(struct mm *parent, struct mm *child, const struct vma *v,
+		    struct pfn_batch *b)
 {
 	struct vma *n = kmalloc(sizeof(*n));
-	struct fork_ctx c = {parent, child, v, false};
-	int err;
 
 	if (!n)
 		return -ENOMEM;
 	*n = *v;
+	n->mm = child;
+	if (rmap_vma_fork(n, v)) {
+		kfree(n);
+		return -ENOMEM;
+	}
 	vma_get_backing(n);
 	vma_tree_insert(&child->vma_root, n);
 	child->nr_vmas++;
-	err = arch_pt_walk(parent->pt, v->start, v->end, fork_pte, &c);
-	if (c.wrprotected)
-		arch_pt_flush(parent->pt, v->start, (v->end - v->start) >> PAGE_SHIFT);
-	return err;
+	return copy_ptes(parent, child, v, b);
 }
 
 /* fork; see vm.h. Takes parent->lock, then the new child's. Process context. */
 struct mm *mm_fork(struct mm *parent)
 {
 	struct mm *child = mm_create();
+	struct pfn_batch b;
 	int err = 0;
 
 	if (!child)
@@ -72,9 +65,11 @@ struct mm *mm_fork(struct mm *parent)
 	child->brk_start = parent->brk_start;
 	child->brk = parent->brk;
 	child->mmap_top = parent->mmap_top;
+	pfn_batch_get(&b, USER_VA_START, USER_VA_END);
 	for (struct vma *v = vma_tree_next(parent->vma_root, 0); v && !err;
 	     v = vma_tree_next(parent->vma_root, v->end))
-		err = fork_vma(parent, child, v);
+		err = fork_vma(parent, child, v, &b);
+	pfn_batch_put(&b);
 	spin_unlock(&child->lock);
 	spin_unlock(&parent->lock);
 	if (err) {

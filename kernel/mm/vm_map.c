@@ -1,11 +1,14 @@
-/* Changing the layout of an address space: mmap, munmap, mprotect and brk. A range operation
- * first splits the VMAs that straddle its ends, so it then works on whole VMAs. Adjacent VMAs
- * with equal protection and flags and the same backing continuing across the boundary are
- * merged when a mapping is added (top-down mmap and brk keep growing one VMA) and after
- * mprotect.
+/* Changing the layout of an address space: mmap, munmap, mprotect, mlock, mremap and brk. A
+ * range operation first splits the VMAs that straddle its ends, so it then works on whole
+ * VMAs. Adjacent VMAs with equal protection, flags and backing are merged when a mapping is
+ * added (top-down mmap and brk keep growing one VMA) and after mprotect and mlock, as Linux's
+ * vma_merge does, if the reverse map allows it (their page indexes follow on).
+ * mremap moves PTEs, never pages: a moved VMA keeps its page indexes (pgoff), so the rmap
+ * anchors of its pages stay right; a file mapping moved or grown keeps its file.
  * Every function takes mm->lock itself; placement searches top-down from mm->mmap_top. */
 #include "kerrno.h"
 #include "kmalloc.h"
+#include "pagecache.h"
 #include "vm_priv.h"
 
 #define PT_ALL (PT_READ | PT_WRITE | PT_EXEC)
@@ -15,12 +18,12 @@
 	 MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK |                    \
 	 MAP_FIXED_NOREPLACE)
 
-bool vm_range_user(vaddr_t start, uint64_t len)
+static bool range_user(vaddr_t start, uint64_t len)
 {
 	return start >= USER_VA_START && start < USER_VA_END && len <= USER_VA_END - start;
 }
 
-bool vm_range_free(struct mm *mm, vaddr_t start, vaddr_t end)
+static bool range_free(struct mm *mm, vaddr_t start, vaddr_t end)
 {
 	struct vma *n = vma_tree_next(mm->vma_root, start);
 
@@ -36,19 +39,19 @@ static int split_at(struct mm *mm, struct vma *v, vaddr_t at)
 		return -ENOMEM;
 	*n = *v;
 	n->start = at;
-	if (n->flags & VM_FILE)
-		n->file_off += at - v->start;
-	if (n->shm)
-		n->shm_pgoff += (at - v->start) >> PAGE_SHIFT;
+	n->pgoff += (at - v->start) >> PAGE_SHIFT;
+	if (rmap_vma_split(v, n)) { /* n gets v's anchors, v ends at at */
+		kfree(n);
+		return -ENOMEM;
+	}
 	vma_get_backing(n);
-	v->end = at;
 	vma_tree_insert(&mm->vma_root, n);
 	mm->nr_vmas++;
 	return 0;
 }
 
 /* Make VMA boundaries at start and end. */
-int vm_split_range(struct mm *mm, vaddr_t start, vaddr_t end)
+static int split_range(struct mm *mm, vaddr_t start, vaddr_t end)
 {
 	struct vma *v = vma_tree_find(mm->vma_root, start);
 	int err = 0;
@@ -61,10 +64,10 @@ int vm_split_range(struct mm *mm, vaddr_t start, vaddr_t end)
 	return err;
 }
 
-int vm_munmap_locked(struct mm *mm, vaddr_t start, vaddr_t end)
+static int munmap_locked(struct mm *mm, vaddr_t start, vaddr_t end)
 {
 	struct vma *v;
-	int err = vm_split_range(mm, start, end);
+	int err = split_range(mm, start, end);
 
 	if (err)
 		return err;
@@ -77,49 +80,51 @@ int vm_munmap_locked(struct mm *mm, vaddr_t start, vaddr_t end)
 	return 0;
 }
 
-/* a and b (a just below b) can be one VMA: same protection and flags, and the same backing
- * continuing across the boundary (the same open file or shared object, at the next offset). */
+/* a and b (a just below b) can be one VMA: the same protection, flags and backing (the same
+ * open file or shared object, continuing across the boundary: rmap_vma_mergeable). */
 static bool can_merge(const struct vma *a, const struct vma *b)
 {
-	if (a->end != b->start || a->prot != b->prot || a->flags != b->flags)
-		return false;
-	if (a->flags & VM_FILE)
-		return a->file.file == b->file.file &&
-		       a->file_off + (a->end - a->start) == b->file_off;
-	if (a->shm || b->shm)
-		return a->shm == b->shm &&
-		       a->shm_pgoff + ((a->end - a->start) >> PAGE_SHIFT) == b->shm_pgoff;
-	return true;
+	return a->end == b->start && a->prot == b->prot && a->flags == b->flags &&
+	       a->shm == b->shm && a->file.file == b->file.file && rmap_vma_mergeable(a, b);
 }
 
-/* Merge v with the VMA just above it when they can be one. */
-static void merge_next(struct mm *mm, struct vma *v)
+/* v and n (just above it, can_merge) become v. */
+static void merge_next(struct mm *mm, struct vma *v, struct vma *n)
 {
-	struct vma *n = vma_tree_next(mm->vma_root, v->end);
-	if (n && can_merge(v, n)) {
-		vma_tree_remove(&mm->vma_root, n);
-		mm->nr_vmas--;
-		v->end = n->end;
-		vma_free(n);
-	}
+	vma_tree_remove(&mm->vma_root, n);
+	mm->nr_vmas--;
+	rmap_vma_merge(v, n, v);
+	vma_free(n);
 }
 
 /* Put v (not overlapping anything) in the tree, merged with equal neighbours. */
-void vm_insert_locked(struct mm *mm, struct vma *v)
+static void insert_locked(struct mm *mm, struct vma *v)
 {
 	struct vma *p = vma_tree_prev(mm->vma_root, v->start);
 	struct vma *n = vma_tree_next(mm->vma_root, v->end);
 
 	if (p && can_merge(p, v)) {
-		p->end = v->end;
+		rmap_vma_merge(p, v, p);
 		vma_free(v);
 		v = p;
 	} else {
 		vma_tree_insert(&mm->vma_root, v);
 		mm->nr_vmas++;
 	}
-	if (n && n->start == v->end)
-		merge_next(mm, v);
+	if (n && can_merge(v, n))
+		merge_next(mm, v, n);
+}
+
+/* A VMA of mm for [start, end), page index pgoff, linked to nothing yet. */
+void vma_init(struct vma *v, struct mm *mm, vaddr_t start, vaddr_t end, uint64_t pgoff)
+{
+	v->mm = mm;
+	v->start = start;
+	v->end = end;
+	v->pgoff = pgoff;
+	v->anon_vma = NULL;
+	list_init(&v->anon_chain);
+	v->obj = NULL;
 }
 
 static int mmap_check(uint64_t len, unsigned prot, unsigned flags, const struct vm_file *file,
@@ -160,7 +165,6 @@ static struct vma *vma_new(uint64_t len, unsigned prot, unsigned flags, const st
 	if (file) {
 		v->flags |= VM_FILE;
 		v->file = *file;
-		v->file_off = off;
 		file->ops->get(file->file);
 	} else {
 		v->flags |= VM_ANON;
@@ -176,7 +180,7 @@ static struct vma *vma_new(uint64_t len, unsigned prot, unsigned flags, const st
 }
 
 /* Top-down search for len free bytes below mm->mmap_top. */
-long vm_find_gap(struct mm *mm, uint64_t len)
+static long find_gap(struct mm *mm, uint64_t len)
 {
 	vaddr_t end = mm->mmap_top;
 
@@ -198,30 +202,30 @@ static long place_locked(struct mm *mm, vaddr_t addr, uint64_t len, unsigned fla
 			return -EINVAL;
 		if (addr < USER_VA_START)
 			return -EPERM;
-		if (!vm_range_user(addr, len))
+		if (!range_user(addr, len))
 			return -ENOMEM;
-		if (!vm_range_free(mm, addr, addr + len)) {
+		if (!range_free(mm, addr, addr + len)) {
 			if (flags & MAP_FIXED_NOREPLACE)
 				return -EEXIST;
-			int err = vm_munmap_locked(mm, addr, addr + len);
+			int err = munmap_locked(mm, addr, addr + len);
 			if (err)
 				return err;
 		}
 		return (long)addr;
 	}
 	addr = ALIGN_UP(addr, PAGE_SIZE);
-	if (addr && vm_range_user(addr, len) && vm_range_free(mm, addr, addr + len))
+	if (addr && range_user(addr, len) && range_free(mm, addr, addr + len))
 		return (long)addr;
-	return vm_find_gap(mm, len);
+	return find_gap(mm, len);
 }
 
-/* Fault in every page of [start, end) (MAP_POPULATE, MAP_LOCKED); stops when memory runs out.
- * A private writable mapping is touched for write (its copies made now), a shared one for read,
- * as Linux does: a shared file's pages are not dirtied for nothing. */
-static void populate_locked(struct mm *mm, vaddr_t start, vaddr_t end, unsigned prot,
-			    bool shared)
+/* Fault in every page of [start, end) of v (MAP_POPULATE, MAP_LOCKED); stops when memory
+ * runs out. A private writable mapping is touched for write (its copies made now), a shared
+ * one for read, as Linux does: a shared file's pages are not dirtied for nothing. */
+static void populate_locked(struct mm *mm, const struct vma *v, vaddr_t start, vaddr_t end)
 {
-	unsigned access = (prot & PT_WRITE) && !shared ? FAULT_WRITE : FAULT_READ;
+	unsigned prot = v->prot;
+	unsigned access = (prot & PT_WRITE) && !(v->flags & VM_SHARED) ? FAULT_WRITE : FAULT_READ;
 
 	if (!prot)
 		return;
@@ -249,12 +253,18 @@ long vm_mmap(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot, unsigned 
 	spin_lock(&mm->lock);
 	at = place_locked(mm, addr, len, flags);
 	if (at >= 0) {
-		v->start = (vaddr_t)at;
-		v->end = (vaddr_t)at + len;
-		vm_insert_locked(mm, v);
+		/* A file's pages are indexed by file page, an object's by slot, anonymous memory's
+		 * by address (so that neighbours' indexes follow on and they can merge). */
+		vma_init(v, mm, (vaddr_t)at, (vaddr_t)at + len,
+			 file ? off >> PAGE_SHIFT : v->shm ? 0 : (vaddr_t)at >> PAGE_SHIFT);
+		if (v->shm)
+			rmap_object_link(&v->shm->obj, v);
+		else if (file)
+			rmap_object_link(&file->pc->obj, v);
+		insert_locked(mm, v);
 		if (flags & (MAP_LOCKED | MAP_POPULATE))
-			populate_locked(mm, (vaddr_t)at, (vaddr_t)at + len, prot,
-					flags & MAP_SHARED);
+			populate_locked(mm, vma_tree_find(mm->vma_root, (vaddr_t)at), (vaddr_t)at,
+					(vaddr_t)at + len);
 	}
 	spin_unlock(&mm->lock);
 	if (at < 0)
@@ -270,10 +280,10 @@ int vm_munmap(struct mm *mm, vaddr_t addr, uint64_t len)
 	if (!len || !IS_ALIGNED(addr, PAGE_SIZE) || len > USER_VA_END)
 		return -EINVAL;
 	len = ALIGN_UP(len, PAGE_SIZE);
-	if (!vm_range_user(addr, len))
+	if (!range_user(addr, len))
 		return -EINVAL;
 	spin_lock(&mm->lock);
-	err = vm_munmap_locked(mm, addr, addr + len);
+	err = munmap_locked(mm, addr, addr + len);
 	spin_unlock(&mm->lock);
 	return err;
 }
@@ -286,7 +296,7 @@ int vm_madvise_dontneed(struct mm *mm, vaddr_t addr, uint64_t len)
 	len = ALIGN_UP(len, PAGE_SIZE);
 	if (!len)
 		return 0;
-	if (!vm_range_user(addr, len))
+	if (!range_user(addr, len))
 		return -EINVAL;
 	vaddr_t cur = addr, end = addr + len;
 	int err = 0;
@@ -349,7 +359,7 @@ static int reprotect_one(vaddr_t va, const struct pte_info *pi, void *arg)
 	return 0;
 }
 
-/* After VMAs in [start, end) changed: neighbours that now match become one VMA again, as
+/* After the VMAs of [start, end) changed: neighbours that now can be one become one again, as
  * Linux's vma_merge does. mm->lock held. */
 static void merge_around(struct mm *mm, vaddr_t start, vaddr_t end)
 {
@@ -358,7 +368,7 @@ static void merge_around(struct mm *mm, vaddr_t start, vaddr_t end)
 	while (v && v->start <= end) {
 		struct vma *n = vma_tree_next(mm->vma_root, v->end);
 		if (n && can_merge(v, n))
-			merge_next(mm, v); /* v grew: try its new neighbour too */
+			merge_next(mm, v, n); /* v grew: try its new neighbour too */
 		else
 			v = n;
 	}
@@ -377,12 +387,12 @@ int vm_mprotect(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot)
 	if (len > USER_VA_END)
 		return -ENOMEM;
 	end = addr + ALIGN_UP(len, PAGE_SIZE);
-	if (!vm_range_user(addr, end - addr))
+	if (!range_user(addr, end - addr))
 		return -ENOMEM;
 	spin_lock(&mm->lock);
 	err = mprotect_check(mm, addr, end, prot);
 	if (!err)
-		err = vm_split_range(mm, addr, end);
+		err = split_range(mm, addr, end);
 	for (struct vma *v = vma_tree_next(mm->vma_root, addr); !err && v && v->start < end;
 	     v = vma_tree_next(mm->vma_root, v->end)) {
 		struct reprot_ctx c = {mm, v};
@@ -408,17 +418,17 @@ int vm_mlock(struct mm *mm, vaddr_t addr, uint64_t len, bool lock)
 	if (len > USER_VA_END || addr > USER_VA_END - len)
 		return -ENOMEM;
 	end = ALIGN_UP(addr + len, PAGE_SIZE);
-	if (!vm_range_user(start, end - start))
+	if (!range_user(start, end - start))
 		return -ENOMEM;
 	spin_lock(&mm->lock);
 	err = mprotect_check(mm, start, end, 0); /* -ENOMEM for a hole */
 	if (!err)
-		err = vm_split_range(mm, start, end);
+		err = split_range(mm, start, end);
 	for (struct vma *v = vma_tree_next(mm->vma_root, start); !err && v && v->start < end;
 	     v = vma_tree_next(mm->vma_root, v->end)) {
 		v->flags = lock ? v->flags | VM_LOCKED : v->flags & ~(unsigned)VM_LOCKED;
 		if (lock)
-			populate_locked(mm, v->start, v->end, v->prot, v->flags & VM_SHARED);
+			populate_locked(mm, v, v->start, v->end);
 	}
 	if (!err)
 		merge_around(mm, start, end);
@@ -438,16 +448,15 @@ static bool brk_grow_locked(struct mm *mm, vaddr_t old_end, vaddr_t new_end)
 {
 	struct vma *v;
 
-	if (!vm_range_free(mm, old_end, new_end))
+	if (!range_free(mm, old_end, new_end))
 		return false;
 	v = kzalloc(sizeof(*v));
 	if (!v)
 		return false;
-	v->start = old_end;
-	v->end = new_end;
+	vma_init(v, mm, old_end, new_end, old_end >> PAGE_SHIFT);
 	v->prot = PT_READ | PT_WRITE;
 	v->flags = VM_ANON | VM_BRK | VM_MAYWRITE;
-	vm_insert_locked(mm, v);
+	insert_locked(mm, v);
 	return true;
 }
 
@@ -466,10 +475,181 @@ vaddr_t vm_brk(struct mm *mm, vaddr_t want)
 	if (new_end > old_end)
 		ok = brk_grow_locked(mm, old_end, new_end);
 	else if (new_end < old_end)
-		ok = vm_munmap_locked(mm, new_end, old_end) == 0;
+		ok = munmap_locked(mm, new_end, old_end) == 0;
 	if (ok)
 		mm->brk = cur = want;
 out:
 	spin_unlock(&mm->lock);
 	return cur;
+}
+
+/* ---- mremap ---- */
+
+/* Move the entry at va (in [from, from + len)) to the same offset from to. */
+struct move_ctx {
+	struct arch_pt *pt;
+	vaddr_t from, to;
+	vaddr_t done; /* entries below this were moved */
+};
+
+static int move_one(vaddr_t va, const struct pte_info *pi, void *arg)
+{
+	struct move_ctx *m = arg;
+	vaddr_t dst = m->to + (va - m->from);
+	int err = pi->present ? arch_pt_map(m->pt, dst, pi->pfn, pi->prot)
+			      : arch_pt_set_marker(m->pt, dst, pi->marker);
+
+	if (err)
+		return err;
+	arch_pt_clear(m->pt, va);
+	m->done = va + PAGE_SIZE;
+	return 0;
+}
+
+/* Move the PTEs and markers of [from, from + len) to [to, ...), with the locks of v's rmap
+ * anchors held so that no walk sees a page at both places or at neither. On -ENOMEM (a table
+ * for the new place) what moved goes back, which needs no new table. */
+static int move_ptes(struct mm *mm, const struct vma *v, vaddr_t from, vaddr_t to, uint64_t len)
+{
+	struct move_ctx m = {mm->pt, from, to, from};
+	int err;
+
+	rmap_vma_lock(v);
+	err = arch_pt_walk(mm->pt, from, from + len, move_one, &m);
+	if (err) {
+		struct move_ctx back = {mm->pt, to, from, to};
+		arch_pt_walk(mm->pt, to, to + (m.done - from), move_one, &back);
+	}
+	rmap_vma_unlock(v);
+	arch_pt_flush(mm->pt, from, len >> PAGE_SHIFT);
+	return err;
+}
+
+/* The VMA [addr, addr + old_len) lies in, after Linux's checks: -EFAULT when there is none
+ * or the range runs past it, -EINVAL for a private mapping with old_len 0. */
+static struct vma *resize_vma(struct mm *mm, vaddr_t addr, uint64_t old_len, long *err)
+{
+	struct vma *v = vma_tree_find(mm->vma_root, addr);
+
+	*err = 0;
+	if (!v || old_len > v->end - addr)
+		*err = -EFAULT;
+	else if (!old_len && !(v->flags & VM_SHARED))
+		*err = -EINVAL; /* "duplicating" a private mapping, which Linux refuses too */
+	return *err ? NULL : v;
+}
+
+/* Move [addr, addr + old_len) of v to a new VMA [to, to + new_len) (the tail past old_len
+ * new), then remove the old range. old_len 0 (shared only) maps the object twice. */
+static long move_locked(struct mm *mm, struct vma *v, vaddr_t addr, uint64_t old_len,
+			uint64_t new_len, vaddr_t to)
+{
+	struct vma *n = kmalloc(sizeof(*n));
+	long err;
+
+	if (!n)
+		return -ENOMEM;
+	if (old_len && (err = split_range(mm, addr, addr + old_len))) {
+		kfree(n);
+		return err;
+	}
+	v = vma_tree_find(mm->vma_root, addr); /* now exactly the old range (or the object) */
+	*n = *v;
+	vma_init(n, mm, to, to + new_len, vma_index(v, addr));
+	if (rmap_vma_copy(n, v)) {
+		kfree(n);
+		return -ENOMEM;
+	}
+	vma_get_backing(n);
+	if (old_len && (err = move_ptes(mm, v, addr, to, old_len))) {
+		vma_free(n);
+		return err;
+	}
+	if (old_len) {
+		vm_zap_range_locked(mm, v->start, v->end); /* nothing is left there */
+		vma_tree_remove(&mm->vma_root, v);
+		mm->nr_vmas--;
+		vma_free(v);
+	}
+	insert_locked(mm, n);
+	n = vma_tree_find(mm->vma_root, to); /* n itself when it was not merged into another */
+	if (n->flags & VM_LOCKED)
+		populate_locked(mm, n, to + old_len, to + new_len);
+	return (long)to;
+}
+
+/* MREMAP_FIXED: move to new_addr, replacing whatever is mapped there. */
+static long mremap_to(struct mm *mm, vaddr_t addr, uint64_t old_len, uint64_t new_len,
+		      vaddr_t new_addr)
+{
+	struct vma *v;
+	long err;
+
+	if (!IS_ALIGNED(new_addr, PAGE_SIZE) || new_len > USER_VA_END ||
+	    new_addr > USER_VA_END - new_len)
+		return -EINVAL;
+	if (new_addr < USER_VA_START)
+		return -EPERM;
+	if (addr + old_len > new_addr && new_addr + new_len > addr)
+		return -EINVAL; /* the two ranges overlap */
+	if ((err = munmap_locked(mm, new_addr, new_addr + new_len)))
+		return err;
+	if (old_len > new_len) {
+		if ((err = munmap_locked(mm, addr + new_len, addr + old_len)))
+			return err;
+		old_len = new_len;
+	}
+	v = resize_vma(mm, addr, old_len, &err);
+	return v ? move_locked(mm, v, addr, old_len, new_len, new_addr) : err;
+}
+
+static long mremap_locked(struct mm *mm, vaddr_t addr, uint64_t old_len, uint64_t new_len,
+			  uint64_t flags, vaddr_t new_addr)
+{
+	struct vma *v;
+	long err;
+
+	if (flags & MREMAP_FIXED)
+		return mremap_to(mm, addr, old_len, new_len, new_addr);
+	if (old_len >= new_len) { /* shrinking (or nothing): the tail goes, as munmap */
+		err = old_len > new_len ? munmap_locked(mm, addr + new_len, addr + old_len) : 0;
+		return err ? err : (long)addr;
+	}
+	v = resize_vma(mm, addr, old_len, &err);
+	if (!v)
+		return err;
+	if (old_len && addr + old_len == v->end && range_user(addr, new_len) &&
+	    range_free(mm, v->end, addr + new_len)) { /* room above: grow in place */
+		vaddr_t old_end = v->end;
+		rmap_vma_set_bounds(v, v->start, addr + new_len, v->pgoff);
+		if (v->flags & VM_LOCKED)
+			populate_locked(mm, v, old_end, v->end);
+		return (long)addr;
+	}
+	if (!(flags & MREMAP_MAYMOVE))
+		return -ENOMEM;
+	long to = find_gap(mm, new_len);
+	return to < 0 ? to : move_locked(mm, v, addr, old_len, new_len, (vaddr_t)to);
+}
+
+/* mremap; see vm.h. Takes mm->lock. Process context. */
+long vm_mremap(struct mm *mm, vaddr_t addr, uint64_t old_len, uint64_t new_len, uint64_t flags,
+	       vaddr_t new_addr)
+{
+	long ret;
+
+	if (flags & ~(uint64_t)(MREMAP_MAYMOVE | MREMAP_FIXED))
+		return -EINVAL; /* MREMAP_DONTUNMAP included: not supported */
+	if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE))
+		return -EINVAL;
+	if (!IS_ALIGNED(addr, PAGE_SIZE) || old_len > USER_VA_END || new_len > USER_VA_END)
+		return -EINVAL;
+	old_len = ALIGN_UP(old_len, PAGE_SIZE);
+	new_len = ALIGN_UP(new_len, PAGE_SIZE);
+	if (!new_len)
+		return -EINVAL;
+	spin_lock(&mm->lock);
+	ret = mremap_locked(mm, addr, old_len, new_len, flags, new_addr);
+	spin_unlock(&mm->lock);
+	return ret;
 }

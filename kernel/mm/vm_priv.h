@@ -3,16 +3,20 @@
  * poison markers. Host tests include it to check invariants. */
 #pragma once
 #include "frame.h"
+#include "rmap.h"
 #include "spinlock.h"
 #include "vm.h"
 
 /* A MAP_SHARED|MAP_ANONYMOUS object: its frames by page index. Every VMA that refers to it
  * (both halves of a split, forked children) holds one reference; each filled slot holds one
  * frame reference. Slots are filled on first touch under lock and emptied only when the
- * object dies (or by vm_replace_page). */
+ * object dies (or by vm_replace_page). Its frames are anchored in obj, at their slot index,
+ * and every VMA mapping it is on obj's list (include/rmap.h); the memory goes when the last
+ * VMA and the last frame anchored in it are gone. */
 struct vm_shm {
-	int32_t refcount; /* atomic */
+	int32_t refcount; /* atomic: VMAs */
 	spinlock_t lock;  /* pages[] */
+	struct rmap_object obj;
 	uint64_t npages;
 	struct page *pages[];
 };
@@ -46,20 +50,47 @@ struct vma *vma_tree_next(struct vma *root, vaddr_t addr);
 struct vma *vma_tree_prev(struct vma *root, vaddr_t addr);
 void vma_tree_insert(struct vma **root, struct vma *v);
 void vma_tree_remove(struct vma **root, struct vma *v);
-/* Free a VMA that is no longer in a tree (drops its shared object or file, if any). */
+/* Set up v as a VMA of mm over [start, end) with page index pgoff, on no rmap anchor yet. */
+void vma_init(struct vma *v, struct mm *mm, vaddr_t start, vaddr_t end, uint64_t pgoff);
+/* Free a VMA that is no longer in a tree: unlink it from the rmap, drop its shared object or
+ * file. */
 void vma_free(struct vma *v);
 /* A copy of v was made: take the references its backing holds (shared object, file). */
 void vma_get_backing(struct vma *v);
 /* Height of the tree (tests check the balance). */
 int vma_tree_height(const struct vma *root);
 
-/* ---- user frames (vm.c) ---- */
+/* ---- user frames (vm.c) ----
+ * refcount counts PTEs + shared-object slots + temporary holders; mapcount counts PTEs. A PTE
+ * added or removed changes both with one atomic add on struct page.counts. */
 /* Take one more reference on a user frame. */
 void upage_get(struct page *pg);
-/* Drop a reference; the last one frees the frame (a poisoned one stays out of the allocator). */
+/* A reference unless the frame is already on its way out (refcount 0): false then. */
+bool upage_tryget(struct page *pg);
+/* Drop a reference; the last one drops its rmap anchor and frees the frame (a poisoned one
+ * stays out of the allocator). */
 void upage_put(struct page *pg);
+/* A PTE now maps pg with a reference of its own (fork): mapcount and refcount + 1. */
+static inline void upage_dup_pte(struct page *pg)
+{
+	__atomic_fetch_add(&pg->counts, PAGE_COUNTS_PTE, __ATOMIC_RELAXED);
+}
+/* A PTE that mapped pg is gone and flushed: mapcount and refcount - 1, freeing on the last. */
+void upage_unmap_put(struct page *pg);
 /* A COW page may become writable in place: only this PTE holds it and it is not a file page. */
 bool upage_exclusive(const struct page *pg);
+
+/* A buffer for the frame numbers of one leaf table (arch range operations) over [start, end):
+ * a whole frame when the range has more than a few pages and one can be had, else the small
+ * array in the struct (the range then takes more calls). */
+struct pfn_batch {
+	pfn_t *pfns;
+	unsigned cap;
+	struct page *frame;
+	pfn_t small[16];
+};
+void pfn_batch_get(struct pfn_batch *b, vaddr_t start, vaddr_t end);
+void pfn_batch_put(struct pfn_batch *b);
 
 /* ---- shared anonymous objects (vm.c) ---- */
 struct vm_shm *shm_create(uint64_t npages);
@@ -69,27 +100,20 @@ void shm_put(struct vm_shm *s);
  * caller, or NULL when out of memory. */
 struct page *shm_page(struct vm_shm *s, uint64_t idx);
 
-/* ---- layout helpers (vm_map.c; mm->lock held) ---- */
-/* [start, start + len) lies in user space. */
-bool vm_range_user(vaddr_t start, uint64_t len);
-/* No VMA overlaps [start, end). */
-bool vm_range_free(struct mm *mm, vaddr_t start, vaddr_t end);
-/* Split the VMAs that straddle start or end. 0 or -ENOMEM. */
-int vm_split_range(struct mm *mm, vaddr_t start, vaddr_t end);
-/* Unmap [start, end) (page-aligned). 0 or -ENOMEM. */
-int vm_munmap_locked(struct mm *mm, vaddr_t start, vaddr_t end);
-/* Put v (overlapping nothing) in the tree, merged with equal anonymous neighbours. */
-void vm_insert_locked(struct mm *mm, struct vma *v);
-/* The highest free range of len bytes below mm->mmap_top, or -ENOMEM. */
-long vm_find_gap(struct mm *mm, uint64_t len);
-
 /* ---- PTEs (mm->lock held) ---- */
-/* Map pg at va with prot and record it in the rmap. The PTE takes over one frame reference
- * the caller owns; on failure (-ENOMEM) nothing changed and the caller still owns it. */
+/* Map pg at va with prot (mapcount + 1); pg is anchored in the rmap already. The PTE takes
+ * over one frame reference the caller owns; on failure (-ENOMEM, -EHWPOISON) nothing changed
+ * and the caller still owns it. */
 int vm_install_pte(struct mm *mm, vaddr_t va, struct page *pg, unsigned prot);
-/* Remove every PTE and marker in [start, end), flush, drop the rmap entries and references. */
+/* Remove every PTE and marker in [start, end) a leaf table at a time, flush, then drop the
+ * frames' mapcounts and references. */
 void vm_zap_range_locked(struct mm *mm, vaddr_t start, vaddr_t end);
 /* The PTE protection a page gets in v: v's, without write for a COW page. */
 unsigned vm_pte_prot(const struct vma *v, const struct page *pg);
+/* The page index of va in v (its rmap anchor's index for a page v maps there). */
+static inline uint64_t vma_index(const struct vma *v, vaddr_t va)
+{
+	return v->pgoff + ((va - v->start) >> PAGE_SHIFT);
+}
 /* vm_fault with mm->lock held and va page-aligned. */
 int vm_fault_locked(struct mm *mm, vaddr_t va, unsigned access);

@@ -18,7 +18,7 @@
 #include "vfs.h"
 #include "vm.h"
 
-#define INIT_ARGS_MAX 32
+#define INIT_ARGS_MAX 32 /* as Linux's MAX_INIT_ARGS */
 
 int mm_handle_user_fault(vaddr_t addr, unsigned access)
 {
@@ -43,9 +43,8 @@ void task_user_trap(struct user_regs *r, enum user_trap trap, uint64_t addr, int
 			mf_poison_touched(t, addr);
 			return;
 		}
-		if (err == -EIO) { /* a file page past the end of its file */
-			i.si_signo = SIGBUS;
-			i.si_code = BUS_ADRERR;
+		if (err == -ENXIO) { /* past the end of the object or file mapped there */
+			i.si_signo = SIGBUS, i.si_code = BUS_ADRERR;
 			break;
 		}
 		i.si_signo = err == -ENOMEM ? SIGKILL : SIGSEGV;
@@ -109,11 +108,16 @@ void task_exit_to_user(struct user_regs *r)
 	}
 }
 
-/* Split "a,b,c" into argv entries (in place). */
+/* Split "a,b,c" into argv entries (in place); says so when more than max are given. */
 static unsigned split_list(char *s, const char **argv, unsigned max)
 {
 	unsigned n = 0;
-	while (*s && n < max) {
+	while (*s) {
+		if (n == max) {
+			printk(KERN_WARNING "init: more than %u run= entries; from \"%s\" on they "
+			       "are dropped\n", max, s);
+			break;
+		}
 		argv[n++] = s;
 		char *comma = strchr(s, ',');
 		if (!comma)

@@ -28,6 +28,7 @@ struct arch_pt {
 long fake_mmu_fail_after = -1;
 uint64_t fake_mmu_dropped;
 uint64_t fake_mmu_flushes, fake_mmu_flushed_pages;
+uint64_t fake_mmu_range_calls, fake_mmu_page_calls;
 struct arch_pt *fake_mmu_active;
 static struct arch_pt *all_pts;
 static size_t nr_pts;
@@ -89,6 +90,7 @@ static int put_entry(struct arch_pt *pt, vaddr_t va, const struct pte_info *pi)
 	memmove(&pt->e[i + 1], &pt->e[i], (pt->n - i) * sizeof(*pt->e));
 	pt->e[i].va = va;
 	pt->e[i].pi = *pi;
+	pt->e[i].trapped = false;
 	pt->n++;
 	return 0;
 }
@@ -140,6 +142,7 @@ int arch_pt_map(struct arch_pt *pt, vaddr_t va, pfn_t pfn, unsigned prot)
 	struct page *pg = pfn_to_page(pfn);
 	int err;
 
+	fake_mmu_page_calls++;
 	if (!va_ok(va) || (prot & ~(unsigned)(PT_READ | PT_WRITE | PT_EXEC)))
 		return -EINVAL;
 	if (inject_failure())
@@ -189,6 +192,7 @@ int arch_pt_protect(struct arch_pt *pt, vaddr_t va, unsigned prot)
 {
 	struct fake_pte *e;
 
+	fake_mmu_page_calls++;
 	if (!va_ok(va) || (prot & ~(unsigned)(PT_READ | PT_WRITE | PT_EXEC)))
 		return -EINVAL;
 	e = lookup(pt, va);
@@ -202,6 +206,7 @@ int arch_pt_set_marker(struct arch_pt *pt, vaddr_t va, uint64_t marker)
 {
 	struct pte_info pi = {.present = false, .marker = marker};
 
+	fake_mmu_page_calls++;
 	if (!va_ok(va) || marker == 0 || marker >= MARKER_LIMIT)
 		return -EINVAL;
 	if (inject_failure())
@@ -213,6 +218,7 @@ int arch_pt_clear(struct arch_pt *pt, vaddr_t va)
 {
 	size_t i = lower_bound(pt, va);
 
+	fake_mmu_page_calls++;
 	if (i >= pt->n || pt->e[i].va != va)
 		return -ENOENT;
 	memmove(&pt->e[i], &pt->e[i + 1], (pt->n - i - 1) * sizeof(*pt->e));
@@ -224,6 +230,7 @@ int arch_pt_get(struct arch_pt *pt, vaddr_t va, struct pte_info *out)
 {
 	struct fake_pte *e = lookup(pt, va);
 
+	fake_mmu_page_calls++;
 	if (!e)
 		return -ENOENT;
 	*out = e->pi;
@@ -244,6 +251,72 @@ int arch_pt_walk(struct arch_pt *pt, vaddr_t start, vaddr_t end,
 		i = lower_bound(pt, va + PAGE_SIZE); /* fn may have changed the table */
 	}
 	return 0;
+}
+
+/* The fake's "leaf tables" span 512 pages, as x86's do: a range call stops at their ends. */
+#define FAKE_LEAF_SPAN (512 * PAGE_SIZE)
+
+/* Index of the first entry in [*va, end), *va moved to the start of its leaf table's part of
+ * the range; pt->n (and *va = end) when there is none. */
+static size_t range_first(struct arch_pt *pt, vaddr_t *va, vaddr_t end)
+{
+	size_t i = lower_bound(pt, *va);
+
+	fake_mmu_range_calls++;
+	if (i >= pt->n || pt->e[i].va >= end) {
+		*va = end;
+		return pt->n;
+	}
+	if (pt->e[i].va >= (*va & ~(FAKE_LEAF_SPAN - 1)) + FAKE_LEAF_SPAN)
+		*va = pt->e[i].va & ~(FAKE_LEAF_SPAN - 1); /* skip the empty tables */
+	return i;
+}
+
+int arch_pt_copy_range(struct arch_pt *dst, struct arch_pt *src, vaddr_t *va, vaddr_t end,
+		       unsigned drop, pfn_t *pfns, unsigned max, bool *changed)
+{
+	size_t i = range_first(src, va, end);
+	vaddr_t stop = MIN(end, (*va & ~(FAKE_LEAF_SPAN - 1)) + FAKE_LEAF_SPAN);
+	unsigned n = 0;
+
+	if (i == src->n)
+		return 0;
+	if (!va_ok(*va) || (drop & ~(unsigned)PT_WRITE))
+		return -EINVAL;
+	if (inject_failure())
+		return -ENOMEM; /* the destination's leaf table */
+	for (; i < src->n && src->e[i].va < stop && n < max; i++) {
+		struct pte_info *pi = &src->e[i].pi;
+		if (pi->present && (pi->prot & drop)) {
+			pi->prot &= ~drop;
+			*changed = true;
+		}
+		if (pi->present)
+			pfns[n++] = pi->pfn;
+		if (put_entry(dst, src->e[i].va, pi))
+			return -ENOMEM;
+		lookup(dst, src->e[i].va)->trapped = src->e[i].trapped; /* the entry as it is */
+	}
+	*va = i < src->n && src->e[i].va < stop ? src->e[i].va : stop;
+	return (int)n;
+}
+
+unsigned arch_pt_clear_range(struct arch_pt *pt, vaddr_t *va, vaddr_t end, pfn_t *pfns,
+			     unsigned max)
+{
+	size_t i = range_first(pt, va, end), j;
+	vaddr_t stop = MIN(end, (*va & ~(FAKE_LEAF_SPAN - 1)) + FAKE_LEAF_SPAN);
+	unsigned n = 0;
+
+	for (j = i; j < pt->n && pt->e[j].va < stop && n < max; j++)
+		if (pt->e[j].pi.present)
+			pfns[n++] = pt->e[j].pi.pfn;
+	if (i == pt->n)
+		return 0;
+	*va = j < pt->n && pt->e[j].va < stop ? pt->e[j].va : stop;
+	memmove(&pt->e[i], &pt->e[j], (pt->n - j) * sizeof(*pt->e));
+	pt->n -= j - i;
+	return n;
 }
 
 void arch_pt_flush(struct arch_pt *pt, vaddr_t va, size_t npages)

@@ -22,6 +22,10 @@ extern long fake_mmu_fail_after;
 extern uint64_t fake_mmu_dropped;
 /* arch_pt_flush calls, and pages they covered. */
 extern uint64_t fake_mmu_flushes, fake_mmu_flushed_pages;
+/* Calls of the range operations (one per leaf table they visit), and of the single-page
+ * ones (arch_pt_map, arch_pt_protect, arch_pt_set_marker, arch_pt_clear, arch_pt_get): tests
+ * check that fork and teardown work a table at a time. */
+extern uint64_t fake_mmu_range_calls, fake_mmu_page_calls;
 /* The table arch_pt_activate last loaded. */
 extern struct arch_pt *fake_mmu_active;
 /* Whether the present entry at va traps (the poison emulator's arch_pt_trap or PG_TRAP). */

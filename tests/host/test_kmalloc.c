@@ -1,5 +1,6 @@
 /* Host tests of the kernel heap (kernel/mm/kmalloc.c) over fake physical memory: every size
- * class, alignment, reuse after kfree, large blocks, exhaustion, and bad or double kfree. */
+ * class, alignment, reuse after kfree, large blocks, exhaustion, bad or double kfree, and the
+ * reserve of empty slabs. */
 #include "unit.h"
 #include "fake_arch.h"
 #include "frame.h"
@@ -24,6 +25,7 @@ static void heap_setup(pfn_t npfn)
 static uint64_t free_frames(void)
 {
 	struct frame_stats st;
+	kmalloc_drain();
 	for (unsigned c = 0; c < MAX_CPUS; c++)
 		frame_drain_cpu(c);
 	frame_get_stats(&st);
@@ -132,7 +134,7 @@ TEST(kmalloc_exhaustion)
 	CHECK(kmalloc(3000) == NULL);
 	kfree(objs[--n]); /* half a slab back: still no frame for another class */
 	CHECK(kmalloc(16) == NULL);
-	kfree(objs[--n]); /* its slab is empty now and its frame went back */
+	kfree(objs[--n]); /* its empty slab waits in the reserve, given back when needed */
 	void *small = kmalloc(16);
 	CHECK(small != NULL);
 	kfree(small);
@@ -188,4 +190,50 @@ TEST(kmalloc_bad_kfree)
 	kfree(c);
 	kfree(d);
 	CHECK_EQ(free_frames(), base);
+}
+
+/* Frames the allocator has handed out, without giving kmalloc's reserve back. */
+static uint64_t frames_in_use(void)
+{
+	struct frame_stats st;
+	for (unsigned c = 0; c < MAX_CPUS; c++)
+		frame_drain_cpu(c);
+	frame_get_stats(&st);
+	return st.usable - st.free;
+}
+
+/* Allocating and freeing the same few thousand objects over and over takes frames from the
+ * allocator in the first round only: the empty slabs stay in the class's reserve (up to 8),
+ * a poisoned one leaves it, and kmalloc_drain gives the reserve back. */
+TEST(kmalloc_reserve_keeps_empty_slabs)
+{
+	enum { N = 2000 }; /* 16-byte objects: 8 slabs' worth */
+	static void *p[N];
+
+	heap_setup(512);
+	uint64_t base = free_frames(), used0 = frames_in_use(), used = 0;
+	for (int round = 0; round < 4; round++) {
+		for (int i = 0; i < N; i++)
+			REQUIRE((p[i] = kmalloc(16)) != NULL);
+		for (int i = 0; i < N; i++)
+			kfree(p[i]);
+		if (round == 0)
+			used = frames_in_use();
+		CHECK_EQ(frames_in_use(), used); /* the same slabs, back from the reserve */
+	}
+	CHECK_EQ(used - used0, 8);
+	p[0] = kmalloc(16); /* a reserve slab goes back to work ... */
+	struct page *pg = virt_to_page(p[0]);
+	kfree(p[0]);
+	pg->flags |= PG_HWPOISON; /* ... and is hit by a memory error once empty again */
+	for (int i = 0; i < N; i++)
+		REQUIRE((p[i] = kmalloc(16)) != NULL);
+	for (int i = 0; i < N; i++)
+		CHECK(virt_to_page(p[i]) != pg);
+	for (int i = 0; i < N; i++)
+		kfree(p[i]);
+	struct frame_stats st;
+	frame_get_stats(&st);
+	CHECK_EQ(st.isolated, 1); /* the poisoned slab left the reserve for good */
+	CHECK_EQ(free_frames(), base - 1);
 }

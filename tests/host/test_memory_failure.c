@@ -86,6 +86,13 @@ static bool page_is(struct mm *mm, vaddr_t va, uint8_t v)
 	return true;
 }
 
+static int console_count(const char *s)
+{
+	int n = 0;
+	for (const char *p = fake_console; (p = strstr(p, s)) != NULL; p++)
+		n++;
+	return n;
+}
 
 /* A free buddy head of at least order `min` (caches drained). */
 static pfn_t free_head(unsigned min)
@@ -210,7 +217,8 @@ TEST(mf_anon_private_kill_policies)
 			CHECK_EQ(MF_DELTA(signalled_ao), 1);
 		} else {
 			CHECK(no_signal(t));
-			CHECK(console_has("late kill, SIGBUS when one touches it"));
+			CHECK(console_has("1 mapping(s) found through the rmap, unmapped, poison "
+					  "markers left in the PTEs (1 late kill): task "));
 		}
 		CHECK(no_signal(t)); /* exactly one */
 		/* Late or early, touching the marker is BUS_MCEERR_AR at the page. */
@@ -221,7 +229,7 @@ TEST(mf_anon_private_kill_policies)
 		CHECK_EQ(fstats().poisoned, 1);
 		fake_task_free(t);
 		mm_put(mm);
-		CHECK_EQ(rmap_nr_entries(), 0);
+		CHECK_EQ(vt_nr_mapped(), 0);
 		CHECK_EQ(pg->flags, PG_HWPOISON | PG_ISOLATED);
 		CHECK(never_reused(pfn));
 	}
@@ -314,8 +322,13 @@ TEST(mf_cow_shared_by_many)
 	pfn_t pfn = pfn_at(mm[0], PG(0));
 	struct page *pg = pfn_to_page(pfn);
 	CHECK_EQ(rmap_count(pg), NCOW + 1);
+	fake_console_clear();
 	CHECK_EQ(memory_failure(pfn, 0), 0);
-	CHECK(console_has("17 mapping(s) found through the rmap"));
+	CHECK(console_has("detected (action optional), anonymous user page: 17 mapping(s) found "
+			  "through the rmap, unmapped, poison markers left in the PTEs (9 late kill, "
+			  "8 AO): task 100 ("));
+	CHECK(console_has(", ... all in /sys/kernel/debug/hwpoison/last_event"));
+	CHECK_EQ(console_count("memory_failure: pfn "), 2); /* traced per event, not per mapping */
 	CHECK_EQ(rmap_count(pg), 0);
 	CHECK_EQ(pg->mapcount, 0);
 	CHECK_EQ(pg->refcount, 0);
@@ -332,7 +345,7 @@ TEST(mf_cow_shared_by_many)
 	CHECK(vt_check(mm, NCOW + 1));
 	CHECK(never_reused(pfn)); /* a storm that exhausts memory, while the markers live */
 	end_tasks(t, mm, NCOW + 1);
-	CHECK_EQ(rmap_nr_entries(), 0);
+	CHECK_EQ(vt_nr_mapped(), 0);
 	CHECK(never_reused(pfn));
 }
 
@@ -882,6 +895,48 @@ TEST(mf_madvise_hwpoison)
 	fake_current = &fake_task_obj;
 	mm_put(mm);
 	CHECK(never_reused(p0) && never_reused(p1) && never_reused(p2));
+}
+
+static char *node_read(const char *path)
+{
+	int i = node(path);
+	char *out = NULL;
+	size_t len = 0;
+	if (i < 0 || fake_node_ops[i]->gen(fake_node_priv[i], &out, &len))
+		return NULL;
+	return out; /* kmalloc'd, NUL-terminated */
+}
+
+/* The record of the last event lists every mapping and what it was told, with the trace on
+ * or off; its trace line names only the first few. */
+TEST(mf_last_event_record)
+{
+	start();
+	if (node("/sys/kernel/debug/hwpoison/last_event") < 0)
+		memory_failure_init();
+	struct mm *mm[NCOW + 1] = {dirty_mm(1)};
+	struct task *t[NCOW + 1] = {0};
+	REQUIRE(mm[0]);
+	for (int k = 1; k <= NCOW; k++)
+		REQUIRE((mm[k] = mm_fork(mm[0])) != NULL);
+	for (int k = 0; k <= NCOW; k++)
+		REQUIRE((t[k] = fake_task_new(200 + k, mm[k],
+					      k % 2 ? MF_KILL_EARLY : MF_KILL_LATE, true)));
+	pfn_t pfn = pfn_at(mm[0], PG(0));
+	CHECK_EQ(memory_failure(pfn, 0), 0);
+	char *rec = node_read("/sys/kernel/debug/hwpoison/last_event");
+	REQUIRE(rec);
+	char want[96];
+	snprintf(want, sizeof want, "pfn %#lx: anonymous user page: recovered", (long)pfn);
+	CHECK(strstr(rec, want) && strstr(rec, "mappings 17\n"));
+	for (int k = 0; k <= NCOW; k++) {
+		snprintf(want, sizeof want, "task %d (task%d) at %#lx: %s", 200 + k, 200 + k, (long)PG(0),
+			 k % 2 ? "SIGBUS BUS_MCEERR_AO (early kill)"
+			       : "late kill: SIGBUS when it touches the page");
+		CHECK(strstr(rec, want) != NULL);
+	}
+	kfree(rec);
+	end_tasks(t, mm, NCOW + 1);
 }
 
 /* mf.trace=0: only the outcome line of each event, not every step. */

@@ -1,15 +1,16 @@
-/* Host tests of the reverse map (kernel/mm/rmap.c) through the address-space code: the API on
- * its own, a fork tree torn down in random order, execve-style replacement, and a randomized
- * run of 12k operations (fork, exit, exec, mmap of private/shared/file memory, partial munmap,
- * mprotect, read and write faults, poison markers) that after every step compares the rmap of
- * every frame with a brute-force scan of all fake page tables (vt_check), and every page of
- * every mm with a model of what that mm last wrote there (COW isolation). */
+/* Host tests of the reverse map (kernel/mm/rmap.c) through the address-space code: walks of a
+ * fork-shared page, what an anon_vma narrows a walk to, fork chains that stay short, fork and
+ * exit a leaf table at a time, a fork tree torn down in random order, and execve-style
+ * replacement, each checked with vt_check (vm_testlib.c). The randomized run against brute
+ * force is in test_rmap_random.c. */
 #include "unit.h"
 #include "fake_arch.h"
 #include "fake_mmu.h"
 #include "vm_testlib.h"
 #include "../../include/kerrno.h"
 #include "../../include/rmap.h"
+#include "../../kernel/mm/rmap_priv.h"
+#include "../../kernel/mm/vm_priv.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -45,37 +46,140 @@ static bool has(const struct collect *c, struct mm *mm, vaddr_t va)
 	return false;
 }
 
-TEST(rmap_api)
+static struct mm *mm_with(unsigned pages)
+{
+	struct mm *mm = mm_create();
+	if (mm && vm_mmap(mm, PG(0), pages * PAGE_SIZE, RW,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_POPULATE, NULL, 0) != (long)PG(0))
+		return NULL;
+	return mm;
+}
+
+static struct page *page_at(struct mm *mm, vaddr_t va)
+{
+	struct vm_page_info info;
+	vm_page_info(mm, va, &info);
+	return info.state == VM_PAGE_PRESENT ? pfn_to_page(info.pfn) : NULL;
+}
+
+/* A page shared by a parent and two children is found in all three, at its address; the walk
+ * stops at the function's first non-zero value. */
+TEST(rmap_walk_finds_every_mapper)
 {
 	vt_start();
-	struct page *pg = frame_alloc(0, PG_USER);
-	struct mm *a = (struct mm *)0x1000, *b = (struct mm *)0x2000; /* never dereferenced */
+	struct mm *p = mm_with(4);
+	REQUIRE(p);
+	struct mm *a = mm_fork(p), *b = mm_fork(p);
+	REQUIRE(a && b);
+	struct page *pg = page_at(p, PG(2));
 	REQUIRE(pg);
-	CHECK_EQ(rmap_add(pg, a, PG(1)), 0);
-	CHECK_EQ(rmap_add(pg, b, PG(1)), 0);
-	CHECK_EQ(rmap_add(pg, a, PG(7)), 0);
-	CHECK_EQ(rmap_count(pg), 3);
-	CHECK_EQ(pg->mapcount, 3);
-	CHECK_EQ(rmap_nr_entries(), 3);
 	struct collect c = {.n = 0, .stop_at = 0};
 	CHECK_EQ(rmap_walk(pg, collect_fn, &c), 0);
 	CHECK_EQ(c.n, 3);
-	CHECK(has(&c, a, PG(1)) && has(&c, b, PG(1)) && has(&c, a, PG(7)));
+	CHECK(has(&c, p, PG(2)) && has(&c, a, PG(2)) && has(&c, b, PG(2)));
+	CHECK_EQ(rmap_count(pg), 3);
 	c = (struct collect){.n = 0, .stop_at = 2};
-	CHECK_EQ(rmap_walk(pg, collect_fn, &c), 42); /* stops at the first non-zero */
+	CHECK_EQ(rmap_walk(pg, collect_fn, &c), 42);
 	CHECK_EQ(c.n, 2);
-	CHECK_EQ(rmap_remove(pg, b, PG(7)), -ENOENT);
-	CHECK_EQ(rmap_remove(pg, a, PG(1)), 0);
-	CHECK_EQ(rmap_remove(pg, a, PG(1)), -ENOENT);
+	CHECK_EQ(vm_fault(a, PG(2), FAULT_WRITE, true), 0); /* a copies: 2 left */
 	c = (struct collect){.n = 0, .stop_at = 0};
 	rmap_walk(pg, collect_fn, &c);
-	CHECK_EQ(c.n, 2);
-	CHECK(has(&c, b, PG(1)) && has(&c, a, PG(7)) && !has(&c, a, PG(1)));
-	CHECK_EQ(rmap_remove(pg, a, PG(7)), 0);
-	CHECK_EQ(rmap_remove(pg, b, PG(1)), 0);
-	CHECK_EQ(rmap_count(pg), 0);
-	CHECK(pg->priv == NULL);
-	frame_free(pg, 0);
+	CHECK(c.n == 2 && !has(&c, a, PG(2)));
+	mm_put(a);
+	mm_put(b);
+	mm_put(p);
+	vt_check_clean();
+}
+
+static int chain_len(const struct vma *v)
+{
+	int n = 0;
+	for (const struct list_node *q = v->anon_chain.next; q != &v->anon_chain; q = q->next)
+		n++;
+	return n;
+}
+
+static int av_list_len(const struct anon_vma *av)
+{
+	int n = 0;
+	for (const struct list_node *q = av->avcs.next; q != &av->avcs; q = q->next)
+		n++;
+	return n;
+}
+
+/* What a walk may visit: a page the parent had before two forks, the three VMAs; a page one
+ * child made after the fork (its COW copy), that child's VMA only. Nothing per page at fork. */
+TEST(rmap_anon_vma_narrows_walks)
+{
+	vt_start();
+	struct mm *p = mm_with(4);
+	REQUIRE(p);
+	struct mm *a = mm_fork(p), *b = mm_fork(p);
+	REQUIRE(a && b);
+	struct vma *va = vma_tree_find(a->vma_root, PG(0));
+	struct vma *vp = vma_tree_find(p->vma_root, PG(0));
+	REQUIRE(va && vp);
+	CHECK(va->anon_vma != vp->anon_vma && va->anon_vma->parent == vp->anon_vma);
+	CHECK_EQ(chain_len(va), 2); /* its own and the parent's */
+	CHECK_EQ(av_list_len(vp->anon_vma), 3);
+	CHECK_EQ(vm_fault(a, PG(1), FAULT_WRITE, true), 0);
+	struct page *copy = page_at(a, PG(1)), *orig = page_at(p, PG(1));
+	REQUIRE(copy && orig);
+	CHECK(rmap_page_anon(copy->priv) == va->anon_vma && av_list_len(va->anon_vma) == 1);
+	CHECK(rmap_page_anon(orig->priv) == vp->anon_vma);
+	CHECK_EQ(copy->index, orig->index);
+	CHECK(vt_check((struct mm *[]){p, a, b}, 3));
+	mm_put(p); /* the parent goes first: its anon_vma stays while children map its pages */
+	CHECK(vt_check((struct mm *[]){a, b}, 2));
+	mm_put(a);
+	mm_put(b);
+	vt_check_clean();
+}
+
+/* A process that forks and exits, its child the same, and so on: anon_vmas nobody owns are
+ * taken over, so the chain of a VMA stays short however many generations pass. */
+TEST(rmap_fork_chain_stays_short)
+{
+	vt_start();
+	struct mm *gen = mm_with(2);
+	REQUIRE(gen);
+	int longest = 0;
+	for (int g = 0; g < 40; g++) {
+		struct mm *child = mm_fork(gen);
+		REQUIRE(child);
+		CHECK_EQ(vm_fault(child, PG(g & 1), FAULT_WRITE, true), 0);
+		mm_put(gen);
+		gen = child;
+		longest = MAX(longest, chain_len(vma_tree_find(gen->vma_root, PG(0))));
+		CHECK(vt_check(&gen, 1));
+	}
+	CHECK(longest <= 3);
+	CHECK(rmap_nr_anon_vmas() <= 4);
+	mm_put(gen);
+	vt_check_clean();
+}
+
+/* fork and exit a leaf table at a time: no single-page page-table call, one range call per
+ * table of the 2048 pages (4 tables), however many pages they hold. */
+TEST(rmap_fork_and_exit_a_table_at_a_time)
+{
+	vt_start();
+	struct mm *p = mm_with(2048);
+	REQUIRE(p);
+	uint64_t pages0 = fake_mmu_page_calls, ranges0 = fake_mmu_range_calls;
+	struct mm *c = mm_fork(p);
+	REQUIRE(c);
+	CHECK_EQ(fake_mmu_page_calls - pages0, 0);
+	CHECK(fake_mmu_range_calls - ranges0 <= 5);
+	CHECK_EQ(rmap_count(page_at(p, PG(100))), 2);
+	CHECK(vt_check((struct mm *[]){p, c}, 2));
+	pages0 = fake_mmu_page_calls;
+	ranges0 = fake_mmu_range_calls;
+	mm_put(c);
+	CHECK_EQ(fake_mmu_page_calls - pages0, 0);
+	CHECK(fake_mmu_range_calls - ranges0 <= 5);
+	CHECK_EQ(rmap_count(page_at(p, PG(100))), 1);
+	mm_put(p);
 	vt_check_clean();
 }
 
@@ -152,369 +256,17 @@ TEST(rmap_exec_replaces_image)
 	uint64_t f0 = vt_free_frames();
 	struct mm *c = mm_fork(p);
 	REQUIRE(c);
-	CHECK_EQ(rmap_nr_entries(), 4);
+	CHECK_EQ(vt_nr_mapped(), 4);
 	CHECK_EQ(vt_free_frames(), f0 - 1); /* the child's page table; data frames are shared */
 	mm_put(c);			    /* the child execs */
 	c = mm_create();
 	REQUIRE(c);
 	struct mm *both[2] = {p, c};
-	CHECK_EQ(rmap_nr_entries(), 2);
+	CHECK_EQ(vt_nr_mapped(), 2);
 	CHECK(vt_check(both, 2));
 	CHECK_EQ(vm_fault(p, PG(0), FAULT_WRITE, true), 0); /* sole holder again: no copy */
 	CHECK_EQ(vt_free_frames(), f0 - 1); /* no copy was made; the old image's frames are gone */
 	mm_put(c);
 	mm_put(p);
 	vt_check_clean();
-}
-
-/* ---- the randomized run ---- */
-
-#define WPAGES 48 /* every mapping lives in a window of this many pages */
-#define MAXMM 10
-#define STEPS_PER_SEED 4000
-
-struct mpage {
-	uint8_t mapped, prot, shared, poisoned;
-	int64_t fileoff; /* file page: offset in rfile; -1 for anonymous */
-	uint64_t tag;	 /* private page: what this mm last wrote (0: never written) */
-};
-
-struct tmm {
-	struct mm *mm;
-	struct mpage pg[WPAGES];
-};
-
-static struct tmm tm[MAXMM];
-static int ntm;
-static uint64_t rng, next_tag;
-static uint64_t rfile_words[WPAGES * WORDS];
-static struct vt_file rfile; /* read-only: its pages are shared through its page cache */
-static char what[160]; /* the current operation, for failure messages */
-/* Operations run, by kind, over all seeds (printed, so a reader sees what was covered). */
-enum {
-	N_FORK,
-	N_EXIT,
-	N_EXEC,
-	N_MMAP,
-	N_MUNMAP,
-	N_MPROT,
-	N_READ,
-	N_WRITE,
-	N_FAULTERR,
-	N_POISON,
-	N_KINDS
-};
-static long nops[N_KINDS];
-static int max_mms;
-
-static uint64_t rnd(void) { return unit_xorshift(&rng); }
-
-static struct mm **live_mms(void)
-{
-	static struct mm *a[MAXMM];
-	for (int i = 0; i < ntm; i++)
-		a[i] = tm[i].mm;
-	return a;
-}
-
-/* Expected first and last word of a private page. */
-static uint64_t expect_word(const struct mpage *m, bool last)
-{
-	if (m->tag)
-		return m->tag;
-	if (m->fileoff >= 0)
-		return rfile_words[m->fileoff / 8 + (last ? WORDS - 1 : 0)];
-	return 0;
-}
-
-static bool page_ok(struct tmm *t, int s)
-{
-	struct mpage *m = &t->pg[s];
-	struct vm_page_info info;
-
-	vm_page_info(t->mm, PG(s), &info);
-	if (!m->mapped || m->poisoned) {
-		enum vm_page_state want = m->poisoned && m->mapped ? VM_PAGE_POISON : VM_PAGE_NONE;
-		return info.state == want;
-	}
-	if (info.state == VM_PAGE_NONE)
-		return m->shared || !m->tag; /* written private data must never vanish */
-	if (info.state != VM_PAGE_PRESENT)
-		return false;
-	if (m->shared ? info.prot != m->prot : (info.prot | PT_WRITE) != (m->prot | PT_WRITE))
-		return false;
-	if (m->shared)
-		return true;
-	uint64_t *w = page_to_virt(pfn_to_page(info.pfn));
-	return w[0] == expect_word(m, false) && w[WORDS - 1] == expect_word(m, true);
-}
-
-struct layout {
-	struct tmm *t;
-	bool bad;
-};
-
-static int layout_fn(const struct vma *v, void *arg)
-{
-	struct layout *l = arg;
-	for (vaddr_t va = v->start; va < v->end; va += PAGE_SIZE) {
-		int64_t s = ((int64_t)va - (int64_t)BASE) / (int64_t)PAGE_SIZE;
-		if (s < 0 || s >= WPAGES || !l->t->pg[s].mapped || l->t->pg[s].prot != v->prot ||
-		    l->t->pg[s].shared != !!(v->flags & VM_SHARED))
-			l->bad = true;
-	}
-	return 0;
-}
-
-/* Model vs reality for every page of every mm, then the brute-force rmap check. */
-static bool world_ok(void)
-{
-	for (int i = 0; i < ntm; i++) {
-		struct layout l = {&tm[i], false};
-		int covered = 0;
-		vm_for_each_vma(tm[i].mm, layout_fn, &l);
-		for (int s = 0; s < WPAGES; s++) {
-			covered += tm[i].pg[s].mapped;
-			if (!page_ok(&tm[i], s)) {
-				snprintf(vt_err, sizeof vt_err,
-					 "mm slot %d page %d differs from model", i, s);
-				return false;
-			}
-		}
-		(void)covered;
-		if (l.bad) {
-			snprintf(vt_err, sizeof vt_err, "mm slot %d: VMAs differ from model", i);
-			return false;
-		}
-	}
-	return vt_check(live_mms(), (size_t)ntm);
-}
-
-static void pick_range(int *s, int *n)
-{
-	*s = (int)(rnd() % WPAGES);
-	*n = 1 + (int)(rnd() % 8);
-	if (*s + *n > WPAGES)
-		*n = WPAGES - *s;
-}
-
-static bool range_mapped(struct tmm *t, int s, int n)
-{
-	for (int k = s; k < s + n; k++)
-		if (!t->pg[k].mapped)
-			return false;
-	return true;
-}
-
-static const unsigned prots[] = {0, PT_READ, RW, PT_READ | PT_EXEC, RW | PT_EXEC, RW, RW};
-
-static bool op_mmap(struct tmm *t)
-{
-	int s, n, kind = (int)(rnd() % 4); /* 0,1: private anon; 2: shared anon; 3: file */
-	unsigned prot = prots[rnd() % ARRAY_SIZE(prots)];
-	pick_range(&s, &n);
-	uint64_t off = (rnd() % (WPAGES - (unsigned)n + 1)) * PAGE_SIZE;
-	unsigned flags = MAP_FIXED | (kind == 2 ? MAP_SHARED : MAP_PRIVATE);
-	flags |= kind == 3 ? 0 : MAP_ANONYMOUS;
-	snprintf(what, sizeof what, "mmap %d+%d prot %u kind %d", s, n, prot, kind);
-	long r = vm_mmap(t->mm, PG(s), (uint64_t)n * PAGE_SIZE, prot, flags,
-			 kind == 3 ? &rfile.vf : NULL, kind == 3 ? off : 0);
-	if (r != (long)PG(s))
-		return false;
-	nops[N_MMAP]++;
-	for (int k = 0; k < n; k++)
-		t->pg[s + k] =
-		    (struct mpage){1,
-				   (uint8_t)prot,
-				   kind == 2,
-				   0,
-				   kind == 3 ? (int64_t)(off + (uint64_t)k * PAGE_SIZE) : -1,
-				   0};
-	return true;
-}
-
-static bool op_munmap(struct tmm *t)
-{
-	int s, n;
-	pick_range(&s, &n);
-	snprintf(what, sizeof what, "munmap %d+%d", s, n);
-	if (vm_munmap(t->mm, PG(s), (uint64_t)n * PAGE_SIZE) != 0)
-		return false;
-	nops[N_MUNMAP]++;
-	for (int k = s; k < s + n; k++)
-		t->pg[k] = (struct mpage){0, 0, 0, 0, -1, 0};
-	return true;
-}
-
-static bool op_mprotect(struct tmm *t)
-{
-	int s, n;
-	unsigned prot = prots[rnd() % ARRAY_SIZE(prots)];
-	pick_range(&s, &n);
-	bool full = range_mapped(t, s, n);
-	snprintf(what, sizeof what, "mprotect %d+%d prot %u (mapped %d)", s, n, prot, full);
-	int r = vm_mprotect(t->mm, PG(s), (uint64_t)n * PAGE_SIZE, prot);
-	if (r != (full ? 0 : -ENOMEM))
-		return false;
-	nops[N_MPROT]++;
-	for (int k = s; full && k < s + n; k++)
-		t->pg[k].prot = (uint8_t)prot;
-	return true;
-}
-
-/* A random page of t, preferring (9 times in 10) one that the model says is mapped. */
-static int pick_page(struct tmm *t)
-{
-	int s = (int)(rnd() % WPAGES);
-
-	for (int tries = 0; tries < 16 && !t->pg[s].mapped && rnd() % 10; tries++)
-		s = (int)(rnd() % WPAGES);
-	return s;
-}
-
-static bool op_touch(struct tmm *t, bool write)
-{
-	int s = pick_page(t);
-	struct mpage *m = &t->pg[s];
-	unsigned access = write ? FAULT_WRITE : FAULT_READ;
-	int want = 0;
-
-	if (!m->mapped)
-		want = -EFAULT;
-	else if (!m->prot || (write && !(m->prot & PT_WRITE)))
-		want = -EACCES;
-	else if (m->poisoned)
-		want = -EHWPOISON;
-	snprintf(what, sizeof what, "%s page %d", write ? "write" : "read", s);
-	if (vm_fault(t->mm, PG(s) + rnd() % PAGE_SIZE, access, true) != want)
-		return false;
-	nops[want ? N_FAULTERR : write ? N_WRITE : N_READ]++;
-	if (want || !write)
-		return want || page_ok(t, s);
-	uint64_t *w = vt_page(t->mm, PG(s));
-	if (!w)
-		return false;
-	w[0] = w[WORDS - 1] = ++next_tag;
-	if (!m->shared)
-		m->tag = next_tag;
-	return true;
-}
-
-static bool op_poison(struct tmm *t)
-{
-	int s = pick_page(t);
-	struct vm_page_info info;
-
-	vm_page_info(t->mm, PG(s), &info);
-	for (int tries = 0; tries < 8 && info.state != VM_PAGE_PRESENT; tries++) {
-		s = pick_page(t);
-		vm_page_info(t->mm, PG(s), &info);
-	}
-	snprintf(what, sizeof what, "poison page %d (state %d)", s, info.state);
-	if (info.state != VM_PAGE_PRESENT)
-		return vm_set_poison(t->mm, PG(s), 1) == -ENOENT;
-	if (vm_set_poison(t->mm, PG(s), info.pfn) != 0)
-		return false;
-	t->pg[s].poisoned = 1;
-	nops[N_POISON]++;
-	return true;
-}
-
-static bool op_lifecycle(int kind)
-{
-	int i = ntm ? (int)(rnd() % (unsigned)ntm) : 0;
-
-	if (kind == 0 && ntm && ntm < MAXMM) { /* fork */
-		snprintf(what, sizeof what, "fork slot %d", i);
-		struct mm *c = mm_fork(tm[i].mm);
-		if (!c)
-			return false;
-		tm[ntm] = tm[i];
-		tm[ntm++].mm = c;
-		nops[N_FORK]++;
-		max_mms = MAX(max_mms, ntm);
-	} else if (kind == 1 && ntm > 1) { /* exit */
-		snprintf(what, sizeof what, "exit slot %d", i);
-		mm_put(tm[i].mm);
-		tm[i] = tm[--ntm];
-		nops[N_EXIT]++;
-	} else if (kind == 2 && ntm) { /* exec: a brand-new image in the same slot */
-		snprintf(what, sizeof what, "exec slot %d", i);
-		mm_put(tm[i].mm);
-		memset(&tm[i], 0, sizeof tm[i]);
-		for (int s = 0; s < WPAGES; s++)
-			tm[i].pg[s].fileoff = -1;
-		tm[i].mm = mm_create();
-		nops[N_EXEC]++;
-		return tm[i].mm != NULL;
-	}
-	return true;
-}
-
-static bool random_step(void)
-{
-	unsigned r = (unsigned)(rnd() % 100);
-	struct tmm *t = &tm[rnd() % (unsigned)ntm];
-
-	if (r < 7)
-		return op_lifecycle(0);
-	if (r < 12)
-		return op_lifecycle(1);
-	if (r < 14)
-		return op_lifecycle(2);
-	if (r < 28)
-		return op_mmap(t);
-	if (r < 38)
-		return op_munmap(t);
-	if (r < 48)
-		return op_mprotect(t);
-	if (r < 68)
-		return op_touch(t, false);
-	if (r < 96)
-		return op_touch(t, true);
-	return op_poison(t);
-}
-
-static void run_seed(uint64_t seed)
-{
-	rng = seed;
-	ntm = 1;
-	memset(tm, 0, sizeof tm);
-	for (int s = 0; s < WPAGES; s++)
-		tm[0].pg[s].fileoff = -1;
-	tm[0].mm = mm_create();
-	REQUIRE(tm[0].mm);
-	for (int step = 0; step < STEPS_PER_SEED; step++) {
-		what[0] = vt_err[0] = 0;
-		bool ok = random_step() && world_ok();
-		if (!ok) {
-			char m[800];
-			snprintf(m, sizeof m, "seed %#llx step %d: %s: %s",
-				 (unsigned long long)seed, step, what, vt_err);
-			unit_fail(__FILE__, __LINE__, m);
-			break;
-		}
-	}
-	while (ntm)
-		mm_put(tm[--ntm].mm);
-}
-
-TEST(rmap_randomized_vs_bruteforce)
-{
-	static const uint64_t seeds[] = {0x9e3779b97f4a7c15ull, 0x1234567ull, 0xdeadbeefcafeull};
-	vt_start();
-	for (size_t w = 0; w < ARRAY_SIZE(rfile_words); w++)
-		rfile_words[w] = 0xF11E000000000000ull | w;
-	for (size_t i = 0; i < ARRAY_SIZE(seeds) && !unit_current_failed; i++) {
-		vt_file_init(&rfile, rfile_words, sizeof rfile_words, VM_FILE_READ);
-		run_seed(seeds[i]);
-		vt_file_release(&rfile);
-		vt_check_clean(); /* no frame, rmap entry or page table left after each run */
-	}
-	printf("    ops: fork %ld exit %ld exec %ld mmap %ld munmap %ld mprotect %ld read %ld "
-	       "write %ld"
-	       " faults refused %ld poison %ld; up to %d mms\n",
-	       nops[N_FORK], nops[N_EXIT], nops[N_EXEC], nops[N_MMAP], nops[N_MUNMAP],
-	       nops[N_MPROT], nops[N_READ], nops[N_WRITE], nops[N_FAULTERR], nops[N_POISON],
-	       max_mms);
 }

@@ -3,7 +3,7 @@
  * anonymous memory across fork, poison markers, brk, MAP_FIXED
  * replacement, the VMA tree's balance, out-of-memory unwinding, and the single-page helpers
  * memory_failure uses. Every test ends by destroying its mms and checking that the frame
- * count returns to its baseline and no rmap entry is left. */
+ * count returns to its baseline and no anon_vma or chain entry is left. */
 #include "unit.h"
 #include "fake_arch.h"
 #include "fake_mmu.h"
@@ -39,7 +39,7 @@ TEST(vm_anon_demand_zero)
 	CHECK_EQ(vt_word(mm, PG(1)), 77);
 	CHECK(vt_check(&mm, 1));
 	CHECK_EQ(vm_munmap(mm, PG(0), 4 * PAGE_SIZE), 0);
-	CHECK_EQ(rmap_nr_entries(), 0);
+	CHECK_EQ(vt_nr_mapped(), 0);
 	CHECK_EQ(vm_fault(mm, PG(1), FAULT_READ, true), -EFAULT);
 	mm_put(mm);
 	vt_check_clean();
@@ -179,7 +179,7 @@ TEST(vm_munmap_partial_splits)
 	CHECK_EQ(vm_munmap(mm, PG(2), 3 * PAGE_SIZE), 0); /* across a hole */
 	CHECK_EQ(vt_word(mm, PG(1)), 101);
 	CHECK_EQ(vt_word(mm, PG(5)), 105);
-	CHECK_EQ(rmap_nr_entries(), 3);
+	CHECK_EQ(vt_nr_mapped(), 3);
 	CHECK(vt_check(&mm, 1));
 	CHECK_EQ(vm_munmap(mm, PG(100), PAGE_SIZE), 0); /* nothing there: fine */
 	mm_put(mm);
@@ -364,7 +364,7 @@ TEST(vm_madvise_dontneed)
 	struct frame_stats st;
 	frame_get_stats(&st);
 	CHECK_EQ(st.isolated, 1); /* the lost frame (flagged above) never came back */
-	CHECK_EQ(rmap_nr_entries(), 0);
+	CHECK_EQ(vt_nr_mapped(), 0);
 	CHECK_EQ(vt_free_frames(), vt_baseline_frames() - 1);
 }
 
@@ -433,7 +433,7 @@ TEST(vm_shared_poisoned_slot)
 	frame_get_stats(&st);
 	CHECK_EQ(st.isolated, 1); /* the last reference did not return the bad frame */
 	CHECK_EQ(vm_nr_mms(), 0);
-	CHECK_EQ(rmap_nr_entries(), 0);
+	CHECK_EQ(vt_nr_mapped(), 0);
 	CHECK_EQ(vt_free_frames(), vt_baseline_frames() - 1);
 }
 
@@ -475,7 +475,7 @@ TEST(vm_fixed_replaces_and_populate)
 	struct mm *mm = mm_create();
 	REQUIRE(mm);
 	CHECK_EQ(vm_mmap(mm, PG(0), 4 * PAGE_SIZE, RW, ANON_PRIV | MAP_POPULATE, NULL, 0), PG(0));
-	CHECK_EQ(rmap_nr_entries(), 4); /* populated */
+	CHECK_EQ(vt_nr_mapped(), 4); /* populated */
 	CHECK_EQ(vt_user_write(mm, PG(1), 9), 0);
 	uint64_t before = vt_free_frames();
 	CHECK_EQ(vm_mmap(mm, PG(1), 2 * PAGE_SIZE, PT_READ, ANON_PRIV, NULL, 0), PG(1));
@@ -484,7 +484,7 @@ TEST(vm_fixed_replaces_and_populate)
 	CHECK_EQ(vt_word(mm, PG(1)), 0); /* fresh memory, the old contents are gone */
 	CHECK_EQ(vt_nr_vmas(mm), 3);
 	CHECK_EQ(vm_mmap(mm, PG(10), 2 * PAGE_SIZE, RW, ANON_PRIV | MAP_LOCKED, NULL, 0), PG(10));
-	CHECK_EQ(rmap_nr_entries(), 5);
+	CHECK_EQ(vt_nr_mapped(), 5);
 	CHECK(vt_check(&mm, 1));
 	mm_put(mm);
 	vt_check_clean();
@@ -507,6 +507,7 @@ TEST(vm_replace_page_soft_offline)
 		struct page *np = frame_alloc(0, PG_USER); /* what soft offline would do */
 		REQUIRE(np);
 		memcpy(page_to_virt(np), page_to_virt(pfn_to_page(old)), PAGE_SIZE);
+		rmap_page_copy_anchor(np, pfn_to_page(old));
 		CHECK_EQ(vm_replace_page(p, PG(i), old, np), 0);
 		CHECK_EQ(vm_replace_page(c, PG(i), old, np), 0);
 		CHECK_EQ(vm_replace_page(c, PG(i), old, np), -ENOENT);

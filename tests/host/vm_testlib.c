@@ -7,6 +7,7 @@
 #include "../../include/kmalloc.h"
 #include "../../include/pagecache.h"
 #include "../../include/rmap.h"
+#include "../../kernel/mm/rmap_priv.h"
 #include "../../kernel/mm/vm_priv.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@ uint64_t vt_free_frames(void)
 {
 	struct frame_stats st;
 
+	kmalloc_drain();
 	for (unsigned c = 0; c < MAX_CPUS; c++)
 		frame_drain_cpu(c);
 	frame_get_stats(&st);
@@ -132,6 +134,122 @@ static int walk_collect(struct mm *mm, vaddr_t va, void *arg)
 	return 0;
 }
 
+long vt_nr_mapped(void)
+{
+	long n = 0;
+
+	for (pfn_t pfn = 0; pfn < VT_NPFN; pfn++)
+		n += pfn_to_page(pfn)->mapcount;
+	return n;
+}
+
+/* ---- the structure behind the walks: anon_vmas, chains, objects ---- */
+
+#define MAXAV 4096
+
+struct avset {
+	struct anon_vma *av[MAXAV];
+	long avcs[MAXAV], pages[MAXAV], children[MAXAV], active[MAXAV];
+	size_t n;
+	long nr_avcs;
+};
+
+static long av_slot(struct avset *s, struct anon_vma *av)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->av[i] == av)
+			return (long)i;
+	if (s->n == MAXAV)
+		return -1;
+	s->av[s->n] = av;
+	return (long)s->n++;
+}
+
+static bool on_list(const struct list_node *head, const struct list_node *node)
+{
+	for (const struct list_node *p = head->next; p != head; p = p->next)
+		if (p == node)
+			return true;
+	return false;
+}
+
+/* Every VMA: its mm, its chain (each entry on its anon_vma's list, one family, its own
+ * anon_vma on it), its object list. Fills the set of anon_vmas its chains reach. */
+static bool check_vma_links(struct mm *mm, struct vma *v, struct avset *s)
+{
+	bool own = false;
+
+	if (v->mm != mm || (!v->anon_vma != list_empty(&v->anon_chain)) ||
+	    (v->shm && v->obj != &v->shm->obj) || (v->obj && !on_list(&v->obj->vmas, &v->obj_link))) {
+		snprintf(vt_err, sizeof vt_err, "vma %#lx-%#lx: links (mm %d, chain %d, obj %d)",
+			 (long)v->start, (long)v->end, v->mm == mm, list_empty(&v->anon_chain),
+			 v->obj != NULL);
+		return false;
+	}
+	for (struct list_node *p = v->anon_chain.next; p != &v->anon_chain; p = p->next) {
+		struct anon_vma_chain *c = list_entry(p, struct anon_vma_chain, same_vma);
+		long i = av_slot(s, c->av);
+		if (i < 0 || c->vma != v || c->av->root != v->anon_vma->root ||
+		    !on_list(&c->av->avcs, &c->same_av)) {
+			snprintf(vt_err, sizeof vt_err, "vma %#lx: chain entry %p broken", (long)v->start,
+				 (void *)c);
+			return false;
+		}
+		own |= c->av == v->anon_vma;
+	}
+	if (v->anon_vma && !own) {
+		snprintf(vt_err, sizeof vt_err, "vma %#lx: not linked to its own anon_vma",
+			 (long)v->start);
+		return false;
+	}
+	if (v->anon_vma)
+		s->active[av_slot(s, v->anon_vma)]++;
+	return true;
+}
+
+/* Each anon_vma reachable from a VMA, a page or a child: its reference count is its chain
+ * entries + anchored pages + children, its counts are right, and nothing else is alive. */
+static bool check_anon_vmas(struct mm **mms, size_t n)
+{
+	static struct avset s;
+	memset(&s, 0, sizeof s);
+	for (size_t i = 0; i < n; i++)
+		for (struct vma *v = vma_tree_next(mms[i]->vma_root, 0); v;
+		     v = vma_tree_next(mms[i]->vma_root, v->end))
+			if (!check_vma_links(mms[i], v, &s))
+				return false;
+	for (pfn_t pfn = 0; pfn < VT_NPFN; pfn++) {
+		struct anon_vma *av = rmap_page_anon(pfn_to_page(pfn)->priv);
+		if (av && (pfn_to_page(pfn)->flags & PG_USER))
+			s.pages[av_slot(&s, av)]++;
+	}
+	for (size_t i = 0; i < s.n; i++) /* grows while parents are found */
+		if (s.av[i]->parent)
+			s.children[av_slot(&s, s.av[i]->parent)]++;
+	for (size_t i = 0; i < s.n; i++) {
+		struct anon_vma *av = s.av[i];
+		for (struct list_node *p = av->avcs.next; p != &av->avcs; p = p->next)
+			s.avcs[i]++;
+		s.nr_avcs += s.avcs[i];
+		if (av->refcount != s.avcs[i] + s.pages[i] + s.children[i] ||
+		    av->nr_children != s.children[i] || av->nr_active != s.active[i] ||
+		    (av->parent && av->root != av->parent->root) || (!av->parent && av->root != av)) {
+			snprintf(vt_err, sizeof vt_err,
+				 "anon_vma %p: refcount %d (entries %ld pages %ld children %ld), "
+				 "children %u, active %u (want %ld)", (void *)av, av->refcount,
+				 s.avcs[i], s.pages[i], s.children[i], av->nr_children, av->nr_active,
+				 s.active[i]);
+			return false;
+		}
+	}
+	if ((long)s.n != rmap_nr_anon_vmas() || s.nr_avcs != rmap_nr_avcs()) {
+		snprintf(vt_err, sizeof vt_err, "%zu anon_vmas and %ld entries reachable, %ld and %ld "
+			 "alive", s.n, s.nr_avcs, rmap_nr_anon_vmas(), rmap_nr_avcs());
+		return false;
+	}
+	return true;
+}
+
 /* Compare frame pfn's rmap with the brute-force entries s[0..k). */
 static bool check_frame(pfn_t pfn, const struct seen *s, size_t k, int holds)
 {
@@ -192,11 +310,13 @@ bool vt_check(struct mm **mms, size_t n)
 			 fake_mmu_nr_pts(), n, sc.bad_pt ? ", one has no owner" : "");
 		ok = false;
 	}
-	if (ok && rmap_nr_entries() != (long)sc.ns) {
-		snprintf(vt_err, sizeof vt_err, "rmap has %ld entries, page tables %zu",
-			 rmap_nr_entries(), sc.ns);
+	if (ok && vt_nr_mapped() != (long)sc.ns) {
+		snprintf(vt_err, sizeof vt_err, "mapcounts add up to %ld, page tables %zu",
+			 vt_nr_mapped(), sc.ns);
 		ok = false;
 	}
+	if (ok)
+		ok = check_anon_vmas(mms, n);
 	if (sc.ns)
 		qsort(sc.s, sc.ns, sizeof(*sc.s), cmp_seen);
 	count_shm_holds(mms, n, holds);
@@ -276,7 +396,9 @@ void vt_start(void)
 void vt_check_clean(void)
 {
 	CHECK_EQ(vm_nr_mms(), 0);
-	CHECK_EQ(rmap_nr_entries(), 0);
+	CHECK_EQ(vt_nr_mapped(), 0);
+	CHECK_EQ(rmap_nr_anon_vmas(), 0);
+	CHECK_EQ(rmap_nr_avcs(), 0);
 	CHECK_EQ(fake_mmu_nr_pts(), 0);
 	CHECK_EQ(fake_mmu_dropped, 0);
 	CHECK_EQ(vt_free_frames(), vt_baseline);

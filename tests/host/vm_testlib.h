@@ -16,18 +16,23 @@ void vt_setup(void);
 uint64_t vt_free_frames(void);
 /* vt_setup, and remember the free-frame count as the baseline vt_check_clean compares to. */
 void vt_start(void);
-/* All mms gone: every frame back to the baseline, no rmap entry, no page table (CHECKs). */
+/* All mms gone: every frame back to the baseline, nothing mapped, no anon_vma or chain entry,
+ * no page table (CHECKs). */
 void vt_check_clean(void);
 /* The free-frame count vt_start saw. */
 uint64_t vt_baseline_frames(void);
 /* Check, against a brute-force scan of every fake page table: each live table belongs to one
- * of mms[0..n); for every frame, its rmap equals the set of PTEs that map it, mapcount equals
- * their number, refcount equals PTEs + shared-object slots holding it, a frame mapped is
- * PG_USER, a writable private PTE maps an exclusive non-file frame, and the system's rmap
- * entry count equals the number of present PTEs. false with vt_err describing the first
- * mismatch. */
+ * of mms[0..n); for every frame, rmap_walk finds exactly the set of PTEs that map it, mapcount
+ * equals their number, refcount equals PTEs + shared-object slots holding it, a frame mapped
+ * is PG_USER, a writable private PTE maps an exclusive non-file frame; and the structure
+ * behind the walks: every VMA's anon_vma chain and object link are consistent, every anon_vma
+ * reachable (from a VMA, a frame or a child) has the reference count, child and owner counts
+ * that what refers to it adds up to, and no other anon_vma or chain entry is alive. false with
+ * vt_err describing the first mismatch. */
 bool vt_check(struct mm **mms, size_t n);
 extern char vt_err[512];
+/* Sum of the mapcounts of every frame (the present user PTEs, when the rmap is right). */
+long vt_nr_mapped(void);
 /* The kernel-virtual bytes of the page mapped at va in mm, or NULL if none is present. */
 void *vt_page(struct mm *mm, vaddr_t va);
 /* Count of VMAs of mm (through vm_for_each_vma). */

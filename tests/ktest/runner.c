@@ -8,6 +8,7 @@
 #include "boot_info.h"
 #include "frame.h"
 #include "kernel.h"
+#include "kmalloc.h"
 #include "kstring.h"
 #include "ktest.h"
 #include "panic.h"
@@ -23,6 +24,7 @@ static void drain_here(void *unused)
 uint64_t ktest_free_frames(void)
 {
 	struct frame_stats st;
+	kmalloc_drain();
 	drain_here(NULL);
 	arch_call_on_others(drain_here, NULL, true);
 	frame_get_stats(&st);

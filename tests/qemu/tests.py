@@ -22,7 +22,7 @@ from driver import Fault, Ktap, Panic, Ready, Script, Test, UserPrograms
 # User programs (user/*.c, in the initrd as /bin/NAME). Every one must exit 0 but these, which
 # must die of the signal given ("init: segv killed by signal 11").
 KILLED_BY = {"segv": 11}
-PROGRAMS = ["hello", "fork_cow", "segv", "mmap_stress", "efault", "pagemap", "signals",
+PROGRAMS = ["hello", "fork_cow", "segv", "mmap_stress", "mremap", "efault", "pagemap", "signals",
             "sigcheck", "sched", "vfs", "leakcheck", "procinfo", "files", "dirs", "pipes",
             "mounts", "fmap", "tmpfiles", "threads", "futex", "jobctl", "sysinfo"]
 

@@ -1,5 +1,7 @@
 /* In-kernel tests of user page tables (test=pt): map, read back through the user address,
- * protect, markers, walk order, flush on a space another CPU has loaded, and no leak. */
+ * protect, markers, walk order, the range operations (copy with write-protection, clear, both
+ * a leaf table per call and skipping missing tables, trapped entries counted as frames), flush
+ * on a space another CPU has loaded, and no leak. */
 #include "arch/cpu.h"
 #include "arch/mmu.h"
 #include "arch/smp.h"
@@ -59,6 +61,104 @@ KTEST(pt, map_read_protect_marker_walk)
 	KT_EXPECT(arch_pt_clear(pt, TEST_VA) == -ENOENT);
 	KT_EXPECT(arch_pt_get(pt, TEST_VA, &pi) == -ENOENT);
 	arch_pt_destroy(pt);
+	frame_free(pg, 0);
+	KT_EXPECT(ktest_free_frames() == before);
+}
+
+/* Entries at TEST_VA + i pages for i in idx[], all mapping pg, writable except the marker at
+ * marker_at and PROT_NONE at none_at. */
+static bool fill(struct arch_pt *pt, struct page *pg, const unsigned *idx, unsigned n,
+		 unsigned marker_at, unsigned none_at)
+{
+	for (unsigned i = 0; i < n; i++) {
+		vaddr_t va = TEST_VA + (vaddr_t)idx[i] * PAGE_SIZE;
+		int err = idx[i] == marker_at ? arch_pt_set_marker(pt, va, 0x55)
+			  : arch_pt_map(pt, va, page_to_pfn(pg),
+					idx[i] == none_at ? 0 : PT_READ | PT_WRITE);
+		if (err)
+			return false;
+	}
+	return true;
+}
+
+KTEST(pt, copy_and_clear_range_a_table_at_a_time)
+{
+	/* Two entries in the first leaf table, one in the next, one 1 GiB further (empty
+	 * page directories in between), a marker and a PROT_NONE entry among them. */
+	static const unsigned idx[] = {3, 7, 511, 512, 600, 262144 + 5};
+	uint64_t before = ktest_free_frames();
+	struct arch_pt *src = arch_pt_create(), *dst = arch_pt_create();
+	struct page *pg = frame_alloc(0, PG_USER);
+	pfn_t pfns[8];
+	KT_EXPECT(src && dst && pg && fill(src, pg, idx, ARRAY_SIZE(idx), 7, 511));
+	if (!src || !dst || !pg)
+		return;
+	vaddr_t va = TEST_VA, end = TEST_VA + 262200ull * PAGE_SIZE;
+	bool changed = false;
+	int calls = 0, frames = 0, r;
+	while (va < end && (r = arch_pt_copy_range(dst, src, &va, end, PT_WRITE, pfns, 8,
+						   &changed)) >= 0) {
+		calls++;
+		for (int i = 0; i < r; i++)
+			frames += pfns[i] == page_to_pfn(pg);
+	}
+	KT_EXPECT(va == end && calls == 3 && frames == 5 && changed);
+	struct pte_info pi;
+	for (unsigned i = 0; i < ARRAY_SIZE(idx); i++) {
+		vaddr_t a = TEST_VA + (vaddr_t)idx[i] * PAGE_SIZE;
+		struct pte_info ps;
+		KT_EXPECT(arch_pt_get(dst, a, &pi) == 0 && arch_pt_get(src, a, &ps) == 0);
+		KT_EXPECT(pi.present == ps.present && pi.marker == ps.marker && pi.prot == ps.prot);
+		KT_EXPECT(!(ps.prot & PT_WRITE)); /* write-protected in the same pass */
+		KT_EXPECT(idx[i] == 7 ? pi.marker == 0x55 : pi.pfn == page_to_pfn(pg));
+	}
+	va = TEST_VA; /* clear with room for 2 frames per call: the table is resumed */
+	calls = frames = 0;
+	while (va < end) {
+		calls++;
+		frames += (int)arch_pt_clear_range(src, &va, end, pfns, 2);
+	}
+	KT_EXPECT(calls == 4 && frames == 5);
+	KT_EXPECT(arch_pt_get(src, TEST_VA + 7 * PAGE_SIZE, &pi) == -ENOENT);
+	va = TEST_VA + 4 * PAGE_SIZE; /* a partial range: entries 7 and 511 only */
+	KT_EXPECT(arch_pt_clear_range(dst, &va, TEST_VA + 512 * PAGE_SIZE, pfns, 8) == 1);
+	KT_EXPECT(va == TEST_VA + 512 * PAGE_SIZE);
+	KT_EXPECT(arch_pt_get(dst, TEST_VA + 3 * PAGE_SIZE, &pi) == 0);
+	KT_EXPECT(arch_pt_get(dst, TEST_VA + 512 * PAGE_SIZE, &pi) == 0);
+	va = TEST_VA;
+	while (va < end)
+		arch_pt_clear_range(dst, &va, end, pfns, 8);
+	arch_pt_destroy(src);
+	arch_pt_destroy(dst);
+	frame_free(pg, 0);
+	KT_EXPECT(ktest_free_frames() == before);
+}
+
+/* A trapped entry (the poison emulator's) holds a frame like a present one: the range
+ * operations report its frame and write-protect it in the copy. */
+KTEST(pt, range_operations_count_trapped_entries)
+{
+	uint64_t before = ktest_free_frames();
+	struct arch_pt *src = arch_pt_create(), *dst = arch_pt_create();
+	struct page *pg = frame_alloc(0, PG_USER);
+	pfn_t pfns[4];
+	bool changed = false;
+	KT_EXPECT(src && dst && pg);
+	if (!src || !dst || !pg)
+		return;
+	KT_EXPECT(arch_pt_map(src, TEST_VA, page_to_pfn(pg), PT_READ | PT_WRITE) == 0);
+	KT_EXPECT(arch_pt_trap(src, TEST_VA, true) == 0);
+	vaddr_t va = TEST_VA, end = TEST_VA + PAGE_SIZE;
+	KT_EXPECT(arch_pt_copy_range(dst, src, &va, end, PT_WRITE, pfns, 4, &changed) == 1);
+	KT_EXPECT(pfns[0] == page_to_pfn(pg) && changed && va == end);
+	struct pte_info pi;
+	KT_EXPECT(arch_pt_get(dst, TEST_VA, &pi) == 0 && pi.present && !(pi.prot & PT_WRITE));
+	va = TEST_VA;
+	KT_EXPECT(arch_pt_clear_range(src, &va, end, pfns, 4) == 1 && pfns[0] == page_to_pfn(pg));
+	va = TEST_VA;
+	KT_EXPECT(arch_pt_clear_range(dst, &va, end, pfns, 4) == 1);
+	arch_pt_destroy(src);
+	arch_pt_destroy(dst);
 	frame_free(pg, 0);
 	KT_EXPECT(ktest_free_frames() == before);
 }
