@@ -12,6 +12,9 @@
  * again from the backing bytes the cache's owner gives (ops->backing, e.g. the initrd
  * image), or as zeros where there are none. A page made where a hole was punched into
  * backed bytes is dirty from the start (the backing no longer says what it holds).
+ * memory_failure drops a clean page (pagecache_drop_clean) and leaves a dirty one in the
+ * cache, poisoned, as Linux does for shmem: pagecache_get then says -EHWPOISON for it (reads
+ * and writes give EIO, faults SIGBUS) until truncate or a hole punch takes it out.
  *
  * References: the cache holds one on each of its frames; each PTE and each temporary user
  * (pagecache_get) one more. A frame leaves the cache (truncate, punch, memory_failure of a
@@ -69,8 +72,10 @@ void pagecache_init(struct pagecache *pc, const struct pagecache_ops *ops, void 
 /* The page at index with a reference for the caller (*out), made with PC_CREATE if missing:
  * a new page holds the backing bytes (clean) or zeros. Without PC_CREATE an index nothing
  * backs gives *out = NULL and 0 (the caller reads zeros); a backed one is brought in.
- * Returns 0, -EIO (PC_FAULT past the end; unreadable backing), -ENOSPC (the owner refused
- * the charge), -ENOMEM. Takes pc->lock. */
+ * Returns 0, -EHWPOISON (the page there is poisoned: a memory error took the only copy of its
+ * bytes; it stays in the cache until truncate or a punch of the whole page releases it),
+ * -EIO (PC_FAULT past the end; unreadable backing), -ENOSPC (the owner refused the charge),
+ * -ENOMEM. *out is NULL on error. Takes pc->lock. */
 int pagecache_get(struct pagecache *pc, uint64_t index, unsigned flags, struct page **out);
 /* Drop a reference from pagecache_get. */
 void pagecache_put(struct page *pg);

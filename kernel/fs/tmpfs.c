@@ -241,6 +241,14 @@ static int tmpfs_setsize(struct inode *inode, uint64_t size)
 	return pagecache_truncate(&inode->pc, size);
 }
 
+/* The page at index of pc (pagecache_get). A page a memory error took the bytes of stays in
+ * the cache, poisoned: reading, writing or allocating it is EIO, as Linux's shmem says. */
+static int get_page(struct pagecache *pc, uint64_t index, unsigned flags, struct page **pg)
+{
+	int err = pagecache_get(pc, index, flags, pg);
+	return err == -EHWPOISON ? -EIO : err;
+}
+
 /* fallocate mode 0 / KEEP_SIZE: make every page of the range, or none when there is no room. */
 static int tmpfs_reserve(struct inode *inode, int mode, uint64_t off, uint64_t len)
 {
@@ -254,7 +262,7 @@ static int tmpfs_reserve(struct inode *inode, int mode, uint64_t off, uint64_t l
 		return -ENOSPC;
 	for (uint64_t i = first; i < end; i++) {
 		struct page *pg;
-		int err = pagecache_get(&inode->pc, i, PC_CREATE, &pg);
+		int err = get_page(&inode->pc, i, PC_CREATE, &pg);
 		if (err)
 			return err;
 		pagecache_put(pg);
@@ -300,7 +308,7 @@ static long tmpfs_read(struct file *f, struct vfs_iter *it, uint64_t *pos)
 		size_t off = *pos % PAGE_SIZE;
 		size_t n = (size_t)MIN(MIN(PAGE_SIZE - off, it->count), size - *pos);
 		struct page *pg;
-		int err = pagecache_get(pc, *pos / PAGE_SIZE, 0, &pg);
+		int err = get_page(pc, *pos / PAGE_SIZE, 0, &pg);
 		if (err)
 			return done ? done : err;
 		size_t k =
@@ -323,7 +331,7 @@ static long write_pages(struct inode *inode, struct vfs_iter *it, uint64_t *pos)
 	while (it->count) {
 		size_t off = *pos % PAGE_SIZE, n = (size_t)MIN(PAGE_SIZE - off, it->count);
 		struct page *pg;
-		int err = pagecache_get(pc, *pos / PAGE_SIZE, PC_CREATE, &pg);
+		int err = get_page(pc, *pos / PAGE_SIZE, PC_CREATE, &pg);
 		if (err)
 			return done ? done : err;
 		size_t k = iter_copy_from(it, (uint8_t *)page_to_virt(pg) + off, n);

@@ -330,11 +330,15 @@ static int mf_user(struct mf_event *ev, struct page *pg)
 	collect_init(&c);
 	int n = unmap_and_signal(ev, pg, clean_file, &c);
 	bool held = READ_ONCE(pg->refcount) > 1; /* by someone but us: a shared object's slot */
+	bool cached = (fl & PG_FILE) && READ_ONCE(pg->mapping); /* a dirty page stays, as shmem */
 	upage_put(pg);
 	if (n < 0)
 		r = finish(ev, MF_FAILED, "mappings keep coming back");
 	else if (clean_file)
 		r = finish(ev, MF_RECOVERED, "clean file page dropped, re-read on next touch");
+	else if (cached)
+		r = finish(ev, MF_RECOVERED, "dirty file page kept in its page cache, poisoned: its "
+					     "reads and writes give EIO until it is truncated away");
 	else if (held)
 		r = finish(ev, MF_DELAYED, "held by a shared mapping; freed into quarantine later");
 	else

@@ -106,6 +106,8 @@ int pagecache_get(struct pagecache *pc, uint64_t index, unsigned flags, struct p
 	void *e = page_tree_lookup(&pc->tree, index);
 	if ((flags & PC_FAULT) && index >= pages_of(pc->size)) {
 		err = -EIO;
+	} else if (page_tree_is_page(e) && page_poisoned(e)) {
+		err = -EHWPOISON; /* its bytes are lost; it stays until truncate or punch */
 	} else if (page_tree_is_page(e)) {
 		pg = e;
 	} else {
@@ -246,7 +248,7 @@ int pagecache_truncate(struct pagecache *pc, uint64_t size)
 	if (size < old) {
 		take_range(pc, pages_of(size), UINT64_MAX, &list);
 		void *e = page_tree_lookup(&pc->tree, size / PAGE_SIZE);
-		if ((size % PAGE_SIZE) && page_tree_is_page(e))
+		if ((size % PAGE_SIZE) && page_tree_is_page(e) && !page_poisoned(e))
 			zero_part(e, size % PAGE_SIZE, PAGE_SIZE);
 	}
 	spin_unlock(&pc->lock);
@@ -260,6 +262,8 @@ static int punch_partial(struct pagecache *pc, uint64_t index, size_t from, size
 {
 	struct page *pg;
 	int err = pagecache_get(pc, index, 0, &pg);
+	if (err == -EHWPOISON)
+		return 0; /* nothing to zero in a lost page: only punching all of it frees it */
 	if (err || !pg)
 		return err;
 	spin_lock(&pc->lock);

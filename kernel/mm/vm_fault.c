@@ -98,7 +98,7 @@ static int fault_file(struct mm *mm, struct vma *v, vaddr_t va, unsigned access)
 	struct page *pg, *copy;
 	int err = pagecache_get(v->file.pc, idx, PC_CREATE | PC_FAULT, &pg);
 	if (err)
-		return err == -ENOMEM ? err : -ENXIO;
+		return err == -ENOMEM || err == -EHWPOISON ? err : -ENXIO;
 	if ((access & FAULT_WRITE) && (v->flags & VM_SHARED))
 		pagecache_mark_dirty(pg);
 	if (!(access & FAULT_WRITE) || (v->flags & VM_SHARED))

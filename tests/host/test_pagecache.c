@@ -1,11 +1,12 @@
 /* Host tests of the page cache (kernel/mm/pagecache.c) and its index (pagetree.c): the radix
  * tree against a model under random stores, erases and scans; pages brought in from backing
- * bytes or made as zeros; dirty and clean; truncate and hole punch; a size limit refusing
- * pages; mapped pages unmapped from every address space when they leave; no frame or tree
- * node left behind. */
+ * bytes or made as zeros; dirty and clean; a poisoned dirty page kept until a whole-page punch
+ * releases it; truncate and hole punch; a size limit refusing pages; mapped pages unmapped
+ * from every address space when they leave; no frame or tree node left behind. */
 #include "unit.h"
 #include "vm_testlib.h"
 #include "../../include/kerrno.h"
+#include "../../include/memory_failure.h"
 #include "../../include/pagecache.h"
 #include "../../include/rmap.h"
 #include <stdlib.h>
@@ -246,5 +247,37 @@ TEST(pagecache_truncate_zeroes_the_tail_and_punch_leaves_holes)
 	CHECK(page_tree_lookup(&pc.tree, 1) == PAGE_TREE_HOLE);
 	pagecache_destroy(&pc);
 	CHECK_EQ(page_tree_nr_nodes(), 0);
+	vt_check_clean();
+}
+
+/* A dirty page a memory error took (PG_HWPOISON, as memory_failure leaves it) stays in the
+ * cache: every get says -EHWPOISON, a partial punch or a truncate inside it leave it, and a
+ * punch of the whole page releases it; its frame never returns to the allocator. */
+TEST(pagecache_poisoned_dirty_page_stays_until_released)
+{
+	vt_start();
+	struct pagecache pc;
+	struct page *pg, *bad;
+	cache_setup(&pc, 4 * PAGE_SIZE);
+	REQUIRE(pagecache_get(&pc, 3, PC_CREATE, &bad) == 0 && bad);
+	pagecache_mark_dirty(bad);
+	pagecache_put(bad);
+	__atomic_fetch_or(&bad->flags, PG_HWPOISON | PG_SWPOISON, __ATOMIC_ACQ_REL);
+	CHECK_EQ(pagecache_get(&pc, 3, 0, &pg), -EHWPOISON);
+	CHECK(pg == NULL);
+	CHECK_EQ(pagecache_get(&pc, 3, PC_CREATE | PC_FAULT, &pg), -EHWPOISON);
+	CHECK_EQ(pagecache_punch(&pc, 3 * PAGE_SIZE + 8, 3 * PAGE_SIZE + 16), 0);
+	CHECK_EQ(pagecache_truncate(&pc, 3 * PAGE_SIZE + 100), 0); /* its tail is not zeroed */
+	CHECK_EQ(pagecache_get(&pc, 3, 0, &pg), -EHWPOISON);
+	CHECK(bad->mapping == &pc);
+	CHECK_EQ(pagecache_punch(&pc, 3 * PAGE_SIZE, 4 * PAGE_SIZE), 0);
+	CHECK(bad->mapping == NULL && page_poisoned(bad));
+	CHECK(bad->flags & PG_ISOLATED); /* retired when its last reference went, not freed */
+	REQUIRE(pagecache_get(&pc, 3, PC_CREATE, &pg) == 0 && pg && pg != bad);
+	CHECK(bytes(pg)[0] == 0);
+	pagecache_put(pg);
+	pagecache_destroy(&pc);
+	CHECK_EQ(page_tree_nr_nodes(), 0);
+	CHECK_EQ(unpoison_frame(page_to_pfn(bad)), 0); /* software poison: back for the count */
 	vt_check_clean();
 }
