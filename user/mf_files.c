@@ -28,9 +28,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef MADV_HWPOISON
-#define MADV_HWPOISON 100
-#endif
 #ifndef MADV_SOFT_OFFLINE
 #define MADV_SOFT_OFFLINE 101
 #endif
