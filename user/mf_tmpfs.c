@@ -14,7 +14,10 @@
  *     same bytes again, from a new frame: MCRK keeps the initrd image and reads the page
  *     again. Linux unpacks its initramfs into pages that have no other copy, so it would
  *     keep the page poisoned and signal.
- * The same source runs on Linux as root with a tmpfs /tmp (the clean case is skipped there). */
+ * Each page is poisoned with madvise(MADV_HWPOISON), or with the argument "corrupt" through
+ * /sys/kernel/debug/hwpoison/corrupt-pfn at its frame from /proc/self/pagemap. The same source
+ * runs on Linux as root with a tmpfs /tmp (the clean case is skipped there; corrupt-pfn needs
+ * debugfs and hwpoison_inject). */
 #define _GNU_SOURCE
 #include "utest.h"
 #include <errno.h>
@@ -58,10 +61,25 @@ static int touch(const volatile char *p)
 
 static long hwc_kb(void)
 {
-	char buf[4096], *s;
+	char buf[4096];
 	read_meminfo(buf, sizeof(buf));
-	s = strstr(buf, "HardwareCorrupted:");
-	return s ? strtol(s + 18, NULL, 10) : -1;
+	return meminfo_value(buf, "HardwareCorrupted:");
+}
+
+static uint64_t pfn_of(const void *va) { return utest_pagemap(va) & ((1ull << 55) - 1); }
+
+/* Poison the page mapped at p: madvise(MADV_HWPOISON), or with "corrupt" on the command line
+ * /sys/kernel/debug/hwpoison/corrupt-pfn at its frame number from /proc/self/pagemap. */
+static int use_corrupt_pfn;
+
+static int poison(char *p)
+{
+	char b[32];
+	if (!use_corrupt_pfn)
+		return madvise(p, PG, MADV_HWPOISON);
+	(void)*(volatile char *)p; /* mapped, so pagemap has its frame */
+	snprintf(b, sizeof(b), "%llu\n", (unsigned long long)pfn_of(p));
+	return utest_write_file("/sys/kernel/debug/hwpoison/corrupt-pfn", b);
 }
 
 /* A file of NPAGES pages, page i filled with 'a' + i: written, so every page is dirty. */
@@ -112,7 +130,7 @@ static void test_dirty(void)
 	for (int i = 0; i < 2; i++)
 		CHECK(read(ready[0], buf, 1) == 1);
 	long hwc = hwc_kb();
-	CHECK(madvise(p + PG, PG, MADV_HWPOISON) == 0);
+	CHECK(poison(p + PG) == 0);
 	for (int i = 0; i < 2; i++) { /* the spinner, then the sleeper */
 		CHECK(waitpid(kids[i], &st, 0) == kids[i]);
 		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == BUS_MCEERR_AO * 2 + 1);
@@ -154,7 +172,7 @@ static void test_truncate(void)
 	char buf[4];
 	char *p = mmap(NULL, NPAGES * PG, PROT_READ, MAP_SHARED, fd, 0);
 	CHECK(p != MAP_FAILED && p[2 * PG] == 'c');
-	CHECK(madvise(p + 2 * PG, PG, MADV_HWPOISON) == 0);
+	CHECK(poison(p + 2 * PG) == 0);
 	CHECK(pread(fd, buf, 1, 2 * PG) == -1 && errno == EIO);
 	munmap(p, NPAGES * PG);
 	CHECK(ftruncate(fd, 2 * PG) == 0 && ftruncate(fd, 3 * PG) == 0);
@@ -162,16 +180,6 @@ static void test_truncate(void)
 	CHECK(pread(fd, buf, 1, PG) == 1 && buf[0] == 'b');
 	close(fd);
 	unlink(PATH);
-}
-
-static uint64_t pfn_of(const void *va)
-{
-	uint64_t e = 0;
-	int fd = open("/proc/self/pagemap", O_RDONLY);
-	if (fd >= 0 && pread(fd, &e, 8, (off_t)((uintptr_t)va / PG * 8)) != 8)
-		e = 0;
-	close(fd);
-	return e & ((1ull << 55) - 1);
 }
 
 /* (MCRK only) A clean page of an initrd file is dropped and read again: no signal. */
@@ -184,7 +192,7 @@ static void test_clean_initrd_page(void)
 	CHECK(p != MAP_FAILED && memcmp(p, before, PG) == 0);
 	uint64_t old = pfn_of(p);
 	long hwc = hwc_kb();
-	CHECK(madvise(p, PG, MADV_HWPOISON) == 0);
+	CHECK(poison(p) == 0);
 	CHECK(touch(p) == 0 && memcmp(p, before, PG) == 0);
 	CHECK(pfn_of(p) != old && old != 0);
 	CHECK(pread(fd, again, PG, 0) == PG && memcmp(again, before, PG) == 0);
@@ -193,8 +201,9 @@ static void test_clean_initrd_page(void)
 	close(fd);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	use_corrupt_pfn = argc > 1 && strcmp(argv[1], "corrupt") == 0;
 	struct sigaction sa = {.sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO | SA_NODEFER};
 	sigaction(SIGBUS, &sa, NULL);
 	test_dirty();

@@ -16,6 +16,7 @@
     and by an early-kill child that spins and one that sleeps (AO to both, AR at the touch),
     then kept in its file poisoned (EIO for read/pread/pwrite, SIGBUS for a new mapper, fsync
     0) until a hole punch or truncate releases it; a clean initrd page dropped and read again.
+    mf-user-tmpfs-corrupt-smp1/2: the same, each page poisoned through corrupt-pfn.
   * mf-recovery0-fake-panic: vm.memory_failure_recovery=0 with mce.fake_panic=1: poisoning a
     page reports the panic naming the frame, and the kernel (and the program) keep running.
 Hook into the run with `from mf_tests import MF_TESTS` and `TESTS += MF_TESTS` in tests.py.
@@ -79,6 +80,10 @@ MF_TESTS = [
          Script(_program_exits_0("mf_tmpfs"), timeout=150)),
     Test("mf-user-tmpfs-smp1",      "direct", 1,   "run=mf_tmpfs",
          Script(_program_exits_0("mf_tmpfs"), timeout=150)),
+    Test("mf-user-tmpfs-corrupt-smp2", "direct", 2, "run=mf_tmpfs:corrupt",
+         Script(_program_exits_0("mf_tmpfs:corrupt"), timeout=150)),
+    Test("mf-user-tmpfs-corrupt-smp1", "direct", 1, "run=mf_tmpfs:corrupt",
+         Script(_program_exits_0("mf_tmpfs:corrupt"), timeout=150)),
     Test("mf-recovery0-fake-panic", "direct", 2,   "run=mf_files:recovery0 mce.fake_panic=1",
          Script(_recovery0_fake_panic, timeout=90)),
     # Threads: who is told of an madvise(MADV_HWPOISON), threads sleeping or spinning.
