@@ -1,8 +1,8 @@
 /* Host tests of file mappings and mremap in kernel/mm on the fake page tables (test_vm.c has
  * the rest of the address-space tests): private file pages read from the page cache and
  * copied on write, shared ones dirtied in place and seen by every mapper, msync's rules, a
- * truncate that unmaps pages past the end (SIGBUS after it), and mremap moving pages and
- * poison markers. Every test ends by destroying its mms and checking that the frame count
+ * truncate that unmaps pages past the end (SIGBUS after it), file VMAs merged again after
+ * mprotect with the rmap finding every mapper, and mremap moving pages and poison markers. Every test ends by destroying its mms and checking that the frame count
  * returns to its baseline and no rmap entry is left. */
 #include "unit.h"
 #include "fake_arch.h"
@@ -116,6 +116,48 @@ TEST(vm_file_shared_writes_reach_the_file)
 	CHECK_EQ(vm_msync(a, PG(0), 4 * PAGE_SIZE, 4), -ENOMEM); /* synced, then past the mapping */
 	CHECK_EQ(vf.syncs, 2);
 	CHECK_EQ(vm_msync(a, PG(0), 0, 4), 0);
+	mm_put(c);
+	mm_put(a);
+	mm_put(b);
+	CHECK_EQ(vf.refs, 0);
+	vt_file_release(&vf);
+	vt_check_clean();
+}
+
+/* A page-cache page is anchored in its cache's rmap object: the walk finds it in every VMA
+ * mapping the file, shared, private and forked; VMAs of the file cut by mprotect become one
+ * again (each VMA holds one file reference), and mremap keeps them on the object. */
+TEST(vm_file_vmas_merge_and_the_rmap_finds_every_mapper)
+{
+	vt_start();
+	struct vt_file vf;
+	vt_file_init(&vf, file_bytes, sizeof file_bytes, VM_FILE_READ | VM_FILE_WRITE);
+	struct mm *a = mm_create(), *b = mm_create();
+	REQUIRE(a && b);
+	CHECK_EQ(vm_mmap(a, PG(0), 3 * PAGE_SIZE, RW, MAP_SHARED | MAP_FIXED, &vf.vf, 0), PG(0));
+	CHECK_EQ(vm_mmap(b, PG(8), 3 * PAGE_SIZE, PT_READ, MAP_PRIVATE | MAP_FIXED, &vf.vf, 0),
+		 PG(8));
+	CHECK_EQ(vm_mprotect(a, PG(1), PAGE_SIZE, PT_READ), 0);
+	CHECK_EQ(vt_nr_vmas(a), 3);
+	CHECK_EQ(vf.refs, 4);
+	CHECK_EQ(vm_mprotect(a, PG(1), PAGE_SIZE, RW), 0);
+	CHECK_EQ(vt_nr_vmas(a), 1); /* the same file at following offsets: one VMA again */
+	CHECK_EQ(vf.refs, 2);
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ(vm_fault(a, PG(i), FAULT_READ, true), 0);
+		CHECK_EQ(vm_fault(b, PG(8 + i), FAULT_READ, true), 0);
+	}
+	struct mm *c = mm_fork(a);
+	REQUIRE(c);
+	struct page *pg = pfn_to_page(vt_pfn_at(a, PG(1)));
+	CHECK_EQ(vt_pfn_at(b, PG(9)), page_to_pfn(pg));
+	CHECK_EQ(rmap_count(pg), 3);
+	struct mm *all[3] = {a, b, c};
+	CHECK(vt_check(all, 3)); /* every PTE found by the walk, nothing more */
+	CHECK_EQ(vm_mremap(a, PG(0), 3 * PAGE_SIZE, 4 * PAGE_SIZE, 1 /* MAYMOVE */, 0), PG(0));
+	CHECK_EQ(vm_mremap(c, PG(0), 3 * PAGE_SIZE, 3 * PAGE_SIZE, 3 /* FIXED */, PG(20)), PG(20));
+	CHECK_EQ(vt_pfn_at(c, PG(21)), page_to_pfn(pg));
+	CHECK(vt_check(all, 3));
 	mm_put(c);
 	mm_put(a);
 	mm_put(b);
