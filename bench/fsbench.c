@@ -2,8 +2,8 @@
  * beside memcpy of the same 64 MiB in the same machine (the copy every write and read does
  * between user memory and the page cache, without the syscalls). A write is timed into a new
  * file (every page allocated then) and again over the file's pages (rewrite); a read after
- * them. Figures, not pass/fail: `make bench-guest`, or `sh bench/run_guest.sh fsbench`. The same source
- * runs on Linux, in any tmpfs directory given as its argument (default /tmp). */
+ * them. Figures, not pass/fail: `make bench-guest`, or `sh bench/run_guest.sh fsbench`. The
+ * same source runs on Linux, in any tmpfs directory given as its argument (default /tmp). */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdint.h>

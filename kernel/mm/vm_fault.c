@@ -75,7 +75,7 @@ static int fault_shared_anon(struct mm *mm, struct vma *v, vaddr_t va)
 
 /* Map page pg of v's file at va (index idx): read-only unless v is shared and the page is
  * dirty. The fault re-checks, with the PTE in place, that pg is still the file's page: a
- * truncate that took it out meanwhile either sees our rmap entry or is seen here. The PTE
+ * truncate that took it out meanwhile either finds our PTE by its walk or is seen here. The PTE
  * takes the caller's reference. */
 static int map_file_page(struct mm *mm, struct vma *v, vaddr_t va, uint64_t idx, struct page *pg)
 {

@@ -2,8 +2,9 @@
  * the rest of the address-space tests): private file pages read from the page cache and
  * copied on write, shared ones dirtied in place and seen by every mapper, msync's rules, a
  * truncate that unmaps pages past the end (SIGBUS after it), file VMAs merged again after
- * mprotect with the rmap finding every mapper, and mremap moving pages and poison markers. Every test ends by destroying its mms and checking that the frame count
- * returns to its baseline and no rmap entry is left. */
+ * mprotect with the rmap finding every mapper, and mremap moving pages and poison markers.
+ * Every test ends by destroying its mms and checking that the frame count returns to its
+ * baseline and no anon_vma or chain entry is left. */
 #include "unit.h"
 #include "fake_arch.h"
 #include "fake_mmu.h"
