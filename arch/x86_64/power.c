@@ -14,6 +14,7 @@
 #define KBC_INPUT_FULL 0x02
 #define KBC_PULSE_RESET 0xfe
 #define KBC_WAIT_SPINS 100000
+#define POWER_OFF_WAIT_NS 2000000000ull
 
 static void quiesce(void)
 {
@@ -30,6 +31,9 @@ __noreturn void arch_power_off(void)
 		if (acpi_poweroff.pm1b_cnt)
 			outw(acpi_poweroff.pm1b_cnt,
 			     (uint16_t)(acpi_poweroff.slp_typb << SLP_TYP_SHIFT | SLP_EN));
+		/* The sleep request takes effect asynchronously (QEMU handles it in its main
+		 * loop, firmware may take a moment): give it time before the fallback. */
+		tsc_delay_ns(POWER_OFF_WAIT_NS);
 	}
 	arch_exit_emulator(0); /* still running: no ACPI power-off here */
 }
