@@ -9,6 +9,8 @@
  *     nothing); HardwareCorrupted rises by 4 kB. A hole punched over the whole page releases
  *     it: the range reads as zeros and takes writes again, and the frame stays out of use
  *     (HardwareCorrupted stays). Truncating the file below a poisoned page releases it too.
+ *   - madvise(MADV_SOFT_OFFLINE) of a dirty page: its bytes move to a new frame, the file and
+ *     the mapping follow, no signal, the old frame is retired (+4 kB HardwareCorrupted).
  *   - (MCRK only) a clean page of a file from the initrd (/bin/hello, never written), mapped
  *     privately: madvise(MADV_HWPOISON) sends no signal, and the mapping and pread give the
  *     same bytes again, from a new frame: MCRK keeps the initrd image and reads the page
@@ -182,6 +184,29 @@ static void test_truncate(void)
 	unlink(PATH);
 }
 
+/* madvise(MADV_SOFT_OFFLINE) of a dirty tmpfs page: the file keeps its bytes in a new frame,
+ * the mapping follows it, no signal, and the old frame is retired. */
+static void test_soft_offline(void)
+{
+	int fd = make_file();
+	char b[2];
+	char *p = mmap(NULL, NPAGES * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(p != MAP_FAILED && p[PG] == 'b');
+	p[PG + 1] = 'S';
+	uint64_t old = pfn_of(p + PG);
+	long hwc = hwc_kb();
+	CHECK(madvise(p + PG, PG, MADV_SOFT_OFFLINE) == 0);
+	CHECK(touch(p + PG) == 0 && p[PG] == 'b' && p[PG + 1] == 'S');
+	CHECK(pfn_of(p + PG) != old && old != 0);
+	CHECK(pread(fd, b, 2, PG) == 2 && b[0] == 'b' && b[1] == 'S');
+	p[PG + 2] = 'T'; /* the file's page is the new frame */
+	CHECK(pread(fd, b, 1, PG + 2) == 1 && b[0] == 'T');
+	CHECK(hwc_kb() == hwc + 4);
+	munmap(p, NPAGES * PG);
+	close(fd);
+	unlink(PATH);
+}
+
 /* (MCRK only) A clean page of an initrd file is dropped and read again: no signal. */
 static void test_clean_initrd_page(void)
 {
@@ -208,6 +233,7 @@ int main(int argc, char **argv)
 	sigaction(SIGBUS, &sa, NULL);
 	test_dirty();
 	test_truncate();
+	test_soft_offline();
 	if (on_mcrk())
 		test_clean_initrd_page();
 	DONE("mf_tmpfs");

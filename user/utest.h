@@ -30,6 +30,9 @@ static int utest_failures __attribute__((unused)); /* not every includer checks 
 #ifndef MADV_HWPOISON
 #define MADV_HWPOISON 100
 #endif
+#ifndef MADV_SOFT_OFFLINE
+#define MADV_SOFT_OFFLINE 101
+#endif
 #ifndef BUS_MCEERR_AR
 #define BUS_MCEERR_AR 4
 #define BUS_MCEERR_AO 5

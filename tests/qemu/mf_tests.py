@@ -15,7 +15,8 @@
   * mf-user-tmpfs-smp1/2: user/mf_tmpfs.c, tmpfs pages: a dirty page mapped by this process
     and by an early-kill child that spins and one that sleeps (AO to both, AR at the touch),
     then kept in its file poisoned (EIO for read/pread/pwrite, SIGBUS for a new mapper, fsync
-    0) until a hole punch or truncate releases it; a clean initrd page dropped and read again.
+    0) until a hole punch or truncate releases it; soft offline of a dirty page keeping its
+    content; a clean initrd page dropped and read again.
     mf-user-tmpfs-corrupt-smp1/2: the same, each page poisoned through corrupt-pfn.
   * mf-recovery0-fake-panic: vm.memory_failure_recovery=0 with mce.fake_panic=1: poisoning a
     page reports the panic naming the frame, and the kernel (and the program) keep running.
