@@ -98,9 +98,10 @@ $(B)/mcrk-test.elf: $(KOBJ) $(KTEST_OBJ) $(KSYMS_EMPTY) linker.ld scripts/mksyms
 	$(call link_with_symbols,$(KOBJ) $(KTEST_OBJ))
 
 # ---- user programs (musl, static) and the initrd that carries them as /bin/NAME: the
-# programs tests run (user/), the demo's victim (demo/) and the guest benchmarks (bench/) ----
+# programs tests run (user/), the demo's victim (demo/) and the guest benchmarks (bench/);
+# /etc (rootfs/etc: passwd and group, root and one unprivileged user) ----
 USER_SRC := $(sort $(wildcard user/*.c)) $(sort $(wildcard demo/*.c)) bench/mfbench.c \
-	bench/forkbench.c bench/fsbench.c bench/threadbench.c
+	bench/cecbench.c bench/forkbench.c bench/fsbench.c bench/thpbench.c bench/threadbench.c
 USER_BIN := $(addprefix $(B)/user/,$(basename $(notdir $(USER_SRC))))
 USER_CFLAGS := -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
 $(B)/user/%: user/%.c $(wildcard user/*.h) $(DEPS_STAMP)
@@ -113,8 +114,8 @@ $(B)/user/%: bench/%.c bench/bench.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -o $@ $<
 MCE_CASES := $(wildcard ../shared/mce-test-cases)
-$(B)/initrd.cpio: $(USER_BIN) scripts/mkinitrd.py
-	$(PYTHON) scripts/mkinitrd.py $@ init=$(B)/user/init \
+$(B)/initrd.cpio: $(USER_BIN) scripts/mkinitrd.py $(wildcard rootfs/etc/*)
+	$(PYTHON) scripts/mkinitrd.py $@ init=$(B)/user/init etc/=rootfs/etc \
 		$(foreach u,$(filter-out $(B)/user/init,$(USER_BIN)),bin/$(notdir $(u))=$(u)) \
 		$(if $(MCE_CASES),mce-cases/=$(MCE_CASES))
 
@@ -192,16 +193,20 @@ RMAP_BENCH_SRC := bench/rmap_bench.c $(addprefix kernel/mm/,rmap.c vm.c vm_map.c
 	tests/host/fake_arch.c tests/host/fake_mmu.c
 $(B)/rmap_bench: $(RMAP_BENCH_SRC)
 	$(HOSTCC) $(BENCH_CFLAGS) -o $@ $^
-bench: $(B)/frame_bench $(B)/rmap_bench
+$(B)/cec_bench: bench/cec_bench.c kernel/mce/cec.c
+	$(HOSTCC) $(BENCH_CFLAGS) -o $@ $^
+bench: $(B)/frame_bench $(B)/rmap_bench $(B)/cec_bench
 	$(B)/frame_bench
 	$(B)/rmap_bench
+	$(B)/cec_bench
 
-# Guest benchmarks under QEMU (minutes): memory_failure costs, SRAR and SRAO latency, tmpfs,
-# threads.
+# Guest benchmarks under QEMU (minutes): memory_failure and corrected-error collector costs,
+# SRAR and SRAO latency, tmpfs, threads.
 bench-guest: all
 	sh bench/run_mfbench.sh
 	sh bench/run_guest.sh forkbench
 	sh bench/run_guest.sh fsbench
+	sh bench/run_guest.sh --smp 2 cecbench
 	$(PYTHON) bench/srar_latency.py
 	$(PYTHON) bench/srao_latency.py
 	sh bench/run_threadbench.sh

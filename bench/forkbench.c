@@ -14,21 +14,11 @@
  * `forkbench:quick` (fewer runs). bench/run_guest.sh boots it. */
 #define _GNU_SOURCE
 #include "bench.h"
-#include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #ifndef MADV_HWPOISON
 #define MADV_HWPOISON 100
 #endif
-#define PG 4096ul
 #define MIB (1024ul * 1024)
 #define MAX_RUNS 31
 
@@ -96,14 +86,10 @@ static void bench_fork_exit(unsigned mib)
 		munmap(p, len);
 }
 
-/* A child that shares the parent's memory and sleeps until killed (MCRK has no pipes). */
-static pid_t sleeper(void)
+/* bench.h's sleeper, or the end of the benchmark when fork fails. */
+static pid_t sleeper_or_exit(void)
 {
-	pid_t pid = fork();
-	if (pid == 0) {
-		for (;;)
-			sleep(1000);
-	}
+	pid_t pid = sleeper();
 	if (pid < 0) {
 		perror("forkbench: fork");
 		exit(1);
@@ -127,7 +113,7 @@ static void bench_faults(void)
 		uint64_t t0 = rdtsc();
 		touch(p, len, 1);
 		fresh[r] = rdtsc() - t0;
-		pid_t pid = sleeper();
+		pid_t pid = sleeper_or_exit();
 		t0 = rdtsc();
 		touch(p, len, 2);
 		cow[r] = rdtsc() - t0;
@@ -154,7 +140,7 @@ static void bench_munmap(void)
 		priv[r] = rdtsc() - t0;
 		p = map_anon(len, MAP_PRIVATE);
 		touch(p, len, 1);
-		pid_t pid = sleeper();
+		pid_t pid = sleeper_or_exit();
 		t0 = rdtsc();
 		munmap(p, len);
 		shared[r] = rdtsc() - t0;
@@ -174,7 +160,7 @@ static uint64_t bench_hwpoison(int n)
 		char *p = map_anon(PG, MAP_PRIVATE);
 		touch(p, PG, 1);
 		for (int i = 0; i < n - 1; i++)
-			pids[i] = sleeper();
+			pids[i] = sleeper_or_exit();
 		uint64_t t0 = rdtsc();
 		if (madvise(p, PG, MADV_HWPOISON))
 			perror("forkbench: madvise(MADV_HWPOISON)");

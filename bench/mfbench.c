@@ -17,21 +17,11 @@
 #include "bench.h"
 #include <fcntl.h>
 #include <setjmp.h>
-#include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #ifndef MADV_HWPOISON
 #define MADV_HWPOISON 100
 #endif
-#define PG 4096
 #define RUNS 31	     /* samples per single-page figure */
 #define TABLE_RUNS 3 /* samples per (N, M) cell: each needs up to 767 forks */
 
@@ -50,17 +40,6 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 	(void)sig, (void)uc;
 	handler_code = si->si_code;
 	siglongjmp(jb, 1);
-}
-
-static char *dirty_page(void)
-{
-	char *p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED) {
-		perror("mmap");
-		exit(1);
-	}
-	memset(p, 0x5a, PG);
-	return p;
 }
 
 static void set_policy(int policy)
@@ -92,32 +71,6 @@ static uint64_t bench_one_mapping(unsigned pause_ms)
 		munmap(p, PG);
 	}
 	return median(v, runs);
-}
-
-/* memory_failure's own time for its last n events on MCRK: the "(+N ns)" of the outcome lines
- * it logs ("...: recovered (...)"), read back from /proc/kmsg (the log keeps them even when the
- * console level hides them). The median in us, or -1 when none is found (as on Linux). */
-static double kernel_own_us(int n)
-{
-	static char log[1 << 16];
-	uint64_t v[RUNS];
-	int fd = open("/proc/kmsg", O_RDONLY | O_NONBLOCK), k = 0;
-	ssize_t len = fd >= 0 ? read(fd, log, sizeof(log) - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (len <= 0)
-		return -1;
-	log[len] = 0;
-	for (char *p = log; (p = strstr(p, "page: recovered (")) != NULL; p++) {
-		char *t = strstr(p, "(+"), *eol = strchr(p, '\n');
-		if (t && (!eol || t < eol)) {
-			v[k % RUNS] = strtoull(t + 2, NULL, 10);
-			k++;
-		}
-	}
-	if (k > n)
-		k = n;
-	return k ? (double)median(v, k > RUNS ? RUNS : k) / 1000.0 : -1;
 }
 
 /* Early kill: from the madvise call to the BUS_MCEERR_AO handler. */
@@ -162,27 +115,6 @@ static uint64_t bench_touch(void)
 		munmap(p, PG);
 	}
 	return n ? median(v, n) : 0;
-}
-
-/* Fork a child that sleeps until killed; its pid (or -1). */
-static pid_t sleeper(void)
-{
-	pid_t pid = fork();
-	if (pid == 0) {
-		for (;;)
-			sleep(1000); /* nanosleep: killed by SIGKILL */
-	}
-	return pid;
-}
-
-static void reap(pid_t *pids, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (pids[i] > 0)
-			kill(pids[i], SIGKILL);
-	for (int i = 0; i < n; i++)
-		if (pids[i] > 0)
-			waitpid(pids[i], NULL, 0);
 }
 
 /* memory_failure of a page mapped by n tasks while m unrelated tasks sleep (median). */

@@ -20,6 +20,8 @@
 #define PG_ISOLATED BIT(10) /* taken out of the allocator for good (poison, frame_isolate_free) */
 #define PG_DIRTY BIT(11)    /* page cache: written; no other copy of its bytes exists */
 #define PG_UPTODATE BIT(12) /* page cache: holds the file's bytes */
+#define PG_MOVING BIT(13)   /* with PG_USER: soft offline is copying it; no PTE may give write
+			       access to it until every mapping points at the copy (vm_pte_prot) */
 #define PG_HWPOISON BIT(16) /* memory error: never handed out again */
 #define PG_SWPOISON BIT(17) /* the poison was injected by software (may be unpoisoned) */
 #define PG_TRAP BIT(18)     /* the poison emulator armed a line in it: every mapping traps */
@@ -52,7 +54,11 @@ struct page {
 		uint64_t counts; /* both: a PTE added or removed changes them in one atomic op
 				    (refcount in the low half; see PAGE_COUNTS_PTE) */
 	};
-	struct list_node link; /* free list, per-CPU cache, or owner's list */
+	union {
+		struct list_node link; /* free list, per-CPU cache, or owner's list */
+		int32_t pmd_maps; /* first frame of a user 2 MiB run while huge entries map
+				     the run: how many (kernel/mm/thp.c) */
+	};
 	void *priv;         /* owner's data (rmap anchor, slab free chain, ...) */
 	uint64_t index;     /* user frame: its page index in its rmap anchor (include/rmap.h);
 			       a page-cache page's anchor is its cache, so this is its file page */
@@ -88,6 +94,14 @@ void frame_add_free_range(pfn_t start, pfn_t end);
 struct page *frame_alloc(unsigned order, uint32_t kind);
 /* Return a block from frame_alloc (same order). A poisoned frame in it is kept out for good. */
 void frame_free(struct page *pg, unsigned order);
+
+/* Turn the allocated block of 2^order frames at pg into 2^order allocated single frames of
+ * the same kind, each with refcount 1 (a transparent huge page: after a split each frame goes
+ * its own way). The caller owns the block. Process context. */
+void frame_split_block(struct page *pg, unsigned order);
+/* The reverse: 2^order allocated single frames of one kind from pg (aligned), all owned by the
+ * caller, become one block again for frame_free(pg, order). Process context. */
+void frame_join_block(struct page *pg, unsigned order);
 
 /* Take a free frame out of the allocator for good (memory_failure on a free frame): it may be
  * inside a larger buddy block (the block is split around it) or in any CPU's cache.

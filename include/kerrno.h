@@ -38,6 +38,7 @@
 #define ENOTEMPTY 39
 #define ELOOP 40
 #define EOPNOTSUPP 95
+#define EAFNOSUPPORT 97
 #define ETIMEDOUT 110
 #define EHWPOISON 133
 /* Kernel-internal (never seen by user space): a syscall interrupted by a signal; signal

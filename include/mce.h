@@ -262,6 +262,11 @@ struct mce_paddr {
 int mce_addr_decode(const struct mce_record *r, struct mce_paddr *out);
 /* True when mce_addr_decode would succeed. Any context. */
 bool mce_addr_usable(const struct mce_record *r);
+/* Whether the record reports a memory error, by the Intel compound error codes of MCACOD (bit
+ * 12, the filter bit, ignored): memory controller (0000 1MMM CCCC), cache hierarchy (0001 RRRR
+ * TTLL) or generic cache hierarchy (0000 0000 11LL). A bus or interconnect error (bit 11) is
+ * not, whatever its lower bits say. As Linux's mce_is_memory_error on Intel. Any context. */
+bool mce_is_memory_error(const struct mce_record *r);
 
 /* ---- decision (kernel/mce/decide.c) ---- */
 

@@ -17,6 +17,7 @@ struct mce_config {
 	bool cmci;		     /* use CMCI when MCG_CAP has CMCI_P */
 	bool lmce;		     /* use local machine checks when the platform allows */
 	bool ignore_ce;		     /* corrected errors are neither logged nor acted on */
+	bool print_all;		     /* print the corrected errors the collector keeps, too */
 	bool panic_on_ce;	     /* testing: a corrected error panics */
 	bool fake_panic;	     /* testing: report a panic decision and carry on */
 	bool fake_cmci;		     /* testing: install the CMCI handler even without CMCI_P */
@@ -60,11 +61,15 @@ uint64_t mce_handle_mc(const struct mce_entry *e);
  * MCE_SRC_CMCI; only_owned: CMCI reads just the banks this CPU owns). Returns records taken.
  * IRQ context (timer, CMCI) or process context with interrupts off. */
 unsigned mce_poll(enum mce_source src, bool only_owned);
-/* Timer tick on this CPU: polls every mce.poll_ms and ends storms. IRQ context. */
+/* Timer tick on this CPU: polls every mce.poll_ms, ends storms, and queues the corrected-error
+ * collector's decay when due. IRQ context. */
 void mce_tick(void);
 
 /* Print everything the rings hold (records in Linux's format plus a decoded summary, events)
- * and run the hooks the records ask for. Returns entries printed. Process context. */
+ * and run the hooks the records ask for: a corrected memory error goes to the collector first
+ * and is printed only when the collector does not keep it (mce_cec.h) or mce.print_all is on.
+ * Then run the collector's soft offlines. Returns entries taken from the rings. Process
+ * context, interrupts enabled. */
 unsigned mce_drain(void);
 
 /* Apply mce_cfg.cmci on this CPU: claim CMCI banks and enable their CTL2 bit, or give them up
@@ -124,6 +129,7 @@ struct mce_stats {
 	uint64_t storms_begun, storms_ended;  /* storm mode changes (all banks, all CPUs) */
 	uint64_t storm_suppressed;	      /* records counted but not logged during storms */
 	uint64_t mf_queued;		      /* frames handed to memory_failure_queue */
+	uint64_t cec_kept;		      /* records the collector kept off the console */
 	uint64_t ar_user, ar_kernel_fixups;   /* SRAR in user mode / at a kernel fixup */
 	uint64_t dropped;		      /* ring entries lost (rings full) */
 };

@@ -44,9 +44,22 @@ unsigned memory_failure_queue_run(void);
 /* Undo software-injected poison of a frame that is no longer used. 0, -EINVAL (not poisoned
  * by software), -ENXIO (not RAM), -EBUSY (still in use). Process context. */
 int unpoison_frame(pfn_t pfn);
-/* Soft offline: move the contents of the frame to a fresh one under every mapper, then
- * poison the old frame. No signal, no data loss. 0 or -errno. Process context. */
-int soft_offline_frame(pfn_t pfn);
+/* What soft offline did with a frame, for a caller that reports it (the corrected-error
+ * collector's log line). */
+struct mf_soft_report {
+	const char *what; /* e.g. "anonymous user page moved", "free frame taken out", "kernel
+			     heap: cannot be moved" */
+	pfn_t new_pfn;	  /* a moved page: the frame that now holds it; else MF_NO_PFN */
+};
+/* Soft offline, Linux's soft_offline_page: a frame that is still good but has had too many
+ * corrected errors leaves use without anything being lost. A user page is copied to a fresh
+ * frame while no mapping may write it (writers wait), every mapper is switched to the copy,
+ * and the old frame is retired (software poison); a free frame is taken out of the allocator;
+ * a frame poisoned already needs nothing. No signal, no data loss. Returns 0 for those,
+ * -ENXIO for a pfn that is not RAM, -EIO for kernel memory and page tables (they cannot
+ * move; nothing changes), -EBUSY / -ENOMEM when the move failed (the page stays where it
+ * was). Fills *rep when rep is not NULL. Process context, interrupts enabled. */
+int soft_offline_frame(pfn_t pfn, struct mf_soft_report *rep);
 
 /* The poison emulator (kernel/mce/einj_emu.c): make every mapping of frame pfn trap (on) or
  * stop trapping (off): each user PTE, the kernel's direct map, and any mapping made later

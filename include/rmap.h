@@ -50,6 +50,8 @@ int rmap_anon_prepare(struct vma *v);
 void rmap_page_set_anon(struct page *pg, struct vma *v, vaddr_t va);
 /* Anchor new where old is anchored, at the same index (soft offline moves a page). */
 void rmap_page_copy_anchor(struct page *new, const struct page *old);
+/* The object pg is anchored in, or NULL (private anonymous, or not anchored). Any context. */
+struct rmap_object *rmap_page_object(const struct page *pg);
 /* Drop pg's anchor: its frame is being freed (its last reference went). */
 void rmap_page_release(struct page *pg);
 

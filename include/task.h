@@ -16,6 +16,7 @@
 #pragma once
 #include "arch/context.h"
 #include "cpumask.h"
+#include "cred.h"
 #include "list.h"
 #include "siginfo.h"
 #include "spinlock.h"
@@ -102,6 +103,7 @@ struct thread_group {
 	unsigned nr_threads;	     /* threads that have not exited */
 	enum group_state state;
 	int exit_status;	     /* the wait status, once GROUP_ZOMBIE */
+	uint32_t exit_uid;	     /* then: the leader's real uid (SIGCHLD's, waitid's si_uid) */
 	/* The process tree (sched_lock). */
 	struct thread_group *parent; /* NULL for init and kernel tasks without a parent */
 	struct list_node children;   /* child processes, through their .sibling */
@@ -169,6 +171,7 @@ struct task {
 	struct wait_queue vfork_wait; /* a CLONE_VFORK parent sleeps here */
 	struct restart_block restart;
 	enum mf_kill_policy mf_kill;
+	struct cred cred;      /* this thread's ids (cred.h): its own to change, fork copies */
 	struct sig_state *sig; /* signal mask, pending set, altstack (kernel/sig) */
 	/* CPU time: exact run time, and ticks sampled in user and kernel mode. */
 	uint64_t runtime_ns, exec_start_ns, utime, stime;
@@ -210,8 +213,14 @@ void sched_start_task(struct task *t);
 int sched_set_affinity(struct task *t, const struct cpumask *mask);
 /* The online CPUs as a mask. Any context. */
 void sched_online_mask(struct cpumask *out);
-/* Load averages (Linux's fixed point, FSHIFT 11) over 1, 5 and 15 minutes. Any context. */
+/* Load averages (Linux's fixed point, FSHIFT bits) over 1, 5 and 15 minutes. Any context. */
+#define FSHIFT 11
 void sched_loadavg(uint64_t loads[3]);
+/* Tasks running or runnable now (Linux's nr_running, /proc/loadavg's first count), and the
+ * time every CPU has spent idle since boot, summed (/proc/uptime's second field). Any
+ * context but #MC/NMI (takes sched_lock). */
+unsigned sched_nr_running(void);
+uint64_t sched_idle_ns(void);
 
 /* Create a kernel task running fn(arg), a process of its own (pid = tgid). NULL when out of
  * memory. Process context. */
@@ -237,6 +246,8 @@ void task_put(struct task *t);
 unsigned task_count(void);
 /* Number of processes (thread groups) not yet reaped. */
 unsigned task_count_processes(void);
+/* The pid handed out last (/proc/loadavg's last field). */
+int task_last_pid(void);
 /* Make mm the address space of t (NULL: none), keeping mm->users (who runs in mm) right.
  * The caller moves its own references on the mms. Takes sched_lock. */
 void task_set_mm(struct task *t, struct mm *mm);

@@ -22,7 +22,8 @@ struct vfs_node_ops {
 	long (*read)(void *priv, void *buf, size_t n, uint64_t off);
 	/* A write of n bytes (for control files: the whole value at once). Bytes taken or -errno. */
 	long (*write)(void *priv, const char *buf, size_t n);
-	bool privileged_write; /* writes need root (every MCRK task is root) */
+	bool privileged_write; /* writes need fsuid 0 (a root-owned 0644 file): -EACCES at open */
+	bool root_only;	       /* any open needs fsuid 0 (a root-owned 0400 file) */
 };
 
 /* Make path a file of the pseudo file system it lies in: "/proc/..." (procfs), "/sys/kernel/

@@ -44,7 +44,9 @@
 #define VM_STACK 0x10	  /* MAP_STACK, or the initial stack */
 #define VM_GROWSDOWN 0x20 /* MAP_GROWSDOWN (recorded; automatic growth is not implemented) */
 #define VM_BRK 0x40	  /* the heap that brk moves */
-#define VM_MAYWRITE 0x80  /* PROT_WRITE may be given (not a shared mapping of a read-only fd) */
+#define VM_HUGEPAGE 0x80   /* MADV_HUGEPAGE: huge pages even when enabled is "madvise" */
+#define VM_NOHUGEPAGE 0x100 /* MADV_NOHUGEPAGE: never huge pages */
+#define VM_MAYWRITE 0x200  /* PROT_WRITE may be given (not a shared mapping of a read-only fd) */
 
 /* Fault access bits for vm_fault: FAULT_READ/WRITE/EXEC from entry.h (the PT_* values). */
 #include "entry.h"
@@ -181,6 +183,28 @@ long vm_mremap(struct mm *mm, vaddr_t addr, uint64_t old_len, uint64_t new_len, 
  * memory error. 0, -EINVAL (misaligned, outside user space, or a VM_LOCKED mapping: it
  * stops there), -ENOMEM (a hole; the mapped parts are still dropped). Takes mm->lock. */
 int vm_madvise_dontneed(struct mm *mm, vaddr_t addr, uint64_t len);
+/* madvise(MADV_HUGEPAGE) (on) or MADV_NOHUGEPAGE of [addr, addr + len) (rounded up to
+ * pages): the VMAs there get VM_HUGEPAGE or VM_NOHUGEPAGE and lose the other (split where the
+ * range cuts them). Pages already mapped stay as they are, as on Linux (which has khugepaged
+ * to collapse them later; MCRK has none). 0 (also for len 0), -EINVAL (misaligned), -ENOMEM
+ * (a hole in the range, or no memory to split). Takes mm->lock. */
+int vm_madvise_huge(struct mm *mm, vaddr_t addr, uint64_t len, bool on);
+
+/* Transparent huge pages (kernel/mm/thp.c). */
+struct thp_stats {
+	uint64_t fault_alloc;	 /* faults that mapped a huge entry (Linux's thp_fault_alloc) */
+	uint64_t fault_fallback; /* faults that wanted one and mapped 4 KiB */
+	uint64_t split;		 /* huge entries split into 512 PTEs (thp_split_pmd) */
+	uint64_t reused;	 /* writes that found a read-only huge entry theirs alone */
+};
+/* Bytes of anonymous memory mapped by huge entries, each run once (AnonHugePages). Any
+ * context but #MC/NMI. */
+uint64_t thp_anon_bytes(void);
+/* A copy of the counters. Any context but #MC/NMI. */
+void thp_get_stats(struct thp_stats *out);
+/* Read transparent_hugepage= and register the control files. Boot, process context. */
+void thp_init(void);
+
 /* Set the protection of [addr, addr + len), splitting VMAs. A copy-on-write page stays
  * read-only until a write fault breaks COW. 0, -EINVAL, -ENOMEM (a hole in the range, or no
  * memory; nothing changes), -EACCES (write on a shared mapping of a file not open for
@@ -229,8 +253,17 @@ int vm_trap_page(struct mm *mm, vaddr_t va, pfn_t pfn, bool on);
 /* Remove the present PTE at va that maps pfn, leaving nothing (a clean PG_FILE page is re-read
  * on next touch). 0 or -ENOENT. Takes mm->lock. */
 int vm_unmap_page(struct mm *mm, vaddr_t va, pfn_t pfn);
-/* Make va, which must map old_pfn, map new instead with the same protection (soft offline;
- * a shared object's slot holding old_pfn follows). The caller keeps its own reference on new,
+/* Take write access away from the present PTE at va, which must map pfn, and flush it from
+ * every TLB (soft offline: nobody may write the frame while it is copied; a later write fault
+ * gives it back). 0, or -ENOENT if va does not map pfn. Takes mm->lock. */
+int vm_wrprotect_page(struct mm *mm, vaddr_t va, pfn_t pfn);
+/* Give the present PTE at va, which must map pfn, the protection its VMA allows: write for a
+ * shared VMA, or for a private one when this PTE is the page's only holder, the caller's
+ * `held` references not counted (soft offline, once every mapper is on the copy, so that a
+ * writer does not fault and copy the page again). 0 or -ENOENT. Takes mm->lock. */
+int vm_settle_page(struct mm *mm, vaddr_t va, pfn_t pfn, int held);
+/* Make va, which must map old_pfn, map new instead with the same protection (soft offline,
+ * which moves a shared object's slot itself). The caller keeps its own reference on new,
  * has copied the contents and anchored new where old is (rmap_page_copy_anchor).
  * 0, -ENOENT, -ENOMEM. Takes mm->lock. */
 int vm_replace_page(struct mm *mm, vaddr_t va, pfn_t old_pfn, struct page *new);

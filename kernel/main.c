@@ -8,6 +8,7 @@
 #include "frame.h"
 #include "kstring.h"
 #include "memory_failure.h"
+#include "vm.h"
 #include "arch/mmu.h"
 #include "arch/smp.h"
 #include "entry.h"
@@ -16,6 +17,7 @@
 #include "proc.h"
 #include "syscall.h"
 #include "kernel.h"
+#include "mce_cec.h"
 #include "mce_core.h"
 #include "printk.h"
 #include "proc_cpu.h"
@@ -94,6 +96,8 @@ void kernel_main(void)
 	proc_cpu_init();
 	mce_ctl_init();
 	memory_failure_init();
+	mce_cec_init(boot_info.cmdline);
+	thp_init();
 	frame_kpageflags_init();
 	einj_init();
 	syscall_init();

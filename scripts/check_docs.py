@@ -41,7 +41,7 @@ SOURCE_EXT = (".c", ".h", ".S", ".py", ".sh", ".ld", ".def", ".cfg")
 PATH_EXT = SOURCE_EXT + (".md", ".txt", ".json")
 SKIP_DIRS = {".git", "build", "__pycache__"}
 ROW_PREFIXES = ("boot-", "ktest-", "user-", "mce-hmp", "mce-file", "mce-user", "mf-", "bochs-",
-                "hw-")
+                "cec-", "hw-")
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 PLACEHOLDER = re.compile(
     r"(?<![A-Za-z])(NAME|SUBJECT|SUITE|PATTERN|PROG|TARGET|FILE|ROW)(?![A-Za-z])")

@@ -6,6 +6,7 @@
  * share it; the vm.memory_failure_early_kill switch; going on after a lost page with
  * MADV_DONTNEED. */
 #define _GNU_SOURCE
+#include "sigbus_catch.h"
 #include "utest.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -20,28 +21,6 @@
 #include <unistd.h>
 
 #define PG 4096
-
-static sigjmp_buf jb;
-static volatile int got_code, got_lsb, got_count;
-static void *volatile got_addr;
-
-static void on_sigbus(int sig, siginfo_t *si, void *uc)
-{
-	(void)sig, (void)uc;
-	got_code = si->si_code;
-	got_addr = si->si_addr;
-	got_lsb = si->si_addr_lsb;
-	got_count++;
-	siglongjmp(jb, 1);
-}
-
-static void catch_sigbus(void)
-{
-	struct sigaction sa = {0};
-	sa.sa_sigaction = on_sigbus;
-	sa.sa_flags = SA_SIGINFO;
-	sigaction(SIGBUS, &sa, NULL);
-}
 
 static void reset(void) { got_code = 0, got_addr = NULL, got_lsb = 0, got_count = 0; }
 

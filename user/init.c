@@ -1,23 +1,71 @@
 /* /init: runs each program named on its command line (the kernel passes run=a,b,c as
- * argv[1..]; "prog:arg" passes one argument) one after another, each in a forked child, and
- * reports how it ended:
+ * argv[1..]; "prog:arg" passes one argument; "user@prog" runs it as that user, a name from
+ * /etc/passwd or a number, with the user's groups from /etc/group) one after another, each
+ * in a forked child, and reports how it ended (NAME is "user@prog" for one run as a user):
  *   init: <prog> exited <n>          or   init: <prog> killed by signal <s>
  * then "init: done, <k> of <n> programs exited 0" and waits forever (the tests stop the VM).
  * Like any init it reaps the orphans it adopts, while a program runs and after. */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* setgroups to gid and every group of /etc/group that lists name (initgroups without its
+ * nscd query, which needs /dev/null when there is no socket). */
+static int set_groups_of(const char *name, gid_t gid)
+{
+	gid_t list[64] = {gid};
+	int n = 1;
+	struct group *g;
+	setgrent();
+	while ((g = getgrent()) && n < 64)
+		for (char **m = g->gr_mem; *m; m++)
+			if (!strcmp(*m, name) && g->gr_gid != gid) {
+				list[n++] = g->gr_gid;
+				break;
+			}
+	endgrent();
+	return setgroups(n, list);
+}
+
+/* In the child: become `who` (a user name or a number) for good, as login does: groups,
+ * then gid, then uid. 0, or -1 with a message. */
+static int become(const char *who)
+{
+	char *end;
+	unsigned long n = strtoul(who, &end, 10);
+	struct passwd *pw = *end ? getpwnam(who) : getpwuid((uid_t)n);
+	uid_t uid = pw ? pw->pw_uid : (uid_t)n;
+	gid_t gid = pw ? pw->pw_gid : (gid_t)n;
+	if (*end && !pw) {
+		printf("init: no user %s in /etc/passwd\n", who);
+		return -1;
+	}
+	if ((pw ? set_groups_of(pw->pw_name, gid) : setgroups(0, NULL)) || setgid(gid) ||
+	    setuid(uid)) {
+		printf("init: cannot become %s: %s\n", who, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
 	int ok = 0;
 	printf("init: running %d program(s)\n", argc - 1);
 	for (int i = 1; i < argc; i++) {
-		char path[256], *arg = strchr(argv[i], ':');
+		char path[256], who[64] = "", *arg = strchr(argv[i], ':'), *prog;
 		if (arg)
 			*arg++ = 0;
-		snprintf(path, sizeof(path), "%s%s", argv[i][0] == '/' ? "" : "/bin/", argv[i]);
+		if ((prog = strchr(argv[i], '@')))
+			snprintf(who, sizeof(who), "%.*s", (int)(prog++ - argv[i]), argv[i]);
+		else
+			prog = argv[i];
+		snprintf(path, sizeof(path), "%s%s", prog[0] == '/' ? "" : "/bin/", prog);
 		fflush(stdout);
 		pid_t pid = fork();
 		if (pid < 0) {
@@ -26,6 +74,10 @@ int main(int argc, char **argv)
 		}
 		if (pid == 0) {
 			char *cargv[] = {path, arg, NULL};
+			if (who[0] && become(who)) {
+				fflush(stdout);
+				_exit(126);
+			}
 			execv(path, cargv);
 			printf("init: cannot run %s\n", path);
 			_exit(127);

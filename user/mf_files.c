@@ -5,7 +5,9 @@
  *     exactly 4 kB, /proc/kpageflags shows KPF_HWPOISON (bit 19), and an allocation storm in
  *     a child (most of free memory, every page's PFN read back) never gets that frame;
  *     unpoison-pfn brings the count back;
- *   - madvise(MADV_SOFT_OFFLINE): contents intact, no signal, a new PFN, +4 kB;
+ *   - madvise(MADV_SOFT_OFFLINE): contents intact, no signal, a new PFN, +4 kB; also for a
+ *     page shared with a child, a file page, and (soft_offline_page) a shared page that
+ *     MADV_DONTNEED left unmapped;
  *   - bad writes to the control files (not numbers, PFNs past memory) fail with EINVAL /
  *     ERANGE (overflow) / ENXIO and change nothing;
  *   - generated files read like seq files: /proc/meminfo and a /proc/sys file kept open across
@@ -72,62 +74,11 @@ static long hwc(void)
 	return meminfo("HardwareCorrupted");
 }
 
-/* 0, or -errno of the write. */
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	int r = write(fd, s, strlen(s)) < 0 ? -errno : 0;
-	close(fd);
-	return r;
-}
-
 static int write_pfn(const char *path, uint64_t pfn)
 {
 	char b[32];
 	snprintf(b, sizeof b, "%llu\n", (unsigned long long)pfn);
-	return write_str(path, b);
-}
-
-static uint64_t pfn_of(const void *va)
-{
-	uint64_t e = 0;
-	int fd = open("/proc/self/pagemap", O_RDONLY);
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &e, 8, (off_t)((uintptr_t)va / PG * 8)) != 8)
-		e = 0;
-	close(fd);
-	return (e & PM_PRESENT) ? (e & PM_PFN_MASK) : 0;
-}
-
-static uint64_t kpageflags(uint64_t pfn)
-{
-	uint64_t f = 0;
-	int fd = open("/proc/kpageflags", O_RDONLY);
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &f, 8, (off_t)(pfn * 8)) != 8)
-		f = 0;
-	close(fd);
-	return f;
-}
-
-/* A frame that was ours and is free now: touch two pages, note the first one's PFN, unmap it,
- * then the second (a decoy: the per-CPU cache is last-in first-out, so a stray allocation
- * before our write, e.g. a first touch of a code page, takes the decoy, not our frame). */
-static uint64_t free_frame(void)
-{
-	char *p = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return 0;
-	p[0] = 1;
-	p[PG] = 1;
-	uint64_t pfn = pfn_of(p);
-	munmap(p, PG);
-	munmap(p + PG, PG);
-	return pfn;
+	return utest_write_file(path, b);
 }
 
 /* In a child: map and touch most of free memory, read every page's PFN; exit 0 if bad never
@@ -177,18 +128,18 @@ static int storm(uint64_t bad, long *pages_seen)
 static void test_corrupt_free_frame(void)
 {
 	/* Warm up every path used between freeing the frame and poisoning it (code, stack). */
-	uint64_t warm = free_frame();
+	uint64_t warm = utest_free_frame();
 	CHECK(write_pfn(UNPOISON, warm) == -EINVAL); /* not poisoned */
 	CHECK(hwc() >= 0);
-	(void)kpageflags(warm);
-	uint64_t pfn = free_frame();
+	(void)utest_kpageflags(warm);
+	uint64_t pfn = utest_free_frame();
 	CHECK(pfn != 0);
 	long before = hwc();
 	CHECK(before >= 0);
-	CHECK(!(kpageflags(pfn) & (1ull << KPF_HWPOISON)));
+	CHECK(!(utest_kpageflags(pfn) & (1ull << KPF_HWPOISON)));
 	CHECK(write_pfn(CORRUPT, pfn) == 0);
 	CHECK(hwc() == before + 4);
-	CHECK(kpageflags(pfn) & (1ull << KPF_HWPOISON));
+	CHECK(utest_kpageflags(pfn) & (1ull << KPF_HWPOISON));
 	long seen = 0;
 	int st = storm(pfn, &seen);
 	printf("mf_files: pfn %#llx poisoned; storm touched %ld pages, status %#x\n",
@@ -198,7 +149,7 @@ static void test_corrupt_free_frame(void)
 	CHECK(hwc() == before + 4); /* the storm's frames came back; the poisoned one stayed */
 	CHECK(write_pfn(UNPOISON, pfn) == 0);
 	CHECK(hwc() == before);
-	CHECK(!(kpageflags(pfn) & (1ull << KPF_HWPOISON)));
+	CHECK(!(utest_kpageflags(pfn) & (1ull << KPF_HWPOISON)));
 }
 
 /* "Name: value" of generated text, or -1. */
@@ -228,13 +179,13 @@ static void test_reread_at_offset_0(void)
 	char *p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	CHECK(p != MAP_FAILED);
 	memset(p, 0x5a, PG);
-	uint64_t pfn = pfn_of(p);
+	uint64_t pfn = utest_pfn_of(p);
 	CHECK(pfn != 0);
 	uint64_t anon = KPF(KPF_ANON) | KPF(KPF_UPTODATE) | KPF(KPF_SWAPBACKED);
-	uint64_t f = kpageflags(pfn);
+	uint64_t f = utest_kpageflags(pfn);
 	CHECK((f & (anon | KPF(KPF_MMAP))) == (anon | KPF(KPF_MMAP)) && !(f & KPF(KPF_HWPOISON)));
 	CHECK(madvise(p, PG, MADV_HWPOISON) == 0);
-	CHECK(write_str(EARLY_KILL, "1\n") == 0);
+	CHECK(utest_write_file(EARLY_KILL, "1\n") == 0);
 
 	/* The same descriptors, read again from offset 0: the values of now. */
 	n = pread(mfd, buf, sizeof buf - 1, 0);
@@ -246,12 +197,12 @@ static void test_reread_at_offset_0(void)
 	CHECK(field_of(buf, "HardwareCorrupted") == before + 4);
 	CHECK(read(mfd, buf, sizeof buf) == 0); /* then at the end: nothing more */
 	CHECK(pread(sfd, buf, sizeof buf, 0) == 2 && !memcmp(buf, "1\n", 2));
-	CHECK(write_str(EARLY_KILL, "0\n") == 0);
+	CHECK(utest_write_file(EARLY_KILL, "0\n") == 0);
 	CHECK(lseek(sfd, 0, SEEK_SET) == 0 && read(sfd, buf, sizeof buf) == 2 &&
 	      !memcmp(buf, "0\n", 2));
 
 	/* What the frame was, next to HWPOISON; out of use, so neither mapped nor on the LRU. */
-	f = kpageflags(pfn);
+	f = utest_kpageflags(pfn);
 	printf("mf_files: kpageflags of the poisoned anonymous page: %#llx\n",
 	       (unsigned long long)f);
 	CHECK((f & (anon | KPF(KPF_HWPOISON))) == (anon | KPF(KPF_HWPOISON)));
@@ -267,11 +218,11 @@ static void test_soft_offline(void)
 	CHECK(p != MAP_FAILED);
 	for (int i = 0; i < 2 * PG; i++)
 		p[i] = (char)(i * 13 + 1);
-	uint64_t old = pfn_of(p);
+	uint64_t old = utest_pfn_of(p);
 	long before = hwc();
 	sigbus_count = 0;
 	CHECK(madvise(p, PG, MADV_SOFT_OFFLINE) == 0);
-	uint64_t now = pfn_of(p);
+	uint64_t now = utest_pfn_of(p);
 	int same = 1;
 	for (int i = 0; i < 2 * PG; i++)
 		same &= p[i] == (char)(i * 13 + 1);
@@ -279,7 +230,7 @@ static void test_soft_offline(void)
 	CHECK(sigbus_count == 0);
 	CHECK(now != 0 && now != old);
 	CHECK(hwc() == before + 4);
-	CHECK(kpageflags(old) & (1ull << KPF_HWPOISON));
+	CHECK(utest_kpageflags(old) & (1ull << KPF_HWPOISON));
 	printf("mf_files: soft offline moved pfn %#llx -> %#llx\n", (unsigned long long)old,
 	       (unsigned long long)now);
 	CHECK(write_pfn(UNPOISON, old) == 0);
@@ -287,19 +238,87 @@ static void test_soft_offline(void)
 	munmap(p, 2 * PG);
 }
 
+/* The other kinds of user page soft offline moves (Linux migrates each): a MAP_SHARED page a
+ * forked child maps (the child finds the bytes on the new frame and its writes reach ours), a
+ * clean page of a file (still the file's bytes), and a MAP_SHARED page that no PTE maps after
+ * MADV_DONTNEED, offlined by its physical address through soft_offline_page (the next touch
+ * finds the bytes, no SIGBUS). */
+static void test_soft_offline_kinds(void)
+{
+	volatile char *s = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(s != MAP_FAILED);
+	memset((char *)s, 0x3c, PG);
+	s[0] = 0;
+	sigbus_count = 0;
+	pid_t kid = fork();
+	if (kid == 0) {
+		while (s[0] == 0)
+			usleep(1000);
+		int same = 1;
+		for (int i = 2; i < PG; i++)
+			same &= s[i] == 0x3c;
+		s[1] = same ? 0x11 : 0x22;
+		s[0] = 2;
+		_exit(0);
+	}
+	uint64_t old = utest_pfn_of(s);
+	long before = hwc();
+	CHECK(madvise((void *)s, PG, MADV_SOFT_OFFLINE) == 0);
+	uint64_t now = utest_pfn_of(s);
+	CHECK(now != 0 && now != old);
+	s[0] = 1;
+	int st = 0;
+	CHECK(waitpid(kid, &st, 0) == kid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CHECK(s[0] == 2 && s[1] == 0x11);
+	CHECK(hwc() == before + 4);
+	CHECK(write_pfn(UNPOISON, old) == 0);
+
+	int fd = open("/bin/mf_files", O_RDONLY);
+	char file[PG];
+	CHECK(fd >= 0 && pread(fd, file, PG, PG) == PG);
+	const char *f = mmap(NULL, 2 * PG, PROT_READ, MAP_PRIVATE, fd, 0);
+	CHECK(f != MAP_FAILED && memcmp(f + PG, file, PG) == 0); /* read: now it has a frame */
+	old = utest_pfn_of(f + PG);
+	CHECK(old != 0);
+	CHECK(madvise((void *)(f + PG), PG, MADV_SOFT_OFFLINE) == 0);
+	now = utest_pfn_of(f + PG);
+	CHECK(now != 0 && now != old && memcmp(f + PG, file, PG) == 0);
+	CHECK(write_pfn(UNPOISON, old) == 0);
+	munmap((void *)f, 2 * PG);
+	close(fd);
+
+	memset((char *)s, 0x5e, PG);
+	old = utest_pfn_of(s);
+	CHECK(madvise((void *)s, PG, MADV_DONTNEED) == 0);
+	char addr[32];
+	snprintf(addr, sizeof addr, "%#llx\n", (unsigned long long)old * PG + 8);
+	CHECK(utest_write_file("/sys/devices/system/memory/soft_offline_page", addr) == 0);
+	CHECK(utest_kpageflags(old) & KPF(KPF_HWPOISON));
+	int same = 1;
+	for (int i = 0; i < PG; i++)
+		same &= s[i] == 0x5e;
+	CHECK(same);
+	now = utest_pfn_of(s);
+	CHECK(now != 0 && now != old);
+	CHECK(sigbus_count == 0);
+	CHECK(write_pfn(UNPOISON, old) == 0);
+	CHECK(hwc() == before);
+	munmap((void *)s, PG);
+}
+
 static void test_bad_writes(void)
 {
 	long before = hwc();
-	CHECK(write_str(CORRUPT, "abc\n") == -EINVAL);
-	CHECK(write_str(CORRUPT, "12abc\n") == -EINVAL);
-	CHECK(write_str(CORRUPT, "-1\n") == -EINVAL);
-	CHECK(write_str(CORRUPT, "\n") == -EINVAL);
-	CHECK(write_str(CORRUPT, "0x7fffffffffff\n") == -ENXIO);
-	CHECK(write_str(CORRUPT, "99999999999999999999999\n") == -ERANGE);
-	CHECK(write_str(UNPOISON, "abc\n") == -EINVAL);
-	CHECK(write_str(UNPOISON, "0x7fffffffffff\n") == -ENXIO);
-	CHECK(write_str("/proc/sys/vm/memory_failure_early_kill", "7\n") == -EINVAL);
-	CHECK(write_str("/proc/sys/vm/memory_failure_recovery", "x\n") == -EINVAL);
+	CHECK(utest_write_file(CORRUPT, "abc\n") == -EINVAL);
+	CHECK(utest_write_file(CORRUPT, "12abc\n") == -EINVAL);
+	CHECK(utest_write_file(CORRUPT, "-1\n") == -EINVAL);
+	CHECK(utest_write_file(CORRUPT, "\n") == -EINVAL);
+	CHECK(utest_write_file(CORRUPT, "0x7fffffffffff\n") == -ENXIO);
+	CHECK(utest_write_file(CORRUPT, "99999999999999999999999\n") == -ERANGE);
+	CHECK(utest_write_file(UNPOISON, "abc\n") == -EINVAL);
+	CHECK(utest_write_file(UNPOISON, "0x7fffffffffff\n") == -ENXIO);
+	CHECK(utest_write_file("/proc/sys/vm/memory_failure_early_kill", "7\n") == -EINVAL);
+	CHECK(utest_write_file("/proc/sys/vm/memory_failure_recovery", "x\n") == -EINVAL);
 	CHECK(hwc() == before);
 }
 
@@ -313,13 +332,13 @@ static int recovery0(void)
 	prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_LATE, 0, 0);
 	char *p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	p[0] = 7;
-	uint64_t pfn = pfn_of(p);
-	CHECK(write_str("/proc/sys/vm/memory_failure_recovery", "0\n") == 0);
+	uint64_t pfn = utest_pfn_of(p);
+	CHECK(utest_write_file("/proc/sys/vm/memory_failure_recovery", "0\n") == 0);
 	printf("mf_files: poisoning pfn %#llx with memory_failure_recovery=0\n",
 	       (unsigned long long)pfn);
 	fflush(stdout);
 	CHECK(madvise(p, PG, MADV_HWPOISON) == 0);
-	CHECK(write_str("/proc/sys/vm/memory_failure_recovery", "1\n") == 0);
+	CHECK(utest_write_file("/proc/sys/vm/memory_failure_recovery", "1\n") == 0);
 	CHECK(munmap(p, PG) == 0);
 	printf("mf_files: still running after the fake panic\n");
 	DONE("mf_files");
@@ -364,6 +383,7 @@ int main(int argc, char **argv)
 	test_bad_writes();
 	test_corrupt_free_frame();
 	test_soft_offline();
+	test_soft_offline_kinds();
 	test_reread_at_offset_0();
 	if (on_mcrk())
 		test_last_event();

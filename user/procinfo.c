@@ -9,7 +9,8 @@
  * minutes), and a corrected error injected with a CMCI on the last CPU through
  * /sys/kernel/debug/mce-inject/ adds exactly one to that CPU's THR column and none to the
  * others'. It prints "procinfo: cpu N package P core C apicid A" for each CPU, which the
- * tests compare with the emulator's own topology.
+ * tests compare with the emulator's own topology. First, /proc/uptime and /proc/loadavg in
+ * Linux's layout.
  * With the argument "mce" it then waits (60 s at most) for a machine check from outside (the
  * test injects a broadcast one with QEMU's monitor) and checks that the MCE column of every
  * CPU moved. Exit status: the number of failed checks. */
@@ -18,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -250,8 +253,43 @@ static void wait_for_mce(void)
 	printf("procinfo: MCE counted on %d of %d CPUs\n", moved, ncpu);
 }
 
+/* /proc/uptime "U.uu I.ii" and /proc/loadavg "a.aa b.bb c.cc R/T LAST", as Linux prints
+ * them: uptime grows with time and agrees with sysinfo, idle time never passes uptime times
+ * the CPUs, this program is among the running, and the last pid is the newest child's. */
+static void check_uptime_loadavg(void)
+{
+	char text[256], tail;
+	double up[2], idle[2], load[3];
+	unsigned running, threads, cpus = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+	int last;
+	for (int i = 0; i < 2; i++) {
+		CHECK(utest_read_file("/proc/uptime", text, sizeof(text)) > 0);
+		CHECK(sscanf(text, "%lf %lf%c", &up[i], &idle[i], &tail) == 3 && tail == '\n');
+		CHECK(strspn(text, "0123456789. \n") == strlen(text)); /* "%lu.%02lu %lu.%02lu" */
+		if (!i)
+			usleep(300 * 1000);
+	}
+	struct sysinfo si;
+	CHECK(sysinfo(&si) == 0 && (double)si.uptime >= up[1] - 1 &&
+	      (double)si.uptime <= up[1] + 2);
+	CHECK(up[1] >= up[0] + 0.29 && up[0] > 0);
+	CHECK(idle[0] <= idle[1] && idle[1] <= up[1] * cpus + 0.01);
+	pid_t child = fork();
+	if (child == 0)
+		_exit(0);
+	CHECK(utest_read_file("/proc/loadavg", text, sizeof(text)) > 0);
+	CHECK(sscanf(text, "%lf %lf %lf %u/%u %d%c", &load[0], &load[1], &load[2], &running,
+		     &threads, &last, &tail) == 7 &&
+	      tail == '\n');
+	CHECK(running >= 1 && running <= threads && last >= child);
+	CHECK(load[0] >= 0 && load[1] >= 0 && load[2] >= 0);
+	waitpid(child, NULL, 0);
+	printf("procinfo: uptime %.2f s, idle %.2f s; loadavg %s", up[1], idle[1], text);
+}
+
 int main(int argc, char **argv)
 {
+	check_uptime_loadavg();
 	check_cpuinfo();
 	check_interrupts_layout();
 	check_counters_move();

@@ -21,6 +21,13 @@
  * the signal numbers they take. A child first makes its own process group, so kill(0) and
  * kill(-pgid) reach only it.
  *
+ * Run by a user other than root (init's "user@sysfuzz:SEED"), it also calls reboot, and no
+ * child may ever see one of its user ids become 0 nor HardwareCorrupted change: nothing
+ * privileged was reached. A user can neither mount nor chroot: its children work in
+ * /tmp/sysfuzz-user instead (relative paths land there; the file permissions leave a user
+ * nothing else to write but /tmp, where a child may chdir), and whatever the user owns in
+ * /tmp goes before the memory is counted.
+ *
  * usage: sysfuzz [SEED]   (default 1; the same seed gives the same calls on the same build)
  * The same source runs on Linux, as an unprivileged user; there the memory check only
  * reports. */
@@ -30,6 +37,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
+#include <dirent.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -64,8 +72,10 @@ static const char *const paths[] = {
     "/sys/devices/system/machinecheck/machinecheck0/tolerant",
     "/tmp", "/tmp/f", "f", "d", "d/f", "l", "/dev/null", "/dev/zero", "/dev/full",
     "/dev/urandom", "/proc/mounts", "tmpfs", "proc", "size=64k", "mode=0700", "/mnt",
+    "/sys/kernel/debug/ras/cec/decay_interval", "/sys/kernel/debug/ras/cec/array",
 };
 #define FUZZ_ROOT "/tmp/sysfuzz"
+#define FUZZ_USER_DIR "/tmp/sysfuzz-user" /* an unprivileged run's working directory */
 #define NPATHS (sizeof(paths) / sizeof(paths[0]))
 
 static unsigned char *scratch; /* SCRATCH bytes, read-write, random content */
@@ -74,7 +84,9 @@ static unsigned char *scratch; /* SCRATCH bytes, read-write, random content */
 static struct progress {
 	uint64_t calls;
 	long last_nr;
+	long escalated_by; /* run unprivileged: the call after which an id was 0, or -1 */
 } *progress;
+static int unprivileged; /* started by a user other than root */
 #define MAX_NR 512
 
 static unsigned char *stack; /* STACK bytes, read-write */
@@ -267,8 +279,8 @@ static void child(pid_t me)
 		uint64_t a[6];
 		for (int k = 0; k < 6; k++)
 			a[k] = arg();
-		if (nr == SYS_exit || nr == SYS_exit_group || nr == SYS_reboot)
-			continue; /* would only end this child early (or the machine) */
+		if (nr == SYS_exit || nr == SYS_exit_group || (nr == SYS_reboot && !unprivileged))
+			continue; /* would only end this child early (or, for root, the machine) */
 		if (nr == SYS_rt_sigreturn && rnd() % 16)
 			continue; /* with a garbage frame it nearly always kills: keep it rare */
 		if ((nr == SYS_pause || nr == SYS_rt_sigsuspend) && rnd() % 16)
@@ -286,6 +298,10 @@ static void child(pid_t me)
 		}
 		if (syscall(SYS_getpid) != me)
 			_exit(0); /* cannot happen any more: copies leave in raw_fork_like */
+		uid_t r, e, su;
+		if (unprivileged && progress->escalated_by < 0 &&
+		    (syscall(SYS_getresuid, &r, &e, &su) || !r || !e || !su))
+			progress->escalated_by = nr;
 	}
 	while (waitpid(-1, NULL, __WALL) > 0) /* such copies end at once; reap them */
 		;
@@ -325,7 +341,54 @@ static int make_fuzz_root(void)
 	return 0;
 }
 
+/* Remove path and everything below it (an unprivileged run's files: a child may have taken
+ * the permissions away from its own, which their owner gives back first). */
+static void remove_tree(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st))
+		return;
+	if (!S_ISDIR(st.st_mode)) {
+		unlink(path);
+		return;
+	}
+	chmod(path, 0700);
+	DIR *d = opendir(path);
+	for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+		char sub[512];
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name) < (int)sizeof(sub))
+			remove_tree(sub);
+	}
+	if (d)
+		closedir(d);
+	rmdir(path);
+}
+
+/* Remove every entry of dir that belongs to this user. */
+static void remove_own(const char *dir)
+{
+	DIR *d = opendir(dir);
+	for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+		char sub[512];
+		struct stat st;
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name) < (int)sizeof(sub) &&
+		    !lstat(sub, &st) && st.st_uid == getuid())
+			remove_tree(sub);
+	}
+	if (d)
+		closedir(d);
+}
+
 static char meminfo[2][2048]; /* the text of the first and the latest reading */
+
+static long hardware_corrupted_kb(void)
+{
+	char text[2048];
+	read_meminfo(text, sizeof(text));
+	return meminfo_value(text, "HardwareCorrupted:");
+}
 
 /* Free memory as user/leakcheck.c counts it: MemFree + Slab (kmalloc keeps a few empty slab
  * frames in reserve and fills slabs in allocation order, so the objects say what is in use)
@@ -382,9 +445,11 @@ int main(int argc, char **argv)
 		DONE("sysfuzz");
 	/* Warm up, so that what this process keeps for good is in the baseline: the scratch
 	 * and progress frames, stdout's first write, the pages of both meminfo buffers (a read() faults
-	 * them in after the snapshot was taken at open()), a fork and a reap. */
+	 * them in after the snapshot was taken at open()), a fork and a reap, an opendir. */
 	memset(scratch, 0x5a, SCRATCH);
-	*progress = (struct progress){0, -1};
+	*progress = (struct progress){0, -1, -1};
+	unprivileged = getuid() != 0;
+	long corrupted = hardware_corrupted_kb();
 	printf("sysfuzz: seed %llu: %d children x %d calls\n", (unsigned long long)seed, CHILDREN,
 	       SYSCALLS);
 	fflush(stdout);
@@ -395,26 +460,33 @@ int main(int argc, char **argv)
 	while (hfd >= 0 && read(hfd, hello, sizeof(hello)) > 0)
 		;
 	close(hfd);
+	closedir(opendir("/")); /* what malloc keeps after remove_own's first opendir */
 	pid_t warm = fork();
 	if (warm == 0)
 		_exit(0);
 	reap(warm);
 	mem_free_kb(0, &objs);
 	long before = mem_free_kb(0, &objs_before);
-	int jailed = make_fuzz_root() == 0;
-	if (on_mcrk())
+	/* Root jails the children in a tmpfs of their own; a user cannot mount nor chroot, so
+	 * its children work in a directory of its own instead, which goes at the end. */
+	int jailed = !unprivileged && make_fuzz_root() == 0;
+	if (on_mcrk() && !unprivileged)
 		CHECK(jailed);
+	if (unprivileged)
+		CHECK(mkdir(FUZZ_USER_DIR, 0755) == 0);
 	for (int c = 0; c < CHILDREN; c++) {
 		for (int i = 0; i < SCRATCH; i++)
 			scratch[i] = (unsigned char)rnd();
 		uint64_t child_seed = rnd();
-		*progress = (struct progress){0, -1};
+		*progress = (struct progress){0, -1, progress->escalated_by};
 		fflush(stdout);
 		pid_t pid = fork();
 		if (pid == 0) {
 			/* What a child writes to the console by chance would only fill the log. */
 			close(0), close(1), close(2);
 			if (jailed && (chroot(FUZZ_ROOT) || chdir("/")))
+				_exit(99);
+			if (unprivileged && chdir(FUZZ_USER_DIR))
 				_exit(99);
 			rng = child_seed | 1;
 			child(getpid());
@@ -451,7 +523,10 @@ int main(int argc, char **argv)
 	 * give that a moment before measuring. */
 	if (jailed)
 		CHECK(umount2(FUZZ_ROOT, MNT_DETACH) == 0);
-	rmdir(FUZZ_ROOT);
+	if (!unprivileged)
+		rmdir(FUZZ_ROOT);
+	if (unprivileged)
+		remove_own("/tmp"); /* its directory, and what children that went there made */
 	long after = mem_free_kb(1, &objs);
 	int waited = 0;
 	for (; waited < 500 && (after != before || objs != objs_before); waited++) {
@@ -466,5 +541,14 @@ int main(int argc, char **argv)
 		print_changes();
 	if (on_mcrk())
 		CHECK(after == before && objs == objs_before);
+	if (unprivileged) {
+		printf("sysfuzz: unprivileged (uid %d): ids after the calls %s, HardwareCorrupted %ld "
+		       "kB before and %ld kB after\n", (int)getuid(),
+		       progress->escalated_by < 0 ? "never 0" : "became 0", corrupted,
+		       hardware_corrupted_kb());
+		CHECK(progress->escalated_by < 0);
+		CHECK(hardware_corrupted_kb() == corrupted);
+		CHECK(getuid() && geteuid());
+	}
 	DONE("sysfuzz");
 }

@@ -150,6 +150,8 @@ static inline uint64_t utest_tsc_deadline(unsigned seconds)
 	return t1 + (uint64_t)((t1 - t0) / ns * 1e9 * seconds);
 }
 
+/* ---- pages and frames ---- */
+
 /* The /proc/self/pagemap entry of the page at va (bit 63 present, bits 54:0 the frame), or 0. */
 static inline uint64_t utest_pagemap(const void *va)
 {
@@ -161,4 +163,42 @@ static inline uint64_t utest_pagemap(const void *va)
 	if (fd >= 0)
 		close(fd);
 	return e;
+}
+
+/* The frame behind va from /proc/self/pagemap, or 0 when none is present. */
+static inline uint64_t utest_pfn_of(const volatile void *va)
+{
+	uint64_t e = utest_pagemap((const void *)va);
+	return (e >> 63) ? (e & ((1ull << 55) - 1)) : 0;
+}
+
+/* The /proc/kpageflags word of frame pfn (0 if it cannot be read). */
+static inline uint64_t utest_kpageflags(uint64_t pfn)
+{
+	uint64_t f = 0;
+	int fd = open("/proc/kpageflags", O_RDONLY);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &f, 8, (off_t)(pfn * 8)) != 8)
+		f = 0;
+	close(fd);
+	return f;
+}
+
+#include <sys/mman.h>
+
+/* A frame that was ours and is free now: touch two pages, note the first one's frame, unmap
+ * it, then the second (a decoy: the per-CPU cache is last-in first-out, so a stray allocation
+ * before the caller uses the frame, e.g. a first touch of a code page, takes the decoy). */
+static inline uint64_t utest_free_frame(void)
+{
+	char *p = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 0;
+	p[0] = 1;
+	p[4096] = 1;
+	uint64_t pfn = utest_pfn_of(p);
+	munmap(p, 4096);
+	munmap(p + 4096, 4096);
+	return pfn;
 }

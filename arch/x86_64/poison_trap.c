@@ -92,7 +92,9 @@ static uint64_t read_dr6(void)
 
 static void flush_page(void *va) { invlpg((uint64_t)va); }
 
-int arch_trap_frame(pfn_t pfn, bool on)
+/* The direct map's 4 KiB entry of frame pfn (split out of a large page first): when it has a
+ * bit of `when` (or when is 0), the bits of clr go and those of set come; every CPU flushes. */
+static int direct_entry_change(pfn_t pfn, uint64_t when, uint64_t clr, uint64_t set)
 {
 	paddr_t pa = pfn << PAGE_SHIFT;
 	irqflags_t f = arch_irq_save();
@@ -102,10 +104,8 @@ int arch_trap_frame(pfn_t pfn, bool on)
 	pte = mmu_direct_pte(pa);
 	if (pte) {
 		uint64_t v = READ_ONCE(*pte);
-		if (on && (v & PTE_P))
-			WRITE_ONCE(*pte, (v & ~PTE_P) | PTE_TRAP);
-		else if (!on && (v & PTE_TRAP))
-			WRITE_ONCE(*pte, (v & ~PTE_TRAP) | PTE_P);
+		if (!when || (v & when))
+			WRITE_ONCE(*pte, (v & ~clr) | set);
 	}
 	spin_unlock(&split_lock);
 	arch_irq_restore(f);
@@ -114,6 +114,19 @@ int arch_trap_frame(pfn_t pfn, bool on)
 	flush_page(arch_phys_to_virt(pa));
 	arch_call_on_others(flush_page, arch_phys_to_virt(pa), true);
 	return 0;
+}
+
+int arch_trap_frame(pfn_t pfn, bool on)
+{
+	return on ? direct_entry_change(pfn, PTE_P, PTE_P, PTE_TRAP)
+		  : direct_entry_change(pfn, PTE_TRAP, PTE_TRAP, PTE_P);
+}
+
+/* Neither present nor trapped: an access faults and the trap code does not claim it, and a
+ * later arch_trap_frame(pfn, false) finds nothing to put back. */
+int arch_direct_map_remove(pfn_t pfn)
+{
+	return direct_entry_change(pfn, 0, PTE_P | PTE_TRAP, 0);
 }
 
 /* ---- letting one instruction through ---- */

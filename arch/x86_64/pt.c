@@ -3,7 +3,10 @@
  * Each address space has its own PML4. Entries 256..511 (the kernel half) are copied from
  * the kernel's PML4 when the space is created; they point at shared lower tables that never
  * change at this level, so every space sees the same kernel. Entries 0..255 lead to tables
- * allocated here as needed, 4 KiB user pages only: PML4 -> PDPT -> PD -> PT -> page.
+ * allocated here as needed: PML4 -> PDPT -> PD -> PT -> 4 KiB page, or PML4 -> PDPT -> PD
+ * entry with PS set -> 2 MiB page (a huge entry; a PROT_NONE one keeps PS with the present bit
+ * clear, so at the PD level PS alone says "huge"). Each huge entry has a spare, zeroed leaf
+ * table on the space's reserve list, so that a split never allocates.
  * A marker is kept in a non-present leaf entry as (marker << 12) | PTE_MARKER, and a
  * PROT_NONE mapping (the frame stays mapped, no access at all) as (pfn << 12) | PTE_PROTNONE;
  * hardware ignores every bit of an entry whose present bit is clear, so both fault. A trapped
@@ -32,6 +35,7 @@ struct arch_pt {
 	uint64_t *pml4;
 	paddr_t pml4_phys;
 	struct cpumask active_cpus; /* CPUs that have this space loaded */
+	struct list_node reserve;   /* one spare leaf table (struct page.link) per huge entry */
 };
 
 static struct arch_pt *active_pt[MAX_CPUS];
@@ -39,6 +43,9 @@ static struct arch_pt *active_pt[MAX_CPUS];
 static unsigned level_shift(int level) { return 12 + 9 * (unsigned)level; } /* 3 = PML4 */
 static unsigned index_at(vaddr_t va, int level) { return (va >> level_shift(level)) & 511; }
 static uint64_t *table_virt(uint64_t entry) { return arch_phys_to_virt(entry & PTE_ADDR); }
+#define HUGE_ADDR (PTE_ADDR & ~(PT_HUGE_SIZE - 1))
+#define PD_LEVEL 1
+static bool is_huge(uint64_t e, int level) { return level == PD_LEVEL && (e & PTE_PS); }
 
 static uint64_t *alloc_table(struct arch_pt *owner, paddr_t *phys)
 {
@@ -67,18 +74,26 @@ struct arch_pt *arch_pt_create(void)
 		kfree(pt);
 		return NULL;
 	}
+	list_init(&pt->reserve);
 	const uint64_t *kernel = arch_phys_to_virt(mmu_kernel_pml4());
 	for (unsigned i = USER_PML4_ENTRIES; i < ENTRIES; i++)
 		pt->pml4[i] = kernel[i];
 	return pt;
 }
 
-/* The leaf entry for va, allocating the tables on the way when create; NULL if absent/OOM. */
-static uint64_t *leaf(struct arch_pt *pt, vaddr_t va, bool create)
+/* The entry of va at level want (0: the leaf), allocating the tables on the way when create;
+ * NULL if a table is absent or could not be had, or when a huge entry lies on the way
+ * (*huge then says so). */
+static uint64_t *entry_at(struct arch_pt *pt, vaddr_t va, int want, bool create, bool *huge)
 {
 	uint64_t *t = pt->pml4;
-	for (int level = LEVELS - 1; level > 0; level--) {
+	*huge = false;
+	for (int level = LEVELS - 1; level > want; level--) {
 		uint64_t *e = &t[index_at(va, level)];
+		if (is_huge(*e, level)) {
+			*huge = true;
+			return NULL;
+		}
 		if (!(*e & PTE_P)) {
 			paddr_t phys;
 			if (!create || !alloc_table(pt, &phys))
@@ -87,7 +102,30 @@ static uint64_t *leaf(struct arch_pt *pt, vaddr_t va, bool create)
 		}
 		t = table_virt(*e);
 	}
-	return &t[index_at(va, 0)];
+	return &t[index_at(va, want)];
+}
+
+/* The leaf entry for va (see entry_at); -EBUSY through *err inside a huge entry. */
+static uint64_t *leaf_err(struct arch_pt *pt, vaddr_t va, bool create, int *err)
+{
+	bool huge;
+	uint64_t *e = entry_at(pt, va, 0, create, &huge);
+	*err = huge ? -EBUSY : create ? -ENOMEM : -ENOENT;
+	return e;
+}
+
+static uint64_t *leaf(struct arch_pt *pt, vaddr_t va, bool create)
+{
+	int err;
+	return leaf_err(pt, va, create, &err);
+}
+
+/* The huge entry covering va, or NULL. */
+static uint64_t *huge_at(struct arch_pt *pt, vaddr_t va)
+{
+	bool huge;
+	uint64_t *e = entry_at(pt, va, PD_LEVEL, false, &huge);
+	return e && is_huge(*e, PD_LEVEL) ? e : NULL;
 }
 
 static uint64_t prot_bits(unsigned prot)
@@ -122,9 +160,10 @@ int arch_pt_map(struct arch_pt *pt, vaddr_t va, pfn_t pfn, unsigned prot)
 {
 	if (!user_page_ok(va))
 		return -EINVAL;
-	uint64_t *e = leaf(pt, va, true);
+	int err;
+	uint64_t *e = leaf_err(pt, va, true, &err);
 	if (!e)
-		return -ENOMEM;
+		return err;
 	WRITE_ONCE(*e, trapped((pfn << PAGE_SHIFT) | prot_bits(prot), frame_trapped(pfn)));
 	return 0;
 }
@@ -133,8 +172,11 @@ int arch_pt_trap(struct arch_pt *pt, vaddr_t va, bool on)
 {
 	if (!user_page_ok(va))
 		return -EINVAL;
-	uint64_t *e = leaf(pt, va, false);
-	if (!e || !(*e & (PTE_P | PTE_TRAP | PTE_PROTNONE)))
+	int err;
+	uint64_t *e = leaf_err(pt, va, false, &err);
+	if (!e)
+		return err;
+	if (!(*e & (PTE_P | PTE_TRAP | PTE_PROTNONE)))
 		return -ENOENT;
 	WRITE_ONCE(*e, trapped(*e, on));
 	return 0;
@@ -144,6 +186,11 @@ int arch_pt_protect(struct arch_pt *pt, vaddr_t va, unsigned prot)
 {
 	if (!user_page_ok(va))
 		return -EINVAL;
+	uint64_t *h = huge_at(pt, va);
+	if (h) {
+		WRITE_ONCE(*h, (*h & (HUGE_ADDR | PTE_A | PTE_D)) | prot_bits(prot) | PTE_PS);
+		return 0;
+	}
 	uint64_t *e = leaf(pt, va, false);
 	if (!e || !(*e & (PTE_P | PTE_TRAP | PTE_PROTNONE)))
 		return -ENOENT;
@@ -156,9 +203,10 @@ int arch_pt_set_marker(struct arch_pt *pt, vaddr_t va, uint64_t marker)
 {
 	if (!user_page_ok(va) || marker == 0 || marker >= MARKER_MAX)
 		return -EINVAL;
-	uint64_t *e = leaf(pt, va, true);
+	int err;
+	uint64_t *e = leaf_err(pt, va, true, &err);
 	if (!e)
-		return -ENOMEM;
+		return err;
 	WRITE_ONCE(*e, (marker << PAGE_SHIFT) | PTE_MARKER);
 	return 0;
 }
@@ -167,8 +215,11 @@ int arch_pt_clear(struct arch_pt *pt, vaddr_t va)
 {
 	if (!user_page_ok(va))
 		return -EINVAL;
-	uint64_t *e = leaf(pt, va, false);
-	if (!e || !*e)
+	int err;
+	uint64_t *e = leaf_err(pt, va, false, &err);
+	if (!e)
+		return err;
+	if (!*e)
 		return -ENOENT;
 	WRITE_ONCE(*e, 0);
 	return 0;
@@ -192,10 +243,23 @@ static void decode(uint64_t e, struct pte_info *out)
 	}
 }
 
+/* A huge entry read as the 4 KiB page of it at offset page (0 for walks). */
+static void decode_huge(uint64_t e, unsigned page, struct pte_info *out)
+{
+	decode((e & ~(PTE_PS | HUGE_ADDR)) | ((e & HUGE_ADDR) + ((uint64_t)page << PAGE_SHIFT)),
+	       out);
+	out->huge = true;
+}
+
 int arch_pt_get(struct arch_pt *pt, vaddr_t va, struct pte_info *out)
 {
 	if (!user_page_ok(va))
 		return -EINVAL;
+	uint64_t *h = huge_at(pt, va);
+	if (h) {
+		decode_huge(*h, index_at(va, 0), out);
+		return 0;
+	}
 	uint64_t *e = leaf(pt, va, false);
 	if (!e || !*e)
 		return -ENOENT;
@@ -217,9 +281,12 @@ static int walk_level(struct walk_ctx *w, uint64_t *t, int level, vaddr_t base)
 		vaddr_t va = base + i * span;
 		if (va + span <= w->start || va >= w->end || !t[i])
 			continue;
-		if (level == 0) {
+		if (level == 0 || is_huge(t[i], level)) {
 			struct pte_info pi;
-			decode(t[i], &pi);
+			if (level)
+				decode_huge(t[i], 0, &pi);
+			else
+				decode(t[i], &pi);
 			int r = w->fn(va, &pi, w->arg);
 			if (r)
 				return r;
@@ -240,15 +307,22 @@ int arch_pt_walk(struct arch_pt *pt, vaddr_t start, vaddr_t end,
 }
 
 /* The leaf table that maps the first address in [*va, end) that has one, with *va moved up
- * to that address past the spans of missing tables; NULL (and *va = end) when none is left. */
-static uint64_t *next_leaf(struct arch_pt *pt, vaddr_t *va, vaddr_t end)
+ * to that address past the spans of missing tables; NULL (and *va = end) when none is left.
+ * When a huge entry maps that address instead, it returns the entry and sets *huge. */
+static uint64_t *next_leaf(struct arch_pt *pt, vaddr_t *va, vaddr_t end, bool *huge)
 {
 	vaddr_t a = *va;
+	*huge = false;
 	while (a < end) {
 		uint64_t *t = pt->pml4;
 		int level = LEVELS - 1;
 		for (; level > 0; level--) {
 			uint64_t e = t[index_at(a, level)];
+			if (is_huge(e, level)) {
+				*va = a;
+				*huge = true;
+				return &t[index_at(a, level)];
+			}
 			if (!(e & PTE_P))
 				break;
 			t = table_virt(e);
@@ -267,14 +341,82 @@ static uint64_t *next_leaf(struct arch_pt *pt, vaddr_t *va, vaddr_t end)
 /* Present, trapped (the poison emulator) or PROT_NONE: the entry holds a frame. */
 static bool maps_frame(uint64_t e) { return e & (PTE_P | PTE_TRAP | PTE_PROTNONE); }
 
+static pfn_t huge_slot(uint64_t e) { return ((e & HUGE_ADDR) >> PAGE_SHIFT) | PT_PFN_HUGE; }
+
+/* Put a spare leaf table (its struct page) on pt's reserve, or take one off. */
+static void reserve_push(struct arch_pt *pt, struct page *spare)
+{
+	list_add(&spare->link, &pt->reserve);
+}
+
+static struct page *reserve_pop(struct arch_pt *pt)
+{
+	if (list_empty(&pt->reserve))
+		return NULL;
+	struct page *spare = list_first_entry(&pt->reserve, struct page, link);
+	list_del(&spare->link);
+	return spare;
+}
+
+/* fork of the huge entry *s at *va: dst gets the same entry (without dropbits) and a spare. */
+static int copy_huge(struct arch_pt *dst, uint64_t *s, vaddr_t *va, uint64_t dropbits,
+		     pfn_t *pfns, bool *changed)
+{
+	vaddr_t base = ALIGN_DOWN(*va, PT_HUGE_SIZE);
+	paddr_t phys;
+	bool huge;
+	uint64_t *d = entry_at(dst, base, PD_LEVEL, true, &huge);
+
+	if (!d || huge || *d)
+		return -ENOMEM;
+	if (!alloc_table(dst, &phys))
+		return -ENOMEM;
+	reserve_push(dst, pfn_to_page(phys >> PAGE_SHIFT));
+	uint64_t e = *s;
+	if ((e & (PTE_P | PTE_TRAP)) && (e & dropbits)) {
+		e &= ~dropbits;
+		WRITE_ONCE(*s, e);
+		*changed = true;
+	}
+	WRITE_ONCE(*d, e);
+	pfns[0] = huge_slot(e);
+	*va = base + PT_HUGE_SIZE;
+	return 1;
+}
+
+/* Clear the huge entry *h found at *va (a call that began at from) when [from, end) covers it
+ * whole; its spare table goes. One that sticks out is skipped, as mmu.h says. */
+static unsigned clear_huge(struct arch_pt *pt, uint64_t *h, vaddr_t from, vaddr_t *va,
+			   vaddr_t end, pfn_t *pfns)
+{
+	vaddr_t base = ALIGN_DOWN(*va, PT_HUGE_SIZE);
+	uint64_t e = *h;
+	struct page *spare;
+
+	*va = base + PT_HUGE_SIZE;
+	if (base < from || *va > end) {
+		printk(KERN_ERR "pt: huge entry at %#llx only partly in a range cleared\n",
+		       (unsigned long long)base);
+		return 0;
+	}
+	WRITE_ONCE(*h, 0);
+	if ((spare = reserve_pop(pt)))
+		frame_free(spare, 0);
+	pfns[0] = huge_slot(e);
+	return 1;
+}
+
 int arch_pt_copy_range(struct arch_pt *dst, struct arch_pt *src, vaddr_t *va, vaddr_t end,
 		       unsigned drop, pfn_t *pfns, unsigned max, bool *changed)
 {
-	uint64_t *s = next_leaf(src, va, end), *d;
+	bool huge;
+	uint64_t *s = next_leaf(src, va, end, &huge), *d;
 	uint64_t dropbits = (drop & PT_WRITE) ? PTE_W : 0;
 	unsigned n = 0;
 	if (!s)
 		return 0;
+	if (huge)
+		return copy_huge(dst, s, va, dropbits, pfns, changed);
 	if (!user_page_ok(*va) || !(d = leaf(dst, *va, true)))
 		return user_page_ok(*va) ? -ENOMEM : -EINVAL;
 	d -= index_at(*va, 0); /* both now point at entry 0 of their tables */
@@ -299,10 +441,14 @@ int arch_pt_copy_range(struct arch_pt *dst, struct arch_pt *src, vaddr_t *va, va
 unsigned arch_pt_clear_range(struct arch_pt *pt, vaddr_t *va, vaddr_t end, pfn_t *pfns,
 			     unsigned max)
 {
-	uint64_t *t = next_leaf(pt, va, end);
+	vaddr_t from = *va;
+	bool huge;
+	uint64_t *t = next_leaf(pt, va, end, &huge);
 	unsigned n = 0;
 	if (!t)
 		return 0;
+	if (huge)
+		return clear_huge(pt, t, from, va, end, pfns);
 	vaddr_t a = *va;
 	for (unsigned i = index_at(a, 0); i < ENTRIES && a < end && n < max; i++, a += PAGE_SIZE) {
 		uint64_t e = t[i];
@@ -320,9 +466,60 @@ static void free_level(uint64_t *t, int level)
 {
 	unsigned last = level == LEVELS - 1 ? USER_PML4_ENTRIES : ENTRIES;
 	for (unsigned i = 0; level > 0 && i < last; i++)
-		if (t[i] & PTE_P)
+		if ((t[i] & PTE_P) && !is_huge(t[i], level))
 			free_level(table_virt(t[i]), level - 1);
 	frame_free(virt_to_page(t), 0);
+}
+
+bool arch_pt_huge_supported(void) { return true; } /* PS in the PD is part of long mode */
+
+int arch_pt_map_huge(struct arch_pt *pt, vaddr_t va, pfn_t pfn, unsigned prot)
+{
+	struct page *spare;
+	bool huge;
+
+	if (!user_page_ok(va) || !IS_ALIGNED(va, PT_HUGE_SIZE) ||
+	    !IS_ALIGNED(pfn, PT_HUGE_PAGES) || va > USER_VA_END - PT_HUGE_SIZE)
+		return -EINVAL;
+	uint64_t *e = entry_at(pt, va, PD_LEVEL, true, &huge);
+	if (!e)
+		return -ENOMEM;
+	if (is_huge(*e, PD_LEVEL))
+		return -EEXIST;
+	if (*e & PTE_P) { /* a leaf table: it becomes the spare if it is empty */
+		const uint64_t *t = table_virt(*e);
+		for (unsigned i = 0; i < ENTRIES; i++)
+			if (t[i])
+				return -EEXIST;
+		spare = virt_to_page(t);
+	} else {
+		paddr_t phys;
+		if (!alloc_table(pt, &phys))
+			return -ENOMEM;
+		spare = pfn_to_page(phys >> PAGE_SHIFT);
+	}
+	reserve_push(pt, spare);
+	/* A CPU may still cache the old (empty) table's PD entry: the page fault such a stale
+	 * walk raises drops it, and the fault then finds this entry. */
+	WRITE_ONCE(*e, (pfn << PAGE_SHIFT) | prot_bits(prot) | PTE_PS);
+	return 0;
+}
+
+int arch_pt_split_huge(struct arch_pt *pt, vaddr_t va)
+{
+	if (!user_page_ok(va))
+		return -EINVAL;
+	uint64_t *h = huge_at(pt, va);
+	struct page *spare = h ? reserve_pop(pt) : NULL;
+	if (!spare)
+		return -ENOENT;
+	uint64_t e = *h, flags = e & ~(HUGE_ADDR | PTE_PS);
+	pfn_t pfn = (e & HUGE_ADDR) >> PAGE_SHIFT;
+	uint64_t *t = page_to_virt(spare);
+	for (unsigned i = 0; i < ENTRIES; i++)
+		t[i] = ((pfn + i) << PAGE_SHIFT) | flags;
+	WRITE_ONCE(*h, (page_to_pfn(spare) << PAGE_SHIFT) | PTE_P | PTE_W | PTE_U);
+	return 0;
 }
 
 void arch_pt_destroy(struct arch_pt *pt)
@@ -333,6 +530,9 @@ void arch_pt_destroy(struct arch_pt *pt)
 		if (active_pt[c] == pt)
 			printk(KERN_ERR "pt: destroying an address space still active on CPU %u\n", c);
 	free_level(pt->pml4, LEVELS - 1);
+	struct page *spare;
+	while ((spare = reserve_pop(pt)))
+		frame_free(spare, 0);
 	kfree(pt);
 }
 

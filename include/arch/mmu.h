@@ -32,6 +32,7 @@ struct pte_info {
 	unsigned prot;    /* PT_* when present */
 	bool accessed, dirty;
 	uint64_t marker;  /* when not present: the marker, 0 if the entry is empty */
+	bool huge;        /* present through a huge entry (below); pfn is the 4 KiB page's */
 };
 
 /* New user address space (empty user half). NULL when out of memory. Process context. */
@@ -84,6 +85,39 @@ unsigned arch_pt_clear_range(struct arch_pt *pt, vaddr_t *va, vaddr_t end, pfn_t
 void arch_pt_flush(struct arch_pt *pt, vaddr_t va, size_t npages);
 /* Load pt on this CPU (NULL: kernel-only tables). */
 void arch_pt_activate(struct arch_pt *pt);
+
+/* ---- Huge entries: 2 MiB with one entry ----
+ * A huge entry maps PT_HUGE_PAGES contiguous frames, the first one 2 MiB-aligned, at a 2 MiB-
+ * aligned va, with one protection (on x86-64 a page-directory entry with PS set). arch_pt_get
+ * at any va inside it reports the 4 KiB page there with huge set; arch_pt_walk reports it once,
+ * at its first address, with pfn its first frame; arch_pt_protect changes the whole entry. The
+ * range operations copy a huge entry whole and clear it when the range covers it whole (one
+ * left partly outside is skipped: split it first), and report it as one pfns[] slot holding
+ * its first frame | PT_PFN_HUGE. arch_pt_map, set_marker, clear and trap return -EBUSY inside
+ * one: portable code splits it first. Each huge entry keeps a page-table frame in reserve
+ * (Linux's deposited table), so that splitting it never needs memory. */
+#define PT_HUGE_SHIFT 21
+#define PT_HUGE_SIZE (1ull << PT_HUGE_SHIFT)
+#define PT_HUGE_PAGES (PT_HUGE_SIZE >> PAGE_SHIFT)
+#define PT_PFN_HUGE (1ull << 63)
+
+/* Whether this machine's page tables have huge entries. Any context. */
+bool arch_pt_huge_supported(void);
+/* Map [va, va + PT_HUGE_SIZE) to frames pfn.. with one huge entry. 0, -EINVAL (va or pfn not
+ * aligned, not user space), -EEXIST (some entry already lies in the range; an empty leaf table
+ * there is reused as the reserve), -ENOMEM, -EOPNOTSUPP (no huge entries here). */
+int arch_pt_map_huge(struct arch_pt *pt, vaddr_t va, pfn_t pfn, unsigned prot);
+/* Replace the huge entry covering va by a leaf table of PT_HUGE_PAGES entries mapping the same
+ * frames with the same protection and accessed/dirty bits. Never needs memory. 0, or -ENOENT
+ * when no huge entry covers va. The caller flushes the 2 MiB. */
+int arch_pt_split_huge(struct arch_pt *pt, vaddr_t va);
+
+/* Take frame pfn out of the kernel's direct map for good, so that no speculative access or
+ * prefetch reaches its poisoned lines again (Linux's set_mce_nospec), splitting a 2 MiB or
+ * 1 GiB page as needed; a later access faults. 0, -ENOMEM (no table for the split: the frame
+ * stays mapped), -EINVAL (pfn not in the direct map). Process context, interrupts enabled (it
+ * flushes every CPU). */
+int arch_direct_map_remove(pfn_t pfn);
 
 /* ---- Traps for the poison emulator (include/einj.h) ----
  * A trapped frame stays mapped, but every access to it faults, so that the arch can ask the

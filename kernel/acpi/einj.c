@@ -242,7 +242,7 @@ static long read_table(void *priv, void *buf, size_t n, uint64_t off)
 	return (long)n;
 }
 
-static const struct vfs_node_ops table_ops = {.read = read_table};
+static const struct vfs_node_ops table_ops = {.read = read_table, .root_only = true}; /* 0400 */
 
 /* auto: the firmware's table when there is one (a table it rejects leaves no EINJ, as on
  * Linux), the emulator when there is none; or what einj.backend names. */

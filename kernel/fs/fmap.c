@@ -103,7 +103,7 @@ struct file *vfs_open_exec(const char *path, bool user, int *err)
 	if (!S_ISREG(i->mode) || (p.mnt->flags & MNT_NOEXEC))
 		*err = -EACCES;
 	else
-		*err = inode_permission_exec(i);
+		*err = inode_permission(i, MAY_EXEC);
 	struct file *f = *err ? NULL : file_open_path(&p, O_RDONLY | O_LARGEFILE, err);
 	path_put(&p);
 	return f;

@@ -9,6 +9,7 @@
  * Locks: ns_lock orders mounts and umounts against each other and the tree; dcache_lock
  * guards a mount's tree fields (parent, mountpoint, attached) for walkers. */
 #include "arch/context.h"
+#include "cred.h"
 #include "kmalloc.h"
 #include "kstring.h"
 #include "printk.h"
@@ -267,6 +268,8 @@ static long sys_umount2(const struct syscall_args *a)
 	struct path p;
 	if (flags & ~(MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW))
 		return -EINVAL;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	int err = user_lookup(AT_FDCWD, (const char *)a->arg[0],
 			      (flags & UMOUNT_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &p);
 	if (err)
@@ -360,6 +363,8 @@ static long sys_mount(const struct syscall_args *a)
 		mutex_lock(&ns_lock);
 		if (flags & MS_NOUSER)
 			err = -EINVAL;
+		else if (!capable(CAP_SYS_ADMIN))
+			err = -EPERM; /* Linux's may_mount */
 		else if (flags & MS_REMOUNT)
 			err = do_remount(&p, flags, data);
 		else if (flags & (MS_BIND | MS_MOVE | MS_PROPAGATION | MS_REC))

@@ -5,7 +5,8 @@
  * mount's root. A symlink in the middle of a path is always followed, one at the end only
  * when asked (or when a '/' follows it); MAXSYMLINKS (40) links per walk at most, then
  * -ELOOP. Every component but the last must be a directory (-ENOTDIR), a name longer than
- * NAME_MAX is -ENAMETOOLONG, a path of PATH_MAX bytes or more too (getname).
+ * NAME_MAX is -ENAMETOOLONG, a path of PATH_MAX bytes or more too (getname); looking a name
+ * up in a directory needs search (execute) permission on it (-EACCES).
  * The strings being walked form a stack (struct nameidata): the path, then the text of each
  * symlink entered, so a link's last component can end the walk while the outer path still
  * has slashes to honour. */
@@ -213,16 +214,20 @@ int nd_walk_parent(struct nameidata *nd)
 			end++;
 		bool outer_slash;
 		nd->stack[top].p = end;
+		struct inode *dir = nd->path.dentry->inode;
+		if (!S_ISDIR(dir->mode))
+			return -ENOTDIR;
+		int err = inode_permission(dir, MAY_EXEC); /* Linux's may_lookup: search */
+		if (err)
+			return err;
 		if (!*skip_slashes(end) && outer_done(nd, &outer_slash)) {
-			if (!S_ISDIR(nd->path.dentry->inode->mode))
-				return -ENOTDIR;
 			nd->last = s;
 			nd->len = (size_t)(end - s);
 			nd->type = type_of(s, nd->len);
 			nd->trailing = *end == '/' || outer_slash;
 			return 0;
 		}
-		int err = step(nd, s, (size_t)(end - s));
+		err = step(nd, s, (size_t)(end - s));
 		if (err)
 			return err;
 	}

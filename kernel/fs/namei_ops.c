@@ -6,6 +6,7 @@
  * inodes (inode_ops.mknod). Link counts follow Linux: a directory has 2 plus one per
  * subdirectory; an inode whose last name goes lives on while it is open. */
 #include "arch/context.h"
+#include "cred.h"
 #include "kmalloc.h"
 #include "kstring.h"
 #include "syscall.h"
@@ -65,7 +66,7 @@ static int may_create(struct nameidata *nd, bool want_dir)
 		return rofs;
 	if (d_dead(nd->path.dentry))
 		return -ENOENT;
-	return 0;
+	return inode_permission(nd->path.dentry->inode, MAY_WRITE | MAY_EXEC);
 }
 
 /* Make an inode of mode (rdev, target) named by nd's last component. ns_lock held. */
@@ -128,9 +129,12 @@ static long mknod_at(int dirfd, const char *upath, unsigned mode, uint64_t dev)
 	case 0:
 		mode |= S_IFREG;
 		break;
-	case S_IFREG:
 	case S_IFCHR:
 	case S_IFBLK:
+		if (!capable(CAP_MKNOD))
+			return -EPERM; /* a device node is the device's permission */
+		break;
+	case S_IFREG:
 	case S_IFIFO:
 	case S_IFSOCK:
 		break;
@@ -201,6 +205,9 @@ static int remove_refusal(struct inode *dir, struct dentry *d, bool want_dir, bo
 	bool isdir = S_ISDIR(d->inode->mode);
 	if (want_dir ? !isdir : trailing)
 		return isdir ? -EISDIR : -ENOTDIR;
+	int err = may_delete_from(dir, d->inode);
+	if (err)
+		return err;
 	if (!want_dir && isdir)
 		return -EISDIR;
 	if (!(dir->iop && dir->iop->mknod))

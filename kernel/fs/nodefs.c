@@ -47,9 +47,9 @@ static struct fs_type sysfs_type = {
 static struct fs_type debugfs_type = {
     .name = "debugfs", .get_sb = nodefs_get_sb, .kill_sb = nodefs_kill_sb, .single = true};
 
-static struct inode *dir_inode(struct super_block *sb)
+static struct inode *dir_inode(struct super_block *sb, unsigned perm)
 {
-	struct inode *i = inode_new(sb, S_IFDIR | 0555);
+	struct inode *i = inode_new(sb, S_IFDIR | perm);
 	if (i) {
 		i->iop = sb->magic == PROC_SUPER_MAGIC ? &proc_dir_iops : &node_dir_iops;
 		i->fop = &dir_fops;
@@ -69,7 +69,7 @@ static int nodefs_get_sb(struct fs_type *t, const char *data, struct super_block
 	sb->magic = t == &proc_type    ? PROC_SUPER_MAGIC
 		    : t == &sysfs_type ? SYSFS_MAGIC
 				       : DEBUGFS_MAGIC;
-	struct inode *root = dir_inode(sb);
+	struct inode *root = dir_inode(sb, t == &debugfs_type ? 0700 : 0555); /* debugfs: root's */
 	if (root)
 		sb->root = d_make_root(sb, root);
 	if (!root || !sb->root) {
@@ -103,7 +103,7 @@ static struct dentry *subdir(struct dentry *d, const char *name, size_t len)
 	if (c)
 		return S_ISDIR(c->inode->mode) ? c : (dput(c), NULL);
 	c = d_alloc(d, name, len);
-	struct inode *i = c ? dir_inode(d->sb) : NULL;
+	struct inode *i = c ? dir_inode(d->sb, 0555) : NULL;
 	if (!i) {
 		dput(c);
 		return NULL;
@@ -129,6 +129,15 @@ static struct dentry *parent_of(struct super_block *sb, const char *rel, const c
 	return d;
 }
 
+/* A node's permission bits, owner root: readable by all (a root_only node by root alone),
+ * writable by root (a privileged_write control file) or by all. */
+static unsigned node_mode(const struct vfs_node_ops *ops)
+{
+	unsigned read = ops->root_only ? 0400 : 0444;
+	unsigned write = ops->privileged_write || ops->root_only ? 0200 : 0222;
+	return (ops->gen || ops->read ? read : 0) | (ops->write ? write : 0);
+}
+
 static int add_node(struct super_block *sb, const char *rel, const struct vfs_node_ops *ops,
 		    void *priv)
 {
@@ -143,8 +152,7 @@ static int add_node(struct super_block *sb, const char *rel, const struct vfs_no
 	}
 	struct inode *i = NULL;
 	if (!err) {
-		unsigned mode =
-		    S_IFREG | (ops->gen || ops->read ? 0444 : 0) | (ops->write ? 0200 : 0);
+		unsigned mode = S_IFREG | node_mode(ops);
 		d = d_alloc(dir, name, strlen(name));
 		i = d ? inode_new(sb, mode) : NULL;
 		err = i ? 0 : -ENOMEM;

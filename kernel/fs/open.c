@@ -2,17 +2,17 @@
  * O_CLOEXEC, O_PATH, O_TMPFILE), and the calls that act on what a path or an fd names:
  * chdir, fchdir, chroot, getcwd, umask, chmod, fchmod, fchmodat, access, faccessat,
  * faccessat2, truncate, ftruncate, fallocate. Linux's checks in Linux's order (fs/open.c,
- * fs/namei.c there); every task is root, so permission bits matter only where they matter to
- * root: a file needs an execute bit to be run, and a read-only mount refuses writes. */
+ * fs/namei.c there), with the permission checks of permission.c: read and write permission
+ * on the file to open it, write and search permission on the directory to create in it,
+ * search to make a directory the working directory; a read-only mount refuses writes. */
 #include "arch/context.h"
+#include "cred.h"
 #include "kmalloc.h"
 #include "kstring.h"
 #include "syscall.h"
+#include "task.h"
 #include "vfs_priv.h"
 
-#define MAY_EXEC 1
-#define MAY_WRITE 2
-#define MAY_READ 4
 #define FALLOC_FL_KEEP_SIZE 0x01
 #define FALLOC_FL_PUNCH_HOLE 0x02
 #define FALLOC_FL_NO_HIDE_STALE 0x04
@@ -25,11 +25,6 @@
 	 FALLOC_FL_ZERO_RANGE | FALLOC_FL_INSERT_RANGE | FALLOC_FL_UNSHARE_RANGE)
 #define O_PATH_FLAGS (O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC)
 
-int inode_permission_exec(const struct inode *inode)
-{
-	return S_ISDIR(inode->mode) || (inode->mode & S_IXUGO) ? 0 : -EACCES;
-}
-
 /* Make a regular file named np->last in np->dir. ns_lock held. */
 static int create_file(struct nameidata *nd, unsigned mode, struct path *out)
 {
@@ -41,6 +36,8 @@ static int create_file(struct nameidata *nd, unsigned mode, struct path *out)
 	if (dir->iop && dir->iop->create_lookup_err)
 		return dir->iop->create_lookup_err;
 	int err = mnt_want_write(&nd->path);
+	if (!err)
+		err = inode_permission(dir, MAY_WRITE | MAY_EXEC);
 	if (err)
 		return err;
 	if (!dir->iop || !dir->iop->mknod)
@@ -151,6 +148,8 @@ static int open_tmpfile(int dirfd, const char *path, unsigned flags, unsigned mo
 		return err;
 	struct inode *di = dir.dentry->inode;
 	err = mnt_want_write(&dir);
+	if (!err)
+		err = inode_permission(di, MAY_WRITE | MAY_EXEC);
 	if (!err && (!di->iop || !di->iop->mknod))
 		err = -EOPNOTSUPP;
 	struct dentry *d = err ? NULL : d_alloc(dir.dentry, "#tmpfile", 8);
@@ -169,7 +168,15 @@ static int open_tmpfile(int dirfd, const char *path, unsigned flags, unsigned mo
 	return err;
 }
 
-/* What may_open and do_open check once the file is found (fs/namei.c). */
+/* The permission an open asks for (Linux's ACC_MODE, with O_TRUNC a write). */
+static int open_mask(unsigned flags)
+{
+	static const int acc[4] = {MAY_READ, MAY_WRITE, MAY_READ | MAY_WRITE, MAY_READ | MAY_WRITE};
+	return acc[flags & O_ACCMODE] | ((flags & O_TRUNC) ? MAY_WRITE : 0);
+}
+
+/* What may_open and do_open check once the file is found (fs/namei.c); a file the open made
+ * itself is not checked against its own mode. */
 static int may_open(const struct path *p, unsigned flags, bool created)
 {
 	struct inode *i = p->dentry->inode;
@@ -184,11 +191,15 @@ static int may_open(const struct path *p, unsigned flags, bool created)
 		return -ELOOP;
 	if (S_ISDIR(i->mode) && write)
 		return -EISDIR;
-	if ((S_ISREG(i->mode) || S_ISDIR(i->mode)) && (write || ((flags & O_TRUNC) && !created)))
-		return mnt_want_write(p);
 	if (S_ISCHR(i->mode) && (p->mnt->flags & MNT_NODEV))
 		return -EACCES;
-	return 0;
+	int err = created ? 0 : inode_permission(i, open_mask(flags));
+	if (!err && (flags & O_NOATIME) && !inode_owner_or_capable(i))
+		err = -EPERM;
+	if (!err && (S_ISREG(i->mode) || S_ISDIR(i->mode)) &&
+	    (write || ((flags & O_TRUNC) && !created)))
+		err = mnt_want_write(p);
+	return err;
 }
 
 /* O_TRUNC of an existing regular file. */
@@ -213,6 +224,7 @@ static struct file *open_path(int dirfd, const char *path, unsigned flags, unsig
 				     : open_walk(dirfd, path, flags, mode, &p, &created);
 	if (*err)
 		return NULL;
+	created |= flags & __O_TMPFILE; /* made by this open: not checked against its mode */
 	*err = may_open(&p, (flags & __O_TMPFILE) ? flags & ~O_DIRECTORY : flags, created);
 	if (!*err && (flags & O_TRUNC) && !created && S_ISREG(p.dentry->inode->mode) &&
 	    !(flags & O_PATH))
@@ -280,9 +292,13 @@ static long set_dir(const char *upath, bool root)
 	int err = user_lookup(AT_FDCWD, upath, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &p);
 	if (err)
 		return err;
-	fs_set_path(&p, root);
+	err = inode_permission(p.dentry->inode, MAY_EXEC);
+	if (!err && root && !capable(CAP_SYS_CHROOT))
+		err = -EPERM;
+	if (!err)
+		fs_set_path(&p, root);
 	path_put(&p);
-	return 0;
+	return err;
 }
 
 static long sys_chdir(const struct syscall_args *a)
@@ -302,7 +318,7 @@ static long sys_fchdir(const struct syscall_args *a)
 	struct file *f = fget_raw((int)a->arg[0]);
 	if (!f)
 		return -EBADF;
-	long err = S_ISDIR(f->inode->mode) ? 0 : -ENOTDIR;
+	long err = S_ISDIR(f->inode->mode) ? inode_permission(f->inode, MAY_EXEC) : -ENOTDIR;
 	if (!err)
 		fs_set_path(&f->path, false);
 	fput(f);
@@ -345,6 +361,11 @@ static long chmod_path(const struct path *p, unsigned mode)
 	if (err)
 		return err;
 	struct inode *i = p->dentry->inode;
+	if (!inode_owner_or_capable(i))
+		return -EPERM; /* only the owner (or CAP_FOWNER) changes a mode */
+	const struct cred *c = &current_task()->cred;
+	if (!cred_in_fs_group(c, i->gid) && c->fsuid != 0)
+		mode &= ~(unsigned)S_ISGID; /* setgid only for a group of ours (CAP_FSETID) */
 	i->mode = (i->mode & ~S_IALLUGO) | (mode & S_IALLUGO);
 	inode_touch(i, false);
 	return 0;
@@ -398,8 +419,12 @@ static long access_at(int dirfd, const char *upath, unsigned mode, unsigned flag
 	if (err)
 		return err;
 	struct inode *i = p.dentry->inode;
-	if ((mode & MAY_EXEC) && !S_ISDIR(i->mode))
-		err = inode_permission_exec(i);
+	struct cred who = current_task()->cred; /* the real ids ask, unless AT_EACCESS */
+	if (!(flags & AT_EACCESS)) {
+		who.fsuid = who.uid;
+		who.fsgid = who.gid;
+	}
+	err = cred_permission(&who, i, (int)mode);
 	if (!err && (mode & MAY_WRITE) &&
 	    (S_ISREG(i->mode) || S_ISDIR(i->mode) || S_ISLNK(i->mode)))
 		err = mnt_want_write(&p);
@@ -452,6 +477,8 @@ static long sys_truncate(const struct syscall_args *a)
 		return err;
 	struct inode *i = p.dentry->inode;
 	err = S_ISDIR(i->mode) ? -EISDIR : !S_ISREG(i->mode) ? -EINVAL : mnt_want_write(&p);
+	if (!err)
+		err = inode_permission(i, MAY_WRITE);
 	if (!err && __atomic_load_n(&i->writers, __ATOMIC_RELAXED) < 0)
 		err = -ETXTBSY;
 	if (!err)

@@ -1,6 +1,6 @@
-/* /proc/cpuinfo and /proc/interrupts in Linux's formats, so that tools written for Linux
- * (einj_mem_uc reads "physical id" and "apicid"; monitoring reads the MCE and THR rows) read
- * MCRK's as they read Linux's.
+/* /proc/cpuinfo, /proc/interrupts, /proc/uptime and /proc/loadavg in Linux's formats, so that
+ * tools written for Linux (einj_mem_uc reads "physical id" and "apicid"; monitoring reads the
+ * MCE and THR rows; uptime and top read the last two) read MCRK's as they read Linux's.
  *
  * /proc/cpuinfo (Linux: arch/x86/kernel/cpu/proc.c, show_cpuinfo) is one block per online CPU,
  * "name<TAB(s)>: value" lines in a fixed order, a blank line after each block. The values come
@@ -22,8 +22,10 @@
 #include "kerrno.h"
 #include "printk.h"
 #include "proc_cpu.h"
+#include "task.h"
 
 #define IRQ_NAME_WIDTH 3
+#define NS_PER_CENTI 10000000ull /* a hundredth of a second */
 
 static const struct {
 	const char *name, *desc;
@@ -117,9 +119,44 @@ static int show_interrupts(const struct ctl_file *f, struct ctl_buf *b)
 	return proc_interrupts_format(b);
 }
 
+/* Seconds with hundredths, as Linux prints times and loads ("12.34"). */
+static void put_centis(struct ctl_buf *b, uint64_t centis)
+{
+	ctl_printf(b, "%lu.%02lu", (unsigned long)(centis / 100), (unsigned long)(centis % 100));
+}
+
+/* /proc/uptime (fs/proc/uptime.c): seconds since boot, and the idle time of all CPUs added. */
+static int show_uptime(const struct ctl_file *f, struct ctl_buf *b)
+{
+	(void)f;
+	put_centis(b, arch_time_ns() / NS_PER_CENTI);
+	ctl_printf(b, " ");
+	put_centis(b, sched_idle_ns() / NS_PER_CENTI);
+	ctl_printf(b, "\n");
+	return 0;
+}
+
+/* /proc/loadavg (fs/proc/loadavg.c): the three averages (fixed point, FSHIFT bits), running
+ * over all threads, and the last pid handed out. */
+static int show_loadavg(const struct ctl_file *f, struct ctl_buf *b)
+{
+	(void)f;
+	uint64_t loads[3];
+	sched_loadavg(loads);
+	for (int i = 0; i < 3; i++) {
+		uint64_t x = loads[i] + (1u << FSHIFT) / 200; /* Linux rounds to the hundredth */
+		put_centis(b, (x >> FSHIFT) * 100 + (((x & ((1u << FSHIFT) - 1)) * 100) >> FSHIFT));
+		ctl_printf(b, " ");
+	}
+	ctl_printf(b, "%u/%u %d\n", sched_nr_running(), task_count(), task_last_pid());
+	return 0;
+}
+
 const struct ctl_file proc_cpu_files[] = {
 	{.path = "/proc/cpuinfo", .show = show_cpuinfo},
 	{.path = "/proc/interrupts", .show = show_interrupts},
+	{.path = "/proc/uptime", .show = show_uptime},
+	{.path = "/proc/loadavg", .show = show_loadavg},
 };
 const size_t proc_cpu_nfiles = ARRAY_SIZE(proc_cpu_files);
 

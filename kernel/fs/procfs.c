@@ -1,6 +1,7 @@
 /* /proc files with Linux's formats: meminfo (with HardwareCorrupted and Cached), self/maps and
- * self/pagemap (64-bit entries: bit 63 present, bit 62 swapped, bits 0-54 the PFN; a
- * poisoned page reads as a swap-type entry, as Linux reports hwpoison entries). */
+ * self/pagemap (64-bit entries: bit 63 present, bit 62 swapped, bits 0-54 the PFN, shown to
+ * CAP_SYS_ADMIN only; a poisoned page reads as a swap-type entry, as Linux reports hwpoison
+ * entries), kmsg (root only). */
 #include "frame.h"
 #include "kerrno.h"
 #include "kmalloc.h"
@@ -71,10 +72,11 @@ static int gen_meminfo(void *priv, char **out, size_t *len)
 				 "PageTables:     %8lu kB\n"
 				 "HardwareCorrupted: %5lu kB\n"
 				 "Cached:         %8lu kB\n"
+				 "AnonHugePages:  %8lu kB\n"
 				 "SlabObjects:    %8lu\n",
 				 st.usable * kb, st.free * kb, st.free * kb, c.user * kb, c.slab * kb,
 				 c.kstack * kb, c.pgtable * kb, st.poisoned * kb,
-				 pagecache_nr_pages() * kb, c.slab_objects);
+				 pagecache_nr_pages() * kb, thp_anon_bytes() / 1024, c.slab_objects);
 	*out = b;
 	return 0;
 }
@@ -115,15 +117,18 @@ static int gen_maps(void *priv, char **out, size_t *len)
 	return 0;
 }
 
-static uint64_t pagemap_entry(struct mm *mm, vaddr_t va)
+/* One entry; the frame bits (PFN, or swap type and offset) only for CAP_SYS_ADMIN, as Linux
+ * has shown them since PFNs helped rowhammer attacks; the flags stay for everyone. */
+static uint64_t pagemap_entry(struct mm *mm, vaddr_t va, bool show_pfn)
 {
 	struct vm_page_info pi;
+	uint64_t mask = show_pfn ? PM_PFN_MASK : 0;
 	if (va >= USER_VA_END || vm_page_info(mm, va, &pi))
 		return 0;
 	if (pi.state == VM_PAGE_PRESENT)
-		return PM_PRESENT | (pi.pfn & PM_PFN_MASK);
+		return PM_PRESENT | (pi.pfn & mask);
 	if (pi.state == VM_PAGE_POISON) /* swap entry: type in bits 0-4, offset (pfn) above */
-		return PM_SWAP | (((pi.pfn << PM_SWAP_TYPE_BITS) | SWP_HWPOISON_TYPE) & PM_PFN_MASK);
+		return PM_SWAP | (((pi.pfn << PM_SWAP_TYPE_BITS) | SWP_HWPOISON_TYPE) & mask);
 	return 0;
 }
 
@@ -134,8 +139,9 @@ static long read_pagemap(void *priv, void *buf, size_t n, uint64_t off)
 	if (!mm || (off % 8) || (n % 8))
 		return -EINVAL;
 	uint64_t *e = buf;
+	bool show_pfn = capable(CAP_SYS_ADMIN);
 	for (size_t i = 0; i < n / 8; i++)
-		e[i] = pagemap_entry(mm, (off / 8 + i) << PAGE_SHIFT);
+		e[i] = pagemap_entry(mm, (off / 8 + i) << PAGE_SHIFT, show_pfn);
 	return (long)n;
 }
 
@@ -154,7 +160,7 @@ static int gen_kmsg(void *priv, char **out, size_t *len)
 	return 0;
 }
 
-static const struct vfs_node_ops kmsg_ops = {.gen = gen_kmsg};
+static const struct vfs_node_ops kmsg_ops = {.gen = gen_kmsg, .root_only = true}; /* 0400 */
 static const struct vfs_node_ops meminfo_ops = {.gen = gen_meminfo};
 static const struct vfs_node_ops maps_ops = {.gen = gen_maps};
 static const struct vfs_node_ops pagemap_ops = {.read = read_pagemap};

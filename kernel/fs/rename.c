@@ -28,6 +28,23 @@ static int may_delete(const struct dentry *victim, bool is_dir)
 	return 0;
 }
 
+/* vfs_rename's permission checks: the source may leave its directory, the target name may be
+ * made or its file removed, and a directory that changes parent must be writable (its ".."
+ * changes). 0, -EACCES, -EPERM (a sticky directory). */
+static int rename_permission(struct rename_req *r, bool exchange, bool src_dir)
+{
+	struct inode *odir = r->old.path.dentry->inode, *ndir = r->new.path.dentry->inode;
+	int err = may_delete_from(odir, r->src->inode);
+	if (!err)
+		err = r->dst ? may_delete_from(ndir, r->dst->inode)
+			     : inode_permission(ndir, MAY_WRITE | MAY_EXEC);
+	if (!err && odir != ndir && src_dir)
+		err = inode_permission(r->src->inode, MAY_WRITE);
+	if (!err && odir != ndir && exchange && S_ISDIR(r->dst->inode->mode))
+		err = inode_permission(r->dst->inode, MAY_WRITE);
+	return err;
+}
+
 /* The checks of do_renameat2 once both names are looked up. ns_lock held. */
 static int rename_checks(struct rename_req *r)
 {
@@ -49,8 +66,8 @@ static int rename_checks(struct rename_req *r)
 	if (r->dst && r->dst->inode == r->src->inode)
 		return 1; /* two names of one file: nothing to do */
 	const struct inode_ops *odir_iop = r->old.path.dentry->inode->iop;
-	int err = 0;
-	if (r->dst)
+	int err = rename_permission(r, exchange, src_dir);
+	if (!err && r->dst)
 		err = may_delete(r->dst, exchange ? S_ISDIR(r->dst->inode->mode) : src_dir);
 	if (!err && d_dead(r->new.path.dentry))
 		err = -ENOENT;

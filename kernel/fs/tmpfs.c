@@ -220,6 +220,7 @@ static int tmpfs_mknod(struct inode *dir, struct dentry *d, unsigned mode, uint3
 	if (t)
 		strcpy(t, target);
 	i->symlink = t;
+	inode_init_owner(i, dir);
 	d->inode = i;
 	return 0;
 }

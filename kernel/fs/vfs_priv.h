@@ -45,6 +45,7 @@
 #define S_ISVTX 01000
 #define S_IALLUGO 07777
 #define S_IXUGO 0111
+#define S_IXGRP 0010
 #define S_ISDIR(m) (((m) & S_IFMT) == S_IFDIR)
 #define S_ISREG(m) (((m) & S_IFMT) == S_IFREG)
 #define S_ISLNK(m) (((m) & S_IFMT) == S_IFLNK)
@@ -526,7 +527,22 @@ struct kstat {
 	struct ktimespec atime, mtime, ctime, btime;
 };
 void vfs_getattr(const struct path *p, struct kstat *st);
-/* Permission checks as root: an execute bit for files (directories are always searchable). */
-int inode_permission_exec(const struct inode *inode);
+/* ---- permissions (permission.c) ---- */
+#define MAY_EXEC 1
+#define MAY_WRITE 2
+#define MAY_READ 4
+struct cred;
+/* Linux's generic_permission of mask (MAY_*) on inode for credentials c: 0 or -EACCES. */
+int cred_permission(const struct cred *c, const struct inode *inode, int mask);
+/* The same for the current task. */
+int inode_permission(const struct inode *inode, int mask);
+/* Whether the current task owns inode or may act as its owner (fsuid 0: CAP_FOWNER). */
+bool inode_owner_or_capable(const struct inode *inode);
+/* May the current task remove an entry for victim from dir: write and search on dir, and in
+ * a sticky directory own the file or the directory. 0, -EACCES, -EPERM (sticky). */
+int may_delete_from(const struct inode *dir, const struct inode *victim);
+/* A new inode in dir (NULL for a root) belongs to the current task's fsuid and fsgid, or to
+ * dir's group when dir is set-group-ID (Linux's inode_init_owner). */
+void inode_init_owner(struct inode *inode, const struct inode *dir);
 /* May a file of p be changed (not on a read-only mount)? 0 or -EROFS. */
 int mnt_want_write(const struct path *p);

@@ -5,7 +5,8 @@
  * it is (only 2, physical, names a frame we can retire) and bits 5:0 give the lowest valid bit.
  * Bits below that LSB are garbage and are cleared; an LSB above PAGE_SHIFT means the error is
  * known only to a region larger than a page, which memory_failure cannot act on. The LSB is
- * kept so that SIGBUS can report si_addr_lsb. */
+ * kept so that SIGBUS can report si_addr_lsb. Also here: whether an error is a memory error
+ * at all (the corrected-error collector counts only those). */
 #include "kerrno.h"
 #include "mce.h"
 
@@ -35,4 +36,21 @@ bool mce_addr_usable(const struct mce_record *r)
 	struct mce_paddr pa;
 
 	return mce_addr_decode(r, &pa) == 0;
+}
+
+/* MCACOD forms (SDM vol. 3B, "Compound Error Codes"), with the filter bit masked out. */
+#define MCACOD_MEMCTL_MASK 0xef80u /* memory controller: 0000 1MMM CCCC */
+#define MCACOD_MEMCTL 0x0080u
+#define MCACOD_CACHE_MASK 0xef00u /* cache hierarchy: 0001 RRRR TTLL */
+#define MCACOD_CACHE 0x0100u
+#define MCACOD_GCACHE_MASK 0xeffcu /* generic cache hierarchy: 0000 0000 11LL */
+#define MCACOD_GCACHE 0x000cu
+
+bool mce_is_memory_error(const struct mce_record *r)
+{
+	unsigned code = mci_status_mcacod(r->status);
+
+	return (code & MCACOD_MEMCTL_MASK) == MCACOD_MEMCTL ||
+	       (code & MCACOD_CACHE_MASK) == MCACOD_CACHE ||
+	       (code & MCACOD_GCACHE_MASK) == MCACOD_GCACHE;
 }

@@ -97,6 +97,7 @@ void mce_config_parse(const char *cmdline)
 	parse_bool(cmdline, "mce.cmci", &mce_cfg.cmci);
 	parse_bool(cmdline, "mce.lmce", &mce_cfg.lmce);
 	parse_bool(cmdline, "mce.ignore_ce", &mce_cfg.ignore_ce);
+	parse_bool(cmdline, "mce.print_all", &mce_cfg.print_all);
 	parse_bool(cmdline, "mce.panic_on_ce", &mce_cfg.panic_on_ce);
 	parse_bool(cmdline, "mce.fake_panic", &mce_cfg.fake_panic);
 	mf_set_fake_panic(mce_cfg.fake_panic); /* memory_failure's own panic follows it */
@@ -117,10 +118,11 @@ void mce_config_print(void)
 	const struct mce_cpu_caps *c = &cpu_caps[0];
 
 	printk(KERN_INFO "mce: settings: monarch_timeout_ms=%llu poll_ms=%llu cmci=%d lmce=%d "
-			 "ignore_ce=%d panic_on_ce=%d fake_panic=%d fake_cmci=%d timeout_panic=%d "
-			 "ser=%d no_rendezvous_cpu=%d storm=%u/%llums quiet=%llums\n",
+			 "ignore_ce=%d print_all=%d panic_on_ce=%d fake_panic=%d fake_cmci=%d "
+			 "timeout_panic=%d ser=%d no_rendezvous_cpu=%d storm=%u/%llums quiet=%llums\n",
 	       (unsigned long long)mce_cfg.monarch_timeout_ms,
 	       (unsigned long long)mce_cfg.poll_ms, mce_cfg.cmci, mce_cfg.lmce, mce_cfg.ignore_ce,
+	       mce_cfg.print_all,
 	       mce_cfg.panic_on_ce, mce_cfg.fake_panic, mce_cfg.fake_cmci, mce_cfg.timeout_panic,
 	       mce_cfg.ser, mce_cfg.no_rendezvous_cpu, mce_cfg.storm_threshold,
 	       (unsigned long long)mce_cfg.storm_window_ms,

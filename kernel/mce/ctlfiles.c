@@ -3,7 +3,8 @@
  *   /sys/devices/system/machinecheck/machinecheck0/KNOB   the policy knobs (read: the value and
  *       a newline; write: one number by the control-file rules of include/ctl.h; a value out
  *       of range is -EINVAL and changes nothing). Linux's units: check_interval in seconds,
- *       monarch_timeout in microseconds; MCRK's own knobs keep their boot names. fake_panic
+ *       monarch_timeout in microseconds; MCRK's own knobs keep their boot names. print_all
+ *       (Linux's) prints the corrected errors the collector keeps off the console. fake_panic
  *       also covers the panic memory_failure decides (vm.memory_failure_recovery=0).
  *   /sys/kernel/debug/mce-inject/{status,misc,addr,mcgstatus,cpu,bank,flags}   Linux's
  *       injector interface: set the fields, then writing "bank" injects one record on "cpu"
@@ -284,9 +285,9 @@ static int show_counters(const struct ctl_file *f, struct ctl_buf *b)
 	    (unsigned long long)s.polls, (unsigned long long)s.cmcis,
 	    (unsigned long long)s.storms_begun, (unsigned long long)s.storms_ended,
 	    (unsigned long long)s.storm_suppressed);
-	PUT("mf_queued %llu\nar_user %llu\nar_kernel_fixups %llu\n",
+	PUT("mf_queued %llu\nar_user %llu\nar_kernel_fixups %llu\ncec_kept %llu\n",
 	    (unsigned long long)s.mf_queued, (unsigned long long)s.ar_user,
-	    (unsigned long long)s.ar_kernel_fixups);
+	    (unsigned long long)s.ar_kernel_fixups, (unsigned long long)s.cec_kept);
 	return 0;
 }
 
@@ -314,6 +315,7 @@ static const struct ctl_file ctl_files[] = {
     KNOB("monarch_timeout", show_us, store_us, &mce_cfg.monarch_timeout_ms, 1, MAX_MONARCH_US),
     KNOB("cmci_disabled", show_bool, store_cmci_disabled, &mce_cfg.cmci, 0, 1),
     KNOB("ignore_ce", show_bool, store_bool, &mce_cfg.ignore_ce, 1, 1),
+    KNOB("print_all", show_bool, store_bool, &mce_cfg.print_all, 1, 1),
     KNOB("poll_ms", show_u64, store_u64, &mce_cfg.poll_ms, 1, MAX_INTERVAL_S *MS_PER_S),
     KNOB("panic_on_ce", show_bool, store_bool, &mce_cfg.panic_on_ce, 1, 1),
     KNOB("fake_panic", show_bool, store_fake_panic, &mce_cfg.fake_panic, 1, 1),

@@ -10,8 +10,12 @@
  * line, then runs the hooks the record asks for: memory_failure_queue
  * (include/memory_failure.h) for AO/UCNA frames and for kernel SRAR, so the record is on the
  * console before its consequences; the user-recovery hook for a record injected with a faked
- * user-mode SRAR context. */
+ * user-mode SRAR context. A corrected memory error goes to the corrected-error collector
+ * first, which keeps it off the console until its frame's count reaches the threshold, as
+ * Linux's does (mce.print_all prints it anyway); the collector's soft offlines run after each
+ * pass has let go of the rings. */
 #include "arch/cpu.h"
+#include "mce_cec.h"
 #include "mce_priv.h"
 #include "memory_failure.h"
 #include "percpu.h"
@@ -68,6 +72,14 @@ void mce_log_record(enum mce_ring_id id, const struct mce_record *r, const struc
 	__atomic_fetch_add(&mce_stats_live.by_action[v->action], 1, __ATOMIC_RELAXED);
 	if (r->source < ARRAY_SIZE(mce_stats_live.by_source))
 		__atomic_fetch_add(&mce_stats_live.by_source[r->source], 1, __ATOMIC_RELAXED);
+	mce_log_push(id, &e);
+}
+
+void mce_log_quiet(enum mce_ring_id id, const struct mce_record *r, const struct mce_verdict *v)
+{
+	struct mce_logent e = {.rec = *r, .v = *v, .kind = MCE_LOG_RECORD,
+			       .flags = MCE_LOGF_CEC | MCE_LOGF_QUIET};
+
 	mce_log_push(id, &e);
 }
 
@@ -145,10 +157,27 @@ static void record_hooks(const struct mce_logent *e)
 		queue_frame(v->paddr.pfn, 0);
 }
 
+/* A corrected memory error is counted by the collector first. Whether the console shows it:
+ * never when storm control suppressed it; else when the collector did not keep it (its frame
+ * reached the threshold, or the collector is off) or mce.print_all asks for everything. */
+static bool collector_keeps(const struct mce_logent *e)
+{
+	bool kept;
+
+	if (!(e->flags & MCE_LOGF_CEC))
+		return false;
+	kept = mce_cec_take(e->v.paddr.pfn) && !mce_cfg.print_all;
+	if (kept && !(e->flags & MCE_LOGF_QUIET))
+		MCE_COUNT(cec_kept);
+	return kept || (e->flags & MCE_LOGF_QUIET);
+}
+
 static void print_entry(const struct mce_logent *e)
 {
 	switch (e->kind) {
 	case MCE_LOG_RECORD:
+		if (collector_keeps(e))
+			break;
 		mce_print_record(&e->rec, &e->v, false);
 		record_hooks(e);
 		break;
@@ -228,6 +257,7 @@ static int drain_once(void)
 		dropped_seen = dropped;
 	}
 	spin_unlock(&drain_lock);
+	mce_cec_run_actions();
 	return (int)n;
 }
 

@@ -14,6 +14,8 @@ enum mce_log_kind {
 };
 #define MCE_LOGF_MUST_KILL BIT(0) /* AR in user mode with RIPV clear */
 #define MCE_LOGF_USER_HOOK BIT(1) /* run mce_user_recovery_hook for this record */
+#define MCE_LOGF_CEC BIT(2)	  /* a corrected memory error for the collector (mce_cec.h) */
+#define MCE_LOGF_QUIET BIT(3)	  /* storm control keeps it off the console: only counted */
 
 struct mce_logent {
 	struct mce_record rec;
@@ -40,6 +42,9 @@ void mce_log_push(enum mce_ring_id id, const struct mce_logent *e);
 /* log.c: log one graded record (counters per grade/action/source). Any context. */
 void mce_log_record(enum mce_ring_id id, const struct mce_record *r, const struct mce_verdict *v,
 		    uint8_t flags);
+/* log.c: hand a record storm control keeps off the console to the collector anyway (not
+ * counted as a logged record; the drain counts it in the collector). Any context but #MC. */
+void mce_log_quiet(enum mce_ring_id id, const struct mce_record *r, const struct mce_verdict *v);
 /* log.c: log an event without a record (cpu/bank in the entry). Any context. */
 void mce_log_event(enum mce_ring_id id, enum mce_log_kind kind, unsigned bank, const char *text,
 		   uint64_t arg);

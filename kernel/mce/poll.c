@@ -10,9 +10,12 @@
  * enters storm mode: its CMCI is switched off (CTL2 enable cleared, so a flood of interrupts
  * cannot livelock the CPU), only the first error of each window is logged (the rest are
  * counted), and the poller keeps reading it. After mce.storm_quiet_ms without an error the
- * bank returns to normal (CMCI back on). */
+ * bank returns to normal (CMCI back on). A corrected memory error storm control keeps off the
+ * console still goes to the corrected-error collector, which counts every one (mce_cec.h).
+ * The tick also starts the collector's decay when it is due. */
 #include "arch/cpu.h"
 #include "arch/mca.h"
+#include "mce_cec.h"
 #include "mce_priv.h"
 #include "percpu.h"
 
@@ -105,6 +108,7 @@ unsigned mce_poll(enum mce_source src, bool only_owned)
 	struct mce_record r;
 	struct mce_verdict v;
 	struct mce_ctx ctx;
+	bool cec;
 
 	if (src == MCE_SRC_CMCI)
 		MCE_COUNT(cmcis);
@@ -125,9 +129,13 @@ unsigned mce_poll(enum mce_source src, bool only_owned)
 		mce_clear_bank(b);
 		if (v.action == MCE_ACT_NONE)
 			continue;
-		if (!(r.status & MCI_STATUS_UC) && !mce_storm_note(b, MCE_RING_IRQ))
+		cec = mce_cec_wants(&r, &v);
+		if (!(r.status & MCI_STATUS_UC) && !mce_storm_note(b, MCE_RING_IRQ)) {
+			if (cec) /* the collector counts it even when the log does not show it */
+				mce_log_quiet(MCE_RING_IRQ, &r, &v);
 			continue;
-		mce_log_record(MCE_RING_IRQ, &r, &v, 0);
+		}
+		mce_log_record(MCE_RING_IRQ, &r, &v, cec ? MCE_LOGF_CEC : 0);
 	}
 	return n;
 }
@@ -137,6 +145,7 @@ void mce_tick(void)
 	struct poll_cpu *p = per_cpu_ptr(poll_cpus, arch_cpu_id());
 	uint64_t now;
 
+	mce_cec_tick();
 	if (!mce_nbanks() || !mce_cfg.poll_ms || mce_inject_holds_poll())
 		return;
 	now = arch_time_ns();

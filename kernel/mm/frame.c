@@ -447,6 +447,26 @@ void frame_free(struct page *pg, unsigned order)
 	frame_free_slow(pg, order);
 }
 
+/* Split an allocated block into single allocated frames; see frame.h. */
+void frame_split_block(struct page *pg, unsigned order)
+{
+	uint32_t kind = flags_load(pg) & PG_KIND_MASK;
+
+	for (pfn_t i = 0; i < (1ull << order); i++) {
+		flags_set_owner(&pg[i], kind);
+		pg[i].order = 0;
+		pg[i].refcount = 1;
+		pg[i].mapcount = 0;
+		pg[i].priv = NULL;
+	}
+}
+
+/* Make single allocated frames one block again; see frame.h. */
+void frame_join_block(struct page *pg, unsigned order)
+{
+	block_mark_allocated(pg, order, flags_load(pg) & PG_KIND_MASK);
+}
+
 /* ---- isolation (memory_failure, unpoison) ---- */
 
 static int isolate_locked(pfn_t pfn)

@@ -5,8 +5,12 @@
  *   /sys/kernel/debug/hwpoison/unpoison-pfn  write a pfn: undo software poison
  *   /sys/kernel/debug/hwpoison/stats         (MCRK) "name value" lines of struct mf_stats
  *   /sys/kernel/debug/hwpoison/last_event    (MCRK) the last event's outcome and every mapping
- * Writes follow the control-file rules of include/ctl.h (a pfn in C style, base 0, as Linux's
- * debugfs attribute takes it). Process context. */
+ *   /sys/devices/system/memory/soft_offline_page   write a physical address: soft offline
+ *   /sys/devices/system/memory/hard_offline_page   write a physical address: memory_failure
+ * Writes follow the control-file rules of include/ctl.h (a number in C style, base 0, as
+ * Linux's attributes take it). The two memory/ files take an address, not a pfn, and answer a
+ * write that is not a number with EINVAL even when it overflows, as Linux's do (they map
+ * every kstrtoull error to EINVAL). Process context. */
 #include "ctl.h"
 #include "kerrno.h"
 #include "memory_failure.h"
@@ -25,6 +29,24 @@ static long store_pfn(const struct ctl_file *f, const char *buf, size_t n)
 	return err ? err : (long)n;
 }
 
+/* soft_offline_page (unit 0) and hard_offline_page (unit 1): a physical address, then the
+ * frame that holds it is offlined. Linux answers EBUSY where memory_failure could not recover
+ * a frame it keeps (kernel memory); MCRK's memory_failure says -EFAULT for that, which a write
+ * must not return. */
+static long store_offline_page(const struct ctl_file *f, const char *buf, size_t n)
+{
+	uint64_t addr;
+	long err;
+
+	if (ctl_parse_u64(buf, n, 0, &addr))
+		return -EINVAL;
+	err = f->unit ? memory_failure(addr >> PAGE_SHIFT, MF_SOFTWARE)
+		      : soft_offline_frame(addr >> PAGE_SHIFT, NULL);
+	if (err == -EFAULT)
+		err = -EBUSY;
+	return err ? err : (long)n;
+}
+
 static int show_stats(const struct ctl_file *f, struct ctl_buf *b)
 {
 	struct mf_stats s;
@@ -39,6 +61,7 @@ static int show_stats(const struct ctl_file *f, struct ctl_buf *b)
 }
 
 #define HWPOISON_DIR "/sys/kernel/debug/hwpoison/"
+#define MEMORY_DIR "/sys/devices/system/memory/"
 
 static const struct ctl_file mf_files[] = {
     {"/proc/sys/vm/memory_failure_recovery", ctl_show_int, ctl_store_int,
@@ -49,6 +72,8 @@ static const struct ctl_file mf_files[] = {
     {HWPOISON_DIR "unpoison-pfn", NULL, store_pfn, NULL, 0, 0},
     {HWPOISON_DIR "stats", show_stats, NULL, NULL, 0, 0},
     {HWPOISON_DIR "last_event", mf_show_last_event, NULL, NULL, 0, 0},
+    {MEMORY_DIR "soft_offline_page", NULL, store_offline_page, NULL, 0, 0},
+    {MEMORY_DIR "hard_offline_page", NULL, store_offline_page, NULL, 1, 0},
 };
 
 void mf_ctl_init(void)

@@ -76,7 +76,8 @@ static long read_kpageflags(void *priv, void *buf, size_t n, uint64_t off)
 	return (long)(i * 8);
 }
 
-static const struct vfs_node_ops kpageflags_ops = {.read = read_kpageflags};
+static const struct vfs_node_ops kpageflags_ops = {.read = read_kpageflags,
+						   .root_only = true}; /* 0400 */
 
 void frame_kpageflags_init(void)
 {

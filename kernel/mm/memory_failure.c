@@ -8,9 +8,9 @@
  * for the task that consumed the poison (action required).
  * Each event is traced in a few lines with nanoseconds since detection, one for all its
  * mappings however many (mf_trace.c; mf.trace=0 on the command line keeps only the outcome).
- * Also here: the hooks of a task's life (mf_task_*, mf_poison_touched), soft offline,
- * unpoison and madvise. The deferred queue is in mf_queue.c, the control files in
- * hwpoison_ctl.c. Context: process (the deferred work item, a task's return to user mode,
+ * Also here: the hooks of a task's life (mf_task_*, mf_poison_touched), the poison
+ * emulator's traps and madvise. Soft offline and unpoison are in mf_soft.c, the deferred queue
+ * in mf_queue.c, the control files in hwpoison_ctl.c. Context: process (the deferred work item, a task's return to user mode,
  * madvise, debugfs writes). Never #MC, except mf_task_notify which only records. */
 #include "arch/cpu.h"
 #include "arch/mmu.h"
@@ -58,8 +58,23 @@ void mf_count_overflow(pfn_t pfn)
 
 static const char *const result_names[] = {"ignored", "failed", "delayed", "recovered"};
 
+/* A frame recovered (or delayed) from a hardware error leaves the kernel's direct map, as
+ * Linux's machine-check code calls set_mce_nospec when memory_failure returned 0: nothing may
+ * reach its poisoned lines again, speculatively or not. Software poison stays mapped (Linux
+ * too), as unpoison may bring such a frame back. */
+static void leave_direct_map(const struct mf_event *ev)
+{
+	int err = arch_direct_map_remove(ev->pfn);
+
+	if (err)
+		pr_warn("memory_failure: pfn %#lx: could not unmap it from the direct map (%d)\n",
+			ev->pfn, err);
+}
+
 static int finish(struct mf_event *ev, enum mf_result r, const char *why)
 {
+	if ((r == MF_RECOVERED || r == MF_DELAYED) && !(ev->flags & MF_SOFTWARE))
+		leave_direct_map(ev);
 	trace_outcome(ev, "%s page: %s (%s)", ev->state, result_names[r], why);
 	switch (r) {
 	case MF_RECOVERED: MF_COUNT(recovered); return 0;
@@ -516,97 +531,39 @@ void mf_poison_touched(struct task *t, uint64_t addr)
 	MF_COUNT(signalled_ar);
 }
 
-/* ---- soft offline and unpoison ---- */
+/* ---- every mapping of a frame, for soft offline (mf_soft.c) and the poison emulator ---- */
 
-struct replace_args {
-	pfn_t old;
-	struct page *new;
+struct each_args {
+	mf_mapping_fn fn;
+	void *arg;
 };
 
-/* The mappings c->v[from..]: point each at the new frame. */
-static void replace_batch(struct collect *c, unsigned from, void *arg)
+static void each_batch(struct collect *c, unsigned from, void *arg)
 {
-	const struct replace_args *a = arg;
-	for (unsigned i = from; i < c->n; i++) {
-		int err = vm_replace_page(c->v[i].mm, c->v[i].va, a->old, a->new);
-		if (err && err != -ENOENT)
-			printk(KERN_WARNING "soft_offline: pfn %#lx: cannot move the page at %#lx "
-					    "(%d)\n", a->old, c->v[i].va, err);
-	}
+	const struct each_args *a = arg;
+	for (unsigned i = from; i < c->n; i++)
+		a->fn(c->v[i].mm, c->v[i].va, a->arg);
 }
 
-static int replace_everywhere(pfn_t old, struct page *new)
+int mf_each_mapping(struct page *pg, bool until_unmapped, mf_mapping_fn fn, void *arg)
 {
-	struct replace_args a = {old, new};
+	struct each_args a = {fn, arg};
 	struct collect c;
+	int ret;
+
 	collect_init(&c);
-	int n = collect_then_act(pfn_to_page(old), &c, replace_batch, &a);
-	collect_done(&c);
-	return n < 0 ? n : 0;
-}
-
-int soft_offline_frame(pfn_t pfn)
-{
-	struct page *pg = pfn_to_page(pfn);
-	if (!pg)
-		return -ENXIO;
-	if (page_poisoned(pg))
-		return 0;
-	uint32_t f = __atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE);
-	if (f & (PG_BUDDY | PG_PCP) || !(f & (PG_RESERVED | PG_KIND_MASK | PG_TAIL))) {
-		__atomic_fetch_or(&pg->flags, PG_HWPOISON | PG_SWPOISON, __ATOMIC_ACQ_REL);
-		int err = frame_isolate_free(pfn);
-		if (err) /* allocated before the poison bit landed: it is in use, not retired */
-			__atomic_fetch_and(&pg->flags, ~(PG_HWPOISON | PG_SWPOISON), __ATOMIC_ACQ_REL);
-		printk(KERN_INFO "soft_offline: pfn %#lx: free frame %s\n", pfn,
-		       err ? "could not be isolated" : "taken out of the allocator");
-		return err;
+	if (until_unmapped) {
+		ret = collect_then_act(pg, &c, each_batch, &a);
+		ret = ret < 0 ? ret : 0;
+	} else {
+		collect_round(pg, &c, each_batch, &a);
+		ret = c.oom ? -ENOMEM : 0;
 	}
-	if (!(f & PG_USER) || (f & PG_TAIL))
-		return -EBUSY; /* only user pages can move */
-	struct page *new = frame_alloc(0, PG_USER | (f & PG_FILE));
-	if (!new)
-		return -ENOMEM;
-	memcpy(page_to_virt(new), page_to_virt(pg), PAGE_SIZE);
-	rmap_page_copy_anchor(new, pg); /* the same anchor and index: walks find its mappers */
-	/* Hold the old frame while it is moved: were its last mapping to free it, it would go
-	 * back to the allocator unpoisoned and could be handed out before we retire it. */
-	upage_get(pg);
-	if (f & PG_FILE) /* the page cache's slot moves first: new faults find the copy */
-		pagecache_replace(pg, new);
-	int err = replace_everywhere(pfn, new);
-	upage_put(new); /* the mappings hold it now */
-	if (!err) /* out of use: poison it so it never comes back (software poison) */
-		__atomic_fetch_or(&pg->flags, PG_HWPOISON | PG_SWPOISON, __ATOMIC_ACQ_REL);
-	upage_put(pg); /* the last reference: a poisoned frame is isolated as it is freed */
-	if (err)
-		return err;
-	printk(KERN_INFO "soft_offline: pfn %#lx: contents moved to pfn %#lx, old frame retired\n",
-	       pfn, page_to_pfn(new));
-	return 0;
+	collect_done(&c);
+	return ret;
 }
 
-int unpoison_frame(pfn_t pfn)
-{
-	struct page *pg = pfn_to_page(pfn);
-	if (!pg)
-		return -ENXIO; /* as Linux's unpoison-pfn says for a pfn that is not RAM */
-	if (!page_poisoned(pg))
-		return -EINVAL;
-	uint32_t f = __atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE);
-	if (!(f & PG_SWPOISON))
-		return -EINVAL; /* real hardware poison stays */
-	if (!(f & PG_ISOLATED))
-		return -EBUSY; /* still used (mapped by a shared object, kernel memory, ...) */
-	pg->poison_was = 0; /* isolated: nobody else looks at the frame */
-	__atomic_fetch_and(&pg->flags, ~(PG_HWPOISON | PG_SWPOISON), __ATOMIC_ACQ_REL);
-	int err = frame_unisolate(pfn);
-	if (err)
-		__atomic_fetch_or(&pg->flags, PG_HWPOISON | PG_SWPOISON, __ATOMIC_ACQ_REL);
-	else
-		printk(KERN_INFO "memory_failure: pfn %#lx unpoisoned, back in the allocator\n", pfn);
-	return err;
-}
+const char *mf_state_name(const struct page *pg) { return classify(pg)->name; }
 
 /* ---- traps for the poison emulator ---- */
 
@@ -615,11 +572,10 @@ struct trap_args {
 	bool on;
 };
 
-static void trap_batch(struct collect *c, unsigned from, void *arg)
+static void trap_one(struct mm *mm, vaddr_t va, void *arg)
 {
 	const struct trap_args *a = arg;
-	for (unsigned i = from; i < c->n; i++)
-		vm_trap_page(c->v[i].mm, c->v[i].va, a->pfn, a->on);
+	vm_trap_page(mm, va, a->pfn, a->on);
 }
 
 /* PG_TRAP first, so that a mapping made while the existing ones are walked traps from the
@@ -628,7 +584,6 @@ static void trap_batch(struct collect *c, unsigned from, void *arg)
 int mf_trap_frame(pfn_t pfn, bool on)
 {
 	struct page *pg = pfn_to_page(pfn);
-	struct collect c;
 	int err;
 
 	if (!pg)
@@ -645,9 +600,7 @@ int mf_trap_frame(pfn_t pfn, bool on)
 	}
 	if (!(__atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE) & PG_USER) || !upage_tryget(pg))
 		return 0;
-	collect_init(&c);
-	collect_round(pg, &c, trap_batch, &(struct trap_args){pfn, on});
-	collect_done(&c);
+	mf_each_mapping(pg, false, trap_one, &(struct trap_args){pfn, on});
 	upage_put(pg);
 	return 0;
 }
@@ -663,6 +616,8 @@ long mf_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 		return -EINVAL;
 	if (!mm || !IS_ALIGNED(addr, PAGE_SIZE) || addr >= USER_VA_END || len > USER_VA_END - addr)
 		return -EINVAL;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM; /* after the range checks, as Linux's madvise_inject_error */
 	for (uint64_t va = addr; va < addr + len; va += PAGE_SIZE) {
 		int err = vm_fault(mm, va, FAULT_READ, true); /* make sure a frame is there */
 		struct vm_page_info pi;
@@ -672,7 +627,7 @@ long mf_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 		if (err || pi.state != VM_PAGE_PRESENT)
 			return err ? err : -EFAULT;
 		err = advice == MADV_HWPOISON ? memory_failure(pi.pfn, MF_SOFTWARE)
-					       : soft_offline_frame(pi.pfn);
+					       : soft_offline_frame(pi.pfn, NULL);
 		if (err && err != -EHWPOISON)
 			return err;
 	}

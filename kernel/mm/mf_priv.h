@@ -1,8 +1,12 @@
 /* Private interface between the memory_failure files of kernel/mm: the core
- * (memory_failure.c), its deferred queue (mf_queue.c) and its control files (hwpoison_ctl.c). */
+ * (memory_failure.c), soft offline and unpoison (mf_soft.c), its deferred queue (mf_queue.c)
+ * and its control files (hwpoison_ctl.c). */
 #pragma once
 #include "ctl.h"
 #include "types.h"
+
+struct mm;
+struct page;
 
 /* The vm.memory_failure_* sysctls (memory_failure.c reads them). */
 extern int sysctl_memory_failure_recovery;   /* 0: any memory failure panics */
@@ -16,6 +20,18 @@ void mf_count_overflow(pfn_t pfn);
 void mf_queue_init(void);
 /* hwpoison_ctl.c: register the sysctls and /sys/kernel/debug/hwpoison/. Boot; once. */
 void mf_ctl_init(void);
+
+/* ---- the mappings of a frame (memory_failure.c), for soft offline (mf_soft.c) ---- */
+typedef void (*mf_mapping_fn)(struct mm *mm, vaddr_t va, void *arg);
+/* Call fn(mm, va, arg) for every (address space, address) whose PTE maps pg, found through the
+ * rmap and called with no rmap lock held (fn may take mm->lock and change the mapping; mm is
+ * referenced meanwhile). One walk: 0, or -ENOMEM when some mappings could not be collected.
+ * until_unmapped: walks again while pg has a mapping (one a fork added meanwhile), a few times
+ * at most: 0, or -EBUSY when some remain. The caller holds a reference on pg. Process context. */
+int mf_each_mapping(struct page *pg, bool until_unmapped, mf_mapping_fn fn, void *arg);
+/* The name of what pg holds, as memory_failure's trace says it ("kernel heap", ...). Any
+ * context but #MC. */
+const char *mf_state_name(const struct page *pg);
 
 /* ---- one event of memory_failure (memory_failure.c), its trace and record (mf_trace.c) ---- */
 #define MF_MAX_STEPS 12

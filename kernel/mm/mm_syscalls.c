@@ -13,6 +13,8 @@
 #define MADV_SEQUENTIAL 2
 #define MADV_WILLNEED 3
 #define MADV_DONTNEED 4
+#define MADV_HUGEPAGE 14
+#define MADV_NOHUGEPAGE 15
 
 static struct mm *mm(void) { return current_task()->mm; }
 
@@ -94,6 +96,9 @@ static long sys_madvise(const struct syscall_args *a)
 		return (addr & (PAGE_SIZE - 1)) ? -EINVAL : 0;
 	case MADV_DONTNEED:
 		return vm_madvise_dontneed(mm(), addr, len);
+	case MADV_HUGEPAGE:
+	case MADV_NOHUGEPAGE:
+		return vm_madvise_huge(mm(), addr, len, a->arg[2] == MADV_HUGEPAGE);
 	default:
 		return mf_madvise(mm(), addr, len, (int)a->arg[2]);
 	}

@@ -207,6 +207,12 @@ void rmap_page_copy_anchor(struct page *new, const struct page *old)
 	__atomic_store_n(&new->priv, old->priv, __ATOMIC_RELEASE);
 }
 
+struct rmap_object *rmap_page_object(const struct page *pg)
+{
+	void *a = __atomic_load_n(&pg->priv, __ATOMIC_ACQUIRE);
+	return rmap_page_anon(a) ? NULL : a;
+}
+
 /* The frame of pg is being freed: drop its anchor. */
 void rmap_page_release(struct page *pg)
 {

@@ -110,6 +110,8 @@ void shm_put(struct vm_shm *s)
 {
 	if (__atomic_sub_fetch(&s->refcount, 1, __ATOMIC_ACQ_REL))
 		return;
+	spin_lock(&s->lock); /* a slot swap by shm_replace_slot is over, or will see no VMA */
+	spin_unlock(&s->lock);
 	for (uint64_t i = 0; i < s->npages; i++)
 		if (s->pages[i])
 			upage_put(s->pages[i]);
@@ -139,6 +141,29 @@ struct page *shm_page(struct vm_shm *s, uint64_t idx)
 	return pg;
 }
 
+/* The slot of old's object holds new instead, if old is a shared anonymous object's page still
+ * in its slot; see vm_priv.h. */
+void shm_replace_slot(struct page *old, struct page *new)
+{
+	struct rmap_object *obj = rmap_page_object(old);
+	struct vm_shm *s;
+	bool hit = false;
+
+	if (!obj || obj->release != shm_release)
+		return;
+	s = container_of(obj, struct vm_shm, obj);
+	spin_lock(&s->lock);
+	if (__atomic_load_n(&s->refcount, __ATOMIC_ACQUIRE) > 0 && old->index < s->npages &&
+	    s->pages[old->index] == old) {
+		s->pages[old->index] = new;
+		upage_get(new);
+		hit = true;
+	}
+	spin_unlock(&s->lock);
+	if (hit)
+		upage_put(old);
+}
+
 /* ---- PTEs ---- */
 
 /* Map pg at va (anchored already); -EHWPOISON for a poisoned frame. mm->lock held. */
@@ -157,7 +182,8 @@ int vm_install_pte(struct mm *mm, vaddr_t va, struct page *pg, unsigned prot)
 
 /* PTE protection for pg in v: write for an exclusive private page, a shared anonymous page,
  * or a dirty page of a shared file mapping (a clean one is mapped read-only, so that the
- * first write faults and marks it dirty). */
+ * first write faults and marks it dirty), and never while soft offline copies the frame (a
+ * write then would be lost with the old frame). */
 unsigned vm_pte_prot(const struct vma *v, const struct page *pg)
 {
 	unsigned prot = v->prot;
@@ -167,6 +193,8 @@ unsigned vm_pte_prot(const struct vma *v, const struct page *pg)
 		return prot;
 	if (!(v->flags & VM_SHARED) ? !upage_exclusive(pg)
 				    : (v->flags & VM_FILE) && !(fl & PG_DIRTY))
+		prot &= ~PT_WRITE;
+	if (page_moving(pg))
 		prot &= ~PT_WRITE;
 	return prot;
 }
@@ -195,6 +223,7 @@ void vm_zap_range_locked(struct mm *mm, vaddr_t start, vaddr_t end)
 	struct pfn_batch b;
 	vaddr_t va = start;
 
+	thp_split_ends(mm, start, end); /* huge entries go whole or not at all */
 	pfn_batch_get(&b, start, end);
 	while (va < end) {
 		vaddr_t from = va;
@@ -203,7 +232,10 @@ void vm_zap_range_locked(struct mm *mm, vaddr_t start, vaddr_t end)
 			continue; /* markers only, or nothing: no TLB holds them */
 		arch_pt_flush(mm->pt, from, (va - from) >> PAGE_SHIFT);
 		for (unsigned i = 0; i < n; i++)
-			upage_unmap_put(pfn_to_page(b.pfns[i]));
+			if (b.pfns[i] & PT_PFN_HUGE)
+				thp_unmap_put(pfn_to_page(b.pfns[i] & ~PT_PFN_HUGE));
+			else
+				upage_unmap_put(pfn_to_page(b.pfns[i]));
 	}
 	pfn_batch_put(&b);
 }

@@ -7,7 +7,8 @@
  * copy on a private write);
  * a write to a read-only private page -> break copy-on-write (reuse the frame when this PTE is
  * its only holder and it is not a file page, else copy it). A COW source frame that is already
- * poisoned is never read by the kernel: the fault reports -EHWPOISON instead. */
+ * poisoned is never read by the kernel: the fault reports -EHWPOISON instead. A write to a
+ * frame that soft offline is copying (PG_MOVING) is retried until the PTE maps the copy. */
 #include "kerrno.h"
 #include "kstring.h"
 #include "pagecache.h"
@@ -67,7 +68,7 @@ static int fault_shared_anon(struct mm *mm, struct vma *v, vaddr_t va)
 		upage_put(pg);
 		return -EHWPOISON;
 	}
-	err = vm_install_pte(mm, va, pg, v->prot);
+	err = vm_install_pte(mm, va, pg, vm_pte_prot(v, pg));
 	if (err)
 		upage_put(pg);
 	return err;
@@ -155,6 +156,8 @@ static int fault_present(struct mm *mm, struct vma *v, vaddr_t va, const struct 
 		return 0; /* stale TLB entry: already fixed */
 	if (!pg)
 		return -EFAULT;
+	if ((need & FAULT_WRITE) && page_moving(pg))
+		return 0; /* soft offline is copying it: retry until the PTE maps the copy */
 	if ((need & FAULT_WRITE) && !(v->flags & VM_SHARED))
 		return cow_break(mm, v, va, pg);
 	if ((need & FAULT_WRITE) && (v->flags & VM_FILE))
@@ -177,13 +180,20 @@ int vm_fault_locked(struct mm *mm, vaddr_t va, unsigned access)
 	if (arch_pt_get(mm->pt, va, &pi) == 0) {
 		if (!pi.present)
 			return vm_marker_is_poison(pi.marker) ? -EHWPOISON : -EFAULT;
+		if (pi.huge && (access & FAULT_WRITE) && !(pi.prot & PT_WRITE) &&
+		    !(v->flags & VM_SHARED)) {
+			if (thp_write_fault(mm, v, va, pi.pfn))
+				return 0;
+			arch_pt_get(mm->pt, va, &pi); /* split: copy-on-write of 4 KiB below */
+		}
 		return fault_present(mm, v, va, &pi, access);
 	}
 	if (v->shm)
 		return fault_shared_anon(mm, v, va);
 	if (v->flags & VM_FILE)
 		return fault_file(mm, v, va, access);
-	return fault_anon(mm, v, va);
+	int err = thp_fault(mm, v, va);
+	return err == -ENOENT ? fault_anon(mm, v, va) : err;
 }
 
 /* Page fault; see vm.h. Takes mm->lock. Process context. */
@@ -200,11 +210,17 @@ int vm_fault(struct mm *mm, vaddr_t va, unsigned access, bool user)
 	return ret;
 }
 
-/* The present PTE at va if it maps pfn; else -ENOENT (1 if it is already pfn's poison marker). */
+/* The present PTE at va if it maps pfn; else -ENOENT (1 if it is already pfn's poison marker).
+ * A huge entry is split first: the callers change one 4 KiB page. */
 static int pte_maps(struct mm *mm, vaddr_t va, pfn_t pfn, struct pte_info *pi)
 {
 	if (arch_pt_get(mm->pt, va, pi))
 		return -ENOENT;
+	if (pi->present && pi->huge && pi->pfn == pfn) {
+		thp_split_locked(mm, va);
+		if (arch_pt_get(mm->pt, va, pi))
+			return -ENOENT;
+	}
 	if (pi->present)
 		return pi->pfn == pfn ? 0 : -ENOENT;
 	return pi->marker == vm_poison_marker(pfn) ? 1 : -ENOENT;
@@ -264,21 +280,50 @@ int vm_unmap_page(struct mm *mm, vaddr_t va, pfn_t pfn)
 	return unmap_one(mm, va, pfn, 0);
 }
 
-/* Point the shared object's slot that holds old at new, if v has one. */
-static void shm_replace(struct vma *v, vaddr_t va, struct page *old, struct page *new)
+/* Take write access from the PTE at va that maps pfn; see vm.h. Takes mm->lock. */
+int vm_wrprotect_page(struct mm *mm, vaddr_t va, pfn_t pfn)
 {
-	uint64_t idx = vma_index(v, va);
-	bool hit = false;
+	struct pte_info pi;
+	int ret;
 
-	spin_lock(&v->shm->lock);
-	if (idx < v->shm->npages && v->shm->pages[idx] == old) {
-		v->shm->pages[idx] = new;
-		upage_get(new);
-		hit = true;
+	va = ALIGN_DOWN(va, PAGE_SIZE);
+	spin_lock(&mm->lock);
+	ret = pte_maps(mm, va, pfn, &pi);
+	if (ret == 0 && (pi.prot & PT_WRITE)) {
+		ret = arch_pt_protect(mm->pt, va, pi.prot & ~PT_WRITE);
+		arch_pt_flush(mm->pt, va, 1);
 	}
-	spin_unlock(&v->shm->lock);
-	if (hit)
-		upage_put(old);
+	spin_unlock(&mm->lock);
+	return ret == 0 ? 0 : -ENOENT;
+}
+
+/* Give the PTE at va that maps pfn the protection its VMA allows, held references not
+ * counted; see vm.h. Takes mm->lock. */
+int vm_settle_page(struct mm *mm, vaddr_t va, pfn_t pfn, int held)
+{
+	struct page *pg = pfn_to_page(pfn);
+	struct pte_info pi;
+	struct vma *v;
+	int ret;
+
+	va = ALIGN_DOWN(va, PAGE_SIZE);
+	spin_lock(&mm->lock);
+	v = vma_tree_find(mm->vma_root, va);
+	ret = pg && v ? pte_maps(mm, va, pfn, &pi) : -ENOENT;
+	if (ret == 0) {
+		unsigned prot = v->prot;
+		bool alone = __atomic_load_n(&pg->refcount, __ATOMIC_ACQUIRE) - held == 1 &&
+			     !(__atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE) & PG_FILE);
+
+		if (!(v->flags & VM_SHARED) && !alone)
+			prot &= ~PT_WRITE;
+		if (prot != pi.prot) {
+			ret = arch_pt_protect(mm->pt, va, prot);
+			arch_pt_flush(mm->pt, va, 1);
+		}
+	}
+	spin_unlock(&mm->lock);
+	return ret == 0 ? 0 : -ENOENT;
 }
 
 static int replace_locked(struct mm *mm, vaddr_t va, struct page *old, struct page *new)
@@ -294,8 +339,6 @@ static int replace_locked(struct mm *mm, vaddr_t va, struct page *old, struct pa
 		return err;
 	upage_dup_pte(new);
 	arch_pt_flush(mm->pt, va, 1);
-	if (v->shm)
-		shm_replace(v, va, old, new);
 	upage_unmap_put(old);
 	return 0;
 }

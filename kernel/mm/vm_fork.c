@@ -24,7 +24,10 @@ static int copy_ptes(struct mm *parent, struct mm *child, const struct vma *v,
 		n = arch_pt_copy_range(child->pt, parent->pt, &va, v->end, drop, b->pfns, b->cap,
 				       &wrprotected);
 		for (int i = 0; i < n; i++)
-			upage_dup_pte(pfn_to_page(b->pfns[i]));
+			if (b->pfns[i] & PT_PFN_HUGE)
+				thp_dup(pfn_to_page(b->pfns[i] & ~PT_PFN_HUGE));
+			else
+				upage_dup_pte(pfn_to_page(b->pfns[i]));
 	}
 	if (wrprotected)
 		arch_pt_flush(parent->pt, v->start, (v->end - v->start) >> PAGE_SHIFT);

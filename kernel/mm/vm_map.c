@@ -37,6 +37,8 @@ static int split_at(struct mm *mm, struct vma *v, vaddr_t at)
 
 	if (!n)
 		return -ENOMEM;
+	if (!IS_ALIGNED(at, PT_HUGE_SIZE))
+		thp_split_locked(mm, at); /* a huge entry lies inside one VMA */
 	*n = *v;
 	n->start = at;
 	n->pgoff += (at - v->start) >> PAGE_SHIFT;
@@ -436,6 +438,32 @@ int vm_mlock(struct mm *mm, vaddr_t addr, uint64_t len, bool lock)
 	return err;
 }
 
+/* MADV_HUGEPAGE / MADV_NOHUGEPAGE; see vm.h. Takes mm->lock. */
+int vm_madvise_huge(struct mm *mm, vaddr_t addr, uint64_t len, bool on)
+{
+	vaddr_t end;
+	int err;
+
+	if (!IS_ALIGNED(addr, PAGE_SIZE))
+		return -EINVAL;
+	if (!len)
+		return 0;
+	if (len > USER_VA_END || !range_user(addr, ALIGN_UP(len, PAGE_SIZE)))
+		return -ENOMEM;
+	end = addr + ALIGN_UP(len, PAGE_SIZE);
+	spin_lock(&mm->lock);
+	err = mprotect_check(mm, addr, end, 0); /* -ENOMEM for a hole */
+	if (!err)
+		err = split_range(mm, addr, end);
+	for (struct vma *v = vma_tree_next(mm->vma_root, addr); !err && v && v->start < end;
+	     v = vma_tree_next(mm->vma_root, v->end)) {
+		v->flags &= ~(unsigned)(VM_HUGEPAGE | VM_NOHUGEPAGE);
+		v->flags |= on ? VM_HUGEPAGE : VM_NOHUGEPAGE;
+	}
+	spin_unlock(&mm->lock);
+	return err;
+}
+
 /* Set the heap start; see vm.h. */
 void vm_brk_init(struct mm *mm, vaddr_t start)
 {
@@ -514,6 +542,7 @@ static int move_ptes(struct mm *mm, const struct vma *v, vaddr_t from, vaddr_t t
 	struct move_ctx m = {mm->pt, from, to, from};
 	int err;
 
+	thp_split_range(mm, from, from + len); /* entries move a 4 KiB page at a time */
 	rmap_vma_lock(v);
 	err = arch_pt_walk(mm->pt, from, from + len, move_one, &m);
 	if (err) {

@@ -79,6 +79,12 @@ static inline void upage_dup_pte(struct page *pg)
 void upage_unmap_put(struct page *pg);
 /* A COW page may become writable in place: only this PTE holds it and it is not a file page. */
 bool upage_exclusive(const struct page *pg);
+/* Soft offline is copying the frame to another (PG_MOVING): its mappings stay read-only and a
+ * write to it waits (the fault is retried) until they point at the copy. */
+static inline bool page_moving(const struct page *pg)
+{
+	return __atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE) & PG_MOVING;
+}
 
 /* A buffer for the frame numbers of one leaf table (arch range operations) over [start, end):
  * a whole frame when the range has more than a few pages and one can be had, else the small
@@ -99,6 +105,10 @@ void shm_put(struct vm_shm *s);
 /* The frame in slot idx (allocated zero-filled on first use) with a new reference for the
  * caller, or NULL when out of memory. */
 struct page *shm_page(struct vm_shm *s, uint64_t idx);
+/* Soft offline: if old is a page of a shared anonymous object and its slot still holds it,
+ * the slot holds new (a copy anchored alike) from now on, mapped or not; otherwise nothing.
+ * The caller holds references on both. Takes the object's lock. Process context. */
+void shm_replace_slot(struct page *old, struct page *new);
 
 /* ---- PTEs (mm->lock held) ---- */
 /* Map pg at va with prot (mapcount + 1); pg is anchored in the rmap already. The PTE takes
@@ -108,7 +118,8 @@ int vm_install_pte(struct mm *mm, vaddr_t va, struct page *pg, unsigned prot);
 /* Remove every PTE and marker in [start, end) a leaf table at a time, flush, then drop the
  * frames' mapcounts and references. */
 void vm_zap_range_locked(struct mm *mm, vaddr_t start, vaddr_t end);
-/* The PTE protection a page gets in v: v's, without write for a COW page. */
+/* The PTE protection a page gets in v: v's, without write for a COW page or a page being
+ * moved by soft offline. */
 unsigned vm_pte_prot(const struct vma *v, const struct page *pg);
 /* The page index of va in v (its rmap anchor's index for a page v maps there). */
 static inline uint64_t vma_index(const struct vma *v, vaddr_t va)
@@ -117,3 +128,26 @@ static inline uint64_t vma_index(const struct vma *v, vaddr_t va)
 }
 /* vm_fault with mm->lock held and va page-aligned. */
 int vm_fault_locked(struct mm *mm, vaddr_t va, unsigned access);
+
+/* ---- transparent huge pages (thp.c; mm->lock held unless said) ---- */
+/* Whether faults in v may map huge entries (private anonymous, policy, arch). */
+bool thp_vma_allowed(const struct vma *v);
+/* Map a zeroed 2 MiB run with one huge entry for a fault at va in v (nothing mapped at va).
+ * 0, -ENOMEM, or -ENOENT: map a 4 KiB page instead (not allowed here, the 2 MiB leaves v,
+ * something is mapped in it, or no order-9 block is free). */
+int thp_fault(struct mm *mm, struct vma *v, vaddr_t va);
+/* Split the huge entry covering va into 512 PTEs (counts unchanged), if there is one. */
+void thp_split_locked(struct mm *mm, vaddr_t va);
+/* Split the huge entries that stick out of [start, end) at either end. */
+void thp_split_ends(struct mm *mm, vaddr_t start, vaddr_t end);
+/* Split every huge entry that meets [start, end). */
+void thp_split_range(struct mm *mm, vaddr_t start, vaddr_t end);
+/* A huge entry mapping the run whose first frame is pg is gone and flushed: each frame loses
+ * a mapcount and a reference; a run wholly freed goes back as one block. */
+void thp_unmap_put(struct page *pg);
+/* fork copied a huge entry mapping the run at pg: each frame gains a mapcount and reference. */
+void thp_dup(struct page *pg);
+/* A write fault at va on a read-only huge entry of private VMA v (mapping pfn at va): when
+ * every frame is this entry's alone it becomes writable (true); else it is split (false) and
+ * the caller breaks copy-on-write for the one 4 KiB page, as Linux 6.1 does. */
+bool thp_write_fault(struct mm *mm, struct vma *v, vaddr_t va, pfn_t pfn);

@@ -186,6 +186,7 @@ struct process_end {
 static void end_process(struct thread_group *g, struct process_end *pe)
 {
 	g->exit_status = g->group_exit ? g->group_exit_code : g->leader->exit_code;
+	g->exit_uid = g->leader->cred.uid;
 	g->state = GROUP_ZOMBIE;
 	note_orphaned(&pe->orphans, g, g->parent, g);
 	reparent_children(g, &pe->orphans);

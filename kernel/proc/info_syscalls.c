@@ -9,6 +9,7 @@
 #include "arch/context.h"
 #include "arch/cpu.h"
 #include "arch/mmu.h"
+#include "cred.h"
 #include "frame.h"
 #include "kerrno.h"
 #include "kstring.h"
@@ -26,7 +27,6 @@
 #define RANDOM_CHUNK 256
 #define INT_MAX_ 2147483647ull
 #define SI_LOAD_SHIFT 16
-#define FSHIFT 11
 
 static long sys_uname(const struct syscall_args *a)
 {
@@ -227,10 +227,12 @@ static bool reboot_magic_ok(uint32_t m1, uint32_t m2)
 				       m2 == 537993216u);
 }
 
-/* reboot(magic1, magic2, cmd, arg): everyone is root, so only the magic numbers guard it. */
+/* reboot(magic1, magic2, cmd, arg): CAP_SYS_BOOT first, then the magic numbers, as Linux. */
 static long sys_reboot(const struct syscall_args *a)
 {
 	char cmd[256];
+	if (!capable(CAP_SYS_BOOT))
+		return -EPERM;
 	if (!reboot_magic_ok((uint32_t)a->arg[0], (uint32_t)a->arg[1]))
 		return -EINVAL;
 	switch ((uint32_t)a->arg[2]) {

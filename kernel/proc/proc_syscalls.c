@@ -1,9 +1,11 @@
 /* The process syscalls, with Linux x86-64 numbers: execve and exit, identity (pid is the
- * process's tgid, tid the thread's; everyone is uid 0), prctl (names, PR_MCE_KILL, the memory
- * error kill policy of the calling thread, and child subreapers), yielding, CPU affinity and
- * getcpu, and the resource limits. */
+ * process's tgid, tid the thread's; user and group ids are cred_syscalls.c's), prctl (names,
+ * PR_MCE_KILL, the memory error kill policy of the calling thread, and child subreapers),
+ * yielding, CPU affinity and getcpu, and the resource limits, with Linux's permission
+ * checks (another user's thread, a raised hard limit). */
 #include "arch/context.h"
 #include "arch/cpu.h"
+#include "cred.h"
 #include "kerrno.h"
 #include "kstring.h"
 #include "proc.h"
@@ -43,20 +45,6 @@ static long sys_gettid(const struct syscall_args *a)
 	return current_task()->pid;
 }
 SYSCALL_DEFINE(186, sys_gettid);
-
-/* getuid, getgid, geteuid, getegid: everyone is root. */
-static long sys_getuid(const struct syscall_args *a)
-{
-	(void)a;
-	return 0;
-}
-SYSCALL_DEFINE(102, sys_getuid);
-static long sys_getgid(const struct syscall_args *a) { return sys_getuid(a); }
-SYSCALL_DEFINE(104, sys_getgid);
-static long sys_geteuid(const struct syscall_args *a) { return sys_getuid(a); }
-SYSCALL_DEFINE(107, sys_geteuid);
-static long sys_getegid(const struct syscall_args *a) { return sys_getuid(a); }
-SYSCALL_DEFINE(108, sys_getegid);
 
 static long sys_execve(const struct syscall_args *a)
 {
@@ -166,7 +154,9 @@ static long sys_sched_setaffinity(const struct syscall_args *a)
 	struct task *t = thread_by_pid((int)a->arg[0]);
 	if (!t)
 		return -ESRCH;
-	long err = sched_set_affinity(t, &mask);
+	long err = -EPERM; /* another user's thread needs CAP_SYS_NICE (check_same_owner) */
+	if (cred_same_owner(&current_task()->cred, &t->cred) || capable(CAP_SYS_NICE))
+		err = sched_set_affinity(t, &mask);
 	task_put(t);
 	return err;
 }
@@ -216,13 +206,28 @@ static long do_prlimit(struct task *t, unsigned res, const struct rlimit64 *new,
 		return -EINVAL;
 	if (new && res == RLIMIT_NOFILE && new->max > TASK_MAX_FILES)
 		return -EPERM; /* past the size of the fd table, Linux's nr_open */
+	bool may_raise = capable(CAP_SYS_RESOURCE);
+	long err = 0;
 	irqflags_t f = spin_lock_irqsave(&sched_lock);
 	if (old)
 		*old = t->group->rlim[res];
-	if (new)
+	if (new && new->max > t->group->rlim[res].max && !may_raise)
+		err = -EPERM; /* only CAP_SYS_RESOURCE raises a hard limit */
+	else if (new)
 		t->group->rlim[res] = *new;
 	spin_unlock_irqrestore(&sched_lock, f);
-	return 0;
+	return err;
+}
+
+/* Linux's check_prlimit_permission: the limits of another process need the same real,
+ * effective and saved ids (user and group) as the caller's real ones, or CAP_SYS_RESOURCE. */
+static bool may_prlimit(const struct task *t)
+{
+	const struct cred *c = &current_task()->cred, *tc = &t->cred;
+	if (t->group == current_task()->group || capable(CAP_SYS_RESOURCE))
+		return true;
+	return c->uid == tc->euid && c->uid == tc->suid && c->uid == tc->uid &&
+	       c->gid == tc->egid && c->gid == tc->sgid && c->gid == tc->gid;
 }
 
 static long sys_getrlimit(const struct syscall_args *a)
@@ -253,8 +258,9 @@ static long sys_prlimit64(const struct syscall_args *a)
 	struct task *t = thread_by_pid((int)a->arg[0]);
 	if (!t)
 		return -ESRCH;
-	long err = do_prlimit(t, (unsigned)a->arg[1], a->arg[2] ? &new : NULL,
-			      a->arg[3] ? &old : NULL);
+	long err = may_prlimit(t) ? do_prlimit(t, (unsigned)a->arg[1], a->arg[2] ? &new : NULL,
+					       a->arg[3] ? &old : NULL)
+				  : -EPERM;
 	task_put(t);
 	if (!err && a->arg[3] && arch_copy_to_user((void *)a->arg[3], &old, sizeof(old)))
 		err = -EFAULT;

@@ -98,6 +98,7 @@ void task_free(struct task *t)
 	if (t->refs > 0)
 		return;
 	sig_exit(t); /* only now: a concurrent sig_send may have been using the state */
+	cred_release(&t->cred);
 	if (t->pid) { /* not a worker */
 		list_del(&t->all_link);
 		n_tasks--;
@@ -113,6 +114,7 @@ void task_free(struct task *t)
 
 unsigned task_count(void) { return n_tasks; }
 unsigned task_count_processes(void) { return n_groups; }
+int task_last_pid(void) { return READ_ONCE(next_pid) - 1; }
 
 struct task *task_find_locked(int pid)
 {

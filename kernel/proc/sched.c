@@ -34,7 +34,6 @@
 #define SLICE_TICKS 2 /* 20 ms at HZ = 100 */
 /* Load averages as Linux computes them: fixed point with FSHIFT bits, every LOAD_FREQ ticks,
  * decaying by EXP_1, EXP_5, EXP_15 (1/exp(5s/1min), 1/exp(5s/5min), 1/exp(5s/15min)). */
-#define FSHIFT 11
 #define FIXED_1 (1ull << FSHIFT)
 #define LOAD_FREQ (5 * HZ + 1)
 static const uint64_t load_exp[3] = {1884, 2014, 2037};
@@ -70,6 +69,7 @@ static void idle_task_init(unsigned cpu)
 	t->is_idle = true;
 	t->on_cpu = true;
 	t->cpu = cpu;
+	t->exec_start_ns = arch_time_ns(); /* idle time counts from when the CPU came up */
 	list_init(&t->run_link);
 	arch_set_current_task(t);
 }
@@ -449,6 +449,33 @@ void sched_loadavg(uint64_t loads[3])
 {
 	for (int i = 0; i < 3; i++)
 		loads[i] = READ_ONCE(avenrun[i]);
+}
+
+unsigned sched_nr_running(void)
+{
+	unsigned n = 0;
+	irqflags_t f = spin_lock_irqsave(&sched_lock);
+	struct list_node *l;
+	list_for_each(l, &run_queue)
+		n++;
+	for (unsigned c = 0; c < arch_cpu_count(); c++)
+		n += !READ_ONCE(cpu_idle[c]);
+	spin_unlock_irqrestore(&sched_lock, f);
+	return n;
+}
+
+uint64_t sched_idle_ns(void)
+{
+	uint64_t sum = 0, now = arch_time_ns();
+	irqflags_t f = spin_lock_irqsave(&sched_lock);
+	for (unsigned c = 0; c < arch_cpu_count(); c++) {
+		const struct task *idle = per_cpu_ptr(idle_tasks, c);
+		sum += idle->runtime_ns;
+		if (READ_ONCE(cpu_idle[c]) && now > idle->exec_start_ns)
+			sum += now - idle->exec_start_ns; /* idling right now */
+	}
+	spin_unlock_irqrestore(&sched_lock, f);
+	return sum;
 }
 
 void sched_tick(void)

@@ -35,6 +35,7 @@ struct wait_result {
 	int status;  /* wait4's */
 	int code;    /* waitid's si_code */
 	int sistatus;
+	uint32_t uid; /* the child's real uid (si_uid) */
 	struct usage use; /* the child's and its reaped children's, for its rusage */
 };
 
@@ -63,6 +64,7 @@ static void take_usage(struct wait_result *r, const struct thread_group *c)
 static bool reportable(const struct wait_opts *wo, struct thread_group *c, struct wait_result *r)
 {
 	r->pid = c->tgid;
+	r->uid = c->state == GROUP_ZOMBIE ? c->exit_uid : c->leader->cred.uid;
 	take_usage(r, c);
 	if (c->state == GROUP_ZOMBIE && (wo->options & WEXITED)) {
 		int st = c->exit_status, sig = st & 0x7f;
@@ -238,6 +240,7 @@ long task_waitid(int which, int id, void *uinfo, int options, void *urusage)
 		return 0;
 	struct ksiginfo i = {.si_signo = ret > 0 ? SIGCHLD : 0, .si_code = ret > 0 ? r.code : 0};
 	i.u.chld.pid = ret > 0 ? r.pid : 0;
+	i.u.chld.uid = ret > 0 ? r.uid : 0;
 	i.u.chld.status = ret > 0 ? r.sistatus : 0;
 	/* Linux writes signo, errno, code, pid, uid and status; the rest stays as it was. */
 	return arch_copy_to_user(uinfo, &i, offsetof(struct ksiginfo, u.chld._pad)) ? -EFAULT : 0;

@@ -128,6 +128,7 @@ void sig_notify_parent_stop(struct thread_group *child, int code, int status)
 	if (send) {
 		struct ksiginfo i = {.si_signo = SIGCHLD, .si_code = code};
 		i.u.chld.pid = child->tgid;
+		i.u.chld.uid = child->leader->cred.uid;
 		i.u.chld.status = status;
 		sig_send(parent, &i);
 	}

@@ -4,6 +4,7 @@
  * tgkill, rt_sigqueueinfo and rt_tgsigqueueinfo, with Linux's order of checks. */
 #include "arch/context.h"
 #include "arch/uregs.h"
+#include "cred.h"
 #include "kerrno.h"
 #include "sig_priv.h"
 #include "syscall.h"
@@ -28,13 +29,26 @@ struct user_send {
 	bool group; /* process-directed */
 };
 
-/* One user-space send to t (after the target was found): -EINVAL for a bad signal, signal 0
- * only checks, init keeps what it does not handle. */
+/* Linux's check_kill_permission for a send from user space: a thread of the caller's own
+ * process, the uid rule (cred_may_signal, CAP_KILL), or SIGCONT within the session. */
+static bool may_signal(struct task *t, int sig)
+{
+	struct task *self = current_task();
+	if (t->group == self->group || cred_may_signal(&self->cred, &t->cred))
+		return true;
+	return sig == SIGCONT && t->group->sid == self->group->sid;
+}
+
+/* One user-space send to t (after the target was found): -EINVAL for a bad signal, -EPERM
+ * without permission (signal 0 included), signal 0 only checks, init keeps what it does not
+ * handle. */
 static long send_one(struct task *t, void *arg)
 {
 	const struct user_send *u = arg;
 	if (u->sig < 0 || u->sig > NSIG)
 		return -EINVAL;
+	if (t->group && !may_signal(t, u->sig))
+		return -EPERM;
 	if (u->sig == 0 || !t->group || init_refuses(t, u->sig))
 		return 0;
 	return u->group ? sig_send(t, u->info) : sig_send_thread(t, u->info);
@@ -54,7 +68,21 @@ static struct ksiginfo user_info(int sig, int code)
 {
 	struct ksiginfo i = {.si_signo = sig, .si_code = code};
 	i.u.kill.pid = current_task()->group->tgid;
+	i.u.kill.uid = current_task()->cred.uid; /* the sender's real uid, as Linux */
 	return i;
+}
+
+/* kill(-1): every process but init and the caller's. As Linux, the processes the caller
+ * may not signal do not count as a failure: 0 once any was tried, unless another error. */
+static long send_one_of_all(struct task *t, void *arg)
+{
+	long err = send_one(t, arg);
+	return err == -EPERM ? 0 : err;
+}
+
+static long send_to_all(const struct user_send *u)
+{
+	return task_for_each_in_pgrp(-1, send_one_of_all, (void *)u);
 }
 
 long sys_kill(int pid, int sig)
@@ -66,7 +94,7 @@ long sys_kill(int pid, int sig)
 	if (pid == INT_MIN_)
 		return -ESRCH; /* -INT_MIN does not exist */
 	if (pid == -1)
-		return task_for_each_in_pgrp(-1, send_one, &u);
+		return send_to_all(&u);
 	return task_for_each_in_pgrp(pid ? -pid : current_task()->group->pgid, send_one, &u);
 }
 

@@ -400,6 +400,7 @@ bool sig_notify_parent_exit(struct task *parent, struct thread_group *child, int
 	struct ksiginfo i = {.si_signo = sig};
 	i.si_code = termsig ? ((wait_status & 0x80) ? CLD_DUMPED : CLD_KILLED) : CLD_EXITED;
 	i.u.chld.pid = child->tgid;
+	i.u.chld.uid = child->exit_uid;
 	i.u.chld.status = termsig ? termsig : (wait_status >> 8) & 0xff;
 	i.u.chld.utime = (int64_t)child->dead_utime;
 	i.u.chld.stime = (int64_t)child->dead_stime;

@@ -3,7 +3,9 @@
  * owns one PG_PGTABLE frame (priv = the table) standing for its top-level table, so frame
  * accounting in tests sees page-table memory as the real arch would. All live tables are on
  * one list for brute-force scans. Failure injection (fake_mmu_fail_after) exercises the
- * -ENOMEM paths of the portable code. Single-threaded, like the host tests. */
+ * -ENOMEM paths of the portable code. A huge entry is PT_HUGE_PAGES consecutive entries that
+ * all say huge (the frames pfn.. in order, one protection); the calls treat them as one, as the
+ * real page tables do. Single-threaded, like the host tests. */
 #include "fake_mmu.h"
 #include "../../include/frame.h"
 #include "../../include/kerrno.h"
@@ -136,6 +138,18 @@ void arch_pt_destroy(struct arch_pt *pt)
 	free(pt);
 }
 
+static bool in_huge(const struct arch_pt *pt, vaddr_t va)
+{
+	const struct fake_pte *e = lookup(pt, va);
+	return e && e->pi.huge;
+}
+
+/* Index of the first entry of the huge entry that holds va's entry e. */
+static size_t huge_first(const struct arch_pt *pt, vaddr_t va)
+{
+	return lower_bound(pt, va & ~(PT_HUGE_SIZE - 1));
+}
+
 int arch_pt_map(struct arch_pt *pt, vaddr_t va, pfn_t pfn, unsigned prot)
 {
 	struct pte_info pi = {.present = true, .pfn = pfn, .prot = prot};
@@ -145,6 +159,8 @@ int arch_pt_map(struct arch_pt *pt, vaddr_t va, pfn_t pfn, unsigned prot)
 	fake_mmu_page_calls++;
 	if (!va_ok(va) || (prot & ~(unsigned)(PT_READ | PT_WRITE | PT_EXEC)))
 		return -EINVAL;
+	if (in_huge(pt, va))
+		return -EBUSY;
 	if (inject_failure())
 		return -ENOMEM;
 	err = put_entry(pt, va, &pi);
@@ -162,6 +178,8 @@ int arch_pt_trap(struct arch_pt *pt, vaddr_t va, bool on)
 	e = lookup(pt, va);
 	if (!e || !e->pi.present)
 		return -ENOENT;
+	if (e->pi.huge)
+		return -EBUSY;
 	e->trapped = on;
 	return 0;
 }
@@ -188,6 +206,19 @@ int arch_trap_frame(pfn_t pfn, bool on)
 	return on && fake_trap_nframes >= 64 ? -ENOMEM : 0;
 }
 
+pfn_t fake_direct_removed[64];
+unsigned fake_direct_nremoved;
+
+int arch_direct_map_remove(pfn_t pfn)
+{
+	if (inject_failure())
+		return -ENOMEM;
+	if (fake_direct_nremoved < 64)
+		fake_direct_removed[fake_direct_nremoved] = pfn;
+	fake_direct_nremoved++;
+	return 0;
+}
+
 int arch_pt_protect(struct arch_pt *pt, vaddr_t va, unsigned prot)
 {
 	struct fake_pte *e;
@@ -198,6 +229,12 @@ int arch_pt_protect(struct arch_pt *pt, vaddr_t va, unsigned prot)
 	e = lookup(pt, va);
 	if (!e || !e->pi.present)
 		return -ENOENT;
+	if (e->pi.huge) {
+		size_t i = huge_first(pt, va);
+		for (unsigned k = 0; k < PT_HUGE_PAGES; k++)
+			pt->e[i + k].pi.prot = prot;
+		return 0;
+	}
 	e->pi.prot = prot;
 	return 0;
 }
@@ -209,6 +246,8 @@ int arch_pt_set_marker(struct arch_pt *pt, vaddr_t va, uint64_t marker)
 	fake_mmu_page_calls++;
 	if (!va_ok(va) || marker == 0 || marker >= MARKER_LIMIT)
 		return -EINVAL;
+	if (in_huge(pt, va))
+		return -EBUSY;
 	if (inject_failure())
 		return -ENOMEM;
 	return put_entry(pt, va, &pi);
@@ -221,6 +260,8 @@ int arch_pt_clear(struct arch_pt *pt, vaddr_t va)
 	fake_mmu_page_calls++;
 	if (i >= pt->n || pt->e[i].va != va)
 		return -ENOENT;
+	if (pt->e[i].pi.huge)
+		return -EBUSY;
 	memmove(&pt->e[i], &pt->e[i + 1], (pt->n - i - 1) * sizeof(*pt->e));
 	pt->n--;
 	return 0;
@@ -243,12 +284,17 @@ int arch_pt_walk(struct arch_pt *pt, vaddr_t start, vaddr_t end,
 	size_t i = lower_bound(pt, start);
 
 	while (i < pt->n && pt->e[i].va < end) {
-		vaddr_t va = pt->e[i].va;
+		vaddr_t va = pt->e[i].va, next = va + PAGE_SIZE;
+		if (pt->e[i].pi.huge) { /* once, at its first address */
+			va &= ~(PT_HUGE_SIZE - 1);
+			next = va + PT_HUGE_SIZE;
+			i = lower_bound(pt, va);
+		}
 		struct pte_info pi = pt->e[i].pi;
 		int r = fn(va, &pi, arg);
 		if (r)
 			return r;
-		i = lower_bound(pt, va + PAGE_SIZE); /* fn may have changed the table */
+		i = lower_bound(pt, next); /* fn may have changed the table */
 	}
 	return 0;
 }
@@ -272,6 +318,24 @@ static size_t range_first(struct arch_pt *pt, vaddr_t *va, vaddr_t end)
 	return i;
 }
 
+/* Copy the huge entry whose first entry is src->e[i] (fork). */
+static int copy_huge(struct arch_pt *dst, struct arch_pt *src, size_t i, vaddr_t *va,
+		     unsigned drop, pfn_t *pfns, bool *changed)
+{
+	for (unsigned k = 0; k < PT_HUGE_PAGES; k++) {
+		struct fake_pte *e = &src->e[i + k];
+		if (e->pi.prot & drop) {
+			e->pi.prot &= ~drop;
+			*changed = true;
+		}
+		if (put_entry(dst, e->va, &e->pi))
+			return -ENOMEM;
+	}
+	pfns[0] = src->e[i].pi.pfn | PT_PFN_HUGE;
+	*va = src->e[i].va + PT_HUGE_SIZE;
+	return 1;
+}
+
 int arch_pt_copy_range(struct arch_pt *dst, struct arch_pt *src, vaddr_t *va, vaddr_t end,
 		       unsigned drop, pfn_t *pfns, unsigned max, bool *changed)
 {
@@ -285,6 +349,8 @@ int arch_pt_copy_range(struct arch_pt *dst, struct arch_pt *src, vaddr_t *va, va
 		return -EINVAL;
 	if (inject_failure())
 		return -ENOMEM; /* the destination's leaf table */
+	if (src->e[i].pi.huge)
+		return copy_huge(dst, src, i, va, drop, pfns, changed);
 	for (; i < src->n && src->e[i].va < stop && n < max; i++) {
 		struct pte_info *pi = &src->e[i].pi;
 		if (pi->present && (pi->prot & drop)) {
@@ -304,9 +370,22 @@ int arch_pt_copy_range(struct arch_pt *dst, struct arch_pt *src, vaddr_t *va, va
 unsigned arch_pt_clear_range(struct arch_pt *pt, vaddr_t *va, vaddr_t end, pfn_t *pfns,
 			     unsigned max)
 {
+	vaddr_t from = *va;
 	size_t i = range_first(pt, va, end), j;
 	vaddr_t stop = MIN(end, (*va & ~(FAKE_LEAF_SPAN - 1)) + FAKE_LEAF_SPAN);
 	unsigned n = 0;
+
+	if (i < pt->n && pt->e[i].pi.huge) { /* whole, or left for the caller to split */
+		vaddr_t base = pt->e[i].va;
+		*va = base + PT_HUGE_SIZE;
+		if (base < from || *va > end)
+			return 0;
+		pfns[0] = pt->e[i].pi.pfn | PT_PFN_HUGE;
+		memmove(&pt->e[i], &pt->e[i + PT_HUGE_PAGES],
+			(pt->n - i - PT_HUGE_PAGES) * sizeof(*pt->e));
+		pt->n -= PT_HUGE_PAGES;
+		return 1;
+	}
 
 	for (j = i; j < pt->n && pt->e[j].va < stop && n < max; j++)
 		if (pt->e[j].pi.present)
@@ -319,12 +398,14 @@ unsigned arch_pt_clear_range(struct arch_pt *pt, vaddr_t *va, vaddr_t end, pfn_t
 	return n;
 }
 
+void (*fake_mmu_on_flush)(struct arch_pt *pt, vaddr_t va);
+
 void arch_pt_flush(struct arch_pt *pt, vaddr_t va, size_t npages)
 {
-	(void)pt;
-	(void)va;
 	fake_mmu_flushes++;
 	fake_mmu_flushed_pages += npages;
+	if (fake_mmu_on_flush)
+		fake_mmu_on_flush(pt, va);
 }
 
 void arch_pt_activate(struct arch_pt *pt)
@@ -361,4 +442,38 @@ void fake_mmu_reset(void)
 	fake_mmu_active = NULL;
 	fake_mmu_dropped = 0;
 	fake_mmu_fail_after = -1;
+}
+
+bool arch_pt_huge_supported(void) { return true; }
+
+int arch_pt_map_huge(struct arch_pt *pt, vaddr_t va, pfn_t pfn, unsigned prot)
+{
+	size_t i = lower_bound(pt, va);
+
+	fake_mmu_page_calls++;
+	if (!va_ok(va) || (va & (PT_HUGE_SIZE - 1)) || (pfn & (PT_HUGE_PAGES - 1)) ||
+	    va > USER_VA_END - PT_HUGE_SIZE)
+		return -EINVAL;
+	if (i < pt->n && pt->e[i].va < va + PT_HUGE_SIZE)
+		return -EEXIST;
+	if (inject_failure())
+		return -ENOMEM; /* the spare table */
+	for (unsigned k = 0; k < PT_HUGE_PAGES; k++) {
+		struct pte_info pi = {.present = true, .pfn = pfn + k, .prot = prot, .huge = true};
+		if (put_entry(pt, va + (vaddr_t)k * PAGE_SIZE, &pi))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int arch_pt_split_huge(struct arch_pt *pt, vaddr_t va)
+{
+	size_t i;
+
+	if (!in_huge(pt, va))
+		return -ENOENT;
+	i = huge_first(pt, va);
+	for (unsigned k = 0; k < PT_HUGE_PAGES; k++)
+		pt->e[i + k].pi.huge = false;
+	return 0;
 }

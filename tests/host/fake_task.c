@@ -17,15 +17,14 @@ struct task *fake_current = &fake_task_obj;
 /* The pseudo file systems are not in the host build: remember registered nodes so tests can
  * call them. */
 #include "vfs.h"
-#define FAKE_NODES 256
-const struct vfs_node_ops *fake_node_ops[FAKE_NODES];
-void *fake_node_priv[FAKE_NODES];
-const char *fake_node_path[FAKE_NODES];
+const struct vfs_node_ops *fake_node_ops[FAKE_NODES_MAX];
+void *fake_node_priv[FAKE_NODES_MAX];
+const char *fake_node_path[FAKE_NODES_MAX];
 int fake_nodes;
 
 int vfs_register_node(const char *path, const struct vfs_node_ops *ops, void *priv)
 {
-	if (fake_nodes == FAKE_NODES)
+	if (fake_nodes == FAKE_NODES_MAX)
 		return -ENOMEM;
 	fake_node_path[fake_nodes] = path;
 	fake_node_ops[fake_nodes] = ops;

@@ -30,3 +30,12 @@ void fake_task_free(struct task *t);
  * SIGBUS) ended the task (the real task_exit: t is then a zombie); 0 when nothing was
  * pending. */
 int fake_task_take_signal(struct task *t, struct ksiginfo *info);
+
+/* The VFS is not in the host build: vfs_register_node remembers each node (path, ops, priv)
+ * in these tables, at most FAKE_NODES_MAX, so tests can call a control file's read and write. */
+#define FAKE_NODES_MAX 256
+struct vfs_node_ops;
+extern const struct vfs_node_ops *fake_node_ops[FAKE_NODES_MAX];
+extern void *fake_node_priv[FAKE_NODES_MAX];
+extern const char *fake_node_path[FAKE_NODES_MAX];
+extern int fake_nodes;

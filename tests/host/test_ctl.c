@@ -7,6 +7,7 @@
 #include "../../include/kerrno.h"
 #include "../../include/kmalloc.h"
 #include "../../include/vfs.h"
+#include "fake_task.h"
 #include "unit.h"
 #include "vm_testlib.h"
 #include <string.h>
@@ -135,10 +136,6 @@ static const struct ctl_file table[] = {
     {"/t/sink", NULL, store_sink, NULL, 0, 0},
 };
 
-extern const struct vfs_node_ops *fake_node_ops[];
-extern void *fake_node_priv[];
-extern const char *fake_node_path[];
-extern int fake_nodes;
 
 TEST(ctl_table_show_store_and_vfs_glue)
 {

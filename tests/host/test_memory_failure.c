@@ -26,10 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const struct vfs_node_ops *fake_node_ops[32];
-extern void *fake_node_priv[32];
-extern const char *fake_node_path[32];
-extern int fake_nodes;
 
 #define PCP_TRY_MAX 256 /* frames popped to be sure a per-CPU cache was emptied */
 
@@ -126,6 +122,35 @@ TEST(mf_free_buddy_head)
 	CHECK(console_has(": recovered ("));
 	CHECK(never_reused(pfn));
 	CHECK(never_reused(pfn)); /* twice: freeing the storm must not let it back in */
+}
+
+/* A frame recovered from a hardware error leaves the direct map (Linux's set_mce_nospec);
+ * software poison, and a frame memory_failure could not recover, stay mapped; a frame it
+ * cannot unmap (no memory for the split) is still recovered, with a warning. */
+TEST(mf_direct_map_only_recovered_hardware_errors)
+{
+	start();
+	pfn_t a = free_head(0), b;
+	REQUIRE(a);
+	fake_direct_nremoved = 0;
+	CHECK_EQ(memory_failure(a, 0), 0);
+	CHECK_EQ(fake_direct_nremoved, 1);
+	CHECK_EQ(fake_direct_removed[0], a);
+	b = free_head(0);
+	REQUIRE(b);
+	CHECK_EQ(memory_failure(b, MF_SOFTWARE), 0);
+	CHECK_EQ(fake_direct_nremoved, 1);
+	struct page *k = frame_alloc(0, PG_KERNEL);
+	REQUIRE(k);
+	CHECK_EQ(memory_failure(page_to_pfn(k), 0), -EFAULT); /* kernel memory: failed */
+	CHECK_EQ(fake_direct_nremoved, 1);
+	b = free_head(0);
+	REQUIRE(b);
+	fake_mmu_fail_after = 0;
+	CHECK_EQ(memory_failure(b, 0), 0);
+	fake_mmu_fail_after = -1;
+	CHECK(console_has("could not unmap it from the direct map"));
+	CHECK_EQ(pfn_to_page(b)->flags, PG_HWPOISON | PG_ISOLATED);
 }
 
 TEST(mf_free_inside_larger_block)
@@ -362,7 +387,9 @@ TEST(mf_shared_anon_delayed)
 	REQUIRE(t[0] && t[1]);
 	pfn_t pfn = pfn_at(mm[0], PG(0));
 	struct page *pg = pfn_to_page(pfn);
+	unsigned removed = fake_direct_nremoved;
 	CHECK_EQ(memory_failure(pfn, 0), 0);
+	CHECK_EQ(fake_direct_nremoved, removed + 1); /* delayed: out of the direct map too */
 	CHECK_EQ(MF_DELTA(delayed), 1);
 	CHECK(console_has("anonymous user page: delayed"));
 	CHECK(has_marker(mm[0], PG(0), pfn) && has_marker(mm[1], PG(0), pfn));
@@ -689,7 +716,7 @@ TEST(mf_soft_offline_user_page)
 	pfn_t old = pfn_at(mm[0], PG(0));
 	struct page *pg = pfn_to_page(old);
 	uint64_t free0 = vt_free_frames();
-	CHECK_EQ(soft_offline_frame(old), 0);
+	CHECK_EQ(soft_offline_frame(old, NULL), 0);
 	pfn_t new = pfn_at(mm[0], PG(0));
 	CHECK(new &&new != old);
 	for (int k = 0; k < 4; k++) {
@@ -726,7 +753,7 @@ TEST(mf_soft_offline_shared_anon_and_free)
 	CHECK_EQ(user_write(mm[0], PG(0), 0x42), 0);
 	REQUIRE((mm[1] = mm_fork(mm[0])) != NULL);
 	pfn_t old = pfn_at(mm[0], PG(0));
-	CHECK_EQ(soft_offline_frame(old), 0);
+	CHECK_EQ(soft_offline_frame(old, NULL), 0);
 	pfn_t new = pfn_at(mm[1], PG(0));
 	CHECK(new != old &&pfn_at(mm[0], PG(0)) == new);
 	CHECK(page_is(mm[1], PG(0), 0x42));
@@ -740,17 +767,233 @@ TEST(mf_soft_offline_shared_anon_and_free)
 	/* A free frame: taken out at once. */
 	pfn_t f = free_head(2) + 1;
 	uint64_t free0 = vt_free_frames();
-	CHECK_EQ(soft_offline_frame(f), 0);
+	CHECK_EQ(soft_offline_frame(f, NULL), 0);
 	CHECK_EQ(vt_free_frames(), free0 - 1);
 	CHECK_EQ(fstats().poisoned, 2);
 	CHECK(never_reused(f));
-	CHECK_EQ(soft_offline_frame(f), 0); /* already done */
-	CHECK_EQ(soft_offline_frame(VT_NPFN), -ENXIO);
-	/* Kernel memory cannot move. */
+	CHECK_EQ(soft_offline_frame(f, NULL), 0); /* already done */
+	CHECK_EQ(soft_offline_frame(VT_NPFN, NULL), -ENXIO);
+	/* Kernel memory cannot move: -EIO as on Linux, and nothing changes. */
 	struct page *k = frame_alloc(0, PG_KERNEL);
-	CHECK_EQ(soft_offline_frame(page_to_pfn(k)), -EBUSY);
+	CHECK_EQ(soft_offline_frame(page_to_pfn(k), NULL), -EIO);
 	CHECK(!page_poisoned(k));
 	frame_free(k, 0);
+}
+
+/* A clean file page moves as a file page (PG_FILE kept, the file's bytes on the new frame,
+ * the page cache's slot on the copy); a shared anonymous page that no PTE maps any more (MADV_DONTNEED in its only mapper) is
+ * held by its object's slot alone: the slot follows, and the next touch finds the bytes. */
+TEST(mf_soft_offline_file_page_and_unmapped_shmem)
+{
+	start();
+	for (unsigned i = 0; i < sizeof(file_bytes); i++)
+		file_bytes[i] = (uint8_t)(i * 5 + 1);
+	struct vt_file vf;
+	vt_file_init(&vf, file_bytes, sizeof(file_bytes), VM_FILE_READ);
+	struct mf_soft_report r;
+	struct mm *mm[1] = {mm_create()};
+	REQUIRE(mm[0]);
+	CHECK_EQ(vm_mmap(mm[0], PG(0), 2 * PAGE_SIZE, PT_READ | PT_WRITE, MAP_PRIVATE | MAP_FIXED,
+			 &vf.vf, 0), PG(0));
+	CHECK_EQ(vm_fault(mm[0], PG(1), FAULT_READ, true), 0);
+	pfn_t old = pfn_at(mm[0], PG(1));
+	REQUIRE(old);
+	CHECK_EQ(soft_offline_frame(old, &r), 0);
+	CHECK(!strcmp(r.what, "clean file page moved"));
+	pfn_t new = pfn_at(mm[0], PG(1));
+	CHECK(new && new != old && new == r.new_pfn);
+	CHECK_EQ(pfn_to_page(new)->flags & (PG_USER | PG_FILE), PG_USER | PG_FILE);
+	CHECK_EQ(pfn_to_page(old)->flags, PG_HWPOISON | PG_SWPOISON | PG_ISOLATED);
+	CHECK(pfn_to_page(new)->mapping == &vf.pc && pfn_to_page(old)->mapping == NULL);
+	uint8_t *p = vt_page(mm[0], PG(1));
+	CHECK(p && memcmp(p, file_bytes + PAGE_SIZE, PAGE_SIZE) == 0);
+	CHECK_EQ(user_write(mm[0], PG(1), 0x77), 0); /* a private write copies the file page */
+	CHECK(page_is(mm[0], PG(1), 0x77));
+	CHECK(vt_check(mm, 1));
+	CHECK_EQ(vm_munmap(mm[0], PG(0), 2 * PAGE_SIZE), 0);
+	vt_file_release(&vf);
+
+	CHECK_EQ(vm_mmap(mm[0], PG(0), PAGE_SIZE, RW, ANON_SHARED, NULL, 0), PG(0));
+	CHECK_EQ(user_write(mm[0], PG(0), 0x42), 0);
+	old = pfn_at(mm[0], PG(0));
+	CHECK_EQ(vm_madvise_dontneed(mm[0], PG(0), PAGE_SIZE), 0);
+	CHECK_EQ(pfn_at(mm[0], PG(0)), 0);
+	CHECK_EQ(rmap_count(pfn_to_page(old)), 0);
+	CHECK_EQ(soft_offline_frame(old, &r), 0);
+	CHECK(!strcmp(r.what, "anonymous user page moved"));
+	CHECK(page_poisoned(pfn_to_page(old)));
+	CHECK_EQ(vm_fault(mm[0], PG(0), FAULT_READ, true), 0); /* not SIGBUS: the copy is there */
+	CHECK_EQ(pfn_at(mm[0], PG(0)), r.new_pfn);
+	CHECK(page_is(mm[0], PG(0), 0x42));
+	CHECK(vt_check(mm, 1));
+	mm_put(mm[0]);
+	CHECK(never_reused(old));
+}
+
+/* What soft offline says it did, for each kind of frame. */
+TEST(mf_soft_offline_reports)
+{
+	start();
+	struct mf_soft_report r;
+	struct mm *mm[1] = {dirty_mm(1)};
+	REQUIRE(mm[0]);
+	pfn_t old = pfn_at(mm[0], PG(0));
+	CHECK_EQ(soft_offline_frame(old, &r), 0);
+	CHECK(!strcmp(r.what, "anonymous user page moved"));
+	CHECK_EQ(r.new_pfn, pfn_at(mm[0], PG(0)));
+	CHECK_EQ(soft_offline_frame(old, &r), 0);
+	CHECK(!strcmp(r.what, "already poisoned: nothing to do"));
+	CHECK_EQ(r.new_pfn, MF_NO_PFN);
+	pfn_t f = free_head(0);
+	CHECK_EQ(soft_offline_frame(f, &r), 0);
+	CHECK(!strcmp(r.what, "free frame taken out of the allocator"));
+	CHECK_EQ(soft_offline_frame(VT_NPFN + 5, &r), -ENXIO);
+	CHECK(!strcmp(r.what, "not a RAM frame MCRK describes"));
+	void *obj = kmalloc(64);
+	pfn_t slab = page_to_pfn(virt_to_page(obj));
+	CHECK_EQ(soft_offline_frame(slab, &r), -EIO);
+	CHECK(!strcmp(r.what, "kernel heap"));
+	CHECK(!page_poisoned(pfn_to_page(slab)));
+	kfree(obj);
+	CHECK_EQ(soft_offline_frame(0, &r), -EIO); /* pfn 0 stays reserved */
+	CHECK(!strcmp(r.what, "reserved"));
+	/* A user frame whose last reference just went (its free is under way): not touched. */
+	struct page *dying = frame_alloc(0, PG_USER);
+	REQUIRE(dying);
+	dying->refcount = 0;
+	uint64_t free0 = vt_free_frames();
+	CHECK_EQ(soft_offline_frame(page_to_pfn(dying), &r), -EBUSY);
+	CHECK(!strcmp(r.what, "user page being freed: left alone"));
+	CHECK_EQ(dying->refcount, 0);
+	CHECK(!page_poisoned(dying));
+	CHECK_EQ(vt_free_frames(), free0); /* no copy taken */
+	dying->refcount = 1;
+	frame_free(dying, 0);
+	CHECK(vt_check(mm, 1));
+	mm_put(mm[0]);
+}
+
+/* Another CPU's writer, run at every TLB flush during a soft offline: it writes seq_next at
+ * offset seq_next of the page at WRITER_VA as hardware would, through the PTE as it is now.
+ * A write the PTE does not allow faults; the fault is retried after the offline (replayed). */
+#define WRITER_VA PG(0)
+static struct mm *writer_mm;
+static unsigned seq_next, seq_faulted[64], nfaulted;
+
+static void writer_on_flush(struct arch_pt *pt, vaddr_t va)
+{
+	struct pte_info pi;
+	(void)pt, (void)va;
+	if (seq_next >= 64 || arch_pt_get(writer_mm->pt, WRITER_VA, &pi) || !pi.present)
+		return;
+	if (pi.prot & PT_WRITE)
+		((uint8_t *)page_to_virt(pfn_to_page(pi.pfn)))[seq_next] = (uint8_t)seq_next;
+	else
+		seq_faulted[nfaulted++] = seq_next;
+	seq_next++;
+}
+
+/* The same replayed after the offline, through a real write fault. */
+static void writer_replay(void)
+{
+	for (unsigned i = 0; i < nfaulted; i++) {
+		CHECK_EQ(vm_fault(writer_mm, WRITER_VA, FAULT_WRITE, true), 0);
+		((uint8_t *)vt_page(writer_mm, WRITER_VA))[seq_faulted[i]] = (uint8_t)seq_faulted[i];
+	}
+}
+
+/* No write is lost while soft offline moves a page: a writer on another CPU that writes at
+ * every moment the move lets another CPU run (each TLB flush) either reaches the page through
+ * a PTE that still may write (before the copy) or faults and retries after the switch; every
+ * one of its writes is in the page afterwards. Private (one and two mappers) and shared. */
+TEST(mf_soft_offline_loses_no_concurrent_write)
+{
+	for (int shared = 0; shared < 2; shared++)
+		for (int forked = 0; forked < 2; forked++) {
+			start();
+			struct mm *mm[2] = {mm_create(), NULL};
+			REQUIRE(mm[0]);
+			CHECK_EQ(vm_mmap(mm[0], PG(0), PAGE_SIZE, RW, shared ? ANON_SHARED : ANON_PRIV,
+					 NULL, 0), PG(0));
+			CHECK_EQ(user_write(mm[0], PG(0), 0xee), 0);
+			if (forked)
+				REQUIRE((mm[1] = mm_fork(mm[0])) != NULL);
+			writer_mm = mm[0];
+			seq_next = nfaulted = 0;
+			fake_mmu_on_flush = writer_on_flush;
+			pfn_t old = pfn_at(mm[0], PG(0));
+			struct mf_soft_report rep;
+			CHECK_EQ(soft_offline_frame(old, &rep), 0);
+			fake_mmu_on_flush = NULL;
+			CHECK(seq_next > 0);
+			/* Settled: writable unless a private page is shared by fork (COW). */
+			struct pte_info pi;
+			REQUIRE(arch_pt_get(mm[0]->pt, PG(0), &pi) == 0);
+			CHECK(pi.pfn == rep.new_pfn && !!(pi.prot & PT_WRITE) == (shared || !forked));
+			writer_replay();
+			if (shared || !forked) /* its writes went to the copy, not to a third frame */
+				CHECK_EQ(pfn_at(mm[0], PG(0)), rep.new_pfn);
+			uint8_t *p = vt_page(mm[0], PG(0));
+			CHECK(pfn_at(mm[0], PG(0)) != old);
+			for (unsigned i = 0; i < seq_next; i++)
+				CHECK_EQ(p[i], i);
+			for (unsigned i = seq_next; i < PAGE_SIZE; i++)
+				CHECK_EQ(p[i], 0xee);
+			CHECK_EQ(pfn_to_page(old)->flags & PG_MOVING, 0);
+			CHECK(vt_check(mm, forked ? 2 : 1));
+			mm_put(mm[0]);
+			if (mm[1])
+				mm_put(mm[1]);
+		}
+}
+
+/* While PG_MOVING is set no PTE gets write access: a write fault is retried (answer 0, the PTE
+ * unchanged), mprotect keeps write off, a shared object's new mapping is read-only. Once it is
+ * clear, the same write fault makes the page writable again without copying it. */
+TEST(mf_moving_frame_gets_no_write_access)
+{
+	start();
+	struct mm *mm[1] = {mm_create()};
+	REQUIRE(mm[0]);
+	CHECK_EQ(vm_mmap(mm[0], PG(0), PAGE_SIZE, RW, ANON_PRIV, NULL, 0), PG(0));
+	CHECK_EQ(vm_mmap(mm[0], PG(1), PAGE_SIZE, RW, ANON_SHARED, NULL, 0), PG(1));
+	CHECK_EQ(user_write(mm[0], PG(0), 1), 0);
+	CHECK_EQ(user_write(mm[0], PG(1), 2), 0);
+	struct mm *child = mm_fork(mm[0]); /* holds the shared page so its slot keeps it */
+	REQUIRE(child);
+	CHECK_EQ(user_write(mm[0], PG(0), 1), 0); /* the fork made it COW: the parent's again */
+	for (int i = 0; i < 2; i++) {
+		pfn_t pfn = pfn_at(mm[0], PG(i));
+		struct page *pg = pfn_to_page(pfn);
+		struct pte_info pi;
+		CHECK_EQ(vm_wrprotect_page(mm[0], PG(i), pfn), 0);
+		__atomic_fetch_or(&pg->flags, PG_MOVING, __ATOMIC_RELAXED);
+		CHECK_EQ(vm_fault(mm[0], PG(i), FAULT_WRITE, true), 0);
+		REQUIRE(arch_pt_get(mm[0]->pt, PG(i), &pi) == 0);
+		CHECK(pi.present && pi.pfn == pfn && !(pi.prot & PT_WRITE));
+		CHECK_EQ(vm_mprotect(mm[0], PG(i), PAGE_SIZE, RW), 0);
+		REQUIRE(arch_pt_get(mm[0]->pt, PG(i), &pi) == 0);
+		CHECK(!(pi.prot & PT_WRITE));
+		__atomic_fetch_and(&pg->flags, ~PG_MOVING, __ATOMIC_RELAXED);
+		CHECK_EQ(vm_fault(mm[0], PG(i), FAULT_WRITE, true), 0);
+		REQUIRE(arch_pt_get(mm[0]->pt, PG(i), &pi) == 0);
+		CHECK(pi.pfn == pfn && (pi.prot & PT_WRITE));
+		CHECK_EQ(vm_wrprotect_page(mm[0], PG(i), pfn + 1), -ENOENT);
+	}
+	/* A first touch of the shared object's page while it moves maps it read-only. */
+	pfn_t spfn = pfn_at(child, PG(1));
+	struct page *spg = pfn_to_page(spfn);
+	vm_unmap_page(child, PG(1), spfn);
+	__atomic_fetch_or(&spg->flags, PG_MOVING, __ATOMIC_RELAXED);
+	CHECK_EQ(vm_fault(child, PG(1), FAULT_READ, true), 0);
+	struct pte_info pi;
+	REQUIRE(arch_pt_get(child->pt, PG(1), &pi) == 0);
+	CHECK(pi.present && pi.pfn == spfn && !(pi.prot & PT_WRITE));
+	__atomic_fetch_and(&spg->flags, ~PG_MOVING, __ATOMIC_RELAXED);
+	struct mm *all[2] = {mm[0], child};
+	CHECK(vt_check(all, 2));
+	mm_put(child);
+	mm_put(mm[0]);
 }
 
 TEST(mf_unpoison_rules_and_accounting)
@@ -868,6 +1111,54 @@ TEST(mf_control_files)
 	CHECK_EQ(node_write("/proc/sys/vm/memory_failure_recovery", "-1"), -EINVAL);
 	CHECK_EQ(sysctl_memory_failure_recovery, 1);
 	sysctl_memory_failure_early_kill = 0;
+}
+
+static long write_addr(const char *path, uint64_t addr)
+{
+	char buf[32];
+	snprintf(buf, sizeof buf, "%#llx\n", (unsigned long long)addr);
+	long r = node_write(path, buf);
+	return r == (long)strlen(buf) ? 0 : r;
+}
+
+/* /sys/devices/system/memory/{soft,hard}_offline_page: a physical address (any byte of the
+ * frame), Linux's answers: EINVAL for anything but a number (overflow too), ENXIO past RAM,
+ * EIO for kernel memory (soft), EBUSY for it (hard), EHWPOISON for a second hard offline. */
+TEST(mf_offline_page_files)
+{
+	start();
+	if (node("/sys/devices/system/memory/soft_offline_page") < 0)
+		memory_failure_init();
+	const char *soft = "/sys/devices/system/memory/soft_offline_page";
+	const char *hard = "/sys/devices/system/memory/hard_offline_page";
+	REQUIRE(node(soft) >= 0 && node(hard) >= 0);
+	for (int i = 0; i < 2; i++) {
+		const char *f = i ? hard : soft;
+		CHECK_EQ(node_write(f, "abc"), -EINVAL);
+		CHECK_EQ(node_write(f, ""), -EINVAL);
+		CHECK_EQ(node_write(f, "99999999999999999999999"), -EINVAL);
+		CHECK_EQ(node_write(f, "0x1000 "), -EINVAL);
+		CHECK_EQ(write_addr(f, (uint64_t)VT_NPFN << PAGE_SHIFT), -ENXIO);
+	}
+	CHECK_EQ(fstats().poisoned, 0);
+	struct mm *mm[1] = {dirty_mm(1)};
+	REQUIRE(mm[0]);
+	pfn_t user = pfn_at(mm[0], PG(0));
+	CHECK_EQ(write_addr(soft, ((uint64_t)user << PAGE_SHIFT) + 0x123), 0);
+	CHECK(pfn_at(mm[0], PG(0)) != user && page_is(mm[0], PG(0), 0x5a));
+	CHECK_EQ(write_addr(soft, (uint64_t)user << PAGE_SHIFT), 0); /* already: fine */
+	pfn_t f = free_head(0);
+	CHECK_EQ(write_addr(hard, (uint64_t)f << PAGE_SHIFT), 0);
+	CHECK_EQ(write_addr(hard, (uint64_t)f << PAGE_SHIFT), -EHWPOISON);
+	CHECK_EQ(fstats().poisoned, 2);
+	struct page *k = frame_alloc(0, PG_KERNEL);
+	CHECK_EQ(write_addr(soft, (uint64_t)page_to_pfn(k) << PAGE_SHIFT), -EIO);
+	CHECK(!page_poisoned(k));
+	CHECK_EQ(write_addr(hard, (uint64_t)page_to_pfn(k) << PAGE_SHIFT), -EBUSY);
+	CHECK(page_poisoned(k)); /* kept poisoned: never reused once freed */
+	frame_free(k, 0);
+	CHECK(never_reused(page_to_pfn(k)));
+	mm_put(mm[0]);
 }
 
 TEST(mf_madvise_hwpoison)

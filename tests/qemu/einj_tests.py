@@ -224,6 +224,8 @@ def _emu_check(prog, cases, timeout, also=()):
 def _emu(name, smp, mode, timeout=300, extra_cmdline="", also=()):
     prog = "einj_test:" + mode
     cases = [w for w in mode.split("+") if w in RECORDS] or list(RECORDS)
+    if "ce" in cases:   # the corrected-error collector keeps a CE off the console, as Linux's
+        extra_cmdline = (extra_cmdline + " mce.print_all=1").strip()
     return Test(name, "direct", smp, ("run=%s %s" % (prog, extra_cmdline)).strip(),
                 Script(_emu_check(prog, cases, timeout, also), timeout=timeout))
 

@@ -20,11 +20,13 @@ To add a test, add a row. `python3 tests/qemu/driver.py run NAME` runs the match
 from driver import Fault, Ktap, Panic, Ready, Script, Test, UserPrograms
 
 # User programs (user/*.c, in the initrd as /bin/NAME). Every one must exit 0 but these, which
-# must die of the signal given ("init: segv killed by signal 11").
+# must die of the signal given ("init: segv killed by signal 11"). "user@prog" runs it as the
+# unprivileged user of /etc/passwd.
 KILLED_BY = {"segv": 11}
 PROGRAMS = ["hello", "fork_cow", "segv", "mmap_stress", "mremap", "efault", "pagemap", "signals",
             "sigcheck", "sched", "vfs", "leakcheck", "procinfo", "files", "dirs", "pipes",
-            "mounts", "fmap", "tmpfiles", "threads", "futex", "jobctl", "sysinfo"]
+            "mounts", "fmap", "tmpfiles", "threads", "futex", "jobctl", "sysinfo", "creds",
+            "user@creds"]
 
 
 def user(name, boot, smp, programs, timeout=120):
@@ -72,6 +74,26 @@ TESTS += [Test("user-sysfuzz-smp2", "direct", 2, "run=sysfuzz:1",
                Script(_program_exits_0("sysfuzz:2", timeout=240), timeout=240))]
 
 
+def _unprivileged_fuzz(prog):
+    """The fuzzer as the unprivileged user: it exits 0 (no id ever 0, HardwareCorrupted the
+    same) and the kernel never handled a memory error or injection."""
+    exits_0 = _program_exits_0(prog, timeout=240)
+
+    def fn(m):
+        ok, reason = exits_0(m)
+        if ok and "memory_failure:" in m.serial_text():
+            return False, "a memory_failure ran during the unprivileged fuzz"
+        return ok, reason
+    return fn
+
+
+# The same fuzzer run by the unprivileged user of /etc/passwd (docs/security.md).
+TESTS += [Test("user-sysfuzz-unpriv-smp2", "direct", 2, "run=user@sysfuzz:3",
+               Script(_unprivileged_fuzz("user@sysfuzz:3"), timeout=240)),
+          Test("user-sysfuzz-unpriv-smp1", "direct", 1, "run=user@sysfuzz:4",
+               Script(_unprivileged_fuzz("user@sysfuzz:4"), timeout=240))]
+
+
 def _machine_goes(line):
     """A program calls reboot(2): the kernel says `line` and QEMU exits by itself (status 0:
     ACPI power off, or a reset that -no-reboot turns into an exit)."""
@@ -102,6 +124,11 @@ TESTS += MF_HMP_TESTS
 
 from mf_tests import MF_TESTS  # noqa: E402  (memory_failure rows, tests/qemu/mf_tests.py)
 TESTS += MF_TESTS
+
+from cec_tests import CEC_TESTS  # noqa: E402  (the corrected-error collector, user/cec.c)
+TESTS += CEC_TESTS
+from thp_tests import THP_TESTS  # noqa: E402  (huge pages and errors in them, user/thp.c)
+TESTS += THP_TESTS
 
 from einj_tests import EINJ_TESTS  # noqa: E402  (EINJ: the poison emulator, firmware tables)
 TESTS += EINJ_TESTS

@@ -182,3 +182,62 @@ KTEST(pt, flush_reaches_cpu_that_has_space_loaded)
 	arch_pt_destroy(pt);
 	frame_free(a, 0);
 }
+
+/* A huge entry: read through the user address at its last page, reported by get at every
+ * page and once by a walk, refused to 4 KiB calls, copied and cleared whole by the range
+ * operations (and skipped when a range cuts it), split into 512 entries without allocating,
+ * and its spare table freed with it. */
+KTEST(pt, huge_entry_map_walk_copy_split_clear)
+{
+	uint64_t before = ktest_free_frames();
+	struct arch_pt *pt = arch_pt_create(), *child = arch_pt_create();
+	struct page *run = frame_alloc(9, PG_USER);
+	KT_EXPECT(pt && child && run);
+	if (!pt || !child || !run)
+		return;
+	pfn_t pfn = page_to_pfn(run), pfns[4];
+	vaddr_t va = TEST_VA, end = TEST_VA + PT_HUGE_SIZE, at;
+	bool changed = false;
+	struct pte_info pi;
+	int n = 0;
+	*(volatile uint64_t *)((char *)page_to_virt(run) + PT_HUGE_SIZE - 8) = 0xfeedull;
+	KT_EXPECT(arch_pt_map_huge(pt, va + PAGE_SIZE, pfn, PT_READ) == -EINVAL);
+	KT_EXPECT(arch_pt_map_huge(pt, va, pfn + 1, PT_READ) == -EINVAL);
+	KT_EXPECT(arch_pt_map_huge(pt, va, pfn, PT_READ | PT_WRITE) == 0);
+	KT_EXPECT(arch_pt_map_huge(pt, va, pfn, PT_READ) == -EEXIST);
+	arch_pt_activate(pt);
+	uint64_t v = 0;
+	user_access_begin();
+	KT_EXPECT(probe_read64((void *)(end - 8), &v) == 0 && v == 0xfeedull);
+	user_access_end();
+	arch_pt_activate(NULL);
+	KT_EXPECT(arch_pt_get(pt, va + 5 * PAGE_SIZE, &pi) == 0 && pi.present && pi.huge &&
+		  pi.pfn == pfn + 5 && (pi.prot & PT_WRITE));
+	KT_EXPECT(arch_pt_map(pt, va, pfn, PT_READ) == -EBUSY);
+	KT_EXPECT(arch_pt_set_marker(pt, va, 1) == -EBUSY && arch_pt_clear(pt, va) == -EBUSY);
+	arch_pt_walk(pt, USER_VA_START, USER_VA_END, count_entries, &n);
+	KT_EXPECT(n == 1);
+	at = va;
+	KT_EXPECT(arch_pt_copy_range(child, pt, &at, end, PT_WRITE, pfns, 4, &changed) == 1);
+	KT_EXPECT(at == end && changed && pfns[0] == (pfn | PT_PFN_HUGE));
+	KT_EXPECT(arch_pt_get(child, va, &pi) == 0 && pi.huge && !(pi.prot & PT_WRITE));
+	at = va + PAGE_SIZE; /* a range that cuts it leaves it */
+	KT_EXPECT(arch_pt_clear_range(child, &at, end, pfns, 4) == 0 && at == end);
+	at = va;
+	KT_EXPECT(arch_pt_clear_range(child, &at, end, pfns, 4) == 1);
+	KT_EXPECT(pfns[0] == (pfn | PT_PFN_HUGE) && arch_pt_get(child, va, &pi) == -ENOENT);
+	KT_EXPECT(arch_pt_split_huge(pt, va + 7 * PAGE_SIZE) == 0);
+	KT_EXPECT(arch_pt_split_huge(pt, va) == -ENOENT);
+	KT_EXPECT(arch_pt_get(pt, va + 511 * PAGE_SIZE, &pi) == 0 && !pi.huge &&
+		  pi.pfn == pfn + 511 && !(pi.prot & PT_WRITE));
+	n = 0;
+	arch_pt_walk(pt, USER_VA_START, USER_VA_END, count_entries, &n);
+	KT_EXPECT(n == 512);
+	at = va;
+	while (at < end)
+		arch_pt_clear_range(pt, &at, end, pfns, 4);
+	arch_pt_destroy(child);
+	arch_pt_destroy(pt);
+	frame_free(run, 9);
+	KT_EXPECT(ktest_free_frames() == before);
+}
