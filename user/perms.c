@@ -1,10 +1,11 @@
 /* File permissions as Linux 6.1 decides them (the same source passes on Linux run as root on
- * a tmpfs /tmp, with uids 2001 and 2002 and gid 2001 unused by others). Run as root, it forks
+ * a tmpfs /tmp, with uids 2001 and 2002 and gids 2001 and 2003 unused by others). Run as root, it forks
  * children that take other ids (setgroups, setresgid, setresuid) and checks each rule: a new
  * file's owner, the owner/group/other bits at open, search permission on a directory walked
  * through, write permission on a directory to create or remove in it, the sticky bit of
- * /tmp, chmod by the owner only, access() with the real ids, fsuid 0 passing everything but
- * execute without an x bit; and that a user cannot write, remove or chmod root's files nor
+ * /tmp, chmod by the owner only, chown's rules (the owner gives a group of its own, root
+ * anything, the set-user-ID bit goes), access() with the real ids, fsuid 0 passing everything
+ * but execute without an x bit; and that a user cannot write, remove or chmod root's files nor
  * mount, chroot or make a device node. */
 #define _GNU_SOURCE
 #include "utest.h"
@@ -19,6 +20,7 @@
 
 #define A 2001 /* owns the files below; its group is A too */
 #define B 2002 /* another user, sometimes in group A */
+#define C 2003 /* a second group of A's */
 #define DIR_A "/tmp/perms-a"
 
 /* Run fn in a child with uid (and gid, and groups[0..n)); its failures come back as exit. */
@@ -110,6 +112,37 @@ static void root_overrides(void)
 	CHECK(err_of(execve("/tmp/perms-x", argv, argv + 1)) == EACCES);
 }
 
+/* User A and chown: it may give its file a group it is in, not another user nor a group it
+ * is not in; lchown changes a link, not what it names. */
+static void a_chowns(void)
+{
+	struct stat st;
+	CHECK(err_of(chown("/tmp/perms-g", B, -1)) == EPERM);
+	CHECK(err_of(chown("/tmp/perms-g", -1, B)) == EPERM);
+	CHECK(chown("/tmp/perms-g", A, C) == 0); /* C is one of its groups */
+	CHECK(stat("/tmp/perms-g", &st) == 0 && st.st_uid == A && st.st_gid == C);
+	CHECK(chown("/tmp/perms-g", -1, A) == 0);
+	CHECK(symlink("/tmp/perms-g", "/tmp/perms-l") == 0);
+	CHECK(lchown("/tmp/perms-l", -1, C) == 0);
+	CHECK(lstat("/tmp/perms-l", &st) == 0 && st.st_gid == C);
+	CHECK(stat("/tmp/perms-l", &st) == 0 && st.st_gid == A);
+	CHECK(err_of(fchownat(AT_FDCWD, "/tmp/perms-l", -1, -1, 0x8000)) == EINVAL);
+	CHECK(unlink("/tmp/perms-l") == 0);
+}
+
+/* Root gives A's setuid file to B: B owns it, and the set-user-ID bit is gone. */
+static void root_chowns(void)
+{
+	struct stat st;
+	CHECK(chmod("/tmp/perms-x", 04755) == 0);
+	int fd = open("/tmp/perms-x", O_RDONLY);
+	CHECK(fd >= 0 && fchown(fd, B, B) == 0);
+	close(fd);
+	CHECK(stat("/tmp/perms-x", &st) == 0 && st.st_uid == B && st.st_gid == B);
+	CHECK((st.st_mode & 07777) == 0755);
+	CHECK(chmod("/tmp/perms-x", 0644) == 0);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -119,6 +152,9 @@ int main(void)
 	as(B, B, group_a, 1, b_in_group);
 	as(B, B, NULL, 0, b_against_root);
 	root_overrides();
+	const gid_t groups_a[] = {A, C};
+	as(A, A, groups_a, 2, a_chowns);
+	root_chowns();
 	CHECK(unlink(DIR_A "/f") == 0 && rmdir(DIR_A) == 0); /* root, in a sticky /tmp */
 	CHECK(unlink("/tmp/perms-g") == 0 && unlink("/tmp/perms-x") == 0);
 	DONE("perms");

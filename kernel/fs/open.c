@@ -1,7 +1,7 @@
 /* open, openat, creat (with O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_DIRECTORY, O_NOFOLLOW,
  * O_CLOEXEC, O_PATH, O_TMPFILE), and the calls that act on what a path or an fd names:
- * chdir, fchdir, chroot, getcwd, umask, chmod, fchmod, fchmodat, access, faccessat,
- * faccessat2, truncate, ftruncate, fallocate. Linux's checks in Linux's order (fs/open.c,
+ * chdir, fchdir, chroot, getcwd, umask, chmod, fchmod, fchmodat, chown, fchown, lchown,
+ * fchownat, access, faccessat, faccessat2, truncate, ftruncate, fallocate. Linux's checks in Linux's order (fs/open.c,
  * fs/namei.c there), with the permission checks of permission.c: read and write permission
  * on the file to open it, write and search permission on the directory to create in it,
  * search to make a directory the working directory; a read-only mount refuses writes. */
@@ -404,6 +404,89 @@ static long sys_fchmod(const struct syscall_args *a)
 	return err;
 }
 SYSCALL_DEFINE(91, sys_fchmod);
+
+/* ---- chown ---- */
+
+/* Linux's chown_ok and chgrp_ok (fs/attr.c): the owner may keep its uid and give the file a
+ * group of its own; fsuid 0 (CAP_CHOWN) anything. */
+static bool chown_allowed(const struct inode *i, uint32_t uid, uint32_t gid)
+{
+	const struct cred *c = &current_task()->cred;
+	if (c->fsuid == 0)
+		return true;
+	if (uid != CRED_INVALID_ID && (c->fsuid != i->uid || uid != i->uid))
+		return false;
+	if (gid != CRED_INVALID_ID &&
+	    (c->fsuid != i->uid || (gid != i->gid && !cred_in_fs_group(c, gid))))
+		return false;
+	return true;
+}
+
+static long chown_path(const struct path *p, uint32_t uid, uint32_t gid)
+{
+	int err = mnt_want_write(p);
+	if (err)
+		return err;
+	struct inode *i = p->dentry->inode;
+	if (!chown_allowed(i, uid, gid))
+		return -EPERM;
+	if (uid != CRED_INVALID_ID)
+		i->uid = uid;
+	if (gid != CRED_INVALID_ID)
+		i->gid = gid;
+	if (!S_ISDIR(i->mode)) { /* a new owner does not inherit set-ID powers (notify_change) */
+		i->mode &= ~(unsigned)S_ISUID;
+		if ((i->mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+			i->mode &= ~(unsigned)S_ISGID;
+	}
+	inode_touch(i, false);
+	return 0;
+}
+
+static long chown_at(int dirfd, const char *upath, uint32_t uid, uint32_t gid, int flags)
+{
+	struct path p;
+	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+		return -EINVAL;
+	int err = user_lookup(dirfd, upath, at_lookup_flags((unsigned)flags), &p);
+	if (err)
+		return err;
+	err = (int)chown_path(&p, uid, gid);
+	path_put(&p);
+	return err;
+}
+
+static long sys_chown(const struct syscall_args *a)
+{
+	return chown_at(AT_FDCWD, (const char *)a->arg[0], (uint32_t)a->arg[1],
+			(uint32_t)a->arg[2], 0);
+}
+SYSCALL_DEFINE(92, sys_chown);
+
+static long sys_lchown(const struct syscall_args *a)
+{
+	return chown_at(AT_FDCWD, (const char *)a->arg[0], (uint32_t)a->arg[1],
+			(uint32_t)a->arg[2], AT_SYMLINK_NOFOLLOW);
+}
+SYSCALL_DEFINE(94, sys_lchown);
+
+static long sys_fchownat(const struct syscall_args *a)
+{
+	return chown_at((int)a->arg[0], (const char *)a->arg[1], (uint32_t)a->arg[2],
+			(uint32_t)a->arg[3], (int)a->arg[4]);
+}
+SYSCALL_DEFINE(260, sys_fchownat);
+
+static long sys_fchown(const struct syscall_args *a)
+{
+	struct file *f = fget((int)a->arg[0]);
+	if (!f)
+		return -EBADF;
+	long err = chown_path(&f->path, (uint32_t)a->arg[1], (uint32_t)a->arg[2]);
+	fput(f);
+	return err;
+}
+SYSCALL_DEFINE(93, sys_fchown);
 
 /* ---- access ---- */
 
