@@ -5,6 +5,8 @@
  *     memory_failure's own time for the same events, from the outcome lines it logs;
  *   - the same with early kill: from the call to the BUS_MCEERR_AO handler's first instruction;
  *   - touch of a poisoned page to the BUS_MCEERR_AR handler's first instruction;
+ *   - memory_failure of a dirty tmpfs page mapped shared by 1 and 64 tasks, beside an
+ *     anonymous page mapped by as many (the cost per mapping should be the same);
  *   - memory_failure of a frame mapped by N = 1, 8, 64, 256 tasks (the caller and N-1 forked
  *     children sleeping on a COW-shared page) while M = 0, 128, 512 unrelated tasks sleep,
  *     as a table, with least-squares slopes per mapping and per unrelated task.
@@ -137,6 +139,50 @@ static uint64_t bench_cell(int n, int m)
 	return median(v, TABLE_RUNS);
 }
 
+/* memory_failure of a dirty page of a tmpfs file (/tmp) mapped shared by n tasks (the caller
+ * and n-1 forked children sleeping), late kill (median). The page stays in the file poisoned
+ * until the file goes. */
+static uint64_t bench_file_cell(int n)
+{
+	static pid_t pids[1024];
+	uint64_t v[TABLE_RUNS];
+	set_policy(PR_MCE_KILL_LATE);
+	for (int r = 0; r < TABLE_RUNS; r++) {
+		char name[] = "/tmp/mfbench-XXXXXX";
+		int fd = mkstemp(name), k = 0;
+		char *p = fd >= 0 && ftruncate(fd, PG) == 0
+			      ? mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+			      : MAP_FAILED;
+		if (p == MAP_FAILED) {
+			perror("mfbench: a tmpfs file");
+			exit(1);
+		}
+		memset(p, 0x5a, PG); /* dirty: the only copy */
+		for (int i = 1; i < n; i++)
+			pids[k++] = sleeper(); /* maps p, shared */
+		uint64_t t0 = rdtsc();
+		madvise(p, PG, MADV_HWPOISON);
+		v[r] = rdtsc() - t0;
+		reap(pids, k);
+		munmap(p, PG);
+		close(fd);
+		unlink(name);
+	}
+	return median(v, TABLE_RUNS);
+}
+
+/* A dirty tmpfs page beside a COW-shared anonymous page, mapped by 1 and by 64 tasks. */
+static void file_vs_anon(void)
+{
+	double f1 = us(bench_file_cell(1)), f64 = us(bench_file_cell(64));
+	double a1 = us(bench_cell(1, 0)), a64 = us(bench_cell(64, 0));
+	printf("mfbench: dirty tmpfs page, mapped by 1 / 64 tasks:       %8.1f / %8.1f us, "
+	       "%.2f us per mapping\n", f1, f64, (f64 - f1) / 63);
+	printf("mfbench: anonymous page, mapped by 1 / 64 tasks:         %8.1f / %8.1f us, "
+	       "%.2f us per mapping\n", a1, a64, (a64 - a1) / 63);
+	fflush(stdout);
+}
+
 /* Least-squares slope of y over x. */
 static double slope(const double *x, const double *y, int n)
 {
@@ -202,6 +248,7 @@ int main(int argc, char **argv)
 	printf("mfbench: touch of poisoned page to AR handler:           %8.2f us  [budget 3]\n",
 	       us(bench_touch()));
 	fflush(stdout);
+	file_vs_anon();
 	if (argc < 2 || strcmp(argv[1], "quick"))
 		table();
 	printf("mfbench: done\n");

@@ -1,6 +1,6 @@
 #!/bin/sh
-# Boot MCRK in QEMU TCG with run=PROG[:ARG] (a benchmark of the initrd: mfbench, forkbench) and
-# print its figures (lines starting "PROG:"). Figures, not pass/fail.
+# Boot MCRK in QEMU TCG with run=PROG[:ARG] (a benchmark of the initrd: mfbench, forkbench,
+# fsbench) and print its figures (lines starting "PROG:"). Figures, not pass/fail.
 #   bench/run_guest.sh [--kernel ELF] [--smp N] [--trace] [--timeout S] PROG[:ARG]
 # By default the kernel runs with mf.trace=0 loglevel=4: the kernel log (/proc/kmsg) keeps
 # every line but the console shows only errors (a serial line costs ~100 us under TCG);

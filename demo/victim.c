@@ -9,6 +9,9 @@
  *                        prints the cycles from the machine check to itself
  *   victim late[-spin]   PR_MCE_KILL_LATE, keeps reading the page: expects BUS_MCEERR_AR on
  *                        the first read after the page was unmapped (SRAO or UCNA injection)
+ *   victim early-file[-spin], late-file[-spin]  the same, with the page a dirty page of a
+ *                        tmpfs file (/tmp/victim.page) it maps shared: the page cache keeps
+ *                        it poisoned, the signals are the same
  *   victim free[-spin]   frees the page again and prints the free frame's address: expects no
  *                        signal (an SRAO there isolates a free frame)
  *   victim wait[-spin]   has no page: a bystander for errors elsewhere; expects no signal
@@ -49,6 +52,7 @@ struct mode {
 	int touch;	   /* keeps reading the page while it waits */
 	int keep_page;	   /* 0: the page is freed again before the wait */
 	int has_page;	   /* 0: no page at all (a bystander) */
+	int file;	   /* the page is a shared mapping of a written tmpfs file */
 	int timing;	   /* the handler prints the cycles since the machine check */
 	const char *status; /* the monitor command's MCi_STATUS and MCG_STATUS */
 };
@@ -60,6 +64,10 @@ static const struct mode modes[] = {
 	 .has_page = 1, .timing = 1, .status = SRAO_STATUS},
 	{.name = "late", .kill = PR_MCE_KILL_LATE, .want_code = AR, .touch = 1, .keep_page = 1,
 	 .has_page = 1, .status = SRAO_STATUS},
+	{.name = "early-file", .kill = PR_MCE_KILL_EARLY, .want_code = AO, .keep_page = 1,
+	 .has_page = 1, .file = 1, .status = SRAO_STATUS},
+	{.name = "late-file", .kill = PR_MCE_KILL_LATE, .want_code = AR, .touch = 1,
+	 .keep_page = 1, .has_page = 1, .file = 1, .status = SRAO_STATUS},
 	{.name = "free", .kill = PR_MCE_KILL_LATE, .has_page = 1, .status = SRAO_STATUS},
 	{.name = "wait", .kill = PR_MCE_KILL_LATE},
 	{.name = "srar", .kill = PR_MCE_KILL_LATE, .want_code = AR, .touch = 1, .keep_page = 1,
@@ -214,8 +222,8 @@ int main(int argc, char **argv)
 	repeat = !strcmp(arg, "repeat");
 	mode = find_mode(repeat ? "srar" : arg, &spin);
 	if (!mode) {
-		printf("victim: unknown mode %s (early, late, free, wait, each also -spin; srar, "
-		       "repeat)\n", arg);
+		printf("victim: unknown mode %s (early, late, early-file, late-file, free, wait, each "
+		       "also -spin; srar, repeat)\n", arg);
 		return 2;
 	}
 	spin |= !strcmp(mode->name, "srar"); /* the SRAR must find it in user mode */
@@ -227,9 +235,13 @@ int main(int argc, char **argv)
 	if (repeat)
 		return repeat_rounds(5);
 	if (mode->has_page) {
+		int fd = mode->file ? open("/tmp/victim.page", O_RDWR | O_CREAT | O_TRUNC, 0600) : -1;
+		if (mode->file && ftruncate(fd, PG) != 0)
+			return 2;
 		page = mmap(NULL, PG, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
-		memset((void *)page, 0x42, PG);
+			    (mode->file ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS) | MAP_LOCKED, fd,
+			    0);
+		memset((void *)page, 0x42, PG); /* a file's page: now dirty, the only copy */
 		page_pa = pfn_of(page) * PG;
 	}
 	uint64_t end = utest_tsc_deadline(WAIT_S);

@@ -16,10 +16,12 @@ enum capability {
 	CAP_SETGID = 6,	      /* any set*gid transition, setgroups */
 	CAP_SETUID = 7,	      /* any set*uid transition */
 	CAP_IPC_LOCK = 14,    /* mlock past RLIMIT_MEMLOCK */
-	CAP_SYS_ADMIN = 21,   /* inject and offline memory errors, read PFNs */
+	CAP_SYS_CHROOT = 18,  /* chroot(2) */
+	CAP_SYS_ADMIN = 21,   /* inject and offline memory errors, read PFNs; mount, umount */
 	CAP_SYS_BOOT = 22,    /* reboot(2) */
 	CAP_SYS_NICE = 23,    /* CPU affinity of another user's thread */
-	CAP_SYS_RESOURCE = 24 /* raise a hard resource limit; limits of another user */
+	CAP_SYS_RESOURCE = 24, /* raise a hard resource limit; limits of another user */
+	CAP_MKNOD = 27	       /* mknod of a device node */
 };
 
 /* The shared, immutable list of supplementary groups (sorted, as Linux keeps it); a change
@@ -59,6 +61,9 @@ struct cred {
 bool capable(enum capability cap);
 /* Whether c holds gid as its effective or a supplementary group. */
 bool cred_in_group(const struct cred *c, uint32_t gid);
+/* Whether c holds gid as its filesystem or a supplementary group (Linux's in_group_p: what
+ * file permission checks use). */
+bool cred_in_fs_group(const struct cred *c, uint32_t gid);
 /* dst becomes a copy of src (fork, clone, the boot tasks), sharing its group list. */
 void cred_copy(struct cred *dst, const struct cred *src);
 /* Drop c's reference to its group list (task teardown). Any context that may kfree. */

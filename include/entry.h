@@ -13,7 +13,8 @@
 
 /* Resolve a fault on a user address of the current task's address space (demand paging,
  * copy-on-write). Returns 0 when the access can be retried, or -EFAULT (no mapping),
- * -EACCES (protection), -ENOMEM, -EHWPOISON (the page is poisoned). For a kernel-mode fault
+ * -EACCES (protection), -ENOMEM, -EHWPOISON (the page is poisoned), -EIO (a file page past
+ * the end of the file: SIGBUS BUS_ADRERR). For a kernel-mode fault
  * (a user copy) the arch then uses the copy's fixup; for a user-mode one it calls
  * task_user_trap. Process context, interrupts enabled. */
 int mm_handle_user_fault(vaddr_t addr, unsigned access);

@@ -15,14 +15,19 @@
 #define PG_USER BIT(5)     /* allocated: user memory (anonymous or file-backed) */
 #define PG_SLAB BIT(6)     /* allocated: kmalloc size-class slab */
 #define PG_KSTACK BIT(7)   /* allocated: a kernel stack */
-#define PG_FILE BIT(8)     /* with PG_USER: clean page-cache page that can be re-read */
+#define PG_FILE BIT(8)     /* with PG_USER: a page-cache page (include/pagecache.h) */
 #define PG_TAIL BIT(9)     /* part of a multi-frame block, not its head */
 #define PG_ISOLATED BIT(10) /* taken out of the allocator for good (poison, frame_isolate_free) */
-#define PG_MOVING BIT(11)   /* with PG_USER: soft offline is copying it; no PTE may give write
+#define PG_DIRTY BIT(11)    /* page cache: written; no other copy of its bytes exists */
+#define PG_UPTODATE BIT(12) /* page cache: holds the file's bytes */
+#define PG_MOVING BIT(13)   /* with PG_USER: soft offline is copying it; no PTE may give write
 			       access to it until every mapping points at the copy (vm_pte_prot) */
 #define PG_HWPOISON BIT(16) /* memory error: never handed out again */
 #define PG_SWPOISON BIT(17) /* the poison was injected by software (may be unpoisoned) */
 #define PG_TRAP BIT(18)     /* the poison emulator armed a line in it: every mapping traps */
+
+/* The owner's state bits: cleared when the frame is freed. */
+#define PG_OWNER_STATE (PG_DIRTY | PG_UPTODATE)
 
 #define PG_KIND_MASK (PG_KERNEL | PG_PGTABLE | PG_USER | PG_SLAB | PG_KSTACK | PG_FILE)
 /* Every bit that says who owns a frame; the poison bits ride along untouched. */
@@ -57,7 +62,9 @@ struct page {
 				     the run: how many (kernel/mm/thp.c) */
 	};
 	void *priv;         /* owner's data (rmap anchor, slab free chain, ...) */
-	uint64_t index;     /* user frame: its page index in its rmap anchor (include/rmap.h) */
+	uint64_t index;     /* user frame: its page index in its rmap anchor (include/rmap.h);
+			       a page-cache page's anchor is its cache, so this is its file page */
+	struct pagecache *mapping; /* PG_FILE: the cache holding it (NULL once removed) */
 };
 
 /* Added to struct page.counts: one more mapcount and one more reference (little-endian). */

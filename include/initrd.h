@@ -1,5 +1,7 @@
-/* The initial RAM disk: a cpio "newc" archive handed over by the boot loader as a module,
- * read in place (never copied). Files are looked up by path; contents stay read-only. */
+/* The initial RAM disk: a cpio "newc" archive handed over by the boot loader as a module. The
+ * VFS unpacks it into the root tmpfs at boot (kernel/fs/initramfs.c); file contents are not
+ * copied: each file's pages come from the archive's bytes on first use, so the archive stays
+ * in memory (reserved) for as long as the kernel runs. */
 #pragma once
 #include "types.h"
 
@@ -9,13 +11,19 @@ struct initrd_file {
 	const uint8_t *data;
 	size_t size;
 	uint32_t mode;      /* st_mode bits from the archive */
+	uint32_t rdev;      /* device number (Linux's encoding) for device nodes */
 };
 
-/* Index the archive at [base, base+len). Returns the number of entries, or -EINVAL for an
- * archive that is not cpio newc (a malformed header, a size past the end) — entries before
- * the first bad header stay usable and the problem is printed. */
-int initrd_init(const void *base, size_t len);
-/* Find a file by path ("/init", "init" and "./init" are the same). NULL when absent. */
+/* Call fn for each entry of the archive at [base, base+len) in archive order (the root "."
+ * and the trailer are skipped). Returns the number of entries, or -EINVAL for an archive that
+ * is not cpio newc (a malformed header, a size past the end): entries before the first bad
+ * header were given to fn and the problem is printed. Any context that may call fn. */
+int initrd_walk(const void *base, size_t len, void (*fn)(const struct initrd_file *f, void *arg),
+		void *arg);
+/* Whether a non-empty initrd was unpacked at boot. */
+bool initrd_present(void);
+/* The entry at path ("/init", "init" and "./init" are the same) of the archive walked at boot,
+ * read from the archive itself (what the root tmpfs holds may have changed since), or NULL.
+ * The result stays valid until the next call. Boot and process context, one caller at a
+ * time (the machine-check injector's case files). */
 const struct initrd_file *initrd_lookup(const char *path);
-/* The i-th entry (0-based) or NULL past the end: for directory listings. */
-const struct initrd_file *initrd_entry(unsigned i);

@@ -17,6 +17,7 @@ int strncmp(const char *a, const char *b, size_t n);
 char *strchr(const char *s, int c);
 char *strrchr(const char *s, int c);
 char *strstr(const char *hay, const char *needle);
+char *strcpy(char *dst, const char *src);
 #endif
 
 /* Copy at most size-1 bytes and always NUL-terminate; returns strlen(src). */

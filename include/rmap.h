@@ -64,12 +64,12 @@ int rmap_vma_fork(struct vma *child, const struct vma *parent);
  * and v ends at n->start, in one step for walkers. 0, or -ENOMEM with nothing changed. */
 int rmap_vma_split(struct vma *v, struct vma *n);
 /* Whether VMAs a and b (a below b, adjacent) may become one as far as the rmap is concerned:
- * at most one of them has anonymous pages, or both have the same anon_vma and chain and their
- * page indexes follow on. */
+ * the same object (or none), at page indexes that follow on, and at most one of them has
+ * anonymous pages, or both have the same anon_vma and chain and their page indexes follow on. */
 bool rmap_vma_mergeable(const struct vma *a, const struct vma *b);
-/* lo and hi (adjacent, lo below, rmap_vma_mergeable, no object) become keep, one of the two:
- * keep covers both with the right pgoff and has the anonymous anchors; the other is left
- * linked to nothing, for the caller to free. */
+/* lo and hi (adjacent, lo below, rmap_vma_mergeable) become keep, one of the two: keep
+ * covers both with the right pgoff and has the anchors; the other is left linked to nothing,
+ * for the caller to free. */
 void rmap_vma_merge(struct vma *lo, struct vma *hi, struct vma *keep);
 /* Move v to [start, end) with pgoff (mremap), in one step for walkers. */
 void rmap_vma_set_bounds(struct vma *v, vaddr_t start, vaddr_t end, uint64_t pgoff);

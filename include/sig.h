@@ -103,6 +103,12 @@ void sig_notify_parent_stop(struct thread_group *child, int code, int status);
  * worker for a task on another CPU. */
 void sig_send_hwpoison(struct task *t, int code, uint64_t addr, int lsb);
 
+/* ppoll, pselect6 and rt_sigsuspend: block mask for the rest of the current syscall. The
+ * caller's mask comes back on the way to user mode: in the frame of a handler that this mask
+ * let run (its uc_sigmask), or at once when no handler runs. A syscall that returns without
+ * being interrupted calls sig_restore_temp_mask itself. Process context, current task. */
+void sig_set_temp_mask(uint64_t mask);
+void sig_restore_temp_mask(void);
 /* The signal lock around a change of a thread list (clone, exit, execve; sched_lock nests
  * inside it). */
 irqflags_t sig_tree_lock(void);

@@ -3,9 +3,10 @@
  * threads clone(CLONE_THREAD) made share one struct thread_group (tgid = the first thread's
  * pid, children, wait status, process group and session, resource limits, process-directed
  * pending signals, job-control state) and, necessarily, one address space and one table of
- * signal actions. The fd table (struct fd_table) and the address space (struct mm) are
- * separate reference-counted objects that CLONE_FILES / CLONE_VM share between tasks of any
- * process.
+ * signal actions. The fd table (struct fd_table), the fs context (root, working directory and
+ * umask: struct fs_context, both in kernel/fs/file.c) and the address space (struct mm) are
+ * separate reference-counted objects that CLONE_FILES / CLONE_FS / CLONE_VM share between
+ * tasks of any process.
  *
  * Locking: sched_lock (irqsave) guards the run queue, task states, wait queues, the task and
  * process trees (all_tasks, children lists, thread lists, mm user lists) and pids. A group's
@@ -22,7 +23,8 @@
 #include "types.h"
 
 struct mm;
-struct file;
+struct fd_table;
+struct fs_context;
 struct sig_state;
 
 enum task_state {
@@ -37,7 +39,10 @@ enum task_state {
 #define TIF_SIGPENDING BIT(1)
 #define TIF_MF_NOTIFY BIT(2) /* a memory failure needs action for this task (mf_task_work) */
 
-#define TASK_MAX_FILES 32
+/* The most descriptors a table may hold: RLIMIT_NOFILE's ceiling (Linux's fs.nr_open; a
+ * setrlimit past it is EPERM). The default soft limit is 1024, as Linux gives init. */
+#define TASK_MAX_FILES 4096
+#define TASK_NOFILE_DEFAULT 1024
 #define TASK_NAME_LEN 32
 
 /* Kill policy for memory errors (Linux's prctl PR_MCE_KILL), per thread, inherited across
@@ -46,14 +51,6 @@ enum mf_kill_policy { MF_KILL_DEFAULT = 0, MF_KILL_LATE = 1, MF_KILL_EARLY = 2 }
 
 struct wait_queue {
 	struct list_node waiters;
-};
-
-/* An open-file table: shared by the tasks that CLONE_FILES made, copied by fork. */
-struct fd_table {
-	int32_t refs;		/* atomic */
-	spinlock_t lock;	/* the slots and the close-on-exec mask */
-	struct file *files[TASK_MAX_FILES];
-	uint32_t cloexec;	/* bit n: close fd n on execve (FD_CLOEXEC); TASK_MAX_FILES <= 32 */
 };
 
 /* Resource limits (getrlimit/setrlimit/prlimit64): Linux's numbers and layout. */
@@ -158,6 +155,7 @@ struct task {
 	struct thread_group *group;   /* NULL for idle tasks and kernel workers */
 	struct list_node thread_link; /* on group->threads */
 	struct fd_table *fdt;	      /* open files; NULL for kernel tasks */
+	struct fs_context *fs;	      /* root, working directory, umask; NULL for kernel tasks */
 	struct list_node run_link;    /* run queue, a wait queue or the timed sleepers */
 	struct list_node all_link;
 	int exit_code;	       /* the wait status of this thread's own exit */
@@ -277,6 +275,12 @@ void sleep_until_locked(uint64_t deadline_ns);
 void wake_up(struct wait_queue *wq);
 /* Sleep for at least ns nanoseconds; returns early (-EINTR) if a signal arrives. */
 int sleep_ns(uint64_t ns);
+/* Sleep until task_wake(current) (the waker sets *woken first), a signal, or the clock passes
+ * deadline_ns (0: no deadline). *woken and the signal flag are read under sched_lock before
+ * the task sleeps, so a waker that sets *woken and then calls task_wake is never missed.
+ * Returns 0 (woken, or *woken already set), -EINTR (a signal is pending) or -ETIMEDOUT.
+ * Process context, no spinlock held. */
+int sched_sleep_until(uint64_t deadline_ns, const uint32_t *woken);
 
 /* Ask the task to run its return-to-user work; kick its CPU if it runs elsewhere. */
 void task_set_flag(struct task *t, uint64_t flag);

@@ -1,5 +1,8 @@
-/* A small VFS: file descriptors over read-only initrd files, the console, and "nodes"
- * (generated /proc and /sys files, control files) that subsystems register by path. */
+/* The VFS as the rest of the kernel sees it (kernel/fs; docs/files.md): files of procfs,
+ * sysfs and debugfs that subsystems register by path, the file side of a task's life (its
+ * descriptor table and its fs context: root, working directory, umask), and what execve and
+ * mmap need from a file. Everything else (paths, mounts, tmpfs, pipes, devices) is reached
+ * through the syscalls kernel/fs registers. */
 #pragma once
 #include "types.h"
 
@@ -23,34 +26,59 @@ struct vfs_node_ops {
 	bool root_only;	       /* any open needs fsuid 0 (a root-owned 0400 file) */
 };
 
-/* Make path ("/proc/meminfo") open-able. Returns 0, -EEXIST, -ENOMEM. Boot or process context. */
+/* Make path a file of the pseudo file system it lies in: "/proc/..." (procfs), "/sys/kernel/
+ * debug/..." (debugfs), "/sys/..." (sysfs); missing directories are made. Returns 0, -EEXIST,
+ * -ENOENT (not under one of those), -ENOMEM. Boot or process context (it may sleep). */
 int vfs_register_node(const char *path, const struct vfs_node_ops *ops, void *priv);
 
-/* File-descriptor operations of the current task (Linux semantics and errno values). */
-int vfs_open(const char *path, int flags);
-long vfs_read(int fd, void *ubuf, size_t n);
-long vfs_write(int fd, const void *ubuf, size_t n);
-int vfs_close(int fd);
-long vfs_lseek(int fd, int64_t off, int whence);
-long vfs_getdents64(int fd, void *ubuf, size_t n);
-int vfs_dup2(int oldfd, int newfd);
-/* fcntl: F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL; others -EINVAL. */
-long vfs_fcntl(int fd, int cmd, uint64_t arg);
-/* The fd table of a task (struct fd_table, include/task.h). vfs_fdt_dup: a copy for fork
- * (the files themselves, and their offsets, are shared), NULL when out of memory;
+/* Boot: the file-system types, the root tmpfs with the initrd unpacked into it (base, len; len
+ * 0 for none), /dev and its devices, and the mounts at /proc, /sys, /sys/kernel/debug,
+ * /dev/shm and /run. Process context, before the first user task. */
+void vfs_init(const void *initrd, size_t initrd_len);
+/* Register /proc/meminfo, /proc/kmsg, /proc/self/maps and /proc/self/pagemap. Boot. */
+void procfs_init(void);
+
+/* ---- a task's files ---- */
+/* The first user task: fds 0, 1, 2 on /dev/console, root and working directory "/", umask
+ * 022. 0 or -ENOMEM. */
+int vfs_init_task_console(struct task *t);
+/* A task's descriptor table (struct fd_table, kernel/fs/file.c). vfs_fdt_dup: a copy for
+ * fork (the open files themselves, and their offsets, are shared), NULL when out of memory;
  * vfs_fdt_get: one more task shares it (CLONE_FILES), returns it; vfs_fdt_put: a task lets it
  * go, the last one closes every file. Process context. */
 struct fd_table *vfs_fdt_dup(struct fd_table *src);
 struct fd_table *vfs_fdt_get(struct fd_table *fdt);
 void vfs_fdt_put(struct fd_table *fdt);
+/* A task's fs context (root, working directory, umask; struct fs_context): the same three
+ * for it (a copy for fork, one more sharer for CLONE_FS, a task letting it go). */
+struct fs_context *vfs_fs_dup(struct fs_context *src);
+struct fs_context *vfs_fs_get(struct fs_context *fs);
+void vfs_fs_put(struct fs_context *fs);
 /* execve: t's table becomes its own if it was shared, and its FD_CLOEXEC descriptors close.
  * 0 or -ENOMEM. */
 int vfs_exec_files(struct task *t);
-/* Set up a table with fds 0, 1, 2 on the console for a new task. 0 or -ENOMEM. */
-int vfs_init_task_console(struct task *t);
-/* The bytes behind fd, for mmap of an initrd file. 0 or -EBADF. */
-int vfs_file_backing(int fd, struct vm_file *out);
-/* Register /proc/meminfo, /proc/kmsg, /proc/self/maps and /proc/self/pagemap. Boot. */
-void procfs_init(void);
-/* Write directly to the console (for write(1, ...)). */
+
+/* ---- execve and mmap ---- */
+/* Open path (relative to the current task's working directory) for execve: it must be a
+ * regular file with an execute bit, on a mount without noexec. Returns the file, or NULL with
+ * *err: -ENOENT, -EACCES, -ENOTDIR, -ELOOP, -ENAMETOOLONG, -EFAULT (a user path at upath when
+ * user), ... */
+struct file *vfs_open_exec(const char *path, bool user, int *err);
+/* Read n bytes at off into buf (kernel memory, or user memory when user). Bytes read or
+ * -errno. */
+long vfs_pread(struct file *f, void *buf, size_t n, uint64_t off, bool user);
+/* What a mapping of f needs (include/vm.h), with a reference on f for the caller. For the
+ * program an exec maps, exe also stops writes to the file until the reference goes
+ * (-ETXTBSY while it is open for writing). 0 or -errno. */
+int vfs_file_vm(struct file *f, bool exe, struct vm_file *out);
+/* mmap(fd): the file behind fd as a mapping backing in *out (a reference the caller drops
+ * with out->ops->put). Returns 0, 1 when the mapping is to be anonymous memory (/dev/zero),
+ * -EBADF, -EACCES (not open for reading), -ENODEV (a file that cannot be mapped). */
+int vfs_mmap_file(int fd, struct vm_file *out);
+/* The size of the file open at f. */
+uint64_t vfs_file_size(struct file *f);
+/* Drop a reference on an open file. */
+void vfs_file_put(struct file *f);
+
+/* Write directly to the console (printk's console text path). */
 long console_write(const char *buf, size_t n);

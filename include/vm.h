@@ -1,8 +1,10 @@
 /* User address spaces: struct mm (one per process image) holds a page table (struct arch_pt) and
  * a balanced tree of VMAs, each a page-aligned range [start, end) with one protection and one
  * backing: private anonymous (zero-filled on demand), shared anonymous (frames held by a
- * refcounted object, so forked children share them), or read-only file bytes (e.g. an initrd
- * file; copied into a PG_FILE frame on first touch). fork makes private pages copy-on-write.
+ * refcounted object, so forked children share them), or a file (the pages of its page cache,
+ * include/pagecache.h: a shared mapping maps them and writes reach the file; a private one
+ * maps them read-only and copies a page on the first write). fork makes private pages
+ * copy-on-write.
  * Every user frame is anchored in the reverse map (include/rmap.h), which finds its PTEs.
  *
  * Frame references: a user frame's refcount is the number of PTEs that map it plus one per
@@ -37,13 +39,14 @@
 /* VMA flags (struct vma.flags). */
 #define VM_SHARED 0x01	  /* MAP_SHARED: writes are seen by every mapper */
 #define VM_ANON 0x02	  /* anonymous memory (zero-filled) */
-#define VM_FILE 0x04	  /* backed by read-only bytes (vma->file_*) */
+#define VM_FILE 0x04	  /* backed by a file's page cache (vma->file) */
 #define VM_LOCKED 0x08	  /* MAP_LOCKED: populated at mmap time */
 #define VM_STACK 0x10	  /* MAP_STACK, or the initial stack */
 #define VM_GROWSDOWN 0x20 /* MAP_GROWSDOWN (recorded; automatic growth is not implemented) */
 #define VM_BRK 0x40	  /* the heap that brk moves */
 #define VM_HUGEPAGE 0x80   /* MADV_HUGEPAGE: huge pages even when enabled is "madvise" */
 #define VM_NOHUGEPAGE 0x100 /* MADV_NOHUGEPAGE: never huge pages */
+#define VM_MAYWRITE 0x200  /* PROT_WRITE may be given (not a shared mapping of a read-only fd) */
 
 /* Fault access bits for vm_fault: FAULT_READ/WRITE/EXEC from entry.h (the PT_* values). */
 #include "entry.h"
@@ -57,10 +60,27 @@ struct page;
 struct anon_vma;     /* kernel/mm/rmap_priv.h */
 struct rmap_object;  /* include/rmap.h */
 
-/* Read-only bytes that back VM_FILE mappings. They must outlive every mapping of them. */
+/* How a mapping reaches the file behind it (kernel/fs provides these; mm sees the file as an
+ * opaque pointer). get/put keep the open file alive while a VMA maps it; put may run under
+ * mm->lock and must not sleep. sync is msync(MS_SYNC)'s fsync of [start, end) of the file;
+ * name writes the file's path for /proc/self/maps (its length, or < 0). */
+struct vm_file_ops {
+	void (*get)(void *file);
+	void (*put)(void *file);
+	int (*sync)(void *file, uint64_t start, uint64_t end);
+	long (*name)(void *file, char *buf, size_t size);
+};
+
+#define VM_FILE_READ 0x1  /* the file was opened for reading */
+#define VM_FILE_WRITE 0x2 /* and for writing */
+
+/* A file as a mapping backing: its page cache (NULL for a file that cannot be mapped:
+ * -ENODEV), the open file and its ops, and how it was opened. */
 struct vm_file {
-	const void *data;
-	uint64_t size;
+	struct pagecache *pc;
+	void *file;
+	const struct vm_file_ops *ops;
+	unsigned mode; /* VM_FILE_* */
 };
 
 struct vma {
@@ -73,11 +93,11 @@ struct vma {
 	 * when the VMA is split, and stays when mremap moves the VMA, so a page's index in its
 	 * rmap anchor always gives its address: start + (index - pgoff) pages. */
 	uint64_t pgoff;
-	const uint8_t *file_data; /* VM_FILE: the backing bytes and their size */
-	uint64_t file_size;
+	struct vm_file file; /* VM_FILE: the file (a reference held while mapped) */
 	struct vm_shm *shm; /* VM_SHARED|VM_ANON: the object that holds the frames */
 	/* Reverse map (include/rmap.h): the anon_vma that new private pages are anchored in, the
-	 * chain entries linking this VMA to it and to its ancestors, and the object it maps. */
+	 * chain entries linking this VMA to it and to its ancestors, and the object it maps (the
+	 * shared object's, or the file's page cache's). */
 	struct anon_vma *anon_vma;
 	struct list_node anon_chain;
 	struct rmap_object *obj;
@@ -96,6 +116,7 @@ struct mm {
 	vaddr_t mmap_top;	   /* mmap without an address searches below this */
 	struct list_node users;	   /* the tasks running in this space (task.mm_link; kernel/proc
 				      links them under sched_lock: memory_failure finds them here) */
+	struct vm_file exe;	   /* the program execve loaded (its reference blocks writes) */
 	struct list_node all_link; /* on the list of every mm (tests, diagnostics) */
 };
 
@@ -131,9 +152,11 @@ long vm_nr_mms(void);
 
 /* Map len bytes at addr (a hint, or exact with MAP_FIXED / MAP_FIXED_NOREPLACE) with prot and
  * Linux mmap flags; file is NULL for MAP_ANONYMOUS, else off is a page-aligned byte offset into
- * it. Returns the address, or -EINVAL (bad arguments), -EACCES (shared writable file),
- * -EEXIST (MAP_FIXED_NOREPLACE overlap), -EPERM (MAP_FIXED below USER_VA_START), -ENOMEM (no
- * room, no memory). Takes mm->lock. Process context. */
+ * it (the VMA takes its own reference on the file). Returns the address, or -EINVAL (bad
+ * arguments), -EACCES (a file not open for reading, or a shared writable mapping of a file not
+ * open for writing), -ENODEV (a file that cannot be mapped), -EEXIST (MAP_FIXED_NOREPLACE
+ * overlap), -EPERM (MAP_FIXED below USER_VA_START), -ENOMEM (no room, no memory). Takes
+ * mm->lock. Process context. */
 long vm_mmap(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot, unsigned flags,
 	     const struct vm_file *file, uint64_t off);
 /* Unmap [addr, addr + len) (rounded up to pages), splitting VMAs that straddle its ends.
@@ -184,8 +207,16 @@ void thp_init(void);
 
 /* Set the protection of [addr, addr + len), splitting VMAs. A copy-on-write page stays
  * read-only until a write fault breaks COW. 0, -EINVAL, -ENOMEM (a hole in the range, or no
- * memory; nothing changes), -EACCES (write on a shared file mapping). Takes mm->lock. */
+ * memory; nothing changes), -EACCES (write on a shared mapping of a file not open for
+ * writing). Takes mm->lock. */
 int vm_mprotect(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot);
+/* msync(addr, len, flags) as Linux 6.1's: MS_ASYNC, MS_SYNC (the file's sync op for each
+ * shared file mapping in the range), MS_INVALIDATE. 0, -EINVAL (bad flags or alignment),
+ * -ENOMEM (a hole in the range), -EBUSY (MS_INVALIDATE on locked memory), or the sync's
+ * error. Takes mm->lock (not across the sync). */
+int vm_msync(struct mm *mm, vaddr_t addr, uint64_t len, int flags);
+/* Record the program exec loaded (mm takes the reference in exe; mm_put drops it). */
+void mm_set_exe(struct mm *mm, const struct vm_file *exe);
 /* mlock(2) (lock) or munlock(2) of the pages covering [addr, addr + len): the VMAs there get
  * or lose VM_LOCKED (split where the range cuts them), and mlock faults every page in, as
  * MAP_LOCKED does (MCRK never pages anything out, so that is all locking means). 0 (also for
@@ -207,8 +238,9 @@ int vm_for_each_vma(struct mm *mm, int (*fn)(const struct vma *v, void *arg), vo
  * Returns 0 when the access may be retried, -EFAULT when no VMA covers va (SIGSEGV
  * SEGV_MAPERR), -EACCES when the VMA forbids
  * the access (SEGV_ACCERR), -ENOMEM, -ENXIO when va lies past the end of the shared object
- * the VMA maps (SIGBUS BUS_ADRERR), or -EHWPOISON when the page holds a poison marker or its
- * frame is poisoned (SIGBUS BUS_MCEERR_AR at va). Takes mm->lock; process context. */
+ * or file the VMA maps, or the file system cannot give the page (SIGBUS BUS_ADRERR, as
+ * Linux's VM_FAULT_SIGBUS), or -EHWPOISON when the page holds a poison marker or its frame is
+ * poisoned (SIGBUS BUS_MCEERR_AR at va). Takes mm->lock; process context. */
 int vm_fault(struct mm *mm, vaddr_t va, unsigned access, bool user);
 
 /* Replace the present PTE at va, which must map pfn, by a poison marker for pfn; drops its

@@ -65,15 +65,15 @@ static void print_mca_summary(void)
 				    "only; recovery on this vendor is not supported\n");
 }
 
-/* The first boot module is the initrd when it is a cpio archive. */
-static void initrd_setup(void)
+/* The root file system: a tmpfs with the initrd (the first boot module, a cpio archive)
+ * unpacked into it. The module's frames stay reserved: clean file pages are re-read from it. */
+static void root_setup(void)
 {
-	if (boot_info.n_modules == 0)
-		return;
 	const struct boot_module *m = &boot_info.modules[0];
-	int n = initrd_init(arch_phys_to_virt(m->start), m->end - m->start);
-	if (n >= 0)
-		printk(KERN_INFO "initrd: %d files (%lu KiB)\n", n, (m->end - m->start) >> 10);
+	if (boot_info.n_modules == 0)
+		vfs_init(NULL, 0);
+	else
+		vfs_init(arch_phys_to_virt(m->start), m->end - m->start);
 }
 
 /* The production kernel has no in-kernel tests; the test build replaces this (kernel.h). */
@@ -96,7 +96,7 @@ void kernel_main(void)
 	sched_init();
 	sched_start_workers();
 	arch_timer_set_tick(sched_tick);
-	initrd_setup();
+	root_setup();
 	procfs_init();
 	proc_cpu_init();
 	mce_ctl_init();

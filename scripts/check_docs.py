@@ -18,8 +18,8 @@ What is checked:
   * emulator rows (`mf-hmp-srar-user`, `mce-file-*`) must name a row of tests/qemu/tests.py
     or be the prefix of some; `host/NAME` must be a TEST(NAME) of tests/host/.
 And tests/README.md, the front door to the tests, must name every in-kernel suite, host test
-file, user program (user/, demo/, bench/mfbench.c) and emulator row (by name, or by a
-prefix such as `mce-file-*`), so that a new one cannot go unlisted.
+file, user program (user/, demo/, bench/mfbench.c, bench/fsbench.c) and emulator row (by
+name, or by a prefix such as `mce-file-*`), so that a new one cannot go unlisted.
 A citation on a line that names Linux ("Linux's `mm/memory-failure.c`") is Linux's, not
 ours, and is skipped. Prints one line per stale reference (FILE:LINE: what) and exits 1 if
 there are any.
@@ -243,7 +243,7 @@ def front_door_gaps(tree, text):
     gaps += ["host test file %s" % os.path.basename(f) for f in sorted(tree.files)
              if re.match(r"^tests/host/test_\w+\.c$", f) and os.path.basename(f) not in words]
     gaps += ["program %s" % f for f in sorted(tree.files)
-             if re.match(r"^(user|demo)/\w+\.c$|^bench/mfbench\.c$", f) and f not in cited]
+             if re.match(r"^(user|demo)/\w+\.c$|^bench/(mf|fs)bench\.c$", f) and f not in cited]
     # A group such as `mce-file-*` covers its rows; one as broad as `mf-*` does not.
     prefixes = [c[:-1] for c in cited if re.match(r"^[a-z0-9]+-[a-z0-9_-]+-\*$", c)]
     gaps += ["emulator row %s" % r for r in sorted(tree.rows or ())

@@ -25,15 +25,6 @@
 #define GROUP_USERS 100
 #define PM_PRESENT (1ull << 63)
 #define PM_FRAME_BITS ((1ull << 55) - 1)
-#ifndef MADV_HWPOISON
-#define MADV_HWPOISON 100
-#endif
-#ifndef MADV_SOFT_OFFLINE
-#define MADV_SOFT_OFFLINE 101
-#endif
-#ifndef BUS_MCEERR_AR
-#define BUS_MCEERR_AR 4
-#endif
 
 static long hardware_corrupted(void)
 {

@@ -36,10 +36,6 @@
 #define PM_SWAP (1ull << 62)
 #define PM_PFN ((1ull << 55) - 1)
 #define KPF_HWPOISON (1ull << 19)
-#ifndef BUS_MCEERR_AR
-#define BUS_MCEERR_AR 4
-#define BUS_MCEERR_AO 5
-#endif
 #define OFFLINE_WAIT_MS 4000
 
 static struct {

@@ -20,13 +20,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef MADV_HWPOISON
-#define MADV_HWPOISON 100
-#endif
-#ifndef BUS_MCEERR_AR
-#define BUS_MCEERR_AR 4
-#define BUS_MCEERR_AO 5
-#endif
 #define PG 4096
 
 static void reset(void) { got_code = 0, got_addr = NULL, got_lsb = 0, got_count = 0; }

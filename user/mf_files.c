@@ -30,12 +30,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef MADV_HWPOISON
-#define MADV_HWPOISON 100
-#endif
-#ifndef MADV_SOFT_OFFLINE
-#define MADV_SOFT_OFFLINE 101
-#endif
 #define PG 4096
 #define KPF_UPTODATE 3
 #define KPF_LRU 5

@@ -2,12 +2,16 @@
  * calls with random numbers (every Linux x86-64 number, implemented or not) and arguments
  * drawn from values that break things: 0, small and negative numbers, single bits, kernel
  * and non-canonical addresses, the top of user space, pointers into a scratch buffer and
- * into read-only strings, paths of real files and control files, and pure noise. A child
- * that breaks itself (unmaps its code, scribbles on its TLS, takes a signal with a garbage
- * handler) dies and the next one starts; one that sleeps too long is killed. At the end no
- * memory may be missing (MemFree + Slab and the kmalloc objects as before, as in
- * user/leakcheck.c), no child or thread may be left (every child reaped, with __WALL), and
- * the kernel must not have faulted or panicked (the test driver checks the log).
+ * into read-only strings, paths of real files, directories, devices and control files,
+ * file-system type names, and pure noise. A child that breaks itself (unmaps its code,
+ * scribbles on its TLS, takes a signal with a garbage handler) dies and the next one starts;
+ * one that sleeps too long is killed. The children run chrooted in a tmpfs of their own
+ * (/tmp/sysfuzz, with /proc, /sys, /dev and /bin/hello inside), so whatever they create,
+ * rename, mount or delete goes when that tmpfs is detached at the end; then no memory may be
+ * missing (MemFree + Slab and the kmalloc objects as before, as in user/leakcheck.c), no
+ * child or thread may be left (every child reaped, with __WALL), and the kernel must not have
+ * faulted or panicked (the test driver checks the log). A pipe a child makes is set
+ * non-blocking at once: a read of an empty pipe nobody writes would only hang the child.
  * Some calls get arguments shaped to reach deeper: futex (real operations with and without
  * FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME, on aligned, unaligned, shared, read-only and
  * kernel words, with short timeouts), clone/clone3/vfork/fork (combinations of CLONE_* flags,
@@ -19,7 +23,10 @@
  *
  * Run by a user other than root (init's "user@sysfuzz:SEED"), it also calls reboot, and no
  * child may ever see one of its user ids become 0 nor HardwareCorrupted change: nothing
- * privileged was reached.
+ * privileged was reached. A user can neither mount nor chroot: its children work in
+ * /tmp/sysfuzz-user instead (relative paths land there; the file permissions leave a user
+ * nothing else to write but /tmp, where a child may chdir), and whatever the user owns in
+ * /tmp goes before the memory is counted.
  *
  * usage: sysfuzz [SEED]   (default 1; the same seed gives the same calls on the same build)
  * The same source runs on Linux, as an unprivileged user; there the memory check only
@@ -30,9 +37,13 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
+#include <dirent.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,8 +70,12 @@ static const char *const paths[] = {
     "/proc/sys/vm/memory_failure_early_kill",
     "/sys/devices/system/machinecheck/machinecheck0/check_interval",
     "/sys/devices/system/machinecheck/machinecheck0/tolerant",
+    "/tmp", "/tmp/f", "f", "d", "d/f", "l", "/dev/null", "/dev/zero", "/dev/full",
+    "/dev/urandom", "/proc/mounts", "tmpfs", "proc", "size=64k", "mode=0700", "/mnt",
     "/sys/kernel/debug/ras/cec/decay_interval", "/sys/kernel/debug/ras/cec/array",
 };
+#define FUZZ_ROOT "/tmp/sysfuzz"
+#define FUZZ_USER_DIR "/tmp/sysfuzz-user" /* an unprivileged run's working directory */
 #define NPATHS (sizeof(paths) / sizeof(paths[0]))
 
 static unsigned char *scratch; /* SCRATCH bytes, read-write, random content */
@@ -273,10 +288,14 @@ static void child(pid_t me)
 		shape(nr, a, me);
 		progress->calls++;
 		progress->last_nr = nr;
-		if (fork_like(nr))
+		if (fork_like(nr)) {
 			raw_fork_like(nr, a[0], a[1], a[2], a[3], a[4]);
-		else
-			syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		} else if (syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]) == 0 &&
+			   (nr == SYS_pipe || nr == SYS_pipe2)) {
+			int *fds = (int *)a[0];
+			fcntl(fds[0], F_SETFL, O_NONBLOCK);
+			fcntl(fds[1], F_SETFL, O_NONBLOCK);
+		}
 		if (syscall(SYS_getpid) != me)
 			_exit(0); /* cannot happen any more: copies leave in raw_fork_like */
 		uid_t r, e, su;
@@ -289,6 +308,79 @@ static void child(pid_t me)
 	_exit(0);
 }
 
+/* The children's root: a tmpfs with what the paths above name. On Linux without root this
+ * fails, and the children run in the real root (there the memory check only reports). */
+static int make_fuzz_root(void)
+{
+	static const char *const dirs[] = {FUZZ_ROOT "/bin", FUZZ_ROOT "/proc", FUZZ_ROOT "/sys",
+					   FUZZ_ROOT "/dev", FUZZ_ROOT "/tmp", FUZZ_ROOT "/d"};
+	static const struct {
+		const char *name;
+		unsigned minor;
+	} devs[] = {{"null", 3}, {"zero", 5}, {"full", 7}, {"urandom", 9}};
+	char buf[4096];
+	mkdir(FUZZ_ROOT, 0755);
+	if (mount("none", FUZZ_ROOT, "tmpfs", 0, "size=8m"))
+		return -1;
+	for (unsigned i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		mkdir(dirs[i], 0755);
+	for (unsigned i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
+		snprintf(buf, sizeof(buf), FUZZ_ROOT "/dev/%s", devs[i].name);
+		mknod(buf, S_IFCHR | 0666, makedev(1, devs[i].minor));
+	}
+	int in = open("/bin/hello", O_RDONLY), out = open(FUZZ_ROOT "/bin/hello",
+							     O_WRONLY | O_CREAT, 0755);
+	for (ssize_t n; in >= 0 && out >= 0 && (n = read(in, buf, sizeof(buf))) > 0;)
+		if (write(out, buf, (size_t)n) != n)
+			break;
+	close(in);
+	close(out);
+	if (mount("proc", FUZZ_ROOT "/proc", "proc", 0, NULL) ||
+	    mount("sysfs", FUZZ_ROOT "/sys", "sysfs", 0, NULL))
+		return -1;
+	return 0;
+}
+
+/* Remove path and everything below it (an unprivileged run's files: a child may have taken
+ * the permissions away from its own, which their owner gives back first). */
+static void remove_tree(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st))
+		return;
+	if (!S_ISDIR(st.st_mode)) {
+		unlink(path);
+		return;
+	}
+	chmod(path, 0700);
+	DIR *d = opendir(path);
+	for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+		char sub[512];
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name) < (int)sizeof(sub))
+			remove_tree(sub);
+	}
+	if (d)
+		closedir(d);
+	rmdir(path);
+}
+
+/* Remove every entry of dir that belongs to this user. */
+static void remove_own(const char *dir)
+{
+	DIR *d = opendir(dir);
+	for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+		char sub[512];
+		struct stat st;
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name) < (int)sizeof(sub) &&
+		    !lstat(sub, &st) && st.st_uid == getuid())
+			remove_tree(sub);
+	}
+	if (d)
+		closedir(d);
+}
+
 static char meminfo[2][2048]; /* the text of the first and the latest reading */
 
 static long hardware_corrupted_kb(void)
@@ -299,11 +391,12 @@ static long hardware_corrupted_kb(void)
 }
 
 /* Free memory as user/leakcheck.c counts it: MemFree + Slab (kmalloc keeps a few empty slab
- * frames in reserve and fills slabs in allocation order, so the objects say what is in use,
- * below) into meminfo[which]. */
-static long mem_free_kb(int which)
+ * frames in reserve and fills slabs in allocation order, so the objects say what is in use)
+ * into meminfo[which], in kB; the live kmalloc objects in *objects. */
+static long mem_free_kb(int which, long *objects)
 {
 	read_meminfo(meminfo[which], sizeof(meminfo[which]));
+	*objects = meminfo_value(meminfo[which], "SlabObjects:");
 	return meminfo_value(meminfo[which], "MemFree:") + meminfo_value(meminfo[which], "Slab:");
 }
 
@@ -352,7 +445,7 @@ int main(int argc, char **argv)
 		DONE("sysfuzz");
 	/* Warm up, so that what this process keeps for good is in the baseline: the scratch
 	 * and progress frames, stdout's first write, the pages of both meminfo buffers (a read() faults
-	 * them in after the snapshot was taken at open()), a fork and a reap. */
+	 * them in after the snapshot was taken at open()), a fork and a reap, an opendir. */
 	memset(scratch, 0x5a, SCRATCH);
 	*progress = (struct progress){0, -1, -1};
 	unprivileged = getuid() != 0;
@@ -360,13 +453,27 @@ int main(int argc, char **argv)
 	printf("sysfuzz: seed %llu: %d children x %d calls\n", (unsigned long long)seed, CHILDREN,
 	       SYSCALLS);
 	fflush(stdout);
-	mem_free_kb(1);
+	long objs, objs_before;
+	mem_free_kb(1, &objs);
+	char hello[4096]; /* its pages come into the page cache now, not in the measured part */
+	int hfd = open("/bin/hello", O_RDONLY);
+	while (hfd >= 0 && read(hfd, hello, sizeof(hello)) > 0)
+		;
+	close(hfd);
+	closedir(opendir("/")); /* what malloc keeps after remove_own's first opendir */
 	pid_t warm = fork();
 	if (warm == 0)
 		_exit(0);
 	reap(warm);
-	mem_free_kb(0);
-	long before = mem_free_kb(0), objects = meminfo_value(meminfo[0], "SlabObjects:");
+	mem_free_kb(0, &objs);
+	long before = mem_free_kb(0, &objs_before);
+	/* Root jails the children in a tmpfs of their own; a user cannot mount nor chroot, so
+	 * its children work in a directory of its own instead, which goes at the end. */
+	int jailed = !unprivileged && make_fuzz_root() == 0;
+	if (on_mcrk() && !unprivileged)
+		CHECK(jailed);
+	if (unprivileged)
+		CHECK(mkdir(FUZZ_USER_DIR, 0755) == 0);
 	for (int c = 0; c < CHILDREN; c++) {
 		for (int i = 0; i < SCRATCH; i++)
 			scratch[i] = (unsigned char)rnd();
@@ -377,6 +484,10 @@ int main(int argc, char **argv)
 		if (pid == 0) {
 			/* What a child writes to the console by chance would only fill the log. */
 			close(0), close(1), close(2);
+			if (jailed && (chroot(FUZZ_ROOT) || chdir("/")))
+				_exit(99);
+			if (unprivileged && chdir(FUZZ_USER_DIR))
+				_exit(99);
 			rng = child_seed | 1;
 			child(getpid());
 		}
@@ -407,24 +518,29 @@ int main(int argc, char **argv)
 	       exited, killed[SIGSEGV],
 	       killed[SIGBUS], killed[SIGKILL],
 	       CHILDREN - exited - killed[SIGSEGV] - killed[SIGBUS] - killed[SIGKILL]);
-	/* The copies of a child that died first were adopted by init, which reaps them as they
-	 * end: give that a moment before measuring. */
-	long after = mem_free_kb(1);
+	/* Everything the children made goes with their tmpfs, once the last of them is gone (the
+	 * copies of a child that died first were adopted by init, which reaps them as they end):
+	 * give that a moment before measuring. */
+	if (jailed)
+		CHECK(umount2(FUZZ_ROOT, MNT_DETACH) == 0);
+	if (!unprivileged)
+		rmdir(FUZZ_ROOT);
+	if (unprivileged)
+		remove_own("/tmp"); /* its directory, and what children that went there made */
+	long after = mem_free_kb(1, &objs);
 	int waited = 0;
-	for (; waited < 500 && (after != before ||
-				meminfo_value(meminfo[1], "SlabObjects:") != objects); waited++) {
+	for (; waited < 500 && (after != before || objs != objs_before); waited++) {
 		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
-		after = mem_free_kb(1);
+		after = mem_free_kb(1, &objs);
 	}
-	long objects_after = meminfo_value(meminfo[1], "SlabObjects:");
-	printf("sysfuzz: MemFree + Slab %ld kB before, %ld kB after, kmalloc objects %ld and %ld "
-	       "(%d ms later)\n", before, after, objects, objects_after, waited * 10);
+	printf("sysfuzz: MemFree + Slab %ld kB before, %ld kB after, kmalloc objects %ld and %ld (%d ms "
+	       "later)\n", before, after, objs_before, objs, waited * 10);
 	errno = 0;
 	CHECK(waitpid(-1, NULL, WNOHANG | __WALL) == -1 && errno == ECHILD); /* nothing left */
-	if (after != before || objects_after != objects)
+	if (after != before || objs != objs_before)
 		print_changes();
 	if (on_mcrk())
-		CHECK(after == before && objects_after == objects);
+		CHECK(after == before && objs == objs_before);
 	if (unprivileged) {
 		printf("sysfuzz: unprivileged (uid %d): ids after the calls %s, HardwareCorrupted %ld "
 		       "kB before and %ld kB after\n", (int)getuid(),

@@ -25,6 +25,19 @@ static int utest_failures __attribute__((unused)); /* not every includer checks 
 #include <string.h>
 #include <sys/utsname.h>
 
+/* Linux's values, for C libraries whose headers lack them (musl's <sys/mman.h> and
+ * <signal.h> have them only in newer releases). */
+#ifndef MADV_HWPOISON
+#define MADV_HWPOISON 100
+#endif
+#ifndef MADV_SOFT_OFFLINE
+#define MADV_SOFT_OFFLINE 101
+#endif
+#ifndef BUS_MCEERR_AR
+#define BUS_MCEERR_AR 4
+#define BUS_MCEERR_AO 5
+#endif
+
 /* Whether we run on MCRK rather than Linux: MCRK's uname says sysname "Linux" and a release
  * that ends in "-mcrk" ("6.1.0-mcrk"). For the few checks whose exact expected value differs
  * between the two (each such place says why). */

@@ -32,22 +32,31 @@ static size_t movsb_fixup(void *dst, const void *src, size_t n)
 	return n;
 }
 
-/* Stores to user memory: REP MOVSQ for the whole words, then the rest (and, after a word
- * faulted, everything from it) with REP MOVSB, so the copy still stops exactly at the first
- * byte that cannot be written. Returns the bytes not copied. Words, because an emulator (QEMU
- * TCG) runs a REP string instruction one iteration at a time: a signal frame then costs a few
- * dozen iterations instead of a thousand. Only for stores: a load that retried after a
- * machine check at the fixup would consume the poison again. */
+/* Stores to user memory: REP MOVSB until the destination is 8-byte aligned, REP MOVSQ for
+ * the whole words, REP MOVSB for the rest. Returns the bytes not copied. An aligned word never
+ * crosses a page of the destination, so a page fault on it leaves exactly the bytes before it
+ * copied and nothing is retried: a machine check on the kernel source (a poisoned page-cache
+ * page that read(2) copies out) is consumed once, never again by a retry. Words, because an
+ * emulator (QEMU TCG) runs a REP string instruction one iteration at a time: a signal frame
+ * then costs a few dozen iterations instead of a thousand. */
 static size_t movs_to_user_fixup(void *dst, const void *src, size_t n)
 {
-	size_t words = n / 8;
+	size_t head = MIN(n, (size_t)(-(uintptr_t)dst & 7));
+	size_t words = (n - head) / 8, tail = (n - head) % 8;
+	size_t left = movsb_fixup(dst, src, head);
+	if (left)
+		return left + (n - head);
+	dst = (char *)dst + head;
+	src = (const char *)src + head;
 	__asm__ volatile("1: rep movsq\n"
 			 "2:\n"
 			 ASM_EXTABLE(1b, 2b)
 			 : "+D"(dst), "+S"(src), "+c"(words)
 			 :
 			 : "memory");
-	return movsb_fixup(dst, src, words * 8 + n % 8); /* 0 words left unless one faulted */
+	if (words)
+		return words * 8 + tail;
+	return movsb_fixup(dst, src, tail);
 }
 
 /* REP STOSB of zeroes with a fixup; returns the bytes not cleared. */

@@ -1,5 +1,5 @@
 /* Control files in the VFS (include/ctl.h): each row of a subsystem's ctl_file table becomes a
- * node at its path. A read generates the row's text into a buffer sized to fit (vfs.c
+ * node at its path. A read generates the row's text into a buffer sized to fit (nodefs.c
  * re-generates it whenever a read starts at offset 0); a write goes to the row's store, which
  * parses with the one parser in kernel/lib/ctl.c. */
 #include "ctl.h"

@@ -11,11 +11,15 @@
 #define CPIO_MAGIC "070701"
 #define CPIO_FIELD_MODE 1
 #define CPIO_FIELD_FILESIZE 6
+#define CPIO_FIELD_RDEVMAJOR 9
+#define CPIO_FIELD_RDEVMINOR 10
 #define CPIO_FIELD_NAMESIZE 11
-#define INITRD_MAX_FILES 256
 
-static struct initrd_file files[INITRD_MAX_FILES];
-static unsigned n_files;
+static bool present;
+static const void *archive;
+static size_t archive_len;
+
+bool initrd_present(void) { return present; }
 
 static bool hex_field(const uint8_t *hdr, unsigned idx, uint32_t *out)
 {
@@ -48,54 +52,86 @@ static const char *strip_prefix(const char *name, size_t *len)
 	return name;
 }
 
-int initrd_init(const void *base, size_t len)
+/* The header at p (with end after the archive): its fields, or false when malformed. */
+static bool read_header(const uint8_t *p, const uint8_t *end, struct initrd_file *f,
+			size_t *name_end)
+{
+	uint32_t nsize, fsize, major, minor;
+	if ((size_t)(end - p) < CPIO_HDR_LEN || memcmp(p, CPIO_MAGIC, 6) ||
+	    !hex_field(p, CPIO_FIELD_MODE, &f->mode) ||
+	    !hex_field(p, CPIO_FIELD_FILESIZE, &fsize) ||
+	    !hex_field(p, CPIO_FIELD_RDEVMAJOR, &major) ||
+	    !hex_field(p, CPIO_FIELD_RDEVMINOR, &minor) ||
+	    !hex_field(p, CPIO_FIELD_NAMESIZE, &nsize) || nsize == 0)
+		return false;
+	*name_end = ALIGN_UP(CPIO_HDR_LEN + (size_t)nsize, 4);
+	if ((size_t)(end - p) < *name_end || (size_t)(end - p) - *name_end < fsize ||
+	    p[CPIO_HDR_LEN + nsize - 1] != 0)
+		return false;
+	f->name = (const char *)p + CPIO_HDR_LEN;
+	f->name_len = nsize - 1;
+	f->data = p + *name_end;
+	f->size = fsize;
+	f->rdev = (major << 8) | (minor & 0xff) | ((minor & ~0xffu) << 12);
+	return true;
+}
+
+int initrd_walk(const void *base, size_t len, void (*fn)(const struct initrd_file *f, void *arg),
+		void *arg)
 {
 	const uint8_t *p = base, *end = p + len;
-	n_files = 0;
+	int n = 0;
 	while ((size_t)(end - p) >= CPIO_HDR_LEN) {
-		uint32_t mode, fsize, nsize;
-		if (memcmp(p, CPIO_MAGIC, 6) || !hex_field(p, CPIO_FIELD_MODE, &mode) ||
-		    !hex_field(p, CPIO_FIELD_FILESIZE, &fsize) ||
-		    !hex_field(p, CPIO_FIELD_NAMESIZE, &nsize) || nsize == 0) {
-			printk(KERN_ERR "initrd: bad cpio header at offset %lu\n",
+		struct initrd_file f;
+		size_t name_end;
+		if (!read_header(p, end, &f, &name_end)) {
+			printk(KERN_ERR "initrd: bad cpio entry at offset %lu\n",
 			       (unsigned long)(p - (const uint8_t *)base));
-			return n_files ? (int)n_files : -EINVAL;
+			return n ? n : -EINVAL;
 		}
-		size_t name_end = ALIGN_UP(CPIO_HDR_LEN + (size_t)nsize, 4);
-		if ((size_t)(end - p) < name_end || (size_t)(end - p) - name_end < fsize ||
-		    p[CPIO_HDR_LEN + nsize - 1] != 0) {
-			printk(KERN_ERR "initrd: entry at offset %lu runs past the archive\n",
-			       (unsigned long)(p - (const uint8_t *)base));
-			return n_files ? (int)n_files : -EINVAL;
-		}
-		const char *name = (const char *)p + CPIO_HDR_LEN;
-		size_t nlen = nsize - 1;
-		if (nlen == 10 && !memcmp(name, "TRAILER!!!", 10))
+		if (f.name_len == 10 && !memcmp(f.name, "TRAILER!!!", 10))
 			break;
-		name = strip_prefix(name, &nlen);
-		if (nlen == 1 && name[0] == '.')
-			nlen = 0; /* the archive's root directory */
-		if (nlen && n_files < INITRD_MAX_FILES)
-			files[n_files++] = (struct initrd_file){name, nlen, p + name_end, fsize, mode};
-		else if (nlen)
-			printk(KERN_WARNING "initrd: more than %u files, ignoring %s\n",
-			       INITRD_MAX_FILES, name);
-		size_t step = ALIGN_UP(name_end + fsize, 4);
+		f.name = strip_prefix(f.name, &f.name_len);
+		if (f.name_len == 1 && f.name[0] == '.')
+			f.name_len = 0; /* the archive's root directory */
+		if (f.name_len) {
+			fn(&f, arg);
+			n++;
+		}
+		size_t step = ALIGN_UP(name_end + f.size, 4);
 		if (step >= (size_t)(end - p))
 			break; /* the last entry's padding may be cut off: fine */
 		p += step;
 	}
-	return (int)n_files;
+	present = n > 0;
+	archive = base;
+	archive_len = len;
+	return n;
+}
+
+struct find {
+	const char *name;
+	size_t len;
+	struct initrd_file found;
+	bool hit;
+};
+
+static void match(const struct initrd_file *f, void *arg)
+{
+	struct find *q = arg;
+	if (!q->hit && f->name_len == q->len && !memcmp(f->name, q->name, q->len)) {
+		q->found = *f;
+		q->hit = true;
+	}
 }
 
 const struct initrd_file *initrd_lookup(const char *path)
 {
+	static struct find q;
 	size_t len = strlen(path);
-	path = strip_prefix(path, &len);
-	for (unsigned i = 0; i < n_files; i++)
-		if (files[i].name_len == len && !memcmp(files[i].name, path, len))
-			return &files[i];
-	return NULL;
+	q = (struct find){.name = strip_prefix(path, &len)};
+	q.len = len;
+	if (archive)
+		initrd_walk(archive, archive_len, match, &q);
+	return q.hit ? &q.found : NULL;
 }
-
-const struct initrd_file *initrd_entry(unsigned i) { return i < n_files ? &files[i] : NULL; }

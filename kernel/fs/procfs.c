@@ -1,4 +1,4 @@
-/* /proc files with Linux's formats: meminfo (with HardwareCorrupted), self/maps and
+/* /proc files with Linux's formats: meminfo (with HardwareCorrupted and Cached), self/maps and
  * self/pagemap (64-bit entries: bit 63 present, bit 62 swapped, bits 0-54 the PFN, shown to
  * CAP_SYS_ADMIN only; a poisoned page reads as a swap-type entry, as Linux reports hwpoison
  * entries), kmsg (root only). */
@@ -6,6 +6,7 @@
 #include "kerrno.h"
 #include "kmalloc.h"
 #include "kstring.h"
+#include "pagecache.h"
 #include "printk.h"
 #include "task.h"
 #include "vfs.h"
@@ -70,11 +71,12 @@ static int gen_meminfo(void *priv, char **out, size_t *len)
 				 "KernelStack:    %8lu kB\n"
 				 "PageTables:     %8lu kB\n"
 				 "HardwareCorrupted: %5lu kB\n"
+				 "Cached:         %8lu kB\n"
 				 "AnonHugePages:  %8lu kB\n"
 				 "SlabObjects:    %8lu\n",
 				 st.usable * kb, st.free * kb, st.free * kb, c.user * kb, c.slab * kb,
-				 c.kstack * kb, c.pgtable * kb, st.poisoned * kb, thp_anon_bytes() / 1024,
-				 c.slab_objects);
+				 c.kstack * kb, c.pgtable * kb, st.poisoned * kb,
+				 pagecache_nr_pages() * kb, thp_anon_bytes() / 1024, c.slab_objects);
 	*out = b;
 	return 0;
 }
@@ -87,8 +89,11 @@ struct maps_buf {
 static int maps_line(const struct vma *v, void *arg)
 {
 	struct maps_buf *m = arg;
+	char path[256];
 	const char *name = (v->flags & VM_STACK) ? "[stack]" : (v->flags & VM_BRK) ? "[heap]" : "";
-	if (m->len + 128 > PROC_TEXT_MAX)
+	if ((v->flags & VM_FILE) && v->file.ops->name(v->file.file, path, sizeof(path)) > 0)
+		name = path;
+	if (m->len + 128 + sizeof(path) > PROC_TEXT_MAX)
 		return 1;
 	m->len += (size_t)ksnprintf(m->b + m->len, PROC_TEXT_MAX - m->len,
 				    "%08lx-%08lx %c%c%c%c %08lx 00:00 0          %s\n", v->start,

@@ -154,6 +154,15 @@ char *strchr(const char *s, int c)
 }
 
 /* Last occurrence of (char)c in s, the terminator included; NULL if none. Any context. */
+char *strcpy(char *dst, const char *src)
+{
+	char *d = dst;
+
+	while ((*d++ = *src++) != 0)
+		;
+	return dst;
+}
+
 char *strrchr(const char *s, int c)
 {
 	char ch = (char)c;

@@ -32,6 +32,9 @@
 #define PCP_HIGH (4 * PCP_BATCH)	  /* drain a batch when a pcp holds more than this */
 #define CACHELINE 64
 
+/* Bits that say who owns a frame and the owner's state, cleared together when the owner
+ * changes; the poison bits ride along untouched. */
+#define PG_OWNER_BITS (PG_OWNER_MASK | PG_OWNER_STATE)
 #define PG_NONKIND_OWNER (PG_OWNER_MASK & ~PG_KIND_MASK)
 
 struct zone {
@@ -70,7 +73,7 @@ static inline bool flags_cas(struct page *pg, uint32_t *old, uint32_t next)
 static void flags_set_owner(struct page *pg, uint32_t owner)
 {
 	uint32_t old = flags_load(pg);
-	while (!flags_cas(pg, &old, (old & ~PG_OWNER_MASK) | owner))
+	while (!flags_cas(pg, &old, (old & ~PG_OWNER_BITS) | owner))
 		;
 }
 
@@ -265,7 +268,7 @@ static void pcp_drain(struct pcp *pcp, uint32_t n)
 		list_del(&pg->link);
 		pcp->count--;
 		do {
-			next = (old & PG_ISOLATED) ? (old & ~PG_PCP) : (old & ~PG_OWNER_MASK);
+			next = (old & PG_ISOLATED) ? (old & ~PG_PCP) : (old & ~PG_OWNER_BITS);
 		} while (!flags_cas(pg, &old, next));
 		if (old & PG_ISOLATED)
 			__atomic_fetch_sub(&nr_pcp_lazy, 1, __ATOMIC_RELAXED);
@@ -287,7 +290,7 @@ static bool pcp_claim_slow(struct page *pg, uint32_t old, uint32_t kind)
 		else if (old & PG_HWPOISON)
 			next = (old & ~PG_PCP) | PG_ISOLATED;
 		else
-			next = (old & ~(PG_OWNER_MASK | PG_SWPOISON)) | kind;
+			next = (old & ~(PG_OWNER_BITS | PG_SWPOISON)) | kind;
 		if (flags_cas(pg, &old, next))
 			break;
 	}
@@ -371,6 +374,7 @@ struct page *frame_alloc(unsigned order, uint32_t kind)
 		pg->refcount = 1;
 		pg->mapcount = 0;
 		pg->priv = NULL;
+		pg->mapping = NULL;
 	}
 	return pg;
 }
@@ -383,7 +387,7 @@ static bool claim_for_free(struct page *pg, unsigned order)
 	do {
 		if (!is_alloc_head(old) || pg->order != order)
 			return false;
-	} while (!flags_cas(pg, &old, old & ~PG_OWNER_MASK));
+	} while (!flags_cas(pg, &old, old & ~PG_OWNER_BITS));
 	return true;
 }
 
@@ -482,7 +486,7 @@ static int isolate_locked(pfn_t pfn)
 			return 0;
 		}
 	}
-	if (old & PG_OWNER_MASK & ~PG_BUDDY)
+	if (old & PG_OWNER_BITS & ~PG_BUDDY)
 		return -EBUSY; /* reserved or allocated */
 	struct page *head = buddy_find_head(pfn);
 	if (!head)
@@ -516,7 +520,7 @@ static int unisolate_locked(pfn_t pfn)
 			return -EBUSY;
 		/* still on a pcp list: just clear the mark; else it becomes an ownerless frame */
 		next =
-		    (old & PG_PCP) ? (old & ~PG_ISOLATED) : (old & ~(PG_OWNER_MASK | PG_SWPOISON));
+		    (old & PG_PCP) ? (old & ~PG_ISOLATED) : (old & ~(PG_OWNER_BITS | PG_SWPOISON));
 	} while (!flags_cas(pg, &old, next));
 	count_isolated(-1);
 	if (old & PG_PCP)
@@ -607,7 +611,7 @@ static unsigned range_block_order(pfn_t pfn, pfn_t end)
 	while (o < FRAME_MAX_ORDER && IS_ALIGNED(pfn, 2ull << o) && pfn + (2ull << o) <= end)
 		o++;
 	for (pfn_t i = 0; i < (1ull << o); i++) {
-		if ((flags_load(&mem_map[pfn + i]) & PG_OWNER_MASK) != PG_RESERVED)
+		if ((flags_load(&mem_map[pfn + i]) & PG_OWNER_BITS) != PG_RESERVED)
 			return i ? range_block_order(pfn, pfn + i) : 0;
 	}
 	return o;
@@ -623,7 +627,7 @@ void __init frame_add_free_range(pfn_t start, pfn_t end)
 	for (pfn_t pfn = start; pfn < end;) {
 		unsigned o = range_block_order(pfn, end);
 
-		if ((flags_load(&mem_map[pfn]) & PG_OWNER_MASK) != PG_RESERVED) {
+		if ((flags_load(&mem_map[pfn]) & PG_OWNER_BITS) != PG_RESERVED) {
 			skipped++;
 			pfn++;
 			continue;

@@ -21,6 +21,7 @@
 #include "kstring.h"
 #include "memory_failure.h"
 #include "mf_priv.h"
+#include "pagecache.h"
 #include "panic.h"
 #include "printk.h"
 #include "rmap.h"
@@ -351,19 +352,28 @@ static int mf_free(struct mf_event *ev, struct page *pg)
 
 static int mf_user(struct mf_event *ev, struct page *pg)
 {
-	bool clean_file = pg->flags & PG_FILE;
+	uint32_t fl = __atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE);
+	bool clean_file = (fl & (PG_FILE | PG_DIRTY)) == PG_FILE;
 	struct collect c;
 	int r;
 	if (!upage_tryget(pg)) /* its last reference went meanwhile: freed into quarantine */
 		return finish(ev, MF_RECOVERED, "unmapped; the frame never returns to the allocator");
+	/* A clean page leaves its page cache first, so that a fault racing with the unmapping
+	 * reads the bytes again into a new frame instead of mapping this one. */
+	if (clean_file && pagecache_drop_clean(pg) == -EBUSY)
+		clean_file = false; /* written meanwhile: now it is the only copy */
 	collect_init(&c);
 	int n = unmap_and_signal(ev, pg, clean_file, &c);
 	bool held = READ_ONCE(pg->refcount) > 1; /* by someone but us: a shared object's slot */
+	bool cached = (fl & PG_FILE) && READ_ONCE(pg->mapping); /* a dirty page stays, as shmem */
 	upage_put(pg);
 	if (n < 0)
 		r = finish(ev, MF_FAILED, "mappings keep coming back");
 	else if (clean_file)
 		r = finish(ev, MF_RECOVERED, "clean file page dropped, re-read on next touch");
+	else if (cached)
+		r = finish(ev, MF_RECOVERED, "dirty file page kept in its page cache, poisoned: its "
+					     "reads and writes give EIO until it is truncated away");
 	else if (held)
 		r = finish(ev, MF_DELAYED, "held by a shared mapping; freed into quarantine later");
 	else
@@ -402,7 +412,8 @@ static const struct mf_state {
 	{PG_RESERVED, PG_RESERVED, "reserved", mf_reserved},
 	{PG_BUDDY | PG_PCP, PG_BUDDY, "free", mf_free},
 	{PG_BUDDY | PG_PCP, PG_PCP, "free (per-CPU cache)", mf_free},
-	{PG_USER | PG_FILE, PG_USER | PG_FILE, "clean file", mf_user},
+	{PG_USER | PG_FILE | PG_DIRTY, PG_USER | PG_FILE, "clean file", mf_user},
+	{PG_USER | PG_FILE, PG_USER | PG_FILE, "dirty file", mf_user},
 	{PG_USER, PG_USER, "anonymous user", mf_user},
 	{PG_PGTABLE, PG_PGTABLE, "page-table", mf_pgtable},
 	{PG_SLAB, PG_SLAB, "kernel heap", mf_kernel},

@@ -11,6 +11,7 @@
 #include "kstring.h"
 #include "memory_failure.h"
 #include "mf_priv.h"
+#include "pagecache.h"
 #include "printk.h"
 #include "rmap.h"
 #include "vm.h"
@@ -48,8 +49,8 @@ static void settle_one(struct mm *mm, vaddr_t va, void *arg)
  * keeps any PTE of either frame from getting write access (a writer's fault is retried),
  * every existing mapping of the old frame loses write access, then the copy, then the switch.
  * new carries pg's rmap anchor and index, so one walk of the anchor finds the mappers of
- * either frame. A shared object's slot moves to the copy before the mappings do, so that a
- * page no PTE maps keeps its bytes too. A mapping added after the first walk (fork, a shared
+ * either frame. A shared object's slot (or the page cache's) moves to the copy before the
+ * mappings do, so that a page no PTE maps keeps its bytes too. A mapping added after the first walk (fork, a shared
  * object's fault) is read-only too, and the switch walks until the old frame has no mapping
  * left. Last, the copy's PTEs get back the write access their VMAs allow, before PG_MOVING
  * leaves the copy: a writer that waited finds its page writable, not shared with our
@@ -64,7 +65,10 @@ static int move_user_page(struct page *pg, pfn_t pfn, struct page *new)
 	int err = mf_each_mapping(pg, false, wrprotect_one, &pfn);
 	if (!err) {
 		memcpy(page_to_virt(new), page_to_virt(pg), PAGE_SIZE);
-		shm_replace_slot(pg, new); /* faults from now on map the copy */
+		if (pg->flags & PG_FILE) /* faults from now on map the copy */
+			pagecache_replace(pg, new);
+		else
+			shm_replace_slot(pg, new);
 		err = mf_each_mapping(pg, true, replace_one, &a);
 	}
 	__atomic_fetch_and(&pg->flags, ~PG_MOVING, __ATOMIC_ACQ_REL);
@@ -93,7 +97,9 @@ static int soft_offline_user(struct page *pg, pfn_t pfn, uint32_t f, struct mf_s
 	int err = move_user_page(pg, pfn, new);
 	if (!err) { /* out of use: poison it so it never comes back (software poison) */
 		__atomic_fetch_or(&pg->flags, PG_HWPOISON | PG_SWPOISON, __ATOMIC_ACQ_REL);
-		rep->what = (f & PG_FILE) ? "clean file page moved" : "anonymous user page moved";
+		rep->what = !(f & PG_FILE)   ? "anonymous user page moved"
+			    : (f & PG_DIRTY) ? "dirty file page moved"
+					     : "clean file page moved";
 		rep->new_pfn = page_to_pfn(new);
 	}
 	upage_put(new); /* the mappings hold it now */

@@ -1,6 +1,6 @@
 /* The memory syscalls of the current task's address space (include/vm.h): mmap, mprotect,
- * munmap, mremap, brk, madvise, mlock and munlock, with Linux x86-64 numbers. mmap keeps to
- * RLIMIT_AS. */
+ * munmap, mremap, msync, brk, madvise, mlock and munlock, with Linux x86-64 numbers. mmap
+ * keeps to RLIMIT_AS. */
 #include "kerrno.h"
 #include "memory_failure.h"
 #include "syscall.h"
@@ -40,12 +40,24 @@ static long sys_mmap(const struct syscall_args *a)
 	struct vm_file file;
 	unsigned flags = (unsigned)a->arg[3];
 	bool anon = flags & MAP_ANONYMOUS;
-	if (!anon && vfs_file_backing((int)a->arg[4], &file))
-		return -EBADF;
-	if (a->arg[1] && !as_limit_ok(a->arg[1]))
-		return -ENOMEM;
-	return vm_mmap(mm(), a->arg[0], a->arg[1], (unsigned)a->arg[2], flags,
-		       anon ? NULL : &file, a->arg[5]);
+	if (a->arg[5] & (PAGE_SIZE - 1))
+		return -EINVAL;
+	if (!anon) {
+		int r = vfs_mmap_file((int)a->arg[4], &file);
+		if (r < 0)
+			return r;
+		if (r == 1) { /* /dev/zero: anonymous memory, as on Linux */
+			anon = true;
+			flags |= MAP_ANONYMOUS;
+		}
+	}
+	long r = a->arg[1] && !as_limit_ok(a->arg[1]) ? -ENOMEM : 0;
+	if (!r)
+		r = vm_mmap(mm(), a->arg[0], a->arg[1], (unsigned)a->arg[2], flags,
+			    anon ? NULL : &file, anon ? 0 : a->arg[5]);
+	if (!anon)
+		file.ops->put(file.file);
+	return r;
 }
 SYSCALL_DEFINE(9, sys_mmap);
 
@@ -63,6 +75,12 @@ static long sys_mremap(const struct syscall_args *a)
 	return vm_mremap(mm(), a->arg[0], a->arg[1], a->arg[2], a->arg[3], a->arg[4]);
 }
 SYSCALL_DEFINE(25, sys_mremap);
+
+static long sys_msync(const struct syscall_args *a)
+{
+	return vm_msync(mm(), a->arg[0], a->arg[1], (int)a->arg[2]);
+}
+SYSCALL_DEFINE(26, sys_msync);
 
 static long sys_brk(const struct syscall_args *a) { return (long)vm_brk(mm(), a->arg[0]); }
 SYSCALL_DEFINE(12, sys_brk);

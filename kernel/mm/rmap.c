@@ -14,11 +14,12 @@
  *
  * Lock order (the only place it is written down; every path that nests locks follows it):
  *
- *     mm->lock  ->  shm->lock  ->  rmap_object lock  ->  anon_vma root lock
+ *     mm->lock  ->  shm->lock or pc->lock  ->  rmap_object lock  ->  anon_vma root lock
  *               ->  kmalloc class lock  ->  zone lock
  *
- * (a path may skip levels, never go back up). Two mm locks nest only in mm_fork, parent then
- * its brand-new child, which no other path can be holding. The anon_vmas of one family share
+ * (a path may skip levels, never go back up; pc->lock is a page cache's, include/pagecache.h).
+ * Two mm locks nest only in mm_fork, parent then its brand-new child, which no other path can
+ * be holding. The anon_vmas of one family share
  * their root's lock; it guards their lists, counts and the bounds of the VMAs on them. A
  * walker holds only its page's anchor lock and reads PTEs without mm->lock: a VMA stays on its
  * anchors until its mm has no PTE left there, and page tables are freed only after every VMA
@@ -364,7 +365,7 @@ static bool same_chain(const struct vma *a, const struct vma *b)
 /* See rmap.h. mm->lock held. */
 bool rmap_vma_mergeable(const struct vma *a, const struct vma *b)
 {
-	if (a->obj || b->obj)
+	if (a->obj != b->obj || (a->obj && a->pgoff + vma_pages(a) != b->pgoff))
 		return false;
 	if (!a->anon_vma || !b->anon_vma) /* one side has no pages: its indexes can follow */
 		return a->anon_vma || !b->anon_vma || b->pgoff >= vma_pages(a);
@@ -396,6 +397,8 @@ void rmap_vma_merge(struct vma *lo, struct vma *hi, struct vma *keep)
 	spinlock_t *l = family_lock(lo) ? family_lock(lo) : family_lock(hi);
 	struct list_node dead;
 	list_init(&dead);
+	if (keep->obj) /* both on it: gone leaves it in the same step as keep grows */
+		spin_lock(&keep->obj->lock);
 	if (l)
 		spin_lock(l);
 	keep->start = lo->start;
@@ -416,6 +419,11 @@ void rmap_vma_merge(struct vma *lo, struct vma *hi, struct vma *keep)
 	}
 	if (l)
 		spin_unlock(l);
+	if (keep->obj) {
+		list_del(&gone->obj_link);
+		gone->obj = NULL;
+		spin_unlock(&keep->obj->lock);
+	}
 	avcs_free(&dead, true);
 }
 

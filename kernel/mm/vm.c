@@ -180,13 +180,19 @@ int vm_install_pte(struct mm *mm, vaddr_t va, struct page *pg, unsigned prot)
 	return err;
 }
 
-/* PTE protection for pg in v: write only for shared VMAs or an exclusive private page, and
- * never while soft offline copies the frame (a write then would be lost with the old frame). */
+/* PTE protection for pg in v: write for an exclusive private page, a shared anonymous page,
+ * or a dirty page of a shared file mapping (a clean one is mapped read-only, so that the
+ * first write faults and marks it dirty), and never while soft offline copies the frame (a
+ * write then would be lost with the old frame). */
 unsigned vm_pte_prot(const struct vma *v, const struct page *pg)
 {
 	unsigned prot = v->prot;
+	uint32_t fl = __atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE);
 
-	if (!(v->flags & VM_SHARED) && (prot & PT_WRITE) && !upage_exclusive(pg))
+	if (!(prot & PT_WRITE))
+		return prot;
+	if (!(v->flags & VM_SHARED) ? !upage_exclusive(pg)
+				    : (v->flags & VM_FILE) && !(fl & PG_DIRTY))
 		prot &= ~PT_WRITE;
 	if (page_moving(pg))
 		prot &= ~PT_WRITE;
@@ -268,13 +274,31 @@ void mm_get(struct mm *mm)
 /* A reference unless mm is already dying; see vm.h. */
 bool mm_tryget(struct mm *mm) { return inc_unless_zero(&mm->refcount); }
 
-/* Free a VMA that is out of the tree (its PTEs are gone): off the rmap, shared object dropped. */
+/* Free a VMA that is out of the tree (its PTEs are gone): off the rmap, shared object or file
+ * dropped. */
 void vma_free(struct vma *v)
 {
 	rmap_vma_unlink(v);
 	if (v->shm)
 		shm_put(v->shm);
+	if (v->flags & VM_FILE)
+		v->file.ops->put(v->file.file);
 	kfree(v);
+}
+
+/* A copy of v's backing is made (split, fork, mremap): take the references it holds. */
+void vma_get_backing(struct vma *v)
+{
+	if (v->shm)
+		shm_get(v->shm);
+	if (v->flags & VM_FILE)
+		v->file.ops->get(v->file.file);
+}
+
+/* Record the program exec loaded; see vm.h. */
+void mm_set_exe(struct mm *mm, const struct vm_file *exe)
+{
+	mm->exe = *exe;
 }
 
 static void mm_destroy(struct mm *mm)
@@ -296,6 +320,8 @@ static void mm_destroy(struct mm *mm)
 	nr_mms--;
 	spin_unlock(&mm_list_lock);
 	arch_pt_destroy(mm->pt);
+	if (mm->exe.ops)
+		mm->exe.ops->put(mm->exe.file);
 	kfree(mm);
 }
 

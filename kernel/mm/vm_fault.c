@@ -2,8 +2,9 @@
  *
  * A fault is answered in this order: no VMA -> -EFAULT; the VMA forbids the access -> -EACCES;
  * a poison marker in the PTE -> -EHWPOISON; an empty PTE -> fill it (zeroed frame for private
- * anonymous memory, the shared object's frame for shared anonymous memory, a PG_FILE copy of
- * the backing bytes for a file page, or straight an anonymous copy on a private write);
+ * anonymous memory, the shared object's frame for shared anonymous memory, the page cache's
+ * page for a file page (past the end of the file: -ENXIO, SIGBUS), or straight an anonymous
+ * copy on a private write);
  * a write to a read-only private page -> break copy-on-write (reuse the frame when this PTE is
  * its only holder and it is not a file page, else copy it). A COW source frame that is already
  * poisoned is never read by the kernel: the fault reports -EHWPOISON instead, and leaves in the
@@ -11,6 +12,7 @@
  * a frame that soft offline is copying (PG_MOVING) is retried until the PTE maps the copy. */
 #include "kerrno.h"
 #include "kstring.h"
+#include "pagecache.h"
 #include "vm_priv.h"
 
 static bool access_allowed(unsigned prot, unsigned access)
@@ -73,32 +75,45 @@ static int fault_shared_anon(struct mm *mm, struct vma *v, vaddr_t va)
 	return err;
 }
 
-/* Copy the backing bytes of file page va (zeros past the end) into frame pg. */
-static void fill_from_file(const struct vma *v, vaddr_t va, struct page *pg)
+/* Map page pg of v's file at va (index idx): read-only unless v is shared and the page is
+ * dirty. The fault re-checks, with the PTE in place, that pg is still the file's page: a
+ * truncate that took it out meanwhile either finds our PTE by its walk or is seen here. The PTE
+ * takes the caller's reference. */
+static int map_file_page(struct mm *mm, struct vma *v, vaddr_t va, uint64_t idx, struct page *pg)
 {
-	uint64_t off = vma_index(v, va) << PAGE_SHIFT;
-	uint8_t *dst = page_to_virt(pg);
-	uint64_t n = off < v->file_size ? MIN(PAGE_SIZE, v->file_size - off) : 0;
-
-	if (n)
-		memcpy(dst, v->file_data + off, n);
-	memset(dst + n, 0, PAGE_SIZE - n);
+	int err = page_poisoned(pg) ? -EHWPOISON : vm_install_pte(mm, va, pg, vm_pte_prot(v, pg));
+	if (err) {
+		pagecache_put(pg);
+		return err;
+	}
+	if (!pagecache_page_current(v->file.pc, idx, pg))
+		vm_zap_range_locked(mm, va, va + PAGE_SIZE); /* the next access faults again */
+	return 0;
 }
 
-/* A file page: a clean PG_FILE frame (mapped without write in private VMAs), or an anonymous
- * copy at once when the first touch is a write to a private mapping. */
+/* A file page: the page cache's page, mapped (read-only in a private VMA, or until it is
+ * dirty in a shared one); a private write gets an anonymous copy at once. A page past the end
+ * of the file, or one the file system cannot give, is -ENXIO (SIGBUS). */
 static int fault_file(struct mm *mm, struct vma *v, vaddr_t va, unsigned access)
 {
-	bool private_write = !(v->flags & VM_SHARED) && (access & FAULT_WRITE);
-	struct page *pg;
-
-	if (rmap_anon_prepare(v)) /* the copy is this mapping's own, like an anonymous page */
-		return -ENOMEM;
-	pg = frame_alloc(0, private_write ? PG_USER : PG_USER | PG_FILE);
-	if (!pg)
-		return -ENOMEM;
-	fill_from_file(v, va, pg);
-	return install_new(mm, v, va, pg, private_write ? v->prot : v->prot & ~PT_WRITE);
+	uint64_t idx = vma_index(v, va);
+	struct page *pg, *copy;
+	int err = pagecache_get(v->file.pc, idx, PC_CREATE | PC_FAULT, &pg);
+	if (err)
+		return err == -ENOMEM || err == -EHWPOISON ? err : -ENXIO;
+	if ((access & FAULT_WRITE) && (v->flags & VM_SHARED))
+		pagecache_mark_dirty(pg);
+	if (!(access & FAULT_WRITE) || (v->flags & VM_SHARED))
+		return map_file_page(mm, v, va, idx, pg);
+	if (page_poisoned(pg)) {
+		pagecache_put(pg);
+		return -EHWPOISON;
+	}
+	copy = rmap_anon_prepare(v) ? NULL : frame_alloc(0, PG_USER); /* the copy is v's own */
+	if (copy)
+		memcpy(page_to_virt(copy), page_to_virt(pg), PAGE_SIZE);
+	pagecache_put(pg);
+	return copy ? install_new(mm, v, va, copy, v->prot) : -ENOMEM;
 }
 
 /* The PTE at va maps old, which memory_failure has poisoned but not yet unmapped from mm, and
@@ -158,6 +173,8 @@ static int fault_present(struct mm *mm, struct vma *v, vaddr_t va, const struct 
 		return 0; /* soft offline is copying it: retry until the PTE maps the copy */
 	if ((need & FAULT_WRITE) && !(v->flags & VM_SHARED))
 		return cow_break(mm, v, va, pg);
+	if ((need & FAULT_WRITE) && (v->flags & VM_FILE))
+		pagecache_mark_dirty(pg); /* the first write to a clean page of a shared mapping */
 	arch_pt_protect(mm->pt, va, vm_pte_prot(v, pg));
 	arch_pt_flush(mm->pt, va, 1);
 	return 0;

@@ -48,8 +48,7 @@ static int fork_vma(struct mm *parent, struct mm *child, const struct vma *v,
 		kfree(n);
 		return -ENOMEM;
 	}
-	if (n->shm)
-		shm_get(n->shm);
+	vma_get_backing(n);
 	vma_tree_insert(&child->vma_root, n);
 	child->nr_vmas++;
 	return copy_ptes(parent, child, v, b);

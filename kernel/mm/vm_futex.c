@@ -26,7 +26,7 @@ int vm_futex_key(struct mm *mm, vaddr_t va, struct vm_futex_key *key)
 		key->object = v->shm;
 		key->offset = (v->pgoff << PAGE_SHIFT) + (va - v->start);
 	} else if (v && (v->flags & VM_FILE) && file_page(mm, page)) {
-		key->object = v->file_data;
+		key->object = v->file.pc; /* the inode's page cache: one per file */
 		key->offset = (v->pgoff << PAGE_SHIFT) + (va - v->start);
 	} else if (v) {
 		key->object = mm;

@@ -1,12 +1,14 @@
-/* Changing the layout of an address space: mmap, munmap, mprotect, mremap and brk. A range
- * operation first splits the VMAs that straddle its ends, so it then works on whole VMAs.
- * Adjacent private anonymous VMAs with equal protection and flags are merged when a mapping is
- * added (top-down mmap and brk keep growing one VMA) if the reverse map allows it (their page
- * indexes follow on); mprotect does not re-merge. mremap moves PTEs, never pages: a moved VMA
- * keeps its page indexes (pgoff), so the rmap anchors of its pages stay right.
+/* Changing the layout of an address space: mmap, munmap, mprotect, mlock, mremap and brk. A
+ * range operation first splits the VMAs that straddle its ends, so it then works on whole
+ * VMAs. Adjacent VMAs with equal protection, flags and backing are merged when a mapping is
+ * added (top-down mmap and brk keep growing one VMA) and after mprotect and mlock, as Linux's
+ * vma_merge does, if the reverse map allows it (their page indexes follow on).
+ * mremap moves PTEs, never pages: a moved VMA keeps its page indexes (pgoff), so the rmap
+ * anchors of its pages stay right; a file mapping moved or grown keeps its file.
  * Every function takes mm->lock itself; placement searches top-down from mm->mmap_top. */
 #include "kerrno.h"
 #include "kmalloc.h"
+#include "pagecache.h"
 #include "vm_priv.h"
 
 #define PT_ALL (PT_READ | PT_WRITE | PT_EXEC)
@@ -44,8 +46,7 @@ static int split_at(struct mm *mm, struct vma *v, vaddr_t at)
 		kfree(n);
 		return -ENOMEM;
 	}
-	if (n->shm)
-		shm_get(n->shm);
+	vma_get_backing(n);
 	vma_tree_insert(&mm->vma_root, n);
 	mm->nr_vmas++;
 	return 0;
@@ -81,10 +82,21 @@ static int munmap_locked(struct mm *mm, vaddr_t start, vaddr_t end)
 	return 0;
 }
 
+/* a and b (a just below b) can be one VMA: the same protection, flags and backing (the same
+ * open file or shared object, continuing across the boundary: rmap_vma_mergeable). */
 static bool can_merge(const struct vma *a, const struct vma *b)
 {
 	return a->end == b->start && a->prot == b->prot && a->flags == b->flags &&
-	       !(a->flags & (VM_SHARED | VM_FILE)) && rmap_vma_mergeable(a, b);
+	       a->shm == b->shm && a->file.file == b->file.file && rmap_vma_mergeable(a, b);
+}
+
+/* v and n (just above it, can_merge) become v. */
+static void merge_next(struct mm *mm, struct vma *v, struct vma *n)
+{
+	vma_tree_remove(&mm->vma_root, n);
+	mm->nr_vmas--;
+	rmap_vma_merge(v, n, v);
+	vma_free(n);
 }
 
 /* Put v (not overlapping anything) in the tree, merged with equal neighbours. */
@@ -101,12 +113,8 @@ static void insert_locked(struct mm *mm, struct vma *v)
 		vma_tree_insert(&mm->vma_root, v);
 		mm->nr_vmas++;
 	}
-	if (n && can_merge(v, n)) {
-		vma_tree_remove(&mm->vma_root, n);
-		mm->nr_vmas--;
-		rmap_vma_merge(v, n, v);
-		vma_free(n);
-	}
+	if (n && can_merge(v, n))
+		merge_next(mm, v, n);
 }
 
 /* A VMA of mm for [start, end), page index pgoff, linked to nothing yet. */
@@ -133,9 +141,13 @@ static int mmap_check(uint64_t len, unsigned prot, unsigned flags, const struct 
 		return -EINVAL;
 	if (anon == (file != NULL) || !IS_ALIGNED(off, PAGE_SIZE) || off + len < off)
 		return -EINVAL;
-	if (file && type == MAP_SHARED && (prot & PT_WRITE))
-		return -EACCES; /* the backing bytes are read-only */
-	return 0;
+	if (!file)
+		return 0;
+	if (type == MAP_SHARED && (prot & PT_WRITE) && !(file->mode & VM_FILE_WRITE))
+		return -EACCES;
+	if (!(file->mode & VM_FILE_READ))
+		return -EACCES;
+	return file->pc ? 0 : -ENODEV;
 }
 
 static struct vma *vma_new(uint64_t len, unsigned prot, unsigned flags, const struct vm_file *file,
@@ -150,10 +162,12 @@ static struct vma *vma_new(uint64_t len, unsigned prot, unsigned flags, const st
 		   (flags & MAP_GROWSDOWN ? VM_GROWSDOWN | VM_STACK : 0);
 	if ((flags & MAP_TYPE) == MAP_SHARED)
 		v->flags |= VM_SHARED;
+	if (!(v->flags & VM_SHARED) || !file || (file->mode & VM_FILE_WRITE))
+		v->flags |= VM_MAYWRITE;
 	if (file) {
 		v->flags |= VM_FILE;
-		v->file_data = file->data;
-		v->file_size = file->size;
+		v->file = *file;
+		file->ops->get(file->file);
 	} else {
 		v->flags |= VM_ANON;
 	}
@@ -207,10 +221,13 @@ static long place_locked(struct mm *mm, vaddr_t addr, uint64_t len, unsigned fla
 	return find_gap(mm, len);
 }
 
-/* Fault in every page of [start, end) (MAP_POPULATE, MAP_LOCKED); stops when memory runs out. */
-static void populate_locked(struct mm *mm, vaddr_t start, vaddr_t end, unsigned prot)
+/* Fault in every page of [start, end) of v (MAP_POPULATE, MAP_LOCKED); stops when memory
+ * runs out. A private writable mapping is touched for write (its copies made now), a shared
+ * one for read, as Linux does: a shared file's pages are not dirtied for nothing. */
+static void populate_locked(struct mm *mm, const struct vma *v, vaddr_t start, vaddr_t end)
 {
-	unsigned access = prot & PT_WRITE ? FAULT_WRITE : FAULT_READ;
+	unsigned prot = v->prot;
+	unsigned access = (prot & PT_WRITE) && !(v->flags & VM_SHARED) ? FAULT_WRITE : FAULT_READ;
 
 	if (!prot)
 		return;
@@ -244,9 +261,12 @@ long vm_mmap(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot, unsigned 
 			 file ? off >> PAGE_SHIFT : v->shm ? 0 : (vaddr_t)at >> PAGE_SHIFT);
 		if (v->shm)
 			rmap_object_link(&v->shm->obj, v);
+		else if (file)
+			rmap_object_link(&file->pc->obj, v);
 		insert_locked(mm, v);
 		if (flags & (MAP_LOCKED | MAP_POPULATE))
-			populate_locked(mm, (vaddr_t)at, (vaddr_t)at + len, prot);
+			populate_locked(mm, vma_tree_find(mm->vma_root, (vaddr_t)at), (vaddr_t)at,
+					(vaddr_t)at + len);
 	}
 	spin_unlock(&mm->lock);
 	if (at < 0)
@@ -304,7 +324,8 @@ int vm_madvise_dontneed(struct mm *mm, vaddr_t addr, uint64_t len)
 	return err;
 }
 
-/* -ENOMEM if [start, end) has a hole, -EACCES if prot adds write to a shared file mapping. */
+/* -ENOMEM if [start, end) has a hole, -EACCES if prot adds write to a shared mapping of a
+ * file not open for writing. */
 static int mprotect_check(struct mm *mm, vaddr_t start, vaddr_t end, unsigned prot)
 {
 	vaddr_t cur = start;
@@ -313,7 +334,7 @@ static int mprotect_check(struct mm *mm, vaddr_t start, vaddr_t end, unsigned pr
 		struct vma *v = vma_tree_find(mm->vma_root, cur);
 		if (!v)
 			return -ENOMEM;
-		if ((prot & PT_WRITE) && (v->flags & VM_FILE) && (v->flags & VM_SHARED))
+		if ((prot & PT_WRITE) && !(v->flags & VM_MAYWRITE))
 			return -EACCES;
 		cur = v->end;
 	}
@@ -338,6 +359,21 @@ static int reprotect_one(vaddr_t va, const struct pte_info *pi, void *arg)
 	if (want != pi->prot)
 		arch_pt_protect(c->mm->pt, va, want);
 	return 0;
+}
+
+/* After the VMAs of [start, end) changed: neighbours that now can be one become one again, as
+ * Linux's vma_merge does. mm->lock held. */
+static void merge_around(struct mm *mm, vaddr_t start, vaddr_t end)
+{
+	struct vma *v = vma_tree_prev(mm->vma_root, start);
+	v = v ? v : vma_tree_next(mm->vma_root, start);
+	while (v && v->start <= end) {
+		struct vma *n = vma_tree_next(mm->vma_root, v->end);
+		if (n && can_merge(v, n))
+			merge_next(mm, v, n); /* v grew: try its new neighbour too */
+		else
+			v = n;
+	}
 }
 
 /* mprotect; see vm.h. Takes mm->lock. Process context. */
@@ -365,13 +401,14 @@ int vm_mprotect(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot)
 		v->prot = prot;
 		arch_pt_walk(mm->pt, v->start, v->end, reprotect_one, &c);
 	}
-	if (!err)
+	if (!err) {
 		arch_pt_flush(mm->pt, addr, (end - addr) >> PAGE_SHIFT);
+		merge_around(mm, addr, end);
+	}
 	spin_unlock(&mm->lock);
 	return err;
 }
 
-/* Set the heap start; see vm.h. */
 /* mlock/munlock; see vm.h. Takes mm->lock. */
 int vm_mlock(struct mm *mm, vaddr_t addr, uint64_t len, bool lock)
 {
@@ -393,8 +430,10 @@ int vm_mlock(struct mm *mm, vaddr_t addr, uint64_t len, bool lock)
 	     v = vma_tree_next(mm->vma_root, v->end)) {
 		v->flags = lock ? v->flags | VM_LOCKED : v->flags & ~(unsigned)VM_LOCKED;
 		if (lock)
-			populate_locked(mm, v->start, v->end, v->prot);
+			populate_locked(mm, v, v->start, v->end);
 	}
+	if (!err)
+		merge_around(mm, start, end);
 	spin_unlock(&mm->lock);
 	return err;
 }
@@ -425,6 +464,7 @@ int vm_madvise_huge(struct mm *mm, vaddr_t addr, uint64_t len, bool on)
 	return err;
 }
 
+/* Set the heap start; see vm.h. */
 void vm_brk_init(struct mm *mm, vaddr_t start)
 {
 	spin_lock(&mm->lock);
@@ -443,7 +483,7 @@ static bool brk_grow_locked(struct mm *mm, vaddr_t old_end, vaddr_t new_end)
 		return false;
 	vma_init(v, mm, old_end, new_end, old_end >> PAGE_SHIFT);
 	v->prot = PT_READ | PT_WRITE;
-	v->flags = VM_ANON | VM_BRK;
+	v->flags = VM_ANON | VM_BRK | VM_MAYWRITE;
 	insert_locked(mm, v);
 	return true;
 }
@@ -549,8 +589,7 @@ static long move_locked(struct mm *mm, struct vma *v, vaddr_t addr, uint64_t old
 		kfree(n);
 		return -ENOMEM;
 	}
-	if (n->shm)
-		shm_get(n->shm);
+	vma_get_backing(n);
 	if (old_len && (err = move_ptes(mm, v, addr, to, old_len))) {
 		vma_free(n);
 		return err;
@@ -562,8 +601,9 @@ static long move_locked(struct mm *mm, struct vma *v, vaddr_t addr, uint64_t old
 		vma_free(v);
 	}
 	insert_locked(mm, n);
+	n = vma_tree_find(mm->vma_root, to); /* n itself when it was not merged into another */
 	if (n->flags & VM_LOCKED)
-		populate_locked(mm, to + old_len, to + new_len, n->prot);
+		populate_locked(mm, n, to + old_len, to + new_len);
 	return (long)to;
 }
 
@@ -612,7 +652,7 @@ static long mremap_locked(struct mm *mm, vaddr_t addr, uint64_t old_len, uint64_
 		vaddr_t old_end = v->end;
 		rmap_vma_set_bounds(v, v->start, addr + new_len, v->pgoff);
 		if (v->flags & VM_LOCKED)
-			populate_locked(mm, old_end, v->end, v->prot);
+			populate_locked(mm, v, old_end, v->end);
 		return (long)addr;
 	}
 	if (!(flags & MREMAP_MAYMOVE))

@@ -55,8 +55,11 @@ void vma_tree_insert(struct vma **root, struct vma *v);
 void vma_tree_remove(struct vma **root, struct vma *v);
 /* Set up v as a VMA of mm over [start, end) with page index pgoff, on no rmap anchor yet. */
 void vma_init(struct vma *v, struct mm *mm, vaddr_t start, vaddr_t end, uint64_t pgoff);
-/* Free a VMA that is no longer in a tree: unlink it from the rmap, drop its shared object. */
+/* Free a VMA that is no longer in a tree: unlink it from the rmap, drop its shared object or
+ * file. */
 void vma_free(struct vma *v);
+/* A copy of v was made: take the references its backing holds (shared object, file). */
+void vma_get_backing(struct vma *v);
 /* Height of the tree (tests check the balance). */
 int vma_tree_height(const struct vma *root);
 

@@ -5,7 +5,7 @@
  *   CLONE_VM      the address space (else a copy-on-write copy, mm_fork)
  *   CLONE_FILES   the fd table (else a copy of it)
  *   CLONE_SIGHAND the table of signal actions (else a copy)
- *   CLONE_FS      cwd, root and umask: MCRK keeps none of them per task yet, so nothing
+ *   CLONE_FS      the fs context: root, working directory and umask (else a copy)
  *   CLONE_SYSVSEM SysV semaphore undo lists: MCRK has no SysV semaphores, so nothing
  * CLONE_SETTLS sets the child's FS base, CLONE_PARENT_SETTID / CLONE_CHILD_SETTID store its
  * tid, CLONE_CHILD_CLEARTID makes its exit clear that word and wake its futex, CLONE_VFORK
@@ -89,6 +89,8 @@ static void drop_child(struct task *child)
 	}
 	if (child->fdt)
 		vfs_fdt_put(child->fdt);
+	if (child->fs)
+		vfs_fs_put(child->fs);
 	irqflags_t f = spin_lock_irqsave(&sched_lock);
 	child->state = TASK_DEAD;
 	task_free(child);
@@ -109,6 +111,11 @@ static long copy_resources(struct task *child, struct task *self, uint64_t flags
 	if (self->fdt) {
 		child->fdt = (flags & CLONE_FILES) ? vfs_fdt_get(self->fdt) : vfs_fdt_dup(self->fdt);
 		if (!child->fdt)
+			return -ENOMEM;
+	}
+	if (self->fs) {
+		child->fs = (flags & CLONE_FS) ? vfs_fs_get(self->fs) : vfs_fs_dup(self->fs);
+		if (!child->fs)
 			return -ENOMEM;
 	}
 	if (sig_clone(child, self, flags))

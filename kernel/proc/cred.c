@@ -13,12 +13,10 @@ bool capable(enum capability cap)
 	return current_task()->cred.euid == 0;
 }
 
-bool cred_in_group(const struct cred *c, uint32_t gid)
+/* Whether gid is in the sorted supplementary list g (NULL: none). */
+static bool in_groups(const struct group_info *g, uint32_t gid)
 {
-	if (c->egid == gid)
-		return true;
-	const struct group_info *g = c->groups;
-	for (uint32_t lo = 0, hi = g ? g->n : 0; lo < hi;) { /* the list is sorted */
+	for (uint32_t lo = 0, hi = g ? g->n : 0; lo < hi;) {
 		uint32_t mid = lo + (hi - lo) / 2;
 		if (g->gid[mid] == gid)
 			return true;
@@ -28,6 +26,16 @@ bool cred_in_group(const struct cred *c, uint32_t gid)
 			hi = mid;
 	}
 	return false;
+}
+
+bool cred_in_group(const struct cred *c, uint32_t gid)
+{
+	return c->egid == gid || in_groups(c->groups, gid);
+}
+
+bool cred_in_fs_group(const struct cred *c, uint32_t gid)
+{
+	return c->fsgid == gid || in_groups(c->groups, gid);
 }
 
 void cred_copy(struct cred *dst, const struct cred *src)

@@ -43,7 +43,7 @@ void task_user_trap(struct user_regs *r, enum user_trap trap, uint64_t addr, int
 			mf_poison_touched(t, addr);
 			return;
 		}
-		if (err == -ENXIO) { /* past the end of the object mapped there */
+		if (err == -ENXIO) { /* past the end of the object or file mapped there */
 			i.si_signo = SIGBUS, i.si_code = BUS_ADRERR;
 			break;
 		}
@@ -148,7 +148,7 @@ static void init_main(void *unused)
 
 void proc_start_init(void)
 {
-	if (!initrd_entry(0)) {
+	if (!initrd_present()) {
 		printk(KERN_INFO "proc: no initrd, no user programs to run\n");
 		return;
 	}

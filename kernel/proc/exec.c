@@ -1,13 +1,14 @@
-/* execve of static ELF64 x86-64 programs from the initrd. The new address space is built
- * completely (segments, stack, heap start) before the old one is dropped, so a failing exec
- * returns an error to a caller that still has its old memory. Read-only segments are mapped
- * from the initrd's bytes (clean pages that can be re-read); writable ones are anonymous
+/* execve of static ELF64 x86-64 programs. The program is opened through the VFS (a regular
+ * file with an execute bit; -ETXTBSY while it is open for writing, and writes are refused
+ * while it runs). The new address space is built completely (segments, stack, heap start)
+ * before the old one is dropped, so a failing exec returns an error to a caller that still
+ * has its old memory. Read-only segments are private mappings of the file's page cache
+ * (every process running the program shares those pages); writable ones are anonymous
  * memory filled from the file. The stack holds argc, argv, envp and the auxiliary vector
  * as the System V x86-64 ABI (and musl's start code) expects. */
 #include "arch/context.h"
 #include "arch/cpu.h"
 #include "arch/mmu.h"
-#include "initrd.h"
 #include "kerrno.h"
 #include "kmalloc.h"
 #include "kstring.h"
@@ -63,17 +64,26 @@ struct elf64_phdr {
 	uint64_t offset, vaddr, paddr, filesz, memsz, align;
 };
 
-static const struct elf64_phdr *check_elf(const struct initrd_file *f, const struct elf64_ehdr **eh)
+/* The program's ELF header and program headers, read from its file. */
+struct elf_image {
+	struct file *f;
+	uint64_t size;
+	struct elf64_ehdr eh;
+	struct elf64_phdr ph[64];
+};
+
+static int read_elf(struct elf_image *img)
 {
-	const struct elf64_ehdr *e = (const void *)f->data;
-	if (f->size < sizeof(*e) || memcmp(e->ident, "\177ELF", 4) ||
-	    e->ident[EI_CLASS] != ELFCLASS64 || e->machine != EM_X86_64 ||
-	    (e->type != ET_EXEC && e->type != ET_DYN) || e->phentsize != sizeof(struct elf64_phdr) ||
-	    e->phnum == 0 || e->phnum > 64 || e->phoff > f->size ||
-	    f->size - e->phoff < (uint64_t)e->phnum * sizeof(struct elf64_phdr))
-		return NULL;
-	*eh = e;
-	return (const void *)(f->data + e->phoff);
+	const struct elf64_ehdr *e = &img->eh;
+	if (vfs_pread(img->f, &img->eh, sizeof(img->eh), 0, false) != sizeof(img->eh) ||
+	    memcmp(e->ident, "\177ELF", 4) || e->ident[EI_CLASS] != ELFCLASS64 ||
+	    e->machine != EM_X86_64 || (e->type != ET_EXEC && e->type != ET_DYN) ||
+	    e->phentsize != sizeof(struct elf64_phdr) || e->phnum == 0 || e->phnum > 64 ||
+	    e->phoff > img->size ||
+	    img->size - e->phoff < (uint64_t)e->phnum * sizeof(struct elf64_phdr))
+		return -ENOEXEC;
+	long n = (long)(e->phnum * sizeof(struct elf64_phdr));
+	return vfs_pread(img->f, img->ph, (size_t)n, e->phoff, false) == n ? 0 : -ENOEXEC;
 }
 
 static unsigned seg_prot(uint32_t flags)
@@ -82,34 +92,35 @@ static unsigned seg_prot(uint32_t flags)
 	       (flags & PF_X ? PT_EXEC : 0);
 }
 
-/* Map one PT_LOAD segment into mm. Writable ones are filled later (fill_segments). */
-static long map_segment(struct mm *mm, const struct initrd_file *f, const struct elf64_phdr *ph,
-			uint64_t base)
+/* Map one PT_LOAD segment into mm: read-only ones are private mappings of the file's page
+ * cache (shared by every process running the program); writable ones are anonymous memory
+ * filled later (fill_segments). */
+static long map_segment(struct mm *mm, const struct elf_image *img, const struct elf64_phdr *ph,
+			uint64_t base, const struct vm_file *file)
 {
 	uint64_t va = ph->vaddr + base, start = ALIGN_DOWN(va, PAGE_SIZE);
 	uint64_t end = ALIGN_UP(va + ph->memsz, PAGE_SIZE);
-	if (ph->filesz > ph->memsz || ph->offset > f->size || f->size - ph->offset < ph->filesz ||
+	if (ph->filesz > ph->memsz || ph->offset > img->size ||
+	    img->size - ph->offset < ph->filesz ||
 	    (ph->offset % PAGE_SIZE) != (va % PAGE_SIZE) || end <= start || end > USER_VA_END)
 		return -ENOEXEC;
 	if (ph->flags & PF_W)
 		return vm_mmap(mm, start, end - start, seg_prot(ph->flags) | PT_READ,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0);
-	struct vm_file file = {f->data, f->size};
-	long r = vm_mmap(mm, start, end - start, seg_prot(ph->flags), MAP_PRIVATE | MAP_FIXED,
-			 &file, ALIGN_DOWN(ph->offset, PAGE_SIZE));
-	return r;
+	return vm_mmap(mm, start, end - start, seg_prot(ph->flags), MAP_PRIVATE | MAP_FIXED, file,
+		       ALIGN_DOWN(ph->offset, PAGE_SIZE));
 }
 
 /* After switching to the new space: copy the file part of writable segments in. */
-static int fill_segments(const struct initrd_file *f, const struct elf64_phdr *ph, unsigned n,
-			 uint64_t base)
+static int fill_segments(const struct elf_image *img, uint64_t base)
 {
-	for (unsigned i = 0; i < n; i++) {
-		if (ph[i].type != PT_LOAD || !(ph[i].flags & PF_W))
+	for (unsigned i = 0; i < img->eh.phnum; i++) {
+		const struct elf64_phdr *ph = &img->ph[i];
+		if (ph->type != PT_LOAD || !(ph->flags & PF_W))
 			continue;
-		uint64_t va = ph[i].vaddr + base, pg = ALIGN_DOWN(va, PAGE_SIZE);
-		uint64_t off = ph[i].offset - (va - pg);
-		if (arch_copy_to_user((void *)pg, f->data + off, ph[i].filesz + (va - pg)))
+		uint64_t va = ph->vaddr + base, pg = ALIGN_DOWN(va, PAGE_SIZE);
+		uint64_t off = ph->offset - (va - pg), n = ph->filesz + (va - pg);
+		if (vfs_pread(img->f, (void *)pg, n, off, true) != (long)n)
 			return -EFAULT;
 	}
 	return 0;
@@ -174,7 +185,7 @@ static uint64_t stack_size(void)
 /* The point of no return: the caller's other threads die, its files and signal actions
  * become its own, and mm replaces its address space. 0, or -errno (mm dropped) when it was
  * killed meanwhile: the pending SIGKILL ends it on its way out. */
-static long exec_switch(const char *path, struct mm *mm)
+static long exec_switch(const char *name, struct mm *mm)
 {
 	struct task *t = current_task();
 	long err = t->group ? task_exec_dethread() : 0;
@@ -183,7 +194,7 @@ static long exec_switch(const char *path, struct mm *mm)
 		return err;
 	}
 	if ((t->fdt && vfs_exec_files(t)) || (t->sig && sig_exec(t))) {
-		printk(KERN_ERR "exec: %s: out of memory past the point of no return\n", path);
+		printk(KERN_ERR "exec: %s: out of memory past the point of no return\n", name);
 		mm_put(mm);
 		task_exit_group(SIGSEGV); /* as Linux: the old image is gone in part */
 	}
@@ -197,54 +208,69 @@ static long exec_switch(const char *path, struct mm *mm)
 	return 0;
 }
 
-/* Load path into a new address space and switch the current task to it. On success regs are
- * set for the program's first instruction and 0 is returned; on failure before the switch the
- * old address space is untouched and -errno is returned. */
-static long exec_load(const char *path, struct exec_args *a, struct user_regs *regs)
+/* Map every segment of img and the stack into mm; the heap start and the program headers'
+ * address in *top and *phdr. */
+static long build_mm(struct mm *mm, struct elf_image *img, uint64_t base, uint64_t *top,
+		     uint64_t *phdr)
 {
-	const struct initrd_file *f = initrd_lookup(path);
-	const struct elf64_ehdr *eh;
-	if (!f)
-		return -ENOENT;
-	const struct elf64_phdr *ph = check_elf(f, &eh);
-	if (!ph)
-		return -ENOEXEC;
-	uint64_t base = eh->type == ET_DYN ? DYN_BASE : 0, top = 0, phdr = 0;
-	struct mm *mm = mm_create();
-	if (!mm)
-		return -ENOMEM;
-	long err = 0;
+	const struct elf64_ehdr *eh = &img->eh;
+	struct vm_file file, exe;
+	long err = vfs_file_vm(img->f, true, &exe); /* -ETXTBSY while open for writing */
+	if (err)
+		return err;
+	mm_set_exe(mm, &exe);
+	err = vfs_file_vm(img->f, false, &file);
 	for (unsigned i = 0; i < eh->phnum && !err; i++) {
-		if (ph[i].type == PT_INTERP)
+		const struct elf64_phdr *ph = &img->ph[i];
+		if (ph->type == PT_INTERP)
 			err = -ENOEXEC; /* dynamic programs: not supported, build with -static */
-		if (ph[i].type != PT_LOAD)
+		if (ph->type != PT_LOAD)
 			continue;
-		long r = map_segment(mm, f, &ph[i], base);
+		long r = map_segment(mm, img, ph, base, &file);
 		err = r < 0 ? r : 0;
-		top = MAX(top, ph[i].vaddr + base + ph[i].memsz);
-		if (eh->phoff >= ph[i].offset && eh->phoff < ph[i].offset + ph[i].filesz)
-			phdr = ph[i].vaddr + base + (eh->phoff - ph[i].offset);
+		*top = MAX(*top, ph->vaddr + base + ph->memsz);
+		if (eh->phoff >= ph->offset && eh->phoff < ph->offset + ph->filesz)
+			*phdr = ph->vaddr + base + (eh->phoff - ph->offset);
 	}
+	if (file.ops)
+		file.ops->put(file.file);
 	if (!err) {
 		uint64_t size = stack_size();
 		long r = vm_mmap(mm, STACK_TOP - size, size, PT_READ | PT_WRITE,
 				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_STACK, NULL, 0);
 		err = r < 0 ? r : 0;
 	}
+	return err;
+}
+
+/* Load the program open at img->f into a new address space and switch the current task to
+ * it. On success regs are set for the program's first instruction and 0 is returned; on
+ * failure before the switch the old address space is untouched and -errno is returned. */
+static long exec_load(struct elf_image *img, struct exec_args *a, struct user_regs *regs)
+{
+	long err = read_elf(img);
+	if (err)
+		return err;
+	const struct elf64_ehdr *eh = &img->eh;
+	uint64_t base = eh->type == ET_DYN ? DYN_BASE : 0, top = 0, phdr = 0;
+	struct mm *mm = mm_create();
+	if (!mm)
+		return -ENOMEM;
+	err = build_mm(mm, img, base, &top, &phdr);
 	if (err) {
 		mm_put(mm);
 		return err;
 	}
 	vm_brk_init(mm, ALIGN_UP(top, PAGE_SIZE));
-	err = exec_switch(path, mm);
+	err = exec_switch(a->name, mm);
 	if (err)
 		return err;
 	struct task *t = current_task();
 	uint64_t sp = 0;
-	if (!fill_segments(f, ph, eh->phnum, base))
+	if (!fill_segments(img, base))
 		sp = build_stack(a, phdr, eh->phnum, eh->entry + base);
 	if (!sp) {
-		printk(KERN_ERR "exec: %s: could not set up the new image\n", path);
+		printk(KERN_ERR "exec: %s: could not set up the new image\n", a->name);
 		task_exit_group(SIGSEGV);
 	}
 	strlcpy(t->name, a->name, sizeof(t->name));
@@ -257,6 +283,7 @@ static long exec_load(const char *path, struct exec_args *a, struct user_regs *r
 
 #define EXEC_STRINGS_MAX 8192
 #define EXEC_ARGS_MAX 64
+#define PATH_LEN_MAX 4096 /* PATH_MAX, with the NUL */
 
 static long add_string(struct exec_args *a, const char *s, bool user)
 {
@@ -302,25 +329,35 @@ static long add_vector(struct exec_args *a, const char *const *v, bool user, uns
 long task_execve(const char *path, const char *const *argv, const char *const *envp,
 		 struct user_regs *regs, bool user)
 {
-	char kpath[256];
 	struct exec_args a = {0};
-	if (user) {
-		long n = arch_strncpy_from_user(kpath, path, sizeof(kpath));
-		if (n < 0)
-			return n;
-	} else {
-		strlcpy(kpath, path, sizeof(kpath));
+	struct elf_image *img = kzalloc(sizeof(*img));
+	char *kpath = kmalloc(PATH_LEN_MAX);
+	long err = img && kpath ? 0 : -ENOMEM;
+	if (!err && user) {
+		long n = arch_strncpy_from_user(kpath, path, PATH_LEN_MAX);
+		err = n < 0 ? n : n == 0 ? -ENOENT : 0;
+	} else if (!err) {
+		strlcpy(kpath, path, PATH_LEN_MAX);
 	}
-	a.buf = kmalloc(EXEC_STRINGS_MAX);
-	if (!a.buf)
-		return -ENOMEM;
-	long err = add_vector(&a, argv, user, &a.argc);
+	int open_err = 0;
+	if (!err && !(img->f = vfs_open_exec(kpath, false, &open_err)))
+		err = open_err;
+	if (!err)
+		img->size = vfs_file_size(img->f);
+	if (!err && !(a.buf = kmalloc(EXEC_STRINGS_MAX)))
+		err = -ENOMEM;
+	if (!err)
+		err = add_vector(&a, argv, user, &a.argc);
 	if (!err)
 		err = add_vector(&a, envp, user, &a.envc);
-	const char *slash = strrchr(kpath, '/');
+	const char *slash = kpath ? strrchr(kpath, '/') : NULL;
 	a.name = slash ? slash + 1 : kpath;
 	if (!err)
-		err = exec_load(kpath, &a, regs);
+		err = exec_load(img, &a, regs);
+	if (img && img->f)
+		vfs_file_put(img->f);
+	kfree(img);
+	kfree(kpath);
 	kfree(a.buf);
 	return err;
 }

@@ -234,6 +234,10 @@ __noreturn void task_exit(int wait_status)
 		vfs_fdt_put(t->fdt);
 		t->fdt = NULL;
 	}
+	if (t->fs) {
+		vfs_fs_put(t->fs);
+		t->fs = NULL;
+	}
 	struct process_end pe = {0};
 	bool last = false;
 	irqflags_t f = sig_tree_lock();

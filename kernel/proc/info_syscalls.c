@@ -5,7 +5,7 @@
  * version whose ABI it follows, "6.1.0", with "-mcrk" after it (the way distributions add
  * their suffix): a program (or user/utest.h's on_mcrk) that wants to know it runs on MCRK
  * looks for that suffix; version carries "MCRK" too.
- * getrandom is NOT cryptographic: an xorshift stream seeded from the time-stamp counter. */
+ * getrandom is NOT cryptographic: include/random.h's xorshift stream. */
 #include "arch/context.h"
 #include "arch/cpu.h"
 #include "arch/mmu.h"
@@ -15,6 +15,7 @@
 #include "kstring.h"
 #include "printk.h"
 #include "proc_priv.h"
+#include "random.h"
 #include "sig.h"
 #include "syscall.h"
 
@@ -73,19 +74,6 @@ static long sys_sysinfo(const struct syscall_args *a)
 }
 SYSCALL_DEFINE(99, sys_sysinfo);
 
-static uint64_t random_state;
-
-/* The next 64 bits of the stream: a xorshift step over a state mixed with the time-stamp
- * counter. Any context; lock-free (a race only mixes two draws). */
-static uint64_t random_u64(void)
-{
-	uint64_t x = __atomic_load_n(&random_state, __ATOMIC_RELAXED);
-	x ^= arch_timestamp() * 0x9e3779b97f4a7c15ull;
-	x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-	__atomic_store_n(&random_state, x, __ATOMIC_RELAXED);
-	return x * 0x2545f4914f6cdd1dull;
-}
-
 /* getrandom(buf, count, flags): count bytes (at most INT_MAX), in chunks; a signal between
  * pages stops it early with what was filled, as Linux. */
 static long sys_getrandom(const struct syscall_args *a)
@@ -97,10 +85,9 @@ static long sys_getrandom(const struct syscall_args *a)
 	if ((flags & (GRND_INSECURE | GRND_RANDOM)) == (GRND_INSECURE | GRND_RANDOM))
 		return -EINVAL;
 	while (done < n) {
-		uint64_t buf[RANDOM_CHUNK / 8];
-		for (unsigned i = 0; i < ARRAY_SIZE(buf); i++)
-			buf[i] = random_u64();
+		uint8_t buf[RANDOM_CHUNK];
 		size_t k = MIN(n - done, sizeof(buf));
+		random_bytes(buf, k);
 		if (arch_copy_to_user(ubuf + done, buf, k))
 			return done ? (long)done : -EFAULT;
 		done += k;

@@ -57,7 +57,7 @@ static void default_limits(struct rlimit64 *r)
 	r[RLIMIT_STACK].cur = 8ull << 20;
 	r[RLIMIT_CORE].cur = 0;
 	r[RLIMIT_NPROC] = (struct rlimit64){TASK_NPROC_MAX, TASK_NPROC_MAX};
-	r[RLIMIT_NOFILE] = (struct rlimit64){TASK_MAX_FILES, TASK_MAX_FILES};
+	r[RLIMIT_NOFILE] = (struct rlimit64){TASK_NOFILE_DEFAULT, TASK_MAX_FILES};
 	r[RLIMIT_MEMLOCK] = (struct rlimit64){8ull << 20, 8ull << 20};
 	r[11] = (struct rlimit64){TASK_NPROC_MAX, TASK_NPROC_MAX}; /* RLIMIT_SIGPENDING */
 	r[12] = (struct rlimit64){819200, 819200};		      /* RLIMIT_MSGQUEUE */

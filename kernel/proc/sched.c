@@ -26,6 +26,7 @@
 #include "percpu.h"
 #include "printk.h"
 #include "proc_priv.h"
+#include "sig.h"
 #include "task.h"
 #include "vm.h"
 #include "work.h"
@@ -366,6 +367,21 @@ int sleep_ns(uint64_t ns)
 	sleep_until_locked(deadline ? deadline : 1);
 	spin_unlock_irqrestore(&sched_lock, f);
 	return (t->flags & TIF_SIGPENDING) ? -EINTR : 0;
+}
+
+int sched_sleep_until(uint64_t deadline_ns, const uint32_t *woken)
+{
+	irqflags_t f = spin_lock_irqsave(&sched_lock);
+	struct task *t = current_task();
+	bool timed_out = deadline_ns && arch_time_ns() >= deadline_ns;
+	if (!timed_out && !__atomic_load_n(woken, __ATOMIC_ACQUIRE) && !sig_pending(t)) {
+		sleep_until_locked(deadline_ns);
+		timed_out = deadline_ns && arch_time_ns() >= deadline_ns;
+	}
+	spin_unlock_irqrestore(&sched_lock, f);
+	if (sig_pending(t))
+		return -EINTR;
+	return timed_out && !__atomic_load_n(woken, __ATOMIC_ACQUIRE) ? -ETIMEDOUT : 0;
 }
 
 /* A signal or machine-check work arrived for t: wake it if it sleeps; if it runs on another

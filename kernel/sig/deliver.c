@@ -296,22 +296,45 @@ static void sleep_until_signal(struct task *t)
 	}
 }
 
-long sys_rt_sigsuspend(const uint64_t *uset, size_t sigsetsize)
+/* The temporary mask of rt_sigsuspend, ppoll and pselect6; see sig.h. */
+void sig_set_temp_mask(uint64_t mask)
 {
 	struct task *t = current_task();
+	irqflags_t f = sig_lock(t);
+	if (!t->sig->restore_blocked)
+		t->sig->saved_blocked = t->sig->blocked;
+	t->sig->restore_blocked = true;
+	struct cpumask kick = {0};
+	set_blocked_locked(t, mask, &kick);
+	sig_unlock(t, f);
+	sched_kick_cpus(&kick);
+}
+
+/* Put the mask sig_set_temp_mask saved back (a call that ends without a signal). */
+void sig_restore_temp_mask(void)
+{
+	struct task *t = current_task();
+	irqflags_t f = sig_lock(t);
+	struct cpumask kick = {0};
+	if (t->sig->restore_blocked) {
+		t->sig->restore_blocked = false;
+		set_blocked_locked(t, t->sig->saved_blocked, &kick);
+	}
+	sig_unlock(t, f);
+	sched_kick_cpus(&kick);
+	if (sig_pending(t))
+		task_set_flag(t, TIF_SIGPENDING);
+}
+
+long sys_rt_sigsuspend(const uint64_t *uset, size_t sigsetsize)
+{
 	uint64_t set;
 	if (sigsetsize != 8)
 		return -EINVAL;
 	if (arch_copy_from_user(&set, uset, sizeof(set)))
 		return -EFAULT;
-	irqflags_t f = sig_lock(t);
-	t->sig->saved_blocked = t->sig->blocked;
-	t->sig->restore_blocked = true;
-	struct cpumask kick = {0};
-	set_blocked_locked(t, set, &kick);
-	sig_unlock(t, f);
-	sched_kick_cpus(&kick);
-	sleep_until_signal(t);
+	sig_set_temp_mask(set);
+	sleep_until_signal(current_task());
 	return -ERESTARTNOHAND;
 }
 

@@ -1,6 +1,6 @@
 /* Fake user tasks for the host build of kernel/mm/memory_failure.c and kernel/sig, on the
  * real scheduler and process code (kernel/proc) and the fake CPU of fake_context.c; and the
- * VFS calls the host build needs without the VFS. */
+ * registration of pseudo-file-system nodes, which the host build keeps for tests to call. */
 #include "fake_task.h"
 #include "kerrno.h"
 #include "task.h"
@@ -14,7 +14,8 @@
 struct task fake_task_obj = {.pid = 1, .name = "fake"};
 struct task *fake_current = &fake_task_obj;
 
-/* The VFS is not in the host build: remember registered nodes so tests can call them. */
+/* The pseudo file systems are not in the host build: remember registered nodes so tests can
+ * call them. */
 #include "vfs.h"
 const struct vfs_node_ops *fake_node_ops[FAKE_NODES_MAX];
 void *fake_node_priv[FAKE_NODES_MAX];
@@ -31,28 +32,6 @@ int vfs_register_node(const char *path, const struct vfs_node_ops *ops, void *pr
 	return 0;
 }
 
-/* A task's open files: the fake tasks have none (a table is a counter here). */
-static struct fd_table *fake_fdt_new(void)
-{
-	struct fd_table *fdt = calloc(1, sizeof(*fdt));
-	if (fdt)
-		fdt->refs = 1;
-	return fdt;
-}
-struct fd_table *vfs_fdt_dup(struct fd_table *src) { (void)src; return fake_fdt_new(); }
-struct fd_table *vfs_fdt_get(struct fd_table *fdt) { fdt->refs++; return fdt; }
-void vfs_fdt_put(struct fd_table *fdt)
-{
-	if (--fdt->refs == 0)
-		free(fdt);
-}
-int vfs_exec_files(struct task *t) { (void)t; return 0; }
-int vfs_init_task_console(struct task *t)
-{
-	t->fdt = fake_fdt_new();
-	return t->fdt ? 0 : -ENOMEM;
-}
-int vfs_file_backing(int fd, struct vm_file *out) { (void)fd, (void)out; return -EBADF; }
 
 /* ---- several fake tasks (memory_failure tests) ---- */
 

@@ -466,19 +466,22 @@ TEST(mf_clean_file_page_dropped)
 	start();
 	for (unsigned i = 0; i < sizeof(file_bytes); i++)
 		file_bytes[i] = (uint8_t)(i * 7 + 3);
-	struct vm_file f = {file_bytes, sizeof(file_bytes)};
+	struct vt_file vf;
+	vt_file_init(&vf, file_bytes, sizeof(file_bytes), VM_FILE_READ);
 	struct mm *mm = mm_create();
 	REQUIRE(mm);
-	CHECK_EQ(vm_mmap(mm, PG(0), 2 * PAGE_SIZE, PT_READ, MAP_PRIVATE | MAP_FIXED, &f, 0), PG(0));
+	CHECK_EQ(vm_mmap(mm, PG(0), 2 * PAGE_SIZE, PT_READ, MAP_PRIVATE | MAP_FIXED, &vf.vf, 0),
+		 PG(0));
 	struct task *t = fake_task_new(7, mm, MF_KILL_EARLY, true);
 	REQUIRE(t);
 	CHECK_EQ(vm_fault(mm, PG(1), FAULT_READ, true), 0);
 	pfn_t pfn = pfn_at(mm, PG(1));
 	struct page *pg = pfn_to_page(pfn);
 	REQUIRE(pfn);
-	CHECK_EQ(pg->flags, PG_USER | PG_FILE);
+	CHECK_EQ(pg->flags, PG_USER | PG_FILE | PG_UPTODATE);
 	CHECK_EQ(memory_failure(pfn, 0), 0);
 	CHECK(console_has("clean file page: recovered"));
+	CHECK(pg->mapping == NULL); /* out of the cache: the next touch reads it again */
 	CHECK(no_signal(t)); /* even an early-kill task loses nothing */
 	struct vm_page_info info;
 	vm_page_info(mm, PG(1), &info);
@@ -500,6 +503,7 @@ TEST(mf_clean_file_page_dropped)
 	CHECK(console_has("consumed it but maps it no more: nothing to tell"));
 	fake_task_free(t);
 	mm_put(mm);
+	vt_file_release(&vf);
 	CHECK(never_reused(pfn));
 }
 
@@ -845,20 +849,21 @@ TEST(mf_soft_offline_shared_anon_and_free)
 	frame_free(k, 0);
 }
 
-/* A clean file page moves as a file page (PG_FILE kept, the file's bytes on the new frame);
- * a shared anonymous page that no PTE maps any more (MADV_DONTNEED in its only mapper) is
+/* A clean file page moves as a file page (PG_FILE kept, the file's bytes on the new frame,
+ * the page cache's slot on the copy); a shared anonymous page that no PTE maps any more (MADV_DONTNEED in its only mapper) is
  * held by its object's slot alone: the slot follows, and the next touch finds the bytes. */
 TEST(mf_soft_offline_file_page_and_unmapped_shmem)
 {
 	start();
 	for (unsigned i = 0; i < sizeof(file_bytes); i++)
 		file_bytes[i] = (uint8_t)(i * 5 + 1);
-	struct vm_file f = {file_bytes, sizeof(file_bytes)};
+	struct vt_file vf;
+	vt_file_init(&vf, file_bytes, sizeof(file_bytes), VM_FILE_READ);
 	struct mf_soft_report r;
 	struct mm *mm[1] = {mm_create()};
 	REQUIRE(mm[0]);
 	CHECK_EQ(vm_mmap(mm[0], PG(0), 2 * PAGE_SIZE, PT_READ | PT_WRITE, MAP_PRIVATE | MAP_FIXED,
-			 &f, 0), PG(0));
+			 &vf.vf, 0), PG(0));
 	CHECK_EQ(vm_fault(mm[0], PG(1), FAULT_READ, true), 0);
 	pfn_t old = pfn_at(mm[0], PG(1));
 	REQUIRE(old);
@@ -868,12 +873,14 @@ TEST(mf_soft_offline_file_page_and_unmapped_shmem)
 	CHECK(new && new != old && new == r.new_pfn);
 	CHECK_EQ(pfn_to_page(new)->flags & (PG_USER | PG_FILE), PG_USER | PG_FILE);
 	CHECK_EQ(pfn_to_page(old)->flags, PG_HWPOISON | PG_SWPOISON | PG_ISOLATED);
+	CHECK(pfn_to_page(new)->mapping == &vf.pc && pfn_to_page(old)->mapping == NULL);
 	uint8_t *p = vt_page(mm[0], PG(1));
 	CHECK(p && memcmp(p, file_bytes + PAGE_SIZE, PAGE_SIZE) == 0);
 	CHECK_EQ(user_write(mm[0], PG(1), 0x77), 0); /* a private write copies the file page */
 	CHECK(page_is(mm[0], PG(1), 0x77));
 	CHECK(vt_check(mm, 1));
 	CHECK_EQ(vm_munmap(mm[0], PG(0), 2 * PAGE_SIZE), 0);
+	vt_file_release(&vf);
 
 	CHECK_EQ(vm_mmap(mm[0], PG(0), PAGE_SIZE, RW, ANON_SHARED, NULL, 0), PG(0));
 	CHECK_EQ(user_write(mm[0], PG(0), 0x42), 0);

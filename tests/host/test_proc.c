@@ -51,7 +51,7 @@ struct ksigaction_abi {
 
 static struct task *idle;
 
-/* The host's table holds every syscall the host build links (not the VFS's). */
+/* The host's table holds every syscall the host build links. */
 static void syscalls_ready(void)
 {
 	static bool done;

@@ -37,7 +37,7 @@ static struct tmm tm[MAXMM];
 static int ntm;
 static uint64_t rng, next_tag;
 static uint64_t rfile_words[WPAGES * WORDS];
-static const struct vm_file rfile = {rfile_words, sizeof rfile_words};
+static struct vt_file rfile; /* read-only: its pages are shared through its page cache */
 static char what[160]; /* the current operation, for failure messages */
 /* Operations run, by kind, over all seeds (printed, so a reader sees what was covered). */
 enum {
@@ -168,7 +168,7 @@ static bool op_mmap(struct tmm *t)
 	flags |= kind == 3 ? 0 : MAP_ANONYMOUS;
 	snprintf(what, sizeof what, "mmap %d+%d prot %u kind %d", s, n, prot, kind);
 	long r = vm_mmap(t->mm, PG(s), (uint64_t)n * PAGE_SIZE, prot, flags,
-			 kind == 3 ? &rfile : NULL, kind == 3 ? off : 0);
+			 kind == 3 ? &rfile.vf : NULL, kind == 3 ? off : 0);
 	if (r != (long)PG(s))
 		return false;
 	nops[N_MMAP]++;
@@ -235,6 +235,8 @@ static bool op_touch(struct tmm *t, bool write)
 		want = -EACCES;
 	else if (m->poisoned)
 		want = -EHWPOISON;
+	else if (m->fileoff >= (int64_t)sizeof rfile_words)
+		want = -ENXIO; /* past the end of the file (a grown mapping): SIGBUS */
 	snprintf(what, sizeof what, "%s page %d", write ? "write" : "read", s);
 	if (vm_fault(t->mm, PG(s) + rnd() % PAGE_SIZE, access, true) != want)
 		return false;
@@ -450,7 +452,9 @@ TEST(rmap_randomized_vs_bruteforce)
 	for (size_t w = 0; w < ARRAY_SIZE(rfile_words); w++)
 		rfile_words[w] = 0xF11E000000000000ull | w;
 	for (size_t i = 0; i < ARRAY_SIZE(seeds) && !unit_current_failed; i++) {
+		vt_file_init(&rfile, rfile_words, sizeof rfile_words, VM_FILE_READ);
 		run_seed(seeds[i]);
+		vt_file_release(&rfile);
 		vt_check_clean(); /* no frame, anon_vma or page table left after each run */
 	}
 	printf("    ops: fork %ld exit %ld exec %ld mmap %ld munmap %ld mprotect %ld mremap %ld "

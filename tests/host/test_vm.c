@@ -1,6 +1,6 @@
 /* Host tests of kernel/mm address spaces (vm*.c, vma_tree.c) on the fake page tables: demand
  * paging, argument errors, copy-on-write after fork, partial munmap, mprotect splits, shared
- * anonymous memory across fork, read-only file pages, poison markers, brk, MAP_FIXED
+ * anonymous memory across fork, poison markers, brk, MAP_FIXED
  * replacement, the VMA tree's balance, out-of-memory unwinding, and the single-page helpers
  * memory_failure uses. Every test ends by destroying its mms and checking that the frame
  * count returns to its baseline and no anon_vma or chain entry is left. */
@@ -20,28 +20,6 @@
 #define ANON_PRIV (MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)
 #define ANON_SHARED (MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED)
 
-static uint64_t word(struct mm *mm, vaddr_t va)
-{
-	uint64_t *p = vt_page(mm, va);
-	return p ? p[0] : ~0ull;
-}
-
-/* Simulated user write of v at va: fault for write, then store into the frame. */
-static int user_write(struct mm *mm, vaddr_t va, uint64_t v)
-{
-	int r = vm_fault(mm, va, FAULT_WRITE, true);
-	if (r == 0)
-		((uint64_t *)vt_page(mm, va))[0] = v;
-	return r;
-}
-
-static pfn_t pfn_at(struct mm *mm, vaddr_t va)
-{
-	struct vm_page_info info;
-	vm_page_info(mm, va, &info);
-	return info.state == VM_PAGE_PRESENT ? info.pfn : 0;
-}
-
 TEST(vm_anon_demand_zero)
 {
 	vt_start();
@@ -54,11 +32,11 @@ TEST(vm_anon_demand_zero)
 	REQUIRE(p);
 	uint8_t zero[PAGE_SIZE] = {0};
 	CHECK(memcmp(p, zero, PAGE_SIZE) == 0);
-	struct page *pg = pfn_to_page(pfn_at(mm, PG(1)));
+	struct page *pg = pfn_to_page(vt_pfn_at(mm, PG(1)));
 	CHECK_EQ(pg->flags & (PG_USER | PG_FILE), PG_USER);
 	CHECK_EQ(rmap_count(pg), 1);
-	CHECK_EQ(user_write(mm, PG(1), 77), 0);
-	CHECK_EQ(word(mm, PG(1)), 77);
+	CHECK_EQ(vt_user_write(mm, PG(1), 77), 0);
+	CHECK_EQ(vt_word(mm, PG(1)), 77);
 	CHECK(vt_check(&mm, 1));
 	CHECK_EQ(vm_munmap(mm, PG(0), 4 * PAGE_SIZE), 0);
 	CHECK_EQ(vt_nr_mapped(), 0);
@@ -71,7 +49,10 @@ TEST(vm_mmap_errors)
 {
 	vt_start();
 	struct mm *mm = mm_create();
-	struct vm_file f = {"abc", 3};
+	struct vt_file vf, wo;
+	vt_file_init(&vf, "abc", 3, VM_FILE_READ);
+	vt_file_init(&wo, "abc", 3, VM_FILE_WRITE);
+	struct vm_file f = vf.vf;
 	REQUIRE(mm);
 	CHECK_EQ(vm_mmap(mm, 0, 0, RW, MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0), -EINVAL);
 	CHECK_EQ(vm_mmap(mm, 0, 4096, 8, MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0), -EINVAL);
@@ -82,7 +63,9 @@ TEST(vm_mmap_errors)
 	CHECK_EQ(vm_mmap(mm, 0, 4096, RW, MAP_PRIVATE | MAP_ANONYMOUS, &f, 0), -EINVAL);
 	CHECK_EQ(vm_mmap(mm, 0, 4096, PT_READ, MAP_PRIVATE, NULL, 0), -EINVAL);
 	CHECK_EQ(vm_mmap(mm, 0, 4096, PT_READ, MAP_PRIVATE, &f, 100), -EINVAL);
-	CHECK_EQ(vm_mmap(mm, 0, 4096, RW, MAP_SHARED, &f, 0), -EACCES);
+	CHECK_EQ(vm_mmap(mm, 0, 4096, RW, MAP_SHARED, &f, 0), -EACCES); /* not open for writing */
+	CHECK_EQ(vm_mmap(mm, 0, 4096, PT_READ, MAP_PRIVATE, &wo.vf, 0), -EACCES); /* nor reading */
+	CHECK_EQ(vf.refs + wo.refs, 0);
 	CHECK_EQ(vm_mmap(mm, 0, 4096, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, NULL, 0),
 		 -EINVAL);
 	CHECK_EQ(vm_mmap(mm, 0, 4096, RW, ANON_PRIV, NULL, 0), -EPERM);
@@ -138,8 +121,8 @@ TEST(vm_fork_cow_break)
 	struct mm *p = mm_create();
 	REQUIRE(p);
 	CHECK_EQ(vm_mmap(p, PG(0), 2 * PAGE_SIZE, RW, ANON_PRIV, NULL, 0), PG(0));
-	CHECK_EQ(user_write(p, PG(0), 0xAAAA), 0);
-	pfn_t orig = pfn_at(p, PG(0));
+	CHECK_EQ(vt_user_write(p, PG(0), 0xAAAA), 0);
+	pfn_t orig = vt_pfn_at(p, PG(0));
 	struct mm *c = mm_fork(p);
 	REQUIRE(c);
 	struct mm *both[2] = {p, c};
@@ -154,20 +137,20 @@ TEST(vm_fork_cow_break)
 	CHECK(vt_check(both, 2));
 	/* the child writes: it gets a copy, the parent's data is intact */
 	CHECK_EQ(vm_fault(c, PG(0), FAULT_WRITE, true), 0);
-	CHECK(pfn_at(c, PG(0)) != orig);
-	CHECK_EQ(word(c, PG(0)), 0xAAAA); /* copied contents */
+	CHECK(vt_pfn_at(c, PG(0)) != orig);
+	CHECK_EQ(vt_word(c, PG(0)), 0xAAAA); /* copied contents */
 	((uint64_t *)vt_page(c, PG(0)))[0] = 0xCCCC;
-	CHECK_EQ(word(p, PG(0)), 0xAAAA);
+	CHECK_EQ(vt_word(p, PG(0)), 0xAAAA);
 	CHECK_EQ(pfn_to_page(orig)->refcount, 1);
 	CHECK(vt_check(both, 2));
 	/* the parent writes now: sole holder, the frame is reused in place */
 	CHECK_EQ(vm_fault(p, PG(0), FAULT_WRITE, true), 0);
-	CHECK_EQ(pfn_at(p, PG(0)), orig);
+	CHECK_EQ(vt_pfn_at(p, PG(0)), orig);
 	vm_page_info(p, PG(0), &ip);
 	CHECK_EQ(ip.prot, RW);
 	CHECK(vt_check(both, 2));
 	mm_put(p);
-	CHECK_EQ(word(c, PG(0)), 0xCCCC);
+	CHECK_EQ(vt_word(c, PG(0)), 0xCCCC);
 	CHECK(vt_check(&c, 1));
 	mm_put(c);
 	vt_check_clean();
@@ -180,7 +163,7 @@ TEST(vm_munmap_partial_splits)
 	REQUIRE(mm);
 	CHECK_EQ(vm_mmap(mm, PG(0), 8 * PAGE_SIZE, RW, ANON_PRIV, NULL, 0), PG(0));
 	for (int i = 0; i < 8; i++)
-		CHECK_EQ(user_write(mm, PG(i), 100 + i), 0);
+		CHECK_EQ(vt_user_write(mm, PG(i), 100 + i), 0);
 	uint64_t before = vt_free_frames();
 	CHECK_EQ(vm_munmap(mm, PG(3), 2 * PAGE_SIZE), 0);
 	CHECK_EQ(vt_free_frames(), before + 2);
@@ -189,13 +172,13 @@ TEST(vm_munmap_partial_splits)
 	CHECK_EQ(vm_fault(mm, PG(4), FAULT_READ, true), -EFAULT);
 	for (int i = 0; i < 8; i++)
 		if (i != 3 && i != 4)
-			CHECK_EQ(word(mm, PG(i)), 100 + i);
+			CHECK_EQ(vt_word(mm, PG(i)), 100 + i);
 	CHECK_EQ(vm_munmap(mm, PG(0), PAGE_SIZE), 0); /* head of a VMA */
 	CHECK_EQ(vm_munmap(mm, PG(7), PAGE_SIZE), 0); /* tail of a VMA */
 	CHECK_EQ(vt_nr_vmas(mm), 2);
 	CHECK_EQ(vm_munmap(mm, PG(2), 3 * PAGE_SIZE), 0); /* across a hole */
-	CHECK_EQ(word(mm, PG(1)), 101);
-	CHECK_EQ(word(mm, PG(5)), 105);
+	CHECK_EQ(vt_word(mm, PG(1)), 101);
+	CHECK_EQ(vt_word(mm, PG(5)), 105);
 	CHECK_EQ(vt_nr_mapped(), 3);
 	CHECK(vt_check(&mm, 1));
 	CHECK_EQ(vm_munmap(mm, PG(100), PAGE_SIZE), 0); /* nothing there: fine */
@@ -210,7 +193,7 @@ TEST(vm_mprotect_split_keeps_cow)
 	REQUIRE(p);
 	CHECK_EQ(vm_mmap(p, PG(0), 4 * PAGE_SIZE, RW, ANON_PRIV, NULL, 0), PG(0));
 	for (int i = 0; i < 4; i++)
-		CHECK_EQ(user_write(p, PG(i), 10 + i), 0);
+		CHECK_EQ(vt_user_write(p, PG(i), 10 + i), 0);
 	struct mm *c = mm_fork(p);
 	REQUIRE(c);
 	struct mm *both[2] = {p, c};
@@ -218,13 +201,14 @@ TEST(vm_mprotect_split_keeps_cow)
 	CHECK_EQ(vt_nr_vmas(p), 3);
 	CHECK_EQ(vm_fault(p, PG(1), FAULT_WRITE, true), -EACCES);
 	CHECK_EQ(vm_mprotect(p, PG(1), 2 * PAGE_SIZE, RW), 0);
+	CHECK_EQ(vt_nr_vmas(p), 1); /* one VMA again */
 	struct vm_page_info i1;
 	vm_page_info(p, PG(1), &i1);
 	CHECK_EQ(i1.prot, PT_READ); /* COW page: write stays off until a fault */
 	CHECK(vt_check(both, 2));
-	CHECK_EQ(user_write(p, PG(1), 99), 0);
-	CHECK_EQ(word(c, PG(1)), 11);
-	CHECK_EQ(word(p, PG(1)), 99);
+	CHECK_EQ(vt_user_write(p, PG(1), 99), 0);
+	CHECK_EQ(vt_word(c, PG(1)), 11);
+	CHECK_EQ(vt_word(p, PG(1)), 99);
 	/* exclusive page: mprotect RW gives write at once */
 	CHECK_EQ(vm_mprotect(p, PG(1), PAGE_SIZE, PT_READ), 0);
 	CHECK_EQ(vm_mprotect(p, PG(1), PAGE_SIZE, RW), 0);
@@ -237,7 +221,7 @@ TEST(vm_mprotect_split_keeps_cow)
 	CHECK_EQ(i1.state, VM_PAGE_PRESENT);
 	CHECK_EQ(i1.prot, 0);
 	CHECK_EQ(vm_mprotect(c, PG(0), PAGE_SIZE, PT_READ), 0);
-	CHECK_EQ(word(c, PG(0)), 10);
+	CHECK_EQ(vt_word(c, PG(0)), 10);
 	CHECK(vt_check(both, 2));
 	mm_put(c);
 	mm_put(p);
@@ -250,84 +234,30 @@ TEST(vm_shared_anon_across_fork)
 	struct mm *p = mm_create();
 	REQUIRE(p);
 	CHECK_EQ(vm_mmap(p, PG(0), 4 * PAGE_SIZE, RW, ANON_SHARED, NULL, 0), PG(0));
-	CHECK_EQ(user_write(p, PG(1), 111), 0);
+	CHECK_EQ(vt_user_write(p, PG(1), 111), 0);
 	struct mm *c = mm_fork(p);
 	REQUIRE(c);
 	struct mm *both[2] = {p, c};
-	CHECK_EQ(word(c, PG(1)), 111);
-	CHECK_EQ(pfn_at(c, PG(1)), pfn_at(p, PG(1)));
+	CHECK_EQ(vt_word(c, PG(1)), 111);
+	CHECK_EQ(vt_pfn_at(c, PG(1)), vt_pfn_at(p, PG(1)));
 	struct vm_page_info ic;
 	vm_page_info(c, PG(1), &ic);
 	CHECK_EQ(ic.prot, RW); /* shared: no COW */
 	/* a page first touched by the child after fork is seen by the parent too */
-	CHECK_EQ(user_write(c, PG(3), 333), 0);
+	CHECK_EQ(vt_user_write(c, PG(3), 333), 0);
 	CHECK_EQ(vm_fault(p, PG(3), FAULT_READ, true), 0);
-	CHECK_EQ(word(p, PG(3)), 333);
-	CHECK_EQ(pfn_to_page(pfn_at(p, PG(3)))->refcount, 3); /* 2 PTEs + the object's slot */
+	CHECK_EQ(vt_word(p, PG(3)), 333);
+	CHECK_EQ(pfn_to_page(vt_pfn_at(p, PG(3)))->refcount, 3); /* 2 PTEs + the object's slot */
 	CHECK(vt_check(both, 2));
 	/* a split half still refers to the same object */
 	CHECK_EQ(vm_munmap(p, PG(0), PAGE_SIZE), 0);
-	CHECK_EQ(user_write(p, PG(1), 112), 0);
-	CHECK_EQ(word(c, PG(1)), 112);
+	CHECK_EQ(vt_user_write(p, PG(1), 112), 0);
+	CHECK_EQ(vt_word(c, PG(1)), 112);
 	CHECK(vt_check(both, 2));
 	mm_put(p);
-	CHECK_EQ(word(c, PG(3)), 333);
+	CHECK_EQ(vt_word(c, PG(3)), 333);
 	CHECK(vt_check(&c, 1));
 	mm_put(c);
-	vt_check_clean();
-}
-
-static uint8_t file_bytes[3 * PAGE_SIZE + 100];
-
-TEST(vm_file_pages)
-{
-	vt_start();
-	for (size_t i = 0; i < sizeof file_bytes; i++)
-		file_bytes[i] = (uint8_t)(i * 7 + 3);
-	struct vm_file f = {file_bytes, sizeof file_bytes};
-	struct mm *mm = mm_create();
-	REQUIRE(mm);
-	/* pages 1..3 of the file at PG(0)..PG(2), page 3 is partly past the end */
-	CHECK_EQ(vm_mmap(mm, PG(0), 4 * PAGE_SIZE, RW, MAP_PRIVATE | MAP_FIXED, &f, PAGE_SIZE),
-		 PG(0));
-	CHECK_EQ(vm_fault(mm, PG(0), FAULT_READ, true), 0);
-	CHECK(memcmp(vt_page(mm, PG(0)), file_bytes + PAGE_SIZE, PAGE_SIZE) == 0);
-	struct page *fp = pfn_to_page(pfn_at(mm, PG(0)));
-	CHECK_EQ(fp->flags & (PG_USER | PG_FILE), PG_USER | PG_FILE);
-	struct vm_page_info info;
-	vm_page_info(mm, PG(0), &info);
-	CHECK_EQ(info.prot, PT_READ); /* never written in place */
-	CHECK_EQ(vm_fault(mm, PG(2), FAULT_READ, true), 0);
-	uint8_t *p2 = vt_page(mm, PG(2));
-	CHECK(memcmp(p2, file_bytes + 3 * PAGE_SIZE, 100) == 0);
-	CHECK_EQ(p2[100], 0);
-	CHECK_EQ(p2[PAGE_SIZE - 1], 0);
-	CHECK_EQ(vm_fault(mm, PG(3), FAULT_READ, true), 0); /* wholly past the end: zeros */
-	CHECK_EQ(((uint8_t *)vt_page(mm, PG(3)))[0], 0);
-	/* a write to the file page gives a private anonymous copy */
-	CHECK_EQ(vm_fault(mm, PG(0), FAULT_WRITE, true), 0);
-	struct page *ap = pfn_to_page(pfn_at(mm, PG(0)));
-	CHECK(ap != fp);
-	CHECK_EQ(ap->flags & PG_FILE, 0);
-	CHECK(memcmp(page_to_virt(ap), file_bytes + PAGE_SIZE, PAGE_SIZE) == 0);
-	/* first touch by write: straight to an anonymous copy */
-	CHECK_EQ(vm_fault(mm, PG(1), FAULT_WRITE, true), 0);
-	CHECK_EQ(pfn_to_page(pfn_at(mm, PG(1)))->flags & PG_FILE, 0);
-	CHECK(memcmp(vt_page(mm, PG(1)), file_bytes + 2 * PAGE_SIZE, PAGE_SIZE) == 0);
-	CHECK(vt_check(&mm, 1));
-	/* a shared read-only file mapping can never become writable */
-	CHECK_EQ(vm_mmap(mm, PG(8), PAGE_SIZE, PT_READ, MAP_SHARED | MAP_FIXED, &f, 0), PG(8));
-	CHECK_EQ(vm_mprotect(mm, PG(8), PAGE_SIZE, RW), -EACCES);
-	/* a clean file page may be dropped and is re-read on next touch */
-	CHECK_EQ(vm_fault(mm, PG(8), FAULT_READ, true), 0);
-	pfn_t old = pfn_at(mm, PG(8));
-	CHECK_EQ(vm_unmap_page(mm, PG(8), old), 0);
-	CHECK_EQ(vm_unmap_page(mm, PG(8), old), -ENOENT);
-	CHECK(vt_page(mm, PG(8)) == NULL);
-	CHECK_EQ(vm_fault(mm, PG(8), FAULT_READ, true), 0);
-	CHECK(memcmp(vt_page(mm, PG(8)), file_bytes, PAGE_SIZE) == 0);
-	CHECK(vt_check(&mm, 1));
-	mm_put(mm);
 	vt_check_clean();
 }
 
@@ -341,7 +271,7 @@ static struct mm *two_written_pages(void)
 {
 	struct mm *p = mm_create();
 	if (p && (vm_mmap(p, PG(0), 2 * PAGE_SIZE, RW, ANON_PRIV, NULL, 0) != (long)PG(0) ||
-		  user_write(p, PG(0), 5) || user_write(p, PG(1), 6)))
+		  vt_user_write(p, PG(0), 5) || vt_user_write(p, PG(1), 6)))
 		return NULL;
 	return p;
 }
@@ -354,7 +284,7 @@ TEST(vm_poison_tell_once)
 	vt_start();
 	struct mm *p = two_written_pages();
 	REQUIRE(p);
-	pfn_t bad = pfn_at(p, PG(0));
+	pfn_t bad = vt_pfn_at(p, PG(0));
 	int n = 0;
 	CHECK(!vm_poison_tell(p, PG(0), bad, false, count_tell, &n)); /* present: no marker */
 	CHECK(!vm_poison_tell(p, PG(2), VM_ANY_PFN, false, count_tell, &n)); /* nothing there */
@@ -385,7 +315,7 @@ TEST(vm_poison_markers)
 	REQUIRE(p);
 	struct mm *c = mm_fork(p);
 	REQUIRE(c);
-	pfn_t bad = pfn_at(p, PG(0));
+	pfn_t bad = vt_pfn_at(p, PG(0));
 	struct page *pg = pfn_to_page(bad);
 	CHECK_EQ(vm_set_poison(p, PG(0), bad + 1), -ENOENT); /* wrong frame */
 	CHECK_EQ(vm_set_poison(p, PG(0) + 17, bad), 0);
@@ -400,7 +330,7 @@ TEST(vm_poison_markers)
 	CHECK_EQ(vm_fault(p, PG(0), FAULT_WRITE, false), -EHWPOISON);
 	CHECK_EQ(vm_fault(p, PG(0), FAULT_EXEC, true), -EACCES); /* protection is checked first */
 	CHECK_EQ(vm_fault(p, PG(1), FAULT_WRITE, true), 0);	 /* other pages unharmed */
-	CHECK_EQ(word(p, PG(1)), 6);
+	CHECK_EQ(vt_word(p, PG(1)), 6);
 	struct mm *g = mm_fork(p); /* the marker is inherited */
 	REQUIRE(g);
 	struct mm *all[3] = {p, c, g};
@@ -438,37 +368,37 @@ TEST(vm_madvise_dontneed)
 	CHECK_EQ(vm_mmap(mm, PG(4), PAGE_SIZE, RW, ANON_SHARED, NULL, 0), PG(4));
 	CHECK_EQ(vm_mmap(mm, PG(6), PAGE_SIZE, RW, ANON_PRIV | MAP_LOCKED, NULL, 0), PG(6));
 	for (int i = 0; i < 3; i++)
-		CHECK_EQ(user_write(mm, PG(i), 10 + i), 0);
-	CHECK_EQ(user_write(mm, PG(4), 44), 0);
+		CHECK_EQ(vt_user_write(mm, PG(i), 10 + i), 0);
+	CHECK_EQ(vt_user_write(mm, PG(4), 44), 0);
 	uint64_t free0 = vt_free_frames();
 	/* private: the frame goes back, the next touch reads zeros; the neighbours stay */
 	CHECK_EQ(vm_madvise_dontneed(mm, PG(1), 1), 0); /* the length is rounded up */
 	CHECK_EQ(vt_free_frames(), free0 + 1);
 	CHECK(vt_page(mm, PG(1)) == NULL);
 	CHECK_EQ(vm_fault(mm, PG(1), FAULT_READ, true), 0);
-	CHECK_EQ(word(mm, PG(1)), 0);
-	CHECK_EQ(word(mm, PG(0)), 10);
-	CHECK_EQ(word(mm, PG(2)), 12);
+	CHECK_EQ(vt_word(mm, PG(1)), 0);
+	CHECK_EQ(vt_word(mm, PG(0)), 10);
+	CHECK_EQ(vt_word(mm, PG(2)), 12);
 	/* a lost page: the marker goes too, and the program gets a fresh zeroed page */
-	pfn_t bad = pfn_at(mm, PG(2));
+	pfn_t bad = vt_pfn_at(mm, PG(2));
 	struct page *pg = pfn_to_page(bad);
 	__atomic_fetch_or(&pg->flags, PG_HWPOISON, __ATOMIC_SEQ_CST);
 	CHECK_EQ(vm_set_poison(mm, PG(2), bad), 0);
 	CHECK_EQ(vm_fault(mm, PG(2), FAULT_READ, true), -EHWPOISON);
 	CHECK_EQ(vm_madvise_dontneed(mm, PG(2), PAGE_SIZE), 0);
-	CHECK_EQ(user_write(mm, PG(2), 99), 0);
-	CHECK(pfn_at(mm, PG(2)) != bad);
-	CHECK_EQ(word(mm, PG(2)), 99);
+	CHECK_EQ(vt_user_write(mm, PG(2), 99), 0);
+	CHECK(vt_pfn_at(mm, PG(2)) != bad);
+	CHECK_EQ(vt_word(mm, PG(2)), 99);
 	/* shared: the mapping goes, the data stays in the shared object */
 	CHECK_EQ(vm_madvise_dontneed(mm, PG(4), PAGE_SIZE), 0);
 	CHECK(vt_page(mm, PG(4)) == NULL);
 	CHECK_EQ(vm_fault(mm, PG(4), FAULT_READ, true), 0);
-	CHECK_EQ(word(mm, PG(4)), 44);
+	CHECK_EQ(vt_word(mm, PG(4)), 44);
 	/* a hole is -ENOMEM but the mapped part is still dropped; locked memory is -EINVAL */
 	CHECK_EQ(vm_madvise_dontneed(mm, PG(0), 4 * PAGE_SIZE), -ENOMEM);
 	CHECK(vt_page(mm, PG(0)) == NULL);
 	CHECK_EQ(vm_madvise_dontneed(mm, PG(6), PAGE_SIZE), -EINVAL);
-	CHECK_EQ(word(mm, PG(6)), 0); /* still there (populated by MAP_LOCKED) */
+	CHECK_EQ(vt_word(mm, PG(6)), 0); /* still there (populated by MAP_LOCKED) */
 	CHECK(vt_page(mm, PG(6)) != NULL);
 	CHECK_EQ(vm_madvise_dontneed(mm, PG(0) + 1, PAGE_SIZE), -EINVAL);
 	CHECK_EQ(vm_madvise_dontneed(mm, PG(0), 0), 0);
@@ -501,7 +431,7 @@ TEST(vm_mlock_munlock)
 	CHECK(flags_at(mm, PG(1)) & VM_LOCKED);
 	CHECK(flags_at(mm, PG(2)) & VM_LOCKED);
 	CHECK(!(flags_at(mm, PG(0)) & VM_LOCKED) && !(flags_at(mm, PG(3)) & VM_LOCKED));
-	CHECK(pfn_at(mm, PG(1)) && pfn_at(mm, PG(2)) && !pfn_at(mm, PG(3))); /* faulted in */
+	CHECK(vt_pfn_at(mm, PG(1)) && vt_pfn_at(mm, PG(2)) && !vt_pfn_at(mm, PG(3))); /* faulted in */
 	CHECK_EQ(vm_madvise_dontneed(mm, PG(1), PAGE_SIZE), -EINVAL);	   /* locked */
 	CHECK_EQ(vm_mlock(mm, PG(3), 2 * PAGE_SIZE, true), -ENOMEM);	   /* runs off the end */
 	CHECK_EQ(vm_mlock(mm, PG(0), 0, true), 0);
@@ -522,11 +452,11 @@ TEST(vm_shared_poisoned_slot)
 	CHECK_EQ(vm_mmap(p, PG(0), PAGE_SIZE, RW, ANON_SHARED, NULL, 0), PG(0));
 	struct mm *c = mm_fork(p); /* has the VMA, but no PTE: the page is not touched yet */
 	REQUIRE(c);
-	CHECK_EQ(user_write(p, PG(0), 1), 0);
+	CHECK_EQ(vt_user_write(p, PG(0), 1), 0);
 	struct mm *d = mm_fork(p); /* has the PTE */
 	REQUIRE(d);
 	struct mm *all[3] = {p, c, d};
-	pfn_t bad = pfn_at(p, PG(0));
+	pfn_t bad = vt_pfn_at(p, PG(0));
 	struct page *pg = pfn_to_page(bad);
 	/* what memory_failure does: flag the frame, then leave markers where it is mapped */
 	__atomic_fetch_or(&pg->flags, PG_HWPOISON, __ATOMIC_SEQ_CST);
@@ -590,12 +520,12 @@ TEST(vm_fixed_replaces_and_populate)
 	REQUIRE(mm);
 	CHECK_EQ(vm_mmap(mm, PG(0), 4 * PAGE_SIZE, RW, ANON_PRIV | MAP_POPULATE, NULL, 0), PG(0));
 	CHECK_EQ(vt_nr_mapped(), 4); /* populated */
-	CHECK_EQ(user_write(mm, PG(1), 9), 0);
+	CHECK_EQ(vt_user_write(mm, PG(1), 9), 0);
 	uint64_t before = vt_free_frames();
 	CHECK_EQ(vm_mmap(mm, PG(1), 2 * PAGE_SIZE, PT_READ, ANON_PRIV, NULL, 0), PG(1));
 	CHECK_EQ(vt_free_frames(), before + 2);
 	CHECK_EQ(vm_fault(mm, PG(1), FAULT_READ, true), 0);
-	CHECK_EQ(word(mm, PG(1)), 0); /* fresh memory, the old contents are gone */
+	CHECK_EQ(vt_word(mm, PG(1)), 0); /* fresh memory, the old contents are gone */
 	CHECK_EQ(vt_nr_vmas(mm), 3);
 	CHECK_EQ(vm_mmap(mm, PG(10), 2 * PAGE_SIZE, RW, ANON_PRIV | MAP_LOCKED, NULL, 0), PG(10));
 	CHECK_EQ(vt_nr_mapped(), 5);
@@ -611,13 +541,13 @@ TEST(vm_replace_page_soft_offline)
 	REQUIRE(p);
 	CHECK_EQ(vm_mmap(p, PG(0), PAGE_SIZE, RW, ANON_PRIV, NULL, 0), PG(0));
 	CHECK_EQ(vm_mmap(p, PG(1), PAGE_SIZE, RW, ANON_SHARED, NULL, 0), PG(1));
-	CHECK_EQ(user_write(p, PG(0), 42), 0);
-	CHECK_EQ(user_write(p, PG(1), 43), 0);
+	CHECK_EQ(vt_user_write(p, PG(0), 42), 0);
+	CHECK_EQ(vt_user_write(p, PG(1), 43), 0);
 	struct mm *c = mm_fork(p);
 	REQUIRE(c);
 	struct mm *both[2] = {p, c};
 	for (int i = 0; i < 2; i++) {
-		pfn_t old = pfn_at(p, PG(i));
+		pfn_t old = vt_pfn_at(p, PG(i));
 		struct page *np = frame_alloc(0, PG_USER); /* what soft offline would do */
 		REQUIRE(np);
 		memcpy(page_to_virt(np), page_to_virt(pfn_to_page(old)), PAGE_SIZE);
@@ -626,14 +556,14 @@ TEST(vm_replace_page_soft_offline)
 		CHECK_EQ(vm_replace_page(c, PG(i), old, np), 0);
 		CHECK_EQ(vm_replace_page(c, PG(i), old, np), -ENOENT);
 		upage_put(np); /* drop the caller's reference */
-		CHECK_EQ(pfn_at(p, PG(i)), page_to_pfn(np));
-		CHECK_EQ(word(c, PG(i)), 42 + i);
+		CHECK_EQ(vt_pfn_at(p, PG(i)), page_to_pfn(np));
+		CHECK_EQ(vt_word(c, PG(i)), 42 + i);
 		CHECK(vt_check(both, 2));
 	}
 	struct mm *g = mm_fork(c); /* the shared object now hands out the new frame */
 	REQUIRE(g);
 	CHECK_EQ(vm_fault(g, PG(1), FAULT_READ, true), 0);
-	CHECK_EQ(pfn_at(g, PG(1)), pfn_at(p, PG(1)));
+	CHECK_EQ(vt_pfn_at(g, PG(1)), vt_pfn_at(p, PG(1)));
 	mm_put(g);
 	mm_put(c);
 	mm_put(p);
@@ -647,7 +577,7 @@ TEST(vm_out_of_memory_unwinds)
 	REQUIRE(p);
 	CHECK_EQ(vm_mmap(p, PG(0), 8 * PAGE_SIZE, RW, ANON_PRIV | MAP_POPULATE, NULL, 0), PG(0));
 	CHECK_EQ(vm_mmap(p, PG(8), 8 * PAGE_SIZE, RW, ANON_SHARED | MAP_POPULATE, NULL, 0), PG(8));
-	CHECK_EQ(vm_set_poison(p, PG(3), pfn_at(p, PG(3))), 0);
+	CHECK_EQ(vm_set_poison(p, PG(3), vt_pfn_at(p, PG(3))), 0);
 	for (long n = 0; n < 20; n++) { /* fail the n-th page-table operation of a fork */
 		fake_mmu_fail_after = n;
 		struct mm *c = mm_fork(p);

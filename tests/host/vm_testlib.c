@@ -5,6 +5,7 @@
 #include "fake_arch.h"
 #include "fake_mmu.h"
 #include "../../include/kmalloc.h"
+#include "../../include/pagecache.h"
 #include "../../include/rmap.h"
 #include "../../kernel/mm/rmap_priv.h"
 #include "../../kernel/mm/vm_priv.h"
@@ -282,8 +283,10 @@ static bool check_frame(pfn_t pfn, const struct seen *s, size_t k, int holds)
 				 (long)s[i].va);
 			return false;
 		}
-		if ((s[i].prot & PT_WRITE) && !s[i].shared &&
-		    (pg->refcount != 1 || (pg->flags & PG_FILE))) {
+		/* writable: a shared file page only once dirty, a private page only alone */
+		bool bad_write = s[i].shared ? (pg->flags & (PG_FILE | PG_DIRTY)) == PG_FILE
+					     : pg->refcount != 1 || (pg->flags & PG_FILE);
+		if ((s[i].prot & PT_WRITE) && bad_write) {
 			snprintf(vt_err, sizeof vt_err,
 				 "pfn %#lx writable in private %#lx, refs %d", (long)pfn,
 				 (long)s[i].va, pg->refcount);
@@ -317,6 +320,8 @@ bool vt_check(struct mm **mms, size_t n)
 	if (sc.ns)
 		qsort(sc.s, sc.ns, sizeof(*sc.s), cmp_seen);
 	count_shm_holds(mms, n, holds);
+	for (pfn_t pfn = 0; pfn < VT_NPFN; pfn++) /* the page cache holds its pages */
+		holds[pfn] += (pfn_to_page(pfn)->flags & PG_FILE) && pfn_to_page(pfn)->mapping;
 	for (pfn_t pfn = 0; ok && pfn < VT_NPFN; pfn++) {
 		size_t j = i;
 		while (j < sc.ns && sc.s[j].pfn == pfn)
@@ -342,6 +347,27 @@ void *vt_page(struct mm *mm, vaddr_t va)
 	if (info.state != VM_PAGE_PRESENT)
 		return NULL;
 	return page_to_virt(pfn_to_page(info.pfn));
+}
+
+pfn_t vt_pfn_at(struct mm *mm, vaddr_t va)
+{
+	struct vm_page_info info;
+	vm_page_info(mm, va, &info);
+	return info.state == VM_PAGE_PRESENT ? info.pfn : 0;
+}
+
+uint64_t vt_word(struct mm *mm, vaddr_t va)
+{
+	uint64_t *p = vt_page(mm, va);
+	return p ? p[0] : ~0ull;
+}
+
+int vt_user_write(struct mm *mm, vaddr_t va, uint64_t v)
+{
+	int r = vm_fault(mm, va, FAULT_WRITE, true);
+	if (r == 0)
+		((uint64_t *)vt_page(mm, va))[0] = v;
+	return r;
 }
 
 static int count_vma(const struct vma *v, void *arg)
@@ -379,3 +405,47 @@ void vt_check_clean(void)
 }
 
 uint64_t vt_baseline_frames(void) { return vt_baseline; }
+
+/* ---- files for mappings ---- */
+
+static void vtf_get(void *file) { ((struct vt_file *)file)->refs++; }
+static void vtf_put(void *file) { ((struct vt_file *)file)->refs--; }
+static int vtf_sync(void *file, uint64_t start, uint64_t end)
+{
+	(void)start, (void)end;
+	((struct vt_file *)file)->syncs++;
+	return 0;
+}
+static long vtf_name(void *file, char *buf, size_t size)
+{
+	(void)file;
+	return snprintf(buf, size, "/vt-file");
+}
+static const struct vm_file_ops vtf_ops = {vtf_get, vtf_put, vtf_sync, vtf_name};
+
+static long vtf_backing(struct pagecache *pc, uint64_t index, const void **src)
+{
+	struct vt_file *f = pc->host;
+	uint64_t off = index * PAGE_SIZE;
+	if (off >= f->size)
+		return 0;
+	*src = (const uint8_t *)f->bytes + off;
+	return (long)(f->size - off < PAGE_SIZE ? f->size - off : PAGE_SIZE);
+}
+static const struct pagecache_ops vtf_pc_ops = {vtf_backing, NULL};
+
+void vt_file_init(struct vt_file *f, const void *bytes, size_t size, unsigned mode)
+{
+	memset(f, 0, sizeof(*f));
+	f->bytes = bytes;
+	f->size = size;
+	pagecache_init(&f->pc, &vtf_pc_ops, f);
+	f->pc.size = size;
+	f->vf = (struct vm_file){&f->pc, f, &vtf_ops, mode};
+}
+
+void vt_file_release(struct vt_file *f)
+{
+	CHECK_EQ(f->refs, 0); /* no VMA maps it any more */
+	pagecache_destroy(&f->pc);
+}

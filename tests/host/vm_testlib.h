@@ -37,3 +37,25 @@ long vt_nr_mapped(void);
 void *vt_page(struct mm *mm, vaddr_t va);
 /* Count of VMAs of mm (through vm_for_each_vma). */
 int vt_nr_vmas(struct mm *mm);
+/* The frame mapped at va in mm, or 0 if none is present. */
+pfn_t vt_pfn_at(struct mm *mm, vaddr_t va);
+/* The first 8 bytes of the page mapped at va, or all ones if none is present. */
+uint64_t vt_word(struct mm *mm, vaddr_t va);
+/* A user write of v to the first 8 bytes of va's page: a write fault, then the store; the
+ * fault's result. */
+int vt_user_write(struct mm *mm, vaddr_t va, uint64_t v);
+
+/* A file for mappings in tests: its page cache brings pages in clean from bytes[0, size); vf
+ * is what vm_mmap takes (mode: VM_FILE_READ, VM_FILE_WRITE); refs counts the VMAs that hold
+ * it, syncs the msync(MS_SYNC) calls that reached it. */
+#include "../../include/pagecache.h"
+struct vt_file {
+	struct vm_file vf;
+	struct pagecache pc;
+	const void *bytes;
+	size_t size;
+	int refs, syncs;
+};
+void vt_file_init(struct vt_file *f, const void *bytes, size_t size, unsigned mode);
+/* Drop the file's pages (nothing may map it any more). */
+void vt_file_release(struct vt_file *f);

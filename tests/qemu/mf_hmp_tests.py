@@ -5,6 +5,8 @@ monitor command that poisons it, then waits for what the error does to it. Each 
 waits for that line and injects with QEMU's HMP `mce -b` (broadcast, as Intel reports these):
   SRAO (memory scrub 0xc0, MCG_STATUS RIPV|MCIP): early kill -> BUS_MCEERR_AO at once,
        late kill -> the page is unmapped and the next read gives BUS_MCEERR_AR;
+  SRAO on a dirty page of a tmpfs file the victim maps shared (`-file`): the same signals; the
+       page stays in its page cache, poisoned (outcome "dirty file page: recovered");
   SRAO on a frame the victim has just freed: the free frame is isolated, no signal;
   UCNA (VAL|UC|ADDRV|MISCV without EN or S, found by the poller): late kill as for the SRAO;
   SRAR (data load 0x134) while the victim runs in user mode on the CPU we inject into
@@ -85,9 +87,10 @@ def before(text, first, then):
     return None
 
 
-def _victim(verdict, mcg_status=None, status=None, in_user=False, ordered=True):
-    """The victim must end with `verdict` (as init says it) and its frame be recovered; with
-    ordered, the error's record must precede the victim's SIGBUS line."""
+def _victim(verdict, mcg_status=None, status=None, in_user=False, ordered=True,
+            state="anonymous user"):
+    """The victim must end with `verdict` (as init says it) and its frame, in `state`, be
+    recovered; with ordered, the error's record must precede the victim's SIGBUS line."""
     def fn(m):
         cmd, addr, err = _inject(m, mcg_status, status, in_user)
         if err:
@@ -96,7 +99,7 @@ def _victim(verdict, mcg_status=None, status=None, in_user=False, ordered=True):
             return False, "no verdict after %r" % cmd
         # memory_failure signals the mappers before it prints its outcome line, so on the
         # worker's CPU that line can come after the victim exited and init said "done".
-        isolated = m.wait_for(r"memory_failure: pfn \S+: anonymous user page: recovered", 10)
+        isolated = m.wait_for(r"memory_failure: pfn \S+: %s page: recovered" % state, 10)
         text = m.serial_text()
         if "Kernel panic" in text or "KERNEL FAULT" in text:
             return False, "panic or fault after %r" % cmd
@@ -146,6 +149,9 @@ def _rows(case, smp, spin):
     table = {
         "srao-early": (mode("early") + " mf.trace=0", _victim("exited 0")),
         "srao-late": (mode("late"), _victim("exited 0")),
+        "srao-early-file": (mode("early-file") + " mf.trace=0",
+                            _victim("exited 0", state="dirty file")),
+        "srao-late-file": (mode("late-file"), _victim("exited 0", state="dirty file")),
         "srao-free": (mode("free"), _free_frame),
         "ucna-late": (mode("late"), _victim("exited 0", status=UCNA_STATUS)),
     }
@@ -166,7 +172,8 @@ def _srar_rows(smp):
 
 
 MF_HMP_TESTS = [_rows(case, smp, spin)
-                for case in ("srao-early", "srao-late", "srao-free", "ucna-late")
+                for case in ("srao-early", "srao-late", "srao-early-file", "srao-late-file",
+                             "srao-free", "ucna-late")
                 for smp in (1, 2) for spin in (True, False)] + _srar_rows(1) + _srar_rows(2)
 
 

@@ -12,6 +12,12 @@
     most of free memory), unpoison-pfn, madvise(MADV_SOFT_OFFLINE), bad writes; /proc/meminfo
     and a sysctl kept open across madvise(MADV_HWPOISON) and re-read at offset 0; kpageflags
     of the poisoned anonymous page (ANON, UPTODATE, SWAPBACKED next to HWPOISON).
+  * mf-user-tmpfs-smp1/2: user/mf_tmpfs.c, tmpfs pages: a dirty page mapped by this process
+    and by an early-kill child that spins and one that sleeps (AO to both, AR at the touch),
+    then kept in its file poisoned (EIO for read/pread/pwrite, SIGBUS for a new mapper, fsync
+    0) until a hole punch or truncate releases it; soft offline of a dirty page keeping its
+    content; a clean initrd page dropped and read again.
+    mf-user-tmpfs-corrupt-smp1/2: the same, each page poisoned through corrupt-pfn.
   * mf-recovery0-fake-panic: vm.memory_failure_recovery=0 with mce.fake_panic=1: poisoning a
     page reports the panic naming the frame, and the kernel (and the program) keep running.
   * mf-told-once-smp1/2: user/told_once.c, 30 rounds of an early-kill child that reads a page
@@ -75,6 +81,14 @@ MF_TESTS = [
          Script(_program_exits_0("mf_files"), timeout=150)),
     Test("mf-user-files-smp1",      "direct", 1,   "run=mf_files",
          Script(_program_exits_0("mf_files"), timeout=150)),
+    Test("mf-user-tmpfs-smp2",      "direct", 2,   "run=mf_tmpfs",
+         Script(_program_exits_0("mf_tmpfs"), timeout=150)),
+    Test("mf-user-tmpfs-smp1",      "direct", 1,   "run=mf_tmpfs",
+         Script(_program_exits_0("mf_tmpfs"), timeout=150)),
+    Test("mf-user-tmpfs-corrupt-smp2", "direct", 2, "run=mf_tmpfs:corrupt",
+         Script(_program_exits_0("mf_tmpfs:corrupt"), timeout=150)),
+    Test("mf-user-tmpfs-corrupt-smp1", "direct", 1, "run=mf_tmpfs:corrupt",
+         Script(_program_exits_0("mf_tmpfs:corrupt"), timeout=150)),
     Test("mf-recovery0-fake-panic", "direct", 2,   "run=mf_files:recovery0 mce.fake_panic=1",
          Script(_recovery0_fake_panic, timeout=90)),
     # Threads: who is told of an madvise(MADV_HWPOISON), threads sleeping or spinning.

@@ -25,8 +25,9 @@ from driver import Fault, Ktap, Panic, Ready, Script, Test, UserPrograms
 # unprivileged user of /etc/passwd.
 KILLED_BY = {"segv": 11}
 PROGRAMS = ["hello", "fork_cow", "segv", "mmap_stress", "mremap", "efault", "pagemap", "signals",
-            "sigcheck", "sched", "vfs", "leakcheck", "procinfo", "threads", "futex", "jobctl",
-            "sysinfo", "creds", "user@creds"]
+            "sigcheck", "sched", "vfs", "leakcheck", "procinfo", "files", "dirs", "pipes",
+            "mounts", "fmap", "tmpfiles", "threads", "futex", "jobctl", "sysinfo", "creds",
+            "user@creds", "perms"]
 
 
 def user(name, boot, smp, programs, timeout=120):
