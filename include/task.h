@@ -117,6 +117,7 @@ struct thread_group {
 	/* Process group and session (sched_lock). */
 	int pgid, sid;
 	bool session_leader;
+	bool no_ctty; /* gave up its session's controlling terminal (TIOCNOTTY; fork keeps it) */
 	/* Signals and exit (the signal lock). */
 	struct sig_pending shared_pending; /* process-directed signals */
 	bool group_exit;		   /* exit_group or a fatal signal: every thread dies */

@@ -510,6 +510,9 @@ void initramfs_unpack(const void *base, size_t len);
 const struct file_ops *chrdev_fops(uint32_t rdev);
 bool chrdev_is_zero(uint32_t rdev);
 void chrdev_init(void);
+/* The console's terminal (ttydev.c): its file ops, and starting it (after chrdev_init). */
+extern const struct file_ops tty_fops;
+void tty_init(void);
 /* Pipes (pipe.c): a FIFO inode's open. */
 extern const struct file_ops fifo_fops;
 void pipe_init(void);
