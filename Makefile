@@ -113,10 +113,18 @@ $(B)/user/%: bench/%.c bench/bench.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -o $@ $<
 MCE_CASES := $(wildcard ../shared/mce-test-cases)
-$(B)/initrd.cpio: $(USER_BIN) scripts/mkinitrd.py
+# Debian's busybox-static (scripts/deps.sh installs it) is the shell: /bin/busybox and its applet
+# links. Without it the initrd is made without them, with a note, and /init says so at boot.
+BUSYBOX := $(shell dpkg-query -W -f='$${Status}' busybox-static 2>/dev/null | \
+	grep -q 'ok installed' && echo /bin/busybox)
+BUSYBOX_APPLETS := sh ls cat echo ps free dmesg sysctl mount umount kill sleep dd hexdump grep \
+	vi top true false uptime cp mv rm mkdir head tail wc env uname sed
+$(B)/initrd.cpio: $(USER_BIN) scripts/mkinitrd.py $(BUSYBOX)
+	$(if $(BUSYBOX),,@echo "initrd: busybox-static is not installed: no /bin/sh (scripts/deps.sh)")
 	$(PYTHON) scripts/mkinitrd.py $@ init=$(B)/user/init \
 		$(foreach u,$(filter-out $(B)/user/init,$(USER_BIN)),bin/$(notdir $(u))=$(u)) \
-		$(if $(MCE_CASES),mce-cases/=$(MCE_CASES))
+		$(if $(MCE_CASES),mce-cases/=$(MCE_CASES)) \
+		$(if $(BUSYBOX),bin/busybox=$(BUSYBOX) $(foreach a,$(BUSYBOX_APPLETS),bin/$(a)@=busybox))
 
 ISO_DIR := $(B)/iso
 $(B)/mcrk.iso: $(B)/mcrk.elf $(B)/initrd.cpio boot/grub.cfg $(DEPS_STAMP)
