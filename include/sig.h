@@ -131,6 +131,13 @@ bool sig_pending(const struct task *t);
  * frame on its user stack, or carry out the default action: ignore, stop, terminate), and
  * restart or fail an interrupted syscall. */
 void sig_deliver(struct user_regs *regs);
+/* What /proc/PID/status shows of a thread's signals (SigPnd, ShdPnd, SigBlk, SigIgn, SigCgt):
+ * bit sig-1 of each set. */
+struct sig_masks {
+	uint64_t pending, shared, blocked, ignored, caught;
+};
+/* Fill m for thread t (all zero for a task without signal state). Takes the signal lock. */
+void sig_task_masks(struct task *t, struct sig_masks *m);
 /* Send sig (si_code SI_KERNEL) to every process of process group pgid, as the terminal's
  * kill_pgrp: 0, -ESRCH when the group is empty, -EINVAL for a bad pgid or signal. Process
  * context, no lock held. */

@@ -173,6 +173,7 @@ struct task {
 	struct sig_state *sig; /* signal mask, pending set, altstack (kernel/sig) */
 	/* CPU time: exact run time, and ticks sampled in user and kernel mode. */
 	uint64_t runtime_ns, exec_start_ns, utime, stime;
+	uint64_t start_ns; /* when it was made (arch_time_ns: /proc/PID/stat's starttime) */
 	bool in_user;	       /* last left the kernel for user mode (tick sampling) */
 	uint64_t min_flt, nvcsw, nivcsw;
 	/* Action-required memory failure for this task, set in #MC context (mf_task_notify),
@@ -238,6 +239,12 @@ void task_put(struct task *t);
 unsigned task_count(void);
 /* Number of processes (thread groups) not yet reaped. */
 unsigned task_count_processes(void);
+/* The tgids of up to max processes not yet reaped, into out; returns how many there are (may
+ * be more than max). Takes sched_lock. */
+unsigned task_list_tgids(int *out, unsigned max);
+/* The thread ids of process tgid (exited threads but the leader left out), as
+ * task_list_tgids; 0 when there is no such process. Takes sched_lock. */
+unsigned task_list_tids(int tgid, int *out, unsigned max);
 /* Make mm the address space of t (NULL: none), keeping mm->users (who runs in mm) right.
  * The caller moves its own references on the mms. Takes sched_lock. */
 void task_set_mm(struct task *t, struct mm *mm);

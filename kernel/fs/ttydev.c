@@ -445,6 +445,16 @@ const struct file_ops tty_fops = {.open = tty_open,
 				  .ioctl = tty_ioctl,
 				  .poll = tty_poll};
 
+bool tty_session_info(int sid, int *pgrp)
+{
+	struct tty *tty = &console_tty;
+	mutex_lock(&tty->lock);
+	bool yes = tty->has_session && tty->session == sid && session_alive(sid);
+	*pgrp = yes ? tty->pgrp : -1;
+	mutex_unlock(&tty->lock);
+	return yes;
+}
+
 void tty_init(void)
 {
 	struct tty *tty = &console_tty;
