@@ -107,3 +107,6 @@ from einj_tests import EINJ_TESTS  # noqa: E402  (EINJ: the poison emulator, fir
 TESTS += EINJ_TESTS
 from hw_tests import HW_TESTS  # noqa: E402  (machine facts: topology, time, scale, consoles)
 TESTS += HW_TESTS
+
+from shell_tests import SHELL_TESTS  # noqa: E402  (busybox's sh driven through the serial line)
+TESTS += SHELL_TESTS
