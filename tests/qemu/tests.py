@@ -24,7 +24,7 @@ from driver import Fault, Ktap, Panic, Ready, Script, Test, UserPrograms
 KILLED_BY = {"segv": 11}
 PROGRAMS = ["hello", "fork_cow", "segv", "mmap_stress", "mremap", "efault", "pagemap", "signals",
             "sigcheck", "sched", "vfs", "leakcheck", "procinfo", "files", "dirs", "pipes",
-            "mounts", "fmap", "tmpfiles", "threads", "futex", "jobctl", "sysinfo"]
+            "mounts", "fmap", "tmpfiles", "threads", "futex", "jobctl", "sysinfo", "tty"]
 
 
 def user(name, boot, smp, programs, timeout=120):
