@@ -469,6 +469,24 @@ static struct dentry *root_lookup(struct dentry *dir, const char *name, size_t l
 	return NULL;
 }
 
+static struct dentry *proc_root; /* referenced for good once proc_pid_init ran */
+
+void vfs_proc_flush(int tgid)
+{
+	char name[16];
+	if (!proc_root)
+		return;
+	ksnprintf(name, sizeof(name), "%d", tgid);
+	mutex_lock(&ns_lock);
+	struct dentry *d = d_lookup(proc_root, name, strlen(name));
+	if (d) {
+		d_kill_tree(dget(d));
+		d_delete(d);
+		dput(d);
+	}
+	mutex_unlock(&ns_lock);
+}
+
 void proc_pid_init(void)
 {
 	struct dentry *root = nodefs_proc_root();
@@ -478,5 +496,5 @@ void proc_pid_init(void)
 	root->inode->iop = &root_iops;
 	nodefs_add(root, "self", NULL, NULL, "self"); /* listed; each lookup makes its own */
 	mutex_unlock(&ns_lock);
-	dput(root);
+	proc_root = root;
 }
