@@ -118,7 +118,7 @@ MCE_CASES := $(wildcard ../shared/mce-test-cases)
 BUSYBOX := $(shell dpkg-query -W -f='$${Status}' busybox-static 2>/dev/null | \
 	grep -q 'ok installed' && echo /bin/busybox)
 BUSYBOX_APPLETS := sh ls cat echo ps free dmesg sysctl mount umount kill sleep dd hexdump grep \
-	vi top true false uptime cp mv rm mkdir head tail wc env uname sed
+	vi top true false uptime cp mv rm mkdir head tail wc env uname sed stty clear
 $(B)/initrd.cpio: $(USER_BIN) scripts/mkinitrd.py $(BUSYBOX)
 	$(if $(BUSYBOX),,@echo "initrd: busybox-static is not installed: no /bin/sh (scripts/deps.sh)")
 	$(PYTHON) scripts/mkinitrd.py $@ init=$(B)/user/init \
