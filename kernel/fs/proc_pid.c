@@ -152,19 +152,31 @@ static uint64_t ns_to_ticks(uint64_t ns)
 	return ns / (1000000000ull / USER_HZ);
 }
 
+/* The snapshot and memory sizes of priv's task, and a TEXT_MAX buffer for its text; NULL with
+ * *err when the task is gone or memory is short. The caller drops s->mm. */
+static char *snap_text(void *priv, struct snap *s, struct mm_sizes *z, int *err)
+{
+	*err = take_snap(priv, s);
+	char *b = *err ? NULL : kmalloc(TEXT_MAX);
+	if (!b && !*err) {
+		if (s->mm)
+			mm_put(s->mm);
+		*err = -ENOMEM;
+	}
+	if (b)
+		mm_sizes(s->mm, z);
+	return b;
+}
+
 /* /proc/PID/stat: do_task_stat's 52 fields in its order. */
 static int gen_stat(void *priv, char **out, size_t *len)
 {
 	struct snap s;
-	int err = take_snap(priv, &s);
-	char *b = err ? NULL : kmalloc(TEXT_MAX);
-	if (!b) {
-		if (!err && s.mm)
-			mm_put(s.mm);
-		return err ? err : -ENOMEM;
-	}
 	struct mm_sizes z;
-	mm_sizes(s.mm, &z);
+	int err;
+	char *b = snap_text(priv, &s, &z, &err);
+	if (!b)
+		return err;
 	int tpgid = -1;
 	bool tty = tty_session_info(s.sid, &tpgid);
 	vaddr_t arg_start = s.mm ? s.mm->arg_start : 0, arg_end = s.mm ? s.mm->arg_end : 0;
@@ -206,16 +218,12 @@ static const char *state_name(char c)
 static int gen_status(void *priv, char **out, size_t *len)
 {
 	struct snap s;
-	int err = take_snap(priv, &s);
-	char *b = err ? NULL : kmalloc(TEXT_MAX);
-	if (!b) {
-		if (!err && s.mm)
-			mm_put(s.mm);
-		return err ? err : -ENOMEM;
-	}
 	struct mm_sizes z;
 	unsigned uid[4], gid[4];
-	mm_sizes(s.mm, &z);
+	int err;
+	char *b = snap_text(priv, &s, &z, &err);
+	if (!b)
+		return err;
 	task_ids(NULL, uid, gid);
 	uint64_t kb = PAGE_SIZE / 1024;
 	*len = (size_t)ksnprintf(
