@@ -1,15 +1,16 @@
 /* tty: the console as a terminal and /proc/PID, as Linux gives them (the same source checks
  * Linux on a serial console). As a new session's leader it takes /dev/ttyS0 as its controlling
  * terminal by opening it, then checks: isatty and the default termios (canonical, echo, ISIG,
- * ICRNL, ONLCR, ^C ^\ ^? ^U ^D ^Z), TCSETS* round trips, the window size, FIONREAD, raw reads
- * with VMIN/VTIME and O_NONBLOCK, TIOCGPGRP/TIOCSPGRP's rules (ESRCH, EPERM across sessions,
- * ENOTTY without the terminal), SIGTTOU for a background tcsetattr, SIGTTIN for a background
- * read, EIO when SIGTTIN is ignored, /dev/tty, TIOCSCTTY's EPERM, TIOCNOTTY; and /proc: the
- * PID directories in the listing, /proc/self, stat's and status's fields for a process with
- * two threads, task/TID, cmdline. */
+ * ICRNL, ONLCR, ^C ^\ ^? ^U ^D ^Z), TCSETS* round trips, the window size, FIONREAD, poll,
+ * raw reads with VMIN/VTIME and O_NONBLOCK, TIOCGPGRP/TIOCSPGRP's rules (ESRCH, EPERM across
+ * sessions, ENOTTY without the terminal), SIGTTOU for a background tcsetattr and (with TOSTOP)
+ * write, SIGTTIN for a background read, EIO when SIGTTIN is ignored, /dev/tty, TIOCSCTTY's
+ * EPERM, TIOCNOTTY; and /proc: the PID directories in the listing, /proc/self, stat's and
+ * status's fields for a process with two threads, task/TID, cmdline. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -59,6 +60,10 @@ static void check_termios(void)
 	CHECK(tcsetattr(tty_fd, TCSANOW, &t) == 0);
 	int n = -1;
 	CHECK(ioctl(tty_fd, FIONREAD, &n) == 0 && n == 0);
+	struct pollfd pfd = {.fd = tty_fd, .events = POLLIN | POLLOUT};
+	CHECK(poll(&pfd, 1, 50) == 1 && pfd.revents == POLLOUT); /* nothing typed: not readable */
+	pfd.events = POLLIN;
+	CHECK(poll(&pfd, 1, 50) == 0);
 	struct winsize ws = {.ws_row = 40, .ws_col = 132}, ws2;
 	CHECK(ioctl(tty_fd, TIOCSWINSZ, &ws) == 0);
 	CHECK(ioctl(tty_fd, TIOCGWINSZ, &ws2) == 0 && ws2.ws_row == 40 && ws2.ws_col == 132);
@@ -93,6 +98,10 @@ static int in_background(int op)
 			ssize_t r = read(tty_fd, &c, 1);
 			_exit(r == -1 && errno == EINTR && got == SIGTTIN ? 0 : 3);
 		}
+		if (op == 3) { /* write with TOSTOP set (by the parent): SIGTTOU */
+			ssize_t r = write(tty_fd, "x", 1);
+			_exit(r == -1 && errno == EINTR && got == SIGTTOU ? 0 : 5);
+		}
 		signal(SIGTTIN, SIG_IGN); /* read with SIGTTIN ignored: EIO */
 		_exit(read(tty_fd, &c, 1) == -1 && errno == EIO ? 0 : 4);
 	}
@@ -115,6 +124,13 @@ static void check_jobctl(void)
 	CHECK(in_background(0) == 0);
 	CHECK(in_background(1) == 0);
 	CHECK(in_background(2) == 0);
+	struct termios t, tostop;
+	CHECK(tcgetattr(tty_fd, &t) == 0);
+	tostop = t;
+	tostop.c_lflag |= TOSTOP;
+	CHECK(tcsetattr(tty_fd, TCSANOW, &tostop) == 0);
+	CHECK(in_background(3) == 0);
+	CHECK(tcsetattr(tty_fd, TCSANOW, &t) == 0);
 	CHECK(ioctl(tty_fd, TIOCSCTTY, 0) == 0); /* already ours: nothing to do */
 	int fd = open("/dev/tty", O_RDWR);
 	CHECK(fd >= 0 && isatty(fd));
