@@ -40,7 +40,8 @@ KTEST_OBJ := $(patsubst %,$(B)/k/%.o,$(KTEST_SRC))
 # the linker's section), and the pseudo file systems with the boot assembly of the root
 # (tests/host fakes vfs_register_node and builds its own roots).
 HOST_EXCLUDE := kernel/main.c kernel/lib/string.c kernel/lib/percpu.c \
-	kernel/fs/procfs.c kernel/fs/nodefs.c kernel/fs/initramfs.c kernel/fs/proc_pid.c
+	kernel/fs/procfs.c kernel/fs/nodefs.c kernel/fs/initramfs.c kernel/fs/proc_pid.c \
+	kernel/fs/proc_stat.c
 PORTABLE_SRC := $(filter-out $(HOST_EXCLUDE),$(sort $(wildcard boot/*.c kernel/*.c kernel/*/*.c \
 	drivers/*.c))) $(FONT_C)
 HOSTTEST_SRC := $(sort $(wildcard tests/host/*.c))

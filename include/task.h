@@ -214,6 +214,10 @@ int sched_set_affinity(struct task *t, const struct cpumask *mask);
 void sched_online_mask(struct cpumask *out);
 /* Load averages (Linux's fixed point, FSHIFT 11) over 1, 5 and 15 minutes. Any context. */
 void sched_loadavg(uint64_t loads[3]);
+/* Timer ticks CPU cpu spent running user code, kernel code and idle since boot (/proc/stat).
+ * Any context; the figures are read without a lock. */
+enum { SCHED_USER, SCHED_SYSTEM, SCHED_IDLE, SCHED_CPU_TIMES };
+void sched_cpu_times(unsigned cpu, uint64_t out[SCHED_CPU_TIMES]);
 
 /* Create a kernel task running fn(arg), a process of its own (pid = tgid). NULL when out of
  * memory. Process context. */

@@ -160,4 +160,5 @@ void procfs_init(void)
 	vfs_register_node("/proc/meminfo", &meminfo_ops, NULL);
 	vfs_register_node("/proc/kmsg", &kmsg_ops, NULL);
 	proc_pid_init();
+	proc_stat_init();
 }

@@ -537,8 +537,9 @@ struct dentry *nodefs_mkdir(struct dentry *dir, const char *name, const struct i
  * -EINVAL, -ENOMEM. ns_lock held. */
 int nodefs_add(struct dentry *dir, const char *name, const struct vfs_node_ops *ops, void *priv,
 	       const char *target);
-/* procfs's PID directories and /proc/self (proc_pid.c), after procfs_init. */
+/* procfs's PID directories and /proc/self (proc_pid.c), and /proc/stat (proc_stat.c). */
 void proc_pid_init(void);
+void proc_stat_init(void);
 /* /proc/PID/maps and pagemap of mm (procfs.c). */
 int procfs_maps_text(struct mm *mm, char **out, size_t *len);
 long procfs_pagemap_read(struct mm *mm, void *buf, size_t n, uint64_t off);

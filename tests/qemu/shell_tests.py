@@ -12,6 +12,7 @@ typed line's own echo is in that text too, so the patterns are chosen not to mat
   shell-dmesg-mce  a corrected error injected through /sys/kernel/debug/mce-inject, then
                    `dmesg` shows its [Hardware Error] record
   shell-sysctl     `sysctl -w vm.memory_failure_early_kill=1`, read back by sysctl and cat
+  shell-top        `top -b -n 1`: the CPU line from /proc/stat, the tasks from /proc/PID
 """
 
 import re
@@ -85,7 +86,10 @@ SYSCTL = [("sysctl -w vm.memory_failure_early_kill=1\r",
           ("sysctl -n vm.memory_failure_early_kill; cat /proc/sys/vm/memory_failure_early_kill\r",
            r"^1\n1$")]
 
+TOP = [("top -b -n 1 | head -8\r",
+        r"^CPU:\s+\d+% usr\s+\d+% sys(.*\n)*\s+1\s+0\s+\S+\s+S\s+\d+.*/init$")]
+
 SHELL_TESTS = (_rows("shell-command", ECHO) + _rows("shell-pipeline", PIPELINE) +
                _rows("shell-ctrl-c", CTRL_C) + _rows("shell-ctrl-z-fg", CTRL_Z_FG) +
                _rows("shell-ps", PS) + _rows("shell-dmesg-mce", DMESG_MCE, smps=(2,)) +
-               _rows("shell-sysctl", SYSCTL, smps=(1,)))
+               _rows("shell-sysctl", SYSCTL, smps=(1,)) + _rows("shell-top", TOP, smps=(2,)))
