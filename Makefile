@@ -211,6 +211,8 @@ bench-guest: all
 	sh bench/run_mfbench.sh
 	sh bench/run_guest.sh forkbench
 	sh bench/run_guest.sh fsbench
+	sh bench/run_guest.sh shellbench
+	sh bench/run_guest.sh --smp 2 shellbench
 	$(PYTHON) bench/srar_latency.py
 	$(PYTHON) bench/srao_latency.py
 	sh bench/run_threadbench.sh
