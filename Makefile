@@ -41,7 +41,8 @@ KTEST_OBJ := $(patsubst %,$(B)/k/%.o,$(KTEST_SRC))
 # the linker's section), and the pseudo file systems with the boot assembly of the root
 # (tests/host fakes vfs_register_node and builds its own roots).
 HOST_EXCLUDE := kernel/main.c kernel/lib/string.c kernel/lib/percpu.c \
-	kernel/fs/procfs.c kernel/fs/nodefs.c kernel/fs/initramfs.c
+	kernel/fs/procfs.c kernel/fs/nodefs.c kernel/fs/initramfs.c kernel/fs/proc_pid.c \
+	kernel/fs/proc_stat.c
 PORTABLE_SRC := $(filter-out $(HOST_EXCLUDE),$(sort $(wildcard boot/*.c kernel/*.c kernel/*/*.c \
 	drivers/*.c))) $(FONT_C)
 HOSTTEST_SRC := $(sort $(wildcard tests/host/*.c))
@@ -102,7 +103,8 @@ $(B)/mcrk-test.elf: $(KOBJ) $(KTEST_OBJ) $(KSYMS_EMPTY) linker.ld scripts/mksyms
 # programs tests run (user/), the demo's victim (demo/) and the guest benchmarks (bench/);
 # /etc (rootfs/etc: passwd and group, root and one unprivileged user) ----
 USER_SRC := $(sort $(wildcard user/*.c)) $(sort $(wildcard demo/*.c)) bench/mfbench.c \
-	bench/cecbench.c bench/forkbench.c bench/fsbench.c bench/thpbench.c bench/threadbench.c
+	bench/cecbench.c bench/forkbench.c bench/fsbench.c bench/thpbench.c bench/threadbench.c \
+	bench/shellbench.c
 USER_BIN := $(addprefix $(B)/user/,$(basename $(notdir $(USER_SRC))))
 USER_CFLAGS := -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
 # The injection campaign's agent and workload: one program from several files (user/campaign/).
@@ -121,10 +123,18 @@ $(B)/user/%: bench/%.c bench/bench.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(USER_CFLAGS) -o $@ $<
 MCE_CASES := $(wildcard ../shared/mce-test-cases)
-$(B)/initrd.cpio: $(USER_BIN) scripts/mkinitrd.py $(wildcard rootfs/etc/*)
+# Debian's busybox-static (scripts/deps.sh installs it) is the shell: /bin/busybox and its applet
+# links. Without it the initrd is made without them, with a note, and /init says so at boot.
+BUSYBOX := $(shell dpkg-query -W -f='$${Status}' busybox-static 2>/dev/null | \
+	grep -q 'ok installed' && echo /bin/busybox)
+BUSYBOX_APPLETS := sh ls cat echo ps free dmesg sysctl mount umount kill sleep dd hexdump grep \
+	vi top true false uptime cp mv rm mkdir head tail wc env uname sed stty clear
+$(B)/initrd.cpio: $(USER_BIN) scripts/mkinitrd.py $(wildcard rootfs/etc/*) $(BUSYBOX)
+	$(if $(BUSYBOX),,@echo "initrd: busybox-static is not installed: no /bin/sh (scripts/deps.sh)")
 	$(PYTHON) scripts/mkinitrd.py $@ init=$(B)/user/init etc/=rootfs/etc \
 		$(foreach u,$(filter-out $(B)/user/init,$(USER_BIN)),bin/$(notdir $(u))=$(u)) \
-		$(if $(MCE_CASES),mce-cases/=$(MCE_CASES))
+		$(if $(MCE_CASES),mce-cases/=$(MCE_CASES)) \
+		$(if $(BUSYBOX),bin/busybox=$(BUSYBOX) $(foreach a,$(BUSYBOX_APPLETS),bin/$(a)@=busybox))
 
 ISO_DIR := $(B)/iso
 $(B)/mcrk.iso: $(B)/mcrk.elf $(B)/initrd.cpio boot/grub.cfg $(DEPS_STAMP)
@@ -229,6 +239,8 @@ bench-guest: all
 	sh bench/run_guest.sh forkbench
 	sh bench/run_guest.sh fsbench
 	sh bench/run_guest.sh --smp 2 cecbench
+	sh bench/run_guest.sh shellbench
+	sh bench/run_guest.sh --smp 2 shellbench
 	$(PYTHON) bench/srar_latency.py
 	$(PYTHON) bench/srao_latency.py
 	sh bench/run_threadbench.sh

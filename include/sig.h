@@ -131,6 +131,23 @@ bool sig_pending(const struct task *t);
  * frame on its user stack, or carry out the default action: ignore, stop, terminate), and
  * restart or fail an interrupted syscall. */
 void sig_deliver(struct user_regs *regs);
+/* What /proc/PID/status shows of a thread's signals (SigPnd, ShdPnd, SigBlk, SigIgn, SigCgt):
+ * bit sig-1 of each set. */
+struct sig_masks {
+	uint64_t pending, shared, blocked, ignored, caught;
+};
+/* Fill m for thread t (all zero for a task without signal state). Takes the signal lock. */
+void sig_task_masks(struct task *t, struct sig_masks *m);
+/* Send sig (si_code SI_KERNEL) to every process of process group pgid, as the terminal's
+ * kill_pgrp: 0, -ESRCH when the group is empty, -EINVAL for a bad pgid or signal. Process
+ * context, no lock held. */
+long sig_send_pgrp(int pgid, int sig);
+/* The current process, in the background of its controlling terminal, reads (SIGTTIN) or
+ * changes/writes it (SIGTTOU), as Linux's __tty_check_change: 0 when it may go on (the signal
+ * is blocked or ignored; for SIGTTIN that is -EIO instead), -EIO when its process group is
+ * orphaned, else the signal goes to its whole process group and -ERESTARTSYS. Process
+ * context, no lock held. */
+int sig_tty_background(int sig);
 /* Whether the current task's process is being killed (a SIGKILL is pending for it). */
 bool sig_fatal_pending(const struct task *t);
 

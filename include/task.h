@@ -119,6 +119,7 @@ struct thread_group {
 	/* Process group and session (sched_lock). */
 	int pgid, sid;
 	bool session_leader;
+	bool no_ctty; /* gave up its session's controlling terminal (TIOCNOTTY; fork keeps it) */
 	/* Signals and exit (the signal lock). */
 	struct sig_pending shared_pending; /* process-directed signals */
 	bool group_exit;		   /* exit_group or a fatal signal: every thread dies */
@@ -175,6 +176,7 @@ struct task {
 	struct sig_state *sig; /* signal mask, pending set, altstack (kernel/sig) */
 	/* CPU time: exact run time, and ticks sampled in user and kernel mode. */
 	uint64_t runtime_ns, exec_start_ns, utime, stime;
+	uint64_t start_ns; /* when it was made (arch_time_ns: /proc/PID/stat's starttime) */
 	bool in_user;	       /* last left the kernel for user mode (tick sampling) */
 	uint64_t min_flt, nvcsw, nivcsw;
 	/* Action-required memory failure for this task, set in #MC context (mf_task_notify),
@@ -221,6 +223,10 @@ void sched_loadavg(uint64_t loads[3]);
  * context but #MC/NMI (takes sched_lock). */
 unsigned sched_nr_running(void);
 uint64_t sched_idle_ns(void);
+/* Timer ticks CPU cpu spent running user code, kernel code and idle since boot (/proc/stat).
+ * Any context; the figures are read without a lock. */
+enum { SCHED_USER, SCHED_SYSTEM, SCHED_IDLE, SCHED_CPU_TIMES };
+void sched_cpu_times(unsigned cpu, uint64_t out[SCHED_CPU_TIMES]);
 
 /* Create a kernel task running fn(arg), a process of its own (pid = tgid). NULL when out of
  * memory. Process context. */
@@ -248,6 +254,12 @@ unsigned task_count(void);
 unsigned task_count_processes(void);
 /* The pid handed out last (/proc/loadavg's last field). */
 int task_last_pid(void);
+/* The tgids of up to max processes not yet reaped, into out; returns how many there are (may
+ * be more than max). Takes sched_lock. */
+unsigned task_list_tgids(int *out, unsigned max);
+/* The thread ids of process tgid (exited threads but the leader left out), as
+ * task_list_tgids; 0 when there is no such process. Takes sched_lock. */
+unsigned task_list_tids(int tgid, int *out, unsigned max);
 /* Make mm the address space of t (NULL: none), keeping mm->users (who runs in mm) right.
  * The caller moves its own references on the mms. Takes sched_lock. */
 void task_set_mm(struct task *t, struct mm *mm);

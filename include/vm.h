@@ -117,6 +117,7 @@ struct mm {
 	struct list_node users;	   /* the tasks running in this space (task.mm_link; kernel/proc
 				      links them under sched_lock: memory_failure finds them here) */
 	struct vm_file exe;	   /* the program execve loaded (its reference blocks writes) */
+	vaddr_t arg_start, arg_end; /* argv's strings on the stack (/proc/PID/cmdline) */
 	struct list_node all_link; /* on the list of every mm (tests, diagnostics) */
 };
 

@@ -18,13 +18,14 @@
 #                                     that runs without X (listing it also keeps apt from
 #                                     pulling in bochs-wx for bochs's GUI dependency)
 #   python3                           the test driver (standard library only)
+#   busybox-static                    the guest's shell and tools (/bin/busybox in the initrd)
 set -eu
 
 PACKAGES="make gcc binutils libc6-dev clang libclang-rt-14-dev musl-tools
 grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools
 qemu-system-x86 ovmf
 bochs bochs-term bochsbios vgabios
-python3"
+python3 busybox-static"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "deps: dpkg-query not found; MCRK's scripts expect Debian 12. Needed packages:" >&2

@@ -4,6 +4,8 @@
 usage: mkinitrd.py OUT DEST=SRC ...
   DEST=SRC       put file SRC at path DEST in the archive
   DEST/=DIR      put every file under DIR (recursively) below DEST/
+  DEST@=TARGET   a symlink at DEST pointing to TARGET
+  DEST?=SRC      like DEST=SRC, but a missing SRC is skipped with a note
 A DIR that does not exist is skipped with a note (e.g. ../shared/mce-test-cases on a
 machine without it). Directories are created as needed; contents are byte-exact.
 """
@@ -23,7 +25,14 @@ def pad(n):
 def entries(specs):
     for spec in specs:
         dest, src = spec.split("=", 1)
-        if dest.endswith("/"):
+        if dest.endswith("@"):
+            yield dest[:-1], ("symlink", src)
+        elif dest.endswith("?"):
+            if os.path.isfile(src):
+                yield dest[:-1], src
+            else:
+                print("mkinitrd: %s not found, skipped" % src, file=sys.stderr)
+        elif dest.endswith("/"):
             if not os.path.isdir(src):
                 print("mkinitrd: %s not found, skipped" % src, file=sys.stderr)
                 continue
@@ -47,9 +56,12 @@ def main():
                 h = header(ino, 0o40755, 0, d)
                 data += h + d.encode() + b"\0" + pad(len(h) + len(d) + 1)
                 ino += 1
-        body = open(src, "rb").read()
         name = "/".join(parts)
-        mode = 0o100755 if os.access(src, os.X_OK) else 0o100644
+        if isinstance(src, tuple):
+            body, mode = src[1].encode(), 0o120777
+        else:
+            body = open(src, "rb").read()
+            mode = 0o100755 if os.access(src, os.X_OK) else 0o100644
         h = header(ino, mode, len(body), name)
         data += h + name.encode() + b"\0" + pad(len(h) + len(name) + 1)
         data += body + pad(len(body))

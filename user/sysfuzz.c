@@ -18,8 +18,9 @@
  * exit signals, stacks, TLS and tid pointers; the copy leaves at once with SYS_exit from
  * assembly, so it never runs C code on a stack it may share with its creator), the calls that
  * take a pid (aimed at the child itself, its own process group, its threads, or nobody) and
- * the signal numbers they take. A child first makes its own process group, so kill(0) and
- * kill(-pgid) reach only it.
+ * the signal numbers they take, and ioctl (the terminal's requests on the console and other
+ * low fds, with random termios, window sizes and process groups). A child first makes its own
+ * process group, so kill(0) and kill(-pgid) reach only it.
  *
  * Run by a user other than root (init's "user@sysfuzz:SEED"), it also calls reboot, and no
  * child may ever see one of its user ids become 0 nor HardwareCorrupted change: nothing
@@ -33,6 +34,7 @@
  * reports. */
 #define _GNU_SOURCE
 #include "utest.h"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -73,6 +75,8 @@ static const char *const paths[] = {
     "/tmp", "/tmp/f", "f", "d", "d/f", "l", "/dev/null", "/dev/zero", "/dev/full",
     "/dev/urandom", "/proc/mounts", "tmpfs", "proc", "size=64k", "mode=0700", "/mnt",
     "/sys/kernel/debug/ras/cec/decay_interval", "/sys/kernel/debug/ras/cec/array",
+    "/dev/console", "/dev/tty", "/dev/ttyS0", "/proc/1/stat", "/proc/self/status",
+    "/proc/1/task", "/proc/1/cmdline",
 };
 #define FUZZ_ROOT "/tmp/sysfuzz"
 #define FUZZ_USER_DIR "/tmp/sysfuzz-user" /* an unprivileged run's working directory */
@@ -261,6 +265,14 @@ static void shape(long nr, uint64_t *a, pid_t me)
 		a[0] = (uint64_t)ca;
 		a[1] = rnd() % 2 ? 64 + (rnd() % 4) * 8 : arg();
 	}
+	if (nr == SYS_ioctl && rnd() % 2) { /* the terminal's requests, hostile termios values */
+		static const uint32_t tty_ioctls[] = {0x5401, 0x5402, 0x5403, 0x5404, 0x540b,
+						      0x540e, 0x540f, 0x5410, 0x5413, 0x5414,
+						      0x541b, 0x5422, 0x5429, 0x5409, 0x5411};
+		a[1] = tty_ioctls[rnd() % (sizeof(tty_ioctls) / sizeof(tty_ioctls[0]))];
+		if (rnd() % 2)
+			a[0] = rnd() % 4; /* the console, as init gave it, or another low fd */
+	}
 	if (nr == SYS_syslog && (a[0] == 6 || a[0] == 7 || a[0] == 8))
 		a[0] = 3; /* not the console level: the test reads the console */
 }
@@ -316,8 +328,9 @@ static int make_fuzz_root(void)
 					   FUZZ_ROOT "/dev", FUZZ_ROOT "/tmp", FUZZ_ROOT "/d"};
 	static const struct {
 		const char *name;
-		unsigned minor;
-	} devs[] = {{"null", 3}, {"zero", 5}, {"full", 7}, {"urandom", 9}};
+		unsigned major, minor;
+	} devs[] = {{"null", 1, 3},    {"zero", 1, 5},	  {"full", 1, 7},
+		    {"urandom", 1, 9}, {"console", 5, 1}, {"tty", 5, 0}, {"ttyS0", 4, 64}};
 	char buf[4096];
 	mkdir(FUZZ_ROOT, 0755);
 	if (mount("none", FUZZ_ROOT, "tmpfs", 0, "size=8m"))
@@ -326,7 +339,7 @@ static int make_fuzz_root(void)
 		mkdir(dirs[i], 0755);
 	for (unsigned i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
 		snprintf(buf, sizeof(buf), FUZZ_ROOT "/dev/%s", devs[i].name);
-		mknod(buf, S_IFCHR | 0666, makedev(1, devs[i].minor));
+		mknod(buf, S_IFCHR | 0666, makedev(devs[i].major, devs[i].minor));
 	}
 	int in = open("/bin/hello", O_RDONLY), out = open(FUZZ_ROOT "/bin/hello",
 							     O_WRONLY | O_CREAT, 0755);
@@ -445,7 +458,8 @@ int main(int argc, char **argv)
 		DONE("sysfuzz");
 	/* Warm up, so that what this process keeps for good is in the baseline: the scratch
 	 * and progress frames, stdout's first write, the pages of both meminfo buffers (a read() faults
-	 * them in after the snapshot was taken at open()), a fork and a reap, an opendir. */
+	 * them in after the snapshot was taken at open()), a fork and a reap, an opendir, and /proc
+	 * listed (the PID directories of init and this process stay while they live). */
 	memset(scratch, 0x5a, SCRATCH);
 	*progress = (struct progress){0, -1, -1};
 	unprivileged = getuid() != 0;
@@ -465,6 +479,11 @@ int main(int argc, char **argv)
 	if (warm == 0)
 		_exit(0);
 	reap(warm);
+	DIR *proc = opendir("/proc");
+	while (proc && readdir(proc))
+		;
+	if (proc)
+		closedir(proc);
 	mem_free_kb(0, &objs);
 	long before = mem_free_kb(0, &objs_before);
 	/* Root jails the children in a tmpfs of their own; a user cannot mount nor chroot, so

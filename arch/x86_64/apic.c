@@ -42,6 +42,7 @@
 #define LVT_MASKED BIT(16)
 #define LVT_PERIODIC BIT(17)
 #define LVT_DM_NMI (4u << 8)
+#define LVT_DM_EXTINT (7u << 8)
 #define TIMER_DIV_16 0x3
 #define ICR_DM_FIXED (0u << 8)
 #define ICR_DM_NMI (4u << 8)
@@ -269,6 +270,13 @@ void apic_init(bool bsp)
 	this_cpu()->apic_id = apic_read_id();
 	if (bsp)
 		apic_timer_calibrate();
+}
+
+/* Let the 8259s' interrupts in through this CPU's LINT0 ("virtual wire" mode): the serial
+ * console's receive interrupt comes that way. The boot CPU, after apic_init. */
+void apic_lint0_extint(void)
+{
+	apic_write(APIC_LVT_LINT0, LVT_DM_EXTINT);
 }
 
 /* Start the APIC timer on this CPU: periodic, HZ times a second, on VEC_LAPIC_TIMER; each tick

@@ -17,6 +17,7 @@
 #define PIC1_DATA 0x21
 #define PIC2_CMD 0xa0
 #define PIC2_DATA 0xa1
+#define PIC_EOI 0x20
 #define PIC_SPURIOUS_IRQ7 0x27 /* the 8259s' vectors start at 0x20 and 0x28 (pic_disable) */
 #define PIC_SPURIOUS_IRQ15 0x2f
 
@@ -98,8 +99,8 @@ uint64_t ex_fixup_lookup(uint64_t rip)
 	return 0;
 }
 
-/* Remap the legacy 8259 PICs away from the exception vectors and mask every line:
- * MCRK uses the local APIC only. */
+/* Remap the legacy 8259 PICs away from the exception vectors and mask every line; the one
+ * line MCRK uses, the serial console's receive interrupt, is let through by pic_unmask. */
 void pic_disable(void)
 {
 	outb(PIC1_CMD, 0x11);
@@ -112,6 +113,19 @@ void pic_disable(void)
 	outb(PIC2_DATA, 1);
 	outb(PIC1_DATA, 0xff);
 	outb(PIC2_DATA, 0xff);
+}
+
+/* Let the master 8259's line irq (0..7) through, on vector PIC_VECTOR_BASE + irq. Boot CPU,
+ * interrupts off or before the line's device is told to interrupt. */
+void pic_unmask(unsigned irq)
+{
+	outb(PIC1_DATA, (uint8_t)(inb(PIC1_DATA) & ~(1u << irq)));
+}
+
+/* End of a master 8259 interrupt (its handler, interrupts off). */
+void pic_eoi(void)
+{
+	outb(PIC1_CMD, PIC_EOI);
 }
 
 static bool kernel_addr(uint64_t a) { return a >= 0xffff800000000000ull; }

@@ -1,12 +1,15 @@
-/* The console's output: 16550 UARTs (COM1..COM4, polled), the screen (drivers/fbcon.c) and the
- * Bochs/QEMU debug port 0xE9 when one answers. Output only; arch_console_write is safe in any
- * context (no locks, bounded waits).
+/* The console: output to 16550 UARTs (COM1..COM4, polled), the screen (drivers/fbcon.c) and the
+ * Bochs/QEMU debug port 0xE9 when one answers; arch_console_write is safe in any context (no
+ * locks, bounded waits). Input from the first serial port, by its receive interrupt (IRQ 4 for
+ * COM1/COM3, 3 for COM2/COM4, through the 8259 in virtual-wire mode to the boot CPU) into a
+ * ring that the terminal (kernel/tty/tty.c) drains in process context.
  *
  * Boot starts on COM1 at 115200 8N1, before anything is known. Once the command line is read,
  * serial_configure applies its console= words (include/console.h): the ports named are
  * programmed and take over, the screen joins if asked for and present, and each output that
  * was not on before is sent the log so far, so a BMC watching COM2 sees the whole boot. */
 #include "arch/console.h"
+#include "arch/cpu.h"
 #include "console.h"
 #include "fbcon.h"
 #include "printk.h"
@@ -22,7 +25,11 @@
 #define UART_MCR 4
 #define UART_LSR 5
 #define UART_SCR 7
+#define LSR_DR 0x01 /* a received byte is waiting */
 #define LSR_THRE 0x20
+#define IER_RDA 0x01 /* interrupt when a byte was received */
+#define MCR_OUT2 0x08 /* on PCs, gates the UART's interrupt line */
+#define RX_RING 1024 /* bytes received and not yet taken by the terminal */
 #define LSR_TEMT 0x40 /* transmitter empty: the last byte has left */
 #define LCR_DLAB 0x80
 #define LCR_PARITY_EVEN 0x18 /* parity enable + even */
@@ -36,6 +43,10 @@ static uint16_t out_ports[CONSOLE_SERIAL_PORTS]; /* the serial ports written, in
 static unsigned n_out;
 static bool screen_on;
 static bool e9_present;
+static uint16_t rx_port; /* the port received from, 0 until arch_console_rx_start */
+static void (*rx_notify)(void);
+static uint8_t rx_ring[RX_RING];
+static uint32_t rx_head, rx_tail; /* written by the interrupt, read by one consumer */
 
 /* Whether a UART answers at base: it keeps what is written to its scratch register. */
 static bool uart_probe(uint16_t base)
@@ -186,4 +197,54 @@ void serial_configure(const struct console_cfg *cfg, bool have_screen)
 		out_ports[i] = ports[i];
 	__atomic_store_n(&n_out, n, __ATOMIC_RELEASE);
 	__atomic_store_n(&screen_on, screen, __ATOMIC_RELEASE);
+}
+
+/* Move every byte the UART holds into the ring. Interrupts off. */
+static void rx_drain(void)
+{
+	uint32_t head = rx_head;
+	while (inb(rx_port + UART_LSR) & LSR_DR) {
+		uint8_t c = inb(rx_port + UART_THR);
+		if (head - __atomic_load_n(&rx_tail, __ATOMIC_ACQUIRE) < RX_RING)
+			rx_ring[head++ % RX_RING] = c;
+	}
+	__atomic_store_n(&rx_head, head, __ATOMIC_RELEASE);
+}
+
+/* The receive interrupt (the boot CPU, interrupts off): drain the UART, tell the terminal. */
+static void serial_rx_irq(struct trap_frame *tf)
+{
+	(void)tf;
+	rx_drain();
+	pic_eoi();
+	if (rx_notify)
+		rx_notify();
+}
+
+void arch_console_rx_start(void (*notify)(void))
+{
+	if (!n_out)
+		return;
+	rx_port = out_ports[0];
+	unsigned irq = (rx_port == com_ports[0] || rx_port == com_ports[2]) ? 4 : 3;
+	rx_notify = notify;
+	irq_register(PIC_VECTOR_BASE + irq, serial_rx_irq);
+	irqflags_t f = arch_irq_save();
+	outb(rx_port + UART_MCR, MCR_DTR_RTS | MCR_OUT2);
+	outb(rx_port + UART_IER, IER_RDA);
+	pic_unmask(irq);
+	apic_lint0_extint();
+	rx_drain(); /* typed before now: that interrupt edge is gone */
+	arch_irq_restore(f);
+	notify();
+}
+
+size_t arch_console_rx_read(uint8_t *buf, size_t n)
+{
+	uint32_t tail = rx_tail, head = __atomic_load_n(&rx_head, __ATOMIC_ACQUIRE);
+	size_t k = 0;
+	for (; k < n && tail != head; k++)
+		buf[k] = rx_ring[tail++ % RX_RING];
+	__atomic_store_n(&rx_tail, tail, __ATOMIC_RELEASE);
+	return k;
 }

@@ -265,6 +265,10 @@ void *mmu_map_mmio_large(paddr_t pa, size_t len); /* uncached, in 2 MiB pages (E
 void mmu_drop_identity(void);
 paddr_t mmu_kernel_pml4(void);
 void pic_disable(void);
+#define PIC_VECTOR_BASE 0x20 /* the master 8259's IRQ 0..7 arrive on 0x20..0x27 (idt.c) */
+void pic_unmask(unsigned irq);
+void pic_eoi(void);
+void apic_lint0_extint(void); /* the 8259s' interrupts reach the boot CPU (apic.c) */
 typedef void (*irq_handler_t)(struct trap_frame *tf);
 void irq_register(unsigned vector, irq_handler_t h);
 void exc_register(unsigned vector, irq_handler_t h); /* exception 0..31 (idt.c) */

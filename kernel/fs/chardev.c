@@ -2,15 +2,15 @@
  * boot. The memory devices behave as Linux's drivers/char/mem.c: /dev/null (1,3) reads end of
  * file and swallows writes, /dev/zero (1,5) reads zeros, /dev/full (1,7) reads zeros and
  * refuses writes with -ENOSPC, /dev/random (1,8) and /dev/urandom (1,9) read random bytes
- * (include/random.h) and take writes. The console (5,1), and /dev/tty (5,0) with it, writes to
- * the kernel's console and reads end of file; it is a stream (no offsets) and answers no
- * terminal ioctl yet, so a line discipline can be put behind these ops later. */
+ * (include/random.h) and take writes. The console, /dev/console (5,1), /dev/ttyS0 (4,64) and
+ * /dev/tty (5,0), is the terminal of ttydev.c. */
 #include "kstring.h"
 #include "printk.h"
 #include "random.h"
 #include "vfs_priv.h"
 
 #define MEM_MAJOR 1
+#define TTY_MAJOR 4
 #define TTYAUX_MAJOR 5
 #define BOUNCE 512
 
@@ -94,31 +94,6 @@ long console_write(const char *buf, size_t n)
 	return (long)n;
 }
 
-static int console_open(struct inode *inode, struct file *f)
-{
-	(void)inode;
-	f->fmode |= FMODE_STREAM;
-	return 0;
-}
-
-static long console_fwrite(struct file *f, struct vfs_iter *it, uint64_t *pos)
-{
-	char buf[BOUNCE];
-	long done = 0;
-	(void)f, (void)pos;
-	while (it->count) {
-		size_t n = MIN(it->count, sizeof(buf)), k = iter_copy_from(it, buf, n);
-		console_write(buf, k);
-		done += (long)k;
-		if (k < n)
-			return done ? done : -EFAULT;
-	}
-	return done;
-}
-
-static const struct file_ops console_fops = {
-    .open = console_open, .read = null_read, .write = console_fwrite, .poll = always_ready};
-
 /* ---- the table ---- */
 
 static const struct {
@@ -132,8 +107,9 @@ static const struct {
     {MKDEV(MEM_MAJOR, 7), &full_fops, "full", 0666},
     {MKDEV(MEM_MAJOR, 8), &random_fops, "random", 0666},
     {MKDEV(MEM_MAJOR, 9), &random_fops, "urandom", 0666},
-    {MKDEV(TTYAUX_MAJOR, 0), &console_fops, "tty", 0666},
-    {MKDEV(TTYAUX_MAJOR, 1), &console_fops, "console", 0600},
+    {MKDEV(TTYAUX_MAJOR, 0), &tty_fops, "tty", 0666},
+    {MKDEV(TTYAUX_MAJOR, 1), &tty_fops, "console", 0600},
+    {MKDEV(TTY_MAJOR, 64), &tty_fops, "ttyS0", 0660},
 };
 
 const struct file_ops *chrdev_fops(uint32_t rdev)

@@ -153,6 +153,7 @@ void vfs_init(const void *initrd, size_t len)
 		       n < 0 ? ", the archive is not cpio newc" : "");
 	}
 	chrdev_init();
+	tty_init();
 	make_dir("/proc", 0555);
 	make_dir("/sys", 0555);
 	make_dir("/tmp", 01777);

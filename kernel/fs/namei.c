@@ -113,6 +113,9 @@ int lookup_child(struct dentry *dir, const char *name, size_t len, struct dentry
 {
 	if (len > NAME_MAX)
 		return -ENAMETOOLONG;
+	const struct inode_ops *iop = dir->inode->iop;
+	if (iop && iop->lookup && (*out = iop->lookup(dir, name, len)) != NULL)
+		return 0;
 	*out = d_lookup(dir, name, len);
 	return *out ? 0 : -ENOENT;
 }

@@ -138,35 +138,73 @@ static unsigned node_mode(const struct vfs_node_ops *ops)
 	return (ops->gen || ops->read ? read : 0) | (ops->write ? write : 0);
 }
 
+/* Make name in dir: a node file (ops), or a symlink to target when ops is NULL. */
+static int add_entry(struct dentry *dir, const char *name, const struct vfs_node_ops *ops,
+		     void *priv, const char *target)
+{
+	struct dentry *d;
+	if (!*name || strlen(name) > NAME_MAX)
+		return -EINVAL;
+	if ((d = d_lookup(dir, name, strlen(name))) != NULL) {
+		dput(d);
+		return -EEXIST;
+	}
+	unsigned mode = !ops ? S_IFLNK | 0777 : S_IFREG | node_mode(ops);
+	d = d_alloc(dir, name, strlen(name));
+	struct inode *i = d ? inode_new(dir->sb, mode) : NULL;
+	char *link = i && !ops ? kmalloc(strlen(target) + 1) : NULL;
+	if (link)
+		memcpy(link, target, strlen(target) + 1);
+	if (!i || (!ops && !link)) {
+		if (i)
+			inode_put(i);
+		dput(d);
+		return -ENOMEM;
+	}
+	i->fop = ops ? &node_fops : NULL;
+	i->node_ops = ops;
+	i->node_priv = priv;
+	i->symlink = link;
+	d->inode = i;
+	d_add(d);
+	dput(d);
+	return 0;
+}
+
 static int add_node(struct super_block *sb, const char *rel, const struct vfs_node_ops *ops,
 		    void *priv)
 {
 	const char *name;
-	struct dentry *dir = parent_of(sb, rel, &name), *d;
-	int err = dir ? 0 : -ENOMEM;
-	if (!err && (!*name || strlen(name) > NAME_MAX))
-		err = -EINVAL;
-	if (!err && (d = d_lookup(dir, name, strlen(name))) != NULL) {
-		dput(d);
-		err = -EEXIST;
-	}
-	struct inode *i = NULL;
-	if (!err) {
-		unsigned mode = S_IFREG | node_mode(ops);
-		d = d_alloc(dir, name, strlen(name));
-		i = d ? inode_new(sb, mode) : NULL;
-		err = i ? 0 : -ENOMEM;
-		if (i) {
-			i->fop = &node_fops;
-			i->node_ops = ops;
-			i->node_priv = priv;
-			d->inode = i;
-			d_add(d);
-		}
-		dput(d);
-	}
+	struct dentry *dir = parent_of(sb, rel, &name);
+	int err = dir ? add_entry(dir, name, ops, priv, NULL) : -ENOMEM;
 	dput(dir);
 	return err;
+}
+
+struct dentry *nodefs_proc_root(void)
+{
+	mutex_lock(&ns_lock);
+	struct super_block *sb = instance(&proc_type);
+	struct dentry *root = sb ? dget(sb->root) : NULL;
+	mutex_unlock(&ns_lock);
+	return root;
+}
+
+struct dentry *nodefs_mkdir(struct dentry *dir, const char *name, const struct inode_ops *iop,
+			    void *priv)
+{
+	struct dentry *d = subdir(dir, name, strlen(name));
+	if (d) {
+		d->inode->iop = iop;
+		d->inode->node_priv = priv;
+	}
+	return d;
+}
+
+int nodefs_add(struct dentry *dir, const char *name, const struct vfs_node_ops *ops, void *priv,
+	       const char *target)
+{
+	return add_entry(dir, name, ops, priv, target);
 }
 
 int vfs_register_node(const char *path, const struct vfs_node_ops *ops, void *priv)

@@ -1,7 +1,8 @@
-/* /proc files with Linux's formats: meminfo (with HardwareCorrupted and Cached), self/maps and
- * self/pagemap (64-bit entries: bit 63 present, bit 62 swapped, bits 0-54 the PFN, shown to
- * CAP_SYS_ADMIN only; a poisoned page reads as a swap-type entry, as Linux reports hwpoison
- * entries), kmsg (root only). */
+/* /proc files with Linux's formats: meminfo (with HardwareCorrupted and Cached), kmsg (root
+ * only), and the text of PID/maps and PID/pagemap (64-bit entries: bit 63 present, bit 62
+ * swapped, bits 0-54 the PFN, shown to CAP_SYS_ADMIN only; a poisoned page reads as a
+ * swap-type entry, as Linux reports hwpoison entries) for proc_pid.c, which makes the PID
+ * directories. */
 #include "frame.h"
 #include "kerrno.h"
 #include "kmalloc.h"
@@ -9,7 +10,7 @@
 #include "pagecache.h"
 #include "printk.h"
 #include "task.h"
-#include "vfs.h"
+#include "vfs_priv.h"
 #include "vm.h"
 
 #define PM_PRESENT BIT(63)
@@ -104,14 +105,13 @@ static int maps_line(const struct vma *v, void *arg)
 	return 0;
 }
 
-static int gen_maps(void *priv, char **out, size_t *len)
+int procfs_maps_text(struct mm *mm, char **out, size_t *len)
 {
-	(void)priv;
 	struct maps_buf m = {kmalloc(PROC_TEXT_MAX), 0};
 	if (!m.b)
 		return -ENOMEM;
-	if (current_task()->mm)
-		vm_for_each_vma(current_task()->mm, maps_line, &m);
+	if (mm)
+		vm_for_each_vma(mm, maps_line, &m);
 	*out = m.b;
 	*len = m.len;
 	return 0;
@@ -132,10 +132,8 @@ static uint64_t pagemap_entry(struct mm *mm, vaddr_t va, bool show_pfn)
 	return 0;
 }
 
-static long read_pagemap(void *priv, void *buf, size_t n, uint64_t off)
+long procfs_pagemap_read(struct mm *mm, void *buf, size_t n, uint64_t off)
 {
-	(void)priv;
-	struct mm *mm = current_task()->mm;
 	if (!mm || (off % 8) || (n % 8))
 		return -EINVAL;
 	uint64_t *e = buf;
@@ -162,13 +160,11 @@ static int gen_kmsg(void *priv, char **out, size_t *len)
 
 static const struct vfs_node_ops kmsg_ops = {.gen = gen_kmsg, .root_only = true}; /* 0400 */
 static const struct vfs_node_ops meminfo_ops = {.gen = gen_meminfo};
-static const struct vfs_node_ops maps_ops = {.gen = gen_maps};
-static const struct vfs_node_ops pagemap_ops = {.read = read_pagemap};
 
 void procfs_init(void)
 {
 	vfs_register_node("/proc/meminfo", &meminfo_ops, NULL);
 	vfs_register_node("/proc/kmsg", &kmsg_ops, NULL);
-	vfs_register_node("/proc/self/maps", &maps_ops, NULL);
-	vfs_register_node("/proc/self/pagemap", &pagemap_ops, NULL);
+	proc_pid_init();
+	proc_stat_init();
 }

@@ -323,3 +323,76 @@ long vfs_pread(struct file *f, void *buf, size_t n, uint64_t off, bool user)
 	iter_init(&it, &v, 1, user);
 	return do_rw(f, &it, &off, false);
 }
+
+/* ---- sendfile ---- */
+
+/* Move up to count bytes from in at *p (NULL: a stream, consumed as read) to out, a page at a
+ * time. Bytes written, or -errno when nothing was. A short write puts the position back to
+ * the first byte not written. */
+static long send_pages(struct file *out, struct file *in, uint64_t *p, size_t count)
+{
+	char *buf = kmalloc(PAGE_SIZE);
+	long done = 0, err = 0;
+	if (!buf)
+		return -ENOMEM;
+	while (count && !err) {
+		struct kiovec v = {buf, MIN(count, PAGE_SIZE)};
+		struct vfs_iter it;
+		iter_init(&it, &v, 1, false);
+		long r = do_rw(in, &it, p, false);
+		if (r <= 0) {
+			err = r;
+			break;
+		}
+		v.len = (size_t)r;
+		iter_init(&it, &v, 1, false);
+		long w = do_rw(out, &it, NULL, true);
+		err = w < 0 ? w : (w < r);
+		w = w < 0 ? 0 : w;
+		if (p)
+			*p += (uint64_t)w;
+		done += w;
+		count -= (size_t)w;
+	}
+	kfree(buf);
+	return done ? done : (err < 0 ? err : 0);
+}
+
+/* sendfile(out_fd, in_fd, offset, count) as Linux's do_sendfile: with offset, in is read from
+ * *offset (updated; its own position stays), else from its position. */
+static long sys_sendfile(const struct syscall_args *a)
+{
+	uint64_t *uoff = (uint64_t *)a->arg[2], off = 0;
+	size_t count = MIN((size_t)a->arg[3], (size_t)MAX_RW_COUNT);
+	struct file *out = fget((int)a->arg[0]), *in = fget((int)a->arg[1]);
+	long r = !in || !out ? -EBADF : 0;
+	if (!r && (!(in->fmode & FMODE_READ) || !(out->fmode & FMODE_WRITE)))
+		r = -EBADF;
+	else if (!r && (out->flags & O_APPEND))
+		r = -EINVAL;
+	else if (!r && uoff && !has_pos(in))
+		r = -ESPIPE;
+	else if (!r && uoff && arch_copy_from_user(&off, uoff, sizeof(off)))
+		r = -EFAULT;
+	else if (!r && uoff && (int64_t)off < 0)
+		r = -EINVAL;
+	if (!r && uoff) {
+		r = send_pages(out, in, &off, count);
+		if (arch_copy_to_user(uoff, &off, sizeof(off)))
+			r = -EFAULT;
+	} else if (!r && has_pos(in)) {
+		mutex_lock(&in->pos_lock);
+		off = in->pos;
+		r = send_pages(out, in, &off, count);
+		in->pos = off;
+		mutex_unlock(&in->pos_lock);
+	} else if (!r) {
+		r = send_pages(out, in, NULL, count);
+	}
+	if (in)
+		fput(in);
+	if (out)
+		fput(out);
+	return r;
+}
+SYSCALL_DEFINE(40, sys_sendfile);

@@ -91,6 +91,8 @@ static long fill_dir(struct file *f, struct dirent_out *o)
 	int r = 1;
 	if (!dir->hashed && dir != dir->parent)
 		return -ENOENT;
+	if (dir->inode->iop && dir->inode->iop->refresh)
+		dir->inode->iop->refresh(dir);
 	while (r == 1) {
 		uint64_t pos = f->pos;
 		if (pos < 2) {

@@ -143,6 +143,12 @@ struct inode_ops {
 	/* What looking up a missing name to create it gives, when not a chance to create it:
 	 * procfs's lookup answers -ENOENT, so creating anything in /proc does (Linux). */
 	int create_lookup_err;
+	/* A pseudo directory's own lookup, tried before the dcache: a referenced dentry (it may
+	 * be one made for this walk alone, outside the tree), or NULL to look in the dcache
+	 * (procfs: /proc/self, and the PID directories brought up to date first). */
+	struct dentry *(*lookup)(struct dentry *dir, const char *name, size_t len);
+	/* Bring a pseudo directory's children up to date before a listing (procfs's PIDs). */
+	void (*refresh)(struct dentry *dir);
 };
 
 struct inode {
@@ -511,12 +517,33 @@ void initramfs_unpack(const void *base, size_t len);
 const struct file_ops *chrdev_fops(uint32_t rdev);
 bool chrdev_is_zero(uint32_t rdev);
 void chrdev_init(void);
+/* The console's terminal (ttydev.c): its file ops, and starting it (after chrdev_init). */
+extern const struct file_ops tty_fops;
+void tty_init(void);
+/* Whether the console is session sid's controlling terminal; *pgrp: its foreground group. */
+bool tty_session_info(int sid, int *pgrp);
 /* Pipes (pipe.c): a FIFO inode's open. */
 extern const struct file_ops fifo_fops;
 void pipe_init(void);
 long pipe_fcntl(struct file *f, int cmd, uint64_t arg);
 /* The pseudo file systems (nodefs.c). */
 void nodefs_init(void);
+/* procfs's root directory, referenced (NULL when out of memory). */
+struct dentry *nodefs_proc_root(void);
+/* A directory name in the pseudo directory dir (made if missing) with the inode ops iop and
+ * node_priv priv; referenced, or NULL. ns_lock held. */
+struct dentry *nodefs_mkdir(struct dentry *dir, const char *name, const struct inode_ops *iop,
+			    void *priv);
+/* A node file (ops, priv) named name in dir, or with ops NULL a symlink to target. 0, -EEXIST,
+ * -EINVAL, -ENOMEM. ns_lock held. */
+int nodefs_add(struct dentry *dir, const char *name, const struct vfs_node_ops *ops, void *priv,
+	       const char *target);
+/* procfs's PID directories and /proc/self (proc_pid.c), and /proc/stat (proc_stat.c). */
+void proc_pid_init(void);
+void proc_stat_init(void);
+/* /proc/PID/maps and pagemap of mm (procfs.c). */
+int procfs_maps_text(struct mm *mm, char **out, size_t *len);
+long procfs_pagemap_read(struct mm *mm, void *buf, size_t n, uint64_t off);
 extern const struct file_ops node_fops;
 /* /proc/mounts and /proc/filesystems (mount.c). */
 void mount_procfs_init(void);

@@ -68,6 +68,8 @@ struct mm *mm_fork(struct mm *parent)
 	child->brk_start = parent->brk_start;
 	child->brk = parent->brk;
 	child->mmap_top = parent->mmap_top;
+	child->arg_start = parent->arg_start; /* /proc/PID/cmdline: the same strings */
+	child->arg_end = parent->arg_end;
 	pfn_batch_get(&b, USER_VA_START, USER_VA_END);
 	for (struct vma *v = vma_tree_next(parent->vma_root, 0); v && !err;
 	     v = vma_tree_next(parent->vma_root, v->end))

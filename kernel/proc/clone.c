@@ -71,6 +71,7 @@ static long link_child(struct task *child, struct task *self, uint64_t flags, in
 	cg->exit_signal = (flags & CLONE_PARENT) ? g->exit_signal : exit_signal;
 	cg->pgid = g->pgid;
 	cg->sid = g->sid;
+	cg->no_ctty = g->no_ctty;
 	memcpy(cg->rlim, g->rlim, sizeof(cg->rlim));
 	cg->parent = pg;
 	cg->creator = (flags & CLONE_PARENT) ? g->creator : self;

@@ -152,11 +152,16 @@ static uint64_t build_stack(const struct exec_args *a, uint64_t phdr, unsigned p
 	vec[n++] = a->argc;
 	uint64_t p = strings;
 	for (unsigned i = 0; i < a->argc + a->envc; i++) {
-		if (i == a->argc)
+		if (i == a->argc) {
 			vec[n++] = 0;
+			current_task()->mm->arg_end = p;
+		}
 		vec[n++] = p;
 		p += strlen(a->buf + (p - strings)) + 1;
 	}
+	current_task()->mm->arg_start = strings;
+	if (!a->envc)
+		current_task()->mm->arg_end = p;
 	if (a->envc == 0)
 		vec[n++] = 0;
 	vec[n++] = 0;

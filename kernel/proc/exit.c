@@ -134,8 +134,10 @@ static void pass_on_children(struct thread_group *g, struct task *t)
 void task_release_zombie(struct thread_group *c)
 {
 	irqflags_t f = spin_lock_irqsave(&sched_lock);
+	int reaped = 0;
 	if (c->state == GROUP_ZOMBIE) {
 		struct task *l = c->leader;
+		reaped = c->tgid;
 		c->state = GROUP_DEAD;
 		list_del(&c->sibling);
 		list_del(&l->thread_link);
@@ -144,6 +146,8 @@ void task_release_zombie(struct thread_group *c)
 			task_free(l);
 	}
 	spin_unlock_irqrestore(&sched_lock, f);
+	if (reaped)
+		vfs_proc_flush(reaped);
 }
 
 /* The reaper of adopted zombies hears of each (and may reap it at once). */

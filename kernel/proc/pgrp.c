@@ -160,6 +160,7 @@ static long sys_setsid(const struct syscall_args *a)
 	irqflags_t f = spin_lock_irqsave(&sched_lock);
 	if (!g->session_leader && !pgrp_exists(g->tgid, 0, true)) {
 		g->session_leader = true;
+		g->no_ctty = false; /* a new session has no terminal yet */
 		g->sid = g->pgid = g->tgid;
 		ret = g->tgid;
 	}

@@ -38,6 +38,7 @@ struct task *task_alloc(const char *name, bool with_pid)
 	for (unsigned c = 0; c < MAX_CPUS; c++)
 		cpumask_set(&t->cpus_allowed, c);
 	t->mf_pfn = MF_NO_PFN;
+	t->start_ns = arch_time_ns();
 	t->state = TASK_SLEEPING; /* not runnable until sched_start_task */
 	if (!with_pid)
 		return t;
@@ -260,4 +261,27 @@ uint64_t task_rlimit(unsigned r)
 {
 	struct task *t = current_task();
 	return t->group && r < RLIM_NLIMITS ? READ_ONCE(t->group->rlim[r].cur) : RLIM_INFINITY;
+}
+
+unsigned task_list_tgids(int *out, unsigned max)
+{
+	unsigned n = 0;
+	irqflags_t f = spin_lock_irqsave(&sched_lock);
+	for (struct task *l = task_next_process(NULL); l; l = task_next_process(l), n++)
+		if (n < max)
+			out[n] = l->group->tgid;
+	spin_unlock_irqrestore(&sched_lock, f);
+	return n;
+}
+
+unsigned task_list_tids(int tgid, int *out, unsigned max)
+{
+	unsigned n = 0;
+	irqflags_t f = spin_lock_irqsave(&sched_lock);
+	struct thread_group *g = group_by_tgid(tgid);
+	for (struct task *t = g ? task_next_thread(g, NULL) : NULL; t; t = task_next_thread(g, t))
+		if (n++ < max)
+			out[n - 1] = t->pid;
+	spin_unlock_irqrestore(&sched_lock, f);
+	return n;
 }

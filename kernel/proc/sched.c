@@ -478,11 +478,23 @@ uint64_t sched_idle_ns(void)
 	return sum;
 }
 
+/* Ticks each CPU spent in user mode, in the kernel and idle (/proc/stat). */
+static uint64_t cpu_ticks[MAX_CPUS][SCHED_CPU_TIMES];
+
+void sched_cpu_times(unsigned cpu, uint64_t out[SCHED_CPU_TIMES])
+{
+	for (unsigned i = 0; i < SCHED_CPU_TIMES; i++)
+		out[i] = cpu < MAX_CPUS ? READ_ONCE(cpu_ticks[cpu][i]) : 0;
+}
+
 void sched_tick(void)
 {
 	struct task *t = current_task();
 	if (!t)
 		return;
+	unsigned cpu = arch_cpu_id();
+	if (cpu < MAX_CPUS)
+		cpu_ticks[cpu][t->is_idle ? SCHED_IDLE : t->in_user ? SCHED_USER : SCHED_SYSTEM]++;
 	if (arch_cpu_id() == 0) {
 		wake_timed_sleepers();
 		if (++load_ticks % LOAD_FREQ == 0) {

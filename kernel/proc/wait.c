@@ -10,6 +10,7 @@
 #include "kerrno.h"
 #include "kstring.h"
 #include "proc_priv.h"
+#include "vfs.h"
 #include "sig.h"
 #include "syscall.h"
 
@@ -116,8 +117,10 @@ static void reap(struct thread_group *g, struct thread_group *c, irqflags_t f)
 	}
 	l->refs--;
 	l->state = TASK_DEAD;
+	int tgid = c->tgid;
 	task_free(l);
 	spin_unlock_irqrestore(&sched_lock, f);
+	vfs_proc_flush(tgid);
 }
 
 /* One pass over the children: 1 reported (r filled, the child reaped if it was a zombie and

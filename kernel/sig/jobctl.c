@@ -135,3 +135,31 @@ void sig_notify_parent_stop(struct thread_group *child, int code, int status)
 	wake_up(&parent->group->child_wait);
 	task_put(parent);
 }
+
+static long send_kernel_sig(struct task *leader, void *arg)
+{
+	struct ksiginfo i = {.si_signo = *(int *)arg, .si_code = SI_KERNEL};
+	return leader->group ? sig_send(leader, &i) : 0;
+}
+
+long sig_send_pgrp(int pgid, int sig)
+{
+	if (pgid <= 0 || !valid_sig(sig))
+		return -EINVAL;
+	return task_for_each_in_pgrp(pgid, send_kernel_sig, &sig);
+}
+
+int sig_tty_background(int sig)
+{
+	struct task *t = current_task();
+	irqflags_t f = sig_lock(t);
+	bool skip = (t->sig->blocked & sigbit(sig)) ||
+		    t->sig->hand->action[sig - 1].handler == SIG_IGN;
+	sig_unlock(t, f);
+	if (skip)
+		return sig == SIGTTIN ? -EIO : 0;
+	if (sig_pgrp_orphaned(t))
+		return -EIO;
+	sig_send_pgrp(t->group->pgid, sig);
+	return -ERESTARTSYS;
+}

@@ -420,3 +420,22 @@ bool sig_notify_parent_exit(struct task *parent, struct thread_group *child, int
 	wake_up(&parent->group->child_wait);
 	return autoreap;
 }
+
+void sig_task_masks(struct task *t, struct sig_masks *m)
+{
+	memset(m, 0, sizeof(*m));
+	if (!t->sig || !t->group)
+		return;
+	irqflags_t f = sig_lock(t);
+	m->pending = t->sig->pending.set;
+	m->shared = t->group->shared_pending.set;
+	m->blocked = t->sig->blocked;
+	for (int sig = 1; sig <= NSIG; sig++) {
+		uint64_t h = t->sig->hand->action[sig - 1].handler;
+		if (h == SIG_IGN)
+			m->ignored |= sigbit(sig);
+		else if (h != SIG_DFL)
+			m->caught |= sigbit(sig);
+	}
+	sig_unlock(t, f);
+}

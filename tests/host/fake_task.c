@@ -22,6 +22,12 @@ void *fake_node_priv[FAKE_NODES_MAX];
 const char *fake_node_path[FAKE_NODES_MAX];
 int fake_nodes;
 
+/* procfs is not in the host build: there is no /proc/PID directory to drop. */
+void vfs_proc_flush(int tgid)
+{
+	(void)tgid;
+}
+
 int vfs_register_node(const char *path, const struct vfs_node_ops *ops, void *priv)
 {
 	if (fake_nodes == FAKE_NODES_MAX)

@@ -77,6 +77,7 @@ class Config:
     extra: tuple = ()             # more QEMU arguments (Bochs: more scripts/bochs.sh ones)
     qmp: bool = False             # also open a QMP socket
     ktest: bool = False           # boot the test build (in-kernel tests; direct boots only)
+    serial_in: bool = False       # QEMU: the serial line also takes input (Machine.type)
 
 
 class Monitor:
@@ -209,6 +210,7 @@ class Machine:
         self.proc = None
         self._mon = None
         self._qmp = None
+        self._serial = None
 
     def log_files(self):
         """Every file this run writes under the log folder."""
@@ -228,7 +230,7 @@ class Machine:
         mon = os.path.join(self.sock_dir, "mon")
         argv = [QEMU, "-cpu", c.cpu, "-smp", str(c.smp), "-m", c.mem,
                 "-display", "none", "-vga", "none", "-net", "none", "-no-reboot",
-                "-serial", "file:%s" % self.serial_log,
+                ] + self._serial_argv() + [
                 "-monitor", "unix:%s,server=on,wait=off" % mon,
                 "-device", DEBUG_EXIT_DEVICE,
                 "-d", "guest_errors,cpu_reset", "-D", str(self.emu_log)]
@@ -249,6 +251,34 @@ class Machine:
         else:
             raise ValueError("unknown boot kind %r" % c.boot)
         return argv + list(c.extra)
+
+    def _serial_argv(self):
+        """COM1 into the serial log; with serial_in, through a unix socket that type() writes
+        to (QEMU's logfile= keeps the log as -serial file: would)."""
+        if not self.config.serial_in:
+            return ["-serial", "file:%s" % self.serial_log]
+        sock = os.path.join(self.sock_dir, "serial")
+        return ["-chardev", "socket,id=com1,path=%s,server=on,wait=off,logfile=%s"
+                % (sock, self.serial_log), "-serial", "chardev:com1"]
+
+    def type(self, text, delay=0.02):
+        """Sends `text` to the guest's serial line (serial_in machines), one byte at a time
+        like a person typing, so the UART's 16-byte FIFO never overflows."""
+        if self._serial is None:
+            self._serial = _connect_unix(os.path.join(self.sock_dir, "serial"), 10.0)
+            threading.Thread(target=self._drain_serial, daemon=True).start()
+        for b in text.encode():
+            self._serial.sendall(bytes([b]))
+            time.sleep(delay)
+
+    def _drain_serial(self):
+        """Reads and drops what the socket echoes (the log file has it), so QEMU never
+        blocks on a full socket."""
+        try:
+            while self._serial.recv(65536):
+                pass
+        except OSError:
+            pass
 
     def _iso_with_cmdline(self, cmdline):
         """A GRUB ISO like `make`'s whose kernel line carries `cmdline` (built with
@@ -347,6 +377,8 @@ class Machine:
         for conn in (self._mon, self._qmp):
             if conn:
                 conn.close()
+        if self._serial:
+            self._serial.close()
         if self.proc and self.proc.poll() is None:
             try:    # Bochs ignores SIGTERM; QEMU gets the chance to flush its logs
                 sig = signal.SIGKILL if self.config.boot == "bochs" else signal.SIGTERM
@@ -625,10 +657,12 @@ class Test:
     extra: tuple = ()
     qmp: bool = False
     ktest: bool = False
+    serial_in: bool = False
 
     def config(self):
         return Config(boot=self.boot, smp=self.smp, mem=self.mem, cmdline=self.cmdline,
-                      cpu=self.cpu, extra=self.extra, qmp=self.qmp, ktest=self.ktest)
+                      cpu=self.cpu, extra=self.extra, qmp=self.qmp, ktest=self.ktest,
+                      serial_in=self.serial_in)
 
 
 @dataclass

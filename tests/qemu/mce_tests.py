@@ -315,8 +315,9 @@ def _graded(text):
 
 
 def _booted_and_drained(m, timeout):
+    """Boot is complete and /init has started (with no run=, the shell on the console)."""
     return (m.wait_for(r"^.*mcrk: ready", timeout) and
-            m.wait_for(r"^init: done", 60) is not None)
+            m.wait_for(r"^init: (done|starting /bin/sh)", 60) is not None)
 
 
 def _bochs_like_qemu(m):

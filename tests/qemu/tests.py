@@ -27,7 +27,7 @@ KILLED_BY = {"segv": 11}
 PROGRAMS = ["hello", "fork_cow", "segv", "mmap_stress", "mremap", "efault", "pagemap", "signals",
             "sigcheck", "sched", "vfs", "leakcheck", "procinfo", "files", "dirs", "pipes",
             "mounts", "fmap", "tmpfiles", "threads", "futex", "jobctl", "sysinfo", "creds",
-            "user@creds", "perms"]
+            "user@creds", "perms", "tty"]
 
 
 def user(name, boot, smp, programs, timeout=120):
@@ -148,3 +148,6 @@ TESTS += smoke_tests()
 from hw_tests import HW_TESTS  # noqa: E402  (machine facts: topology, time, scale, consoles)
 TESTS += HW_TESTS
 TESTS += BLK_TESTS  # block rows: PCI, the block layer, virtio-blk (blk_tests.py)
+
+from shell_tests import SHELL_TESTS  # noqa: E402  (busybox's sh driven through the serial line)
+TESTS += SHELL_TESTS
