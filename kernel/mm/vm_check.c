@@ -14,7 +14,8 @@
  *   - every mapping a walk finds belongs to a live address space; a frame's mapcount is the
  *     number of mappings its walk finds, and those of the whole system are the number of
  *     present PTEs (so no PTE is out of its frame's anchor's reach);
- *   - a user frame's refcount is its mapcount plus the shared-object slots holding it.
+ *   - a user frame's refcount is its mapcount plus the shared-object slots holding it, plus
+ *     one for a page-cache page still in its cache.
  * Poisoned frames still mapped are counted, not failed: memory_failure unmaps them one
  * address space at a time; between injections there should be none. */
 #include "arch/smp.h"
@@ -186,11 +187,13 @@ static int check_frames(struct check *c)
 		if (w.n != (uint64_t)pg->mapcount)
 			check_error(c, "pfn %#lx: mapcount %d, its rmap walk finds %lu", pfn,
 				    pg->mapcount, w.n);
-		if (pg->refcount != pg->mapcount + c->held[pfn])
+		/* A page-cache page in its cache's tree (pg->mapping set) holds one more. */
+		unsigned cached = (f & PG_FILE) && READ_ONCE(pg->mapping) ? 1 : 0;
+		if (pg->refcount != pg->mapcount + c->held[pfn] + (int)cached)
 			check_error(c,
-				    "pfn %#lx: refcount %d, but %d mappings and %u shared-object "
-				    "slots hold it",
-				    pfn, pg->refcount, pg->mapcount, c->held[pfn]);
+				    "pfn %#lx: refcount %d, but %d mappings, %u shared-object "
+				    "slots and %u page cache hold it",
+				    pfn, pg->refcount, pg->mapcount, c->held[pfn], cached);
 	}
 	return 0;
 }
