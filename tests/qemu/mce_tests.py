@@ -256,16 +256,19 @@ HMP_CASES = [
 # rendezvous timeout).
 HMP_SPIN_CASES = ("corrected", "srao-b", "ucna")
 BYSTANDER = " run=victim:wait-spin"
+# A run= list, so that /init does not start the shell: the CPUs idle in the kernel when the
+# host injects, as the kernel-mode cases expect.
+IDLE = " run=hello"
 
 
 def _hmp_tests():
-    rows = [Test("mce-hmp-" + n, "direct", 2, "mce.fake_panic=1", Script(_hmp(c, must, r)))
+    rows = [Test("mce-hmp-" + n, "direct", 2, "mce.fake_panic=1" + IDLE, Script(_hmp(c, must, r)))
             for n, c, must, r in HMP_CASES]
     rows += [Test("mce-hmp-%s-smp%d-spin" % (n, smp), "direct", smp, "mce.fake_panic=1" + BYSTANDER,
                   Script(_hmp(c, must, r, spin=True), timeout=SPIN_WAIT_S + 30))
              for n, c, must, r in HMP_CASES if n in HMP_SPIN_CASES for smp in (1, 2)]
     rows.append(Test("mce-hmp-no-rendezvous", "direct", 2,
-                     "mce.fake_panic=1 mce.no_rendezvous_cpu=1",
+                     "mce.fake_panic=1 mce.no_rendezvous_cpu=1" + IDLE,
                      Script(_hmp("mce -b 0 1 0xbd000000000000c0 0x5 0x1234000 0x86",
                                  [TIMEOUT, "CPU 1 ignored a machine check"], TIMEOUT))))
     rows.append(Test("mce-hmp-fatal-real-panic", "direct", 2, "", Script(_real_panic)))
@@ -418,7 +421,7 @@ def _hmp_case_tests():
         cmd, why = _hmp_command(name)
         if cmd is None:
             continue
-        rows.append(Test("mce-hmp-file-" + name.replace("/", "-"), "direct", 2, cmdline,
+        rows.append(Test("mce-hmp-file-" + name.replace("/", "-"), "direct", 2, cmdline + IDLE,
                          Script(_hmp(cmd, must, reason), timeout=60)))
         # Those that recover, once more with a victim that spins, at -smp 1 and -smp 2.
         for smp in (1, 2) if reason is None else ():
