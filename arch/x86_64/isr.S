@@ -130,6 +130,7 @@ paranoid_from_user:
 /* 256 stubs, each in its own 16-byte slot: stub v is at isr_stubs + 16 * v. */
 	.balign 16
 	.global isr_stubs
+	.type isr_stubs, @function
 isr_stubs:
 	.set v, 0
 	.rept 256
@@ -145,3 +146,4 @@ isr_stubs:
 	.endif
 	.set v, v + 1
 	.endr
+	.size isr_stubs, . - isr_stubs
