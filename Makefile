@@ -136,6 +136,18 @@ $(B)/initrd.cpio: $(USER_BIN) scripts/mkinitrd.py $(wildcard rootfs/etc/*) $(BUS
 		$(if $(MCE_CASES),mce-cases/=$(MCE_CASES)) \
 		$(if $(BUSYBOX),bin/busybox=$(BUSYBOX) $(foreach a,$(BUSYBOX_APPLETS),bin/$(a)@=busybox))
 
+# EXTRA=DIR (make run, demo, einj): DIR's files over the initrd's (DIR/bin/prog is /bin/prog), as
+# a second cpio archive after the first, which MCRK unpacks over it as Linux does a
+# concatenated initramfs; the boot is then direct (-kernel/-initrd) rather than from the ISO.
+EXTRA ?=
+RUN_INITRD := $(if $(EXTRA),$(B)/initrd-extra.cpio,$(B)/initrd.cpio)
+$(B)/initrd-extra.cpio: $(B)/initrd.cpio scripts/mkinitrd.py FORCE
+	@test -d "$(EXTRA)" || { echo "EXTRA=$(EXTRA): not a directory" >&2; exit 2; }
+	$(PYTHON) scripts/mkinitrd.py $(B)/extra.cpio /=$(EXTRA)
+	cat $(B)/initrd.cpio $(B)/extra.cpio > $@
+FORCE:
+.PHONY: FORCE
+
 ISO_DIR := $(B)/iso
 $(B)/mcrk.iso: $(B)/mcrk.elf $(B)/initrd.cpio boot/grub.cfg $(DEPS_STAMP)
 	@rm -rf $(ISO_DIR) && mkdir -p $(ISO_DIR)/boot/grub
@@ -159,26 +171,29 @@ QEMU := qemu-system-x86_64
 QEMU_CPU ?= max,vendor=GenuineIntel
 QEMU_SMP ?= 2
 QEMU_MEM ?= 256M
-run: all
-	$(QEMU) -cpu $(QEMU_CPU) -smp $(QEMU_SMP) -m $(QEMU_MEM) -cdrom $(B)/mcrk.iso -nographic -net none \
-		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04
+# APPEND="..." adds to the kernel command line of a direct boot (with EXTRA).
+run: all $(RUN_INITRD)
+	$(QEMU) -cpu $(QEMU_CPU) -smp $(QEMU_SMP) -m $(QEMU_MEM) -nographic -net none \
+		$(if $(EXTRA),-kernel $(B)/mcrk.elf -initrd $(RUN_INITRD) -append "$(APPEND)", \
+		-cdrom $(B)/mcrk.iso) -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04
 # A recovery to watch: demo/victim.c prints the monitor command that poisons its page.
 # DEMO picks the program and its mode (demo/victim.c), e.g. DEMO=victim:early-spin QEMU_SMP=1.
 DEMO ?= victim:early
-demo: all
+demo: all $(RUN_INITRD)
 	@echo "When the victim prints its command: press Ctrl-A then C, paste the 'mce -b ...'"
 	@echo "line, press Enter, then Ctrl-A C again to see the recovery. Ctrl-A X quits."
 	$(QEMU) -cpu $(QEMU_CPU) -smp $(QEMU_SMP) -m $(QEMU_MEM) -kernel $(B)/mcrk.elf \
-		-initrd $(B)/initrd.cpio -append "run=$(DEMO)" -nographic -net none \
+		-initrd $(RUN_INITRD) -append "run=$(DEMO)" -nographic -net none \
 		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04
 
 # One einj_mem_uc case on the poison emulator, e.g. make einj CASE=single (CASE=early+instr:
 # early kill; CASE=list: the cases; no CASE: all of them); ends when the program has.
 CASE ?=
-einj: all
+einj: all $(RUN_INITRD)
 	@if [ "$(CASE)" = list ]; then sed -n 's/^    {"\([^"]*\)", "\([^"]*\)".*/  \1: \2/p' \
 		user/einj_test.c; else \
 	$(PYTHON) tests/qemu/driver.py boot --smp $(QEMU_SMP) --mem $(QEMU_MEM) \
+		--initrd $(RUN_INITRD) \
 		--append "run=einj_test$(if $(CASE),:$(CASE))" --until '^init: done' --timeout 300; fi
 
 debug: all
@@ -192,11 +207,19 @@ $(B)/disk-pattern.img: scripts/mkdisk.py
 	@mkdir -p $(B)
 	$(PYTHON) scripts/mkdisk.py $@ 8
 
-test: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN) $(B)/disk-pattern.img
+# The concatenated-initrd row's image (tests/qemu/tests.py): the initrd, then two archives of
+# tests/initrd-concat/, the second replacing a file of the first.
+$(B)/initrd-concat.cpio: $(B)/initrd.cpio scripts/mkinitrd.py $(wildcard tests/initrd-concat/*/*/*)
+	$(PYTHON) scripts/mkinitrd.py $(B)/concat-a.cpio /=tests/initrd-concat/a
+	$(PYTHON) scripts/mkinitrd.py $(B)/concat-b.cpio /=tests/initrd-concat/b
+	cat $(B)/initrd.cpio $(B)/concat-a.cpio $(B)/concat-b.cpio > $@
+
+TEST_IMAGES := $(B)/disk-pattern.img $(B)/initrd-concat.cpio
+test: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN) $(TEST_IMAGES)
 	@$(PYTHON) tests/run_all.py
 
 # make check T=srar: the tests of every harness whose names contain T (tests/README.md).
-check: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN) $(B)/disk-pattern.img
+check: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN) $(TEST_IMAGES)
 	@test -n "$(T)" || { echo "usage: make check T=PATTERN (see tests/README.md)" >&2; exit 2; }
 	@$(PYTHON) tests/run_all.py "$(T)"
 
@@ -210,7 +233,7 @@ campaign: all
 	$(PYTHON) tests/campaign/campaign.py --n $(N) --seed $(SEED) --jobs $(JOBS) --per-boot $(K) \
 		$(if $(EVENT),--event $(EVENT)) $(if $(KEEP_GOING),--keep-going)
 
-qemu-test: all $(B)/mcrk-test.elf $(B)/disk-pattern.img
+qemu-test: all $(B)/mcrk-test.elf $(TEST_IMAGES)
 	$(PYTHON) tests/qemu/driver.py run
 
 bochs: all

@@ -3,7 +3,8 @@
  * FIFOs, with their modes), /dev gets its devices, and the pseudo file systems and two more
  * tmpfs instances are mounted: /proc (procfs), /sys (sysfs), /sys/kernel/debug (debugfs),
  * /dev/shm (tmpfs, 1777) and /run (tmpfs, 755); /tmp is a sticky (1777) directory of the root.
- * A regular file from the initrd is not copied: its inode points at its bytes in the archive,
+ * Archives that follow one another in the initrd are unpacked in order, a later entry replacing
+ * an earlier one of the same name, as Linux does. A regular file from the initrd is not copied: its inode points at its bytes in the archive,
  * which stays reserved in memory, so its pages come in clean from there on first use (see
  * tmpfs.c and docs/files.md). */
 #include "initrd.h"
@@ -50,12 +51,40 @@ static struct dentry *parent_dir(const char *name, size_t len, char *last)
 	}
 }
 
+/* Linux's rule for an entry whose name is taken (init/initramfs.c, clean_path): a directory
+ * over a directory keeps it (unpack_node takes the new mode); anything else first removes
+ * what is there, an empty directory included, so that a later archive of a concatenated
+ * initrd overrides an earlier one. 0, or why the old name cannot go. */
+static int make_room(struct dentry *dir, const char *name, unsigned type)
+{
+	struct dentry *old = d_lookup(dir, name, strlen(name));
+	int err = 0;
+	if (!old)
+		return 0;
+	bool old_dir = S_ISDIR(old->inode->mode);
+	if (old_dir && type == S_IFDIR)
+		err = 0;
+	else if (old->mounted)
+		err = -EBUSY;
+	else if (old_dir && !d_empty_dir(old))
+		err = -ENOTEMPTY;
+	else {
+		mutex_lock(&ns_lock);
+		vfs_remove_name(dir->inode, old);
+		mutex_unlock(&ns_lock);
+	}
+	dput(old);
+	return err;
+}
+
 static int unpack_node(struct dentry *dir, const char *name, const struct initrd_file *f)
 {
 	unsigned type = f->mode & S_IFMT, perm = f->mode & S_IALLUGO;
 	char target[256];
 	struct dentry *d = NULL;
-	int err;
+	int err = make_room(dir, name, type);
+	if (err)
+		return err;
 	switch (type) {
 	case S_IFDIR:
 		err = tmpfs_mknod_at(dir, name, S_IFDIR | perm, 0, NULL, &d);

@@ -1,7 +1,10 @@
 /* cpio newc reader (see include/initrd.h). Each entry is a 110-byte ASCII header ("070701",
  * then 13 eight-digit hex fields: ino, mode, uid, gid, nlink, mtime, filesize, devmajor,
  * devminor, rdevmajor, rdevminor, namesize, check), the name (NUL included) padded to a
- * multiple of 4 bytes from the header start, then the data padded to 4. "TRAILER!!!" ends it. */
+ * multiple of 4 bytes from the header start, then the data padded to 4. "TRAILER!!!" ends an
+ * archive. As on Linux, several archives may follow one another in one initrd (`cat a.cpio
+ * b.cpio`), with NUL padding between them; a later entry of the same path replaces an earlier
+ * one (the unpacker's rule, kernel/fs/initramfs.c), and initrd_lookup finds the last. */
 #include "initrd.h"
 #include "kerrno.h"
 #include "kstring.h"
@@ -76,6 +79,14 @@ static bool read_header(const uint8_t *p, const uint8_t *end, struct initrd_file
 	return true;
 }
 
+/* After a trailer: the next archive's first header past the NUL padding, or NULL at the end. */
+static const uint8_t *next_archive(const uint8_t *p, const uint8_t *end)
+{
+	while (p < end && !*p)
+		p++;
+	return p < end ? p : NULL;
+}
+
 int initrd_walk(const void *base, size_t len, void (*fn)(const struct initrd_file *f, void *arg),
 		void *arg)
 {
@@ -89,8 +100,13 @@ int initrd_walk(const void *base, size_t len, void (*fn)(const struct initrd_fil
 			       (unsigned long)(p - (const uint8_t *)base));
 			return n ? n : -EINVAL;
 		}
-		if (f.name_len == 10 && !memcmp(f.name, "TRAILER!!!", 10))
-			break;
+		size_t step = ALIGN_UP(name_end + f.size, 4);
+		if (f.name_len == 10 && !memcmp(f.name, "TRAILER!!!", 10)) {
+			p = step < (size_t)(end - p) ? next_archive(p + step, end) : NULL;
+			if (!p)
+				break;
+			continue;
+		}
 		f.name = strip_prefix(f.name, &f.name_len);
 		if (f.name_len == 1 && f.name[0] == '.')
 			f.name_len = 0; /* the archive's root directory */
@@ -98,7 +114,6 @@ int initrd_walk(const void *base, size_t len, void (*fn)(const struct initrd_fil
 			fn(&f, arg);
 			n++;
 		}
-		size_t step = ALIGN_UP(name_end + f.size, 4);
 		if (step >= (size_t)(end - p))
 			break; /* the last entry's padding may be cut off: fine */
 		p += step;
@@ -119,7 +134,7 @@ struct find {
 static void match(const struct initrd_file *f, void *arg)
 {
 	struct find *q = arg;
-	if (!q->hit && f->name_len == q->len && !memcmp(f->name, q->name, q->len)) {
+	if (f->name_len == q->len && !memcmp(f->name, q->name, q->len)) { /* the last one wins */
 		q->found = *f;
 		q->hit = true;
 	}

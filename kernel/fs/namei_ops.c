@@ -184,8 +184,7 @@ SYSCALL_DEFINE(266, sys_symlinkat);
 
 /* ---- removing names ---- */
 
-/* Take victim's name away (it was looked up in dir). ns_lock held. */
-static void remove_name(struct inode *dir, struct dentry *victim)
+void vfs_remove_name(struct inode *dir, struct dentry *victim)
 {
 	struct inode *i = victim->inode;
 	if (S_ISDIR(i->mode)) {
@@ -240,7 +239,7 @@ static long remove_at(int dirfd, const char *upath, bool want_dir)
 			struct inode *dir = nd.path.dentry->inode;
 			err = remove_refusal(dir, d, want_dir, nd.trailing);
 			if (!err)
-				remove_name(dir, d);
+				vfs_remove_name(dir, d);
 			dput(d);
 		}
 		mutex_unlock(&ns_lock);

@@ -508,6 +508,9 @@ extern const struct file_ops dir_fops;
 extern struct fs_type tmpfs_type;
 /* Make name in the tmpfs directory dir (boot: the initrd, /dev): 0 with *out (when out) the
  * new dentry, referenced; -EEXIST with *out the one already there; -ENOSPC, -ENOMEM. */
+/* Take victim's name away (it was looked up in dir, whose inode is dir): unlink or rmdir
+ * without the checks (the caller made them). ns_lock held. */
+void vfs_remove_name(struct inode *dir, struct dentry *victim);
 int tmpfs_mknod_at(struct dentry *dir, const char *name, unsigned mode, uint32_t rdev,
 		   const char *target, struct dentry **out);
 void tmpfs_set_backing(struct inode *inode, const uint8_t *data, uint64_t len);

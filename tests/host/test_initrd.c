@@ -95,3 +95,32 @@ TEST(initrd_refuses_truncated_and_corrupt)
 	memcpy(buf + 6 + 8 * 6, "7fffffff", 8); /* file size past the end */
 	CHECK_EQ(walk(buf, len), -EINVAL);
 }
+
+TEST(initrd_walks_concatenated_archives_and_finds_the_last_entry)
+{
+	static uint8_t buf[8192];
+	size_t len = build(buf);
+	memset(buf + len, 0, 512); /* padding between archives, as cat of block-padded files */
+	len += 512;
+	len += put_entry(buf + len, "init", "#!new-init", 0100700);
+	len += put_entry(buf + len, "opt/mine", "x", 0100755);
+	len += put_entry(buf + len, "TRAILER!!!", NULL, 0);
+	memset(buf + len, 0, 64); /* trailing padding ends the walk quietly */
+	struct seen s = {0};
+	CHECK_EQ(initrd_walk(buf, len + 64, note, &s), 4);
+	CHECK(!strcmp(s.names[2], "init") && !strcmp(s.names[3], "opt/mine"));
+	const struct initrd_file *f = initrd_lookup("/init");
+	REQUIRE(f);
+	CHECK_EQ(f->size, 10);
+	CHECK_EQ(f->mode, 0100700);
+	CHECK(initrd_lookup("/bin/hello") != NULL);
+	buf[len - 1 + 64] = 'X'; /* a stray byte after the padding, too short for a header */
+	CHECK_EQ(walk(buf, len + 64), 4);
+	for (size_t cut = 0; cut < len; cut += 7) {
+		uint8_t *copy = malloc(cut ? cut : 1);
+		memcpy(copy, buf, cut);
+		int n = walk(copy, cut);
+		CHECK(n == -EINVAL || (n >= 0 && n <= 4));
+		free(copy);
+	}
+}

@@ -859,6 +859,8 @@ def main(argv=None):
     b.add_argument("--timeout", type=float, default=60.0)
     b.add_argument("--until", default=None,
                    help="stop once the serial output matches this regex (e.g. 'init: done')")
+    b.add_argument("--initrd", default=None,
+                   help="boot (directly) with this initrd instead of build/initrd.cpio")
     b.add_argument("--ktest", action="store_true",
                    help="boot the test build (build/mcrk-test.elf), e.g. with --append test=mce")
     args = ap.parse_args(argv)
@@ -888,7 +890,7 @@ def boot_interactive(args):
     """`boot`: one machine, serial copied to stdout until it exits, the timeout, or (with
     --until) the output matches a regex."""
     cfg = Config(boot=args.boot, smp=args.smp, mem=args.mem, cmdline=args.append,
-                 ktest=args.ktest)
+                 ktest=args.ktest, extra=("-initrd", args.initrd) if args.initrd else ())
     until = re.compile(args.until, re.M) if getattr(args, "until", None) else None
     with Machine("manual", cfg) as m:
         if args.boot != "bochs":

@@ -18,7 +18,7 @@ To add a test, add a row. `python3 tests/qemu/driver.py run NAME` runs the match
 """
 
 from blk_tests import BLK_TESTS, virtio_disk
-from driver import Fault, Ktap, Panic, Ready, Script, Test, UserPrograms
+from driver import BUILD, Fault, Ktap, Panic, Ready, Script, Test, UserPrograms
 
 # User programs (user/*.c, in the initrd as /bin/NAME). Every one must exit 0 but these, which
 # must die of the signal given ("init: segv killed by signal 11"). "user@prog" runs it as the
@@ -110,6 +110,29 @@ def _machine_goes(line):
             return False, "no %r in the log" % line
         return (status == 0, "QEMU exit status %s" % status)
     return fn
+
+
+def _concatenated_initrd(m):
+    """The initrd is three cpio archives one after the other (Makefile: initrd-concat.cpio):
+    the third one's /opt/replaced.txt wins over the second's, which also brings kept.txt."""
+    if not m.wait_for(r"^init: done", 60):
+        return False, "init did not finish"
+    text = m.serial_text()
+    if "not unpacked" in text or "bad cpio entry" in text:
+        return False, "the unpacker refused an entry"
+    if "from the second extra archive" not in text:
+        return False, "/opt/replaced.txt is not the last archive's"
+    if "kept from the first extra archive" not in text:
+        return False, "/opt/kept.txt of the middle archive is missing"
+    if "\nfrom the first extra archive" in text:
+        return False, "the replaced file still shows its first content"
+    return "init: done, 2 of 2 programs exited 0" in text, "cat exit statuses"
+
+
+# An initrd of several archives, as `make run EXTRA=DIR` makes (README, docs/boot.md).
+TESTS += [Test("initrd-concatenated", "direct", 1, "run=cat:/opt/replaced.txt,cat:/opt/kept.txt",
+               Script(_concatenated_initrd),
+               extra=("-initrd", str(BUILD / "initrd-concat.cpio")))]
 
 
 # reboot(2) for real: power off through ACPI, restart through the keyboard controller.
