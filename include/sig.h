@@ -37,6 +37,8 @@ struct user_regs;
 #define SIGURG 23
 #define SIGXCPU 24
 #define SIGXFSZ 25
+#define SIGVTALRM 26
+#define SIGPROF 27
 #define SIGWINCH 28
 #define SIGSYS 31
 

@@ -93,6 +93,14 @@ enum group_state {
 #define JOBCTL_CONTINUED BIT(1)	     /* continued since the last report (waitid WCONTINUED) */
 #define JOBCTL_STOP_REPORTED BIT(2)  /* this stop was reported to a waiter (WUNTRACED) */
 
+/* A process's interval timers (kernel/proc/itimer.c; itimer_lock). Times in ns; 0: off. */
+struct itimers {
+	uint64_t real_expires, real_interval; /* ITIMER_REAL: the arch_time_ns it fires at */
+	struct list_node real_link;	      /* on the armed list while real_expires is set */
+	uint64_t virt_left, virt_interval;    /* ITIMER_VIRTUAL: user CPU time left */
+	uint64_t prof_left, prof_interval;    /* ITIMER_PROF: user + system CPU time left */
+};
+
 /* What the threads of one process share (Linux's signal_struct and the process-wide parts
  * of task_struct). Freed when the last task that points at it is freed. */
 struct thread_group {
@@ -135,6 +143,7 @@ struct thread_group {
 	uint64_t dead_runtime_ns, dead_utime, dead_stime; /* threads that exited (ticks) */
 	uint64_t dead_min_flt, dead_nvcsw, dead_nivcsw;
 	uint64_t cutime, cstime, cmin_flt, cnvcsw, cnivcsw; /* reaped children, theirs included */
+	struct itimers itimers; /* setitimer/alarm: kept by execve, not inherited by fork */
 };
 
 struct task {
@@ -275,6 +284,17 @@ struct task *task_next_thread(struct thread_group *g, struct task *t);
 
 /* Sleep on wq until woken (the caller re-checks its condition). Process context. */
 void wait_queue_init(struct wait_queue *wq);
+/* Interval timers (kernel/proc/itimer.c). itimer_init: register the worker that sends
+ * SIGALRM (boot, process context). itimer_tick_real: from the boot CPU's timer tick, queue it
+ * when a real timer is due. itimer_tick_cpu: from each CPU's tick, charge one tick of CPU time
+ * (user or not) to the running task t's process (ITIMER_VIRTUAL, ITIMER_PROF), signalling it
+ * on expiry; IRQ context. itimer_exit: the process g is dead: its timers stop (process
+ * context, no lock held; before g can be reaped). */
+void itimer_init(void);
+void itimer_tick_real(uint64_t now);
+void itimer_tick_cpu(struct task *t, bool user);
+void itimer_exit(struct thread_group *g);
+
 void sleep_on(struct wait_queue *wq);
 /* The same with sched_lock already held (interrupts off): for callers that check their
  * condition under sched_lock so a wake-up cannot be lost. Returns with the lock held. */

@@ -95,6 +95,7 @@ void kernel_main(void)
 		printk_set_level((int)lv - 1);
 	sched_init();
 	sched_start_workers();
+	itimer_init();
 	arch_timer_set_tick(sched_tick);
 	root_setup();
 	procfs_init();

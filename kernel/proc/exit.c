@@ -207,6 +207,7 @@ static long send_orphan_signal(struct task *leader, void *arg)
 
 static void finish_process(struct thread_group *g, struct process_end *pe)
 {
+	itimer_exit(g); /* g lives on while this, its last thread, runs */
 	if (g->tgid == INIT_PID)
 		printk(KERN_WARNING "init exited with status %#x\n", g->exit_status);
 	if (pe->parent) {

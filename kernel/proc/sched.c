@@ -497,6 +497,7 @@ void sched_tick(void)
 		cpu_ticks[cpu][t->is_idle ? SCHED_IDLE : t->in_user ? SCHED_USER : SCHED_SYSTEM]++;
 	if (arch_cpu_id() == 0) {
 		wake_timed_sleepers();
+		itimer_tick_real(arch_time_ns());
 		if (++load_ticks % LOAD_FREQ == 0) {
 			spin_lock(&sched_lock);
 			calc_load();
@@ -511,6 +512,8 @@ void sched_tick(void)
 		t->stime++;
 	if (t->is_worker)
 		return; /* workers are not time-sliced */
+	if (t->group)
+		itimer_tick_cpu(t, t->in_user);
 	if (work_pending() && !list_empty(&idle_workers))
 		task_set_flag(t, TIF_NEED_RESCHED); /* the backstop for a lost kick */
 	if (++t->slice_ticks >= SLICE_TICKS && something_to_run(arch_cpu_id()))
