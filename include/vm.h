@@ -47,6 +47,38 @@
 #define VM_HUGEPAGE 0x80   /* MADV_HUGEPAGE: huge pages even when enabled is "madvise" */
 #define VM_NOHUGEPAGE 0x100 /* MADV_NOHUGEPAGE: never huge pages */
 #define VM_MAYWRITE 0x200  /* PROT_WRITE may be given (not a shared mapping of a read-only fd) */
+#define VM_DONTCOPY 0x400  /* MADV_DONTFORK: fork leaves it out of the child */
+#define VM_WIPEONFORK 0x800 /* MADV_WIPEONFORK: the child gets it empty (zero-filled) */
+#define VM_DONTDUMP 0x1000 /* MADV_DONTDUMP (a core dump would leave it out) */
+#define VM_RAND_READ 0x2000 /* MADV_RANDOM (a read-ahead hint) */
+#define VM_SEQ_READ 0x4000  /* MADV_SEQUENTIAL (a read-ahead hint) */
+
+/* madvise advice values (Linux's ABI). */
+#define MADV_NORMAL 0
+#define MADV_RANDOM 1
+#define MADV_SEQUENTIAL 2
+#define MADV_WILLNEED 3
+#define MADV_DONTNEED 4
+#define MADV_FREE 8
+#define MADV_REMOVE 9
+#define MADV_DONTFORK 10
+#define MADV_DOFORK 11
+#define MADV_MERGEABLE 12
+#define MADV_UNMERGEABLE 13
+#define MADV_HUGEPAGE 14
+#define MADV_NOHUGEPAGE 15
+#define MADV_DONTDUMP 16
+#define MADV_DODUMP 17
+#define MADV_WIPEONFORK 18
+#define MADV_KEEPONFORK 19
+#define MADV_COLD 20
+#define MADV_PAGEOUT 21
+#define MADV_POPULATE_READ 22
+#define MADV_POPULATE_WRITE 23
+#define MADV_DONTNEED_LOCKED 24
+#define MADV_COLLAPSE 25
+#define MADV_HWPOISON 100
+#define MADV_SOFT_OFFLINE 101
 
 /* Fault access bits for vm_fault: FAULT_READ/WRITE/EXEC from entry.h (the PT_* values). */
 #include "entry.h"
@@ -63,12 +95,15 @@ struct rmap_object;  /* include/rmap.h */
 /* How a mapping reaches the file behind it (kernel/fs provides these; mm sees the file as an
  * opaque pointer). get/put keep the open file alive while a VMA maps it; put may run under
  * mm->lock and must not sleep. sync is msync(MS_SYNC)'s fsync of [start, end) of the file;
- * name writes the file's path for /proc/self/maps (its length, or < 0). */
+ * name writes the file's path for /proc/self/maps (its length, or < 0); punch frees
+ * [off, off + len) of the file as fallocate(PUNCH_HOLE | KEEP_SIZE) (0 or its error), called
+ * without mm->lock. */
 struct vm_file_ops {
 	void (*get)(void *file);
 	void (*put)(void *file);
 	int (*sync)(void *file, uint64_t start, uint64_t end);
 	long (*name)(void *file, char *buf, size_t size);
+	int (*punch)(void *file, uint64_t off, uint64_t len); /* MADV_REMOVE; may sleep */
 };
 
 #define VM_FILE_READ 0x1  /* the file was opened for reading */
@@ -177,19 +212,18 @@ int vm_munmap(struct mm *mm, vaddr_t addr, uint64_t len);
  * MREMAP_MAYMOVE, or no memory), -EPERM (MREMAP_FIXED below USER_VA_START). Takes mm->lock. */
 long vm_mremap(struct mm *mm, vaddr_t addr, uint64_t old_len, uint64_t new_len, uint64_t flags,
 	       vaddr_t new_addr);
-/* madvise(MADV_DONTNEED) of [addr, addr + len) (rounded up to pages): drop the pages and
- * poison markers there, keeping the VMAs. The next touch finds a zeroed page (private
- * anonymous), the shared object's page (shared anonymous) or the file's page (a private
- * file mapping loses its copies), as on Linux; so a program can replace a page it lost to a
- * memory error. 0, -EINVAL (misaligned, outside user space, or a VM_LOCKED mapping: it
- * stops there), -ENOMEM (a hole; the mapped parts are still dropped). Takes mm->lock. */
-int vm_madvise_dontneed(struct mm *mm, vaddr_t addr, uint64_t len);
-/* madvise(MADV_HUGEPAGE) (on) or MADV_NOHUGEPAGE of [addr, addr + len) (rounded up to
- * pages): the VMAs there get VM_HUGEPAGE or VM_NOHUGEPAGE and lose the other (split where the
- * range cuts them). Pages already mapped stay as they are, as on Linux (which has khugepaged
- * to collapse them later; MCRK has none). 0 (also for len 0), -EINVAL (misaligned), -ENOMEM
- * (a hole in the range, or no memory to split). Takes mm->lock. */
-int vm_madvise_huge(struct mm *mm, vaddr_t addr, uint64_t len, bool on);
+/* madvise(2) of [start, start + len) with Linux 6.1's rules (kernel/mm/madvise.c says what
+ * each advice does). MADV_DONTNEED, for instance, drops the pages and poison markers there,
+ * keeping the VMAs: the next touch finds a zeroed page (private anonymous), the shared
+ * object's page (shared anonymous) or the file's page (a private file mapping loses its
+ * copies), as on Linux; so a program can replace a page it lost to a memory error. 0,
+ * -EINVAL (an unknown advice, misaligned start, a wrapping range, or a VMA the advice does
+ * not apply to: VM_LOCKED for DONTNEED, not private anonymous for FREE and WIPEONFORK),
+ * -ENOMEM (a hole; the mapped parts are still advised), -EAGAIN (no memory to split a VMA),
+ * -EACCES (REMOVE of a mapping that is not shared and writable), -EHWPOISON (POPULATE met a
+ * poisoned page), -EPERM (HWPOISON or SOFT_OFFLINE without CAP_SYS_ADMIN). Takes mm->lock;
+ * process context. */
+long vm_madvise(struct mm *mm, vaddr_t start, uint64_t len, int advice);
 
 /* Transparent huge pages (kernel/mm/thp.c). */
 struct thp_stats {

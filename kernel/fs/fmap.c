@@ -29,7 +29,19 @@ static long vmf_name(void *file, char *buf, size_t size)
 	return vfs_d_path(&f->path, buf, size);
 }
 
-static const struct vm_file_ops file_vm_ops = {vmf_get, vmf_put, vmf_sync, vmf_name};
+/* MADV_REMOVE: Linux's vfs_fallocate(PUNCH_HOLE | KEEP_SIZE) on the mapped file. */
+static int vmf_punch(void *file, uint64_t off, uint64_t len)
+{
+	struct file *f = file;
+	if (!(f->fmode & FMODE_WRITE))
+		return -EBADF;
+	if (!f->inode->iop || !f->inode->iop->fallocate)
+		return -EOPNOTSUPP;
+	return f->inode->iop->fallocate(f->inode, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off,
+					len);
+}
+
+static const struct vm_file_ops file_vm_ops = {vmf_get, vmf_put, vmf_sync, vmf_name, vmf_punch};
 
 /* The program's mapping of itself: its last reference lets writers in again. */
 static void exe_put(void *file)
@@ -39,7 +51,7 @@ static void exe_put(void *file)
 	fput(f);
 }
 
-static const struct vm_file_ops exe_vm_ops = {vmf_get, exe_put, vmf_sync, vmf_name};
+static const struct vm_file_ops exe_vm_ops = {vmf_get, exe_put, vmf_sync, vmf_name, vmf_punch};
 
 /* Stop writes to inode (deny_write_access): -ETXTBSY when it is open for writing. */
 static int deny_write(struct inode *inode)

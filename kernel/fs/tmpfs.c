@@ -15,8 +15,6 @@
 
 #define TMPFS_MAGIC 0x01021994
 #define BOGO_DIRENT_SIZE 20 /* what a directory's size grows by per entry, as Linux's */
-#define FALLOC_FL_KEEP_SIZE 0x01
-#define FALLOC_FL_PUNCH_HOLE 0x02
 
 struct tmpfs_sb {
 	spinlock_t lock;

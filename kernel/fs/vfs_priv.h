@@ -375,6 +375,9 @@ long vfs_d_path(const struct path *p, char *buf, size_t size);
 #define FMODE_PATH 0x4	 /* O_PATH: a handle for *at calls, no I/O */
 #define FMODE_STREAM 0x8 /* no offsets: pread/pwrite/lseek give -ESPIPE */
 #define FMODE_WRITER 0x10 /* counted in inode->writers */
+/* fallocate modes (Linux's ABI; open.c has the rest). */
+#define FALLOC_FL_KEEP_SIZE 0x01
+#define FALLOC_FL_PUNCH_HOLE 0x02
 
 struct file_ops {
 	/* Open: set up f->priv. 0 or -errno. */

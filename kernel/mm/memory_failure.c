@@ -654,9 +654,6 @@ int mf_trap_frame(pfn_t pfn, bool on)
 
 /* ---- madvise(MADV_HWPOISON / MADV_SOFT_OFFLINE) ---- */
 
-#define MADV_HWPOISON 100
-#define MADV_SOFT_OFFLINE 101
-
 long mf_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 {
 	if (advice != MADV_HWPOISON && advice != MADV_SOFT_OFFLINE)

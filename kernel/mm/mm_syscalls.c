@@ -8,14 +8,6 @@
 #include "vfs.h"
 #include "vm.h"
 
-#define MADV_NORMAL 0
-#define MADV_RANDOM 1
-#define MADV_SEQUENTIAL 2
-#define MADV_WILLNEED 3
-#define MADV_DONTNEED 4
-#define MADV_HUGEPAGE 14
-#define MADV_NOHUGEPAGE 15
-
 static struct mm *mm(void) { return current_task()->mm; }
 
 static int add_vma_size(const struct vma *v, void *arg)
@@ -87,21 +79,7 @@ SYSCALL_DEFINE(12, sys_brk);
 
 static long sys_madvise(const struct syscall_args *a)
 {
-	uint64_t addr = a->arg[0], len = a->arg[1];
-	switch (a->arg[2]) {
-	case MADV_NORMAL:
-	case MADV_RANDOM:
-	case MADV_SEQUENTIAL:
-	case MADV_WILLNEED:
-		return (addr & (PAGE_SIZE - 1)) ? -EINVAL : 0;
-	case MADV_DONTNEED:
-		return vm_madvise_dontneed(mm(), addr, len);
-	case MADV_HUGEPAGE:
-	case MADV_NOHUGEPAGE:
-		return vm_madvise_huge(mm(), addr, len, a->arg[2] == MADV_HUGEPAGE);
-	default:
-		return mf_madvise(mm(), addr, len, (int)a->arg[2]);
-	}
+	return vm_madvise(mm(), a->arg[0], a->arg[1], (int)a->arg[2]);
 }
 SYSCALL_DEFINE(28, sys_madvise);
 

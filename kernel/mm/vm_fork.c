@@ -4,7 +4,8 @@
  * with the same protection; in private VMAs a writable PTE is write-protected in the parent
  * and mapped read-only in the child in the same pass, so the first write on either side breaks
  * copy-on-write (vm_fault.c). Each copied PTE raises its frame's mapcount and refcount in one
- * atomic op. Poison markers are copied as markers: the child inherits the loss, as it would
+ * atomic op. A VMA with MADV_DONTFORK is left out, one with MADV_WIPEONFORK is copied empty
+ * (Linux's dup_mmap). Poison markers are copied as markers: the child inherits the loss, as it would
  * have on Linux. On failure the half-built child is destroyed by mm_put, which undoes exactly
  * what was done; parent PTEs already write-protected stay so (their next write just makes them
  * writable again). */
@@ -44,14 +45,16 @@ static int fork_vma(struct mm *parent, struct mm *child, const struct vma *v,
 		return -ENOMEM;
 	*n = *v;
 	n->mm = child;
-	if (rmap_vma_fork(n, v)) {
+	if (v->flags & VM_WIPEONFORK) { /* private anonymous: a fresh start, as a new mmap */
+		vma_init(n, child, v->start, v->end, v->pgoff);
+	} else if (rmap_vma_fork(n, v)) {
 		kfree(n);
 		return -ENOMEM;
 	}
 	vma_get_backing(n);
 	vma_tree_insert(&child->vma_root, n);
 	child->nr_vmas++;
-	return copy_ptes(parent, child, v, b);
+	return (v->flags & VM_WIPEONFORK) ? 0 : copy_ptes(parent, child, v, b);
 }
 
 /* fork; see vm.h. Takes parent->lock, then the new child's. Process context. */
@@ -73,7 +76,8 @@ struct mm *mm_fork(struct mm *parent)
 	pfn_batch_get(&b, USER_VA_START, USER_VA_END);
 	for (struct vma *v = vma_tree_next(parent->vma_root, 0); v && !err;
 	     v = vma_tree_next(parent->vma_root, v->end))
-		err = fork_vma(parent, child, v, &b);
+		if (!(v->flags & VM_DONTCOPY))
+			err = fork_vma(parent, child, v, &b);
 	pfn_batch_put(&b);
 	spin_unlock(&child->lock);
 	spin_unlock(&parent->lock);

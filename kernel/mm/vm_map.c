@@ -290,40 +290,6 @@ int vm_munmap(struct mm *mm, vaddr_t addr, uint64_t len)
 	return err;
 }
 
-/* madvise(MADV_DONTNEED); see vm.h. Takes mm->lock. Process context. */
-int vm_madvise_dontneed(struct mm *mm, vaddr_t addr, uint64_t len)
-{
-	if (!IS_ALIGNED(addr, PAGE_SIZE) || len > USER_VA_END)
-		return -EINVAL;
-	len = ALIGN_UP(len, PAGE_SIZE);
-	if (!len)
-		return 0;
-	if (!range_user(addr, len))
-		return -EINVAL;
-	vaddr_t cur = addr, end = addr + len;
-	int err = 0;
-	spin_lock(&mm->lock);
-	while (cur < end) {
-		struct vma *v = vma_tree_find(mm->vma_root, cur);
-		if (!v) { /* a hole: Linux goes on with the rest and reports it */
-			v = vma_tree_next(mm->vma_root, cur);
-			err = -ENOMEM;
-			if (!v || v->start >= end)
-				break;
-			cur = v->start;
-		}
-		if (v->flags & VM_LOCKED) {
-			err = -EINVAL; /* locked memory stays, as on Linux */
-			break;
-		}
-		vaddr_t stop = MIN(end, v->end);
-		vm_zap_range_locked(mm, cur, stop);
-		cur = stop;
-	}
-	spin_unlock(&mm->lock);
-	return err;
-}
-
 /* -ENOMEM if [start, end) has a hole, -EACCES if prot adds write to a shared mapping of a
  * file not open for writing. */
 static int mprotect_check(struct mm *mm, vaddr_t start, vaddr_t end, unsigned prot)
@@ -438,30 +404,14 @@ int vm_mlock(struct mm *mm, vaddr_t addr, uint64_t len, bool lock)
 	return err;
 }
 
-/* MADV_HUGEPAGE / MADV_NOHUGEPAGE; see vm.h. Takes mm->lock. */
-int vm_madvise_huge(struct mm *mm, vaddr_t addr, uint64_t len, bool on)
+int vm_split_range_locked(struct mm *mm, vaddr_t start, vaddr_t end)
 {
-	vaddr_t end;
-	int err;
+	return split_range(mm, start, end);
+}
 
-	if (!IS_ALIGNED(addr, PAGE_SIZE))
-		return -EINVAL;
-	if (!len)
-		return 0;
-	if (len > USER_VA_END || !range_user(addr, ALIGN_UP(len, PAGE_SIZE)))
-		return -ENOMEM;
-	end = addr + ALIGN_UP(len, PAGE_SIZE);
-	spin_lock(&mm->lock);
-	err = mprotect_check(mm, addr, end, 0); /* -ENOMEM for a hole */
-	if (!err)
-		err = split_range(mm, addr, end);
-	for (struct vma *v = vma_tree_next(mm->vma_root, addr); !err && v && v->start < end;
-	     v = vma_tree_next(mm->vma_root, v->end)) {
-		v->flags &= ~(unsigned)(VM_HUGEPAGE | VM_NOHUGEPAGE);
-		v->flags |= on ? VM_HUGEPAGE : VM_NOHUGEPAGE;
-	}
-	spin_unlock(&mm->lock);
-	return err;
+void vm_merge_range_locked(struct mm *mm, vaddr_t start, vaddr_t end)
+{
+	merge_around(mm, start, end);
 }
 
 /* Set the heap start; see vm.h. */

@@ -118,6 +118,11 @@ void shm_replace_slot(struct page *old, struct page *new);
  * over one frame reference the caller owns; on failure (-ENOMEM, -EHWPOISON) nothing changed
  * and the caller still owns it. */
 int vm_install_pte(struct mm *mm, vaddr_t va, struct page *pg, unsigned prot);
+/* Make VMA boundaries at start and end (each inside a VMA is cut there): 0 or -ENOMEM. And
+ * after the VMAs of [start, end) changed, make neighbours that became equal one again (Linux's
+ * vma_merge). mm->lock held. */
+int vm_split_range_locked(struct mm *mm, vaddr_t start, vaddr_t end);
+void vm_merge_range_locked(struct mm *mm, vaddr_t start, vaddr_t end);
 /* Remove every PTE and marker in [start, end) a leaf table at a time, flush, then drop the
  * frames' mapcounts and references. */
 void vm_zap_range_locked(struct mm *mm, vaddr_t start, vaddr_t end);

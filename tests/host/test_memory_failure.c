@@ -285,7 +285,7 @@ static void touch_after_unmap(void)
 	mf_poison_touched(t, PG(0));
 	CHECK(got_sigbus(t, BUS_MCEERR_AR, PG(0))); /* its handler runs ... */
 	if (touch_drops)			     /* ... and drops the page, or not */
-		CHECK_EQ(vm_madvise_dontneed(t->mm, PG(0), PAGE_SIZE), 0);
+		CHECK_EQ(vm_madvise(t->mm, PG(0), PAGE_SIZE, MADV_DONTNEED), 0);
 }
 
 TEST(mf_told_once_early_task_that_touched_first)
@@ -885,7 +885,7 @@ TEST(mf_soft_offline_file_page_and_unmapped_shmem)
 	CHECK_EQ(vm_mmap(mm[0], PG(0), PAGE_SIZE, RW, ANON_SHARED, NULL, 0), PG(0));
 	CHECK_EQ(user_write(mm[0], PG(0), 0x42), 0);
 	old = pfn_at(mm[0], PG(0));
-	CHECK_EQ(vm_madvise_dontneed(mm[0], PG(0), PAGE_SIZE), 0);
+	CHECK_EQ(vm_madvise(mm[0], PG(0), PAGE_SIZE, MADV_DONTNEED), 0);
 	CHECK_EQ(pfn_at(mm[0], PG(0)), 0);
 	CHECK_EQ(rmap_count(pfn_to_page(old)), 0);
 	CHECK_EQ(soft_offline_frame(old, &r), 0);

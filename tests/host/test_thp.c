@@ -34,7 +34,7 @@ static struct mm *with_huge_page(void)
 	if (!mm)
 		return NULL;
 	CHECK_EQ(vm_mmap(mm, BASE, 2 * HP, RW, ANON_PRIV, NULL, 0), (long)BASE);
-	CHECK_EQ(vm_madvise_huge(mm, BASE, 2 * HP, true), 0);
+	CHECK_EQ(vm_madvise(mm, BASE, 2 * HP, MADV_HUGEPAGE), 0);
 	CHECK_EQ(vm_fault(mm, BASE + 7 * PAGE_SIZE, FAULT_WRITE, true), 0);
 	for (unsigned i = 0; i < NP; i++) {
 		uint64_t *p = vt_page(mm, BASE + i * PAGE_SIZE);
@@ -74,11 +74,11 @@ TEST(thp_fault_maps_one_huge_entry)
 	CHECK_EQ(vm_mmap(mm, BASE + 4 * HP, HP, RW, ANON_PRIV, NULL, 0), (long)(BASE + 4 * HP));
 	CHECK_EQ(vm_fault(mm, BASE + 4 * HP, FAULT_READ, true), 0);
 	CHECK(!entry(mm, BASE + 4 * HP).huge);
-	CHECK_EQ(vm_madvise_huge(mm, BASE + 4 * HP + PAGE_SIZE, PAGE_SIZE, true), 0);
+	CHECK_EQ(vm_madvise(mm, BASE + 4 * HP + PAGE_SIZE, PAGE_SIZE, MADV_HUGEPAGE), 0);
 	CHECK_EQ(vm_fault(mm, BASE + 4 * HP + 9 * PAGE_SIZE, FAULT_READ, true), 0);
 	CHECK(!entry(mm, BASE + 4 * HP + 9 * PAGE_SIZE).huge); /* a 4 KiB page is there */
-	CHECK_EQ(vm_madvise_huge(mm, BASE + 1, PAGE_SIZE, true), -EINVAL);
-	CHECK_EQ(vm_madvise_huge(mm, BASE + 8 * HP, PAGE_SIZE, true), -ENOMEM); /* a hole */
+	CHECK_EQ(vm_madvise(mm, BASE + 1, PAGE_SIZE, MADV_HUGEPAGE), -EINVAL);
+	CHECK_EQ(vm_madvise(mm, BASE + 8 * HP, PAGE_SIZE, MADV_HUGEPAGE), -ENOMEM); /* a hole */
 	CHECK(vt_check(&mm, 1));
 	mm_put(mm);
 	CHECK_EQ(thp_anon_bytes(), 0);
@@ -91,7 +91,7 @@ TEST(thp_nohugepage_and_fallback_when_no_block)
 	struct mm *mm = mm_create();
 	REQUIRE(mm);
 	CHECK_EQ(vm_mmap(mm, BASE, HP, RW, ANON_PRIV, NULL, 0), (long)BASE);
-	CHECK_EQ(vm_madvise_huge(mm, BASE, HP, false), 0);
+	CHECK_EQ(vm_madvise(mm, BASE, HP, MADV_NOHUGEPAGE), 0);
 	CHECK_EQ(vm_fault(mm, BASE, FAULT_READ, true), 0);
 	CHECK(!entry(mm, BASE).huge);
 	CHECK_EQ(vm_munmap(mm, BASE, HP), 0);
@@ -101,7 +101,7 @@ TEST(thp_nohugepage_and_fallback_when_no_block)
 	while (n < 16 && (blocks[n] = frame_alloc(9, PG_KERNEL)))
 		n++;
 	CHECK_EQ(vm_mmap(mm, BASE, HP, RW, ANON_PRIV, NULL, 0), (long)BASE);
-	CHECK_EQ(vm_madvise_huge(mm, BASE, HP, true), 0);
+	CHECK_EQ(vm_madvise(mm, BASE, HP, MADV_HUGEPAGE), 0);
 	struct thp_stats before, after;
 	thp_get_stats(&before);
 	CHECK_EQ(vm_fault(mm, BASE, FAULT_READ, true), 0);
@@ -170,7 +170,7 @@ TEST(thp_munmap_mprotect_mremap_split_what_they_cut)
 	CHECK(!entry(mm, BASE).huge && !(entry(mm, BASE + 3 * PAGE_SIZE).prot & PT_WRITE));
 	CHECK(entry(mm, BASE + 4 * PAGE_SIZE).prot & PT_WRITE);
 	CHECK_EQ(intact(mm, -1), NP);
-	CHECK_EQ(vm_madvise_dontneed(mm, BASE + 7 * PAGE_SIZE, PAGE_SIZE), 0);
+	CHECK_EQ(vm_madvise(mm, BASE + 7 * PAGE_SIZE, PAGE_SIZE, MADV_DONTNEED), 0);
 	CHECK_EQ(intact(mm, 7), NP - 1);
 	CHECK(vt_check(&mm, 1));
 	mm_put(mm);

@@ -421,7 +421,7 @@ static long vtf_name(void *file, char *buf, size_t size)
 	(void)file;
 	return snprintf(buf, size, "/vt-file");
 }
-static const struct vm_file_ops vtf_ops = {vtf_get, vtf_put, vtf_sync, vtf_name};
+static const struct vm_file_ops vtf_ops = {vtf_get, vtf_put, vtf_sync, vtf_name, NULL};
 
 static long vtf_backing(struct pagecache *pc, uint64_t index, const void **src)
 {

@@ -26,7 +26,7 @@ from driver import BUILD, Fault, Ktap, Panic, Ready, Script, Test, UserPrograms
 KILLED_BY = {"segv": 11}
 PROGRAMS = ["hello", "fork_cow", "segv", "mmap_stress", "mremap", "efault", "pagemap", "signals",
             "sigcheck", "sched", "vfs", "leakcheck", "procinfo", "files", "dirs", "pipes",
-            "mounts", "fmap", "tmpfiles", "threads", "futex", "jobctl", "sysinfo", "itimer", "creds",
+            "mounts", "fmap", "tmpfiles", "threads", "futex", "jobctl", "sysinfo", "itimer", "madvise", "creds",
             "user@creds", "perms", "tty"]
 
 
