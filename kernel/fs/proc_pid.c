@@ -22,7 +22,6 @@
 #define TTY_NR_TTYS0 ((4 << 8) | 64) /* new_encode_dev(4, 64): the console, ttyS0 */
 #define PRIO_NORMAL 20	     /* a nice-0 task's priority as stat shows it (120 - 100) */
 #define OLD_SIGMASK 0x7ffffffful /* stat's obsolete signal fields: the first 31 signals */
-#define CAP_FULL 0x000001fffffffffful /* every capability of Linux 6.1 (CAP_LAST_CAP 40) */
 
 /* What one process or thread shows, copied under sched_lock. */
 struct snap {
@@ -34,6 +33,7 @@ struct snap {
 	struct mm *mm; /* referenced, or NULL */
 	struct sig_masks sig;
 	struct cred_ids user, group; /* real, effective, saved, fs (status's Uid and Gid lines) */
+	struct cred_caps caps;	     /* status's Cap lines */
 };
 
 static char state_of(const struct task *t)
@@ -71,6 +71,7 @@ static int take_snap(void *priv, struct snap *s)
 	s->cpu = t->cpu;
 	s->user = t->cred.user;
 	s->group = t->cred.group;
+	cred_caps(&t->cred, &s->caps);
 	s->start_ns = (whole && g->leader ? g->leader : t)->start_ns;
 	for (struct task *th = task_next_thread(g, NULL); th; th = task_next_thread(g, th)) {
 		s->threads++;
@@ -163,7 +164,10 @@ static char *snap_text(void *priv, struct snap *s, struct mm_sizes *z, int *err)
 	return b;
 }
 
-/* /proc/PID/stat: do_task_stat's 52 fields in its order. */
+static int look_into(void *priv, uint64_t *serial);
+
+/* /proc/PID/stat: do_task_stat's 52 fields in its order; the argument addresses only to a
+ * reader that may look into the process, as Linux shows them. */
 static int gen_stat(void *priv, char **out, size_t *len)
 {
 	struct snap s;
@@ -174,7 +178,9 @@ static int gen_stat(void *priv, char **out, size_t *len)
 		return err;
 	int tpgid = -1;
 	bool tty = tty_session_info(s.sid, &tpgid);
-	vaddr_t arg_start = s.mm ? s.mm->arg_start : 0, arg_end = s.mm ? s.mm->arg_end : 0;
+	uint64_t serial;
+	bool permitted = s.mm && look_into(priv, &serial) == 0; /* the addresses: as maps */
+	vaddr_t arg_start = permitted ? s.mm->arg_start : 0, arg_end = permitted ? s.mm->arg_end : 0;
 	*len = (size_t)ksnprintf(
 	    b, TEXT_MAX,
 	    "%d (%s) %c %d %d %d %d %d %u %lu %lu %lu %lu %lu %lu %ld %ld %ld %ld %d 0 %lu %lu %ld "
@@ -233,7 +239,8 @@ static int gen_status(void *priv, char **out, size_t *len)
 	    g->real, g->eff, g->saved, g->fs, s.tgid, s.pid, s.pgid, s.sid, z.total * kb,
 	    (z.anon + z.file) * kb, z.anon * kb, z.file * kb, z.stack * kb, s.threads,
 	    s.sig.pending, s.sig.shared, s.sig.blocked, s.sig.ignored, s.sig.caught,
-	    0ul, CAP_FULL, CAP_FULL, CAP_FULL, 0ul, s.nvcsw, s.nivcsw);
+	    s.caps.inheritable, s.caps.permitted, s.caps.effective, s.caps.bounding,
+	    s.caps.ambient, s.nvcsw, s.nivcsw);
 	if (s.mm)
 		mm_put(s.mm);
 	*out = b;
@@ -291,34 +298,88 @@ static int gen_cmdline(void *priv, char **out, size_t *len)
 	return b ? 0 : -ENOMEM;
 }
 
-/* The referenced mm of priv's task, or NULL with *err. */
-static struct mm *task_mm(void *priv, int *err)
+/* ---- maps and pagemap: looking into another process ---- */
+
+/* Whether the caller may look into priv's task (Linux's ptrace_may_access with
+ * PTRACE_MODE_READ_FSCREDS): its own process always, another by cred_may_access. The serial
+ * of the task's address space now goes to *serial (0: none). 0, -ESRCH or -EACCES. */
+static int look_into(void *priv, uint64_t *serial)
+{
+	struct task *t = task_find((int)(uintptr_t)priv);
+	const struct task *me = current_task();
+	if (!t)
+		return -ESRCH;
+	irqflags_t f = spin_lock_irqsave(&sched_lock);
+	bool own = t->group && t->group == me->group;
+	bool ok = own || cred_may_access(&me->cred, &t->cred, true, !t->mm || t->mm->dumpable);
+	*serial = t->mm ? t->mm->serial : 0;
+	spin_unlock_irqrestore(&sched_lock, f);
+	task_put(t);
+	return ok ? 0 : -EACCES;
+}
+
+/* An open maps or pagemap file: decided at open, as Linux's proc_mem_open and pagemap_open
+ * do, so a descriptor passed on or kept across a change of ids reads as it was opened. */
+struct mem_open {
+	void *priv;	/* the node's: the task's id */
+	uint64_t serial; /* the address space it was opened on; another one reads as empty */
+	bool show_pfn;	/* the opener had CAP_SYS_ADMIN */
+};
+
+static int mem_open(void *priv, void **state)
+{
+	struct mem_open *o = kzalloc(sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	int err = look_into(priv, &o->serial);
+	if (err) {
+		kfree(o);
+		return err;
+	}
+	o->priv = priv;
+	o->show_pfn = capable(CAP_SYS_ADMIN);
+	*state = o;
+	return 0;
+}
+
+static void mem_release(void *state)
+{
+	kfree(state);
+}
+
+/* The referenced mm of the open file's task, or NULL with *err: -ESRCH when the task has
+ * gone, 0 when it has no memory or another address space than at open (an exec since). */
+static struct mm *open_mm(const struct mem_open *o, int *err)
 {
 	struct snap s;
-	*err = take_snap(priv, &s);
-	if (!*err && !s.mm)
-		*err = -ESRCH; /* a zombie: nothing mapped */
+	*err = take_snap(o->priv, &s);
+	if (!*err && s.mm && s.mm->serial != o->serial) {
+		mm_put(s.mm);
+		s.mm = NULL;
+	}
 	return *err ? NULL : s.mm;
 }
 
-static int gen_maps(void *priv, char **out, size_t *len)
+static int gen_maps(void *state, char **out, size_t *len)
 {
 	int err;
-	struct mm *mm = task_mm(priv, &err);
-	if (!mm)
-		return err == -ESRCH ? procfs_maps_text(NULL, out, len) : err;
+	struct mm *mm = open_mm(state, &err);
+	if (err)
+		return err;
 	err = procfs_maps_text(mm, out, len);
-	mm_put(mm);
+	if (mm)
+		mm_put(mm);
 	return err;
 }
 
-static long read_pagemap(void *priv, void *buf, size_t n, uint64_t off)
+static long read_pagemap(void *state, void *buf, size_t n, uint64_t off)
 {
+	const struct mem_open *o = state;
 	int err;
-	struct mm *mm = task_mm(priv, &err);
+	struct mm *mm = open_mm(o, &err);
 	if (!mm)
 		return err;
-	long r = procfs_pagemap_read(mm, buf, n, off);
+	long r = procfs_pagemap_read(mm, buf, n, off, o->show_pfn);
 	mm_put(mm);
 	return r;
 }
@@ -327,8 +388,10 @@ static const struct vfs_node_ops stat_ops = {.gen = gen_stat};
 static const struct vfs_node_ops status_ops = {.gen = gen_status};
 static const struct vfs_node_ops comm_ops = {.gen = gen_comm};
 static const struct vfs_node_ops cmdline_ops = {.gen = gen_cmdline};
-static const struct vfs_node_ops maps_ops = {.gen = gen_maps};
-static const struct vfs_node_ops pagemap_ops = {.read = read_pagemap};
+static const struct vfs_node_ops maps_ops = {
+    .gen = gen_maps, .open = mem_open, .release = mem_release};
+static const struct vfs_node_ops pagemap_ops = {
+    .read = read_pagemap, .open = mem_open, .release = mem_release};
 
 /* ---- the directories ---- */
 
