@@ -148,56 +148,59 @@ static uint64_t ns_to_ticks(uint64_t ns)
 	return ns / (1000000000ull / USER_HZ);
 }
 
-/* The snapshot and memory sizes of priv's task, and a TEXT_MAX buffer for its text; NULL with
- * *err when the task is gone or memory is short. The caller drops s->mm. */
-static char *snap_text(void *priv, struct snap *s, struct mm_sizes *z, int *err)
+/* Writes the text of one of stat or status for priv's task from its snapshot s and memory
+ * sizes z into b (TEXT_MAX bytes); returns its length. */
+typedef size_t (*snap_format)(void *priv, const struct snap *s, const struct mm_sizes *z, char *b);
+
+/* A stat or status file: the snapshot and memory sizes of priv's task, formatted by fmt into
+ * a new buffer (*out, *len). 0, -ESRCH when the task has gone, or -ENOMEM. */
+static int gen_snap_text(void *priv, char **out, size_t *len, snap_format fmt)
 {
-	*err = take_snap(priv, s);
-	char *b = *err ? NULL : kmalloc(TEXT_MAX);
-	if (!b && !*err) {
-		if (s->mm)
-			mm_put(s->mm);
-		*err = -ENOMEM;
+	struct snap s;
+	struct mm_sizes z;
+	int err = take_snap(priv, &s);
+	char *b = err ? NULL : kmalloc(TEXT_MAX);
+	if (b) {
+		mm_sizes(s.mm, &z);
+		*len = fmt(priv, &s, &z, b);
+		*out = b;
 	}
-	if (b)
-		mm_sizes(s->mm, z);
-	return b;
+	if (!err && s.mm)
+		mm_put(s.mm);
+	return err ? err : b ? 0 : -ENOMEM;
 }
 
 static int look_into(void *priv, uint64_t *serial);
 
 /* /proc/PID/stat: do_task_stat's 52 fields in its order; the argument addresses only to a
  * reader that may look into the process, as Linux shows them. */
-static int gen_stat(void *priv, char **out, size_t *len)
+static size_t format_stat(void *priv, const struct snap *s, const struct mm_sizes *z, char *b)
 {
-	struct snap s;
-	struct mm_sizes z;
-	int err;
-	char *b = snap_text(priv, &s, &z, &err);
-	if (!b)
-		return err;
 	int tpgid = -1;
-	bool tty = tty_session_info(s.sid, &tpgid);
+	bool tty = tty_session_info(s->sid, &tpgid);
 	uint64_t serial;
-	bool permitted = s.mm && look_into(priv, &serial) == 0; /* the addresses: as maps */
-	vaddr_t arg_start = permitted ? s.mm->arg_start : 0, arg_end = permitted ? s.mm->arg_end : 0;
-	*len = (size_t)ksnprintf(
+	bool permitted = s->mm && look_into(priv, &serial) == 0; /* the addresses: as maps */
+	vaddr_t arg_start = permitted ? s->mm->arg_start : 0,
+		arg_end = permitted ? s->mm->arg_end : 0;
+	return (size_t)ksnprintf(
 	    b, TEXT_MAX,
 	    "%d (%s) %c %d %d %d %d %d %u %lu %lu %lu %lu %lu %lu %ld %ld %ld %ld %d 0 %lu %lu %ld "
-	    "%lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %d %u %u %u %lu %lu %ld %lu %lu %lu "
+	    "%lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %d %u %u %u %lu %lu %ld %lu %lu "
+	    "%lu "
 	    "%lu %lu %lu %lu %d\n",
-	    s.pid, s.comm, s.state, s.ppid, s.pgid, s.sid, tty ? TTY_NR_TTYS0 : 0,
-	    tty ? tpgid : -1, 0u, s.min_flt, s.cmin_flt, 0ul, 0ul, s.utime, s.stime,
-	    (long)s.cutime, (long)s.cstime, (long)PRIO_NORMAL, 0l, s.threads,
-	    ns_to_ticks(s.start_ns), z.total << PAGE_SHIFT, (long)(z.anon + z.file), ~0ul, 0ul, 0ul,
-	    0ul, 0ul, 0ul, s.sig.pending & OLD_SIGMASK, s.sig.blocked & OLD_SIGMASK,
-	    s.sig.ignored & OLD_SIGMASK, s.sig.caught & OLD_SIGMASK, 0ul, 0ul,
-	    0ul, s.exit_signal, s.cpu, 0u, 0u, 0ul, 0ul, 0l, 0ul, 0ul, 0ul, arg_start, arg_end,
+	    s->pid, s->comm, s->state, s->ppid, s->pgid, s->sid, tty ? TTY_NR_TTYS0 : 0,
+	    tty ? tpgid : -1, 0u, s->min_flt, s->cmin_flt, 0ul, 0ul, s->utime, s->stime,
+	    (long)s->cutime, (long)s->cstime, (long)PRIO_NORMAL, 0l, s->threads,
+	    ns_to_ticks(s->start_ns), z->total << PAGE_SHIFT, (long)(z->anon + z->file), ~0ul, 0ul,
+	    0ul, 0ul, 0ul, 0ul, s->sig.pending & OLD_SIGMASK, s->sig.blocked & OLD_SIGMASK,
+	    s->sig.ignored & OLD_SIGMASK, s->sig.caught & OLD_SIGMASK, 0ul, 0ul, 0ul,
+	    s->exit_signal, s->cpu, 0u, 0u, 0ul, 0ul, 0l, 0ul, 0ul, 0ul, arg_start, arg_end,
 	    arg_end, arg_end, 0);
-	if (s.mm)
-		mm_put(s.mm);
-	*out = b;
-	return 0;
+}
+
+static int gen_stat(void *priv, char **out, size_t *len)
+{
+	return gen_snap_text(priv, out, len, format_stat);
 }
 
 static const char *state_name(char c)
@@ -216,17 +219,12 @@ static const char *state_name(char c)
 }
 
 /* /proc/PID/status: proc_pid_status's lines, those MCRK has (docs/tasks.md). */
-static int gen_status(void *priv, char **out, size_t *len)
+static size_t format_status(void *priv, const struct snap *s, const struct mm_sizes *z, char *b)
 {
-	struct snap s;
-	struct mm_sizes z;
-	int err;
-	char *b = snap_text(priv, &s, &z, &err);
-	if (!b)
-		return err;
-	const struct cred_ids *u = &s.user, *g = &s.group;
+	(void)priv;
+	const struct cred_ids *u = &s->user, *g = &s->group;
 	uint64_t kb = PAGE_SIZE / 1024;
-	*len = (size_t)ksnprintf(
+	return (size_t)ksnprintf(
 	    b, TEXT_MAX,
 	    "Name:\t%s\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n"
 	    "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\n"
@@ -235,16 +233,17 @@ static int gen_status(void *priv, char **out, size_t *len)
 	    "SigBlk:\t%016lx\nSigIgn:\t%016lx\nSigCgt:\t%016lx\nCapInh:\t%016lx\nCapPrm:\t%016lx\n"
 	    "CapEff:\t%016lx\nCapBnd:\t%016lx\nCapAmb:\t%016lx\nvoluntary_ctxt_switches:\t%lu\n"
 	    "nonvoluntary_ctxt_switches:\t%lu\n",
-	    s.comm, state_name(s.state), s.tgid, s.pid, s.ppid, u->real, u->eff, u->saved, u->fs,
-	    g->real, g->eff, g->saved, g->fs, s.tgid, s.pid, s.pgid, s.sid, z.total * kb,
-	    (z.anon + z.file) * kb, z.anon * kb, z.file * kb, z.stack * kb, s.threads,
-	    s.sig.pending, s.sig.shared, s.sig.blocked, s.sig.ignored, s.sig.caught,
-	    s.caps.inheritable, s.caps.permitted, s.caps.effective, s.caps.bounding,
-	    s.caps.ambient, s.nvcsw, s.nivcsw);
-	if (s.mm)
-		mm_put(s.mm);
-	*out = b;
-	return 0;
+	    s->comm, state_name(s->state), s->tgid, s->pid, s->ppid, u->real, u->eff, u->saved,
+	    u->fs, g->real, g->eff, g->saved, g->fs, s->tgid, s->pid, s->pgid, s->sid,
+	    z->total * kb, (z->anon + z->file) * kb, z->anon * kb, z->file * kb, z->stack * kb,
+	    s->threads, s->sig.pending, s->sig.shared, s->sig.blocked, s->sig.ignored,
+	    s->sig.caught, s->caps.inheritable, s->caps.permitted, s->caps.effective,
+	    s->caps.bounding, s->caps.ambient, s->nvcsw, s->nivcsw);
+}
+
+static int gen_status(void *priv, char **out, size_t *len)
+{
+	return gen_snap_text(priv, out, len, format_status);
 }
 
 static int gen_comm(void *priv, char **out, size_t *len)
