@@ -101,7 +101,8 @@ $(B)/mcrk-test.elf: $(KOBJ) $(KTEST_OBJ) $(KSYMS_EMPTY) linker.ld scripts/mksyms
 
 # ---- user programs (musl, static) and the initrd that carries them as /bin/NAME: the
 # programs tests run (user/), the demo's victim (demo/) and the guest benchmarks (bench/);
-# /etc (rootfs/etc: passwd and group, root and one unprivileged user) ----
+# /etc (rootfs/etc: passwd and group, root and one unprivileged user); user/setid.c a second
+# time as /bin/setid_root, set-user-ID root (mode 04755), for the set-ID exec tests ----
 USER_SRC := $(sort $(wildcard user/*.c)) $(sort $(wildcard demo/*.c)) bench/mfbench.c \
 	bench/cecbench.c bench/forkbench.c bench/fsbench.c bench/thpbench.c bench/threadbench.c \
 	bench/shellbench.c
@@ -133,6 +134,7 @@ $(B)/initrd.cpio: $(USER_BIN) scripts/mkinitrd.py $(wildcard rootfs/etc/*) $(BUS
 	$(if $(BUSYBOX),,@echo "initrd: busybox-static is not installed: no /bin/sh (scripts/deps.sh)")
 	$(PYTHON) scripts/mkinitrd.py $@ init=$(B)/user/init etc/=rootfs/etc \
 		$(foreach u,$(filter-out $(B)/user/init,$(USER_BIN)),bin/$(notdir $(u))=$(u)) \
+		bin/setid_root:4755=$(B)/user/setid \
 		$(if $(MCE_CASES),mce-cases/=$(MCE_CASES)) \
 		$(if $(BUSYBOX),bin/busybox=$(BUSYBOX) $(foreach a,$(BUSYBOX_APPLETS),bin/$(a)@=busybox))
 

@@ -182,6 +182,7 @@ struct task {
 	struct restart_block restart;
 	enum mf_kill_policy mf_kill;
 	struct cred cred;      /* this thread's ids (cred.h): its own to change, fork copies */
+	bool no_new_privs;     /* PR_SET_NO_NEW_PRIVS: exec never raises privilege (for good) */
 	struct sig_state *sig; /* signal mask, pending set, altstack (kernel/sig) */
 	/* CPU time: exact run time, and ticks sampled in user and kernel mode. */
 	uint64_t runtime_ns, exec_start_ns, utime, stime;

@@ -22,6 +22,11 @@ struct vfs_node_ops {
 	long (*read)(void *priv, void *buf, size_t n, uint64_t off);
 	/* A write of n bytes (for control files: the whole value at once). Bytes taken or -errno. */
 	long (*write)(void *priv, const char *buf, size_t n);
+	/* At each open, when set: 0, or -errno to refuse the open; *state becomes what gen and
+	 * read get instead of priv for this open file, and release(state) runs at its close. For
+	 * files that decide at open who reads what (Linux's /proc/PID/pagemap). */
+	int (*open)(void *priv, void **state);
+	void (*release)(void *state);
 	bool privileged_write; /* writes need fsuid 0 (a root-owned 0644 file): -EACCES at open */
 	bool root_only;	       /* any open needs fsuid 0 (a root-owned 0400 file) */
 };
@@ -57,6 +62,8 @@ void vfs_fdt_put(struct fd_table *fdt);
 struct fs_context *vfs_fs_dup(struct fs_context *src);
 struct fs_context *vfs_fs_get(struct fs_context *fs);
 void vfs_fs_put(struct fs_context *fs);
+/* How many tasks share fs (execve's test for an fs context shared with another process). */
+int vfs_fs_users(const struct fs_context *fs);
 /* execve: t's table becomes its own if it was shared, and its FD_CLOEXEC descriptors close.
  * 0 or -ENOMEM. */
 int vfs_exec_files(struct task *t);
@@ -67,6 +74,12 @@ int vfs_exec_files(struct task *t);
  * *err: -ENOENT, -EACCES, -ENOTDIR, -ELOOP, -ENAMETOOLONG, -EFAULT (a user path at upath when
  * user), ... */
 struct file *vfs_open_exec(const char *path, bool user, int *err);
+/* The set-ID bits of the program open at f (S_ISUID 04000, S_ISGID 02000 and S_IXGRP 010 of
+ * its mode; 0 on a nosuid mount), with its owner and group in *uid, *gid. Process context. */
+unsigned vfs_exec_setid(struct file *f, uint32_t *uid, uint32_t *gid);
+/* Whether the current task may read the file open at f (a program it can only run leaves the
+ * process non-dumpable, as Linux's would_dump). */
+bool vfs_file_may_read(struct file *f);
 /* Read n bytes at off into buf (kernel memory, or user memory when user). Bytes read or
  * -errno. */
 long vfs_pread(struct file *f, void *buf, size_t n, uint64_t off, bool user);

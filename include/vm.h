@@ -153,6 +153,9 @@ struct mm {
 				      links them under sched_lock: memory_failure finds them here) */
 	struct vm_file exe;	   /* the program execve loaded (its reference blocks writes) */
 	vaddr_t arg_start, arg_end; /* argv's strings on the stack (/proc/PID/cmdline) */
+	uint64_t serial;	   /* unique for good: which space a /proc/PID/pagemap open saw */
+	uint8_t dumpable;	   /* Linux's SUID_DUMP_*: 1 a user's own, 0 after a set-ID change
+				      (who may look into it: cred_may_access); fork copies it */
 	struct list_node all_link; /* on the list of every mm (tests, diagnostics) */
 };
 

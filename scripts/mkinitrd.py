@@ -3,6 +3,8 @@
 
 usage: mkinitrd.py OUT DEST=SRC ...
   DEST=SRC       put file SRC at path DEST in the archive
+  DEST:MODE=SRC  the same with permission bits MODE (octal: 4755 is a set-user-ID program;
+                 every file in the archive belongs to root, uid and gid 0)
   DEST/=DIR      put every file under DIR (recursively) below DEST/
   DEST@=TARGET   a symlink at DEST pointing to TARGET
   DEST?=SRC      like DEST=SRC, but a missing SRC is skipped with a note
@@ -25,7 +27,10 @@ def pad(n):
 def entries(specs):
     for spec in specs:
         dest, src = spec.split("=", 1)
-        if dest.endswith("@"):
+        if ":" in dest:
+            dest, mode = dest.split(":", 1)
+            yield dest, ("file", src, int(mode, 8))
+        elif dest.endswith("@"):
             yield dest[:-1], ("symlink", src)
         elif dest.endswith("?"):
             if os.path.isfile(src):
@@ -57,7 +62,9 @@ def main():
                 data += h + d.encode() + b"\0" + pad(len(h) + len(d) + 1)
                 ino += 1
         name = "/".join(parts)
-        if isinstance(src, tuple):
+        if isinstance(src, tuple) and src[0] == "file":
+            body, mode = open(src[1], "rb").read(), 0o100000 | src[2]
+        elif isinstance(src, tuple):
             body, mode = src[1].encode(), 0o120777
         else:
             body = open(src, "rb").read()

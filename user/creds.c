@@ -1,10 +1,11 @@
 /* Credentials and the privileged interfaces, as Linux 6.1 decides them (the same source
  * builds and passes on Linux, run as root, with user 1000 and group 100 unused by others).
  * Run as root: the ids of root, a temporary seteuid that loses and regains CAP_SYS_ADMIN,
- * PFNs visible; then a child drops to user 1000 for good (groups, gid, uid) and execs this
- * program again. Run as user 1000 (that exec, or init's "user@creds"): every privileged
+ * PFNs visible, full capability sets in /proc/self/status, and a pagemap opened as root that
+ * keeps its PFNs after a drop to the user; then a child drops to user 1000 for good (groups,
+ * gid, uid) and execs this program again. Run as user 1000 (that exec, or init's "user@creds"): every privileged
  * path gives EPERM or EACCES and changes nothing (no frame poisoned, no PFN learned, no root
- * process signalled), while what an unprivileged program may do (signal its own processes,
+ * process signalled or looked into through /proc, no capability), while what an unprivileged program may do (signal its own processes,
  * PR_MCE_KILL, lower a limit) still works. Its parent must be a root process. */
 #define _GNU_SOURCE
 #include "utest.h"
@@ -25,6 +26,7 @@
 #define GROUP_USERS 100
 #define PM_PRESENT (1ull << 63)
 #define PM_FRAME_BITS ((1ull << 55) - 1)
+#define CAP_FULL 0x1ffffffffffull /* Linux 6.1's 41 capabilities */
 
 static long hardware_corrupted(void)
 {
@@ -46,6 +48,27 @@ static char *own_page(void)
 static int errno_of(long r)
 {
 	return r < 0 ? errno : 0;
+}
+
+/* The pagemap entry of va read through fd (0 on failure). */
+static uint64_t pagemap_at(int fd, const void *va)
+{
+	uint64_t e = 0;
+	if (pread(fd, &e, 8, (off_t)((uintptr_t)va / 4096 * 8)) != 8)
+		e = 0;
+	return e;
+}
+
+/* Another process's maps and pagemap: EACCES at open unless we may look into it (Linux's
+ * ptrace_may_access with our filesystem ids). */
+static int open_errno(pid_t pid, const char *file)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	int fd = open(path, O_RDONLY);
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0 ? 0 : errno;
 }
 
 /* rt_sigqueueinfo(pid, sig) with a chosen si_code. */
@@ -116,6 +139,11 @@ static void check_memory_errors(void)
 	CHECK(open("/sys/devices/system/memory/hard_offline_page", O_WRONLY) < 0 && errno == EACCES);
 	CHECK(utest_can_open("/proc/sys/vm/memory_failure_early_kill", O_RDONLY));
 	CHECK(utest_can_open("/proc/meminfo", O_RDONLY));
+	CHECK(open_errno(1, "pagemap") == EACCES && open_errno(1, "maps") == EACCES);
+	CHECK(open_errno(getppid(), "pagemap") == EACCES);
+	CHECK(open_errno(getpid(), "pagemap") == 0 && open_errno(getpid(), "maps") == 0);
+	CHECK(utest_status_hex("CapEff:") == 0 && utest_status_hex("CapPrm:") == 0);
+	CHECK(utest_status_hex("CapBnd:") == CAP_FULL); /* the bounding set stays full, as on Linux */
 	munmap(p, 4096);
 }
 
@@ -135,6 +163,7 @@ static void check_signals(void)
 	}
 	CHECK(child > 0);
 	CHECK(kill(child, 0) == 0);
+	CHECK(open_errno(child, "pagemap") == 0); /* ours to look into */
 	CHECK(queue_with_code(child, SIGBUS, BUS_MCEERR_AR) < 0 && errno == EPERM);
 	CHECK(queue_with_code(child, SIGWINCH, SI_QUEUE) == 0); /* ignored by default */
 	CHECK(sched_setaffinity(root, sizeof(cpu_set_t), &(cpu_set_t){{1}}) < 0 && errno == EPERM);
@@ -176,6 +205,25 @@ static void unpriv(void)
 
 /* ---- the root side ---- */
 
+/* A pagemap opened as root keeps showing frames after the process drops to the user (the
+ * decision is the opener's, at open); one opened after the drop shows none. */
+static void kept_pagemap(const char *p)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	CHECK(fd >= 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int bad = setresuid(USER, USER, USER) != 0;
+		bad |= (pagemap_at(fd, p) & PM_FRAME_BITS) == 0;
+		bad |= (utest_pagemap(p) & PM_FRAME_BITS) != 0;
+		bad |= utest_status_hex("CapEff:") != 0 || utest_status_hex("CapPrm:") != 0;
+		_exit(bad);
+	}
+	int st = -1;
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && st == 0);
+	close(fd);
+}
+
 static void root_side(const char *self)
 {
 	uid_t r = 1, e = 1, s = 1;
@@ -188,6 +236,9 @@ static void root_side(const char *self)
 	CHECK(p && (utest_pagemap(p) & PM_FRAME_BITS) == 0);
 	CHECK(setresuid(-1, 0, -1) == 0 && geteuid() == 0);
 	CHECK(p && (utest_pagemap(p) & PM_FRAME_BITS) != 0);
+	CHECK(utest_status_hex("CapEff:") == CAP_FULL && utest_status_hex("CapPrm:") == CAP_FULL);
+	CHECK(utest_status_hex("CapInh:") == 0 && utest_status_hex("CapAmb:") == 0);
+	kept_pagemap(p);
 	long hc = hardware_corrupted();
 	pid_t pid = fork();
 	if (pid == 0) {

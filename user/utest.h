@@ -103,6 +103,16 @@ static inline long meminfo_value(const char *text, const char *name)
 	return p ? strtol(p + strlen(name), NULL, 10) : -1;
 }
 
+/* The hexadecimal value of a "Name:" line of /proc/self/status (the Cap lines), or ~0. */
+static inline unsigned long long utest_status_hex(const char *name)
+{
+	char buf[4096];
+	const char *p = utest_read_file("/proc/self/status", buf, sizeof(buf)) > 0
+			    ? strstr(buf, name)
+			    : NULL;
+	return p ? strtoull(p + strlen(name), NULL, 16) : ~0ull;
+}
+
 #include <errno.h>
 
 /* Whether path opens with flags (access(2) is not everywhere MCRK's programs run). */

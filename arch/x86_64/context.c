@@ -137,12 +137,7 @@ static int fxsave_to_user(void *ufp)
 		return -EFAULT;
 	user_access_begin();
 	__asm__ volatile("1: fxsave64 (%1)\n"
-			 "2:\n"
-			 ".pushsection .fixup, \"ax\"\n"
-			 "3: movl %2, %0\n"
-			 "   jmp 2b\n"
-			 ".popsection\n"
-			 ASM_EXTABLE(1b, 3b)
+			 ASM_FAULT_TO("%0", "%2")
 			 : "+r"(err)
 			 : "r"(ufp), "i"(-EFAULT)
 			 : "memory");

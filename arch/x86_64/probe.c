@@ -9,12 +9,7 @@ int probe_read64(const void *addr, uint64_t *val)
 	int err = 0;
 	uint64_t v = 0;
 	__asm__ volatile("1: movq (%2), %0\n"
-			 "2:\n"
-			 ".pushsection .fixup, \"ax\"\n"
-			 "3: movl %3, %1\n"
-			 "   jmp 2b\n"
-			 ".popsection\n"
-			 ASM_EXTABLE(1b, 3b)
+			 ASM_FAULT_TO("%1", "%3")
 			 : "=r"(v), "+r"(err)
 			 : "r"(addr), "i"(-EFAULT));
 	*val = v;
@@ -27,12 +22,7 @@ int rdmsr_safe(uint32_t msr, uint64_t *val)
 	int err = 0;
 	uint32_t lo = 0, hi = 0;
 	__asm__ volatile("1: rdmsr\n"
-			 "2:\n"
-			 ".pushsection .fixup, \"ax\"\n"
-			 "3: movl %4, %2\n"
-			 "   jmp 2b\n"
-			 ".popsection\n"
-			 ASM_EXTABLE(1b, 3b)
+			 ASM_FAULT_TO("%2", "%4")
 			 : "=a"(lo), "=d"(hi), "+r"(err)
 			 : "c"(msr), "i"(-EFAULT));
 	*val = (uint64_t)hi << 32 | lo;

@@ -114,6 +114,17 @@ static uint64_t *leaf_err(struct arch_pt *pt, vaddr_t va, bool create, int *err)
 	return e;
 }
 
+/* The leaf entry of user page va, or NULL with *err: -EINVAL outside user space, else as
+ * leaf_err. */
+static uint64_t *user_leaf(struct arch_pt *pt, vaddr_t va, bool create, int *err)
+{
+	if (!user_page_ok(va)) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	return leaf_err(pt, va, create, err);
+}
+
 static uint64_t *leaf(struct arch_pt *pt, vaddr_t va, bool create)
 {
 	int err;
@@ -158,10 +169,8 @@ static bool frame_trapped(pfn_t pfn)
 
 int arch_pt_map(struct arch_pt *pt, vaddr_t va, pfn_t pfn, unsigned prot)
 {
-	if (!user_page_ok(va))
-		return -EINVAL;
 	int err;
-	uint64_t *e = leaf_err(pt, va, true, &err);
+	uint64_t *e = user_leaf(pt, va, true, &err);
 	if (!e)
 		return err;
 	WRITE_ONCE(*e, trapped((pfn << PAGE_SHIFT) | prot_bits(prot), frame_trapped(pfn)));
@@ -170,10 +179,8 @@ int arch_pt_map(struct arch_pt *pt, vaddr_t va, pfn_t pfn, unsigned prot)
 
 int arch_pt_trap(struct arch_pt *pt, vaddr_t va, bool on)
 {
-	if (!user_page_ok(va))
-		return -EINVAL;
 	int err;
-	uint64_t *e = leaf_err(pt, va, false, &err);
+	uint64_t *e = user_leaf(pt, va, false, &err);
 	if (!e)
 		return err;
 	if (!(*e & (PTE_P | PTE_TRAP | PTE_PROTNONE)))
@@ -201,10 +208,10 @@ int arch_pt_protect(struct arch_pt *pt, vaddr_t va, unsigned prot)
 
 int arch_pt_set_marker(struct arch_pt *pt, vaddr_t va, uint64_t marker)
 {
-	if (!user_page_ok(va) || marker == 0 || marker >= MARKER_MAX)
+	if (marker == 0 || marker >= MARKER_MAX)
 		return -EINVAL;
 	int err;
-	uint64_t *e = leaf_err(pt, va, true, &err);
+	uint64_t *e = user_leaf(pt, va, true, &err);
 	if (!e)
 		return err;
 	WRITE_ONCE(*e, (marker << PAGE_SHIFT) | PTE_MARKER);
@@ -213,10 +220,8 @@ int arch_pt_set_marker(struct arch_pt *pt, vaddr_t va, uint64_t marker)
 
 int arch_pt_clear(struct arch_pt *pt, vaddr_t va)
 {
-	if (!user_page_ok(va))
-		return -EINVAL;
 	int err;
-	uint64_t *e = leaf_err(pt, va, false, &err);
+	uint64_t *e = user_leaf(pt, va, false, &err);
 	if (!e)
 		return err;
 	if (!*e)

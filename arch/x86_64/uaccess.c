@@ -167,12 +167,7 @@ int arch_user_load_u32(const uint32_t *uaddr, uint32_t *val)
 		return -EFAULT;
 	user_access_begin();
 	__asm__ volatile("1: movl (%2), %0\n"
-			 "2:\n"
-			 ".pushsection .fixup, \"ax\"\n"
-			 "3: movl %3, %1\n"
-			 "   jmp 2b\n"
-			 ".popsection\n"
-			 ASM_EXTABLE(1b, 3b)
+			 ASM_FAULT_TO("%1", "%3")
 			 : "+r"(v), "+r"(err)
 			 : "r"(uaddr), "i"(-EFAULT)
 			 : "memory");
@@ -189,12 +184,7 @@ int arch_user_cmpxchg_u32(uint32_t *uaddr, uint32_t old, uint32_t new, uint32_t 
 		return -EFAULT;
 	user_access_begin();
 	__asm__ volatile("1: lock cmpxchgl %3, (%2)\n"
-			 "2:\n"
-			 ".pushsection .fixup, \"ax\"\n"
-			 "3: movl %4, %1\n"
-			 "   jmp 2b\n"
-			 ".popsection\n"
-			 ASM_EXTABLE(1b, 3b)
+			 ASM_FAULT_TO("%1", "%4")
 			 : "+a"(v), "+r"(err)
 			 : "r"(uaddr), "r"(new), "i"(-EFAULT)
 			 : "memory");

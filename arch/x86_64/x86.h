@@ -193,6 +193,16 @@ extern struct cpu_features cpu_features; /* the boot CPU's */
 #define ASM_EXTABLE(from, to)                                                                 \
 	".pushsection .ex_table, \"a\"\n.balign 8\n.quad " #from ", " #to "\n.popsection\n"
 
+/* The rest of an asm statement whose instruction at label 1 may fault: execution goes on at
+ * label 2 either way, and a fault first moves the operand efault (an "i"(-EFAULT)) into the
+ * operand err; both are given as operand strings ("%1", "%3"). */
+#define ASM_FAULT_TO(err, efault)                                                             \
+	"2:\n"                                                                                 \
+	".pushsection .fixup, \"ax\"\n"                                                        \
+	"3: movl " efault ", " err "\n"                                                       \
+	"   jmp 2b\n"                                                                          \
+	".popsection\n" ASM_EXTABLE(1b, 3b)
+
 /* Bracket deliberate kernel accesses to user pages (SMAP makes any other one fault). */
 static inline void user_access_begin(void)
 {

@@ -338,6 +338,11 @@ static void fs_put(struct fs_context *c)
 	kfree(c);
 }
 
+int vfs_fs_users(const struct fs_context *fs)
+{
+	return __atomic_load_n(&fs->refs, __ATOMIC_RELAXED);
+}
+
 static void fs_get_path(struct path *out, bool root)
 {
 	struct fs_context *c = current_task() ? current_task()->fs : NULL;

@@ -1,7 +1,8 @@
 /* What mappings need from files (include/vm.h's struct vm_file): the page cache of a regular
  * file, a reference on the open file for as long as a VMA maps it, its fsync for msync, and
  * its path for /proc/self/maps. Also the opening of a program for execve, whose mapping stops
- * writes to the file while it runs (-ETXTBSY), as Linux's deny_write_access. */
+ * writes to the file while it runs (-ETXTBSY), as Linux's deny_write_access, and what its
+ * set-ID bits give (none on a nosuid mount). */
 #include "kstring.h"
 #include "printk.h"
 #include "vfs_priv.h"
@@ -119,6 +120,24 @@ struct file *vfs_open_exec(const char *path, bool user, int *err)
 	struct file *f = *err ? NULL : file_open_path(&p, O_RDONLY | O_LARGEFILE, err);
 	path_put(&p);
 	return f;
+}
+
+unsigned vfs_exec_setid(struct file *f, uint32_t *uid, uint32_t *gid)
+{
+	struct inode *i = f->inode;
+	if (f->path.mnt->flags & MNT_NOSUID)
+		return 0;
+	mutex_lock(&i->lock); /* the three together, as Linux's bprm_fill_uid */
+	unsigned mode = i->mode & (S_ISUID | S_ISGID | S_IXGRP);
+	*uid = i->uid;
+	*gid = i->gid;
+	mutex_unlock(&i->lock);
+	return mode;
+}
+
+bool vfs_file_may_read(struct file *f)
+{
+	return inode_permission(f->inode, MAY_READ) == 0;
 }
 
 uint64_t vfs_file_size(struct file *f)

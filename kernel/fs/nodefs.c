@@ -26,6 +26,7 @@ struct node_text {
 struct node_file {
 	struct node_text *text; /* a generated node's text, from the last read at offset 0 */
 	spinlock_t lock;	/* guards the text pointer and its reference count */
+	void *state;		/* what gen and read get: the node's priv, or ops->open's state */
 };
 
 /* No mknod: read-only directories. procfs's lookup of a missing name is -ENOENT. */
@@ -246,7 +247,7 @@ static struct node_text *node_text_get(struct file *f, bool fresh, int *err)
 	struct node_text *t = NULL, *old = NULL;
 	if (fresh || !READ_ONCE(nf->text)) {
 		t = kzalloc(sizeof(*t));
-		*err = t ? inode->node_ops->gen(inode->node_priv, &t->data, &t->len) : -ENOMEM;
+		*err = t ? inode->node_ops->gen(nf->state, &t->data, &t->len) : -ENOMEM;
 		if (*err) {
 			kfree(t);
 			return NULL;
@@ -270,10 +271,17 @@ static int node_open(struct inode *inode, struct file *f)
 {
 	if ((f->fmode & FMODE_WRITE) && !inode->node_ops->write)
 		return -EACCES;
+	const struct vfs_node_ops *ops = inode->node_ops;
 	struct node_file *nf = kzalloc(sizeof(*nf));
 	if (!nf)
 		return -ENOMEM;
 	spin_init(&nf->lock);
+	nf->state = inode->node_priv;
+	int err = ops->open ? ops->open(inode->node_priv, &nf->state) : 0;
+	if (err) {
+		kfree(nf);
+		return err;
+	}
 	f->priv = nf;
 	return 0;
 }
@@ -282,6 +290,8 @@ static void node_release(struct file *f)
 {
 	struct node_file *nf = f->priv;
 	text_put(nf->text);
+	if (f->inode->node_ops->release)
+		f->inode->node_ops->release(nf->state);
 	kfree(nf);
 }
 
@@ -290,7 +300,7 @@ static long node_read_direct(struct file *f, struct vfs_iter *it, uint64_t *pos)
 	char buf[BOUNCE];
 	long done = 0;
 	while (it->count) {
-		long r = f->inode->node_ops->read(f->inode->node_priv, buf,
+		long r = f->inode->node_ops->read(((struct node_file *)f->priv)->state, buf,
 						  MIN(it->count, sizeof(buf)), *pos);
 		if (r <= 0)
 			return done ? done : r;

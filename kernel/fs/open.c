@@ -207,6 +207,7 @@ static int open_truncate(struct inode *inode)
 	if (w < 0)
 		return -ETXTBSY;
 	mutex_lock(&inode->lock);
+	inode_remove_privs(inode); /* Linux's do_truncate: O_TRUNC too */
 	int err = inode->iop && inode->iop->setsize ? inode->iop->setsize(inode, 0) : 0;
 	if (!err)
 		inode_touch(inode, true);
@@ -541,6 +542,7 @@ static long do_truncate(struct inode *inode, uint64_t size)
 	if (size > VFS_MAX_FILE_SIZE)
 		return -EFBIG;
 	mutex_lock(&inode->lock);
+	inode_remove_privs(inode);
 	int err = inode->iop->setsize(inode, size);
 	if (!err)
 		inode_touch(inode, true);

@@ -4,7 +4,9 @@
  * filesystem gid or a supplementary group, the other bits otherwise. Filesystem uid 0 stands
  * for CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH and CAP_FOWNER (Linux drops them from a thread
  * whose fsuid leaves 0): it reads and writes anything and searches every directory, but runs
- * only a file with some execute bit. docs/security.md lists where each check is made. */
+ * only a file with some execute bit. A write or truncate by a caller without CAP_FSETID takes
+ * a file's set-ID bits away (inode_remove_privs). docs/security.md lists where each check is
+ * made. */
 #include "cred.h"
 #include "task.h"
 #include "vfs_priv.h"
@@ -72,4 +74,34 @@ void inode_init_owner(struct inode *inode, const struct inode *dir)
 	else if ((inode->mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) &&
 		 !cred_in_fs_group(c, inode->gid) && c->fsuid != 0)
 		inode->mode &= ~(unsigned)S_ISGID; /* no set-group-ID for a group not ours */
+}
+
+/* Which set-ID bits a change of the file's data takes away (Linux's should_remove_suid):
+ * S_ISUID always, S_ISGID when group-executable (without S_IXGRP it marks mandatory locking
+ * and stays); none for a caller with CAP_FSETID or for a non-regular file. */
+static unsigned privs_to_remove(const struct inode *inode)
+{
+	unsigned kill = inode->mode & S_ISUID;
+	if ((inode->mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+		kill |= S_ISGID;
+	return kill && S_ISREG(inode->mode) && !capable(CAP_FSETID) ? kill : 0;
+}
+
+void inode_remove_privs(struct inode *inode)
+{
+	unsigned kill = privs_to_remove(inode);
+	if (!kill)
+		return;
+	inode->mode &= ~kill;
+	inode_touch(inode, false);
+}
+
+void file_remove_privs(struct file *f)
+{
+	struct inode *inode = f->inode;
+	if (!(READ_ONCE(inode->mode) & (S_ISUID | S_ISGID)))
+		return; /* the common case, without the lock */
+	mutex_lock(&inode->lock);
+	inode_remove_privs(inode);
+	mutex_unlock(&inode->lock);
 }

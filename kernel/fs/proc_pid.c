@@ -22,7 +22,6 @@
 #define TTY_NR_TTYS0 ((4 << 8) | 64) /* new_encode_dev(4, 64): the console, ttyS0 */
 #define PRIO_NORMAL 20	     /* a nice-0 task's priority as stat shows it (120 - 100) */
 #define OLD_SIGMASK 0x7ffffffful /* stat's obsolete signal fields: the first 31 signals */
-#define CAP_FULL 0x000001fffffffffful /* every capability of Linux 6.1 (CAP_LAST_CAP 40) */
 
 /* What one process or thread shows, copied under sched_lock. */
 struct snap {
@@ -34,6 +33,7 @@ struct snap {
 	struct mm *mm; /* referenced, or NULL */
 	struct sig_masks sig;
 	struct cred_ids user, group; /* real, effective, saved, fs (status's Uid and Gid lines) */
+	struct cred_caps caps;	     /* status's Cap lines */
 };
 
 static char state_of(const struct task *t)
@@ -71,6 +71,7 @@ static int take_snap(void *priv, struct snap *s)
 	s->cpu = t->cpu;
 	s->user = t->cred.user;
 	s->group = t->cred.group;
+	cred_caps(&t->cred, &s->caps);
 	s->start_ns = (whole && g->leader ? g->leader : t)->start_ns;
 	for (struct task *th = task_next_thread(g, NULL); th; th = task_next_thread(g, th)) {
 		s->threads++;
@@ -147,51 +148,59 @@ static uint64_t ns_to_ticks(uint64_t ns)
 	return ns / (1000000000ull / USER_HZ);
 }
 
-/* The snapshot and memory sizes of priv's task, and a TEXT_MAX buffer for its text; NULL with
- * *err when the task is gone or memory is short. The caller drops s->mm. */
-static char *snap_text(void *priv, struct snap *s, struct mm_sizes *z, int *err)
-{
-	*err = take_snap(priv, s);
-	char *b = *err ? NULL : kmalloc(TEXT_MAX);
-	if (!b && !*err) {
-		if (s->mm)
-			mm_put(s->mm);
-		*err = -ENOMEM;
-	}
-	if (b)
-		mm_sizes(s->mm, z);
-	return b;
-}
+/* Writes the text of one of stat or status for priv's task from its snapshot s and memory
+ * sizes z into b (TEXT_MAX bytes); returns its length. */
+typedef size_t (*snap_format)(void *priv, const struct snap *s, const struct mm_sizes *z, char *b);
 
-/* /proc/PID/stat: do_task_stat's 52 fields in its order. */
-static int gen_stat(void *priv, char **out, size_t *len)
+/* A stat or status file: the snapshot and memory sizes of priv's task, formatted by fmt into
+ * a new buffer (*out, *len). 0, -ESRCH when the task has gone, or -ENOMEM. */
+static int gen_snap_text(void *priv, char **out, size_t *len, snap_format fmt)
 {
 	struct snap s;
 	struct mm_sizes z;
-	int err;
-	char *b = snap_text(priv, &s, &z, &err);
-	if (!b)
-		return err;
+	int err = take_snap(priv, &s);
+	char *b = err ? NULL : kmalloc(TEXT_MAX);
+	if (b) {
+		mm_sizes(s.mm, &z);
+		*len = fmt(priv, &s, &z, b);
+		*out = b;
+	}
+	if (!err && s.mm)
+		mm_put(s.mm);
+	return err ? err : b ? 0 : -ENOMEM;
+}
+
+static int look_into(void *priv, uint64_t *serial);
+
+/* /proc/PID/stat: do_task_stat's 52 fields in its order; the argument addresses only to a
+ * reader that may look into the process, as Linux shows them. */
+static size_t format_stat(void *priv, const struct snap *s, const struct mm_sizes *z, char *b)
+{
 	int tpgid = -1;
-	bool tty = tty_session_info(s.sid, &tpgid);
-	vaddr_t arg_start = s.mm ? s.mm->arg_start : 0, arg_end = s.mm ? s.mm->arg_end : 0;
-	*len = (size_t)ksnprintf(
+	bool tty = tty_session_info(s->sid, &tpgid);
+	uint64_t serial;
+	bool permitted = s->mm && look_into(priv, &serial) == 0; /* the addresses: as maps */
+	vaddr_t arg_start = permitted ? s->mm->arg_start : 0,
+		arg_end = permitted ? s->mm->arg_end : 0;
+	return (size_t)ksnprintf(
 	    b, TEXT_MAX,
 	    "%d (%s) %c %d %d %d %d %d %u %lu %lu %lu %lu %lu %lu %ld %ld %ld %ld %d 0 %lu %lu %ld "
-	    "%lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %d %u %u %u %lu %lu %ld %lu %lu %lu "
+	    "%lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %d %u %u %u %lu %lu %ld %lu %lu "
+	    "%lu "
 	    "%lu %lu %lu %lu %d\n",
-	    s.pid, s.comm, s.state, s.ppid, s.pgid, s.sid, tty ? TTY_NR_TTYS0 : 0,
-	    tty ? tpgid : -1, 0u, s.min_flt, s.cmin_flt, 0ul, 0ul, s.utime, s.stime,
-	    (long)s.cutime, (long)s.cstime, (long)PRIO_NORMAL, 0l, s.threads,
-	    ns_to_ticks(s.start_ns), z.total << PAGE_SHIFT, (long)(z.anon + z.file), ~0ul, 0ul, 0ul,
-	    0ul, 0ul, 0ul, s.sig.pending & OLD_SIGMASK, s.sig.blocked & OLD_SIGMASK,
-	    s.sig.ignored & OLD_SIGMASK, s.sig.caught & OLD_SIGMASK, 0ul, 0ul,
-	    0ul, s.exit_signal, s.cpu, 0u, 0u, 0ul, 0ul, 0l, 0ul, 0ul, 0ul, arg_start, arg_end,
+	    s->pid, s->comm, s->state, s->ppid, s->pgid, s->sid, tty ? TTY_NR_TTYS0 : 0,
+	    tty ? tpgid : -1, 0u, s->min_flt, s->cmin_flt, 0ul, 0ul, s->utime, s->stime,
+	    (long)s->cutime, (long)s->cstime, (long)PRIO_NORMAL, 0l, s->threads,
+	    ns_to_ticks(s->start_ns), z->total << PAGE_SHIFT, (long)(z->anon + z->file), ~0ul, 0ul,
+	    0ul, 0ul, 0ul, 0ul, s->sig.pending & OLD_SIGMASK, s->sig.blocked & OLD_SIGMASK,
+	    s->sig.ignored & OLD_SIGMASK, s->sig.caught & OLD_SIGMASK, 0ul, 0ul, 0ul,
+	    s->exit_signal, s->cpu, 0u, 0u, 0ul, 0ul, 0l, 0ul, 0ul, 0ul, arg_start, arg_end,
 	    arg_end, arg_end, 0);
-	if (s.mm)
-		mm_put(s.mm);
-	*out = b;
-	return 0;
+}
+
+static int gen_stat(void *priv, char **out, size_t *len)
+{
+	return gen_snap_text(priv, out, len, format_stat);
 }
 
 static const char *state_name(char c)
@@ -210,17 +219,12 @@ static const char *state_name(char c)
 }
 
 /* /proc/PID/status: proc_pid_status's lines, those MCRK has (docs/tasks.md). */
-static int gen_status(void *priv, char **out, size_t *len)
+static size_t format_status(void *priv, const struct snap *s, const struct mm_sizes *z, char *b)
 {
-	struct snap s;
-	struct mm_sizes z;
-	int err;
-	char *b = snap_text(priv, &s, &z, &err);
-	if (!b)
-		return err;
-	const struct cred_ids *u = &s.user, *g = &s.group;
+	(void)priv;
+	const struct cred_ids *u = &s->user, *g = &s->group;
 	uint64_t kb = PAGE_SIZE / 1024;
-	*len = (size_t)ksnprintf(
+	return (size_t)ksnprintf(
 	    b, TEXT_MAX,
 	    "Name:\t%s\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n"
 	    "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\n"
@@ -229,15 +233,17 @@ static int gen_status(void *priv, char **out, size_t *len)
 	    "SigBlk:\t%016lx\nSigIgn:\t%016lx\nSigCgt:\t%016lx\nCapInh:\t%016lx\nCapPrm:\t%016lx\n"
 	    "CapEff:\t%016lx\nCapBnd:\t%016lx\nCapAmb:\t%016lx\nvoluntary_ctxt_switches:\t%lu\n"
 	    "nonvoluntary_ctxt_switches:\t%lu\n",
-	    s.comm, state_name(s.state), s.tgid, s.pid, s.ppid, u->real, u->eff, u->saved, u->fs,
-	    g->real, g->eff, g->saved, g->fs, s.tgid, s.pid, s.pgid, s.sid, z.total * kb,
-	    (z.anon + z.file) * kb, z.anon * kb, z.file * kb, z.stack * kb, s.threads,
-	    s.sig.pending, s.sig.shared, s.sig.blocked, s.sig.ignored, s.sig.caught,
-	    0ul, CAP_FULL, CAP_FULL, CAP_FULL, 0ul, s.nvcsw, s.nivcsw);
-	if (s.mm)
-		mm_put(s.mm);
-	*out = b;
-	return 0;
+	    s->comm, state_name(s->state), s->tgid, s->pid, s->ppid, u->real, u->eff, u->saved,
+	    u->fs, g->real, g->eff, g->saved, g->fs, s->tgid, s->pid, s->pgid, s->sid,
+	    z->total * kb, (z->anon + z->file) * kb, z->anon * kb, z->file * kb, z->stack * kb,
+	    s->threads, s->sig.pending, s->sig.shared, s->sig.blocked, s->sig.ignored,
+	    s->sig.caught, s->caps.inheritable, s->caps.permitted, s->caps.effective,
+	    s->caps.bounding, s->caps.ambient, s->nvcsw, s->nivcsw);
+}
+
+static int gen_status(void *priv, char **out, size_t *len)
+{
+	return gen_snap_text(priv, out, len, format_status);
 }
 
 static int gen_comm(void *priv, char **out, size_t *len)
@@ -291,34 +297,88 @@ static int gen_cmdline(void *priv, char **out, size_t *len)
 	return b ? 0 : -ENOMEM;
 }
 
-/* The referenced mm of priv's task, or NULL with *err. */
-static struct mm *task_mm(void *priv, int *err)
+/* ---- maps and pagemap: looking into another process ---- */
+
+/* Whether the caller may look into priv's task (Linux's ptrace_may_access with
+ * PTRACE_MODE_READ_FSCREDS): its own process always, another by cred_may_access. The serial
+ * of the task's address space now goes to *serial (0: none). 0, -ESRCH or -EACCES. */
+static int look_into(void *priv, uint64_t *serial)
+{
+	struct task *t = task_find((int)(uintptr_t)priv);
+	const struct task *me = current_task();
+	if (!t)
+		return -ESRCH;
+	irqflags_t f = spin_lock_irqsave(&sched_lock);
+	bool own = t->group && t->group == me->group;
+	bool ok = own || cred_may_access(&me->cred, &t->cred, true, !t->mm || t->mm->dumpable);
+	*serial = t->mm ? t->mm->serial : 0;
+	spin_unlock_irqrestore(&sched_lock, f);
+	task_put(t);
+	return ok ? 0 : -EACCES;
+}
+
+/* An open maps or pagemap file: decided at open, as Linux's proc_mem_open and pagemap_open
+ * do, so a descriptor passed on or kept across a change of ids reads as it was opened. */
+struct mem_open {
+	void *priv;	/* the node's: the task's id */
+	uint64_t serial; /* the address space it was opened on; another one reads as empty */
+	bool show_pfn;	/* the opener had CAP_SYS_ADMIN */
+};
+
+static int mem_open(void *priv, void **state)
+{
+	struct mem_open *o = kzalloc(sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	int err = look_into(priv, &o->serial);
+	if (err) {
+		kfree(o);
+		return err;
+	}
+	o->priv = priv;
+	o->show_pfn = capable(CAP_SYS_ADMIN);
+	*state = o;
+	return 0;
+}
+
+static void mem_release(void *state)
+{
+	kfree(state);
+}
+
+/* The referenced mm of the open file's task, or NULL with *err: -ESRCH when the task has
+ * gone, 0 when it has no memory or another address space than at open (an exec since). */
+static struct mm *open_mm(const struct mem_open *o, int *err)
 {
 	struct snap s;
-	*err = take_snap(priv, &s);
-	if (!*err && !s.mm)
-		*err = -ESRCH; /* a zombie: nothing mapped */
+	*err = take_snap(o->priv, &s);
+	if (!*err && s.mm && s.mm->serial != o->serial) {
+		mm_put(s.mm);
+		s.mm = NULL;
+	}
 	return *err ? NULL : s.mm;
 }
 
-static int gen_maps(void *priv, char **out, size_t *len)
+static int gen_maps(void *state, char **out, size_t *len)
 {
 	int err;
-	struct mm *mm = task_mm(priv, &err);
-	if (!mm)
-		return err == -ESRCH ? procfs_maps_text(NULL, out, len) : err;
+	struct mm *mm = open_mm(state, &err);
+	if (err)
+		return err;
 	err = procfs_maps_text(mm, out, len);
-	mm_put(mm);
+	if (mm)
+		mm_put(mm);
 	return err;
 }
 
-static long read_pagemap(void *priv, void *buf, size_t n, uint64_t off)
+static long read_pagemap(void *state, void *buf, size_t n, uint64_t off)
 {
+	const struct mem_open *o = state;
 	int err;
-	struct mm *mm = task_mm(priv, &err);
+	struct mm *mm = open_mm(o, &err);
 	if (!mm)
 		return err;
-	long r = procfs_pagemap_read(mm, buf, n, off);
+	long r = procfs_pagemap_read(mm, buf, n, off, o->show_pfn);
 	mm_put(mm);
 	return r;
 }
@@ -327,8 +387,10 @@ static const struct vfs_node_ops stat_ops = {.gen = gen_stat};
 static const struct vfs_node_ops status_ops = {.gen = gen_status};
 static const struct vfs_node_ops comm_ops = {.gen = gen_comm};
 static const struct vfs_node_ops cmdline_ops = {.gen = gen_cmdline};
-static const struct vfs_node_ops maps_ops = {.gen = gen_maps};
-static const struct vfs_node_ops pagemap_ops = {.read = read_pagemap};
+static const struct vfs_node_ops maps_ops = {
+    .gen = gen_maps, .open = mem_open, .release = mem_release};
+static const struct vfs_node_ops pagemap_ops = {
+    .read = read_pagemap, .open = mem_open, .release = mem_release};
 
 /* ---- the directories ---- */
 

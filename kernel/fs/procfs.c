@@ -1,6 +1,6 @@
 /* /proc files with Linux's formats: meminfo (with HardwareCorrupted and Cached), kmsg (root
  * only), and the text of PID/maps and PID/pagemap (64-bit entries: bit 63 present, bit 62
- * swapped, bits 0-54 the PFN, shown to CAP_SYS_ADMIN only; a poisoned page reads as a
+ * swapped, bits 0-54 the PFN, shown to an opener with CAP_SYS_ADMIN; a poisoned page reads as a
  * swap-type entry, as Linux reports hwpoison entries) for proc_pid.c, which makes the PID
  * directories. */
 #include "frame.h"
@@ -117,8 +117,9 @@ int procfs_maps_text(struct mm *mm, char **out, size_t *len)
 	return 0;
 }
 
-/* One entry; the frame bits (PFN, or swap type and offset) only for CAP_SYS_ADMIN, as Linux
- * has shown them since PFNs helped rowhammer attacks; the flags stay for everyone. */
+/* One entry; the frame bits (PFN, or swap type and offset) only when the opener had
+ * CAP_SYS_ADMIN, as Linux has shown them since PFNs helped rowhammer attacks; the flags stay
+ * for everyone. */
 static uint64_t pagemap_entry(struct mm *mm, vaddr_t va, bool show_pfn)
 {
 	struct vm_page_info pi;
@@ -132,12 +133,11 @@ static uint64_t pagemap_entry(struct mm *mm, vaddr_t va, bool show_pfn)
 	return 0;
 }
 
-long procfs_pagemap_read(struct mm *mm, void *buf, size_t n, uint64_t off)
+long procfs_pagemap_read(struct mm *mm, void *buf, size_t n, uint64_t off, bool show_pfn)
 {
 	if (!mm || (off % 8) || (n % 8))
 		return -EINVAL;
 	uint64_t *e = buf;
-	bool show_pfn = capable(CAP_SYS_ADMIN);
 	for (size_t i = 0; i < n / 8; i++)
 		e[i] = pagemap_entry(mm, (off / 8 + i) << PAGE_SHIFT, show_pfn);
 	return (long)n;

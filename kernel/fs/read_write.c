@@ -158,6 +158,8 @@ static long do_rw(struct file *f, struct vfs_iter *it, uint64_t *pos, bool write
 		it->count = MAX_RW_COUNT; /* the iterator stops there */
 	if (pos && (int64_t)(*pos + it->count) < 0)
 		return -EINVAL;
+	if (write && it->count && S_ISREG(f->inode->mode))
+		file_remove_privs(f); /* before the data changes, as Linux's write_iter does */
 	bool lock = !pos && has_pos(f);
 	uint64_t p = pos ? *pos : 0;
 	if (lock) {

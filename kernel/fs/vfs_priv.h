@@ -547,9 +547,9 @@ int nodefs_add(struct dentry *dir, const char *name, const struct vfs_node_ops *
 /* procfs's PID directories and /proc/self (proc_pid.c), and /proc/stat (proc_stat.c). */
 void proc_pid_init(void);
 void proc_stat_init(void);
-/* /proc/PID/maps and pagemap of mm (procfs.c). */
+/* /proc/PID/maps and pagemap of mm (procfs.c); the frame bits of pagemap with show_pfn. */
 int procfs_maps_text(struct mm *mm, char **out, size_t *len);
-long procfs_pagemap_read(struct mm *mm, void *buf, size_t n, uint64_t off);
+long procfs_pagemap_read(struct mm *mm, void *buf, size_t n, uint64_t off, bool show_pfn);
 extern const struct file_ops node_fops;
 /* /proc/mounts and /proc/filesystems (mount.c). */
 void mount_procfs_init(void);
@@ -571,6 +571,12 @@ int cred_permission(const struct cred *c, const struct inode *inode, int mask);
 int inode_permission(const struct inode *inode, int mask);
 /* Whether the current task owns inode or may act as its owner (fsuid 0: CAP_FOWNER). */
 bool inode_owner_or_capable(const struct inode *inode);
+/* Before the current task changes a regular file's data (write, truncate): its set-user-ID bit
+ * goes, and its set-group-ID bit when group-executable, unless the task has CAP_FSETID
+ * (Linux's file_remove_privs). inode->lock held. */
+void inode_remove_privs(struct inode *inode);
+/* The same for a write to the open file f (takes f's inode lock). */
+void file_remove_privs(struct file *f);
 /* May the current task remove an entry for victim from dir: write and search on dir, and in
  * a sticky directory own the file or the directory. 0, -EACCES, -EPERM (sticky). */
 int may_delete_from(const struct inode *dir, const struct inode *victim);

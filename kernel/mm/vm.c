@@ -243,6 +243,8 @@ void vm_zap_range_locked(struct mm *mm, vaddr_t start, vaddr_t end)
 /* ---- address spaces ---- */
 
 /* A new empty address space; see vm.h. Process context. */
+static uint64_t mm_serial; /* the last mm->serial given */
+
 struct mm *mm_create(void)
 {
 	struct mm *mm = kzalloc(sizeof(*mm));
@@ -258,6 +260,8 @@ struct mm *mm_create(void)
 	list_init(&mm->users);
 	mm->refcount = 1;
 	mm->mmap_top = VM_MMAP_TOP_DEFAULT;
+	mm->serial = __atomic_add_fetch(&mm_serial, 1, __ATOMIC_RELAXED);
+	mm->dumpable = 1;
 	spin_lock(&mm_list_lock);
 	list_add_tail(&mm->all_link, &mm_list);
 	nr_mms++;

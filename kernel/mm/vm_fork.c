@@ -73,6 +73,7 @@ struct mm *mm_fork(struct mm *parent)
 	child->mmap_top = parent->mmap_top;
 	child->arg_start = parent->arg_start; /* /proc/PID/cmdline: the same strings */
 	child->arg_end = parent->arg_end;
+	child->dumpable = parent->dumpable; /* Linux's dup_mm copies the mm flags */
 	pfn_batch_get(&b, USER_VA_START, USER_VA_END);
 	for (struct vma *v = vma_tree_next(parent->vma_root, 0); v && !err;
 	     v = vma_tree_next(parent->vma_root, v->end))

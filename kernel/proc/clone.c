@@ -150,6 +150,7 @@ long task_clone(const struct clone_args *ca, struct user_regs *regs)
 	if (!child)
 		return -ENOMEM;
 	child->mf_kill = self->mf_kill; /* PR_MCE_KILL is inherited, as on Linux */
+	child->no_new_privs = self->no_new_privs;
 	cred_copy(&child->cred, &self->cred);
 	child->cpus_allowed = self->cpus_allowed;
 	err = copy_resources(child, self, flags);

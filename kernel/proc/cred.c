@@ -1,16 +1,36 @@
-/* Credentials (include/cred.h): the capability check, the shared supplementary-group lists,
- * and Linux's rules from kernel/sys.c and kernel/signal.c for the set*id transitions and for
- * who may signal or reschedule whom. The rules work on a struct cred in place and take the
- * capability as an argument, so the host tests drive them directly. */
+/* Credentials (include/cred.h): the capability sets and check, the shared supplementary-group
+ * lists, and Linux's rules from kernel/sys.c, kernel/signal.c, kernel/ptrace.c, fs/exec.c and
+ * security/commoncap.c for the set*id transitions, who may signal, reschedule or look into
+ * whom, and what execve of a set-ID program gives. The rules work on a struct cred in place and
+ * take the capability as an argument, so the host tests drive them directly. */
 #include "cred.h"
 #include "kerrno.h"
 #include "kmalloc.h"
 #include "task.h"
 
+/* S_ISUID, S_ISGID and S_IXGRP, as the mode bits cred_exec gets (vfs_priv.h has them too). */
+#define MODE_SUID 04000u
+#define MODE_SGID 02000u
+#define MODE_XGRP 00010u
+
+void cred_caps(const struct cred *c, struct cred_caps *out)
+{
+	bool root = c->uid == 0 || c->euid == 0 || c->suid == 0;
+	uint64_t permitted = root ? CAP_FULL_SET : 0;
+	uint64_t effective = c->euid == 0 ? CAP_FULL_SET : 0;
+	if (c->fsuid == 0)
+		effective |= permitted & CAP_FS_SET;
+	else
+		effective &= ~CAP_FS_SET;
+	*out = (struct cred_caps){
+	    .permitted = permitted, .effective = effective, .bounding = CAP_FULL_SET};
+}
+
 bool capable(enum capability cap)
 {
-	(void)cap; /* every capability is "effective uid 0" */
-	return current_task()->cred.euid == 0;
+	struct cred_caps caps;
+	cred_caps(&current_task()->cred, &caps);
+	return caps.effective & (1ull << cap);
 }
 
 /* Whether gid is in the sorted supplementary list g (NULL: none). */
@@ -56,6 +76,43 @@ bool cred_may_signal(const struct cred *from, const struct cred *to)
 {
 	return from->euid == to->suid || from->euid == to->uid || from->uid == to->suid ||
 	       from->uid == to->uid || from->euid == 0 /* CAP_KILL */;
+}
+
+bool cred_may_access(const struct cred *from, const struct cred *to, bool fscreds, bool to_dumpable)
+{
+	uint32_t uid = fscreds ? from->fsuid : from->uid, gid = fscreds ? from->fsgid : from->gid;
+	struct cred_caps caps;
+	cred_caps(from, &caps);
+	bool ptrace_cap = caps.effective & (1ull << CAP_SYS_PTRACE);
+	bool same = uid == to->uid && uid == to->euid && uid == to->suid && gid == to->gid &&
+		    gid == to->egid && gid == to->sgid;
+	return (same || ptrace_cap) && (to_dumpable || ptrace_cap);
+}
+
+bool cred_exec(struct cred *c, unsigned setid_mode, uint32_t uid, uint32_t gid, unsigned unsafe)
+{
+	struct cred_caps before, after;
+	cred_caps(c, &before);
+	bool had_setuid = before.effective & (1ull << CAP_SETUID);
+	uint32_t old_uid = c->uid, old_gid = c->gid;
+	if (!(unsafe & CRED_EXEC_NO_NEW_PRIVS)) {
+		if (setid_mode & MODE_SUID)
+			c->euid = uid;
+		if ((setid_mode & (MODE_SGID | MODE_XGRP)) == (MODE_SGID | MODE_XGRP))
+			c->egid = gid;
+	}
+	bool setid = c->euid != old_uid || c->egid != old_gid;
+	struct cred next = *c;
+	next.suid = next.euid; /* the saved uid exec gives, for the capabilities it implies */
+	cred_caps(&next, &after);
+	bool gains = after.permitted & ~before.permitted;
+	if ((setid || gains) && unsafe && (!had_setuid || (unsafe & CRED_EXEC_NO_NEW_PRIVS))) {
+		c->euid = c->uid; /* downgrade: no more than the caller had */
+		c->egid = c->gid;
+	}
+	c->suid = c->fsuid = c->euid;
+	c->sgid = c->fsgid = c->egid;
+	return setid;
 }
 
 bool cred_same_owner(const struct cred *from, const struct cred *to)

@@ -1,12 +1,14 @@
 /* The identity syscalls, with Linux x86-64 numbers: the getters of real, effective, saved
  * and filesystem user and group ids, the set*id family on the calling thread's own
- * credentials (the rules are cred.c's), and getgroups/setgroups. */
+ * credentials (the rules are cred.c's; a change of the effective or filesystem ids makes the
+ * process non-dumpable), and getgroups/setgroups. */
 #include "arch/context.h"
 #include "cred.h"
 #include "kerrno.h"
 #include "kmalloc.h"
 #include "syscall.h"
 #include "task.h"
+#include "vm.h"
 
 static struct cred *my_cred(void)
 {
@@ -43,41 +45,62 @@ static uint32_t id_arg(const struct syscall_args *a, int i)
 	return (uint32_t)a->arg[i];
 }
 
+/* After a set*id call (its result r, passed through): when the effective or filesystem ids
+ * moved from old, the process's memory stops being dumpable, as Linux's commit_creds makes
+ * it (fs.suid_dumpable 0), so that other users no longer look into it through /proc. */
+static long committed(const struct cred *old, long r)
+{
+	const struct cred *c = my_cred();
+	struct mm *mm = current_task()->mm;
+	if (mm && (old->euid != c->euid || old->fsuid != c->fsuid || old->egid != c->egid ||
+		   old->fsgid != c->fsgid))
+		mm->dumpable = 0;
+	return r;
+}
+
 static long sys_setuid(const struct syscall_args *a)
 {
-	return cred_setuid(my_cred(), id_arg(a, 0), capable(CAP_SETUID));
+	const struct cred old = *my_cred();
+	return committed(&old, cred_setuid(my_cred(), id_arg(a, 0), capable(CAP_SETUID)));
 }
 SYSCALL_DEFINE(105, sys_setuid);
 
 static long sys_setgid(const struct syscall_args *a)
 {
-	return cred_setgid(my_cred(), id_arg(a, 0), capable(CAP_SETGID));
+	const struct cred old = *my_cred();
+	return committed(&old, cred_setgid(my_cred(), id_arg(a, 0), capable(CAP_SETGID)));
 }
 SYSCALL_DEFINE(106, sys_setgid);
 
 static long sys_setreuid(const struct syscall_args *a)
 {
-	return cred_setreuid(my_cred(), id_arg(a, 0), id_arg(a, 1), capable(CAP_SETUID));
+	const struct cred old = *my_cred();
+	return committed(&old,
+			 cred_setreuid(my_cred(), id_arg(a, 0), id_arg(a, 1), capable(CAP_SETUID)));
 }
 SYSCALL_DEFINE(113, sys_setreuid);
 
 static long sys_setregid(const struct syscall_args *a)
 {
-	return cred_setregid(my_cred(), id_arg(a, 0), id_arg(a, 1), capable(CAP_SETGID));
+	const struct cred old = *my_cred();
+	return committed(&old,
+			 cred_setregid(my_cred(), id_arg(a, 0), id_arg(a, 1), capable(CAP_SETGID)));
 }
 SYSCALL_DEFINE(114, sys_setregid);
 
 static long sys_setresuid(const struct syscall_args *a)
 {
-	return cred_setresuid(my_cred(), id_arg(a, 0), id_arg(a, 1), id_arg(a, 2),
-			      capable(CAP_SETUID));
+	const struct cred old = *my_cred();
+	return committed(&old, cred_setresuid(my_cred(), id_arg(a, 0), id_arg(a, 1), id_arg(a, 2),
+					      capable(CAP_SETUID)));
 }
 SYSCALL_DEFINE(117, sys_setresuid);
 
 static long sys_setresgid(const struct syscall_args *a)
 {
-	return cred_setresgid(my_cred(), id_arg(a, 0), id_arg(a, 1), id_arg(a, 2),
-			      capable(CAP_SETGID));
+	const struct cred old = *my_cred();
+	return committed(&old, cred_setresgid(my_cred(), id_arg(a, 0), id_arg(a, 1), id_arg(a, 2),
+					      capable(CAP_SETGID)));
 }
 SYSCALL_DEFINE(119, sys_setresgid);
 
@@ -104,13 +127,15 @@ SYSCALL_DEFINE(120, sys_getresgid);
 
 static long sys_setfsuid(const struct syscall_args *a)
 {
-	return cred_setfsuid(my_cred(), id_arg(a, 0), capable(CAP_SETUID));
+	const struct cred old = *my_cred();
+	return committed(&old, cred_setfsuid(my_cred(), id_arg(a, 0), capable(CAP_SETUID)));
 }
 SYSCALL_DEFINE(122, sys_setfsuid);
 
 static long sys_setfsgid(const struct syscall_args *a)
 {
-	return cred_setfsgid(my_cred(), id_arg(a, 0), capable(CAP_SETGID));
+	const struct cred old = *my_cred();
+	return committed(&old, cred_setfsgid(my_cred(), id_arg(a, 0), capable(CAP_SETGID)));
 }
 SYSCALL_DEFINE(123, sys_setfsgid);
 

@@ -5,10 +5,14 @@
  * has its old memory. Read-only segments are private mappings of the file's page cache
  * (every process running the program shares those pages); writable ones are anonymous
  * memory filled from the file. The stack holds argc, argv, envp and the auxiliary vector
- * as the System V x86-64 ABI (and musl's start code) expects. */
+ * as the System V x86-64 ABI (and musl's start code) expects. A set-user-ID or set-group-ID
+ * program runs with its owner or group as effective id (cred_exec has Linux's rules: not on a
+ * nosuid mount, not under no_new_privs); such an exec tells the program so (AT_SECURE) and
+ * leaves the process non-dumpable, so its old user cannot look into it through /proc. */
 #include "arch/context.h"
 #include "arch/cpu.h"
 #include "arch/mmu.h"
+#include "cred.h"
 #include "kerrno.h"
 #include "kmalloc.h"
 #include "kstring.h"
@@ -33,6 +37,7 @@
 #define STACK_TOP 0x00007ffffffff000ull
 #define STACK_SIZE_MIN (128ull << 10)
 #define STACK_SIZE_MAX (1ull << 30)
+#define STACK_LIM_SECURE (8ull << 20) /* Linux's _STK_LIM: a secure exec's RLIMIT_STACK at most */
 #define AT_NULL 0
 #define AT_PHDR 3
 #define AT_PHENT 4
@@ -131,12 +136,16 @@ struct exec_args {
 	size_t used;
 	unsigned argc, envc;
 	const char *name;
+	struct cred_ids user, group; /* the credentials the program runs with (cred_exec) */
+	bool secure;	 /* AT_SECURE: the effective ids are not the caller's real ones */
+	bool unreadable; /* the caller may run the program but not read it */
 };
 
 /* Lay out the initial stack; returns the stack pointer for the program, or 0 on a fault. */
 static uint64_t build_stack(const struct exec_args *a, uint64_t phdr, unsigned phnum,
 			    uint64_t entry)
 {
+	const struct cred_ids *u = &a->user, *g = &a->group;
 	uint64_t sp = STACK_TOP;
 	sp -= ALIGN_UP(a->used, 16);
 	uint64_t strings = sp;
@@ -165,11 +174,13 @@ static uint64_t build_stack(const struct exec_args *a, uint64_t phdr, unsigned p
 	if (a->envc == 0)
 		vec[n++] = 0;
 	vec[n++] = 0;
-	uint64_t aux[][2] = {{AT_PHDR, phdr}, {AT_PHENT, sizeof(struct elf64_phdr)},
-			     {AT_PHNUM, phnum}, {AT_PAGESZ, PAGE_SIZE}, {AT_ENTRY, entry},
-			     {AT_UID, 0}, {AT_EUID, 0}, {AT_GID, 0}, {AT_EGID, 0},
-			     {AT_CLKTCK, 100}, {AT_SECURE, 0}, {AT_RANDOM, random},
-			     {AT_EXECFN, strings}, {AT_NULL, 0}};
+	uint64_t aux[][2] = {{AT_PHDR, phdr},	     {AT_PHENT, sizeof(struct elf64_phdr)},
+			     {AT_PHNUM, phnum},	     {AT_PAGESZ, PAGE_SIZE},
+			     {AT_ENTRY, entry},	     {AT_UID, u->real},
+			     {AT_EUID, u->eff},	     {AT_GID, g->real},
+			     {AT_EGID, g->eff},	     {AT_CLKTCK, 100},
+			     {AT_SECURE, a->secure}, {AT_RANDOM, random},
+			     {AT_EXECFN, strings},   {AT_NULL, 0}};
 	for (unsigned i = 0; i < ARRAY_SIZE(aux); i++) {
 		vec[n++] = aux[i][0];
 		vec[n++] = aux[i][1];
@@ -178,12 +189,14 @@ static uint64_t build_stack(const struct exec_args *a, uint64_t phdr, unsigned p
 	return arch_copy_to_user((void *)sp, vec, n * 8) ? 0 : sp;
 }
 
-/* The stack mapped for a new program: RLIMIT_STACK's soft limit (8 MiB by default), page
- * aligned, at least 128 KiB (Linux's minimum) and at most 1 GiB (MCRK maps it whole; Linux
- * grows it on demand). */
-static uint64_t stack_size(void)
+/* The stack mapped for a new program: RLIMIT_STACK's soft limit (8 MiB by default, and at
+ * most that for a secure exec, as Linux resets it), page aligned, at least 128 KiB (Linux's
+ * minimum) and at most 1 GiB (MCRK maps it whole; Linux grows it on demand). */
+static uint64_t stack_size(bool secure)
 {
 	uint64_t lim = task_rlimit(RLIMIT_STACK);
+	if (secure)
+		lim = MIN(lim, STACK_LIM_SECURE);
 	return ALIGN_DOWN(MIN(MAX(lim, STACK_SIZE_MIN), STACK_SIZE_MAX), PAGE_SIZE);
 }
 
@@ -213,10 +226,24 @@ static long exec_switch(const char *name, struct mm *mm)
 	return 0;
 }
 
+/* Past the point of no return: the task takes the program's credentials. Its memory is
+ * dumpable only when the effective ids are the real ones and the program was readable (Linux's
+ * begin_new_exec and would_dump); a secure exec keeps RLIMIT_STACK at most 8 MiB. */
+static void exec_commit_creds(struct task *t, const struct exec_args *a)
+{
+	t->cred.user = a->user;
+	t->cred.group = a->group;
+	bool same = a->user.eff == a->user.real && a->group.eff == a->group.real;
+	t->mm->dumpable = same && !a->unreadable;
+	if (a->secure && t->group)
+		t->group->rlim[RLIMIT_STACK].cur =
+		    MIN(t->group->rlim[RLIMIT_STACK].cur, STACK_LIM_SECURE);
+}
+
 /* Map every segment of img and the stack into mm; the heap start and the program headers'
  * address in *top and *phdr. */
-static long build_mm(struct mm *mm, struct elf_image *img, uint64_t base, uint64_t *top,
-		     uint64_t *phdr)
+static long build_mm(struct mm *mm, struct elf_image *img, uint64_t base, bool secure,
+		     uint64_t *top, uint64_t *phdr)
 {
 	const struct elf64_ehdr *eh = &img->eh;
 	struct vm_file file, exe;
@@ -240,7 +267,7 @@ static long build_mm(struct mm *mm, struct elf_image *img, uint64_t base, uint64
 	if (file.ops)
 		file.ops->put(file.file);
 	if (!err) {
-		uint64_t size = stack_size();
+		uint64_t size = stack_size(secure);
 		long r = vm_mmap(mm, STACK_TOP - size, size, PT_READ | PT_WRITE,
 				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_STACK, NULL, 0);
 		err = r < 0 ? r : 0;
@@ -261,7 +288,7 @@ static long exec_load(struct elf_image *img, struct exec_args *a, struct user_re
 	struct mm *mm = mm_create();
 	if (!mm)
 		return -ENOMEM;
-	err = build_mm(mm, img, base, &top, &phdr);
+	err = build_mm(mm, img, base, a->secure, &top, &phdr);
 	if (err) {
 		mm_put(mm);
 		return err;
@@ -271,6 +298,7 @@ static long exec_load(struct elf_image *img, struct exec_args *a, struct user_re
 	if (err)
 		return err;
 	struct task *t = current_task();
+	exec_commit_creds(t, a);
 	uint64_t sp = 0;
 	if (!fill_segments(img, base))
 		sp = build_stack(a, phdr, eh->phnum, eh->entry + base);
@@ -331,6 +359,39 @@ static long add_vector(struct exec_args *a, const char *const *v, bool user, uns
 	return 0;
 }
 
+/* Whether t's fs context is shared with another process (CLONE_FS without CLONE_THREAD):
+ * Linux's LSM_UNSAFE_SHARE, under which a set-ID program does not raise privilege. */
+static bool fs_shared(struct task *t)
+{
+	int sharers = 0;
+	if (!t->fs)
+		return false;
+	if (!t->group)
+		return vfs_fs_users(t->fs) > 1;
+	irqflags_t f = spin_lock_irqsave(&sched_lock);
+	for (struct task *th = task_next_thread(t->group, NULL); th;
+	     th = task_next_thread(t->group, th))
+		sharers += th->fs == t->fs;
+	spin_unlock_irqrestore(&sched_lock, f);
+	return vfs_fs_users(t->fs) > sharers;
+}
+
+/* The credentials the program open at f runs with, into a (committed past the point of no
+ * return by exec_commit_creds). */
+static void exec_creds(struct file *f, struct exec_args *a)
+{
+	struct task *t = current_task();
+	struct cred c = t->cred;
+	uint32_t uid = 0, gid = 0;
+	unsigned setid = vfs_exec_setid(f, &uid, &gid);
+	unsigned unsafe = (t->no_new_privs ? CRED_EXEC_NO_NEW_PRIVS : 0) |
+			  (fs_shared(t) ? CRED_EXEC_SHARED_FS : 0);
+	a->secure = cred_exec(&c, setid, uid, gid, unsafe);
+	a->user = c.user;
+	a->group = c.group;
+	a->unreadable = !vfs_file_may_read(f);
+}
+
 long task_execve(const char *path, const char *const *argv, const char *const *envp,
 		 struct user_regs *regs, bool user)
 {
@@ -347,8 +408,10 @@ long task_execve(const char *path, const char *const *argv, const char *const *e
 	int open_err = 0;
 	if (!err && !(img->f = vfs_open_exec(kpath, false, &open_err)))
 		err = open_err;
-	if (!err)
+	if (!err) {
 		img->size = vfs_file_size(img->f);
+		exec_creds(img->f, &a);
+	}
 	if (!err && !(a.buf = kmalloc(EXEC_STRINGS_MAX)))
 		err = -ENOMEM;
 	if (!err)

@@ -1,6 +1,7 @@
 /* The process syscalls, with Linux x86-64 numbers: execve and exit, identity (pid is the
  * process's tgid, tid the thread's; user and group ids are cred_syscalls.c's), prctl (names,
- * PR_MCE_KILL, the memory error kill policy of the calling thread, and child subreapers),
+ * PR_MCE_KILL, the memory error kill policy of the calling thread, child subreapers, the
+ * process's dumpable flag and the thread's no_new_privs),
  * yielding, CPU affinity and getcpu, and the resource limits, with Linux's permission
  * checks (another user's thread, a raised hard limit). */
 #include "arch/context.h"
@@ -11,13 +12,18 @@
 #include "proc.h"
 #include "proc_priv.h"
 #include "syscall.h"
+#include "vm.h"
 
+#define PR_GET_DUMPABLE 3
+#define PR_SET_DUMPABLE 4
 #define PR_SET_NAME 15
 #define PR_GET_NAME 16
 #define PR_MCE_KILL 33
 #define PR_MCE_KILL_GET 34
 #define PR_SET_CHILD_SUBREAPER 36
 #define PR_GET_CHILD_SUBREAPER 37
+#define PR_SET_NO_NEW_PRIVS 38
+#define PR_GET_NO_NEW_PRIVS 39
 #define PR_MCE_KILL_CLEAR 0
 #define PR_MCE_KILL_SET 1
 #define PR_MCE_KILL_LATE 0
@@ -123,6 +129,20 @@ static long sys_prctl(const struct syscall_args *a)
 	case PR_GET_CHILD_SUBREAPER:
 		v = t->group->subreaper;
 		return arch_copy_to_user((void *)x[1], &v, sizeof(v)) ? -EFAULT : 0;
+	case PR_GET_DUMPABLE:
+		return t->mm->dumpable;
+	case PR_SET_DUMPABLE: /* SUID_DUMP_DISABLE or SUID_DUMP_USER; 2 is for the sysctl */
+		if (x[1] > 1)
+			return -EINVAL;
+		t->mm->dumpable = (uint8_t)x[1];
+		return 0;
+	case PR_SET_NO_NEW_PRIVS: /* one way: nothing clears it */
+		if (x[1] != 1 || x[2] || x[3] || x[4])
+			return -EINVAL;
+		t->no_new_privs = true;
+		return 0;
+	case PR_GET_NO_NEW_PRIVS:
+		return x[1] || x[2] || x[3] || x[4] ? -EINVAL : t->no_new_privs;
 	default:
 		return -EINVAL;
 	}

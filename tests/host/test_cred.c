@@ -2,8 +2,9 @@
  * and kernel/signal.c decide: a root that drops to a user for good, a setuid program that
  * switches between its real and saved ids, seteuid through setreuid (the saved id follows)
  * and through setresuid (it does not), every EPERM leaving the ids unchanged, the invalid id
- * -1, setfsuid's "old value back", supplementary groups kept sorted and shared by fork, and
- * who may signal and reschedule whom. */
+ * -1, setfsuid's "old value back", supplementary groups kept sorted and shared by fork,
+ * who may signal, reschedule and look into whom (kernel/ptrace.c), the capability sets the ids
+ * imply (security/commoncap.c), and what exec of a set-ID program gives (fs/exec.c). */
 #include "../../include/cred.h"
 #include "../../include/kerrno.h"
 #include "unit.h"
@@ -194,4 +195,74 @@ TEST(cred_signal_and_owner_rules)
 	CHECK(cred_same_owner(&user, &euid_is_mine));
 	CHECK(!cred_same_owner(&user, &saved_is_mine));
 	CHECK(cred_same_owner(&setuid_sender, &other));
+}
+
+TEST(cred_capability_sets_follow_the_ids)
+{
+	struct cred_caps k;
+	struct cred root = ids(0, 0, 0), user = ids(1000, 1000, 1000);
+	cred_caps(&root, &k);
+	CHECK(k.permitted == CAP_FULL_SET && k.effective == CAP_FULL_SET);
+	CHECK(k.bounding == CAP_FULL_SET && k.inheritable == 0 && k.ambient == 0);
+	cred_caps(&user, &k);
+	CHECK(k.permitted == 0 && k.effective == 0 && k.bounding == CAP_FULL_SET);
+	struct cred seteuid = ids(0, 1000, 0); /* root that set its euid aside */
+	cred_caps(&seteuid, &k);
+	CHECK(k.permitted == CAP_FULL_SET && k.effective == 0);
+	seteuid.fsuid = 0; /* setfsuid(0): the file-system capabilities come back alone */
+	cred_caps(&seteuid, &k);
+	CHECK(k.effective == CAP_FS_SET);
+	root.fsuid = 1000; /* setfsuid(1000) as root: they go */
+	cred_caps(&root, &k);
+	CHECK(k.effective == (CAP_FULL_SET & ~CAP_FS_SET));
+}
+
+TEST(cred_may_access_needs_all_ids_and_dumpable)
+{
+	struct cred user = ids(1000, 1000, 1000), root = ids(0, 0, 0);
+	struct cred setuid_root = ids(1000, 0, 0), other = ids(2000, 2000, 2000);
+	CHECK(cred_may_access(&user, &user, true, true));
+	CHECK(!cred_may_access(&user, &user, true, false)); /* not dumpable: CAP_SYS_PTRACE */
+	CHECK(!cred_may_access(&user, &root, true, true));
+	CHECK(!cred_may_access(&user, &setuid_root, true, true)); /* every id must match */
+	CHECK(!cred_may_access(&user, &other, true, true));
+	CHECK(cred_may_access(&root, &other, true, false));
+	struct cred fs_other = user;
+	fs_other.fsuid = fs_other.fsgid = 2000; /* with fscreds the fs ids speak */
+	CHECK(cred_may_access(&fs_other, &other, true, true));
+	CHECK(!cred_may_access(&fs_other, &other, false, true));
+	struct cred group_other = user;
+	group_other.gid = 5; /* the target's real gid differs from ours */
+	CHECK(!cred_may_access(&user, &group_other, true, true));
+}
+
+TEST(cred_exec_of_set_id_programs)
+{
+	struct cred c = ids(1000, 1000, 1000);
+	CHECK(cred_exec(&c, 04000, 0, 0, 0)); /* set-user-ID root: secure */
+	CHECK(uids(&c, 1000, 0, 0, 0) && gids(&c, 1000, 1000, 1000, 1000));
+	c = ids(1000, 1000, 1000);
+	CHECK(cred_exec(&c, 02010, 0, 50, 0)); /* set-group-ID, group-executable */
+	CHECK(uids(&c, 1000, 1000, 1000, 1000) && gids(&c, 1000, 50, 50, 50));
+	c = ids(1000, 1000, 1000);
+	CHECK(!cred_exec(&c, 02000, 0, 50, 0)); /* no group execute: a locking mark */
+	CHECK(gids(&c, 1000, 1000, 1000, 1000));
+	c = ids(1000, 1000, 1000);
+	CHECK(!cred_exec(&c, 04000, 0, 0, CRED_EXEC_NO_NEW_PRIVS));
+	CHECK(uids(&c, 1000, 1000, 1000, 1000));
+	c = ids(1000, 1000, 1000);
+	CHECK(cred_exec(&c, 04000, 0, 0, CRED_EXEC_SHARED_FS)); /* still secure, not raised */
+	CHECK(uids(&c, 1000, 1000, 1000, 1000));
+	c = ids(0, 0, 0);
+	CHECK(!cred_exec(&c, 04000, 0, 0, CRED_EXEC_SHARED_FS)); /* root's own program */
+	CHECK(uids(&c, 0, 0, 0, 0));
+	c = ids(0, 0, 0);
+	CHECK(cred_exec(&c, 04000, 1000, 0, CRED_EXEC_SHARED_FS)); /* CAP_SETUID: no downgrade */
+	CHECK(uids(&c, 0, 1000, 1000, 1000));
+	c = ids(1000, 0, 0); /* a setuid program that execs a plain one: stays root, secure */
+	CHECK(cred_exec(&c, 0, 0, 0, 0) && uids(&c, 1000, 0, 0, 0));
+	c = ids(1000, 0, 0);
+	CHECK(cred_exec(&c, 0, 0, 0, CRED_EXEC_NO_NEW_PRIVS) && uids(&c, 1000, 1000, 1000, 1000));
+	c = ids(1000, 2000, 3000); /* a plain exec makes saved and fs ids the effective ones */
+	CHECK(cred_exec(&c, 0, 0, 0, 0) && uids(&c, 1000, 2000, 2000, 2000));
 }

@@ -21,6 +21,24 @@
 
 static uint8_t file_bytes[3 * PAGE_SIZE + 100];
 
+/* A test's start: a fresh world, file_bytes as a file open for reading and writing in *vf,
+ * and a new empty address space in *a (and in *b unless b is NULL); the caller requires them. */
+static void file_test_start(struct vt_file *vf, struct mm **a, struct mm **b)
+{
+	vt_start();
+	vt_file_init(vf, file_bytes, sizeof file_bytes, VM_FILE_READ | VM_FILE_WRITE);
+	*a = mm_create();
+	if (b)
+		*b = mm_create();
+}
+
+/* A test's end (its address spaces gone): the file goes, and nothing may be left. */
+static void file_test_end(struct vt_file *vf)
+{
+	vt_file_release(vf);
+	vt_check_clean();
+}
+
 TEST(vm_file_pages)
 {
 	vt_start();
@@ -80,10 +98,9 @@ TEST(vm_file_pages)
 
 TEST(vm_file_shared_writes_reach_the_file)
 {
-	vt_start();
 	struct vt_file vf;
-	vt_file_init(&vf, file_bytes, sizeof file_bytes, VM_FILE_READ | VM_FILE_WRITE);
-	struct mm *a = mm_create(), *b = mm_create();
+	struct mm *a, *b;
+	file_test_start(&vf, &a, &b);
 	REQUIRE(a && b);
 	CHECK_EQ(vm_mmap(a, PG(0), 2 * PAGE_SIZE, RW, MAP_SHARED | MAP_FIXED, &vf.vf, 0), PG(0));
 	CHECK_EQ(vm_mmap(b, PG(4), 2 * PAGE_SIZE, RW, MAP_SHARED | MAP_FIXED, &vf.vf, 0), PG(4));
@@ -121,8 +138,7 @@ TEST(vm_file_shared_writes_reach_the_file)
 	mm_put(a);
 	mm_put(b);
 	CHECK_EQ(vf.refs, 0);
-	vt_file_release(&vf);
-	vt_check_clean();
+	file_test_end(&vf);
 }
 
 /* A page-cache page is anchored in its cache's rmap object: the walk finds it in every VMA
@@ -130,10 +146,9 @@ TEST(vm_file_shared_writes_reach_the_file)
  * again (each VMA holds one file reference), and mremap keeps them on the object. */
 TEST(vm_file_vmas_merge_and_the_rmap_finds_every_mapper)
 {
-	vt_start();
 	struct vt_file vf;
-	vt_file_init(&vf, file_bytes, sizeof file_bytes, VM_FILE_READ | VM_FILE_WRITE);
-	struct mm *a = mm_create(), *b = mm_create();
+	struct mm *a, *b;
+	file_test_start(&vf, &a, &b);
 	REQUIRE(a && b);
 	CHECK_EQ(vm_mmap(a, PG(0), 3 * PAGE_SIZE, RW, MAP_SHARED | MAP_FIXED, &vf.vf, 0), PG(0));
 	CHECK_EQ(vm_mmap(b, PG(8), 3 * PAGE_SIZE, PT_READ, MAP_PRIVATE | MAP_FIXED, &vf.vf, 0),
@@ -163,16 +178,14 @@ TEST(vm_file_vmas_merge_and_the_rmap_finds_every_mapper)
 	mm_put(a);
 	mm_put(b);
 	CHECK_EQ(vf.refs, 0);
-	vt_file_release(&vf);
-	vt_check_clean();
+	file_test_end(&vf);
 }
 
 TEST(vm_file_truncate_unmaps_and_gives_sigbus)
 {
-	vt_start();
 	struct vt_file vf;
-	vt_file_init(&vf, file_bytes, sizeof file_bytes, VM_FILE_READ | VM_FILE_WRITE);
-	struct mm *mm = mm_create();
+	struct mm *mm;
+	file_test_start(&vf, &mm, NULL);
 	REQUIRE(mm);
 	CHECK_EQ(vm_mmap(mm, PG(0), 4 * PAGE_SIZE, RW, MAP_SHARED | MAP_FIXED, &vf.vf, 0), PG(0));
 	for (int i = 0; i < 4; i++)
@@ -184,8 +197,7 @@ TEST(vm_file_truncate_unmaps_and_gives_sigbus)
 	CHECK_EQ(((uint8_t *)vt_page(mm, PG(1)))[10], 0); /* the rest of the last page is zeroed */
 	CHECK(vt_check(&mm, 1));
 	mm_put(mm);
-	vt_file_release(&vf);
-	vt_check_clean();
+	file_test_end(&vf);
 }
 
 TEST(vm_mremap_moves_pages_and_markers)

@@ -26,8 +26,8 @@ from driver import BUILD, Fault, Ktap, Panic, Ready, Script, Test, UserPrograms
 KILLED_BY = {"segv": 11}
 PROGRAMS = ["hello", "fork_cow", "segv", "mmap_stress", "mremap", "efault", "pagemap", "signals",
             "sigcheck", "sched", "vfs", "leakcheck", "procinfo", "files", "dirs", "pipes",
-            "mounts", "fmap", "tmpfiles", "threads", "futex", "jobctl", "sysinfo", "itimer", "madvise", "creds",
-            "user@creds", "perms", "tty"]
+            "mounts", "fmap", "tmpfiles", "threads", "futex", "jobctl", "sysinfo", "itimer", "madvise",
+            "creds", "user@creds", "perms", "setid", "user@setid", "tty"]
 
 
 def user(name, boot, smp, programs, timeout=120):
