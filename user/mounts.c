@@ -58,6 +58,13 @@ static void test_root_layout(void)
 	CHECK(statfs("/sys", &sf) == 0 && sf.f_type == 0x62656572);
 	CHECK(mounts_has(NULL, "/proc", "proc", NULL) &&
 	      mounts_has(NULL, "/dev/shm", "tmpfs", NULL));
+	/* /proc/self/mounts: the same text (glibc's and LTP's tools read that one). */
+	char a[4096], b[4096];
+	int fa = open("/proc/mounts", O_RDONLY), fb = open("/proc/self/mounts", O_RDONLY);
+	ssize_t na = fa >= 0 ? read(fa, a, sizeof a) : -1, nb = fb >= 0 ? read(fb, b, sizeof b) : -1;
+	CHECK(na > 0 && na == nb && !memcmp(a, b, (size_t)na));
+	close(fa);
+	close(fb);
 	int fd = open("/proc/filesystems", O_RDONLY);
 	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
 	buf[n > 0 ? n : 0] = 0;

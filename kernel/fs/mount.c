@@ -466,11 +466,11 @@ static int gen_filesystems(void *priv, char **out, size_t *outlen)
 	return 0;
 }
 
-static const struct vfs_node_ops mounts_ops = {.gen = gen_mounts};
+const struct vfs_node_ops vfs_mounts_ops = {.gen = gen_mounts};
 static const struct vfs_node_ops filesystems_ops = {.gen = gen_filesystems};
 
 void mount_procfs_init(void)
 {
-	vfs_register_node("/proc/mounts", &mounts_ops, NULL);
+	vfs_register_node("/proc/mounts", &vfs_mounts_ops, NULL);
 	vfs_register_node("/proc/filesystems", &filesystems_ops, NULL);
 }

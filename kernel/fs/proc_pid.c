@@ -429,6 +429,7 @@ static void fill_pid_dir(struct dentry *d, int id, bool thread)
 	nodefs_add(d, "comm", &comm_ops, priv, NULL);
 	nodefs_add(d, "cmdline", &cmdline_ops, priv, NULL);
 	nodefs_add(d, "maps", &maps_ops, priv, NULL);
+	nodefs_add(d, "mounts", &vfs_mounts_ops, priv, NULL);
 	nodefs_add(d, "pagemap", &pagemap_ops, priv, NULL);
 	if (!thread)
 		dput(nodefs_mkdir(d, "task", &task_dir_iops, (void *)(uintptr_t)id));

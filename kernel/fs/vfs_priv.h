@@ -511,6 +511,8 @@ extern const struct file_ops dir_fops;
 extern struct fs_type tmpfs_type;
 /* Make name in the tmpfs directory dir (boot: the initrd, /dev): 0 with *out (when out) the
  * new dentry, referenced; -EEXIST with *out the one already there; -ENOSPC, -ENOMEM. */
+/* /proc/mounts' text (one mount namespace: the same in /proc/PID/mounts). */
+extern const struct vfs_node_ops vfs_mounts_ops;
 /* Take victim's name away (it was looked up in dir, whose inode is dir): unlink or rmdir
  * without the checks (the caller made them). ns_lock held. */
 void vfs_remove_name(struct inode *dir, struct dentry *victim);
