@@ -192,11 +192,16 @@ $(B)/disk-pattern.img: scripts/mkdisk.py
 	@mkdir -p $(B)
 	$(PYTHON) scripts/mkdisk.py $@ 8
 
-test: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN) $(B)/disk-pattern.img
+# The swap rows' disk: an empty swap area as util-linux's mkswap writes it (docs/swap.md).
+$(B)/swap.img:
+	@mkdir -p $(dir $@)
+	rm -f $@ && truncate -s 192M $@ && mkswap $@ >/dev/null
+
+test: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN) $(B)/disk-pattern.img $(B)/swap.img
 	@$(PYTHON) tests/run_all.py
 
 # make check T=srar: the tests of every harness whose names contain T (tests/README.md).
-check: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN) $(B)/disk-pattern.img
+check: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN) $(B)/disk-pattern.img $(B)/swap.img
 	@test -n "$(T)" || { echo "usage: make check T=PATTERN (see tests/README.md)" >&2; exit 2; }
 	@$(PYTHON) tests/run_all.py "$(T)"
 
@@ -210,7 +215,7 @@ campaign: all
 	$(PYTHON) tests/campaign/campaign.py --n $(N) --seed $(SEED) --jobs $(JOBS) --per-boot $(K) \
 		$(if $(EVENT),--event $(EVENT)) $(if $(KEEP_GOING),--keep-going)
 
-qemu-test: all $(B)/mcrk-test.elf $(B)/disk-pattern.img
+qemu-test: all $(B)/mcrk-test.elf $(B)/disk-pattern.img $(B)/swap.img
 	$(PYTHON) tests/qemu/driver.py run
 
 bochs: all
