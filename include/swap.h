@@ -117,12 +117,18 @@ void swap_zap_range_locked(struct mm *mm, vaddr_t start, vaddr_t end);
 /* fork copied [start, end) into child, swap entries as they were: count each once more.
  * 0, or -ENOMEM. Both mm locks held. */
 int swap_fork_range_locked(struct mm *child, vaddr_t start, vaddr_t end);
+/* How swap_unmap_page treats pg's mappings. */
+enum swap_unmap {
+	SWAP_UNMAP_CHECK,   /* change nothing but the accessed bits: may it go? */
+	SWAP_UNMAP_RECLAIM, /* unmap, unless a mapper has it mlocked */
+	SWAP_UNMAP_ALL,	    /* unmap from every mapper, mlocked or not (memory_failure) */
+};
 /* Unmap pg (referenced by the caller, PG_SWAPCACHE) from every PTE, leaving its swap entry in
  * each: the number of PTEs that still map it (0 when all went), or -EBUSY when a mapper has it
- * mlocked or inside a huge entry (it stays mapped there). With check, change nothing but the
- * accessed bits: 0 when it may go, -EBUSY when it is mlocked or was accessed since the last
- * check (the bits are cleared: its second chance). Process context, no lock held. */
-int swap_unmap_page(struct page *pg, bool check);
+ * mlocked (RECLAIM) or inside a huge entry (it stays mapped there). CHECK: 0 when it may go,
+ * -EBUSY when it is mlocked or was accessed since the last check (the bits are cleared: its
+ * second chance). Process context, no lock held. */
+int swap_unmap_page(struct page *pg, enum swap_unmap mode);
 
 /* Register /proc/swaps and start reclaim (kswapd). Boot, process context, after the
  * scheduler. */
@@ -136,6 +142,10 @@ void swap_balance(void);
 /* An allocation for a user page failed: wait (bounded) for kswapd to free some. Whether it
  * is worth retrying. Process context, no lock held. */
 bool swap_reclaim_wait(void);
+/* madvise(MADV_PAGEOUT) of [addr, addr + len): push the private anonymous pages mapped there
+ * out to swap now, accessed or not (mlocked ones stay). 0 (also with no swap: nothing to do,
+ * as on Linux), -EINVAL (misaligned, or the range wraps). Process context, no lock held. */
+long swap_pageout(struct mm *mm, vaddr_t addr, uint64_t len);
 /* Push out up to n pages now, kswapd's way (the workload's madvise and tests): how many
  * left memory. Process context, no lock held. */
 unsigned swap_reclaim(unsigned n);

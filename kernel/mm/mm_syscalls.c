@@ -1,8 +1,9 @@
 /* The memory syscalls of the current task's address space (include/vm.h): mmap, mprotect,
- * munmap, mremap, msync, brk, madvise, mlock and munlock, with Linux x86-64 numbers. mmap
+ * munmap, mremap, msync, brk, madvise (MADV_PAGEOUT: include/swap.h), mlock and munlock, with Linux x86-64 numbers. mmap
  * keeps to RLIMIT_AS. */
 #include "kerrno.h"
 #include "memory_failure.h"
+#include "swap.h"
 #include "syscall.h"
 #include "task.h"
 #include "vfs.h"
@@ -14,6 +15,8 @@
 #define MADV_WILLNEED 3
 #define MADV_DONTNEED 4
 #define MADV_HUGEPAGE 14
+#define MADV_COLD 20
+#define MADV_PAGEOUT 21
 #define MADV_NOHUGEPAGE 15
 
 static struct mm *mm(void) { return current_task()->mm; }
@@ -96,6 +99,10 @@ static long sys_madvise(const struct syscall_args *a)
 		return (addr & (PAGE_SIZE - 1)) ? -EINVAL : 0;
 	case MADV_DONTNEED:
 		return vm_madvise_dontneed(mm(), addr, len);
+	case MADV_COLD: /* a hint about reclaim order, which the clock does not keep */
+		return (addr & (PAGE_SIZE - 1)) ? -EINVAL : 0;
+	case MADV_PAGEOUT:
+		return swap_pageout(mm(), addr, len);
 	case MADV_HUGEPAGE:
 	case MADV_NOHUGEPAGE:
 		return vm_madvise_huge(mm(), addr, len, a->arg[2] == MADV_HUGEPAGE);

@@ -113,11 +113,13 @@ static int read_new(swp_entry_t e, struct page **out)
 	err = swap_io(e, page_to_pfn(pg), false);
 	__atomic_fetch_and(&pg->flags, ~PG_SWAPIO, __ATOMIC_RELEASE);
 	if (err) {
-		pr_err("swap: read error %d on slot %lu of area %u\n", err,
-		       (unsigned long)swp_offset(e), swp_type(e));
+		bool poisoned = page_poisoned(pg); /* the frame, not the disk: read again */
+		if (!poisoned)
+			pr_err("swap: read error %d on slot %lu of area %u\n", err,
+			       (unsigned long)swp_offset(e), swp_type(e));
 		swap_cache_remove(pg, 1, true);
 		upage_put(pg);
-		return -EIO;
+		return poisoned ? -EAGAIN : -EIO;
 	}
 	*out = pg;
 	return 0;

@@ -109,26 +109,27 @@ static int collect(struct mm *mm, vaddr_t va, void *arg)
 	return 0;
 }
 
-/* The PTE at va maps pg and may give it up: -ENOENT (it does not map pg), -EBUSY (mlocked,
- * inside a huge entry, or accessed since the last look when young is set: the accessed bit
- * is cleared, the page's second chance). mm->lock held. */
-static int may_unmap(struct mm *mm, vaddr_t va, struct page *pg, bool young, struct pte_info *pi)
+/* The PTE at va maps pg and may give it up: -ENOENT (it does not map pg), -EBUSY (inside a
+ * huge entry; mlocked unless mode is ALL; accessed since the last look when mode is CHECK:
+ * the accessed bit is cleared, the page's second chance). mm->lock held. */
+static int may_unmap(struct mm *mm, vaddr_t va, struct page *pg, enum swap_unmap mode,
+		     struct pte_info *pi)
 {
 	struct vma *v = vma_tree_find(mm->vma_root, va);
 
 	if (!v || arch_pt_get(mm->pt, va, pi) || !pi->present || pi->pfn != page_to_pfn(pg))
 		return -ENOENT;
-	if ((v->flags & VM_LOCKED) || pi->huge)
+	if (((v->flags & VM_LOCKED) && mode != SWAP_UNMAP_ALL) || pi->huge)
 		return -EBUSY;
-	return young && arch_pt_clear_young(mm->pt, va) == 1 ? -EBUSY : 0;
+	return mode == SWAP_UNMAP_CHECK && arch_pt_clear_young(mm->pt, va) == 1 ? -EBUSY : 0;
 }
 
 /* Replace the PTE at va that maps pg by pg's swap entry. 0, -ENOENT, -EBUSY, -ENOMEM.
  * mm->lock held. */
-static int unmap_to_swap(struct mm *mm, vaddr_t va, struct page *pg)
+static int unmap_to_swap(struct mm *mm, vaddr_t va, struct page *pg, enum swap_unmap mode)
 {
 	struct pte_info pi;
-	int err = may_unmap(mm, va, pg, false, &pi);
+	int err = may_unmap(mm, va, pg, mode, &pi);
 
 	if (!err)
 		err = swap_dup(pg->swap);
@@ -145,35 +146,41 @@ static int unmap_to_swap(struct mm *mm, vaddr_t va, struct page *pg)
 	return 0;
 }
 
-/* Each mapper in m under its lock: check (may_unmap with young) or unmap. Whether one was
- * busy (then a check stops there). */
-static bool for_mappers(struct mappers *m, struct page *pg, bool check)
+/* Each mapper in m under its lock: check or unmap. Whether one was busy (then it stops). */
+static bool for_mappers(struct mappers *m, struct page *pg, enum swap_unmap mode)
 {
-	bool busy = m->overflow;
+	bool busy = m->overflow && mode != SWAP_UNMAP_ALL;
 	struct pte_info pi;
 
 	for (unsigned i = 0; i < m->n && !busy; i++) {
 		spin_lock(&m->mm[i]->lock);
-		busy = (check ? may_unmap(m->mm[i], m->va[i], pg, true, &pi)
-			      : unmap_to_swap(m->mm[i], m->va[i], pg)) == -EBUSY;
+		busy = (mode == SWAP_UNMAP_CHECK ? may_unmap(m->mm[i], m->va[i], pg, mode, &pi)
+						 : unmap_to_swap(m->mm[i], m->va[i], pg, mode)) ==
+		       -EBUSY;
 		spin_unlock(&m->mm[i]->lock);
 	}
 	return busy;
 }
 
-/* Unmap pg everywhere, leaving its entry, or only check that it may go; see swap.h. */
-int swap_unmap_page(struct page *pg, bool check)
+/* Unmap pg everywhere, leaving its entry, or only check that it may go; see swap.h. Every
+ * mapper is reached in rounds of UNMAP_MAX when mode is ALL. */
+int swap_unmap_page(struct page *pg, enum swap_unmap mode)
 {
-	struct mappers m = {0};
 	bool busy;
+	int rounds = 0;
 
-	rmap_walk(pg, collect, &m);
-	busy = for_mappers(&m, pg, check);
-	for (unsigned i = 0; i < m.n; i++)
-		mm_put(m.mm[i]);
+	do {
+		struct mappers m = {0};
+		rmap_walk(pg, collect, &m);
+		busy = for_mappers(&m, pg, mode);
+		for (unsigned i = 0; i < m.n; i++)
+			mm_put(m.mm[i]);
+		if (!m.overflow || busy || mode != SWAP_UNMAP_ALL || ++rounds == 64)
+			break;
+	} while (__atomic_load_n(&pg->mapcount, __ATOMIC_ACQUIRE));
 	if (busy)
 		return -EBUSY;
-	return check ? 0 : __atomic_load_n(&pg->mapcount, __ATOMIC_ACQUIRE);
+	return mode == SWAP_UNMAP_CHECK ? 0 : __atomic_load_n(&pg->mapcount, __ATOMIC_ACQUIRE);
 }
 
 /* ---- swapoff ---- */

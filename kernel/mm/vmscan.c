@@ -56,7 +56,7 @@ static bool page_out(struct page *pg)
 			return false; /* swap is full */
 		swap_cache_add(pg, e);
 	}
-	if (swap_unmap_page(pg, false) != 0)
+	if (swap_unmap_page(pg, SWAP_UNMAP_RECLAIM) != 0)
 		return false; /* mlocked, or mapped again: it stays, cached */
 	if (!(__atomic_fetch_and(&pg->flags, ~PG_DIRTY, __ATOMIC_ACQ_REL) & PG_DIRTY))
 		return true; /* clean: the swap copy is good */
@@ -74,8 +74,9 @@ static bool page_out(struct page *pg)
 	return true;
 }
 
-/* Try to push pg out of memory: whether its frame was freed. */
-static bool reclaim_page(struct page *pg)
+/* Try to push pg out of memory (after its second chance, when second_chance): whether its
+ * frame was freed. */
+static bool reclaim_page(struct page *pg, bool second_chance)
 {
 	bool out = false;
 
@@ -86,7 +87,7 @@ static bool reclaim_page(struct page *pg)
 		upage_put(pg);
 		return false;
 	}
-	if (!pg->mapcount || swap_unmap_page(pg, true) == 0)
+	if (!second_chance || !pg->mapcount || swap_unmap_page(pg, SWAP_UNMAP_CHECK) == 0)
 		out = page_out(pg);
 	__atomic_fetch_and(&pg->flags, ~PG_SWAPIO, __ATOMIC_RELEASE);
 	if (out)
@@ -106,10 +107,25 @@ unsigned swap_reclaim(unsigned n)
 	for (pfn_t scanned = 0; scanned < 2 * max && freed < n; scanned++) {
 		pfn_t pfn = __atomic_fetch_add(&hand, 1, __ATOMIC_RELAXED) % max;
 		struct page *pg = pfn_to_page(pfn);
-		if (pg && reclaim_page(pg))
+		if (pg && reclaim_page(pg, true))
 			freed++;
 	}
 	return freed;
+}
+
+/* madvise(MADV_PAGEOUT); see swap.h. */
+long swap_pageout(struct mm *mm, vaddr_t addr, uint64_t len)
+{
+	struct vm_page_info pi;
+
+	if (addr & (PAGE_SIZE - 1) || addr + len < addr)
+		return -EINVAL;
+	for (vaddr_t va = addr; va < addr + len && swap_active(); va += PAGE_SIZE) {
+		vm_page_info(mm, va, &pi);
+		if (pi.state == VM_PAGE_PRESENT && pfn_to_page(pi.pfn))
+			reclaim_page(pfn_to_page(pi.pfn), false);
+	}
+	return 0;
 }
 
 /* kswapd: sleeps until woken, then reclaims up to the high watermark. */

@@ -1,11 +1,14 @@
 """Swap rows (docs/swap.md): boots with 64 MiB of RAM, the block rows' pattern disk as vda and
 an empty swap area made by mkswap (build/swap.img, snapshot=on so no row changes it) as vdb,
 and runs user/swapstress.c: about twice the RAM of checksummed pages in several processes,
-with fork, mlock, pagemap's swap entries and swapoff.
+with fork, mlock, pagemap's swap entries and swapoff. The swap-mf rows run user/mf_swap.c:
+memory_failure of clean and dirty swap cache pages by madvise and corrupt-pfn, on the owner
+itself, on a spinning and a sleeping victim, and under swap pressure, at 1 and 2 CPUs.
 """
 
 from blk_tests import virtio_disk
-from driver import BUILD, Test, UserPrograms
+from driver import BUILD, Script, Test, UserPrograms
+from mf_tests import _program_exits_0
 
 SWAP_IMG = BUILD / "swap.img"
 
@@ -25,4 +28,21 @@ def swap_row(name, smp, programs, timeout=600):
 SWAP_TESTS = [
     swap_row("swap-stress-smp1", 1, ["swapstress"]),
     swap_row("swap-stress-smp2", 2, ["swapstress"]),
+]
+
+
+def mf_swap_row(name, smp, mode, mem="256M", timeout=300):
+    """user/mf_swap.c in one mode: memory_failure of swap cache pages."""
+    return Test(name, "direct", smp, "run=mf_swap:" + mode,
+                Script(_program_exits_0("mf_swap:" + mode, timeout), timeout=timeout), mem=mem,
+                extra=virtio_disk() + swap_disk())
+
+
+SWAP_TESTS += [
+    mf_swap_row("swap-mf-self-smp%d" % n, n, "self") for n in (1, 2)
+] + [
+    mf_swap_row("swap-mf-%s-smp%d" % (v, n), n, v) for v in ("spin", "sleep") for n in (1, 2)
+] + [
+    mf_swap_row("swap-mf-pressure-smp%d" % n, n, "pressure", mem="64M", timeout=600)
+    for n in (1, 2)
 ]
