@@ -6,13 +6,18 @@
  * A page becomes swap cache by MADV_PAGEOUT and a touch: a read brings it back clean, a write
  * dirty. /proc/self/pagemap gives its frame and /proc/kpageflags must say SWAPCACHE.
  *
- * usage: mf_swap self | spin | sleep | pressure   (needs /dev/vdb made by mkswap)
+ * usage: mf_swap self | spin | sleep | pressure | hmp-STATE-spin | hmp-STATE-sleep
+ *        (STATE clean, dirty or dirty-early; needs /dev/vdb made by mkswap)
  *   self:     each state poisoned by the owner itself, with madvise(MADV_HWPOISON) and with
  *             /sys/kernel/debug/hwpoison/corrupt-pfn;
  *   spin:     each state poisoned through corrupt-pfn by the parent while the owner, a child,
  *             spins without syscalls; sleep: while it sleeps;
  *   pressure: a child keeps memory short (twice the RAM, checksummed) while the parent
- *             poisons its own swap cache pages again and again, clean and dirty. */
+ *             poisons its own swap cache pages again and again, clean and dirty;
+ *   hmp-*:    prints the QEMU monitor command that poisons the page (an SRAO, memory scrub)
+ *             and spins (a pagemap read every 2^20 loads) or sleeps until the error has
+ *             done what it must: clean, the page read again into another frame, intact;
+ *             dirty, BUS_MCEERR_AR at the next load; dirty-early, AO first. 60 s at most. */
 #include "sigbus_catch.h"
 #include "utest.h"
 #include <errno.h>
@@ -206,6 +211,61 @@ static void victim_case(enum state st, int spin)
 	munmap((void *)shared, PAGE);
 }
 
+#define HMP_WAIT_S 60
+
+static volatile int codes_seen; /* bit c: a SIGBUS with si_code c came */
+
+static void on_sigbus_noting(int sig, siginfo_t *si, void *uc)
+{
+	codes_seen |= 1 << si->si_code;
+	on_sigbus(sig, si, uc);
+}
+
+/* The SRAO from the host: wait for what it does to a page in state st. */
+static void hmp_case(enum state st, int spin)
+{
+	uint64_t pfn;
+	time_t end = time(NULL) + HMP_WAIT_S;
+	early(st);
+	volatile uint64_t *p = make_swapcache_page(st, &pfn);
+	uint64_t seed = st == CLEAN ? 1 : 2;
+	printf("mf_swap: poison it from the QEMU monitor with: mce -b 0 1 0xbd000000000000c0 0x5 "
+	       "%#llx 0x86\n", (unsigned long long)(pfn << 12));
+	fflush(stdout);
+	struct sigaction sa = {.sa_sigaction = on_sigbus_noting, .sa_flags = SA_SIGINFO};
+	sigaction(SIGBUS, &sa, NULL);
+	got_count = 0;
+	int moved = 0;
+	if (sigsetjmp(jb, 1) == 0) {
+		for (unsigned long n = 1; !moved && time(NULL) < end; n++) {
+			if (p[n % (PAGE / 8)] != seed * 1000003 + n % (PAGE / 8))
+				break; /* wrong bytes: the check below says so */
+			if (!spin)
+				usleep(1000);
+			if (st == CLEAN && (!spin || n % (1ul << 20) == 0)) {
+				uint64_t e = pagemap((void *)p); /* present in another frame */
+				moved = (e >> 63) && (e & ((1ull << 55) - 1)) != pfn;
+			}
+		}
+	}
+	if (st == CLEAN) {
+		CHECK(moved && got_count == 0 && intact(p, 1));
+	} else if (st == DIRTY) {
+		CHECK(got_count >= 1 && got_addr == (void *)p && got_code == BUS_MCEERR_AR);
+	} else {
+		/* Early kill: AO, and AR at a touch. A spinning victim may touch the page between
+		 * memory_failure's unmapping and its signal, and take AR first (Linux too). */
+		if (sigsetjmp(jb, 1) == 0)
+			usleep(20000); /* a signal still on its way arrives */
+		if (sigsetjmp(jb, 1) == 0)
+			(void)p[1];
+		CHECK(got_addr == (void *)p && (codes_seen & (1 << BUS_MCEERR_AO)) &&
+		      (codes_seen & (1 << BUS_MCEERR_AR)));
+	}
+	printf("mf_swap: %s, SRAO, %s victim: %s\n", state_names[st], spin ? "spinning" : "sleeping",
+	       utest_failures ? "FAILED" : "ok");
+}
+
 /* The hog: twice the RAM of checksummed pages, written and read back twice. */
 static int hog(volatile uint64_t *stop)
 {
@@ -275,8 +335,14 @@ int main(int argc, char **argv)
 			victim_case(st, !strcmp(mode, "spin"));
 	} else if (!strcmp(mode, "pressure")) {
 		pressure();
+	} else if (!strncmp(mode, "hmp-", 4)) {
+		int spin = strstr(mode, "-spin") != NULL;
+		enum state st = !strncmp(mode + 4, "dirty-early", 11) ? DIRTY_EARLY
+				: !strncmp(mode + 4, "dirty", 5)	  ? DIRTY
+									  : CLEAN;
+		hmp_case(st, spin);
 	} else {
-		printf("usage: mf_swap self|spin|sleep|pressure\n");
+		printf("usage: mf_swap self|spin|sleep|pressure|hmp-STATE-spin|hmp-STATE-sleep\n");
 		return 2;
 	}
 	DONE("mf_swap");

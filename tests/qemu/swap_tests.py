@@ -8,6 +8,7 @@ itself, on a spinning and a sleeping victim, and under swap pressure, at 1 and 2
 
 from blk_tests import virtio_disk
 from driver import BUILD, Script, Test, UserPrograms
+from mf_hmp_tests import _inject
 from mf_tests import _program_exits_0
 
 SWAP_IMG = BUILD / "swap.img"
@@ -45,4 +46,36 @@ SWAP_TESTS += [
 ] + [
     mf_swap_row("swap-mf-pressure-smp%d" % n, n, "pressure", mem="64M", timeout=600)
     for n in (1, 2)
+]
+
+
+# An SRAO (memory scrub) from QEMU's monitor at the frame of a swap cache page: the victim
+# prints the command (mf_hmp_tests.READY's form), the row injects it broadcast and requires
+# the victim's verdict and memory_failure's outcome for the state.
+HMP_READY = r"mf_swap: poison it from the QEMU monitor with: (mce -b 0 1 (\S+) (\S+) (\S+) (\S+))"
+HMP_OUTCOME = {"clean": "clean swapcache page: recovered",
+               "dirty": "dirty swapcache page: delayed",
+               "dirty-early": "dirty swapcache page: delayed"}
+
+
+def _hmp(mode, state):
+    def fn(m):
+        cmd, addr, err = _inject(m, ready=HMP_READY)
+        if err:
+            return False, err
+        ok, why = _program_exits_0("mf_swap:" + mode, 90)(m)
+        if not ok:
+            return ok, why
+        if not m.wait_for(r"memory_failure: pfn %#x: %s" % (addr >> 12, HMP_OUTCOME[state]), 10):
+            return False, "no %r after %r" % (HMP_OUTCOME[state], cmd)
+        return True, cmd
+    return fn
+
+
+SWAP_TESTS += [
+    Test("swap-mf-hmp-%s-smp%d-%s" % (st, n, how), "direct", n,
+         "run=mf_swap:hmp-%s-%s" % (st, how) + (" mf.trace=0" if st == "dirty-early" else ""),
+         Script(_hmp("hmp-%s-%s" % (st, how), st), timeout=120),
+         extra=virtio_disk() + swap_disk())
+    for st in ("clean", "dirty", "dirty-early") for n in (1, 2) for how in ("spin", "sleep")
 ]
