@@ -104,7 +104,7 @@ $(B)/mcrk-test.elf: $(KOBJ) $(KTEST_OBJ) $(KSYMS_EMPTY) linker.ld scripts/mksyms
 # /etc (rootfs/etc: passwd and group, root and one unprivileged user) ----
 USER_SRC := $(sort $(wildcard user/*.c)) $(sort $(wildcard demo/*.c)) bench/mfbench.c \
 	bench/cecbench.c bench/forkbench.c bench/fsbench.c bench/thpbench.c bench/threadbench.c \
-	bench/shellbench.c
+	bench/shellbench.c bench/swapbench.c
 USER_BIN := $(addprefix $(B)/user/,$(basename $(notdir $(USER_SRC))))
 USER_CFLAGS := -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
 # The injection campaign's agent and workload: one program from several files (user/campaign/).
@@ -195,7 +195,7 @@ $(B)/disk-pattern.img: scripts/mkdisk.py
 # The swap rows' disk: an empty swap area as util-linux's mkswap writes it (docs/swap.md).
 $(B)/swap.img:
 	@mkdir -p $(dir $@)
-	rm -f $@ && truncate -s 192M $@ && mkswap $@ >/dev/null
+	rm -f $@ && truncate -s 192M $@ && mkswap $@ >/dev/null 2>&1
 
 test: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN) $(B)/disk-pattern.img $(B)/swap.img
 	@$(PYTHON) tests/run_all.py
@@ -250,6 +250,7 @@ bench-guest: all
 	$(PYTHON) bench/srao_latency.py
 	sh bench/run_threadbench.sh
 	sh bench/run_blkbench.sh
+	sh bench/run_swapbench.sh
 
 # ---- fuzzing: libFuzzer targets with ASan/UBSan (clang); `make test` runs a short fixed smoke ----
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
