@@ -20,8 +20,8 @@ struct vma;
 
 #define SWAP_TYPE_BITS 5
 #define SWAP_MAX_AREAS 8
-#define SWAP_MAX_SLOTS (1u << 19)   /* 2 GiB per area: the cache index fits one 4 MiB block */
-#define SWAP_FLAG_PREFER 0x8000     /* swapon flags: Linux's */
+#define SWAP_MAX_SLOTS (1u << 19) /* 2 GiB per area: the cache index fits one 4 MiB block */
+#define SWAP_FLAG_PREFER 0x8000	  /* swapon flags: Linux's */
 #define SWAP_FLAG_PRIO_MASK 0x7fff
 #define SWAP_FLAGS_VALID 0x7ffff
 
@@ -31,8 +31,14 @@ static inline swp_entry_t swp_entry(unsigned type, uint64_t offset)
 {
 	return (offset << SWAP_TYPE_BITS) | type;
 }
-static inline unsigned swp_type(swp_entry_t e) { return e & ((1u << SWAP_TYPE_BITS) - 1); }
-static inline uint64_t swp_offset(swp_entry_t e) { return e >> SWAP_TYPE_BITS; }
+static inline unsigned swp_type(swp_entry_t e)
+{
+	return e & ((1u << SWAP_TYPE_BITS) - 1);
+}
+static inline uint64_t swp_offset(swp_entry_t e)
+{
+	return e >> SWAP_TYPE_BITS;
+}
 
 /* ---- the header mkswap writes (page 0 of the area) ---- */
 #define SWAP_MAGIC "SWAPSPACE2"
@@ -54,8 +60,8 @@ int swap_header_parse(const void *hdr, uint64_t dev_pages, struct swap_header_in
 
 /* ---- areas (swapfile.c) ---- */
 struct swap_stats {
-	uint64_t total;  /* slots in every active area (pages) */
-	uint64_t free;   /* of those, free */
+	uint64_t total;	 /* slots in every active area (pages) */
+	uint64_t free;	 /* of those, free */
 	uint64_t cached; /* pages in the swap cache (SwapCached) */
 };
 /* Totals for /proc/meminfo. Any context but #MC/NMI. */

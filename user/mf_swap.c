@@ -63,16 +63,9 @@ static uint64_t kpageflags(uint64_t pfn)
 
 static long hwcorrupted_kb(void)
 {
-	char buf[2048], *at;
-	int fd = open("/proc/meminfo", O_RDONLY);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	at = strstr(buf, "HardwareCorrupted:");
-	return at ? atol(at + 18) : -1;
+	char buf[2048];
+	read_meminfo(buf, sizeof(buf));
+	return meminfo_value(buf, "HardwareCorrupted:");
 }
 
 static int corrupt_pfn(uint64_t pfn)

@@ -55,19 +55,12 @@ static uint64_t *map(size_t pages)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-/* A /proc/meminfo field in kB, or -1. */
+/* A /proc/meminfo field in kB (name with its colon), or -1. */
 static long meminfo(const char *name)
 {
-	char buf[2048], *at;
-	int fd = open("/proc/meminfo", O_RDONLY);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	at = strstr(buf, name);
-	return at ? atol(at + strlen(name) + 1) : -1;
+	char buf[2048];
+	read_meminfo(buf, sizeof(buf));
+	return meminfo_value(buf, name);
 }
 
 /* pagemap entries of [buf, buf + pages): how many are on swap, how many present. */

@@ -353,7 +353,8 @@ static int unmap_and_signal(struct mf_event *ev, struct page *pg, bool drop_clea
 	int n = collect_then_act(pg, c, unmap_batch, &a);
 	ev->mappers = c->v;
 	ev->nmappers = c->n;
-	mf_trace_mappers(ev, drop_clean);
+	mf_trace_mappers(ev, drop_clean ? "PTEs cleared"
+					: "unmapped, poison markers left in the PTEs");
 	return n;
 }
 

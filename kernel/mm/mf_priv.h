@@ -80,9 +80,10 @@ uint64_t mf_step(struct mf_event *ev);
 /* A step (outcome false: printed only with mf_trace_steps) or the outcome line, which also
  * goes into the record of the last event. Process context. */
 __printf(3, 4) void mf_trace_line(struct mf_event *ev, bool outcome, const char *fmt, ...);
-/* The one step line of a user frame: what was detected, its state, and every mapping found
- * (ev->mappers): counts by fate and the first few (the record has them all), bounded. */
-void mf_trace_mappers(struct mf_event *ev, bool cleared);
+/* The one step line of a user frame: what was detected, its state, what was done to the
+ * mappings (done, e.g. "PTEs cleared"), and every mapping found (ev->mappers): counts by fate
+ * and the first few (the record has them all), bounded. */
+void mf_trace_mappers(struct mf_event *ev, const char *done);
 /* /sys/kernel/debug/hwpoison/last_event: the last event's outcome and every mapping. */
 int mf_show_last_event(const struct ctl_file *f, struct ctl_buf *b);
 

@@ -25,6 +25,7 @@
 #include "vm_priv.h"
 
 #define MF_SWAP_MAPPERS 32 /* mappings recorded for the trace and told; all are unmapped */
+#define SWAP_ENTRIES "unmapped, the swap entry left in the PTEs"
 
 struct swap_mappers {
 	unsigned n;
@@ -51,22 +52,24 @@ static int handle(struct mf_event *ev, struct page *pg, struct swap_mappers *m)
 	ev->mappers = m->v;
 	ev->nmappers = m->n;
 	if (swap_unmap_page(pg, SWAP_UNMAP_ALL) != 0) {
-		mf_trace_mappers(ev, false);
+		mf_trace_mappers(ev, "some PTEs would not take the swap entry");
 		return mf_finish(ev, MF_FAILED, "swap cache page: some mappings would not go");
 	}
 	for (unsigned i = 0; i < m->n; i++)
 		m->v[i].fate = dirty ? MF_FATE_LATE : MF_FATE_CLEARED;
 	if (!dirty) {
 		swap_cache_remove(pg, 1, true);
-		mf_trace_mappers(ev, true);
-		return mf_finish(ev, MF_RECOVERED, "clean swap cache page dropped: the next touch "
-						   "reads the swap copy again");
+		mf_trace_mappers(ev, SWAP_ENTRIES);
+		return mf_finish(ev, MF_RECOVERED,
+				 "clean swap cache page dropped: the next touch "
+				 "reads the swap copy again");
 	}
 	for (unsigned i = 0; i < m->n; i++)
 		mf_tell_mapper(ev, &m->v[i]);
-	mf_trace_mappers(ev, false);
-	return mf_finish(ev, MF_DELAYED, "dirty swap cache page kept, poisoned: the holders of "
-					 "its swap entry get SIGBUS BUS_MCEERR_AR when they touch it");
+	mf_trace_mappers(ev, SWAP_ENTRIES);
+	return mf_finish(ev, MF_DELAYED,
+			 "dirty swap cache page kept, poisoned: the holders of "
+			 "its swap entry get SIGBUS BUS_MCEERR_AR when they touch it");
 }
 
 /* memory_failure's handler for swap cache pages; see mf_priv.h. */
@@ -77,13 +80,15 @@ int mf_swapcache(struct mf_event *ev, struct page *pg)
 	int r;
 
 	if (!upage_tryget(pg))
-		return mf_finish(ev, MF_RECOVERED, "freed; the frame never returns to the allocator");
+		return mf_finish(ev, MF_RECOVERED,
+				 "freed; the frame never returns to the allocator");
 	fl = __atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE);
 	if (!(fl & PG_SWAPCACHE))
 		r = -EAGAIN;
 	else if (fl & PG_SWAPIO)
-		r = mf_finish(ev, MF_DELAYED, "swap cache page under I/O: the block layer fails it, "
-					      "and the page is handled as its state then says");
+		r = mf_finish(ev, MF_DELAYED,
+			      "swap cache page under I/O: the block layer fails it, "
+			      "and the page is handled as its state then says");
 	else
 		r = handle(ev, pg, &m);
 	upage_put(pg);

@@ -154,9 +154,9 @@ static bool for_mappers(struct mappers *m, struct page *pg, enum swap_unmap mode
 
 	for (unsigned i = 0; i < m->n && !busy; i++) {
 		spin_lock(&m->mm[i]->lock);
-		busy = (mode == SWAP_UNMAP_CHECK ? may_unmap(m->mm[i], m->va[i], pg, mode, &pi)
-						 : unmap_to_swap(m->mm[i], m->va[i], pg, mode)) ==
-		       -EBUSY;
+		busy = (mode == SWAP_UNMAP_CHECK
+			    ? may_unmap(m->mm[i], m->va[i], pg, mode, &pi)
+			    : unmap_to_swap(m->mm[i], m->va[i], pg, mode)) == -EBUSY;
 		spin_unlock(&m->mm[i]->lock);
 	}
 	return busy;
@@ -290,7 +290,8 @@ int swap_unuse_area(unsigned type)
 	u->type = type;
 	for (unsigned pass = 0; !err && area_has_ptes(type); pass++) {
 		if (pass == 8) {
-			err = -EBUSY; /* forks keep copying entries faster than we bring them back */
+			err =
+			    -EBUSY; /* forks keep copying entries faster than we bring them back */
 			break;
 		}
 		err = vm_for_each_mm(unuse_mm, u);

@@ -7,8 +7,8 @@
 #include "kstring.h"
 #include "swap.h"
 
-#define HDR_INFO 1024	     /* version, last_page, nr_badpages follow the boot block */
-#define HDR_BADPAGES 1536    /* after uuid[16], volume_name[16] and padding[117] words */
+#define HDR_INFO 1024	  /* version, last_page, nr_badpages follow the boot block */
+#define HDR_BADPAGES 1536 /* after uuid[16], volume_name[16] and padding[117] words */
 
 static uint32_t word(const uint8_t *p, size_t off)
 {
@@ -30,8 +30,8 @@ int swap_header_parse(const void *hdr, uint64_t dev_pages, struct swap_header_in
 		*why = "no SWAPSPACE2 signature (not made by mkswap?)";
 	else if (version != SWAP_HEADER_VERSION)
 		*why = version == __builtin_bswap32(SWAP_HEADER_VERSION)
-			       ? "header in the other byte order"
-			       : "unsupported header version";
+			   ? "header in the other byte order"
+			   : "unsupported header version";
 	else if (last == 0)
 		*why = "empty swap area (last_page 0)";
 	else if (dev_pages == 0 || last > dev_pages - 1)

@@ -15,15 +15,15 @@
 struct blk_device;
 
 struct swap_area {
-	bool active;	   /* swap_lock: slots may be used */
-	bool draining;	   /* swap_lock: swapoff runs, no new slots */
+	bool active;   /* swap_lock: slots may be used */
+	bool draining; /* swap_lock: swapoff runs, no new slots */
 	int prio;
 	char path[48];
 	struct blk_device *dev;
-	uint64_t nslots;   /* map entries: last_page + 1 */
+	uint64_t nslots;		     /* map entries: last_page + 1 */
 	uint64_t nr_usable, nr_free, cursor; /* swap_lock */
-	uint16_t *map;	   /* swap_lock */
-	struct page **cache; /* swap_lock: the cached page of each slot */
+	uint16_t *map;			     /* swap_lock */
+	struct page **cache;		     /* swap_lock: the cached page of each slot */
 	struct page *map_frames, *cache_frames;
 	unsigned map_order, cache_order;
 };

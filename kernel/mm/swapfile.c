@@ -25,10 +25,10 @@
 
 spinlock_t swap_lock = SPINLOCK_INIT;
 struct swap_area swap_areas[SWAP_MAX_AREAS];
-uint64_t swap_nr_cached; /* swap_lock */
+uint64_t swap_nr_cached;	  /* swap_lock */
 static struct mutex swapon_mutex; /* swapon and swapoff, one at a time */
-static int next_prio = -1; /* areas without SWAP_FLAG_PREFER get -1, -2, ... as on Linux */
-static unsigned nr_active;   /* atomic read: areas on */
+static int next_prio = -1;	  /* areas without SWAP_FLAG_PREFER get -1, -2, ... as on Linux */
+static unsigned nr_active;	  /* atomic read: areas on */
 
 /* The area of e when e names a slot of an active area, else NULL. swap_lock held. */
 struct swap_area *swap_area_of(swp_entry_t e)
@@ -41,7 +41,10 @@ struct swap_area *swap_area_of(swp_entry_t e)
 	return a->active && swp_offset(e) > 0 && swp_offset(e) < a->nslots ? a : NULL;
 }
 
-bool swap_active(void) { return __atomic_load_n(&nr_active, __ATOMIC_ACQUIRE) != 0; }
+bool swap_active(void)
+{
+	return __atomic_load_n(&nr_active, __ATOMIC_ACQUIRE) != 0;
+}
 
 /* Totals of the active areas; see swap.h. */
 void swap_get_stats(struct swap_stats *st)
@@ -209,7 +212,8 @@ static int read_header(const char *path, struct blk_device *d, struct swap_heade
 	pfn = page_to_pfn(pg);
 	err = blk_rw(d, BLK_READ, 0, BLK_SECTORS_PER_FRAME, &pfn, 1);
 	if (!err) {
-		err = swap_header_parse(page_to_virt(pg), d->sectors / BLK_SECTORS_PER_FRAME, h, &why);
+		err = swap_header_parse(page_to_virt(pg), d->sectors / BLK_SECTORS_PER_FRAME, h,
+					&why);
 		if (err)
 			pr_err("swap: %s: %s\n", path, why);
 	}
@@ -229,9 +233,9 @@ static int area_setup(struct swap_area *a, const char *path, struct blk_device *
 		nslots = SWAP_MAX_SLOTS;
 	}
 	a->map = alloc_table(nslots * sizeof(*a->map), &a->map_frames, &a->map_order);
-	a->cache = a->map ? alloc_table(nslots * sizeof(*a->cache), &a->cache_frames,
-					&a->cache_order)
-			  : NULL;
+	a->cache = a->map
+		       ? alloc_table(nslots * sizeof(*a->cache), &a->cache_frames, &a->cache_order)
+		       : NULL;
 	if (!a->cache) {
 		if (a->map)
 			frame_free(a->map_frames, a->map_order);
@@ -360,7 +364,8 @@ long swap_off(const char *path)
 			f = spin_lock_irqsave(&swap_lock);
 			a->draining = false;
 			spin_unlock_irqrestore(&swap_lock, f);
-			pr_warn("swap: %s stays on: error %ld bringing its pages back\n", path, err);
+			pr_warn("swap: %s stays on: error %ld bringing its pages back\n", path,
+				err);
 		} else {
 			area_teardown(a);
 		}

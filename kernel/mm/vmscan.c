@@ -26,7 +26,7 @@
 #include "swap_priv.h"
 #include "task.h"
 
-#define RECLAIM_BATCH 32   /* pages per kswapd round and per direct reclaim */
+#define RECLAIM_BATCH 32     /* pages per kswapd round and per direct reclaim */
 #define WMARK_MIN_FRAMES 256 /* 1 MiB: the low watermark's floor */
 
 static pfn_t hand;
