@@ -235,8 +235,8 @@ static int fault_sleep(int ret, swp_entry_t e, int tries)
 	struct page *pg;
 
 	if (ret == -EAGAIN) {
-		if (!e)
-			return 0; /* the entry went meanwhile: look again */
+		if (!e) /* the entry went meanwhile: look again, a few times */
+			return tries < FAULT_RECLAIM_TRIES ? 0 : -ENOMEM;
 		ret = swap_cache_readin(e, &pg);
 		if (ret == 0)
 			upage_put(pg); /* it is cached: the next try maps it */
