@@ -12,7 +12,7 @@
  *             /sys/kernel/debug/hwpoison/corrupt-pfn;
  *   spin:     each state poisoned through corrupt-pfn by the parent while the owner, a child,
  *             spins without syscalls; sleep: while it sleeps;
- *   pressure: a child keeps memory short (twice the RAM, checksummed) while the parent
+ *   pressure: a child keeps memory short (1.5 times the RAM, checksummed) while the parent
  *             poisons its own swap cache pages again and again, clean and dirty;
  *   hmp-*:    prints the QEMU monitor command that poisons the page (an SRAO, memory scrub)
  *             and spins (a pagemap read every 2^20 loads) or sleeps until the error has
@@ -259,10 +259,10 @@ static void hmp_case(enum state st, int spin)
 	       utest_failures ? "FAILED" : "ok");
 }
 
-/* The hog: twice the RAM of checksummed pages, written and read back twice. */
+/* The hog: 1.5 times the RAM of checksummed pages, written and read back twice or more. */
 static int hog(volatile uint64_t *stop)
 {
-	size_t pages = 128u * 256;
+	size_t pages = 96u * 256; /* half as much again as the RAM */
 	volatile uint64_t *b = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
 				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (b == MAP_FAILED)
