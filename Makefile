@@ -105,7 +105,7 @@ $(B)/mcrk-test.elf: $(KOBJ) $(KTEST_OBJ) $(KSYMS_EMPTY) linker.ld scripts/mksyms
 # time as /bin/setid_root, set-user-ID root (mode 04755), for the set-ID exec tests ----
 USER_SRC := $(sort $(wildcard user/*.c)) $(sort $(wildcard demo/*.c)) bench/mfbench.c \
 	bench/cecbench.c bench/forkbench.c bench/fsbench.c bench/thpbench.c bench/threadbench.c \
-	bench/shellbench.c
+	bench/shellbench.c bench/swapbench.c
 USER_BIN := $(addprefix $(B)/user/,$(basename $(notdir $(USER_SRC))))
 USER_CFLAGS := -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
 # The injection campaign's agent and workload: one program from several files (user/campaign/).
@@ -216,7 +216,12 @@ $(B)/initrd-concat.cpio: $(B)/initrd.cpio scripts/mkinitrd.py $(wildcard tests/i
 	$(PYTHON) scripts/mkinitrd.py $(B)/concat-b.cpio /=tests/initrd-concat/b
 	cat $(B)/initrd.cpio $(B)/concat-a.cpio $(B)/concat-b.cpio > $@
 
-TEST_IMAGES := $(B)/disk-pattern.img $(B)/initrd-concat.cpio
+# The swap rows' disk: an empty swap area as util-linux's mkswap writes it (docs/swap.md).
+$(B)/swap.img:
+	@mkdir -p $(dir $@)
+	rm -f $@ && truncate -s 192M $@ && mkswap $@ >/dev/null 2>&1
+
+TEST_IMAGES := $(B)/disk-pattern.img $(B)/initrd-concat.cpio $(B)/swap.img
 test: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN) $(TEST_IMAGES)
 	@$(PYTHON) tests/run_all.py
 
@@ -270,6 +275,7 @@ bench-guest: all
 	$(PYTHON) bench/srao_latency.py
 	sh bench/run_threadbench.sh
 	sh bench/run_blkbench.sh
+	sh bench/run_swapbench.sh
 
 # ---- fuzzing: libFuzzer targets with ASan/UBSan (clang); `make test` runs a short fixed smoke ----
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

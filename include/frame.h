@@ -22,12 +22,15 @@
 #define PG_UPTODATE BIT(12) /* page cache: holds the file's bytes */
 #define PG_MOVING BIT(13)   /* with PG_USER: soft offline is copying it; no PTE may give write
 			       access to it until every mapping points at the copy (vm_pte_prot) */
+#define PG_SWAPCACHE BIT(14) /* with PG_USER: a private anonymous page in the swap cache; its slot
+				in ->swap (include/swap.h) */
+#define PG_SWAPIO BIT(15)    /* swap cache: a read or write of it is in flight; nobody maps it */
 #define PG_HWPOISON BIT(16) /* memory error: never handed out again */
 #define PG_SWPOISON BIT(17) /* the poison was injected by software (may be unpoisoned) */
 #define PG_TRAP BIT(18)     /* the poison emulator armed a line in it: every mapping traps */
 
 /* The owner's state bits: cleared when the frame is freed. */
-#define PG_OWNER_STATE (PG_DIRTY | PG_UPTODATE)
+#define PG_OWNER_STATE (PG_DIRTY | PG_UPTODATE | PG_SWAPCACHE | PG_SWAPIO)
 
 #define PG_KIND_MASK (PG_KERNEL | PG_PGTABLE | PG_USER | PG_SLAB | PG_KSTACK | PG_FILE)
 /* Every bit that says who owns a frame; the poison bits ride along untouched. */
@@ -65,6 +68,8 @@ struct page {
 	uint64_t index;     /* user frame: its page index in its rmap anchor (include/rmap.h);
 			       a page-cache page's anchor is its cache, so this is its file page */
 	struct pagecache *mapping; /* PG_FILE: the cache holding it (NULL once removed) */
+	uint64_t swap; /* PG_SWAPCACHE: its swap entry (include/swap.h); PG_DIRTY with it says the
+			  swap copy is stale or not yet written */
 };
 
 /* Added to struct page.counts: one more mapcount and one more reference (little-endian). */
@@ -147,6 +152,9 @@ void frame_audit_init(void);
 int frame_audit(uint64_t *errors);
 
 void frame_get_stats(struct frame_stats *st);
+/* Frames free now (buddy lists and per-CPU caches), read without the zone lock: a cheap
+ * figure for reclaim's watermarks that may be a few frames off. Any context. */
+uint64_t frame_nr_free(void);
 /* The frame's /proc/kpageflags word: Linux's KPF_* bits for what the frame is, or was before
  * memory_failure took it out of use (kernel/mm/kpageflags.c). Any context but #MC. */
 uint64_t frame_kpageflags(pfn_t pfn);

@@ -48,6 +48,10 @@ void rmap_page_set_object(struct page *pg, struct rmap_object *obj, uint64_t ind
 int rmap_anon_prepare(struct vma *v);
 /* Anchor the new private page pg mapped at va in v (v prepared) in v's anon_vma. */
 void rmap_page_set_anon(struct page *pg, struct vma *v, vaddr_t va);
+/* Anchor pg, a page read back from swap that other processes of v's fork family may map
+ * too, in the family's root anon_vma (Linux's rule for pages not exclusive to one VMA), unless
+ * it is anchored already. v prepared. */
+void rmap_page_set_anon_swapped(struct page *pg, struct vma *v, vaddr_t va);
 /* Anchor new where old is anchored, at the same index (soft offline moves a page). */
 void rmap_page_copy_anchor(struct page *new, const struct page *old);
 /* The object pg is anchored in, or NULL (private anonymous, or not anchored). Any context. */

@@ -164,12 +164,14 @@ enum vm_page_state {
 	VM_PAGE_NONE,	 /* nothing mapped there (yet) */
 	VM_PAGE_PRESENT, /* pfn is mapped with prot */
 	VM_PAGE_POISON,	 /* a poison marker for frame pfn: touching it gives -EHWPOISON */
+	VM_PAGE_SWAP,	 /* out on swap: swap holds its entry (include/swap.h) */
 };
 
 struct vm_page_info {
 	enum vm_page_state state;
 	pfn_t pfn;
 	unsigned prot; /* PTE protection when present (write may be off for a COW page) */
+	uint64_t swap; /* VM_PAGE_SWAP: the swap entry */
 };
 
 /* A new empty address space with refcount 1, or NULL when out of memory. Process context. */
@@ -336,5 +338,5 @@ struct vm_futex_key {
  * -EFAULT when nothing readable is mapped there or the page is poisoned. Takes mm->lock. */
 int vm_futex_key(struct mm *mm, vaddr_t va, struct vm_futex_key *key);
 /* Report what the page at va holds (for memory_failure and /proc/self/pagemap). Always 0;
- * *info->state says NONE, PRESENT or POISON. Takes mm->lock. */
+ * *info->state says NONE, PRESENT, POISON or SWAP. Takes mm->lock. */
 int vm_page_info(struct mm *mm, vaddr_t va, struct vm_page_info *info);

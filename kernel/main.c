@@ -12,6 +12,7 @@
 #include "blk_drivers.h"
 #include "kstring.h"
 #include "memory_failure.h"
+#include "swap.h"
 #include "vm.h"
 #include "arch/mmu.h"
 #include "arch/smp.h"
@@ -105,6 +106,7 @@ void kernel_main(void)
 	mce_cec_init(boot_info.cmdline);
 	thp_init();
 	frame_kpageflags_init();
+	swap_init();
 	einj_init();
 	frame_audit_init();
 	vm_check_init();

@@ -206,6 +206,18 @@ int arch_pt_protect(struct arch_pt *pt, vaddr_t va, unsigned prot)
 	return 0;
 }
 
+int arch_pt_clear_young(struct arch_pt *pt, vaddr_t va)
+{
+	if (!user_page_ok(va))
+		return -EINVAL;
+	uint64_t *e = huge_at(pt, va);
+	if (!e)
+		e = leaf(pt, va, false);
+	if (!e || !(*e & (PTE_P | PTE_TRAP | PTE_PROTNONE)))
+		return -ENOENT;
+	return (__atomic_fetch_and(e, ~PTE_A, __ATOMIC_ACQ_REL) & PTE_A) != 0;
+}
+
 int arch_pt_set_marker(struct arch_pt *pt, vaddr_t va, uint64_t marker)
 {
 	if (marker == 0 || marker >= MARKER_MAX)

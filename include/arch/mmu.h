@@ -49,6 +49,11 @@ int arch_pt_protect(struct arch_pt *pt, vaddr_t va, unsigned prot);
 int arch_pt_set_marker(struct arch_pt *pt, vaddr_t va, uint64_t marker);
 /* Remove the entry at va (present or marker). 0, or -ENOENT if there was none. */
 int arch_pt_clear(struct arch_pt *pt, vaddr_t va);
+/* Clear the accessed bit of the present entry at va (reclaim's second chance): 1 when it was
+ * set, 0 when not, -ENOENT when nothing is present there (a huge entry: its bit). The CPU may
+ * keep a cached translation and not set the bit again until the TLB forgets it, as on Linux.
+ * Atomic against the CPU's own updates; callers serialise as for arch_pt_protect. */
+int arch_pt_clear_young(struct arch_pt *pt, vaddr_t va);
 /* Read the entry at va. 0 and *out when present or a marker, -ENOENT when empty. */
 int arch_pt_get(struct arch_pt *pt, vaddr_t va, struct pte_info *out);
 /* Call fn for every present or marker entry in [start, end), in address order; stop early

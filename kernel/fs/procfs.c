@@ -1,4 +1,4 @@
-/* /proc files with Linux's formats: meminfo (with HardwareCorrupted and Cached), kmsg (root
+/* /proc files with Linux's formats: meminfo (with HardwareCorrupted, Cached and swap), kmsg (root
  * only), and the text of PID/maps and PID/pagemap (64-bit entries: bit 63 present, bit 62
  * swapped, bits 0-54 the PFN, shown to an opener with CAP_SYS_ADMIN; a poisoned page reads as a
  * swap-type entry, as Linux reports hwpoison entries) for proc_pid.c, which makes the PID
@@ -9,6 +9,7 @@
 #include "kstring.h"
 #include "pagecache.h"
 #include "printk.h"
+#include "swap.h"
 #include "task.h"
 #include "vfs_priv.h"
 #include "vm.h"
@@ -57,7 +58,9 @@ static int gen_meminfo(void *priv, char **out, size_t *len)
 	(void)priv;
 	struct frame_stats st;
 	struct frame_census c;
+	struct swap_stats sw;
 	frame_get_stats(&st);
+	swap_get_stats(&sw);
 	take_census(&c);
 	char *b = kmalloc(1024);
 	if (!b)
@@ -73,11 +76,15 @@ static int gen_meminfo(void *priv, char **out, size_t *len)
 				 "PageTables:     %8lu kB\n"
 				 "HardwareCorrupted: %5lu kB\n"
 				 "Cached:         %8lu kB\n"
+				 "SwapCached:     %8lu kB\n"
+				 "SwapTotal:      %8lu kB\n"
+				 "SwapFree:       %8lu kB\n"
 				 "AnonHugePages:  %8lu kB\n"
 				 "SlabObjects:    %8lu\n",
 				 st.usable * kb, st.free * kb, st.free * kb, c.user * kb, c.slab * kb,
 				 c.kstack * kb, c.pgtable * kb, st.poisoned * kb,
-				 pagecache_nr_pages() * kb, thp_anon_bytes() / 1024, c.slab_objects);
+				 pagecache_nr_pages() * kb, sw.cached * kb, sw.total * kb, sw.free * kb,
+				 thp_anon_bytes() / 1024, c.slab_objects);
 	*out = b;
 	return 0;
 }
@@ -130,6 +137,8 @@ static uint64_t pagemap_entry(struct mm *mm, vaddr_t va, bool show_pfn)
 		return PM_PRESENT | (pi.pfn & mask);
 	if (pi.state == VM_PAGE_POISON) /* swap entry: type in bits 0-4, offset (pfn) above */
 		return PM_SWAP | (((pi.pfn << PM_SWAP_TYPE_BITS) | SWP_HWPOISON_TYPE) & mask);
+	if (pi.state == VM_PAGE_SWAP) /* out on swap: the same layout as swap.h's entries */
+		return PM_SWAP | (pi.swap & mask);
 	return 0;
 }
 

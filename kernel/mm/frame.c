@@ -666,6 +666,17 @@ void frame_get_stats(struct frame_stats *st)
 		st->poisoned += page_poisoned(&mem_map[i]);
 }
 
+/* Free frames, unlocked; see frame.h. Any context. */
+uint64_t frame_nr_free(void)
+{
+	int64_t n = (int64_t)READ_ONCE(zone.nr_free) -
+		    __atomic_load_n(&nr_pcp_lazy, __ATOMIC_RELAXED);
+
+	for (unsigned c = 0; c < MAX_CPUS; c++)
+		n += READ_ONCE(pcps[c].count);
+	return n > 0 ? (uint64_t)n : 0;
+}
+
 /* The struct page of pfn, or NULL when pfn is not described. Any context. */
 struct page *pfn_to_page(pfn_t pfn)
 {

@@ -20,6 +20,7 @@
 #define KPF_BUDDY 10
 #define KPF_MMAP 11
 #define KPF_ANON 12
+#define KPF_SWAPCACHE 13
 #define KPF_SWAPBACKED 14
 #define KPF_COMPOUND_HEAD 15
 #define KPF_COMPOUND_TAIL 16
@@ -52,6 +53,7 @@ uint64_t frame_kpageflags(pfn_t pfn)
 		k |= user_flags(f, !(f & PG_HWPOISON), READ_ONCE(pg->mapcount) > 0);
 	else if ((f & PG_ISOLATED) && (f & PG_HWPOISON) && (READ_ONCE(pg->poison_was) & PG_USER))
 		k |= user_flags(READ_ONCE(pg->poison_was), false, false);
+	k |= (f & PG_SWAPCACHE) ? BIT(KPF_SWAPCACHE) : 0;
 	k |= (f & PG_SLAB) ? BIT(KPF_SLAB) : 0;
 	k |= (f & PG_PGTABLE) ? BIT(KPF_PGTABLE) : 0;
 	k |= (f & PG_RESERVED) ? BIT(KPF_RESERVED) : 0;

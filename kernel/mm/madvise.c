@@ -18,7 +18,9 @@
  *   WIPEONFORK/KEEPONFORK        private anonymous only: the child gets zero-filled memory
  *   DONTDUMP/DODUMP              the flag (there are no core dumps yet)
  *   HUGEPAGE/NOHUGEPAGE          transparent huge pages allowed / never (kernel/mm/thp.c)
- *   COLD, PAGEOUT                not on VM_LOCKED; hints with nothing to age or reclaim yet
+ *   COLD                         not on VM_LOCKED; a hint the reclaim clock does not keep
+ *   PAGEOUT                      not on VM_LOCKED; the pages go to swap now, if it is on
+ *                                (swap_pageout); a locked VMA stops it before any is written
  *   POPULATE_READ/WRITE          fault every page in: -ENOMEM at a hole, -EINVAL where the
  *                                VMA forbids the access, -EFAULT past the end of a file,
  *                                -EHWPOISON at a poisoned page, as Linux's madvise_populate
@@ -26,6 +28,7 @@
  * COLLAPSE (no khugepaged). */
 #include "kerrno.h"
 #include "memory_failure.h"
+#include "swap.h"
 #include "vm.h"
 #include "vm_priv.h"
 
@@ -112,7 +115,7 @@ static int drop_pages(struct mm *mm, struct vma *v, vaddr_t start, vaddr_t end, 
 	return 0;
 }
 
-/* COLD and PAGEOUT: Linux's can_madv_lru_vma, then nothing to do. */
+/* COLD and PAGEOUT: Linux's can_madv_lru_vma (vm_madvise pages out afterwards). */
 static int lru_hint(struct mm *mm, struct vma *v, vaddr_t start, vaddr_t end, int advice)
 {
 	return (v->flags & VM_LOCKED) ? -EINVAL : 0;
@@ -217,6 +220,12 @@ long vm_madvise(struct mm *mm, vaddr_t start, uint64_t len_in, int advice)
 		return populate(mm, start, end, advice == MADV_POPULATE_WRITE);
 	case MADV_REMOVE:
 		return remove_range(mm, start, end);
+	case MADV_PAGEOUT: {
+		long err = walk_vmas(mm, start, end, lru_hint, advice);
+		if (err != -EINVAL) /* holes are skipped, as Linux's walk skips them */
+			swap_pageout(mm, start, len);
+		return err;
+	}
 	default:
 		return walk_vmas(mm, start, end, visits[advice], advice);
 	}

@@ -253,6 +253,24 @@ static void signal_mapper(struct mf_event *ev, struct mf_mapper *m, struct task 
 		task_put(v[i]);
 }
 
+/* Tell now, without a marker, the threads the kill policy picks in m->mm (swap cache: the PTE
+ * keeps its swap entry, and a later touch meets the poisoned cached page); see mf_priv.h. */
+void mf_tell_mapper(struct mf_event *ev, struct mf_mapper *m)
+{
+	struct kill_pick k = {(ev->flags & MF_ACTION_REQUIRED) ? current_task() : NULL};
+	struct task *v[MF_PROCESSES_MAX];
+	unsigned n = task_mm_pick(m->mm, pick_for_kill, &k, v, MF_PROCESSES_MAX);
+	struct hwpoison_tell h = {v, n, k.consumer, m->va};
+	note_mapper(m, v, n);
+	send_hwpoison(&h);
+	for (unsigned i = 0; i < n; i++) {
+		m->fate = v[i] == k.consumer || m->fate == MF_FATE_AR ? MF_FATE_AR : MF_FATE_AO;
+		task_put(v[i]);
+	}
+}
+
+int mf_finish(struct mf_event *ev, enum mf_result r, const char *why) { return finish(ev, r, why); }
+
 static void kill_mapper(struct mf_event *ev, struct mf_mapper *m, int err)
 {
 	struct task *v[MF_PROCESSES_MAX];
@@ -335,7 +353,8 @@ static int unmap_and_signal(struct mf_event *ev, struct page *pg, bool drop_clea
 	int n = collect_then_act(pg, c, unmap_batch, &a);
 	ev->mappers = c->v;
 	ev->nmappers = c->n;
-	mf_trace_mappers(ev, drop_clean);
+	mf_trace_mappers(ev, drop_clean ? "PTEs cleared"
+					: "unmapped, poison markers left in the PTEs");
 	return n;
 }
 
@@ -414,6 +433,9 @@ static const struct mf_state {
 	{PG_BUDDY | PG_PCP, PG_PCP, "free (per-CPU cache)", mf_free},
 	{PG_USER | PG_FILE | PG_DIRTY, PG_USER | PG_FILE, "clean file", mf_user},
 	{PG_USER | PG_FILE, PG_USER | PG_FILE, "dirty file", mf_user},
+	{PG_USER | PG_SWAPCACHE | PG_DIRTY, PG_USER | PG_SWAPCACHE | PG_DIRTY, "dirty swapcache",
+	 mf_swapcache},
+	{PG_USER | PG_SWAPCACHE, PG_USER | PG_SWAPCACHE, "clean swapcache", mf_swapcache},
 	{PG_USER, PG_USER, "anonymous user", mf_user},
 	{PG_PGTABLE, PG_PGTABLE, "page-table", mf_pgtable},
 	{PG_SLAB, PG_SLAB, "kernel heap", mf_kernel},
@@ -528,8 +550,8 @@ int memory_failure(pfn_t pfn, int flags)
 			      tries ? "state changed under us" : "detected", ev.how[0], ev.how[1],
 			      ev.how[2], st->name);
 		int r = st->handler(&ev, pg);
-		if (r != -EBUSY || st->handler != mf_free)
-			return r;
+		if (r != -EAGAIN && (r != -EBUSY || st->handler != mf_free))
+			return r; /* -EAGAIN: it left the swap cache meanwhile */
 	}
 	return finish(&ev, MF_FAILED, "frame state kept changing");
 }

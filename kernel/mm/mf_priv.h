@@ -80,9 +80,10 @@ uint64_t mf_step(struct mf_event *ev);
 /* A step (outcome false: printed only with mf_trace_steps) or the outcome line, which also
  * goes into the record of the last event. Process context. */
 __printf(3, 4) void mf_trace_line(struct mf_event *ev, bool outcome, const char *fmt, ...);
-/* The one step line of a user frame: what was detected, its state, and every mapping found
- * (ev->mappers): counts by fate and the first few (the record has them all), bounded. */
-void mf_trace_mappers(struct mf_event *ev, bool cleared);
+/* The one step line of a user frame: what was detected, its state, what was done to the
+ * mappings (done, e.g. "PTEs cleared"), and every mapping found (ev->mappers): counts by fate
+ * and the first few (the record has them all), bounded. */
+void mf_trace_mappers(struct mf_event *ev, const char *done);
 /* /sys/kernel/debug/hwpoison/last_event: the last event's outcome and every mapping. */
 int mf_show_last_event(const struct ctl_file *f, struct ctl_buf *b);
 
@@ -95,6 +96,17 @@ const char *mf_state_name_at(unsigned i);
 /* A task_mm_pick pick: any live thread of g (who SIGKILL reaches when a mapping cannot be
  * replaced; whose process maps a frame, for frame_info), arg unused. sched_lock held. */
 struct task *mf_pick_any(struct thread_group *g, void *arg);
+/* memory_failure.c, for the swap cache's handler (mf_swap.c): the outcome line and counts of
+ * an event (0 for recovered or delayed, else -errno), and telling the threads the kill
+ * policy picks in m->mm about the page at m->va now (BUS_MCEERR_AR to the consumer of
+ * action-required poison, AO to early-kill threads), m->fate saying what was done. */
+#include "memory_failure.h"
+int mf_finish(struct mf_event *ev, enum mf_result r, const char *why);
+void mf_tell_mapper(struct mf_event *ev, struct mf_mapper *m);
+/* mf_swap.c: memory_failure of a swap cache page (clean: dropped; dirty: kept, poisoned, its
+ * holders told on their next touch), Linux 6.1's me_swapcache_clean/_dirty. -EAGAIN when the
+ * page left the swap cache meanwhile (memory_failure looks again). */
+int mf_swapcache(struct mf_event *ev, struct page *pg);
 /* mf_debug.c: register /sys/kernel/debug/mcrk/frame_state, frame_state_names and frame_info.
  * Boot; once. */
 void mf_debug_init(void);

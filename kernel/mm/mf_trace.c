@@ -81,7 +81,7 @@ void mf_trace_line(struct mf_event *ev, bool outcome, const char *fmt, ...)
 		record(ev, buf);
 }
 
-void mf_trace_mappers(struct mf_event *ev, bool cleared)
+void mf_trace_mappers(struct mf_event *ev, const char *done)
 {
 	unsigned count[MF_FATE_NR] = {0}, n = ev->nmappers;
 	char sums[160], list[MF_LINE_MAX / 2];
@@ -109,7 +109,7 @@ void mf_trace_mappers(struct mf_event *ev, bool cleared)
 	}
 	mf_trace_line(ev, false, "detected (%s%s%s), %s page: %u mapping(s) found through the rmap, "
 		      "%s (%s)%s%s", ev->how[0], ev->how[1], ev->how[2], ev->state, n,
-		      cleared ? "PTEs cleared" : "unmapped, poison markers left in the PTEs", sums,
+		      done, sums,
 		      list, shown < n ? ", ... all in " LAST_EVENT : "");
 }
 

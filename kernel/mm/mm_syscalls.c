@@ -1,6 +1,6 @@
 /* The memory syscalls of the current task's address space (include/vm.h): mmap, mprotect,
- * munmap, mremap, msync, brk, madvise, mlock and munlock, with Linux x86-64 numbers. mmap
- * keeps to RLIMIT_AS. */
+ * munmap, mremap, msync, brk, madvise (kernel/mm/madvise.c), mlock and munlock,
+ * with Linux x86-64 numbers. mmap keeps to RLIMIT_AS. */
 #include "kerrno.h"
 #include "memory_failure.h"
 #include "syscall.h"

@@ -176,6 +176,21 @@ void rmap_page_set_anon(struct page *pg, struct vma *v, vaddr_t va)
 			 __ATOMIC_RELEASE);
 }
 
+/* Anchor pg, read back from swap for va in v, in the root of v's anon_vma family unless
+ * another fault anchored it first. mm->lock held. */
+void rmap_page_set_anon_swapped(struct page *pg, struct vma *v, vaddr_t va)
+{
+	struct anon_vma *root = v->anon_vma->root;
+	void *none = NULL;
+
+	av_get(root);
+	pg->index = v->pgoff + ((va - v->start) >> PAGE_SHIFT);
+	if (!__atomic_compare_exchange_n(&pg->priv, &none,
+					 (void *)((uintptr_t)root | RMAP_ANCHOR_ANON), false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		av_put(root);
+}
+
 static void obj_get(struct rmap_object *obj)
 {
 	__atomic_fetch_add(&obj->refcount, 1, __ATOMIC_RELAXED);

@@ -57,7 +57,8 @@ void upage_put(struct page *pg)
 		upage_free(pg, left);
 }
 
-/* A PTE of pg is gone (and flushed): one atomic op for its mapcount and reference. */
+/* A PTE of pg is gone (and flushed): one atomic op for its mapcount and reference. A page
+ * the swap cache alone holds now leaves it when it may (swap.h). */
 void upage_unmap_put(struct page *pg)
 {
 	uint64_t c = __atomic_sub_fetch(&pg->counts, PAGE_COUNTS_PTE, __ATOMIC_ACQ_REL);
@@ -65,13 +66,18 @@ void upage_unmap_put(struct page *pg)
 
 	if (left <= 0)
 		upage_free(pg, left);
+	else if (left == 1 && (__atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE) & PG_SWAPCACHE))
+		swap_cache_remove(pg, 0, false);
 }
 
-/* True when only one PTE holds pg and it is anonymous: a COW write may reuse it. */
+/* True when only one PTE holds pg and it is anonymous: a COW write may reuse it. A swap cache
+ * page also has the cache's reference, and must have no other PTE waiting for its entry. */
 bool upage_exclusive(const struct page *pg)
 {
 	uint32_t fl = __atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE);
 
+	if (fl & PG_SWAPCACHE)
+		return swap_page_exclusive(pg);
 	return __atomic_load_n(&pg->refcount, __ATOMIC_ACQUIRE) == 1 && !(fl & PG_FILE);
 }
 
@@ -224,6 +230,8 @@ void vm_zap_range_locked(struct mm *mm, vaddr_t start, vaddr_t end)
 	vaddr_t va = start;
 
 	thp_split_ends(mm, start, end); /* huge entries go whole or not at all */
+	if (swap_active())
+		swap_zap_range_locked(mm, start, end);
 	pfn_batch_get(&b, start, end);
 	while (va < end) {
 		vaddr_t from = va;
@@ -334,6 +342,32 @@ void mm_put(struct mm *mm)
 {
 	if (!__atomic_sub_fetch(&mm->refcount, 1, __ATOMIC_ACQ_REL))
 		mm_destroy(mm);
+}
+
+/* Call fn(mm, arg) for every live address space, no lock held, each referenced meanwhile;
+ * stops at fn's first non-zero value and returns it. fn may sleep. Process context. */
+int vm_for_each_mm(int (*fn)(struct mm *mm, void *arg), void *arg)
+{
+	struct list_node *n;
+	struct mm *cur = NULL;
+	int ret = 0;
+
+	spin_lock(&mm_list_lock);
+	for (n = mm_list.next; n != &mm_list && !ret; n = n->next) {
+		struct mm *mm = list_entry(n, struct mm, all_link);
+		if (!mm_tryget(mm))
+			continue;
+		spin_unlock(&mm_list_lock);
+		if (cur)
+			mm_put(cur); /* mm, referenced, keeps our place on the list */
+		cur = mm;
+		ret = fn(mm, arg);
+		spin_lock(&mm_list_lock);
+	}
+	spin_unlock(&mm_list_lock);
+	if (cur)
+		mm_put(cur);
+	return ret;
 }
 
 /* Live address spaces. */

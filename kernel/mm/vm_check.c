@@ -10,12 +10,13 @@
  *     VMAs linked there, include/rmap.h) finds (that mm, that address);
  *   - a writable PTE of a private VMA maps a frame nobody else holds (copy-on-write is
  *     broken before a write), and a clean file frame is never writable;
- *   - every poison marker lies in a VMA and names a described frame;
+ *   - every poison marker lies in a VMA and names a described frame; swap entries are
+ *     counted (include/swap.h);
  *   - every mapping a walk finds belongs to a live address space; a frame's mapcount is the
  *     number of mappings its walk finds, and those of the whole system are the number of
  *     present PTEs (so no PTE is out of its frame's anchor's reach);
  *   - a user frame's refcount is its mapcount plus the shared-object slots holding it, plus
- *     one for a page-cache page still in its cache.
+ *     one for a page-cache or swap-cache page still in its cache.
  * Poisoned frames still mapped are counted, not failed: memory_failure unmaps them one
  * address space at a time; between injections there should be none. */
 #include "arch/smp.h"
@@ -39,7 +40,7 @@ struct check {
 	unsigned nmm, nshm;
 	uint16_t *held; /* per pfn: shared-object slots holding the frame */
 	struct mm *cur; /* the address space being walked */
-	uint64_t ptes, markers, entries, user_frames, poisoned_mapped, errors;
+	uint64_t ptes, markers, swap_entries, entries, user_frames, poisoned_mapped, errors;
 	char error[CHECK_MAX_ERRORS][CHECK_ERROR_LEN];
 };
 
@@ -83,7 +84,8 @@ static void check_present(struct check *c, const struct vma *v, vaddr_t va,
 			    (void *)c->cur, va, pi->pfn);
 	if (pi->prot & PT_WRITE & ~v->prot)
 		check_error(c, "va %#lx: writable PTE in a VMA without write (%#x)", va, v->prot);
-	bool exclusive = pg->refcount == 1 && pg->mapcount == 1 && !(f & PG_FILE);
+	bool exclusive = pg->refcount == 1 + !!(f & PG_SWAPCACHE) && pg->mapcount == 1 &&
+			 !(f & PG_FILE);
 	if ((pi->prot & PT_WRITE) && !(v->flags & VM_SHARED) && !exclusive)
 		check_error(c,
 			    "va %#lx: writable private PTE to pfn %#lx with refcount %d mapcount "
@@ -104,7 +106,9 @@ static int check_pte(vaddr_t va, const struct pte_info *pi, void *arg)
 	}
 	if (pi->present) {
 		check_present(c, v, va, pi);
-	} else if (!vm_marker_is_poison(pi->marker) || !pfn_to_page(vm_marker_pfn(pi->marker))) {
+	} else if (vm_marker_is_swap(pi->marker)) {
+		c->swap_entries++;
+	} else if (!pfn_to_page(vm_marker_pfn(pi->marker))) {
 		check_error(c, "mm %p va %#lx: unknown marker %#lx", (void *)c->cur, va,
 			    pi->marker);
 	} else {
@@ -187,8 +191,10 @@ static int check_frames(struct check *c)
 		if (w.n != (uint64_t)pg->mapcount)
 			check_error(c, "pfn %#lx: mapcount %d, its rmap walk finds %lu", pfn,
 				    pg->mapcount, w.n);
-		/* A page-cache page in its cache's tree (pg->mapping set) holds one more. */
+		/* A page-cache page in its cache's tree (pg->mapping set) holds one more, and so
+		 * does the swap cache; reclaim's own reference lasts while PG_SWAPIO is set. */
 		unsigned cached = (f & PG_FILE) && READ_ONCE(pg->mapping) ? 1 : 0;
+		cached += !!(f & PG_SWAPCACHE) + !!(f & PG_SWAPIO);
 		if (pg->refcount != pg->mapcount + c->held[pfn] + (int)cached)
 			check_error(c,
 				    "pfn %#lx: refcount %d, but %d mappings, %u shared-object "
@@ -277,6 +283,7 @@ static int show_check(const struct ctl_file *f, struct ctl_buf *b)
 	} rows[] = {{"mms", c->nmm},
 		    {"ptes", c->ptes},
 		    {"markers", c->markers},
+		    {"swap_entries", c->swap_entries},
 		    {"rmap_entries", c->entries},
 		    {"user_frames", c->user_frames},
 		    {"shared_objects", c->nshm},

@@ -1,7 +1,8 @@
 /* Page faults on user addresses, and single-page operations for memory_failure and pagemap.
  *
  * A fault is answered in this order: no VMA -> -EFAULT; the VMA forbids the access -> -EACCES;
- * a poison marker in the PTE -> -EHWPOISON; an empty PTE -> fill it (zeroed frame for private
+ * a poison marker in the PTE -> -EHWPOISON; a swap entry -> the swap cache's page (read in by
+ * vm_fault without mm->lock when it is not cached: swap_fault.c); an empty PTE -> fill it (zeroed frame for private
  * anonymous memory, the shared object's frame for shared anonymous memory, the page cache's
  * page for a file page (past the end of the file: -ENXIO, SIGBUS), or straight an anonymous
  * copy on a private write);
@@ -135,6 +136,8 @@ static int cow_break(struct mm *mm, struct vma *v, vaddr_t va, struct page *old)
 	int err;
 
 	if (upage_exclusive(old)) {
+		if (old->flags & PG_SWAPCACHE) /* written in place: its swap copy is stale */
+			__atomic_fetch_or(&old->flags, PG_DIRTY, __ATOMIC_RELEASE);
 		arch_pt_protect(mm->pt, va, v->prot);
 		arch_pt_flush(mm->pt, va, 1);
 		return 0;
@@ -191,6 +194,8 @@ int vm_fault_locked(struct mm *mm, vaddr_t va, unsigned access)
 	if (!access_allowed(v->prot, access))
 		return -EACCES;
 	if (arch_pt_get(mm->pt, va, &pi) == 0) {
+		if (!pi.present && vm_marker_is_swap(pi.marker))
+			return swap_fault_locked(mm, v, va, vm_marker_swap(pi.marker), access);
 		if (!pi.present)
 			return vm_marker_is_poison(pi.marker) ? -EHWPOISON : -EFAULT;
 		if (pi.huge && (access & FAULT_WRITE) && !(pi.prot & PT_WRITE) &&
@@ -209,6 +214,40 @@ int vm_fault_locked(struct mm *mm, vaddr_t va, unsigned access)
 	return err == -ENOENT ? fault_anon(mm, v, va) : err;
 }
 
+/* The swap entry at va, or 0. mm->lock held. */
+static swp_entry_t swap_entry_at(struct mm *mm, vaddr_t va)
+{
+	struct pte_info pi;
+
+	if (arch_pt_get(mm->pt, va, &pi) || pi.present || !vm_marker_is_swap(pi.marker))
+		return 0;
+	return vm_marker_swap(pi.marker);
+}
+
+/* Faults that failed for memory try again while reclaim frees some: other tasks may take
+ * what it freed before this one retries, so one round is not enough under pressure. */
+#define FAULT_RECLAIM_TRIES 256
+
+/* What vm_fault_locked could not do with mm->lock held: read a page from swap (-EAGAIN), or
+ * reclaim after -ENOMEM. 0 when the fault should be tried again, else ret. */
+static int fault_sleep(int ret, swp_entry_t e, int tries)
+{
+	struct page *pg;
+
+	if (ret == -EAGAIN) {
+		if (!e) /* the entry went meanwhile: look again, a few times */
+			return tries < FAULT_RECLAIM_TRIES ? 0 : -ENOMEM;
+		ret = swap_cache_readin(e, &pg);
+		if (ret == 0)
+			upage_put(pg); /* it is cached: the next try maps it */
+		if (ret == 0 || ret == -ENOENT)
+			return 0;
+		if (ret != -ENOMEM)
+			return ret == -EIO ? -ENXIO : ret; /* a read error is SIGBUS, as on Linux */
+	}
+	return tries < FAULT_RECLAIM_TRIES && swap_reclaim_wait() ? 0 : ret;
+}
+
 /* Page fault; see vm.h. Takes mm->lock. Process context. */
 int vm_fault(struct mm *mm, vaddr_t va, unsigned access, bool user)
 {
@@ -217,9 +256,24 @@ int vm_fault(struct mm *mm, vaddr_t va, unsigned access, bool user)
 	(void)user; /* user and kernel (user-copy) faults get the same answers */
 	if (va < USER_VA_START || va >= USER_VA_END)
 		return -EFAULT;
-	spin_lock(&mm->lock);
-	ret = vm_fault_locked(mm, ALIGN_DOWN(va, PAGE_SIZE), access);
-	spin_unlock(&mm->lock);
+	va = ALIGN_DOWN(va, PAGE_SIZE);
+	for (int tries = 0;; tries++) {
+		swp_entry_t e = 0;
+
+		spin_lock(&mm->lock);
+		ret = vm_fault_locked(mm, va, access);
+		if (ret == -EAGAIN)
+			e = swap_entry_at(mm, va);
+		spin_unlock(&mm->lock);
+		if ((ret != -EAGAIN && ret != -ENOMEM) || (ret == -ENOMEM && !swap_active()))
+			break;
+		int again = fault_sleep(ret, e, tries);
+		if (again) {
+			ret = again;
+			break;
+		}
+	}
+	swap_balance();
 	return ret;
 }
 
@@ -409,6 +463,9 @@ int vm_page_info(struct mm *mm, vaddr_t va, struct vm_page_info *info)
 		} else if (vm_marker_is_poison(pi.marker)) {
 			info->state = VM_PAGE_POISON;
 			info->pfn = vm_marker_pfn(pi.marker);
+		} else {
+			info->state = VM_PAGE_SWAP;
+			info->swap = vm_marker_swap(pi.marker);
 		}
 	}
 	spin_unlock(&mm->lock);

@@ -5,8 +5,9 @@
  * and mapped read-only in the child in the same pass, so the first write on either side breaks
  * copy-on-write (vm_fault.c). Each copied PTE raises its frame's mapcount and refcount in one
  * atomic op. A VMA with MADV_DONTFORK is left out, one with MADV_WIPEONFORK is copied empty
- * (Linux's dup_mmap). Poison markers are copied as markers: the child inherits the loss, as it would
- * have on Linux. On failure the half-built child is destroyed by mm_put, which undoes exactly
+ * (Linux's dup_mmap). Poison markers are copied as markers: the child inherits the loss, as it
+ * would have on Linux; swap entries are copied and counted once more (swap_fault.c). On failure
+ * the half-built child is destroyed by mm_put, which undoes exactly
  * what was done; parent PTEs already write-protected stay so (their next write just makes them
  * writable again). */
 #include "kerrno.h"
@@ -32,6 +33,8 @@ static int copy_ptes(struct mm *parent, struct mm *child, const struct vma *v,
 	}
 	if (wrprotected)
 		arch_pt_flush(parent->pt, v->start, (v->end - v->start) >> PAGE_SHIFT);
+	if (swap_active()) /* count the swap entries copied, all of them even after a failure */
+		swap_fork_range_locked(child, v->start, v->end);
 	return n < 0 ? n : 0;
 }
 

@@ -19,8 +19,10 @@ int vm_futex_key(struct mm *mm, vaddr_t va, struct vm_futex_key *key)
 	if (va < USER_VA_START || va >= USER_VA_END)
 		return -EFAULT;
 	vaddr_t page = ALIGN_DOWN(va, PAGE_SIZE);
+	int err = vm_fault(mm, page, FAULT_READ, false); /* in from swap, if it was out */
 	spin_lock(&mm->lock);
-	int err = vm_fault_locked(mm, page, FAULT_READ); /* there, readable, not poisoned */
+	if (!err)
+		err = vm_fault_locked(mm, page, FAULT_READ); /* still there, readable, not poisoned */
 	struct vma *v = err ? NULL : vma_tree_find(mm->vma_root, va);
 	if (v && v->shm) {
 		key->object = v->shm;

@@ -5,6 +5,7 @@
 #include "frame.h"
 #include "rmap.h"
 #include "spinlock.h"
+#include "swap.h"
 #include "vm.h"
 
 /* A MAP_SHARED|MAP_ANONYMOUS object: its frames by page index. Every VMA that refers to it
@@ -42,6 +43,11 @@ static inline pfn_t vm_marker_pfn(uint64_t m)
 {
 	return m >> VM_MARKER_TYPE_BITS;
 }
+/* A swap entry in a PTE (include/swap.h): the entry above the type bits, POISON clear. An entry
+ * is never 0, so neither is its marker; entries below 2^48 fit. */
+static inline uint64_t vm_swap_marker(swp_entry_t e) { return e << VM_MARKER_TYPE_BITS; }
+static inline bool vm_marker_is_swap(uint64_t m) { return m && !vm_marker_is_poison(m); }
+static inline swp_entry_t vm_marker_swap(uint64_t m) { return m >> VM_MARKER_TYPE_BITS; }
 
 /* ---- VMA tree (vma_tree.c): an AVL tree keyed by start; VMAs never overlap, so a VMA's
  * start or end may be moved in place as long as it does not pass a neighbour. ---- */
@@ -159,6 +165,9 @@ void thp_dup(struct page *pg);
  * every frame is this entry's alone it becomes writable (true); else it is split (false) and
  * the caller breaks copy-on-write for the one 4 KiB page, as Linux 6.1 does. */
 bool thp_write_fault(struct mm *mm, struct vma *v, vaddr_t va, pfn_t pfn);
+/* Call fn(mm, arg) for every live address space without a lock held (fn may sleep; swapoff);
+ * stops at fn's first non-zero value. Process context. */
+int vm_for_each_mm(int (*fn)(struct mm *mm, void *arg), void *arg);
 /* ---- consistency check (vm_check.c) ---- */
 /* With every other CPU still (arch_run_alone): call fn(mm, arg) for every live address space,
  * its lock held, stopping at fn's first non-zero value. Returns that value, or -EBUSY when the

@@ -166,6 +166,8 @@ EXPECTED = [
     _e("*", "free (per-CPU cache)", "recovered"),
     _e("*", "free (inside a buddy block)", "recovered"),
     _e("*", "clean file", "recovered"),
+    _e("*", "dirty swapcache", "delayed"),                # docs/swap.md: kept, poisoned
+    _e("*", "clean swapcache", "recovered", "delayed"),   # delayed: under swap I/O
     _e("*", "anonymous user", "recovered", "delayed"),
     _e("*", "page-table", "failed"),
     _e("*", "kernel heap", "failed"),

@@ -269,6 +269,18 @@ int arch_pt_clear(struct arch_pt *pt, vaddr_t va)
 	return 0;
 }
 
+int arch_pt_clear_young(struct arch_pt *pt, vaddr_t va)
+{
+	struct fake_pte *e = va_ok(va) ? lookup(pt, va) : NULL;
+	bool was;
+
+	if (!e || !e->pi.present)
+		return -ENOENT;
+	was = e->pi.accessed;
+	e->pi.accessed = false;
+	return was;
+}
+
 int arch_pt_get(struct arch_pt *pt, vaddr_t va, struct pte_info *out)
 {
 	struct fake_pte *e = lookup(pt, va);

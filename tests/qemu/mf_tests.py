@@ -39,7 +39,8 @@ def _program_exits_0(prog, timeout=120):
     name = prog.split(":")[0]
 
     def fn(m):
-        if not m.wait_for(r"^.*init: %s (exited|killed)" % re.escape(name), timeout):
+        # The whole line, newline included: the serial log may hold half of it when read.
+        if not m.wait_for(r"^.*init: %s (exited|killed)[^\n]*\n" % re.escape(name), timeout):
             return False, "no exit report from %s (hang?)" % name
         text = m.serial_text()
         if PANIC in text:

@@ -171,6 +171,8 @@ TESTS += smoke_tests()
 from hw_tests import HW_TESTS  # noqa: E402  (machine facts: topology, time, scale, consoles)
 TESTS += HW_TESTS
 TESTS += BLK_TESTS  # block rows: PCI, the block layer, virtio-blk (blk_tests.py)
+from swap_tests import SWAP_TESTS  # noqa: E402
+TESTS += SWAP_TESTS  # swap rows: 64 MiB of RAM under twice that of pages (swap_tests.py)
 
 from shell_tests import SHELL_TESTS  # noqa: E402  (busybox's sh driven through the serial line)
 TESTS += SHELL_TESTS
