@@ -19,13 +19,14 @@
 #                                     pulling in bochs-wx for bochs's GUI dependency)
 #   python3                           the test driver (standard library only)
 #   busybox-static                    the guest's shell and tools (/bin/busybox in the initrd)
+#   e2fsprogs                         mke2fs makes the ext2 test image, e2fsck checks it
 set -eu
 
 PACKAGES="make gcc binutils libc6-dev clang libclang-rt-14-dev musl-tools
 grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools
 qemu-system-x86 ovmf
 bochs bochs-term bochsbios vgabios
-python3 busybox-static"
+python3 busybox-static e2fsprogs"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "deps: dpkg-query not found; MCRK's scripts expect Debian 12. Needed packages:" >&2

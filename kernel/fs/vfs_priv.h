@@ -51,6 +51,7 @@
 #define S_ISLNK(m) (((m) & S_IFMT) == S_IFLNK)
 #define S_ISCHR(m) (((m) & S_IFMT) == S_IFCHR)
 #define S_ISFIFO(m) (((m) & S_IFMT) == S_IFIFO)
+#define S_ISBLK(m) (((m) & S_IFMT) == S_IFBLK)
 
 #define O_ACCMODE 03
 #define O_RDONLY 00
@@ -522,6 +523,11 @@ extern const struct file_ops tty_fops;
 void tty_init(void);
 /* Whether the console is session sid's controlling terminal; *pgrp: its foreground group. */
 bool tty_session_info(int sid, int *pgrp);
+/* Block device nodes (blkdev.c): the file ops of block device rdev (NULL: no such disk), the
+ * disk behind rdev (NULL: none) and its size in bytes (0: none). */
+const struct file_ops *blkdev_fops_of(uint32_t rdev);
+struct blk_device *blkdev_of(uint32_t rdev);
+uint64_t blkdev_size(uint32_t rdev);
 /* Pipes (pipe.c): a FIFO inode's open. */
 extern const struct file_ops fifo_fops;
 void pipe_init(void);
