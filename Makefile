@@ -192,11 +192,16 @@ $(B)/disk-pattern.img: scripts/mkdisk.py
 	@mkdir -p $(B)
 	$(PYTHON) scripts/mkdisk.py $@ 8
 
-test: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN) $(B)/disk-pattern.img
+# The ext2 tests' image: mke2fs -d over the files scripts/mkext2.py writes (tests/qemu/ext2_tests.py).
+$(B)/ext2.img: scripts/mkext2.py $(DEPS_STAMP)
+	@mkdir -p $(B)
+	$(PYTHON) scripts/mkext2.py $@ 32
+
+test: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN) $(B)/disk-pattern.img $(B)/ext2.img
 	@$(PYTHON) tests/run_all.py
 
 # make check T=srar: the tests of every harness whose names contain T (tests/README.md).
-check: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN) $(B)/disk-pattern.img
+check: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN) $(B)/disk-pattern.img $(B)/ext2.img
 	@test -n "$(T)" || { echo "usage: make check T=PATTERN (see tests/README.md)" >&2; exit 2; }
 	@$(PYTHON) tests/run_all.py "$(T)"
 
@@ -210,7 +215,7 @@ campaign: all
 	$(PYTHON) tests/campaign/campaign.py --n $(N) --seed $(SEED) --jobs $(JOBS) --per-boot $(K) \
 		$(if $(EVENT),--event $(EVENT)) $(if $(KEEP_GOING),--keep-going)
 
-qemu-test: all $(B)/mcrk-test.elf $(B)/disk-pattern.img
+qemu-test: all $(B)/mcrk-test.elf $(B)/disk-pattern.img $(B)/ext2.img
 	$(PYTHON) tests/qemu/driver.py run
 
 bochs: all

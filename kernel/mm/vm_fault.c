@@ -99,8 +99,8 @@ static int fault_file(struct mm *mm, struct vma *v, vaddr_t va, unsigned access)
 	uint64_t idx = vma_index(v, va);
 	struct page *pg, *copy;
 	int err = pagecache_get(v->file.pc, idx, PC_CREATE | PC_FAULT, &pg);
-	if (err)
-		return err == -ENOMEM || err == -EHWPOISON ? err : -ENXIO;
+	if (err) /* -EAGAIN: on the device; vm_fault reads it in without mm->lock */
+		return err == -ENOMEM || err == -EHWPOISON || err == -EAGAIN ? err : -ENXIO;
 	if ((access & FAULT_WRITE) && (v->flags & VM_SHARED))
 		pagecache_mark_dirty(pg);
 	if (!(access & FAULT_WRITE) || (v->flags & VM_SHARED))
@@ -209,18 +209,42 @@ int vm_fault_locked(struct mm *mm, vaddr_t va, unsigned access)
 	return err == -ENOENT ? fault_anon(mm, v, va) : err;
 }
 
-/* Page fault; see vm.h. Takes mm->lock. Process context. */
+/* The file page at va must come from the device first: a reference on the file of the VMA
+ * there (*vf) and the page's index, so the read can go on without mm->lock. mm->lock held.
+ * -EAGAIN (read it, then fault again), or -EFAULT when the VMA went. */
+static int hold_file_page(struct mm *mm, vaddr_t va, struct vm_file *vf, uint64_t *idx)
+{
+	struct vma *v = vma_tree_find(mm->vma_root, va);
+	if (!v || !(v->flags & VM_FILE) || !v->file.pc)
+		return -EFAULT;
+	*vf = v->file;
+	vf->ops->get(vf->file);
+	*idx = vma_index(v, va);
+	return -EAGAIN;
+}
+
+/* Page fault; see vm.h. Takes mm->lock, and drops it to read a file page from its device
+ * (the fault is then tried again). Process context. */
 int vm_fault(struct mm *mm, vaddr_t va, unsigned access, bool user)
 {
-	int ret;
-
 	(void)user; /* user and kernel (user-copy) faults get the same answers */
 	if (va < USER_VA_START || va >= USER_VA_END)
 		return -EFAULT;
-	spin_lock(&mm->lock);
-	ret = vm_fault_locked(mm, ALIGN_DOWN(va, PAGE_SIZE), access);
-	spin_unlock(&mm->lock);
-	return ret;
+	for (;;) {
+		struct vm_file vf;
+		uint64_t idx = 0;
+		spin_lock(&mm->lock);
+		int ret = vm_fault_locked(mm, ALIGN_DOWN(va, PAGE_SIZE), access);
+		if (ret == -EAGAIN)
+			ret = hold_file_page(mm, ALIGN_DOWN(va, PAGE_SIZE), &vf, &idx);
+		spin_unlock(&mm->lock);
+		if (ret != -EAGAIN)
+			return ret;
+		ret = pagecache_fill(vf.pc, idx);
+		vf.ops->put(vf.file);
+		if (ret)
+			return ret == -ENOMEM ? ret : -ENXIO; /* a read error: SIGBUS, as Linux */
+	}
 }
 
 /* The present PTE at va if it maps pfn; else -ENOENT (1 if it is already pfn's poison marker).

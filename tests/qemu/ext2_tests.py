@@ -1,0 +1,96 @@
+"""ext2 rows: the image scripts/mkext2.py makes at build time (build/ext2.img, mke2fs -d) is
+copied for each row (build/ext2-rows/NAME.img), attached as a virtio-blk disk, mounted by
+user/ext2.c, and after the row's last boot `e2fsck -fn` must find the copy clean. A row may
+boot several times over the same copy (a clean shutdown, then a boot that finds the files).
+"""
+
+import dataclasses
+import shutil
+import subprocess
+
+from driver import BUILD, LOG_DIR, Machine, Test, UserPrograms
+
+IMAGE = BUILD / "ext2.img"
+ROWS = BUILD / "ext2-rows"
+E2FSCK = shutil.which("e2fsck") or "/usr/sbin/e2fsck"
+
+
+def ext2_disk(path, dev="vda", snapshot=False):
+    """QEMU arguments for a virtio-blk disk over path."""
+    return ("-drive", "if=none,id=%s,format=raw,file=%s%s" % (dev, path,
+                                                             ",snapshot=on" if snapshot else ""),
+            "-device", "virtio-blk-pci,drive=%s,disable-legacy=on" % dev)
+
+
+def e2fsck(path):
+    """(ok, reason): e2fsck -fn's verdict on the image."""
+    r = subprocess.run([E2FSCK, "-fn", str(path)], capture_output=True, text=True)
+    if r.returncode != 0:
+        tail = " | ".join((r.stdout + r.stderr).strip().splitlines()[-6:])
+        return False, "e2fsck -fn exited %d: %s" % (r.returncode, tail)
+    return True, ""
+
+
+def run_list(runs):
+    """The command line that has /init run each "prog:arg" of runs."""
+    return "run=" + ",".join(runs)
+
+
+def expected(runs):
+    """UserPrograms for runs ("prog:arg" strings; /init names each by prog), all exiting 0."""
+    return {r.split(":")[0]: 0 for r in runs}
+
+
+@dataclasses.dataclass
+class Ext2Boots:
+    """The first boot runs `runs` (each "prog:arg" must exit 0); each boot of `more` (lists
+    of the same) follows on the same image; then e2fsck -fn must pass on the image."""
+    runs: tuple
+    image: object = None
+    more: tuple = ()
+    timeout: float = 120.0
+
+    def judge(self, m):
+        ok, reason = UserPrograms(expected(self.runs), self.timeout).judge(m)
+        for n, runs in enumerate(self.more):
+            if not ok:
+                break
+            m.stop()
+            expect = UserPrograms(expected(runs), self.timeout)
+            cfg = dataclasses.replace(m.config, cmdline=run_list(runs))
+            again = Machine("%s-boot%d" % (m.name, n + 2), cfg, LOG_DIR)
+            try:
+                again.start()
+                ok, reason = expect.judge(again)
+                reason = reason and "boot %d: %s" % (n + 2, reason)
+            finally:
+                again.stop()
+        m.stop()
+        if ok:
+            ok, reason = e2fsck(self.image)
+        return ok, reason
+
+
+class Ext2Test(Test):
+    """A row over its own fresh copy of the ext2 image, made when the row starts."""
+
+    def config(self):
+        ROWS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(IMAGE, self.expect.image)
+        return super().config()
+
+
+def ext2_row(name, smp, runs, more=(), second_disk=False, timeout=120):
+    """A row over its own copy of the image (a second, unchanged copy as vdb if asked)."""
+    image = ROWS / (name + ".img")
+    expect = Ext2Boots(tuple(runs), image, tuple(more), timeout)
+    extra = ext2_disk(image) + (ext2_disk(IMAGE, "vdb", snapshot=True) if second_disk else ())
+    return Ext2Test(name, "direct", smp, run_list(runs), expect, extra=extra)
+
+
+EXT2_TESTS = [
+    ext2_row("ext2-basic-smp1", 1, ["ext2:basic"]),
+    ext2_row("ext2-basic-smp2", 2, ["ext2:basic"]),
+    ext2_row("ext2-persist-smp2", 2, ["ext2:persist-write"], more=(["ext2:persist-check"],)),
+    ext2_row("ext2-bad-images", 1, ["ext2:bad"], second_disk=True),
+]
