@@ -403,7 +403,7 @@ int ext2_inode_write(struct super_block *sb, struct inode *i)
 int ext2_inodes_clear_freed(struct super_block *sb)
 {
 	struct ext2_sb_info *s = ext2_sbi(sb);
-	uint32_t now = (uint32_t)vfs_now().sec;
+	uint32_t now = ext2_now(s);
 	for (;;) {
 		spin_lock(&s->alloc_lock);
 		uint32_t ino = s->nfreed ? s->freed[--s->nfreed] : 0;

@@ -46,6 +46,7 @@ struct ext2_sb_info {
 	unsigned nfreed, capfreed;
 	uint32_t last_goal; /* where the last block went (the next search starts there) */
 	uint64_t writes; /* blocks written by syncs (bench) */
+	uint32_t time_floor; /* the superblock's write time at mount: no time goes below it */
 };
 
 struct ext2_inode_info {
@@ -61,6 +62,11 @@ struct ext2_inode_info {
 
 static inline struct ext2_sb_info *ext2_sbi(const struct super_block *sb) { return sb->fs_priv; }
 static inline struct ext2_inode_info *ext2_ii(const struct inode *i) { return i->fs_priv; }
+
+/* Seconds since the epoch for the superblock's times and a deleted inode's dtime: the wall
+ * clock (the RTC), never before the file system's last write (e2fsck reads a small dtime as
+ * an orphan list link). */
+uint32_t ext2_now(const struct ext2_sb_info *s);
 
 /* ---- blocks and buffers (ext2_alloc.c) ---- */
 /* Read or write block blk of the file system into or from frame data. 0 or -EIO. Sleeps. */

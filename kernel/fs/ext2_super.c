@@ -85,6 +85,7 @@ static int sb_read(struct ext2_sb_info *s, char *why, size_t whylen)
 	const struct ext2_super *raw = (const void *)(s->super_buf->data + EXT2_SUPER_OFFSET);
 	int err = ext2_check_super(raw, s->dev->sectors / BLK_SECTORS_PER_FRAME, PAGE_SIZE, &s->g,
 				   why, whylen);
+	s->time_floor = raw->s_wtime;
 	s->sparse = raw->s_rev_level &&
 		    (raw->s_feature_ro_compat & EXT2_FEATURE_RO_COMPAT_SPARSE_SUPER);
 	if (!err && (raw->s_state & EXT2_ERROR_FS))
@@ -108,11 +109,18 @@ static int tree_read(struct super_block *sb, char *why, size_t whylen)
 	return err ? err : ext2_dir_load(sb, sb->root, 0, why, whylen);
 }
 
+uint32_t ext2_now(const struct ext2_sb_info *s)
+{
+	uint64_t wall = clock_wall_ns();
+	uint32_t now = (uint32_t)(wall ? wall / 1000000000ull : (uint64_t)vfs_now().sec);
+	return MAX(now, s->time_floor);
+}
+
 /* Mark the file system in use (or clean) in its superblock, as Linux does at mount/umount. */
 static void mark_state(struct ext2_sb_info *s, bool mounting)
 {
 	struct ext2_super *raw = (void *)(s->super_buf->data + EXT2_SUPER_OFFSET);
-	uint32_t now = (uint32_t)vfs_now().sec;
+	uint32_t now = ext2_now(s);
 	if (mounting) {
 		raw->s_mnt_count++;
 		raw->s_mtime = now;

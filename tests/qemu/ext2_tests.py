@@ -93,4 +93,11 @@ EXT2_TESTS = [
     ext2_row("ext2-basic-smp2", 2, ["ext2:basic"]),
     ext2_row("ext2-persist-smp2", 2, ["ext2:persist-write"], more=(["ext2:persist-check"],)),
     ext2_row("ext2-bad-images", 1, ["ext2:bad"], second_disk=True),
+    # memory_failure of ext2 page-cache pages (user/mf_ext2.c): a dirty page dropped with EIO
+    # for each open file's next fsync, a clean one dropped and read again; by madvise and by
+    # corrupt-pfn, at 1 and 2 CPUs, early-kill children spinning and sleeping.
+    ext2_row("mf-ext2-smp1", 1, ["mf_ext2"]),
+    ext2_row("mf-ext2-smp2", 2, ["mf_ext2"]),
+    ext2_row("mf-ext2-corrupt-smp1", 1, ["mf_ext2:corrupt"]),
+    ext2_row("mf-ext2-corrupt-smp2", 2, ["mf_ext2:corrupt"]),
 ]
