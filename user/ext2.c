@@ -5,6 +5,9 @@
  *                  mount again and find it all; umount (the row runs e2fsck -fn after).
  *   persist-write  write files and fsync them, then umount: the row reboots and runs
  *   persist-check  which finds them all.
+ *   flush          write a file and never sync it, wait past the flusher's 5 s, leave it
+ *                  mounted: the row finds the file's bytes in the image (debugfs) and e2fsck
+ *                  clean.
  *   bad            corrupt copies of the superblock, a group descriptor, an inode and a
  *                  directory block on /dev/vdb: each mount fails with EINVAL or EUCLEAN. */
 #include <dirent.h>
@@ -282,6 +285,11 @@ int main(int argc, char **argv)
 		persist_write();
 	} else if (!strcmp(mode, "persist-check")) {
 		persist_check();
+	} else if (!strcmp(mode, "flush")) {
+		do_mount();
+		put_file(MNT "/flushed.txt", "written, never synced\n");
+		CHECK(mkdir(MNT "/flushed-dir", 0700) == 0);
+		sleep(7);
 	} else if (!strcmp(mode, "bad")) {
 		bad_images();
 	} else {

@@ -12,9 +12,13 @@
 #include "kmalloc.h"
 #include "kstring.h"
 #include "printk.h"
+#include "sig.h"
 #include "task.h"
 
 #define EXT2_FREED_MAX 4096
+/* The flusher wakes this often and writes back whatever is dirty (Linux: every 5 s,
+ * dirty_writeback_centisecs, writing pages dirty for 30 s, dirty_expire_centisecs). */
+#define EXT2_FLUSH_NS (5 * 1000000000ull)
 
 static int sb_load_groups(struct ext2_sb_info *s, char *why, size_t whylen)
 {
@@ -130,6 +134,32 @@ static void mark_state(struct ext2_sb_info *s, bool mounting)
 				      : raw->s_state | EXT2_VALID_FS);
 }
 
+/* The flusher: a kernel task that syncs every mounted file system with a sync_fs each
+ * EXT2_FLUSH_NS, so data nobody fsyncs reaches the disk within that time. */
+static void flusher_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		sleep_ns(EXT2_FLUSH_NS);
+		vfs_sync_all();
+	}
+}
+
+/* Start the flusher with the first mount. ns_lock held. */
+static void flusher_start(void)
+{
+	static bool started;
+	if (started)
+		return;
+	struct task *t = task_create_kernel("ext2-flush", flusher_main, NULL);
+	if (!t || sig_task_init(t)) {
+		printk(KERN_ERR "ext2: no memory for the flusher: dirty data waits for sync\n");
+		return;
+	}
+	started = true;
+	sched_start_task(t);
+}
+
 static void ext2_kill_sb(struct super_block *sb)
 {
 	if (sb->root)
@@ -173,6 +203,7 @@ static int ext2_get_sb_dev(struct fs_type *t, const char *dev, const char *data,
 	}
 	printk(KERN_INFO "ext2: %s mounted: %u blocks of %u bytes, %u inodes, %u groups\n", dev,
 	       s->g.blocks_count, s->g.block_size, s->g.inodes_count, s->g.groups);
+	flusher_start();
 	*out = sb;
 	return 0;
 }

@@ -49,6 +49,7 @@ class Ext2Boots:
     image: object = None
     more: tuple = ()
     timeout: float = 120.0
+    check: object = None   # check(image) -> (ok, reason) after the boots, before e2fsck
 
     def judge(self, m):
         ok, reason = UserPrograms(expected(self.runs), self.timeout).judge(m)
@@ -66,6 +67,8 @@ class Ext2Boots:
             finally:
                 again.stop()
         m.stop()
+        if ok and self.check:
+            ok, reason = self.check(self.image)
         if ok:
             ok, reason = e2fsck(self.image)
         return ok, reason
@@ -80,10 +83,22 @@ class Ext2Test(Test):
         return super().config()
 
 
-def ext2_row(name, smp, runs, more=(), second_disk=False, timeout=120):
+DEBUGFS = shutil.which("debugfs") or "/usr/sbin/debugfs"
+
+
+def _flushed(image):
+    """The file user/ext2.c flush wrote and never synced is on the disk."""
+    r = subprocess.run([DEBUGFS, "-R", "cat /flushed.txt", str(image)], capture_output=True,
+                       text=True)
+    if r.stdout != "written, never synced\n":
+        return False, "the flusher did not write /flushed.txt: debugfs says %r" % r.stdout[:80]
+    return True, ""
+
+
+def ext2_row(name, smp, runs, more=(), second_disk=False, timeout=120, check=None):
     """A row over its own copy of the image (a second, unchanged copy as vdb if asked)."""
     image = ROWS / (name + ".img")
-    expect = Ext2Boots(tuple(runs), image, tuple(more), timeout)
+    expect = Ext2Boots(tuple(runs), image, tuple(more), timeout, check)
     extra = ext2_disk(image) + (ext2_disk(IMAGE, "vdb", snapshot=True) if second_disk else ())
     return Ext2Test(name, "direct", smp, run_list(runs), expect, extra=extra)
 
@@ -93,6 +108,8 @@ EXT2_TESTS = [
     ext2_row("ext2-basic-smp2", 2, ["ext2:basic"]),
     ext2_row("ext2-persist-smp2", 2, ["ext2:persist-write"], more=(["ext2:persist-check"],)),
     ext2_row("ext2-bad-images", 1, ["ext2:bad"], second_disk=True),
+    # Written, never synced, left mounted: the flusher put it on the disk within 5 s.
+    ext2_row("ext2-flusher-smp1", 1, ["ext2:flush"], check=_flushed),
     # memory_failure of ext2 page-cache pages (user/mf_ext2.c): a dirty page dropped with EIO
     # for each open file's next fsync, a clean one dropped and read again; by madvise and by
     # corrupt-pfn, at 1 and 2 CPUs, early-kill children spinning and sleeping.
