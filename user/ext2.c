@@ -8,11 +8,17 @@
  *   flush          write a file and never sync it, wait past the flusher's 5 s, leave it
  *                  mounted: the row finds the file's bytes in the image (debugfs) and e2fsck
  *                  clean.
+ *   ioerr          the disk (QEMU's blkdebug) fails reads of page 3 and writes of page 5
+ *                  of pattern-100k: read, pread and a mapping's touch of page 3 give EIO and
+ *                  SIGBUS, the other pages read; a write to page 5 is taken, and its fsync
+ *                  says EIO once.
  *   bad            corrupt copies of the superblock, a group descriptor, an inode and a
  *                  directory block on /dev/vdb: each mount fails with EINVAL or EUCLEAN. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -187,6 +193,47 @@ static void check_changes(void)
 	close(fd);
 }
 
+static sigjmp_buf jb;
+static volatile int bus_code;
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig, (void)uc;
+	bus_code = si->si_code;
+	siglongjmp(jb, 1);
+}
+
+static void do_mount(void);
+
+static void io_errors(void)
+{
+	char buf[4096];
+	struct sigaction sa = {.sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO | SA_NODEFER};
+	sigaction(SIGBUS, &sa, NULL);
+	do_mount();
+	int fd = open(MNT "/pattern-100k", O_RDWR);
+	CHECK(fd >= 0);
+	errno = 0;
+	CHECK(pread(fd, buf, 100, 3 * 4096 + 8) == -1 && errno == EIO);
+	static char two[8192];
+	CHECK(pread(fd, two, sizeof(two), 2 * 4096) == 4096); /* stops before the bad page */
+	CHECK(pread(fd, buf, 4, 4 * 4096) == 4 && *(uint32_t *)buf == pat(4 * 1024));
+	char *m = mmap(NULL, 8 * 4096, PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(m != MAP_FAILED);
+	bus_code = 0;
+	if (sigsetjmp(jb, 1) == 0)
+		(void)*(volatile char *)(m + 3 * 4096);
+	CHECK(bus_code == BUS_ADRERR);
+	CHECK(*(uint32_t *)(m + 6 * 4096) == pat(6 * 1024));
+	munmap(m, 8 * 4096);
+	memset(buf, 'w', sizeof(buf));
+	CHECK(pwrite(fd, buf, sizeof(buf), 5 * 4096) == sizeof(buf)); /* in the cache */
+	errno = 0;
+	CHECK(fsync(fd) == -1 && errno == EIO);
+	CHECK(fsync(fd) == 0);
+	close(fd);
+	CHECK(umount(MNT) == 0);
+}
+
 static void do_mount(void)
 {
 	mkdir(MNT, 0755);
@@ -290,6 +337,8 @@ int main(int argc, char **argv)
 		put_file(MNT "/flushed.txt", "written, never synced\n");
 		CHECK(mkdir(MNT "/flushed-dir", 0700) == 0);
 		sleep(7);
+	} else if (!strcmp(mode, "ioerr")) {
+		io_errors();
 	} else if (!strcmp(mode, "bad")) {
 		bad_images();
 	} else {

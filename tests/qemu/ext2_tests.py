@@ -13,13 +13,40 @@ from driver import BUILD, LOG_DIR, Machine, Test, UserPrograms
 IMAGE = BUILD / "ext2.img"
 ROWS = BUILD / "ext2-rows"
 E2FSCK = shutil.which("e2fsck") or "/usr/sbin/e2fsck"
+DEBUGFS = shutil.which("debugfs") or "/usr/sbin/debugfs"
 
 
-def ext2_disk(path, dev="vda", snapshot=False):
-    """QEMU arguments for a virtio-blk disk over path."""
-    return ("-drive", "if=none,id=%s,format=raw,file=%s%s" % (dev, path,
-                                                             ",snapshot=on" if snapshot else ""),
+def ext2_disk(path, dev="vda", snapshot=False, blkdebug=None):
+    """QEMU arguments for a virtio-blk disk over path (under blkdebug's rules if given)."""
+    if blkdebug:
+        source = "file.driver=blkdebug,file.config=%s,file.image.filename=%s" % (blkdebug, path)
+    else:
+        source = "file=%s" % path
+    return ("-drive", "if=none,id=%s,format=raw,%s%s" % (dev, source,
+                                                        ",snapshot=on" if snapshot else ""),
             "-device", "virtio-blk-pci,drive=%s,disable-legacy=on" % dev)
+
+
+def _block_of(path, page):
+    """The block of page `page` of file `path` in the image (debugfs bmap)."""
+    r = subprocess.run([DEBUGFS, "-R", "bmap %s %d" % (path, page), str(IMAGE)],
+                       capture_output=True, text=True)
+    return int(r.stdout.split()[0])
+
+
+class IoErrorTest(Test):
+    """The ext2 row under blkdebug: reads of page 3 and writes of page 5 of /pattern-100k fail
+    with EIO (their sectors found with debugfs when the row starts)."""
+
+    def config(self):
+        ROWS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(IMAGE, self.expect.image)
+        rules = ""
+        for event, page in (("read_aio", 3), ("write_aio", 5)):
+            rules += '[inject-error]\nevent = "%s"\nerrno = "5"\nsector = "%d"\n\n' % (
+                event, _block_of("/pattern-100k", page) * 8)
+        (ROWS / (self.name + ".blkdebug")).write_text(rules)
+        return super().config()
 
 
 def e2fsck(path):
@@ -83,9 +110,6 @@ class Ext2Test(Test):
         return super().config()
 
 
-DEBUGFS = shutil.which("debugfs") or "/usr/sbin/debugfs"
-
-
 def _flushed(image):
     """The file user/ext2.c flush wrote and never synced is on the disk."""
     r = subprocess.run([DEBUGFS, "-R", "cat /flushed.txt", str(image)], capture_output=True,
@@ -110,6 +134,11 @@ EXT2_TESTS = [
     ext2_row("ext2-bad-images", 1, ["ext2:bad"], second_disk=True),
     # Written, never synced, left mounted: the flusher put it on the disk within 5 s.
     ext2_row("ext2-flusher-smp1", 1, ["ext2:flush"], check=_flushed),
+    # The disk fails a read and a write (blkdebug): EIO to read and fsync, SIGBUS to a mapping.
+    IoErrorTest("ext2-io-error-smp2", "direct", 2, run_list(["ext2:ioerr"]),
+                Ext2Boots(("ext2:ioerr",), ROWS / "ext2-io-error-smp2.img"),
+                extra=ext2_disk(ROWS / "ext2-io-error-smp2.img",
+                                blkdebug=ROWS / "ext2-io-error-smp2.blkdebug")),
     # memory_failure of ext2 page-cache pages (user/mf_ext2.c): a dirty page dropped with EIO
     # for each open file's next fsync, a clean one dropped and read again; by madvise and by
     # corrupt-pfn, at 1 and 2 CPUs, early-kill children spinning and sleeping.
