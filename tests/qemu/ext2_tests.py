@@ -9,6 +9,7 @@ import shutil
 import subprocess
 
 from driver import BUILD, LOG_DIR, Machine, Test, UserPrograms
+from mf_hmp_tests import VICTIM_WAIT_S, _victim
 
 IMAGE = BUILD / "ext2.img"
 ROWS = BUILD / "ext2-rows"
@@ -147,3 +148,34 @@ EXT2_TESTS = [
     ext2_row("mf-ext2-corrupt-smp1", 1, ["mf_ext2:corrupt"]),
     ext2_row("mf-ext2-corrupt-smp2", 2, ["mf_ext2:corrupt"]),
 ]
+
+
+@dataclasses.dataclass
+class VictimExt2:
+    """demo/victim.c's ext2 modes under an SRAO from QEMU's monitor (mf_hmp_tests._victim:
+    the signal, the frame's outcome "dirty file page: recovered", the record first), then
+    e2fsck -fn on the image."""
+    image: object
+    timeout: float = VICTIM_WAIT_S + 40
+
+    def judge(self, m):
+        ok, reason = _victim("exited 0", state="dirty file")(m)
+        m.stop()
+        if ok:
+            ok, reason = e2fsck(self.image)
+        return ok, reason
+
+
+def _srao_row(kill, smp, spin):
+    name = "mf-hmp-srao-%s-ext2-smp%d-%s" % (kill, smp, "spin" if spin else "sleep")
+    image = ROWS / (name + ".img")
+    cmdline = "run=victim:%s-ext2%s%s" % (kill, "-spin" if spin else "",
+                                          " mf.trace=0" if kill == "early" else "")
+    return Ext2Test(name, "direct", smp, cmdline, VictimExt2(image), extra=ext2_disk(image))
+
+
+# An SRAO from QEMU's monitor at a dirty ext2 page (demo/victim.c early-ext2, late-ext2):
+# early kill gets BUS_MCEERR_AO at once, late kill BUS_MCEERR_AR at its next read; at 1 and 2
+# CPUs, the victim spinning without syscalls or sleeping.
+EXT2_TESTS += [_srao_row(kill, smp, spin) for kill in ("early", "late") for smp in (1, 2)
+               for spin in (True, False)]
