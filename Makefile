@@ -50,7 +50,7 @@ HCFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -DMCRK_HOST -Iinclu
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -MMD -MP
 
 DEPS_STAMP := $(B)/.deps-ok
-FUZZ_BIN := $(B)/fuzz_boot $(B)/fuzz_mce $(B)/fuzz_einj $(B)/fuzz_pci
+FUZZ_BIN := $(B)/fuzz_boot $(B)/fuzz_mce $(B)/fuzz_einj $(B)/fuzz_pci $(B)/fuzz_ext2
 
 .PHONY: all deps run demo einj debug test check campaign bench-guest host-test qemu-test bench bochs fuzz clean
 all: $(B)/mcrk.elf $(B)/initrd.cpio $(B)/mcrk.iso
@@ -271,6 +271,10 @@ FUZZ_PCI_SRC := tests/fuzz/fuzz_pci.c $(addprefix kernel/pci/,pci.c msi.c pci_pa
 	tests/host/fake_pci.c
 $(B)/fuzz_pci: $(FUZZ_PCI_SRC) $(DEPS_STAMP)
 	clang $(FUZZ_FLAGS) -Itests/host -o $@ $(FUZZ_PCI_SRC)
+FUZZ_EXT2_SRC := tests/fuzz/fuzz_ext2.c kernel/fs/ext2_check.c kernel/lib/printk.c \
+	kernel/lib/vsnprintf.c tests/host/fake_arch.c
+$(B)/fuzz_ext2: $(FUZZ_EXT2_SRC) $(DEPS_STAMP)
+	clang $(FUZZ_FLAGS) -Itests/host -o $@ $(FUZZ_EXT2_SRC)
 # make fuzz [FUZZ_SECONDS=60]: each target explores that long, keeping its corpus in build/
 FUZZ_SECONDS ?= 60
 fuzz: $(FUZZ_BIN)
