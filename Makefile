@@ -104,6 +104,7 @@ $(B)/mcrk-test.elf: $(KOBJ) $(KTEST_OBJ) $(KSYMS_EMPTY) linker.ld scripts/mksyms
 # /etc (rootfs/etc: passwd and group, root and one unprivileged user) ----
 USER_SRC := $(sort $(wildcard user/*.c)) $(sort $(wildcard demo/*.c)) bench/mfbench.c \
 	bench/cecbench.c bench/forkbench.c bench/fsbench.c bench/thpbench.c bench/threadbench.c \
+	bench/ext2bench.c \
 	bench/shellbench.c
 USER_BIN := $(addprefix $(B)/user/,$(basename $(notdir $(USER_SRC))))
 USER_CFLAGS := -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
