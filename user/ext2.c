@@ -112,6 +112,10 @@ static void check_image(void)
 	struct statfs sf;
 	char link[256] = {0};
 	CHECK(statfs(MNT, &sf) == 0 && sf.f_type == EXT2_MAGIC && sf.f_bsize == 4096);
+	char fs[512] = {0};
+	int pf = open("/proc/filesystems", O_RDONLY);
+	CHECK(pf >= 0 && read(pf, fs, sizeof(fs) - 1) > 0 && strstr(fs, "\n\text2\n"));
+	close(pf);
 	CHECK(file_is(MNT "/hello.txt", "hello, ext2\n"));
 	CHECK(stat(MNT "/hello.txt", &st) == 0 && st.st_nlink == 2 && st.st_size == 12);
 	struct stat st2;

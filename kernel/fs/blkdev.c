@@ -161,12 +161,6 @@ const struct file_ops *blkdev_fops_of(uint32_t rdev)
 	return blkdev_of(rdev) ? &blkdev_fops : NULL;
 }
 
-uint64_t blkdev_size(uint32_t rdev)
-{
-	struct blk_device *d = blkdev_of(rdev);
-	return d ? dev_bytes(d) : 0;
-}
-
 void blkdev_nodes_init(void)
 {
 	unsigned nvme_seen = 0;

@@ -484,7 +484,8 @@ static int gen_filesystems(void *priv, char **out, size_t *outlen)
 	if (!b)
 		return -ENOMEM;
 	for (struct fs_type *t = fs_types; t; t = t->next)
-		len += (size_t)ksnprintf(b + len, 512 - len, "nodev\t%s\n", t->name);
+		len += (size_t)ksnprintf(b + len, 512 - len, "%s\t%s\n",
+					 t->get_sb_dev ? "" : "nodev", t->name); /* Linux's format */
 	*out = b;
 	*outlen = MIN(len, (size_t)511);
 	return 0;

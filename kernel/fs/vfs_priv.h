@@ -543,11 +543,10 @@ extern const struct file_ops tty_fops;
 void tty_init(void);
 /* Whether the console is session sid's controlling terminal; *pgrp: its foreground group. */
 bool tty_session_info(int sid, int *pgrp);
-/* Block device nodes (blkdev.c): the file ops of block device rdev (NULL: no such disk), the
- * disk behind rdev (NULL: none) and its size in bytes (0: none). */
+/* Block device nodes (blkdev.c): the file ops of block device rdev (NULL: no such disk), and
+ * the disk behind rdev (NULL: none). Any context but #MC/NMI. */
 const struct file_ops *blkdev_fops_of(uint32_t rdev);
 struct blk_device *blkdev_of(uint32_t rdev);
-uint64_t blkdev_size(uint32_t rdev);
 /* Pipes (pipe.c): a FIFO inode's open. */
 extern const struct file_ops fifo_fops;
 void pipe_init(void);
