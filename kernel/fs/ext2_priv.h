@@ -47,6 +47,7 @@ struct ext2_sb_info {
 	uint32_t last_goal; /* where the last block went (the next search starts there) */
 	uint64_t writes; /* blocks written by syncs (bench) */
 	uint32_t time_floor; /* the superblock's write time at mount: no time goes below it */
+	bool claimed;	     /* this instance holds the disk (one ext2 mount per disk) */
 };
 
 struct ext2_inode_info {

@@ -49,10 +49,42 @@ static int sb_load_groups(struct ext2_sb_info *s, char *why, size_t whylen)
 	return 0;
 }
 
+/* Disks with a mounted ext2 on them: a second instance over the same blocks would undo the
+ * first one's writes, so a second mount of a disk is refused (Linux shares the instance). */
+static struct blk_device *in_use[BLK_MAX_DEVICES];
+static spinlock_t in_use_lock = SPINLOCK_INIT;
+
+/* Claim (on) or release d. False when on and d is claimed already, or the table is full. */
+static bool claim_disk(struct blk_device *d, bool on)
+{
+	bool ok = !on;
+	spin_lock(&in_use_lock);
+	for (unsigned i = 0; i < BLK_MAX_DEVICES; i++) {
+		if (on && in_use[i] == d) {
+			ok = false;
+			break;
+		}
+		if (!on && in_use[i] == d)
+			in_use[i] = NULL;
+	}
+	for (unsigned i = 0; on && i < BLK_MAX_DEVICES && !ok; i++) {
+		if (in_use[i] == d)
+			break;
+		if (!in_use[i]) {
+			in_use[i] = d;
+			ok = true;
+		}
+	}
+	spin_unlock(&in_use_lock);
+	return ok;
+}
+
 static void sbi_free(struct ext2_sb_info *s)
 {
 	if (!s)
 		return;
+	if (s->claimed)
+		claim_disk(s->dev, false);
 	ext2_buf_free_all(s);
 	kfree(s->gd);
 	kfree(s->bbitmap);
@@ -186,6 +218,10 @@ static int ext2_get_sb_dev(struct fs_type *t, const char *dev, const char *data,
 	sb->magic = EXT2_SUPER_MAGIC;
 	sb->fs_priv = s;
 	int err = open_disk(dev, s);
+	if (!err && !(s->claimed = claim_disk(s->dev, true))) {
+		ksnprintf(why, sizeof(why), "the disk is mounted already");
+		err = -EBUSY;
+	}
 	if (!err)
 		err = sb_read(s, why, sizeof(why));
 	sb->dev = s->rdev;
