@@ -50,7 +50,7 @@ HCFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -DMCRK_HOST -Iinclu
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -MMD -MP
 
 DEPS_STAMP := $(B)/.deps-ok
-FUZZ_BIN := $(B)/fuzz_boot $(B)/fuzz_mce $(B)/fuzz_einj $(B)/fuzz_pci
+FUZZ_BIN := $(B)/fuzz_boot $(B)/fuzz_mce $(B)/fuzz_einj $(B)/fuzz_pci $(B)/fuzz_ext2
 
 .PHONY: all deps run demo einj debug test check campaign bench-guest host-test qemu-test bench bochs fuzz clean
 all: $(B)/mcrk.elf $(B)/initrd.cpio $(B)/mcrk.iso
@@ -105,6 +105,7 @@ $(B)/mcrk-test.elf: $(KOBJ) $(KTEST_OBJ) $(KSYMS_EMPTY) linker.ld scripts/mksyms
 # time as /bin/setid_root, set-user-ID root (mode 04755), for the set-ID exec tests ----
 USER_SRC := $(sort $(wildcard user/*.c)) $(sort $(wildcard demo/*.c)) bench/mfbench.c \
 	bench/cecbench.c bench/forkbench.c bench/fsbench.c bench/thpbench.c bench/threadbench.c \
+	bench/ext2bench.c \
 	bench/shellbench.c bench/swapbench.c
 USER_BIN := $(addprefix $(B)/user/,$(basename $(notdir $(USER_SRC))))
 USER_CFLAGS := -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
@@ -216,12 +217,17 @@ $(B)/initrd-concat.cpio: $(B)/initrd.cpio scripts/mkinitrd.py $(wildcard tests/i
 	$(PYTHON) scripts/mkinitrd.py $(B)/concat-b.cpio /=tests/initrd-concat/b
 	cat $(B)/initrd.cpio $(B)/concat-a.cpio $(B)/concat-b.cpio > $@
 
+# The ext2 tests' image: mke2fs -d over the files scripts/mkext2.py writes (tests/qemu/ext2_tests.py).
+$(B)/ext2.img: scripts/mkext2.py $(DEPS_STAMP)
+	@mkdir -p $(B)
+	$(PYTHON) scripts/mkext2.py $@ 32
+
 # The swap rows' disk: an empty swap area as util-linux's mkswap writes it (docs/swap.md).
 $(B)/swap.img:
 	@mkdir -p $(dir $@)
 	rm -f $@ && truncate -s 192M $@ && mkswap $@ >/dev/null 2>&1
 
-TEST_IMAGES := $(B)/disk-pattern.img $(B)/initrd-concat.cpio $(B)/swap.img
+TEST_IMAGES := $(B)/disk-pattern.img $(B)/initrd-concat.cpio $(B)/swap.img $(B)/ext2.img
 test: all $(B)/mcrk-test.elf $(B)/host-unit $(FUZZ_BIN) $(TEST_IMAGES)
 	@$(PYTHON) tests/run_all.py
 
@@ -297,6 +303,10 @@ FUZZ_PCI_SRC := tests/fuzz/fuzz_pci.c $(addprefix kernel/pci/,pci.c msi.c pci_pa
 	tests/host/fake_pci.c
 $(B)/fuzz_pci: $(FUZZ_PCI_SRC) $(DEPS_STAMP)
 	clang $(FUZZ_FLAGS) -Itests/host -o $@ $(FUZZ_PCI_SRC)
+FUZZ_EXT2_SRC := tests/fuzz/fuzz_ext2.c kernel/fs/ext2_check.c kernel/lib/printk.c \
+	kernel/lib/vsnprintf.c tests/host/fake_arch.c
+$(B)/fuzz_ext2: $(FUZZ_EXT2_SRC) $(DEPS_STAMP)
+	clang $(FUZZ_FLAGS) -Itests/host -o $@ $(FUZZ_EXT2_SRC)
 # make fuzz [FUZZ_SECONDS=60]: each target explores that long, keeping its corpus in build/
 FUZZ_SECONDS ?= 60
 fuzz: $(FUZZ_BIN)

@@ -12,6 +12,9 @@
  *   victim early-file[-spin], late-file[-spin]  the same, with the page a dirty page of a
  *                        tmpfs file (/tmp/victim.page) it maps shared: the page cache keeps
  *                        it poisoned, the signals are the same
+ *   victim early-ext2[-spin], late-ext2[-spin]  the same with a dirty page of an ext2 file
+ *                        (/mnt/victim.page, /dev/vda mounted at /mnt): memory_failure drops
+ *                        it from the page cache and records EIO for fsync; the same signals
  *   victim free[-spin]   frees the page again and prints the free frame's address: expects no
  *                        signal (an SRAO there isolates a free frame)
  *   victim wait[-spin]   has no page: a bystander for errors elsewhere; expects no signal
@@ -33,7 +36,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,7 +57,7 @@ struct mode {
 	int touch;	   /* keeps reading the page while it waits */
 	int keep_page;	   /* 0: the page is freed again before the wait */
 	int has_page;	   /* 0: no page at all (a bystander) */
-	int file;	   /* the page is a shared mapping of a written tmpfs file */
+	int file;	   /* the page is a shared mapping of a written file: 1 tmpfs, 2 ext2 */
 	int timing;	   /* the handler prints the cycles since the machine check */
 	const char *status; /* the monitor command's MCi_STATUS and MCG_STATUS */
 };
@@ -68,6 +73,10 @@ static const struct mode modes[] = {
 	 .has_page = 1, .file = 1, .status = SRAO_STATUS},
 	{.name = "late-file", .kill = PR_MCE_KILL_LATE, .want_code = AR, .touch = 1,
 	 .keep_page = 1, .has_page = 1, .file = 1, .status = SRAO_STATUS},
+	{.name = "early-ext2", .kill = PR_MCE_KILL_EARLY, .want_code = AO, .keep_page = 1,
+	 .has_page = 1, .file = 2, .status = SRAO_STATUS},
+	{.name = "late-ext2", .kill = PR_MCE_KILL_LATE, .want_code = AR, .touch = 1,
+	 .keep_page = 1, .has_page = 1, .file = 2, .status = SRAO_STATUS},
 	{.name = "free", .kill = PR_MCE_KILL_LATE, .has_page = 1, .status = SRAO_STATUS},
 	{.name = "wait", .kill = PR_MCE_KILL_LATE},
 	{.name = "srar", .kill = PR_MCE_KILL_LATE, .want_code = AR, .touch = 1, .keep_page = 1,
@@ -222,7 +231,8 @@ int main(int argc, char **argv)
 	repeat = !strcmp(arg, "repeat");
 	mode = find_mode(repeat ? "srar" : arg, &spin);
 	if (!mode) {
-		printf("victim: unknown mode %s (early, late, early-file, late-file, free, wait, each "
+		printf("victim: unknown mode %s (early, late, early-file, late-file, early-ext2, late-ext2, "
+		       "free, wait, each "
 		       "also -spin; srar, repeat)\n", arg);
 		return 2;
 	}
@@ -235,7 +245,13 @@ int main(int argc, char **argv)
 	if (repeat)
 		return repeat_rounds(5);
 	if (mode->has_page) {
-		int fd = mode->file ? open("/tmp/victim.page", O_RDWR | O_CREAT | O_TRUNC, 0600) : -1;
+		if (mode->file == 2) {
+			mkdir("/mnt", 0755);
+			if (mount("/dev/vda", "/mnt", "ext2", 0, NULL) != 0)
+				return 2;
+		}
+		const char *path = mode->file == 2 ? "/mnt/victim.page" : "/tmp/victim.page";
+		int fd = mode->file ? open(path, O_RDWR | O_CREAT | O_TRUNC, 0600) : -1;
 		if (mode->file && ftruncate(fd, PG) != 0)
 			return 2;
 		page = mmap(NULL, PG, PROT_READ | PROT_WRITE,

@@ -27,6 +27,7 @@
 #define ENOTTY 25
 #define ETXTBSY 26
 #define EFBIG 27
+#define ENOTBLK 15
 #define ENOSPC 28
 #define ESPIPE 29
 #define EROFS 30
@@ -40,6 +41,7 @@
 #define EOPNOTSUPP 95
 #define EAFNOSUPPORT 97
 #define ETIMEDOUT 110
+#define EUCLEAN 117 /* "Structure needs cleaning": a corrupt file system (Linux's EFSCORRUPTED) */
 #define EHWPOISON 133
 /* Kernel-internal (never seen by user space): a syscall interrupted by a signal; signal
  * delivery turns it into a restart or into -EINTR, as Linux does:

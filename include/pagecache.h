@@ -42,6 +42,11 @@ struct pagecache_ops {
 	/* Account pages more frames (negative: fewer) held by pc: 0, or -ENOSPC when a size
 	 * limit forbids it (then nothing was accounted). */
 	int (*charge)(struct pagecache *pc, long pages);
+	/* A cache with a device behind it (ext2): backing answers -EAGAIN for a page whose bytes
+	 * are on the device, and read fills frame pg with page index from there. Process context,
+	 * no lock held (it sleeps on the I/O). 0 or -errno (-EIO: the device failed). NULL for
+	 * caches whose backing is in memory. */
+	int (*read)(struct pagecache *pc, uint64_t index, struct page *pg);
 };
 
 /* The radix tree: 64 slots a level; height h covers indices below 2^(6h). */
@@ -61,6 +66,11 @@ struct pagecache {
 	/* Frees the owner once pagecache_destroy was called and no frame is anchored in the cache
 	 * any more (NULL: nothing to free). Process context. */
 	void (*release)(struct pagecache *pc);
+	/* Write-back errors as Linux's errseq_t: the last error, a count of errors, and whether
+	 * any open file has been told of the last one (under lock). */
+	int wb_err;
+	uint32_t wb_seq;
+	bool wb_seen;
 };
 
 /* pagecache_get flags. */
@@ -77,6 +87,13 @@ void pagecache_init(struct pagecache *pc, const struct pagecache_ops *ops, void 
  * -EIO (PC_FAULT past the end; unreadable backing), -ENOSPC (the owner refused the charge),
  * -ENOMEM. *out is NULL on error. Takes pc->lock. */
 int pagecache_get(struct pagecache *pc, uint64_t index, unsigned flags, struct page **out);
+/* pagecache_get for process context on a cache with a device behind it: a page whose bytes
+ * are on the device (-EAGAIN from pagecache_get) is read in with pagecache_fill, then looked
+ * up again. Same results, plus -EIO from the device. Sleeps; no lock held. */
+int pagecache_get_io(struct pagecache *pc, uint64_t index, unsigned flags, struct page **out);
+/* Read page index in from the device (ops->read) into a new clean page, unless it came in or
+ * stopped being on the device meanwhile. 0, -ENOMEM, -EIO. Sleeps; no lock held. */
+int pagecache_fill(struct pagecache *pc, uint64_t index);
 /* Drop a reference from pagecache_get. */
 void pagecache_put(struct page *pg);
 /* Whether pg is still pc's page at index (a fault re-checks after mapping it, so that a
@@ -109,6 +126,29 @@ int pagecache_drop_clean(struct page *pg);
  * The caller copied the contents and anchored new where old is (rmap_page_copy_anchor).
  * 0, or -ENOENT when old is not in a cache. */
 int pagecache_replace(struct page *old, struct page *new);
+
+/* ---- write-back (a cache with ops->read) ---- */
+/* The first dirty, unpoisoned page at an index >= *index (setting *index to it), with a
+ * reference, or NULL. Takes pc->lock. */
+struct page *pagecache_next_dirty(struct pagecache *pc, uint64_t *index);
+/* Writeback of pg begins: clear its dirty bit and make every mapping of it read-only (the
+ * next write through one dirties it again). False when pg is no longer pc's or not dirty
+ * (nothing to write). The caller then writes pg's bytes out. No lock held. */
+bool pagecache_start_writeback(struct pagecache *pc, struct page *pg);
+/* Record a write-back error (-EIO, -ENOSPC) for every open file of the cache to hear once
+ * (Linux's mapping_set_error on errseq_t). Takes pc->lock. */
+void pagecache_set_error(struct pagecache *pc, int err);
+/* A new open file's position in the error sequence: an error nobody was told of yet is
+ * still reported to it once (errseq_sample). */
+uint32_t pagecache_error_sample(struct pagecache *pc);
+/* fsync's report: the error recorded since *since (then *since catches up), or 0
+ * (errseq_check_and_advance). Takes pc->lock. */
+int pagecache_error_check(struct pagecache *pc, uint32_t *since);
+/* For memory_failure of a dirty page in a cache with a device behind it (Linux's
+ * me_pagecache_dirty): take it out of its cache and record -EIO for fsync; the next access
+ * reads what the device holds. 0, -EBUSY (a cache with nothing behind it: tmpfs keeps the
+ * page, poisoned), -ENOENT (not in a cache). Takes the cache's lock. */
+int pagecache_drop_lost(struct page *pg);
 
 /* ---- the index (kernel/mm/pagetree.c), also for tests ---- */
 /* A hole marker: stored where a range was punched into backed bytes. */

@@ -40,6 +40,9 @@ int vfs_register_node(const char *path, const struct vfs_node_ops *ops, void *pr
  * 0 for none), /dev and its devices, and the mounts at /proc, /sys, /sys/kernel/debug,
  * /dev/shm and /run. Process context, before the first user task. */
 void vfs_init(const void *initrd, size_t initrd_len);
+/* Make /dev/NAME for every disk the block layer has (kernel/fs/blkdev.c). Boot, after the
+ * drivers probed, before the first user task. */
+void blkdev_nodes_init(void);
 /* Process tgid was reaped: its /proc/PID directory goes (Linux's proc_flush_pid). Process
  * context, no spinlock held. */
 void vfs_proc_flush(int tgid);

@@ -121,6 +121,7 @@ void kernel_main(void)
 	if (pci_init() > 0) {
 		virtio_blk_probe_all();
 		nvme_probe_all();
+		blkdev_nodes_init();
 		blk_bench_from_boot(boot_info.cmdline);
 	}
 	kernel_run_tests(boot_info.cmdline);

@@ -20,13 +20,14 @@
 #   python3                           the test driver (standard library only)
 #   busybox-static                    the guest's shell and tools (/bin/busybox in the initrd)
 #   util-linux                        mkswap, for the swap rows' disk (build/swap.img)
+#   e2fsprogs                         mke2fs makes the ext2 test image, e2fsck checks it
 set -eu
 
 PACKAGES="make gcc binutils libc6-dev clang libclang-rt-14-dev musl-tools
 grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools
 qemu-system-x86 ovmf
 bochs bochs-term bochsbios vgabios
-python3 busybox-static util-linux"
+python3 busybox-static util-linux e2fsprogs"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "deps: dpkg-query not found; MCRK's scripts expect Debian 12. Needed packages:" >&2

@@ -12,14 +12,14 @@
 # fuzz_mce gets the mce-inject case files of ../shared/mce-test-cases when present, and two
 # small records of its own always; fuzz_einj gets every table scripts/mkeinj.py writes (good
 # and malformed) and one trigger table; fuzz_pci an MCFG of one window and a virtio-blk-like
-# function with BARs and a capability list. A crash leaves its input as build/fuzz-crash-<target>-*
+# function with BARs and a capability list; fuzz_ext2 the first structures of build/ext2.img. A crash leaves its input as build/fuzz-crash-<target>-*
 # and the target's output in build/fuzz-<target>.log.
 set -eu
 cd "$(dirname "$0")/.."
 B=${MCRK_BUILD:-build}
 MODE=${1:-smoke}
 SECONDS_EACH=60
-TARGETS="fuzz_boot fuzz_mce fuzz_einj fuzz_pci"
+TARGETS="fuzz_boot fuzz_mce fuzz_einj fuzz_pci fuzz_ext2"
 if [ "$MODE" = smoke ] && [ $# -gt 1 ]; then
 	shift
 	TARGETS="$*"
@@ -62,6 +62,18 @@ cfg[0x50:0x54] = bytes([0x09, 0x00, 16, 1])
 masks = struct.pack("<6I", 0xfffff000, 0xffffc004, 0xffffffff, 0, 0, 0)
 open(sys.argv[1] + "/mcfg", "wb").write(mcfg)
 open(sys.argv[1] + "/function", "wb").write(b"\1" + bytes(cfg) + masks)' "$dir"
+		;;
+	fuzz_ext2)
+		# the superblock, group descriptor, root inode and root directory block of the
+		# test image (build/ext2.img, made by scripts/mkext2.py), and a refused superblock
+		python3 -c 'import struct, sys
+img = open(sys.argv[2], "rb").read()
+table = struct.unpack_from("<I", img, 4096 + 8)[0]
+root = img[table * 4096 + 256: table * 4096 + 512]
+dirblk = struct.unpack_from("<I", root, 40)[0]
+seed = img[1024:2048] + img[4096:4128] + root + img[dirblk * 4096:(dirblk + 1) * 4096]
+open(sys.argv[1] + "/image", "wb").write(seed)
+open(sys.argv[1] + "/not-ext2", "wb").write(bytes(1024))' "$dir" "$B/ext2.img"
 		;;
 	esac
 	echo "$dir"

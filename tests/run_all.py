@@ -41,7 +41,7 @@ from tests import TESTS  # noqa: E402
 HOST_UNIT = driver.BUILD / "host-unit"
 HOST_TIMEOUT_S = 600
 HOST_SUMMARY = re.compile(r"^host: (\d+) passed, (\d+) failed$")
-FUZZ_TARGETS = ["fuzz_boot", "fuzz_mce", "fuzz_einj", "fuzz_pci"]   # scripts/fuzz.sh, tests/fuzz/*.c
+FUZZ_TARGETS = ["fuzz_boot", "fuzz_mce", "fuzz_einj", "fuzz_pci", "fuzz_ext2"]   # scripts/fuzz.sh, tests/fuzz/*.c
 # In the production image, any of these means test code was linked in (tests/ktest/).
 TEST_SYMBOLS = re.compile(r"ktest|entry_set_test_hooks|entry_test_hooks|utp_", re.I)
 

@@ -85,6 +85,8 @@ static const struct file_ops *fops_of(struct inode *inode)
 {
 	if (S_ISCHR(inode->mode))
 		return chrdev_fops(inode->rdev);
+	if (S_ISBLK(inode->mode))
+		return blkdev_fops_of(inode->rdev);
 	if (S_ISFIFO(inode->mode) && !inode->fop)
 		return &fifo_fops; /* a named FIFO; an unnamed pipe's inode has its own ops */
 	return inode->fop;

@@ -61,7 +61,7 @@ int vfs_get_sb(struct fs_type *t, const char *data, struct super_block **out)
 	}
 	static uint32_t next_anon_dev = 16; /* anonymous devices 0:16 and up */
 	int err = t->get_sb(t, data, out);
-	if (!err)
+	if (!err && !(*out)->dev)
 		(*out)->dev = MKDEV(0, __atomic_fetch_add(&next_anon_dev, 1, __ATOMIC_RELAXED));
 	if (!err && t->single)
 		t->the_sb = *out;
@@ -235,6 +235,13 @@ static void detach_tree(struct mount *m)
 	}
 }
 
+/* Before the last mount of a file system on a device goes: write it all back, mark it clean. */
+static void sync_last(struct mount *m)
+{
+	if (m->sb->type->sync_fs && __atomic_load_n(&m->sb->refs, __ATOMIC_RELAXED) == 1)
+		m->sb->type->sync_fs(m->sb, true);
+}
+
 /* umount2 of the mount whose root p is. The walk's own reference is p's. ns_lock held. */
 static int do_umount(struct path *p, int flags)
 {
@@ -250,6 +257,7 @@ static int do_umount(struct path *p, int flags)
 	if (flags & MNT_EXPIRE)
 		return flags & (MNT_FORCE | MNT_DETACH) ? -EINVAL : -EAGAIN;
 	if (flags & MNT_DETACH) {
+		sync_last(m);
 		detach_tree(m);
 		return 0;
 	}
@@ -258,8 +266,24 @@ static int do_umount(struct path *p, int flags)
 	spin_unlock(&dcache_lock);
 	if (busy)
 		return -EBUSY;
+	sync_last(m);
 	detach(m);
 	return 0;
+}
+
+int vfs_sync_all(void)
+{
+	int first = 0;
+	mutex_lock(&ns_lock);
+	struct list_node *n;
+	list_for_each(n, &mounts)
+	{
+		struct mount *m = list_entry(n, struct mount, link);
+		int err = m->attached && m->sb->type->sync_fs ? m->sb->type->sync_fs(m->sb, false) : 0;
+		first = first ? first : err;
+	}
+	mutex_unlock(&ns_lock);
+	return first;
 }
 
 static long sys_umount2(const struct syscall_args *a)
@@ -319,7 +343,7 @@ static int do_new_mount(struct path *p, const char *type, unsigned long flags, c
 		return -ENOTDIR;
 	if (!p->dentry->hashed && p->dentry != p->dentry->parent)
 		return -ENOENT; /* the directory was deleted */
-	int err = vfs_get_sb(t, data, &sb);
+	int err = t->get_sb_dev ? t->get_sb_dev(t, dev, data, &sb) : vfs_get_sb(t, data, &sb);
 	if (err)
 		return err;
 	err = vfs_attach(sb, p, mnt_flags_of(flags), dev ? dev : "none");
@@ -460,7 +484,8 @@ static int gen_filesystems(void *priv, char **out, size_t *outlen)
 	if (!b)
 		return -ENOMEM;
 	for (struct fs_type *t = fs_types; t; t = t->next)
-		len += (size_t)ksnprintf(b + len, 512 - len, "nodev\t%s\n", t->name);
+		len += (size_t)ksnprintf(b + len, 512 - len, "%s\t%s\n",
+					 t->get_sb_dev ? "" : "nodev", t->name); /* Linux's format */
 	*out = b;
 	*outlen = MIN(len, (size_t)511);
 	return 0;

@@ -189,7 +189,7 @@ static int may_open(const struct path *p, unsigned flags, bool created)
 		return -ELOOP;
 	if (S_ISDIR(i->mode) && write)
 		return -EISDIR;
-	if (S_ISCHR(i->mode) && (p->mnt->flags & MNT_NODEV))
+	if ((S_ISCHR(i->mode) || S_ISBLK(i->mode)) && (p->mnt->flags & MNT_NODEV))
 		return -EACCES;
 	int err = created ? 0 : inode_permission(i, open_mask(flags));
 	if (!err && (flags & O_NOATIME) && !inode_owner_or_capable(i))

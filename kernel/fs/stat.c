@@ -273,7 +273,8 @@ SYSCALL_DEFINE(75, sys_fdatasync);
 static long sys_sync(const struct syscall_args *a)
 {
 	(void)a;
-	return 0; /* every file system is in memory: nothing to write back */
+	vfs_sync_all(); /* sync(2) reports nothing, as on Linux */
+	return 0;
 }
 SYSCALL_DEFINE(162, sys_sync);
 
@@ -282,8 +283,15 @@ static long sys_syncfs(const struct syscall_args *a)
 	struct file *f = fget((int)a->arg[0]);
 	if (!f)
 		return -EBADF;
+	struct super_block *sb = f->path.mnt->sb;
+	int err = 0;
+	if (sb->type->sync_fs) {
+		mutex_lock(&ns_lock);
+		err = sb->type->sync_fs(sb, false);
+		mutex_unlock(&ns_lock);
+	}
 	fput(f);
-	return 0;
+	return err;
 }
 SYSCALL_DEFINE(306, sys_syncfs);
 

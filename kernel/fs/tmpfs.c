@@ -175,7 +175,7 @@ static long tmpfs_backing(struct pagecache *pc, uint64_t index, const void **src
 	return (long)n;
 }
 
-static const struct pagecache_ops tmpfs_pc_ops = {tmpfs_backing, charge_pages};
+static const struct pagecache_ops tmpfs_pc_ops = {tmpfs_backing, charge_pages, NULL};
 
 /* ---- inodes ---- */
 
@@ -244,7 +244,7 @@ static int tmpfs_setsize(struct inode *inode, uint64_t size)
  * the cache, poisoned: reading, writing or allocating it is EIO, as Linux's shmem says. */
 static int get_page(struct pagecache *pc, uint64_t index, unsigned flags, struct page **pg)
 {
-	int err = pagecache_get(pc, index, flags, pg);
+	int err = pagecache_get_io(pc, index, flags, pg);
 	return err == -EHWPOISON ? -EIO : err;
 }
 
@@ -296,7 +296,7 @@ void tmpfs_set_backing(struct inode *inode, const uint8_t *data, uint64_t len)
 
 /* ---- file data ---- */
 
-static long tmpfs_read(struct file *f, struct vfs_iter *it, uint64_t *pos)
+long tmpfs_file_read(struct file *f, struct vfs_iter *it, uint64_t *pos)
 {
 	struct pagecache *pc = &f->inode->pc;
 	long done = 0;
@@ -348,7 +348,7 @@ static long write_pages(struct inode *inode, struct vfs_iter *it, uint64_t *pos)
 	return done;
 }
 
-static long tmpfs_write(struct file *f, struct vfs_iter *it, uint64_t *pos)
+long tmpfs_file_write(struct file *f, struct vfs_iter *it, uint64_t *pos)
 {
 	struct inode *inode = f->inode;
 	long r = 0;
@@ -379,8 +379,8 @@ static int tmpfs_fsync(struct file *f)
 
 static const struct file_ops tmpfs_file_fops = {
     .open = tmpfs_open,
-    .read = tmpfs_read,
-    .write = tmpfs_write,
+    .read = tmpfs_file_read,
+    .write = tmpfs_file_write,
     .llseek = generic_llseek,
     .fsync = tmpfs_fsync,
     .mappable = true,

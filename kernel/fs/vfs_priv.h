@@ -51,6 +51,7 @@
 #define S_ISLNK(m) (((m) & S_IFMT) == S_IFLNK)
 #define S_ISCHR(m) (((m) & S_IFMT) == S_IFCHR)
 #define S_ISFIFO(m) (((m) & S_IFMT) == S_IFIFO)
+#define S_ISBLK(m) (((m) & S_IFMT) == S_IFBLK)
 
 #define O_ACCMODE 03
 #define O_RDONLY 00
@@ -172,6 +173,7 @@ struct inode {
 	void *node_priv;
 	struct pipe *pipe;    /* a FIFO's pipe, while open */
 	bool linkable;	      /* an O_TMPFILE file that linkat may give a name */
+	void *fs_priv;	      /* the file system's own (ext2: struct ext2_inode_info) */
 };
 
 /* A new inode of sb with one reference (the caller's), a fresh number and times of now.
@@ -249,6 +251,15 @@ struct fs_type {
 	void (*statfs)(struct super_block *sb, struct kstatfs *st);
 	/* Options as /proc/mounts shows them after "rw" ("size=...,mode=..."). */
 	void (*show_options)(struct super_block *sb, char *buf, size_t size);
+	/* A file system on a device: get_sb with the mount's source (a block device path).
+	 * Used instead of get_sb when set. 0 or -errno. ns_lock held; sleeps. */
+	int (*get_sb_dev)(struct fs_type *type, const char *dev, const char *data,
+			  struct super_block **out);
+	/* Write everything dirty out to the device and flush it (sync, syncfs; umount with
+	 * unmount set, which also marks the file system clean). 0 or an error writing the file
+	 * system's own structures (a file's data errors go to its open files, errseq). ns_lock
+	 * held; sleeps. NULL: nothing to write. */
+	int (*sync_fs)(struct super_block *sb, bool unmount);
 	bool single; /* one instance for every mount (procfs, sysfs, debugfs) */
 	struct super_block *the_sb;
 	struct fs_type *next;
@@ -258,7 +269,7 @@ struct super_block {
 	struct fs_type *type;
 	int32_t refs;	   /* mounts of it */
 	uint64_t magic;	   /* statfs f_type */
-	uint32_t dev;	   /* st_dev: an anonymous device number, as Linux gives tmpfs */
+	uint32_t dev;	   /* st_dev: the disk's number, or an anonymous one as Linux gives tmpfs */
 	struct dentry *root;
 	uint64_t next_ino;
 	void *fs_priv;
@@ -408,6 +419,7 @@ struct file {
 	struct inode *inode;
 	const struct file_ops *fop;
 	void *priv;
+	uint32_t wb_seq; /* the write-back errors this open file was told of (errseq) */
 };
 
 /* A new open file of path (referenced by the file now) with the inode's file ops, opened
@@ -519,6 +531,15 @@ void vfs_remove_name(struct inode *dir, struct dentry *victim);
 int tmpfs_mknod_at(struct dentry *dir, const char *name, unsigned mode, uint32_t rdev,
 		   const char *target, struct dentry **out);
 void tmpfs_set_backing(struct inode *inode, const uint8_t *data, uint64_t len);
+/* read and write of a regular file through its page cache (tmpfs's, also ext2's): bytes
+ * moved or -errno; a page on a device is read in first (pagecache_get_io). write takes
+ * inode->lock. */
+long tmpfs_file_read(struct file *f, struct vfs_iter *it, uint64_t *pos);
+long tmpfs_file_write(struct file *f, struct vfs_iter *it, uint64_t *pos);
+/* ext2 (ext2_super.c). */
+extern struct fs_type ext2_type;
+/* sync_fs of every mounted file system that has one (sync(2)); the first error. Sleeps. */
+int vfs_sync_all(void);
 /* Unpack the cpio archive into the root. */
 void initramfs_unpack(const void *base, size_t len);
 /* Character devices (chardev.c): the file ops of device rdev, or NULL. */
@@ -530,6 +551,10 @@ extern const struct file_ops tty_fops;
 void tty_init(void);
 /* Whether the console is session sid's controlling terminal; *pgrp: its foreground group. */
 bool tty_session_info(int sid, int *pgrp);
+/* Block device nodes (blkdev.c): the file ops of block device rdev (NULL: no such disk), and
+ * the disk behind rdev (NULL: none). Any context but #MC/NMI. */
+const struct file_ops *blkdev_fops_of(uint32_t rdev);
+struct blk_device *blkdev_of(uint32_t rdev);
 /* Pipes (pipe.c): a FIFO inode's open. */
 extern const struct file_ops fifo_fops;
 void pipe_init(void);

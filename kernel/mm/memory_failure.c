@@ -383,6 +383,9 @@ static int mf_user(struct mf_event *ev, struct page *pg)
 		clean_file = false; /* written meanwhile: now it is the only copy */
 	collect_init(&c);
 	int n = unmap_and_signal(ev, pg, clean_file, &c);
+	/* A dirty page of a file on a disk leaves its cache with EIO recorded for fsync, as
+	 * Linux's me_pagecache_dirty; the next access reads what the disk holds. */
+	bool lost = !clean_file && (fl & PG_FILE) && n >= 0 && pagecache_drop_lost(pg) == 0;
 	bool held = READ_ONCE(pg->refcount) > 1; /* by someone but us: a shared object's slot */
 	bool cached = (fl & PG_FILE) && READ_ONCE(pg->mapping); /* a dirty page stays, as shmem */
 	upage_put(pg);
@@ -390,6 +393,10 @@ static int mf_user(struct mf_event *ev, struct page *pg)
 		r = finish(ev, MF_FAILED, "mappings keep coming back");
 	else if (clean_file)
 		r = finish(ev, MF_RECOVERED, "clean file page dropped, re-read on next touch");
+	else if (lost)
+		r = finish(ev, MF_RECOVERED, "dirty file page dropped from its page cache: its data "
+					     "is lost, fsync reports EIO once per open file, reads "
+					     "give what the disk holds");
 	else if (cached)
 		r = finish(ev, MF_RECOVERED, "dirty file page kept in its page cache, poisoned: its "
 					     "reads and writes give EIO until it is truncated away");

@@ -63,6 +63,26 @@ static long backing(struct pagecache *pc, uint64_t index, void *entry, const voi
 	return pc->ops->backing(pc, index, src);
 }
 
+/* Put pg (filled) into the tree at index as a cache page, charged, with the cache's
+ * reference; dirty when its bytes are nobody else's. pc->lock held. 0, -ENOSPC, -ENOMEM (pg is
+ * then the caller's to free). */
+static int insert_page(struct pagecache *pc, uint64_t index, struct page *pg, bool dirty)
+{
+	int err = charge(pc, 1);
+	if (err)
+		return err;
+	if (page_tree_store(&pc->tree, index, pg)) {
+		charge(pc, -1);
+		return -ENOMEM;
+	}
+	pg->mapping = pc;
+	rmap_page_set_object(pg, &pc->obj, index);
+	__atomic_fetch_or(&pg->flags, PG_UPTODATE | (dirty ? PG_DIRTY : 0), __ATOMIC_RELEASE);
+	pc->nrpages++;
+	__atomic_fetch_add(&nr_cached, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
 /* Make the page at index (entry: what the tree holds there, NULL or a hole marker), with the
  * cache's reference only. pc->lock held. */
 static int make_page(struct pagecache *pc, uint64_t index, void *entry, struct page **out)
@@ -71,29 +91,18 @@ static int make_page(struct pagecache *pc, uint64_t index, void *entry, struct p
 	long n = backing(pc, index, entry, &src);
 	if (n < 0)
 		return (int)n;
-	int err = charge(pc, 1);
-	if (err)
-		return err;
 	struct page *pg = frame_alloc(0, PG_USER | PG_FILE);
-	if (!pg) {
-		charge(pc, -1);
+	if (!pg)
 		return -ENOMEM;
-	}
 	uint8_t *dst = page_to_virt(pg);
 	if (n)
 		memcpy(dst, src, (size_t)n);
 	memset(dst + n, 0, PAGE_SIZE - (size_t)n);
-	if (page_tree_store(&pc->tree, index, pg)) {
+	int err = insert_page(pc, index, pg, entry == PAGE_TREE_HOLE);
+	if (err) {
 		frame_free(pg, 0);
-		charge(pc, -1);
-		return -ENOMEM;
+		return err;
 	}
-	pg->mapping = pc;
-	rmap_page_set_object(pg, &pc->obj, index);
-	__atomic_fetch_or(&pg->flags, PG_UPTODATE | (entry == PAGE_TREE_HOLE ? PG_DIRTY : 0),
-			  __ATOMIC_RELEASE);
-	pc->nrpages++;
-	__atomic_fetch_add(&nr_cached, 1, __ATOMIC_RELAXED);
 	*out = pg;
 	return 0;
 }
@@ -120,6 +129,41 @@ int pagecache_get(struct pagecache *pc, uint64_t index, unsigned flags, struct p
 	spin_unlock(&pc->lock);
 	*out = pg;
 	return err;
+}
+
+int pagecache_fill(struct pagecache *pc, uint64_t index)
+{
+	struct page *pg = frame_alloc(0, PG_USER | PG_FILE);
+	if (!pg)
+		return -ENOMEM;
+	int err = pc->ops && pc->ops->read ? pc->ops->read(pc, index, pg) : -EIO;
+	bool kept = false;
+	if (!err) {
+		const void *src;
+		spin_lock(&pc->lock);
+		void *e = page_tree_lookup(&pc->tree, index);
+		/* Still missing and still on the device (no truncate or write came meanwhile)? */
+		if (!page_tree_is_page(e) && backing(pc, index, e, &src) == -EAGAIN)
+			kept = !(err = insert_page(pc, index, pg, false));
+		spin_unlock(&pc->lock);
+	}
+	if (!kept)
+		frame_free(pg, 0);
+	return err;
+}
+
+int pagecache_get_io(struct pagecache *pc, uint64_t index, unsigned flags, struct page **out)
+{
+	for (unsigned tries = 0;; tries++) {
+		int err = pagecache_get(pc, index, flags, out);
+		if (err != -EAGAIN)
+			return err;
+		if (tries == 16)
+			return -EIO; /* dropped again and again while it came in: give up */
+		err = pagecache_fill(pc, index);
+		if (err)
+			return err;
+	}
 }
 
 void pagecache_put(struct page *pg)
@@ -190,11 +234,16 @@ struct unmap_batch {
 	struct mm *mm[UNMAP_BATCH];
 	vaddr_t va[UNMAP_BATCH];
 	unsigned n;
+	unsigned skip; /* mappings the walk passes over (those already handled) */
 };
 
 static int collect_mapping(struct mm *mm, vaddr_t va, void *arg)
 {
 	struct unmap_batch *b = arg;
+	if (b->skip) {
+		b->skip--;
+		return 0;
+	}
 	if (mm_tryget(mm)) {
 		b->mm[b->n] = mm;
 		b->va[b->n++] = va;
@@ -212,12 +261,33 @@ static void unmap_everywhere(struct page *pg)
 	unsigned rounds = 0;
 	do {
 		b.n = 0;
+		b.skip = 0;
 		rmap_walk(pg, collect_mapping, &b);
 		for (unsigned i = 0; i < b.n; i++) {
 			vm_unmap_page(b.mm[i], b.va[i], pfn);
 			mm_put(b.mm[i]);
 		}
 	} while (b.n && rmap_count(pg) > 0 && ++rounds < UNMAP_ROUNDS);
+}
+
+/* Make every PTE that maps pg read-only, so the next write through a shared mapping faults
+ * and marks pg dirty again. Mappings are handled in batches found by successive walks, each
+ * passing over those already done. No lock held. */
+static void wrprotect_everywhere(struct page *pg)
+{
+	pfn_t pfn = page_to_pfn(pg);
+	struct unmap_batch b;
+	unsigned done = 0, rounds = 0;
+	do {
+		b.n = 0;
+		b.skip = done;
+		rmap_walk(pg, collect_mapping, &b);
+		for (unsigned i = 0; i < b.n; i++) {
+			vm_wrprotect_page(b.mm[i], b.va[i], pfn);
+			mm_put(b.mm[i]);
+		}
+		done += b.n;
+	} while (b.n == UNMAP_BATCH && ++rounds < UNMAP_ROUNDS);
 }
 
 /* Unmap each page of list from every address space and drop the cache's reference. No lock
@@ -390,5 +460,87 @@ int pagecache_replace(struct page *old, struct page *new)
 	old->mapping = NULL;
 	spin_unlock(&pc->lock);
 	upage_put(old);
+	return 0;
+}
+
+struct page *pagecache_next_dirty(struct pagecache *pc, uint64_t *index)
+{
+	struct page *found = NULL;
+	void *e;
+	spin_lock(&pc->lock);
+	while (!found && (e = page_tree_next(&pc->tree, index)) != NULL) {
+		uint32_t fl = page_tree_is_page(e) ? __atomic_load_n(&((struct page *)e)->flags,
+								   __ATOMIC_ACQUIRE)
+						   : 0;
+		if ((fl & PG_DIRTY) && !(fl & PG_HWPOISON))
+			found = e;
+		else if ((*index)++ == UINT64_MAX)
+			break;
+	}
+	if (found)
+		upage_get(found);
+	spin_unlock(&pc->lock);
+	return found;
+}
+
+bool pagecache_start_writeback(struct pagecache *pc, struct page *pg)
+{
+	spin_lock(&pc->lock);
+	bool ours = pg->mapping == pc && !page_poisoned(pg) &&
+		    (__atomic_fetch_and(&pg->flags, ~PG_DIRTY, __ATOMIC_ACQ_REL) & PG_DIRTY);
+	spin_unlock(&pc->lock);
+	if (ours && rmap_count(pg))
+		wrprotect_everywhere(pg);
+	return ours;
+}
+
+void pagecache_set_error(struct pagecache *pc, int err)
+{
+	spin_lock(&pc->lock);
+	pc->wb_err = err;
+	pc->wb_seq++;
+	pc->wb_seen = false;
+	spin_unlock(&pc->lock);
+}
+
+uint32_t pagecache_error_sample(struct pagecache *pc)
+{
+	spin_lock(&pc->lock);
+	uint32_t seq = pc->wb_seen ? pc->wb_seq : pc->wb_seq - (pc->wb_seq != 0);
+	spin_unlock(&pc->lock);
+	return seq;
+}
+
+int pagecache_error_check(struct pagecache *pc, uint32_t *since)
+{
+	int err = 0;
+	spin_lock(&pc->lock);
+	if (*since != pc->wb_seq) {
+		err = pc->wb_err;
+		*since = pc->wb_seq;
+		pc->wb_seen = true;
+	}
+	spin_unlock(&pc->lock);
+	return err;
+}
+
+int pagecache_drop_lost(struct page *pg)
+{
+	struct list_node list = LIST_HEAD_INIT(list);
+	struct pagecache *pc = lock_mapping(pg);
+	if (!pc)
+		return -ENOENT;
+	bool writeback = pc->ops && pc->ops->read;
+	if (writeback) {
+		take_page(pc, pg, false, &list);
+		pc->wb_err = -EIO;
+		pc->wb_seq++;
+		pc->wb_seen = false;
+	}
+	spin_unlock(&pc->lock);
+	if (!writeback)
+		return -EBUSY;
+	list_del(&pg->link);
+	upage_put(pg);
 	return 0;
 }

@@ -100,8 +100,8 @@ static int fault_file(struct mm *mm, struct vma *v, vaddr_t va, unsigned access)
 	uint64_t idx = vma_index(v, va);
 	struct page *pg, *copy;
 	int err = pagecache_get(v->file.pc, idx, PC_CREATE | PC_FAULT, &pg);
-	if (err)
-		return err == -ENOMEM || err == -EHWPOISON ? err : -ENXIO;
+	if (err) /* -EAGAIN: on the device; vm_fault reads it in without mm->lock */
+		return err == -ENOMEM || err == -EHWPOISON || err == -EAGAIN ? err : -ENXIO;
 	if ((access & FAULT_WRITE) && (v->flags & VM_SHARED))
 		pagecache_mark_dirty(pg);
 	if (!(access & FAULT_WRITE) || (v->flags & VM_SHARED))
@@ -248,7 +248,22 @@ static int fault_sleep(int ret, swp_entry_t e, int tries)
 	return tries < FAULT_RECLAIM_TRIES && swap_reclaim_wait() ? 0 : ret;
 }
 
-/* Page fault; see vm.h. Takes mm->lock. Process context. */
+/* The file page at va must come from the device first: a reference on the file of the VMA
+ * there (*vf) and the page's index, so the read can go on without mm->lock. mm->lock held.
+ * -EAGAIN (read it, then fault again), or -EFAULT when the VMA went. */
+static int hold_file_page(struct mm *mm, vaddr_t va, struct vm_file *vf, uint64_t *idx)
+{
+	struct vma *v = vma_tree_find(mm->vma_root, va);
+	if (!v || !(v->flags & VM_FILE) || !v->file.pc)
+		return -EFAULT;
+	*vf = v->file;
+	vf->ops->get(vf->file);
+	*idx = vma_index(v, va);
+	return -EAGAIN;
+}
+
+/* Page fault; see vm.h. Takes mm->lock, and drops it to read a page from swap or a file page
+ * from its device, or to reclaim (the fault is then tried again). Process context. */
 int vm_fault(struct mm *mm, vaddr_t va, unsigned access, bool user)
 {
 	int ret;
@@ -259,12 +274,27 @@ int vm_fault(struct mm *mm, vaddr_t va, unsigned access, bool user)
 	va = ALIGN_DOWN(va, PAGE_SIZE);
 	for (int tries = 0;; tries++) {
 		swp_entry_t e = 0;
+		struct vm_file vf;
+		uint64_t idx = 0;
+		bool file = false;
 
 		spin_lock(&mm->lock);
 		ret = vm_fault_locked(mm, va, access);
-		if (ret == -EAGAIN)
+		if (ret == -EAGAIN) { /* a page to read: from swap, or a file page from its device */
 			e = swap_entry_at(mm, va);
+			file = !e && hold_file_page(mm, va, &vf, &idx) == -EAGAIN;
+		}
 		spin_unlock(&mm->lock);
+		if (file) {
+			ret = pagecache_fill(vf.pc, idx);
+			vf.ops->put(vf.file);
+			if (!ret)
+				continue;
+			if (ret != -ENOMEM) {
+				ret = -ENXIO; /* a read error: SIGBUS, as Linux */
+				break;
+			}
+		}
 		if ((ret != -EAGAIN && ret != -ENOMEM) || (ret == -ENOMEM && !swap_active()))
 			break;
 		int again = fault_sleep(ret, e, tries);

@@ -23,6 +23,13 @@ int vm_futex_key(struct mm *mm, vaddr_t va, struct vm_futex_key *key)
 	spin_lock(&mm->lock);
 	if (!err)
 		err = vm_fault_locked(mm, page, FAULT_READ); /* still there, readable, not poisoned */
+	if (err == -EAGAIN) { /* out again, or a file page still on its disk: in, then look again */
+		spin_unlock(&mm->lock);
+		err = vm_fault(mm, page, FAULT_READ, false);
+		spin_lock(&mm->lock);
+		if (!err)
+			err = vm_fault_locked(mm, page, FAULT_READ);
+	}
 	struct vma *v = err ? NULL : vma_tree_find(mm->vma_root, va);
 	if (v && v->shm) {
 		key->object = v->shm;

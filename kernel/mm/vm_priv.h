@@ -140,7 +140,8 @@ static inline uint64_t vma_index(const struct vma *v, vaddr_t va)
 {
 	return v->pgoff + ((va - v->start) >> PAGE_SHIFT);
 }
-/* vm_fault with mm->lock held and va page-aligned. */
+/* vm_fault with mm->lock held and va page-aligned; -EAGAIN for a file page that must be read
+ * from its disk first (vm_fault does so with the lock dropped, then tries again). */
 int vm_fault_locked(struct mm *mm, vaddr_t va, unsigned access);
 
 /* ---- transparent huge pages (thp.c; mm->lock held unless said) ---- */

@@ -119,7 +119,7 @@ static int test_charge(struct pagecache *pc, long n)
 	return 0;
 }
 
-static const struct pagecache_ops test_ops = {test_backing, test_charge};
+static const struct pagecache_ops test_ops = {test_backing, test_charge, NULL};
 
 static void cache_setup(struct pagecache *pc, uint64_t size)
 {

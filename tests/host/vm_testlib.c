@@ -432,7 +432,7 @@ static long vtf_backing(struct pagecache *pc, uint64_t index, const void **src)
 	*src = (const uint8_t *)f->bytes + off;
 	return (long)(f->size - off < PAGE_SIZE ? f->size - off : PAGE_SIZE);
 }
-static const struct pagecache_ops vtf_pc_ops = {vtf_backing, NULL};
+static const struct pagecache_ops vtf_pc_ops = {vtf_backing, NULL, NULL};
 
 void vt_file_init(struct vt_file *f, const void *bytes, size_t size, unsigned mode)
 {

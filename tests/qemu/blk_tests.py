@@ -5,7 +5,7 @@ sector 12345 fail with EIO) and snapshot=on, so no row changes the file. The in-
 `blk` (tests/ktest/blk_test.c) runs against every disk the row attaches.
 """
 
-from driver import BUILD, ROOT, Ktap, Ready, Test
+from driver import BUILD, ROOT, Ktap, Ready, Test, UserPrograms
 
 DISK = BUILD / "disk-pattern.img"
 BLKDEBUG = ROOT / "tests" / "blkdebug.conf"
@@ -56,4 +56,16 @@ BLK_TESTS = [
          Ktap(also=(r"blk: vda: 16384 sectors", r"blk: nvme0n1: 16384 sectors",
                     r"nvme: nvme0n1 at 00:0\d\.0, 512-byte blocks, 32-entry I/O queue, MSI-X")),
          extra=("-machine", "q35") + virtio_disk() + nvme_disk(), ktest=True),
+]
+
+
+def blkdev_row(name, smp, node, disk):
+    """user/blkdev.c on a block device node (/dev/vda or /dev/nvme0n1) over the pattern image."""
+    return Test(name, "direct", smp, "run=blkdev:" + node, UserPrograms({"blkdev": 0}, 60),
+                extra=disk)
+
+
+BLK_TESTS += [
+    blkdev_row("blk-dev-virtio-smp1", 1, "/dev/vda", virtio_disk()),
+    blkdev_row("blk-dev-nvme-smp2", 2, "/dev/nvme0n1", nvme_disk()),
 ]

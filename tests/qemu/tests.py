@@ -160,6 +160,9 @@ TESTS += THP_TESTS
 from einj_tests import EINJ_TESTS  # noqa: E402  (EINJ: the poison emulator, firmware tables)
 TESTS += EINJ_TESTS
 
+from ext2_tests import EXT2_TESTS  # noqa: E402  (ext2 on a disk image, e2fsck after each row)
+TESTS += EXT2_TESTS
+
 # The injection campaign's fixed-seed run (tests/campaign/, docs/campaign.md): one ordinary
 # boot of injections into a running workload, and one fatal injection in a boot of its own.
 import sys  # noqa: E402
