@@ -22,12 +22,13 @@
 #define PG_UPTODATE BIT(12) /* page cache: holds the file's bytes */
 #define PG_MOVING BIT(13)   /* with PG_USER: soft offline is copying it; no PTE may give write
 			       access to it until every mapping points at the copy (vm_pte_prot) */
+#define PG_HUGETLB BIT(14)  /* with PG_USER: a frame of a hugetlb run (kernel/mm/hugetlb.c) */
 #define PG_HWPOISON BIT(16) /* memory error: never handed out again */
 #define PG_SWPOISON BIT(17) /* the poison was injected by software (may be unpoisoned) */
 #define PG_TRAP BIT(18)     /* the poison emulator armed a line in it: every mapping traps */
 
 /* The owner's state bits: cleared when the frame is freed. */
-#define PG_OWNER_STATE (PG_DIRTY | PG_UPTODATE)
+#define PG_OWNER_STATE (PG_DIRTY | PG_UPTODATE | PG_HUGETLB)
 
 #define PG_KIND_MASK (PG_KERNEL | PG_PGTABLE | PG_USER | PG_SLAB | PG_KSTACK | PG_FILE)
 /* Every bit that says who owns a frame; the poison bits ride along untouched. */

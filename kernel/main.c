@@ -6,6 +6,7 @@
 #include "boot_info.h"
 #include "einj.h"
 #include "frame.h"
+#include "hugetlb.h"
 #include "initrd.h"
 #include "pci.h"
 #include "blk.h"
@@ -103,6 +104,7 @@ void kernel_main(void)
 	memory_failure_init();
 	mce_cec_init(boot_info.cmdline);
 	thp_init();
+	hugetlb_init();
 	frame_kpageflags_init();
 	einj_init();
 	frame_audit_init();

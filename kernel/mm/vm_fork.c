@@ -44,6 +44,7 @@ static int fork_vma(struct mm *parent, struct mm *child, const struct vma *v,
 		return -ENOMEM;
 	*n = *v;
 	n->mm = child;
+	n->huge_resv = 0; /* a child owns no hugetlb reservation, as on Linux */
 	if (rmap_vma_fork(n, v)) {
 		kfree(n);
 		return -ENOMEM;
