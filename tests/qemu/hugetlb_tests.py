@@ -17,26 +17,15 @@ while it runs in user mode. Every case at 1 and 2 CPUs.
 """
 
 from driver import Script, Test
-from mf_hmp_tests import _inject
 from mf_tests import _program_exits_0
+from thp_tests import hmp_victim
 
 READY = r"hugetlb_mf: poison it from the QEMU monitor with: (mce -b 0 1 (\S+) (\S+) (\S+) (\S+))"
 WAIT_S = 60   # user/hugetlb_mf.c WAIT_S
 
 
 def _hmp(mcg_status=None, in_user=False):
-    def fn(m):
-        cmd, addr, err = _inject(m, mcg_status, None, in_user, ready=READY)
-        if err:
-            return False, err
-        ok, why = _program_exits_0("hugetlb_mf", WAIT_S + 30)(m)
-        if not ok:
-            return False, "%s after %r" % (why, cmd)
-        line = r"memory_failure: pfn %#x: .*hugetlb page: recovered" % (addr >> 12)
-        if not m.wait_for(line, 10):
-            return False, "the frame was not recovered after %r" % cmd
-        return True, cmd
-    return fn
+    return hmp_victim("hugetlb_mf", READY, "hugetlb", WAIT_S, mcg_status, in_user)
 
 
 def _victim(name, smp, run):
