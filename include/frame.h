@@ -25,12 +25,13 @@
 #define PG_SWAPCACHE BIT(14) /* with PG_USER: a private anonymous page in the swap cache; its slot
 				in ->swap (include/swap.h) */
 #define PG_SWAPIO BIT(15)    /* swap cache: a read or write of it is in flight; nobody maps it */
+#define PG_HUGETLB BIT(19)  /* with PG_USER: a frame of a hugetlb run (kernel/mm/hugetlb.c) */
 #define PG_HWPOISON BIT(16) /* memory error: never handed out again */
 #define PG_SWPOISON BIT(17) /* the poison was injected by software (may be unpoisoned) */
 #define PG_TRAP BIT(18)     /* the poison emulator armed a line in it: every mapping traps */
 
 /* The owner's state bits: cleared when the frame is freed. */
-#define PG_OWNER_STATE (PG_DIRTY | PG_UPTODATE | PG_SWAPCACHE | PG_SWAPIO)
+#define PG_OWNER_STATE (PG_DIRTY | PG_UPTODATE | PG_SWAPCACHE | PG_SWAPIO | PG_HUGETLB)
 
 #define PG_KIND_MASK (PG_KERNEL | PG_PGTABLE | PG_USER | PG_SLAB | PG_KSTACK | PG_FILE)
 /* Every bit that says who owns a frame; the poison bits ride along untouched. */

@@ -35,6 +35,10 @@
 #define MAP_STACK 0x20000
 #define MAP_HUGETLB 0x40000
 #define MAP_FIXED_NOREPLACE 0x100000
+/* With MAP_HUGETLB: log2 of the page size in bits 26..31 (MAP_HUGE_2MB = 21 << 26), 0 for the
+ * default. */
+#define MAP_HUGE_SHIFT 26
+#define MAP_HUGE_MASK 0x3fu
 
 /* VMA flags (struct vma.flags). */
 #define VM_SHARED 0x01	  /* MAP_SHARED: writes are seen by every mapper */
@@ -47,11 +51,12 @@
 #define VM_HUGEPAGE 0x80   /* MADV_HUGEPAGE: huge pages even when enabled is "madvise" */
 #define VM_NOHUGEPAGE 0x100 /* MADV_NOHUGEPAGE: never huge pages */
 #define VM_MAYWRITE 0x200  /* PROT_WRITE may be given (not a shared mapping of a read-only fd) */
-#define VM_DONTCOPY 0x400  /* MADV_DONTFORK: fork leaves it out of the child */
-#define VM_WIPEONFORK 0x800 /* MADV_WIPEONFORK: the child gets it empty (zero-filled) */
-#define VM_DONTDUMP 0x1000 /* MADV_DONTDUMP (a core dump would leave it out) */
-#define VM_RAND_READ 0x2000 /* MADV_RANDOM (a read-ahead hint) */
-#define VM_SEQ_READ 0x4000  /* MADV_SEQUENTIAL (a read-ahead hint) */
+#define VM_HUGETLB 0x400   /* hugetlb pages: MAP_HUGETLB or a hugetlbfs file (kernel/mm/hugetlb_map.c) */
+#define VM_DONTCOPY 0x800  /* MADV_DONTFORK: fork leaves it out of the child */
+#define VM_WIPEONFORK 0x1000 /* MADV_WIPEONFORK: the child gets it empty (zero-filled) */
+#define VM_DONTDUMP 0x2000 /* MADV_DONTDUMP (a core dump would leave it out) */
+#define VM_RAND_READ 0x4000 /* MADV_RANDOM (a read-ahead hint) */
+#define VM_SEQ_READ 0x8000  /* MADV_SEQUENTIAL (a read-ahead hint) */
 
 /* madvise advice values (Linux's ABI). */
 #define MADV_NORMAL 0
@@ -91,6 +96,7 @@ struct vm_shm; /* shared anonymous object (kernel/mm/vm_priv.h) */
 struct page;
 struct anon_vma;     /* kernel/mm/rmap_priv.h */
 struct rmap_object;  /* include/rmap.h */
+struct hugetlb_obj;  /* include/hugetlb.h */
 
 /* How a mapping reaches the file behind it (kernel/fs provides these; mm sees the file as an
  * opaque pointer). get/put keep the open file alive while a VMA maps it; put may run under
@@ -116,6 +122,7 @@ struct vm_file {
 	void *file;
 	const struct vm_file_ops *ops;
 	unsigned mode; /* VM_FILE_* */
+	struct hugetlb_obj *huge; /* a hugetlbfs file: its pages (pc is NULL then) */
 };
 
 struct vma {
@@ -130,6 +137,11 @@ struct vma {
 	uint64_t pgoff;
 	struct vm_file file; /* VM_FILE: the file (a reference held while mapped) */
 	struct vm_shm *shm; /* VM_SHARED|VM_ANON: the object that holds the frames */
+	/* VM_HUGETLB: the object whose runs a shared mapping maps, or the file a private one
+	 * copies from (NULL for private anonymous memory); and the huge pages a private mapping
+	 * has reserved and not faulted in yet (include/hugetlb.h). */
+	struct hugetlb_obj *huge;
+	uint64_t huge_resv;
 	/* Reverse map (include/rmap.h): the anon_vma that new private pages are anchored in, the
 	 * chain entries linking this VMA to it and to its ancestors, and the object it maps (the
 	 * shared object's, or the file's page cache's). */
@@ -172,6 +184,7 @@ struct vm_page_info {
 	pfn_t pfn;
 	unsigned prot; /* PTE protection when present (write may be off for a COW page) */
 	uint64_t swap; /* VM_PAGE_SWAP: the swap entry */
+	bool huge;     /* POISON: part of a hugetlb page lost whole (vm.memory_failure_hugetlb_whole) */
 };
 
 /* A new empty address space with refcount 1, or NULL when out of memory. Process context. */
@@ -319,6 +332,11 @@ int vm_settle_page(struct mm *mm, vaddr_t va, pfn_t pfn, int held);
  * has copied the contents and anchored new where old is (rmap_page_copy_anchor).
  * 0, -ENOENT, -ENOMEM. Takes mm->lock. */
 int vm_replace_page(struct mm *mm, vaddr_t va, pfn_t old_pfn, struct page *new);
+/* vm.memory_failure_hugetlb_whole (Linux's behaviour): replace every PTE of mm that maps a
+ * frame of the 2 MiB hugetlb page holding pfn, around va, by a poison marker for pfn marked
+ * HUGE, splitting its huge entry first (which needs no memory). 0, or -ENOENT when va maps
+ * none of it. Takes mm->lock. */
+int vm_poison_huge(struct mm *mm, vaddr_t va, pfn_t pfn);
 /* Register /sys/kernel/debug/mcrk/vm_check (kernel/mm/vm_check.c). Boot, once. */
 void vm_check_init(void);
 /* Check every address space against the reverse map and the frames with every other CPU

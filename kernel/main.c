@@ -6,6 +6,7 @@
 #include "boot_info.h"
 #include "einj.h"
 #include "frame.h"
+#include "hugetlb.h"
 #include "initrd.h"
 #include "pci.h"
 #include "blk.h"
@@ -105,6 +106,7 @@ void kernel_main(void)
 	memory_failure_init();
 	mce_cec_init(boot_info.cmdline);
 	thp_init();
+	hugetlb_init();
 	frame_kpageflags_init();
 	swap_init();
 	einj_init();

@@ -10,6 +10,7 @@
 #include "kmalloc.h"
 #include "kstring.h"
 #include "printk.h"
+#include "hugetlb.h"
 #include "vfs_priv.h"
 
 #define DHASH_BITS 10
@@ -68,8 +69,11 @@ void inode_put(struct inode *inode)
 
 uint64_t inode_size(const struct inode *inode)
 {
+	struct hugetlb_obj *huge = hugetlbfs_obj(inode);
 	if (S_ISLNK(inode->mode))
 		return strlen(inode->symlink);
+	if (huge) /* a writable mapping can extend it (kernel/mm/hugetlb_map.c) */
+		return hugetlb_obj_slots(huge) * HUGETLB_SIZE;
 	return READ_ONCE(inode->pc.size);
 }
 

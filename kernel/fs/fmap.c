@@ -70,13 +70,16 @@ int vfs_file_vm(struct file *f, bool exe, struct vm_file *out)
 {
 	if (!f->fop || !f->fop->mappable)
 		return -ENODEV;
+	if (exe && hugetlbfs_obj(f->inode))
+		return -EACCES; /* a program runs from the page cache, which hugetlbfs has none of */
 	if (exe) {
 		int err = deny_write(f->inode);
 		if (err)
 			return err;
 	}
 	vmf_get(f);
-	out->pc = &f->inode->pc;
+	out->huge = hugetlbfs_obj(f->inode);
+	out->pc = out->huge ? NULL : &f->inode->pc;
 	out->file = f;
 	out->ops = exe ? &exe_vm_ops : &file_vm_ops;
 	out->mode = (f->fmode & FMODE_READ ? VM_FILE_READ : 0) |
@@ -98,7 +101,8 @@ int vfs_mmap_file(int fd, struct vm_file *out)
 		vmf_get(f);
 		*out = (struct vm_file){NULL, f, &file_vm_ops,
 					(f->fmode & FMODE_READ ? VM_FILE_READ : 0) |
-					    (f->fmode & FMODE_WRITE ? VM_FILE_WRITE : 0)};
+					    (f->fmode & FMODE_WRITE ? VM_FILE_WRITE : 0),
+					NULL};
 		err = 0;
 	}
 	fput(f);

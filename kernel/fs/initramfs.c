@@ -167,6 +167,7 @@ void vfs_init(const void *initrd, size_t len)
 	struct super_block *root;
 	register_filesystem(&tmpfs_type);
 	register_filesystem(&ext2_type);
+	register_filesystem(&hugetlbfs_type);
 	nodefs_init();
 	pipe_init();
 	if (vfs_get_sb(&tmpfs_type, "mode=755", &root) || vfs_attach(root, NULL, 0, "rootfs")) {

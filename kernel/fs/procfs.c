@@ -5,6 +5,7 @@
  * directories. */
 #include "frame.h"
 #include "kerrno.h"
+#include "hugetlb.h"
 #include "kmalloc.h"
 #include "kstring.h"
 #include "pagecache.h"
@@ -41,7 +42,7 @@ static void take_census(struct frame_census *c)
 			continue;
 		c->kstack += !!(fl & PG_KSTACK);
 		c->pgtable += !!(fl & PG_PGTABLE);
-		c->user += (fl & (PG_USER | PG_FILE)) == PG_USER;
+		c->user += (fl & (PG_USER | PG_FILE | PG_HUGETLB)) == PG_USER;
 		if (fl & PG_SLAB) {
 			c->slab++;
 			c->slab_objects += pg->slab_inuse;
@@ -52,7 +53,10 @@ static void take_census(struct frame_census *c)
 /* Linux's fields and names, plus one of MCRK's own: SlabObjects, the number of live kmalloc
  * objects. Slab frames are object space that kmalloc fills in allocation order, so how many
  * frames hold a given set of objects depends on history; a leak check compares
- * MemFree + Slab and SlabObjects (see docs/tasks.md). */
+ * MemFree + Slab and SlabObjects (see docs/tasks.md). And HugePages_Lost: the huge pages the
+ * hugetlb pool lost to memory errors (include/hugetlb.h). Pool frames are not AnonPages. */
+#define MEMINFO_MAX 2048
+
 static int gen_meminfo(void *priv, char **out, size_t *len)
 {
 	(void)priv;
@@ -62,11 +66,13 @@ static int gen_meminfo(void *priv, char **out, size_t *len)
 	frame_get_stats(&st);
 	swap_get_stats(&sw);
 	take_census(&c);
-	char *b = kmalloc(1024);
+	struct hugetlb_stats h;
+	hugetlb_get_stats(&h);
+	char *b = kmalloc(MEMINFO_MAX);
 	if (!b)
 		return -ENOMEM;
 	uint64_t kb = PAGE_SIZE / 1024;
-	*len = (size_t)ksnprintf(b, 1024,
+	*len = (size_t)ksnprintf(b, MEMINFO_MAX,
 				 "MemTotal:       %8lu kB\n"
 				 "MemFree:        %8lu kB\n"
 				 "MemAvailable:   %8lu kB\n"
@@ -85,6 +91,16 @@ static int gen_meminfo(void *priv, char **out, size_t *len)
 				 c.kstack * kb, c.pgtable * kb, st.poisoned * kb,
 				 pagecache_nr_pages() * kb, sw.cached * kb, sw.total * kb, sw.free * kb,
 				 thp_anon_bytes() / 1024, c.slab_objects);
+	*len += (size_t)ksnprintf(b + *len, MEMINFO_MAX - *len,
+				  "HugePages_Total:   %5lu\n"
+				  "HugePages_Free:    %5lu\n"
+				  "HugePages_Rsvd:    %5lu\n"
+				  "HugePages_Surp:    %5lu\n"
+				  "HugePages_Lost:    %5lu\n"
+				  "Hugepagesize:   %8lu kB\n"
+				  "Hugetlb:        %8lu kB\n",
+				  h.total, h.free, h.resv, h.surplus, h.lost, HUGETLB_SIZE / 1024,
+				  h.total * (HUGETLB_SIZE / 1024));
 	*out = b;
 	return 0;
 }

@@ -43,8 +43,8 @@ static uint64_t ram_pages(void)
 	return st.usable;
 }
 
-/* Linux's memparse: a number (C base) and an optional K/M/G/T/P/E suffix; *rest after it. */
-static int memparse(const char *s, uint64_t *out, const char **rest)
+/* Linux's memparse: a number (C base) and an optional K/M/G/T/P/E suffix; see vfs_priv.h. */
+int vfs_memparse(const char *s, uint64_t *out, const char **rest)
 {
 	char num[24];
 	size_t n = 0;
@@ -66,12 +66,13 @@ static int memparse(const char *s, uint64_t *out, const char **rest)
 }
 
 /* One "key=value" option of a mount or remount. */
-static int parse_one(struct tmpfs_opts *o, const char *key, const char *val)
+static int parse_one(void *arg, const char *key, const char *val)
 {
+	struct tmpfs_opts *o = arg;
 	uint64_t v;
 	const char *rest = "";
 	if (!strcmp(key, "size") || !strcmp(key, "nr_blocks")) {
-		if (!val || memparse(val, &v, &rest))
+		if (!val || vfs_memparse(val, &v, &rest))
 			return -EINVAL;
 		if (!strcmp(key, "size")) {
 			if (*rest == '%') {
@@ -83,7 +84,7 @@ static int parse_one(struct tmpfs_opts *o, const char *key, const char *val)
 		o->pages = v;
 		o->has_pages = true;
 	} else if (!strcmp(key, "nr_inodes")) {
-		if (!val || memparse(val, &v, &rest))
+		if (!val || vfs_memparse(val, &v, &rest))
 			return -EINVAL;
 		o->inodes = v;
 		o->has_inodes = true;
@@ -102,7 +103,9 @@ static int parse_one(struct tmpfs_opts *o, const char *key, const char *val)
 	return *rest ? -EINVAL : 0;
 }
 
-static int parse_opts(const char *data, struct tmpfs_opts *o)
+/* Split mount options at commas and call one on each key (value or NULL); see vfs_priv.h. */
+int vfs_parse_opts(const char *data, int (*one)(void *arg, const char *key, const char *val),
+		   void *arg)
 {
 	char buf[256];
 	if (!data)
@@ -119,11 +122,16 @@ static int parse_opts(const char *data, struct tmpfs_opts *o)
 		char *eq = strchr(p, '=');
 		if (eq)
 			*eq++ = 0;
-		int err = parse_one(o, p, eq);
+		int err = one(arg, p, eq);
 		if (err)
 			return err;
 	}
 	return 0;
+}
+
+static int parse_opts(const char *data, struct tmpfs_opts *o)
+{
+	return vfs_parse_opts(data, parse_one, o);
 }
 
 /* ---- accounting ---- */

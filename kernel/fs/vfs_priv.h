@@ -298,6 +298,16 @@ struct mount {
 };
 
 void register_filesystem(struct fs_type *t);
+/* The hugetlb object of a hugetlbfs regular file, NULL for any other inode (hugetlbfs.c). */
+struct hugetlb_obj *hugetlbfs_obj(const struct inode *inode);
+/* Mount options (kernel/fs/tmpfs.c): split data (NULL: none) at commas and call one(arg, key,
+ * value or NULL) for each non-empty one; 0, the first error one returns, or -EINVAL when data
+ * is too long. */
+int vfs_parse_opts(const char *data, int (*one)(void *arg, const char *key, const char *val),
+		   void *arg);
+/* Linux's memparse: a number (C base) with an optional K/M/G/T/P/E suffix into *out, *rest
+ * after it. 0 or -EINVAL. */
+int vfs_memparse(const char *s, uint64_t *out, const char **rest);
 /* An instance of type with options data (or the single one), with a reference. */
 int vfs_get_sb(struct fs_type *t, const char *data, struct super_block **out);
 /* Mount sb at (the directory) mp, or as the root when mp is NULL. 0 or -errno. */
@@ -521,6 +531,7 @@ int poll_table_sleep(struct poll_table *pt, uint64_t deadline_ns);
 extern const struct file_ops dir_fops;
 /* tmpfs (tmpfs.c): the root's type, and making the root from the initrd. */
 extern struct fs_type tmpfs_type;
+extern struct fs_type hugetlbfs_type; /* hugetlbfs.c */
 /* Make name in the tmpfs directory dir (boot: the initrd, /dev): 0 with *out (when out) the
  * new dentry, referenced; -EEXIST with *out the one already there; -ENOSPC, -ENOMEM. */
 /* /proc/mounts' text (one mount namespace: the same in /proc/PID/mounts). */

@@ -10,7 +10,8 @@
  * What each advice does here:
  *   NORMAL, RANDOM, SEQUENTIAL   the read-ahead hint flags (kept; nothing reads ahead)
  *   WILLNEED                     0, as Linux with swap (a hint; the pages come on fault)
- *   DONTNEED, DONTNEED_LOCKED    drop the pages (not VM_LOCKED ones, except _LOCKED)
+ *   DONTNEED, DONTNEED_LOCKED    drop the pages (not VM_LOCKED ones, except _LOCKED; hugetlb:
+ *                                from a 2 MiB-aligned start, whole huge pages)
  *   FREE                         private anonymous only: dropped now (Linux may drop them
  *                                at any time until written; now is one of those times)
  *   REMOVE                       shared writable file mappings: punch the file's range
@@ -18,8 +19,8 @@
  *   WIPEONFORK/KEEPONFORK        private anonymous only: the child gets zero-filled memory
  *   DONTDUMP/DODUMP              the flag (there are no core dumps yet)
  *   HUGEPAGE/NOHUGEPAGE          transparent huge pages allowed / never (kernel/mm/thp.c)
- *   COLD                         not on VM_LOCKED; a hint the reclaim clock does not keep
- *   PAGEOUT                      not on VM_LOCKED; the pages go to swap now, if it is on
+ *   COLD                         not on VM_LOCKED or hugetlb; a hint the reclaim clock does not keep
+ *   PAGEOUT                      not on VM_LOCKED or hugetlb; the pages go to swap now, if it is on
  *                                (swap_pageout); a locked VMA stops it before any is written
  *   POPULATE_READ/WRITE          fault every page in: -ENOMEM at a hole, -EINVAL where the
  *                                VMA forbids the access, -EFAULT past the end of a file,
@@ -27,6 +28,7 @@
  * Not offered, -EINVAL as on a Linux built without them: MERGEABLE/UNMERGEABLE (no KSM),
  * COLLAPSE (no khugepaged). */
 #include "kerrno.h"
+#include "hugetlb.h"
 #include "memory_failure.h"
 #include "swap.h"
 #include "vm.h"
@@ -59,7 +61,11 @@ static int walk_vmas(struct mm *mm, vaddr_t start, vaddr_t end, madv_visit visit
 	return err ? err : unmapped;
 }
 
-static bool private_anon(const struct vma *v) { return !(v->flags & (VM_FILE | VM_SHARED)); }
+/* Linux's vma_is_anonymous for a private mapping: no file behind it (hugetlb pages have one). */
+static bool private_anon(const struct vma *v)
+{
+	return !(v->flags & (VM_FILE | VM_SHARED | VM_HUGETLB));
+}
 
 /* The flags advice gives v, or -EINVAL where Linux refuses it for this kind of VMA. */
 static long advised_flags(const struct vma *v, int advice)
@@ -98,8 +104,9 @@ static int change_flags(struct mm *mm, struct vma *v, vaddr_t start, vaddr_t end
 	long want = advised_flags(v, advice);
 	if (want < 0 || (unsigned)want == v->flags)
 		return want < 0 ? (int)want : 0;
-	if (vm_split_range_locked(mm, start, end))
-		return -EAGAIN; /* Linux's answer when a split finds no memory */
+	int err = vm_split_range_locked(mm, start, end);
+	if (err) /* -EINVAL: a hugetlb VMA cut off a 2 MiB boundary */
+		return err == -ENOMEM ? -EAGAIN : err; /* Linux's answer when a split finds no memory */
 	vma_tree_find(mm->vma_root, start)->flags = (unsigned)want;
 	vm_merge_range_locked(mm, start, end);
 	return 0;
@@ -111,6 +118,11 @@ static int drop_pages(struct mm *mm, struct vma *v, vaddr_t start, vaddr_t end, 
 		return -EINVAL;
 	if (advice != MADV_DONTNEED_LOCKED && (v->flags & VM_LOCKED))
 		return -EINVAL; /* locked memory stays, as on Linux */
+	if (v->flags & VM_HUGETLB) { /* Linux: from an aligned start, whole huge pages */
+		if (!IS_ALIGNED(start, HUGETLB_SIZE))
+			return -EINVAL;
+		end = MIN(ALIGN_UP(end, HUGETLB_SIZE), v->end);
+	}
 	vm_zap_range_locked(mm, start, end);
 	return 0;
 }
@@ -118,7 +130,7 @@ static int drop_pages(struct mm *mm, struct vma *v, vaddr_t start, vaddr_t end, 
 /* COLD and PAGEOUT: Linux's can_madv_lru_vma (vm_madvise pages out afterwards). */
 static int lru_hint(struct mm *mm, struct vma *v, vaddr_t start, vaddr_t end, int advice)
 {
-	return (v->flags & VM_LOCKED) ? -EINVAL : 0;
+	return (v->flags & (VM_LOCKED | VM_HUGETLB)) ? -EINVAL : 0;
 }
 
 static int no_op(struct mm *mm, struct vma *v, vaddr_t start, vaddr_t end, int advice)

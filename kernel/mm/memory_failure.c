@@ -16,6 +16,7 @@
 #include "arch/mmu.h"
 #include "boot_info.h"
 #include "frame.h"
+#include "hugetlb.h"
 #include "kerrno.h"
 #include "kmalloc.h"
 #include "kstring.h"
@@ -71,7 +72,7 @@ static void leave_direct_map(const struct mf_event *ev)
 			ev->pfn, err);
 }
 
-static int finish(struct mf_event *ev, enum mf_result r, const char *why)
+int mf_finish(struct mf_event *ev, enum mf_result r, const char *why)
 {
 	if ((r == MF_RECOVERED || r == MF_DELAYED) && !(ev->flags & MF_SOFTWARE))
 		leave_direct_map(ev);
@@ -214,7 +215,8 @@ struct hwpoison_tell {
 	struct task *const *v;
 	unsigned n;
 	struct task *consumer; /* gets BUS_MCEERR_AR; the others BUS_MCEERR_AO */
-	vaddr_t va;
+	vaddr_t va;	       /* si_addr */
+	unsigned lsb;	       /* si_addr_lsb */
 };
 
 /* vm_poison_tell's tell: the signals themselves (with the address space's lock held). */
@@ -223,7 +225,7 @@ static void send_hwpoison(void *arg)
 	const struct hwpoison_tell *h = arg;
 	for (unsigned i = 0; i < h->n; i++) {
 		bool ar = h->v[i] == h->consumer;
-		sig_send_hwpoison(h->v[i], ar ? BUS_MCEERR_AR : BUS_MCEERR_AO, h->va, MF_LSB);
+		sig_send_hwpoison(h->v[i], ar ? BUS_MCEERR_AR : BUS_MCEERR_AO, h->va, h->lsb);
 		if (ar)
 			MF_COUNT(signalled_ar);
 		else
@@ -235,7 +237,8 @@ static void send_hwpoison(void *arg)
  * and note in m what it was told. Once per page: a task that met the page between the
  * unmapping and now was told by that touch (BUS_MCEERR_AR), or has dropped the page since;
  * the consumer of action-required poison is answered in any case. */
-static void signal_mapper(struct mf_event *ev, struct mf_mapper *m, struct task *consumer)
+void mf_signal_mapper(struct mf_event *ev, struct mf_mapper *m, struct task *consumer,
+		      vaddr_t addr, unsigned lsb)
 {
 	struct kill_pick k = {(ev->flags & MF_ACTION_REQUIRED) ? consumer : NULL};
 	struct task *v[MF_PROCESSES_MAX];
@@ -245,7 +248,7 @@ static void signal_mapper(struct mf_event *ev, struct mf_mapper *m, struct task 
 	for (unsigned i = 0; i < n; i++)
 		ar |= v[i] == k.consumer;
 	if (n) {
-		struct hwpoison_tell h = {v, n, k.consumer, m->va};
+		struct hwpoison_tell h = {v, n, k.consumer, addr, lsb};
 		bool untold = vm_poison_tell(m->mm, m->va, ev->pfn, ar, send_hwpoison, &h);
 		m->fate = ar ? MF_FATE_AR : untold ? MF_FATE_AO : MF_FATE_TOLD;
 	}
@@ -340,7 +343,7 @@ static void unmap_batch(struct collect *c, unsigned from, void *arg)
 	mf_step(ev); /* the unmapping's */
 	for (unsigned i = from; i < c->n && !a->drop_clean; i++)
 		if (c->v[i].fate == 0)
-			signal_mapper(ev, &c->v[i], a->consumer);
+			mf_signal_mapper(ev, &c->v[i], a->consumer, c->v[i].va, MF_LSB);
 }
 
 /* Unmap pfn from every address space, marking each PTE (poison) or clearing it (clean file
@@ -365,18 +368,18 @@ static int mf_free(struct mf_event *ev, struct page *pg)
 	(void)pg;
 	int err = frame_isolate_free(ev->pfn);
 	if (err == 0)
-		return finish(ev, MF_RECOVERED, "taken out of the free lists for good");
+		return mf_finish(ev, MF_RECOVERED, "taken out of the free lists for good");
 	return err; /* -EBUSY: allocated meanwhile; the caller looks again */
 }
 
-static int mf_user(struct mf_event *ev, struct page *pg)
+int mf_user(struct mf_event *ev, struct page *pg)
 {
 	uint32_t fl = __atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE);
 	bool clean_file = (fl & (PG_FILE | PG_DIRTY)) == PG_FILE;
 	struct collect c;
 	int r;
 	if (!upage_tryget(pg)) /* its last reference went meanwhile: freed into quarantine */
-		return finish(ev, MF_RECOVERED, "unmapped; the frame never returns to the allocator");
+		return mf_finish(ev, MF_RECOVERED, "unmapped; the frame never returns to the allocator");
 	/* A clean page leaves its page cache first, so that a fault racing with the unmapping
 	 * reads the bytes again into a new frame instead of mapping this one. */
 	if (clean_file && pagecache_drop_clean(pg) == -EBUSY)
@@ -390,20 +393,20 @@ static int mf_user(struct mf_event *ev, struct page *pg)
 	bool cached = (fl & PG_FILE) && READ_ONCE(pg->mapping); /* a dirty page stays, as shmem */
 	upage_put(pg);
 	if (n < 0)
-		r = finish(ev, MF_FAILED, "mappings keep coming back");
+		r = mf_finish(ev, MF_FAILED, "mappings keep coming back");
 	else if (clean_file)
-		r = finish(ev, MF_RECOVERED, "clean file page dropped, re-read on next touch");
+		r = mf_finish(ev, MF_RECOVERED, "clean file page dropped, re-read on next touch");
 	else if (lost)
-		r = finish(ev, MF_RECOVERED, "dirty file page dropped from its page cache: its data "
+		r = mf_finish(ev, MF_RECOVERED, "dirty file page dropped from its page cache: its data "
 					     "is lost, fsync reports EIO once per open file, reads "
 					     "give what the disk holds");
 	else if (cached)
-		r = finish(ev, MF_RECOVERED, "dirty file page kept in its page cache, poisoned: its "
+		r = mf_finish(ev, MF_RECOVERED, "dirty file page kept in its page cache, poisoned: its "
 					     "reads and writes give EIO until it is truncated away");
 	else if (held)
-		r = finish(ev, MF_DELAYED, "held by a shared mapping; freed into quarantine later");
+		r = mf_finish(ev, MF_DELAYED, "held by a shared mapping; freed into quarantine later");
 	else
-		r = finish(ev, MF_RECOVERED, "unmapped; the frame never returns to the allocator");
+		r = mf_finish(ev, MF_RECOVERED, "unmapped; the frame never returns to the allocator");
 	collect_done(&c);
 	return r;
 }
@@ -411,21 +414,21 @@ static int mf_user(struct mf_event *ev, struct page *pg)
 static int mf_pgtable(struct mf_event *ev, struct page *pg)
 {
 	(void)pg;
-	return finish(ev, MF_FAILED, "user page-table frame: kept poisoned, reused never; the "
+	return mf_finish(ev, MF_FAILED, "user page-table frame: kept poisoned, reused never; the "
 				     "space that owns it is at risk until it exits");
 }
 
 static int mf_kernel(struct mf_event *ev, struct page *pg)
 {
 	(void)pg;
-	return finish(ev, MF_FAILED, "kernel memory: kept poisoned and never reused; consuming it "
+	return mf_finish(ev, MF_FAILED, "kernel memory: kept poisoned and never reused; consuming it "
 				     "in the kernel panics");
 }
 
 static int mf_reserved(struct mf_event *ev, struct page *pg)
 {
 	(void)pg;
-	return finish(ev, MF_IGNORED, "reserved frame (firmware, kernel image or boot data): "
+	return mf_finish(ev, MF_IGNORED, "reserved frame (firmware, kernel image or boot data): "
 				      "not managed by the allocator");
 }
 
@@ -438,6 +441,7 @@ static const struct mf_state {
 	{PG_RESERVED, PG_RESERVED, "reserved", mf_reserved},
 	{PG_BUDDY | PG_PCP, PG_BUDDY, "free", mf_free},
 	{PG_BUDDY | PG_PCP, PG_PCP, "free (per-CPU cache)", mf_free},
+	{PG_HUGETLB, PG_HUGETLB, "hugetlb", mf_hugetlb},
 	{PG_USER | PG_FILE | PG_DIRTY, PG_USER | PG_FILE, "clean file", mf_user},
 	{PG_USER | PG_FILE, PG_USER | PG_FILE, "dirty file", mf_user},
 	{PG_USER | PG_SWAPCACHE | PG_DIRTY, PG_USER | PG_SWAPCACHE | PG_DIRTY, "dirty swapcache",
@@ -550,7 +554,7 @@ int memory_failure(pfn_t pfn, int flags)
 	for (int tries = 0; tries < 4; tries++) {
 		const struct mf_state *st = classify(pg);
 		ev.state = st->name;
-		if (st->handler == mf_user)
+		if (st->handler == mf_user || st->handler == mf_hugetlb)
 			mf_step(&ev); /* its one step line says it all, with the mappings */
 		else
 			trace(&ev, "%s (%s%s%s), frame state: %s",
@@ -560,7 +564,7 @@ int memory_failure(pfn_t pfn, int flags)
 		if (r != -EAGAIN && (r != -EBUSY || st->handler != mf_free))
 			return r; /* -EAGAIN: it left the swap cache meanwhile */
 	}
-	return finish(&ev, MF_FAILED, "frame state kept changing");
+	return mf_finish(&ev, MF_FAILED, "frame state kept changing");
 }
 
 /* ---- the hooks of a task's life ---- */
@@ -596,7 +600,12 @@ void mf_task_work(struct task *t)
 
 void mf_poison_touched(struct task *t, uint64_t addr)
 {
-	struct hwpoison_tell h = {&t, 1, t, addr & PAGE_MASK};
+	struct vm_page_info pi = {.huge = false};
+	if (t->mm)
+		vm_page_info(t->mm, addr, &pi);
+	/* A hugetlb page lost whole is told as Linux tells it: the address touched, lsb 21. */
+	struct hwpoison_tell h = {&t, 1, t, pi.huge ? addr : addr & PAGE_MASK,
+				  pi.huge ? HUGETLB_SHIFT : MF_LSB};
 	if (mf_trace_steps)
 		printk(KERN_WARNING "memory_failure: task %d (%s) touched poisoned page %#lx: "
 				    "SIGBUS BUS_MCEERR_AR\n", t->pid, t->name, addr & PAGE_MASK);

@@ -2,6 +2,7 @@
  * (memory_failure.c), soft offline and unpoison (mf_soft.c), its deferred queue (mf_queue.c)
  * and its control files (hwpoison_ctl.c). */
 #pragma once
+#include "memory_failure.h"
 #include "ctl.h"
 #include "types.h"
 
@@ -93,6 +94,19 @@ int mf_show_last_event(const struct ctl_file *f, struct ctl_buf *b);
 unsigned mf_state_index(const struct page *pg);
 unsigned mf_state_count(void);
 const char *mf_state_name_at(unsigned i);
+/* End the event with result r and why (the outcome line; a recovered hardware error leaves
+ * the direct map). 0 for recovered or delayed, -EBUSY ignored, -EFAULT failed. */
+int mf_finish(struct mf_event *ev, enum mf_result r, const char *why);
+/* The handler of a user frame: every mapping replaced by a poison marker, the mappers told. */
+int mf_user(struct mf_event *ev, struct page *pg);
+/* Tell the processes running in m->mm of the lost page at m->va (its marker for ev->pfn): the
+ * consumer of action-required poison BUS_MCEERR_AR, early-kill threads BUS_MCEERR_AO, with
+ * si_addr addr and si_addr_lsb lsb; notes in m what it was told. */
+void mf_signal_mapper(struct mf_event *ev, struct mf_mapper *m, struct task *consumer,
+		      vaddr_t addr, unsigned lsb);
+/* mf_hugetlb.c: the handler of a frame of a hugetlb page (the table's "hugetlb" row). */
+int mf_hugetlb(struct mf_event *ev, struct page *pg);
+
 /* A task_mm_pick pick: any live thread of g (who SIGKILL reaches when a mapping cannot be
  * replaced; whose process maps a frame, for frame_info), arg unused. sched_lock held. */
 struct task *mf_pick_any(struct thread_group *g, void *arg);

@@ -142,6 +142,11 @@ int soft_offline_frame(pfn_t pfn, struct mf_soft_report *rep)
 	uint32_t f = __atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE);
 	if (f & (PG_BUDDY | PG_PCP) || !(f & (PG_RESERVED | PG_KIND_MASK | PG_TAIL)))
 		return soft_offline_free(pg, pfn, rep);
+	if (f & PG_HUGETLB) {
+		/* Linux migrates the whole huge page; MCRK has no second run to move it to yet */
+		rep->what = "hugetlb page: not moved";
+		return -EBUSY;
+	}
 	if ((f & PG_USER) && !(f & PG_TAIL))
 		return soft_offline_user(pg, pfn, f, rep);
 	/* Kernel memory and page tables are used through kernel addresses nobody can switch:

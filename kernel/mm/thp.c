@@ -56,21 +56,30 @@ bool thp_vma_allowed(const struct vma *v)
 
 static void count(uint64_t *c) { __atomic_fetch_add(c, 1, __ATOMIC_RELAXED); }
 
-/* One huge entry more or fewer maps the run at pg. */
+static bool is_hugetlb(const struct page *pg)
+{
+	return __atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE) & PG_HUGETLB;
+}
+
+/* One huge entry more or fewer maps the run at pg (hugetlb runs are not AnonHugePages). */
 static void pmd_map(struct page *pg)
 {
+	if (is_hugetlb(pg))
+		return;
 	if (__atomic_fetch_add(&pg->pmd_maps, 1, __ATOMIC_RELAXED) == 0)
 		__atomic_fetch_add(&nr_anon_thps, 1, __ATOMIC_RELAXED);
 }
 
 static void pmd_unmap(struct page *pg)
 {
+	if (is_hugetlb(pg))
+		return;
 	if (__atomic_sub_fetch(&pg->pmd_maps, 1, __ATOMIC_RELAXED) == 0)
 		__atomic_fetch_sub(&nr_anon_thps, 1, __ATOMIC_RELAXED);
 }
 
-/* Give back the frames of a run that was never mapped (each holds its one reference). */
-static void run_drop(struct page *pg)
+/* Give back the frames of a run that was never mapped; see vm_priv.h. */
+void thp_run_drop(struct page *pg)
 {
 	for (unsigned i = 0; i < PT_HUGE_PAGES; i++) {
 		pg[i].mapcount = 0;
@@ -82,7 +91,7 @@ static void run_drop(struct page *pg)
  * frame was poisoned before it could be mapped (memory_failure finds mapped frames through
  * the rmap, unmapped ones here, as vm_install_pte does), or when the poison emulator armed
  * one: a huge entry cannot trap one 4 KiB page, so such a run is not mapped huge. */
-static bool run_prepare(struct page *pg, struct vma *v, vaddr_t base)
+bool thp_run_prepare(struct page *pg, struct vma *v, vaddr_t base)
 {
 	bool poisoned = false;
 
@@ -114,10 +123,10 @@ int thp_fault(struct mm *mm, struct vma *v, vaddr_t va)
 	}
 	memset(page_to_virt(pg), 0, PT_HUGE_SIZE);
 	frame_split_block(pg, THP_ORDER);
-	err = run_prepare(pg, v, base) ? arch_pt_map_huge(mm->pt, base, page_to_pfn(pg), v->prot)
+	err = thp_run_prepare(pg, v, base) ? arch_pt_map_huge(mm->pt, base, page_to_pfn(pg), v->prot)
 				       : -EHWPOISON;
 	if (err) {
-		run_drop(pg);
+		thp_run_drop(pg);
 		count(&stats.fault_fallback);
 		return err == -ENOMEM ? -ENOMEM : -ENOENT;
 	}
@@ -177,9 +186,15 @@ void thp_unmap_put(struct page *pg)
 			n++;
 		}
 	}
+	bool hugetlb = is_hugetlb(pg);
 	for (unsigned i = 0; i < PT_HUGE_PAGES; i++)
-		if (gone[i / 64] & (1ull << (i % 64)))
+		if (gone[i / 64] & (1ull << (i % 64))) {
 			rmap_page_release(&pg[i]);
+			if (hugetlb) /* its run goes back to the pool once every frame has gone */
+				hugetlb_frame_free(&pg[i]);
+		}
+	if (hugetlb)
+		return;
 	if (n == PT_HUGE_PAGES) { /* the usual case: the block goes back whole */
 		frame_join_block(pg, THP_ORDER);
 		frame_free(pg, THP_ORDER);

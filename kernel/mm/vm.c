@@ -45,7 +45,10 @@ static void upage_free(struct page *pg, int32_t left)
 		pr_err("vm: pfn %#llx released with refcount %d mapcount %d\n",
 		       (unsigned long long)page_to_pfn(pg), (int)left, (int)pg->mapcount);
 	rmap_page_release(pg);
-	frame_free(pg, 0);
+	if (__atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE) & PG_HUGETLB)
+		hugetlb_frame_free(pg);
+	else
+		frame_free(pg, 0);
 }
 
 /* Drop a reference on a user frame, freeing it on the last. Process context. */
@@ -293,6 +296,8 @@ void vma_free(struct vma *v)
 	rmap_vma_unlink(v);
 	if (v->shm)
 		shm_put(v->shm);
+	if (v->flags & VM_HUGETLB)
+		hugetlb_vma_free(v);
 	if (v->flags & VM_FILE)
 		v->file.ops->put(v->file.file);
 	kfree(v);
@@ -303,6 +308,8 @@ void vma_get_backing(struct vma *v)
 {
 	if (v->shm)
 		shm_get(v->shm);
+	if (v->huge)
+		hugetlb_obj_get(v->huge);
 	if (v->flags & VM_FILE)
 		v->file.ops->get(v->file.file);
 }

@@ -15,8 +15,10 @@
  *   - every mapping a walk finds belongs to a live address space; a frame's mapcount is the
  *     number of mappings its walk finds, and those of the whole system are the number of
  *     present PTEs (so no PTE is out of its frame's anchor's reach);
- *   - a user frame's refcount is its mapcount plus the shared-object slots holding it, plus
- *     one for a page-cache or swap-cache page still in its cache.
+ *   - a user frame's refcount is its mapcount plus the shared-object slots holding it (of
+ *     MAP_SHARED anonymous objects and hugetlb objects), plus one for a page-cache or
+ *     swap-cache page still in its cache; a huge entry counts as a mapping of each of its 512
+ *     frames.
  * Poisoned frames still mapped are counted, not failed: memory_failure unmaps them one
  * address space at a time; between injections there should be none. */
 #include "arch/smp.h"
@@ -104,7 +106,11 @@ static int check_pte(vaddr_t va, const struct pte_info *pi, void *arg)
 			    pi->present ? "PTE" : "marker");
 		return 0;
 	}
-	if (pi->present) {
+	if (pi->present && pi->huge) { /* each 4 KiB frame of a huge entry on its own */
+		struct pte_info one = *pi;
+		for (unsigned i = 0; i < PT_HUGE_PAGES; i++, one.pfn++)
+			check_present(c, v, va + ((vaddr_t)i << PAGE_SHIFT), &one);
+	} else if (pi->present) {
 		check_present(c, v, va, pi);
 	} else if (vm_marker_is_swap(pi->marker)) {
 		c->swap_entries++;
@@ -183,6 +189,8 @@ static int check_frames(struct check *c)
 		uint32_t f = __atomic_load_n(&pg->flags, __ATOMIC_RELAXED);
 		if ((f & (PG_OWNER_MASK & ~PG_FILE)) != PG_USER)
 			continue;
+		if ((f & PG_HUGETLB) && pg->order)
+			continue; /* a free run of the hugetlb pool: one block nobody maps */
 		struct frame_walk_ctx w = {c, pfn, 0};
 		if (rmap_walk_still(pg, check_entry, &w))
 			return -EBUSY;
@@ -231,7 +239,9 @@ static void check_alone(void *arg)
 	if (r->err)
 		return;
 	count_shm_slots(c);
-	r->err = check_frames(c);
+	r->err = hugetlb_count_held(c->held);
+	if (!r->err)
+		r->err = check_frames(c);
 	if (r->err)
 		return;
 	if (c->ptes != c->entries)

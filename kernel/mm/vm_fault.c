@@ -200,12 +200,16 @@ int vm_fault_locked(struct mm *mm, vaddr_t va, unsigned access)
 			return vm_marker_is_poison(pi.marker) ? -EHWPOISON : -EFAULT;
 		if (pi.huge && (access & FAULT_WRITE) && !(pi.prot & PT_WRITE) &&
 		    !(v->flags & VM_SHARED)) {
+			if (v->flags & VM_HUGETLB)
+				return hugetlb_cow(mm, v, va, pi.pfn);
 			if (thp_write_fault(mm, v, va, pi.pfn))
 				return 0;
 			arch_pt_get(mm->pt, va, &pi); /* split: copy-on-write of 4 KiB below */
 		}
 		return fault_present(mm, v, va, &pi, access);
 	}
+	if (v->flags & VM_HUGETLB)
+		return hugetlb_fault(mm, v, va);
 	if (v->shm)
 		return fault_shared_anon(mm, v, va);
 	if (v->flags & VM_FILE)
@@ -493,6 +497,7 @@ int vm_page_info(struct mm *mm, vaddr_t va, struct vm_page_info *info)
 		} else if (vm_marker_is_poison(pi.marker)) {
 			info->state = VM_PAGE_POISON;
 			info->pfn = vm_marker_pfn(pi.marker);
+			info->huge = pi.marker & VM_MARKER_HUGE;
 		} else {
 			info->state = VM_PAGE_SWAP;
 			info->swap = vm_marker_swap(pi.marker);

@@ -48,6 +48,7 @@ static int fork_vma(struct mm *parent, struct mm *child, const struct vma *v,
 		return -ENOMEM;
 	*n = *v;
 	n->mm = child;
+	n->huge_resv = 0; /* a child owns no hugetlb reservation, as on Linux */
 	if (v->flags & VM_WIPEONFORK) { /* private anonymous: a fresh start, as a new mmap */
 		vma_init(n, child, v->start, v->end, v->pgoff);
 	} else if (rmap_vma_fork(n, v)) {

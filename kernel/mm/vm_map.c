@@ -6,6 +6,7 @@
  * mremap moves PTEs, never pages: a moved VMA keeps its page indexes (pgoff), so the rmap
  * anchors of its pages stay right; a file mapping moved or grown keeps its file.
  * Every function takes mm->lock itself; placement searches top-down from mm->mmap_top. */
+#include "hugetlb.h"
 #include "kerrno.h"
 #include "kmalloc.h"
 #include "pagecache.h"
@@ -16,7 +17,7 @@
 #define MAP_KNOWN                                                                                  \
 	(MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE |   \
 	 MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK |                    \
-	 MAP_FIXED_NOREPLACE)
+	 MAP_FIXED_NOREPLACE | MAP_HUGETLB | (MAP_HUGE_MASK << MAP_HUGE_SHIFT))
 
 static bool range_user(vaddr_t start, uint64_t len)
 {
@@ -35,6 +36,8 @@ static int split_at(struct mm *mm, struct vma *v, vaddr_t at)
 {
 	struct vma *n = kmalloc(sizeof(*n));
 
+	if ((v->flags & VM_HUGETLB) && !IS_ALIGNED(at, HUGETLB_SIZE))
+		return -EINVAL; /* Linux's hugetlb_vm_op_split */
 	if (!n)
 		return -ENOMEM;
 	if (!IS_ALIGNED(at, PT_HUGE_SIZE))
@@ -47,6 +50,8 @@ static int split_at(struct mm *mm, struct vma *v, vaddr_t at)
 		return -ENOMEM;
 	}
 	vma_get_backing(n);
+	if (v->flags & VM_HUGETLB)
+		hugetlb_vma_split(v, n);
 	vma_tree_insert(&mm->vma_root, n);
 	mm->nr_vmas++;
 	return 0;
@@ -87,6 +92,7 @@ static int munmap_locked(struct mm *mm, vaddr_t start, vaddr_t end)
 static bool can_merge(const struct vma *a, const struct vma *b)
 {
 	return a->end == b->start && a->prot == b->prot && a->flags == b->flags &&
+	       !(a->flags & VM_HUGETLB) && /* each keeps its reservation and object */
 	       a->shm == b->shm && a->file.file == b->file.file && rmap_vma_mergeable(a, b);
 }
 
@@ -147,11 +153,11 @@ static int mmap_check(uint64_t len, unsigned prot, unsigned flags, const struct 
 		return -EACCES;
 	if (!(file->mode & VM_FILE_READ))
 		return -EACCES;
-	return file->pc ? 0 : -ENODEV;
+	return file->pc || file->huge ? 0 : -ENODEV;
 }
 
 static struct vma *vma_new(uint64_t len, unsigned prot, unsigned flags, const struct vm_file *file,
-			   uint64_t off)
+			   bool huge)
 {
 	struct vma *v = kzalloc(sizeof(*v));
 
@@ -171,7 +177,7 @@ static struct vma *vma_new(uint64_t len, unsigned prot, unsigned flags, const st
 	} else {
 		v->flags |= VM_ANON;
 	}
-	if ((v->flags & (VM_SHARED | VM_ANON)) == (VM_SHARED | VM_ANON)) {
+	if ((v->flags & (VM_SHARED | VM_ANON)) == (VM_SHARED | VM_ANON) && !huge) {
 		v->shm = shm_create(len >> PAGE_SHIFT);
 		if (!v->shm) {
 			kfree(v);
@@ -181,15 +187,17 @@ static struct vma *vma_new(uint64_t len, unsigned prot, unsigned flags, const st
 	return v;
 }
 
-/* Top-down search for len free bytes below mm->mmap_top. */
-static long find_gap(struct mm *mm, uint64_t len)
+/* Top-down search for len free bytes below mm->mmap_top, at an address that is a multiple of
+ * align. */
+static long find_gap(struct mm *mm, uint64_t len, uint64_t align)
 {
 	vaddr_t end = mm->mmap_top;
 
 	for (;;) {
-		if (end < USER_VA_START || end - USER_VA_START < len)
+		if (end < USER_VA_START || end - USER_VA_START < len ||
+		    ALIGN_DOWN(end - len, align) < USER_VA_START)
 			return -ENOMEM;
-		vaddr_t addr = end - len;
+		vaddr_t addr = ALIGN_DOWN(end - len, align);
 		struct vma *p = vma_tree_prev(mm->vma_root, end);
 		if (!p || p->end <= addr)
 			return (long)addr;
@@ -197,7 +205,8 @@ static long find_gap(struct mm *mm, uint64_t len)
 	}
 }
 
-static long place_locked(struct mm *mm, vaddr_t addr, uint64_t len, unsigned flags)
+static long place_locked(struct mm *mm, vaddr_t addr, uint64_t len, unsigned flags,
+			 uint64_t align)
 {
 	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
 		if (!IS_ALIGNED(addr, PAGE_SIZE))
@@ -215,10 +224,10 @@ static long place_locked(struct mm *mm, vaddr_t addr, uint64_t len, unsigned fla
 		}
 		return (long)addr;
 	}
-	addr = ALIGN_UP(addr, PAGE_SIZE);
+	addr = ALIGN_UP(addr, align);
 	if (addr && range_user(addr, len) && range_free(mm, addr, addr + len))
 		return (long)addr;
-	return find_gap(mm, len);
+	return find_gap(mm, len, align);
 }
 
 /* Fault in every page of [start, end) of v (MAP_POPULATE, MAP_LOCKED); stops when memory
@@ -240,28 +249,43 @@ static void populate_locked(struct mm *mm, const struct vma *v, vaddr_t start, v
 long vm_mmap(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot, unsigned flags,
 	     const struct vm_file *file, uint64_t off)
 {
-	int err = mmap_check(len, prot, flags, file, off);
+	bool huge = (flags & MAP_HUGETLB) || (file && file->huge);
+	uint64_t align = huge ? HUGETLB_SIZE : PAGE_SIZE;
+	int err = huge ? hugetlb_mmap_args(addr, &len, flags, file, off) : 0;
 	struct vma *v;
 	long at;
 
+	if (!err)
+		err = mmap_check(len, prot, flags, file, off);
 	if (err)
 		return err;
 	if (len > USER_VA_END)
 		return -ENOMEM;
 	len = ALIGN_UP(len, PAGE_SIZE);
-	v = vma_new(len, prot, flags, file, off);
+	v = vma_new(len, prot, flags, file, huge);
 	if (!v)
 		return -ENOMEM;
+	if (huge) {
+		err = hugetlb_vma_init(v, len, flags, off);
+		if (err) {
+			vma_free(v);
+			return err;
+		}
+	}
 	spin_lock(&mm->lock);
-	at = place_locked(mm, addr, len, flags);
+	at = place_locked(mm, addr, len, flags, align);
 	if (at >= 0) {
 		/* A file's pages are indexed by file page, an object's by slot, anonymous memory's
 		 * by address (so that neighbours' indexes follow on and they can merge). */
 		vma_init(v, mm, (vaddr_t)at, (vaddr_t)at + len,
-			 file ? off >> PAGE_SHIFT : v->shm ? 0 : (vaddr_t)at >> PAGE_SHIFT);
+			 file ? off >> PAGE_SHIFT
+			      : v->shm || (v->huge && (v->flags & VM_SHARED)) ? 0
+									  : (vaddr_t)at >> PAGE_SHIFT);
 		if (v->shm)
 			rmap_object_link(&v->shm->obj, v);
-		else if (file)
+		else if (v->huge && (v->flags & VM_SHARED))
+			rmap_object_link(hugetlb_vma_rmap(v), v);
+		else if (file && !huge)
 			rmap_object_link(&file->pc->obj, v);
 		insert_locked(mm, v);
 		if (flags & (MAP_LOCKED | MAP_POPULATE))
@@ -513,6 +537,8 @@ static struct vma *resize_vma(struct mm *mm, vaddr_t addr, uint64_t old_len, lon
 	*err = 0;
 	if (!v || old_len > v->end - addr)
 		*err = -EFAULT;
+	else if (v->flags & VM_HUGETLB)
+		*err = -EINVAL; /* Linux's vma_to_resize refuses hugetlb mappings */
 	else if (!old_len && !(v->flags & VM_SHARED))
 		*err = -EINVAL; /* "duplicating" a private mapping, which Linux refuses too */
 	return *err ? NULL : v;
@@ -607,7 +633,7 @@ static long mremap_locked(struct mm *mm, vaddr_t addr, uint64_t old_len, uint64_
 	}
 	if (!(flags & MREMAP_MAYMOVE))
 		return -ENOMEM;
-	long to = find_gap(mm, new_len);
+	long to = find_gap(mm, new_len, PAGE_SIZE);
 	return to < 0 ? to : move_locked(mm, v, addr, old_len, new_len, (vaddr_t)to);
 }
 

@@ -22,14 +22,17 @@ struct vm_shm {
 	struct page *pages[];
 };
 
-/* Poison marker in a non-present PTE: the poisoned frame number above two bits, POISON and
- * TOLD. TOLD says the address space's owner has been told about this page (BUS_MCEERR_AO, or
- * BUS_MCEERR_AR when it touched it), so that memory_failure tells it once only.
- * arch_pt_set_marker accepts 1 .. 2^50-1, so pfns below 2^48 (1 EiB) fit. */
-#define VM_MARKER_TYPE_BITS 2
+/* Poison marker in a non-present PTE: the poisoned frame number above three bits, POISON,
+ * TOLD and HUGE. TOLD says the address space's owner has been told about this page
+ * (BUS_MCEERR_AO, or BUS_MCEERR_AR when it touched it), so that memory_failure tells it once
+ * only. HUGE marks each 4 KiB page of a hugetlb page lost whole (vm.memory_failure_hugetlb_whole,
+ * Linux's behaviour): a touch is told with si_addr_lsb 21. arch_pt_set_marker accepts
+ * 1 .. 2^50-1, so pfns below 2^47 fit. */
+#define VM_MARKER_TYPE_BITS 3
 #define VM_MARKER_TYPE_MASK ((1ull << VM_MARKER_TYPE_BITS) - 1)
 #define VM_MARKER_POISON 1ull
 #define VM_MARKER_TOLD 2ull
+#define VM_MARKER_HUGE 4ull
 
 static inline uint64_t vm_poison_marker(pfn_t pfn)
 {
@@ -44,7 +47,7 @@ static inline pfn_t vm_marker_pfn(uint64_t m)
 	return m >> VM_MARKER_TYPE_BITS;
 }
 /* A swap entry in a PTE (include/swap.h): the entry above the type bits, POISON clear. An entry
- * is never 0, so neither is its marker; entries below 2^48 fit. */
+ * is never 0, so neither is its marker; entries below 2^47 fit. */
 static inline uint64_t vm_swap_marker(swp_entry_t e) { return e << VM_MARKER_TYPE_BITS; }
 static inline bool vm_marker_is_swap(uint64_t m) { return m && !vm_marker_is_poison(m); }
 static inline swp_entry_t vm_marker_swap(uint64_t m) { return m >> VM_MARKER_TYPE_BITS; }
@@ -169,6 +172,76 @@ bool thp_write_fault(struct mm *mm, struct vma *v, vaddr_t va, pfn_t pfn);
 /* Call fn(mm, arg) for every live address space without a lock held (fn may sleep; swapoff);
  * stops at fn's first non-zero value. Process context. */
 int vm_for_each_mm(int (*fn)(struct mm *mm, void *arg), void *arg);
+/* Anchor the 512 fresh frames at pg in v's anon_vma for one huge entry at base, each with
+ * mapcount 1; false when one was poisoned or armed by the poison emulator meanwhile (then
+ * give them back with thp_run_drop). */
+bool thp_run_prepare(struct page *pg, struct vma *v, vaddr_t base);
+/* Give back the frames of a run that no entry maps (each holds its one reference). */
+void thp_run_drop(struct page *pg);
+
+/* ---- hugetlb pages (hugetlb.c: the pool; hugetlb_map.c: mappings; mm->lock held unless
+ * said) ---- */
+#define HUGETLB_RUN_ORDER (PT_HUGE_SHIFT - PAGE_SHIFT)
+#define HUGETLB_RUN_PAGES (1u << HUGETLB_RUN_ORDER)
+/* vm.memory_failure_hugetlb_whole: lose a hugetlb page whole, as Linux 6.1 does. */
+extern int sysctl_memory_failure_hugetlb_whole;
+/* Reserve n free runs of the pool for a mapping: 0, or -ENOMEM when the free runs not yet
+ * reserved are fewer. Takes the pool lock. */
+int hugetlb_reserve(uint64_t n);
+/* Give back n reservations a mapping did not use. */
+void hugetlb_unreserve(uint64_t n);
+/* A free run as 512 single frames with refcount 1 (PG_HUGETLB), consuming a reservation when
+ * reserved, else only one nobody reserved; NULL when there is none. Contents not cleared. */
+struct page *hugetlb_run_alloc(bool reserved);
+/* Whether pg's run is still whole in the pool's eyes (no memory error took it). Any context
+ * but #MC/NMI. */
+bool hugetlb_run_intact(const struct page *pg);
+/* The last reference on a PG_HUGETLB frame went and its rmap anchor is dropped: the frame
+ * waits for the rest of its run (which then goes back to the pool), or, in a run a memory
+ * error took, goes back to the buddy allocator now. */
+void hugetlb_frame_free(struct page *pg);
+/* A memory error hit frame pfn of a run: the run leaves the pool for good (include/hugetlb.h
+ * says how the counters change). Returns 0 for a free run (dissolved: its good frames are
+ * back in the buddy allocator), 1 for a run in use (from now on each frame goes back on its own
+ * when freed, and faults map it 4 KiB at a time), 2 for a run an earlier error took, -ENOENT
+ * when pfn is in no run. Process context. */
+int hugetlb_mf_take(pfn_t pfn);
+void hugetlb_obj_get(struct hugetlb_obj *o);
+/* If pg's run fills a slot of a hugetlb object, the slot lets it go (its references with it).
+ * The caller holds a reference on pg. Process context, no lock held. */
+void hugetlb_obj_drop_run(struct page *pg);
+/* vm_check: add one to held[pfn] for each frame a hugetlb object's slot holds. 0, or -EBUSY
+ * when a lock it needs is held (a stopped CPU was changing it). Every other CPU still. */
+int hugetlb_count_held(uint16_t *held);
+/* Reserve those of slots [first, first + n) of o that have no run and no reservation yet.
+ * 0 or -ENOMEM (nothing reserved). Takes the object's lock, then the pool's. */
+int hugetlb_obj_reserve(struct hugetlb_obj *o, uint64_t first, uint64_t n);
+/* Check an mmap of hugetlb pages (MAP_HUGETLB, or file->huge) as Linux does and round *len up
+ * to 2 MiB: 0, -EINVAL (MAP_HUGETLB on another file, a size not supported, an unaligned
+ * MAP_FIXED address or file offset), -ENOMEM (too long). */
+int hugetlb_mmap_args(vaddr_t addr, uint64_t *len, unsigned flags, const struct vm_file *file,
+		      uint64_t off);
+/* Make new VMA v (prot, flags and file set, not in a tree) a hugetlb one of len bytes at file
+ * offset off: its object, a writable mapping's extension of the file, the reservation (none
+ * with MAP_NORESERVE). 0, -ENOMEM (no memory, or the pool cannot cover it). On failure
+ * vma_free undoes what was done. Process context, no lock held. */
+int hugetlb_vma_init(struct vma *v, uint64_t len, unsigned flags, uint64_t off);
+/* The rmap object of a shared hugetlb VMA's object. */
+struct rmap_object *hugetlb_vma_rmap(const struct vma *v);
+/* v was split at n->start (n a copy of v above it): the private reservation is shared out,
+ * the unfaulted huge pages of v's part first. */
+void hugetlb_vma_split(struct vma *v, struct vma *n);
+/* v goes: its reservations go back to the pool and its object reference is dropped. */
+void hugetlb_vma_free(struct vma *v);
+/* A fault with no entry at va in hugetlb VMA v: map its run whole, or the 4 KiB frame of a
+ * run a memory error took. 0 (also: fault again), -ENOMEM, -ENXIO (SIGBUS: past the end of
+ * the file, or no huge page for a fault without reservation), -EHWPOISON. */
+int hugetlb_fault(struct mm *mm, struct vma *v, vaddr_t va);
+/* A write fault at va on the read-only huge entry mapping pfn there in private hugetlb VMA
+ * v: made writable when its frames are this entry's alone, else copied to a fresh run. 0,
+ * -ENOMEM, -ENXIO (no free run for the copy: SIGBUS). */
+int hugetlb_cow(struct mm *mm, struct vma *v, vaddr_t va, pfn_t pfn);
+
 /* ---- consistency check (vm_check.c) ---- */
 /* With every other CPU still (arch_run_alone): call fn(mm, arg) for every live address space,
  * its lock held, stopping at fn's first non-zero value. Returns that value, or -EBUSY when the

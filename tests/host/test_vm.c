@@ -66,7 +66,15 @@ TEST(vm_mmap_errors)
 	CHECK_EQ(vm_mmap(mm, 0, 4096, RW, MAP_SHARED, &f, 0), -EACCES); /* not open for writing */
 	CHECK_EQ(vm_mmap(mm, 0, 4096, PT_READ, MAP_PRIVATE, &wo.vf, 0), -EACCES); /* nor reading */
 	CHECK_EQ(vf.refs + wo.refs, 0);
+	/* hugetlb pages: an empty pool cannot cover the reservation (Linux: -ENOMEM); 1 GiB
+	 * pages and an unaligned fixed address are -EINVAL */
 	CHECK_EQ(vm_mmap(mm, 0, 4096, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, NULL, 0),
+		 -ENOMEM);
+	CHECK_EQ(vm_mmap(mm, 0, 4096, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | (30u << 26),
+			 NULL, 0),
+		 -EINVAL);
+	CHECK_EQ(vm_mmap(mm, 0x201000, 4096, RW,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_FIXED, NULL, 0),
 		 -EINVAL);
 	CHECK_EQ(vm_mmap(mm, 0, 4096, RW, ANON_PRIV, NULL, 0), -EPERM);
 	CHECK_EQ(vm_mmap(mm, USER_VA_END - PAGE_SIZE, 2 * PAGE_SIZE, RW, ANON_PRIV, NULL, 0),

@@ -441,7 +441,7 @@ void vt_file_init(struct vt_file *f, const void *bytes, size_t size, unsigned mo
 	f->size = size;
 	pagecache_init(&f->pc, &vtf_pc_ops, f);
 	f->pc.size = size;
-	f->vf = (struct vm_file){&f->pc, f, &vtf_ops, mode};
+	f->vf = (struct vm_file){&f->pc, f, &vtf_ops, mode, NULL};
 }
 
 void vt_file_release(struct vt_file *f)

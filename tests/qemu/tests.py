@@ -156,6 +156,8 @@ from cec_tests import CEC_TESTS  # noqa: E402  (the corrected-error collector, u
 TESTS += CEC_TESTS
 from thp_tests import THP_TESTS  # noqa: E402  (huge pages and errors in them, user/thp.c)
 TESTS += THP_TESTS
+from hugetlb_tests import HUGETLB_TESTS  # noqa: E402  (hugetlbfs and errors in it, user/hugetlb.c)
+TESTS += HUGETLB_TESTS
 
 from einj_tests import EINJ_TESTS  # noqa: E402  (EINJ: the poison emulator, firmware tables)
 TESTS += EINJ_TESTS

@@ -19,19 +19,25 @@ from mf_tests import _program_exits_0
 READY = r"thp: poison it from the QEMU monitor with: (mce -b 0 1 (\S+) (\S+) (\S+) (\S+))"
 WAIT_S = 60   # user/thp.c WAIT_S
 
-def _hmp(mcg_status=None, in_user=False):
+def hmp_victim(prog, ready, state, wait_s, mcg_status=None, in_user=False):
+    """A row's script: inject where prog's victim says (its line matches ready), then prog
+    exits 0 and memory_failure recovered the frame as state (a regex of the state's name)."""
     def fn(m):
-        cmd, addr, err = _inject(m, mcg_status, None, in_user, ready=READY)
+        cmd, addr, err = _inject(m, mcg_status, None, in_user, ready=ready)
         if err:
             return False, err
-        ok, why = _program_exits_0("thp", WAIT_S + 30)(m)
+        ok, why = _program_exits_0(prog, wait_s + 30)(m)
         if not ok:
             return False, "%s after %r" % (why, cmd)
-        line = r"memory_failure: pfn %#x: .*anonymous user page: recovered" % (addr >> 12)
+        line = r"memory_failure: pfn %#x: .*%s page: recovered" % (addr >> 12, state)
         if not m.wait_for(line, 10):
             return False, "the frame was not recovered after %r" % cmd
         return True, cmd
     return fn
+
+
+def _hmp(mcg_status=None, in_user=False):
+    return hmp_victim("thp", READY, "anonymous user", WAIT_S, mcg_status, in_user)
 
 THP_TESTS = []
 for smp in (1, 2):
