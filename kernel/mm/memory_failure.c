@@ -263,7 +263,7 @@ void mf_tell_mapper(struct mf_event *ev, struct mf_mapper *m)
 	struct kill_pick k = {(ev->flags & MF_ACTION_REQUIRED) ? current_task() : NULL};
 	struct task *v[MF_PROCESSES_MAX];
 	unsigned n = task_mm_pick(m->mm, pick_for_kill, &k, v, MF_PROCESSES_MAX);
-	struct hwpoison_tell h = {v, n, k.consumer, m->va};
+	struct hwpoison_tell h = {v, n, k.consumer, m->va, PAGE_SHIFT};
 	note_mapper(m, v, n);
 	send_hwpoison(&h);
 	for (unsigned i = 0; i < n; i++) {
@@ -271,8 +271,6 @@ void mf_tell_mapper(struct mf_event *ev, struct mf_mapper *m)
 		task_put(v[i]);
 	}
 }
-
-int mf_finish(struct mf_event *ev, enum mf_result r, const char *why) { return finish(ev, r, why); }
 
 static void kill_mapper(struct mf_event *ev, struct mf_mapper *m, int err)
 {
