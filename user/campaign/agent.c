@@ -238,6 +238,7 @@ static void account(const char *when)
 					   "kernel",
 					   "poisoned_in_use",
 					   "slab_objects",
+					   "pagetree_nodes",
 					   "directmap"};
 	for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		long v = value_of(keys[i]);
