@@ -40,6 +40,8 @@ RX = {
                       r"pids=(\d+)\.\.(\d+) slot=(-?\d+) index=(-?\d+)"),
     "done": re.compile(r"^EV (\d+) done (\S+) (\S+)"),
     "skip": re.compile(r"^EV (\d+) skip (.*)"),
+    "unconsumed": re.compile(r"^EV (\d+) unconsumed pfn=([0-9a-f]+) state=(\d+) tasks=(\d+) "
+                             r"pids=(\d+)\.\.(\d+)"),
     "srar": re.compile(r"^@srar (\d+) pid=(\d+) pfn=(0x[0-9a-f]+) mcg=(\S+)"),
     "madvise": re.compile(r"^EV (\d+) madvised pid=(\d+) pfn=(0x[0-9a-f]+)"),
     "start": re.compile(r"^START (\d+) (\d+) (\d+) (early|late) (handler|nohandler) \w+"
@@ -336,7 +338,16 @@ def _judge_event(r, b, ev):
         r.undelivered += 1
     else:
         outcome = "none"
-    r.rows[(state, inj.name, outcome)] += 1
+    # An EINJ line that waited for a load nobody made, found by the scrubber (agent.c: scrub):
+    # fine when no task mapped the frame any more (the agent's pick went stale), a missed
+    # consumption when one did (it reads every page of its data on every pass).
+    unconsumed = next((m for _, m in b.log.get("unconsumed") if int(m.group(1)) == ev.idx), None)
+    if unconsumed and int(unconsumed.group(4)):
+        r.violation(ev.idx, "%s at pfn %#x: the armed line was not loaded within the wait, "
+                    "though %s task(s) map the frame (pids %s..%s)" % (
+                        inj.name, pfn, unconsumed.group(4), unconsumed.group(5),
+                        unconsumed.group(6)))
+    r.rows[(state, inj.name + (" (scrubbed)" if unconsumed else ""), outcome)] += 1
     allowed = expected(inj.outcome, state)
     if outcome != "not delivered" and (allowed is None or outcome not in allowed):
         r.violation(ev.idx, "%s at pfn %#x: %s page: %s, expected %s (delivery %s, %s)" % (

@@ -590,6 +590,26 @@ static const char *settle_wait(const char *what, const struct books *before)
 	return "timeout";
 }
 
+/* An EINJ line armed to wait for a load (notrigger 1) that nobody made: say who maps the
+ * frame (the judge holds a mapper that never read it against the kernel), then let the patrol
+ * scrubber find it (the same injection with notrigger 0). So no armed line outlives its event:
+ * a frame freed with one would poison whoever got it next, the kernel included, as real
+ * poison would; only the scrubber finds such a line on a real server. */
+static const char *scrub(int idx, const char *args, uint64_t pfn, const struct books *before)
+{
+	char again[600];
+	struct frame_info_rec r = {0};
+	read_info(pfn, &r);
+	say("EV %d unconsumed pfn=%x state=%u tasks=%u pids=%u..%u", idx, pfn, r.state,
+	    r.nr_tasks, r.min_pid, r.max_pid);
+	snprintf(again, sizeof(again), "%s", args);
+	char *nt = strstr(again, "notrigger 1");
+	if (!nt)
+		return "timeout";
+	nt[strlen("notrigger ")] = '0';
+	return deliver_write(again, pfn) ? "timeout" : settle_wait("mf", before);
+}
+
 static void run_event(char *line)
 {
 	int idx, delay, skip = 0;
@@ -633,6 +653,8 @@ static void run_event(char *line)
 	const char *settled = settle_wait(
 	    strcmp(res, "ok") && strcmp(res, "got_ar") && strcmp(res, "killed") ? "none" : wait,
 	    &before);
+	if (!strcmp(how, "write") && !strcmp(settled, "timeout") && strstr(args, "notrigger 1"))
+		settled = scrub(idx, args, t.pfn, &before);
 	wait_mc_quiet(idx);
 	if ((!strcmp(how, "hmp") && strstr(args, " -b ")) || !strcmp(how, "srar"))
 		wait_broadcast_polled(idx);
