@@ -23,6 +23,7 @@
 #include "kerrno.h"
 #include "kmalloc.h"
 #include "kstring.h"
+#include "pagecache.h"
 #include "printk.h"
 
 #define AUDIT_MAX_ERRORS 8
@@ -282,6 +283,7 @@ static int show_accounting(const struct ctl_file *f, struct ctl_buf *b)
 	    {"directmap", (int64_t)arch_direct_map_tables()},
 	    {"poisoned_in_use", (int64_t)u->poisoned_in_use},
 	    {"slab_objects", (int64_t)u->slab_objects},
+	    {"pagetree_nodes", page_tree_nr_nodes()},
 	};
 	print_rows(b, rows, ARRAY_SIZE(rows));
 	kfree(a);

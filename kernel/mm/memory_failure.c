@@ -93,6 +93,7 @@ int mf_finish(struct mf_event *ev, enum mf_result r, const char *why)
 struct collect {
 	struct mf_mapper *v;
 	unsigned n, cap;
+	unsigned dying; /* mappings the last walk met in address spaces already exiting */
 	bool oom;
 	struct mf_mapper inline_v[MF_INLINE_MAPPERS];
 };
@@ -102,6 +103,7 @@ static void collect_init(struct collect *c)
 	c->v = c->inline_v;
 	c->n = 0;
 	c->cap = MF_INLINE_MAPPERS;
+	c->dying = 0;
 	c->oom = false;
 }
 
@@ -138,6 +140,8 @@ static int collect_one(struct mm *mm, vaddr_t va, void *arg)
 	}
 	if (mm_tryget(mm))
 		c->v[c->n++] = (struct mf_mapper){.mm = mm, .va = va};
+	else
+		c->dying++; /* its exit tears the mapping down; its tasks are past telling */
 	return 0;
 }
 
@@ -292,8 +296,10 @@ static void kill_mapper(struct mf_event *ev, struct mf_mapper *m, int err)
 /* The one rmap loop: collect every (address space, address) that maps pg through the rmap,
  * then act on the new ones with no rmap lock held (acting may unmap, which changes the rmap).
  * A fork racing with the walk can add a mapping: walk again until none is left, at most
- * MF_WALK_ROUNDS times; c gathers the mappings of every round. Returns how many were acted
- * on, or -EBUSY when some remain. The caller holds a reference on pg. */
+ * MF_WALK_ROUNDS times; c gathers the mappings of every round. A mapping in an address space
+ * already exiting (mm_tryget fails) is left to that exit, which tears it down soon (Linux's
+ * try_to_unmap clears such a PTE itself; its task is not told either way). Returns how many
+ * were acted on, or -EBUSY when some others remain. The caller holds a reference on pg. */
 #define MF_WALK_ROUNDS 8
 
 typedef void (*batch_fn)(struct collect *c, unsigned from, void *arg);
@@ -303,6 +309,7 @@ static void collect_round(struct page *pg, struct collect *c, batch_fn act, void
 {
 	unsigned from = c->n;
 	c->oom = false;
+	c->dying = 0;
 	collect_room(c, c->n + (unsigned)rmap_count(pg) + 4); /* grown once, not per walk */
 	rmap_walk(pg, collect_one, c); /* on OOM the caller's loop comes back for the rest */
 	act(c, from, arg);
@@ -311,9 +318,9 @@ static void collect_round(struct page *pg, struct collect *c, batch_fn act, void
 static int collect_then_act(struct page *pg, struct collect *c, batch_fn act, void *arg)
 {
 	unsigned rounds = 0;
-	while (rmap_count(pg) > 0 && rounds++ < MF_WALK_ROUNDS)
+	while (rmap_count(pg) > (int)c->dying && rounds++ < MF_WALK_ROUNDS)
 		collect_round(pg, c, act, arg);
-	return rmap_count(pg) > 0 ? -EBUSY : (int)c->n;
+	return rmap_count(pg) > (int)c->dying ? -EBUSY : (int)c->n;
 }
 
 struct unmap_args {

@@ -19,6 +19,7 @@ every violation with the command that reruns its boot up to that event. A violat
 campaign: no boot starts after one that failed (those running finish), unless --keep-going.
 """
 import argparse
+import os
 import random
 import re
 import shutil
@@ -256,8 +257,8 @@ def run_rows(rows, jobs, keep_going, keep_logs, on_result):
     Unless keep_going, no row starts once one has failed: a violation stops the campaign.
     Returns the rows that never ran."""
     pending, lock, failed = list(rows), threading.Lock(), []
-    snapshot = Path(OUT / "images")
-    snapshot.mkdir(parents=True, exist_ok=True)
+    snapshot = Path(OUT / ("images-%d" % os.getpid()))   # its own: another campaign (a
+    snapshot.mkdir(parents=True, exist_ok=True)          # replay) may start meanwhile
     images = driver.snapshot_images(snapshot, [driver.KERNEL_ELF])
 
     def worker():
@@ -276,6 +277,7 @@ def run_rows(rows, jobs, keep_going, keep_logs, on_result):
         t.start()
     for t in threads:
         t.join()
+    shutil.rmtree(snapshot, ignore_errors=True)
     return pending
 
 
@@ -283,8 +285,8 @@ def run(seed, n, per_boot, jobs, event=None, keep_going=False):
     """Run the campaign (or, with event, the boot holding it up to it); returns a Report."""
     boots = make_plan(seed, n, per_boot)
     OUT.mkdir(parents=True, exist_ok=True)
-    base = OUT / ("initrd-%s.cpio" % boots[0].name)     # every boot starts from this copy,
-    shutil.copyfile(driver.INITRD, base)                # whatever make does meanwhile
+    base = OUT / ("initrd-%s-%d.cpio" % (boots[0].name, os.getpid()))   # every boot starts
+    shutil.copyfile(driver.INITRD, base)             # from this copy, whatever make does meanwhile
     if event is not None:
         b = boot_of(boots, event)
         if not b:
@@ -300,6 +302,7 @@ def run(seed, n, per_boot, jobs, event=None, keep_going=False):
         if not res.ok:
             report.failed_boots.append((res.name, res.reason))
     not_run = run_rows(rows, jobs, keep_going, event is not None, each)
+    base.unlink(missing_ok=True)
     report.seconds = time.monotonic() - t0
     report.not_run = [r.name for r in not_run]
     report.results = [result_of(r.name) or BootResult(r.name, violations=[

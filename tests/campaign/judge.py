@@ -40,6 +40,8 @@ RX = {
                       r"pids=(\d+)\.\.(\d+) slot=(-?\d+) index=(-?\d+)"),
     "done": re.compile(r"^EV (\d+) done (\S+) (\S+)"),
     "skip": re.compile(r"^EV (\d+) skip (.*)"),
+    "unconsumed": re.compile(r"^EV (\d+) unconsumed pfn=([0-9a-f]+) state=(\d+) tasks=(\d+) "
+                             r"pids=(\d+)\.\.(\d+)"),
     "srar": re.compile(r"^@srar (\d+) pid=(\d+) pfn=(0x[0-9a-f]+) mcg=(\S+)"),
     "madvise": re.compile(r"^EV (\d+) madvised pid=(\d+) pfn=(0x[0-9a-f]+)"),
     "start": re.compile(r"^START (\d+) (\d+) (\d+) (early|late) (handler|nohandler) \w+"
@@ -61,8 +63,8 @@ RX = {
 }
 ANYWHERE = ("panic", "fault", "dropped")
 BUS_MCEERR_AR = 4
-LEAK_KEYS = ("user", "file", "pgtable", "kstack", "kernel", "slab_objects")
-CACHE_KEYS = ("file",)   # may shrink across a boot (see _check_books)
+LEAK_KEYS = ("user", "file", "pgtable", "kstack", "kernel", "slab_objects", "pagetree_nodes")
+CACHE_KEYS = ("file", "pagetree_nodes")   # may shrink across a boot (see _check_books)
 
 
 def page_flags():
@@ -336,7 +338,16 @@ def _judge_event(r, b, ev):
         r.undelivered += 1
     else:
         outcome = "none"
-    r.rows[(state, inj.name, outcome)] += 1
+    # An EINJ line that waited for a load nobody made, found by the scrubber (agent.c: scrub):
+    # fine when no task mapped the frame any more (the agent's pick went stale), a missed
+    # consumption when one did (it reads every page of its data on every pass).
+    unconsumed = next((m for _, m in b.log.get("unconsumed") if int(m.group(1)) == ev.idx), None)
+    if unconsumed and int(unconsumed.group(4)):
+        r.violation(ev.idx, "%s at pfn %#x: the armed line was not loaded within the wait, "
+                    "though %s task(s) map the frame (pids %s..%s)" % (
+                        inj.name, pfn, unconsumed.group(4), unconsumed.group(5),
+                        unconsumed.group(6)))
+    r.rows[(state, inj.name + (" (scrubbed)" if unconsumed else ""), outcome)] += 1
     allowed = expected(inj.outcome, state)
     if outcome != "not delivered" and (allowed is None or outcome not in allowed):
         r.violation(ev.idx, "%s at pfn %#x: %s page: %s, expected %s (delivery %s, %s)" % (
@@ -458,9 +469,12 @@ def _check_books(r, b):
         start, (pos, end) = books["start"][1], books["end"]
         for books_at in (start, end):   # the direct map's tables split for EINJ stay, for good
             books_at["kernel"] -= books_at.get("directmap", 0)
+            books_at["slab_objects"] -= books_at.get("pagetree_nodes", 0)
         # The page cache may end smaller than it began (memory_failure drops a clean file page
         # and the file reads it again only when someone touches it), never larger: the
         # workload's own files are gone when it exits. The frame sum above still balances.
+        # So may the nodes of its index (kmalloc objects, counted apart from the others): a
+        # node left empty by the drop is freed.
         leaked = ["%s %d -> %d" % (k, start[k], end[k]) for k in LEAK_KEYS
                   if end[k] > start[k] or (end[k] < start[k] and k not in CACHE_KEYS)]
         if leaked:

@@ -459,6 +459,32 @@ TEST(mf_shared_anon_delayed)
 	CHECK(never_reused(pfn));
 }
 
+/* A mapper whose address space is already exiting (its last reference gone, its teardown
+ * not yet run) is left to that exit: the frame is still dealt with, not "failed". */
+TEST(mf_shared_anon_mapper_exiting)
+{
+	start();
+	struct mm *mm[2] = {mm_create()};
+	REQUIRE(mm[0]);
+	CHECK_EQ(vm_mmap(mm[0], PG(0), PAGE_SIZE, RW, ANON_SHARED, NULL, 0), PG(0));
+	CHECK_EQ(user_write(mm[0], PG(0), 0x33), 0);
+	REQUIRE((mm[1] = mm_fork(mm[0])) != NULL);
+	struct task *t[2] = {fake_task_new(1, mm[0], MF_KILL_EARLY, true),
+			     fake_task_new(2, mm[1], MF_KILL_EARLY, true)};
+	REQUIRE(t[0] && t[1]);
+	pfn_t pfn = pfn_at(mm[0], PG(0));
+	__atomic_store_n(&mm[1]->refcount, 0, __ATOMIC_RELEASE); /* exiting: mm_tryget fails */
+	CHECK_EQ(memory_failure(pfn, 0), 0);
+	CHECK_EQ(MF_DELTA(delayed), 1);
+	CHECK_EQ(MF_DELTA(failed), 0);
+	CHECK(has_marker(mm[0], PG(0), pfn));
+	CHECK(got_sigbus(t[0], BUS_MCEERR_AO, PG(0)));
+	CHECK(no_signal(t[1])); /* past telling */
+	__atomic_store_n(&mm[1]->refcount, 1, __ATOMIC_RELEASE); /* its exit goes on */
+	end_tasks(t, mm, 2);
+	CHECK(never_reused(pfn));
+}
+
 static uint8_t file_bytes[2 * PAGE_SIZE];
 
 TEST(mf_clean_file_page_dropped)

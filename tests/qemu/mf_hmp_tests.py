@@ -26,7 +26,8 @@ import time
 
 from driver import Script, Test
 
-READY = r"victim: poison it from the QEMU monitor with: (mce -b 0 1 (\S+) (\S+) (\S+) (\S+))"
+# The whole line, up to its newline: a line still being written would give a cut argument.
+READY = r"victim: poison it from the QEMU monitor with: (mce -b 0 1 (\S+) (\S+) (\S+) (\S+))\r?\n"
 RECORD = r"mce: \[Hardware Error\]: TSC \S+ ADDR %x "   # the record of the injected error
 UCNA_STATUS = "0xac00000000000000"   # VAL|UC|MISCV|ADDRV: EN clear, so the poller takes it
 VICTIM_WAIT_S = 60
@@ -188,7 +189,7 @@ MF_HMP_TESTS = [_rows(case, smp, spin)
 # exits 0. Each at 1 and 2 CPUs, with the other threads spinning without syscalls or sleeping.
 
 THREADS_READY = (r"mf_threads: reader r15=(\w+); poison it with: "
-                 r"(mce -b 0 1 (\S+) (\S+) (\S+) (\S+))")
+                 r"(mce -b 0 1 (\S+) (\S+) (\S+) (\S+))\r?\n")
 
 
 def _cpu_running_thread(mon, ncpus, magic):

@@ -16,7 +16,8 @@ from driver import Script, Test
 from mf_hmp_tests import _inject
 from mf_tests import _program_exits_0
 
-READY = r"thp: poison it from the QEMU monitor with: (mce -b 0 1 (\S+) (\S+) (\S+) (\S+))"
+# The whole line, up to its newline: a line still being written would give a cut argument.
+READY = r"thp: poison it from the QEMU monitor with: (mce -b 0 1 (\S+) (\S+) (\S+) (\S+))\r?\n"
 WAIT_S = 60   # user/thp.c WAIT_S
 
 def hmp_victim(prog, ready, state, wait_s, mcg_status=None, in_user=False):
