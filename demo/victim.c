@@ -12,6 +12,8 @@
  *   victim early-file[-spin], late-file[-spin]  the same, with the page a dirty page of a
  *                        tmpfs file (/tmp/victim.page) it maps shared: the page cache keeps
  *                        it poisoned, the signals are the same
+ *   victim early-shm[-spin], late-shm[-spin]  the same, with the page a written page of
+ *                        MAP_SHARED|MAP_ANONYMOUS memory: a shmem file's page, kept alike
  *   victim free[-spin]   frees the page again and prints the free frame's address: expects no
  *                        signal (an SRAO there isolates a free frame)
  *   victim wait[-spin]   has no page: a bystander for errors elsewhere; expects no signal
@@ -53,6 +55,7 @@ struct mode {
 	int keep_page;	   /* 0: the page is freed again before the wait */
 	int has_page;	   /* 0: no page at all (a bystander) */
 	int file;	   /* the page is a shared mapping of a written tmpfs file */
+	int shm;	   /* the page is MAP_SHARED|MAP_ANONYMOUS memory (a shmem file's) */
 	int timing;	   /* the handler prints the cycles since the machine check */
 	const char *status; /* the monitor command's MCi_STATUS and MCG_STATUS */
 };
@@ -68,6 +71,10 @@ static const struct mode modes[] = {
 	 .has_page = 1, .file = 1, .status = SRAO_STATUS},
 	{.name = "late-file", .kill = PR_MCE_KILL_LATE, .want_code = AR, .touch = 1,
 	 .keep_page = 1, .has_page = 1, .file = 1, .status = SRAO_STATUS},
+	{.name = "early-shm", .kill = PR_MCE_KILL_EARLY, .want_code = AO, .keep_page = 1,
+	 .has_page = 1, .shm = 1, .status = SRAO_STATUS},
+	{.name = "late-shm", .kill = PR_MCE_KILL_LATE, .want_code = AR, .touch = 1,
+	 .keep_page = 1, .has_page = 1, .shm = 1, .status = SRAO_STATUS},
 	{.name = "free", .kill = PR_MCE_KILL_LATE, .has_page = 1, .status = SRAO_STATUS},
 	{.name = "wait", .kill = PR_MCE_KILL_LATE},
 	{.name = "srar", .kill = PR_MCE_KILL_LATE, .want_code = AR, .touch = 1, .keep_page = 1,
@@ -222,7 +229,7 @@ int main(int argc, char **argv)
 	repeat = !strcmp(arg, "repeat");
 	mode = find_mode(repeat ? "srar" : arg, &spin);
 	if (!mode) {
-		printf("victim: unknown mode %s (early, late, early-file, late-file, free, wait, each "
+		printf("victim: unknown mode %s (early, late, early-file, late-file, early-shm, late-shm, free, wait, each "
 		       "also -spin; srar, repeat)\n", arg);
 		return 2;
 	}
@@ -239,8 +246,10 @@ int main(int argc, char **argv)
 		if (mode->file && ftruncate(fd, PG) != 0)
 			return 2;
 		page = mmap(NULL, PG, PROT_READ | PROT_WRITE,
-			    (mode->file ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS) | MAP_LOCKED, fd,
-			    0);
+			    (mode->file  ? MAP_SHARED
+			     : mode->shm ? MAP_SHARED | MAP_ANONYMOUS
+					 : MAP_PRIVATE | MAP_ANONYMOUS) | MAP_LOCKED,
+			    fd, 0);
 		memset((void *)page, 0x42, PG); /* a file's page: now dirty, the only copy */
 		page_pa = pfn_of(page) * PG;
 	}

@@ -172,6 +172,7 @@ struct inode {
 	void *node_priv;
 	struct pipe *pipe;    /* a FIFO's pipe, while open */
 	bool linkable;	      /* an O_TMPFILE file that linkat may give a name */
+	uint32_t seals;	      /* tmpfs: F_SEAL_* (inode->lock; shmem.c) */
 };
 
 /* A new inode of sb with one reference (the caller's), a fresh number and times of now.
@@ -511,6 +512,17 @@ extern struct fs_type tmpfs_type;
 int tmpfs_mknod_at(struct dentry *dir, const char *name, unsigned mode, uint32_t rdev,
 		   const char *target, struct dentry **out);
 void tmpfs_set_backing(struct inode *inode, const uint8_t *data, uint64_t len);
+/* File seals (fcntl F_ADD_SEALS), Linux's values. */
+#define F_SEAL_SEAL 0x0001	   /* no more seals */
+#define F_SEAL_SHRINK 0x0002	   /* the size may not shrink */
+#define F_SEAL_GROW 0x0004	   /* nor grow */
+#define F_SEAL_WRITE 0x0008	   /* no writes, no writable shared mapping */
+#define F_SEAL_FUTURE_WRITE 0x0010 /* no new writes or writable mappings; old mappings go on */
+#define F_SEAL_ALL 0x001f
+/* fcntl F_ADD_SEALS / F_GET_SEALS on f: the seals, 0, -EINVAL (not a tmpfs file, bad bits),
+ * -EPERM (sealed against sealing, or f not open for writing), -EBUSY (F_SEAL_WRITE while a
+ * writable shared mapping exists). Takes inode->lock. */
+long shmem_fcntl(struct file *f, int cmd, uint64_t arg);
 /* Unpack the cpio archive into the root. */
 void initramfs_unpack(const void *base, size_t len);
 /* Character devices (chardev.c): the file ops of device rdev, or NULL. */

@@ -364,7 +364,6 @@ static int mf_user(struct mf_event *ev, struct page *pg)
 		clean_file = false; /* written meanwhile: now it is the only copy */
 	collect_init(&c);
 	int n = unmap_and_signal(ev, pg, clean_file, &c);
-	bool held = READ_ONCE(pg->refcount) > 1; /* by someone but us: a shared object's slot */
 	bool cached = (fl & PG_FILE) && READ_ONCE(pg->mapping); /* a dirty page stays, as shmem */
 	upage_put(pg);
 	if (n < 0)
@@ -374,8 +373,6 @@ static int mf_user(struct mf_event *ev, struct page *pg)
 	else if (cached)
 		r = finish(ev, MF_RECOVERED, "dirty file page kept in its page cache, poisoned: its "
 					     "reads and writes give EIO until it is truncated away");
-	else if (held)
-		r = finish(ev, MF_DELAYED, "held by a shared mapping; freed into quarantine later");
 	else
 		r = finish(ev, MF_RECOVERED, "unmapped; the frame never returns to the allocator");
 	collect_done(&c);

@@ -67,8 +67,6 @@ static int move_user_page(struct page *pg, pfn_t pfn, struct page *new)
 		memcpy(page_to_virt(new), page_to_virt(pg), PAGE_SIZE);
 		if (pg->flags & PG_FILE) /* faults from now on map the copy */
 			pagecache_replace(pg, new);
-		else
-			shm_replace_slot(pg, new);
 		err = mf_each_mapping(pg, true, replace_one, &a);
 	}
 	__atomic_fetch_and(&pg->flags, ~PG_MOVING, __ATOMIC_ACQ_REL);

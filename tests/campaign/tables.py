@@ -166,6 +166,7 @@ EXPECTED = [
     _e("*", "free (per-CPU cache)", "recovered"),
     _e("*", "free (inside a buddy block)", "recovered"),
     _e("*", "clean file", "recovered"),
+    _e("*", "dirty file", "recovered"),  # a shmem page: MAP_SHARED|MAP_ANONYMOUS memory
     _e("*", "anonymous user", "recovered", "delayed"),
     _e("*", "page-table", "failed"),
     _e("*", "kernel heap", "failed"),
