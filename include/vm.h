@@ -184,7 +184,7 @@ long vm_mremap(struct mm *mm, vaddr_t addr, uint64_t old_len, uint64_t new_len, 
 	       vaddr_t new_addr);
 /* madvise(MADV_DONTNEED) of [addr, addr + len) (rounded up to pages): drop the pages and
  * poison markers there, keeping the VMAs. The next touch finds a zeroed page (private
- * anonymous) or the file's page (shared anonymous memory is a shmem file) (a private
+ * anonymous) or the file's page (also for shared anonymous memory, a shmem file; a private
  * file mapping loses its copies), as on Linux; so a program can replace a page it lost to a
  * memory error. 0, -EINVAL (misaligned, outside user space, or a VM_LOCKED mapping: it
  * stops there), -ENOMEM (a hole; the mapped parts are still dropped). Takes mm->lock. */
@@ -242,10 +242,10 @@ int vm_for_each_vma(struct mm *mm, int (*fn)(const struct vma *v, void *arg), vo
 /* Handle a page fault at va with access FAULT_* (other bits such as FAULT_USER are ignored;
  * user: the fault came from user mode; kernel user-copy faults pass false, same answers).
  * Returns 0 when the access may be retried, -EFAULT when no VMA covers va (SIGSEGV
- * SEGV_MAPERR), -EACCES when the VMA forbids
- * the access (SEGV_ACCERR), -ENOMEM, -ENXIO when va lies past the end of the file the VMA maps, or the file system cannot give the page (SIGBUS BUS_ADRERR, as
- * Linux's VM_FAULT_SIGBUS), or -EHWPOISON when the page holds a poison marker or its frame is
- * poisoned (SIGBUS BUS_MCEERR_AR at va). Takes mm->lock; process context. */
+ * SEGV_MAPERR), -EACCES when the VMA forbids the access (SEGV_ACCERR), -ENOMEM, -ENXIO when
+ * va lies past the end of the file the VMA maps, or the file system cannot give the page
+ * (SIGBUS BUS_ADRERR, as Linux's VM_FAULT_SIGBUS), or -EHWPOISON when the page holds a
+ * poison marker or its frame is poisoned (SIGBUS BUS_MCEERR_AR at va). Takes mm->lock; process context. */
 int vm_fault(struct mm *mm, vaddr_t va, unsigned access, bool user);
 
 /* Replace the present PTE at va, which must map pfn, by a poison marker for pfn; drops its

@@ -7,6 +7,7 @@
 #include "einj.h"
 #include "frame.h"
 #include "initrd.h"
+#include "ipc.h"
 #include "pci.h"
 #include "blk.h"
 #include "blk_drivers.h"
@@ -107,6 +108,7 @@ void kernel_main(void)
 	einj_init();
 	frame_audit_init();
 	vm_check_init();
+	ipc_init();
 	syscall_init();
 	print_memory_summary();
 	print_mca_summary();

@@ -364,6 +364,7 @@ static int mf_user(struct mf_event *ev, struct page *pg)
 		clean_file = false; /* written meanwhile: now it is the only copy */
 	collect_init(&c);
 	int n = unmap_and_signal(ev, pg, clean_file, &c);
+	bool held = READ_ONCE(pg->refcount) > 1; /* by someone but us: a user copy in flight */
 	bool cached = (fl & PG_FILE) && READ_ONCE(pg->mapping); /* a dirty page stays, as shmem */
 	upage_put(pg);
 	if (n < 0)
@@ -373,6 +374,8 @@ static int mf_user(struct mf_event *ev, struct page *pg)
 	else if (cached)
 		r = finish(ev, MF_RECOVERED, "dirty file page kept in its page cache, poisoned: its "
 					     "reads and writes give EIO until it is truncated away");
+	else if (held)
+		r = finish(ev, MF_DELAYED, "still referenced; freed into quarantine later");
 	else
 		r = finish(ev, MF_RECOVERED, "unmapped; the frame never returns to the allocator");
 	collect_done(&c);

@@ -1,7 +1,8 @@
 /* Address-space lifetime and the pieces every mapping operation shares: creating and
  * destroying struct mm, references on user frames, a file's count of writable shared
- * mappings, installing one PTE and zapping a range a leaf table at a time (PTEs cleared, TLBs flushed, then frames
- * released, in that order, so no CPU can still write a frame that went back to the allocator).
+ * mappings, installing one PTE and zapping a range a leaf table at a time (PTEs cleared, TLBs
+ * flushed, then frames released, in that order, so no CPU can still write a frame that went
+ * back to the allocator).
  * mmap/munmap/mprotect/mremap/brk are in vm_map.c, faults in vm_fault.c, fork in vm_fork.c. */
 #include "frame.h"
 #include "kerrno.h"
@@ -92,9 +93,10 @@ int vm_install_pte(struct mm *mm, vaddr_t va, struct page *pg, unsigned prot)
 	return err;
 }
 
-/* PTE protection for pg in v: write for an exclusive private page or a dirty page of a shared file mapping (a clean one is mapped read-only, so that the
- * first write faults and marks it dirty), and never while soft offline copies the frame (a
- * write then would be lost with the old frame). */
+/* PTE protection for pg in v: write for an exclusive private page or a dirty page of a
+ * shared file mapping (a clean one is mapped read-only, so that the first write faults and
+ * marks it dirty), and never while soft offline copies the frame (a write then would be lost
+ * with the old frame). */
 unsigned vm_pte_prot(const struct vma *v, const struct page *pg)
 {
 	unsigned prot = v->prot;

@@ -2,8 +2,8 @@
  *
  * A fault is answered in this order: no VMA -> -EFAULT; the VMA forbids the access -> -EACCES;
  * a poison marker in the PTE -> -EHWPOISON; an empty PTE -> fill it (zeroed frame for private
- * anonymous memory, the page cache's page for a file page (shared anonymous memory is a
- * shmem file) (past the end of the file: -ENXIO, SIGBUS), or straight an anonymous
+ * anonymous memory, the page cache's page for a file page, shared anonymous memory's too,
+ * as a shmem file's (past the end of the file: -ENXIO, SIGBUS), or straight an anonymous
  * copy on a private write);
  * a write to a read-only private page -> break copy-on-write (reuse the frame when this PTE is
  * its only holder and it is not a file page, else copy it). A COW source frame that is already
