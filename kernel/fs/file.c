@@ -133,6 +133,8 @@ void fput(struct file *f)
 		return;
 	if (f->fop && f->fop->release && !(f->fmode & FMODE_PATH))
 		f->fop->release(f);
+	if (!(f->fmode & FMODE_PATH))
+		flock_release(f);
 	if (f->fmode & FMODE_WRITER)
 		__atomic_fetch_sub(&f->inode->writers, 1, __ATOMIC_RELEASE);
 	path_put(&f->path);

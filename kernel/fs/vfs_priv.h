@@ -173,6 +173,7 @@ struct inode {
 	struct pipe *pipe;    /* a FIFO's pipe, while open */
 	bool linkable;	      /* an O_TMPFILE file that linkat may give a name */
 	uint32_t seals;	      /* tmpfs: F_SEAL_* (inode->lock; shmem.c) */
+	struct list_node flocks; /* flock(2) holders (flock.c; all zero until the first) */
 };
 
 /* A new inode of sb with one reference (the caller's), a fresh number and times of now.
@@ -411,6 +412,8 @@ struct file {
 /* A new open file of path (referenced by the file now) with the inode's file ops, opened
  * with flags. NULL with *err. */
 struct file *file_open_path(const struct path *p, unsigned flags, int *err);
+/* f's last reference went: its flock(2) lock, if any, goes (flock.c). Never sleeps. */
+void flock_release(struct file *f);
 struct file *fget(int fd);	  /* referenced, or NULL */
 struct file *fget_raw(int fd);	  /* O_PATH files too */
 void fput(struct file *f);

@@ -27,7 +27,7 @@ KILLED_BY = {"segv": 11}
 PROGRAMS = ["hello", "fork_cow", "segv", "mmap_stress", "mremap", "efault", "pagemap", "signals",
             "sigcheck", "sched", "vfs", "leakcheck", "procinfo", "files", "dirs", "pipes",
             "mounts", "fmap", "tmpfiles", "threads", "futex", "jobctl", "sysinfo", "creds",
-            "user@creds", "perms", "tty", "memfd", "ipc"]
+            "user@creds", "perms", "tty", "memfd", "ipc", "flock"]
 
 
 def user(name, boot, smp, programs, timeout=120):
