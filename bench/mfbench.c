@@ -5,8 +5,9 @@
  *     memory_failure's own time for the same events, from the outcome lines it logs;
  *   - the same with early kill: from the call to the BUS_MCEERR_AO handler's first instruction;
  *   - touch of a poisoned page to the BUS_MCEERR_AR handler's first instruction;
- *   - memory_failure of a dirty tmpfs page mapped shared by 1 and 64 tasks, beside an
- *     anonymous page mapped by as many (the cost per mapping should be the same);
+ *   - memory_failure of a dirty tmpfs page and of a dirty shmem page (MAP_SHARED|
+ *     MAP_ANONYMOUS) mapped shared by 1 and 64 tasks, beside an anonymous page mapped by as
+ *     many (the cost per mapping should be the same);
  *   - memory_failure of a frame mapped by N = 1, 8, 64, 256 tasks (the caller and N-1 forked
  *     children sleeping on a COW-shared page) while M = 0, 128, 512 unrelated tasks sleep,
  *     as a table, with least-squares slopes per mapping and per unrelated task.
@@ -139,18 +140,21 @@ static uint64_t bench_cell(int n, int m)
 	return median(v, TABLE_RUNS);
 }
 
-/* memory_failure of a dirty page of a tmpfs file (/tmp) mapped shared by n tasks (the caller
- * and n-1 forked children sleeping), late kill (median). The page stays in the file poisoned
- * until the file goes. */
-static uint64_t bench_file_cell(int n)
+/* memory_failure of a dirty page of a tmpfs file (/tmp), or with shmem of MAP_SHARED|
+ * MAP_ANONYMOUS memory (a shmem file's page), mapped shared by n tasks (the caller and n-1
+ * forked children sleeping), late kill (median). The page stays in the file poisoned until
+ * the file goes. */
+static uint64_t bench_file_cell(int n, int shmem)
 {
 	static pid_t pids[1024];
 	uint64_t v[TABLE_RUNS];
 	set_policy(PR_MCE_KILL_LATE);
 	for (int r = 0; r < TABLE_RUNS; r++) {
 		char name[] = "/tmp/mfbench-XXXXXX";
-		int fd = mkstemp(name), k = 0;
-		char *p = fd >= 0 && ftruncate(fd, PG) == 0
+		int fd = shmem ? -1 : mkstemp(name), k = 0;
+		char *p = shmem ? mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+				       -1, 0)
+			  : fd >= 0 && ftruncate(fd, PG) == 0
 			      ? mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
 			      : MAP_FAILED;
 		if (p == MAP_FAILED) {
@@ -165,19 +169,25 @@ static uint64_t bench_file_cell(int n)
 		v[r] = rdtsc() - t0;
 		reap(pids, k);
 		munmap(p, PG);
-		close(fd);
-		unlink(name);
+		if (!shmem) {
+			close(fd);
+			unlink(name);
+		}
 	}
 	return median(v, TABLE_RUNS);
 }
 
-/* A dirty tmpfs page beside a COW-shared anonymous page, mapped by 1 and by 64 tasks. */
+/* A dirty tmpfs page and a dirty shmem page beside a COW-shared anonymous page, mapped by 1
+ * and by 64 tasks. */
 static void file_vs_anon(void)
 {
-	double f1 = us(bench_file_cell(1)), f64 = us(bench_file_cell(64));
+	double f1 = us(bench_file_cell(1, 0)), f64 = us(bench_file_cell(64, 0));
+	double s1 = us(bench_file_cell(1, 1)), s64 = us(bench_file_cell(64, 1));
 	double a1 = us(bench_cell(1, 0)), a64 = us(bench_cell(64, 0));
 	printf("mfbench: dirty tmpfs page, mapped by 1 / 64 tasks:       %8.1f / %8.1f us, "
 	       "%.2f us per mapping\n", f1, f64, (f64 - f1) / 63);
+	printf("mfbench: dirty shmem page, mapped by 1 / 64 tasks:       %8.1f / %8.1f us, "
+	       "%.2f us per mapping\n", s1, s64, (s64 - s1) / 63);
 	printf("mfbench: anonymous page, mapped by 1 / 64 tasks:         %8.1f / %8.1f us, "
 	       "%.2f us per mapping\n", a1, a64, (a64 - a1) / 63);
 	fflush(stdout);

@@ -15,6 +15,8 @@
  *   victim early-ext2[-spin], late-ext2[-spin]  the same with a dirty page of an ext2 file
  *                        (/mnt/victim.page, /dev/vda mounted at /mnt): memory_failure drops
  *                        it from the page cache and records EIO for fsync; the same signals
+ *   victim early-shm[-spin], late-shm[-spin]  the same, with the page a written page of
+ *                        MAP_SHARED|MAP_ANONYMOUS memory: a shmem file's page, kept alike
  *   victim free[-spin]   frees the page again and prints the free frame's address: expects no
  *                        signal (an SRAO there isolates a free frame)
  *   victim wait[-spin]   has no page: a bystander for errors elsewhere; expects no signal
@@ -58,6 +60,7 @@ struct mode {
 	int keep_page;	   /* 0: the page is freed again before the wait */
 	int has_page;	   /* 0: no page at all (a bystander) */
 	int file;	   /* the page is a shared mapping of a written file: 1 tmpfs, 2 ext2 */
+	int shm;	   /* the page is MAP_SHARED|MAP_ANONYMOUS memory (a shmem file's) */
 	int timing;	   /* the handler prints the cycles since the machine check */
 	const char *status; /* the monitor command's MCi_STATUS and MCG_STATUS */
 };
@@ -77,6 +80,10 @@ static const struct mode modes[] = {
 	 .has_page = 1, .file = 2, .status = SRAO_STATUS},
 	{.name = "late-ext2", .kill = PR_MCE_KILL_LATE, .want_code = AR, .touch = 1,
 	 .keep_page = 1, .has_page = 1, .file = 2, .status = SRAO_STATUS},
+	{.name = "early-shm", .kill = PR_MCE_KILL_EARLY, .want_code = AO, .keep_page = 1,
+	 .has_page = 1, .shm = 1, .status = SRAO_STATUS},
+	{.name = "late-shm", .kill = PR_MCE_KILL_LATE, .want_code = AR, .touch = 1,
+	 .keep_page = 1, .has_page = 1, .shm = 1, .status = SRAO_STATUS},
 	{.name = "free", .kill = PR_MCE_KILL_LATE, .has_page = 1, .status = SRAO_STATUS},
 	{.name = "wait", .kill = PR_MCE_KILL_LATE},
 	{.name = "srar", .kill = PR_MCE_KILL_LATE, .want_code = AR, .touch = 1, .keep_page = 1,
@@ -232,7 +239,7 @@ int main(int argc, char **argv)
 	mode = find_mode(repeat ? "srar" : arg, &spin);
 	if (!mode) {
 		printf("victim: unknown mode %s (early, late, early-file, late-file, early-ext2, late-ext2, "
-		       "free, wait, each "
+		       "early-shm, late-shm, free, wait, each "
 		       "also -spin; srar, repeat)\n", arg);
 		return 2;
 	}
@@ -255,8 +262,10 @@ int main(int argc, char **argv)
 		if (mode->file && ftruncate(fd, PG) != 0)
 			return 2;
 		page = mmap(NULL, PG, PROT_READ | PROT_WRITE,
-			    (mode->file ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS) | MAP_LOCKED, fd,
-			    0);
+			    (mode->file  ? MAP_SHARED
+			     : mode->shm ? MAP_SHARED | MAP_ANONYMOUS
+					 : MAP_PRIVATE | MAP_ANONYMOUS) | MAP_LOCKED,
+			    fd, 0);
 		memset((void *)page, 0x42, PG); /* a file's page: now dirty, the only copy */
 		page_pa = pfn_of(page) * PG;
 	}

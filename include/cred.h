@@ -22,6 +22,7 @@ enum capability {
 	CAP_SETGID = 6,	      /* any set*gid transition, setgroups */
 	CAP_SETUID = 7,	      /* any set*uid transition */
 	CAP_IPC_LOCK = 14,    /* mlock past RLIMIT_MEMLOCK */
+	CAP_IPC_OWNER = 15,   /* SysV IPC objects of any mode */
 	CAP_SYS_CHROOT = 18,  /* chroot(2) */
 	CAP_SYS_PTRACE = 19,  /* look into another user's process (/proc/PID/pagemap, maps) */
 	CAP_SYS_ADMIN = 21,   /* inject and offline memory errors, read PFNs; mount, umount */

@@ -38,6 +38,7 @@
 #define ENOSYS 38
 #define ENOTEMPTY 39
 #define ELOOP 40
+#define EIDRM 43
 #define EOPNOTSUPP 95
 #define EAFNOSUPPORT 97
 #define ETIMEDOUT 110

@@ -63,6 +63,11 @@ struct pagecache {
 	const struct pagecache_ops *ops;
 	void *host;           /* the owner (an inode) */
 	struct rmap_object obj; /* the VMAs mapping the file; the anchor of its pages */
+	/* Shared mappings that may write (VM_SHARED|VM_MAYWRITE VMAs), or < 0 once the owner
+	 * denied them (F_SEAL_WRITE), as Linux's i_mmap_writable: kernel/mm counts, the owner
+	 * denies with pagecache_deny_writable. Atomic. */
+	int32_t map_writable;
+	bool seal_future_write; /* F_SEAL_FUTURE_WRITE: no new writable shared mapping */
 	/* Frees the owner once pagecache_destroy was called and no frame is anchored in the cache
 	 * any more (NULL: nothing to free). Process context. */
 	void (*release)(struct pagecache *pc);
@@ -117,6 +122,10 @@ void pagecache_destroy(struct pagecache *pc);
 uint64_t pagecache_cached(struct pagecache *pc, uint64_t first, uint64_t end);
 /* Frames held by every page cache (/proc/meminfo Cached). Any context. */
 uint64_t pagecache_nr_pages(void);
+
+/* Refuse new writable shared mappings from now on (F_SEAL_WRITE): 0, or -EBUSY while one
+ * exists. Any context but #MC/NMI. */
+int pagecache_deny_writable(struct pagecache *pc);
 
 /* For memory_failure: drop a clean page from its cache so the next access re-reads it.
  * Returns 0 (dropped; the cache's reference is gone), -EBUSY (dirty: it stays), -ENOENT (not

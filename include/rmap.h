@@ -19,8 +19,8 @@ struct page;
 struct mm;
 struct vma;
 
-/* An object whose pages VMAs map by index (Linux's address_space and its i_mmap): a MAP_SHARED
- * anonymous object (struct vm_shm) or a file's page cache. Embed one in the object, set it up
+/* An object whose pages VMAs map by index (Linux's address_space and its i_mmap): a file's page
+ * cache (shared anonymous memory is a shmem file too). Embed one in the object, set it up
  * with rmap_object_init, link every VMA that maps the object with rmap_object_link (the VMA
  * sets vma->pgoff to the object index of its first page), and anchor each page of the object
  * with rmap_page_set_object before the first PTE maps it. rmap_walk then finds its mappers

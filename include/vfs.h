@@ -94,6 +94,10 @@ int vfs_file_vm(struct file *f, bool exe, struct vm_file *out);
  * with out->ops->put). Returns 0, 1 when the mapping is to be anonymous memory (/dev/zero),
  * -EBADF, -EACCES (not open for reading), -ENODEV (a file that cannot be mapped). */
 int vfs_mmap_file(int fd, struct vm_file *out);
+/* A shared memory object (kernel/fs/shmem.c): a new unlinked tmpfs file of size bytes named
+ * name (shown as "/NAME (deleted)"), open for reading and writing, permission bits mode,
+ * sealed with F_SEAL_SEAL. NULL with *err: -ENOMEM, -EFBIG. Process context. */
+struct file *shmem_file_setup(const char *name, uint64_t size, unsigned mode, int *err);
 /* The size of the file open at f. */
 uint64_t vfs_file_size(struct file *f);
 /* Drop a reference on an open file. */

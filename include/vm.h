@@ -1,14 +1,14 @@
 /* User address spaces: struct mm (one per process image) holds a page table (struct arch_pt) and
  * a balanced tree of VMAs, each a page-aligned range [start, end) with one protection and one
- * backing: private anonymous (zero-filled on demand), shared anonymous (frames held by a
- * refcounted object, so forked children share them), or a file (the pages of its page cache,
+ * backing: private anonymous (zero-filled on demand) or a file (the pages of its page cache,
  * include/pagecache.h: a shared mapping maps them and writes reach the file; a private one
- * maps them read-only and copies a page on the first write). fork makes private pages
- * copy-on-write.
+ * maps them read-only and copies a page on the first write). Shared anonymous memory is a
+ * file too, as on Linux: an unlinked tmpfs file of the mapping's size (shmem_zero_setup), so
+ * forked children share its pages. fork makes private pages copy-on-write.
  * Every user frame is anchored in the reverse map (include/rmap.h), which finds its PTEs.
  *
- * Frame references: a user frame's refcount is the number of PTEs that map it plus one per
- * shared-object slot holding it plus any temporary reference (memory_failure); its mapcount is
+ * Frame references: a user frame's refcount is the number of PTEs that map it plus one while
+ * a page cache holds it plus any temporary reference (memory_failure); its mapcount is
  * the number of PTEs that map it. Poisoned pages are left in PTEs as non-present markers.
  *
  * Locks: mm->lock (a spinlock, never taken with interrupts off or in #MC/NMI context) guards
@@ -92,7 +92,6 @@
 /* Top of the area where mmap places mappings without an address (searched downwards). */
 #define VM_MMAP_TOP_DEFAULT 0x00007f0000000000ull
 
-struct vm_shm; /* shared anonymous object (kernel/mm/vm_priv.h) */
 struct page;
 struct anon_vma;     /* kernel/mm/rmap_priv.h */
 struct rmap_object;  /* include/rmap.h */
@@ -131,12 +130,11 @@ struct vma {
 	unsigned prot;		  /* PT_* (0 = PROT_NONE) */
 	unsigned flags;		  /* VM_* */
 	/* The page index of start: in the file (VM_FILE: its byte offset / PAGE_SIZE), in the
-	 * shared object (shm), else start / PAGE_SIZE when the VMA was made. It moves with start
+	 * else start / PAGE_SIZE when the VMA was made. It moves with start
 	 * when the VMA is split, and stays when mremap moves the VMA, so a page's index in its
 	 * rmap anchor always gives its address: start + (index - pgoff) pages. */
 	uint64_t pgoff;
 	struct vm_file file; /* VM_FILE: the file (a reference held while mapped) */
-	struct vm_shm *shm; /* VM_SHARED|VM_ANON: the object that holds the frames */
 	/* VM_HUGETLB: the object whose runs a shared mapping maps, or the file a private one
 	 * copies from (NULL for private anonymous memory); and the huge pages a private mapping
 	 * has reserved and not faulted in yet (include/hugetlb.h). */
@@ -144,7 +142,7 @@ struct vma {
 	uint64_t huge_resv;
 	/* Reverse map (include/rmap.h): the anon_vma that new private pages are anchored in, the
 	 * chain entries linking this VMA to it and to its ancestors, and the object it maps (the
-	 * shared object's, or the file's page cache's). */
+	 * file's page cache's). */
 	struct anon_vma *anon_vma;
 	struct list_node anon_chain;
 	struct rmap_object *obj;
@@ -216,6 +214,13 @@ long vm_mmap(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot, unsigned 
 /* Unmap [addr, addr + len) (rounded up to pages), splitting VMAs that straddle its ends.
  * 0, -EINVAL (misaligned, empty or outside user space), -ENOMEM (no memory to split). */
 int vm_munmap(struct mm *mm, vaddr_t addr, uint64_t len);
+/* The shmem object behind a MAP_SHARED|MAP_ANONYMOUS mapping of len bytes (kernel/fs/shmem.c,
+ * Linux's shmem_zero_setup): a new unlinked tmpfs file named "/dev/zero (deleted)", open for
+ * reading and writing, in *out with a reference the caller drops (out->ops->put). 0, -ENOMEM,
+ * -EFBIG. Process context. */
+int shmem_zero_setup(uint64_t len, struct vm_file *out);
+/* Make the internal tmpfs instance shared memory lives in (kernel/fs/shmem.c). Boot, once. */
+void shmem_init(void);
 /* mremap flags: Linux values. */
 #define MREMAP_MAYMOVE 1
 #define MREMAP_FIXED 2
@@ -232,8 +237,8 @@ long vm_mremap(struct mm *mm, vaddr_t addr, uint64_t old_len, uint64_t new_len, 
 	       vaddr_t new_addr);
 /* madvise(2) of [start, start + len) with Linux 6.1's rules (kernel/mm/madvise.c says what
  * each advice does). MADV_DONTNEED, for instance, drops the pages and poison markers there,
- * keeping the VMAs: the next touch finds a zeroed page (private anonymous), the shared
- * object's page (shared anonymous) or the file's page (a private file mapping loses its
+ * keeping the VMAs: the next touch finds a zeroed page (private anonymous), the
+ * shmem file's page (shared anonymous) or the file's page (a private file mapping loses its
  * copies), as on Linux; so a program can replace a page it lost to a memory error. 0,
  * -EINVAL (an unknown advice, misaligned start, a wrapping range, or a VMA the advice does
  * not apply to: VM_LOCKED for DONTNEED, not private anonymous for FREE and WIPEONFORK),
@@ -289,11 +294,10 @@ int vm_for_each_vma(struct mm *mm, int (*fn)(const struct vma *v, void *arg), vo
 /* Handle a page fault at va with access FAULT_* (other bits such as FAULT_USER are ignored;
  * user: the fault came from user mode; kernel user-copy faults pass false, same answers).
  * Returns 0 when the access may be retried, -EFAULT when no VMA covers va (SIGSEGV
- * SEGV_MAPERR), -EACCES when the VMA forbids
- * the access (SEGV_ACCERR), -ENOMEM, -ENXIO when va lies past the end of the shared object
- * or file the VMA maps, or the file system cannot give the page (SIGBUS BUS_ADRERR, as
- * Linux's VM_FAULT_SIGBUS), or -EHWPOISON when the page holds a poison marker or its frame is
- * poisoned (SIGBUS BUS_MCEERR_AR at va). Takes mm->lock; process context. */
+ * SEGV_MAPERR), -EACCES when the VMA forbids the access (SEGV_ACCERR), -ENOMEM, -ENXIO when
+ * va lies past the end of the file the VMA maps, or the file system cannot give the page
+ * (SIGBUS BUS_ADRERR, as Linux's VM_FAULT_SIGBUS), or -EHWPOISON when the page holds a
+ * poison marker or its frame is poisoned (SIGBUS BUS_MCEERR_AR at va). Takes mm->lock; process context. */
 int vm_fault(struct mm *mm, vaddr_t va, unsigned access, bool user);
 
 /* Replace the present PTE at va, which must map pfn, by a poison marker for pfn; drops its
@@ -328,7 +332,7 @@ int vm_wrprotect_page(struct mm *mm, vaddr_t va, pfn_t pfn);
  * writer does not fault and copy the page again). 0 or -ENOENT. Takes mm->lock. */
 int vm_settle_page(struct mm *mm, vaddr_t va, pfn_t pfn, int held);
 /* Make va, which must map old_pfn, map new instead with the same protection (soft offline,
- * which moves a shared object's slot itself). The caller keeps its own reference on new,
+ * which moves the page cache's slot itself). The caller keeps its own reference on new,
  * has copied the contents and anchored new where old is (rmap_page_copy_anchor).
  * 0, -ENOENT, -ENOMEM. Takes mm->lock. */
 int vm_replace_page(struct mm *mm, vaddr_t va, pfn_t old_pfn, struct page *new);

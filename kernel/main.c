@@ -8,6 +8,7 @@
 #include "frame.h"
 #include "hugetlb.h"
 #include "initrd.h"
+#include "ipc.h"
 #include "pci.h"
 #include "blk.h"
 #include "blk_drivers.h"
@@ -112,6 +113,7 @@ void kernel_main(void)
 	einj_init();
 	frame_audit_init();
 	vm_check_init();
+	ipc_init();
 	syscall_init();
 	print_memory_summary();
 	print_mca_summary();

@@ -43,6 +43,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -228,9 +230,22 @@ static uint64_t short_timeout(void)
 	return (uint64_t)ts;
 }
 
+/* A SysV segment and semaphore set of this child's, so that the IPC calls meet real objects
+ * half of the time (the parent removes what is left, listed in /proc/sysvipc). */
+static int own_shm = -1, own_sem = -1;
+
 /* Shape the arguments of calls that reach further with real values. */
 static void shape(long nr, uint64_t *a, pid_t me)
 {
+	if ((nr == SYS_shmat || nr == SYS_shmctl) && rnd() % 2)
+		a[0] = (uint64_t)own_shm;
+	if ((nr == SYS_semop || nr == SYS_semtimedop || nr == SYS_semctl) && rnd() % 2) {
+		a[0] = (uint64_t)own_sem;
+		if (nr != SYS_semctl && rnd() % 2) /* a short list of real operations */
+			a[1] = (uint64_t)scratch, a[2] = 1 + rnd() % 4;
+		if (nr == SYS_semop && rnd() % 2)
+			((short *)scratch)[2] |= 04000; /* IPC_NOWAIT: the wait is tested elsewhere */
+	}
 	if (targets_a_pid(nr))
 		a[0] = pid_arg(me);
 	if (nr == SYS_tgkill || nr == SYS_rt_tgsigqueueinfo)
@@ -286,6 +301,8 @@ static void child(pid_t me)
 {
 	setpgid(0, 0); /* our own process group: kill(0) and kill(-me) reach only us */
 	catch_all();
+	own_shm = shmget(IPC_PRIVATE, 2 * 4096, IPC_CREAT | 0600);
+	own_sem = semget(IPC_PRIVATE, 2, IPC_CREAT | 0600);
 	for (int i = 0; i < SYSCALLS; i++) {
 		long nr = (long)(rnd() % 3 ? rnd() % 336 : 424 + rnd() % 30);
 		uint64_t a[6];
@@ -379,6 +396,27 @@ static void remove_tree(const char *path)
 }
 
 /* Remove every entry of dir that belongs to this user. */
+/* Remove every SysV object listed in /proc/sysvipc/NAME (the id is the second column) that
+ * we may remove: what the children left. Line by line through stdio, whose buffer the first
+ * call (before the memory is counted) leaves in the heap for the last. */
+static void remove_sysvipc(const char *name, int shm)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/sysvipc/%s", name);
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		int key, id;
+		if (sscanf(line, "%d %d", &key, &id) != 2)
+			continue; /* the header */
+		if (shm)
+			shmctl(id, IPC_RMID, NULL);
+		else
+			semctl(id, 0, IPC_RMID);
+	}
+	if (f)
+		fclose(f);
+}
+
 static void remove_own(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -484,6 +522,8 @@ int main(int argc, char **argv)
 		;
 	if (proc)
 		closedir(proc);
+	remove_sysvipc("shm", 1); /* nothing yet: the pages its reading touches are counted now */
+	remove_sysvipc("sem", 0);
 	mem_free_kb(0, &objs);
 	long before = mem_free_kb(0, &objs_before);
 	/* Root jails the children in a tmpfs of their own; a user cannot mount nor chroot, so
@@ -546,6 +586,8 @@ int main(int argc, char **argv)
 		rmdir(FUZZ_ROOT);
 	if (unprivileged)
 		remove_own("/tmp"); /* its directory, and what children that went there made */
+	remove_sysvipc("shm", 1);
+	remove_sysvipc("sem", 0);
 	long after = mem_free_kb(1, &objs);
 	int waited = 0;
 	for (; waited < 500 && (after != before || objs != objs_before); waited++) {

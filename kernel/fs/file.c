@@ -22,6 +22,8 @@
 #define F_SETPIPE_SZ 1031
 #define F_GETPIPE_SZ 1032
 #define F_DUPFD_CLOEXEC 1030
+#define F_ADD_SEALS 1033
+#define F_GET_SEALS 1034
 #define FD_CLOEXEC 1
 
 struct fd_table {
@@ -133,6 +135,8 @@ void fput(struct file *f)
 		return;
 	if (f->fop && f->fop->release && !(f->fmode & FMODE_PATH))
 		f->fop->release(f);
+	if (!(f->fmode & FMODE_PATH))
+		flock_release(f);
 	if (f->fmode & FMODE_WRITER)
 		__atomic_fetch_sub(&f->inode->writers, 1, __ATOMIC_RELEASE);
 	path_put(&f->path);
@@ -631,6 +635,9 @@ static long do_fcntl(int fd, struct file *f, int cmd, uint64_t arg)
 	case F_SETPIPE_SZ:
 	case F_GETPIPE_SZ:
 		return (f->fmode & FMODE_PATH) ? -EBADF : pipe_fcntl(f, cmd, arg);
+	case F_ADD_SEALS:
+	case F_GET_SEALS:
+		return (f->fmode & FMODE_PATH) ? -EBADF : shmem_fcntl(f, cmd, arg);
 	default:
 		return (f->fmode & FMODE_PATH) ? -EBADF : -EINVAL;
 	}

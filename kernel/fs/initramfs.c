@@ -11,6 +11,7 @@
 #include "kstring.h"
 #include "printk.h"
 #include "vfs_priv.h"
+#include "vm.h"
 
 struct unpack {
 	unsigned made, skipped;
@@ -170,6 +171,7 @@ void vfs_init(const void *initrd, size_t len)
 	register_filesystem(&hugetlbfs_type);
 	nodefs_init();
 	pipe_init();
+	shmem_init();
 	if (vfs_get_sb(&tmpfs_type, "mode=755", &root) || vfs_attach(root, NULL, 0, "rootfs")) {
 		printk(KERN_ERR "vfs: no memory for the root file system\n");
 		return;

@@ -195,6 +195,7 @@ static struct inode *tmpfs_inode(struct super_block *sb, unsigned mode, uint32_t
 	i->iop = &tmpfs_iops;
 	i->rdev = rdev;
 	i->pc.ops = &tmpfs_pc_ops;
+	i->seals = F_SEAL_SEAL; /* only memfd_create(MFD_ALLOW_SEALING) lifts it */
 	if (S_ISDIR(mode)) {
 		i->fop = &dir_fops;
 		i->nlink = 2;
@@ -243,6 +244,9 @@ static int tmpfs_setsize(struct inode *inode, uint64_t size)
 {
 	if (size > VFS_MAX_FILE_SIZE)
 		return -EFBIG;
+	if ((size < inode->pc.size && (inode->seals & F_SEAL_SHRINK)) ||
+	    (size > inode->pc.size && (inode->seals & F_SEAL_GROW)))
+		return -EPERM;
 	if (size < inode->backing_len)
 		inode->backing_len = size; /* bytes past a cut never come back from the image */
 	return pagecache_truncate(&inode->pc, size);
@@ -283,6 +287,10 @@ static int tmpfs_fallocate(struct inode *inode, int mode, uint64_t off, uint64_t
 {
 	if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE))
 		return -EOPNOTSUPP;
+	if ((mode & FALLOC_FL_PUNCH_HOLE) && (inode->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+		return -EPERM;
+	if ((inode->seals & F_SEAL_GROW) && off + len > inode->pc.size)
+		return -EPERM;
 	if (mode & FALLOC_FL_PUNCH_HOLE)
 		return pagecache_punch(&inode->pc, off, off + len);
 	return tmpfs_reserve(inode, mode, off, len);
@@ -338,6 +346,8 @@ static long write_pages(struct inode *inode, struct vfs_iter *it, uint64_t *pos)
 	while (it->count) {
 		size_t off = *pos % PAGE_SIZE, n = (size_t)MIN(PAGE_SIZE - off, it->count);
 		struct page *pg;
+		if ((inode->seals & F_SEAL_GROW) && *pos + n > pc->size)
+			return done ? done : -EPERM; /* per page, as Linux's shmem_write_begin */
 		int err = get_page(pc, *pos / PAGE_SIZE, PC_CREATE, &pg);
 		if (err)
 			return done ? done : err;
@@ -363,7 +373,9 @@ long tmpfs_file_write(struct file *f, struct vfs_iter *it, uint64_t *pos)
 	mutex_lock(&inode->lock);
 	if (f->flags & O_APPEND)
 		*pos = inode->pc.size;
-	if (*pos >= VFS_MAX_FILE_SIZE)
+	if (inode->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
+		r = -EPERM;
+	else if (*pos >= VFS_MAX_FILE_SIZE)
 		r = it->count ? -EFBIG : 0;
 	else if (it->count)
 		r = write_pages(inode, it, pos);

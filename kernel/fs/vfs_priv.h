@@ -174,6 +174,8 @@ struct inode {
 	struct pipe *pipe;    /* a FIFO's pipe, while open */
 	bool linkable;	      /* an O_TMPFILE file that linkat may give a name */
 	void *fs_priv;	      /* the file system's own (ext2: struct ext2_inode_info) */
+	uint32_t seals;	      /* tmpfs: F_SEAL_* (inode->lock; shmem.c) */
+	struct list_node flocks; /* flock(2) holders (flock.c; all zero until the first) */
 };
 
 /* A new inode of sb with one reference (the caller's), a fresh number and times of now.
@@ -435,6 +437,8 @@ struct file {
 /* A new open file of path (referenced by the file now) with the inode's file ops, opened
  * with flags. NULL with *err. */
 struct file *file_open_path(const struct path *p, unsigned flags, int *err);
+/* f's last reference went: its flock(2) lock, if any, goes (flock.c). Never sleeps. */
+void flock_release(struct file *f);
 struct file *fget(int fd);	  /* referenced, or NULL */
 struct file *fget_raw(int fd);	  /* O_PATH files too */
 void fput(struct file *f);
@@ -551,6 +555,17 @@ long tmpfs_file_write(struct file *f, struct vfs_iter *it, uint64_t *pos);
 extern struct fs_type ext2_type;
 /* sync_fs of every mounted file system that has one (sync(2)); the first error. Sleeps. */
 int vfs_sync_all(void);
+/* File seals (fcntl F_ADD_SEALS), Linux's values. */
+#define F_SEAL_SEAL 0x0001	   /* no more seals */
+#define F_SEAL_SHRINK 0x0002	   /* the size may not shrink */
+#define F_SEAL_GROW 0x0004	   /* nor grow */
+#define F_SEAL_WRITE 0x0008	   /* no writes, no writable shared mapping */
+#define F_SEAL_FUTURE_WRITE 0x0010 /* no new writes or writable mappings; old mappings go on */
+#define F_SEAL_ALL 0x001f
+/* fcntl F_ADD_SEALS / F_GET_SEALS on f: the seals, 0, -EINVAL (not a tmpfs file, bad bits),
+ * -EPERM (sealed against sealing, or f not open for writing), -EBUSY (F_SEAL_WRITE while a
+ * writable shared mapping exists). Takes inode->lock. */
+long shmem_fcntl(struct file *f, int cmd, uint64_t arg);
 /* Unpack the cpio archive into the root. */
 void initramfs_unpack(const void *base, size_t len);
 /* Character devices (chardev.c): the file ops of device rdev, or NULL. */

@@ -394,7 +394,7 @@ int mf_user(struct mf_event *ev, struct page *pg)
 	/* A dirty page of a file on a disk leaves its cache with EIO recorded for fsync, as
 	 * Linux's me_pagecache_dirty; the next access reads what the disk holds. */
 	bool lost = !clean_file && (fl & PG_FILE) && n >= 0 && pagecache_drop_lost(pg) == 0;
-	bool held = READ_ONCE(pg->refcount) > 1; /* by someone but us: a shared object's slot */
+	bool held = READ_ONCE(pg->refcount) > 1; /* by someone but us: a user copy in flight */
 	bool cached = (fl & PG_FILE) && READ_ONCE(pg->mapping); /* a dirty page stays, as shmem */
 	upage_put(pg);
 	if (n < 0)
@@ -409,7 +409,7 @@ int mf_user(struct mf_event *ev, struct page *pg)
 		r = mf_finish(ev, MF_RECOVERED, "dirty file page kept in its page cache, poisoned: its "
 					     "reads and writes give EIO until it is truncated away");
 	else if (held)
-		r = mf_finish(ev, MF_DELAYED, "held by a shared mapping; freed into quarantine later");
+		r = mf_finish(ev, MF_DELAYED, "still referenced; freed into quarantine later");
 	else
 		r = mf_finish(ev, MF_RECOVERED, "unmapped; the frame never returns to the allocator");
 	collect_done(&c);

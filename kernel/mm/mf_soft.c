@@ -49,12 +49,12 @@ static void settle_one(struct mm *mm, vaddr_t va, void *arg)
  * keeps any PTE of either frame from getting write access (a writer's fault is retried),
  * every existing mapping of the old frame loses write access, then the copy, then the switch.
  * new carries pg's rmap anchor and index, so one walk of the anchor finds the mappers of
- * either frame. A shared object's slot (or the page cache's) moves to the copy before the
- * mappings do, so that a page no PTE maps keeps its bytes too. A mapping added after the first walk (fork, a shared
- * object's fault) is read-only too, and the switch walks until the old frame has no mapping
- * left. Last, the copy's PTEs get back the write access their VMAs allow, before PG_MOVING
- * leaves the copy: a writer that waited finds its page writable, not shared with our
- * reference (which would make it copy again). */
+ * either frame. A page cache's slot moves to the copy before the mappings do, so that a page
+ * no PTE maps keeps its bytes too. A mapping added after the first walk (fork, a page-cache
+ * fault) is read-only too, and the switch walks until the old frame has no mapping left.
+ * Last, the copy's PTEs get back the write access their VMAs allow, before PG_MOVING leaves
+ * the copy: a writer that waited finds its page writable, not shared with our reference
+ * (which would make it copy again). */
 static int move_user_page(struct page *pg, pfn_t pfn, struct page *new)
 {
 	struct replace_args a = {pfn, new};
@@ -67,8 +67,6 @@ static int move_user_page(struct page *pg, pfn_t pfn, struct page *new)
 		memcpy(page_to_virt(new), page_to_virt(pg), PAGE_SIZE);
 		if (pg->flags & PG_FILE) /* faults from now on map the copy */
 			pagecache_replace(pg, new);
-		else
-			shm_replace_slot(pg, new);
 		err = mf_each_mapping(pg, true, replace_one, &a);
 	}
 	__atomic_fetch_and(&pg->flags, ~PG_MOVING, __ATOMIC_ACQ_REL);
@@ -165,8 +163,11 @@ int unpoison_frame(pfn_t pfn)
 	uint32_t f = __atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE);
 	if (!(f & PG_SWPOISON))
 		return -EINVAL; /* real hardware poison stays */
-	if (!(f & PG_ISOLATED))
-		return -EBUSY; /* still used (mapped by a shared object, kernel memory, ...) */
+	if (!(f & PG_ISOLATED)) { /* still held: a page cache, a mapping, the kernel (Linux 6.1) */
+		printk(KERN_INFO "memory_failure: pfn %#lx: unpoison refused: the page is still "
+				 "held (page cache, mapping or kernel)\n", pfn);
+		return -EBUSY;
+	}
 	pg->poison_was = 0; /* isolated: nobody else looks at the frame */
 	__atomic_fetch_and(&pg->flags, ~(PG_HWPOISON | PG_SWPOISON), __ATOMIC_ACQ_REL);
 	int err = frame_unisolate(pfn);

@@ -45,6 +45,19 @@ void pagecache_init(struct pagecache *pc, const struct pagecache_ops *ops, void 
 	rmap_object_init(&pc->obj, obj_release);
 }
 
+/* Deny writable shared mappings; see pagecache.h. */
+int pagecache_deny_writable(struct pagecache *pc)
+{
+	int32_t zero = 0;
+
+	if (__atomic_load_n(&pc->map_writable, __ATOMIC_ACQUIRE) < 0)
+		return 0;
+	return __atomic_compare_exchange_n(&pc->map_writable, &zero, -1, false, __ATOMIC_ACQ_REL,
+					   __ATOMIC_RELAXED)
+		   ? 0
+		   : -EBUSY;
+}
+
 uint64_t pagecache_nr_pages(void)
 {
 	return __atomic_load_n(&nr_cached, __ATOMIC_RELAXED);

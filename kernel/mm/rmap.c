@@ -14,7 +14,7 @@
  *
  * Lock order (the only place it is written down; every path that nests locks follows it):
  *
- *     mm->lock  ->  shm->lock or pc->lock  ->  rmap_object lock  ->  anon_vma root lock
+ *     mm->lock  ->  pc->lock  ->  rmap_object lock  ->  anon_vma root lock
  *               ->  kmalloc class lock  ->  zone lock
  *
  * (a path may skip levels, never go back up; pc->lock is a page cache's, include/pagecache.h).

@@ -1,12 +1,14 @@
 /* Address-space lifetime and the pieces every mapping operation shares: creating and
- * destroying struct mm, references on user frames, shared anonymous objects, installing one
- * PTE and zapping a range a leaf table at a time (PTEs cleared, TLBs flushed, then frames
- * released, in that order, so no CPU can still write a frame that went back to the allocator).
+ * destroying struct mm, references on user frames, a file's count of writable shared
+ * mappings, installing one PTE and zapping a range a leaf table at a time (PTEs cleared, TLBs
+ * flushed, then frames released, in that order, so no CPU can still write a frame that went
+ * back to the allocator).
  * mmap/munmap/mprotect/mremap/brk are in vm_map.c, faults in vm_fault.c, fork in vm_fork.c. */
 #include "frame.h"
 #include "kerrno.h"
 #include "kmalloc.h"
 #include "kstring.h"
+#include "pagecache.h"
 #include "printk.h"
 #include "rmap.h"
 #include "vm_priv.h"
@@ -84,95 +86,6 @@ bool upage_exclusive(const struct page *pg)
 	return __atomic_load_n(&pg->refcount, __ATOMIC_ACQUIRE) == 1 && !(fl & PG_FILE);
 }
 
-/* ---- shared anonymous objects ---- */
-
-static void shm_release(struct rmap_object *obj)
-{
-	kfree(container_of(obj, struct vm_shm, obj));
-}
-
-/* A new object of npages empty slots with one reference, or NULL. Process context. */
-struct vm_shm *shm_create(uint64_t npages)
-{
-	struct vm_shm *s;
-
-	if (npages > (UINT64_MAX - sizeof(*s)) / sizeof(s->pages[0]))
-		return NULL;
-	s = kzalloc(sizeof(*s) + npages * sizeof(s->pages[0]));
-	if (!s)
-		return NULL;
-	s->refcount = 1;
-	spin_init(&s->lock);
-	rmap_object_init(&s->obj, shm_release);
-	s->npages = npages;
-	return s;
-}
-
-void shm_get(struct vm_shm *s)
-{
-	__atomic_fetch_add(&s->refcount, 1, __ATOMIC_RELAXED);
-}
-
-/* Drop a reference; the last one releases every frame the object holds (the memory goes
- * with the last frame anchored in it). Process context. */
-void shm_put(struct vm_shm *s)
-{
-	if (__atomic_sub_fetch(&s->refcount, 1, __ATOMIC_ACQ_REL))
-		return;
-	spin_lock(&s->lock); /* a slot swap by shm_replace_slot is over, or will see no VMA */
-	spin_unlock(&s->lock);
-	for (uint64_t i = 0; i < s->npages; i++)
-		if (s->pages[i])
-			upage_put(s->pages[i]);
-	rmap_object_put(&s->obj);
-}
-
-/* Slot idx's frame (allocated zero-filled if empty) with a reference for the caller. */
-struct page *shm_page(struct vm_shm *s, uint64_t idx)
-{
-	struct page *pg;
-
-	if (idx >= s->npages)
-		return NULL;
-	spin_lock(&s->lock);
-	pg = s->pages[idx];
-	if (!pg) {
-		pg = frame_alloc(0, PG_USER);
-		if (pg) {
-			memset(page_to_virt(pg), 0, PAGE_SIZE);
-			rmap_page_set_object(pg, &s->obj, idx);
-			s->pages[idx] = pg; /* the slot keeps frame_alloc's reference */
-		}
-	}
-	if (pg)
-		upage_get(pg);
-	spin_unlock(&s->lock);
-	return pg;
-}
-
-/* The slot of old's object holds new instead, if old is a shared anonymous object's page still
- * in its slot; see vm_priv.h. */
-void shm_replace_slot(struct page *old, struct page *new)
-{
-	struct rmap_object *obj = rmap_page_object(old);
-	struct vm_shm *s;
-	bool hit = false;
-
-	if (!obj || obj->release != shm_release)
-		return;
-	s = container_of(obj, struct vm_shm, obj);
-	spin_lock(&s->lock);
-	if (__atomic_load_n(&s->refcount, __ATOMIC_ACQUIRE) > 0 && old->index < s->npages &&
-	    s->pages[old->index] == old) {
-		s->pages[old->index] = new;
-		upage_get(new);
-		hit = true;
-	}
-	spin_unlock(&s->lock);
-	if (hit)
-		upage_put(old);
-}
-
 /* ---- PTEs ---- */
 
 /* Map pg at va (anchored already); -EHWPOISON for a poisoned frame. mm->lock held. */
@@ -189,10 +102,10 @@ int vm_install_pte(struct mm *mm, vaddr_t va, struct page *pg, unsigned prot)
 	return err;
 }
 
-/* PTE protection for pg in v: write for an exclusive private page, a shared anonymous page,
- * or a dirty page of a shared file mapping (a clean one is mapped read-only, so that the
- * first write faults and marks it dirty), and never while soft offline copies the frame (a
- * write then would be lost with the old frame). */
+/* PTE protection for pg in v: write for an exclusive private page or a dirty page of a
+ * shared file mapping (a clean one is mapped read-only, so that the first write faults and
+ * marks it dirty), and never while soft offline copies the frame (a write then would be lost
+ * with the old frame). */
 unsigned vm_pte_prot(const struct vma *v, const struct page *pg)
 {
 	unsigned prot = v->prot;
@@ -289,29 +202,53 @@ void mm_get(struct mm *mm)
 /* A reference unless mm is already dying; see vm.h. */
 bool mm_tryget(struct mm *mm) { return inc_unless_zero(&mm->refcount); }
 
-/* Free a VMA that is out of the tree (its PTEs are gone): off the rmap, shared object or file
- * dropped. */
+/* Free a VMA that is out of the tree (its PTEs are gone): off the rmap, its file dropped. */
 void vma_free(struct vma *v)
 {
 	rmap_vma_unlink(v);
-	if (v->shm)
-		shm_put(v->shm);
 	if (v->flags & VM_HUGETLB)
 		hugetlb_vma_free(v);
-	if (v->flags & VM_FILE)
+	if (v->flags & VM_FILE) {
+		if (v->file.pc && (v->flags & (VM_SHARED | VM_MAYWRITE)) == (VM_SHARED | VM_MAYWRITE))
+			__atomic_fetch_sub(&v->file.pc->map_writable, 1, __ATOMIC_RELEASE);
 		v->file.ops->put(v->file.file);
+	}
 	kfree(v);
 }
 
 /* A copy of v's backing is made (split, fork, mremap): take the references it holds. */
 void vma_get_backing(struct vma *v)
 {
-	if (v->shm)
-		shm_get(v->shm);
 	if (v->huge)
 		hugetlb_obj_get(v->huge);
-	if (v->flags & VM_FILE)
+	if (v->flags & VM_FILE) {
+		if (v->file.pc && (v->flags & (VM_SHARED | VM_MAYWRITE)) == (VM_SHARED | VM_MAYWRITE))
+			__atomic_fetch_add(&v->file.pc->map_writable, 1, __ATOMIC_RELAXED);
 		v->file.ops->get(v->file.file);
+	}
+}
+
+/* Count new VMA v (VM_FILE, its flags set) in its file's writable shared mappings; see
+ * vm_priv.h. */
+int vma_map_writable(struct vma *v)
+{
+	struct pagecache *pc = v->file.pc;
+
+	if ((v->flags & (VM_SHARED | VM_MAYWRITE)) != (VM_SHARED | VM_MAYWRITE))
+		return 0;
+	if (__atomic_load_n(&pc->seal_future_write, __ATOMIC_ACQUIRE)) {
+		if (v->prot & PT_WRITE)
+			return -EPERM;
+		v->flags &= ~VM_MAYWRITE; /* nor may mprotect make it writable later */
+		return 0;
+	}
+	int32_t n = __atomic_load_n(&pc->map_writable, __ATOMIC_RELAXED);
+	do {
+		if (n < 0)
+			return -EPERM; /* F_SEAL_WRITE */
+	} while (!__atomic_compare_exchange_n(&pc->map_writable, &n, n + 1, false, __ATOMIC_ACQUIRE,
+					      __ATOMIC_RELAXED));
+	return 0;
 }
 
 /* Record the program exec loaded; see vm.h. */

@@ -15,10 +15,9 @@
  *   - every mapping a walk finds belongs to a live address space; a frame's mapcount is the
  *     number of mappings its walk finds, and those of the whole system are the number of
  *     present PTEs (so no PTE is out of its frame's anchor's reach);
- *   - a user frame's refcount is its mapcount plus the shared-object slots holding it (of
- *     MAP_SHARED anonymous objects and hugetlb objects), plus one for a page-cache or
- *     swap-cache page still in its cache; a huge entry counts as a mapping of each of its 512
- *     frames.
+ *   - a user frame's refcount is its mapcount plus the hugetlb objects' slots holding it,
+ *     plus one for a page-cache or swap-cache page still in its cache; a huge entry counts as
+ *     a mapping of each of its 512 frames.
  * Poisoned frames still mapped are counted, not failed: memory_failure unmaps them one
  * address space at a time; between injections there should be none. */
 #include "arch/smp.h"
@@ -31,16 +30,13 @@
 #include "vm_priv.h"
 
 #define CHECK_MAX_MMS 256
-#define CHECK_MAX_SHMS 256
 #define CHECK_MAX_ERRORS 8
 #define CHECK_ERROR_LEN 120
 #define CHECK_TRIES 50
 
 struct check {
 	struct mm *mm[CHECK_MAX_MMS];
-	struct vm_shm *shm[CHECK_MAX_SHMS];
-	unsigned nmm, nshm;
-	uint16_t *held; /* per pfn: shared-object slots holding the frame */
+	unsigned nmm;
 	struct mm *cur; /* the address space being walked */
 	uint64_t ptes, markers, swap_entries, entries, user_frames, poisoned_mapped, errors;
 	char error[CHECK_MAX_ERRORS][CHECK_ERROR_LEN];
@@ -123,18 +119,6 @@ static int check_pte(vaddr_t va, const struct pte_info *pi, void *arg)
 	return 0;
 }
 
-static void note_shm(struct check *c, struct vm_shm *s)
-{
-	for (unsigned i = 0; i < c->nshm; i++)
-		if (c->shm[i] == s)
-			return;
-	if (c->nshm == CHECK_MAX_SHMS) {
-		check_error(c, "more than %u shared objects: not all checked", CHECK_MAX_SHMS);
-		return;
-	}
-	c->shm[c->nshm++] = s;
-}
-
 static int check_mm(struct mm *mm, void *arg)
 {
 	struct check *c = arg;
@@ -144,10 +128,6 @@ static int check_mm(struct mm *mm, void *arg)
 	}
 	c->mm[c->nmm++] = mm;
 	c->cur = mm;
-	for (struct vma *v = vma_tree_next(mm->vma_root, 0); v;
-	     v = vma_tree_next(mm->vma_root, v->end))
-		if (v->shm)
-			note_shm(c, v->shm);
 	arch_pt_walk(mm->pt, USER_VA_START, USER_VA_END, check_pte, c);
 	return 0;
 }
@@ -205,21 +185,11 @@ static int check_frames(struct check *c)
 		cached += !!(f & PG_SWAPCACHE) + !!(f & PG_SWAPIO);
 		if (pg->refcount != pg->mapcount + c->held[pfn] + (int)cached)
 			check_error(c,
-				    "pfn %#lx: refcount %d, but %d mappings, %u shared-object "
+				    "pfn %#lx: refcount %d, but %d mappings, %u hugetlb "
 				    "slots and %u page cache hold it",
 				    pfn, pg->refcount, pg->mapcount, c->held[pfn], cached);
 	}
 	return 0;
-}
-
-static void count_shm_slots(struct check *c)
-{
-	for (unsigned i = 0; i < c->nshm; i++) {
-		struct vm_shm *s = c->shm[i];
-		for (uint64_t k = 0; k < s->npages; k++)
-			if (s->pages[k])
-				c->held[page_to_pfn(s->pages[k])]++;
-	}
 }
 
 struct check_run {
@@ -231,14 +201,10 @@ static void check_alone(void *arg)
 {
 	struct check_run *r = arg;
 	struct check *c = r->c;
-	uint16_t *held = c->held;
 	memset(c, 0, sizeof(*c));
-	c->held = held;
-	memset(held, 0, frame_max_pfn() * sizeof(*held));
 	r->err = vm_for_each_mm_still(check_mm, c);
 	if (r->err)
 		return;
-	count_shm_slots(c);
 	r->err = hugetlb_count_held(c->held);
 	if (!r->err)
 		r->err = check_frames(c);
@@ -265,14 +231,7 @@ static int check_run(struct check *c)
 static struct check *check_new(int *err)
 {
 	struct check *c = kzalloc(sizeof(*c));
-	uint16_t *held = kmalloc(frame_max_pfn() * sizeof(uint16_t));
-	*err = c && held ? 0 : -ENOMEM;
-	if (!*err) {
-		c->held = held;
-		*err = check_run(c);
-		c->held = NULL;
-	}
-	kfree(held);
+	*err = c ? check_run(c) : -ENOMEM;
 	if (*err) {
 		kfree(c);
 		return NULL;
@@ -296,7 +255,6 @@ static int show_check(const struct ctl_file *f, struct ctl_buf *b)
 		    {"swap_entries", c->swap_entries},
 		    {"rmap_entries", c->entries},
 		    {"user_frames", c->user_frames},
-		    {"shared_objects", c->nshm},
 		    {"poisoned_mapped", c->poisoned_mapped},
 		    {"errors", c->errors}};
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++)

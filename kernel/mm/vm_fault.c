@@ -2,9 +2,9 @@
  *
  * A fault is answered in this order: no VMA -> -EFAULT; the VMA forbids the access -> -EACCES;
  * a poison marker in the PTE -> -EHWPOISON; a swap entry -> the swap cache's page (read in by
- * vm_fault without mm->lock when it is not cached: swap_fault.c); an empty PTE -> fill it (zeroed frame for private
- * anonymous memory, the shared object's frame for shared anonymous memory, the page cache's
- * page for a file page (past the end of the file: -ENXIO, SIGBUS), or straight an anonymous
+ * vm_fault without mm->lock when it is not cached: swap_fault.c); an empty PTE -> fill it
+ * (zeroed frame for private anonymous memory, the page cache's page for a file page, shared
+ * anonymous memory's too, as a shmem file's (past the end of the file: -ENXIO, SIGBUS), or straight an anonymous
  * copy on a private write);
  * a write to a read-only private page -> break copy-on-write (reuse the frame when this PTE is
  * its only holder and it is not a file page, else copy it). A COW source frame that is already
@@ -53,27 +53,6 @@ static int fault_anon(struct mm *mm, struct vma *v, vaddr_t va)
 			return err; /* a fresh page poisoned before it was mapped: take another */
 	}
 	return -ENOMEM;
-}
-
-static int fault_shared_anon(struct mm *mm, struct vma *v, vaddr_t va)
-{
-	uint64_t idx = vma_index(v, va);
-	struct page *pg;
-	int err;
-
-	if (idx >= v->shm->npages)
-		return -ENXIO; /* past the object (mremap grew the mapping): SIGBUS, as on Linux */
-	pg = shm_page(v->shm, idx);
-	if (!pg)
-		return -ENOMEM;
-	if (page_poisoned(pg)) {
-		upage_put(pg);
-		return -EHWPOISON;
-	}
-	err = vm_install_pte(mm, va, pg, vm_pte_prot(v, pg));
-	if (err)
-		upage_put(pg);
-	return err;
 }
 
 /* Map page pg of v's file at va (index idx): read-only unless v is shared and the page is
@@ -210,8 +189,6 @@ int vm_fault_locked(struct mm *mm, vaddr_t va, unsigned access)
 	}
 	if (v->flags & VM_HUGETLB)
 		return hugetlb_fault(mm, v, va);
-	if (v->shm)
-		return fault_shared_anon(mm, v, va);
 	if (v->flags & VM_FILE)
 		return fault_file(mm, v, va, access);
 	int err = thp_fault(mm, v, va);

@@ -1,5 +1,5 @@
 /* fork of an address space. The child gets a copy of every VMA, linked to the same rmap
- * anchors (its own anon_vma under the parent's, the same shared object: work per VMA, none
+ * anchors (its own anon_vma under the parent's, the same file: work per VMA, none
  * per page), and a copy of every PTE, a leaf table at a time: shared VMAs map the same frames
  * with the same protection; in private VMAs a writable PTE is write-protected in the parent
  * and mapped read-only in the child in the same pass, so the first write on either side breaks

@@ -31,10 +31,7 @@ int vm_futex_key(struct mm *mm, vaddr_t va, struct vm_futex_key *key)
 			err = vm_fault_locked(mm, page, FAULT_READ);
 	}
 	struct vma *v = err ? NULL : vma_tree_find(mm->vma_root, va);
-	if (v && v->shm) {
-		key->object = v->shm;
-		key->offset = (v->pgoff << PAGE_SHIFT) + (va - v->start);
-	} else if (v && (v->flags & VM_FILE) && file_page(mm, page)) {
+	if (v && (v->flags & VM_FILE) && file_page(mm, page)) {
 		key->object = v->file.pc; /* the inode's page cache: one per file */
 		key->offset = (v->pgoff << PAGE_SHIFT) + (va - v->start);
 	} else if (v) {

@@ -88,12 +88,12 @@ static int munmap_locked(struct mm *mm, vaddr_t start, vaddr_t end)
 }
 
 /* a and b (a just below b) can be one VMA: the same protection, flags and backing (the same
- * open file or shared object, continuing across the boundary: rmap_vma_mergeable). */
+ * open file, continuing across the boundary: rmap_vma_mergeable). */
 static bool can_merge(const struct vma *a, const struct vma *b)
 {
 	return a->end == b->start && a->prot == b->prot && a->flags == b->flags &&
 	       !(a->flags & VM_HUGETLB) && /* each keeps its reservation and object */
-	       a->shm == b->shm && a->file.file == b->file.file && rmap_vma_mergeable(a, b);
+	       a->file.file == b->file.file && rmap_vma_mergeable(a, b);
 }
 
 /* v and n (just above it, can_merge) become v. */
@@ -156,11 +156,11 @@ static int mmap_check(uint64_t len, unsigned prot, unsigned flags, const struct 
 	return file->pc || file->huge ? 0 : -ENODEV;
 }
 
-static struct vma *vma_new(uint64_t len, unsigned prot, unsigned flags, const struct vm_file *file,
-			   bool huge)
+static struct vma *vma_new(unsigned prot, unsigned flags, const struct vm_file *file, int *err)
 {
 	struct vma *v = kzalloc(sizeof(*v));
 
+	*err = -ENOMEM;
 	if (!v)
 		return NULL;
 	v->prot = prot;
@@ -170,20 +170,18 @@ static struct vma *vma_new(uint64_t len, unsigned prot, unsigned flags, const st
 		v->flags |= VM_SHARED;
 	if (!(v->flags & VM_SHARED) || !file || (file->mode & VM_FILE_WRITE))
 		v->flags |= VM_MAYWRITE;
-	if (file) {
-		v->flags |= VM_FILE;
-		v->file = *file;
-		file->ops->get(file->file);
-	} else {
+	if (!file) {
 		v->flags |= VM_ANON;
+		return v;
 	}
-	if ((v->flags & (VM_SHARED | VM_ANON)) == (VM_SHARED | VM_ANON) && !huge) {
-		v->shm = shm_create(len >> PAGE_SHIFT);
-		if (!v->shm) {
-			kfree(v);
-			return NULL;
-		}
+	v->flags |= VM_FILE;
+	v->file = *file;
+	*err = file->pc ? vma_map_writable(v) : 0; /* a sealed file refuses: -EPERM */
+	if (*err) {
+		kfree(v);
+		return NULL;
 	}
+	file->ops->get(file->file);
 	return v;
 }
 
@@ -252,6 +250,7 @@ long vm_mmap(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot, unsigned 
 	bool huge = (flags & MAP_HUGETLB) || (file && file->huge);
 	uint64_t align = huge ? HUGETLB_SIZE : PAGE_SIZE;
 	int err = huge ? hugetlb_mmap_args(addr, &len, flags, file, off) : 0;
+	struct vm_file zero;
 	struct vma *v;
 	long at;
 
@@ -262,9 +261,20 @@ long vm_mmap(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot, unsigned 
 	if (len > USER_VA_END)
 		return -ENOMEM;
 	len = ALIGN_UP(len, PAGE_SIZE);
-	v = vma_new(len, prot, flags, file, huge);
+	if (!file && !huge && (flags & MAP_TYPE) == MAP_SHARED) {
+		/* Shared anonymous memory is a shmem object, as on Linux: an unlinked tmpfs file
+		 * of the mapping's size (kernel/fs/shmem.c), mapped from its start. */
+		err = shmem_zero_setup(len, &zero);
+		if (err)
+			return err;
+		file = &zero;
+		off = 0;
+	}
+	v = vma_new(prot, flags, file, &err);
+	if (file == &zero)
+		zero.ops->put(zero.file); /* the VMA holds its own reference */
 	if (!v)
-		return -ENOMEM;
+		return err;
 	if (huge) {
 		err = hugetlb_vma_init(v, len, flags, off);
 		if (err) {
@@ -275,18 +285,16 @@ long vm_mmap(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot, unsigned 
 	spin_lock(&mm->lock);
 	at = place_locked(mm, addr, len, flags, align);
 	if (at >= 0) {
-		/* A file's pages are indexed by file page, an object's by slot, anonymous memory's
-		 * by address (so that neighbours' indexes follow on and they can merge). */
+		/* A file's pages are indexed by file page, a shared hugetlb object's by slot,
+		 * anonymous memory's by address (so that neighbours' indexes follow on and they can
+		 * merge). */
 		vma_init(v, mm, (vaddr_t)at, (vaddr_t)at + len,
 			 file ? off >> PAGE_SHIFT
-			      : v->shm || (v->huge && (v->flags & VM_SHARED)) ? 0
-									  : (vaddr_t)at >> PAGE_SHIFT);
-		if (v->shm)
-			rmap_object_link(&v->shm->obj, v);
-		else if (v->huge && (v->flags & VM_SHARED))
+			      : (v->huge && (v->flags & VM_SHARED)) ? 0 : (vaddr_t)at >> PAGE_SHIFT);
+		if (v->huge && (v->flags & VM_SHARED))
 			rmap_object_link(hugetlb_vma_rmap(v), v);
 		else if (file && !huge)
-			rmap_object_link(&file->pc->obj, v);
+			rmap_object_link(&v->file.pc->obj, v);
 		insert_locked(mm, v);
 		if (flags & (MAP_LOCKED | MAP_POPULATE))
 			populate_locked(mm, vma_tree_find(mm->vma_root, (vaddr_t)at), (vaddr_t)at,

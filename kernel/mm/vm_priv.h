@@ -1,5 +1,5 @@
 /* Private to kernel/mm's address-space code (vm.c, vm_fault.c, vm_fork.c, vma_tree.c): the VMA
- * tree, shared anonymous objects, user-frame references, PTE installation and the encoding of
+ * tree, user-frame references, PTE installation and the encoding of
  * poison markers. Host tests include it to check invariants. */
 #pragma once
 #include "frame.h"
@@ -7,20 +7,6 @@
 #include "spinlock.h"
 #include "swap.h"
 #include "vm.h"
-
-/* A MAP_SHARED|MAP_ANONYMOUS object: its frames by page index. Every VMA that refers to it
- * (both halves of a split, forked children) holds one reference; each filled slot holds one
- * frame reference. Slots are filled on first touch under lock and emptied only when the
- * object dies (or by vm_replace_page). Its frames are anchored in obj, at their slot index,
- * and every VMA mapping it is on obj's list (include/rmap.h); the memory goes when the last
- * VMA and the last frame anchored in it are gone. */
-struct vm_shm {
-	int32_t refcount; /* atomic: VMAs */
-	spinlock_t lock;  /* pages[] */
-	struct rmap_object obj;
-	uint64_t npages;
-	struct page *pages[];
-};
 
 /* Poison marker in a non-present PTE: the poisoned frame number above three bits, POISON,
  * TOLD and HUGE. TOLD says the address space's owner has been told about this page
@@ -64,16 +50,21 @@ void vma_tree_insert(struct vma **root, struct vma *v);
 void vma_tree_remove(struct vma **root, struct vma *v);
 /* Set up v as a VMA of mm over [start, end) with page index pgoff, on no rmap anchor yet. */
 void vma_init(struct vma *v, struct mm *mm, vaddr_t start, vaddr_t end, uint64_t pgoff);
-/* Free a VMA that is no longer in a tree: unlink it from the rmap, drop its shared object or
- * file. */
+/* Free a VMA that is no longer in a tree: unlink it from the rmap, drop its file. */
 void vma_free(struct vma *v);
-/* A copy of v was made: take the references its backing holds (shared object, file). */
+/* A copy of v was made: take the references its backing holds (the file, and its count of
+ * writable shared mappings). */
 void vma_get_backing(struct vma *v);
+/* New VMA v (VM_FILE, flags and prot set) counts in its file's writable shared mappings when
+ * it is VM_SHARED|VM_MAYWRITE (pc->map_writable, Linux's i_mmap_writable): 0, or -EPERM when
+ * the file is sealed against writes (F_SEAL_WRITE; F_SEAL_FUTURE_WRITE refuses a writable one
+ * and takes VM_MAYWRITE from a read-only one). vma_free uncounts it. */
+int vma_map_writable(struct vma *v);
 /* Height of the tree (tests check the balance). */
 int vma_tree_height(const struct vma *root);
 
 /* ---- user frames (vm.c) ----
- * refcount counts PTEs + shared-object slots + temporary holders; mapcount counts PTEs. A PTE
+ * refcount counts PTEs + a page cache's hold + temporary holders; mapcount counts PTEs. A PTE
  * added or removed changes both with one atomic add on struct page.counts. */
 /* Take one more reference on a user frame. */
 void upage_get(struct page *pg);
@@ -109,18 +100,6 @@ struct pfn_batch {
 };
 void pfn_batch_get(struct pfn_batch *b, vaddr_t start, vaddr_t end);
 void pfn_batch_put(struct pfn_batch *b);
-
-/* ---- shared anonymous objects (vm.c) ---- */
-struct vm_shm *shm_create(uint64_t npages);
-void shm_get(struct vm_shm *s);
-void shm_put(struct vm_shm *s);
-/* The frame in slot idx (allocated zero-filled on first use) with a new reference for the
- * caller, or NULL when out of memory. */
-struct page *shm_page(struct vm_shm *s, uint64_t idx);
-/* Soft offline: if old is a page of a shared anonymous object and its slot still holds it,
- * the slot holds new (a copy anchored alike) from now on, mapped or not; otherwise nothing.
- * The caller holds references on both. Takes the object's lock. Process context. */
-void shm_replace_slot(struct page *old, struct page *new);
 
 /* ---- PTEs (mm->lock held) ---- */
 /* Map pg at va with prot (mapcount + 1); pg is anchored in the rmap already. The PTE takes

@@ -11,6 +11,7 @@
 #include "arch/cpu.h"
 #include "arch/mmu.h"
 #include "futex.h"
+#include "ipc.h"
 #include "kerrno.h"
 #include "panic.h"
 #include "printk.h"
@@ -266,8 +267,10 @@ __noreturn void task_exit(int wait_status)
 	}
 	spin_unlock(&sched_lock);
 	sig_tree_unlock(f);
-	if (last)
+	if (last) {
+		sem_exit(g->tgid);
 		finish_process(g, &pe);
+	}
 	schedule(); /* never returns: neither ZOMBIE nor DEAD is runnable */
 	panic("exited task %d was scheduled", t->pid);
 }

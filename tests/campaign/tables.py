@@ -168,6 +168,7 @@ EXPECTED = [
     _e("*", "clean file", "recovered"),
     _e("*", "dirty swapcache", "delayed"),                # docs/swap.md: kept, poisoned
     _e("*", "clean swapcache", "recovered", "delayed"),   # delayed: under swap I/O
+    _e("*", "dirty file", "recovered"),  # a shmem page: MAP_SHARED|MAP_ANONYMOUS memory
     _e("*", "anonymous user", "recovered", "delayed"),
     _e("*", "page-table", "failed"),
     _e("*", "kernel heap", "failed"),

@@ -100,7 +100,7 @@ static struct mm *busy_world(struct mm **child)
 	vm_page_info(p, PG(2), &info);
 	CHECK_EQ(memory_failure(info.pfn, MF_SOFTWARE), 0); /* COW-shared, now markers */
 	vm_page_info(p, PG(17), &info);
-	CHECK_EQ(memory_failure(info.pfn, MF_SOFTWARE), 0); /* held by the shared object */
+	CHECK_EQ(memory_failure(info.pfn, MF_SOFTWARE), 0); /* kept in the shmem file's cache */
 	return p;
 }
 
@@ -170,12 +170,12 @@ TEST(frame_accounting_equation_holds)
 	CHECK_EQ(node_value(f, "MemFree"), free * 4);
 	CHECK_EQ(free + poisoned + in_use, frames);
 	CHECK_EQ(node_value(f, "unaccounted"), 0);
-	CHECK_EQ(node_value(f, "poisoned_in_use"), 1); /* the shared object still holds one */
-	long user = node_value(f, "user");
+	CHECK_EQ(node_value(f, "poisoned_in_use"), 1); /* the shmem file's cache still holds one */
+	long user = node_value(f, "user"), file = node_value(f, "file");
 	mm_put(c);
 	mm_put(p);
-	CHECK_EQ(node_value(f, "user"),
-		 user - 8 - 1 - 3); /* the parent's, the child's copy, shared */
+	CHECK_EQ(node_value(f, "user"), user - 7 - 1); /* the parent's, the child's copy */
+	CHECK_EQ(node_value(f, "file"), file - 4); /* the shmem file's pages, poisoned one too */
 	CHECK_EQ(node_value(f, "poisoned_in_use"), 0);
 	CHECK_EQ(node_value(f, "unaccounted"), 0);
 }

@@ -429,7 +429,9 @@ TEST(mf_cow_shared_by_many)
 	CHECK(never_reused(pfn));
 }
 
-TEST(mf_shared_anon_delayed)
+/* Shared anonymous memory is a shmem file: a dirty page stays in its page cache, poisoned (Linux
+ * 6.1's shmem rule, outcome "recovered"), until the file goes with its last mapping. */
+TEST(mf_shared_anon_is_dirty_shmem)
 {
 	start();
 	struct mm *mm[2] = {mm_create()};
@@ -444,18 +446,21 @@ TEST(mf_shared_anon_delayed)
 	struct page *pg = pfn_to_page(pfn);
 	unsigned removed = fake_direct_nremoved;
 	CHECK_EQ(memory_failure(pfn, 0), 0);
-	CHECK_EQ(fake_direct_nremoved, removed + 1); /* delayed: out of the direct map too */
-	CHECK_EQ(MF_DELTA(delayed), 1);
-	CHECK(console_has("anonymous user page: delayed"));
+	CHECK_EQ(fake_direct_nremoved, removed + 1); /* recovered: out of the direct map too */
+	CHECK_EQ(MF_DELTA(recovered), 1);
+	CHECK(console_has("dirty file page: recovered"));
 	CHECK(has_marker(mm[0], PG(0), pfn) && has_marker(mm[1], PG(0), pfn));
 	CHECK(got_sigbus(t[0], BUS_MCEERR_AO, PG(0)));
 	CHECK(no_signal(t[1]));
-	CHECK_EQ(pg->refcount, 1); /* the shared object's slot */
-	CHECK_EQ(pg->flags, PG_USER | PG_HWPOISON);
+	CHECK_EQ(pg->refcount, 1); /* the page cache's */
+	CHECK(pg->mapping != NULL);
+	CHECK_EQ(pg->flags & (PG_USER | PG_FILE | PG_DIRTY | PG_HWPOISON),
+		 PG_USER | PG_FILE | PG_DIRTY | PG_HWPOISON);
 	CHECK_EQ(vm_fault(mm[1], PG(0), FAULT_READ, true), -EHWPOISON);
 	CHECK(never_reused(pfn));
 	end_tasks(t, mm, 2);
-	CHECK_EQ(pg->flags, PG_HWPOISON | PG_ISOLATED); /* the object died: quarantined */
+	CHECK_EQ(pg->flags & (PG_HWPOISON | PG_ISOLATED), PG_HWPOISON | PG_ISOLATED); /* the file
+									     went */
 	CHECK(never_reused(pfn));
 }
 
@@ -915,7 +920,7 @@ TEST(mf_soft_offline_file_page_and_unmapped_shmem)
 	CHECK_EQ(pfn_at(mm[0], PG(0)), 0);
 	CHECK_EQ(rmap_count(pfn_to_page(old)), 0);
 	CHECK_EQ(soft_offline_frame(old, &r), 0);
-	CHECK(!strcmp(r.what, "anonymous user page moved"));
+	CHECK(!strcmp(r.what, "dirty file page moved")); /* a shmem file's, no PTE maps it */
 	CHECK(page_poisoned(pfn_to_page(old)));
 	CHECK_EQ(vm_fault(mm[0], PG(0), FAULT_READ, true), 0); /* not SIGBUS: the copy is there */
 	CHECK_EQ(pfn_at(mm[0], PG(0)), r.new_pfn);

@@ -91,7 +91,9 @@ static bool page_ok(struct tmm *t, int s)
 		return m->shared || !m->tag; /* written private data must never vanish */
 	if (info.state != VM_PAGE_PRESENT)
 		return false;
-	if (m->shared ? info.prot != m->prot : (info.prot | PT_WRITE) != (m->prot | PT_WRITE))
+	/* A private page may be read-only until copy-on-write; so may a shared one (a shmem file's
+	 * page) until its first write dirties it. */
+	if ((info.prot | PT_WRITE) != (m->prot | PT_WRITE))
 		return false;
 	if (m->shared)
 		return true;

@@ -26,6 +26,7 @@ void vt_setup(void)
 	frame_add_free_range(1, VT_NPFN);
 	kmalloc_init();
 	fake_mmu_reset();
+	shmem_init(); /* shared anonymous memory is a file of its instance */
 }
 
 uint64_t vt_free_frames(void)
@@ -95,30 +96,6 @@ static int cmp_seen(const void *a, const void *b)
 	return x->va < y->va ? -1 : x->va > y->va;
 }
 
-/* Shared-object slot references per frame, over every distinct object of the live mms. */
-static void count_shm_holds(struct mm **mms, size_t n, int *holds)
-{
-	struct vm_shm *done[256];
-	size_t nd = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		for (struct vma *v = vma_tree_next(mms[i]->vma_root, 0); v;
-		     v = vma_tree_next(mms[i]->vma_root, v->end)) {
-			size_t k;
-			if (!v->shm)
-				continue;
-			for (k = 0; k < nd && done[k] != v->shm; k++)
-				;
-			if (k < nd || nd == 256)
-				continue;
-			done[nd++] = v->shm;
-			for (uint64_t j = 0; j < v->shm->npages; j++)
-				if (v->shm->pages[j])
-					holds[page_to_pfn(v->shm->pages[j])]++;
-		}
-	}
-}
-
 struct walk_ctx {
 	struct seen *got;
 	size_t n, cap;
@@ -180,7 +157,7 @@ static bool check_vma_links(struct mm *mm, struct vma *v, struct avset *s)
 	bool own = false;
 
 	if (v->mm != mm || (!v->anon_vma != list_empty(&v->anon_chain)) ||
-	    (v->shm && v->obj != &v->shm->obj) || (v->obj && !on_list(&v->obj->vmas, &v->obj_link))) {
+	    ((v->flags & VM_FILE) && v->file.pc && v->obj != &v->file.pc->obj) || (v->obj && !on_list(&v->obj->vmas, &v->obj_link))) {
 		snprintf(vt_err, sizeof vt_err, "vma %#lx-%#lx: links (mm %d, chain %d, obj %d)",
 			 (long)v->start, (long)v->end, v->mm == mm, list_empty(&v->anon_chain),
 			 v->obj != NULL);
@@ -319,7 +296,6 @@ bool vt_check(struct mm **mms, size_t n)
 		ok = check_anon_vmas(mms, n);
 	if (sc.ns)
 		qsort(sc.s, sc.ns, sizeof(*sc.s), cmp_seen);
-	count_shm_holds(mms, n, holds);
 	for (pfn_t pfn = 0; pfn < VT_NPFN; pfn++) /* the page cache holds its pages */
 		holds[pfn] += (pfn_to_page(pfn)->flags & PG_FILE) && pfn_to_page(pfn)->mapping;
 	for (pfn_t pfn = 0; ok && pfn < VT_NPFN; pfn++) {

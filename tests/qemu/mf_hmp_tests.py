@@ -7,6 +7,8 @@ waits for that line and injects with QEMU's HMP `mce -b` (broadcast, as Intel re
        late kill -> the page is unmapped and the next read gives BUS_MCEERR_AR;
   SRAO on a dirty page of a tmpfs file the victim maps shared (`-file`): the same signals; the
        page stays in its page cache, poisoned (outcome "dirty file page: recovered");
+  SRAO on a written page of MAP_SHARED|MAP_ANONYMOUS memory (`-shm`): a shmem file's page, the
+       same signals and outcome;
   SRAO on a frame the victim has just freed: the free frame is isolated, no signal;
   UCNA (VAL|UC|ADDRV|MISCV without EN or S, found by the poller): late kill as for the SRAO;
   SRAR (data load 0x134) while the victim runs in user mode on the CPU we inject into
@@ -153,6 +155,9 @@ def _rows(case, smp, spin):
         "srao-early-file": (mode("early-file") + " mf.trace=0",
                             _victim("exited 0", state="dirty file")),
         "srao-late-file": (mode("late-file"), _victim("exited 0", state="dirty file")),
+        "srao-early-shm": (mode("early-shm") + " mf.trace=0",
+                           _victim("exited 0", state="dirty file")),
+        "srao-late-shm": (mode("late-shm"), _victim("exited 0", state="dirty file")),
         "srao-free": (mode("free"), _free_frame),
         "ucna-late": (mode("late"), _victim("exited 0", status=UCNA_STATUS)),
     }
@@ -174,7 +179,7 @@ def _srar_rows(smp):
 
 MF_HMP_TESTS = [_rows(case, smp, spin)
                 for case in ("srao-early", "srao-late", "srao-early-file", "srao-late-file",
-                             "srao-free", "ucna-late")
+                             "srao-early-shm", "srao-late-shm", "srao-free", "ucna-late")
                 for smp in (1, 2) for spin in (True, False)] + _srar_rows(1) + _srar_rows(2)
 
 

@@ -18,6 +18,12 @@
     0) until a hole punch or truncate releases it; soft offline of a dirty page keeping its
     content; a clean initrd page dropped and read again.
     mf-user-tmpfs-corrupt-smp1/2: the same, each page poisoned through corrupt-pfn.
+  * mf-user-shmem-smp1/2: user/mf_shmem.c, shared memory (MAP_SHARED|MAP_ANONYMOUS, a memfd, a
+    SysV segment: each a shmem file): a written page mapped by an early-kill child that spins
+    and one that sleeps (AO to both, AR at the touch), then kept in the object poisoned (AR for
+    a later fork, after MADV_DONTNEED, for a new mapping and after mremap; a memfd's EIO and
+    hole punch); soft offline; unpoison-pfn refused (EBUSY) while the object holds the page.
+    mf-user-shmem-corrupt-smp1/2: the same through corrupt-pfn.
   * mf-recovery0-fake-panic: vm.memory_failure_recovery=0 with mce.fake_panic=1: poisoning a
     page reports the panic naming the frame, and the kernel (and the program) keep running.
   * mf-told-once-smp1/2: user/told_once.c, 30 rounds of an early-kill child that reads a page
@@ -90,6 +96,14 @@ MF_TESTS = [
          Script(_program_exits_0("mf_tmpfs:corrupt"), timeout=150)),
     Test("mf-user-tmpfs-corrupt-smp1", "direct", 1, "run=mf_tmpfs:corrupt",
          Script(_program_exits_0("mf_tmpfs:corrupt"), timeout=150)),
+    Test("mf-user-shmem-smp2",      "direct", 2,   "run=mf_shmem",
+         Script(_program_exits_0("mf_shmem"), timeout=150)),
+    Test("mf-user-shmem-smp1",      "direct", 1,   "run=mf_shmem",
+         Script(_program_exits_0("mf_shmem"), timeout=150)),
+    Test("mf-user-shmem-corrupt-smp2", "direct", 2, "run=mf_shmem:corrupt",
+         Script(_program_exits_0("mf_shmem:corrupt"), timeout=150)),
+    Test("mf-user-shmem-corrupt-smp1", "direct", 1, "run=mf_shmem:corrupt",
+         Script(_program_exits_0("mf_shmem:corrupt"), timeout=150)),
     Test("mf-recovery0-fake-panic", "direct", 2,   "run=mf_files:recovery0 mce.fake_panic=1",
          Script(_recovery0_fake_panic, timeout=90)),
     # Threads: who is told of an madvise(MADV_HWPOISON), threads sleeping or spinning.

@@ -27,7 +27,8 @@ KILLED_BY = {"segv": 11}
 PROGRAMS = ["hello", "fork_cow", "segv", "mmap_stress", "mremap", "efault", "pagemap", "signals",
             "sigcheck", "sched", "vfs", "leakcheck", "procinfo", "files", "dirs", "pipes",
             "mounts", "fmap", "tmpfiles", "threads", "futex", "jobctl", "sysinfo", "itimer", "madvise",
-            "creds", "user@creds", "perms", "setid", "user@setid", "tty"]
+            "creds", "user@creds", "perms", "setid", "user@setid", "tty", "memfd",
+            "ipc", "flock"]
 
 
 def user(name, boot, smp, programs, timeout=120):
