@@ -89,7 +89,15 @@ static long shm_vma_name(void *arg, char *buf, size_t size)
 	return s->vf.ops->name(s->vf.file, buf, size);
 }
 
-static const struct vm_file_ops shm_vm_ops = {shm_vma_get, shm_vma_put, shm_vma_sync, shm_vma_name};
+/* MADV_REMOVE on an attached segment punches its shmem file, as Linux's shm_fallocate. */
+static int shm_vma_punch(void *arg, uint64_t off, uint64_t len)
+{
+	struct shm_seg *s = arg;
+	return s->vf.ops->punch(s->vf.file, off, len);
+}
+
+static const struct vm_file_ops shm_vm_ops = {shm_vma_get, shm_vma_put, shm_vma_sync, shm_vma_name,
+					      shm_vma_punch};
 
 /* ---- shmget ---- */
 
@@ -185,7 +193,7 @@ static long sys_shmat(const struct syscall_args *a)
 	struct shm_seg *s = seg_hold((int)a->arg[0], ro ? 0444 : 0666, &err);
 	if (!s)
 		return err;
-	struct vm_file vf = {s->vf.pc, s, &shm_vm_ops, VM_FILE_READ | (ro ? 0 : VM_FILE_WRITE)};
+	struct vm_file vf = {s->vf.pc, s, &shm_vm_ops, VM_FILE_READ | (ro ? 0 : VM_FILE_WRITE), NULL};
 	unsigned mflags =
 	    MAP_SHARED | (addr ? (flags & SHM_REMAP ? MAP_FIXED : MAP_FIXED_NOREPLACE) : 0);
 	long r = vm_mmap(current_task()->mm, (vaddr_t)addr, s->size, prot, mflags, &vf, 0);

@@ -39,6 +39,7 @@ struct check {
 	unsigned nmm;
 	struct mm *cur; /* the address space being walked */
 	uint64_t ptes, markers, swap_entries, entries, user_frames, poisoned_mapped, errors;
+	uint16_t *held; /* per pfn: hugetlb objects' slots holding the frame */
 	char error[CHECK_MAX_ERRORS][CHECK_ERROR_LEN];
 };
 
@@ -201,7 +202,10 @@ static void check_alone(void *arg)
 {
 	struct check_run *r = arg;
 	struct check *c = r->c;
+	uint16_t *held = c->held;
 	memset(c, 0, sizeof(*c));
+	c->held = held;
+	memset(held, 0, frame_max_pfn() * sizeof(*held));
 	r->err = vm_for_each_mm_still(check_mm, c);
 	if (r->err)
 		return;
@@ -231,7 +235,14 @@ static int check_run(struct check *c)
 static struct check *check_new(int *err)
 {
 	struct check *c = kzalloc(sizeof(*c));
-	*err = c ? check_run(c) : -ENOMEM;
+	uint16_t *held = kmalloc(frame_max_pfn() * sizeof(uint16_t));
+	*err = c && held ? 0 : -ENOMEM;
+	if (!*err) {
+		c->held = held;
+		*err = check_run(c);
+		c->held = NULL;
+	}
+	kfree(held);
 	if (*err) {
 		kfree(c);
 		return NULL;
