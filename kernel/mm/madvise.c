@@ -11,7 +11,7 @@
  *   NORMAL, RANDOM, SEQUENTIAL   the read-ahead hint flags (kept; nothing reads ahead)
  *   WILLNEED                     0, as Linux with swap (a hint; the pages come on fault)
  *   DONTNEED, DONTNEED_LOCKED    drop the pages (not VM_LOCKED ones, except _LOCKED; hugetlb:
- *                                from a 2 MiB-aligned start, whole huge pages)
+ *                                from a 2 MiB-aligned start, the whole huge pages inside)
  *   FREE                         private anonymous only: dropped now (Linux may drop them
  *                                at any time until written; now is one of those times)
  *   REMOVE                       shared writable file mappings: punch the file's range
@@ -118,12 +118,13 @@ static int drop_pages(struct mm *mm, struct vma *v, vaddr_t start, vaddr_t end, 
 		return -EINVAL;
 	if (advice != MADV_DONTNEED_LOCKED && (v->flags & VM_LOCKED))
 		return -EINVAL; /* locked memory stays, as on Linux */
-	if (v->flags & VM_HUGETLB) { /* Linux: from an aligned start, whole huge pages */
+	if (v->flags & VM_HUGETLB) { /* Linux: from an aligned start, whole huge pages only */
 		if (!IS_ALIGNED(start, HUGETLB_SIZE))
 			return -EINVAL;
-		end = MIN(ALIGN_UP(end, HUGETLB_SIZE), v->end);
+		end = ALIGN_DOWN(end, HUGETLB_SIZE); /* the stable 6.1 rule: lose no more than asked */
 	}
-	vm_zap_range_locked(mm, start, end);
+	if (start < end)
+		vm_zap_range_locked(mm, start, end);
 	return 0;
 }
 
