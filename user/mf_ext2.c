@@ -15,6 +15,7 @@
  * Linux it runs as root with an ext2 file system mounted at /mnt. */
 #define _GNU_SOURCE
 #include "utest.h"
+#include "mf_page.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -35,45 +36,6 @@
 static sigjmp_buf jb;
 static volatile int got_code, got_lsb;
 static void *volatile got_addr;
-static int use_corrupt_pfn;
-
-static void on_sigbus(int sig, siginfo_t *si, void *uc)
-{
-	(void)sig, (void)uc;
-	got_code = si->si_code;
-	got_addr = si->si_addr;
-	got_lsb = si->si_addr_lsb;
-	siglongjmp(jb, 1);
-}
-
-/* Touch p (read); the si_code of the SIGBUS it raised, or 0. */
-static int touch(const volatile char *p)
-{
-	got_code = 0;
-	got_addr = NULL;
-	if (sigsetjmp(jb, 1) == 0)
-		(void)*p;
-	return got_code;
-}
-
-static long hwc_kb(void)
-{
-	char buf[4096];
-	read_meminfo(buf, sizeof(buf));
-	return meminfo_value(buf, "HardwareCorrupted:");
-}
-
-static int poison(char *p)
-{
-	char b[32];
-	if (!use_corrupt_pfn)
-		return madvise(p, PG, MADV_HWPOISON);
-	(void)*(volatile char *)p;
-	snprintf(b, sizeof(b), "%llu\n",
-		 (unsigned long long)(utest_pagemap(p) & ((1ull << 55) - 1)));
-	return utest_write_file("/sys/kernel/debug/hwpoison/corrupt-pfn", b);
-}
-
 /* A file of NPAGES pages, page i filled with 'a' + i, on the disk (fsync'd). */
 static int make_file(void)
 {

@@ -22,6 +22,7 @@
  * debugfs and hwpoison_inject). */
 #define _GNU_SOURCE
 #include "utest.h"
+#include "mf_page.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -37,53 +38,8 @@
 #define NPAGES 3
 #define PATH "/tmp/mf_tmpfs.data"
 
-static sigjmp_buf jb;
-static volatile int got_code, got_lsb;
-static void *volatile got_addr;
-
-static void on_sigbus(int sig, siginfo_t *si, void *uc)
-{
-	(void)sig;
-	(void)uc;
-	got_code = si->si_code;
-	got_addr = si->si_addr;
-	got_lsb = si->si_addr_lsb;
-	siglongjmp(jb, 1);
-}
-
-/* Touch p (read); the si_code of the SIGBUS it raised, or 0. */
-static int touch(const volatile char *p)
-{
-	got_code = 0;
-	got_addr = NULL;
-	if (sigsetjmp(jb, 1) == 0)
-		(void)*p;
-	return got_code;
-}
-
-static long hwc_kb(void)
-{
-	char buf[4096];
-	read_meminfo(buf, sizeof(buf));
-	return meminfo_value(buf, "HardwareCorrupted:");
-}
-
-static uint64_t pfn_of(const void *va) { return utest_pagemap(va) & ((1ull << 55) - 1); }
-
 /* Poison the page mapped at p: madvise(MADV_HWPOISON), or with "corrupt" on the command line
  * /sys/kernel/debug/hwpoison/corrupt-pfn at its frame number from /proc/self/pagemap. */
-static int use_corrupt_pfn;
-
-static int poison(char *p)
-{
-	char b[32];
-	if (!use_corrupt_pfn)
-		return madvise(p, PG, MADV_HWPOISON);
-	(void)*(volatile char *)p; /* mapped, so pagemap has its frame */
-	snprintf(b, sizeof(b), "%llu\n", (unsigned long long)pfn_of(p));
-	return utest_write_file("/sys/kernel/debug/hwpoison/corrupt-pfn", b);
-}
-
 /* A file of NPAGES pages, page i filled with 'a' + i: written, so every page is dirty. */
 static int make_file(void)
 {
