@@ -211,6 +211,14 @@ long vm_nr_mms(void);
  * mm->lock. Process context. */
 long vm_mmap(struct mm *mm, vaddr_t addr, uint64_t len, unsigned prot, unsigned flags,
 	     const struct vm_file *file, uint64_t off);
+/* remap_file_pages(2) as Linux 6.1 emulates it: [start, start + size) (page-rounded down),
+ * inside one shared file mapping, is mapped again at file page pgoff with that mapping's
+ * protection, as mmap(MAP_SHARED | MAP_FIXED | MAP_POPULATE) of the same file would (MAP_LOCKED
+ * too if it is locked). 0, -EINVAL (prot not 0, an empty or wrapping range or page offset, no
+ * shared file mapping there, or the range runs past it), or vm_mmap's errors. Takes
+ * mm->lock. Process context. */
+long vm_remap_file_pages(struct mm *mm, vaddr_t start, uint64_t size, unsigned prot,
+			 uint64_t pgoff);
 /* Unmap [addr, addr + len) (rounded up to pages), splitting VMAs that straddle its ends.
  * 0, -EINVAL (misaligned, empty or outside user space), -ENOMEM (no memory to split). */
 int vm_munmap(struct mm *mm, vaddr_t addr, uint64_t len);

@@ -3,7 +3,8 @@
  * first write; until then the file's page), msync (MS_SYNC, MS_ASYNC, MS_INVALIDATE, and its
  * EINVAL/ENOMEM), mprotect and mremap of a file mapping, SIGBUS BUS_ADRERR for a page past
  * the end of the file and after a truncate, mmap's errors (EBADF, EACCES, ENODEV, EINVAL),
- * /dev/zero mappings, and /proc/self/maps naming the file (" (deleted)" once it is). */
+ * /dev/zero mappings, /proc/self/maps naming the file (" (deleted)" once it is), and
+ * remap_file_pages as Linux emulates it. */
 #define _GNU_SOURCE
 #include "utest.h"
 #include <errno.h>
@@ -180,6 +181,36 @@ static void test_maps_name(void)
 	close(fd);
 }
 
+/* remap_file_pages (deprecated; Linux 6.1 emulates it with a new mapping of the file): page 0
+ * of a shared mapping shows file page 3 afterwards; prot must be 0; a private mapping is
+ * refused, shared anonymous memory (a shmem file) is not. */
+static void test_remap_file_pages(void)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	char b[PS];
+	for (int i = 0; i < 4; i++) {
+		memset(b, '0' + i, sizeof(b));
+		CHECK(write(fd, b, PS) == PS);
+	}
+	char *m = mmap(NULL, 4 * PS, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	char *priv = mmap(NULL, 4 * PS, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	char *anon = mmap(NULL, PS, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(m != MAP_FAILED && priv != MAP_FAILED && anon != MAP_FAILED);
+	CHECK(remap_file_pages(m, PS, 0, 3, 0) == 0);
+	CHECK(m[0] == '3' && m[PS] == '1'); /* page 0 shows file page 3, page 1 is untouched */
+	m[1] = 'x'; /* still shared: the write is the file's page 3 */
+	CHECK(pread(fd, b, 2, 3 * PS) == 2 && b[1] == 'x');
+	CHECK(ERR(remap_file_pages(m, PS, PROT_READ, 1, 0), EINVAL));
+	CHECK(ERR(remap_file_pages(priv, PS, 0, 1, 0), EINVAL));
+	CHECK(remap_file_pages(anon, PS, 0, 0, 0) == 0); /* shared anonymous: a shmem file */
+	CHECK(ERR(remap_file_pages(m, 8 * PS, 0, 0, 0), EINVAL)); /* past the mapping */
+	munmap(m, 4 * PS);
+	munmap(priv, 4 * PS);
+	munmap(anon, PS);
+	close(fd);
+	unlink(path);
+}
+
 int main(void)
 {
 	struct sigaction sa = {.sa_sigaction = on_bus, .sa_flags = SA_SIGINFO};
@@ -189,5 +220,6 @@ int main(void)
 	test_private();
 	test_errors();
 	test_maps_name();
+	test_remap_file_pages();
 	DONE("fmap");
 }

@@ -1,5 +1,5 @@
 /* The memory syscalls of the current task's address space (include/vm.h): mmap, mprotect,
- * munmap, mremap, msync, brk, madvise (kernel/mm/madvise.c), mlock and munlock,
+ * munmap, mremap, msync, remap_file_pages, brk, madvise (kernel/mm/madvise.c), mlock and munlock,
  * with Linux x86-64 numbers. mmap keeps to RLIMIT_AS. */
 #include "kerrno.h"
 #include "memory_failure.h"
@@ -73,6 +73,12 @@ static long sys_msync(const struct syscall_args *a)
 	return vm_msync(mm(), a->arg[0], a->arg[1], (int)a->arg[2]);
 }
 SYSCALL_DEFINE(26, sys_msync);
+
+static long sys_remap_file_pages(const struct syscall_args *a)
+{
+	return vm_remap_file_pages(mm(), a->arg[0], a->arg[1], (unsigned)a->arg[2], a->arg[3]);
+}
+SYSCALL_DEFINE(216, sys_remap_file_pages);
 
 static long sys_brk(const struct syscall_args *a) { return (long)vm_brk(mm(), a->arg[0]); }
 SYSCALL_DEFINE(12, sys_brk);

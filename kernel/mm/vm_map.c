@@ -436,6 +436,33 @@ int vm_mlock(struct mm *mm, vaddr_t addr, uint64_t len, bool lock)
 	return err;
 }
 
+/* remap_file_pages; see vm.h. Linux also takes a range over several contiguous VMAs of the
+ * same file; MCRK takes one VMA (-EINVAL otherwise). */
+long vm_remap_file_pages(struct mm *mm, vaddr_t start, uint64_t size, unsigned prot,
+			 uint64_t pgoff)
+{
+	start = ALIGN_DOWN(start, PAGE_SIZE);
+	size = ALIGN_DOWN(size, PAGE_SIZE);
+	if (prot || start + size <= start || pgoff + (size >> PAGE_SHIFT) < pgoff ||
+	    pgoff >= (1ull << (64 - PAGE_SHIFT)))
+		return -EINVAL;
+	spin_lock(&mm->lock);
+	struct vma *v = vma_tree_find(mm->vma_root, start);
+	bool ok = v && (v->flags & (VM_SHARED | VM_FILE)) == (VM_SHARED | VM_FILE) &&
+		  start + size <= v->end;
+	struct vm_file f = ok ? v->file : (struct vm_file){0};
+	unsigned vprot = ok ? v->prot : 0;
+	unsigned flags = MAP_SHARED | MAP_FIXED | MAP_POPULATE | (ok && (v->flags & VM_LOCKED) ? MAP_LOCKED : 0);
+	if (ok)
+		f.ops->get(f.file);
+	spin_unlock(&mm->lock);
+	if (!ok)
+		return -EINVAL;
+	long r = vm_mmap(mm, start, size, vprot, flags, &f, pgoff << PAGE_SHIFT);
+	f.ops->put(f.file);
+	return r < 0 ? r : 0;
+}
+
 int vm_split_range_locked(struct mm *mm, vaddr_t start, vaddr_t end)
 {
 	return split_range(mm, start, end);
